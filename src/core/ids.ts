@@ -1,0 +1,12 @@
+/** Node ids are global (n1..n9 in the default topology); cluster ids start at 1. */
+export type NodeId = number;
+export type ClusterId = number;
+export type AccountId = number;
+/** A Paxos log position; the first slot is 1, slot 0 means "nothing yet". */
+export type Slot = number;
+/** Identifies a client session for exactly-once execution (see ledger/sessions.ts). */
+export type ClientId = string;
+
+export function isPositiveSafeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}

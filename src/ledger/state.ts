@@ -1,0 +1,144 @@
+import { assert } from '../core/assert.js';
+import type { AccountId, ClientId, Slot } from '../core/ids.js';
+import { limits } from '../core/limits.js';
+import type { Command, Outcome } from './commands.js';
+
+/** The last answer a client got, kept so that its retry gets the same answer. */
+export interface Session {
+  clientId: ClientId;
+  seq: number;
+  outcome: Outcome;
+  slot: Slot;
+}
+
+/** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
+export interface StateWrites {
+  appliedIndex: Slot;
+  balances: Array<[AccountId, number]>;
+  sessions: Session[];
+  evictedSessions: ClientId[];
+}
+
+export interface AppliedCommand {
+  command: Command;
+  outcome: Outcome;
+}
+
+/**
+ * The replicated state machine of one shard: balances and client sessions. Applying the same
+ * commands in the same slot order gives the same balances and outcomes on every replica.
+ * Funds are checked here, at execution, so the decision never depends on timing.
+ */
+export class LedgerState {
+  private readonly balances: Map<AccountId, number>;
+  /** Map iteration order is insertion order; a touched session is re-inserted, so the first
+   *  key is always the least recently used one (deterministic eviction). */
+  private readonly sessions: Map<ClientId, Session>;
+  private applied: Slot;
+  private readonly dirtyBalances = new Set<AccountId>();
+  private readonly dirtySessions = new Set<ClientId>();
+  private readonly evicted = new Set<ClientId>();
+  private readonly sessionsMax: number;
+
+  constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number }) {
+    this.balances = new Map(init.balances);
+    this.sessions = new Map();
+    for (const s of [...(init.sessions ?? [])].sort((a, b) => a.slot - b.slot)) this.sessions.set(s.clientId, s);
+    this.applied = init.appliedIndex;
+    this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
+  }
+
+  get appliedIndex(): Slot {
+    return this.applied;
+  }
+
+  hasAccount(account: AccountId): boolean {
+    return this.balances.has(account);
+  }
+
+  balanceOf(account: AccountId): number | undefined {
+    return this.balances.get(account);
+  }
+
+  sessionOf(clientId: ClientId): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  /** Sum of all balances of this shard (money conservation checks). */
+  total(): number {
+    let sum = 0;
+    for (const b of this.balances.values()) sum += b;
+    return sum;
+  }
+
+  accounts(): IterableIterator<[AccountId, number]> {
+    return this.balances.entries();
+  }
+
+  /** Applies the commands chosen in `slot`, which must be the next slot. */
+  applySlot(slot: Slot, commands: readonly Command[]): AppliedCommand[] {
+    assert(slot === this.applied + 1, `apply slot ${slot} after ${this.applied}: slots must apply in order`);
+    this.applied = slot;
+    return commands.map((command) => ({ command, outcome: this.applyCommand(slot, command) }));
+  }
+
+  private applyCommand(slot: Slot, command: Command): Outcome {
+    const { op } = command;
+    if (op.kind === 'balance') {
+      // Reads are not recorded in sessions: re-running a read later is still a correct read.
+      const balance = this.balances.get(op.account);
+      return balance === undefined ? { status: 'rejected', reason: `account ${op.account} is not in this shard` } : { status: 'ok', balance };
+    }
+    const session = this.sessions.get(command.clientId);
+    if (session !== undefined) {
+      if (command.seq === session.seq) return session.outcome;
+      if (command.seq < session.seq) return { status: 'rejected', reason: 'stale-sequence' };
+    }
+    const outcome = this.transfer(op.from, op.to, op.amount);
+    this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+    return outcome;
+  }
+
+  private transfer(from: AccountId, to: AccountId, amount: number): Outcome {
+    const fromBalance = this.balances.get(from);
+    const toBalance = this.balances.get(to);
+    if (fromBalance === undefined || toBalance === undefined) {
+      return { status: 'rejected', reason: `account ${fromBalance === undefined ? from : to} is not in this shard` };
+    }
+    if (from === to) return { status: 'rejected', reason: 'self-transfer' };
+    if (!Number.isSafeInteger(amount) || amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
+    if (fromBalance < amount) return { status: 'insufficient-funds', balance: fromBalance };
+    this.balances.set(from, fromBalance - amount);
+    this.balances.set(to, toBalance + amount);
+    this.dirtyBalances.add(from);
+    this.dirtyBalances.add(to);
+    return { status: 'committed' };
+  }
+
+  private recordSession(session: Session): void {
+    this.sessions.delete(session.clientId);
+    this.sessions.set(session.clientId, session);
+    this.dirtySessions.add(session.clientId);
+    this.evicted.delete(session.clientId);
+    while (this.sessions.size > this.sessionsMax) {
+      const oldest = this.sessions.keys().next().value as ClientId;
+      this.sessions.delete(oldest);
+      this.dirtySessions.delete(oldest);
+      this.evicted.add(oldest);
+    }
+  }
+
+  /** Hands out what changed since the last call, and forgets it. */
+  takeWrites(): StateWrites {
+    const writes: StateWrites = {
+      appliedIndex: this.applied,
+      balances: [...this.dirtyBalances].map((a) => [a, this.balances.get(a) as number]),
+      sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
+      evictedSessions: [...this.evicted],
+    };
+    this.dirtyBalances.clear();
+    this.dirtySessions.clear();
+    this.evicted.clear();
+    return writes;
+  }
+}

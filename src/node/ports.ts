@@ -1,0 +1,47 @@
+import type { AccountId, Slot } from '../core/ids.js';
+import type { Batch } from '../ledger/shard-server.js';
+import type { Session, StateWrites } from '../ledger/state.js';
+import type { Ballot } from '../paxos/ballot.js';
+import type { LogEntry } from '../paxos/messages.js';
+import type { NewView } from '../paxos/replica.js';
+
+/** Everything a node needs from disk to come back after a crash or a restart. */
+export interface DurableState {
+  promised: Ballot;
+  log: LogEntry<Batch>[];
+  appliedIndex: Slot;
+  balances: Map<AccountId, number>;
+  sessions: Session[];
+}
+
+/** One step's worth of durable changes, written in a single transaction before any send. */
+export interface PersistBatch {
+  promised: Ballot | undefined;
+  entries: LogEntry<Batch>[];
+  newViews: NewView<Batch>[];
+  state: StateWrites | undefined;
+}
+
+export interface StoredView {
+  /** Order of recording on this node. */
+  seq: number;
+  ballot: Ballot;
+  leader: number;
+  commitIndex: Slot;
+  entries: Array<{ slot: Slot; value: Batch | null }>;
+  /** Milliseconds since the epoch when the node recorded it (wall clock, for display only). */
+  recordedAtMs: number;
+}
+
+/** The node's storage, declared here by its consumer; src/storage implements it on SQLite. */
+export interface NodeStore {
+  load(): DurableState;
+  /** Synchronous on purpose: the Ready loop persists, then sends, with nothing in between. */
+  persist(batch: PersistBatch): void;
+  views(): StoredView[];
+  /** Accounts whose balance differs from the initial one, with their balance. */
+  modifiedAccounts(): Array<{ account: AccountId; balance: number }>;
+  /** What synchronous mode the database runs in, as read back after opening. */
+  readonly synchronous: 'full' | 'normal';
+  close(): void;
+}

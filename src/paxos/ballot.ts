@@ -1,0 +1,24 @@
+import type { NodeId } from '../core/ids.js';
+
+/**
+ * A ballot (round, node): totally ordered by round, then by node id, so two nodes never own the
+ * same ballot and a leader never reuses one (a restarted node always moves to a higher round).
+ */
+export interface Ballot {
+  round: number;
+  node: NodeId;
+}
+
+export const ballotZero: Ballot = { round: 0, node: 0 };
+
+export function compareBallots(a: Ballot, b: Ballot): number {
+  return a.round !== b.round ? a.round - b.round : a.node - b.node;
+}
+
+export function ballotEquals(a: Ballot, b: Ballot): boolean {
+  return a.round === b.round && a.node === b.node;
+}
+
+export function ballotText(b: Ballot): string {
+  return `(${b.round}, n${b.node})`;
+}

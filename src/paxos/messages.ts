@@ -1,0 +1,48 @@
+import type { NodeId, Slot } from '../core/ids.js';
+import type { Ballot } from './ballot.js';
+
+/**
+ * A log entry as an acceptor keeps it. `value` null is a NO-OP (a hole the new leader filled).
+ * `chosen` records that this replica knows the value is chosen (decided), which it learns from
+ * the leader's commit index or from a catch-up reply.
+ */
+export interface LogEntry<V> {
+  slot: Slot;
+  ballot: Ballot;
+  value: V | null;
+  chosen: boolean;
+}
+
+export interface SlotValue<V> {
+  slot: Slot;
+  value: V | null;
+}
+
+/** Messages between the members of one cluster. Every one carries the sender and a ballot or
+ *  slot, so stale and duplicated copies are recognised and dropped. */
+export type PaxosMessage<V> =
+  /** "Would you vote for me?" without changing any state, so a node cut off from the others
+   *  cannot inflate ballots and depose a healthy leader when it returns (pre-vote). */
+  | { type: 'prevote'; from: NodeId; commitIndex: Slot }
+  | { type: 'prevote-reply'; from: NodeId; granted: boolean }
+  /** Phase 1a. */
+  | { type: 'prepare'; from: NodeId; ballot: Ballot }
+  /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided). */
+  | { type: 'promise'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: LogEntry<V>[] }
+  /** Phase 2a, batched; with no entries it is the leader's heartbeat. */
+  | { type: 'accept'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: SlotValue<V>[] }
+  /** Phase 2b (also the heartbeat answer, with no slots). */
+  | { type: 'accepted'; from: NodeId; ballot: Ballot; slots: Slot[]; commitIndex: Slot }
+  /** Refusal: the acceptor has promised a higher ballot. */
+  | { type: 'nack'; from: NodeId; ballot: Ballot; promised: Ballot }
+  /** A lagging replica asks for chosen slots from `fromSlot` on. */
+  | { type: 'catchup-request'; from: NodeId; fromSlot: Slot }
+  | { type: 'catchup-reply'; from: NodeId; commitIndex: Slot; entries: SlotValue<V>[] };
+
+export type PaxosMessageType = PaxosMessage<unknown>['type'];
+
+/** An outgoing message: to one member or to every other member of the cluster. */
+export interface Outbound<V> {
+  to: NodeId | 'all';
+  message: PaxosMessage<V>;
+}

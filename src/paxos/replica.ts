@@ -1,0 +1,596 @@
+import { assert } from '../core/assert.js';
+import type { NodeId, Slot } from '../core/ids.js';
+import { randomInt, type Random } from '../core/random.js';
+import { ballotEquals, ballotZero, compareBallots, type Ballot } from './ballot.js';
+import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
+import { isMajority } from './quorum.js';
+
+/** Timing and size settings of the protocol, in ticks and counts (never in wall time). */
+export interface ReplicaSettings {
+  heartbeatTicks: number;
+  electionTicksMin: number;
+  electionTicksMax: number;
+  /** How long a leader waits for an accepted before sending an accept again. */
+  retransmitTicks: number;
+  slotsInFlightMax: number;
+  entriesPerMessageMax: number;
+}
+
+export interface ReplicaInit<V> {
+  self: NodeId;
+  /** Every member of the cluster, self included. */
+  members: NodeId[];
+  settings: ReplicaSettings;
+  random: Random;
+  /** Durable state from storage (empty on first start). */
+  promised: Ballot;
+  log: LogEntry<V>[];
+  /** Slots up to here were applied by the state machine before the restart. */
+  appliedIndex: Slot;
+}
+
+export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
+
+/** A NEW-VIEW: the new leader's ballot and the entries it re-proposed from the promises. */
+export interface NewView<V> {
+  ballot: Ballot;
+  leader: NodeId;
+  /** Highest commit index reported by the promises. */
+  commitIndex: Slot;
+  entries: SlotValue<V>[];
+}
+
+/**
+ * What the runtime must do after a step, in this order: persist `promised` and `entries` (and
+ * `newViews`) durably, then send `messages`. Persist before send: a promise or an accepted that
+ * leaves the node before its ballot and entries are on disk could be forgotten by a crash, and
+ * then the same node could promise or accept something contradicting it, choosing two values.
+ */
+export interface PaxosReady<V> {
+  promised: Ballot | undefined;
+  entries: LogEntry<V>[];
+  messages: Outbound<V>[];
+  newViews: NewView<V>[];
+}
+
+interface LeaderState {
+  /** Next slot to propose into. */
+  nextSlot: Slot;
+  /** Who accepted each slot in this ballot, for slots not yet chosen. */
+  acceptedBy: Map<Slot, Set<NodeId>>;
+  /** Tick of the last accept sent for each slot not yet chosen (retransmission). */
+  sentAtTick: Map<Slot, number>;
+  /** Reconciled slots must be chosen before new work is served (they may precede it). */
+  servingFromCommit: Slot;
+  ticksSinceBroadcast: number;
+  /** While we lack decided slots that a promise reported, the member to fetch them from. */
+  catchupFrom: NodeId | undefined;
+  catchupUpTo: Slot;
+}
+
+interface CandidateState {
+  ballot: Ballot;
+  promises: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[] }>;
+}
+
+/**
+ * One Multi-Paxos replica of a cluster: proposer, acceptor and learner. A pure state machine in
+ * the etcd-io/raft shape: feed it messages (`step`), time (`tick`) and values (`propose`); read
+ * what to persist and send from `ready()` and call `advance()` once that is done; take the
+ * chosen values, in slot order, from `takeCommitted()`.
+ */
+export class Replica<V> {
+  readonly self: NodeId;
+  private readonly members: NodeId[];
+  private readonly peers: NodeId[];
+  private readonly settings: ReplicaSettings;
+  private readonly random: Random;
+
+  private promised: Ballot;
+  /** Highest round seen in any ballot, so our next ballot is above everything we know. */
+  private roundSeen: number;
+  private readonly log = new Map<Slot, LogEntry<V>>();
+  private commit: Slot;
+  private appliedUpTo: Slot;
+
+  private currentRole: Role = 'follower';
+  private leaderId: NodeId | undefined;
+  /** Ballot of the leader we follow (or lead with). */
+  private leaderBallot: Ballot = ballotZero;
+  private ticks = 0;
+  private ticksSinceLeader = 0;
+  private electionTimeoutTicks: number;
+  private electionElapsed = 0;
+  private leader: LeaderState | undefined;
+  private candidate: CandidateState | undefined;
+  private preVotes = new Set<NodeId>();
+  private readonly peerHeardAtTick = new Map<NodeId, number>();
+  /** Catch-up: tick of the last request, so we ask at most once a retransmit period. */
+  private catchupAskedAtTick = -Infinity;
+
+  private pending: PaxosReady<V> = { promised: undefined, entries: [], messages: [], newViews: [] };
+  private readonly dirtySlots = new Set<Slot>();
+
+  constructor(init: ReplicaInit<V>) {
+    assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
+    assert(init.members.length % 2 === 1, 'clusters have an odd number of members');
+    assert(init.settings.electionTicksMin > init.settings.heartbeatTicks, 'election timeout must exceed the heartbeat');
+    assert(init.settings.electionTicksMax >= init.settings.electionTicksMin, 'election range is empty');
+    this.self = init.self;
+    this.members = [...init.members];
+    this.peers = init.members.filter((m) => m !== init.self);
+    this.settings = init.settings;
+    this.random = init.random;
+    this.promised = init.promised;
+    this.roundSeen = init.promised.round;
+    for (const e of init.log) this.log.set(e.slot, e);
+    this.appliedUpTo = init.appliedIndex;
+    this.commit = init.appliedIndex;
+    this.advanceCommit();
+    this.electionTimeoutTicks = this.randomElectionTimeout();
+  }
+
+  // ---- queries -----------------------------------------------------------------------------
+
+  get role(): Role {
+    return this.currentRole;
+  }
+  get commitIndex(): Slot {
+    return this.commit;
+  }
+  get promisedBallot(): Ballot {
+    return this.promised;
+  }
+  get ballot(): Ballot {
+    return this.leaderBallot;
+  }
+  /** Who we believe leads, if anyone. */
+  get leaderHint(): NodeId | undefined {
+    return this.leaderId;
+  }
+  /** True when this replica leads and has finished its view change: new work may be proposed. */
+  get isServing(): boolean {
+    return this.currentRole === 'leader' && this.leader !== undefined && this.commit >= this.leader.servingFromCommit;
+  }
+  /** How many more slots the pipeline takes right now. */
+  get proposalRoom(): number {
+    if (!this.isServing || this.leader === undefined) return 0;
+    return Math.max(0, this.settings.slotsInFlightMax - (this.leader.nextSlot - 1 - this.commit));
+  }
+  entry(slot: Slot): LogEntry<V> | undefined {
+    return this.log.get(slot);
+  }
+  get lastSlot(): Slot {
+    let last = this.commit;
+    for (const s of this.log.keys()) if (s > last) last = s;
+    return last;
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  /** Proposes a value into the next slot; returns the slot, or undefined when not serving or
+   *  the pipeline is full (the caller keeps the value and tries again later). */
+  propose(value: V): Slot | undefined {
+    if (this.proposalRoom <= 0 || this.leader === undefined) return undefined;
+    const slot = this.leader.nextSlot++;
+    this.acceptOwn(slot, value);
+    this.sendAccepts([{ slot, value }]);
+    return slot;
+  }
+
+  tick(): void {
+    this.ticks++;
+    if (this.currentRole === 'leader') {
+      this.tickLeader();
+      return;
+    }
+    this.ticksSinceLeader++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.electionTimeoutTicks) this.startPreVote();
+  }
+
+  step(message: PaxosMessage<V>): void {
+    if (!this.members.includes(message.from) || message.from === this.self) return;
+    if ('ballot' in message) this.roundSeen = Math.max(this.roundSeen, message.ballot.round);
+    switch (message.type) {
+      case 'prevote':
+        return this.onPreVote(message);
+      case 'prevote-reply':
+        return this.onPreVoteReply(message);
+      case 'prepare':
+        return this.onPrepare(message);
+      case 'promise':
+        return this.onPromise(message);
+      case 'accept':
+        return this.onAccept(message);
+      case 'accepted':
+        return this.onAccepted(message);
+      case 'nack':
+        return this.onNack(message);
+      case 'catchup-request':
+        return this.onCatchupRequest(message);
+      case 'catchup-reply':
+        return this.onCatchupReply(message);
+    }
+  }
+
+  // ---- outputs -----------------------------------------------------------------------------
+
+  hasReady(): boolean {
+    const p = this.pending;
+    return p.promised !== undefined || this.dirtySlots.size > 0 || p.messages.length > 0 || p.newViews.length > 0;
+  }
+
+  ready(): PaxosReady<V> {
+    const entries = [...this.dirtySlots].sort((a, b) => a - b).map((s) => this.log.get(s) as LogEntry<V>);
+    return { ...this.pending, entries };
+  }
+
+  /** The runtime persisted and sent the last ready. */
+  advance(): void {
+    this.pending = { promised: undefined, entries: [], messages: [], newViews: [] };
+    this.dirtySlots.clear();
+  }
+
+  /** Chosen values not yet handed out, in slot order. The caller applies them exactly once. */
+  takeCommitted(): SlotValue<V>[] {
+    const out: SlotValue<V>[] = [];
+    while (this.appliedUpTo < this.commit) {
+      const slot = this.appliedUpTo + 1;
+      const e = this.log.get(slot);
+      assert(e !== undefined && e.chosen, `slot ${slot} below the commit index must be chosen`);
+      out.push({ slot, value: e.value });
+      this.appliedUpTo = slot;
+    }
+    return out;
+  }
+
+  // ---- election ----------------------------------------------------------------------------
+
+  private randomElectionTimeout(): number {
+    return randomInt(this.random, this.settings.electionTicksMin, this.settings.electionTicksMax);
+  }
+
+  private resetElectionTimer(): void {
+    this.electionElapsed = 0;
+    this.electionTimeoutTicks = this.randomElectionTimeout();
+  }
+
+  /** Whether we heard from a live leader recently enough to refuse to replace it. */
+  private hearsLeader(): boolean {
+    if (this.currentRole === 'leader') return true;
+    return this.leaderId !== undefined && this.ticksSinceLeader < this.settings.electionTicksMin;
+  }
+
+  private startPreVote(): void {
+    this.becomeFollower(undefined);
+    this.currentRole = 'precandidate';
+    this.preVotes = new Set([this.self]);
+    this.resetElectionTimer();
+    this.broadcast({ type: 'prevote', from: this.self, commitIndex: this.commit });
+    if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
+  }
+
+  private onPreVote(m: Extract<PaxosMessage<V>, { type: 'prevote' }>): void {
+    // Grant only when we too have lost the leader, and the asker knows at least as much as we
+    // do, so a stale node does not win and then spend its first view fetching the log.
+    const granted = !this.hearsLeader() && m.commitIndex >= this.commit;
+    this.send(m.from, { type: 'prevote-reply', from: this.self, granted });
+  }
+
+  private onPreVoteReply(m: Extract<PaxosMessage<V>, { type: 'prevote-reply' }>): void {
+    if (this.currentRole !== 'precandidate' || !m.granted) return;
+    this.preVotes.add(m.from);
+    if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
+  }
+
+  private startCandidacy(): void {
+    const ballot: Ballot = { round: Math.max(this.roundSeen, this.promised.round) + 1, node: this.self };
+    this.roundSeen = ballot.round;
+    this.currentRole = 'candidate';
+    this.setPromised(ballot);
+    this.candidate = { ballot, promises: new Map() };
+    this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
+    this.resetElectionTimer();
+    this.broadcast({ type: 'prepare', from: this.self, ballot });
+    this.maybeWinElection();
+  }
+
+  private onPrepare(m: Extract<PaxosMessage<V>, { type: 'prepare' }>): void {
+    const cmp = compareBallots(m.ballot, this.promised);
+    if (cmp < 0) {
+      this.send(m.from, { type: 'nack', from: this.self, ballot: m.ballot, promised: this.promised });
+      return;
+    }
+    // Stable leader: while we hear a live leader, a returning node must not depose it.
+    if (cmp > 0 && this.hearsLeader() && m.from !== this.leaderId) return;
+    if (cmp > 0) {
+      this.becomeFollower(undefined);
+      this.setPromised(m.ballot);
+      this.resetElectionTimer();
+    }
+    this.send(m.from, {
+      type: 'promise',
+      from: this.self,
+      ballot: m.ballot,
+      commitIndex: this.commit,
+      entries: this.uncommittedEntries(),
+    });
+  }
+
+  private onPromise(m: Extract<PaxosMessage<V>, { type: 'promise' }>): void {
+    const c = this.candidate;
+    if (this.currentRole !== 'candidate' || c === undefined || !ballotEquals(m.ballot, c.ballot)) return;
+    c.promises.set(m.from, { commitIndex: m.commitIndex, entries: m.entries });
+    this.maybeWinElection();
+  }
+
+  private maybeWinElection(): void {
+    const c = this.candidate;
+    if (c === undefined || !isMajority(c.promises.size, this.members.length)) return;
+    this.becomeLeader(c);
+  }
+
+  /**
+   * The NEW-VIEW. Slots at or below the highest commit index reported are decided; we fetch the
+   * ones we lack by catch-up. Above it, every promising acceptor reported all it accepted, so
+   * per slot we keep a value known chosen, else the value of the highest ballot, else a NO-OP
+   * for the hole, and re-propose them all in our ballot before serving new work.
+   */
+  private becomeLeader(c: CandidateState): void {
+    let highestCommit = this.commit;
+    let commitHolder: NodeId = this.self;
+    let lastSlot = this.commit;
+    for (const [node, p] of c.promises) {
+      if (p.commitIndex > highestCommit) {
+        highestCommit = p.commitIndex;
+        commitHolder = node;
+      }
+      for (const e of p.entries) lastSlot = Math.max(lastSlot, e.slot);
+    }
+    lastSlot = Math.max(lastSlot, highestCommit);
+    const best = new Map<Slot, LogEntry<unknown>>();
+    for (const p of c.promises.values()) {
+      for (const e of p.entries) {
+        if (e.slot <= highestCommit) continue;
+        const prev = best.get(e.slot);
+        if (prev === undefined || (!prev.chosen && (e.chosen || compareBallots(e.ballot, prev.ballot) > 0))) best.set(e.slot, e);
+      }
+    }
+    this.candidate = undefined;
+    this.currentRole = 'leader';
+    this.leaderId = this.self;
+    this.leaderBallot = c.ballot;
+    this.leader = {
+      nextSlot: lastSlot + 1,
+      acceptedBy: new Map(),
+      sentAtTick: new Map(),
+      servingFromCommit: lastSlot,
+      ticksSinceBroadcast: 0,
+      catchupFrom: highestCommit > this.commit ? commitHolder : undefined,
+      catchupUpTo: highestCommit,
+    };
+    for (const p of this.peers) this.peerHeardAtTick.set(p, this.ticks);
+    const reproposed: SlotValue<V>[] = [];
+    for (let slot = highestCommit + 1; slot <= lastSlot; slot++) {
+      const e = best.get(slot);
+      const value = (e?.value ?? null) as V | null;
+      reproposed.push({ slot, value });
+      this.acceptOwn(slot, value);
+    }
+    this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
+    if (highestCommit > this.commit) this.requestCatchup(commitHolder);
+    if (reproposed.length > 0) this.sendAccepts(reproposed);
+    else this.broadcastHeartbeat();
+    this.advanceCommit();
+  }
+
+  private becomeFollower(leader: NodeId | undefined): void {
+    this.currentRole = 'follower';
+    this.leader = undefined;
+    this.candidate = undefined;
+    this.leaderId = leader;
+    this.ticksSinceLeader = 0;
+  }
+
+  // ---- phase 2 -----------------------------------------------------------------------------
+
+  /** The leader accepts its own proposal as an acceptor (durable with the same ready). */
+  private acceptOwn(slot: Slot, value: V | null): void {
+    const l = this.leader;
+    assert(l !== undefined, 'only a leader accepts its own proposals');
+    const existing = this.log.get(slot);
+    const chosen = existing?.chosen ?? false;
+    const soleMember = isMajority(1, this.members.length);
+    this.setEntry({ slot, ballot: this.leaderBallot, value: chosen ? (existing as LogEntry<V>).value : value, chosen: chosen || soleMember });
+    if (!chosen && !soleMember) l.acceptedBy.set(slot, new Set([this.self]));
+    if (soleMember) this.advanceCommit();
+  }
+
+  private sendAccepts(entries: SlotValue<V>[]): void {
+    const l = this.leader;
+    assert(l !== undefined, 'only a leader sends accepts');
+    for (let i = 0; i < entries.length; i += this.settings.entriesPerMessageMax) {
+      const chunk = entries.slice(i, i + this.settings.entriesPerMessageMax);
+      for (const e of chunk) if (l.acceptedBy.has(e.slot)) l.sentAtTick.set(e.slot, this.ticks);
+      this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: chunk });
+    }
+    l.ticksSinceBroadcast = 0;
+  }
+
+  private broadcastHeartbeat(): void {
+    const l = this.leader;
+    assert(l !== undefined, 'only a leader sends heartbeats');
+    this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: [] });
+    l.ticksSinceBroadcast = 0;
+  }
+
+  private onAccept(m: Extract<PaxosMessage<V>, { type: 'accept' }>): void {
+    if (compareBallots(m.ballot, this.promised) < 0) {
+      this.send(m.from, { type: 'nack', from: this.self, ballot: m.ballot, promised: this.promised });
+      return;
+    }
+    if (compareBallots(m.ballot, this.promised) > 0) this.setPromised(m.ballot);
+    if (this.currentRole !== 'follower' || this.leaderId !== m.from) this.becomeFollower(m.from);
+    this.leaderBallot = m.ballot;
+    this.ticksSinceLeader = 0;
+    this.resetElectionTimer();
+    const slots: Slot[] = [];
+    for (const e of m.entries) {
+      const existing = this.log.get(e.slot);
+      slots.push(e.slot);
+      // A chosen value never changes; an accept in a ballot we already hold is a duplicate.
+      if (existing !== undefined && (existing.chosen || ballotEquals(existing.ballot, m.ballot))) continue;
+      this.setEntry({ slot: e.slot, ballot: m.ballot, value: e.value, chosen: false });
+    }
+    this.learnCommit(m.ballot, m.commitIndex);
+    this.send(m.from, { type: 'accepted', from: this.self, ballot: m.ballot, slots, commitIndex: this.commit });
+    if (m.commitIndex > this.commit) this.requestCatchup(m.from);
+  }
+
+  /** The leader of `ballot` says slots up to `leaderCommit` are chosen. Our entry at such a
+   *  slot is that chosen value exactly when we accepted it in the same ballot: one ballot has
+   *  one proposer, which proposes one value per slot. Others we fetch by catch-up. */
+  private learnCommit(ballot: Ballot, leaderCommit: Slot): void {
+    for (let slot = this.commit + 1; slot <= leaderCommit; slot++) {
+      const e = this.log.get(slot);
+      if (e === undefined) break;
+      if (!e.chosen && ballotEquals(e.ballot, ballot)) this.setEntry({ ...e, chosen: true });
+      if (!(this.log.get(slot) as LogEntry<V>).chosen) break;
+    }
+    this.advanceCommit();
+  }
+
+  private onAccepted(m: Extract<PaxosMessage<V>, { type: 'accepted' }>): void {
+    const l = this.leader;
+    if (this.currentRole !== 'leader' || l === undefined || !ballotEquals(m.ballot, this.leaderBallot)) return;
+    this.peerHeardAtTick.set(m.from, this.ticks);
+    let newlyChosen = false;
+    for (const slot of m.slots) {
+      const voters = l.acceptedBy.get(slot);
+      if (voters === undefined) continue;
+      voters.add(m.from);
+      if (isMajority(voters.size, this.members.length)) {
+        l.acceptedBy.delete(slot);
+        l.sentAtTick.delete(slot);
+        const e = this.log.get(slot);
+        assert(e !== undefined, `accepted slot ${slot} missing from the leader's log`);
+        if (!e.chosen) this.setEntry({ ...e, chosen: true });
+        newlyChosen = true;
+      }
+    }
+    if (newlyChosen) this.advanceCommit();
+  }
+
+  private onNack(m: Extract<PaxosMessage<V>, { type: 'nack' }>): void {
+    this.roundSeen = Math.max(this.roundSeen, m.promised.round);
+    const mine = this.currentRole === 'leader' ? this.leaderBallot : this.candidate?.ballot;
+    if (mine === undefined || !ballotEquals(m.ballot, mine) || compareBallots(m.promised, mine) <= 0) return;
+    // Someone promised a higher ballot: our ballot can no longer choose anything new.
+    this.becomeFollower(undefined);
+    this.resetElectionTimer();
+  }
+
+  private tickLeader(): void {
+    const l = this.leader;
+    assert(l !== undefined, 'leader state missing');
+    // Check quorum: a leader that has not heard a majority for an election timeout steps down,
+    // so a partitioned leader stops serving and cannot hold clients forever.
+    if (this.ticks % this.settings.electionTicksMin === 0) {
+      let heard = 1;
+      for (const p of this.peers) if (this.ticks - (this.peerHeardAtTick.get(p) ?? -Infinity) <= this.settings.electionTicksMin) heard++;
+      if (!isMajority(heard, this.members.length)) {
+        this.becomeFollower(undefined);
+        this.resetElectionTimer();
+        return;
+      }
+    }
+    if (l.catchupFrom !== undefined && this.commit < l.catchupUpTo) this.requestCatchup(l.catchupFrom);
+    const resend: SlotValue<V>[] = [];
+    for (const [slot, at] of l.sentAtTick) {
+      if (this.ticks - at >= this.settings.retransmitTicks) {
+        const e = this.log.get(slot) as LogEntry<V>;
+        resend.push({ slot, value: e.value });
+      }
+    }
+    if (resend.length > 0) {
+      resend.sort((a, b) => a.slot - b.slot);
+      this.sendAccepts(resend);
+      return;
+    }
+    l.ticksSinceBroadcast++;
+    if (l.ticksSinceBroadcast >= this.settings.heartbeatTicks) this.broadcastHeartbeat();
+  }
+
+  // ---- catch-up ----------------------------------------------------------------------------
+
+  private requestCatchup(from: NodeId): void {
+    if (this.ticks - this.catchupAskedAtTick < this.settings.retransmitTicks) return;
+    this.catchupAskedAtTick = this.ticks;
+    this.send(from, { type: 'catchup-request', from: this.self, fromSlot: this.commit + 1 });
+  }
+
+  private onCatchupRequest(m: Extract<PaxosMessage<V>, { type: 'catchup-request' }>): void {
+    const entries: SlotValue<V>[] = [];
+    for (let slot = m.fromSlot; slot <= this.commit && entries.length < this.settings.entriesPerMessageMax; slot++) {
+      const e = this.log.get(slot);
+      if (e === undefined) break;
+      entries.push({ slot, value: e.value });
+    }
+    this.send(m.from, { type: 'catchup-reply', from: this.self, commitIndex: this.commit, entries });
+  }
+
+  private onCatchupReply(m: Extract<PaxosMessage<V>, { type: 'catchup-reply' }>): void {
+    for (const e of m.entries) {
+      const existing = this.log.get(e.slot);
+      if (existing?.chosen) continue;
+      // The sender had these at or below its commit index: they are the chosen values.
+      this.setEntry({ slot: e.slot, ballot: existing?.ballot ?? ballotZero, value: e.value, chosen: true });
+    }
+    const before = this.commit;
+    this.advanceCommit();
+    if (this.commit < m.commitIndex && this.commit > before) {
+      this.catchupAskedAtTick = -Infinity;
+      this.requestCatchup(m.from);
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private advanceCommit(): void {
+    while (this.log.get(this.commit + 1)?.chosen) this.commit++;
+  }
+
+  /** Entries above our commit index: everything we accepted that we do not know is decided. */
+  private uncommittedEntries(): LogEntry<V>[] {
+    const out: LogEntry<V>[] = [];
+    for (const e of this.log.values()) if (e.slot > this.commit) out.push(e);
+    return out.sort((a, b) => a.slot - b.slot);
+  }
+
+  private setEntry(e: LogEntry<V>): void {
+    const existing = this.log.get(e.slot);
+    assert(!(existing?.chosen && e.chosen && existing.value !== e.value && !sameValue(existing.value, e.value)), `slot ${e.slot} chosen twice with different values`);
+    this.log.set(e.slot, e);
+    this.dirtySlots.add(e.slot);
+  }
+
+  private setPromised(b: Ballot): void {
+    assert(compareBallots(b, this.promised) >= 0, 'the promised ballot never goes down');
+    this.promised = b;
+    this.pending.promised = b;
+  }
+
+  private send(to: NodeId, message: PaxosMessage<V>): void {
+    this.pending.messages.push({ to, message });
+  }
+
+  private broadcast(message: PaxosMessage<V>): void {
+    this.pending.messages.push({ to: 'all', message });
+  }
+}
+
+/** Structural equality for the chosen-twice assertion (values may be copies after decoding). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

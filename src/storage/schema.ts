@@ -1,0 +1,65 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The SQLite tables as Kysely sees them. Column names are snake_case (SQL); the store maps rows
+ * to the camelCase domain types at its edge. Every integer fits a JS number: balances, slots and
+ * rounds stay below Number.MAX_SAFE_INTEGER by the ledger's own limits.
+ */
+export interface StoreTables {
+  store_config: StoreConfigTable;
+  accounts: AccountsTable;
+  paxos_meta: PaxosMetaTable;
+  paxos_log: PaxosLogTable;
+  client_sessions: ClientSessionsTable;
+  view_changes: ViewChangesTable;
+}
+
+/** Single row (id = 1): what the file was initialised with, checked on every later open. */
+export interface StoreConfigTable {
+  id: number;
+  first_account: number;
+  last_account: number;
+  initial_balance: number;
+}
+
+export interface AccountsTable {
+  account: number;
+  balance: number;
+}
+
+/** Single row (id = 1): the acceptor's promise and how far the state machine has applied. */
+export interface PaxosMetaTable {
+  id: number;
+  promised_round: number;
+  promised_node: number;
+  applied_index: number;
+}
+
+export interface PaxosLogTable {
+  slot: number;
+  ballot_round: number;
+  ballot_node: number;
+  /** CBOR of the batch; NULL is a NO-OP (distinct from an empty batch). */
+  value: Uint8Array | null;
+  /** 0 or 1: SQLite has no boolean type. */
+  chosen: number;
+}
+
+export interface ClientSessionsTable {
+  client_id: string;
+  seq: number;
+  /** JSON of the Outcome: small, and readable with the sqlite3 shell when debugging. */
+  outcome: string;
+  slot: number;
+}
+
+export interface ViewChangesTable {
+  seq: Generated<number>;
+  ballot_round: number;
+  ballot_node: number;
+  leader: number;
+  commit_index: number;
+  /** CBOR of Array<{ slot, value }>. */
+  entries: Uint8Array;
+  recorded_at_ms: number;
+}

@@ -1,0 +1,129 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { assert } from '../core/assert.js';
+import type { AccountId } from '../core/ids.js';
+import type { Session, StateWrites } from '../ledger/state.js';
+import type { DurableState, NodeStore, PersistBatch, StoredView } from '../node/ports.js';
+import type { Ballot } from '../paxos/ballot.js';
+import { decodeBatch, decodeOutcome, decodeViewEntries, encodeBatch, encodeOutcome, encodeViewEntries } from './codec.js';
+import type { Durability } from './pragmas.js';
+import type { Statements } from './statements.js';
+
+/**
+ * NodeStore on one SQLite file. Everything here is synchronous on purpose: the Ready loop
+ * persists and only then sends, and a transaction that awaited anything could interleave with
+ * another step. Build it with openNodeStore (open.ts), which migrates and checks the file first.
+ */
+export class SqliteNodeStore implements NodeStore {
+  readonly synchronous: Durability;
+  private readonly db: BetterSqlite3.Database;
+  private readonly statements: Statements;
+  private readonly initialBalance: number;
+  private readonly persistTransaction: BetterSqlite3.Transaction<(batch: PersistBatch) => void>;
+
+  constructor(init: { db: BetterSqlite3.Database; statements: Statements; synchronous: Durability; initialBalance: number }) {
+    this.db = init.db;
+    this.statements = init.statements;
+    this.synchronous = init.synchronous;
+    this.initialBalance = init.initialBalance;
+    this.persistTransaction = this.db.transaction((batch: PersistBatch) => this.writeBatch(batch));
+  }
+
+  load(): DurableState {
+    const meta = this.statements.selectMeta.get();
+    assert(meta !== undefined, 'paxos_meta has no row: openNodeStore initialises it');
+    const log = this.statements.selectLog.all().map((row) => ({
+      slot: row.slot,
+      ballot: { round: row.ballot_round, node: row.ballot_node },
+      value: decodeBatch(row.value, `log slot ${row.slot}`),
+      chosen: row.chosen === 1,
+    }));
+    const balances = new Map<AccountId, number>();
+    for (const row of this.statements.selectBalances.all()) balances.set(row.account, row.balance);
+    const sessions: Session[] = this.statements.selectSessions.all().map((row) => ({
+      clientId: row.client_id,
+      seq: row.seq,
+      outcome: decodeOutcome(row.outcome, `session ${row.client_id}`),
+      slot: row.slot,
+    }));
+    return {
+      promised: { round: meta.promised_round, node: meta.promised_node },
+      log,
+      appliedIndex: meta.applied_index,
+      balances,
+      sessions,
+    };
+  }
+
+  /**
+   * One transaction for the whole step. IMMEDIATE takes the write lock at BEGIN, so a reader
+   * holding the file (a CLI, a backup) makes us wait busy_timeout instead of failing half-way
+   * when a deferred transaction tries to upgrade its lock.
+   */
+  persist(batch: PersistBatch): void {
+    this.persistTransaction.immediate(batch);
+  }
+
+  views(): StoredView[] {
+    return this.statements.selectViews.all().map((row) => ({
+      seq: row.seq,
+      ballot: { round: row.ballot_round, node: row.ballot_node },
+      leader: row.leader,
+      commitIndex: row.commit_index,
+      entries: decodeViewEntries(row.entries, `view ${row.seq}`),
+      recordedAtMs: row.recorded_at_ms,
+    }));
+  }
+
+  modifiedAccounts(): Array<{ account: AccountId; balance: number }> {
+    return this.statements.selectModified.all({ initialBalance: this.initialBalance });
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private writeBatch(batch: PersistBatch): void {
+    const s = this.statements;
+    if (batch.promised !== undefined) this.writePromised(batch.promised);
+    for (const entry of batch.entries) {
+      s.upsertLog.run({
+        slot: entry.slot,
+        ballotRound: entry.ballot.round,
+        ballotNode: entry.ballot.node,
+        value: encodeBatch(entry.value),
+        chosen: entry.chosen ? 1 : 0,
+      });
+    }
+    // Wall clock for display only (PrintView); nothing orders by it.
+    const recordedAtMs = Date.now();
+    for (const view of batch.newViews) {
+      s.insertView.run({
+        ballotRound: view.ballot.round,
+        ballotNode: view.ballot.node,
+        leader: view.leader,
+        commitIndex: view.commitIndex,
+        entries: encodeViewEntries(view.entries),
+        recordedAtMs,
+      });
+    }
+    if (batch.state !== undefined) this.writeState(batch.state);
+  }
+
+  private writePromised(promised: Ballot): void {
+    this.statements.updatePromised.run({ round: promised.round, node: promised.node });
+  }
+
+  private writeState(state: StateWrites): void {
+    const s = this.statements;
+    for (const [account, balance] of state.balances) {
+      const { changes } = s.updateBalance.run({ account, balance });
+      // The state machine only holds accounts loaded from this file, so a miss is a bug.
+      assert(changes === 1, `balance write for account ${account}, which this store does not hold`);
+    }
+    for (const session of state.sessions) {
+      s.upsertSession.run({ clientId: session.clientId, seq: session.seq, outcome: encodeOutcome(session.outcome), slot: session.slot });
+    }
+    for (const clientId of state.evictedSessions) s.deleteSession.run({ clientId });
+    s.updateApplied.run({ appliedIndex: state.appliedIndex });
+  }
+}

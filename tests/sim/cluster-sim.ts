@@ -1,0 +1,445 @@
+import type { NodeId, Slot } from '../../src/core/ids.js';
+import { SeededRandom } from '../../src/core/random.js';
+import type { Command, Outcome } from '../../src/ledger/commands.js';
+import { ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import type { Session } from '../../src/ledger/state.js';
+import { ballotZero, type Ballot } from '../../src/paxos/ballot.js';
+import type { LogEntry, PaxosMessage } from '../../src/paxos/messages.js';
+import type { ReplicaSettings } from '../../src/paxos/replica.js';
+import { SimNetwork, type NetworkFaults } from './network.js';
+import { ReferenceLedger } from './reference-ledger.js';
+
+/** Everything that crosses the simulated network. */
+type SimMessage =
+  | { kind: 'paxos'; message: PaxosMessage<Batch> }
+  | { kind: 'request'; client: NodeId; command: Command; hops: number }
+  | { kind: 'response'; command: Command; response: Response };
+
+/** What survives a crash: exactly what the runtime persisted before sending. */
+interface DurableStore {
+  promised: Ballot;
+  log: Map<Slot, LogEntry<Batch>>;
+  appliedIndex: Slot;
+  balances: Map<number, number>;
+  sessions: Map<string, Session>;
+}
+
+interface SimNode {
+  id: NodeId;
+  server: ShardServer | undefined;
+  durable: DurableStore;
+  restartAtTick: number;
+  /** Requests this node is serving, by the reqId it gave them. */
+  requests: Map<number, { client: NodeId; command: Command; hops: number }>;
+  checkedAppliedIndex: Slot;
+  /** Ticks this node's clock makes per simulated tick: clocks drift apart. */
+  clockRate: number;
+  clockDebt: number;
+}
+
+interface SimClient {
+  endpoint: NodeId;
+  clientId: string;
+  seq: number;
+  remaining: number;
+  current: { command: Command; sentAtTick: number } | undefined;
+  retryAtTick: number;
+  leaderHint: NodeId | undefined;
+  acknowledged: Map<string, Outcome>;
+}
+
+export interface SimOptions {
+  seed: number;
+  /** Ticks with faults switched on, then a fault-free phase that must converge. */
+  faultTicks: number;
+  livenessTicksMax: number;
+  /** Print a trace of fault events (for replaying one seed). */
+  verbose?: boolean;
+}
+
+export interface SimResult {
+  seed: number;
+  members: number;
+  chosenSlots: number;
+  committedTransfers: number;
+  ticks: number;
+}
+
+export class SimulationFailure extends Error {
+  override name = 'SimulationFailure';
+  constructor(
+    readonly seed: number,
+    message: string,
+  ) {
+    super(`seed ${seed}: ${message}\n  replay: npm run test:sim -- --seed ${seed} --verbose`);
+  }
+}
+
+const settings: ReplicaSettings = {
+  heartbeatTicks: 3,
+  electionTicksMin: 12,
+  electionTicksMax: 24,
+  retransmitTicks: 6,
+  slotsInFlightMax: 4,
+  entriesPerMessageMax: 8,
+};
+const clientTimeoutTicks = 40;
+const initialBalance = 10;
+
+/**
+ * One cluster of real ShardServers (Multi-Paxos replica + ledger state machine), driven from a
+ * seed over a network that loses, duplicates, delays and reorders, with crashes that lose
+ * whatever was not persisted (including messages of a step whose persist had just finished),
+ * restarts from the durable store and partitions. Invariants are checked after every step.
+ */
+export class ClusterSim {
+  private readonly random: SeededRandom;
+  private readonly network: SimNetwork<SimMessage>;
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly clients: SimClient[] = [];
+  private readonly members: NodeId[];
+  private readonly accounts: number[];
+  private tick = 0;
+  private nextReqId = 1;
+  private faultsOn = true;
+  private healAtTick = Infinity;
+  /** The one value chosen in each slot, as JSON, from whichever replica learned it first. */
+  private readonly chosen = new Map<Slot, string>();
+  private readonly chosenValues = new Map<Slot, Batch>();
+  private readonly reference: ReferenceLedger;
+  private referenceApplied: Slot = 0;
+  /** The reference balances after each slot. */
+  private readonly referenceAfter = new Map<Slot, string>();
+  private readonly trace: string[] = [];
+
+  constructor(private readonly options: SimOptions) {
+    this.random = new SeededRandom(options.seed);
+    const r = this.random;
+    const faults: NetworkFaults = {
+      lossRate: r.pick([0, 0.05, 0.1, 0.2, 0.3]),
+      duplicateRate: r.pick([0, 0.1, 0.3, 0.5]),
+      delayTicksMin: 1,
+      delayTicksMax: r.pick([2, 4, 8, 16]),
+      lateRate: r.pick([0, 0.01, 0.05]),
+      lateTicksMax: 150,
+    };
+    this.network = new SimNetwork(r, faults);
+    const size = r.pick([3, 3, 5]);
+    this.members = Array.from({ length: size }, (_, i) => i + 1);
+    this.accounts = Array.from({ length: r.int(2, 6) }, (_, i) => i + 1);
+    this.reference = new ReferenceLedger(this.accounts, initialBalance);
+    this.referenceAfter.set(0, this.reference.snapshot());
+    for (const id of this.members) {
+      const durable: DurableStore = {
+        promised: ballotZero,
+        log: new Map(),
+        appliedIndex: 0,
+        balances: new Map(this.accounts.map((a) => [a, initialBalance])),
+        sessions: new Map(),
+      };
+      const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
+      const node: SimNode = { id, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0 };
+      this.nodes.set(id, node);
+      this.start(node);
+    }
+    const clientCount = r.int(1, 6);
+    for (let i = 0; i < clientCount; i++) {
+      this.clients.push({
+        endpoint: 100 + i,
+        clientId: `c${i}`,
+        seq: 0,
+        remaining: r.int(5, 20),
+        current: undefined,
+        retryAtTick: 0,
+        leaderHint: undefined,
+        acknowledged: new Map(),
+      });
+    }
+    this.log(`members=${size} accounts=${this.accounts.length} clients=${clientCount} faults=${JSON.stringify(faults)}`);
+  }
+
+  run(): SimResult {
+    for (; this.tick < this.options.faultTicks; this.tick++) {
+      this.injectFaults();
+      this.step();
+    }
+    this.stopFaults();
+    const deadline = this.tick + this.options.livenessTicksMax;
+    for (; !this.converged(); this.tick++) {
+      if (this.tick >= deadline) this.fail(`no convergence within ${this.options.livenessTicksMax} fault-free ticks (${this.progressText()})`);
+      this.step();
+    }
+    this.finalChecks();
+    let committed = 0;
+    for (const o of this.reference.outcomes.values()) if (o.status === 'committed') committed++;
+    return { seed: this.options.seed, members: this.members.length, chosenSlots: this.chosen.size, committedTransfers: committed, ticks: this.tick };
+  }
+
+  // ---- driving -----------------------------------------------------------------------------
+
+  private step(): void {
+    for (const node of this.nodes.values()) {
+      if (node.server === undefined && this.tick >= node.restartAtTick) this.start(node);
+      if (node.server === undefined) continue;
+      node.clockDebt += node.clockRate;
+      while (node.clockDebt >= 1 && node.server !== undefined) {
+        node.clockDebt -= 1;
+        node.server.tick();
+        this.drain(node);
+      }
+    }
+    for (const client of this.clients) this.driveClient(client);
+    for (const { from, to, message } of this.network.takeDue(this.tick)) this.deliver(from, to, message);
+    this.checkInvariants();
+  }
+
+  private deliver(from: NodeId, to: NodeId, m: SimMessage): void {
+    if (m.kind === 'response') {
+      const client = this.clients.find((c) => c.endpoint === to);
+      if (client !== undefined) this.onResponse(client, from, m.command, m.response);
+      return;
+    }
+    const node = this.nodes.get(to);
+    if (node?.server === undefined) return;
+    if (m.kind === 'paxos') {
+      node.server.step(m.message);
+    } else {
+      const reqId = this.nextReqId++;
+      node.requests.set(reqId, { client: m.client, command: m.command, hops: m.hops });
+      node.server.request({ reqId, command: m.command, hops: m.hops });
+    }
+    this.drain(node);
+  }
+
+  /** The runtime's Ready loop: persist, then (unless we crash right here) send, then advance. */
+  private drain(node: SimNode): void {
+    const server = node.server;
+    if (server === undefined) return;
+    while (server.hasReady()) {
+      const rd = server.ready();
+      this.persist(node, rd);
+      if (this.faultsOn && this.random.chance(0.005)) {
+        this.crash(node, 'after persisting, before sending');
+        return;
+      }
+      for (const { to, message } of rd.paxos.messages) {
+        const targets = to === 'all' ? this.members.filter((m) => m !== node.id) : [to];
+        for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
+      }
+      for (const { reqId, response } of rd.replies) {
+        const req = node.requests.get(reqId);
+        if (req === undefined) continue;
+        node.requests.delete(reqId);
+        this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response });
+      }
+      for (const { reqId, to } of rd.forwards) {
+        const req = node.requests.get(reqId);
+        if (req === undefined) continue;
+        node.requests.delete(reqId);
+        this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops: req.hops + 1 });
+      }
+      server.advance();
+    }
+  }
+
+  private persist(node: SimNode, rd: ShardReady): void {
+    const d = node.durable;
+    if (rd.paxos.promised !== undefined) d.promised = rd.paxos.promised;
+    for (const e of rd.paxos.entries) {
+      d.log.set(e.slot, { ...e });
+      if (e.chosen) this.recordChosen(node.id, e.slot, e.value);
+    }
+    if (rd.state !== undefined) {
+      d.appliedIndex = rd.state.appliedIndex;
+      for (const [a, b] of rd.state.balances) d.balances.set(a, b);
+      for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
+      for (const c of rd.state.evictedSessions) d.sessions.delete(c);
+    }
+  }
+
+  private start(node: SimNode): void {
+    const d = node.durable;
+    node.server = new ShardServer({
+      self: node.id,
+      members: this.members,
+      settings,
+      random: new SeededRandom(this.random.int(0, 2 ** 31)),
+      promised: d.promised,
+      log: [...d.log.values()].map((e) => ({ ...e })),
+      appliedIndex: d.appliedIndex,
+      balances: new Map(d.balances),
+      sessions: [...d.sessions.values()],
+    });
+    node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, d.appliedIndex);
+  }
+
+  private crash(node: SimNode, when: string): void {
+    node.server = undefined;
+    node.requests.clear();
+    node.restartAtTick = this.tick + this.random.int(5, 120);
+    this.log(`t${this.tick} crash n${node.id} (${when}), restart at t${node.restartAtTick}`);
+  }
+
+  private injectFaults(): void {
+    const r = this.random;
+    if (r.chance(0.008)) {
+      const node = this.nodes.get(r.pick(this.members)) as SimNode;
+      if (node.server !== undefined) this.crash(node, 'between steps');
+    }
+    if (this.tick >= this.healAtTick) {
+      this.network.heal();
+      this.healAtTick = Infinity;
+      this.log(`t${this.tick} heal`);
+    }
+    if (this.healAtTick === Infinity && r.chance(0.006)) {
+      const leader = this.members.find((m) => this.nodes.get(m)?.server?.role === 'leader');
+      const kind = r.pick(['isolate-one', 'isolate-leader', 'split', 'one-way'] as const);
+      const victim = kind === 'isolate-leader' && leader !== undefined ? leader : r.pick(this.members);
+      let group = [victim];
+      if (kind === 'split') group = this.members.filter(() => r.chance(0.5));
+      const others = this.members.filter((m) => !group.includes(m));
+      this.network.partition(group, others, kind === 'one-way' ? 'outbound' : 'both');
+      this.healAtTick = this.tick + r.int(20, 200);
+      this.log(`t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`);
+    }
+  }
+
+  private stopFaults(): void {
+    this.faultsOn = false;
+    this.network.heal();
+    this.network.faults = { lossRate: 0, duplicateRate: 0, delayTicksMin: 1, delayTicksMax: 2, lateRate: 0, lateTicksMax: 0 };
+    for (const node of this.nodes.values()) node.clockRate = 1;
+    for (const node of this.nodes.values()) node.restartAtTick = Math.min(node.restartAtTick, this.tick);
+    this.log(`t${this.tick} faults off`);
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  private driveClient(c: SimClient): void {
+    const r = this.random;
+    if (c.current === undefined) {
+      if (c.remaining === 0 || this.tick < c.retryAtTick) return;
+      c.remaining--;
+      c.seq++;
+      const from = r.pick(this.accounts);
+      let to = r.pick(this.accounts);
+      if (to === from) to = this.accounts.find((a) => a !== from) ?? from;
+      const op: Command['op'] =
+        r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
+      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, sentAtTick: -Infinity };
+    }
+    if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
+      const target = c.leaderHint ?? r.pick(this.members);
+      c.leaderHint = undefined;
+      c.current.sentAtTick = this.tick;
+      this.network.send(this.tick, c.endpoint, target, { kind: 'request', client: c.endpoint, command: c.current.command, hops: 0 });
+    }
+  }
+
+  private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
+    if (c.current === undefined || c.current.command.seq !== command.seq) return;
+    if (response.kind === 'outcome') {
+      const outcome = response.outcome;
+      if (outcome.status === 'rejected') this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
+      if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, outcome);
+      if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
+      c.current = undefined;
+      c.leaderHint = from;
+      return;
+    }
+    // Redirect or busy: try again soon, at the hinted leader if there is one.
+    c.leaderHint = response.kind === 'redirect' ? response.leaderHint : undefined;
+    c.current.sentAtTick = -Infinity;
+    c.retryAtTick = this.tick + 3;
+  }
+
+  // ---- checks ------------------------------------------------------------------------------
+
+  private recordChosen(node: NodeId, slot: Slot, value: Batch | null): void {
+    const text = JSON.stringify(value);
+    const known = this.chosen.get(slot);
+    if (known === undefined) {
+      this.chosen.set(slot, text);
+      this.chosenValues.set(slot, value ?? []);
+      this.advanceReference();
+    } else if (known !== text) {
+      this.fail(`two values chosen in slot ${slot}: ${known} and, at n${node}, ${text}`);
+    }
+  }
+
+  private advanceReference(): void {
+    while (this.chosenValues.has(this.referenceApplied + 1)) {
+      this.referenceApplied++;
+      this.reference.apply(this.chosenValues.get(this.referenceApplied) as Batch);
+      this.referenceAfter.set(this.referenceApplied, this.reference.snapshot());
+    }
+  }
+
+  private checkInvariants(): void {
+    const total = this.accounts.length * initialBalance;
+    for (const node of this.nodes.values()) {
+      const server = node.server;
+      if (server === undefined) continue;
+      const state = server.state;
+      const applied = state.appliedIndex;
+      // Every applied slot holds the chosen value: the applied prefixes of all replicas agree.
+      for (let slot = node.checkedAppliedIndex + 1; slot <= applied; slot++) {
+        const e = server.replica.entry(slot);
+        if (e === undefined || !e.chosen) this.fail(`n${node.id} applied slot ${slot} without knowing it chosen`);
+        if (this.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
+      }
+      node.checkedAppliedIndex = applied;
+      let sum = 0;
+      const balances: string[] = [];
+      for (const [a, b] of [...state.accounts()].sort((x, y) => x[0] - y[0])) {
+        if (b < 0) this.fail(`n${node.id}: account ${a} is negative (${b})`);
+        sum += b;
+        balances.push(`${a}:${b}`);
+      }
+      if (sum !== total) this.fail(`n${node.id}: money not conserved (${sum} != ${total})`);
+      const expected = this.referenceAfter.get(applied);
+      if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
+      if (balances.join(',') !== expected) this.fail(`n${node.id} balances after slot ${applied} differ from the specification: ${balances.join(',')} vs ${expected}`);
+    }
+  }
+
+  private converged(): boolean {
+    if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined)) return false;
+    const applied = new Set<number>();
+    for (const node of this.nodes.values()) {
+      if (node.server === undefined) return false;
+      applied.add(node.server.state.appliedIndex);
+    }
+    return applied.size === 1 && [...applied][0] === this.referenceApplied;
+  }
+
+  private finalChecks(): void {
+    for (const c of this.clients) {
+      for (const [key, outcome] of c.acknowledged) {
+        const truth = this.reference.outcomes.get(key);
+        if (truth === undefined) this.fail(`client was told ${key} ${outcome.status}, but it was never executed`);
+        if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`client was told ${key} ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
+      }
+    }
+  }
+
+  private progressText(): string {
+    const nodes = [...this.nodes.values()].map((n) => `n${n.id}:${n.server === undefined ? 'down' : `${n.server.role[0]}/a${n.server.state.appliedIndex}/c${n.server.replica.commitIndex}`}`);
+    const clients = this.clients.map((c) => `${c.clientId}:${c.remaining}${c.current ? '+1' : ''}`);
+    return `nodes ${nodes.join(' ')}; chosen prefix ${this.referenceApplied}; clients left ${clients.join(' ')}`;
+  }
+
+  private log(line: string): void {
+    this.trace.push(line);
+    if (this.options.verbose) console.log(line);
+  }
+
+  private fail(message: string): never {
+    if (!this.options.verbose) for (const line of this.trace.slice(-20)) console.error(`  ${line}`);
+    throw new SimulationFailure(this.options.seed, `t${this.tick}: ${message}`);
+  }
+}
+
+export function runSeed(options: SimOptions): SimResult {
+  return new ClusterSim(options).run();
+}

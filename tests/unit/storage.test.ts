@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { LedgerError } from '../../src/core/errors.js';
+import type { Command } from '../../src/ledger/commands.js';
+import type { Session } from '../../src/ledger/state.js';
+import type { NodeStore, PersistBatch } from '../../src/node/ports.js';
+import { openNodeStore, type OpenNodeStoreOptions } from '../../src/storage/open.js';
+
+const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-storage-test-'));
+after(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
+
+let fileCount = 0;
+function options(overrides: Partial<OpenNodeStoreOptions> = {}): OpenNodeStoreOptions {
+  fileCount += 1;
+  return { file: path.join(tempRoot, `node-${fileCount}.db`), firstAccount: 1, lastAccount: 10, initialBalance: 100, ...overrides };
+}
+
+/** Opens, runs `body`, and always closes, so a failed assertion does not leak a handle. */
+async function withStore<T>(opts: OpenNodeStoreOptions, body: (store: NodeStore) => T): Promise<T> {
+  const store = await openNodeStore(opts);
+  try {
+    return body(store);
+  } finally {
+    store.close();
+  }
+}
+
+function transfer(clientId: string, seq: number, from: number, to: number, amount: number): Command {
+  return { clientId, seq, op: { kind: 'transfer', from, to, amount } };
+}
+
+const emptyBatch: PersistBatch = { promised: undefined, entries: [], newViews: [], state: undefined };
+
+describe('SQLite node store', () => {
+  test('the first open creates every account at the initial balance and an empty Paxos state', async () => {
+    const state = await withStore(options({ firstAccount: 3, lastAccount: 7, initialBalance: 50 }), (store) => store.load());
+    assert.deepEqual([...state.balances], [[3, 50], [4, 50], [5, 50], [6, 50], [7, 50]]);
+    assert.deepEqual(state.promised, { round: 0, node: 0 });
+    assert.deepEqual(state.log, []);
+    assert.equal(state.appliedIndex, 0);
+    assert.deepEqual(state.sessions, []);
+  });
+
+  test('a restart loses nothing that persist returned from', async () => {
+    const opts = options();
+    const sessionA: Session = { clientId: 'a', seq: 1, outcome: { status: 'committed' }, slot: 1 };
+    const sessionB: Session = { clientId: 'b', seq: 4, outcome: { status: 'insufficient-funds', balance: 7 }, slot: 2 };
+    const batch1 = [transfer('a', 1, 1, 2, 30)];
+    const batch2 = [transfer('b', 4, 3, 4, 1_000), transfer('c', 9, 5, 6, Number.MAX_SAFE_INTEGER)];
+    const before = Date.now();
+    await withStore(opts, (store) => {
+      store.persist({
+        promised: { round: 3, node: 2 },
+        entries: [
+          { slot: 1, ballot: { round: 3, node: 2 }, value: batch1, chosen: true },
+          { slot: 2, ballot: { round: 3, node: 2 }, value: batch2, chosen: false },
+        ],
+        newViews: [{ ballot: { round: 3, node: 2 }, leader: 2, commitIndex: 0, entries: [{ slot: 1, value: batch1 }, { slot: 2, value: null }] }],
+        state: undefined,
+      });
+      store.persist({
+        promised: undefined,
+        entries: [{ slot: 2, ballot: { round: 3, node: 2 }, value: batch2, chosen: true }],
+        newViews: [{ ballot: { round: 4, node: 1 }, leader: 1, commitIndex: 2, entries: [] }],
+        state: { appliedIndex: 2, balances: [[1, 70], [2, 130]], sessions: [sessionB, sessionA], evictedSessions: [] },
+      });
+    });
+    const after = Date.now();
+
+    await withStore(opts, (store) => {
+      const state = store.load();
+      assert.deepEqual(state.promised, { round: 3, node: 2 });
+      assert.deepEqual(state.log, [
+        { slot: 1, ballot: { round: 3, node: 2 }, value: batch1, chosen: true },
+        { slot: 2, ballot: { round: 3, node: 2 }, value: batch2, chosen: true },
+      ]);
+      assert.equal(state.appliedIndex, 2);
+      assert.equal(state.balances.get(1), 70);
+      assert.equal(state.balances.get(2), 130);
+      assert.equal(state.balances.get(3), 100);
+      assert.equal(state.balances.size, 10);
+      // Ordered by slot, whatever order they were written in.
+      assert.deepEqual(state.sessions, [sessionA, sessionB]);
+
+      const views = store.views();
+      assert.deepEqual(
+        views.map(({ recordedAtMs: _recordedAtMs, ...rest }) => rest),
+        [
+          { seq: 1, ballot: { round: 3, node: 2 }, leader: 2, commitIndex: 0, entries: [{ slot: 1, value: batch1 }, { slot: 2, value: null }] },
+          { seq: 2, ballot: { round: 4, node: 1 }, leader: 1, commitIndex: 2, entries: [] },
+        ],
+      );
+      for (const view of views) assert.ok(view.recordedAtMs >= before && view.recordedAtMs <= after, 'recorded at persist time');
+    });
+  });
+
+  test('synchronous reads back FULL on every reopen, and NORMAL only when asked for', async () => {
+    const opts = options();
+    for (let open = 0; open < 3; open++) {
+      await withStore(opts, (store) => {
+        assert.equal(store.synchronous, 'full');
+        store.persist({ ...emptyBatch, promised: { round: open + 1, node: 1 } });
+        // WAL mode: the write went to the -wal file beside the database.
+        assert.ok(fs.existsSync(`${opts.file}-wal`), 'WAL file exists while open');
+      });
+    }
+    const normal = await withStore({ ...opts, durability: 'normal' }, (store) => store.synchronous);
+    assert.equal(normal, 'normal');
+    const fullAgain = await withStore(opts, (store) => store.synchronous);
+    assert.equal(fullAgain, 'full');
+  });
+
+  test('a NO-OP round-trips as null, distinct from an empty batch', async () => {
+    const opts = options();
+    await withStore(opts, (store) =>
+      store.persist({
+        ...emptyBatch,
+        entries: [
+          { slot: 1, ballot: { round: 1, node: 1 }, value: null, chosen: true },
+          { slot: 2, ballot: { round: 1, node: 1 }, value: [], chosen: false },
+        ],
+      }),
+    );
+    const log = await withStore(opts, (store) => store.load().log);
+    assert.equal(log.length, 2);
+    assert.equal(log[0]?.value, null);
+    assert.deepEqual(log[1]?.value, []);
+  });
+
+  test('a later accept of the same slot replaces the earlier one', async () => {
+    const opts = options();
+    await withStore(opts, (store) => {
+      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: [transfer('a', 1, 1, 2, 5)], chosen: false }] });
+      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }] });
+    });
+    const log = await withStore(opts, (store) => store.load().log);
+    assert.deepEqual(log, [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }]);
+  });
+
+  test('evicted sessions are deleted', async () => {
+    const opts = options();
+    const sessions: Session[] = ['a', 'b', 'c'].map((clientId, i) => ({ clientId, seq: 1, outcome: { status: 'committed' }, slot: i + 1 }));
+    await withStore(opts, (store) => {
+      store.persist({ ...emptyBatch, state: { appliedIndex: 3, balances: [], sessions, evictedSessions: [] } });
+      store.persist({ ...emptyBatch, state: { appliedIndex: 4, balances: [], sessions: [], evictedSessions: ['a', 'c'] } });
+    });
+    const state = await withStore(opts, (store) => store.load());
+    assert.deepEqual(
+      state.sessions.map((s) => s.clientId),
+      ['b'],
+    );
+    assert.equal(state.appliedIndex, 4);
+  });
+
+  test('a step that fails half-way writes nothing of itself', async () => {
+    const opts = options();
+    await withStore(opts, (store) => {
+      assert.throws(() =>
+        store.persist({
+          promised: { round: 9, node: 9 },
+          entries: [{ slot: 1, ballot: { round: 9, node: 9 }, value: null, chosen: true }],
+          newViews: [],
+          // Account 999 is not in this store: the balance write fails after the others ran.
+          state: { appliedIndex: 1, balances: [[1, 0], [999, 1]], sessions: [], evictedSessions: [] },
+        }),
+      );
+    });
+    const state = await withStore(opts, (store) => store.load());
+    assert.deepEqual(state.promised, { round: 0, node: 0 });
+    assert.deepEqual(state.log, []);
+    assert.equal(state.appliedIndex, 0);
+    assert.equal(state.balances.get(1), 100);
+  });
+
+  test('a reopen with a different account range or initial balance is refused', async () => {
+    const opts = options();
+    await withStore(opts, () => undefined);
+    for (const changed of [{ lastAccount: 11 }, { firstAccount: 2 }, { initialBalance: 99 }]) {
+      await assert.rejects(
+        openNodeStore({ ...opts, ...changed }),
+        (error: unknown) => error instanceof LedgerError && error.code === 'config' && error.message.includes('1..10'),
+      );
+    }
+    // The refused opens changed nothing: the original configuration still opens as before.
+    const state = await withStore(opts, (store) => store.load());
+    assert.equal(state.balances.size, 10);
+  });
+
+  test('modifiedAccounts lists exactly the accounts whose balance differs from the initial one', async () => {
+    const opts = options();
+    await withStore(opts, (store) => {
+      assert.deepEqual(store.modifiedAccounts(), []);
+      store.persist({ ...emptyBatch, state: { appliedIndex: 1, balances: [[7, 60], [2, 140], [5, 90]], sessions: [], evictedSessions: [] } });
+      // Account 5 goes back to its initial balance: no longer modified.
+      store.persist({ ...emptyBatch, state: { appliedIndex: 2, balances: [[5, 100], [9, 110]], sessions: [], evictedSessions: [] } });
+      assert.deepEqual(store.modifiedAccounts(), [
+        { account: 2, balance: 140 },
+        { account: 7, balance: 60 },
+        { account: 9, balance: 110 },
+      ]);
+    });
+  });
+});
