@@ -46,6 +46,7 @@ export interface ShardServerInit {
   appliedIndex: Slot;
   balances: Map<AccountId, number>;
   sessions: Session[];
+  firstElectionTicks?: number;
 }
 
 /**
@@ -80,6 +81,7 @@ export class ShardServer {
       promised: init.promised,
       log: init.log,
       appliedIndex: init.appliedIndex,
+      ...(init.firstElectionTicks === undefined ? {} : { firstElectionTicks: init.firstElectionTicks }),
     });
     this.lastRole = this.replica.role;
   }

@@ -27,6 +27,9 @@ export interface ReplicaInit<V> {
   log: LogEntry<V>[];
   /** Slots up to here were applied by the state machine before the restart. */
   appliedIndex: Slot;
+  /** Ticks before the first election, instead of a random timeout: lets a deployment prefer a
+   *  first leader (the first node of each cluster) without changing any protocol rule. */
+  firstElectionTicks?: number;
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
@@ -127,7 +130,7 @@ export class Replica<V> {
     this.appliedUpTo = init.appliedIndex;
     this.commit = init.appliedIndex;
     this.advanceCommit();
-    this.electionTimeoutTicks = this.randomElectionTimeout();
+    this.electionTimeoutTicks = init.firstElectionTicks ?? this.randomElectionTimeout();
   }
 
   // ---- queries -----------------------------------------------------------------------------

@@ -1,0 +1,24 @@
+import { LedgerCommand } from '../../src/cli/base-command.js';
+import { withClient } from '../../src/cli/connect.js';
+import { table } from '../../src/cli/render.js';
+
+export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
+  static override summary = 'One row per node: role, leader, ballot, log positions';
+  static override description = `Asks every node for its status over NATS. A node that does not answer within a second is
+shown as "down". Exit code 1 when a cluster has no leader.`;
+  static override examples = ['<%= config.bin %> cluster status', '<%= config.bin %> cluster status --json'];
+
+  async run() {
+    const nodes = await withClient(this.dataDir, (client) => client.status());
+    const rows = nodes.map((s) =>
+      s.role === 'down'
+        ? [`n${s.node}`, s.cluster, 'down', '', '', '', '', s.reason]
+        : [`n${s.node}`, s.cluster, s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.ballot, s.commitIndex, s.appliedIndex, `pid ${s.pid}`],
+    );
+    this.log(table(['node', 'cluster', 'role', 'leader', 'ballot', 'commit', 'applied', ''], rows));
+    const clusters = new Set(nodes.map((s) => s.cluster));
+    const led = new Set(nodes.filter((s) => s.role === 'leader').map((s) => s.cluster));
+    if (led.size < clusters.size) process.exitCode = 1;
+    return { nodes };
+  }
+}

@@ -1,0 +1,15 @@
+import { LedgerClient } from '../client/ledger-client.js';
+import { requireRunningConfig } from '../cluster/local-cluster.js';
+import type { LedgerConfig } from '../node/config.js';
+import { connectNats } from '../transport/nats.js';
+
+/** Connects a client to the cluster of `dataDir` for the length of `use`. */
+export async function withClient<R>(dataDir: string, use: (client: LedgerClient, config: LedgerConfig) => Promise<R>): Promise<R> {
+  const config = requireRunningConfig(dataDir);
+  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli', longRunning: false });
+  try {
+    return await use(new LedgerClient(transport, config.topology, config.prefix), config);
+  } finally {
+    await transport.close();
+  }
+}

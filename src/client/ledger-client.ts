@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { decodeLocalBalance, decodeModifiedAccounts, decodeNodeStatus, type LocalBalance, type ModifiedAccounts, type NodeStatus } from '../codec/admin-bodies.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp } from '../codec/envelope.js';
+import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
+import { badInput, LedgerError } from '../core/errors.js';
+import { limits } from '../core/limits.js';
+import type { Command, Operation } from '../ledger/commands.js';
+import type { Response } from '../ledger/shard-server.js';
+import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
+import { subjects, type Subjects } from '../transport/subjects.js';
+import { NoRespondersError, TransportTimeoutError, type Transport } from '../transport/transport.js';
+
+export type TransferStatus = 'committed' | 'insufficient-funds' | 'aborted' | 'unknown';
+
+export interface TransferResult {
+  status: TransferStatus;
+  from: AccountId;
+  to: AccountId;
+  amount: number;
+  /** Why it was aborted, or why the answer is unknown. */
+  reason?: string;
+  latencyMs: number;
+  servedBy?: NodeId;
+  attempts: number;
+}
+
+export interface BalanceResult {
+  account: AccountId;
+  balance: number | null;
+  reason?: string;
+  servedBy?: NodeId;
+  latencyMs: number;
+}
+
+export interface ClientOptions {
+  /** Time for one attempt before trying another node. */
+  attemptTimeoutMs: number;
+  /** Time after which a transfer is reported `unknown` (it may still commit later). */
+  deadlineMs: number;
+}
+
+export const defaultClientOptions: ClientOptions = { attemptTimeoutMs: 1_000, deadlineMs: 10_000 };
+
+/** One (client id, sequence) stream; used by one request at a time, so a retry is recognised. */
+interface Session {
+  clientId: string;
+  nextSeq: number;
+}
+
+/**
+ * The client library used by the CLI, the test runner and the benchmark. Sends each request to
+ * the node it believes leads the account's cluster; on a timeout it retries the same
+ * (client id, sequence) through the other nodes, so a transfer runs at most once however often
+ * it is retried; on a redirect it follows the hint.
+ */
+export class LedgerClient {
+  private readonly subjects: Subjects;
+  private readonly leaderHints = new Map<ClusterId, NodeId>();
+  private readonly idleSessions: Session[] = [];
+  private readonly clientPrefix = randomBytes(6).toString('hex');
+  private sessionCount = 0;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly topology: Topology,
+    prefix: string,
+    private readonly options: ClientOptions = defaultClientOptions,
+  ) {
+    this.subjects = subjects(prefix);
+  }
+
+  // ---- input checks ------------------------------------------------------------------------
+
+  checkAccount(account: unknown, what = 'account'): AccountId {
+    if (!isAccount(this.topology, account)) {
+      throw new LedgerError('unknown-account', `${what} ${String(account)} does not exist`, { hint: `accounts are 1..${this.topology.accounts}` });
+    }
+    return account;
+  }
+
+  checkAmount(amount: unknown): number {
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0) {
+      throw badInput(`amount must be a positive whole number, got ${String(amount)}`);
+    }
+    if (!Number.isSafeInteger(amount) || amount > limits.amountMax) throw badInput(`amount ${String(amount)} is too large (at most ${limits.amountMax})`);
+    return amount;
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  async transfer(fromInput: number, toInput: number, amountInput: number): Promise<TransferResult> {
+    const from = this.checkAccount(fromInput, 'sender account');
+    const to = this.checkAccount(toInput, 'receiver account');
+    const amount = this.checkAmount(amountInput);
+    if (from === to) throw badInput(`cannot transfer from account ${from} to itself`);
+    const started = performance.now();
+    const cluster = clusterOfAccount(this.topology, from);
+    if (clusterOfAccount(this.topology, to) !== cluster) {
+      return { status: 'aborted', from, to, amount, reason: 'cross-shard transfers are not supported yet', latencyMs: 0, attempts: 0 };
+    }
+    const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
+    const latencyMs = performance.now() - started;
+    const base = { from, to, amount, latencyMs, attempts: result.attempts };
+    if (result.response === undefined) return { ...base, status: 'unknown', reason: result.reason };
+    const outcome = result.response.outcome;
+    const servedBy = result.response.servedBy;
+    switch (outcome.status) {
+      case 'committed':
+        return { ...base, status: 'committed', servedBy };
+      case 'insufficient-funds':
+        return { ...base, status: 'insufficient-funds', reason: `account ${from} holds ${outcome.balance}`, servedBy };
+      case 'rejected':
+        return { ...base, status: 'aborted', reason: outcome.reason, servedBy };
+      case 'ok':
+        return { ...base, status: 'unknown', reason: 'unexpected read answer to a transfer' };
+    }
+  }
+
+  /** A linearizable read: it goes through the cluster's log like a write. */
+  async balance(accountInput: number): Promise<BalanceResult> {
+    const account = this.checkAccount(accountInput);
+    const started = performance.now();
+    const result = await this.send(clusterOfAccount(this.topology, account), { kind: 'balance', account });
+    const latencyMs = performance.now() - started;
+    if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs };
+    const outcome = result.response.outcome;
+    if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs };
+    return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs };
+  }
+
+  private async send(cluster: ClusterId, op: Operation): Promise<{ response?: Extract<Response, { kind: 'outcome' }>; attempts: number; reason: string }> {
+    const session = this.takeSession();
+    const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
+    const data = encodeEnvelope({ kind: 'request', command, hops: 0 });
+    const members = nodesOfCluster(this.topology, cluster);
+    const deadline = performance.now() + this.options.deadlineMs;
+    let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
+    let attempts = 0;
+    let reason = 'no answer before the deadline';
+    try {
+      while (performance.now() < deadline) {
+        attempts++;
+        const next = () => members[(members.indexOf(target) + 1) % members.length] as NodeId;
+        let response: Response;
+        try {
+          const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, deadline - performance.now()));
+          response = this.decodeResponse(await this.transport.request(this.subjects.nodeRequests(target), data, timeoutMs));
+        } catch (error) {
+          if (!(error instanceof TransportTimeoutError || error instanceof NoRespondersError || error instanceof DecodeError)) throw error;
+          reason = error instanceof NoRespondersError ? `node ${target} is not running` : `no answer from node ${target}`;
+          if (error instanceof NoRespondersError) await pause(50);
+          target = next();
+          continue;
+        }
+        if (response.kind === 'outcome') {
+          this.leaderHints.set(cluster, response.servedBy);
+          return { response, attempts, reason: '' };
+        }
+        if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
+          target = response.leaderHint;
+        } else {
+          // No leader known (an election is running) or the leader is busy: back off a little.
+          reason = response.kind === 'busy' ? 'the leader is overloaded' : 'the cluster has no leader';
+          await pause(Math.min(200, 20 * attempts));
+          if (response.kind === 'redirect') target = next();
+        }
+      }
+      return { attempts, reason };
+    } finally {
+      this.idleSessions.push(session);
+    }
+  }
+
+  private decodeResponse(data: Uint8Array): Response {
+    const envelope = decodeEnvelope(data);
+    if (envelope.kind !== 'response') throw new DecodeError(`expected a response, got ${envelope.kind}`);
+    return envelope.response;
+  }
+
+  private takeSession(): Session {
+    return this.idleSessions.pop() ?? { clientId: `${this.clientPrefix}-${this.sessionCount++}`, nextSeq: 1 };
+  }
+
+  // ---- admin -------------------------------------------------------------------------------
+
+  private async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000): Promise<unknown> {
+    const request = account === undefined ? { kind: 'admin' as const, op } : { kind: 'admin' as const, op, account };
+    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
+    const envelope = decodeEnvelope(data);
+    if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
+    if (!envelope.ok) throw new LedgerError('unavailable', `node ${node}: ${envelope.error ?? 'failed'}`);
+    return envelope.body;
+  }
+
+  /** Status of every node; a node that does not answer is reported as down. */
+  async status(timeoutMs = 1_000): Promise<Array<NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string }>> {
+    return Promise.all(
+      allNodes(this.topology).map(async (node) => {
+        try {
+          return decodeNodeStatus(await this.admin(node, 'status', undefined, timeoutMs));
+        } catch (error) {
+          const cluster = Math.floor((node - 1) / this.topology.nodesPerCluster) + 1;
+          return { node, cluster, role: 'down' as const, reason: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  /** Each replica's own copy of an account's balance (PrintBalance). */
+  async replicaBalances(accountInput: number): Promise<Array<LocalBalance | { node: NodeId; balance: null; reason: string }>> {
+    const account = this.checkAccount(accountInput);
+    const members = nodesOfCluster(this.topology, clusterOfAccount(this.topology, account));
+    return Promise.all(
+      members.map(async (node) => {
+        try {
+          return decodeLocalBalance(await this.admin(node, 'balance', account));
+        } catch (error) {
+          return { node, balance: null, reason: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  async modifiedAccounts(node: NodeId): Promise<ModifiedAccounts> {
+    return decodeModifiedAccounts(await this.admin(node, 'db'));
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LedgerClient } from '../client/ledger-client.js';
+import { LedgerError } from '../core/errors.js';
+import type { NodeId } from '../core/ids.js';
+import { allNodes, type Topology } from '../ledger/topology.js';
+import { makeConfig, readConfig, type LedgerConfig } from '../node/config.js';
+import { connectNats } from '../transport/nats.js';
+import { commandLineOf, freePort, isAlive, natsServerBinary, portAccepts, startProcess, stopProcess, waitFor } from './processes.js';
+
+/** What `ledger cluster start` leaves in the data dir so that later commands find the cluster. */
+export interface ClusterState {
+  natsPid: number;
+  natsPort: number;
+  natsUrl: string;
+  nodes: Array<{ node: NodeId; pid: number }>;
+  /** The foreground `ledger cluster start`, when not detached. */
+  supervisorPid: number | undefined;
+  startedAtMs: number;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  port: number | undefined;
+  topology: Topology;
+  detached: boolean;
+  /** How long to wait for every cluster to elect a leader. */
+  readyTimeoutMs: number;
+}
+
+const nodeMain = fileURLToPath(new URL('../node/main.js', import.meta.url));
+const natsTemplate = fileURLToPath(new URL('../../../infra/nats-server.conf.template', import.meta.url));
+
+export function resolveDataDir(flag: string | undefined): string {
+  return resolve(flag ?? process.env.LEDGER_DATA_DIR ?? '.ledger');
+}
+
+export function paths(dataDir: string) {
+  return {
+    config: join(dataDir, 'config.json'),
+    state: join(dataDir, 'cluster.json'),
+    natsConfig: join(dataDir, 'nats', 'nats-server.conf'),
+    natsLog: join(dataDir, 'nats', 'nats-server.log'),
+    logs: join(dataDir, 'logs'),
+    nodes: join(dataDir, 'nodes'),
+  };
+}
+
+export function readClusterState(dataDir: string): ClusterState | undefined {
+  const file = paths(dataDir).state;
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
+}
+
+/** The config of the cluster in `dataDir`, or a clear error saying how to start one. */
+export function requireRunningConfig(dataDir: string): LedgerConfig {
+  if (!existsSync(paths(dataDir).config)) {
+    throw new LedgerError('unavailable', `no cluster in ${dataDir}`, { hint: 'start one with `ledger cluster start --detach`, or pass --data-dir' });
+  }
+  return readConfig(paths(dataDir).config);
+}
+
+/** Is this PID still the process we started (and not a reused PID)? */
+function isOurs(pid: number, marker: string): boolean {
+  return isAlive(pid) && (commandLineOf(pid)?.includes(marker) ?? false);
+}
+
+export function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): number {
+  const p = paths(config.dataDir);
+  mkdirSync(p.logs, { recursive: true });
+  const child = startProcess(process.execPath, [nodeMain, '--id', String(node), '--config', p.config], join(p.logs, `n${node}.out`), detached);
+  if (child.pid === undefined) throw new LedgerError('unavailable', `could not start node ${node}`);
+  return child.pid;
+}
+
+/**
+ * Starts nats-server and every node of the topology, each in its own process, and waits until
+ * every cluster has a leader. Data, logs and the broker's config live under the data dir.
+ */
+export async function startLocalCluster(options: StartOptions, onProgress: (line: string) => void = () => undefined): Promise<ClusterState> {
+  const dataDir = resolve(options.dataDir);
+  const p = paths(dataDir);
+  const running = readClusterState(dataDir);
+  if (running !== undefined && isOurs(running.natsPid, p.natsConfig)) {
+    throw new LedgerError('unavailable', `a cluster is already running in ${dataDir} (nats-server pid ${running.natsPid})`, {
+      hint: 'stop it with `ledger cluster stop`, or use another --data-dir',
+    });
+  }
+  mkdirSync(join(dataDir, 'nats'), { recursive: true });
+  mkdirSync(p.nodes, { recursive: true });
+  const natsPort = options.port ?? (await freePort());
+  const natsUrl = `nats://127.0.0.1:${natsPort}`;
+  const previous = existsSync(p.config) ? readConfig(p.config) : undefined;
+  if (previous !== undefined && JSON.stringify(previous.topology) !== JSON.stringify(options.topology)) {
+    throw new LedgerError('config', `${dataDir} holds a cluster with another topology (${JSON.stringify(previous.topology)})`, {
+      hint: 'use a new --data-dir, or delete this one to start over',
+    });
+  }
+  const config = makeConfig({ ...(previous ?? {}), natsUrl, dataDir, topology: options.topology });
+  writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
+  const template = readFileSync(natsTemplate, 'utf8');
+  writeFileSync(p.natsConfig, template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir));
+
+  onProgress(`starting nats-server on 127.0.0.1:${natsPort}`);
+  const nats = startProcess(natsServerBinary(), ['-c', p.natsConfig], p.natsLog, options.detached);
+  const natsPid = nats.pid as number;
+  const state: ClusterState = { natsPid, natsPort, natsUrl, nodes: [], supervisorPid: options.detached ? undefined : process.pid, startedAtMs: Date.now() };
+  try {
+    await waitFor('nats-server accepting connections', 10_000, async () => ((await portAccepts(natsPort)) ? true : isAlive(natsPid) ? undefined : failNats(p.natsLog)));
+    onProgress(`starting ${allNodes(options.topology).length} nodes`);
+    for (const node of allNodes(options.topology)) state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
+    writeFileSync(p.state, `${JSON.stringify(state, null, 2)}\n`);
+    await waitForLeaders(config, options.readyTimeoutMs);
+  } catch (error) {
+    await stopLocalCluster(dataDir).catch(() => undefined);
+    throw error;
+  }
+  onProgress('every cluster has a leader');
+  return state;
+}
+
+function failNats(logFile: string): never {
+  const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
+  throw new LedgerError('unavailable', `nats-server exited at start: ${log}`, { hint: 'is the port taken? pass another --port' });
+}
+
+/** Waits until each cluster has exactly one node that says it leads. */
+export async function waitForLeaders(config: LedgerConfig, timeoutMs: number): Promise<void> {
+  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-wait', longRunning: false });
+  try {
+    const client = new LedgerClient(transport, config.topology, config.prefix);
+    await waitFor('a leader in every cluster', timeoutMs, async () => {
+      const status = await client.status(500);
+      const leading = new Set(status.filter((s) => s.role === 'leader').map((s) => s.cluster));
+      return leading.size === config.topology.clusters ? true : undefined;
+    }, 100);
+  } finally {
+    await transport.close();
+  }
+}
+
+/** Stops exactly the processes this data dir's cluster started (checked by command line). */
+export async function stopLocalCluster(dataDir: string): Promise<{ stopped: number[] }> {
+  const p = paths(resolve(dataDir));
+  const state = readClusterState(resolve(dataDir));
+  if (state === undefined) return { stopped: [] };
+  const stopped: number[] = [];
+  await Promise.all(
+    state.nodes.map(async ({ pid }) => {
+      if (!isOurs(pid, p.config)) return;
+      await stopProcess(pid);
+      stopped.push(pid);
+    }),
+  );
+  if (isOurs(state.natsPid, p.natsConfig)) {
+    await stopProcess(state.natsPid);
+    stopped.push(state.natsPid);
+  }
+  rmSync(p.state, { force: true });
+  return { stopped };
+}

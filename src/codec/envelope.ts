@@ -1,0 +1,57 @@
+import type { Command } from '../ledger/commands.js';
+import type { Batch, Response } from '../ledger/shard-server.js';
+import type { PaxosMessage } from '../paxos/messages.js';
+import { decodeCbor, encodeCbor } from './cbor.js';
+import { decodeCommand, decodePaxosMessage, decodeResponse } from './ledger-codec.js';
+import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
+
+/** Bumped on any incompatible change; a node drops envelopes of another version. */
+export const envelopeVersion = 1;
+
+export const adminOps = ['status', 'balance', 'db', 'view'] as const;
+export type AdminOp = (typeof adminOps)[number];
+
+/** Everything that travels over NATS, tagged by `kind`. */
+export type Envelope =
+  | { kind: 'paxos'; cluster: number; message: PaxosMessage<Batch> }
+  | { kind: 'request'; command: Command; hops: number }
+  | { kind: 'response'; response: Response }
+  | { kind: 'admin'; op: AdminOp; account?: number }
+  /** Admin replies carry command-specific bodies, checked by the caller that asked. */
+  | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string };
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  return encodeCbor({ v: envelopeVersion, ...envelope });
+}
+
+/** Decodes and validates; throws DecodeError on anything malformed. */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let raw: unknown;
+  try {
+    raw = decodeCbor(bytes);
+  } catch (error) {
+    throw new DecodeError(`not CBOR: ${(error as Error).message}`);
+  }
+  const o = obj(raw, 'envelope');
+  if (o.v !== envelopeVersion) throw new DecodeError(`envelope.v: expected ${envelopeVersion}, got ${String(o.v)}`);
+  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', 'response', 'admin', 'admin-reply'] as const);
+  switch (kind) {
+    case 'paxos':
+      return { kind, cluster: int(o.cluster, 'envelope.cluster', 1), message: decodePaxosMessage(o.message, 'envelope.message') };
+    case 'request':
+      return { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
+    case 'response':
+      return { kind, response: decodeResponse(o.response, 'envelope.response') };
+    case 'admin': {
+      const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 1));
+      return account === undefined ? { kind, op: oneOf(o.op, 'envelope.op', adminOps) } : { kind, op: oneOf(o.op, 'envelope.op', adminOps), account };
+    }
+    case 'admin-reply': {
+      const error = optional(o.error, 'envelope.error', (v, p) => str(v, p, 4096));
+      const reply = { kind, ok: bool(o.ok, 'envelope.ok'), body: o.body };
+      return error === undefined ? reply : { ...reply, error };
+    }
+  }
+}
+
+export { DecodeError };

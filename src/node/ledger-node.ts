@@ -1,0 +1,262 @@
+import { randomInt } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { NodeStatus } from '../codec/admin-bodies.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../codec/envelope.js';
+import type { ClusterId, NodeId } from '../core/ids.js';
+import { SeededRandom } from '../core/random.js';
+import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
+import { accountRange, clusterOfNode, nodesOfCluster } from '../ledger/topology.js';
+import { ballotText } from '../paxos/ballot.js';
+import { openNodeStore } from '../storage/open.js';
+import { connectNats } from '../transport/nats.js';
+import { subjects, type Subjects } from '../transport/subjects.js';
+import type { IncomingMessage, Transport } from '../transport/transport.js';
+import { replicaSettings, type LedgerConfig } from './config.js';
+import type { NodeStore } from './ports.js';
+
+/** A request being served, kept until it is answered or the client has long given up. */
+interface PendingRequest {
+  reply: string;
+  data: Uint8Array;
+  hops: number;
+  receivedAtMs: number;
+}
+
+/** Requests older than this are forgotten: every client has timed out and retried by then. */
+const pendingRequestTtlMs = 30_000;
+
+/**
+ * The composition root of one node: wires the pure ShardServer to NATS, SQLite and a timer.
+ * The Ready loop runs once per event-loop turn (group commit): inputs of the same turn are
+ * stepped into the core, then one SQLite transaction persists everything they produced, and
+ * only then are the messages sent.
+ */
+export class LedgerNode {
+  readonly id: NodeId;
+  readonly cluster: ClusterId;
+  private readonly subjects: Subjects;
+  private readonly pending = new Map<number, PendingRequest>();
+  private nextReqId = 1;
+  private drainScheduled = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private malformed = 0;
+  private readonly startedAtMs = Date.now();
+  private stopped = false;
+
+  private constructor(
+    private readonly config: LedgerConfig,
+    id: NodeId,
+    private readonly store: NodeStore,
+    private readonly server: ShardServer,
+    private readonly transport: Transport,
+    private readonly log: Logger,
+  ) {
+    this.id = id;
+    this.cluster = clusterOfNode(config.topology, id);
+    this.subjects = subjects(config.prefix);
+  }
+
+  static async start(config: LedgerConfig, id: NodeId, log: Logger): Promise<LedgerNode> {
+    const cluster = clusterOfNode(config.topology, id);
+    const members = nodesOfCluster(config.topology, cluster);
+    const range = accountRange(config.topology, cluster);
+    mkdirSync(join(config.dataDir, 'nodes'), { recursive: true });
+    const store = await openNodeStore({
+      file: join(config.dataDir, 'nodes', `n${id}.sqlite`),
+      firstAccount: range.first,
+      lastAccount: range.last,
+      initialBalance: config.topology.initialBalance,
+      durability: config.durability,
+    });
+    const durable = store.load();
+    const settings = replicaSettings(config.timing);
+    const server = new ShardServer({
+      self: id,
+      members,
+      settings,
+      random: new SeededRandom(randomInt(2 ** 31)),
+      ...durable,
+      // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
+      ...(id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {}),
+    });
+    const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
+    const node = new LedgerNode(config, id, store, server, transport, log);
+    node.listen();
+    log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
+    return node;
+  }
+
+  private listen(): void {
+    const s = this.subjects;
+    this.transport.subscribe(s.clusterPaxos(this.cluster), (m) => this.onPaxos(m));
+    this.transport.subscribe(s.nodePaxos(this.id), (m) => this.onPaxos(m));
+    this.transport.subscribe(s.nodeRequests(this.id), (m) => this.onRequest(m));
+    this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
+    this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    await this.transport.close().catch(() => undefined);
+    this.store.close();
+    this.log.info({ node: this.id }, 'node stopped');
+  }
+
+  // ---- inputs ------------------------------------------------------------------------------
+
+  private decode(m: IncomingMessage): Envelope | undefined {
+    try {
+      return decodeEnvelope(m.data);
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      // Malformed input is counted and dropped; it must never take the node down.
+      this.malformed++;
+      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: error.message }, 'dropped a malformed message');
+      return undefined;
+    }
+  }
+
+  private onPaxos(m: IncomingMessage): void {
+    if (this.stopped) return;
+    const envelope = this.decode(m);
+    if (envelope === undefined) return;
+    if (envelope.kind !== 'paxos' || envelope.cluster !== this.cluster) {
+      this.malformed++;
+      return;
+    }
+    this.server.step(envelope.message);
+    this.scheduleDrain();
+  }
+
+  private onRequest(m: IncomingMessage): void {
+    if (this.stopped) return;
+    const envelope = this.decode(m);
+    if (envelope === undefined) return;
+    if (envelope.kind !== 'request' || m.reply === undefined) {
+      this.malformed++;
+      return;
+    }
+    const reqId = this.nextReqId++;
+    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now() });
+    this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
+    this.scheduleDrain();
+  }
+
+  private onTick(): void {
+    this.server.tick();
+    this.scheduleDrain();
+    this.forgetAbandonedRequests();
+  }
+
+  private forgetAbandonedRequests(): void {
+    const oldest = Date.now() - pendingRequestTtlMs;
+    for (const [reqId, p] of this.pending) {
+      // Map order is arrival order: stop at the first request still young enough.
+      if (p.receivedAtMs >= oldest) break;
+      this.pending.delete(reqId);
+    }
+  }
+
+  // ---- the Ready loop ----------------------------------------------------------------------
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    if (this.stopped) return;
+    while (this.server.hasReady()) {
+      const rd = this.server.ready();
+      // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
+      this.store.persist({ promised: rd.paxos.promised, entries: rd.paxos.entries, newViews: rd.paxos.newViews, state: rd.state });
+      this.send(rd);
+      this.server.advance();
+      for (const view of rd.paxos.newViews) {
+        this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
+      }
+    }
+  }
+
+  private send(rd: ShardReady): void {
+    for (const { to, message } of rd.paxos.messages) {
+      const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
+      this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
+    }
+    for (const { reqId, response } of rd.replies) {
+      const p = this.pending.get(reqId);
+      if (p === undefined) continue;
+      this.pending.delete(reqId);
+      this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+    }
+    for (const { reqId, to } of rd.forwards) {
+      const p = this.pending.get(reqId);
+      if (p === undefined) continue;
+      this.pending.delete(reqId);
+      // Forward to the leader, keeping the client's reply subject: the leader answers directly.
+      const envelope = decodeEnvelope(p.data);
+      if (envelope.kind !== 'request') continue;
+      this.transport.publish(this.subjects.nodeRequests(to), encodeEnvelope({ ...envelope, hops: p.hops + 1 }), p.reply);
+    }
+  }
+
+  // ---- admin -------------------------------------------------------------------------------
+
+  private onAdmin(m: IncomingMessage): void {
+    if (m.reply === undefined) return;
+    const envelope = this.decode(m);
+    if (envelope === undefined || envelope.kind !== 'admin') return;
+    let body: unknown;
+    try {
+      body = this.admin(envelope);
+    } catch (error) {
+      this.transport.publish(m.reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));
+      return;
+    }
+    this.transport.publish(m.reply, encodeEnvelope({ kind: 'admin-reply', ok: true, body }));
+  }
+
+  private admin(envelope: Extract<Envelope, { kind: 'admin' }>): unknown {
+    switch (envelope.op) {
+      case 'status':
+        return this.status();
+      case 'balance': {
+        const account = envelope.account;
+        const balance = account === undefined ? undefined : this.server.state.balanceOf(account);
+        if (account === undefined || balance === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
+        return { node: this.id, account, balance, appliedIndex: this.server.state.appliedIndex };
+      }
+      case 'db':
+        return { node: this.id, accounts: this.store.modifiedAccounts() };
+      case 'view':
+        return { node: this.id, views: this.store.views() };
+    }
+  }
+
+  private status(): NodeStatus {
+    const replica = this.server.replica;
+    return {
+      node: this.id,
+      cluster: this.cluster,
+      role: replica.role,
+      leader: replica.leaderHint,
+      ballot: ballotText(replica.ballot),
+      commitIndex: replica.commitIndex,
+      appliedIndex: this.server.state.appliedIndex,
+      lastSlot: replica.lastSlot,
+      pendingCommands: this.server.pendingCommands,
+      malformedMessages: this.malformed,
+      synchronous: this.store.synchronous,
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAtMs,
+    };
+  }
+}

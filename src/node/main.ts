@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LedgerError } from '../core/errors.js';
+import { nodeCount } from '../ledger/topology.js';
+import { fileLogger } from '../observability/logger.js';
+import { readConfig, type LedgerConfig } from './config.js';
+import { LedgerNode } from './ledger-node.js';
+
+/**
+ * Runs one node in this process until SIGTERM or SIGINT. Used by `ledger node start` and by
+ * `ledger cluster start`, which spawns this file directly (no CLI start-up cost per node).
+ */
+export async function runNode(config: LedgerConfig, id: number): Promise<LedgerNode> {
+  if (!Number.isSafeInteger(id) || id < 1 || id > nodeCount(config.topology)) {
+    throw new LedgerError('bad-input', `node id must be 1..${nodeCount(config.topology)}, got ${id}`);
+  }
+  const log = fileLogger(join(config.dataDir, 'logs', `n${id}.log`), `n${id}`);
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception: crashing');
+    log.flush();
+    process.exit(70);
+  });
+  const node = await LedgerNode.start(config, id, log);
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    void node.stop().finally(() => {
+      log.flush();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return node;
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  const { values } = parseArgs({ options: { id: { type: 'string' }, config: { type: 'string' } } });
+  try {
+    if (values.id === undefined || values.config === undefined) throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
+    await runNode(readConfig(values.config), Number(values.id));
+  } catch (error) {
+    console.error(`node ${values.id ?? '?'}: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

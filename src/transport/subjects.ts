@@ -1,0 +1,20 @@
+import type { ClusterId, NodeId } from '../core/ids.js';
+
+/**
+ * The NATS subjects of one deployment (DESIGN §4). The prefix lets several deployments share a
+ * broker without hearing each other.
+ */
+export function subjects(prefix: string) {
+  return {
+    /** Leader's broadcasts to its cluster (accepts, heartbeats). */
+    clusterPaxos: (cluster: ClusterId) => `${prefix}.c${cluster}.paxos`,
+    /** Point-to-point protocol messages addressed to one node. */
+    nodePaxos: (node: NodeId) => `${prefix}.n${node}.paxos`,
+    /** Client requests to one node (served, or forwarded to its leader with the reply subject). */
+    nodeRequests: (node: NodeId) => `${prefix}.n${node}.req`,
+    nodeAdmin: (node: NodeId) => `${prefix}.n${node}.admin`,
+    events: `${prefix}.events`,
+  };
+}
+
+export type Subjects = ReturnType<typeof subjects>;
