@@ -4,7 +4,8 @@ import { badInput } from '../core/errors.js';
 export function parsePositiveInteger(text: string, what: string): number {
   const trimmed = text.trim();
   if (!/^\+?\d+$/.test(trimmed)) {
-    const hint = /^-/.test(trimmed) ? 'it must be positive' : /[.,eE]/.test(trimmed) ? 'it must be a whole number' : 'it must be a number';
+    const asNumber = Number(trimmed);
+    const hint = trimmed === '' || !Number.isFinite(asNumber) ? 'it must be a number' : asNumber < 0 ? 'it must be positive' : 'it must be a whole number';
     throw badInput(`${what} "${text}" is not valid: ${hint}`);
   }
   const value = Number(trimmed);

@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The real `ledger` launcher of this checkout. */
+export const ledgerBin = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON when it is JSON. */
+  json: any;
+}
+
+/** Runs `ledger ARGS` as a real process and collects its output. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ledgerBin, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+interface ClusterFile {
+  natsPid: number;
+  natsUrl: string;
+  nodes: Array<{ node: number; pid: number }>;
+}
+
+/**
+ * A real cluster for one test file: nats-server on a random port and one process per node,
+ * in a temp data dir. `close()` ends every process it started by PID and removes the dir.
+ */
+export class TestCluster {
+  /** Every PID this cluster ever started, so none outlives the test. */
+  private readonly pids = new Set<number>();
+
+  private constructor(readonly dataDir: string) {}
+
+  static async start(extraArgs: string[] = []): Promise<TestCluster> {
+    const cluster = new TestCluster(mkdtempSync(join(tmpdir(), 'ledger-it-')));
+    await cluster.startProcesses(extraArgs);
+    return cluster;
+  }
+
+  async startProcesses(extraArgs: string[] = []): Promise<void> {
+    const r = await this.cli(['cluster', 'start', '--detach', '--json', ...extraArgs]);
+    this.rememberPids();
+    if (r.code !== 0) throw new Error(`cluster start failed (${r.code}): ${r.stderr} ${r.stdout}`);
+  }
+
+  cli(args: string[]): Promise<CliResult> {
+    return cli([...args, '--data-dir', this.dataDir]);
+  }
+
+  /** Runs a command with --json and fails loudly when it does not produce JSON. */
+  async json(args: string[], okCodes = [0]): Promise<any> {
+    const r = await this.cli([...args, '--json']);
+    if (!okCodes.includes(r.code) || r.json === undefined) throw new Error(`ledger ${args.join(' ')} exited ${r.code}: ${r.stderr} ${r.stdout}`);
+    return r.json;
+  }
+
+  get state(): ClusterFile {
+    return JSON.parse(readFileSync(join(this.dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+  }
+
+  private rememberPids(): void {
+    if (!existsSync(join(this.dataDir, 'cluster.json'))) return;
+    const s = this.state;
+    this.pids.add(s.natsPid);
+    for (const n of s.nodes) this.pids.add(n.pid);
+  }
+
+  /** SIGKILL every process of the cluster (nodes and broker): a crash of the whole system. */
+  async killAll(): Promise<void> {
+    this.rememberPids();
+    for (const pid of this.pids) killQuietly(pid, 'SIGKILL');
+    await waitUntil('every process gone', 10_000, async () => [...this.pids].every((pid) => !alive(pid)));
+  }
+
+  async close(): Promise<void> {
+    this.rememberPids();
+    await this.cli(['cluster', 'stop']).catch(() => undefined);
+    for (const pid of this.pids) killQuietly(pid, 'SIGKILL');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Polls `condition` until it holds, failing after `timeoutMs` (never a fixed sleep). */
+export async function waitUntil(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

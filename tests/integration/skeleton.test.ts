@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { encodeEnvelope } from '../../src/codec/envelope.js';
+import { connectNats } from '../../src/transport/nats.js';
+import { TestCluster, waitUntil } from './harness.js';
+
+describe('a 3x3 cluster of real processes over a real nats-server', () => {
+  let cluster: TestCluster;
+
+  before(async () => {
+    cluster = await TestCluster.start();
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  test('cluster status lists 9 nodes, one leader per cluster', async () => {
+    const { nodes } = await cluster.json(['cluster', 'status']);
+    assert.equal(nodes.length, 9);
+    for (const c of [1, 2, 3]) {
+      const members = nodes.filter((n: any) => n.cluster === c);
+      assert.equal(members.length, 3);
+      assert.equal(members.filter((n: any) => n.role === 'leader').length, 1, `cluster ${c} has one leader`);
+      for (const n of members) assert.equal(n.synchronous, 'full');
+    }
+  });
+
+  test('a committed transfer is visible on all 3 replicas of its cluster', async () => {
+    const result = await cluster.json(['transfer', '3001', '3002', '4']);
+    assert.equal(result.status, 'committed');
+    assert.ok(result.latencyMs > 0);
+    const read = await cluster.json(['balance', '3002']);
+    assert.equal(read.balance, 14);
+    // Followers apply once the leader's commit index reaches them (next accept or heartbeat).
+    await waitUntil('every replica applied the transfer', 10_000, async () => {
+      const r = await cluster.json(['balance', '3001', '--replicas']);
+      return r.replicas.length === 3 && r.replicas.every((x: any) => x.balance === 6);
+    });
+    const replicas = (await cluster.json(['balance', '3002', '--replicas'])).replicas;
+    assert.deepEqual(replicas.map((r: any) => [r.node, r.balance]), [[4, 14], [5, 14], [6, 14]]);
+  });
+
+  test('any node serves a request: a follower forwards it to its leader', async () => {
+    const { nodes } = await cluster.json(['cluster', 'status']);
+    const follower = nodes.find((n: any) => n.cluster === 3 && n.role === 'follower');
+    assert.ok(follower, 'cluster 3 has a follower');
+    const before = (await cluster.json(['balance', '6001'])).balance;
+    // The client sends to its guess of the leader; ask the follower directly over NATS instead.
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'test', longRunning: false });
+    try {
+      const request = encodeEnvelope({ kind: 'request', command: { clientId: 'forward-test', seq: 1, op: { kind: 'transfer', from: 6001, to: 6002, amount: 1 } }, hops: 0 });
+      const { decodeEnvelope } = await import('../../src/codec/envelope.js');
+      const reply = decodeEnvelope(await transport.request(`ledger.n${follower.node}.req`, request, 5_000));
+      assert.equal(reply.kind, 'response');
+      assert.ok(reply.kind === 'response' && reply.response.kind === 'outcome' && reply.response.outcome.status === 'committed');
+      assert.equal(reply.response.kind === 'outcome' && reply.response.servedBy, follower.leader);
+    } finally {
+      await transport.close();
+    }
+    assert.equal((await cluster.json(['balance', '6001'])).balance, before - 1);
+  });
+
+  test('insufficient-funds leaves balances untouched', async () => {
+    const before = [(await cluster.json(['balance', '1001'])).balance, (await cluster.json(['balance', '1002'])).balance];
+    const r = await cluster.cli(['transfer', '1001', '1002', '1000', '--json']);
+    assert.equal(r.code, 1);
+    assert.equal(r.json.status, 'insufficient-funds');
+    const after = [(await cluster.json(['balance', '1001'])).balance, (await cluster.json(['balance', '1002'])).balance];
+    assert.deepEqual(after, before);
+  });
+
+  test('bad input gets a one-line error, a non-zero exit and no state change', async () => {
+    const before = (await cluster.json(['balance', '10'])).balance;
+    const cases: Array<[string[], RegExp]> = [
+      [['transfer', '10', '11', '0'], /greater than zero/],
+      [['transfer', '10', '11', '-3'], /must be positive/],
+      [['transfer', '10', '11', '1.5'], /whole number/],
+      [['transfer', '10', '11', '99999999999999999999'], /too large/],
+      [['transfer', '10', '10', '1'], /itself/],
+      [['transfer', '10', '90000', '1'], /does not exist/],
+      [['transfer', '0', '11', '1'], /greater than zero/],
+      [['transfer', 'ten', '11', '1'], /must be a number/],
+      [['balance', '90001'], /does not exist/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cluster.cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')} exits 2 (got ${r.code}: ${r.stderr})`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr.split('\n')[0] ?? '', /^error: /);
+    }
+    const flags = await cluster.cli(['transfer', '10', '11', '1', '--no-such-flag']);
+    assert.equal(flags.code, 2, 'an unknown flag is a usage error');
+    assert.equal((await cluster.json(['balance', '10'])).balance, before);
+  });
+
+  test('malformed bytes on node subjects are counted and dropped; the node keeps serving', async () => {
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'fuzz', longRunning: false });
+    try {
+      const garbage = [new Uint8Array([0xff, 0x00, 0x13]), new TextEncoder().encode('{"not":"cbor"}'), encodeEnvelope({ kind: 'admin-reply', ok: true, body: 1 })];
+      for (const subject of ['ledger.c1.paxos', 'ledger.n1.paxos', 'ledger.n2.paxos']) for (const g of garbage) transport.publish(subject, g);
+      for (const g of garbage) transport.publish('ledger.n1.req', g, 'nobody.listens');
+      await transport.flush();
+    } finally {
+      await transport.close();
+    }
+    await waitUntil('node 1 counted the malformed messages', 10_000, async () => {
+      const { nodes } = await cluster.json(['cluster', 'status']);
+      return nodes.find((n: any) => n.node === 1).malformedMessages >= 6;
+    });
+    assert.equal((await cluster.json(['transfer', '5', '6', '1'])).status, 'committed');
+  });
+});

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { NodeId } from '../../src/core/ids.js';
+import { limits } from '../../src/core/limits.js';
+import { SeededRandom } from '../../src/core/random.js';
+import type { Command } from '../../src/ledger/commands.js';
+import { ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import { ballotZero } from '../../src/paxos/ballot.js';
+import { ballot, testSettings, tickUntilPreVote, type Envelope } from './helpers/replica-harness.js';
+
+function transfer(clientId: string, seq: number, from: number, to: number, amount: number): Command {
+  return { clientId, seq, op: { kind: 'transfer', from, to, amount } };
+}
+
+function newServer(self: NodeId, accounts: number): ShardServer {
+  return new ShardServer({
+    self,
+    members: [1, 2, 3],
+    settings: testSettings,
+    random: new SeededRandom(self),
+    promised: ballotZero,
+    log: [],
+    appliedIndex: 0,
+    balances: new Map(Array.from({ length: accounts }, (_, i) => [i + 1, 100] as [number, number])),
+    sessions: [],
+  });
+}
+
+/** Three shard servers wired by hand; every ready is recorded so tests can look at it. */
+class ShardCluster {
+  readonly servers = new Map<NodeId, ShardServer>();
+  readonly readies: Array<{ node: NodeId; ready: ShardReady }> = [];
+  private inFlight: Envelope<Batch>[] = [];
+
+  constructor(accounts = 4) {
+    for (const id of [1, 2, 3]) this.servers.set(id, newServer(id, accounts));
+  }
+
+  get(id: NodeId): ShardServer {
+    return this.servers.get(id) as ShardServer;
+  }
+
+  /** The runtime's ready loop on every server: take the ready, record it, send, advance. */
+  collect(): void {
+    for (const [id, s] of this.servers) {
+      while (s.hasReady()) {
+        const ready = s.ready();
+        this.readies.push({ node: id, ready });
+        for (const { to, message } of ready.paxos.messages) {
+          for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
+        }
+        s.advance();
+      }
+    }
+  }
+
+  settle(): void {
+    this.collect();
+    for (let i = 0; i < 100 && this.inFlight.length > 0; i++) {
+      const batch = this.inFlight;
+      this.inFlight = [];
+      for (const e of batch) this.get(e.to).step(e.message);
+      this.collect();
+    }
+    assert.equal(this.inFlight.length, 0, 'the cluster settles');
+  }
+
+  dropAll(): void {
+    this.collect();
+    this.inFlight = [];
+  }
+
+  elect(id: NodeId): ShardServer {
+    tickUntilPreVote(this.get(id).replica);
+    this.settle();
+    assert.equal(this.get(id).role, 'leader');
+    return this.get(id);
+  }
+
+  /** Lets the leader send a heartbeat so followers learn the commit index. */
+  heartbeat(leader: NodeId): void {
+    for (let i = 0; i < testSettings.heartbeatTicks; i++) this.get(leader).tick();
+    this.settle();
+  }
+
+  /** Every reply a node gave to `reqId`, in order. */
+  repliesTo(node: NodeId, reqId: number): Response[] {
+    const out: Response[] = [];
+    for (const r of this.readies) if (r.node === node) for (const x of r.ready.replies) if (x.reqId === reqId) out.push(x.response);
+    return out;
+  }
+
+  /** The ready in which `node` answered `reqId`. */
+  readyAnswering(node: NodeId, reqId: number): ShardReady | undefined {
+    return this.readies.find((r) => r.node === node && r.ready.replies.some((x) => x.reqId === reqId))?.ready;
+  }
+}
+
+/** Slots and their command keys carried by the accepts in a ready. */
+function proposed(ready: ShardReady): Array<[number, string[]]> {
+  const out: Array<[number, string[]]> = [];
+  for (const { message } of ready.paxos.messages) {
+    if (message.type !== 'accept') continue;
+    for (const e of message.entries) out.push([e.slot, (e.value ?? []).map((c) => `${c.clientId}#${c.seq}`)]);
+  }
+  return out;
+}
+
+function outcomeOf(response: Response | undefined): unknown {
+  assert.equal(response?.kind, 'outcome', `expected an outcome, got ${JSON.stringify(response)}`);
+  return response?.kind === 'outcome' ? response.outcome : undefined;
+}
+
+describe('ShardServer: routing', () => {
+  test('a follower forwards a request to the leader it follows', () => {
+    const c = new ShardCluster();
+    c.elect(1);
+    const s2 = c.get(2);
+    s2.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const rd = s2.ready();
+    assert.deepEqual(rd.forwards, [{ reqId: 7, to: 1 }]);
+    assert.deepEqual(rd.replies, []);
+    assert.equal(s2.pendingCommands, 0);
+  });
+
+  test('a follower that knows no leader redirects without a hint', () => {
+    const s = newServer(2, 4);
+    s.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const rd = s.ready();
+    assert.deepEqual(rd.replies, [{ reqId: 7, response: { kind: 'redirect', leaderHint: undefined } }]);
+    assert.deepEqual(rd.forwards, []);
+  });
+
+  test('a follower redirects instead of forwarding once the request used up its hops', () => {
+    const c = new ShardCluster();
+    c.elect(1);
+    const s2 = c.get(2);
+    s2.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: limits.forwardHopsMax });
+    const rd = s2.ready();
+    assert.deepEqual(rd.replies, [{ reqId: 7, response: { kind: 'redirect', leaderHint: 1 } }]);
+    assert.deepEqual(rd.forwards, []);
+  });
+
+  test('a replica rejects accounts not in its shard, without forwarding or proposing', () => {
+    const c = new ShardCluster();
+    c.elect(1);
+    for (const id of [1, 2]) {
+      const s = c.get(id);
+      s.request({ reqId: 9, command: transfer('c1', 1, 1, 99, 10), hops: 0 });
+      const rd = s.ready();
+      assert.deepEqual(rd.replies, [
+        { reqId: 9, response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'account 99 is not in this shard' }, servedBy: id, slot: undefined } },
+      ]);
+      assert.deepEqual(rd.forwards, []);
+      assert.deepEqual(proposed(rd), []);
+      s.advance();
+    }
+  });
+});
+
+describe('ShardServer: the leader', () => {
+  test('the leader proposes a transfer and answers only once it is chosen and applied, in the ready that persists its effect', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const first = s1.ready();
+    assert.deepEqual(first.replies, [], 'no answer before the value is chosen');
+    assert.deepEqual(proposed(first), [[1, ['c1#1']]]);
+    c.settle();
+    assert.deepEqual(c.repliesTo(1, 1), [{ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 }]);
+    const answering = c.readyAnswering(1, 1);
+    assert.equal(answering?.state?.appliedIndex, 1);
+    assert.deepEqual(new Map(answering?.state?.balances), new Map([[1, 90], [2, 110]]));
+    c.heartbeat(1);
+    for (const id of [1, 2, 3]) assert.equal(c.get(id).state.balanceOf(1), 90, `n${id} applied the transfer`);
+  });
+
+  test('the leader answers a duplicate (clientId, seq) from the session without proposing it again', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    c.settle();
+    s1.request({ reqId: 2, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const rd = s1.ready();
+    assert.deepEqual(rd.replies, [{ reqId: 2, response: { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 } }]);
+    assert.deepEqual(proposed(rd), []);
+    c.settle();
+    assert.equal(s1.state.balanceOf(1), 90);
+  });
+
+  test('the leader answers a request older than the session as stale-sequence', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 5, 1, 2, 10), hops: 0 });
+    c.settle();
+    s1.request({ reqId: 2, command: transfer('c1', 4, 1, 2, 10), hops: 0 });
+    assert.deepEqual(outcomeOf(s1.ready().replies[0]?.response), { status: 'rejected', reason: 'stale-sequence' });
+  });
+
+  test('a retry of a command still in flight is not proposed twice; both requests get its outcome', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.request({ reqId: 2, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[1, ['c1#1']]]);
+    c.settle();
+    assert.deepEqual(outcomeOf(c.repliesTo(1, 1)[0]), { status: 'committed' });
+    assert.deepEqual(outcomeOf(c.repliesTo(1, 2)[0]), { status: 'committed' });
+    assert.equal(s1.state.balanceOf(1), 90);
+  });
+
+  test('conflicting transfers are serialized by locks: the second waits and is proposed after the first applies', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 100), hops: 0 });
+    s1.request({ reqId: 2, command: transfer('b', 1, 1, 3, 50), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1']]], 'b#1 shares account 1 with a#1');
+    assert.equal(s1.pendingCommands, 1);
+    c.settle();
+    const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
+    assert.deepEqual(proposals.filter(([, keys]) => keys.includes('b#1')).map(([slot]) => slot), [2]);
+    assert.deepEqual(c.repliesTo(1, 1), [{ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 }]);
+    // Sequential, deterministic outcome: b sees a's debit, it does not fail spuriously on a lock.
+    assert.deepEqual(c.repliesTo(1, 2), [{ kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 0 }, servedBy: 1, slot: 2 }]);
+    assert.equal(s1.pendingCommands, 0);
+  });
+
+  test('transfers on disjoint accounts are in flight at the same time', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 10), hops: 0 });
+    s1.request({ reqId: 2, command: transfer('b', 1, 3, 4, 10), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1']], [2, ['b#1']]]);
+  });
+
+  test('commands waiting for room in the pipeline are batched into one slot', () => {
+    const c = new ShardCluster(12);
+    const s1 = c.elect(1);
+    for (let i = 0; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()).map(([slot]) => slot), [1, 2, 3, 4], 'slotsInFlightMax is 4');
+    assert.equal(s1.pendingCommands, 2);
+    c.settle();
+    const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
+    assert.deepEqual(proposals.find(([slot]) => slot === 5), [5, ['c4#1', 'c5#1']]);
+    for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
+  });
+
+  test('a balance read proposed after a transfer answers the balance after it', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 30), hops: 0 });
+    s1.request({ reqId: 2, command: { clientId: 'b', seq: 1, op: { kind: 'balance', account: 1 } }, hops: 0 });
+    c.settle();
+    assert.deepEqual(outcomeOf(c.repliesTo(1, 2)[0]), { status: 'ok', balance: 70 });
+  });
+
+  test('a leader that loses leadership answers its waiting requests with redirect to the new leader', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 10), hops: 0 });
+    s1.request({ reqId: 2, command: transfer('b', 1, 2, 3, 10), hops: 0 }); // waits for a lock
+    c.dropAll();
+    s1.step({ type: 'accept', from: 2, ballot: ballot(9, 2), commitIndex: 0, entries: [] });
+    const rd = s1.ready();
+    assert.equal(s1.role, 'follower');
+    assert.deepEqual(rd.replies, [
+      { reqId: 1, response: { kind: 'redirect', leaderHint: 2 } },
+      { reqId: 2, response: { kind: 'redirect', leaderHint: 2 } },
+    ]);
+    assert.equal(s1.pendingCommands, 0);
+  });
+});
