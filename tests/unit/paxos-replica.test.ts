@@ -166,6 +166,20 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     assert.deepEqual(drain(follower).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, granted: false } }]);
   });
 
+  test('a follower grants a pre-vote once its leader has been silent for electionTicksMin', () => {
+    const g = new Group([1, 2, 3], { settings: { electionTicksMax: 100 } });
+    g.elect(1);
+    const follower = g.get(2);
+    for (let i = 0; i < testSettings.electionTicksMin - 1; i++) follower.tick();
+    drain(follower);
+    follower.step({ type: 'prevote', from: 3, commitIndex: 0 });
+    assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [false]);
+    follower.tick();
+    assert.equal(follower.role, 'follower');
+    follower.step({ type: 'prevote', from: 3, commitIndex: 0 });
+    assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [true]);
+  });
+
   test('stable leader: the leader itself refuses a pre-vote', () => {
     const g = new Group();
     const leader = g.elect(1);
@@ -174,7 +188,8 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
   });
 
   test('stable leader: a follower that hears a live leader ignores a higher prepare, and promises it once the leader is silent', () => {
-    const g = new Group();
+    // A wide election range, so the follower's own timeout does not fire in this test.
+    const g = new Group([1, 2, 3], { settings: { electionTicksMax: 100 } });
     g.elect(1);
     const follower = g.get(2);
     follower.step({ type: 'prepare', from: 3, ballot: ballot(5, 3) });
@@ -186,6 +201,7 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
 
     for (let i = 0; i < testSettings.electionTicksMin; i++) follower.tick();
     drain(follower);
+    assert.equal(follower.role, 'follower', 'still a follower of a leader silent for electionTicksMin');
     follower.step({ type: 'prepare', from: 3, ballot: ballot(5, 3) });
     const later = drain(follower);
     assert.deepEqual(later.promised, ballot(5, 3));

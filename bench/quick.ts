@@ -1,0 +1,63 @@
+/**
+ * A small benchmark for the walking skeleton (`npm run bench:quick`): a fresh local 3x3 cluster
+ * in a temp dir, then (1) one client, one intra-shard transfer at a time and (2) 64 in flight,
+ * repeated `--runs` times; prints each run and the medians. Closed loop: `ledger bench` (open
+ * loop, HDR reports) is the real tool once it exists.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LedgerClient } from '../src/client/ledger-client.js';
+import { startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
+import { intraShardLoad, type LoadReport } from '../src/demo/performance.js';
+import { defaultTopology } from '../src/ledger/topology.js';
+import { connectNats } from '../src/transport/nats.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    sequential: { type: 'string', default: '1000' },
+    concurrent: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '64' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
+const say = (line: string) => values.json || console.log(line);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+try {
+  say(`bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs`);
+  const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs: 30_000 });
+  const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: false });
+  const client = new LedgerClient(transport, defaultTopology, 'ledger');
+  await intraShardLoad(client, defaultTopology, { transfers: 500, concurrency: 16, seed: 999 }); // warm-up
+  const single: LoadReport[] = [];
+  const parallel: LoadReport[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const s = await intraShardLoad(client, defaultTopology, { transfers: Number(values.sequential), concurrency: 1, seed: run });
+    single.push(s);
+    say(`run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`);
+    const p = await intraShardLoad(client, defaultTopology, { transfers: Number(values.concurrent), concurrency: Number(values.concurrency), seed: 100 + run });
+    parallel.push(p);
+    say(`run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`);
+  }
+  const summary = {
+    runs,
+    singleClientP50Ms: median(single.map((s) => s.latencyMs.p50)),
+    singleClientP99Ms: median(single.map((s) => s.latencyMs.p99)),
+    concurrency: Number(values.concurrency),
+    throughputPerSecond: median(parallel.map((p) => p.throughputPerSecond)),
+    concurrentP50Ms: median(parallel.map((p) => p.latencyMs.p50)),
+    concurrentP99Ms: median(parallel.map((p) => p.latencyMs.p99)),
+  };
+  if (values.json) console.log(JSON.stringify({ summary, single, parallel }, null, 2));
+  else say(`median of ${runs}: single client p50 ${summary.singleClientP50Ms.toFixed(2)} ms / p99 ${summary.singleClientP99Ms.toFixed(2)} ms; ${summary.concurrency} in flight ${summary.throughputPerSecond.toFixed(0)}/s, p50 ${summary.concurrentP50Ms.toFixed(1)} ms, p99 ${summary.concurrentP99Ms.toFixed(1)} ms`);
+  await transport.close();
+} finally {
+  await stopLocalCluster(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+}

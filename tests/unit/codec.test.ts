@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { encodeCbor } from '../../src/codec/cbor.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, envelopeVersion, type Envelope } from '../../src/codec/envelope.js';
+
+describe('envelopes', () => {
+  const samples: Envelope[] = [
+    { kind: 'request', command: { clientId: 'c1', seq: 3, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0 },
+    { kind: 'request', command: { clientId: 'c1', seq: 4, op: { kind: 'balance', account: 7 } }, hops: 1 },
+    { kind: 'response', response: { kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 2 }, servedBy: 4, slot: 9 } },
+    { kind: 'response', response: { kind: 'redirect', leaderHint: 5 } },
+    { kind: 'response', response: { kind: 'busy' } },
+    {
+      kind: 'paxos',
+      cluster: 2,
+      message: { type: 'accept', from: 4, ballot: { round: 3, node: 4 }, commitIndex: 10, entries: [{ slot: 11, value: null }, { slot: 12, value: [{ clientId: 'x', seq: 1, op: { kind: 'balance', account: 3001 } }] }] },
+    },
+    { kind: 'paxos', cluster: 1, message: { type: 'promise', from: 2, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [{ slot: 1, ballot: { round: 0, node: 3 }, value: null, chosen: true }] } },
+    { kind: 'paxos', cluster: 1, message: { type: 'nack', from: 2, ballot: { round: 1, node: 1 }, promised: { round: 2, node: 3 } } },
+    { kind: 'admin', op: 'balance', account: 12 },
+    { kind: 'admin-reply', ok: false, body: null, error: 'no such account' },
+  ];
+
+  for (const sample of samples) {
+    test(`a ${sample.kind} envelope round-trips (${JSON.stringify(sample).slice(0, 60)}…)`, () => {
+      assert.deepEqual(decodeEnvelope(encodeEnvelope(sample)), sample);
+    });
+  }
+
+  const malformed: Array<[string, Uint8Array]> = [
+    ['bytes that are not CBOR', new Uint8Array([0xff, 0x00])],
+    ['truncated CBOR', encodeEnvelope(samples[0] as Envelope).slice(0, 10)],
+    ['a CBOR number instead of a map', encodeCbor(42)],
+    ['another envelope version', encodeCbor({ v: envelopeVersion + 1, kind: 'response', response: { kind: 'busy' } })],
+    ['an unknown kind', encodeCbor({ v: envelopeVersion, kind: 'gossip' })],
+    ['a negative amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: -5 } } })],
+    ['a fractional amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1.5 } } })],
+    ['a string where a slot belongs', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'accepted', from: 2, ballot: { round: 1, node: 1 }, slots: ['1'], commitIndex: 0 } })],
+    ['a paxos message of unknown type', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'elect-me', from: 2 } })],
+    ['a missing ballot', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2 } })],
+    ['an over-long client id', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c'.repeat(500), seq: 1, op: { kind: 'balance', account: 1 } } })],
+  ];
+  for (const [what, bytes] of malformed) {
+    test(`${what} is refused with a DecodeError`, () => {
+      assert.throws(() => decodeEnvelope(bytes), DecodeError);
+    });
+  }
+});
