@@ -81,9 +81,9 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
   const from = int(o.from, `${path}.from`, 1);
   switch (type) {
     case 'prevote':
-      return { type, from, commitIndex: int(o.commitIndex, `${path}.commitIndex`) };
+      return { type, from, attempt: int(o.attempt, `${path}.attempt`), commitIndex: int(o.commitIndex, `${path}.commitIndex`) };
     case 'prevote-reply':
-      return { type, from, granted: bool(o.granted, `${path}.granted`) };
+      return { type, from, attempt: int(o.attempt, `${path}.attempt`), granted: bool(o.granted, `${path}.granted`) };
     case 'prepare':
       return { type, from, ballot: decodeBallot(o.ballot, `${path}.ballot`) };
     case 'promise':

@@ -68,6 +68,8 @@ export class ShardServer {
   private replies: ShardReady['replies'] = [];
   private forwards: ShardReady['forwards'] = [];
   private applied = false;
+  /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
+  private readyWrites: StateWrites | undefined;
   private lastRole: Role;
 
   constructor(init: ShardServerInit) {
@@ -151,9 +153,10 @@ export class ShardServer {
   }
 
   ready(): ShardReady {
+    if (this.applied && this.readyWrites === undefined) this.readyWrites = this.state.takeWrites();
     return {
       paxos: this.replica.ready(),
-      state: this.applied ? this.state.takeWrites() : undefined,
+      state: this.readyWrites,
       replies: this.replies,
       forwards: this.forwards,
     };
@@ -162,6 +165,7 @@ export class ShardServer {
   advance(): void {
     this.replica.advance();
     this.applied = false;
+    this.readyWrites = undefined;
     this.replies = [];
     this.forwards = [];
   }
@@ -173,7 +177,11 @@ export class ShardServer {
     if (this.lastRole === 'leader' && this.replica.role !== 'leader') this.dropLeaderWork();
     this.lastRole = this.replica.role;
     for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
-    if (this.replica.role === 'leader') this.proposeWaiting();
+    if (this.replica.role === 'leader') {
+      this.proposeWaiting();
+      // A single-member cluster chooses as it proposes: apply that at once too.
+      for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
+    }
   }
 
   private apply(slot: Slot, commands: Batch): void {

@@ -43,7 +43,8 @@ export class LedgerState {
   constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number }) {
     this.balances = new Map(init.balances);
     this.sessions = new Map();
-    for (const s of [...(init.sessions ?? [])].sort((a, b) => a.slot - b.slot)) this.sessions.set(s.clientId, s);
+    const byAge = (a: Session, b: Session) => a.slot - b.slot || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
+    for (const s of [...(init.sessions ?? [])].sort(byAge)) this.sessions.set(s.clientId, s);
     this.applied = init.appliedIndex;
     this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
   }
@@ -121,11 +122,29 @@ export class LedgerState {
     this.dirtySessions.add(session.clientId);
     this.evicted.delete(session.clientId);
     while (this.sessions.size > this.sessionsMax) {
-      const oldest = this.sessions.keys().next().value as ClientId;
+      const oldest = this.leastRecentlyUsed(session.clientId);
       this.sessions.delete(oldest);
       this.dirtySessions.delete(oldest);
       this.evicted.add(oldest);
     }
+  }
+
+  /**
+   * The session to evict: the oldest slot, and within it the smallest client id. Map order
+   * alone is not enough: within one slot it is batch order here but (slot, client id) order in
+   * a replica that reloaded its sessions from disk, and every replica must evict the same one.
+   * Sessions are touched in slot order, so the oldest slot's sessions are a prefix of the map
+   * (at most one slot's commands long). The session just recorded is never the one evicted.
+   */
+  private leastRecentlyUsed(justRecorded: ClientId): ClientId {
+    let best: Session | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.clientId === justRecorded) continue;
+      if (best !== undefined && s.slot !== best.slot) break;
+      if (best === undefined || s.clientId < best.clientId) best = s;
+    }
+    assert(best !== undefined, 'eviction from an empty session table');
+    return best.clientId;
   }
 
   /** Hands out what changed since the last call, and forgets it. */

@@ -23,8 +23,9 @@ export interface SlotValue<V> {
 export type PaxosMessage<V> =
   /** "Would you vote for me?" without changing any state, so a node cut off from the others
    *  cannot inflate ballots and depose a healthy leader when it returns (pre-vote). */
-  | { type: 'prevote'; from: NodeId; commitIndex: Slot }
-  | { type: 'prevote-reply'; from: NodeId; granted: boolean }
+  | { type: 'prevote'; from: NodeId; attempt: number; commitIndex: Slot }
+  /** Echoes the attempt, so a grant delayed from an earlier pre-vote round does not count. */
+  | { type: 'prevote-reply'; from: NodeId; attempt: number; granted: boolean }
   /** Phase 1a. */
   | { type: 'prepare'; from: NodeId; ballot: Ballot }
   /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided). */

@@ -69,6 +69,10 @@ interface LeaderState {
   /** While we lack decided slots that a promise reported, the member to fetch them from. */
   catchupFrom: NodeId | undefined;
   catchupUpTo: Slot;
+  /** Ticks since this view began; a leader that cannot finish its view change in an election
+   *  timeout (say the only member that knew the decided prefix died) steps down, so that a new
+   *  view without that member's report can form. */
+  viewTicks: number;
 }
 
 interface CandidateState {
@@ -107,6 +111,7 @@ export class Replica<V> {
   private leader: LeaderState | undefined;
   private candidate: CandidateState | undefined;
   private preVotes = new Set<NodeId>();
+  private preVoteAttempt = 0;
   private readonly peerHeardAtTick = new Map<NodeId, number>();
   /** Catch-up: tick of the last request, so we ask at most once a retransmit period. */
   private catchupAskedAtTick = -Infinity;
@@ -269,8 +274,9 @@ export class Replica<V> {
     this.becomeFollower(undefined);
     this.currentRole = 'precandidate';
     this.preVotes = new Set([this.self]);
+    this.preVoteAttempt++;
     this.resetElectionTimer();
-    this.broadcast({ type: 'prevote', from: this.self, commitIndex: this.commit });
+    this.broadcast({ type: 'prevote', from: this.self, attempt: this.preVoteAttempt, commitIndex: this.commit });
     if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
   }
 
@@ -278,11 +284,11 @@ export class Replica<V> {
     // Grant only when we too have lost the leader, and the asker knows at least as much as we
     // do, so a stale node does not win and then spend its first view fetching the log.
     const granted = !this.hearsLeader() && m.commitIndex >= this.commit;
-    this.send(m.from, { type: 'prevote-reply', from: this.self, granted });
+    this.send(m.from, { type: 'prevote-reply', from: this.self, attempt: m.attempt, granted });
   }
 
   private onPreVoteReply(m: Extract<PaxosMessage<V>, { type: 'prevote-reply' }>): void {
-    if (this.currentRole !== 'precandidate' || !m.granted) return;
+    if (this.currentRole !== 'precandidate' || !m.granted || m.attempt !== this.preVoteAttempt) return;
     this.preVotes.add(m.from);
     if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
   }
@@ -372,6 +378,7 @@ export class Replica<V> {
       ticksSinceBroadcast: 0,
       catchupFrom: highestCommit > this.commit ? commitHolder : undefined,
       catchupUpTo: highestCommit,
+      viewTicks: 0,
     };
     for (const p of this.peers) this.peerHeardAtTick.set(p, this.ticks);
     const reproposed: SlotValue<V>[] = [];
@@ -508,7 +515,19 @@ export class Replica<V> {
         return;
       }
     }
-    if (l.catchupFrom !== undefined && this.commit < l.catchupUpTo) this.requestCatchup(l.catchupFrom);
+    l.viewTicks++;
+    if (!this.isServing && l.viewTicks > this.settings.electionTicksMax) {
+      this.becomeFollower(undefined);
+      this.resetElectionTimer();
+      return;
+    }
+    if (l.catchupFrom !== undefined && this.commit < l.catchupUpTo && this.ticks - this.catchupAskedAtTick >= this.settings.retransmitTicks) {
+      // Ask the member that reported the decided prefix first, then the others in turn: any of
+      // them may have learned it since.
+      const asked = l.catchupFrom;
+      this.requestCatchup(asked);
+      l.catchupFrom = this.peers[(this.peers.indexOf(asked) + 1) % this.peers.length];
+    }
     const resend: SlotValue<V>[] = [];
     for (const [slot, at] of l.sentAtTick) {
       if (this.ticks - at >= this.settings.retransmitTicks) {

@@ -129,9 +129,9 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const rd = drain(r);
     assert.equal(r.role, 'precandidate');
     assert.equal(rd.promised, undefined);
-    assert.deepEqual(rd.messages, [{ to: 'all', message: { type: 'prevote', from: 1, commitIndex: 0 } }]);
-    r.step({ type: 'prevote-reply', from: 2, granted: false });
-    r.step({ type: 'prevote-reply', from: 3, granted: false });
+    assert.deepEqual(rd.messages, [{ to: 'all', message: { type: 'prevote', from: 1, attempt: 1, commitIndex: 0 } }]);
+    r.step({ type: 'prevote-reply', from: 2, attempt: 1, granted: false });
+    r.step({ type: 'prevote-reply', from: 3, attempt: 1, granted: false });
     assert.equal(r.role, 'precandidate');
     assert.equal(drain(r).promised, undefined);
     assert.deepEqual(r.promisedBallot, ballot(0, 0));
@@ -141,7 +141,7 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const r = newReplica(1);
     tickUntilPreVote(r);
     drain(r);
-    r.step({ type: 'prevote-reply', from: 2, granted: true });
+    r.step({ type: 'prevote-reply', from: 2, attempt: 1, granted: true });
     const rd = drain(r);
     assert.equal(r.role, 'candidate');
     assert.deepEqual(rd.promised, ballot(1, 1));
@@ -150,20 +150,20 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
 
   test('a follower without a leader grants a pre-vote to a node at least as up to date, and refuses one behind it', () => {
     const fresh = newReplica(2);
-    fresh.step({ type: 'prevote', from: 3, commitIndex: 0 });
-    assert.deepEqual(drain(fresh).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, granted: true } }]);
+    fresh.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
+    assert.deepEqual(drain(fresh).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: true } }]);
 
     const ahead = newReplica(2, { log: [logEntry(1, ballot(1, 1), 'a', true), logEntry(2, ballot(1, 1), 'b', true)] });
-    ahead.step({ type: 'prevote', from: 3, commitIndex: 1 });
-    assert.deepEqual(drain(ahead).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, granted: false } }]);
+    ahead.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 1 });
+    assert.deepEqual(drain(ahead).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } }]);
   });
 
   test('stable leader: a follower that hears a live leader refuses a pre-vote', () => {
     const g = new Group();
     g.elect(1);
     const follower = g.get(2);
-    follower.step({ type: 'prevote', from: 3, commitIndex: 100 });
-    assert.deepEqual(drain(follower).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, granted: false } }]);
+    follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 100 });
+    assert.deepEqual(drain(follower).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } }]);
   });
 
   test('a follower grants a pre-vote once its leader has been silent for electionTicksMin', () => {
@@ -172,18 +172,18 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const follower = g.get(2);
     for (let i = 0; i < testSettings.electionTicksMin - 1; i++) follower.tick();
     drain(follower);
-    follower.step({ type: 'prevote', from: 3, commitIndex: 0 });
+    follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
     assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [false]);
     follower.tick();
     assert.equal(follower.role, 'follower');
-    follower.step({ type: 'prevote', from: 3, commitIndex: 0 });
+    follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
     assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [true]);
   });
 
   test('stable leader: the leader itself refuses a pre-vote', () => {
     const g = new Group();
     const leader = g.elect(1);
-    leader.step({ type: 'prevote', from: 3, commitIndex: 100 });
+    leader.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 100 });
     assert.deepEqual(messagesOf(drain(leader).messages, 'prevote-reply').map((m) => m.message.granted), [false]);
   });
 

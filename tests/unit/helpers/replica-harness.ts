@@ -77,8 +77,10 @@ export function tickUntilPreVote<V>(r: Replica<V>, ticksMax = 1000): number {
  *  Returns the ballot of the prepare it broadcast (its ready is drained). */
 export function makeCandidate<V>(r: Replica<V>, grantors: NodeId[]): Ballot {
   tickUntilPreVote(r);
-  drain(r);
-  for (const from of grantors) r.step({ type: 'prevote-reply', from, granted: true });
+  const prevote = messagesOf(drain(r).messages, 'prevote')[0];
+  if (prevote === undefined) throw new Error(`node ${r.self} did not send a pre-vote`);
+  const attempt = prevote.message.attempt;
+  for (const from of grantors) r.step({ type: 'prevote-reply', from, attempt, granted: true });
   const prepare = messagesOf(drain(r).messages, 'prepare')[0];
   if (prepare === undefined) throw new Error(`node ${r.self} did not send a prepare`);
   return prepare.message.ballot;
