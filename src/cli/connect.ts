@@ -8,7 +8,7 @@ export async function withClient<R>(dataDir: string, use: (client: LedgerClient,
   const config = requireRunningConfig(dataDir);
   const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli', longRunning: false });
   try {
-    return await use(new LedgerClient(transport, config.topology, config.prefix), config);
+    return await use(new LedgerClient(transport, config.topology, config.prefix, config.client), config);
   } finally {
     await transport.close();
   }

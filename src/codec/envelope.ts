@@ -1,8 +1,7 @@
 import type { Command } from '../ledger/commands.js';
-import type { Batch, Response } from '../ledger/shard-server.js';
-import type { PaxosMessage } from '../paxos/messages.js';
+import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
-import { decodeCommand, decodePaxosMessage, decodeResponse } from './ledger-codec.js';
+import { decodeCommand, decodeResponse, decodeShardMessage } from './ledger-codec.js';
 import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
@@ -13,7 +12,7 @@ export type AdminOp = (typeof adminOps)[number];
 
 /** Everything that travels over NATS, tagged by `kind`. */
 export type Envelope =
-  | { kind: 'paxos'; cluster: number; message: PaxosMessage<Batch> }
+  | { kind: 'paxos'; cluster: number; message: ShardMessage }
   | { kind: 'request'; command: Command; hops: number }
   | { kind: 'response'; response: Response }
   | { kind: 'admin'; op: AdminOp; account?: number }
@@ -37,7 +36,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', 'response', 'admin', 'admin-reply'] as const);
   switch (kind) {
     case 'paxos':
-      return { kind, cluster: int(o.cluster, 'envelope.cluster', 1), message: decodePaxosMessage(o.message, 'envelope.message') };
+      return { kind, cluster: int(o.cluster, 'envelope.cluster', 1), message: decodeShardMessage(o.message, 'envelope.message') };
     case 'request':
       return { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
     case 'response':

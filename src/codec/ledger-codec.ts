@@ -1,6 +1,7 @@
 import { limits } from '../core/limits.js';
 import type { Command, Operation, Outcome } from '../ledger/commands.js';
-import type { Batch, Response } from '../ledger/shard-server.js';
+import type { Batch, Response, ShardMessage, SnapshotChunk } from '../ledger/shard-server.js';
+import type { Session } from '../ledger/state.js';
 import type { Ballot } from '../paxos/ballot.js';
 import type { LogEntry, PaxosMessage, SlotValue } from '../paxos/messages.js';
 import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
@@ -123,4 +124,37 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
       };
   }
   return fail(path, 'a known message type');
+}
+
+function decodeSession(value: unknown, path: string): Session {
+  const o = obj(value, path);
+  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1), outcome: decodeOutcome(o.outcome, `${path}.outcome`), slot: int(o.slot, `${path}.slot`) };
+}
+
+const snapshotItemsMax = 100_000;
+
+function decodeSnapshotChunk(o: Record<string, unknown>, path: string): SnapshotChunk {
+  const chunks = int(o.chunks, `${path}.chunks`, 1);
+  const chunk = int(o.chunk, `${path}.chunk`);
+  if (chunk >= chunks) fail(`${path}.chunk`, `less than chunks (${chunks})`);
+  return {
+    type: 'snapshot',
+    from: int(o.from, `${path}.from`, 1),
+    appliedIndex: int(o.appliedIndex, `${path}.appliedIndex`, 1),
+    chunk,
+    chunks,
+    balances: arr(o.balances, `${path}.balances`, snapshotItemsMax, (v, p) => {
+      const pair = arr(v, p, 2, int);
+      if (pair.length !== 2) fail(p, 'an [account, balance] pair');
+      return [pair[0] as number, pair[1] as number] as [number, number];
+    }),
+    sessions: arr(o.sessions, `${path}.sessions`, snapshotItemsMax, decodeSession),
+  };
+}
+
+/** A message between members of a cluster: a Paxos message or a snapshot piece. */
+export function decodeShardMessage(value: unknown, path: string): ShardMessage {
+  const o = obj(value, path);
+  if (o.type === 'snapshot') return decodeSnapshotChunk(o, path);
+  return decodePaxosMessage(o, path);
 }

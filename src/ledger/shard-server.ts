@@ -12,6 +12,37 @@ import { LedgerState, type Session, type StateWrites } from './state.js';
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
 
+/**
+ * One piece of a snapshot: the state machine's state at `appliedIndex`, sent to a member that
+ * asked for slots this replica had compacted away. Pieces keep each message far below NATS's
+ * 1 MiB max_payload; the receiver installs the snapshot once it holds all `chunks` of them.
+ */
+export interface SnapshotChunk {
+  type: 'snapshot';
+  from: NodeId;
+  appliedIndex: Slot;
+  chunk: number;
+  chunks: number;
+  balances: Array<[AccountId, number]>;
+  sessions: Session[];
+}
+
+/** Everything the members of a cluster send each other. */
+export type ShardMessage = PaxosMessage<Batch> | SnapshotChunk;
+
+/** When to checkpoint and how much log to keep (DESIGN §6). */
+export interface CheckpointSettings {
+  /** Compact every this many applied slots. */
+  intervalSlots: number;
+  /** Keep this many applied slots below the checkpoint, so a follower that is only a little
+   *  behind catches up from the log instead of needing a whole snapshot. */
+  logTailSlots: number;
+}
+
+/** A snapshot piece holds at most this many accounts (~20 bytes each) or sessions (~100). */
+const snapshotAccountsPerChunk = 20_000;
+const snapshotSessionsPerChunk = 4_000;
+
 /** A client request as the runtime hands it in; `reqId` is the runtime's handle for the reply. */
 export interface ClientRequest {
   reqId: number;
@@ -34,6 +65,8 @@ export interface ShardReady {
   /** Send after persisting. */
   replies: Array<{ reqId: number; response: Response }>;
   forwards: Array<{ reqId: number; to: NodeId }>;
+  /** Snapshot pieces for members that fell behind the log's floor. */
+  snapshots: Array<{ to: NodeId; message: SnapshotChunk }>;
 }
 
 export interface ShardServerInit {
@@ -46,6 +79,8 @@ export interface ShardServerInit {
   appliedIndex: Slot;
   balances: Map<AccountId, number>;
   sessions: Session[];
+  logFloor?: Slot;
+  checkpoint: CheckpointSettings;
   firstElectionTicks?: number;
 }
 
@@ -71,9 +106,22 @@ export class ShardServer {
   /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
   private readyWrites: StateWrites | undefined;
   private lastRole: Role;
+  private readonly checkpoint: CheckpointSettings;
+  private lastCheckpointSlot: Slot;
+  private snapshots: ShardReady['snapshots'] = [];
+  private ticks = 0;
+  /** When we last sent each member a snapshot: a snapshot is big, so at most one per interval. */
+  private readonly snapshotSentAtTick = new Map<NodeId, number>();
+  private readonly snapshotIntervalTicks: number;
+  /** The snapshot being received, piece by piece (only the newest one is kept). */
+  private incoming: { from: NodeId; appliedIndex: Slot; chunks: Map<number, SnapshotChunk>; total: number } | undefined;
 
   constructor(init: ShardServerInit) {
     this.self = init.self;
+    this.checkpoint = init.checkpoint;
+    assert(init.checkpoint.intervalSlots > 0 && init.checkpoint.logTailSlots >= 0, 'checkpoint settings must be positive');
+    this.lastCheckpointSlot = init.appliedIndex;
+    this.snapshotIntervalTicks = init.settings.electionTicksMax;
     this.state = new LedgerState({ balances: init.balances, sessions: init.sessions, appliedIndex: init.appliedIndex });
     this.replica = new Replica<Batch>({
       self: init.self,
@@ -83,6 +131,7 @@ export class ShardServer {
       promised: init.promised,
       log: init.log,
       appliedIndex: init.appliedIndex,
+      ...(init.logFloor === undefined ? {} : { logFloor: init.logFloor }),
       ...(init.firstElectionTicks === undefined ? {} : { firstElectionTicks: init.firstElectionTicks }),
     });
     this.lastRole = this.replica.role;
@@ -136,12 +185,14 @@ export class ShardServer {
     this.pump();
   }
 
-  step(message: PaxosMessage<Batch>): void {
-    this.replica.step(message);
+  step(message: ShardMessage): void {
+    if (message.type === 'snapshot') this.onSnapshotChunk(message);
+    else this.replica.step(message);
     this.pump();
   }
 
   tick(): void {
+    this.ticks++;
     this.replica.tick();
     this.pump();
   }
@@ -149,16 +200,19 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
-    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0;
+    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0;
   }
 
   ready(): ShardReady {
     if (this.applied && this.readyWrites === undefined) this.readyWrites = this.state.takeWrites();
+    const paxos = this.replica.ready();
+    for (const to of paxos.snapshotsFor) this.sendSnapshot(to);
     return {
-      paxos: this.replica.ready(),
+      paxos,
       state: this.readyWrites,
       replies: this.replies,
       forwards: this.forwards,
+      snapshots: this.snapshots,
     };
   }
 
@@ -168,6 +222,7 @@ export class ShardServer {
     this.readyWrites = undefined;
     this.replies = [];
     this.forwards = [];
+    this.snapshots = [];
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -182,6 +237,57 @@ export class ShardServer {
       // A single-member cluster chooses as it proposes: apply that at once too.
       for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
     }
+    this.maybeCheckpoint();
+  }
+
+  /**
+   * Checkpoint: the state machine's state is written with every applied slot, so it always is
+   * a checkpoint at the applied index; every `intervalSlots` we drop the log below it, keeping
+   * a tail. The log on disk stays bounded under endless load.
+   */
+  private maybeCheckpoint(): void {
+    const applied = this.state.appliedIndex;
+    if (applied - this.lastCheckpointSlot < this.checkpoint.intervalSlots) return;
+    this.lastCheckpointSlot = applied;
+    const through = applied - this.checkpoint.logTailSlots;
+    if (through > this.replica.logFloor) this.replica.compact(through);
+  }
+
+  private sendSnapshot(to: NodeId): void {
+    const last = this.snapshotSentAtTick.get(to);
+    if (last !== undefined && this.ticks - last < this.snapshotIntervalTicks) return;
+    this.snapshotSentAtTick.set(to, this.ticks);
+    const appliedIndex = this.state.appliedIndex;
+    const pieces = this.state.snapshotChunks(snapshotAccountsPerChunk, snapshotSessionsPerChunk);
+    pieces.forEach((piece, chunk) => {
+      this.snapshots.push({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } });
+    });
+  }
+
+  private onSnapshotChunk(m: SnapshotChunk): void {
+    if (!this.replica.isMember(m.from) || m.from === this.self) return;
+    if (m.appliedIndex <= this.state.appliedIndex || m.chunk < 0 || m.chunk >= m.chunks) return;
+    const current = this.incoming;
+    if (current === undefined || m.appliedIndex > current.appliedIndex || (m.appliedIndex === current.appliedIndex && m.from !== current.from)) {
+      this.incoming = { from: m.from, appliedIndex: m.appliedIndex, chunks: new Map(), total: m.chunks };
+    } else if (m.appliedIndex < current.appliedIndex) {
+      return;
+    }
+    const incoming = this.incoming as NonNullable<typeof this.incoming>;
+    if (m.chunks !== incoming.total) return;
+    incoming.chunks.set(m.chunk, m);
+    if (incoming.chunks.size < incoming.total) return;
+    this.incoming = undefined;
+    const pieces = [...incoming.chunks.values()];
+    this.state.install(
+      incoming.appliedIndex,
+      pieces.flatMap((p) => p.balances),
+      pieces.flatMap((p) => p.sessions),
+    );
+    this.applied = true;
+    this.readyWrites = undefined;
+    this.replica.installSnapshot(incoming.appliedIndex);
+    this.lastCheckpointSlot = incoming.appliedIndex;
   }
 
   private apply(slot: Slot, commands: Batch): void {

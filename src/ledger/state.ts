@@ -14,9 +14,16 @@ export interface Session {
 /** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
 export interface StateWrites {
   appliedIndex: Slot;
+  /** Set when a snapshot replaced the whole state: `balances` and `sessions` are complete. */
+  replaceAll?: true;
   balances: Array<[AccountId, number]>;
   sessions: Session[];
   evictedSessions: ClientId[];
+}
+
+/** Eviction order (see leastRecentlyUsed): oldest slot first, then smallest client id. */
+function bySessionAge(a: Session, b: Session): number {
+  return a.slot - b.slot || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
 }
 
 export interface AppliedCommand {
@@ -38,13 +45,13 @@ export class LedgerState {
   private readonly dirtyBalances = new Set<AccountId>();
   private readonly dirtySessions = new Set<ClientId>();
   private readonly evicted = new Set<ClientId>();
+  private replaced = false;
   private readonly sessionsMax: number;
 
   constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number }) {
     this.balances = new Map(init.balances);
     this.sessions = new Map();
-    const byAge = (a: Session, b: Session) => a.slot - b.slot || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
-    for (const s of [...(init.sessions ?? [])].sort(byAge)) this.sessions.set(s.clientId, s);
+    for (const s of [...(init.sessions ?? [])].sort(bySessionAge)) this.sessions.set(s.clientId, s);
     this.applied = init.appliedIndex;
     this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
   }
@@ -147,8 +154,37 @@ export class LedgerState {
     return best.clientId;
   }
 
+  /** The whole state, cut into pieces small enough for one message each (a snapshot). */
+  snapshotChunks(accountsPerChunk: number, sessionsPerChunk: number): Array<{ balances: Array<[AccountId, number]>; sessions: Session[] }> {
+    const balances = [...this.balances.entries()];
+    const sessions = [...this.sessions.values()];
+    const chunks: Array<{ balances: Array<[AccountId, number]>; sessions: Session[] }> = [];
+    for (let i = 0; i < balances.length; i += accountsPerChunk) chunks.push({ balances: balances.slice(i, i + accountsPerChunk), sessions: [] });
+    for (let i = 0; i < sessions.length; i += sessionsPerChunk) chunks.push({ balances: [], sessions: sessions.slice(i, i + sessionsPerChunk) });
+    return chunks.length === 0 ? [{ balances: [], sessions: [] }] : chunks;
+  }
+
+  /** Replaces the whole state with a snapshot taken at `appliedIndex` by another replica. */
+  install(appliedIndex: Slot, balances: ReadonlyArray<[AccountId, number]>, sessions: readonly Session[]): void {
+    assert(appliedIndex > this.applied, 'a snapshot only moves the state forward');
+    assert(balances.length === this.balances.size, 'a snapshot holds every account of the shard');
+    this.balances.clear();
+    for (const [a, b] of balances) this.balances.set(a, b);
+    this.sessions.clear();
+    for (const s of [...sessions].sort(bySessionAge)) this.sessions.set(s.clientId, s);
+    this.applied = appliedIndex;
+    this.replaced = true;
+  }
+
   /** Hands out what changed since the last call, and forgets it. */
   takeWrites(): StateWrites {
+    if (this.replaced) {
+      this.replaced = false;
+      this.dirtyBalances.clear();
+      this.dirtySessions.clear();
+      this.evicted.clear();
+      return { appliedIndex: this.applied, replaceAll: true, balances: [...this.balances.entries()], sessions: [...this.sessions.values()], evictedSessions: [] };
+    }
     const writes: StateWrites = {
       appliedIndex: this.applied,
       balances: [...this.dirtyBalances].map((a) => [a, this.balances.get(a) as number]),

@@ -77,6 +77,7 @@ export class LedgerNode {
       members,
       settings,
       random: new SeededRandom(randomInt(2 ** 31)),
+      checkpoint: config.checkpoint,
       ...durable,
       // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
       ...(id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {}),
@@ -177,7 +178,13 @@ export class LedgerNode {
     while (this.server.hasReady()) {
       const rd = this.server.ready();
       // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
-      this.store.persist({ promised: rd.paxos.promised, entries: rd.paxos.entries, newViews: rd.paxos.newViews, state: rd.state });
+      this.store.persist({
+        promised: rd.paxos.promised,
+        entries: rd.paxos.entries,
+        newViews: rd.paxos.newViews,
+        state: rd.state,
+        compactedThrough: rd.paxos.compactedThrough,
+      });
       this.send(rd);
       this.server.advance();
       for (const view of rd.paxos.newViews) {
@@ -196,6 +203,9 @@ export class LedgerNode {
       if (p === undefined) continue;
       this.pending.delete(reqId);
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+    }
+    for (const { to, message } of rd.snapshots) {
+      this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
     }
     for (const { reqId, to } of rd.forwards) {
       const p = this.pending.get(reqId);

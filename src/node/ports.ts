@@ -10,6 +10,8 @@ export interface DurableState {
   promised: Ballot;
   log: LogEntry<Batch>[];
   appliedIndex: Slot;
+  /** Log entries at or below this slot were compacted away. */
+  logFloor: Slot;
   balances: Map<AccountId, number>;
   sessions: Session[];
 }
@@ -20,6 +22,8 @@ export interface PersistBatch {
   entries: LogEntry<Batch>[];
   newViews: NewView<Batch>[];
   state: StateWrites | undefined;
+  /** Delete log entries at or below this slot (after writing `state`). */
+  compactedThrough?: Slot | undefined;
 }
 
 export interface StoredView {

@@ -27,6 +27,8 @@ export interface ReplicaInit<V> {
   log: LogEntry<V>[];
   /** Slots up to here were applied by the state machine before the restart. */
   appliedIndex: Slot;
+  /** Slots up to here were compacted out of the log (they are in the state machine's state). */
+  logFloor?: Slot;
   /** Ticks before the first election, instead of a random timeout: lets a deployment prefer a
    *  first leader (the first node of each cluster) without changing any protocol rule. */
   firstElectionTicks?: number;
@@ -52,8 +54,12 @@ export interface NewView<V> {
 export interface PaxosReady<V> {
   promised: Ballot | undefined;
   entries: LogEntry<V>[];
+  /** Delete log entries at or below this slot (compaction, or a snapshot installed). */
+  compactedThrough: Slot | undefined;
   messages: Outbound<V>[];
   newViews: NewView<V>[];
+  /** Members that asked for slots we compacted away: the state machine must send them a snapshot. */
+  snapshotsFor: NodeId[];
 }
 
 interface LeaderState {
@@ -116,8 +122,12 @@ export class Replica<V> {
   /** Catch-up: tick of the last request, so we ask at most once a retransmit period. */
   private catchupAskedAtTick = -Infinity;
 
-  private pending: PaxosReady<V> = { promised: undefined, entries: [], messages: [], newViews: [] };
+  private pending: PaxosReady<V> = emptyReady<V>();
+  /** Slots at or below this are gone from the log: their effect lives in the state machine. */
+  private floor: Slot;
   private readonly dirtySlots = new Set<Slot>();
+  /** Entries compacted in the current step before their change was handed out. */
+  private readonly compactedDirty = new Map<Slot, LogEntry<V>>();
 
   constructor(init: ReplicaInit<V>) {
     assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
@@ -131,7 +141,9 @@ export class Replica<V> {
     this.random = init.random;
     this.promised = init.promised;
     this.roundSeen = init.promised.round;
-    for (const e of init.log) this.log.set(e.slot, e);
+    this.floor = init.logFloor ?? 0;
+    assert(this.floor <= init.appliedIndex, 'the log is only compacted below the applied index');
+    for (const e of init.log) if (e.slot > this.floor) this.log.set(e.slot, e);
     this.appliedUpTo = init.appliedIndex;
     this.commit = init.appliedIndex;
     this.advanceCommit();
@@ -164,6 +176,9 @@ export class Replica<V> {
   get proposalRoom(): number {
     if (!this.isServing || this.leader === undefined) return 0;
     return Math.max(0, this.settings.slotsInFlightMax - (this.leader.nextSlot - 1 - this.commit));
+  }
+  isMember(node: NodeId): boolean {
+    return this.members.includes(node);
   }
   entry(slot: Slot): LogEntry<V> | undefined {
     return this.log.get(slot);
@@ -226,18 +241,78 @@ export class Replica<V> {
 
   hasReady(): boolean {
     const p = this.pending;
-    return p.promised !== undefined || this.dirtySlots.size > 0 || p.messages.length > 0 || p.newViews.length > 0;
+    return (
+      p.promised !== undefined ||
+      this.dirtySlots.size > 0 ||
+      p.compactedThrough !== undefined ||
+      p.messages.length > 0 ||
+      p.newViews.length > 0 ||
+      p.snapshotsFor.length > 0
+    );
   }
 
   ready(): PaxosReady<V> {
-    const entries = [...this.dirtySlots].sort((a, b) => a - b).map((s) => this.log.get(s) as LogEntry<V>);
-    return { ...this.pending, entries };
+    const entries = [...this.dirtySlots].sort((a, b) => a - b).flatMap((s) => {
+      const e = this.log.get(s) ?? this.compactedDirty.get(s);
+      return e === undefined ? [] : [e];
+    });
+    return { ...this.pending, snapshotsFor: [...this.pending.snapshotsFor], entries };
   }
 
   /** The runtime persisted and sent the last ready. */
   advance(): void {
-    this.pending = { promised: undefined, entries: [], messages: [], newViews: [] };
+    this.pending = emptyReady<V>();
     this.dirtySlots.clear();
+    this.compactedDirty.clear();
+  }
+
+  /** Slots at or below this were compacted away. */
+  get logFloor(): Slot {
+    return this.floor;
+  }
+
+  /** Number of entries held in memory (and on disk). */
+  get logSize(): number {
+    return this.log.size;
+  }
+
+  /**
+   * Forgets log entries up to `slot`, which the state machine has applied and made durable
+   * (its state is the checkpoint). A member asking for them later gets a snapshot instead.
+   */
+  compact(slot: Slot): void {
+    assert(slot <= this.appliedUpTo, `compact through ${slot} beyond the applied index ${this.appliedUpTo}`);
+    if (slot <= this.floor) return;
+    for (let s = this.floor + 1; s <= slot; s++) {
+      const e = this.log.get(s);
+      // An entry changed in this very step (say, just learned chosen) is still written before
+      // the compaction deletes it: the ready reports every change, in order.
+      if (e !== undefined && this.dirtySlots.has(s)) this.compactedDirty.set(s, e);
+      this.log.delete(s);
+    }
+    this.floor = slot;
+    this.pending.compactedThrough = slot;
+  }
+
+  /**
+   * The state machine installed a snapshot taken at `appliedIndex` (from a member that had
+   * compacted the slots we lacked): those slots are decided and applied, whatever our log held.
+   */
+  installSnapshot(appliedIndex: Slot): void {
+    if (appliedIndex <= this.appliedUpTo) return;
+    for (const s of [...this.log.keys()]) {
+      if (s > appliedIndex) continue;
+      this.log.delete(s);
+      this.dirtySlots.delete(s);
+      this.leader?.acceptedBy.delete(s);
+      this.leader?.sentAtTick.delete(s);
+    }
+    this.floor = appliedIndex;
+    this.pending.compactedThrough = appliedIndex;
+    this.appliedUpTo = appliedIndex;
+    this.commit = Math.max(this.commit, appliedIndex);
+    this.advanceCommit();
+    this.catchupAskedAtTick = -Infinity;
   }
 
   /** Chosen values not yet handed out, in slot order. The caller applies them exactly once. */
@@ -447,8 +522,10 @@ export class Replica<V> {
     this.resetElectionTimer();
     const slots: Slot[] = [];
     for (const e of m.entries) {
-      const existing = this.log.get(e.slot);
       slots.push(e.slot);
+      // Below the floor the slot is decided, applied and compacted: nothing to store.
+      if (e.slot <= this.floor) continue;
+      const existing = this.log.get(e.slot);
       // A chosen value never changes; an accept in a ballot we already hold is a duplicate.
       if (existing !== undefined && (existing.chosen || ballotEquals(existing.ballot, m.ballot))) continue;
       this.setEntry({ slot: e.slot, ballot: m.ballot, value: e.value, chosen: false });
@@ -553,6 +630,11 @@ export class Replica<V> {
   }
 
   private onCatchupRequest(m: Extract<PaxosMessage<V>, { type: 'catchup-request' }>): void {
+    if (m.fromSlot <= this.floor) {
+      // Compacted: only the state machine's snapshot can bring the asker up to date.
+      if (!this.pending.snapshotsFor.includes(m.from)) this.pending.snapshotsFor.push(m.from);
+      return;
+    }
     const entries: SlotValue<V>[] = [];
     for (let slot = m.fromSlot; slot <= this.commit && entries.length < this.settings.entriesPerMessageMax; slot++) {
       const e = this.log.get(slot);
@@ -565,7 +647,7 @@ export class Replica<V> {
   private onCatchupReply(m: Extract<PaxosMessage<V>, { type: 'catchup-reply' }>): void {
     for (const e of m.entries) {
       const existing = this.log.get(e.slot);
-      if (existing?.chosen) continue;
+      if (existing?.chosen || e.slot <= this.floor) continue;
       // The sender had these at or below its commit index: they are the chosen values.
       this.setEntry({ slot: e.slot, ballot: existing?.ballot ?? ballotZero, value: e.value, chosen: true });
     }
@@ -610,6 +692,10 @@ export class Replica<V> {
   private broadcast(message: PaxosMessage<V>): void {
     this.pending.messages.push({ to: 'all', message });
   }
+}
+
+function emptyReady<V>(): PaxosReady<V> {
+  return { promised: undefined, entries: [], compactedThrough: undefined, messages: [], newViews: [], snapshotsFor: [] };
 }
 
 /** Structural equality for the chosen-twice assertion (values may be copies after decoding). */

@@ -57,6 +57,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** Checkpoints and compaction: the log keeps only slots above the floor. */
+  '0002_log_floor': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('paxos_meta')
+        .addColumn('log_floor', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

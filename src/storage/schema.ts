@@ -33,6 +33,8 @@ export interface PaxosMetaTable {
   promised_round: number;
   promised_node: number;
   applied_index: number;
+  /** Log entries at or below this slot were compacted away (migration 0002). */
+  log_floor: number;
 }
 
 export interface PaxosLogTable {

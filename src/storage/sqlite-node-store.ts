@@ -49,6 +49,7 @@ export class SqliteNodeStore implements NodeStore {
       promised: { round: meta.promised_round, node: meta.promised_node },
       log,
       appliedIndex: meta.applied_index,
+      logFloor: meta.log_floor,
       balances,
       sessions,
     };
@@ -107,6 +108,10 @@ export class SqliteNodeStore implements NodeStore {
       });
     }
     if (batch.state !== undefined) this.writeState(batch.state);
+    if (batch.compactedThrough !== undefined) {
+      s.deleteLogThrough.run({ slot: batch.compactedThrough });
+      s.updateLogFloor.run({ slot: batch.compactedThrough });
+    }
   }
 
   private writePromised(promised: Ballot): void {
@@ -115,6 +120,8 @@ export class SqliteNodeStore implements NodeStore {
 
   private writeState(state: StateWrites): void {
     const s = this.statements;
+    // A snapshot replaces the whole state: its session list is complete.
+    if (state.replaceAll) s.deleteAllSessions.run();
     for (const [account, balance] of state.balances) {
       const { changes } = s.updateBalance.run({ account, balance });
       // The state machine only holds accounts loaded from this file, so a miss is a bug.

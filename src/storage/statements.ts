@@ -38,6 +38,9 @@ export interface ViewParams {
   entries: Buffer;
   recordedAtMs: number;
 }
+export interface SlotParams {
+  slot: number;
+}
 export interface InitialBalanceParams {
   initialBalance: number;
 }
@@ -58,11 +61,12 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
   const client = namedParams<ClientIdParams>();
   const view = namedParams<ViewParams>();
   const initial = namedParams<InitialBalanceParams>();
+  const slot = namedParams<SlotParams>();
 
   return {
     selectMeta: prepareBare(
       db,
-      kysely.selectFrom('paxos_meta').select(['promised_round', 'promised_node', 'applied_index']).where('id', '=', theRow).compile(),
+      kysely.selectFrom('paxos_meta').select(['promised_round', 'promised_node', 'applied_index', 'log_floor']).where('id', '=', theRow).compile(),
     ),
     selectLog: prepareBare(
       db,
@@ -135,6 +139,12 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
         )
         .compile(),
     ),
+    updateLogFloor: prepareNamed<SlotParams, unknown>(
+      db,
+      kysely.updateTable('paxos_meta').set({ log_floor: slot('slot') }).where('id', '=', theRow).compile(),
+    ),
+    deleteLogThrough: prepareNamed<SlotParams, unknown>(db, kysely.deleteFrom('paxos_log').where('slot', '<=', slot('slot')).compile()),
+    deleteAllSessions: prepareBare(db, kysely.deleteFrom('client_sessions').compile()),
     deleteSession: prepareNamed<ClientIdParams, unknown>(
       db,
       kysely.deleteFrom('client_sessions').where('client_id', '=', client('clientId')).compile(),

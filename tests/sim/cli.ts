@@ -24,10 +24,13 @@ if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(start)) {
 }
 const started = Date.now();
 let slots = 0;
+let snapshots = 0;
 for (let i = 0; i < count; i++) {
   const seed = start + i;
   try {
-    slots += runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, verbose: values.verbose }).chosenSlots;
+    const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, verbose: values.verbose });
+    slots += result.chosenSlots;
+    snapshots += result.snapshotsInstalled;
   } catch (error) {
     if (error instanceof SimulationFailure) {
       console.error(error.message);
@@ -37,4 +40,4 @@ for (let i = 0; i < count; i++) {
     throw error;
   }
 }
-console.log(`${count} seeds from ${start} passed (${slots} slots chosen) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`${count} seeds from ${start} passed (${slots} slots chosen, ${snapshots} snapshots installed) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,17 +1,17 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
-import { ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import { ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
 import type { Session } from '../../src/ledger/state.js';
 import { ballotZero, type Ballot } from '../../src/paxos/ballot.js';
-import type { LogEntry, PaxosMessage } from '../../src/paxos/messages.js';
+import type { LogEntry } from '../../src/paxos/messages.js';
 import type { ReplicaSettings } from '../../src/paxos/replica.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
 /** Everything that crosses the simulated network. */
 type SimMessage =
-  | { kind: 'paxos'; message: PaxosMessage<Batch> }
+  | { kind: 'paxos'; message: ShardMessage }
   | { kind: 'request'; client: NodeId; command: Command; hops: number }
   | { kind: 'response'; command: Command; response: Response };
 
@@ -20,6 +20,7 @@ interface DurableStore {
   promised: Ballot;
   log: Map<Slot, LogEntry<Batch>>;
   appliedIndex: Slot;
+  logFloor: Slot;
   balances: Map<number, number>;
   sessions: Map<string, Session>;
 }
@@ -63,6 +64,8 @@ export interface SimResult {
   chosenSlots: number;
   committedTransfers: number;
   ticks: number;
+  compactions: number;
+  snapshotsInstalled: number;
 }
 
 export class SimulationFailure extends Error {
@@ -84,6 +87,8 @@ const settings: ReplicaSettings = {
   entriesPerMessageMax: 8,
 };
 const clientTimeoutTicks = 40;
+/** Tiny on purpose: crashed and partitioned nodes fall behind the floor and need snapshots. */
+const checkpoint: CheckpointSettings = { intervalSlots: 4, logTailSlots: 3 };
 const initialBalance = 10;
 
 /**
@@ -111,6 +116,8 @@ export class ClusterSim {
   /** The reference balances after each slot. */
   private readonly referenceAfter = new Map<Slot, string>();
   private readonly trace: string[] = [];
+  private compactions = 0;
+  private snapshotsInstalled = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -134,6 +141,7 @@ export class ClusterSim {
         promised: ballotZero,
         log: new Map(),
         appliedIndex: 0,
+        logFloor: 0,
         balances: new Map(this.accounts.map((a) => [a, initialBalance])),
         sessions: new Map(),
       };
@@ -172,7 +180,7 @@ export class ClusterSim {
     this.finalChecks();
     let committed = 0;
     for (const o of this.reference.outcomes.values()) if (o.status === 'committed') committed++;
-    return { seed: this.options.seed, members: this.members.length, chosenSlots: this.chosen.size, committedTransfers: committed, ticks: this.tick };
+    return { seed: this.options.seed, members: this.members.length, chosenSlots: this.chosen.size, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -226,6 +234,7 @@ export class ClusterSim {
         const targets = to === 'all' ? this.members.filter((m) => m !== node.id) : [to];
         for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
       }
+      for (const { to, message } of rd.snapshots) this.network.send(this.tick, node.id, to, { kind: 'paxos', message });
       for (const { reqId, response } of rd.replies) {
         const req = node.requests.get(reqId);
         if (req === undefined) continue;
@@ -250,10 +259,20 @@ export class ClusterSim {
       if (e.chosen) this.recordChosen(node.id, e.slot, e.value);
     }
     if (rd.state !== undefined) {
+      if (rd.state.replaceAll) {
+        d.sessions.clear();
+        this.snapshotsInstalled++;
+      }
       d.appliedIndex = rd.state.appliedIndex;
       for (const [a, b] of rd.state.balances) d.balances.set(a, b);
       for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
       for (const c of rd.state.evictedSessions) d.sessions.delete(c);
+    }
+    const floor = rd.paxos.compactedThrough;
+    if (floor !== undefined) {
+      for (const slot of [...d.log.keys()]) if (slot <= floor) d.log.delete(slot);
+      d.logFloor = floor;
+      this.compactions++;
     }
   }
 
@@ -267,6 +286,8 @@ export class ClusterSim {
       promised: d.promised,
       log: [...d.log.values()].map((e) => ({ ...e })),
       appliedIndex: d.appliedIndex,
+      logFloor: d.logFloor,
+      checkpoint,
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
     });
@@ -383,7 +404,7 @@ export class ClusterSim {
       const state = server.state;
       const applied = state.appliedIndex;
       // Every applied slot holds the chosen value: the applied prefixes of all replicas agree.
-      for (let slot = node.checkedAppliedIndex + 1; slot <= applied; slot++) {
+      for (let slot = Math.max(node.checkedAppliedIndex, server.replica.logFloor) + 1; slot <= applied; slot++) {
         const e = server.replica.entry(slot);
         if (e === undefined || !e.chosen) this.fail(`n${node.id} applied slot ${slot} without knowing it chosen`);
         if (this.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);

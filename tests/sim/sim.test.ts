@@ -10,14 +10,21 @@ const start = Number(process.env.LEDGER_SIM_START ?? Math.floor(Math.random() * 
 test(`one cluster stays safe and live under loss, duplication, reordering, partitions and crashes (${seedCount} seeds from ${start})`, () => {
   let slots = 0;
   let committed = 0;
+  let compactions = 0;
+  let snapshots = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
     committed += result.committedTransfers;
+    compactions += result.compactions;
+    snapshots += result.snapshotsInstalled;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
   assert.ok(committed > seedCount, `only ${committed} transfers committed over ${seedCount} seeds`);
+  // Checkpoints are tiny in the simulator so that lagging replicas need snapshots.
+  assert.ok(compactions > seedCount, `only ${compactions} compactions`);
+  assert.ok(snapshots > seedCount / 20, `only ${snapshots} snapshots installed over ${seedCount} seeds`);
 });
 
 test('the same seed replays the same run', () => {

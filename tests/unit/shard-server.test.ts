@@ -18,6 +18,7 @@ function newServer(self: NodeId, accounts: number): ShardServer {
     members: [1, 2, 3],
     settings: testSettings,
     random: new SeededRandom(self),
+    checkpoint: { intervalSlots: 1000, logTailSlots: 1000 },
     promised: ballotZero,
     log: [],
     appliedIndex: 0,
