@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../../src/cli/base-command.js';
-import { startLocalCluster, stopLocalCluster, type ClusterState } from '../../src/cluster/local-cluster.js';
+import { startLocalCluster, stopLocalCluster, type ClusterState, type StartOptions } from '../../src/cluster/local-cluster.js';
+import { defaultCheckpoint } from '../../src/node/config.js';
 import { defaultTopology, validateTopology } from '../../src/ledger/topology.js';
 
 export default class ClusterStart extends LedgerCommand<typeof ClusterStart> {
@@ -23,6 +24,9 @@ the balances: nodes recover from their SQLite files.`;
     'nodes-per-cluster': Flags.integer({ description: 'replicas per cluster (odd: 3, 5 or 7)', default: defaultTopology.nodesPerCluster, min: 1 }),
     accounts: Flags.integer({ description: 'number of accounts, split evenly across clusters', default: defaultTopology.accounts, min: 1 }),
     'initial-balance': Flags.integer({ description: 'balance every account starts with', default: defaultTopology.initialBalance, min: 0 }),
+    'checkpoint-interval': Flags.integer({ description: `compact the log every this many applied slots [default: ${defaultCheckpoint.intervalSlots}]`, min: 1 }),
+    'log-tail': Flags.integer({ description: `applied slots kept below a checkpoint for slow followers [default: ${defaultCheckpoint.logTailSlots}]`, min: 0 }),
+    durability: Flags.string({ description: 'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)', options: ['full', 'normal'] }),
     'ready-timeout': Flags.integer({ description: 'seconds to wait for every cluster to elect a leader', default: 30, min: 1 }),
   };
 
@@ -31,8 +35,13 @@ the balances: nodes recover from their SQLite files.`;
     const topology = validateTopology({ clusters: f.clusters, nodesPerCluster: f['nodes-per-cluster'], accounts: f.accounts, initialBalance: f['initial-balance'] });
     const dataDir = this.dataDir;
     const quiet = this.jsonEnabled();
+    const overrides: StartOptions['overrides'] = {};
+    if (f['checkpoint-interval'] !== undefined || f['log-tail'] !== undefined) {
+      overrides.checkpoint = { intervalSlots: f['checkpoint-interval'] ?? defaultCheckpoint.intervalSlots, logTailSlots: f['log-tail'] ?? defaultCheckpoint.logTailSlots };
+    }
+    if (f.durability !== undefined) overrides.durability = f.durability as 'full' | 'normal';
     const state = await startLocalCluster(
-      { dataDir, port: f.port, topology, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },
+      { dataDir, port: f.port, topology, overrides, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },
       (line) => quiet || this.log(line),
     );
     if (!quiet) this.log(`cluster ready: ${state.nodes.length} nodes, NATS at ${state.natsUrl}, data in ${dataDir}`);

@@ -13,7 +13,7 @@ shown as "down". Exit code 1 when a cluster has no leader.`;
     const rows = nodes.map((s) =>
       s.role === 'down'
         ? [`n${s.node}`, s.cluster, 'down', '', '', '', '', s.reason]
-        : [`n${s.node}`, s.cluster, s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.ballot, s.commitIndex, s.appliedIndex, `pid ${s.pid}`],
+        : [`n${s.node}`, s.cluster, s.failed ? `${s.role} (failed)` : s.isolated ? `${s.role} (isolated)` : s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.ballot, s.commitIndex, s.appliedIndex, `pid ${s.pid}`],
     );
     this.log(table(['node', 'cluster', 'role', 'leader', 'ballot', 'commit', 'applied', ''], rows));
     const clusters = new Set(nodes.map((s) => s.cluster));

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { decodeLocalBalance, decodeModifiedAccounts, decodeNodeStatus, type LocalBalance, type ModifiedAccounts, type NodeStatus } from '../codec/admin-bodies.js';
+import {
+  decodeLocalBalance,
+  decodeModifiedAccounts,
+  decodeNodeStatus,
+  decodeNodeViews,
+  decodeStateHashes,
+  type LocalBalance,
+  type ModifiedAccounts,
+  type NodeStatus,
+  type NodeViews,
+  type StateHashes,
+} from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp } from '../codec/envelope.js';
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
 import { badInput, LedgerError } from '../core/errors.js';
@@ -40,7 +51,7 @@ export interface ClientOptions {
   deadlineMs: number;
 }
 
-export const defaultClientOptions: ClientOptions = { attemptTimeoutMs: 1_000, deadlineMs: 10_000 };
+export const defaultClientOptions: ClientOptions = { attemptTimeoutMs: 500, deadlineMs: 10_000 };
 
 /** One (client id, sequence) stream; used by one request at a time, so a retry is recognised. */
 interface Session {
@@ -184,7 +195,8 @@ export class LedgerClient {
 
   // ---- admin -------------------------------------------------------------------------------
 
-  private async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000): Promise<unknown> {
+  /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
+  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000): Promise<unknown> {
     const request = account === undefined ? { kind: 'admin' as const, op } : { kind: 'admin' as const, op, account };
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
     const envelope = decodeEnvelope(data);
@@ -224,6 +236,22 @@ export class LedgerClient {
 
   async modifiedAccounts(node: NodeId): Promise<ModifiedAccounts> {
     return decodeModifiedAccounts(await this.admin(node, 'db'));
+  }
+
+  async views(node: NodeId): Promise<NodeViews> {
+    return decodeNodeViews(await this.admin(node, 'view', undefined, 3_000));
+  }
+
+  async stateHashes(node: NodeId): Promise<StateHashes> {
+    return decodeStateHashes(await this.admin(node, 'hashes', undefined, 2_000));
+  }
+
+  /** Fault injection on one node; answers the node's status afterwards. */
+  async injectFault(node: NodeId, op: 'fail' | 'recover' | 'isolate' | 'heal'): Promise<NodeStatus> {
+    if (!allNodes(this.topology).includes(node)) {
+      throw badInput(`node ${node} does not exist`, `nodes are 1..${allNodes(this.topology).length}`);
+    }
+    return decodeNodeStatus(await this.admin(node, op, undefined, 2_000));
   }
 }
 

@@ -24,6 +24,8 @@ export interface StartOptions {
   dataDir: string;
   port: number | undefined;
   topology: Topology;
+  /** Settings that override the data dir's config (or the defaults) for this start. */
+  overrides?: Partial<Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing'>>;
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
   readyTimeoutMs: number;
@@ -97,7 +99,7 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
       hint: 'use a new --data-dir, or delete this one to start over',
     });
   }
-  const config = makeConfig({ ...(previous ?? {}), natsUrl, dataDir, topology: options.topology });
+  const config = makeConfig({ ...(previous ?? {}), ...(options.overrides ?? {}), natsUrl, dataDir, topology: options.topology });
   writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
   const template = readFileSync(natsTemplate, 'utf8');
   writeFileSync(p.natsConfig, template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir));
@@ -110,7 +112,7 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
     await waitFor('nats-server accepting connections', 10_000, async () => ((await portAccepts(natsPort)) ? true : isAlive(natsPid) ? undefined : failNats(p.natsLog)));
     onProgress(`starting ${allNodes(options.topology).length} nodes`);
     for (const node of allNodes(options.topology)) state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
-    writeFileSync(p.state, `${JSON.stringify(state, null, 2)}\n`);
+    writeClusterState(dataDir, state);
     await waitForLeaders(config, options.readyTimeoutMs);
   } catch (error) {
     await stopLocalCluster(dataDir).catch(() => undefined);
@@ -159,4 +161,38 @@ export async function stopLocalCluster(dataDir: string): Promise<{ stopped: numb
   }
   rmSync(p.state, { force: true });
   return { stopped };
+}
+
+function writeClusterState(dataDir: string, state: ClusterState): void {
+  writeFileSync(paths(dataDir).state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function requireClusterState(dataDir: string): ClusterState {
+  const state = readClusterState(dataDir);
+  if (state === undefined) {
+    throw new LedgerError('unavailable', `no running cluster in ${dataDir}`, { hint: 'start one with `ledger cluster start --detach`' });
+  }
+  return state;
+}
+
+/** `ledger node kill N`: a real SIGKILL of the node's process (only if it is still ours). */
+export async function killNode(dataDir: string, node: NodeId): Promise<{ node: NodeId; pid: number | null }> {
+  const state = requireClusterState(dataDir);
+  const entry = state.nodes.find((n) => n.node === node);
+  if (entry === undefined) throw new LedgerError('bad-input', `node ${node} does not exist`, { hint: `nodes are 1..${state.nodes.length}` });
+  if (!isOurs(entry.pid, paths(dataDir).config)) return { node, pid: null };
+  process.kill(entry.pid, 'SIGKILL');
+  await waitFor(`node ${node} to die`, 10_000, async () => (isAlive(entry.pid) ? undefined : true), 10);
+  return { node, pid: entry.pid };
+}
+
+/** `ledger node restart N`: SIGKILL if it still runs, then start it again from its SQLite file. */
+export async function restartNode(dataDir: string, node: NodeId): Promise<{ node: NodeId; pid: number; killed: number | null }> {
+  const { pid: killed } = await killNode(dataDir, node);
+  const config = requireRunningConfig(dataDir);
+  const state = requireClusterState(dataDir);
+  const pid = spawnNode(config, node, true);
+  state.nodes = state.nodes.map((n) => (n.node === node ? { node, pid } : n));
+  writeClusterState(dataDir, state);
+  return { node, pid, killed };
 }

@@ -1,4 +1,4 @@
-import { arr, int, obj, oneOf, optional, str } from './validate.js';
+import { arr, bool, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bodies of the admin replies (`ledger.n{N}.admin`), and their checks on the asking side. */
 
@@ -15,6 +15,12 @@ export interface NodeStatus {
   lastSlot: number;
   pendingCommands: number;
   malformedMessages: number;
+  /** `ledger node fail`: drops every message and stops its timers. */
+  failed: boolean;
+  /** `ledger node isolate`: drops protocol messages to and from its peers. */
+  isolated: boolean;
+  logFloor: number;
+  logEntries: number;
   synchronous: 'full' | 'normal';
   pid: number;
   uptimeMs: number;
@@ -33,6 +39,10 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     lastSlot: int(o.lastSlot, 'status.lastSlot'),
     pendingCommands: int(o.pendingCommands, 'status.pendingCommands'),
     malformedMessages: int(o.malformedMessages, 'status.malformedMessages'),
+    failed: bool(o.failed, 'status.failed'),
+    isolated: bool(o.isolated, 'status.isolated'),
+    logFloor: int(o.logFloor, 'status.logFloor'),
+    logEntries: int(o.logEntries, 'status.logEntries'),
     synchronous: oneOf(o.synchronous, 'status.synchronous', ['full', 'normal'] as const),
     pid: int(o.pid, 'status.pid', 1),
     uptimeMs: int(o.uptimeMs, 'status.uptimeMs'),
@@ -69,6 +79,58 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
     accounts: arr(o.accounts, 'db.accounts', 10_000_000, (v, p) => {
       const a = obj(v, p);
       return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`) };
+    }),
+  };
+}
+
+/** A replica's recent state hashes, for `ledger check consistency`. */
+export interface StateHashes {
+  node: number;
+  cluster: number;
+  appliedIndex: number;
+  /** Sum of the balances this replica holds (its shard's money). */
+  total: number;
+  hashes: Array<[number, number]>;
+}
+
+export function decodeStateHashes(value: unknown): StateHashes {
+  const o = obj(value, 'hashes');
+  return {
+    node: int(o.node, 'hashes.node', 1),
+    cluster: int(o.cluster, 'hashes.cluster', 1),
+    appliedIndex: int(o.appliedIndex, 'hashes.appliedIndex'),
+    total: int(o.total, 'hashes.total'),
+    hashes: arr(o.hashes, 'hashes.hashes', 100_000, (v, p) => {
+      const pair = arr(v, p, 2, int);
+      if (pair.length !== 2) throw new Error(`${p}: expected a [slot, hash] pair`);
+      return [pair[0] as number, pair[1] as number] as [number, number];
+    }),
+  };
+}
+
+export interface NodeViews {
+  node: number;
+  views: Array<{ seq: number; ballot: { round: number; node: number }; leader: number; commitIndex: number; entries: Array<{ slot: number; value: unknown }>; recordedAtMs: number }>;
+}
+
+export function decodeNodeViews(value: unknown): NodeViews {
+  const o = obj(value, 'views');
+  return {
+    node: int(o.node, 'views.node', 1),
+    views: arr(o.views, 'views.views', 1_000_000, (v, p) => {
+      const x = obj(v, p);
+      const b = obj(x.ballot, `${p}.ballot`);
+      return {
+        seq: int(x.seq, `${p}.seq`),
+        ballot: { round: int(b.round, `${p}.ballot.round`), node: int(b.node, `${p}.ballot.node`) },
+        leader: int(x.leader, `${p}.leader`, 1),
+        commitIndex: int(x.commitIndex, `${p}.commitIndex`),
+        entries: arr(x.entries, `${p}.entries`, 1_000_000, (e, q) => {
+          const y = obj(e, q);
+          return { slot: int(y.slot, `${q}.slot`, 1), value: y.value };
+        }),
+        recordedAtMs: int(x.recordedAtMs, `${p}.recordedAtMs`),
+      };
     }),
   };
 }

@@ -7,7 +7,7 @@ import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
 export const envelopeVersion = 1;
 
-export const adminOps = ['status', 'balance', 'db', 'view'] as const;
+export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'fail', 'recover', 'isolate', 'heal'] as const;
 export type AdminOp = (typeof adminOps)[number];
 
 /** Everything that travels over NATS, tagged by `kind`. */

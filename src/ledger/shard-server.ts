@@ -42,6 +42,9 @@ export interface CheckpointSettings {
 /** A snapshot piece holds at most this many accounts (~20 bytes each) or sessions (~100). */
 const snapshotAccountsPerChunk = 20_000;
 const snapshotSessionsPerChunk = 4_000;
+/** State hashes remembered, one per applied slot: enough for a consistency check to find a
+ *  slot that every replica of a busy cluster has applied. */
+const stateHashHistoryMax = 4_096;
 
 /** A client request as the runtime hands it in; `reqId` is the runtime's handle for the reply. */
 export interface ClientRequest {
@@ -94,6 +97,8 @@ export class ShardServer {
   readonly replica: Replica<Batch>;
   readonly state: LedgerState;
   private readonly locks = new LockTable();
+  /** (applied slot, state hash after it), oldest first. */
+  private readonly hashes: Array<[Slot, number]> = [];
   /** Requests waiting for their command to apply, by command key. */
   private readonly waiters = new Map<string, number[]>();
   /** Commands admitted by the leader, waiting for locks (FIFO). */
@@ -135,6 +140,7 @@ export class ShardServer {
       ...(init.firstElectionTicks === undefined ? {} : { firstElectionTicks: init.firstElectionTicks }),
     });
     this.lastRole = this.replica.role;
+    this.recordHash();
   }
 
   get role(): Role {
@@ -287,12 +293,26 @@ export class ShardServer {
     this.applied = true;
     this.readyWrites = undefined;
     this.replica.installSnapshot(incoming.appliedIndex);
+    this.hashes.length = 0;
+    this.recordHash();
     this.lastCheckpointSlot = incoming.appliedIndex;
+  }
+
+  /** The state hash after each recently applied slot, oldest first. */
+  stateHashes(): Array<[Slot, number]> {
+    return [...this.hashes];
+  }
+
+  private recordHash(): void {
+    this.hashes.push([this.state.appliedIndex, this.state.stateHash]);
+    if (this.hashes.length > stateHashHistoryMax) this.hashes.shift();
   }
 
   private apply(slot: Slot, commands: Batch): void {
     this.applied = true;
-    for (const { command, outcome } of this.state.applySlot(slot, commands)) {
+    const applied = this.state.applySlot(slot, commands);
+    this.recordHash();
+    for (const { command, outcome } of applied) {
       const key = commandKey(command.clientId, command.seq);
       this.locks.releaseAll(key, accountsOf(command.op));
       const waiting = this.waiters.get(key);

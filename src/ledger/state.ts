@@ -21,6 +21,28 @@ export interface StateWrites {
   evictedSessions: ClientId[];
 }
 
+/** 32-bit integer mixing (murmur3's finaliser): small input changes flip many output bits. */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+function stringHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function balanceHash(account: AccountId, balance: number): number {
+  // Balances are safe integers: mix the high part too, so 2^32 apart never collide.
+  return mix(mix(account) ^ balance ^ mix(Math.floor(balance / 4294967296)));
+}
+
+function sessionHash(s: Session): number {
+  return mix(stringHash(s.clientId) ^ mix(s.seq) ^ stringHash(s.outcome.status));
+}
+
 /** Eviction order (see leastRecentlyUsed): oldest slot first, then smallest client id. */
 function bySessionAge(a: Session, b: Session): number {
   return a.slot - b.slot || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
@@ -46,6 +68,8 @@ export class LedgerState {
   private readonly dirtySessions = new Set<ClientId>();
   private readonly evicted = new Set<ClientId>();
   private replaced = false;
+  /** Order-independent hash of balances and sessions, kept up to date on every change. */
+  private hash = 0;
   private readonly sessionsMax: number;
 
   constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number }) {
@@ -54,6 +78,22 @@ export class LedgerState {
     for (const s of [...(init.sessions ?? [])].sort(bySessionAge)) this.sessions.set(s.clientId, s);
     this.applied = init.appliedIndex;
     this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
+    this.hash = this.fullHash();
+  }
+
+  /**
+   * A hash of the whole state (balances and sessions), equal on two replicas that applied the
+   * same slots. A sum of per-item hashes, so each change updates it in O(1).
+   */
+  get stateHash(): number {
+    return this.hash >>> 0;
+  }
+
+  private fullHash(): number {
+    let h = 0;
+    for (const [a, b] of this.balances) h = (h + balanceHash(a, b)) | 0;
+    for (const s of this.sessions.values()) h = (h + sessionHash(s)) | 0;
+    return h;
   }
 
   get appliedIndex(): Slot {
@@ -116,20 +156,29 @@ export class LedgerState {
     if (from === to) return { status: 'rejected', reason: 'self-transfer' };
     if (!Number.isSafeInteger(amount) || amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
     if (fromBalance < amount) return { status: 'insufficient-funds', balance: fromBalance };
-    this.balances.set(from, fromBalance - amount);
-    this.balances.set(to, toBalance + amount);
+    this.setBalance(from, fromBalance, fromBalance - amount);
+    this.setBalance(to, toBalance, toBalance + amount);
     this.dirtyBalances.add(from);
     this.dirtyBalances.add(to);
     return { status: 'committed' };
   }
 
+  private setBalance(account: AccountId, before: number, after: number): void {
+    this.balances.set(account, after);
+    this.hash = (this.hash - balanceHash(account, before) + balanceHash(account, after)) | 0;
+  }
+
   private recordSession(session: Session): void {
+    const previous = this.sessions.get(session.clientId);
+    if (previous !== undefined) this.hash = (this.hash - sessionHash(previous)) | 0;
     this.sessions.delete(session.clientId);
     this.sessions.set(session.clientId, session);
+    this.hash = (this.hash + sessionHash(session)) | 0;
     this.dirtySessions.add(session.clientId);
     this.evicted.delete(session.clientId);
     while (this.sessions.size > this.sessionsMax) {
       const oldest = this.leastRecentlyUsed(session.clientId);
+      this.hash = (this.hash - sessionHash(this.sessions.get(oldest) as Session)) | 0;
       this.sessions.delete(oldest);
       this.dirtySessions.delete(oldest);
       this.evicted.add(oldest);
@@ -174,6 +223,7 @@ export class LedgerState {
     for (const s of [...sessions].sort(bySessionAge)) this.sessions.set(s.clientId, s);
     this.applied = appliedIndex;
     this.replaced = true;
+    this.hash = this.fullHash();
   }
 
   /** Hands out what changed since the last call, and forgets it. */

@@ -39,8 +39,9 @@ export const defaultTiming: Timing = {
 export const defaultCheckpoint: CheckpointSettings = { intervalSlots: 1000, logTailSlots: 1000 };
 
 /**
- * Client timeouts: one attempt waits 1 s (a healthy commit takes milliseconds; a leader change
- * well under a second), and the client answers `unknown` after 10 s of retries.
+ * Client timeouts: one attempt waits 500 ms (a healthy commit takes milliseconds, and a retry
+ * is safe: the same (client id, sequence) never runs twice), then the next node is tried; the
+ * client answers `unknown` after 10 s of retries.
  */
 export const defaultClientTimeouts: ClientOptions = defaultClientOptions;
 

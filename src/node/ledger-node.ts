@@ -42,6 +42,10 @@ export class LedgerNode {
   private drainScheduled = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private malformed = 0;
+  /** Fault injection (`ledger node fail`): deaf, mute and frozen, but its state is kept. */
+  private failed = false;
+  /** Fault injection (`ledger node isolate`): cut off from its peers. */
+  private isolated = false;
   private readonly startedAtMs = Date.now();
   private stopped = false;
 
@@ -122,7 +126,7 @@ export class LedgerNode {
   }
 
   private onPaxos(m: IncomingMessage): void {
-    if (this.stopped) return;
+    if (this.stopped || this.failed || this.isolated) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
     if (envelope.kind !== 'paxos' || envelope.cluster !== this.cluster) {
@@ -134,7 +138,7 @@ export class LedgerNode {
   }
 
   private onRequest(m: IncomingMessage): void {
-    if (this.stopped) return;
+    if (this.stopped || this.failed) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
     if (envelope.kind !== 'request' || m.reply === undefined) {
@@ -148,6 +152,7 @@ export class LedgerNode {
   }
 
   private onTick(): void {
+    if (this.failed) return;
     this.server.tick();
     this.scheduleDrain();
     this.forgetAbandonedRequests();
@@ -194,7 +199,8 @@ export class LedgerNode {
   }
 
   private send(rd: ShardReady): void {
-    for (const { to, message } of rd.paxos.messages) {
+    const cutOff = this.failed || this.isolated;
+    for (const { to, message } of cutOff ? [] : rd.paxos.messages) {
       const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
       this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
     }
@@ -204,13 +210,14 @@ export class LedgerNode {
       this.pending.delete(reqId);
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
     }
-    for (const { to, message } of rd.snapshots) {
+    for (const { to, message } of cutOff ? [] : rd.snapshots) {
       this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
     }
     for (const { reqId, to } of rd.forwards) {
       const p = this.pending.get(reqId);
       if (p === undefined) continue;
       this.pending.delete(reqId);
+      if (cutOff) continue;
       // Forward to the leader, keeping the client's reply subject: the leader answers directly.
       const envelope = decodeEnvelope(p.data);
       if (envelope.kind !== 'request') continue;
@@ -248,7 +255,23 @@ export class LedgerNode {
         return { node: this.id, accounts: this.store.modifiedAccounts() };
       case 'view':
         return { node: this.id, views: this.store.views() };
+      case 'hashes':
+        return { node: this.id, cluster: this.cluster, appliedIndex: this.server.state.appliedIndex, total: this.server.state.total(), hashes: this.server.stateHashes() };
+      case 'fail':
+      case 'recover':
+      case 'isolate':
+      case 'heal':
+        return this.injectFault(envelope.op);
     }
+  }
+
+  private injectFault(op: 'fail' | 'recover' | 'isolate' | 'heal'): NodeStatus {
+    if (op === 'fail') this.failed = true;
+    if (op === 'recover') this.failed = false;
+    if (op === 'isolate') this.isolated = true;
+    if (op === 'heal') this.isolated = false;
+    this.log.warn({ op }, 'fault injection');
+    return this.status();
   }
 
   private status(): NodeStatus {
@@ -264,6 +287,10 @@ export class LedgerNode {
       lastSlot: replica.lastSlot,
       pendingCommands: this.server.pendingCommands,
       malformedMessages: this.malformed,
+      failed: this.failed,
+      isolated: this.isolated,
+      logFloor: replica.logFloor,
+      logEntries: replica.logSize,
       synchronous: this.store.synchronous,
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAtMs,

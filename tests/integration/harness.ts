@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../src/cluster/processes.js';
 
 /** The real `ledger` launcher of this checkout. */
 export const ledgerBin = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -74,6 +75,11 @@ export class TestCluster {
     return JSON.parse(readFileSync(join(this.dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
   }
 
+  /** A process the test started for this cluster (say, a restarted broker): ended at close. */
+  adopt(pid: number): void {
+    this.pids.add(pid);
+  }
+
   private rememberPids(): void {
     if (!existsSync(join(this.dataDir, 'cluster.json'))) return;
     const s = this.state;
@@ -96,14 +102,7 @@ export class TestCluster {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const alive = isAlive;
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
   try {

@@ -118,6 +118,8 @@ export class ClusterSim {
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
+  /** The state hash replicas had after each slot (sessions included, unlike the reference). */
+  private readonly hashAfter = new Map<Slot, number>();
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -420,6 +422,10 @@ export class ClusterSim {
       if (sum !== total) this.fail(`n${node.id}: money not conserved (${sum} != ${total})`);
       const expected = this.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
+      const hash = state.stateHash;
+      const known = this.hashAfter.get(applied);
+      if (known === undefined) this.hashAfter.set(applied, hash);
+      else if (known !== hash) this.fail(`n${node.id}: state hash after slot ${applied} differs between replicas`);
       if (balances.join(',') !== expected) this.fail(`n${node.id} balances after slot ${applied} differ from the specification: ${balances.join(',')} vs ${expected}`);
     }
   }

@@ -1,0 +1,93 @@
+import { performance } from 'node:perf_hooks';
+import { LedgerClient, type TransferResult } from '../../src/client/ledger-client.js';
+import { defaultTopology } from '../../src/ledger/topology.js';
+import { connectNats } from '../../src/transport/nats.js';
+import type { Transport } from '../../src/transport/transport.js';
+
+export interface Attempt {
+  from: number;
+  to: number;
+  result: TransferResult;
+  /** performance.now() when the answer came. */
+  answeredAtMs: number;
+}
+
+/**
+ * Continuous load for fault tests: every transfer moves 1 unit between two accounts that no
+ * other transfer touches, so afterwards each one can be checked on its own: an acknowledged
+ * transfer must show (9, 11); an `unknown` one (9, 11) or (10, 10); nothing else is allowed.
+ */
+export class Load {
+  readonly attempts: Attempt[] = [];
+  private running = true;
+  private workers: Promise<void>[] = [];
+  private nextPair: number;
+
+  private constructor(
+    readonly client: LedgerClient,
+    private readonly transport: Transport,
+    private readonly lastAccount: number,
+    firstAccount: number,
+  ) {
+    this.nextPair = firstAccount;
+  }
+
+  /** A client that rides out broker restarts (reconnects forever), like a node does. */
+  static async connect(natsUrl: string, accounts: { first: number; last: number }): Promise<Load> {
+    const transport = await connectNats({ url: natsUrl, name: 'it-load', longRunning: true });
+    const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
+    return new Load(client, transport, accounts.last, accounts.first);
+  }
+
+  /** `pauseMs` between a worker's transfers keeps the pairs from running out during a test. */
+  start(concurrency: number, pauseMs = 25): void {
+    this.running = true;
+    this.workers = Array.from({ length: concurrency }, () => this.worker(pauseMs));
+  }
+
+  private async worker(pauseMs: number): Promise<void> {
+    while (this.running && this.nextPair + 1 <= this.lastAccount) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      const from = this.nextPair;
+      const to = this.nextPair + 1;
+      this.nextPair += 2;
+      const result = await this.client.transfer(from, to, 1);
+      this.attempts.push({ from, to, result, answeredAtMs: performance.now() });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.workers);
+  }
+
+  committedSince(atMs: number): Attempt[] {
+    return this.attempts.filter((a) => a.answeredAtMs >= atMs && a.result.status === 'committed');
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.transport.close();
+  }
+
+  /** Reads every touched pair back (linearizable reads) and lists whatever breaks the rules. */
+  async verify(): Promise<{ acknowledged: number; unknown: number; violations: string[] }> {
+    const violations: string[] = [];
+    let acknowledged = 0;
+    let unknown = 0;
+    for (const a of this.attempts) {
+      const [from, to] = await Promise.all([this.client.balance(a.from), this.client.balance(a.to)]);
+      const pair = `${from.balance}/${to.balance}`;
+      if (a.result.status === 'committed') {
+        acknowledged++;
+        if (pair !== '9/11') violations.push(`acknowledged ${a.from} -> ${a.to} reads ${pair}`);
+      } else if (a.result.status === 'unknown') {
+        unknown++;
+        if (pair !== '9/11' && pair !== '10/10') violations.push(`unknown ${a.from} -> ${a.to} reads ${pair}`);
+      } else {
+        violations.push(`${a.from} -> ${a.to} answered ${a.result.status} (${a.result.reason ?? ''})`);
+      }
+    }
+    return { acknowledged, unknown, violations };
+  }
+}
