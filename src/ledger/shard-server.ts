@@ -4,7 +4,7 @@ import { limits } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot } from '../paxos/ballot.js';
 import type { LogEntry, PaxosMessage } from '../paxos/messages.js';
-import { Replica, type PaxosReady, type ReplicaSettings, type Role } from '../paxos/replica.js';
+import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
 import { accountsOf, commandKey, type Command, type Outcome } from './commands.js';
 import { LockTable } from './lock-table.js';
 import { LedgerState, type Session, type StateWrites } from './state.js';
@@ -85,6 +85,8 @@ export interface ShardServerInit {
   logFloor?: Slot;
   checkpoint: CheckpointSettings;
   firstElectionTicks?: number;
+  /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
+  createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
 
 /**
@@ -128,7 +130,8 @@ export class ShardServer {
     this.lastCheckpointSlot = init.appliedIndex;
     this.snapshotIntervalTicks = init.settings.electionTicksMax;
     this.state = new LedgerState({ balances: init.balances, sessions: init.sessions, appliedIndex: init.appliedIndex });
-    this.replica = new Replica<Batch>({
+    const createReplica = init.createReplica ?? ((r: ReplicaInit<Batch>) => new Replica<Batch>(r));
+    this.replica = createReplica({
       self: init.self,
       members: init.members,
       settings: init.settings,

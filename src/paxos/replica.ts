@@ -352,7 +352,7 @@ export class Replica<V> {
     this.preVoteAttempt++;
     this.resetElectionTimer();
     this.broadcast({ type: 'prevote', from: this.self, attempt: this.preVoteAttempt, commitIndex: this.commit });
-    if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
+    if (this.isQuorum(this.preVotes.size)) this.startCandidacy();
   }
 
   private onPreVote(m: Extract<PaxosMessage<V>, { type: 'prevote' }>): void {
@@ -365,7 +365,7 @@ export class Replica<V> {
   private onPreVoteReply(m: Extract<PaxosMessage<V>, { type: 'prevote-reply' }>): void {
     if (this.currentRole !== 'precandidate' || !m.granted || m.attempt !== this.preVoteAttempt) return;
     this.preVotes.add(m.from);
-    if (isMajority(this.preVotes.size, this.members.length)) this.startCandidacy();
+    if (this.isQuorum(this.preVotes.size)) this.startCandidacy();
   }
 
   private startCandidacy(): void {
@@ -411,7 +411,7 @@ export class Replica<V> {
 
   private maybeWinElection(): void {
     const c = this.candidate;
-    if (c === undefined || !isMajority(c.promises.size, this.members.length)) return;
+    if (c === undefined || !this.isQuorum(c.promises.size)) return;
     this.becomeLeader(c);
   }
 
@@ -438,7 +438,7 @@ export class Replica<V> {
       for (const e of p.entries) {
         if (e.slot <= highestCommit) continue;
         const prev = best.get(e.slot);
-        if (prev === undefined || (!prev.chosen && (e.chosen || compareBallots(e.ballot, prev.ballot) > 0))) best.set(e.slot, e);
+        if (prev === undefined || this.supersedes(e, prev)) best.set(e.slot, e);
       }
     }
     this.candidate = undefined;
@@ -486,7 +486,7 @@ export class Replica<V> {
     assert(l !== undefined, 'only a leader accepts its own proposals');
     const existing = this.log.get(slot);
     const chosen = existing?.chosen ?? false;
-    const soleMember = isMajority(1, this.members.length);
+    const soleMember = this.isQuorum(1);
     this.setEntry({ slot, ballot: this.leaderBallot, value: chosen ? (existing as LogEntry<V>).value : value, chosen: chosen || soleMember });
     if (!chosen && !soleMember) l.acceptedBy.set(slot, new Set([this.self]));
     if (soleMember) this.advanceCommit();
@@ -557,7 +557,7 @@ export class Replica<V> {
       const voters = l.acceptedBy.get(slot);
       if (voters === undefined) continue;
       voters.add(m.from);
-      if (isMajority(voters.size, this.members.length)) {
+      if (this.isQuorum(voters.size)) {
         l.acceptedBy.delete(slot);
         l.sentAtTick.delete(slot);
         const e = this.log.get(slot);
@@ -586,7 +586,7 @@ export class Replica<V> {
     if (this.ticks % this.settings.electionTicksMin === 0) {
       let heard = 1;
       for (const p of this.peers) if (this.ticks - (this.peerHeardAtTick.get(p) ?? -Infinity) <= this.settings.electionTicksMin) heard++;
-      if (!isMajority(heard, this.members.length)) {
+      if (!this.isQuorum(heard)) {
         this.becomeFollower(undefined);
         this.resetElectionTimer();
         return;
@@ -665,8 +665,22 @@ export class Replica<V> {
     while (this.log.get(this.commit + 1)?.chosen) this.commit++;
   }
 
-  /** Entries above our commit index: everything we accepted that we do not know is decided. */
-  private uncommittedEntries(): LogEntry<V>[] {
+  // ---- the rules a simulator test flips (tests/sim/broken-core.test.ts) ------------------
+  // Protected so that a test can subclass the replica with one rule broken and show that the
+  // simulator catches it; nothing else overrides them.
+
+  /** Enough votes out of the members to decide: a strict majority. */
+  protected isQuorum(votes: number): boolean {
+    return isMajority(votes, this.members.length);
+  }
+
+  /** Reconciliation: a value known chosen wins, else the higher ballot. */
+  protected supersedes(candidate: LogEntry<unknown>, current: LogEntry<unknown>): boolean {
+    return !current.chosen && (candidate.chosen || compareBallots(candidate.ballot, current.ballot) > 0);
+  }
+
+  /** What a promise reports: everything accepted above the commit index. */
+  protected uncommittedEntries(): LogEntry<V>[] {
     const out: LogEntry<V>[] = [];
     for (const e of this.log.values()) if (e.slot > this.commit) out.push(e);
     return out.sort((a, b) => a.slot - b.slot);

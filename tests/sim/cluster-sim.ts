@@ -5,7 +5,7 @@ import { ShardServer, type Batch, type CheckpointSettings, type Response, type S
 import type { Session } from '../../src/ledger/state.js';
 import { ballotZero, type Ballot } from '../../src/paxos/ballot.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
-import type { ReplicaSettings } from '../../src/paxos/replica.js';
+import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
@@ -27,6 +27,7 @@ interface DurableStore {
 
 interface SimNode {
   id: NodeId;
+  cluster: SimCluster;
   server: ShardServer | undefined;
   durable: DurableStore;
   restartAtTick: number;
@@ -43,10 +44,27 @@ interface SimClient {
   clientId: string;
   seq: number;
   remaining: number;
-  current: { command: Command; sentAtTick: number } | undefined;
+  current: { command: Command; cluster: SimCluster; sentAtTick: number } | undefined;
   retryAtTick: number;
+  /** Where the current command goes next (a leader hint, or a member of its cluster). */
   leaderHint: NodeId | undefined;
-  acknowledged: Map<string, Outcome>;
+  acknowledged: Map<string, { cluster: SimCluster; outcome: Outcome }>;
+}
+
+/** One shard: its members, and what the checks know about its log. */
+interface SimCluster {
+  id: number;
+  members: NodeId[];
+  accounts: number[];
+  /** The one value chosen in each slot, as JSON, from whichever replica learned it first. */
+  chosen: Map<Slot, string>;
+  chosenValues: Map<Slot, Batch>;
+  reference: ReferenceLedger;
+  referenceApplied: Slot;
+  /** The reference balances after each slot. */
+  referenceAfter: Map<Slot, string>;
+  /** The state hash replicas had after each slot (sessions included, unlike the reference). */
+  hashAfter: Map<Slot, number>;
 }
 
 export interface SimOptions {
@@ -56,10 +74,13 @@ export interface SimOptions {
   livenessTicksMax: number;
   /** Print a trace of fault events (for replaying one seed). */
   verbose?: boolean;
+  /** Builds each Paxos replica: tests/sim/broken-core.test.ts passes one with a rule broken. */
+  createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
 
 export interface SimResult {
   seed: number;
+  clusters: number;
   members: number;
   chosenSlots: number;
   committedTransfers: number;
@@ -102,24 +123,15 @@ export class ClusterSim {
   private readonly network: SimNetwork<SimMessage>;
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly clients: SimClient[] = [];
-  private readonly members: NodeId[];
-  private readonly accounts: number[];
+  private readonly clusters: SimCluster[] = [];
+  private readonly allMembers: NodeId[];
   private tick = 0;
   private nextReqId = 1;
   private faultsOn = true;
   private healAtTick = Infinity;
-  /** The one value chosen in each slot, as JSON, from whichever replica learned it first. */
-  private readonly chosen = new Map<Slot, string>();
-  private readonly chosenValues = new Map<Slot, Batch>();
-  private readonly reference: ReferenceLedger;
-  private referenceApplied: Slot = 0;
-  /** The reference balances after each slot. */
-  private readonly referenceAfter = new Map<Slot, string>();
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
-  /** The state hash replicas had after each slot (sessions included, unlike the reference). */
-  private readonly hashAfter = new Map<Slot, number>();
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -133,39 +145,55 @@ export class ClusterSim {
       lateTicksMax: 150,
     };
     this.network = new SimNetwork(r, faults);
+    const clusterCount = r.pick([1, 3, 3]);
     const size = r.pick([3, 3, 5]);
-    this.members = Array.from({ length: size }, (_, i) => i + 1);
-    this.accounts = Array.from({ length: r.int(2, 6) }, (_, i) => i + 1);
-    this.reference = new ReferenceLedger(this.accounts, initialBalance);
-    this.referenceAfter.set(0, this.reference.snapshot());
-    for (const id of this.members) {
-      const durable: DurableStore = {
-        promised: ballotZero,
-        log: new Map(),
-        appliedIndex: 0,
-        logFloor: 0,
-        balances: new Map(this.accounts.map((a) => [a, initialBalance])),
-        sessions: new Map(),
+    const accountsPerCluster = r.int(2, 6);
+    for (let c = 1; c <= clusterCount; c++) {
+      const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
+      const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
+      const reference = new ReferenceLedger(accounts, initialBalance);
+      const cluster: SimCluster = {
+        id: c,
+        members,
+        accounts,
+        chosen: new Map(),
+        chosenValues: new Map(),
+        reference,
+        referenceApplied: 0,
+        referenceAfter: new Map([[0, reference.snapshot()]]),
+        hashAfter: new Map(),
       };
-      const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
-      const node: SimNode = { id, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0 };
-      this.nodes.set(id, node);
-      this.start(node);
+      this.clusters.push(cluster);
+      for (const id of members) {
+        const durable: DurableStore = {
+          promised: ballotZero,
+          log: new Map(),
+          appliedIndex: 0,
+          logFloor: 0,
+          balances: new Map(accounts.map((a) => [a, initialBalance])),
+          sessions: new Map(),
+        };
+        const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
+        const node: SimNode = { id, cluster, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0 };
+        this.nodes.set(id, node);
+        this.start(node);
+      }
     }
+    this.allMembers = [...this.nodes.keys()];
     const clientCount = r.int(1, 6);
     for (let i = 0; i < clientCount; i++) {
       this.clients.push({
-        endpoint: 100 + i,
+        endpoint: 1000 + i,
         clientId: `c${i}`,
         seq: 0,
-        remaining: r.int(5, 20),
+        remaining: r.int(5, 20) * clusterCount,
         current: undefined,
         retryAtTick: 0,
         leaderHint: undefined,
         acknowledged: new Map(),
       });
     }
-    this.log(`members=${size} accounts=${this.accounts.length} clients=${clientCount} faults=${JSON.stringify(faults)}`);
+    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} faults=${JSON.stringify(faults)}`);
   }
 
   run(): SimResult {
@@ -181,8 +209,12 @@ export class ClusterSim {
     }
     this.finalChecks();
     let committed = 0;
-    for (const o of this.reference.outcomes.values()) if (o.status === 'committed') committed++;
-    return { seed: this.options.seed, members: this.members.length, chosenSlots: this.chosen.size, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
+    let chosenSlots = 0;
+    for (const c of this.clusters) {
+      chosenSlots += c.chosen.size;
+      for (const o of c.reference.outcomes.values()) if (o.status === 'committed') committed++;
+    }
+    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -233,7 +265,7 @@ export class ClusterSim {
         return;
       }
       for (const { to, message } of rd.paxos.messages) {
-        const targets = to === 'all' ? this.members.filter((m) => m !== node.id) : [to];
+        const targets = to === 'all' ? node.cluster.members.filter((m) => m !== node.id) : [to];
         for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
       }
       for (const { to, message } of rd.snapshots) this.network.send(this.tick, node.id, to, { kind: 'paxos', message });
@@ -258,7 +290,7 @@ export class ClusterSim {
     if (rd.paxos.promised !== undefined) d.promised = rd.paxos.promised;
     for (const e of rd.paxos.entries) {
       d.log.set(e.slot, { ...e });
-      if (e.chosen) this.recordChosen(node.id, e.slot, e.value);
+      if (e.chosen) this.recordChosen(node, e.slot, e.value);
     }
     if (rd.state !== undefined) {
       if (rd.state.replaceAll) {
@@ -282,7 +314,7 @@ export class ClusterSim {
     const d = node.durable;
     node.server = new ShardServer({
       self: node.id,
-      members: this.members,
+      members: node.cluster.members,
       settings,
       random: new SeededRandom(this.random.int(0, 2 ** 31)),
       promised: d.promised,
@@ -292,6 +324,7 @@ export class ClusterSim {
       checkpoint,
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
+      ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
     });
     node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, d.appliedIndex);
   }
@@ -306,7 +339,7 @@ export class ClusterSim {
   private injectFaults(): void {
     const r = this.random;
     if (r.chance(0.008)) {
-      const node = this.nodes.get(r.pick(this.members)) as SimNode;
+      const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
       if (node.server !== undefined) this.crash(node, 'between steps');
     }
     if (this.tick >= this.healAtTick) {
@@ -315,12 +348,13 @@ export class ClusterSim {
       this.log(`t${this.tick} heal`);
     }
     if (this.healAtTick === Infinity && r.chance(0.006)) {
-      const leader = this.members.find((m) => this.nodes.get(m)?.server?.role === 'leader');
+      const leader = this.allMembers.find((m) => this.nodes.get(m)?.server?.role === 'leader' && r.chance(0.5));
       const kind = r.pick(['isolate-one', 'isolate-leader', 'split', 'one-way'] as const);
-      const victim = kind === 'isolate-leader' && leader !== undefined ? leader : r.pick(this.members);
+      const victim = kind === 'isolate-leader' && leader !== undefined ? leader : r.pick(this.allMembers);
       let group = [victim];
-      if (kind === 'split') group = this.members.filter(() => r.chance(0.5));
-      const others = this.members.filter((m) => !group.includes(m));
+      if (kind === 'split') group = this.allMembers.filter(() => r.chance(0.5));
+      // Clients are on no side: a partition is between nodes.
+      const others = this.allMembers.filter((m) => !group.includes(m));
       this.network.partition(group, others, kind === 'one-way' ? 'outbound' : 'both');
       this.healAtTick = this.tick + r.int(20, 200);
       this.log(`t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`);
@@ -344,15 +378,17 @@ export class ClusterSim {
       if (c.remaining === 0 || this.tick < c.retryAtTick) return;
       c.remaining--;
       c.seq++;
-      const from = r.pick(this.accounts);
-      let to = r.pick(this.accounts);
-      if (to === from) to = this.accounts.find((a) => a !== from) ?? from;
+      const cluster = r.pick(this.clusters);
+      const from = r.pick(cluster.accounts);
+      let to = r.pick(cluster.accounts);
+      if (to === from) to = cluster.accounts.find((a) => a !== from) ?? from;
       const op: Command['op'] =
         r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
-      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, sentAtTick: -Infinity };
+      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity };
+      c.leaderHint = undefined;
     }
     if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
-      const target = c.leaderHint ?? r.pick(this.members);
+      const target = c.leaderHint ?? r.pick(c.current.cluster.members);
       c.leaderHint = undefined;
       c.current.sentAtTick = this.tick;
       this.network.send(this.tick, c.endpoint, target, { kind: 'request', client: c.endpoint, command: c.current.command, hops: 0 });
@@ -364,10 +400,9 @@ export class ClusterSim {
     if (response.kind === 'outcome') {
       const outcome = response.outcome;
       if (outcome.status === 'rejected') this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
-      if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, outcome);
+      if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
       c.current = undefined;
-      c.leaderHint = from;
       return;
     }
     // Redirect or busy: try again soon, at the hinted leader if there is one.
@@ -378,38 +413,40 @@ export class ClusterSim {
 
   // ---- checks ------------------------------------------------------------------------------
 
-  private recordChosen(node: NodeId, slot: Slot, value: Batch | null): void {
+  private recordChosen(node: SimNode, slot: Slot, value: Batch | null): void {
+    const c = node.cluster;
     const text = JSON.stringify(value);
-    const known = this.chosen.get(slot);
+    const known = c.chosen.get(slot);
     if (known === undefined) {
-      this.chosen.set(slot, text);
-      this.chosenValues.set(slot, value ?? []);
-      this.advanceReference();
+      c.chosen.set(slot, text);
+      c.chosenValues.set(slot, value ?? []);
+      this.advanceReference(c);
     } else if (known !== text) {
-      this.fail(`two values chosen in slot ${slot}: ${known} and, at n${node}, ${text}`);
+      this.fail(`cluster ${c.id}: two values chosen in slot ${slot}: ${known} and, at n${node.id}, ${text}`);
     }
   }
 
-  private advanceReference(): void {
-    while (this.chosenValues.has(this.referenceApplied + 1)) {
-      this.referenceApplied++;
-      this.reference.apply(this.chosenValues.get(this.referenceApplied) as Batch);
-      this.referenceAfter.set(this.referenceApplied, this.reference.snapshot());
+  private advanceReference(c: SimCluster): void {
+    while (c.chosenValues.has(c.referenceApplied + 1)) {
+      c.referenceApplied++;
+      c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch);
+      c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
 
   private checkInvariants(): void {
-    const total = this.accounts.length * initialBalance;
     for (const node of this.nodes.values()) {
       const server = node.server;
       if (server === undefined) continue;
+      const cluster = node.cluster;
+      const total = cluster.accounts.length * initialBalance;
       const state = server.state;
       const applied = state.appliedIndex;
       // Every applied slot holds the chosen value: the applied prefixes of all replicas agree.
       for (let slot = Math.max(node.checkedAppliedIndex, server.replica.logFloor) + 1; slot <= applied; slot++) {
         const e = server.replica.entry(slot);
         if (e === undefined || !e.chosen) this.fail(`n${node.id} applied slot ${slot} without knowing it chosen`);
-        if (this.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
+        if (cluster.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
       }
       node.checkedAppliedIndex = applied;
       let sum = 0;
@@ -420,11 +457,11 @@ export class ClusterSim {
         balances.push(`${a}:${b}`);
       }
       if (sum !== total) this.fail(`n${node.id}: money not conserved (${sum} != ${total})`);
-      const expected = this.referenceAfter.get(applied);
+      const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
       const hash = state.stateHash;
-      const known = this.hashAfter.get(applied);
-      if (known === undefined) this.hashAfter.set(applied, hash);
+      const known = cluster.hashAfter.get(applied);
+      if (known === undefined) cluster.hashAfter.set(applied, hash);
       else if (known !== hash) this.fail(`n${node.id}: state hash after slot ${applied} differs between replicas`);
       if (balances.join(',') !== expected) this.fail(`n${node.id} balances after slot ${applied} differ from the specification: ${balances.join(',')} vs ${expected}`);
     }
@@ -432,18 +469,16 @@ export class ClusterSim {
 
   private converged(): boolean {
     if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined)) return false;
-    const applied = new Set<number>();
     for (const node of this.nodes.values()) {
-      if (node.server === undefined) return false;
-      applied.add(node.server.state.appliedIndex);
+      if (node.server === undefined || node.server.state.appliedIndex !== node.cluster.referenceApplied) return false;
     }
-    return applied.size === 1 && [...applied][0] === this.referenceApplied;
+    return true;
   }
 
   private finalChecks(): void {
     for (const c of this.clients) {
-      for (const [key, outcome] of c.acknowledged) {
-        const truth = this.reference.outcomes.get(key);
+      for (const [key, { cluster, outcome }] of c.acknowledged) {
+        const truth = cluster.reference.outcomes.get(key);
         if (truth === undefined) this.fail(`client was told ${key} ${outcome.status}, but it was never executed`);
         if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`client was told ${key} ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
       }
@@ -453,7 +488,8 @@ export class ClusterSim {
   private progressText(): string {
     const nodes = [...this.nodes.values()].map((n) => `n${n.id}:${n.server === undefined ? 'down' : `${n.server.role[0]}/a${n.server.state.appliedIndex}/c${n.server.replica.commitIndex}`}`);
     const clients = this.clients.map((c) => `${c.clientId}:${c.remaining}${c.current ? '+1' : ''}`);
-    return `nodes ${nodes.join(' ')}; chosen prefix ${this.referenceApplied}; clients left ${clients.join(' ')}`;
+    const prefixes = this.clusters.map((c) => `c${c.id}:${c.referenceApplied}`);
+    return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}`;
   }
 
   private log(line: string): void {
