@@ -1,7 +1,16 @@
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { startLocalCluster, stopLocalCluster, type ClusterState, type StartOptions } from '../../src/cluster/local-cluster.js';
-import { defaultCheckpoint } from '../../src/node/config.js';
+import { defaultCheckpoint, defaultClientTimeouts, defaultTiming } from '../../src/node/config.js';
+import { badInput } from '../../src/core/errors.js';
+
+/** "30-60" -> [30, 60]. */
+function parseRange(text: string | undefined, fallback: [number, number]): [number, number] {
+  if (text === undefined) return fallback;
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (m === null) throw badInput(`--election-ticks "${text}" is not valid: give MIN-MAX, e.g. 30-60`);
+  return [Number(m[1]), Number(m[2])];
+}
 import { defaultTopology, validateTopology } from '../../src/ledger/topology.js';
 
 export default class ClusterStart extends LedgerCommand<typeof ClusterStart> {
@@ -26,6 +35,10 @@ the balances: nodes recover from their SQLite files.`;
     'initial-balance': Flags.integer({ description: 'balance every account starts with', default: defaultTopology.initialBalance, min: 0 }),
     'checkpoint-interval': Flags.integer({ description: `compact the log every this many applied slots [default: ${defaultCheckpoint.intervalSlots}]`, min: 1 }),
     'log-tail': Flags.integer({ description: `applied slots kept below a checkpoint for slow followers [default: ${defaultCheckpoint.logTailSlots}]`, min: 0 }),
+    'tick-ms': Flags.integer({ description: `length of one protocol tick in ms [default: ${defaultTiming.tickMs}]`, min: 1 }),
+    'heartbeat-ticks': Flags.integer({ description: `leader heartbeat interval in ticks [default: ${defaultTiming.heartbeatTicks}]`, min: 1 }),
+    'election-ticks': Flags.string({ description: `election timeout range in ticks, MIN-MAX [default: ${defaultTiming.electionTicksMin}-${defaultTiming.electionTicksMax}]` }),
+    'client-timeout-ms': Flags.integer({ description: `how long the CLI waits for one node before trying another [default: ${defaultClientTimeouts.attemptTimeoutMs}]`, min: 1 }),
     durability: Flags.string({ description: 'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)', options: ['full', 'normal'] }),
     'ready-timeout': Flags.integer({ description: 'seconds to wait for every cluster to elect a leader', default: 30, min: 1 }),
   };
@@ -40,6 +53,11 @@ the balances: nodes recover from their SQLite files.`;
       overrides.checkpoint = { intervalSlots: f['checkpoint-interval'] ?? defaultCheckpoint.intervalSlots, logTailSlots: f['log-tail'] ?? defaultCheckpoint.logTailSlots };
     }
     if (f.durability !== undefined) overrides.durability = f.durability as 'full' | 'normal';
+    if (f['tick-ms'] !== undefined || f['heartbeat-ticks'] !== undefined || f['election-ticks'] !== undefined) {
+      const [min, max] = parseRange(f['election-ticks'], [defaultTiming.electionTicksMin, defaultTiming.electionTicksMax]);
+      overrides.timing = { ...defaultTiming, tickMs: f['tick-ms'] ?? defaultTiming.tickMs, heartbeatTicks: f['heartbeat-ticks'] ?? defaultTiming.heartbeatTicks, electionTicksMin: min, electionTicksMax: max };
+    }
+    if (f['client-timeout-ms'] !== undefined) overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(
       { dataDir, port: f.port, topology, overrides, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },
       (line) => quiet || this.log(line),
