@@ -3,7 +3,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { LedgerClient } from '../../src/client/ledger-client.js';
 import { natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
+import { intraShardLoad } from '../../src/demo/performance.js';
+import { defaultTopology } from '../../src/ledger/topology.js';
+import { connectNats } from '../../src/transport/nats.js';
 import { alive, TestCluster, waitUntil } from './harness.js';
 import { Load } from './load.js';
 
@@ -149,6 +154,51 @@ describe('fault tolerance with real processes under continuous load', () => {
       await assertNoLoss(t, load);
     } finally {
       await load.close();
+    }
+  });
+});
+
+describe('a slow consumer', () => {
+  let cluster: TestCluster;
+  before(async () => {
+    cluster = await TestCluster.start();
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  test('a node cut off by the broker as a slow consumer reconnects and catches up', async (t) => {
+    const leader = await leaderOf(cluster, 1);
+    const { nodes } = cluster.state;
+    const stalled = nodes.find((n) => n.node !== leader.node && n.node <= 3) as { node: number; pid: number };
+    const natsLog = join(cluster.dataDir, 'nats', 'nats-server.log');
+    const cutOff = () => readFileSync(natsLog, 'utf8').split('\n').some((line) => line.includes('Slow Consumer') && line.includes(`ledger-n${stalled.node}"`));
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-slow', longRunning: true });
+    try {
+      const client = new LedgerClient(transport, defaultTopology, 'ledger');
+      const clusterOne = { ...defaultTopology, clusters: 1, accounts: defaultTopology.accounts / defaultTopology.clusters };
+      // Freeze the node; the broker's writes to it back up until its write deadline passes.
+      process.kill(stalled.pid, 'SIGSTOP');
+      let loading = true;
+      const load = (async () => {
+        for (let round = 0; loading; round++) await intraShardLoad(client, clusterOne, { transfers: 2_000, concurrency: 32, seed: round });
+      })();
+      try {
+        await waitUntil(`the broker cuts n${stalled.node} off as a slow consumer`, 120_000, async () => cutOff());
+      } finally {
+        process.kill(stalled.pid, 'SIGCONT');
+        loading = false;
+        await load;
+      }
+      t.diagnostic(`n${stalled.node} was disconnected as a slow consumer`);
+      const target = (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === leader.node).appliedIndex;
+      await waitUntil(`n${stalled.node} reconnects and catches up to slot ${target}`, 30_000, async () => {
+        const s = (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === stalled.node);
+        return s.role !== 'down' && s.appliedIndex >= target;
+      });
+      await assertConsistent(cluster);
+    } finally {
+      await transport.close();
     }
   });
 });
