@@ -106,10 +106,9 @@ export class LedgerClient {
     const amount = this.checkAmount(amountInput);
     if (from === to) throw badInput(`cannot transfer from account ${from} to itself`);
     const started = performance.now();
+    // The sender's cluster serves it: alone for an intra-shard transfer, as the coordinator of
+    // Two-Phase Commit with the receiver's cluster otherwise.
     const cluster = clusterOfAccount(this.topology, from);
-    if (clusterOfAccount(this.topology, to) !== cluster) {
-      return { status: 'aborted', from, to, amount, reason: 'cross-shard transfers are not supported yet', latencyMs: 0, attempts: 0 };
-    }
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = performance.now() - started;
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
@@ -121,6 +120,7 @@ export class LedgerClient {
         return { ...base, status: 'committed', servedBy };
       case 'insufficient-funds':
         return { ...base, status: 'insufficient-funds', reason: `account ${from} holds ${outcome.balance}`, servedBy };
+      case 'aborted':
       case 'rejected':
         return { ...base, status: 'aborted', reason: outcome.reason, servedBy };
       case 'ok':

@@ -1,7 +1,8 @@
 import type { Command } from '../ledger/commands.js';
 import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
-import { decodeCommand, decodeResponse, decodeShardMessage } from './ledger-codec.js';
+import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
+import type { TwoPcMessage } from '../twopc/messages.js';
 import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
@@ -14,6 +15,8 @@ export type AdminOp = (typeof adminOps)[number];
 export type Envelope =
   | { kind: 'paxos'; cluster: number; message: ShardMessage }
   | { kind: 'request'; command: Command; hops: number }
+  /** Two-Phase Commit between the leaders of two clusters. */
+  | { kind: '2pc'; fromCluster: number; message: TwoPcMessage }
   | { kind: 'response'; response: Response }
   | { kind: 'admin'; op: AdminOp; account?: number }
   /** Admin replies carry command-specific bodies, checked by the caller that asked. */
@@ -33,12 +36,14 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
   const o = obj(raw, 'envelope');
   if (o.v !== envelopeVersion) throw new DecodeError(`envelope.v: expected ${envelopeVersion}, got ${String(o.v)}`);
-  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', 'response', 'admin', 'admin-reply'] as const);
+  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', '2pc', 'response', 'admin', 'admin-reply'] as const);
   switch (kind) {
     case 'paxos':
       return { kind, cluster: int(o.cluster, 'envelope.cluster', 1), message: decodeShardMessage(o.message, 'envelope.message') };
     case 'request':
       return { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
+    case '2pc':
+      return { kind, fromCluster: int(o.fromCluster, 'envelope.fromCluster', 1), message: decodeTwoPcMessage(o.message, 'envelope.message') };
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };
     case 'admin': {

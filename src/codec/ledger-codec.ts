@@ -1,5 +1,7 @@
 import { limits } from '../core/limits.js';
-import type { Command, Operation, Outcome } from '../ledger/commands.js';
+import type { ClientOperation, Command, Operation, Outcome } from '../ledger/commands.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
+import type { TwoPcMessage, TxnId } from '../twopc/messages.js';
 import type { Batch, Response, ShardMessage, SnapshotChunk } from '../ledger/shard-server.js';
 import type { Session } from '../ledger/state.js';
 import type { Ballot } from '../paxos/ballot.js';
@@ -8,32 +10,74 @@ import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Checks for the ledger's own types, shared by every envelope that carries them. */
 
-export function decodeOperation(value: unknown, path: string): Operation {
+/** What a client may send: a transfer or a read, nothing else (2PC steps come from leaders). */
+export function decodeClientOperation(value: unknown, path: string): ClientOperation {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance'] as const);
   if (kind === 'balance') return { kind, account: int(o.account, `${path}.account`, 1) };
   return { kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
 }
 
-export function decodeCommand(value: unknown, path: string): Command {
+/** An operation as the log holds it (written by leaders). */
+export function decodeLogOperation(value: unknown, path: string): Operation {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1), op: decodeOperation(o.op, `${path}.op`) };
+  const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance', 'x-prepare-coordinator', 'x-prepare-participant', 'x-decide', 'x-end'] as const);
+  const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, 256));
+  const withAbort = <T extends object>(x: T) => (abort === undefined ? x : { ...x, abort });
+  switch (kind) {
+    case 'transfer':
+      return withAbort({ kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) });
+    case 'balance':
+      return { kind, account: int(o.account, `${path}.account`, 1) };
+    case 'x-prepare-coordinator':
+      return withAbort({ kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1), participant: int(o.participant, `${path}.participant`, 1) });
+    case 'x-prepare-participant':
+      return withAbort({ kind, to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1), coordinator: int(o.coordinator, `${path}.coordinator`, 1) });
+    case 'x-decide': {
+      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+      const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
+      return {
+        kind,
+        role: oneOf(o.role, `${path}.role`, ['coordinator', 'participant'] as const),
+        decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const),
+        ...(reason === undefined ? {} : { reason }),
+        ...(peer === undefined ? {} : { peer }),
+      };
+    }
+    case 'x-end':
+      return { kind };
+  }
+}
+
+function decodeCommandWith(value: unknown, path: string, op: (v: unknown, p: string) => Operation): Command {
+  const o = obj(value, path);
+  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1), op: op(o.op, `${path}.op`) };
+}
+
+/** A client's request: only client operations are accepted. */
+export function decodeCommand(value: unknown, path: string): Command {
+  return decodeCommandWith(value, path, decodeClientOperation);
+}
+
+export function decodeLogCommand(value: unknown, path: string): Command {
+  return decodeCommandWith(value, path, decodeLogOperation);
 }
 
 export function decodeBatch(value: unknown, path: string): Batch | null {
   if (value === null || value === undefined) return null;
-  return arr(value, path, limits.commandsPerSlotMax, decodeCommand);
+  return arr(value, path, limits.commandsPerSlotMax, decodeLogCommand);
 }
 
 export function decodeOutcome(value: unknown, path: string): Outcome {
   const o = obj(value, path);
-  const status = oneOf(o.status, `${path}.status`, ['committed', 'insufficient-funds', 'ok', 'rejected'] as const);
+  const status = oneOf(o.status, `${path}.status`, ['committed', 'insufficient-funds', 'ok', 'aborted', 'rejected'] as const);
   switch (status) {
     case 'committed':
       return { status };
     case 'insufficient-funds':
     case 'ok':
       return { status, balance: int(o.balance, `${path}.balance`) };
+    case 'aborted':
     case 'rejected':
       return { status, reason: str(o.reason, `${path}.reason`, 1024) };
   }
@@ -149,7 +193,66 @@ function decodeSnapshotChunk(o: Record<string, unknown>, path: string): Snapshot
       return [pair[0] as number, pair[1] as number] as [number, number];
     }),
     sessions: arr(o.sessions, `${path}.sessions`, snapshotItemsMax, decodeSession),
+    coordinatorRecords: arr(o.coordinatorRecords, `${path}.coordinatorRecords`, snapshotItemsMax, decodeCoordinatorRecord),
+    participantRecords: arr(o.participantRecords, `${path}.participantRecords`, snapshotItemsMax, decodeParticipantRecord),
   };
+}
+
+const txnStates = ['prepared', 'committed', 'aborted'] as const;
+
+export function decodeCoordinatorRecord(value: unknown, path: string): CoordinatorRecord {
+  const o = obj(value, path);
+  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+  return {
+    clientId: str(o.clientId, `${path}.clientId`, 128),
+    seq: int(o.seq, `${path}.seq`, 1),
+    from: int(o.from, `${path}.from`),
+    to: int(o.to, `${path}.to`),
+    amount: int(o.amount, `${path}.amount`),
+    participant: int(o.participant, `${path}.participant`, 1),
+    state: oneOf(o.state, `${path}.state`, txnStates),
+    ...(reason === undefined ? {} : { reason }),
+  };
+}
+
+export function decodeParticipantRecord(value: unknown, path: string): ParticipantRecord {
+  const o = obj(value, path);
+  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+  return {
+    clientId: str(o.clientId, `${path}.clientId`, 128),
+    seq: int(o.seq, `${path}.seq`, 1),
+    to: int(o.to, `${path}.to`),
+    amount: int(o.amount, `${path}.amount`),
+    coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+    state: oneOf(o.state, `${path}.state`, txnStates),
+    ...(reason === undefined ? {} : { reason }),
+  };
+}
+
+function decodeTxnId(value: unknown, path: string): TxnId {
+  const o = obj(value, path);
+  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1) };
+}
+
+export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
+  const o = obj(value, path);
+  const type = oneOf(o.type, `${path}.type`, ['prepare', 'vote', 'decision', 'ack', 'query'] as const);
+  const txn = decodeTxnId(o.txn, `${path}.txn`);
+  switch (type) {
+    case 'prepare':
+      return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
+    case 'vote': {
+      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+      const vote = { type, txn, participant: int(o.participant, `${path}.participant`, 1), vote: oneOf(o.vote, `${path}.vote`, ['yes', 'no'] as const) };
+      return reason === undefined ? vote : { ...vote, reason };
+    }
+    case 'decision':
+      return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const) };
+    case 'ack':
+      return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
+    case 'query':
+      return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
+  }
 }
 
 /** A message between members of a cluster: a Paxos message or a snapshot piece. */

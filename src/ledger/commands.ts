@@ -1,13 +1,32 @@
-import type { AccountId, ClientId } from '../core/ids.js';
+import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
 
-/** What a client asks a shard to do. */
-export type Operation =
+/** What a client may ask a shard to do. */
+export type ClientOperation =
   | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number }
   | { kind: 'balance'; account: AccountId };
 
 /**
- * A client command as it is replicated: (clientId, seq) identifies it, so a retry after a leader
- * change is recognised and answered with the first result instead of running twice.
+ * What a shard's log holds: client operations, and the steps of Two-Phase Commit that the
+ * cluster's leader chooses (never sent by clients: the request decoder refuses them).
+ * `abort` marks a step the leader decided to refuse (say, its locks stayed taken too long), so
+ * the refusal is itself chosen and a retry of the same (client, sequence) gets the same answer.
+ */
+export type Operation =
+  | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number; abort?: string }
+  | { kind: 'balance'; account: AccountId }
+  /** Coordinator (sender's cluster): lock and debit `from`, keep an undo record. */
+  | { kind: 'x-prepare-coordinator'; from: AccountId; to: AccountId; amount: number; participant: ClusterId; abort?: string }
+  /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */
+  | { kind: 'x-prepare-participant'; to: AccountId; amount: number; coordinator: ClusterId; abort?: string }
+  /** The decision, chosen first in the coordinator's log, then in the participant's. */
+  | { kind: 'x-decide'; role: 'coordinator' | 'participant'; decision: 'commit' | 'abort'; reason?: string; peer?: ClusterId }
+  /** The participant acknowledged the decision: the coordinator forgets the transaction. */
+  | { kind: 'x-end' };
+
+/**
+ * A command as it is replicated: (clientId, seq) identifies it, so a retry after a leader
+ * change is recognised and answered with the first result instead of running twice. For the
+ * steps of a cross-shard transfer it is the transaction id.
  */
 export interface Command {
   clientId: ClientId;
@@ -20,12 +39,28 @@ export type Outcome =
   | { status: 'committed' }
   | { status: 'insufficient-funds'; balance: number }
   | { status: 'ok'; balance: number }
+  /** Refused without effect, with the reason (`locked`, `participant-aborted`, `timeout`, …). */
+  | { status: 'aborted'; reason: string }
+  /** Not a valid command here (wrong shard, stale sequence): a client or routing error. */
   | { status: 'rejected'; reason: string };
 
 export function commandKey(clientId: ClientId, seq: number): string {
   return `${clientId}#${seq}`;
 }
 
+/** The accounts a command must hold locks on at the leader while it is in flight. */
 export function accountsOf(op: Operation): AccountId[] {
-  return op.kind === 'transfer' ? [op.from, op.to] : [op.account];
+  switch (op.kind) {
+    case 'transfer':
+      return [op.from, op.to];
+    case 'balance':
+      return [op.account];
+    case 'x-prepare-coordinator':
+      return [op.from];
+    case 'x-prepare-participant':
+      return [op.to];
+    case 'x-decide':
+    case 'x-end':
+      return [];
+  }
 }

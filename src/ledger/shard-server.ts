@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { AccountId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
 import { limits } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot } from '../paxos/ballot.js';
@@ -8,6 +8,9 @@ import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type 
 import { accountsOf, commandKey, type Command, type Outcome } from './commands.js';
 import { LockTable } from './lock-table.js';
 import { LedgerState, type Session, type StateWrites } from './state.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
+import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
+import type { TwoPcMessage, TwoPcOutbound } from '../twopc/messages.js';
 
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
@@ -25,6 +28,8 @@ export interface SnapshotChunk {
   chunks: number;
   balances: Array<[AccountId, number]>;
   sessions: Session[];
+  coordinatorRecords: CoordinatorRecord[];
+  participantRecords: ParticipantRecord[];
 }
 
 /** Everything the members of a cluster send each other. */
@@ -45,6 +50,19 @@ const snapshotSessionsPerChunk = 4_000;
 /** State hashes remembered, one per applied slot: enough for a consistency check to find a
  *  slot that every replica of a busy cluster has applied. */
 const stateHashHistoryMax = 4_096;
+
+/** Identifies one 2PC step of one transaction, so the leader proposes it once. */
+function stepKey(command: Command): string {
+  const role = command.op.kind === 'x-decide' ? `/${command.op.role}` : '';
+  return `${command.op.kind}${role}/${commandKey(command.clientId, command.seq)}`;
+}
+
+/** The command marked as refused: applying it records the refusal and changes nothing else. */
+function refused(command: Command, reason: string): Command {
+  const { op } = command;
+  assert(op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant', `only lock-taking commands wait for locks, not ${op.kind}`);
+  return { ...command, op: { ...op, abort: reason } };
+}
 
 /** A client request as the runtime hands it in; `reqId` is the runtime's handle for the reply. */
 export interface ClientRequest {
@@ -70,11 +88,19 @@ export interface ShardReady {
   forwards: Array<{ reqId: number; to: NodeId }>;
   /** Snapshot pieces for members that fell behind the log's floor. */
   snapshots: Array<{ to: NodeId; message: SnapshotChunk }>;
+  /** Two-Phase Commit messages to other clusters' leaders (after persisting, like the rest). */
+  twoPc: TwoPcOutbound[];
 }
 
 export interface ShardServerInit {
   self: NodeId;
+  cluster: ClusterId;
   members: NodeId[];
+  /** Which cluster holds an account (undefined: no such account): routes cross-shard work. */
+  clusterOfAccount: (account: AccountId) => ClusterId | undefined;
+  twoPc: TwoPcSettings;
+  coordinatorRecords?: CoordinatorRecord[];
+  participantRecords?: ParticipantRecord[];
   settings: ReplicaSettings;
   random: Random;
   promised: Ballot;
@@ -103,8 +129,8 @@ export class ShardServer {
   private readonly hashes: Array<[Slot, number]> = [];
   /** Requests waiting for their command to apply, by command key. */
   private readonly waiters = new Map<string, number[]>();
-  /** Commands admitted by the leader, waiting for locks (FIFO). */
-  private queue: Command[] = [];
+  /** Commands admitted by the leader, waiting for locks (FIFO), with the tick they arrived. */
+  private queue: Array<{ command: Command; sinceTick: number }> = [];
   /** Commands holding their locks, waiting for room in the pipeline. */
   private batch: Command[] = [];
   private replies: ShardReady['replies'] = [];
@@ -116,7 +142,14 @@ export class ShardServer {
   private readonly checkpoint: CheckpointSettings;
   private lastCheckpointSlot: Slot;
   private snapshots: ShardReady['snapshots'] = [];
+  private twoPcOut: TwoPcOutbound[] = [];
   private ticks = 0;
+  readonly cluster: ClusterId;
+  private readonly clusterOfAccount: (account: AccountId) => ClusterId | undefined;
+  private readonly twoPcSettings: TwoPcSettings;
+  private readonly driver: TwoPcDriver;
+  /** 2PC steps this leader queued or proposed and has not applied yet (each only once). */
+  private readonly proposing = new Set<string>();
   /** When we last sent each member a snapshot: a snapshot is big, so at most one per interval. */
   private readonly snapshotSentAtTick = new Map<NodeId, number>();
   private readonly snapshotIntervalTicks: number;
@@ -129,7 +162,29 @@ export class ShardServer {
     assert(init.checkpoint.intervalSlots > 0 && init.checkpoint.logTailSlots >= 0, 'checkpoint settings must be positive');
     this.lastCheckpointSlot = init.appliedIndex;
     this.snapshotIntervalTicks = init.settings.electionTicksMax;
-    this.state = new LedgerState({ balances: init.balances, sessions: init.sessions, appliedIndex: init.appliedIndex });
+    this.cluster = init.cluster;
+    this.clusterOfAccount = init.clusterOfAccount;
+    this.twoPcSettings = init.twoPc;
+    this.state = new LedgerState({
+      balances: init.balances,
+      sessions: init.sessions,
+      appliedIndex: init.appliedIndex,
+      ...(init.coordinatorRecords === undefined ? {} : { coordinatorRecords: init.coordinatorRecords }),
+      ...(init.participantRecords === undefined ? {} : { participantRecords: init.participantRecords }),
+    });
+    const server = this;
+    this.driver = new TwoPcDriver(
+      {
+        cluster: init.cluster,
+        state: this.state,
+        get now() {
+          return server.ticks;
+        },
+        propose: (command) => this.proposeStep(command),
+        send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
+      },
+      init.twoPc,
+    );
     const createReplica = init.createReplica ?? ((r: ReplicaInit<Batch>) => new Replica<Batch>(r));
     this.replica = createReplica({
       self: init.self,
@@ -158,11 +213,21 @@ export class ShardServer {
   // ---- inputs ------------------------------------------------------------------------------
 
   request(req: ClientRequest): void {
-    const { command } = req;
-    const unknown = accountsOf(command.op).find((a) => !this.state.hasAccount(a));
-    if (unknown !== undefined) {
-      this.reply(req.reqId, { status: 'rejected', reason: `account ${unknown} is not in this shard` }, undefined);
+    let { command } = req;
+    const { op } = command;
+    const own = op.kind === 'transfer' ? op.from : op.kind === 'balance' ? op.account : undefined;
+    if (own === undefined || !this.state.hasAccount(own)) {
+      this.reply(req.reqId, { status: 'rejected', reason: `account ${String(own)} is not in this shard` }, undefined);
       return;
+    }
+    if (op.kind === 'transfer' && !this.state.hasAccount(op.to)) {
+      // Cross-shard: this cluster (the sender's) coordinates; the receiver's participates.
+      const participant = this.clusterOfAccount(op.to);
+      if (participant === undefined || participant === this.cluster) {
+        this.reply(req.reqId, { status: 'rejected', reason: `account ${op.to} does not exist` }, undefined);
+        return;
+      }
+      command = { ...command, op: { kind: 'x-prepare-coordinator', from: op.from, to: op.to, amount: op.amount, participant } };
     }
     if (this.replica.role !== 'leader') {
       const hint = this.replica.leaderHint;
@@ -170,7 +235,7 @@ export class ShardServer {
       else this.replies.push({ reqId: req.reqId, response: { kind: 'redirect', leaderHint: hint } });
       return;
     }
-    if (command.op.kind === 'transfer') {
+    if (command.op.kind !== 'balance') {
       const session = this.state.sessionOf(command.clientId);
       if (session !== undefined && command.seq <= session.seq) {
         const outcome: Outcome = command.seq === session.seq ? session.outcome : { status: 'rejected', reason: 'stale-sequence' };
@@ -181,8 +246,13 @@ export class ShardServer {
     const key = commandKey(command.clientId, command.seq);
     const waiting = this.waiters.get(key);
     if (waiting !== undefined) {
-      // A retry of a command already in flight: answer both when it applies.
+      // A retry of a command already in flight: answer both when it is decided.
       waiting.push(req.reqId);
+      return;
+    }
+    if (this.state.coordinatorRecord(key) !== undefined) {
+      // A retry of a cross-shard transfer whose PREPARE is chosen: answer at its decision.
+      this.waiters.set(key, [req.reqId]);
       return;
     }
     if (this.pendingCommands >= limits.pendingCommandsMax) {
@@ -190,8 +260,27 @@ export class ShardServer {
       return;
     }
     this.waiters.set(key, [req.reqId]);
-    this.queue.push(command);
+    this.queue.push({ command, sinceTick: this.ticks });
     this.pump();
+  }
+
+  /** A Two-Phase Commit message from another cluster. */
+  stepTwoPc(message: TwoPcMessage): void {
+    if (this.replica.isServing) {
+      this.driver.onMessage(message);
+    } else if (this.replica.role !== 'leader' && this.replica.leaderHint === undefined && message.type === 'prepare') {
+      // We know of no leader here: say so, so the coordinator can tell `no-quorum` from `timeout`.
+      this.twoPcOut.push({ toCluster: message.coordinator, message: { type: 'vote', txn: message.txn, participant: this.cluster, vote: 'no', reason: 'no-leader' } });
+    }
+    this.pump();
+  }
+
+  /** The driver asks for a 2PC step to be chosen; a step already on its way is not queued twice. */
+  private proposeStep(command: Command): void {
+    const key = stepKey(command);
+    if (this.proposing.has(key) || this.pendingCommands >= limits.pendingCommandsMax) return;
+    this.proposing.add(key);
+    this.queue.push({ command, sinceTick: this.ticks });
   }
 
   step(message: ShardMessage): void {
@@ -203,13 +292,14 @@ export class ShardServer {
   tick(): void {
     this.ticks++;
     this.replica.tick();
+    if (this.replica.isServing) this.driver.onTick();
     this.pump();
   }
 
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
-    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0;
+    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0 || this.twoPcOut.length > 0;
   }
 
   ready(): ShardReady {
@@ -222,6 +312,7 @@ export class ShardServer {
       replies: this.replies,
       forwards: this.forwards,
       snapshots: this.snapshots,
+      twoPc: this.twoPcOut,
     };
   }
 
@@ -232,6 +323,7 @@ export class ShardServer {
     this.replies = [];
     this.forwards = [];
     this.snapshots = [];
+    this.twoPcOut = [];
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -288,11 +380,12 @@ export class ShardServer {
     if (incoming.chunks.size < incoming.total) return;
     this.incoming = undefined;
     const pieces = [...incoming.chunks.values()];
-    this.state.install(
-      incoming.appliedIndex,
-      pieces.flatMap((p) => p.balances),
-      pieces.flatMap((p) => p.sessions),
-    );
+    this.state.install(incoming.appliedIndex, {
+      balances: pieces.flatMap((p) => p.balances),
+      sessions: pieces.flatMap((p) => p.sessions),
+      coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
+      participantRecords: pieces.flatMap((p) => p.participantRecords),
+    });
     this.applied = true;
     this.readyWrites = undefined;
     this.replica.installSnapshot(incoming.appliedIndex);
@@ -315,9 +408,17 @@ export class ShardServer {
     this.applied = true;
     const applied = this.state.applySlot(slot, commands);
     this.recordHash();
+    const leading = this.replica.role === 'leader';
     for (const { command, outcome } of applied) {
       const key = commandKey(command.clientId, command.seq);
+      // The leader's lock covered the command until it applied; a prepared transaction is now
+      // held by the replicated lock instead.
       this.locks.releaseAll(key, accountsOf(command.op));
+      if (command.op.kind.startsWith('x-')) {
+        this.proposing.delete(stepKey(command));
+        if (leading) this.driver.onApplied(command);
+      }
+      if (outcome === undefined) continue;
       const waiting = this.waiters.get(key);
       if (waiting === undefined) continue;
       this.waiters.delete(key);
@@ -327,12 +428,31 @@ export class ShardServer {
 
   private proposeWaiting(): void {
     if (this.queue.length > 0) {
-      const still: Command[] = [];
-      for (const command of this.queue) {
+      const still: typeof this.queue = [];
+      for (const item of this.queue) {
+        const { command } = item;
         const key = commandKey(command.clientId, command.seq);
-        // Reads take no locks: a read proposed after a transfer is applied after it.
-        if (command.op.kind === 'balance' || this.locks.tryAcquireAll(key, accountsOf(command.op))) this.batch.push(command);
-        else still.push(command);
+        const accounts = accountsOf(command.op);
+        const heldElsewhere = accounts.some((a) => {
+          const holder = this.state.lockHolder(a);
+          return holder !== undefined && holder !== key;
+        });
+        if (command.op.kind === 'balance') {
+          // A read never sees a tentative value: it waits while a transaction holds the
+          // account, here or in flight. It takes no lock: it is applied after what precedes it.
+          if (!heldElsewhere && accounts.every((a) => this.locks.holderOf(a) === undefined)) this.batch.push(command);
+          else if (this.ticks - item.sinceTick > 4 * this.twoPcSettings.lockWaitTicks) this.answerBusy(key);
+          else still.push(item);
+          continue;
+        }
+        if (!heldElsewhere && this.locks.tryAcquireAll(key, accounts)) {
+          this.batch.push(command);
+        } else if (this.ticks - item.sinceTick >= this.twoPcSettings.lockWaitTicks) {
+          // Waited long enough: choose the refusal, so a retry gets the same answer.
+          this.batch.push(refused(command, 'locked'));
+        } else {
+          still.push(item);
+        }
       }
       this.queue = still;
     }
@@ -341,6 +461,11 @@ export class ShardServer {
       const slot = this.replica.propose(slotCommands);
       assert(slot !== undefined, 'propose must succeed when the pipeline has room');
     }
+  }
+
+  private answerBusy(key: string): void {
+    for (const reqId of this.waiters.get(key) ?? []) this.replies.push({ reqId, response: { kind: 'busy' } });
+    this.waiters.delete(key);
   }
 
   /** We are no longer the leader: whatever we proposed may still be chosen by the next one,
@@ -354,6 +479,8 @@ export class ShardServer {
     this.queue = [];
     this.batch = [];
     this.locks.clear();
+    this.proposing.clear();
+    this.driver.reset();
   }
 
   private reply(reqId: number, outcome: Outcome, slot: Slot | undefined): void {

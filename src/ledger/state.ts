@@ -1,7 +1,9 @@
 import { assert } from '../core/assert.js';
 import type { AccountId, ClientId, Slot } from '../core/ids.js';
 import { limits } from '../core/limits.js';
-import type { Command, Outcome } from './commands.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
+import { txnKey } from '../twopc/records.js';
+import type { Command, Operation, Outcome } from './commands.js';
 
 /** The last answer a client got, kept so that its retry gets the same answer. */
 export interface Session {
@@ -14,11 +16,30 @@ export interface Session {
 /** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
 export interface StateWrites {
   appliedIndex: Slot;
-  /** Set when a snapshot replaced the whole state: `balances` and `sessions` are complete. */
+  /** Set when a snapshot replaced the whole state: every list below is complete. */
   replaceAll?: true;
   balances: Array<[AccountId, number]>;
   sessions: Session[];
   evictedSessions: ClientId[];
+  /** Two-Phase Commit records written (a record) or forgotten (null). */
+  coordinatorRecords?: Array<[string, CoordinatorRecord | null]>;
+  participantRecords?: Array<[string, ParticipantRecord | null]>;
+}
+
+/** One piece of a snapshot. */
+export interface SnapshotPiece {
+  balances: Array<[AccountId, number]>;
+  sessions: Session[];
+  coordinatorRecords: CoordinatorRecord[];
+  participantRecords: ParticipantRecord[];
+}
+
+/** Everything a replica's state holds, for snapshots and for start-up. */
+export interface StateImage {
+  balances: Map<AccountId, number> | ReadonlyArray<[AccountId, number]>;
+  sessions: readonly Session[];
+  coordinatorRecords?: readonly CoordinatorRecord[];
+  participantRecords?: readonly ParticipantRecord[];
 }
 
 /** 32-bit integer mixing (murmur3's finaliser): small input changes flip many output bits. */
@@ -39,6 +60,10 @@ function balanceHash(account: AccountId, balance: number): number {
   return mix(mix(account) ^ balance ^ mix(Math.floor(balance / 4294967296)));
 }
 
+function recordHash(r: CoordinatorRecord | ParticipantRecord): number {
+  return mix(stringHash(r.clientId) ^ mix(r.seq) ^ stringHash(r.state) ^ mix(r.amount));
+}
+
 function sessionHash(s: Session): number {
   return mix(stringHash(s.clientId) ^ mix(s.seq) ^ stringHash(s.outcome.status));
 }
@@ -50,7 +75,8 @@ function bySessionAge(a: Session, b: Session): number {
 
 export interface AppliedCommand {
   command: Command;
-  outcome: Outcome;
+  /** The client's answer, or undefined while a cross-shard transaction is still undecided. */
+  outcome: Outcome | undefined;
 }
 
 /**
@@ -72,12 +98,41 @@ export class LedgerState {
   private hash = 0;
   private readonly sessionsMax: number;
 
-  constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number }) {
+  /** Cross-shard transactions this shard coordinates, by transaction key, until acknowledged. */
+  private readonly coordinator = new Map<string, CoordinatorRecord>();
+  /** Cross-shard transactions into this shard, by transaction key (map order: recency). The
+   *  decided ones are kept (bounded, least recent forgotten first) so that a repeated PREPARE
+   *  gets the same answer instead of preparing twice. */
+  private readonly participant = new Map<string, ParticipantRecord>();
+  /** Accounts held by prepared transactions: derived from the records above. */
+  private readonly locks = new Map<AccountId, string>();
+  private readonly dirtyCoordinator = new Set<string>();
+  private readonly dirtyParticipant = new Set<string>();
+
+  constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number; coordinatorRecords?: readonly CoordinatorRecord[]; participantRecords?: readonly ParticipantRecord[] }) {
     this.balances = new Map(init.balances);
     this.sessions = new Map();
-    for (const s of [...(init.sessions ?? [])].sort(bySessionAge)) this.sessions.set(s.clientId, s);
     this.applied = init.appliedIndex;
     this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
+    this.load({ balances: init.balances, sessions: init.sessions ?? [], coordinatorRecords: init.coordinatorRecords ?? [], participantRecords: init.participantRecords ?? [] });
+  }
+
+  private load(image: StateImage): void {
+    this.balances.clear();
+    for (const [a, b] of image.balances) this.balances.set(a, b);
+    this.sessions.clear();
+    for (const s of [...image.sessions].sort(bySessionAge)) this.sessions.set(s.clientId, s);
+    this.coordinator.clear();
+    this.participant.clear();
+    this.locks.clear();
+    for (const r of image.coordinatorRecords ?? []) {
+      this.coordinator.set(txnKey(r.clientId, r.seq), r);
+      if (r.state === 'prepared') this.locks.set(r.from, txnKey(r.clientId, r.seq));
+    }
+    for (const r of image.participantRecords ?? []) {
+      this.participant.set(txnKey(r.clientId, r.seq), r);
+      if (r.state === 'prepared') this.locks.set(r.to, txnKey(r.clientId, r.seq));
+    }
     this.hash = this.fullHash();
   }
 
@@ -93,7 +148,35 @@ export class LedgerState {
     let h = 0;
     for (const [a, b] of this.balances) h = (h + balanceHash(a, b)) | 0;
     for (const s of this.sessions.values()) h = (h + sessionHash(s)) | 0;
+    for (const r of this.coordinator.values()) h = (h + recordHash(r)) | 0;
+    for (const r of this.participant.values()) h = (h + recordHash(r)) | 0;
     return h;
+  }
+
+  /** Accounts held by prepared transactions. */
+  get lockCount(): number {
+    return this.locks.size;
+  }
+
+  /** The transaction holding `account`, if a prepared cross-shard transfer locks it. */
+  lockHolder(account: AccountId): string | undefined {
+    return this.locks.get(account);
+  }
+
+  coordinatorRecords(): CoordinatorRecord[] {
+    return [...this.coordinator.values()];
+  }
+
+  coordinatorRecord(key: string): CoordinatorRecord | undefined {
+    return this.coordinator.get(key);
+  }
+
+  participantRecords(): ParticipantRecord[] {
+    return [...this.participant.values()];
+  }
+
+  participantRecord(key: string): ParticipantRecord | undefined {
+    return this.participant.get(key);
   }
 
   get appliedIndex(): Slot {
@@ -130,21 +213,155 @@ export class LedgerState {
     return commands.map((command) => ({ command, outcome: this.applyCommand(slot, command) }));
   }
 
-  private applyCommand(slot: Slot, command: Command): Outcome {
+  private applyCommand(slot: Slot, command: Command): Outcome | undefined {
     const { op } = command;
-    if (op.kind === 'balance') {
-      // Reads are not recorded in sessions: re-running a read later is still a correct read.
-      const balance = this.balances.get(op.account);
-      return balance === undefined ? { status: 'rejected', reason: `account ${op.account} is not in this shard` } : { status: 'ok', balance };
+    switch (op.kind) {
+      case 'balance': {
+        // Reads are not recorded in sessions: re-running a read later is still a correct read.
+        const balance = this.balances.get(op.account);
+        return balance === undefined ? { status: 'rejected', reason: `account ${op.account} is not in this shard` } : { status: 'ok', balance };
+      }
+      case 'transfer':
+      case 'x-prepare-coordinator':
+        return this.applyClientCommand(slot, command, op);
+      case 'x-prepare-participant':
+        this.prepareParticipant(command, op);
+        return undefined;
+      case 'x-decide':
+        return op.role === 'coordinator' ? this.decideCoordinator(slot, command, op) : this.decideParticipant(command, op);
+      case 'x-end': {
+        const key = txnKey(command.clientId, command.seq);
+        if (this.coordinator.get(key)?.state !== 'prepared') this.setCoordinator(key, undefined);
+        return undefined;
+      }
     }
+  }
+
+  /** A client's own command: answered once, from the session ever after. */
+  private applyClientCommand(slot: Slot, command: Command, op: Extract<Operation, { kind: 'transfer' | 'x-prepare-coordinator' }>): Outcome | undefined {
     const session = this.sessions.get(command.clientId);
     if (session !== undefined) {
       if (command.seq === session.seq) return session.outcome;
       if (command.seq < session.seq) return { status: 'rejected', reason: 'stale-sequence' };
     }
-    const outcome = this.transfer(op.from, op.to, op.amount);
+    const key = txnKey(command.clientId, command.seq);
+    // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
+    if (this.coordinator.has(key)) return undefined;
+    let outcome: Outcome;
+    if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
+    else if (this.locks.has(op.from) || (op.kind === 'transfer' && this.locks.has(op.to))) outcome = { status: 'aborted', reason: 'locked' };
+    else if (op.kind === 'transfer') outcome = this.transfer(op.from, op.to, op.amount);
+    else {
+      const balance = this.balances.get(op.from);
+      if (balance === undefined) outcome = { status: 'rejected', reason: `account ${op.from} is not in this shard` };
+      else if (!Number.isSafeInteger(op.amount) || op.amount <= 0) outcome = { status: 'rejected', reason: 'amount must be a positive integer' };
+      else if (balance < op.amount) outcome = { status: 'insufficient-funds', balance };
+      else {
+        // PREPARE at the coordinator: debit now (the undo record is the record itself), lock.
+        this.setBalance(op.from, balance, balance - op.amount);
+        this.setCoordinator(key, { clientId: command.clientId, seq: command.seq, from: op.from, to: op.to, amount: op.amount, participant: op.participant, state: 'prepared' });
+        return undefined;
+      }
+    }
     this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
     return outcome;
+  }
+
+  private prepareParticipant(command: Command, op: Extract<Operation, { kind: 'x-prepare-participant' }>): void {
+    if (this.participant.has(txnKey(command.clientId, command.seq))) return; // a repeated PREPARE
+    const base = { clientId: command.clientId, seq: command.seq, to: op.to, amount: op.amount, coordinator: op.coordinator };
+    const balance = this.balances.get(op.to);
+    let reason: string | undefined = op.abort;
+    if (reason === undefined && balance === undefined) reason = `account ${op.to} is not in this shard`;
+    if (reason === undefined && this.locks.has(op.to)) reason = 'locked';
+    if (reason === undefined && !(Number.isSafeInteger(op.amount) && op.amount > 0)) reason = 'amount must be a positive integer';
+    if (reason !== undefined || balance === undefined) {
+      this.setParticipant({ ...base, state: 'aborted', reason: reason ?? 'unknown account' });
+      return;
+    }
+    // PREPARE at the participant: credit tentatively and lock; the record is the undo record.
+    this.setBalance(op.to, balance, balance + op.amount);
+    this.setParticipant({ ...base, state: 'prepared' });
+  }
+
+  private decideCoordinator(slot: Slot, command: Command, op: Extract<Operation, { kind: 'x-decide' }>): Outcome | undefined {
+    const key = txnKey(command.clientId, command.seq);
+    const record = this.coordinator.get(key);
+    if (record === undefined) {
+      // No record: the transaction never prepared here (a participant asked about it). Abort
+      // it for good, so that a PREPARE of it still in flight finds it decided.
+      const session = this.sessions.get(command.clientId);
+      if (op.decision !== 'abort' || (session !== undefined && session.seq >= command.seq)) return undefined;
+      const outcome: Outcome = { status: 'aborted', reason: op.reason ?? 'timeout' };
+      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+      return outcome;
+    }
+    if (record.state !== 'prepared') return undefined;
+    let outcome: Outcome;
+    if (op.decision === 'commit') {
+      this.setCoordinator(key, { ...record, state: 'committed' });
+      outcome = { status: 'committed' };
+    } else {
+      const balance = this.balances.get(record.from) as number;
+      this.setBalance(record.from, balance, balance + record.amount); // undo the debit
+      const reason = op.reason ?? 'participant-aborted';
+      this.setCoordinator(key, { ...record, state: 'aborted', reason });
+      outcome = { status: 'aborted', reason };
+    }
+    this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+    return outcome;
+  }
+
+  private decideParticipant(command: Command, op: Extract<Operation, { kind: 'x-decide' }>): undefined {
+    const record = this.participant.get(txnKey(command.clientId, command.seq));
+    if (record === undefined || record.state !== 'prepared') return undefined;
+    if (op.decision === 'commit') {
+      this.setParticipant({ ...record, state: 'committed' });
+    } else {
+      const balance = this.balances.get(record.to) as number;
+      this.setBalance(record.to, balance, balance - record.amount); // undo the credit
+      this.setParticipant({ ...record, state: 'aborted', reason: op.reason ?? 'aborted' });
+    }
+    return undefined;
+  }
+
+  private setCoordinator(key: string, record: CoordinatorRecord | undefined): void {
+    const previous = this.coordinator.get(key);
+    if (previous !== undefined) {
+      this.hash = (this.hash - recordHash(previous)) | 0;
+      if (previous.state === 'prepared' && this.locks.get(previous.from) === key) this.locks.delete(previous.from);
+    }
+    if (record === undefined) this.coordinator.delete(key);
+    else {
+      this.coordinator.set(key, record);
+      this.hash = (this.hash + recordHash(record)) | 0;
+      if (record.state === 'prepared') this.locks.set(record.from, key);
+    }
+    this.dirtyCoordinator.add(key);
+  }
+
+  private setParticipant(record: ParticipantRecord): void {
+    const key = txnKey(record.clientId, record.seq);
+    const previous = this.participant.get(key);
+    if (previous !== undefined) {
+      this.hash = (this.hash - recordHash(previous)) | 0;
+      if (previous.state === 'prepared' && this.locks.get(previous.to) === key) this.locks.delete(previous.to);
+      this.participant.delete(key);
+    }
+    this.participant.set(key, record);
+    this.hash = (this.hash + recordHash(record)) | 0;
+    if (record.state === 'prepared') this.locks.set(record.to, key);
+    this.dirtyParticipant.add(key);
+    // Bounded like the sessions: forget the least recent decided ones (never a prepared one).
+    if (this.participant.size > this.sessionsMax) {
+      for (const [k, r] of this.participant) {
+        if (this.participant.size <= this.sessionsMax) break;
+        if (r.state === 'prepared' || k === key) continue;
+        this.hash = (this.hash - recordHash(r)) | 0;
+        this.participant.delete(k);
+        this.dirtyParticipant.add(k);
+      }
+    }
   }
 
   private transfer(from: AccountId, to: AccountId, amount: number): Outcome {
@@ -158,13 +375,12 @@ export class LedgerState {
     if (fromBalance < amount) return { status: 'insufficient-funds', balance: fromBalance };
     this.setBalance(from, fromBalance, fromBalance - amount);
     this.setBalance(to, toBalance, toBalance + amount);
-    this.dirtyBalances.add(from);
-    this.dirtyBalances.add(to);
     return { status: 'committed' };
   }
 
   private setBalance(account: AccountId, before: number, after: number): void {
     this.balances.set(account, after);
+    this.dirtyBalances.add(account);
     this.hash = (this.hash - balanceHash(account, before) + balanceHash(account, after)) | 0;
   }
 
@@ -204,26 +420,28 @@ export class LedgerState {
   }
 
   /** The whole state, cut into pieces small enough for one message each (a snapshot). */
-  snapshotChunks(accountsPerChunk: number, sessionsPerChunk: number): Array<{ balances: Array<[AccountId, number]>; sessions: Session[] }> {
+  snapshotChunks(accountsPerChunk: number, itemsPerChunk: number): SnapshotPiece[] {
+    const chunks: SnapshotPiece[] = [];
+    const empty = (): SnapshotPiece => ({ balances: [], sessions: [], coordinatorRecords: [], participantRecords: [] });
     const balances = [...this.balances.entries()];
+    for (let i = 0; i < balances.length; i += accountsPerChunk) chunks.push({ ...empty(), balances: balances.slice(i, i + accountsPerChunk) });
     const sessions = [...this.sessions.values()];
-    const chunks: Array<{ balances: Array<[AccountId, number]>; sessions: Session[] }> = [];
-    for (let i = 0; i < balances.length; i += accountsPerChunk) chunks.push({ balances: balances.slice(i, i + accountsPerChunk), sessions: [] });
-    for (let i = 0; i < sessions.length; i += sessionsPerChunk) chunks.push({ balances: [], sessions: sessions.slice(i, i + sessionsPerChunk) });
-    return chunks.length === 0 ? [{ balances: [], sessions: [] }] : chunks;
+    for (let i = 0; i < sessions.length; i += itemsPerChunk) chunks.push({ ...empty(), sessions: sessions.slice(i, i + itemsPerChunk) });
+    const coordinator = [...this.coordinator.values()];
+    for (let i = 0; i < coordinator.length; i += itemsPerChunk) chunks.push({ ...empty(), coordinatorRecords: coordinator.slice(i, i + itemsPerChunk) });
+    const participant = [...this.participant.values()];
+    for (let i = 0; i < participant.length; i += itemsPerChunk) chunks.push({ ...empty(), participantRecords: participant.slice(i, i + itemsPerChunk) });
+    return chunks.length === 0 ? [empty()] : chunks;
   }
 
   /** Replaces the whole state with a snapshot taken at `appliedIndex` by another replica. */
-  install(appliedIndex: Slot, balances: ReadonlyArray<[AccountId, number]>, sessions: readonly Session[]): void {
+  install(appliedIndex: Slot, image: StateImage): void {
     assert(appliedIndex > this.applied, 'a snapshot only moves the state forward');
-    assert(balances.length === this.balances.size, 'a snapshot holds every account of the shard');
-    this.balances.clear();
-    for (const [a, b] of balances) this.balances.set(a, b);
-    this.sessions.clear();
-    for (const s of [...sessions].sort(bySessionAge)) this.sessions.set(s.clientId, s);
+    const size = image.balances instanceof Map ? image.balances.size : image.balances.length;
+    assert(size === this.balances.size, 'a snapshot holds every account of the shard');
+    this.load(image);
     this.applied = appliedIndex;
     this.replaced = true;
-    this.hash = this.fullHash();
   }
 
   /** Hands out what changed since the last call, and forgets it. */
@@ -233,14 +451,28 @@ export class LedgerState {
       this.dirtyBalances.clear();
       this.dirtySessions.clear();
       this.evicted.clear();
-      return { appliedIndex: this.applied, replaceAll: true, balances: [...this.balances.entries()], sessions: [...this.sessions.values()], evictedSessions: [] };
+      this.dirtyCoordinator.clear();
+      this.dirtyParticipant.clear();
+      return {
+        appliedIndex: this.applied,
+        replaceAll: true,
+        balances: [...this.balances.entries()],
+        sessions: [...this.sessions.values()],
+        evictedSessions: [],
+        coordinatorRecords: [...this.coordinator.entries()],
+        participantRecords: [...this.participant.entries()],
+      };
     }
     const writes: StateWrites = {
       appliedIndex: this.applied,
       balances: [...this.dirtyBalances].map((a) => [a, this.balances.get(a) as number]),
       sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
       evictedSessions: [...this.evicted],
+      coordinatorRecords: [...this.dirtyCoordinator].map((k) => [k, this.coordinator.get(k) ?? null]),
+      participantRecords: [...this.dirtyParticipant].map((c) => [c, this.participant.get(c) ?? null]),
     };
+    this.dirtyCoordinator.clear();
+    this.dirtyParticipant.clear();
     this.dirtyBalances.clear();
     this.dirtySessions.clear();
     this.evicted.clear();

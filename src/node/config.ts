@@ -5,6 +5,7 @@ import type { ReplicaSettings } from '../paxos/replica.js';
 import { limits } from '../core/limits.js';
 import { defaultClientOptions, type ClientOptions } from '../client/ledger-client.js';
 import type { CheckpointSettings } from '../ledger/shard-server.js';
+import type { TwoPcSettings } from '../twopc/driver.js';
 
 /**
  * Protocol timing. The cores count ticks; only the runtime knows how long a tick is.
@@ -45,6 +46,16 @@ export const defaultCheckpoint: CheckpointSettings = { intervalSlots: 1000, logT
  */
 export const defaultClientTimeouts: ClientOptions = defaultClientOptions;
 
+/**
+ * Two-Phase Commit, in ticks of 10 ms: a command waits up to 500 ms for locks held by another
+ * transaction (the tail of the previous transfer on an account is a few ms; two transfers in
+ * opposite directions cannot wait on each other for longer); the coordinator waits 2 s for a
+ * vote (a healthy participant answers in milliseconds; a loaded one well within that) before it
+ * aborts; unanswered PREPAREs and decisions are resent every 200 ms; a participant that voted
+ * yes asks for the decision after 1 s of silence.
+ */
+export const defaultTwoPc: TwoPcSettings = { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 };
+
 /** Everything a node process needs to know; written by `ledger cluster start` into the data dir. */
 export interface LedgerConfig {
   /** Subject prefix, so several deployments can share a broker. */
@@ -54,6 +65,7 @@ export interface LedgerConfig {
   topology: Topology;
   timing: Timing;
   checkpoint: CheckpointSettings;
+  twoPc: TwoPcSettings;
   client: ClientOptions;
   durability: 'full' | 'normal';
 }
@@ -75,6 +87,7 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
     topology: defaultTopology,
     timing: defaultTiming,
     checkpoint: defaultCheckpoint,
+    twoPc: defaultTwoPc,
     client: defaultClientTimeouts,
     durability: 'full',
     ...partial,
@@ -97,6 +110,10 @@ export function validateConfig(c: LedgerConfig): LedgerConfig {
   if (typeof k !== 'object' || k === null || !positive(k.intervalSlots) || !(Number.isSafeInteger(k.logTailSlots) && k.logTailSlots >= 0)) {
     throw new LedgerError('config', 'checkpoint: intervalSlots must be a positive integer and logTailSlots a non-negative one');
   }
+  const tp = c.twoPc;
+  if (typeof tp !== 'object' || tp === null || ![tp.lockWaitTicks, tp.voteTimeoutTicks, tp.resendTicks, tp.queryTicks].every(positive)) {
+    throw new LedgerError('config', 'twoPc: lockWaitTicks, voteTimeoutTicks, resendTicks and queryTicks must be positive integers (ticks)');
+  }
   const cl = c.client;
   if (typeof cl !== 'object' || cl === null || !positive(cl.attemptTimeoutMs) || !positive(cl.deadlineMs)) {
     throw new LedgerError('config', 'client: attemptTimeoutMs and deadlineMs must be positive integers (milliseconds)');
@@ -114,7 +131,7 @@ export function readConfig(file: string): LedgerConfig {
   }
   try {
     // Settings added in later versions take their defaults in an older config file.
-    const defaults: Partial<LedgerConfig> = { checkpoint: defaultCheckpoint, client: defaultClientTimeouts };
+    const defaults: Partial<LedgerConfig> = { checkpoint: defaultCheckpoint, twoPc: defaultTwoPc, client: defaultClientTimeouts };
     return validateConfig({ ...defaults, ...(JSON.parse(text) as Partial<LedgerConfig>) } as LedgerConfig);
   } catch (error) {
     if (error instanceof LedgerError) throw error;

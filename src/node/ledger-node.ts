@@ -7,7 +7,7 @@ import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../c
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
 import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
-import { accountRange, clusterOfNode, nodesOfCluster } from '../ledger/topology.js';
+import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
 import { ballotText } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -82,6 +82,9 @@ export class LedgerNode {
       settings,
       random: new SeededRandom(randomInt(2 ** 31)),
       checkpoint: config.checkpoint,
+      cluster,
+      clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
+      twoPc: config.twoPc,
       ...durable,
       // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
       ...(id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {}),
@@ -99,6 +102,7 @@ export class LedgerNode {
     this.transport.subscribe(s.nodePaxos(this.id), (m) => this.onPaxos(m));
     this.transport.subscribe(s.nodeRequests(this.id), (m) => this.onRequest(m));
     this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
+    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) => this.onTwoPc(m));
     this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
   }
 
@@ -134,6 +138,18 @@ export class LedgerNode {
       return;
     }
     this.server.step(envelope.message);
+    this.scheduleDrain();
+  }
+
+  private onTwoPc(m: IncomingMessage): void {
+    if (this.stopped || this.failed || this.isolated) return;
+    const envelope = this.decode(m);
+    if (envelope === undefined) return;
+    if (envelope.kind !== '2pc' || envelope.fromCluster === this.cluster) {
+      this.malformed++;
+      return;
+    }
+    this.server.stepTwoPc(envelope.message);
     this.scheduleDrain();
   }
 
@@ -203,6 +219,9 @@ export class LedgerNode {
     for (const { to, message } of cutOff ? [] : rd.paxos.messages) {
       const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
       this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
+    }
+    for (const { toCluster, message } of cutOff ? [] : rd.twoPc) {
+      this.transport.publish(this.subjects.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: this.cluster, message }));
     }
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);

@@ -4,6 +4,7 @@ import type { Session, StateWrites } from '../ledger/state.js';
 import type { Ballot } from '../paxos/ballot.js';
 import type { LogEntry } from '../paxos/messages.js';
 import type { NewView } from '../paxos/replica.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 
 /** Everything a node needs from disk to come back after a crash or a restart. */
 export interface DurableState {
@@ -14,6 +15,8 @@ export interface DurableState {
   logFloor: Slot;
   balances: Map<AccountId, number>;
   sessions: Session[];
+  coordinatorRecords: CoordinatorRecord[];
+  participantRecords: ParticipantRecord[];
 }
 
 /** One step's worth of durable changes, written in a single transaction before any send. */

@@ -66,6 +66,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** Cross-shard transfers: the replicated Two-Phase Commit records (the 2PC write-ahead log). */
+  '0003_twopc_records': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('coordinator_txns')
+        .addColumn('txn_key', 'text', (c) => c.primaryKey())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('participant_txns')
+        .addColumn('txn_key', 'text', (c) => c.primaryKey())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -11,6 +11,8 @@ export interface StoreTables {
   paxos_meta: PaxosMetaTable;
   paxos_log: PaxosLogTable;
   client_sessions: ClientSessionsTable;
+  coordinator_txns: CoordinatorTxnsTable;
+  participant_txns: ParticipantTxnsTable;
   view_changes: ViewChangesTable;
 }
 
@@ -64,4 +66,16 @@ export interface ViewChangesTable {
   /** CBOR of Array<{ slot, value }>. */
   entries: Uint8Array;
   recorded_at_ms: number;
+}
+
+/** Two-Phase Commit records this shard coordinates (migration 0003); `record` is JSON. */
+export interface CoordinatorTxnsTable {
+  txn_key: string;
+  record: string;
+}
+
+/** Cross-shard transactions into this shard (migration 0003). */
+export interface ParticipantTxnsTable {
+  txn_key: string;
+  record: string;
 }

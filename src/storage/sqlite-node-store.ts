@@ -7,6 +7,17 @@ import type { Ballot } from '../paxos/ballot.js';
 import { decodeBatch, decodeOutcome, decodeViewEntries, encodeBatch, encodeOutcome, encodeViewEntries } from './codec.js';
 import type { Durability } from './pragmas.js';
 import type { Statements } from './statements.js';
+import { decodeCoordinatorRecord, decodeParticipantRecord } from '../codec/ledger-codec.js';
+import { LedgerError } from '../core/errors.js';
+
+/** Parses and checks a JSON column; a damaged row is a storage error, not a crash later. */
+function decodeRecord<T>(text: string, what: string, check: (value: unknown, path: string) => T): T {
+  try {
+    return check(JSON.parse(text), what);
+  } catch (error) {
+    throw new LedgerError('storage', `${what} is damaged: ${(error as Error).message}`, { cause: error });
+  }
+}
 
 /**
  * NodeStore on one SQLite file. Everything here is synchronous on purpose: the Ready loop
@@ -45,7 +56,11 @@ export class SqliteNodeStore implements NodeStore {
       outcome: decodeOutcome(row.outcome, `session ${row.client_id}`),
       slot: row.slot,
     }));
+    const coordinatorRecords = this.statements.selectCoordinatorTxns.all().map((row) => decodeRecord(row.record, `coordinator txn ${row.txn_key}`, decodeCoordinatorRecord));
+    const participantRecords = this.statements.selectParticipantTxns.all().map((row) => decodeRecord(row.record, `participant txn ${row.txn_key}`, decodeParticipantRecord));
     return {
+      coordinatorRecords,
+      participantRecords,
       promised: { round: meta.promised_round, node: meta.promised_node },
       log,
       appliedIndex: meta.applied_index,
@@ -121,7 +136,19 @@ export class SqliteNodeStore implements NodeStore {
   private writeState(state: StateWrites): void {
     const s = this.statements;
     // A snapshot replaces the whole state: its session list is complete.
-    if (state.replaceAll) s.deleteAllSessions.run();
+    if (state.replaceAll) {
+      s.deleteAllSessions.run();
+      s.deleteAllCoordinatorTxns.run();
+      s.deleteAllParticipantTxns.run();
+    }
+    for (const [key, record] of state.coordinatorRecords ?? []) {
+      if (record === null) s.deleteCoordinatorTxn.run({ key });
+      else s.upsertCoordinatorTxn.run({ key, record: JSON.stringify(record) });
+    }
+    for (const [key, record] of state.participantRecords ?? []) {
+      if (record === null) s.deleteParticipantTxn.run({ key });
+      else s.upsertParticipantTxn.run({ key, record: JSON.stringify(record) });
+    }
     for (const [account, balance] of state.balances) {
       const { changes } = s.updateBalance.run({ account, balance });
       // The state machine only holds accounts loaded from this file, so a miss is a bug.

@@ -38,6 +38,13 @@ export interface ViewParams {
   entries: Buffer;
   recordedAtMs: number;
 }
+export interface RecordParams {
+  key: string;
+  record: string;
+}
+export interface KeyParams {
+  key: string;
+}
 export interface SlotParams {
   slot: number;
 }
@@ -62,6 +69,8 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
   const view = namedParams<ViewParams>();
   const initial = namedParams<InitialBalanceParams>();
   const slot = namedParams<SlotParams>();
+  const rec = namedParams<RecordParams>();
+  const key = namedParams<KeyParams>();
 
   return {
     selectMeta: prepareBare(
@@ -145,6 +154,28 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
     ),
     deleteLogThrough: prepareNamed<SlotParams, unknown>(db, kysely.deleteFrom('paxos_log').where('slot', '<=', slot('slot')).compile()),
     deleteAllSessions: prepareBare(db, kysely.deleteFrom('client_sessions').compile()),
+    selectCoordinatorTxns: prepareBare(db, kysely.selectFrom('coordinator_txns').select(['txn_key', 'record']).compile()),
+    selectParticipantTxns: prepareBare(db, kysely.selectFrom('participant_txns').select(['txn_key', 'record']).compile()),
+    upsertCoordinatorTxn: prepareNamed<RecordParams, unknown>(
+      db,
+      kysely
+        .insertInto('coordinator_txns')
+        .values({ txn_key: rec('key'), record: rec('record') })
+        .onConflict((oc) => oc.column('txn_key').doUpdateSet((eb) => ({ record: eb.ref('excluded.record') })))
+        .compile(),
+    ),
+    upsertParticipantTxn: prepareNamed<RecordParams, unknown>(
+      db,
+      kysely
+        .insertInto('participant_txns')
+        .values({ txn_key: rec('key'), record: rec('record') })
+        .onConflict((oc) => oc.column('txn_key').doUpdateSet((eb) => ({ record: eb.ref('excluded.record') })))
+        .compile(),
+    ),
+    deleteCoordinatorTxn: prepareNamed<KeyParams, unknown>(db, kysely.deleteFrom('coordinator_txns').where('txn_key', '=', key('key')).compile()),
+    deleteParticipantTxn: prepareNamed<KeyParams, unknown>(db, kysely.deleteFrom('participant_txns').where('txn_key', '=', key('key')).compile()),
+    deleteAllCoordinatorTxns: prepareBare(db, kysely.deleteFrom('coordinator_txns').compile()),
+    deleteAllParticipantTxns: prepareBare(db, kysely.deleteFrom('participant_txns').compile()),
     deleteSession: prepareNamed<ClientIdParams, unknown>(
       db,
       kysely.deleteFrom('client_sessions').where('client_id', '=', client('clientId')).compile(),

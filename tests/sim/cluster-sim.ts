@@ -6,6 +6,9 @@ import type { Session } from '../../src/ledger/state.js';
 import { ballotZero, type Ballot } from '../../src/paxos/ballot.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
 import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
+import type { TwoPcSettings } from '../../src/twopc/driver.js';
+import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
@@ -13,6 +16,7 @@ import { ReferenceLedger } from './reference-ledger.js';
 type SimMessage =
   | { kind: 'paxos'; message: ShardMessage }
   | { kind: 'request'; client: NodeId; command: Command; hops: number }
+  | { kind: '2pc'; message: TwoPcMessage }
   | { kind: 'response'; command: Command; response: Response };
 
 /** What survives a crash: exactly what the runtime persisted before sending. */
@@ -23,6 +27,8 @@ interface DurableStore {
   logFloor: Slot;
   balances: Map<number, number>;
   sessions: Map<string, Session>;
+  coordinatorRecords: Map<string, CoordinatorRecord>;
+  participantRecords: Map<string, ParticipantRecord>;
 }
 
 interface SimNode {
@@ -110,6 +116,8 @@ const settings: ReplicaSettings = {
 const clientTimeoutTicks = 40;
 /** Tiny on purpose: crashed and partitioned nodes fall behind the floor and need snapshots. */
 const checkpoint: CheckpointSettings = { intervalSlots: 4, logTailSlots: 3 };
+/** Short enough that timeouts, resends and queries all happen within a seed's run. */
+const twoPc: TwoPcSettings = { lockWaitTicks: 12, voteTimeoutTicks: 60, resendTicks: 8, queryTicks: 30 };
 const initialBalance = 10;
 
 /**
@@ -163,6 +171,15 @@ export class ClusterSim {
         referenceAfter: new Map([[0, reference.snapshot()]]),
         hashAfter: new Map(),
       };
+      // Atomicity, checked as each participant decision is chosen: the coordinator chose the
+      // same decision first (commit only after a commit; never an abort after a commit).
+      reference.onParticipantDecision = (key, decision, coordinator) => {
+        const truth = this.clusters[coordinator - 1]?.reference.outcomes.get(key);
+        const committed = truth?.status === 'committed';
+        if (decision === 'commit' ? !committed : committed) {
+          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
+        }
+      };
       this.clusters.push(cluster);
       for (const id of members) {
         const durable: DurableStore = {
@@ -172,6 +189,8 @@ export class ClusterSim {
           logFloor: 0,
           balances: new Map(accounts.map((a) => [a, initialBalance])),
           sessions: new Map(),
+          coordinatorRecords: new Map(),
+          participantRecords: new Map(),
         };
         const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
         const node: SimNode = { id, cluster, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0 };
@@ -245,6 +264,8 @@ export class ClusterSim {
     if (node?.server === undefined) return;
     if (m.kind === 'paxos') {
       node.server.step(m.message);
+    } else if (m.kind === '2pc') {
+      node.server.stepTwoPc(m.message);
     } else {
       const reqId = this.nextReqId++;
       node.requests.set(reqId, { client: m.client, command: m.command, hops: m.hops });
@@ -269,6 +290,10 @@ export class ClusterSim {
         for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
       }
       for (const { to, message } of rd.snapshots) this.network.send(this.tick, node.id, to, { kind: 'paxos', message });
+      for (const { toCluster, message } of rd.twoPc) {
+        // A cluster subject: every member of the other cluster gets its own (lossy) copy.
+        for (const member of this.clusters[toCluster - 1]?.members ?? []) this.network.send(this.tick, node.id, member, { kind: '2pc', message });
+      }
       for (const { reqId, response } of rd.replies) {
         const req = node.requests.get(reqId);
         if (req === undefined) continue;
@@ -301,6 +326,18 @@ export class ClusterSim {
       for (const [a, b] of rd.state.balances) d.balances.set(a, b);
       for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
       for (const c of rd.state.evictedSessions) d.sessions.delete(c);
+      if (rd.state.replaceAll) {
+        d.coordinatorRecords.clear();
+        d.participantRecords.clear();
+      }
+      for (const [k, r] of rd.state.coordinatorRecords ?? []) {
+        if (r === null) d.coordinatorRecords.delete(k);
+        else d.coordinatorRecords.set(k, r);
+      }
+      for (const [k, r] of rd.state.participantRecords ?? []) {
+        if (r === null) d.participantRecords.delete(k);
+        else d.participantRecords.set(k, r);
+      }
     }
     const floor = rd.paxos.compactedThrough;
     if (floor !== undefined) {
@@ -322,6 +359,11 @@ export class ClusterSim {
       appliedIndex: d.appliedIndex,
       logFloor: d.logFloor,
       checkpoint,
+      cluster: node.cluster.id,
+      clusterOfAccount: (account) => this.clusters.find((c) => c.accounts.includes(account))?.id,
+      twoPc,
+      coordinatorRecords: [...d.coordinatorRecords.values()],
+      participantRecords: [...d.participantRecords.values()],
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
@@ -382,6 +424,8 @@ export class ClusterSim {
       const from = r.pick(cluster.accounts);
       let to = r.pick(cluster.accounts);
       if (to === from) to = cluster.accounts.find((a) => a !== from) ?? from;
+      // A third of the transfers cross shards (when there are several): the receiver is elsewhere.
+      if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
         r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
       c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity };
@@ -439,7 +483,6 @@ export class ClusterSim {
       const server = node.server;
       if (server === undefined) continue;
       const cluster = node.cluster;
-      const total = cluster.accounts.length * initialBalance;
       const state = server.state;
       const applied = state.appliedIndex;
       // Every applied slot holds the chosen value: the applied prefixes of all replicas agree.
@@ -456,7 +499,9 @@ export class ClusterSim {
         sum += b;
         balances.push(`${a}:${b}`);
       }
-      if (sum !== total) this.fail(`n${node.id}: money not conserved (${sum} != ${total})`);
+      // Locks are derived from prepared transactions: none may outlive its transaction.
+      const prepared = state.coordinatorRecords().filter((r) => r.state === 'prepared').length + state.participantRecords().filter((r) => r.state === 'prepared').length;
+      if (state.lockCount !== prepared) this.fail(`n${node.id}: ${state.lockCount} locks held for ${prepared} prepared transactions`);
       const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
       const hash = state.stateHash;
@@ -470,12 +515,20 @@ export class ClusterSim {
   private converged(): boolean {
     if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined)) return false;
     for (const node of this.nodes.values()) {
-      if (node.server === undefined || node.server.state.appliedIndex !== node.cluster.referenceApplied) return false;
+      const server = node.server;
+      if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
+      // Every transaction ran to its end: acknowledged and forgotten by its coordinator.
+      if (server.state.coordinatorRecords().length > 0 || server.state.participantRecords().some((r) => r.state === 'prepared')) return false;
     }
     return true;
   }
 
   private finalChecks(): void {
+    let money = 0;
+    for (const cluster of this.clusters) money += cluster.reference.total();
+    const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
+    if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
+    for (const node of this.nodes.values()) if ((node.server?.state.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
     for (const c of this.clients) {
       for (const [key, { cluster, outcome }] of c.acknowledged) {
         const truth = cluster.reference.outcomes.get(key);

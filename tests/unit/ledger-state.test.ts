@@ -56,7 +56,7 @@ describe('LedgerState: transfers', () => {
     const s = newState();
     const outcomes = s
       .applySlot(1, [transfer('a', 1, 1, 1, 5), transfer('b', 1, 1, 2, 0), transfer('c', 1, 1, 2, -5), transfer('d', 1, 1, 2, 1.5), transfer('e', 1, 1, 99, 5)])
-      .map((r) => r.outcome.status);
+      .map((r) => r.outcome?.status);
     assert.deepEqual(outcomes, ['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
     assert.deepEqual(balances(s), [100, 100, 100]);
   });
@@ -151,7 +151,7 @@ describe('LedgerState: writes and ordering', () => {
     assert.deepEqual(w.sessions.map((x) => x.clientId).sort(), ['c1', 'c2']);
     assert.deepEqual(w.evictedSessions, []);
     s.applySlot(2, []);
-    assert.deepEqual(s.takeWrites(), { appliedIndex: 2, balances: [], sessions: [], evictedSessions: [] });
+    assert.deepEqual(s.takeWrites(), { appliedIndex: 2, balances: [], sessions: [], evictedSessions: [], coordinatorRecords: [], participantRecords: [] });
   });
 
   test('a session recorded and evicted within one batch is reported as evicted only', () => {

@@ -18,6 +18,9 @@ function newServer(self: NodeId, accounts: number): ShardServer {
     members: [1, 2, 3],
     settings: testSettings,
     random: new SeededRandom(self),
+    cluster: 1,
+    clusterOfAccount: (a: number) => (a >= 1 && a <= accounts ? 1 : undefined),
+    twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 },
     checkpoint: { intervalSlots: 1000, logTailSlots: 1000 },
     promised: ballotZero,
     log: [],
@@ -150,7 +153,7 @@ describe('ShardServer: routing', () => {
       s.request({ reqId: 9, command: transfer('c1', 1, 1, 99, 10), hops: 0 });
       const rd = s.ready();
       assert.deepEqual(rd.replies, [
-        { reqId: 9, response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'account 99 is not in this shard' }, servedBy: id, slot: undefined } },
+        { reqId: 9, response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'account 99 does not exist' }, servedBy: id, slot: undefined } },
       ]);
       assert.deepEqual(rd.forwards, []);
       assert.deepEqual(proposed(rd), []);

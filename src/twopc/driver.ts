@@ -1,0 +1,211 @@
+import type { ClusterId } from '../core/ids.js';
+import type { Command } from '../ledger/commands.js';
+import type { LedgerState } from '../ledger/state.js';
+import type { TwoPcMessage, TxnId } from './messages.js';
+import { txnKey, type CoordinatorRecord } from './records.js';
+
+/** Two-Phase Commit timing, in ticks (the runtime's tick is 10 ms by default). */
+export interface TwoPcSettings {
+  /** How long a command waits at the leader for locks held by others before it is refused
+   *  with `locked`. Long enough to outlast the tail of the previous transaction on the same
+   *  account (a commit round or two), short enough that opposite transfers cannot hang. */
+  lockWaitTicks: number;
+  /** How long the coordinator waits for the participant's vote before it aborts (`timeout`). */
+  voteTimeoutTicks: number;
+  /** Resend a PREPARE or a decision not yet answered after this long. */
+  resendTicks: number;
+  /** A participant that voted yes and heard no decision asks the coordinator after this long. */
+  queryTicks: number;
+}
+
+/** What the driver needs from the shard server it runs in. */
+export interface DriverHost {
+  readonly cluster: ClusterId;
+  readonly state: LedgerState;
+  readonly now: number;
+  /** Queues a command for the log (once: a second call for the same step is ignored). */
+  propose(command: Command): void;
+  send(toCluster: ClusterId, message: TwoPcMessage): void;
+}
+
+interface CoordinatorProgress {
+  /** Tick of the last PREPARE or decision sent for it. */
+  sentAtTick: number;
+  voteDeadlineTick: number;
+  /** The participant's cluster told us it has no leader (so a timeout means `no-quorum`). */
+  participantLeaderless: boolean;
+}
+
+/**
+ * The leader's side of Two-Phase Commit: what to send and what to propose next, for every
+ * transaction whose record is in the replicated state. Everything it keeps is volatile and
+ * rebuilt from those records, so a new leader simply carries on: the state says which
+ * transactions are prepared, decided or waiting for a decision.
+ *
+ * Rules that make it atomic: the coordinator chooses its decision in its own log before anyone
+ * hears it; a participant votes only after its PREPARE (or ABORT) is chosen in its log, never
+ * aborts on its own after voting yes, and asks the coordinator when it hears nothing.
+ */
+export class TwoPcDriver {
+  private readonly coordinator = new Map<string, CoordinatorProgress>();
+  /** Participant records we voted yes on: tick of the last query sent. */
+  private readonly queriedAtTick = new Map<string, number>();
+
+  constructor(
+    private readonly host: DriverHost,
+    private readonly settings: TwoPcSettings,
+  ) {}
+
+  /** The leader lost its leadership: forget every timer (a new leader rebuilds them). */
+  reset(): void {
+    this.coordinator.clear();
+    this.queriedAtTick.clear();
+  }
+
+  /** Once per tick on a serving leader: resend, time out, ask. */
+  onTick(): void {
+    const now = this.host.now;
+    const live = new Set<string>();
+    for (const r of this.host.state.coordinatorRecords()) {
+      const key = txnKey(r.clientId, r.seq);
+      live.add(key);
+      let p = this.coordinator.get(key);
+      if (p === undefined) {
+        p = { sentAtTick: -Infinity, voteDeadlineTick: now + this.settings.voteTimeoutTicks, participantLeaderless: false };
+        this.coordinator.set(key, p);
+      }
+      if (r.state === 'prepared' && now >= p.voteDeadlineTick) {
+        this.decide(r, 'abort', p.participantLeaderless ? 'no-quorum' : 'timeout');
+        continue;
+      }
+      if (now - p.sentAtTick >= this.settings.resendTicks) {
+        p.sentAtTick = now;
+        this.sendFor(r);
+      }
+    }
+    for (const key of this.coordinator.keys()) if (!live.has(key)) this.coordinator.delete(key);
+
+    const prepared = new Set<string>();
+    for (const r of this.host.state.participantRecords()) {
+      if (r.state !== 'prepared') continue;
+      const key = txnKey(r.clientId, r.seq);
+      prepared.add(key);
+      const asked = this.queriedAtTick.get(key);
+      if (asked === undefined) this.queriedAtTick.set(key, now);
+      else if (now - asked >= this.settings.queryTicks) {
+        this.queriedAtTick.set(key, now);
+        this.host.send(r.coordinator, { type: 'query', txn: { clientId: r.clientId, seq: r.seq }, participant: this.host.cluster });
+      }
+    }
+    for (const key of this.queriedAtTick.keys()) if (!prepared.has(key)) this.queriedAtTick.delete(key);
+  }
+
+  /** A message from another cluster's leader (only a serving leader handles them). */
+  onMessage(m: TwoPcMessage): void {
+    switch (m.type) {
+      case 'prepare':
+        return this.onPrepare(m);
+      case 'vote': {
+        const r = this.host.state.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
+        if (r === undefined || r.state !== 'prepared') return;
+        if (m.vote === 'yes') this.decide(r, 'commit');
+        else if (m.reason === 'no-leader') this.markLeaderless(r);
+        else this.decide(r, 'abort', m.reason === 'locked' ? 'locked' : 'participant-aborted');
+        return;
+      }
+      case 'decision': {
+        const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
+        if (r !== undefined && r.state === 'prepared') {
+          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator } });
+        } else {
+          // Already applied (or never prepared here): the coordinator may stop resending.
+          this.host.send(m.coordinator, { type: 'ack', txn: m.txn, participant: this.host.cluster });
+        }
+        return;
+      }
+      case 'ack': {
+        const key = txnKey(m.txn.clientId, m.txn.seq);
+        const r = this.host.state.coordinatorRecord(key);
+        if (r !== undefined && r.state !== 'prepared') this.host.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
+        return;
+      }
+      case 'query':
+        return this.onQuery(m.txn, m.participant);
+    }
+  }
+
+  /** A 2PC step was applied on this leader: tell the other side without waiting for a tick. */
+  onApplied(command: Command): void {
+    const { op } = command;
+    const txn: TxnId = { clientId: command.clientId, seq: command.seq };
+    const key = txnKey(txn.clientId, txn.seq);
+    if (op.kind === 'x-prepare-coordinator' || (op.kind === 'x-decide' && op.role === 'coordinator')) {
+      const r = this.host.state.coordinatorRecord(key);
+      if (r !== undefined) {
+        const p = this.coordinator.get(key) ?? { sentAtTick: -Infinity, voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks, participantLeaderless: false };
+        p.sentAtTick = this.host.now;
+        this.coordinator.set(key, p);
+        this.sendFor(r);
+      } else if (op.kind === 'x-decide' && op.peer !== undefined) {
+        // An abort chosen for a transaction that never prepared here (a participant asked).
+        this.host.send(op.peer, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
+      }
+    } else if (op.kind === 'x-prepare-participant') {
+      const r = this.host.state.participantRecord(key);
+      if (r === undefined) return;
+      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes' });
+    } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
+      this.host.send(op.peer, { type: 'ack', txn, participant: this.host.cluster });
+    }
+  }
+
+  private sendFor(r: CoordinatorRecord): void {
+    const txn = { clientId: r.clientId, seq: r.seq };
+    if (r.state === 'prepared') {
+      this.host.send(r.participant, { type: 'prepare', txn, coordinator: this.host.cluster, to: r.to, amount: r.amount });
+    } else {
+      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort' });
+    }
+  }
+
+  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string): void {
+    const op = reason === undefined ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant } : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
+    this.host.propose({ clientId: r.clientId, seq: r.seq, op });
+  }
+
+  private markLeaderless(r: CoordinatorRecord): void {
+    const p = this.coordinator.get(txnKey(r.clientId, r.seq));
+    if (p !== undefined) p.participantLeaderless = true;
+  }
+
+  private onPrepare(m: Extract<TwoPcMessage, { type: 'prepare' }>): void {
+    const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
+    const cluster = this.host.cluster;
+    if (r !== undefined) {
+      // We already chose our answer: repeat it (the first vote may have been lost).
+      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes' });
+      return;
+    }
+    this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });
+  }
+
+  /** A participant that voted yes asks what was decided. */
+  private onQuery(txn: TxnId, participant: ClusterId): void {
+    const key = txnKey(txn.clientId, txn.seq);
+    const r = this.host.state.coordinatorRecord(key);
+    if (r !== undefined) {
+      if (r.state !== 'prepared') this.sendFor(r);
+      return; // still collecting the vote: the decision comes when it is chosen
+    }
+    const session = this.host.state.sessionOf(txn.clientId);
+    if (session !== undefined && session.seq >= txn.seq) {
+      // Decided and forgotten (acknowledged), or decided long ago: the session has the answer.
+      const committed = session.seq === txn.seq && session.outcome.status === 'committed';
+      this.host.send(participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: committed ? 'commit' : 'abort' });
+      return;
+    }
+    // No record and nothing decided: presumed abort, chosen in our log before anyone hears it,
+    // so that a PREPARE of this transaction still in flight here finds it decided.
+    this.host.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
+  }
+}

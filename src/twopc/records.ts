@@ -1,0 +1,37 @@
+import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
+
+/**
+ * The replicated records of Two-Phase Commit. A cross-shard transfer's id is the client's
+ * (client id, sequence), so a retry never starts a second transaction. Every record lives in
+ * the cluster's replicated state, written by a chosen log entry: a new leader finds every
+ * transaction in flight there and drives it to its end.
+ */
+
+/** The sender's cluster (coordinator) side, from PREPARE until the participant acknowledged. */
+export interface CoordinatorRecord {
+  clientId: ClientId;
+  seq: number;
+  from: AccountId;
+  to: AccountId;
+  amount: number;
+  participant: ClusterId;
+  state: 'prepared' | 'committed' | 'aborted';
+  reason?: string;
+}
+
+/** The receiver's cluster (participant) side: the last transaction of each client. */
+export interface ParticipantRecord {
+  clientId: ClientId;
+  seq: number;
+  to: AccountId;
+  amount: number;
+  coordinator: ClusterId;
+  state: 'prepared' | 'committed' | 'aborted';
+  reason?: string;
+}
+
+export function txnKey(clientId: ClientId, seq: number): string {
+  return `${clientId}#${seq}`;
+}
+
+export type AbortReason = 'locked' | 'participant-aborted' | 'timeout' | 'no-quorum' | 'insufficient-funds';
