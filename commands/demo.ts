@@ -6,7 +6,7 @@ import { runDemo, type DemoReport } from '../src/demo/demo.js';
 export default class Demo extends LedgerCommand<typeof Demo> {
   static override summary = 'Start a local 3x3 cluster, run the bundled demo and show the results (what `npm start` runs)';
   static override description = `Starts nats-server and 9 nodes in <data-dir>/demo (wiped first: it belongs to the demo), runs
-intra-shard transfers, an insufficient-funds transfer and a cross-shard one, prints PrintBalance of
+intra-shard transfers, an insufficient-funds transfer and cross-shard ones (Two-Phase Commit), prints PrintBalance of
 the accounts involved on every replica, the leaders, and a short Performance burst, then stops
 the cluster (unless --keep).`;
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', '<%= config.bin %> demo --json'];

@@ -8,8 +8,10 @@ export default class CheckConsistency extends LedgerCommand<typeof CheckConsiste
   static override summary = "Check that every cluster's live replicas hold the same state and that no money was made or lost";
   static override description = `For each cluster, the live replicas (answering, not failed) are compared by state hash at the
 highest slot they have all applied (each keeps the hashes of its last 4096 slots, so this works
-while transfers run), and each shard's money must equal what it started with. A replica that is
-far behind gets --wait seconds to catch up. Exit code 0 when consistent, 1 otherwise.`;
+while transfers run), and the money of all shards together must equal what was created at start,
+counted at a moment when no cross-shard transaction is in flight. A replica that is far behind,
+or money between two shards, gets --wait seconds to settle. Exit code 0 when consistent, 1
+otherwise.`;
   static override examples = ['<%= config.bin %> check consistency', '<%= config.bin %> check consistency --json'];
   static override flags = { wait: Flags.integer({ description: 'seconds to wait for lagging replicas', default: 10, min: 0 }) };
 
@@ -20,7 +22,7 @@ far behind gets --wait seconds to catch up. Exit code 0 when consistent, 1 other
     );
     this.log(table(['cluster', 'node', 'replica', 'applied', 'compared at', 'state hash', 'money'], rows));
     for (const c of report.clusters) for (const p of c.problems) this.log(`cluster ${c.cluster}: ${p}`);
-    this.log(`money: ${report.money.actual} of ${report.money.expected} created at start`);
+    this.log(`money: ${report.money.actual} of ${report.money.expected} created at start${report.money.inFlight > 0 ? ` (${report.money.inFlight} cross-shard transactions still in flight)` : ''}`);
     this.log(report.ok ? 'consistent' : 'INCONSISTENT');
     if (!report.ok) process.exitCode = 1;
     return report;

@@ -90,6 +90,8 @@ export interface StateHashes {
   appliedIndex: number;
   /** Sum of the balances this replica holds (its shard's money). */
   total: number;
+  /** Cross-shard transactions not finished here (money may be between shards). */
+  inFlight: number;
   hashes: Array<[number, number]>;
 }
 
@@ -100,6 +102,7 @@ export function decodeStateHashes(value: unknown): StateHashes {
     cluster: int(o.cluster, 'hashes.cluster', 1),
     appliedIndex: int(o.appliedIndex, 'hashes.appliedIndex'),
     total: int(o.total, 'hashes.total'),
+    inFlight: int(o.inFlight, 'hashes.inFlight'),
     hashes: arr(o.hashes, 'hashes.hashes', 100_000, (v, p) => {
       const pair = arr(v, p, 2, int);
       if (pair.length !== 2) throw new Error(`${p}: expected a [slot, hash] pair`);

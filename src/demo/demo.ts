@@ -12,7 +12,8 @@ const script: Array<[number, number, number, string]> = [
   [6001, 6002, 10, "cluster 3: empties account 6001"],
   [6001, 6003, 1, 'insufficient funds: 6001 is empty now'],
   [1002, 1001, 2, 'back the other way'],
-  [1001, 4001, 1, 'cross-shard: not supported yet, aborted without touching anything'],
+  [1001, 4001, 1, 'cross-shard: Two-Phase Commit between clusters 1 and 2'],
+  [6002, 1002, 15, 'cross-shard from cluster 3 to cluster 1'],
 ];
 
 export interface DemoReport {
@@ -53,7 +54,7 @@ async function scenario(client: LedgerClient, dataDir: string, say: (line: strin
   }
   say('\nPrintBalance (each replica of the account\'s cluster):');
   const balances: DemoReport['balances'] = [];
-  for (const account of [1001, 1002, 3001, 3002, 6001, 6002]) {
+  for (const account of [1001, 1002, 3001, 3002, 4001, 6001, 6002]) {
     const read = await client.balance(account);
     const replicas = (await client.replicaBalances(account)).map((r) => ({ node: r.node, balance: r.balance }));
     balances.push({ account, balance: read.balance, replicas });

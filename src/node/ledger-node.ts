@@ -275,7 +275,14 @@ export class LedgerNode {
       case 'view':
         return { node: this.id, views: this.store.views() };
       case 'hashes':
-        return { node: this.id, cluster: this.cluster, appliedIndex: this.server.state.appliedIndex, total: this.server.state.total(), hashes: this.server.stateHashes() };
+        return {
+          node: this.id,
+          cluster: this.cluster,
+          appliedIndex: this.server.state.appliedIndex,
+          total: this.server.state.total(),
+          inFlight: this.server.state.coordinatorRecords().length + this.server.state.participantRecords().filter((r) => r.state === 'prepared').length,
+          hashes: this.server.stateHashes(),
+        };
       case 'fail':
       case 'recover':
       case 'isolate':

@@ -23,20 +23,28 @@ export class Load {
   private workers: Promise<void>[] = [];
   private nextPair: number;
 
+
   private constructor(
     readonly client: LedgerClient,
     private readonly transport: Transport,
-    private readonly lastAccount: number,
-    firstAccount: number,
+    private readonly pairs: Array<[number, number]>,
   ) {
-    this.nextPair = firstAccount;
+    this.nextPair = 0;
   }
 
-  /** A client that rides out broker restarts (reconnects forever), like a node does. */
+  /** A client that rides out broker restarts (reconnects forever), like a node does. Pairs
+   *  are (first, first+1), (first+2, first+3), … within the range. */
   static async connect(natsUrl: string, accounts: { first: number; last: number }): Promise<Load> {
+    const pairs: Array<[number, number]> = [];
+    for (let a = accounts.first; a + 1 <= accounts.last; a += 2) pairs.push([a, a + 1]);
+    return Load.withPairs(natsUrl, pairs);
+  }
+
+  /** Load over the given (from, to) pairs, say across two shards. */
+  static async withPairs(natsUrl: string, pairs: Array<[number, number]>): Promise<Load> {
     const transport = await connectNats({ url: natsUrl, name: 'it-load', longRunning: true });
     const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
-    return new Load(client, transport, accounts.last, accounts.first);
+    return new Load(client, transport, pairs);
   }
 
   /** `pauseMs` between a worker's transfers keeps the pairs from running out during a test. */
@@ -46,11 +54,9 @@ export class Load {
   }
 
   private async worker(pauseMs: number): Promise<void> {
-    while (this.running && this.nextPair + 1 <= this.lastAccount) {
+    while (this.running && this.nextPair < this.pairs.length) {
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      const from = this.nextPair;
-      const to = this.nextPair + 1;
-      this.nextPair += 2;
+      const [from, to] = this.pairs[this.nextPair++] as [number, number];
       const result = await this.client.transfer(from, to, 1);
       this.attempts.push({ from, to, result, answeredAtMs: performance.now() });
     }
