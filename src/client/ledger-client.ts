@@ -16,7 +16,7 @@ import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp } from '../co
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
-import type { Command, Operation } from '../ledger/commands.js';
+import type { Command, Consistency, Operation } from '../ledger/commands.js';
 import type { Response } from '../ledger/shard-server.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
@@ -128,11 +128,12 @@ export class LedgerClient {
     }
   }
 
-  /** A linearizable read: it goes through the cluster's log like a write. */
-  async balance(accountInput: number): Promise<BalanceResult> {
+  /** A read at the given consistency (see Consistency in src/ledger/commands.ts). */
+  async balance(accountInput: number, consistency: Consistency = 'linearizable'): Promise<BalanceResult> {
     const account = this.checkAccount(accountInput);
     const started = performance.now();
-    const result = await this.send(clusterOfAccount(this.topology, account), { kind: 'balance', account });
+    const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
+    const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = performance.now() - started;
     if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs };
     const outcome = result.response.outcome;

@@ -1,5 +1,5 @@
 import { limits } from '../core/limits.js';
-import type { ClientOperation, Command, Operation, Outcome } from '../ledger/commands.js';
+import { consistencies, type ClientOperation, type Command, type Operation, type Outcome } from '../ledger/commands.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 import type { TwoPcMessage, TxnId } from '../twopc/messages.js';
 import type { Batch, Response, ShardMessage, SnapshotChunk } from '../ledger/shard-server.js';
@@ -14,7 +14,10 @@ import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
 export function decodeClientOperation(value: unknown, path: string): ClientOperation {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance'] as const);
-  if (kind === 'balance') return { kind, account: int(o.account, `${path}.account`, 1) };
+  if (kind === 'balance') {
+    const consistency = optional(o.consistency, `${path}.consistency`, (v, p) => oneOf(v, p, consistencies));
+    return consistency === undefined ? { kind, account: int(o.account, `${path}.account`, 1) } : { kind, account: int(o.account, `${path}.account`, 1), consistency };
+  }
   return { kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
 }
 

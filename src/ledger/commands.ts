@@ -1,9 +1,22 @@
 import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
 
+/**
+ * How fresh a read must be:
+ * - `linearizable` (default): goes through the log like a write; reflects every transfer
+ *   acknowledged before it was asked, and waits while a transaction holds the account;
+ * - `leader`: the leader's applied state, no log round: fast, but just after a leader change it
+ *   can miss the newest acknowledged transfers;
+ * - `any`: whichever replica is asked, from its own state: fastest, may be stale.
+ * None returns a tentative value: a balance held by an undecided cross-shard transfer is
+ * reported as it was before that transfer.
+ */
+export type Consistency = 'linearizable' | 'leader' | 'any';
+export const consistencies: readonly Consistency[] = ['linearizable', 'leader', 'any'];
+
 /** What a client may ask a shard to do. */
 export type ClientOperation =
   | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number }
-  | { kind: 'balance'; account: AccountId };
+  | { kind: 'balance'; account: AccountId; consistency?: Consistency };
 
 /**
  * What a shard's log holds: client operations, and the steps of Two-Phase Commit that the
@@ -13,7 +26,7 @@ export type ClientOperation =
  */
 export type Operation =
   | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number; abort?: string }
-  | { kind: 'balance'; account: AccountId }
+  | { kind: 'balance'; account: AccountId; consistency?: Consistency }
   /** Coordinator (sender's cluster): lock and debit `from`, keep an undo record. */
   | { kind: 'x-prepare-coordinator'; from: AccountId; to: AccountId; amount: number; participant: ClusterId; abort?: string }
   /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */

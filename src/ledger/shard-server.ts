@@ -9,7 +9,7 @@ import { accountsOf, commandKey, type Command, type Outcome } from './commands.j
 import { LockTable } from './lock-table.js';
 import { LedgerState, type Session, type StateWrites } from './state.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
-import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
+import { TwoPcDriver, type TwoPcEvent, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound } from '../twopc/messages.js';
 
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
@@ -90,6 +90,8 @@ export interface ShardReady {
   snapshots: Array<{ to: NodeId; message: SnapshotChunk }>;
   /** Two-Phase Commit messages to other clusters' leaders (after persisting, like the rest). */
   twoPc: TwoPcOutbound[];
+  /** Steps of Two-Phase Commit this ready carries out (failpoints and logs watch them). */
+  events: TwoPcEvent[];
 }
 
 export interface ShardServerInit {
@@ -143,6 +145,7 @@ export class ShardServer {
   private lastCheckpointSlot: Slot;
   private snapshots: ShardReady['snapshots'] = [];
   private twoPcOut: TwoPcOutbound[] = [];
+  private events: TwoPcEvent[] = [];
   private ticks = 0;
   readonly cluster: ClusterId;
   private readonly clusterOfAccount: (account: AccountId) => ClusterId | undefined;
@@ -182,6 +185,7 @@ export class ShardServer {
         },
         propose: (command) => this.proposeStep(command),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
+        event: (name) => this.events.push(name),
       },
       init.twoPc,
     );
@@ -228,6 +232,12 @@ export class ShardServer {
         return;
       }
       command = { ...command, op: { kind: 'x-prepare-coordinator', from: op.from, to: op.to, amount: op.amount, participant } };
+    }
+    if (op.kind === 'balance' && (op.consistency === 'any' || (op.consistency === 'leader' && this.replica.isServing))) {
+      // Served from this replica's applied state, without a log round (see Consistency).
+      const balance = this.state.committedBalance(op.account) as number;
+      this.reply(req.reqId, { status: 'ok', balance }, undefined);
+      return;
     }
     if (this.replica.role !== 'leader') {
       const hint = this.replica.leaderHint;
@@ -313,6 +323,7 @@ export class ShardServer {
       forwards: this.forwards,
       snapshots: this.snapshots,
       twoPc: this.twoPcOut,
+      events: this.events,
     };
   }
 
@@ -324,6 +335,7 @@ export class ShardServer {
     this.forwards = [];
     this.snapshots = [];
     this.twoPcOut = [];
+    this.events = [];
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -447,6 +459,8 @@ export class ShardServer {
         }
         if (!heldElsewhere && this.locks.tryAcquireAll(key, accounts)) {
           this.batch.push(command);
+          if (command.op.kind === 'x-prepare-coordinator') this.events.push('coordinator:prepare-proposed');
+          if (command.op.kind === 'x-prepare-participant') this.events.push('participant:prepare-proposed');
         } else if (this.ticks - item.sinceTick >= this.twoPcSettings.lockWaitTicks) {
           // Waited long enough: choose the refusal, so a retry gets the same answer.
           this.batch.push(refused(command, 'locked'));

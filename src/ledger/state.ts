@@ -153,6 +153,18 @@ export class LedgerState {
     return h;
   }
 
+  /** The balance without the effect of an undecided cross-shard transfer (never tentative). */
+  committedBalance(account: AccountId): number | undefined {
+    const balance = this.balances.get(account);
+    const holder = this.locks.get(account);
+    if (balance === undefined || holder === undefined) return balance;
+    const out = this.coordinator.get(holder);
+    if (out?.state === 'prepared' && out.from === account) return balance + out.amount;
+    const into = this.participant.get(holder);
+    if (into?.state === 'prepared' && into.to === account) return balance - into.amount;
+    return balance;
+  }
+
   /** Accounts held by prepared transactions. */
   get lockCount(): number {
     return this.locks.size;

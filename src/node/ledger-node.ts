@@ -15,6 +15,7 @@ import { subjects, type Subjects } from '../transport/subjects.js';
 import type { IncomingMessage, Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { NodeStore } from './ports.js';
+import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 
 /** A request being served, kept until it is answered or the client has long given up. */
 interface PendingRequest {
@@ -48,6 +49,8 @@ export class LedgerNode {
   private isolated = false;
   private readonly startedAtMs = Date.now();
   private stopped = false;
+  /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
+  private readonly failpoint = failpointFromEnv(process.env);
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -206,7 +209,17 @@ export class LedgerNode {
         state: rd.state,
         compactedThrough: rd.paxos.compactedThrough,
       });
+      if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
+        this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
+        this.log.flush();
+        crashNow();
+      }
       this.send(rd);
+      if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
+        this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
+        this.log.flush();
+        void this.transport.flush().finally(() => crashNow());
+      }
       this.server.advance();
       for (const view of rd.paxos.newViews) {
         this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');

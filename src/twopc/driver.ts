@@ -26,7 +26,18 @@ export interface DriverHost {
   /** Queues a command for the log (once: a second call for the same step is ignored). */
   propose(command: Command): void;
   send(toCluster: ClusterId, message: TwoPcMessage): void;
+  /** Marks a step of the protocol (for failpoints and logs): `coordinator:decision-chosen`, … */
+  event(name: TwoPcEvent): void;
 }
+
+/** The steps a failpoint can stop a leader at (see src/node/failpoints.ts). */
+export type TwoPcEvent =
+  | 'coordinator:prepare-proposed'
+  | 'coordinator:prepare-chosen'
+  | 'coordinator:decision-chosen'
+  | 'participant:prepare-proposed'
+  | 'participant:prepare-chosen'
+  | 'participant:decision-applied';
 
 interface CoordinatorProgress {
   /** Tick of the last PREPARE or decision sent for it. */
@@ -142,19 +153,23 @@ export class TwoPcDriver {
     if (op.kind === 'x-prepare-coordinator' || (op.kind === 'x-decide' && op.role === 'coordinator')) {
       const r = this.host.state.coordinatorRecord(key);
       if (r !== undefined) {
+        this.host.event(r.state === 'prepared' ? 'coordinator:prepare-chosen' : 'coordinator:decision-chosen');
         const p = this.coordinator.get(key) ?? { sentAtTick: -Infinity, voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks, participantLeaderless: false };
         p.sentAtTick = this.host.now;
         this.coordinator.set(key, p);
         this.sendFor(r);
       } else if (op.kind === 'x-decide' && op.peer !== undefined) {
+        this.host.event('coordinator:decision-chosen');
         // An abort chosen for a transaction that never prepared here (a participant asked).
         this.host.send(op.peer, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
       }
     } else if (op.kind === 'x-prepare-participant') {
       const r = this.host.state.participantRecord(key);
       if (r === undefined) return;
+      this.host.event('participant:prepare-chosen');
       this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes' });
     } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
+      this.host.event('participant:decision-applied');
       this.host.send(op.peer, { type: 'ack', txn, participant: this.host.cluster });
     }
   }
