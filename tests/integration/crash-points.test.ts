@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -49,6 +49,7 @@ describe('crash points of Two-Phase Commit with real processes', () => {
       await waitUntil('every cluster has a leader again', 20_000, async () => (await cluster.cli(['cluster', 'status', '--json'])).code === 0);
       const result = await cluster.json(['transfer', String(from), String(to), '3'], [0, 1, 3]);
       t.diagnostic(`the client was told: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
+      await waitUntil(`the failpoint ${failpoint} fired`, 20_000, async () => existsSync(once));
       // Disarm: restart the armed nodes plainly (the crashed one comes back from its disk).
       for (const node of armed) await cluster.json(['node', 'restart', String(node)]);
       await waitUntil('the transaction ends and every lock is released', 60_000, async () => {
