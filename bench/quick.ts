@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerClient } from '../src/client/ledger-client.js';
 import { startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
-import { intraShardLoad, type LoadReport } from '../src/demo/performance.js';
+import { intraShardLoad, transferLoad, type LoadReport } from '../src/demo/performance.js';
 import { defaultTopology } from '../src/ledger/topology.js';
 import { connectNats } from '../src/transport/nats.js';
 
@@ -20,6 +20,8 @@ const { values } = parseArgs({
     sequential: { type: 'string', default: '1000' },
     concurrent: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
+    // Share of transfers that cross shards, 0..1.
+    'cross-shard': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -30,7 +32,7 @@ const say = (line: string) => values.json || console.log(line);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 try {
-  say(`bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs`);
+  say(`bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs, cross-shard share ${values['cross-shard']}`);
   const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs: 30_000 });
   const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: false });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
@@ -38,10 +40,11 @@ try {
   const single: LoadReport[] = [];
   const parallel: LoadReport[] = [];
   for (let run = 1; run <= runs; run++) {
-    const s = await intraShardLoad(client, defaultTopology, { transfers: Number(values.sequential), concurrency: 1, seed: run });
+    const crossShardShare = Number(values['cross-shard']);
+    const s = await transferLoad(client, defaultTopology, { transfers: Number(values.sequential), concurrency: 1, seed: run, crossShardShare });
     single.push(s);
     say(`run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`);
-    const p = await intraShardLoad(client, defaultTopology, { transfers: Number(values.concurrent), concurrency: Number(values.concurrency), seed: 100 + run });
+    const p = await transferLoad(client, defaultTopology, { transfers: Number(values.concurrent), concurrency: Number(values.concurrency), seed: 100 + run, crossShardShare });
     parallel.push(p);
     say(`run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`);
   }

@@ -14,10 +14,15 @@ export interface LoadReport {
 }
 
 /**
- * A closed-loop burst of intra-shard transfers (each worker sends its next one when the last is
- * answered). Used by the demo and the quick benchmark; `ledger bench` is the open-loop tool.
+ * A closed-loop burst of transfers of 1 unit between random accounts (each worker sends its
+ * next one when the last is answered); `crossShardShare` of them go to another shard. Used by
+ * the demo, the quick benchmark and the soak; `ledger bench` is the open-loop tool.
  */
-export async function intraShardLoad(client: LedgerClient, topology: Topology, options: { transfers: number; concurrency: number; seed: number }): Promise<LoadReport> {
+export async function transferLoad(
+  client: LedgerClient,
+  topology: Topology,
+  options: { transfers: number; concurrency: number; seed: number; crossShardShare?: number },
+): Promise<LoadReport> {
   const random = new SeededRandom(options.seed);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
@@ -31,6 +36,10 @@ export async function intraShardLoad(client: LedgerClient, topology: Topology, o
       const from = random.int(first, last);
       let to = random.int(first, last);
       if (to === from) to = from === last ? first : from + 1;
+      if (topology.clusters > 1 && random.chance(options.crossShardShare ?? 0)) {
+        const other = accountRange(topology, ((cluster - 1 + random.int(1, topology.clusters - 1)) % topology.clusters) + 1);
+        to = random.int(other.first, other.last);
+      }
       const result = await client.transfer(from, to, 1);
       outcomes[result.status]++;
       histogram.recordValue(Math.max(1, Math.round(result.latencyMs * 1000)));
@@ -47,4 +56,9 @@ export async function intraShardLoad(client: LedgerClient, topology: Topology, o
     latencyMs: { p50: us(50), p90: us(90), p99: us(99), max: histogram.maxValue / 1000 },
     outcomes,
   };
+}
+
+/** Intra-shard only (the demo's Performance burst). */
+export function intraShardLoad(client: LedgerClient, topology: Topology, options: { transfers: number; concurrency: number; seed: number }): Promise<LoadReport> {
+  return transferLoad(client, topology, { ...options, crossShardShare: 0 });
 }

@@ -106,6 +106,9 @@ export class LedgerState {
   private readonly participant = new Map<string, ParticipantRecord>();
   /** Accounts held by prepared transactions: derived from the records above. */
   private readonly locks = new Map<AccountId, string>();
+  /** Keys of the participant records still prepared (the driver visits them every tick; the
+   *  decided ones, kept for duplicate detection, can be many). */
+  private readonly preparedIn = new Set<string>();
   private readonly dirtyCoordinator = new Set<string>();
   private readonly dirtyParticipant = new Set<string>();
 
@@ -125,13 +128,17 @@ export class LedgerState {
     this.coordinator.clear();
     this.participant.clear();
     this.locks.clear();
+    this.preparedIn.clear();
     for (const r of image.coordinatorRecords ?? []) {
       this.coordinator.set(txnKey(r.clientId, r.seq), r);
       if (r.state === 'prepared') this.locks.set(r.from, txnKey(r.clientId, r.seq));
     }
     for (const r of image.participantRecords ?? []) {
       this.participant.set(txnKey(r.clientId, r.seq), r);
-      if (r.state === 'prepared') this.locks.set(r.to, txnKey(r.clientId, r.seq));
+      if (r.state === 'prepared') {
+        this.locks.set(r.to, txnKey(r.clientId, r.seq));
+        this.preparedIn.add(txnKey(r.clientId, r.seq));
+      }
     }
     this.hash = this.fullHash();
   }
@@ -185,6 +192,11 @@ export class LedgerState {
 
   participantRecords(): ParticipantRecord[] {
     return [...this.participant.values()];
+  }
+
+  /** The participant records not decided yet. */
+  preparedParticipantRecords(): ParticipantRecord[] {
+    return [...this.preparedIn].map((k) => this.participant.get(k) as ParticipantRecord);
   }
 
   participantRecord(key: string): ParticipantRecord | undefined {
@@ -362,7 +374,12 @@ export class LedgerState {
     }
     this.participant.set(key, record);
     this.hash = (this.hash + recordHash(record)) | 0;
-    if (record.state === 'prepared') this.locks.set(record.to, key);
+    if (record.state === 'prepared') {
+      this.locks.set(record.to, key);
+      this.preparedIn.add(key);
+    } else {
+      this.preparedIn.delete(key);
+    }
     this.dirtyParticipant.add(key);
     // Bounded like the sessions: forget the least recent decided ones (never a prepared one).
     if (this.participant.size > this.sessionsMax) {

@@ -293,7 +293,7 @@ export class LedgerNode {
           cluster: this.cluster,
           appliedIndex: this.server.state.appliedIndex,
           total: this.server.state.total(),
-          inFlight: this.server.state.coordinatorRecords().length + this.server.state.participantRecords().filter((r) => r.state === 'prepared').length,
+          inFlight: this.server.state.coordinatorRecords().length + this.server.state.preparedParticipantRecords().length,
           hashes: this.server.stateHashes(),
         };
       case 'fail':

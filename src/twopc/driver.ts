@@ -97,8 +97,7 @@ export class TwoPcDriver {
     for (const key of this.coordinator.keys()) if (!live.has(key)) this.coordinator.delete(key);
 
     const prepared = new Set<string>();
-    for (const r of this.host.state.participantRecords()) {
-      if (r.state !== 'prepared') continue;
+    for (const r of this.host.state.preparedParticipantRecords()) {
       const key = txnKey(r.clientId, r.seq);
       prepared.add(key);
       const asked = this.queriedAtTick.get(key);

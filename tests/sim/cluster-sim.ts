@@ -478,7 +478,24 @@ export class ClusterSim {
     }
   }
 
+  /**
+   * Money across all shards, at this instant of the chosen logs: the balances, plus what left a
+   * shard in a cross-shard transfer, less what arrived. Every transfer in flight appears on
+   * exactly the sides it has reached, so the sum is the money created, after every step.
+   */
+  private checkMoney(): void {
+    let money = 0;
+    for (const c of this.clusters) {
+      money += c.reference.total();
+      for (const a of c.reference.debited.values()) money += a;
+      for (const a of c.reference.credited.values()) money -= a;
+    }
+    const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
+    if (money !== created) this.fail(`money across shards is ${money}, ${created} were created`);
+  }
+
   private checkInvariants(): void {
+    this.checkMoney();
     for (const node of this.nodes.values()) {
       const server = node.server;
       if (server === undefined) continue;
@@ -501,6 +518,7 @@ export class ClusterSim {
       }
       // Locks are derived from prepared transactions: none may outlive its transaction.
       const prepared = state.coordinatorRecords().filter((r) => r.state === 'prepared').length + state.participantRecords().filter((r) => r.state === 'prepared').length;
+      if (state.preparedParticipantRecords().length !== state.participantRecords().filter((r) => r.state === 'prepared').length) this.fail(`n${node.id}: the index of prepared participant records is off`);
       if (state.lockCount !== prepared) this.fail(`n${node.id}: ${state.lockCount} locks held for ${prepared} prepared transactions`);
       const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);

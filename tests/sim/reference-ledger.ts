@@ -18,6 +18,10 @@ export class ReferenceLedger {
   /** Transactions into this shard, by "client#seq". */
   private readonly incoming = new Map<string, { seq: number; to: number; amount: number; coordinator: number; state: 'prepared' | 'committed' | 'aborted' }>();
   private readonly held = new Set<number>();
+  /** Money that left this shard in a cross-shard transfer (debited, not undone), by txn. */
+  readonly debited = new Map<string, number>();
+  /** Money that arrived in this shard in a cross-shard transfer (credited, not undone). */
+  readonly credited = new Map<string, number>();
   /** Called when a participant's decision takes effect, to check it against the coordinator. */
   onParticipantDecision: (key: string, decision: 'commit' | 'abort', coordinator: number) => void = () => undefined;
 
@@ -57,6 +61,7 @@ export class ReferenceLedger {
         const have = this.balances.get(op.from) as number;
         if (have < op.amount) return finish({ status: 'insufficient-funds', balance: have });
         this.move(op.from, -op.amount);
+        this.debited.set(key, op.amount);
         this.outgoing.set(key, { from: op.from, amount: op.amount });
         this.held.add(op.from);
         return;
@@ -67,6 +72,7 @@ export class ReferenceLedger {
         this.incoming.set(key, { seq: c.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, state: aborted ? 'aborted' : 'prepared' });
         if (!aborted) {
           this.move(op.to, op.amount);
+          this.credited.set(key, op.amount);
           this.held.add(op.to);
         }
         return;
@@ -82,6 +88,7 @@ export class ReferenceLedger {
           this.held.delete(out.from);
           if (op.decision === 'commit') return finish({ status: 'committed' });
           this.move(out.from, out.amount);
+          this.debited.delete(key);
           return finish({ status: 'aborted', reason: op.reason ?? 'participant-aborted' });
         }
         const inc = this.incoming.get(key);
@@ -89,7 +96,10 @@ export class ReferenceLedger {
         this.held.delete(inc.to);
         this.onParticipantDecision(key, op.decision, inc.coordinator);
         inc.state = op.decision === 'commit' ? 'committed' : 'aborted';
-        if (op.decision === 'abort') this.move(inc.to, -inc.amount);
+        if (op.decision === 'abort') {
+          this.move(inc.to, -inc.amount);
+          this.credited.delete(key);
+        }
         return;
       }
       case 'x-end':
