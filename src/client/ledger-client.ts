@@ -247,6 +247,11 @@ export class LedgerClient {
     return decodeStateHashes(await this.admin(node, 'hashes', undefined, 2_000));
   }
 
+  /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it). */
+  async holdCrossShard(ms: number): Promise<void> {
+    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', ms, 1_000).catch(() => undefined)));
+  }
+
   /** Fault injection on one node; answers the node's status afterwards. */
   async injectFault(node: NodeId, op: 'fail' | 'recover' | 'isolate' | 'heal'): Promise<NodeStatus> {
     if (!allNodes(this.topology).includes(node)) {

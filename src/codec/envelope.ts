@@ -8,7 +8,7 @@ import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
 export const envelopeVersion = 1;
 
-export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'fail', 'recover', 'isolate', 'heal'] as const;
+export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'hold-cross-shard', 'fail', 'recover', 'isolate', 'heal'] as const;
 export type AdminOp = (typeof adminOps)[number];
 
 /** Everything that travels over NATS, tagged by `kind`. */
@@ -47,7 +47,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };
     case 'admin': {
-      const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 1));
+      const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 0));
       return account === undefined ? { kind, op: oneOf(o.op, 'envelope.op', adminOps) } : { kind, op: oneOf(o.op, 'envelope.op', adminOps), account };
     }
     case 'admin-reply': {

@@ -296,6 +296,11 @@ export class LedgerNode {
           inFlight: this.server.state.coordinatorRecords().length + this.server.state.preparedParticipantRecords().length,
           hashes: this.server.stateHashes(),
         };
+      case 'hold-cross-shard':
+        // `account` carries the hold in milliseconds (0 lifts it).
+        this.server.holdCrossShard(Math.ceil((envelope.account ?? 0) / this.config.timing.tickMs));
+        this.scheduleDrain();
+        return { node: this.id, heldMs: envelope.account ?? 0 };
       case 'fail':
       case 'recover':
       case 'isolate':

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { LedgerClient, type TransferStatus } from '../../src/client/ledger-client.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
+import { transferLoad } from '../../src/demo/performance.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { TestCluster, waitUntil } from './harness.js';
 import { Load } from './load.js';
@@ -70,6 +71,31 @@ describe('cross-shard transfers with real processes', () => {
     const report = await cluster.json(['check', 'consistency']);
     assert.equal(report.ok, true);
     assert.equal(report.money.inFlight, 0);
+  });
+
+  test('an audit while cross-shard transfers run: every account across shards adds up to the money created', async (t) => {
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-audit', longRunning: true });
+    let running = true;
+    let done = 0;
+    try {
+      const client = new LedgerClient(transport, defaultTopology, 'ledger');
+      const load = (async () => {
+        for (let round = 0; running; round++) done += (await transferLoad(client, defaultTopology, { transfers: 200, concurrency: 16, seed: 1000 + round, crossShardShare: 0.5 })).transfers;
+      })();
+      await waitUntil('load under way', 20_000, async () => done >= 200);
+      const audits: any[] = [];
+      for (let i = 0; i < 3; i++) audits.push(await cluster.json(['check', 'consistency', '--wait', '20'], [0, 1]));
+      running = false;
+      await load;
+      t.diagnostic(`audits during load (${done} transfers, half cross-shard): ${audits.map((a) => `${a.money.actual}/${a.money.expected}`).join(', ')}`);
+      for (const a of audits) {
+        assert.equal(a.ok, true, JSON.stringify(a.money));
+        assert.equal(a.money.actual, a.money.expected);
+      }
+    } finally {
+      running = false;
+      await transport.close();
+    }
   });
 
   test('kill -9 of the coordinator leader during cross-shard load: atomic, nothing acknowledged lost, nothing left prepared', async (t) => {

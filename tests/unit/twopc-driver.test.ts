@@ -1,0 +1,486 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Command } from '../../src/ledger/commands.js';
+import { LedgerState } from '../../src/ledger/state.js';
+import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
+import type { TwoPcMessage } from '../../src/twopc/messages.js';
+
+/**
+ * The leader's side of Two-Phase Commit, driven by hand: a fake host records what the driver
+ * proposes, sends and marks, over a real LedgerState that the tests apply chosen commands to.
+ */
+
+const settings: TwoPcSettings = { lockWaitTicks: 5, voteTimeoutTicks: 50, resendTicks: 10, queryTicks: 30 };
+
+class FakeHost implements DriverHost {
+  readonly state: LedgerState;
+  now = 0;
+  proposed: Command[] = [];
+  sent: Array<{ to: number; message: TwoPcMessage }> = [];
+  events: TwoPcEvent[] = [];
+
+  constructor(readonly cluster: number, accounts: Array<[number, number]>) {
+    this.state = new LedgerState({ balances: new Map(accounts), appliedIndex: 0 });
+  }
+
+  propose(command: Command): void {
+    this.proposed.push(command);
+  }
+
+  send(toCluster: number, message: TwoPcMessage): void {
+    this.sent.push({ to: toCluster, message });
+  }
+
+  event(name: TwoPcEvent): void {
+    this.events.push(name);
+  }
+
+  /** Forgets what was recorded so far. */
+  clear(): void {
+    this.proposed = [];
+    this.sent = [];
+    this.events = [];
+  }
+}
+
+/** A host and its driver. Cluster 1 holds accounts 1-3, cluster 2 accounts 7-9. */
+function setup(cluster = 1): { host: FakeHost; driver: TwoPcDriver } {
+  const accounts: Array<[number, number]> = cluster === 1 ? [[1, 100], [2, 100], [3, 100]] : [[7, 100], [8, 100], [9, 100]];
+  const host = new FakeHost(cluster, accounts);
+  return { host, driver: new TwoPcDriver(host, settings) };
+}
+
+/** Chooses `commands` in the next slot: applies them and tells the driver, as a leader does. */
+function choose(host: FakeHost, driver: TwoPcDriver, ...commands: Command[]): void {
+  host.state.applySlot(host.state.appliedIndex + 1, commands);
+  for (const c of commands) if (c.op.kind.startsWith('x-')) driver.onApplied(c);
+}
+
+/** Chooses everything the driver proposed so far (and forgets it). */
+function chooseProposed(host: FakeHost, driver: TwoPcDriver): Command[] {
+  const proposed = host.proposed;
+  host.proposed = [];
+  if (proposed.length > 0) choose(host, driver, ...proposed);
+  return proposed;
+}
+
+function prepareC(clientId: string, seq: number, from: number, to: number, amount: number, participant = 2): Command {
+  return { clientId, seq, op: { kind: 'x-prepare-coordinator', from, to, amount, participant } };
+}
+
+function prepareP(clientId: string, seq: number, to: number, amount: number, coordinator = 1): Command {
+  return { clientId, seq, op: { kind: 'x-prepare-participant', to, amount, coordinator } };
+}
+
+const txn = { clientId: 'c1', seq: 1 };
+
+/** Ticks the driver until `host.now` reaches `until` (inclusive). */
+function tickTo(host: FakeHost, driver: TwoPcDriver, until: number): void {
+  while (host.now < until) {
+    host.now++;
+    driver.onTick();
+  }
+}
+
+/** A coordinator whose PREPARE of c1#1 (1 -> 7, 30, participant 2) was chosen at tick 0. */
+function preparedCoordinator(): { host: FakeHost; driver: TwoPcDriver } {
+  const s = setup(1);
+  choose(s.host, s.driver, prepareC('c1', 1, 1, 7, 30));
+  s.host.clear();
+  return s;
+}
+
+function sentOfType<T extends TwoPcMessage['type']>(host: FakeHost, type: T): Array<{ to: number; message: Extract<TwoPcMessage, { type: T }> }> {
+  return host.sent.filter((s): s is { to: number; message: Extract<TwoPcMessage, { type: T }> } => s.message.type === type);
+}
+
+describe('TwoPcDriver: the coordinator', () => {
+  test('once its PREPARE is chosen it marks coordinator:prepare-chosen and sends PREPARE to the participant', () => {
+    const { host, driver } = setup(1);
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a PREPARE answered insufficient-funds creates no record: nothing is sent', () => {
+    const { host, driver } = setup(1);
+    choose(host, driver, prepareC('c1', 1, 1, 7, 500));
+    assert.deepEqual(host.sent, []);
+    assert.deepEqual(host.events, []);
+    driver.onTick();
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('on a yes vote it proposes a commit decision, and once chosen it sends COMMIT', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } }]);
+    assert.deepEqual(host.sent, [], 'nobody hears the decision before it is chosen');
+    chooseProposed(host, driver);
+    assert.deepEqual(host.events, ['coordinator:decision-chosen']);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
+    assert.equal(host.state.coordinatorRecord('c1#1')?.state, 'committed');
+  });
+
+  test("on a no vote with reason locked it proposes abort 'locked'", () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'locked', peer: 2 } }]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
+    assert.equal(host.state.balanceOf(1), 100);
+  });
+
+  test("on a no vote for any other reason it proposes abort 'participant-aborted'", () => {
+    for (const reason of ['account 7 is not in this shard', 'aborted', undefined]) {
+      const { host, driver } = preparedCoordinator();
+      driver.onMessage(reason === undefined ? { type: 'vote', txn, participant: 2, vote: 'no' } : { type: 'vote', txn, participant: 2, vote: 'no', reason });
+      assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'participant-aborted', peer: 2 }], String(reason));
+    }
+  });
+
+  test('a vote for an unknown or already decided transaction proposes nothing', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn: { clientId: 'zz', seq: 1 }, participant: 2, vote: 'yes' });
+    driver.onMessage({ type: 'vote', txn: { clientId: 'c1', seq: 2 }, participant: 2, vote: 'yes' });
+    assert.deepEqual(host.proposed, []);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.deepEqual(host.proposed, [], 'decided: a late or repeated vote changes nothing');
+  });
+
+  test("with no vote before voteTimeoutTicks it proposes abort 'timeout'", () => {
+    const { host, driver } = preparedCoordinator();
+    tickTo(host, driver, settings.voteTimeoutTicks - 1);
+    assert.deepEqual(host.proposed, [], 'not before the timeout');
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+  });
+
+  test("after a 'no-leader' vote it waits, then proposes abort 'no-quorum' at the timeout", () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
+    assert.deepEqual(host.proposed, [], 'a leaderless participant is not a no vote');
+    tickTo(host, driver, settings.voteTimeoutTicks - 1);
+    assert.deepEqual(host.proposed, []);
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 }]);
+  });
+
+  test('a yes vote after a no-leader vote still commits', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
+    tickTo(host, driver, 20);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 }]);
+  });
+
+  test('it resends PREPARE every resendTicks while prepared', () => {
+    const { host, driver } = preparedCoordinator();
+    const sentAt: number[] = [];
+    for (let t = 1; t < settings.voteTimeoutTicks; t++) {
+      host.now = t;
+      driver.onTick();
+      if (host.sent.length > 0) {
+        assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+        sentAt.push(t);
+        host.sent = [];
+      }
+    }
+    assert.deepEqual(sentAt, [10, 20, 30, 40]);
+  });
+
+  test('it resends the decision every resendTicks while decided and unacknowledged', () => {
+    const { host, driver } = preparedCoordinator();
+    host.now = 5;
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    chooseProposed(host, driver); // the decision is sent at tick 5
+    host.clear();
+    const sentAt: number[] = [];
+    for (let t = 6; t <= 200; t++) {
+      host.now = t;
+      driver.onTick();
+      for (const s of host.sent) {
+        assert.deepEqual(s, { to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } });
+        sentAt.push(t);
+      }
+      host.sent = [];
+    }
+    assert.equal(sentAt[0], 15);
+    assert.deepEqual(sentAt.slice(0, 4), [15, 25, 35, 45]);
+    assert.equal(sentAt.length, 19, 'a decided transaction never times out: it resends until acknowledged');
+    assert.deepEqual(host.proposed, [], 'no abort after voteTimeoutTicks once decided');
+  });
+
+  test('an ack of a decided transaction proposes x-end; once chosen, resending stops', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'ack', txn, participant: 2 });
+    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-end' } }]);
+    chooseProposed(host, driver);
+    assert.equal(host.state.coordinatorRecord('c1#1'), undefined);
+    host.clear();
+    tickTo(host, driver, 100);
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('an ack of a prepared or unknown transaction proposes nothing', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'ack', txn, participant: 2 });
+    driver.onMessage({ type: 'ack', txn: { clientId: 'zz', seq: 1 }, participant: 2 });
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and times out from then', () => {
+    const s = setup(1);
+    s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
+    s.host.now = 100;
+    s.driver.onTick();
+    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
+    assert.deepEqual(s.host.proposed, []);
+    tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks);
+    assert.deepEqual(s.host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+  });
+
+  test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
+    const { host, driver } = preparedCoordinator();
+    tickTo(host, driver, 45);
+    host.clear();
+    driver.reset();
+    tickTo(host, driver, 46);
+    assert.deepEqual(sentOfType(host, 'prepare').length, 1, 'resent at once, not at tick 50');
+    tickTo(host, driver, 46 + settings.voteTimeoutTicks - 1);
+    assert.deepEqual(host.proposed, [], 'the old deadline (tick 50) is forgotten');
+    tickTo(host, driver, 46 + settings.voteTimeoutTicks);
+    assert.deepEqual(host.proposed.map((c) => c.op.kind), ['x-decide']);
+  });
+
+  test('reset() forgets that the participant has no leader', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
+    driver.reset();
+    tickTo(host, driver, 1 + settings.voteTimeoutTicks);
+    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+  });
+});
+
+describe('TwoPcDriver: the coordinator answers queries', () => {
+  test('a query for a decided record gets the decision', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a query for a prepared record waits for the vote: nothing sent, nothing proposed', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.sent, []);
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a query for a forgotten transaction is answered from the session', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    chooseProposed(host, driver);
+    driver.onMessage({ type: 'ack', txn, participant: 2 });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a query for an older sequence than the session is answered abort (it never prepared here)', () => {
+    const { host, driver } = setup(1);
+    choose(host, driver, prepareC('c1', 5, 1, 7, 500)); // insufficient funds: session c1#5
+    host.clear();
+    driver.onMessage({ type: 'query', txn: { clientId: 'c1', seq: 3 }, participant: 2 });
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn: { clientId: 'c1', seq: 3 }, coordinator: 1, decision: 'abort' } }]);
+    assert.deepEqual(host.proposed, []);
+  });
+
+  test('a query with no record and no session proposes a presumed abort; once chosen the participant hears abort', () => {
+    const { host, driver } = setup(1);
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.sent, [], 'not before the abort is chosen');
+    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 } }]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.events, ['coordinator:decision-chosen']);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    // The PREPARE still in flight finds it decided.
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.equal(host.state.coordinatorRecord('c1#1'), undefined);
+    assert.equal(host.state.balanceOf(1), 100);
+    assert.deepEqual(sentOfType(host, 'prepare'), []);
+  });
+});
+
+describe('TwoPcDriver: the participant', () => {
+  const prepare: TwoPcMessage = { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 };
+
+  test('a PREPARE with no record proposes x-prepare-participant; once chosen it marks participant:prepare-chosen and votes yes', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1 } }]);
+    assert.deepEqual(host.sent, [], 'no vote before the PREPARE is chosen');
+    chooseProposed(host, driver);
+    assert.equal(host.state.balanceOf(7), 130);
+    assert.deepEqual(host.events, ['participant:prepare-chosen']);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes' } }]);
+  });
+
+  test('a PREPARE whose receiver is locked is chosen as a no vote with reason locked', () => {
+    const { host, driver } = setup(2);
+    choose(host, driver, prepareP('other', 1, 7, 5, 3));
+    host.clear();
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } }]);
+    assert.equal(host.state.balanceOf(7), 105);
+  });
+
+  test('a participant with a record answers a repeated PREPARE with its vote, without proposing again', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage(prepare);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes' } }]);
+    assert.equal(host.state.balanceOf(7), 130, 'credited once');
+  });
+
+  test('a participant that voted no repeats its no vote and reason', () => {
+    const { host, driver } = setup(2);
+    choose(host, driver, { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' } });
+    host.clear();
+    driver.onMessage(prepare);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } }]);
+  });
+
+  test('a decision for a prepared record is proposed; once applied it marks participant:decision-applied and acks', () => {
+    for (const decision of ['commit', 'abort'] as const) {
+      const { host, driver } = setup(2);
+      driver.onMessage(prepare);
+      chooseProposed(host, driver);
+      host.clear();
+      driver.onMessage({ type: 'decision', txn, coordinator: 1, decision });
+      assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'participant', decision, peer: 1 } }]);
+      assert.deepEqual(host.sent, [], 'no ack before the decision is chosen here');
+      chooseProposed(host, driver);
+      assert.deepEqual(host.events, ['participant:decision-applied']);
+      assert.deepEqual(host.sent, [{ to: 1, message: { type: 'ack', txn, participant: 2 } }]);
+      assert.equal(host.state.balanceOf(7), decision === 'commit' ? 130 : 100);
+      assert.equal(host.state.lockCount, 0);
+    }
+  });
+
+  test('a decision for a decided or unknown record is acknowledged without proposing', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit' });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit' });
+    driver.onMessage({ type: 'decision', txn: { clientId: 'zz', seq: 1 }, coordinator: 1, decision: 'abort' });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'ack', txn, participant: 2 } },
+      { to: 1, message: { type: 'ack', txn: { clientId: 'zz', seq: 1 }, participant: 2 } },
+    ]);
+    assert.equal(host.state.balanceOf(7), 130);
+  });
+
+  test('a participant that voted yes queries the coordinator every queryTicks until decided, and never aborts on its own', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    host.clear();
+    const queriedAt: number[] = [];
+    for (let t = 1; t <= 100; t++) {
+      host.now = t;
+      driver.onTick();
+      for (const s of host.sent) {
+        assert.deepEqual(s, { to: 1, message: { type: 'query', txn, participant: 2 } });
+        queriedAt.push(t);
+      }
+      host.sent = [];
+    }
+    // The first tick that sees the record starts its clock.
+    assert.deepEqual(queriedAt, [1 + settings.queryTicks, 1 + 2 * settings.queryTicks, 1 + 3 * settings.queryTicks]);
+    assert.deepEqual(host.proposed, [], 'no unilateral abort after voting yes');
+    assert.equal(host.state.participantRecord('c1#1')?.state, 'prepared');
+    // Decided: the queries stop.
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit' });
+    chooseProposed(host, driver);
+    host.clear();
+    tickTo(host, driver, 300);
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('a participant that voted no never queries', () => {
+    const { host, driver } = setup(2);
+    choose(host, driver, { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' } });
+    host.clear();
+    tickTo(host, driver, 200);
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('reset() forgets the query clock: the next query comes queryTicks after the first tick that follows', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    tickTo(host, driver, 25); // asked-clock started at tick 1: query due at 31
+    host.clear();
+    driver.reset();
+    tickTo(host, driver, 26 + settings.queryTicks - 1);
+    assert.deepEqual(host.sent, [], 'the old clock (due at 31) is forgotten');
+    tickTo(host, driver, 26 + settings.queryTicks);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'query', txn, participant: 2 } }]);
+  });
+});
+
+describe('TwoPcDriver: both sides together', () => {
+  test('a coordinator and a participant driver reach commit and forget the transaction', () => {
+    const c = setup(1);
+    const p = setup(2);
+    choose(c.host, c.driver, prepareC('c1', 1, 1, 7, 30));
+    const deliver = (from: FakeHost, toDriver: TwoPcDriver): void => {
+      const sent = from.sent;
+      from.sent = [];
+      for (const s of sent) toDriver.onMessage(s.message);
+    };
+    for (let round = 0; round < 10; round++) {
+      deliver(c.host, p.driver);
+      chooseProposed(p.host, p.driver);
+      deliver(p.host, c.driver);
+      chooseProposed(c.host, c.driver);
+    }
+    assert.equal(c.host.state.balanceOf(1), 70);
+    assert.equal(p.host.state.balanceOf(7), 130);
+    assert.deepEqual(c.host.state.coordinatorRecords(), [], 'acknowledged and forgotten');
+    assert.equal(p.host.state.participantRecord('c1#1')?.state, 'committed');
+    assert.equal(c.host.state.lockCount + p.host.state.lockCount, 0);
+    assert.deepEqual(c.host.state.sessionOf('c1')?.outcome, { status: 'committed' });
+    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:decision-chosen']);
+    assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);
+  });
+});
