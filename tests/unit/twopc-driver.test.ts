@@ -90,6 +90,11 @@ function preparedCoordinator(): { host: FakeHost; driver: TwoPcDriver } {
   return s;
 }
 
+/** The operations proposed so far (a function, so an earlier assertion does not narrow it). */
+function opsProposed(host: FakeHost): Command['op'][] {
+  return host.proposed.map((c) => c.op);
+}
+
 function sentOfType<T extends TwoPcMessage['type']>(host: FakeHost, type: T): Array<{ to: number; message: Extract<TwoPcMessage, { type: T }> }> {
   return host.sent.filter((s): s is { to: number; message: Extract<TwoPcMessage, { type: T }> } => s.message.type === type);
 }
@@ -137,7 +142,7 @@ describe('TwoPcDriver: the coordinator', () => {
     for (const reason of ['account 7 is not in this shard', 'aborted', undefined]) {
       const { host, driver } = preparedCoordinator();
       driver.onMessage(reason === undefined ? { type: 'vote', txn, participant: 2, vote: 'no' } : { type: 'vote', txn, participant: 2, vote: 'no', reason });
-      assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'participant-aborted', peer: 2 }], String(reason));
+      assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'participant-aborted', peer: 2 }], String(reason));
     }
   });
 
@@ -159,7 +164,7 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, [], 'not before the timeout');
     tickTo(host, driver, settings.voteTimeoutTicks);
-    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
     chooseProposed(host, driver);
     assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
   });
@@ -171,7 +176,7 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, []);
     tickTo(host, driver, settings.voteTimeoutTicks);
-    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 }]);
   });
 
   test('a yes vote after a no-leader vote still commits', () => {
@@ -179,7 +184,7 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     tickTo(host, driver, 20);
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
-    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 }]);
   });
 
   test('it resends PREPARE every resendTicks while prepared', () => {
@@ -249,7 +254,7 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
     assert.deepEqual(s.host.proposed, []);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks);
-    assert.deepEqual(s.host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(s.host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
   });
 
   test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
@@ -262,7 +267,7 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, 46 + settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, [], 'the old deadline (tick 50) is forgotten');
     tickTo(host, driver, 46 + settings.voteTimeoutTicks);
-    assert.deepEqual(host.proposed.map((c) => c.op.kind), ['x-decide']);
+    assert.deepEqual(opsProposed(host).map((op) => op.kind), ['x-decide']);
   });
 
   test('reset() forgets that the participant has no leader', () => {
@@ -270,7 +275,7 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     driver.reset();
     tickTo(host, driver, 1 + settings.voteTimeoutTicks);
-    assert.deepEqual(host.proposed.map((c) => c.op), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
   });
 });
 
