@@ -229,6 +229,7 @@ export function decodeParticipantRecord(value: unknown, path: string): Participa
     coordinator: int(o.coordinator, `${path}.coordinator`, 1),
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
+    slot: int(o.slot, `${path}.slot`),
   };
 }
 

@@ -359,9 +359,14 @@ export class ShardServer {
     this.lastRole = this.replica.role;
     for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
     if (this.replica.role === 'leader') {
-      this.proposeWaiting();
-      // A single-member cluster chooses as it proposes: apply that at once too.
-      for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
+      // A single-member cluster chooses as it proposes: apply that at once, and since applying
+      // releases locks, give what waits for them another look (a few rounds at most).
+      for (let round = 0; round < 4; round++) {
+        this.proposeWaiting();
+        const chosen = this.replica.takeCommitted();
+        if (chosen.length === 0) break;
+        for (const { slot, value } of chosen) this.apply(slot, value ?? []);
+      }
     }
     this.maybeCheckpoint();
   }

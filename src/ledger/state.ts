@@ -70,7 +70,11 @@ function sessionHash(s: Session): number {
 
 /** Eviction order (see leastRecentlyUsed): oldest slot first, then smallest client id. */
 function bySessionAge(a: Session, b: Session): number {
-  return a.slot - b.slot || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
+  return a.slot - b.slot || compareText(a.clientId, b.clientId);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export interface AppliedCommand {
@@ -133,7 +137,9 @@ export class LedgerState {
       this.coordinator.set(txnKey(r.clientId, r.seq), r);
       if (r.state === 'prepared') this.locks.set(r.from, txnKey(r.clientId, r.seq));
     }
-    for (const r of image.participantRecords ?? []) {
+    // Map order is write order, which eviction relies on: rebuild it from the slots.
+    const byWrite = [...(image.participantRecords ?? [])].sort((a, b) => a.slot - b.slot || compareText(txnKey(a.clientId, a.seq), txnKey(b.clientId, b.seq)));
+    for (const r of byWrite) {
       this.participant.set(txnKey(r.clientId, r.seq), r);
       if (r.state === 'prepared') {
         this.locks.set(r.to, txnKey(r.clientId, r.seq));
@@ -242,17 +248,18 @@ export class LedgerState {
     switch (op.kind) {
       case 'balance': {
         // Reads are not recorded in sessions: re-running a read later is still a correct read.
-        const balance = this.balances.get(op.account);
+        // Never a tentative value (the leader does not propose a read of a held account anyway).
+        const balance = this.committedBalance(op.account);
         return balance === undefined ? { status: 'rejected', reason: `account ${op.account} is not in this shard` } : { status: 'ok', balance };
       }
       case 'transfer':
       case 'x-prepare-coordinator':
         return this.applyClientCommand(slot, command, op);
       case 'x-prepare-participant':
-        this.prepareParticipant(command, op);
+        this.prepareParticipant(slot, command, op);
         return undefined;
       case 'x-decide':
-        return op.role === 'coordinator' ? this.decideCoordinator(slot, command, op) : this.decideParticipant(command, op);
+        return op.role === 'coordinator' ? this.decideCoordinator(slot, command, op) : this.decideParticipant(slot, command, op);
       case 'x-end': {
         const key = txnKey(command.clientId, command.seq);
         if (this.coordinator.get(key)?.state !== 'prepared') this.setCoordinator(key, undefined);
@@ -291,9 +298,9 @@ export class LedgerState {
     return outcome;
   }
 
-  private prepareParticipant(command: Command, op: Extract<Operation, { kind: 'x-prepare-participant' }>): void {
+  private prepareParticipant(slot: Slot, command: Command, op: Extract<Operation, { kind: 'x-prepare-participant' }>): void {
     if (this.participant.has(txnKey(command.clientId, command.seq))) return; // a repeated PREPARE
-    const base = { clientId: command.clientId, seq: command.seq, to: op.to, amount: op.amount, coordinator: op.coordinator };
+    const base = { clientId: command.clientId, seq: command.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, slot };
     const balance = this.balances.get(op.to);
     let reason: string | undefined = op.abort;
     if (reason === undefined && balance === undefined) reason = `account ${op.to} is not in this shard`;
@@ -336,15 +343,15 @@ export class LedgerState {
     return outcome;
   }
 
-  private decideParticipant(command: Command, op: Extract<Operation, { kind: 'x-decide' }>): undefined {
+  private decideParticipant(slot: Slot, command: Command, op: Extract<Operation, { kind: 'x-decide' }>): undefined {
     const record = this.participant.get(txnKey(command.clientId, command.seq));
     if (record === undefined || record.state !== 'prepared') return undefined;
     if (op.decision === 'commit') {
-      this.setParticipant({ ...record, state: 'committed' });
+      this.setParticipant({ ...record, state: 'committed', slot });
     } else {
       const balance = this.balances.get(record.to) as number;
       this.setBalance(record.to, balance, balance - record.amount); // undo the credit
-      this.setParticipant({ ...record, state: 'aborted', reason: op.reason ?? 'aborted' });
+      this.setParticipant({ ...record, state: 'aborted', reason: op.reason ?? 'aborted', slot });
     }
     return undefined;
   }
@@ -381,16 +388,26 @@ export class LedgerState {
       this.preparedIn.delete(key);
     }
     this.dirtyParticipant.add(key);
-    // Bounded like the sessions: forget the least recent decided ones (never a prepared one).
-    if (this.participant.size > this.sessionsMax) {
-      for (const [k, r] of this.participant) {
-        if (this.participant.size <= this.sessionsMax) break;
-        if (r.state === 'prepared' || k === key) continue;
-        this.hash = (this.hash - recordHash(r)) | 0;
-        this.participant.delete(k);
-        this.dirtyParticipant.add(k);
-      }
+    // Bounded like the sessions: forget the least recently written decided ones (never a
+    // prepared one), the oldest slot first and, within it, the smallest key: every replica
+    // picks the same, whether its map was built by applying or by loading from disk.
+    while (this.participant.size > this.sessionsMax) {
+      const victim = this.oldestDecidedParticipant(key);
+      if (victim === undefined) break;
+      this.hash = (this.hash - recordHash(this.participant.get(victim) as ParticipantRecord)) | 0;
+      this.participant.delete(victim);
+      this.dirtyParticipant.add(victim);
     }
+  }
+
+  private oldestDecidedParticipant(justWritten: string): string | undefined {
+    let best: { key: string; slot: number } | undefined;
+    for (const [k, r] of this.participant) {
+      if (r.state === 'prepared' || k === justWritten) continue;
+      if (best !== undefined && r.slot !== best.slot) break;
+      if (best === undefined || compareText(k, best.key) < 0) best = { key: k, slot: r.slot };
+    }
+    return best?.key;
   }
 
   private transfer(from: AccountId, to: AccountId, amount: number): Outcome {

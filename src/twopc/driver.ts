@@ -213,9 +213,10 @@ export class TwoPcDriver {
     }
     const session = this.host.state.sessionOf(txn.clientId);
     if (session !== undefined && session.seq >= txn.seq) {
-      // Decided and forgotten (acknowledged), or decided long ago: the session has the answer.
-      const committed = session.seq === txn.seq && session.outcome.status === 'committed';
-      this.host.send(participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: committed ? 'commit' : 'abort' });
+      // Decided and forgotten: the participant acknowledged the decision before we forgot it,
+      // so a prepared record there now is a repeated PREPARE that arrived after it forgot the
+      // transaction. Abort undoes that repeat (a real commit was applied long ago and ignores it).
+      this.host.send(participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
       return;
     }
     // No record and nothing decided: presumed abort, chosen in our log before anyone hears it,

@@ -28,6 +28,9 @@ export interface ParticipantRecord {
   coordinator: ClusterId;
   state: 'prepared' | 'committed' | 'aborted';
   reason?: string;
+  /** The slot that last wrote it: decided records are forgotten oldest first, in the same
+   *  order on every replica, restarted or not. */
+  slot: number;
 }
 
 export function txnKey(clientId: ClientId, seq: number): string {

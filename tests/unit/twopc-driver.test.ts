@@ -297,7 +297,7 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     assert.deepEqual(host.proposed, []);
   });
 
-  test('a query for a forgotten transaction is answered from the session', () => {
+  test('a query for a forgotten transaction is answered abort: the participant already applied the decision, so its prepared record is a repeated PREPARE to undo', () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
     chooseProposed(host, driver);
@@ -305,7 +305,7 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     chooseProposed(host, driver);
     host.clear();
     driver.onMessage({ type: 'query', txn, participant: 2 });
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
     assert.deepEqual(host.proposed, []);
   });
 

@@ -245,7 +245,7 @@ describe('2PC state: the participant (receiver side)', () => {
     assert.equal(r?.outcome, undefined);
     assert.equal(s.balanceOf(2), 140);
     assert.equal(s.lockHolder(2), 'c1#1');
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 5, state: 'prepared' });
+    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 5, state: 'prepared', slot: 1 });
     assert.equal(s.sessionOf('c1'), undefined, 'the participant keeps no client session');
   });
 
@@ -253,7 +253,7 @@ describe('2PC state: the participant (receiver side)', () => {
     const s = newState();
     applyEach(s, prepareC('c0', 1, 2, 9, 10)); // account 2 is held by this shard's own transaction
     applyEach(s, prepareP('c1', 1, 2, 40));
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'locked' });
+    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'locked', slot: 2 });
     assert.equal(s.balanceOf(2), 90, 'only the other transaction\'s debit');
     assert.equal(s.lockHolder(2), 'c0#1', 'the lock stays with its holder');
   });
@@ -307,7 +307,7 @@ describe('2PC state: the participant (receiver side)', () => {
     applyEach(s, decide('c1', 1, 'participant', 'abort', 'timeout'));
     assert.equal(s.balanceOf(2), 100);
     assert.equal(s.lockCount, 0);
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'timeout' });
+    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'timeout', slot: 2 });
     const before = fingerprint(s);
     applyEach(s, decide('c1', 1, 'participant', 'abort'), decide('c1', 1, 'participant', 'commit'));
     assert.deepEqual(fingerprint(s), before);
@@ -475,7 +475,7 @@ describe('2PC state: hashes, snapshots, writes', () => {
     const w1 = s.takeWrites();
     assert.deepEqual(new Map(w1.balances), new Map([[1, 70], [2, 140]]));
     assert.deepEqual(w1.coordinatorRecords, [['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' }]]);
-    assert.deepEqual(w1.participantRecords, [['b#1', { clientId: 'b', seq: 1, to: 2, amount: 40, coordinator: 3, state: 'prepared' }]]);
+    assert.deepEqual(w1.participantRecords, [['b#1', { clientId: 'b', seq: 1, to: 2, amount: 40, coordinator: 3, state: 'prepared', slot: 2 }]]);
     assert.deepEqual(w1.sessions, []);
 
     applyEach(s, decide('a', 1, 'coordinator', 'commit'), decide('b', 1, 'participant', 'abort'));
