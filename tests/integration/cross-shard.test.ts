@@ -73,6 +73,31 @@ describe('cross-shard transfers with real processes', () => {
     assert.equal(report.money.inFlight, 0);
   });
 
+  test('kill -9 of the coordinator leader during cross-shard load: atomic, nothing acknowledged lost, nothing left prepared', async (t) => {
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < 600; i++) pairs.push([1001 + i, 4001 + i]);
+    const load = await Load.withPairs(cluster.state.natsUrl, pairs);
+    try {
+      load.start(4);
+      await waitUntil('some commits', 30_000, async () => load.committedSince(0).length >= 30);
+      const { nodes } = await cluster.json(['cluster', 'status']);
+      const leader = nodes.find((n: any) => n.cluster === 1 && n.role === 'leader');
+      const killedAt = performance.now();
+      process.kill(leader.pid, 'SIGKILL');
+      await waitUntil('commits under a new coordinator leader', 30_000, async () => load.committedSince(killedAt).some((a) => a.result.servedBy !== leader.node));
+      t.diagnostic(`first cross-shard commit under the new leader ${(load.committedSince(killedAt).find((a) => a.result.servedBy !== leader.node)!.answeredAtMs - killedAt).toFixed(0)} ms after the kill`);
+      await load.stop();
+      await cluster.json(['node', 'restart', String(leader.node)]);
+      const { acknowledged, unknown, violations } = await load.verify();
+      t.diagnostic(`${acknowledged} acknowledged cross-shard transfers survived, ${unknown} unknown`);
+      assert.deepEqual(violations, []);
+      const report = await cluster.json(['check', 'consistency', '--wait', '20']);
+      assert.equal(report.ok, true, JSON.stringify(report.clusters.map((c: any) => c.problems)));
+    } finally {
+      await load.close();
+    }
+  });
+  // Last in this file: its random transfers touch accounts the tests above check one by one.
   test('an audit while cross-shard transfers run: every account across shards adds up to the money created', async (t) => {
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-audit', longRunning: true });
     let running = true;
@@ -98,28 +123,4 @@ describe('cross-shard transfers with real processes', () => {
     }
   });
 
-  test('kill -9 of the coordinator leader during cross-shard load: atomic, nothing acknowledged lost, nothing left prepared', async (t) => {
-    const pairs: Array<[number, number]> = [];
-    for (let i = 0; i < 600; i++) pairs.push([1001 + i, 4001 + i]);
-    const load = await Load.withPairs(cluster.state.natsUrl, pairs);
-    try {
-      load.start(4);
-      await waitUntil('some commits', 30_000, async () => load.committedSince(0).length >= 30);
-      const { nodes } = await cluster.json(['cluster', 'status']);
-      const leader = nodes.find((n: any) => n.cluster === 1 && n.role === 'leader');
-      const killedAt = performance.now();
-      process.kill(leader.pid, 'SIGKILL');
-      await waitUntil('commits under a new coordinator leader', 30_000, async () => load.committedSince(killedAt).some((a) => a.result.servedBy !== leader.node));
-      t.diagnostic(`first cross-shard commit under the new leader ${(load.committedSince(killedAt).find((a) => a.result.servedBy !== leader.node)!.answeredAtMs - killedAt).toFixed(0)} ms after the kill`);
-      await load.stop();
-      await cluster.json(['node', 'restart', String(leader.node)]);
-      const { acknowledged, unknown, violations } = await load.verify();
-      t.diagnostic(`${acknowledged} acknowledged cross-shard transfers survived, ${unknown} unknown`);
-      assert.deepEqual(violations, []);
-      const report = await cluster.json(['check', 'consistency', '--wait', '20']);
-      assert.equal(report.ok, true, JSON.stringify(report.clusters.map((c: any) => c.problems)));
-    } finally {
-      await load.close();
-    }
-  });
 });
