@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { startLocalCluster, stopLocalCluster, type ClusterState, type StartOptions } from '../../src/cluster/local-cluster.js';
-import { defaultCheckpoint, defaultClientTimeouts, defaultTiming } from '../../src/node/config.js';
+import { defaultCheckpoint, defaultClientTimeouts, defaultTiming, defaultTwoPc } from '../../src/node/config.js';
 import { badInput } from '../../src/core/errors.js';
 
 /** "30-60" -> [30, 60]. */
@@ -38,6 +38,8 @@ the balances: nodes recover from their SQLite files.`;
     'tick-ms': Flags.integer({ description: `length of one protocol tick in ms [default: ${defaultTiming.tickMs}]`, min: 1 }),
     'heartbeat-ticks': Flags.integer({ description: `leader heartbeat interval in ticks [default: ${defaultTiming.heartbeatTicks}]`, min: 1 }),
     'election-ticks': Flags.string({ description: `election timeout range in ticks, MIN-MAX [default: ${defaultTiming.electionTicksMin}-${defaultTiming.electionTicksMax}]` }),
+    'lock-wait-ticks': Flags.integer({ description: `how long a transfer waits for an account held by another before it is refused (locked) [default: ${defaultTwoPc.lockWaitTicks}]`, min: 1 }),
+    'vote-timeout-ticks': Flags.integer({ description: `how long a 2PC coordinator waits for the participant's vote before it aborts [default: ${defaultTwoPc.voteTimeoutTicks}]`, min: 1 }),
     'client-timeout-ms': Flags.integer({ description: `how long the CLI waits for one node before trying another [default: ${defaultClientTimeouts.attemptTimeoutMs}]`, min: 1 }),
     durability: Flags.string({ description: 'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)', options: ['full', 'normal'] }),
     'ready-timeout': Flags.integer({ description: 'seconds to wait for every cluster to elect a leader', default: 30, min: 1 }),
@@ -56,6 +58,9 @@ the balances: nodes recover from their SQLite files.`;
     if (f['tick-ms'] !== undefined || f['heartbeat-ticks'] !== undefined || f['election-ticks'] !== undefined) {
       const [min, max] = parseRange(f['election-ticks'], [defaultTiming.electionTicksMin, defaultTiming.electionTicksMax]);
       overrides.timing = { ...defaultTiming, tickMs: f['tick-ms'] ?? defaultTiming.tickMs, heartbeatTicks: f['heartbeat-ticks'] ?? defaultTiming.heartbeatTicks, electionTicksMin: min, electionTicksMax: max };
+    }
+    if (f['lock-wait-ticks'] !== undefined || f['vote-timeout-ticks'] !== undefined) {
+      overrides.twoPc = { ...defaultTwoPc, lockWaitTicks: f['lock-wait-ticks'] ?? defaultTwoPc.lockWaitTicks, voteTimeoutTicks: f['vote-timeout-ticks'] ?? defaultTwoPc.voteTimeoutTicks };
     }
     if (f['client-timeout-ms'] !== undefined) overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(
