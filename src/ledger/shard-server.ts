@@ -44,9 +44,10 @@ export interface CheckpointSettings {
   logTailSlots: number;
 }
 
-/** A snapshot piece holds at most this many accounts (~20 bytes each) or sessions (~100). */
+/** A snapshot piece holds at most this many accounts (~20 bytes each), or this many sessions
+ *  or 2PC records (~100-150 bytes each): well below NATS's 1 MiB max_payload. */
 const snapshotAccountsPerChunk = 20_000;
-const snapshotSessionsPerChunk = 4_000;
+const snapshotItemsPerChunk = 4_000;
 /** State hashes remembered, one per applied slot: enough for a consistency check to find a
  *  slot that every replica of a busy cluster has applied. */
 const stateHashHistoryMax = 4_096;
@@ -389,7 +390,7 @@ export class ShardServer {
     if (last !== undefined && this.ticks - last < this.snapshotIntervalTicks) return;
     this.snapshotSentAtTick.set(to, this.ticks);
     const appliedIndex = this.state.appliedIndex;
-    const pieces = this.state.snapshotChunks(snapshotAccountsPerChunk, snapshotSessionsPerChunk);
+    const pieces = this.state.snapshotChunks(snapshotAccountsPerChunk, snapshotItemsPerChunk);
     pieces.forEach((piece, chunk) => {
       this.snapshots.push({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } });
     });

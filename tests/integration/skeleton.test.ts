@@ -40,6 +40,16 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     assert.deepEqual(replicas.map((r: any) => [r.node, r.balance]), [[4, 14], [5, 14], [6, 14]]);
   });
 
+  test('reads at each consistency level agree once a transfer is applied everywhere', async () => {
+    assert.equal((await cluster.json(['transfer', '7001', '7002', '2'])).status, 'committed');
+    await waitUntil('every replica applied it', 10_000, async () => (await cluster.json(['balance', '7001', '--replicas'])).replicas.every((r: any) => r.balance === 8));
+    for (const consistency of ['linearizable', 'leader', 'any']) {
+      assert.equal((await cluster.json(['balance', '7001', '--consistency', consistency])).balance, 8, consistency);
+    }
+    const bad = await cluster.cli(['balance', '7001', '--consistency', 'eventual']);
+    assert.equal(bad.code, 2, 'an unknown consistency level is a usage error');
+  });
+
   test('any node serves a request: a follower forwards it to its leader', async () => {
     const { nodes } = await cluster.json(['cluster', 'status']);
     const follower = nodes.find((n: any) => n.cluster === 3 && n.role === 'follower');
@@ -81,6 +91,8 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
       [['transfer', '0', '11', '1'], /greater than zero/],
       [['transfer', 'ten', '11', '1'], /must be a number/],
       [['balance', '90001'], /does not exist/],
+      [['cluster', 'start', '--detach', '--election-ticks', 'sixty'], /MIN-MAX/],
+      [['node', 'fail', 'nine'], /node id/],
     ];
     for (const [args, message] of cases) {
       const r = await cluster.cli(args);
