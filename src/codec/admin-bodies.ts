@@ -24,6 +24,8 @@ export interface NodeStatus {
   synchronous: 'full' | 'normal';
   pid: number;
   uptimeMs: number;
+  /** Which flush the node's state belongs to (0 before the first). */
+  generation: number;
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -46,6 +48,7 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     synchronous: oneOf(o.synchronous, 'status.synchronous', ['full', 'normal'] as const),
     pid: int(o.pid, 'status.pid', 1),
     uptimeMs: int(o.uptimeMs, 'status.uptimeMs'),
+    generation: int(o.generation, 'status.generation'),
   };
 }
 

@@ -6,19 +6,29 @@ import type { TwoPcMessage } from '../twopc/messages.js';
 import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
-export const envelopeVersion = 1;
+export const envelopeVersion = 2;
 
-export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'hold-cross-shard', 'fail', 'recover', 'isolate', 'heal'] as const;
+export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'hold-cross-shard', 'fail', 'recover', 'isolate', 'heal', 'flush', 'lead'] as const;
 export type AdminOp = (typeof adminOps)[number];
+
+/** What a flush sets up on a node: the new generation, the leader agreed in advance for it, and
+ *  whether the node starts failed (a test set's live list leaves it out). */
+export interface FlushArgs {
+  generation: number;
+  leader: number;
+  failed: boolean;
+}
 
 /** Everything that travels over NATS, tagged by `kind`. */
 export type Envelope =
-  | { kind: 'paxos'; cluster: number; message: ShardMessage }
+  /** `generation`: the sender's flush generation; a node drops messages of another one, so
+   *  nothing from before a flush leaks into the fresh instance. */
+  | { kind: 'paxos'; cluster: number; generation: number; message: ShardMessage }
   | { kind: 'request'; command: Command; hops: number }
   /** Two-Phase Commit between the leaders of two clusters. */
-  | { kind: '2pc'; fromCluster: number; message: TwoPcMessage }
+  | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
   | { kind: 'response'; response: Response }
-  | { kind: 'admin'; op: AdminOp; account?: number }
+  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs }
   /** Admin replies carry command-specific bodies, checked by the caller that asked. */
   | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string };
 
@@ -39,16 +49,29 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', '2pc', 'response', 'admin', 'admin-reply'] as const);
   switch (kind) {
     case 'paxos':
-      return { kind, cluster: int(o.cluster, 'envelope.cluster', 1), message: decodeShardMessage(o.message, 'envelope.message') };
+      return {
+        kind,
+        cluster: int(o.cluster, 'envelope.cluster', 1),
+        generation: int(o.generation, 'envelope.generation'),
+        message: decodeShardMessage(o.message, 'envelope.message'),
+      };
     case 'request':
       return { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
     case '2pc':
-      return { kind, fromCluster: int(o.fromCluster, 'envelope.fromCluster', 1), message: decodeTwoPcMessage(o.message, 'envelope.message') };
+      return {
+        kind,
+        fromCluster: int(o.fromCluster, 'envelope.fromCluster', 1),
+        generation: int(o.generation, 'envelope.generation'),
+        message: decodeTwoPcMessage(o.message, 'envelope.message'),
+      };
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };
     case 'admin': {
+      const op = oneOf(o.op, 'envelope.op', adminOps);
       const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 0));
-      return account === undefined ? { kind, op: oneOf(o.op, 'envelope.op', adminOps) } : { kind, op: oneOf(o.op, 'envelope.op', adminOps), account };
+      const flush = optional(o.flush, 'envelope.flush', decodeFlushArgs);
+      if (op === 'flush' && flush === undefined) throw new DecodeError('envelope.flush: a flush needs its arguments');
+      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
     }
     case 'admin-reply': {
       const error = optional(o.error, 'envelope.error', (v, p) => str(v, p, 4096));
@@ -59,3 +82,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 }
 
 export { DecodeError };
+
+function decodeFlushArgs(value: unknown, path: string): FlushArgs {
+  const o = obj(value, path);
+  return { generation: int(o.generation, `${path}.generation`), leader: int(o.leader, `${path}.leader`, 1), failed: bool(o.failed, `${path}.failed`) };
+}

@@ -132,8 +132,11 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
       return { type, from, attempt: int(o.attempt, `${path}.attempt`), commitIndex: int(o.commitIndex, `${path}.commitIndex`) };
     case 'prevote-reply':
       return { type, from, attempt: int(o.attempt, `${path}.attempt`), granted: bool(o.granted, `${path}.granted`) };
-    case 'prepare':
-      return { type, from, ballot: decodeBallot(o.ballot, `${path}.ballot`) };
+    case 'prepare': {
+      const ballot = decodeBallot(o.ballot, `${path}.ballot`);
+      const forced = optional(o.forced, `${path}.forced`, bool);
+      return forced === undefined ? { type, from, ballot } : { type, from, ballot, forced };
+    }
     case 'promise':
       return {
         type,

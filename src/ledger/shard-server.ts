@@ -114,6 +114,8 @@ export interface ShardServerInit {
   logFloor?: Slot;
   checkpoint: CheckpointSettings;
   firstElectionTicks?: number;
+  /** See ReplicaInit.initialLeader (a flush). */
+  initialLeader?: NodeId;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
@@ -203,6 +205,7 @@ export class ShardServer {
       appliedIndex: init.appliedIndex,
       ...(init.logFloor === undefined ? {} : { logFloor: init.logFloor }),
       ...(init.firstElectionTicks === undefined ? {} : { firstElectionTicks: init.firstElectionTicks }),
+      ...(init.initialLeader === undefined ? {} : { initialLeader: init.initialLeader }),
     });
     this.lastRole = this.replica.role;
     this.recordHash();
@@ -310,6 +313,12 @@ export class ShardServer {
   step(message: ShardMessage): void {
     if (message.type === 'snapshot') this.onSnapshotChunk(message);
     else this.replica.step(message);
+    this.pump();
+  }
+
+  /** Leadership transfer: see Replica.campaign. */
+  campaign(): void {
+    this.replica.campaign();
     this.pump();
   }
 

@@ -3,18 +3,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { NodeStatus } from '../codec/admin-bodies.js';
-import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../codec/envelope.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope, type FlushArgs } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
 import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
-import { ballotText } from '../paxos/ballot.js';
+import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import type { IncomingMessage, Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
-import type { NodeStore } from './ports.js';
+import type { DurableState, NodeStore } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 
 /** A request being served, kept until it is answered or the client has long given up. */
@@ -51,12 +51,16 @@ export class LedgerNode {
   private stopped = false;
   /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
   private readonly failpoint = failpointFromEnv(process.env);
+  /** Messages from another flush generation than ours (dropped). */
+  private staleGeneration = 0;
 
   private constructor(
     private readonly config: LedgerConfig,
     id: NodeId,
     private readonly store: NodeStore,
-    private readonly server: ShardServer,
+    /** Replaced by a flush; otherwise the same for the node's life. */
+    private server: ShardServer,
+    private generation: number,
     private readonly transport: Transport,
     private readonly log: Logger,
   ) {
@@ -79,21 +83,10 @@ export class LedgerNode {
     });
     const durable = store.load();
     const settings = replicaSettings(config.timing);
-    const server = new ShardServer({
-      self: id,
-      members,
-      settings,
-      random: new SeededRandom(randomInt(2 ** 31)),
-      checkpoint: config.checkpoint,
-      cluster,
-      clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
-      twoPc: config.twoPc,
-      ...durable,
-      // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
-      ...(id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {}),
-    });
+    // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
+    const server = buildServer(config, id, durable, id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {});
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
-    const node = new LedgerNode(config, id, store, server, transport, log);
+    const node = new LedgerNode(config, id, store, server, durable.generation, transport, log);
     node.listen();
     log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
     return node;
@@ -140,6 +133,10 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
+    if (envelope.generation !== this.generation) {
+      this.staleGeneration++;
+      return;
+    }
     this.server.step(envelope.message);
     this.scheduleDrain();
   }
@@ -150,6 +147,10 @@ export class LedgerNode {
     if (envelope === undefined) return;
     if (envelope.kind !== '2pc' || envelope.fromCluster === this.cluster) {
       this.malformed++;
+      return;
+    }
+    if (envelope.generation !== this.generation) {
+      this.staleGeneration++;
       return;
     }
     this.server.stepTwoPc(envelope.message);
@@ -231,10 +232,10 @@ export class LedgerNode {
     const cutOff = this.failed || this.isolated;
     for (const { to, message } of cutOff ? [] : rd.paxos.messages) {
       const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
-      this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
+      this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
     }
     for (const { toCluster, message } of cutOff ? [] : rd.twoPc) {
-      this.transport.publish(this.subjects.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: this.cluster, message }));
+      this.transport.publish(this.subjects.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: this.cluster, generation: this.generation, message }));
     }
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);
@@ -243,7 +244,7 @@ export class LedgerNode {
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
     }
     for (const { to, message } of cutOff ? [] : rd.snapshots) {
-      this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
+      this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
     }
     for (const { reqId, to } of rd.forwards) {
       const p = this.pending.get(reqId);
@@ -306,7 +307,34 @@ export class LedgerNode {
       case 'isolate':
       case 'heal':
         return this.injectFault(envelope.op);
+      case 'flush':
+        if (envelope.flush === undefined) throw new Error('a flush needs its arguments');
+        return this.flush(envelope.flush);
+      case 'lead':
+        this.server.campaign();
+        this.scheduleDrain();
+        return this.status();
     }
+  }
+
+  /**
+   * Back to the initial state (DESIGN §11): storage first (one transaction), then a fresh core
+   * on it whose leader is the one the flush names. Requests in flight are forgotten: their
+   * clients have been answered or given up. Messages of the old generation are dropped from now
+   * on, so nothing from before the flush can reach the fresh instance.
+   */
+  private flush(args: FlushArgs): NodeStatus {
+    const members = nodesOfCluster(this.config.topology, this.cluster);
+    if (!members.includes(args.leader)) throw new Error(`node ${args.leader} is not a member of cluster ${this.cluster} (${members.join(', ')})`);
+    this.store.reset(args.generation, initialBallot(args.leader));
+    this.pending.clear();
+    this.server = buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader });
+    this.generation = args.generation;
+    this.failed = args.failed;
+    this.isolated = false;
+    this.log.warn({ generation: args.generation, leader: args.leader, failed: args.failed }, 'flushed to the initial state');
+    this.scheduleDrain();
+    return this.status();
   }
 
   private injectFault(op: 'fail' | 'recover' | 'isolate' | 'heal'): NodeStatus {
@@ -338,6 +366,24 @@ export class LedgerNode {
       synchronous: this.store.synchronous,
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAtMs,
+      generation: this.generation,
     };
   }
+}
+
+/** The node's core over its durable state; `extra` picks the first leader of a fresh instance. */
+function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, extra: { firstElectionTicks?: number; initialLeader?: NodeId }): ShardServer {
+  const cluster = clusterOfNode(config.topology, id);
+  return new ShardServer({
+    self: id,
+    members: nodesOfCluster(config.topology, cluster),
+    settings: replicaSettings(config.timing),
+    random: new SeededRandom(randomInt(2 ** 31)),
+    checkpoint: config.checkpoint,
+    cluster,
+    clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
+    twoPc: config.twoPc,
+    ...durable,
+    ...extra,
+  });
 }

@@ -17,6 +17,8 @@ export interface DurableState {
   sessions: Session[];
   coordinatorRecords: CoordinatorRecord[];
   participantRecords: ParticipantRecord[];
+  /** Which flush this state belongs to (0 before the first). */
+  generation: number;
 }
 
 /** One step's worth of durable changes, written in a single transaction before any send. */
@@ -46,6 +48,11 @@ export interface NodeStore {
   /** Synchronous on purpose: the Ready loop persists, then sends, with nothing in between. */
   persist(batch: PersistBatch): void;
   views(): StoredView[];
+  /**
+   * Flush: back to the initial state in one transaction (balances, log, sessions, 2PC records,
+   * views), with `promised` as the acceptor's promise and `generation` as the new generation.
+   */
+  reset(generation: number, promised: Ballot): void;
   /** Accounts whose balance differs from the initial one, with their balance. */
   modifiedAccounts(): Array<{ account: AccountId; balance: number }>;
   /** What synchronous mode the database runs in, as read back after opening. */

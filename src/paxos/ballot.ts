@@ -22,3 +22,8 @@ export function ballotEquals(a: Ballot, b: Ballot): boolean {
 export function ballotText(b: Ballot): string {
   return `(${b.round}, n${b.node})`;
 }
+
+/** The ballot every member promises at a flush, owned by the leader agreed in advance. */
+export function initialBallot(leader: NodeId): Ballot {
+  return { round: 1, node: leader };
+}

@@ -26,8 +26,9 @@ export type PaxosMessage<V> =
   | { type: 'prevote'; from: NodeId; attempt: number; commitIndex: Slot }
   /** Echoes the attempt, so a grant delayed from an earlier pre-vote round does not count. */
   | { type: 'prevote-reply'; from: NodeId; attempt: number; granted: boolean }
-  /** Phase 1a. */
-  | { type: 'prepare'; from: NodeId; ballot: Ballot }
+  /** Phase 1a. `forced`: a leadership transfer asked for by an operator (`ledger node lead`):
+   *  the acceptor sets aside its stable-leader rule for it; every other Paxos rule holds. */
+  | { type: 'prepare'; from: NodeId; ballot: Ballot; forced?: boolean }
   /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided). */
   | { type: 'promise'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: LogEntry<V>[] }
   /** Phase 2a, batched; with no entries it is the leader's heartbeat. */

@@ -1,7 +1,7 @@
 import { assert } from '../core/assert.js';
 import type { NodeId, Slot } from '../core/ids.js';
 import { randomInt, type Random } from '../core/random.js';
-import { ballotEquals, ballotZero, compareBallots, type Ballot } from './ballot.js';
+import { ballotEquals, ballotZero, compareBallots, initialBallot, type Ballot } from './ballot.js';
 import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
 import { isMajority } from './quorum.js';
 
@@ -32,6 +32,14 @@ export interface ReplicaInit<V> {
   /** Ticks before the first election, instead of a random timeout: lets a deployment prefer a
    *  first leader (the first node of each cluster) without changing any protocol rule. */
   firstElectionTicks?: number;
+  /**
+   * A fresh instance whose first leader was agreed in advance (a flush, DESIGN §11): storage
+   * holds `promised` = (round 1, this node) on every member and an empty log. That is exactly the
+   * state after this leader's Phase 1 in ballot (1, leader) with every acceptor promising and
+   * reporting nothing accepted, so the leader may go straight to Phase 2. No other node can
+   * propose in that ballot, and anyone who stands later picks a higher round.
+   */
+  initialLeader?: NodeId;
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
@@ -148,6 +156,32 @@ export class Replica<V> {
     this.commit = init.appliedIndex;
     this.advanceCommit();
     this.electionTimeoutTicks = init.firstElectionTicks ?? this.randomElectionTimeout();
+    if (init.initialLeader !== undefined) this.installInitialLeader(init.initialLeader);
+  }
+
+  private installInitialLeader(leader: NodeId): void {
+    assert(this.members.includes(leader), 'the initial leader must be a member');
+    assert(this.log.size === 0 && this.commit === 0 && this.floor === 0, 'an initial leader is only for an empty instance');
+    assert(ballotEquals(this.promised, initialBallot(leader)), 'every member must have promised the initial ballot');
+    this.leaderBallot = this.promised;
+    if (leader !== this.self) {
+      this.becomeFollower(leader);
+      return;
+    }
+    this.currentRole = 'leader';
+    this.leaderId = this.self;
+    this.leader = {
+      nextSlot: 1,
+      acceptedBy: new Map(),
+      sentAtTick: new Map(),
+      servingFromCommit: 0,
+      ticksSinceBroadcast: 0,
+      catchupFrom: undefined,
+      catchupUpTo: 0,
+      viewTicks: 0,
+    };
+    for (const p of this.peers) this.peerHeardAtTick.set(p, this.ticks);
+    this.broadcastHeartbeat();
   }
 
   // ---- queries -----------------------------------------------------------------------------
@@ -193,6 +227,17 @@ export class Replica<V> {
 
   /** Proposes a value into the next slot; returns the slot, or undefined when not serving or
    *  the pipeline is full (the caller keeps the value and tries again later). */
+  /**
+   * Leadership transfer (`ledger node lead`; a test file's contact server): stand now, without
+   * the pre-vote, and ask the members to set aside their stable-leader rule for this prepare.
+   * Ballots and quorums work as ever, so this can delay progress but never choose two values.
+   */
+  campaign(): void {
+    if (this.currentRole === 'leader') return;
+    this.becomeFollower(undefined);
+    this.startCandidacy(true);
+  }
+
   propose(value: V): Slot | undefined {
     if (this.proposalRoom <= 0 || this.leader === undefined) return undefined;
     const slot = this.leader.nextSlot++;
@@ -368,7 +413,7 @@ export class Replica<V> {
     if (this.isQuorum(this.preVotes.size)) this.startCandidacy();
   }
 
-  private startCandidacy(): void {
+  private startCandidacy(forced = false): void {
     const ballot: Ballot = { round: Math.max(this.roundSeen, this.promised.round) + 1, node: this.self };
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
@@ -376,7 +421,7 @@ export class Replica<V> {
     this.candidate = { ballot, promises: new Map() };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
-    this.broadcast({ type: 'prepare', from: this.self, ballot });
+    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced } : { type: 'prepare', from: this.self, ballot });
     this.maybeWinElection();
   }
 
@@ -387,7 +432,7 @@ export class Replica<V> {
       return;
     }
     // Stable leader: while we hear a live leader, a returning node must not depose it.
-    if (cmp > 0 && this.hearsLeader() && m.from !== this.leaderId) return;
+    if (cmp > 0 && m.forced !== true && this.hearsLeader() && m.from !== this.leaderId) return;
     if (cmp > 0) {
       this.becomeFollower(undefined);
       this.setPromised(m.ballot);

@@ -81,6 +81,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** Flush (`ledger cluster flush`, the test-file runner): the generation of the instance. */
+  '0004_generation': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .alterTable('paxos_meta')
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

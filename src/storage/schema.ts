@@ -37,6 +37,8 @@ export interface PaxosMetaTable {
   applied_index: number;
   /** Log entries at or below this slot were compacted away (migration 0002). */
   log_floor: number;
+  /** Bumped by each flush (migration 0004): messages of another generation are dropped. */
+  generation: number;
 }
 
 export interface PaxosLogTable {

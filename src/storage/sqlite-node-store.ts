@@ -67,6 +67,7 @@ export class SqliteNodeStore implements NodeStore {
       logFloor: meta.log_floor,
       balances,
       sessions,
+      generation: meta.generation,
     };
   }
 
@@ -77,6 +78,19 @@ export class SqliteNodeStore implements NodeStore {
    */
   persist(batch: PersistBatch): void {
     this.persistTransaction.immediate(batch);
+  }
+
+  reset(generation: number, promised: Ballot): void {
+    const s = this.statements;
+    this.db.transaction(() => {
+      s.deleteAllLog.run();
+      s.deleteAllViews.run();
+      s.deleteAllSessions.run();
+      s.deleteAllCoordinatorTxns.run();
+      s.deleteAllParticipantTxns.run();
+      s.resetBalances.run({ initialBalance: this.initialBalance });
+      s.resetMeta.run({ round: promised.round, node: promised.node, generation });
+    }).immediate();
   }
 
   views(): StoredView[] {

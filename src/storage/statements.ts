@@ -51,6 +51,11 @@ export interface SlotParams {
 export interface InitialBalanceParams {
   initialBalance: number;
 }
+export interface ResetParams {
+  round: number;
+  node: number;
+  generation: number;
+}
 
 /** The single rows of paxos_meta and store_config have id 1; a literal, not a bound value. */
 const theRow = sql.lit(1);
@@ -71,11 +76,12 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
   const slot = namedParams<SlotParams>();
   const rec = namedParams<RecordParams>();
   const key = namedParams<KeyParams>();
+  const reset = namedParams<ResetParams>();
 
   return {
     selectMeta: prepareBare(
       db,
-      kysely.selectFrom('paxos_meta').select(['promised_round', 'promised_node', 'applied_index', 'log_floor']).where('id', '=', theRow).compile(),
+      kysely.selectFrom('paxos_meta').select(['promised_round', 'promised_node', 'applied_index', 'log_floor', 'generation']).where('id', '=', theRow).compile(),
     ),
     selectLog: prepareBare(
       db,
@@ -180,6 +186,21 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       db,
       kysely.deleteFrom('client_sessions').where('client_id', '=', client('clientId')).compile(),
     ),
+    // ---- flush (rare: not on the hot path, prepared here all the same) ----
+    resetMeta: prepareNamed<ResetParams, unknown>(
+      db,
+      kysely
+        .updateTable('paxos_meta')
+        .set({ promised_round: reset('round'), promised_node: reset('node'), applied_index: sql.lit(0), log_floor: sql.lit(0), generation: reset('generation') })
+        .where('id', '=', theRow)
+        .compile(),
+    ),
+    resetBalances: prepareNamed<InitialBalanceParams, unknown>(
+      db,
+      kysely.updateTable('accounts').set({ balance: initial('initialBalance') }).where('balance', '!=', initial('initialBalance')).compile(),
+    ),
+    deleteAllLog: prepareBare(db, kysely.deleteFrom('paxos_log').compile()),
+    deleteAllViews: prepareBare(db, kysely.deleteFrom('view_changes').compile()),
     insertView: prepareNamed<ViewParams, unknown>(
       db,
       kysely

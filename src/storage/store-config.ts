@@ -41,7 +41,7 @@ export async function initialiseOrCheck(db: Kysely<StoreTables>, file: string, r
       .insertInto('store_config')
       .values({ id: 1, first_account: range.firstAccount, last_account: range.lastAccount, initial_balance: range.initialBalance })
       .execute();
-    await trx.insertInto('paxos_meta').values({ id: 1, promised_round: 0, promised_node: 0, applied_index: 0, log_floor: 0 }).execute();
+    await trx.insertInto('paxos_meta').values({ id: 1, promised_round: 0, promised_node: 0, applied_index: 0, log_floor: 0, generation: 0 }).execute();
     for (let start = range.firstAccount; start <= range.lastAccount; start += accountsPerInsertMax) {
       const end = Math.min(start + accountsPerInsertMax - 1, range.lastAccount);
       const rows = [];

@@ -13,11 +13,16 @@ describe('envelopes', () => {
     {
       kind: 'paxos',
       cluster: 2,
+      generation: 0,
       message: { type: 'accept', from: 4, ballot: { round: 3, node: 4 }, commitIndex: 10, entries: [{ slot: 11, value: null }, { slot: 12, value: [{ clientId: 'x', seq: 1, op: { kind: 'balance', account: 3001 } }] }] },
     },
-    { kind: 'paxos', cluster: 1, message: { type: 'promise', from: 2, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [{ slot: 1, ballot: { round: 0, node: 3 }, value: null, chosen: true }] } },
-    { kind: 'paxos', cluster: 1, message: { type: 'nack', from: 2, ballot: { round: 1, node: 1 }, promised: { round: 2, node: 3 } } },
+    { kind: 'paxos', cluster: 1, generation: 3, message: { type: 'promise', from: 2, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [{ slot: 1, ballot: { round: 0, node: 3 }, value: null, chosen: true }] } },
+    { kind: 'paxos', cluster: 1, generation: 0, message: { type: 'nack', from: 2, ballot: { round: 1, node: 1 }, promised: { round: 2, node: 3 } } },
+    { kind: 'paxos', cluster: 2, generation: 1, message: { type: 'prepare', from: 5, ballot: { round: 4, node: 5 }, forced: true } },
+    { kind: 'paxos', cluster: 2, generation: 1, message: { type: 'prepare', from: 5, ballot: { round: 4, node: 5 } } },
     { kind: 'admin', op: 'balance', account: 12 },
+    { kind: 'admin', op: 'flush', flush: { generation: 7, leader: 4, failed: false } },
+    { kind: 'admin', op: 'lead' },
     { kind: 'admin-reply', ok: false, body: null, error: 'no such account' },
   ];
 
@@ -38,6 +43,10 @@ describe('envelopes', () => {
     ['a string where a slot belongs', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'accepted', from: 2, ballot: { round: 1, node: 1 }, slots: ['1'], commitIndex: 0 } })],
     ['a paxos message of unknown type', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'elect-me', from: 2 } })],
     ['a missing ballot', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2 } })],
+    ['a paxos message without its flush generation', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 } } })],
+    ['a flush without its arguments', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush' })],
+    ['a flush naming no leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 1, failed: false } })],
+    ['a forced flag that is not a boolean', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 }, forced: 'yes' } })],
     ['an over-long client id', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c'.repeat(500), seq: 1, op: { kind: 'balance', account: 1 } } })],
   ];
   for (const [what, bytes] of malformed) {
