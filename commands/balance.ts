@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
+import { printBalance } from '../src/cli/inspect.js';
 import { parsePositiveInteger } from '../src/cli/parse.js';
 import { consistencies, type Consistency } from '../src/ledger/commands.js';
 
@@ -29,8 +30,8 @@ follower (PrintBalance: "n4 : 8, n5 : 8, n6 : 10").`;
       if (read.balance === null) process.exitCode = 3;
       this.log(read.balance === null ? `account ${account}: unknown (${read.reason ?? 'no answer'})` : `account ${account}: ${read.balance}`);
       if (!this.flags.replicas) return read;
-      const replicas = await client.replicaBalances(account);
-      this.log(replicas.map((r) => `n${r.node} : ${r.balance ?? 'down'}`).join(', '));
+      const { replicas, line } = await printBalance(client, account);
+      this.log(line);
       return { ...read, replicas };
     });
   }

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
-import { batchText } from '../src/cli/render.js';
+import { printView } from '../src/cli/inspect.js';
 import { allNodes } from '../src/ledger/topology.js';
-import type { NodeViews } from '../src/codec/admin-bodies.js';
 
 export default class View extends LedgerCommand<typeof View> {
   static override summary = 'PrintView: every NEW-VIEW a node took part in as leader, with its parameters';
@@ -15,26 +14,9 @@ Each node records the views it led; without --node, all nodes are asked.`;
 
   async run() {
     return withClient(this.dataDir, async (client, config) => {
-      const nodes = this.flags.node === undefined ? allNodes(config.topology) : [this.flags.node];
-      const views: NodeViews[] = [];
-      const unreachable: Array<{ node: number; reason: string }> = [];
-      for (const node of nodes) {
-        try {
-          views.push(await client.views(node));
-        } catch (error) {
-          unreachable.push({ node, reason: (error as Error).message });
-        }
-      }
-      const all = views.flatMap((v) => v.views.map((view) => ({ node: v.node, ...view }))).sort((a, b) => a.recordedAtMs - b.recordedAtMs);
-      for (const v of all) {
-        const when = new Date(v.recordedAtMs).toISOString().slice(11, 23);
-        this.log(`${when}  NEW-VIEW ballot (${v.ballot.round}, n${v.ballot.node}) leader n${v.leader}, promised commit index ${v.commitIndex}, re-proposed ${v.entries.length} slot(s)`);
-        for (const e of v.entries.slice(0, 20)) this.log(`    slot ${e.slot}: ${batchText(e.value)}`);
-        if (v.entries.length > 20) this.log(`    … ${v.entries.length - 20} more`);
-      }
-      if (all.length === 0) this.log('no NEW-VIEW recorded');
-      for (const u of unreachable) this.log(`n${u.node}: ${u.reason}`);
-      return { views: all, unreachable };
+      const report = await printView(client, this.flags.node === undefined ? allNodes(config.topology) : [this.flags.node]);
+      for (const line of report.lines) this.log(line);
+      return { views: report.views, unreachable: report.unreachable };
     });
   }
 }

@@ -13,3 +13,15 @@ export function parsePositiveInteger(text: string, what: string): number {
   if (value === 0) throw badInput(`${what} must be greater than zero`);
   return value;
 }
+
+/** Parses `n1,n2, 4` (the n is optional) into node ids, each one of `known`. */
+export function parseNodeList(text: string, known: readonly number[]): number[] {
+  const nodes: number[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^[nNsS]?(\d+)$/.exec(part);
+    const node = match === null ? Number.NaN : Number(match[1]);
+    if (!known.includes(node)) throw badInput(`"${part}" is not a node of this cluster`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
+    if (!nodes.includes(node)) nodes.push(node);
+  }
+  return nodes;
+}

@@ -12,7 +12,7 @@ import {
   type NodeViews,
   type StateHashes,
 } from '../codec/admin-bodies.js';
-import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp } from '../codec/envelope.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp, type FlushArgs } from '../codec/envelope.js';
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
@@ -79,6 +79,12 @@ export class LedgerClient {
     private readonly options: ClientOptions = defaultClientOptions,
   ) {
     this.subjects = subjects(prefix);
+  }
+
+  /** Send this cluster's requests to `node` first (a test file's contact server, a flush's
+   *  agreed leader) until an answer says who leads. */
+  preferNode(cluster: ClusterId, node: NodeId): void {
+    this.leaderHints.set(cluster, node);
   }
 
   // ---- input checks ------------------------------------------------------------------------
@@ -197,8 +203,8 @@ export class LedgerClient {
   // ---- admin -------------------------------------------------------------------------------
 
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
-  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000): Promise<unknown> {
-    const request = account === undefined ? { kind: 'admin' as const, op } : { kind: 'admin' as const, op, account };
+  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, flush?: FlushArgs): Promise<unknown> {
+    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
@@ -218,6 +224,11 @@ export class LedgerClient {
         }
       }),
     );
+  }
+
+  /** Status of one node (throws when it does not answer). */
+  async nodeStatus(node: NodeId, timeoutMs = 1_000): Promise<NodeStatus> {
+    return decodeNodeStatus(await this.admin(node, 'status', undefined, timeoutMs));
   }
 
   /** Each replica's own copy of an account's balance (PrintBalance). */
@@ -250,6 +261,16 @@ export class LedgerClient {
   /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it). */
   async holdCrossShard(ms: number): Promise<void> {
     await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', ms, 1_000).catch(() => undefined)));
+  }
+
+  /** Flush one node to the initial state (see LedgerNode.flush); answers its status afterwards. */
+  async flushNode(node: NodeId, args: FlushArgs): Promise<NodeStatus> {
+    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, args));
+  }
+
+  /** Leadership transfer: `node` stands for election at once (see Replica.campaign). */
+  async lead(node: NodeId): Promise<NodeStatus> {
+    return decodeNodeStatus(await this.admin(node, 'lead', undefined, 2_000));
   }
 
   /** Fault injection on one node; answers the node's status afterwards. */

@@ -1,0 +1,77 @@
+import type { LedgerClient } from '../client/ledger-client.js';
+import type { NodeId } from '../core/ids.js';
+import { batchText, table } from './render.js';
+
+/**
+ * PrintDB, PrintView and PrintBalance as data plus the lines a terminal shows: shared by
+ * `ledger db`, `ledger view`, `ledger balance --replicas` and the test runner's menu.
+ */
+
+export interface DbReport {
+  accounts: Array<{ account: number; balances: Record<string, number> }>;
+  unreachable: Array<{ node: NodeId; reason: string }>;
+  lines: string[];
+}
+
+export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<DbReport> {
+  const answers = await Promise.all(
+    nodes.map(async (node) => {
+      try {
+        return { node, accounts: (await client.modifiedAccounts(node)).accounts };
+      } catch (error) {
+        return { node, error: (error as Error).message };
+      }
+    }),
+  );
+  const byAccount = new Map<number, Record<string, number>>();
+  for (const a of answers) {
+    for (const { account, balance } of a.accounts ?? []) {
+      const row = byAccount.get(account) ?? {};
+      row[`n${a.node}`] = balance;
+      byAccount.set(account, row);
+    }
+  }
+  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, balances]) => ({ account, balances }));
+  const answered = answers.filter((a) => a.accounts !== undefined).map((a) => a.node);
+  const lines: string[] = [];
+  if (accounts.length === 0) lines.push('no account differs from its initial balance');
+  else lines.push(table(['account', ...answered.map((n) => `n${n}`)], accounts.map((a) => [a.account, ...answered.map((n) => a.balances[`n${n}`] ?? '')])));
+  const unreachable = answers.filter((a) => a.error !== undefined).map((a) => ({ node: a.node, reason: a.error as string }));
+  for (const u of unreachable) lines.push(`n${u.node}: unreachable (${u.reason})`);
+  return { accounts, unreachable, lines };
+}
+
+export interface ViewReport {
+  views: Array<{ node: NodeId; seq: number; ballot: { round: number; node: number }; leader: number; commitIndex: number; entries: Array<{ slot: number; value: unknown }>; recordedAtMs: number }>;
+  unreachable: Array<{ node: NodeId; reason: string }>;
+  lines: string[];
+}
+
+export async function printView(client: LedgerClient, nodes: NodeId[]): Promise<ViewReport> {
+  const views: ViewReport['views'] = [];
+  const unreachable: ViewReport['unreachable'] = [];
+  for (const node of nodes) {
+    try {
+      for (const view of (await client.views(node)).views) views.push({ node, ...view });
+    } catch (error) {
+      unreachable.push({ node, reason: (error as Error).message });
+    }
+  }
+  views.sort((a, b) => a.recordedAtMs - b.recordedAtMs);
+  const lines: string[] = [];
+  for (const v of views) {
+    const when = new Date(v.recordedAtMs).toISOString().slice(11, 23);
+    lines.push(`${when}  NEW-VIEW ballot (${v.ballot.round}, n${v.ballot.node}) leader n${v.leader}, promised commit index ${v.commitIndex}, re-proposed ${v.entries.length} slot(s)`);
+    for (const e of v.entries.slice(0, 20)) lines.push(`    slot ${e.slot}: ${batchText(e.value)}`);
+    if (v.entries.length > 20) lines.push(`    … ${v.entries.length - 20} more`);
+  }
+  if (views.length === 0) lines.push('no NEW-VIEW recorded');
+  for (const u of unreachable) lines.push(`n${u.node}: ${u.reason}`);
+  return { views, unreachable, lines };
+}
+
+/** PrintBalance: "n4 : 8, n5 : 8, n6 : 10" (a node that does not answer shows "down"). */
+export async function printBalance(client: LedgerClient, account: number): Promise<{ replicas: Array<{ node: NodeId; balance: number | null }>; line: string }> {
+  const replicas = (await client.replicaBalances(account)).map((r) => ({ node: r.node, balance: r.balance }));
+  return { replicas, line: replicas.map((r) => `n${r.node} : ${r.balance ?? 'down'}`).join(', ') };
+}

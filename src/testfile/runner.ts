@@ -1,0 +1,286 @@
+import * as hdr from 'hdr-histogram-js';
+import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { LedgerClient, type TransferStatus } from '../client/ledger-client.js';
+import { flushCluster } from '../cluster/flush.js';
+import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cluster/local-cluster.js';
+import { waitFor } from '../cluster/processes.js';
+import { LedgerError } from '../core/errors.js';
+import type { ClusterId, NodeId } from '../core/ids.js';
+import type { Consistency } from '../ledger/commands.js';
+import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
+import { connectNats } from '../transport/nats.js';
+import type { Transport } from '../transport/transport.js';
+import { segments, type SetPlan } from './plan.js';
+import type { TestCommand, TestFileDialect } from './types.js';
+
+/** One entry per command row of a set, in file order (the `--json` document's `results`). */
+export type CommandResult =
+  | { op: 'transfer'; from: number; to: number; amount: number; status: TransferStatus; latencyMs: number; servedBy?: NodeId; reason?: string }
+  | { op: 'balance'; account: number; balance: number | null; latencyMs: number; servedBy?: NodeId; reason?: string }
+  | { op: 'fail'; node: NodeId }
+  | { op: 'recover'; node: NodeId };
+
+/** Measured at the client, over the set's transactions (transfers and reads; not F/R). */
+export interface SetPerformance {
+  transactions: number;
+  seconds: number;
+  throughputPerSecond: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  transfers: Record<TransferStatus, number>;
+  reads: { answered: number; unanswered: number };
+}
+
+export interface SetReport {
+  set: number;
+  line: number;
+  shape: string;
+  live: NodeId[];
+  leaders: Array<{ cluster: ClusterId; node: NodeId }>;
+  flushed: boolean;
+  results: CommandResult[];
+  performance: SetPerformance;
+}
+
+export interface RunReport {
+  file: string;
+  dialect: TestFileDialect;
+  sets: SetReport[];
+}
+
+export interface RunnerOptions {
+  /** Where the run keeps its local cluster (wiped when the run starts one). */
+  clusterDir: string;
+  /** Transactions between two F/R commands run in parallel, at most this many at once. */
+  concurrent: boolean;
+  concurrencyMax: number;
+  consistency: Consistency;
+  /** A transfer with no answer by then is `unknown`; a read, unanswered. */
+  deadlineMs: number;
+  /** How long to wait for a contact server to take the lead (sets that keep state). */
+  leadTimeoutMs: number;
+}
+
+/** What the runner offers the menu after a set: the live cluster and its client. */
+export interface RunSession {
+  client: LedgerClient;
+  topology: Topology;
+}
+
+export type AfterSet = 'next' | 'skip-next' | 'quit';
+
+export interface RunnerHooks {
+  say(line: string): void;
+  onSetStart?(plan: SetPlan): void;
+  onResult?(plan: SetPlan, index: number, result: CommandResult): void;
+  /** After each set (the interactive menu); without it the run goes on to the next set. */
+  afterSet?(plan: SetPlan, report: SetReport, session: RunSession): Promise<AfterSet>;
+}
+
+/**
+ * Runs planned test sets against a local cluster it starts itself (DESIGN §11): one cluster per
+ * topology, replaced when a set needs another shape. Before each set it flushes (or, for sets
+ * that keep state, applies the live list and moves the lead to the contact servers), then runs
+ * the commands in file order, or the transactions between two F/R in parallel.
+ */
+export class TestRunner {
+  private cluster: { topology: Topology; transport: Transport; prefix: string } | undefined;
+
+  constructor(
+    private readonly options: RunnerOptions,
+    private readonly hooks: RunnerHooks,
+  ) {}
+
+  async run(file: string, dialect: TestFileDialect, plans: SetPlan[]): Promise<RunReport> {
+    const report: RunReport = { file, dialect, sets: [] };
+    try {
+      let skipNext = false;
+      for (const plan of plans) {
+        if (skipNext) {
+          this.hooks.say(`set ${plan.set.set}: skipped`);
+          skipNext = false;
+          continue;
+        }
+        const client = await this.prepare(plan);
+        this.hooks.onSetStart?.(plan);
+        const setReport = await this.runSet(plan, client);
+        report.sets.push(setReport);
+        const next = (await this.hooks.afterSet?.(plan, setReport, { client, topology: plan.topology })) ?? 'next';
+        if (next === 'quit') break;
+        skipNext = next === 'skip-next';
+      }
+    } finally {
+      await this.close();
+    }
+    return report;
+  }
+
+  async close(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = undefined;
+    if (cluster === undefined) return;
+    await cluster.transport.close().catch(() => undefined);
+    await stopLocalCluster(this.options.clusterDir);
+  }
+
+  // ---- before a set --------------------------------------------------------------------------
+
+  private async prepare(plan: SetPlan): Promise<LedgerClient> {
+    await this.ensureCluster(plan.topology);
+    const cluster = this.cluster as NonNullable<typeof this.cluster>;
+    // A new client per set: fresh sessions and leader hints, so nothing of the last set leaks.
+    const client = new LedgerClient(cluster.transport, plan.topology, cluster.prefix, { attemptTimeoutMs: 500, deadlineMs: this.options.deadlineMs });
+    for (const [c, node] of plan.leaders) client.preferNode(c, node);
+    if (plan.flush) {
+      await flushCluster(client, plan.topology, { live: plan.live, leaders: plan.leaders });
+    } else {
+      await this.applyLiveList(client, plan);
+      await this.moveLeads(client, plan);
+    }
+    return client;
+  }
+
+  private async ensureCluster(topology: Topology): Promise<void> {
+    if (this.cluster !== undefined && JSON.stringify(this.cluster.topology) === JSON.stringify(topology)) return;
+    if (this.cluster !== undefined) this.hooks.say(`reconfiguring for ${shapeText(topology)}`);
+    await this.close();
+    rmSync(this.options.clusterDir, { recursive: true, force: true });
+    this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
+    const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: false, readyTimeoutMs: 60_000 });
+    const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
+    this.cluster = { topology, transport, prefix: requireRunningConfig(this.options.clusterDir).prefix };
+  }
+
+  /** Sets that keep state: recover the listed nodes, fail the others. */
+  private async applyLiveList(client: LedgerClient, plan: SetPlan): Promise<void> {
+    const statuses = await client.status(2_000);
+    for (const s of statuses) {
+      if (s.role === 'down') throw new LedgerError('unavailable', `node ${s.node} does not answer: ${s.reason}`);
+      const live = plan.live.has(s.node);
+      if (live && s.failed) await client.injectFault(s.node, 'recover');
+      if (!live && !s.failed) await client.injectFault(s.node, 'fail');
+    }
+  }
+
+  /** Each cluster with a live majority is led by its planned leader (the contact server). */
+  private async moveLeads(client: LedgerClient, plan: SetPlan): Promise<void> {
+    for (const [cluster, leader] of plan.leaders) {
+      const members = nodesOfCluster(plan.topology, cluster);
+      const up = members.filter((n) => plan.live.has(n)).length;
+      if (!plan.live.has(leader) || up * 2 <= members.length) continue;
+      try {
+        // Ask once, then give the election time to finish before asking again: a new campaign
+        // every poll would keep raising the ballot and never let one finish.
+        await waitFor(`n${leader} to lead cluster ${cluster}`, this.options.leadTimeoutMs, async () => {
+          if ((await client.lead(leader)).role === 'leader') return true;
+          const settled = await waitFor('the election', 1_000, async () => ((await client.nodeStatus(leader)).role === 'leader' ? true : undefined), 50).catch(() => undefined);
+          return settled;
+        }, 0);
+      } catch (error) {
+        this.hooks.say(`warning: ${(error as Error).message}; set ${plan.set.set} runs with whoever leads`);
+      }
+    }
+  }
+
+  // ---- the set -------------------------------------------------------------------------------
+
+  private async runSet(plan: SetPlan, client: LedgerClient): Promise<SetReport> {
+    const commands = plan.set.commands;
+    const results: Array<CommandResult | undefined> = new Array(commands.length).fill(undefined);
+    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+    const started = performance.now();
+    const execute = async (index: number, command: TestCommand) => {
+      const result = await this.execute(client, command);
+      results[index] = result;
+      if (result.op === 'transfer' || result.op === 'balance') histogram.recordValue(Math.max(1, Math.round(result.latencyMs * 1000)));
+      this.hooks.onResult?.(plan, index, result);
+    };
+    if (this.options.concurrent) {
+      for (const segment of segments(commands)) await pool(segment, this.options.concurrencyMax, ({ index, command }) => execute(index, command));
+    } else {
+      for (const [index, command] of commands.entries()) await execute(index, command);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const done = results as CommandResult[];
+    histogram.destroy?.();
+    return {
+      set: plan.set.set,
+      line: plan.set.line,
+      shape: shapeText(plan.topology),
+      live: allNodes(plan.topology).filter((n) => plan.live.has(n)),
+      leaders: [...plan.leaders].map(([cluster, node]) => ({ cluster, node })),
+      flushed: plan.flush,
+      results: done,
+      performance: summarise(done, histogram, seconds),
+    };
+  }
+
+  private async execute(client: LedgerClient, command: TestCommand): Promise<CommandResult> {
+    switch (command.op) {
+      case 'transfer': {
+        const r = await client.transfer(command.from, command.to, command.amount);
+        return {
+          op: 'transfer',
+          from: r.from,
+          to: r.to,
+          amount: r.amount,
+          status: r.status,
+          latencyMs: round(r.latencyMs),
+          ...(r.servedBy === undefined ? {} : { servedBy: r.servedBy }),
+          ...(r.reason === undefined ? {} : { reason: r.reason }),
+        };
+      }
+      case 'balance': {
+        const r = await client.balance(command.account, this.options.consistency);
+        return {
+          op: 'balance',
+          account: r.account,
+          balance: r.balance,
+          latencyMs: round(r.latencyMs),
+          ...(r.servedBy === undefined ? {} : { servedBy: r.servedBy }),
+          ...(r.reason === undefined ? {} : { reason: r.reason }),
+        };
+      }
+      case 'fail':
+      case 'recover':
+        await client.injectFault(command.node, command.op);
+        return { op: command.op, node: command.node };
+    }
+  }
+}
+
+function summarise(results: CommandResult[], histogram: hdr.Histogram, seconds: number): SetPerformance {
+  const transfers: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
+  const reads = { answered: 0, unanswered: 0 };
+  for (const r of results) {
+    if (r.op === 'transfer') transfers[r.status]++;
+    if (r.op === 'balance') reads[r.balance === null ? 'unanswered' : 'answered']++;
+  }
+  const transactions = results.filter((r) => r.op === 'transfer' || r.op === 'balance').length;
+  const ms = (p: number) => (transactions === 0 ? 0 : round(histogram.getValueAtPercentile(p) / 1000));
+  return {
+    transactions,
+    seconds: round(seconds),
+    throughputPerSecond: seconds > 0 ? round(transactions / seconds) : 0,
+    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: transactions === 0 ? 0 : round(histogram.maxValue / 1000) },
+    transfers,
+    reads,
+  };
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+export function shapeText(t: Topology): string {
+  return `${t.clusters} clusters x ${t.nodesPerCluster} nodes, ${t.accounts} accounts`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
