@@ -1,0 +1,65 @@
+import { input, select } from '@inquirer/prompts';
+import { allNodes, isAccount } from '../ledger/topology.js';
+import type { SetPlan } from '../testfile/plan.js';
+import type { AfterSet, RunSession, SetReport } from '../testfile/runner.js';
+import { printBalance, printDb, printView } from './inspect.js';
+import { performanceLines } from './run-view.js';
+
+type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | 'skip' | 'quit';
+
+/**
+ * The menu after each set (DESIGN §11), on a terminal only. Looking inside never changes the
+ * cluster; the set's state stays as it is until the next set starts. Ctrl-C quits the run.
+ */
+export async function afterSetMenu(plan: SetPlan, report: SetReport, session: RunSession, out: (line: string) => void, last: boolean): Promise<AfterSet> {
+  for (;;) {
+    let choice: Choice;
+    try {
+      choice = await select<Choice>({
+        message: `Set ${plan.set.set} done. Look inside, or go on?`,
+        choices: [
+          { name: 'PrintBalance: an account on every node of its cluster', value: 'balance' },
+          { name: 'PrintDB: every account that changed, on every node', value: 'db' },
+          { name: 'PrintView: every NEW-VIEW since the set started', value: 'view' },
+          { name: 'Performance: throughput and latency of this set', value: 'performance' },
+          { name: 'PrintReshard', value: 'reshard', disabled: '(comes with resharding)' },
+          { name: last ? 'Finish' : 'Next set', value: 'next' },
+          ...(last ? [] : [{ name: 'Skip the next set', value: 'skip' as const }]),
+          { name: 'Quit', value: 'quit' },
+        ],
+      });
+    } catch (error) {
+      // Ctrl-C or a closed terminal: stop the run cleanly (the caller stops the cluster).
+      if ((error as Error).name === 'ExitPromptError') return 'quit';
+      throw error;
+    }
+    const nodes = allNodes(session.topology);
+    switch (choice) {
+      case 'balance': {
+        const text = await input({
+          message: 'Account:',
+          validate: (v) => (isAccount(session.topology, Number(v)) ? true : `an account number 1..${session.topology.accounts}`),
+        }).catch(() => undefined);
+        if (text !== undefined) out(`  ${(await printBalance(session.client, Number(text))).line}`);
+        break;
+      }
+      case 'db':
+        for (const line of (await printDb(session.client, nodes)).lines) out(line);
+        break;
+      case 'view':
+        for (const line of (await printView(session.client, nodes)).lines) out(line);
+        break;
+      case 'performance':
+        for (const line of performanceLines(report.performance)) out(line);
+        break;
+      case 'reshard':
+        break;
+      case 'next':
+        return 'next';
+      case 'skip':
+        return 'skip-next';
+      case 'quit':
+        return 'quit';
+    }
+  }
+}
