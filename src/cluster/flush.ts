@@ -32,8 +32,15 @@ export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, 
  * so the cluster serves at once without an election. Every node must answer: a flush that
  * reached only some nodes would leave the others in the old generation.
  */
-export async function flushCluster(client: LedgerClient, topology: Topology, plan: FlushPlan): Promise<NodeStatus[]> {
-  const before = await client.status(2_000);
+export async function flushCluster(client: LedgerClient, topology: Topology, plan: FlushPlan, answerTimeoutMs = 15_000): Promise<NodeStatus[]> {
+  // A node still starting (or busy on a loaded machine) answers a little later: ask again
+  // until every node has answered or the time is up.
+  const deadline = Date.now() + answerTimeoutMs;
+  let before = await client.status(2_000);
+  while (before.some((s) => s.role === 'down') && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    before = await client.status(2_000);
+  }
   const down = before.filter((s) => s.role === 'down').map((s) => `n${s.node}`);
   if (down.length > 0) {
     throw new LedgerError('unavailable', `cannot flush: ${down.join(', ')} ${down.length === 1 ? 'does' : 'do'} not answer`, {

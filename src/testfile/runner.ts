@@ -169,13 +169,21 @@ export class TestRunner {
       const up = members.filter((n) => plan.live.has(n)).length;
       if (!plan.live.has(leader) || up * 2 <= members.length) continue;
       try {
-        // Ask once, then give the election time to finish before asking again: a new campaign
-        // every poll would keep raising the ballot and never let one finish.
+        // Led means: it says so, and a majority of the cluster follows it (a node just recovered
+        // may still think it leads a ballot the others have left). Ask once a second, not at
+        // every poll: each ask starts a campaign in a higher ballot, which would never finish.
+        let askedAtMs = 0;
         await waitFor(`n${leader} to lead cluster ${cluster}`, this.options.leadTimeoutMs, async () => {
-          if ((await client.lead(leader)).role === 'leader') return true;
-          const settled = await waitFor('the election', 1_000, async () => ((await client.nodeStatus(leader)).role === 'leader' ? true : undefined), 50).catch(() => undefined);
-          return settled;
-        }, 0);
+          const statuses = (await client.status(1_000)).filter((s) => s.cluster === cluster && s.role !== 'down');
+          const following = statuses.filter((s) => s.role !== 'down' && !s.failed && s.leader === leader).length;
+          const leads = statuses.some((s) => s.node === leader && s.role === 'leader');
+          if (leads && following * 2 > members.length) return true;
+          if (Date.now() - askedAtMs >= 1_000) {
+            askedAtMs = Date.now();
+            await client.lead(leader);
+          }
+          return undefined;
+        }, 50);
       } catch (error) {
         this.hooks.say(`warning: ${(error as Error).message}; set ${plan.set.set} runs with whoever leads`);
       }
