@@ -18,6 +18,8 @@ export class RunView {
   constructor(
     private readonly out: (line: string) => void,
     private readonly terminal: boolean,
+    /** A note to show beside the row of a line (the demo says what each row shows). */
+    private readonly notes: Record<number, string> = {},
   ) {}
 
   hooks(): Pick<RunnerHooks, 'say' | 'onSetStart' | 'onResult'> {
@@ -43,7 +45,8 @@ export class RunView {
 
   private result(plan: SetPlan, index: number, result: CommandResult): void {
     const command = plan.set.commands[index] as TestCommand;
-    const row = `  ${String(command.line).padEnd(5)} ${commandText(command).padEnd(20)} ${outcomeText(result).padEnd(44)} ${latencyText(result).padStart(10)}  ${servedText(result)}`;
+    const note = this.notes[command.line];
+    const row = `  ${String(command.line).padEnd(5)} ${commandText(command).padEnd(20)} ${outcomeText(result).padEnd(44)} ${latencyText(result).padStart(10)}  ${servedText(result).padEnd(9)}${note === undefined ? '' : `  ${note}`}`.trimEnd();
     this.done++;
     if (this.bar === undefined) {
       this.out(row);

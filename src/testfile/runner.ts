@@ -59,6 +59,8 @@ export interface RunnerOptions {
   deadlineMs: number;
   /** How long to wait for a contact server to take the lead (sets that keep state). */
   leadTimeoutMs: number;
+  /** Leave the cluster running at the end (`ledger demo --keep`). */
+  keepCluster?: boolean;
 }
 
 /** What the runner offers the menu after a set: the live cluster and its client. */
@@ -110,7 +112,7 @@ export class TestRunner {
         skipNext = next === 'skip-next';
       }
     } finally {
-      await this.close();
+      await this.finish();
     }
     return report;
   }
@@ -121,6 +123,13 @@ export class TestRunner {
     if (cluster === undefined) return;
     await cluster.transport.close().catch(() => undefined);
     await stopLocalCluster(this.options.clusterDir);
+  }
+
+  /** At the end of a run: stop the cluster unless asked to keep it. */
+  private async finish(): Promise<void> {
+    if (this.options.keepCluster !== true) return this.close();
+    await this.cluster?.transport.close().catch(() => undefined);
+    this.cluster = undefined;
   }
 
   // ---- before a set --------------------------------------------------------------------------
@@ -146,7 +155,7 @@ export class TestRunner {
     await this.close();
     rmSync(this.options.clusterDir, { recursive: true, force: true });
     this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
-    const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: false, readyTimeoutMs: 60_000 });
+    const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: this.options.keepCluster === true, readyTimeoutMs: 60_000 });
     const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
     this.cluster = { topology, transport, prefix: requireRunningConfig(this.options.clusterDir).prefix };
   }
