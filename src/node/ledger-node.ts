@@ -16,6 +16,7 @@ import type { IncomingMessage, Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { NodeStore } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
+import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 
 /** A request being served, kept until it is answered or the client has long given up. */
 interface PendingRequest {
@@ -23,6 +24,8 @@ interface PendingRequest {
   data: Uint8Array;
   hops: number;
   receivedAtMs: number;
+  /** Monotonic arrival time, for the latency metrics. */
+  arrivedAtMs: number;
 }
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
@@ -51,6 +54,7 @@ export class LedgerNode {
   private stopped = false;
   /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
   private readonly failpoint = failpointFromEnv(process.env);
+  private readonly metrics: RunningMetrics;
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -59,13 +63,15 @@ export class LedgerNode {
     private readonly server: ShardServer,
     private readonly transport: Transport,
     private readonly log: Logger,
+    metricsOptions: MetricsOptions,
   ) {
     this.id = id;
     this.cluster = clusterOfNode(config.topology, id);
     this.subjects = subjects(config.prefix);
+    this.metrics = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
   }
 
-  static async start(config: LedgerConfig, id: NodeId, log: Logger): Promise<LedgerNode> {
+  static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
     const cluster = clusterOfNode(config.topology, id);
     const members = nodesOfCluster(config.topology, cluster);
     const range = accountRange(config.topology, cluster);
@@ -93,8 +99,9 @@ export class LedgerNode {
       ...(id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {}),
     });
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
-    const node = new LedgerNode(config, id, store, server, transport, log);
+    const node = new LedgerNode(config, id, store, server, transport, log, metricsOptions);
     node.listen();
+    await node.metrics.start(transport, node.subjects.events, log);
     log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
     return node;
   }
@@ -113,6 +120,7 @@ export class LedgerNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    await this.metrics.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     this.store.close();
     this.log.info({ node: this.id }, 'node stopped');
@@ -140,6 +148,7 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
+    this.metrics.metrics.recordIncoming(envelope.message);
     this.server.step(envelope.message);
     this.scheduleDrain();
   }
@@ -165,7 +174,7 @@ export class LedgerNode {
       return;
     }
     const reqId = this.nextReqId++;
-    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now() });
+    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.metrics.now() });
     this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
     this.scheduleDrain();
   }
@@ -202,6 +211,7 @@ export class LedgerNode {
     while (this.server.hasReady()) {
       const rd = this.server.ready();
       // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
+      const persistStartedMs = this.metrics.now();
       this.store.persist({
         promised: rd.paxos.promised,
         entries: rd.paxos.entries,
@@ -209,12 +219,14 @@ export class LedgerNode {
         state: rd.state,
         compactedThrough: rd.paxos.compactedThrough,
       });
+      this.metrics.metrics.recordPersist(this.metrics.now() - persistStartedMs);
       if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
         this.log.flush();
         crashNow();
       }
       this.send(rd);
+      this.metrics.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
       if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
         this.log.flush();
@@ -241,6 +253,7 @@ export class LedgerNode {
       if (p === undefined) continue;
       this.pending.delete(reqId);
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+      this.metrics.metrics.recordReply(response, this.metrics.now() - p.arrivedAtMs);
     }
     for (const { to, message } of cutOff ? [] : rd.snapshots) {
       this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
@@ -316,6 +329,11 @@ export class LedgerNode {
     if (op === 'heal') this.isolated = false;
     this.log.warn({ op }, 'fault injection');
     return this.status();
+  }
+
+  private metricsSample() {
+    const s = this.status();
+    return { ...s, role: s.failed ? ('failed' as const) : s.role, pendingRequests: this.pending.size };
   }
 
   private status(): NodeStatus {
