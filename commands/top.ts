@@ -8,15 +8,11 @@ import type { ClusterView } from '../src/observability/cluster-view.js';
 
 export default class Top extends LedgerCommand<typeof Top> {
   static override summary = 'Live per-node role, leader, throughput, latency and lag';
-  static override description = `Listens to the snapshots every node publishes on ledger.events each second and shows one row per
-node: role, the leader it follows, ballot, commit index, lag (slots behind its leader's commit),
-answers/s and commits/s, server-side p50/p99 (arrival to reply), queues (requests waiting at the
-node / commands the leader holds), mean commands per proposed slot, commits answered since start,
-and when it last reported. A node without a snapshot for 3 s is shown silent; a node under
-\`ledger node fail\` keeps reporting and shows as failed.
+  static override description = `Listens to the snapshots every node publishes on ledger.events each second and shows one line per node: role, the leader it follows, ballot, commit index, lag (slots behind its leader's commit), answers/s and commits/s, server-side p50/p99 (request arrival to reply), queues (requests waiting at the node / commands the leader holds), mean commands per proposed slot, commits answered since start, and when it last reported.
 
-On a terminal it redraws in place until Ctrl-C. With --once or --json it waits until every node
-has reported (at most --wait seconds), prints one snapshot and exits 0.`;
+A node without a snapshot for 3 s is shown silent; a node under \`ledger node fail\` keeps reporting and shows as failed.
+
+On a terminal it redraws in place until Ctrl-C. With --once or --json it waits until every node has reported (at most --wait seconds), prints one snapshot and exits 0.`;
   static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --once', '<%= config.bin %> top --json', '<%= config.bin %> top --interval 0.5'];
   static override flags = {
     once: Flags.boolean({ description: 'print one snapshot and exit (implied by --json)', default: false }),
