@@ -34,6 +34,11 @@ export async function startMetricsHttp(metrics: NodeMetrics, port: number, host 
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   return {
     port: bound,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A scraper's keep-alive connection would otherwise hold the close (and a stop) for seconds.
+        server.closeAllConnections();
+      }),
   };
 }

@@ -31,10 +31,16 @@ export function nodeMetrics(labels: { node: number; cluster: number }, sample: (
     now,
     async start(transport, eventsSubject, log) {
       if (options.metricsPort !== undefined && options.metricsPort > 0) {
-        const http = await startMetricsHttp(metrics, options.metricsPort, options.metricsHost);
-        port = http.port;
-        stops.push(() => http.close());
-        log.info({ port, host: options.metricsHost ?? '127.0.0.1' }, 'serving Prometheus metrics on /metrics');
+        try {
+          const http = await startMetricsHttp(metrics, options.metricsPort, options.metricsHost);
+          port = http.port;
+          stops.push(() => http.close());
+          log.info({ port, host: options.metricsHost ?? '127.0.0.1' }, 'serving Prometheus metrics on /metrics');
+        } catch (error) {
+          // A taken port must not cost the cluster a replica: run without the endpoint, say so
+          // in the log, and the snapshot shows no metricsPort.
+          log.error({ err: error, port: options.metricsPort }, 'cannot serve Prometheus metrics: running without the endpoint');
+        }
       }
       stops.push(startMetricsPublisher({ metrics, transport, subject: eventsSubject, now }));
     },
