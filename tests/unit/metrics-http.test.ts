@@ -10,11 +10,11 @@ test('GET /metrics answers the text format on 127.0.0.1; other paths are 404; a 
   const metrics = new NodeMetrics({ node: 1, cluster: 1 }, () => sample, 0, { processMetrics: false });
   const http = await startMetricsHttp(metrics, 0);
   try {
-    const res = await fetch(`http://127.0.0.1:${http.port}/metrics`);
+    const res = await fetch(`http://127.0.0.1:${http.port}/metrics`, { headers: { connection: 'close' } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
     assert.match(await res.text(), /^ledger_role\{role="follower",node="1",cluster="1"\} 1$/m);
-    assert.equal((await fetch(`http://127.0.0.1:${http.port}/nope`)).status, 404);
+    assert.equal((await fetch(`http://127.0.0.1:${http.port}/nope`, { headers: { connection: 'close' } })).status, 404);
     await assert.rejects(startMetricsHttp(metrics, http.port), LedgerError);
   } finally {
     await http.close();
