@@ -54,7 +54,7 @@ export class LedgerNode {
   private stopped = false;
   /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
   private readonly failpoint = failpointFromEnv(process.env);
-  private readonly metrics: RunningMetrics;
+  private readonly telemetry: RunningMetrics;
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -68,7 +68,7 @@ export class LedgerNode {
     this.id = id;
     this.cluster = clusterOfNode(config.topology, id);
     this.subjects = subjects(config.prefix);
-    this.metrics = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
+    this.telemetry = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
   }
 
   static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
@@ -101,7 +101,7 @@ export class LedgerNode {
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
     const node = new LedgerNode(config, id, store, server, transport, log, metricsOptions);
     node.listen();
-    await node.metrics.start(transport, node.subjects.events, log);
+    await node.telemetry.start(transport, node.subjects.events, log);
     log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
     return node;
   }
@@ -120,7 +120,7 @@ export class LedgerNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
-    await this.metrics.stop().catch(() => undefined);
+    await this.telemetry.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     this.store.close();
     this.log.info({ node: this.id }, 'node stopped');
@@ -148,7 +148,7 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
-    this.metrics.metrics.recordIncoming(envelope.message);
+    this.telemetry.metrics.recordIncoming(envelope.message);
     this.server.step(envelope.message);
     this.scheduleDrain();
   }
@@ -174,7 +174,7 @@ export class LedgerNode {
       return;
     }
     const reqId = this.nextReqId++;
-    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.metrics.now() });
+    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
     this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
     this.scheduleDrain();
   }
@@ -211,7 +211,7 @@ export class LedgerNode {
     while (this.server.hasReady()) {
       const rd = this.server.ready();
       // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
-      const persistStartedMs = this.metrics.now();
+      const persistStartedMs = this.telemetry.now();
       this.store.persist({
         promised: rd.paxos.promised,
         entries: rd.paxos.entries,
@@ -219,14 +219,14 @@ export class LedgerNode {
         state: rd.state,
         compactedThrough: rd.paxos.compactedThrough,
       });
-      this.metrics.metrics.recordPersist(this.metrics.now() - persistStartedMs);
+      this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
       if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
         this.log.flush();
         crashNow();
       }
       this.send(rd);
-      this.metrics.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
+      this.telemetry.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
       if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
         this.log.flush();
@@ -253,7 +253,7 @@ export class LedgerNode {
       if (p === undefined) continue;
       this.pending.delete(reqId);
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
-      this.metrics.metrics.recordReply(response, this.metrics.now() - p.arrivedAtMs);
+      this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
     }
     for (const { to, message } of cutOff ? [] : rd.snapshots) {
       this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, message }));
