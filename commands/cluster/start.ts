@@ -42,6 +42,7 @@ the balances: nodes recover from their SQLite files.`;
     'vote-timeout-ticks': Flags.integer({ description: `how long a 2PC coordinator waits for the participant's vote before it aborts [default: ${defaultTwoPc.voteTimeoutTicks}]`, min: 1 }),
     'client-timeout-ms': Flags.integer({ description: `how long the CLI waits for one node before trying another [default: ${defaultClientTimeouts.attemptTimeoutMs}]`, min: 1 }),
     durability: Flags.string({ description: 'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)', options: ['full', 'normal'] }),
+    'metrics-port-base': Flags.integer({ description: 'node N serves Prometheus metrics on 127.0.0.1:(P + N) at GET /metrics; 0: none [default: 0, or what the data dir had]', min: 0, max: 65535 }),
     'ready-timeout': Flags.integer({ description: 'seconds to wait for every cluster to elect a leader', default: 30, min: 1 }),
   };
 
@@ -62,6 +63,7 @@ the balances: nodes recover from their SQLite files.`;
     if (f['lock-wait-ticks'] !== undefined || f['vote-timeout-ticks'] !== undefined) {
       overrides.twoPc = { ...defaultTwoPc, lockWaitTicks: f['lock-wait-ticks'] ?? defaultTwoPc.lockWaitTicks, voteTimeoutTicks: f['vote-timeout-ticks'] ?? defaultTwoPc.voteTimeoutTicks };
     }
+    if (f['metrics-port-base'] !== undefined) overrides.metricsPortBase = f['metrics-port-base'];
     if (f['client-timeout-ms'] !== undefined) overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(
       { dataDir, port: f.port, topology, overrides, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },

@@ -12,11 +12,13 @@ or Ctrl-C. Its SQLite file is nodes/n<ID>.sqlite and its log logs/n<ID>.log unde
   static override flags = {
     id: Flags.integer({ description: 'node id (1..number of nodes)', required: true, min: 1 }),
     config: Flags.string({ description: 'configuration file [default: <data-dir>/config.json]' }),
+    'metrics-port': Flags.integer({ description: "serve Prometheus metrics on GET /metrics at this port (0: none) [default: the config's metricsPortBase + ID, or none]", min: 0, max: 65535 }),
+    'metrics-host': Flags.string({ description: 'address the metrics endpoint binds to', default: '127.0.0.1' }),
   };
 
   async run(): Promise<{ node: number }> {
     const config = readConfig(this.flags.config ?? join(this.dataDir, 'config.json'));
-    const node = await runNode(config, this.flags.id);
+    const node = await runNode(config, this.flags.id, { ...(this.flags['metrics-port'] === undefined ? {} : { port: this.flags['metrics-port'] }), host: this.flags['metrics-host'] });
     this.log(`node ${node.id} (cluster ${node.cluster}) running; logs in ${join(config.dataDir, 'logs')}`);
     await new Promise(() => undefined);
     return { node: node.id };

@@ -25,7 +25,7 @@ export interface StartOptions {
   port: number | undefined;
   topology: Topology;
   /** Settings that override the data dir's config (or the defaults) for this start. */
-  overrides?: Partial<Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc'>>;
+  overrides?: Partial<Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc' | 'metricsPortBase'>>;
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
   readyTimeoutMs: number;

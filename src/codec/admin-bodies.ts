@@ -26,6 +26,8 @@ export interface NodeStatus {
   uptimeMs: number;
   /** Which flush the node's state belongs to (0 before the first). */
   generation: number;
+  /** Protocol messages dropped because they came from another flush generation. */
+  staleGenerationMessages: number;
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -49,6 +51,7 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     pid: int(o.pid, 'status.pid', 1),
     uptimeMs: int(o.uptimeMs, 'status.uptimeMs'),
     generation: int(o.generation, 'status.generation'),
+    staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
   };
 }
 

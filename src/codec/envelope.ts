@@ -2,6 +2,7 @@ import type { Command } from '../ledger/commands.js';
 import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
+import { decodeMetricsSnapshot, type MetricsSnapshot } from './metrics-snapshot.js';
 import type { TwoPcMessage } from '../twopc/messages.js';
 import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
 
@@ -30,7 +31,9 @@ export type Envelope =
   | { kind: 'response'; response: Response }
   | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs }
   /** Admin replies carry command-specific bodies, checked by the caller that asked. */
-  | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string };
+  | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string }
+  /** A node's periodic metrics, on `ledger.events` (`ledger top`, `ledger check health`). */
+  | { kind: 'metrics'; snapshot: MetricsSnapshot };
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   return encodeCbor({ v: envelopeVersion, ...envelope });
@@ -46,7 +49,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
   const o = obj(raw, 'envelope');
   if (o.v !== envelopeVersion) throw new DecodeError(`envelope.v: expected ${envelopeVersion}, got ${String(o.v)}`);
-  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', '2pc', 'response', 'admin', 'admin-reply'] as const);
+  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', '2pc', 'response', 'admin', 'admin-reply', 'metrics'] as const);
   switch (kind) {
     case 'paxos':
       return {
@@ -78,6 +81,8 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       const reply = { kind, ok: bool(o.ok, 'envelope.ok'), body: o.body };
       return error === undefined ? reply : { ...reply, error };
     }
+    case 'metrics':
+      return { kind, snapshot: decodeMetricsSnapshot(o.snapshot, 'envelope.snapshot') };
   }
 }
 

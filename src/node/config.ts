@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LedgerError } from '../core/errors.js';
-import { defaultTopology, validateTopology, type Topology } from '../ledger/topology.js';
+import { defaultTopology, nodeCount, validateTopology, type Topology } from '../ledger/topology.js';
 import type { ReplicaSettings } from '../paxos/replica.js';
 import { limits } from '../core/limits.js';
 import { defaultClientOptions, type ClientOptions } from '../client/ledger-client.js';
@@ -68,6 +68,8 @@ export interface LedgerConfig {
   twoPc: TwoPcSettings;
   client: ClientOptions;
   durability: 'full' | 'normal';
+  /** Node N serves Prometheus metrics on 127.0.0.1:(metricsPortBase + N); 0: no endpoint. */
+  metricsPortBase: number;
 }
 
 export function replicaSettings(timing: Timing): ReplicaSettings {
@@ -90,6 +92,7 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
     twoPc: defaultTwoPc,
     client: defaultClientTimeouts,
     durability: 'full',
+    metricsPortBase: 0,
     ...partial,
   });
 }
@@ -119,7 +122,16 @@ export function validateConfig(c: LedgerConfig): LedgerConfig {
     throw new LedgerError('config', 'client: attemptTimeoutMs and deadlineMs must be positive integers (milliseconds)');
   }
   if (c.durability !== 'full' && c.durability !== 'normal') throw new LedgerError('config', `durability must be full or normal, got ${String(c.durability)}`);
+  if (!(Number.isSafeInteger(c.metricsPortBase) && c.metricsPortBase >= 0 && c.metricsPortBase + nodeCount(c.topology) <= 65535)) {
+    throw new LedgerError('config', `metricsPortBase must be 0 (off) or a port leaving room for every node below 65536, got ${String(c.metricsPortBase)}`);
+  }
   return c;
+}
+
+/** The port node `id` serves /metrics on, if any: an explicit one wins over the config's base. */
+export function metricsPortOf(c: LedgerConfig, id: number, explicit?: number): number | undefined {
+  if (explicit !== undefined) return explicit > 0 ? explicit : undefined;
+  return c.metricsPortBase > 0 ? c.metricsPortBase + id : undefined;
 }
 
 export function readConfig(file: string): LedgerConfig {
@@ -131,7 +143,7 @@ export function readConfig(file: string): LedgerConfig {
   }
   try {
     // Settings added in later versions take their defaults in an older config file.
-    const defaults: Partial<LedgerConfig> = { checkpoint: defaultCheckpoint, twoPc: defaultTwoPc, client: defaultClientTimeouts };
+    const defaults: Partial<LedgerConfig> = { checkpoint: defaultCheckpoint, twoPc: defaultTwoPc, client: defaultClientTimeouts, metricsPortBase: 0 };
     return validateConfig({ ...defaults, ...(JSON.parse(text) as Partial<LedgerConfig>) } as LedgerConfig);
   } catch (error) {
     if (error instanceof LedgerError) throw error;

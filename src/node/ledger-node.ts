@@ -16,6 +16,7 @@ import type { IncomingMessage, Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { DurableState, NodeStore } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
+import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 
 /** A request being served, kept until it is answered or the client has long given up. */
 interface PendingRequest {
@@ -23,6 +24,8 @@ interface PendingRequest {
   data: Uint8Array;
   hops: number;
   receivedAtMs: number;
+  /** Monotonic arrival time, for the latency metrics. */
+  arrivedAtMs: number;
 }
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
@@ -53,6 +56,7 @@ export class LedgerNode {
   private readonly failpoint = failpointFromEnv(process.env);
   /** Messages from another flush generation than ours (dropped). */
   private staleGeneration = 0;
+  private readonly telemetry: RunningMetrics;
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -63,13 +67,15 @@ export class LedgerNode {
     private generation: number,
     private readonly transport: Transport,
     private readonly log: Logger,
+    metricsOptions: MetricsOptions,
   ) {
     this.id = id;
     this.cluster = clusterOfNode(config.topology, id);
     this.subjects = subjects(config.prefix);
+    this.telemetry = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
   }
 
-  static async start(config: LedgerConfig, id: NodeId, log: Logger): Promise<LedgerNode> {
+  static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
     const cluster = clusterOfNode(config.topology, id);
     const members = nodesOfCluster(config.topology, cluster);
     const range = accountRange(config.topology, cluster);
@@ -86,8 +92,9 @@ export class LedgerNode {
     // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
     const server = buildServer(config, id, durable, id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {});
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
-    const node = new LedgerNode(config, id, store, server, durable.generation, transport, log);
+    const node = new LedgerNode(config, id, store, server, durable.generation, transport, log, metricsOptions);
     node.listen();
+    await node.telemetry.start(transport, node.subjects.events, log);
     log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
     return node;
   }
@@ -106,6 +113,7 @@ export class LedgerNode {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    await this.telemetry.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     this.store.close();
     this.log.info({ node: this.id }, 'node stopped');
@@ -137,6 +145,7 @@ export class LedgerNode {
       this.staleGeneration++;
       return;
     }
+    this.telemetry.metrics.recordIncoming(envelope.message);
     this.server.step(envelope.message);
     this.scheduleDrain();
   }
@@ -166,7 +175,7 @@ export class LedgerNode {
       return;
     }
     const reqId = this.nextReqId++;
-    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now() });
+    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
     this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
     this.scheduleDrain();
   }
@@ -203,6 +212,7 @@ export class LedgerNode {
     while (this.server.hasReady()) {
       const rd = this.server.ready();
       // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
+      const persistStartedMs = this.telemetry.now();
       this.store.persist({
         promised: rd.paxos.promised,
         entries: rd.paxos.entries,
@@ -210,12 +220,14 @@ export class LedgerNode {
         state: rd.state,
         compactedThrough: rd.paxos.compactedThrough,
       });
+      this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
       if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
         this.log.flush();
         crashNow();
       }
       this.send(rd);
+      this.telemetry.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
       if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
         this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
         this.log.flush();
@@ -242,6 +254,7 @@ export class LedgerNode {
       if (p === undefined) continue;
       this.pending.delete(reqId);
       this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+      this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
     }
     for (const { to, message } of cutOff ? [] : rd.snapshots) {
       this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
@@ -346,6 +359,11 @@ export class LedgerNode {
     return this.status();
   }
 
+  private metricsSample() {
+    const s = this.status();
+    return { ...s, role: s.failed ? ('failed' as const) : s.role, pendingRequests: this.pending.size };
+  }
+
   private status(): NodeStatus {
     const replica = this.server.replica;
     return {
@@ -367,6 +385,7 @@ export class LedgerNode {
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAtMs,
       generation: this.generation,
+      staleGenerationMessages: this.staleGeneration,
     };
   }
 }

@@ -3,14 +3,14 @@ import { parseArgs } from 'node:util';
 import { LedgerError } from '../core/errors.js';
 import { nodeCount } from '../ledger/topology.js';
 import { fileLogger } from '../observability/logger.js';
-import { readConfig, type LedgerConfig } from './config.js';
+import { metricsPortOf, readConfig, type LedgerConfig } from './config.js';
 import { LedgerNode } from './ledger-node.js';
 
 /**
  * Runs one node in this process until SIGTERM or SIGINT. Used by `ledger node start` and by
  * `ledger cluster start`, which spawns this file directly (no CLI start-up cost per node).
  */
-export async function runNode(config: LedgerConfig, id: number): Promise<LedgerNode> {
+export async function runNode(config: LedgerConfig, id: number, metrics: { port?: number; host?: string } = {}): Promise<LedgerNode> {
   if (!Number.isSafeInteger(id) || id < 1 || id > nodeCount(config.topology)) {
     throw new LedgerError('bad-input', `node id must be 1..${nodeCount(config.topology)}, got ${id}`);
   }
@@ -20,7 +20,7 @@ export async function runNode(config: LedgerConfig, id: number): Promise<LedgerN
     log.flush();
     process.exit(70);
   });
-  const node = await LedgerNode.start(config, id, log);
+  const node = await LedgerNode.start(config, id, log, { metricsPort: metricsPortOf(config, id, metrics.port), metricsHost: metrics.host });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     void node.stop().finally(() => {
@@ -35,10 +35,12 @@ export async function runNode(config: LedgerConfig, id: number): Promise<LedgerN
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry) {
-  const { values } = parseArgs({ options: { id: { type: 'string' }, config: { type: 'string' } } });
+  const { values } = parseArgs({ options: { id: { type: 'string' }, config: { type: 'string' }, 'metrics-port': { type: 'string' }, 'metrics-host': { type: 'string' } } });
   try {
     if (values.id === undefined || values.config === undefined) throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
-    await runNode(readConfig(values.config), Number(values.id));
+    const port = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
+    if (port !== undefined && !(Number.isSafeInteger(port) && port >= 0 && port <= 65535)) throw new LedgerError('bad-input', `--metrics-port must be 0..65535, got ${values['metrics-port']}`);
+    await runNode(readConfig(values.config), Number(values.id), { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
   } catch (error) {
     console.error(`node ${values.id ?? '?'}: ${(error as Error).message}`);
     process.exit(1);

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { LedgerClient } from '../../src/client/ledger-client.js';
+import { defaultTopology } from '../../src/ledger/topology.js';
+import { connectNats } from '../../src/transport/nats.js';
+import { TestCluster, waitUntil } from './harness.js';
+
+/** Can we listen on this port on 127.0.0.1 right now? */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base P with P+1..P+9 free, so each node gets its own metrics port. */
+async function freePortBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const ports = Array.from({ length: nodes }, (_, i) => base + i + 1);
+    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
+  }
+  throw new Error('no free range of metrics ports');
+}
+
+describe('live metrics: ledger top, the Prometheus endpoint and ledger check health', () => {
+  let cluster: TestCluster;
+  let base: number;
+
+  before(async () => {
+    base = await freePortBase(9);
+    cluster = await TestCluster.start(['--metrics-port-base', String(base)]);
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  test('after some transfers, top --once --json shows all 9 nodes, a leader per cluster and commits on the leaders', async () => {
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'metrics-test', longRunning: false });
+    try {
+      const client = new LedgerClient(transport, defaultTopology, 'ledger');
+      // In every cluster, and across clusters (2PC): each leader answers some commits.
+      const pairs: Array<[number, number]> = [[1, 2], [3001, 3002], [6001, 6002], [3, 3003], [3004, 6003], [6004, 5]];
+      for (let round = 0; round < 5; round++) {
+        const results = await Promise.all(pairs.map(([from, to]) => client.transfer(from + round * 10, to + round * 10, 1)));
+        for (const r of results) assert.equal(r.status, 'committed', JSON.stringify(r));
+      }
+    } finally {
+      await transport.close();
+    }
+    let top: any;
+    // Snapshots are published each second: wait for one that counts the transfers.
+    await waitUntil('every leader reporting commits', 20_000, async () => {
+      top = await cluster.json(['top', '--once']);
+      return top.complete && top.clusters.every((c: any) => c.leaders.length === 1 && top.nodes[c.leaders[0] - 1].commitsTotal > 0);
+    });
+    assert.equal(top.nodes.length, 9);
+    assert.deepEqual(top.nodes.map((n: any) => n.state), Array(9).fill('live'));
+    for (const c of top.clusters) {
+      const leader = top.nodes[c.leaders[0] - 1];
+      assert.equal(leader.role, 'leader');
+      assert.equal(leader.cluster, c.cluster);
+      for (const n of top.nodes.filter((x: any) => x.cluster === c.cluster)) assert.equal(n.leader, leader.node, `n${n.node} follows the leader`);
+    }
+    const text = await cluster.cli(['top', '--once']);
+    assert.equal(text.code, 0);
+    assert.equal(text.stdout.split('\n').filter((l) => /│ n\d /.test(l)).length, 9, 'one table line per node');
+  });
+
+  test("a node's /metrics endpoint answers ledger_ metrics in the Prometheus text format", async () => {
+    const top = await cluster.json(['top', '--once']);
+    const leader = top.clusters[0].leaders[0] as number;
+    const res = await fetch(`http://127.0.0.1:${base + leader}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const body = await res.text();
+    assert.match(body, /^# TYPE ledger_commits_total counter$/m);
+    const commits = new RegExp(`^ledger_commits_total\\{node="${leader}",cluster="1"\\} (\\d+)$`, 'm').exec(body);
+    assert.ok(commits !== null && Number(commits[1]) > 0, 'the leader counted its commits');
+    assert.match(body, /^ledger_request_duration_seconds_bucket\{le="0\.005",/m);
+    assert.match(body, /^ledger_sqlite_persist_duration_seconds_count\{/m);
+    assert.match(body, new RegExp(`^ledger_role\\{role="leader",node="${leader}",cluster="1"\\} 1$`, 'm'));
+    assert.equal((await fetch(`http://127.0.0.1:${base + leader}/other`)).status, 404);
+  });
+
+  test('check health exits 0 on a healthy cluster, and 2 when a cluster lost its quorum', async () => {
+    let healthy: any;
+    await waitUntil('health ok', 20_000, async () => {
+      const r = await cluster.cli(['check', 'health', '--json']);
+      healthy = r.json;
+      return r.code === 0;
+    });
+    assert.equal(healthy.status, 'ok');
+    assert.equal(healthy.findings.length, 3);
+
+    // Two of cluster 1's three nodes: whoever is left cannot commit.
+    for (const node of ['2', '3']) assert.equal((await cluster.cli(['node', 'fail', node])).code, 0);
+    let critical: any;
+    await waitUntil('health critical', 20_000, async () => {
+      const r = await cluster.cli(['check', 'health', '--json']);
+      critical = { code: r.code, ...r.json };
+      return r.code === 2;
+    });
+    assert.equal(critical.status, 'critical');
+    assert.ok(critical.findings.some((f: any) => f.subject === 'cluster 1' && f.check === 'quorum' && f.severity === 'critical'));
+    for (const node of [2, 3]) assert.equal(critical.view.nodes[node - 1].state, 'failed', `n${node} reports itself failed`);
+    const text = await cluster.cli(['check', 'health']);
+    assert.equal(text.code, 2);
+    assert.match(text.stdout, /health: CRITICAL \(exit 2\)/);
+  });
+});
