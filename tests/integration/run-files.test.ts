@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { isAlive } from '../../src/cluster/processes.js';
+import { cli, ledgerBin } from './harness.js';
+
+/**
+ * `ledger run` end to end on the four peer files (../shared/peer-tests, see its SOURCES.md):
+ * every set of every file, each file three times (the three runs at once, each with its own
+ * nats-server and nodes, to keep the wall time down), results compared between runs, and for the
+ * official Fall-2025 file every outcome checked against what the rules say it must be.
+ */
+
+const peerDir = [fileURLToPath(new URL('../../../../shared/peer-tests/', import.meta.url)), process.env['LEDGER_PEER_TESTS'] ?? '']
+  .filter((d) => d !== '')
+  .find((d) => existsSync(join(d, 'CSE535-F25-Project-3-Testcases.csv')));
+
+const root = mkdtempSync(join(tmpdir(), 'ledger-run-'));
+const started = new Set<number>();
+after(() => {
+  for (const pid of started) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Generous: the three runs share two cores with everything else, and a failover or a lost
+ *  quorum must still end the same way. A transfer only ends unknown where no quorum exists. */
+const deadlineMs = 5_000;
+
+interface Run {
+  code: number;
+  stderr: string;
+  doc: any;
+}
+
+/** `ledger run FILE --json` as a real process; every process its cluster started is ended. */
+async function runFile(file: string, extra: string[] = []): Promise<Run> {
+  const dataDir = mkdtempSync(join(root, 'd-'));
+  const child = spawn(process.execPath, [ledgerBin, 'run', file, '--json', '--no-interactive', '--deadline-ms', String(deadlineMs), '--data-dir', dataDir, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid !== undefined) started.add(child.pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  // The runner stops its cluster itself; should it not have, nothing it started may outlive us.
+  const clusterFile = join(dataDir, 'run', 'cluster.json');
+  if (existsSync(clusterFile)) {
+    const state = JSON.parse(readFileSync(clusterFile, 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
+    for (const pid of [state.natsPid, ...state.nodes.map((n) => n.pid)]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    assert.fail(`the run left its cluster running (${clusterFile})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    doc = undefined;
+  }
+  return { code, stderr, doc };
+}
+
+/** A result as the rules see it: what happened, without latencies or who served it. */
+function outcome(r: any): string {
+  switch (r.op) {
+    case 'transfer':
+      return r.status;
+    case 'balance':
+      return r.balance === null ? 'no answer' : `balance ${r.balance}`;
+    default:
+      return `${r.op} n${r.node}`;
+  }
+}
+
+function outcomesBySet(doc: any): Map<number, string[]> {
+  return new Map(doc.sets.map((s: any) => [s.set, s.results.map(outcome)]));
+}
+
+/** Runs a file three times at once; checks each run and that all three agree. */
+async function runThrice(name: string): Promise<Run[]> {
+  assert.ok(peerDir !== undefined, 'the peer test files are in ../shared/peer-tests (or LEDGER_PEER_TESTS)');
+  const file = join(peerDir, name);
+  const runs = await Promise.all([runFile(file), runFile(file), runFile(file)]);
+  for (const r of runs) assert.equal(r.code, 0, `ledger run ${name} exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  const rows = countCommandRows(readFileSync(file, 'utf8'));
+  for (const r of runs) {
+    assert.deepEqual(r.doc.sets.map((s: any) => s.results.length), rows, 'exactly one result per command row, set by set');
+    for (const s of r.doc.sets) {
+      assert.equal(typeof s.performance.throughputPerSecond, 'number');
+      assert.ok(s.performance.latencyMs.p50 <= s.performance.latencyMs.p99);
+    }
+  }
+  const [first, ...others] = runs.map((r) => outcomesBySet(r.doc));
+  for (const other of others) assert.deepEqual(other, first, `${name}: a sequential run gives the same outcomes every time`);
+  return runs;
+}
+
+/** Command rows per set, counted from the raw text (independently of the parser). */
+function countCommandRows(text: string): number[] {
+  const counts: number[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || line.startsWith('Set')) continue;
+    if (/^\d/.test(line)) counts.push(0);
+    if (/^\d*,\s*"?\s*[-(FR0-9]/.test(line)) counts[counts.length - 1] = (counts[counts.length - 1] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('ledger run on the peer files', () => {
+  test('CSE535-F25-Project-3-Testcases.csv: every outcome is what the rules say, three runs alike', async () => {
+    const [run] = await runThrice('CSE535-F25-Project-3-Testcases.csv');
+    const got = outcomesBySet((run as Run).doc);
+    const c = 'committed';
+    // Every set starts flushed: each account holds 10, the first node of each cluster leads.
+    // Cluster 1 holds 1..3000 on n1-n3, cluster 2 3001..6000 on n4-n6, cluster 3 6001..9000 on n7-n9.
+    const expected = new Map<number, string[]>([
+      // Set 1: all up. Three intra-shard transfers; 1002 and 3002 each received 1.
+      [1, [c, c, c, 'balance 11', 'balance 11']],
+      // Set 2: n3, n6, n9 down, so each cluster runs on 2 of 3. After F(n2), cluster 1 is n1
+      // alone: (1005, 1006) can never be chosen and ends unknown. (3001, 3002) still commits on
+      // n4+n5; after F(n5), cluster 2 is n4 alone: (3003, 3004) unknown. Neither cluster can
+      // serve a linearizable read any more: (3004) and (1005) get no answer.
+      [2, [c, c, 'fail n2', 'unknown', c, 'fail n5', 'unknown', 'no answer', 'no answer']],
+      // Set 3: cluster 3 only. F(n9) leaves n7+n8; R(n9) brings it back; F(n7) fails the leader
+      // and n8/n9 elect a new one (a NEW-VIEW), so every transfer commits. 6005 and 6011 each
+      // sent 1: 9.
+      [3, [c, c, 'fail n9', c, 'recover n9', c, c, 'fail n7', c, c, 'balance 9', 'balance 9']],
+      // Set 4: 3001 -> 9, 3004 -> 9, then 3004 sends its 9 (-> 0, 3006 -> 19); 3001 holds 9 and
+      // cannot send 10: insufficient funds. Reads: 3001 = 9, 3002 = 11, 3003 = 10 (untouched).
+      [4, [c, c, c, 'insufficient-funds', 'balance 9', 'balance 11', 'balance 10']],
+      // Set 5: 2 of 3 up in every cluster, so every cross-shard transfer commits by 2PC.
+      // 1001 sent 1 (9), 3001 received 1 (11), 6001 received 1 (11).
+      [5, [c, c, c, 'balance 9', 'balance 11', 'balance 11']],
+      // Set 6: one follower of each cluster fails in turn (n3, n6, n9: never the leader), each
+      // cluster keeps a majority: all commit. 6 sent 1 (9); 7 received 1 from 3006 (11); 6008
+      // sent 1 (9).
+      [6, [c, c, c, c, 'fail n3', c, c, c, c, 'fail n6', c, c, c, 'fail n9', c, 'balance 9', 'balance 11', 'balance 9']],
+      // Set 7: n6 and n9 down. (3001, 3002) commits on n4+n5. F(n4) leaves n5 alone: the
+      // cross-shard (3, 3003) cannot prepare in cluster 2 and the coordinator aborts it at its
+      // vote timeout. (4, 6001) commits (n7+n8). F(n7) leaves n8 alone: (5, 6002) aborts the
+      // same way. 4 sent 1: 9. Cluster 3 cannot serve (6002): no answer.
+      [7, [c, 'fail n4', 'aborted', c, 'fail n7', 'aborted', 'balance 9', 'no answer']],
+      // Set 8: three leader failures, one per cluster, three NEW-VIEWs; a new leader takes over
+      // each time and everything commits. 6001 received 1 from 3004: 11.
+      [8, [c, 'fail n1', c, c, 'fail n4', c, c, 'fail n7', 'balance 11']],
+      // Set 9: all up, cross- and intra-shard transfers among 1..6 and 3001; every sender holds
+      // at least 9 when it sends 1: all commit.
+      [9, [c, c, c, c, c, c, c]],
+      // Set 10: 300 intra-shard transfers of 1 between distinct pairs: all commit.
+      [10, Array.from({ length: 300 }, () => c)],
+    ]);
+    assert.deepEqual(got, expected);
+    // Set 8's three NEW-VIEWs: after each failure a new leader served the cluster's next request.
+    const set8 = (run as Run).doc.sets.find((s: any) => s.set === 8);
+    assert.notEqual(set8.results[2].servedBy, 1, '(3, 3001) after F(n1)');
+    assert.notEqual(set8.results[5].servedBy, 4, '(3004, 6001) after F(n4)');
+    assert.notEqual(set8.results[8].servedBy, 7, '(6001) after F(n7)');
+  });
+
+  test('CSE535-F25-Project-3-New-Testcases.csv: all eleven sets, set 15 on 5 clusters x 5 nodes, three runs alike', async () => {
+    const [run] = await runThrice('CSE535-F25-Project-3-New-Testcases.csv');
+    const doc = (run as Run).doc;
+    assert.deepEqual(doc.sets.map((s: any) => s.set), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15]);
+    const set15 = doc.sets.find((s: any) => s.set === 15);
+    assert.equal(set15.shape, '5 clusters x 5 nodes, 9000 accounts');
+    assert.deepEqual(set15.leaders.map((l: any) => l.node), [1, 6, 11, 16, 21]);
+    assert.ok(set15.results.every((r: any) => r.status === 'committed'), 'every cluster has 3 of 5 up: all ten cross-shard transfers commit');
+    // Set 7: cluster 2 loses its majority (n6 down, then F(n4)): a cross-shard transfer into it
+    // aborts, and one it coordinates, (3004, 6003), cannot even start: unknown.
+    const set7 = outcomesBySet(doc).get(7);
+    assert.deepEqual(set7, ['committed', 'committed', 'fail n4', 'aborted', 'committed', 'fail n7', 'fail n1', 'aborted', 'unknown']);
+  });
+
+  test('CSE535-F25-Project-3-Demo-Tests.csv: every set, three runs alike', async () => {
+    const [run] = await runThrice('CSE535-F25-Project-3-Demo-Tests.csv');
+    const got = outcomesBySet((run as Run).doc);
+    // Set 2: after F(n1), F(n4), F(n2) cluster 1 is n3 alone: (4001, 1004) cannot prepare there.
+    assert.deepEqual(got.get(2), ['committed', 'committed', 'fail n1', 'fail n4', 'committed', 'fail n2', 'aborted']);
+    assert.deepEqual(got.get(4), ['committed']);
+  });
+
+  test('New_Test_Cases_-_Lab3.csv (four columns): state carries over, contact servers lead, three runs alike', async () => {
+    const [run] = await runThrice('New_Test_Cases_-_Lab3.csv');
+    const doc = (run as Run).doc;
+    assert.equal(doc.dialect, 'four-column');
+    assert.deepEqual(doc.sets.map((s: any) => s.flushed), [true, false, false, false, false, false, false, false, false, false]);
+    const set4 = doc.sets.find((s: any) => s.set === 4);
+    assert.deepEqual(set4.leaders.map((l: any) => l.node), [1, 5, 7], 'set 4 names S5 as the contact server of cluster 2');
+    assert.equal(set4.results[2].servedBy, 5);
+    const got = outcomesBySet(doc);
+    // Set 3: 2995 sends 5 of its 10, then cannot send 7 (state is kept within and across sets).
+    assert.deepEqual(got.get(3), ['committed', 'committed', 'committed', 'insufficient-funds']);
+    // Set 5: S8 and S9 down: cluster 3 (2001..3000) has no majority: (2975, 2970) ends unknown.
+    assert.deepEqual(got.get(5), ['committed', 'committed', 'committed', 'committed', 'unknown']);
+  });
+
+  test('--concurrent runs the transactions between F/R in parallel and keeps one result per row in file order', async () => {
+    assert.ok(peerDir !== undefined);
+    const r = await runFile(join(peerDir, 'CSE535-F25-Project-3-Testcases.csv'), ['--concurrent']);
+    assert.equal(r.code, 0, r.stderr);
+    const set10 = r.doc.sets.find((s: any) => s.set === 10);
+    assert.equal(set10.results.length, 300);
+    assert.deepEqual(set10.results.slice(0, 3).map((x: any) => [x.from, x.to]), [[1, 2], [3, 4], [5, 6]]);
+    assert.ok(set10.results.every((x: any) => x.status === 'committed'), 'disjoint pairs: all commit in parallel too');
+    // F/R order is kept: set 3's transfers after F(n7) were served by the new leader.
+    const set3 = r.doc.sets.find((s: any) => s.set === 3);
+    assert.notEqual(set3.results[8].servedBy, 7);
+  });
+});
+
+describe('ledger run refuses a bad file before anything runs', () => {
+  const SET = '1,"(1001, 1002, 1)","[n1, n2, n3, n4, n5, n6, n7, n8, n9]"';
+  const cases: Array<[string, string, RegExp]> = [
+    ['a transfer without its amount', `${SET}\n,"(1001, 1002)",\n`, /line 2: .*\(1001, 1002\)/],
+    ['a zero amount', `${SET}\n,"(1001, 1002, 0)",\n`, /line 2: .*amount "0"/],
+    ['a negative amount', `${SET}\n,"(1001, 1002, -5)",\n`, /line 2: .*amount "-5"/],
+    ['a fractional amount', `${SET}\n,"(1001, 1002, 1.5)",\n`, /line 2: .*amount "1\.5"/],
+    ['a sender that is not a number', `${SET}\n,"(abc, 1002, 1)",\n`, /line 2: .*sender "abc"/],
+    ['garbage in the transactions column', `${SET}\n,transfer 1 to 2,\n`, /line 2: .*is not a transaction/],
+    ['an unknown node form', `${SET}\n,F(x4),\n`, /line 2: .*F\(x4\)/],
+    ['a live list without brackets', `${SET}\n2,"(1, 2, 3)","n1, n2"\n`, /line 2: .*is not a live list/],
+    ['a repeated set number', `${SET}\n1,"(1, 2, 3)","[n1]"\n`, /line 2: .*repeats set number 1/],
+    ['an unquoted transfer split into columns', `${SET}\n,(1001, 1002, 1),\n`, /line 2: .*has 4 columns/],
+    ['a command before any set', `Set Number,Transactions,Live Nodes\n,"(1001, 1002, 1)",\n${SET}\n`, /line 2: .*comes before any set/],
+    ['an account beyond the topology', `${SET}\n,"(1001, 9001, 1)",\n`, /line 2 \(set 1\): account 9001 does not exist/],
+    ['an empty file', '', /line 1: the file has no rows/],
+    ['an unclosed quote', `${SET}\n,"(1001, 1002, 1),\n`, /line 2/],
+  ];
+  for (const [what, text, message] of cases) {
+    test(`${what}: exit 2, the line and what was expected, and no cluster started`, async () => {
+      const dir = mkdtempSync(join(root, 'bad-'));
+      const file = join(dir, 'bad.csv');
+      writeFileSync(file, text);
+      const r = await cli(['run', file, '--no-interactive', '--data-dir', join(dir, 'data')]);
+      assert.equal(r.code, 2, `exit 2 for bad input: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout.trim(), '', 'nothing ran');
+      assert.equal(existsSync(join(dir, 'data', 'run')), false, 'no cluster was started');
+    });
+  }
+
+  test('a missing file: exit 2 with a hint, and --json gives the error as JSON', async () => {
+    mkdirSync(join(root, 'none'), { recursive: true });
+    const r = await cli(['run', join(root, 'none', 'nope.csv'), '--json', '--data-dir', join(root, 'none')]);
+    assert.equal(r.code, 2);
+    assert.equal(r.json.error.code, 'bad-input');
+    assert.match(r.json.error.message, /cannot read .*nope\.csv: ENOENT/);
+  });
+});
