@@ -53,8 +53,10 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
 
-  const launch = (request: BenchRequest, intendedMs: number) => {
+  /** `dueMs` null: a closed loop, where the intended start is the send itself. */
+  const launch = (request: BenchRequest, dueMs: number | null) => {
     const sentMs = now();
+    const intendedMs = dueMs ?? sentMs;
     inFlight++;
     const finish = (answer: Answer) => {
       const answeredAtMs = now();
@@ -86,7 +88,7 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
       await new Promise<void>((resolve) => setTimeout(resolve, intendedMs - t));
       continue;
     }
-    launch(o.next(), intendedMs);
+    launch(o.next(), o.rateTps === null ? null : intendedMs);
     issued++;
     // Let answers and timers in between a burst of sends run.
     if (issued % 64 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
