@@ -73,22 +73,25 @@ cannot be reached or started.`;
       () => randomInt(0, 2 ** 32 - 1),
     );
     const json = this.jsonEnabled();
-    // With --json, stdout holds the JSON document alone: everything for people goes to stderr.
-    const say = (line: string) => (json ? this.logToStderr(line) : this.log(line));
+    // Progress is for people and goes to stderr, also with --json (oclif's logToStderr is
+    // silent then); with --json stdout holds the JSON document alone, so the parameters go to
+    // stderr too.
+    const toStderr = (line: string) => void process.stderr.write(`${line}\n`);
+    const say = (line: string) => (json ? toStderr(line) : this.log(line));
     let stopped = false;
     const onSignal = () => {
       stopped = true;
-      this.logToStderr('stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once)');
+      toStderr('stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once)');
       process.once('SIGINT', () => process.exit(130));
     };
-    const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => this.logToStderr(line));
+    const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
     process.once('SIGINT', onSignal);
     try {
       // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
       // anything is printed or sent.
       new WorkloadGenerator(target.topology, params, params.seed);
       for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
-      const { report, recorder } = await runBench(target, params, { onInterval: (i) => this.logToStderr(progressLine(i)), say: (line) => this.logToStderr(line), stopped: () => stopped });
+      const { report, recorder } = await runBench(target, params, { onInterval: (i) => toStderr(progressLine(i)), say: (line) => toStderr(line), stopped: () => stopped });
       if (!json) this.log(summaryText(report));
       if (f.out !== undefined) {
         const files = writeOutputs(f.out, report, recorder);
@@ -97,7 +100,7 @@ cannot be reached or started.`;
       return report;
     } finally {
       process.removeListener('SIGINT', onSignal);
-      if (target.startedByBench) this.logToStderr('stopping the local cluster');
+      if (target.startedByBench) toStderr('stopping the local cluster');
       await target.close();
     }
   }
