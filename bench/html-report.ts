@@ -11,7 +11,7 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 function summaryTable(r: BenchReport): string {
   const head = ['type', 'count', 'ok/s', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', ...outcomes];
   const row = (name: string, s: TypeSummary) =>
-    [name, String(s.count), s.throughputPerSecond.toFixed(1), ...(['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const).map((k) => s.latencyMs[k].toFixed(2)), ...outcomes.map((o) => String(s.counts[o]))];
+    [name, String(s.count), s.throughputPerSecond.toFixed(1), ...(['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const).map((k) => (s.count === 0 ? '-' : s.latencyMs[k].toFixed(2))), ...outcomes.map((o) => String(s.counts[o]))];
   const rows = seriesNames.map((s) => row(s, s === 'all' ? r.all : r.byType[s]));
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((cells) => `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)

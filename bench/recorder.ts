@@ -41,6 +41,8 @@ export class Recorder {
   readonly intervals: Interval[] = [];
   private readonly current = newHistogram();
   private currentCounts = { completed: 0, successful: 0, errors: 0 };
+  /** Intervals before this index were handed out by takeClosed(). */
+  private taken = 0;
 
   constructor(private readonly startMs: number) {}
 
@@ -61,29 +63,32 @@ export class Recorder {
     if (isError(c.outcome)) this.currentCounts.errors++;
   }
 
-  /** Closes every whole second before `nowMs` (empty ones too); returns the ones it closed. */
-  roll(nowMs: number): Interval[] {
-    const closed: Interval[] = [];
+  /** Closes every whole second before `nowMs`, empty ones too. */
+  roll(nowMs: number): void {
     const nowSecond = Math.floor((nowMs - this.startMs) / 1000) + 1;
-    while (this.intervals.length + 1 < nowSecond) closed.push(this.close(1));
-    return closed;
+    while (this.intervals.length + 1 < nowSecond) this.close(1);
   }
 
   /** Closes the second being filled, even if not over (the end of the run). */
-  finish(endMs: number): Interval[] {
-    const closed = this.roll(endMs);
+  finish(endMs: number): void {
+    this.roll(endMs);
     const lengthS = (endMs - this.startMs) / 1000 - this.intervals.length;
-    if (this.currentCounts.completed > 0) closed.push(this.close(Math.min(1, Math.max(lengthS, 0.001))));
+    if (this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
+  }
+
+  /** The intervals closed since the last call (by an answer, roll or finish): for progress lines. */
+  takeClosed(): Interval[] {
+    const closed = this.intervals.slice(this.taken);
+    this.taken = this.intervals.length;
     return closed;
   }
 
-  private close(lengthS: number): Interval {
+  private close(lengthS: number): void {
     const at = (p: number) => (this.current.totalCount === 0 ? 0 : this.current.getValueAtPercentile(p) / 1000);
     const interval: Interval = { second: this.intervals.length + 1, lengthS, ...this.currentCounts, latencyMsP50: at(50), latencyMsP99: at(99) };
     this.intervals.push(interval);
     this.current.reset();
     this.currentCounts = { completed: 0, successful: 0, errors: 0 };
-    return interval;
   }
 }
 

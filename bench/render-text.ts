@@ -19,7 +19,7 @@ export function paramsLines(params: BenchParams, topology: Topology, where: stri
   return [
     `seed ${params.seed}${params.preset === null ? '' : `  (preset ${params.preset})`}`,
     `workload: ${pct(params.readRatio)} reads (${params.consistency}), ${pct(params.crossShardRatio)} of transfers cross-shard, skew ${params.skew} (Zipf exponent ${zipfExponentOfSkew(params.skew)}), ${params.amount} unit(s) a transfer`,
-    `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, after ${params.warmupS} s of warm-up`,
+    `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, ${params.warmupS > 0 ? `after ${params.warmupS} s of warm-up (not measured)` : "no warm-up"}`,
     loop,
     `cluster: ${topology.clusters} clusters x ${topology.nodesPerCluster} nodes, ${topology.accounts} accounts (${where})`,
   ];
@@ -32,6 +32,7 @@ export function progressLine(i: Interval): string {
 
 function latencyRow(name: string, s: TypeSummary, which: 'latencyMs' | 'serviceMs'): Array<string | number> {
   const l = s[which];
+  if (s.count === 0) return [name, 0, '-', '-', '-', '-', '-', '-', '-'];
   return [name, s.count, s.throughputPerSecond.toFixed(1), msText(l.p50), msText(l.p90), msText(l.p95), msText(l.p99), msText(l.p999), msText(l.max)];
 }
 

@@ -35,7 +35,11 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
   const startedAt = new Date();
   const startMs = performance.now();
   const recorder = new Recorder(startMs);
-  const ticker = setInterval(() => recorder.roll(performance.now()).forEach(hooks.onInterval), 1000);
+  const printClosed = () => recorder.takeClosed().forEach(hooks.onInterval);
+  const ticker = setInterval(() => {
+    recorder.roll(performance.now());
+    printClosed();
+  }, 1000);
   let result;
   try {
     result = await runPhase({
@@ -51,8 +55,9 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
   } finally {
     clearInterval(ticker);
   }
-  recorder.finish(result.endMs).forEach(hooks.onInterval);
-  const report = buildReport(recorder, {
+  recorder.finish(result.endMs);
+  printClosed();
+  const built = buildReport(recorder, {
     params,
     topology: target.topology,
     cluster: { dataDir: target.dataDir, startedByBench: target.startedByBench },
@@ -61,7 +66,7 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
     warmup,
     interrupted: hooks.stopped(),
   });
-  return { report, recorder };
+  return { report: built, recorder };
 }
 
 function loopOf(params: BenchParams) {

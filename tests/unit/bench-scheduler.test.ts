@@ -85,13 +85,16 @@ describe('recorder', () => {
     const answer = (atMs: number, outcome: Completion['outcome']) => r.record({ type: 'intra', outcome, latencyUs: 5000, serviceUs: 5000, answeredAtMs: atMs });
     answer(1100, 'committed');
     answer(1900, 'aborted');
+    assert.deepEqual(r.takeClosed(), []);
     answer(3500, 'committed');
-    const closed = r.finish(3750);
+    assert.deepEqual(r.takeClosed().map((i) => i.second), [1, 2], 'an answer in second 3 closes seconds 1 and 2');
+    r.finish(3750);
+    const closed = r.takeClosed();
     assert.deepEqual(
       r.intervals.map((i) => [i.second, i.completed, i.successful, i.errors]),
       [[1, 2, 1, 1], [2, 0, 0, 0], [3, 1, 1, 0]],
     );
-    assert.equal(closed.length, 1);
+    assert.deepEqual(closed.map((i) => i.second), [3]);
     assert.equal(r.intervals[2]!.lengthS, 0.75);
     assert.equal(r.all.counts.committed, 2);
     assert.equal(r.byType.intra.latency.totalCount, 3);
