@@ -81,27 +81,31 @@ cannot be reached or started.`;
     let stopped = false;
     const onSignal = () => {
       stopped = true;
-      toStderr('stopping: no new requests; waiting for those in flight (Ctrl-C again to quit at once)');
+      toStderr('stopping: no new requests; waiting for those in flight, then the report (Ctrl-C again quits at once, without stopping a cluster this run started)');
       process.once('SIGINT', () => process.exit(130));
     };
-    const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
+    // Taken before a cluster may be started, so Ctrl-C during its start still stops it cleanly.
     process.once('SIGINT', onSignal);
     try {
-      // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
-      // anything is printed or sent.
-      new WorkloadGenerator(target.topology, params, params.seed);
-      for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
-      const { report, recorder } = await runBench(target, params, { onInterval: (i) => toStderr(progressLine(i)), say: (line) => toStderr(line), stopped: () => stopped });
-      if (!json) this.log(summaryText(report));
-      if (f.out !== undefined) {
-        const files = writeOutputs(f.out, report, recorder);
-        say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
+      try {
+        // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
+        // anything is printed or sent.
+        new WorkloadGenerator(target.topology, params, params.seed);
+        for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
+        const { report, recorder } = await runBench(target, params, { onInterval: (i) => toStderr(progressLine(i)), say: (line) => toStderr(line), stopped: () => stopped });
+        if (!json) this.log(summaryText(report));
+        if (f.out !== undefined) {
+          const files = writeOutputs(f.out, report, recorder);
+          say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+        }
+        return report;
+      } finally {
+        if (target.startedByBench) toStderr('stopping the local cluster');
+        await target.close();
       }
-      return report;
     } finally {
       process.removeListener('SIGINT', onSignal);
-      if (target.startedByBench) toStderr('stopping the local cluster');
-      await target.close();
     }
   }
 }
