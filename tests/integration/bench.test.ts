@@ -20,7 +20,7 @@ describe('ledger bench against a real 3x3 cluster', () => {
   before(async () => {
     cluster = await TestCluster.start();
     out = mkdtempSync(join(tmpdir(), 'ledger-bench-it-'));
-    const r = await cluster.cli(['bench', '--preset', 'small', '--seed', '7', '--warmup', '0.5s', '--cluster', 'existing', '--out', out, '--json']);
+    const r = await cluster.cli(['bench', '--preset', 'small', '--seed', '7', '--warmup', '0.5s', '--out', out, '--json']);
     assert.equal(r.code, 0, `bench exited ${r.code}: ${r.stderr}`);
     report = r.json;
     assert.ok(report !== undefined, `stdout is one JSON document: ${r.stdout.slice(0, 200)}`);
@@ -38,6 +38,7 @@ describe('ledger bench against a real 3x3 cluster', () => {
     assert.equal(report.seed, 7);
     assert.equal(report.params.preset, 'small');
     assert.equal(report.loop, 'closed');
+    // --cluster auto (the default) found the running cluster at --data-dir.
     assert.equal(report.cluster.startedByBench, false);
     assert.equal(report.all.count, 200);
     const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
