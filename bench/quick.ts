@@ -1,8 +1,9 @@
 /**
  * A small benchmark for the walking skeleton (`npm run bench:quick`): a fresh local 3x3 cluster
  * in a temp dir, then (1) one client, one intra-shard transfer at a time and (2) 64 in flight,
- * repeated `--runs` times; prints each run and the medians. Closed loop: `ledger bench` (open
- * loop, HDR reports) is the real tool once it exists.
+ * repeated `--runs` times; prints each run and the medians. Closed loop, through the bench's
+ * workload generator and scheduler (src/demo/performance.ts); `ledger bench` is the full tool
+ * (open loop, reads, skew, HDR reports).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -51,6 +51,8 @@ have_cmd() {
 missing_pkgs=()
 have_cmd nats-server || missing_pkgs+=(nats-server)
 have_cmd gpmetis || missing_pkgs+=(metis)
+# Headless Chromium opens the HTML report of `ledger bench` in the integration test.
+have_cmd chromium || missing_pkgs+=(chromium)
 
 need_npm=0
 if [[ ! -d node_modules || ! -f node_modules/.package-lock.json ]]; then
@@ -90,18 +92,24 @@ if (( ${#missing_pkgs[@]} > 0 || ${#build_pkgs[@]} > 0 )); then
     rm -f "$log"
     have_cmd nats-server || die "nats-server is still missing after apt-get install: install it by hand (see https://docs.nats.io/running-a-nats-service/introduction/installation), then retry"
     have_cmd gpmetis || die "gpmetis is still missing after apt-get install metis: install METIS by hand, then retry"
+    have_cmd chromium || die "chromium is still missing after apt-get install chromium: install Chromium by hand, then retry"
   elif (( ${#missing_pkgs[@]} > 0 )); then
     # Not root or not Debian: say what to do in one sentence and stop.
-    if (( ${#missing_pkgs[@]} == 2 )); then
-      what="nats-server and gpmetis (METIS) are not installed"
-      where="https://docs.nats.io/running-a-nats-service/introduction/installation and https://github.com/KarypisLab/METIS"
-    elif [[ "${missing_pkgs[0]}" == "nats-server" ]]; then
-      what="nats-server is not installed"
-      where="https://docs.nats.io/running-a-nats-service/introduction/installation"
+    names=()
+    wheres=()
+    for pkg in "${missing_pkgs[@]}"; do
+      case "$pkg" in
+        nats-server) names+=("nats-server"); wheres+=("https://docs.nats.io/running-a-nats-service/introduction/installation") ;;
+        metis) names+=("gpmetis (METIS)"); wheres+=("https://github.com/KarypisLab/METIS") ;;
+        chromium) names+=("chromium"); wheres+=("https://www.chromium.org/getting-involved/download-chromium/") ;;
+      esac
+    done
+    if (( ${#names[@]} == 1 )); then
+      what="${names[0]} is not installed"
     else
-      what="gpmetis (METIS) is not installed"
-      where="https://github.com/KarypisLab/METIS"
+      what="$(IFS=,; printf '%s' "${names[*]:0:${#names[@]}-1}" | sed 's/,/, /g') and ${names[-1]} are not installed"
     fi
+    where="$(IFS=' '; printf '%s' "${wheres[*]}" | sed 's/ / and /g')"
     die "${what}: run \`sudo apt-get install ${missing_pkgs[*]}\` (Debian/Ubuntu) or elsewhere see ${where}, then retry"
   fi
   # A missing toolchain as non-root is not fatal: npm may still find prebuilt binaries.

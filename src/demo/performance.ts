@@ -1,8 +1,11 @@
-import * as hdr from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
 import type { LedgerClient, TransferStatus } from '../client/ledger-client.js';
-import { accountRange, type Topology } from '../ledger/topology.js';
-import { SeededRandom } from '../core/random.js';
+import type { Topology } from '../ledger/topology.js';
+import { executor } from '../../bench/execute.js';
+import { percentilesMs } from '../../bench/histograms.js';
+import { Recorder } from '../../bench/recorder.js';
+import { runPhase } from '../../bench/scheduler.js';
+import { WorkloadGenerator } from '../../bench/workload.js';
 
 export interface LoadReport {
   transfers: number;
@@ -14,47 +17,37 @@ export interface LoadReport {
 }
 
 /**
- * A closed-loop burst of transfers of 1 unit between random accounts (each worker sends its
- * next one when the last is answered); `crossShardShare` of them go to another shard. Used by
- * the demo, the quick benchmark and the soak; `ledger bench` is the open-loop tool.
+ * A closed-loop burst of transfers of 1 unit between uniformly drawn accounts (each of
+ * `concurrency` workers sends its next one when the last is answered); `crossShardShare` of them
+ * go to another shard. The same workload generator and scheduler as `ledger bench` (which adds
+ * reads, skew, an open loop and full reports); this is the short form the demo, the quick
+ * benchmark, the soak and the integration tests use.
  */
 export async function transferLoad(
   client: LedgerClient,
   topology: Topology,
   options: { transfers: number; concurrency: number; seed: number; crossShardShare?: number },
 ): Promise<LoadReport> {
-  const random = new SeededRandom(options.seed);
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
-  let issued = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (issued < options.transfers) {
-      issued++;
-      const cluster = random.int(1, topology.clusters);
-      const { first, last } = accountRange(topology, cluster);
-      const from = random.int(first, last);
-      let to = random.int(first, last);
-      if (to === from) to = from === last ? first : from + 1;
-      if (topology.clusters > 1 && random.chance(options.crossShardShare ?? 0)) {
-        const other = accountRange(topology, ((cluster - 1 + random.int(1, topology.clusters - 1)) % topology.clusters) + 1);
-        to = random.int(other.first, other.last);
-      }
-      const result = await client.transfer(from, to, 1);
-      outcomes[result.status]++;
-      histogram.recordValue(Math.max(1, Math.round(result.latencyMs * 1000)));
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  const us = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  const generator = new WorkloadGenerator(topology, { readRatio: 0, crossShardRatio: options.crossShardShare ?? 0, skew: 0, amount: 1 }, options.seed);
+  const recorder = new Recorder(performance.now());
+  const phase = await runPhase({
+    rateTps: null,
+    concurrency: options.concurrency,
+    transactions: options.transfers,
+    durationMs: null,
+    next: () => generator.next(),
+    execute: executor(client, 'linearizable'),
+    onCompletion: (c) => recorder.record(c),
+  });
+  const seconds = (phase.endMs - phase.startMs) / 1000;
+  const l = percentilesMs(recorder.all.latency);
   return {
     transfers: options.transfers,
     concurrency: options.concurrency,
     seconds,
     throughputPerSecond: options.transfers / seconds,
-    latencyMs: { p50: us(50), p90: us(90), p99: us(99), max: histogram.maxValue / 1000 },
-    outcomes,
+    latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max },
+    outcomes: { ...recorder.all.counts },
   };
 }
 

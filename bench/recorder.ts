@@ -1,0 +1,97 @@
+import { isError, isSuccess, outcomes, type Completion, type Outcome } from './outcome.js';
+import { newHistogram, recordUs, type Histogram } from './histograms.js';
+import { txTypes, type TxType } from './workload.js';
+
+export type Counts = Record<Outcome, number>;
+
+export function zeroCounts(): Counts {
+  return Object.fromEntries(outcomes.map((o) => [o, 0])) as Counts;
+}
+
+/** One second of the measured run, as the progress line and the throughput plot show it. */
+export interface Interval {
+  /** 1 for the first second after measuring began. */
+  second: number;
+  /** 1, except for the last interval of a run, which may end part-way through a second. */
+  lengthS: number;
+  completed: number;
+  successful: number;
+  errors: number;
+  latencyMsP50: number;
+  latencyMsP99: number;
+}
+
+export interface TypeRecord {
+  latency: Histogram;
+  service: Histogram;
+  counts: Counts;
+}
+
+/**
+ * Collects every answer of the measured phase: per transaction type (and for all), one
+ * histogram of latency from the intended start and one of service time, outcome counts, abort
+ * reasons, and one Interval per second. Answers arrive in time order, so the second being
+ * filled only moves forward: its histogram is summarised and reset when it is over, and memory
+ * stays flat however long the run.
+ */
+export class Recorder {
+  readonly all: TypeRecord = newTypeRecord();
+  readonly byType: Record<TxType, TypeRecord> = Object.fromEntries(txTypes.map((t) => [t, newTypeRecord()])) as Record<TxType, TypeRecord>;
+  readonly reasons = new Map<string, number>();
+  readonly intervals: Interval[] = [];
+  private readonly current = newHistogram();
+  private currentCounts = { completed: 0, successful: 0, errors: 0 };
+  /** Intervals before this index were handed out by takeClosed(). */
+  private taken = 0;
+
+  constructor(private readonly startMs: number) {}
+
+  record(c: Completion): void {
+    this.roll(c.answeredAtMs);
+    for (const r of [this.all, this.byType[c.type]]) {
+      recordUs(r.latency, c.latencyUs);
+      recordUs(r.service, c.serviceUs);
+      r.counts[c.outcome]++;
+    }
+    if (c.reason !== undefined && c.outcome !== 'committed') {
+      const key = `${c.outcome}: ${c.reason}`;
+      this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1);
+    }
+    recordUs(this.current, c.latencyUs);
+    this.currentCounts.completed++;
+    if (isSuccess(c.outcome)) this.currentCounts.successful++;
+    if (isError(c.outcome)) this.currentCounts.errors++;
+  }
+
+  /** Closes every whole second before `nowMs`, empty ones too. */
+  roll(nowMs: number): void {
+    const nowSecond = Math.floor((nowMs - this.startMs) / 1000) + 1;
+    while (this.intervals.length + 1 < nowSecond) this.close(1);
+  }
+
+  /** Closes the second being filled, even if not over (the end of the run). */
+  finish(endMs: number): void {
+    this.roll(endMs);
+    const lengthS = (endMs - this.startMs) / 1000 - this.intervals.length;
+    if (this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
+  }
+
+  /** The intervals closed since the last call (by an answer, roll or finish): for progress lines. */
+  takeClosed(): Interval[] {
+    const closed = this.intervals.slice(this.taken);
+    this.taken = this.intervals.length;
+    return closed;
+  }
+
+  private close(lengthS: number): void {
+    const at = (p: number) => (this.current.totalCount === 0 ? 0 : this.current.getValueAtPercentile(p) / 1000);
+    const interval: Interval = { second: this.intervals.length + 1, lengthS, ...this.currentCounts, latencyMsP50: at(50), latencyMsP99: at(99) };
+    this.intervals.push(interval);
+    this.current.reset();
+    this.currentCounts = { completed: 0, successful: 0, errors: 0 };
+  }
+}
+
+function newTypeRecord(): TypeRecord {
+  return { latency: newHistogram(), service: newHistogram(), counts: zeroCounts() };
+}

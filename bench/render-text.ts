@@ -1,0 +1,67 @@
+import { table } from '../src/cli/render.js';
+import type { Topology } from '../src/ledger/topology.js';
+import type { ComparedValue, Comparison } from './compare.js';
+import { outcomes } from './outcome.js';
+import type { BenchParams } from './params.js';
+import type { Interval } from './recorder.js';
+import { seriesNames, type BenchReport, type TypeSummary } from './report.js';
+import { zipfExponentOfSkew } from './zipf.js';
+
+const pct = (share: number) => `${(share * 100).toFixed(share === 0 || share === 1 ? 0 : 1)} %`;
+const msText = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+
+/** What is printed before anything runs: the seed first, so any run can be replayed. */
+export function paramsLines(params: BenchParams, topology: Topology, where: string): string[] {
+  const loop =
+    params.rateTps === null
+      ? `closed loop: ${params.concurrency} in flight, each request sent when one is answered (no --rate; latency = service time)`
+      : `open loop: ${params.rateTps} arrivals/s, at most ${params.concurrency} in flight; latency from each request's intended start`;
+  return [
+    `seed ${params.seed}${params.preset === null ? '' : `  (preset ${params.preset})`}`,
+    `workload: ${pct(params.readRatio)} reads (${params.consistency}), ${pct(params.crossShardRatio)} of transfers cross-shard, skew ${params.skew} (Zipf exponent ${zipfExponentOfSkew(params.skew)}), ${params.amount} unit(s) a transfer`,
+    `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, ${params.warmupS > 0 ? `after ${params.warmupS} s of warm-up (not measured)` : "no warm-up"}`,
+    loop,
+    `cluster: ${topology.clusters} clusters x ${topology.nodesPerCluster} nodes, ${topology.accounts} accounts (${where})`,
+  ];
+}
+
+/** The per-second line on stderr. */
+export function progressLine(i: Interval): string {
+  return `[${String(i.second).padStart(4)} s] ${(i.successful / i.lengthS).toFixed(0).padStart(6)} ok/s  p50 ${msText(i.latencyMsP50).padStart(7)} ms  p99 ${msText(i.latencyMsP99).padStart(7)} ms  errors ${i.errors}`;
+}
+
+function latencyRow(name: string, s: TypeSummary, which: 'latencyMs' | 'serviceMs'): Array<string | number> {
+  const l = s[which];
+  if (s.count === 0) return [name, 0, '-', '-', '-', '-', '-', '-', '-'];
+  return [name, s.count, s.throughputPerSecond.toFixed(1), msText(l.p50), msText(l.p90), msText(l.p95), msText(l.p99), msText(l.p999), msText(l.max)];
+}
+
+function outcomeRow(name: string, s: TypeSummary): Array<string | number> {
+  return [name, ...outcomes.map((o) => `${s.counts[o]} (${pct(s.rates[o])})`)];
+}
+
+export function summaryText(r: BenchReport): string {
+  const rows = (which: 'latencyMs' | 'serviceMs') => seriesNames.map((s) => latencyRow(s, s === 'all' ? r.all : r.byType[s], which));
+  const head = ['type', 'count', 'ok/s', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms'];
+  const lines = [
+    `${r.interrupted ? 'INTERRUPTED: ' : ''}${r.all.count} transactions in ${r.elapsedS.toFixed(2)} s: ${r.all.throughputPerSecond.toFixed(1)} successful/s (${r.all.completedPerSecond.toFixed(1)} answered/s), ${r.loop} loop`,
+    r.loop === 'open' ? 'latency (from intended start):' : 'latency (closed loop: from send, equal to service time):',
+    table(head, rows('latencyMs')),
+  ];
+  if (r.loop === 'open') lines.push('service time (from send):', table(head, rows('serviceMs')));
+  lines.push('outcomes:', table(['type', ...outcomes], seriesNames.map((s) => outcomeRow(s, s === 'all' ? r.all : r.byType[s]))));
+  const reasons = Object.entries(r.reasons);
+  if (reasons.length > 0) lines.push(`reasons: ${reasons.map(([k, v]) => `${k} x${v}`).join('; ')}`);
+  return lines.join('\n');
+}
+
+const num = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(2));
+const ratioText = (v: ComparedValue) => (v.ratio === null ? (v.b === 0 ? '=' : 'new') : `${v.ratio.toFixed(2)}x`);
+
+export function comparisonText(c: Comparison): string {
+  const lines = [`A: ${c.a.file} (seed ${c.a.seed}${c.a.preset ? `, preset ${c.a.preset}` : ''}, ${c.a.startedAt})`, `B: ${c.b.file} (seed ${c.b.seed}${c.b.preset ? `, preset ${c.b.preset}` : ''}, ${c.b.startedAt})`];
+  const rows: Array<Array<string | number>> = [];
+  for (const s of seriesNames) for (const v of c.series[s]) rows.push([s, v.metric, num(v.a), num(v.b), ratioText(v)]);
+  lines.push(table(['type', 'metric', 'A', 'B', 'B / A'], rows));
+  return lines.join('\n');
+}

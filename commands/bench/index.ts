@@ -1,0 +1,111 @@
+import { Flags } from '@oclif/core';
+import { randomInt } from 'node:crypto';
+import { LedgerCommand } from '../../src/cli/base-command.js';
+import { writeOutputs } from '../../bench/output.js';
+import { presets, presetNames, resolveParams } from '../../bench/params.js';
+import { paramsLines, progressLine, summaryText } from '../../bench/render-text.js';
+import type { BenchReport } from '../../bench/report.js';
+import { runBench } from '../../bench/run.js';
+import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
+import { WorkloadGenerator } from '../../bench/workload.js';
+
+export default class Bench extends LedgerCommand<typeof Bench> {
+  static override summary = 'Benchmark the ledger: an open- or closed-loop workload with HDR latency reports';
+  static override description = `Sends a seeded mix of balance reads and transfers (1 unit each, SmallBank-like) and reports
+throughput, latency percentiles (p50 .. p99.9, max) and outcomes, overall and per type: read,
+intra-shard transfer, cross-shard transfer (Two-Phase Commit). The seed and parameters are printed
+first (the same seed sends the same requests), a progress line each second goes to stderr, then a
+summary table; --json prints the report as one JSON document instead; --out DIR also writes
+bench.json, latency-*.hgrm and service-*.hgrm (HdrHistogram percentile distributions, in ms) and a
+self-contained report.html with plots. Compare two runs with \`ledger bench compare A.json B.json\`.
+
+Load: with --rate R it is an open loop: request i is due at i/R seconds whatever the answers do,
+latency is measured from that intended start (no coordinated omission: a stall shows as the wait
+of everyone arriving meanwhile), service time (send to answer) beside it, and --concurrency bounds
+the requests in flight (later ones queue, and their wait counts). Without --rate it is a closed
+loop of --concurrency workers, each sending when its last request is answered (latency = service
+time); the output says which.
+
+Skew: accounts get a popularity rank (a seeded shuffle, so the hot ones are spread over the
+shards) and are drawn by Zipf's law over the ranks, P(rank k) ~ 1/k^s with exponent s = --skew:
+0 is uniform, 0.99 is YCSB's "zipfian", 1 is Zipf's law proper (with 9000 accounts the hottest one
+is about 10 % of the draws). Receivers are drawn the same way within their shard.
+
+Presets (explicit flags override their values):
+${presetNames.map((p) => `  ${p.padEnd(8)} ${presets[p].description}`).join('\n')}
+Shares accept 0.2 or 20%. Outcomes: committed (a read that returned a value counts as committed),
+aborted, insufficient-funds, unknown (no answer in time; a read without a value).
+
+Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there,
+otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and
+stops it (every process, by PID) and deletes it at the end; existing insists on the running
+cluster; own always starts one. Accounts and shards come from the cluster's topology.
+
+Exit code: 0 when the run completed (whatever its outcomes), 2 for bad input, 1 when the cluster
+cannot be reached or started.`;
+  static override examples = [
+    '<%= config.bin %> bench --preset small',
+    '<%= config.bin %> bench --preset skewed --rate 400 --out bench/out/skewed',
+    '<%= config.bin %> bench --read-ratio 0.5 --cross-shard 10% --skew 0.99 --duration 30s --concurrency 64 --seed 7',
+    '<%= config.bin %> bench --preset intra --json > intra.json',
+  ];
+  static override flags = {
+    preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (see above)` }),
+    'read-ratio': Flags.string({ description: 'share of requests that are read-only balance queries, 0..1 [default: 0.2]' }),
+    'cross-shard': Flags.string({ description: 'share of transfers between two shards, 0..1 [default: 0.2]' }),
+    skew: Flags.string({ description: 'account popularity, 0 uniform .. 1 highly skewed: the Zipf exponent [default: 0]' }),
+    rate: Flags.string({ description: 'target transactions per second: open loop [default: none, a closed loop]' }),
+    concurrency: Flags.string({ description: 'requests in flight at most (closed loop: the number of workers) [default: 16]' }),
+    transactions: Flags.string({ description: 'measured transactions [default: 1000]', exclusive: ['duration'] }),
+    duration: Flags.string({ description: 'measure for this long instead: 30, 30s, 500ms, 2m', exclusive: ['transactions'] }),
+    warmup: Flags.string({ description: 'unmeasured warm-up first, same workload from its own seed [default: 1s]' }),
+    seed: Flags.string({ description: 'workload seed, 0..4294967295 [default: a random one, printed]' }),
+    consistency: Flags.string({ description: 'consistency of the reads: linearizable, leader or any (as ledger balance) [default: linearizable]' }),
+    amount: Flags.string({ description: 'units each transfer moves [default: 1]' }),
+    out: Flags.string({ description: 'also write bench.json, *.hgrm and report.html into this directory' }),
+    cluster: Flags.string({ description: 'auto, existing or own (see above)', default: 'auto', options: [...clusterModes] }),
+  };
+
+  async run(): Promise<BenchReport> {
+    const f = this.flags;
+    const params = resolveParams(
+      { preset: f.preset, readRatio: f['read-ratio'], crossShard: f['cross-shard'], skew: f.skew, rate: f.rate, concurrency: f.concurrency, transactions: f.transactions, duration: f.duration, warmup: f.warmup, seed: f.seed, consistency: f.consistency, amount: f.amount },
+      () => randomInt(0, 2 ** 32 - 1),
+    );
+    const json = this.jsonEnabled();
+    // Progress is for people and goes to stderr, also with --json (oclif's logToStderr is
+    // silent then); with --json stdout holds the JSON document alone, so the parameters go to
+    // stderr too.
+    const toStderr = (line: string) => void process.stderr.write(`${line}\n`);
+    const say = (line: string) => (json ? toStderr(line) : this.log(line));
+    let stopped = false;
+    const onSignal = () => {
+      stopped = true;
+      toStderr('stopping: no new requests; waiting for those in flight, then the report (Ctrl-C again quits at once, without stopping a cluster this run started)');
+      process.once('SIGINT', () => process.exit(130));
+    };
+    // Taken before a cluster may be started, so Ctrl-C during its start still stops it cleanly.
+    process.once('SIGINT', onSignal);
+    try {
+      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
+      try {
+        // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
+        // anything is printed or sent.
+        new WorkloadGenerator(target.topology, params, params.seed);
+        for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
+        const { report, recorder } = await runBench(target, params, { onInterval: (i) => toStderr(progressLine(i)), say: (line) => toStderr(line), stopped: () => stopped });
+        if (!json) this.log(summaryText(report));
+        if (f.out !== undefined) {
+          const files = writeOutputs(f.out, report, recorder);
+          say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+        }
+        return report;
+      } finally {
+        if (target.startedByBench) toStderr('stopping the local cluster');
+        await target.close();
+      }
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+    }
+  }
+}

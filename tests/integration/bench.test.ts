@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { parseHgrm } from '../../bench/hgrm.js';
+import { runChromium } from './chromium.js';
+import { cli, TestCluster } from './harness.js';
+import { decodePng, inkOf } from './png.js';
+
+/** The plot colours of html-plots.ts, to find the drawn lines in a screenshot. */
+const seriesColours = { all: [0x22, 0x22, 0x22], read: [0x1f, 0x77, 0xb4], intra: [0x2c, 0xa0, 0x2c], cross: [0xd6, 0x27, 0x28] } as const;
+
+describe('ledger bench against a real 3x3 cluster', () => {
+  let cluster: TestCluster;
+  let out: string;
+  let report: any;
+
+  before(async () => {
+    cluster = await TestCluster.start();
+    out = mkdtempSync(join(tmpdir(), 'ledger-bench-it-'));
+    const r = await cluster.cli(['bench', '--preset', 'small', '--seed', '7', '--warmup', '0.5s', '--out', out, '--json']);
+    assert.equal(r.code, 0, `bench exited ${r.code}: ${r.stderr}`);
+    report = r.json;
+    assert.ok(report !== undefined, `stdout is one JSON document: ${r.stdout.slice(0, 200)}`);
+    // Progress and parameters go to stderr, so stdout stays parseable.
+    assert.match(r.stderr, /^seed 7 {2}\(preset small\)$/m);
+    assert.match(r.stderr, /^\[\s+1 s\]\s+\d+ ok\/s/m);
+  });
+  after(async () => {
+    await cluster?.close();
+    if (out !== undefined) rmSync(out, { recursive: true, force: true });
+  });
+
+  test('the JSON report is sane: 200 transactions, counts add up, throughput, ordered percentiles', () => {
+    assert.equal(report.kind, 'ledger-bench-report');
+    assert.equal(report.seed, 7);
+    assert.equal(report.params.preset, 'small');
+    assert.equal(report.loop, 'closed');
+    // --cluster auto (the default) found the running cluster at --data-dir.
+    assert.equal(report.cluster.startedByBench, false);
+    assert.equal(report.all.count, 200);
+    const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    assert.equal(sum(report.all.counts), 200);
+    assert.equal(report.byType.read.count + report.byType.intra.count + report.byType.cross.count, 200);
+    for (const type of ['read', 'intra', 'cross']) {
+      assert.ok(report.byType[type].count > 0, `some ${type} transactions in 200`);
+      assert.equal(sum(report.byType[type].counts), report.byType[type].count);
+    }
+    assert.ok(report.all.throughputPerSecond > 0);
+    assert.ok(report.all.counts.committed > 150, `most of 200 uniform transfers of 1 unit commit: ${JSON.stringify(report.all.counts)}`);
+    for (const s of [report.all, report.byType.read, report.byType.intra, report.byType.cross]) {
+      const l = s.latencyMs;
+      const chain = [l.p50, l.p90, l.p95, l.p99, l.p999, l.max];
+      assert.ok(l.p50 > 0, 'latencies are positive');
+      for (let i = 1; i < chain.length; i++) assert.ok(chain[i] >= chain[i - 1], `percentiles ordered: ${JSON.stringify(l)}`);
+    }
+    assert.equal(report.timeline.reduce((a: number, i: any) => a + i.completed, 0), 200);
+  });
+
+  test('--out wrote bench.json (the --json document) and .hgrm files that parse', () => {
+    const files = readdirSync(out).sort();
+    for (const f of ['bench.json', 'report.html', 'latency-all.hgrm', 'latency-read.hgrm', 'latency-intra.hgrm', 'latency-cross.hgrm', 'service-all.hgrm']) assert.ok(files.includes(f), `${f} in ${files}`);
+    const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
+    assert.deepEqual(saved.all, report.all);
+    const all = parseHgrm(readFileSync(join(out, 'latency-all.hgrm'), 'utf8'));
+    assert.equal(all.totalCount, 200);
+    assert.ok(Math.abs(all.maxMs - report.all.latencyMs.max) < 0.01 * report.all.latencyMs.max + 0.01);
+    let perType = 0;
+    for (const t of ['read', 'intra', 'cross']) perType += parseHgrm(readFileSync(join(out, `latency-${t}.hgrm`), 'utf8')).totalCount;
+    assert.equal(perType, 200);
+  });
+
+  test('headless Chromium renders both plots: SVG paths in the DOM, coloured lines in a screenshot', async () => {
+    const page = pathToFileURL(join(out, 'report.html')).href;
+    const dom = await runChromium(['--dump-dom', page]);
+    assert.equal(dom.code, 0, dom.stderr.slice(-500));
+    assert.match(dom.stdout, /<body[^>]*data-rendered="true"/, 'the plot script ran to its end');
+    const plot = (id: string) => {
+      const m = new RegExp(`<svg id="${id}"[^>]*>([\\s\\S]*?)</svg>`).exec(dom.stdout);
+      assert.ok(m, `${id} is in the DOM`);
+      return m[1] as string;
+    };
+    for (const [id, series] of [['latency-plot', ['all', 'read', 'intra', 'cross']], ['throughput-plot', ['ok']]] as const) {
+      const svg = plot(id);
+      for (const s of series) {
+        const path = new RegExp(`<path d="([^"]*)"[^>]*class="series series-${s}"`).exec(svg);
+        assert.ok(path, `${id} has a ${s} line`);
+        const points = (path[1] as string).match(/[ML]/g)?.length ?? 0;
+        assert.ok(points >= 2, `${id} ${s} line has ${points} points`);
+        assert.doesNotMatch(path[1] as string, /NaN|Infinity/);
+      }
+    }
+
+    const shot = join(out, 'screenshot.png');
+    const r = await runChromium(['--hide-scrollbars', '--window-size=1000,1500', `--screenshot=${shot}`, page]);
+    assert.equal(r.code, 0, r.stderr.slice(-500));
+    assert.ok(existsSync(shot), 'the screenshot was written');
+    const pixels = decodePng(readFileSync(shot));
+    const ink = inkOf(pixels);
+    assert.ok(ink.colours > 20 && ink.inkShare > 0.01, `the screenshot is not blank: ${JSON.stringify(ink)}`);
+    for (const [name, [r0, g0, b0]] of Object.entries(seriesColours)) {
+      let hits = 0;
+      for (let i = 0; i < pixels.width * pixels.height; i++) {
+        const o = i * pixels.channels;
+        if (Math.abs(pixels.data[o]! - r0) + Math.abs(pixels.data[o + 1]! - g0) + Math.abs(pixels.data[o + 2]! - b0) < 30) hits++;
+      }
+      assert.ok(hits > 100, `the ${name} line is drawn (${hits} pixels of its colour)`);
+    }
+  });
+
+  test('bench compare of a report with itself: every ratio is 1', async () => {
+    const file = join(out, 'bench.json');
+    const r = await cli(['bench', 'compare', file, file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const values of Object.values(r.json.series) as any[]) for (const v of values) assert.ok(v.ratio === null || v.ratio === 1, JSON.stringify(v));
+    const text = await cli(['bench', 'compare', file, file]);
+    assert.match(text.stdout, /B \/ A/);
+  });
+
+  test('bad input exits 2 with one error line and a hint, before any cluster is touched', async () => {
+    for (const args of [['--read-ratio', '2'], ['--preset', 'huge'], ['--skew', 'lots']]) {
+      const r = await cli(['bench', ...args, '--data-dir', join(out, 'none')]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 2, r.stderr);
+      assert.match(lines[0]!, /^error: /);
+      assert.match(lines[1]!, /^hint: /);
+    }
+    const missing = await cli(['bench', 'compare', join(out, 'nope.json'), join(out, 'bench.json')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: cannot read/);
+  });
+});
