@@ -12,7 +12,8 @@ export function ms(value: number): string {
 }
 
 /** A slot's value as PrintView shows it: "NO-OP", or its commands "(1001, 1002, 3) (1005)",
- *  with the Two-Phase Commit steps named: "2PC prepare (1001 -> c2, 1)", "2PC commit (c1)". */
+ *  with the Two-Phase Commit steps named: "2PC prepare (1001, 4001, 2)" (coordinator),
+ *  "2PC prepare (c1 -> 4001, 2)" (participant), "2PC commit", "2PC abort (no-quorum)". */
 export function batchText(value: unknown): string {
   if (value === null || value === undefined) return 'NO-OP';
   if (!Array.isArray(value)) return '?';
