@@ -51,8 +51,11 @@ have_cmd() {
 missing_pkgs=()
 have_cmd nats-server || missing_pkgs+=(nats-server)
 have_cmd gpmetis || missing_pkgs+=(metis)
-# Headless Chromium opens the HTML report of `ledger bench` in the integration test.
-have_cmd chromium || missing_pkgs+=(chromium)
+# Headless Chromium opens the HTML report of `ledger bench` in the integration test: needed by
+# `npm test` (LEDGER_SETUP_TESTS=1), not by `npm start`.
+if [[ "${LEDGER_SETUP_TESTS:-}" == "1" ]]; then
+  have_cmd chromium || missing_pkgs+=(chromium)
+fi
 
 need_npm=0
 if [[ ! -d node_modules || ! -f node_modules/.package-lock.json ]]; then
@@ -92,7 +95,7 @@ if (( ${#missing_pkgs[@]} > 0 || ${#build_pkgs[@]} > 0 )); then
     rm -f "$log"
     have_cmd nats-server || die "nats-server is still missing after apt-get install: install it by hand (see https://docs.nats.io/running-a-nats-service/introduction/installation), then retry"
     have_cmd gpmetis || die "gpmetis is still missing after apt-get install metis: install METIS by hand, then retry"
-    have_cmd chromium || die "chromium is still missing after apt-get install chromium: install Chromium by hand, then retry"
+    [[ "${LEDGER_SETUP_TESTS:-}" != "1" ]] || have_cmd chromium || die "chromium is still missing after apt-get install chromium: install Chromium by hand, then retry"
   elif (( ${#missing_pkgs[@]} > 0 )); then
     # Not root or not Debian: say what to do in one sentence and stop.
     names=()
