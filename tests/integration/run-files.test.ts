@@ -212,7 +212,26 @@ describe('ledger run on the peer files', () => {
   });
 });
 
-describe('ledger run refuses a bad file before anything runs', () => {
+describe('ledger demo (what npm start runs)', () => {
+  test('runs the bundled file: a leader failure with its NEW-VIEW, a cluster without quorum, a recovery; then PrintBalance and Performance; stops its cluster', async () => {
+    const dataDir = mkdtempSync(join(root, 'demo-'));
+    const r = await cli(['demo', '--json', '--data-dir', dataDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const [set1, set2] = r.json.run.sets.map((s: any) => s.results.map(outcome));
+    // Set 1: 1001 -> 1002 (3), 3001 -> 3002 (5), 6001 -> 6002 (10, emptying 6001), 6001 cannot
+    // send 1 more, then two cross-shard transfers. 1001 = 10 - 3 - 1 = 6; 6002 = 10 + 10 - 15 = 5.
+    assert.deepEqual(set1, ['committed', 'committed', 'committed', 'insufficient-funds', 'committed', 'committed', 'balance 6', 'balance 5']);
+    // Set 2: F(n1) then a new leader; F(n5), F(n6) leave n4 alone: its own transfer has no
+    // answer, a cross-shard one into cluster 2 aborts; R(n5) and cluster 2 commits again.
+    assert.deepEqual(set2, ['committed', 'fail n1', 'committed', 'committed', 'fail n5', 'fail n6', 'unknown', 'aborted', 'recover n5', 'committed', 'balance 11', 'balance 11']);
+    assert.ok(r.json.views >= 2, `PrintView shows the NEW-VIEWs of clusters 1 and 2, got ${r.json.views}`);
+    assert.deepEqual(r.json.balances.find((b: any) => b.account === 1001).replicas.map((x: any) => x.node), [1, 2, 3]);
+    assert.equal(r.json.performance.outcomes.committed + r.json.performance.outcomes['insufficient-funds'], 2000);
+    assert.equal(existsSync(join(dataDir, 'demo', 'cluster.json')), false, 'the demo stopped its cluster');
+  });
+});
+
+describe('ledger run refuses a bad file before anything runs', { concurrency: true }, () => {
   const SET = '1,"(1001, 1002, 1)","[n1, n2, n3, n4, n5, n6, n7, n8, n9]"';
   const cases: Array<[string, string, RegExp]> = [
     ['a transfer without its amount', `${SET}\n,"(1001, 1002)",\n`, /line 2: .*\(1001, 1002\)/],
