@@ -121,4 +121,34 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     });
     assert.equal((await cluster.json(['transfer', '5', '6', '1'])).status, 'committed');
   });
+
+  test('cluster flush: balances, logs and views back to the start, nodes left out of --live failed, the first live node leads at once, the old generation dropped', async () => {
+    assert.equal((await cluster.json(['transfer', '20', '21', '5'])).status, 'committed');
+    const before = (await cluster.json(['cluster', 'status'])).nodes;
+    const { nodes } = await cluster.json(['cluster', 'flush', '--live', 'n2,n3,n4,n5,n6,n7,n8,n9']);
+    const generation = Math.max(...before.map((n: any) => n.generation)) + 1;
+    assert.ok(nodes.every((n: any) => n.generation === generation), 'one new generation everywhere');
+    assert.deepEqual(nodes.filter((n: any) => n.failed).map((n: any) => n.node), [1]);
+    assert.deepEqual(nodes.filter((n: any) => n.role === 'leader').map((n: any) => n.node), [2, 4, 7], 'no election: the first live node of each cluster leads');
+    assert.deepEqual((await cluster.json(['db'])).accounts, [], 'every balance is back to its initial value');
+    assert.deepEqual((await cluster.json(['view'])).views, [], 'PrintView starts empty');
+    assert.equal((await cluster.json(['balance', '20'])).balance, 10);
+    const t = await cluster.json(['transfer', '20', '21', '1']);
+    assert.equal(t.status, 'committed');
+    assert.equal(t.servedBy, 2);
+
+    // A protocol message from before the flush (generation 0) is dropped, not applied.
+    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'stale', longRunning: false });
+    try {
+      const stale = encodeEnvelope({ kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 1, ballot: { round: 99, node: 1 } } });
+      transport.publish('ledger.c1.paxos', stale);
+      await transport.flush();
+    } finally {
+      await transport.close();
+    }
+    await waitUntil('n3 dropped the stale prepare', 10_000, async () => (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === 3).staleGenerationMessages >= 1);
+    const after = (await cluster.json(['cluster', 'status'])).nodes;
+    assert.equal(after.find((n: any) => n.node === 2).role, 'leader', 'the stale prepare deposed nobody');
+    await cluster.json(['node', 'recover', '1']);
+  });
 });
