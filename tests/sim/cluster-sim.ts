@@ -3,7 +3,7 @@ import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
 import { ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
 import type { Session } from '../../src/ledger/state.js';
-import { ballotZero, type Ballot } from '../../src/paxos/ballot.js';
+import { ballotZero, initialBallot, type Ballot } from '../../src/paxos/ballot.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
 import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
@@ -43,6 +43,8 @@ interface SimNode {
   /** Ticks this node's clock makes per simulated tick: clocks drift apart. */
   clockRate: number;
   clockDebt: number;
+  /** A flushed cluster's leader agreed in advance, used at the first start only. */
+  agreedLeader: NodeId | undefined;
 }
 
 interface SimClient {
@@ -181,9 +183,12 @@ export class ClusterSim {
         }
       };
       this.clusters.push(cluster);
+      // Half the clusters start as a flush leaves them: every member promised (1, L) and L
+      // leads without an election. The rest elect their first leader.
+      const agreedLeader = r.chance(0.5) ? r.pick(members) : undefined;
       for (const id of members) {
         const durable: DurableStore = {
-          promised: ballotZero,
+          promised: agreedLeader === undefined ? ballotZero : initialBallot(agreedLeader),
           log: new Map(),
           appliedIndex: 0,
           logFloor: 0,
@@ -193,7 +198,7 @@ export class ClusterSim {
           participantRecords: new Map(),
         };
         const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
-        const node: SimNode = { id, cluster, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0 };
+        const node: SimNode = { id, cluster, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0, agreedLeader };
         this.nodes.set(id, node);
         this.start(node);
       }
@@ -367,7 +372,9 @@ export class ClusterSim {
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
+      ...(node.agreedLeader === undefined ? {} : { initialLeader: node.agreedLeader }),
     });
+    node.agreedLeader = undefined;
     node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, d.appliedIndex);
   }
 
@@ -383,6 +390,16 @@ export class ClusterSim {
     if (r.chance(0.008)) {
       const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
       if (node.server !== undefined) this.crash(node, 'between steps');
+    }
+    if (r.chance(0.004)) {
+      // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
+      // prepare that members hearing a live leader still promise.
+      const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
+      if (node.server !== undefined) {
+        this.log(`t${this.tick} n${node.id} told to lead`);
+        node.server.campaign();
+        this.drain(node);
+      }
     }
     if (this.tick >= this.healAtTick) {
       this.network.heal();
