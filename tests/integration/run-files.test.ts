@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { isAlive } from '../../src/cluster/processes.js';
+import { peerDir } from '../helpers/peer-files.js';
 import { cli, ledgerBin } from './harness.js';
 
 /**
@@ -15,9 +15,6 @@ import { cli, ledgerBin } from './harness.js';
  * official Fall-2025 file every outcome checked against what the rules say it must be.
  */
 
-const peerDir = [fileURLToPath(new URL('../../../../shared/peer-tests/', import.meta.url)), process.env['LEDGER_PEER_TESTS'] ?? '']
-  .filter((d) => d !== '')
-  .find((d) => existsSync(join(d, 'CSE535-F25-Project-3-Testcases.csv')));
 
 const root = mkdtempSync(join(tmpdir(), 'ledger-run-'));
 const started = new Set<number>();
@@ -82,8 +79,7 @@ function outcomesBySet(doc: any): Map<number, string[]> {
 
 /** Runs a file three times at once; checks each run and that all three agree. */
 async function runThrice(name: string): Promise<Run[]> {
-  assert.ok(peerDir !== undefined, 'the peer test files are in ../shared/peer-tests (or LEDGER_PEER_TESTS)');
-  const file = join(peerDir, name);
+  const file = join(peerDir(), name);
   const runs = await Promise.all([runFile(file), runFile(file), runFile(file)]);
   for (const r of runs) assert.equal(r.code, 0, `ledger run ${name} exited ${r.code}: ${r.stderr.slice(-2000)}`);
   const rows = countCommandRows(readFileSync(file, 'utf8'));
@@ -199,8 +195,7 @@ describe('ledger run on the peer files', () => {
   });
 
   test('--concurrent runs the transactions between F/R in parallel and keeps one result per row in file order', async () => {
-    assert.ok(peerDir !== undefined);
-    const r = await runFile(join(peerDir, 'CSE535-F25-Project-3-Testcases.csv'), ['--concurrent']);
+    const r = await runFile(join(peerDir(), 'CSE535-F25-Project-3-Testcases.csv'), ['--concurrent']);
     assert.equal(r.code, 0, r.stderr);
     const set10 = r.doc.sets.find((s: any) => s.set === 10);
     assert.equal(set10.results.length, 300);

@@ -1,40 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { LedgerError } from '../../src/core/errors.js';
 import { parseTestFile } from '../../src/testfile/parse.js';
 import type { TestCommand, TestFile } from '../../src/testfile/types.js';
+import { peerDir, type PeerFile } from '../helpers/peer-files.js';
 
-/**
- * The peer test files (../shared/peer-tests, see its SOURCES.md). From dist/tests/unit the
- * workspace's shared/ folder is four levels up; LEDGER_PEER_TESTS names another place. Missing
- * files fail the test: these are the files the runner must accept, so a skip would hide a gap.
- */
-const PEER_FILES = [
-  'CSE535-F25-Project-3-Testcases.csv',
-  'CSE535-F25-Project-3-Demo-Tests.csv',
-  'CSE535-F25-Project-3-New-Testcases.csv',
-  'New_Test_Cases_-_Lab3.csv',
-] as const;
 
-function peerDir(): string {
-  const relative = fileURLToPath(new URL('../../../../shared/peer-tests/', import.meta.url));
-  const candidates = [relative, process.env['LEDGER_PEER_TESTS']].filter((d): d is string => d !== undefined && d !== '');
-  const found = candidates.find((d) => PEER_FILES.every((f) => existsSync(join(d, f))));
-  if (found === undefined) {
-    assert.fail(
-      `peer test files not found: looked in ${relative}` +
-        (process.env['LEDGER_PEER_TESTS'] ? ` and LEDGER_PEER_TESTS=${process.env['LEDGER_PEER_TESTS']}` : ' (LEDGER_PEER_TESTS is not set)') +
-        `; expected ${PEER_FILES.join(', ')}`,
-    );
-  }
-  return found;
-}
-
-function readPeer(name: (typeof PEER_FILES)[number]): { text: string; file: TestFile } {
+function readPeer(name: PeerFile): { text: string; file: TestFile } {
   const text = readFileSync(join(peerDir(), name), 'utf8');
   return { text, file: parseTestFile(text, name) };
 }

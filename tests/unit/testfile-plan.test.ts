@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import { parseNodeList } from '../../src/cli/parse.js';
 import { firstLiveLeaders } from '../../src/cluster/flush.js';
@@ -11,33 +10,10 @@ import type { Topology } from '../../src/ledger/topology.js';
 import { guessShape, parseSetShape, planRun, segments, type SetPlan, type Shape } from '../../src/testfile/plan.js';
 import { parseTestFile } from '../../src/testfile/parse.js';
 import type { TestCommand, TestFile, TestSet } from '../../src/testfile/types.js';
+import { PEER_FILES, peerDir, type PeerFile } from '../helpers/peer-files.js';
 
-/**
- * The peer test files (../shared/peer-tests, see its SOURCES.md), found as in
- * testfile-parse.test.ts: four levels up from dist/tests/unit, or LEDGER_PEER_TESTS. Missing
- * files fail the test.
- */
-const PEER_FILES = [
-  'CSE535-F25-Project-3-Testcases.csv',
-  'CSE535-F25-Project-3-New-Testcases.csv',
-  'New_Test_Cases_-_Lab3.csv',
-] as const;
 
-function peerDir(): string {
-  const relative = fileURLToPath(new URL('../../../../shared/peer-tests/', import.meta.url));
-  const candidates = [relative, process.env['LEDGER_PEER_TESTS']].filter((d): d is string => d !== undefined && d !== '');
-  const found = candidates.find((d) => PEER_FILES.every((f) => existsSync(join(d, f))));
-  if (found === undefined) {
-    assert.fail(
-      `peer test files not found: looked in ${relative}` +
-        (process.env['LEDGER_PEER_TESTS'] ? ` and LEDGER_PEER_TESTS=${process.env['LEDGER_PEER_TESTS']}` : ' (LEDGER_PEER_TESTS is not set)') +
-        `; expected ${PEER_FILES.join(', ')}`,
-    );
-  }
-  return found;
-}
-
-function readPeer(name: (typeof PEER_FILES)[number]): TestFile {
+function readPeer(name: PeerFile): TestFile {
   return parseTestFile(readFileSync(join(peerDir(), name), 'utf8'), name);
 }
 
