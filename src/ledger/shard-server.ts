@@ -141,6 +141,8 @@ export class ShardServer {
   private applied = false;
   /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
   private readyWrites: StateWrites | undefined;
+  /** ready() proposed the batch already: it proposes once between two advance() calls. */
+  private proposedThisTurn = false;
   private lastRole: Role;
   private readonly checkpoint: CheckpointSettings;
   private lastCheckpointSlot: Slot;
@@ -323,10 +325,15 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
+    if (!this.proposedThisTurn && this.batch.length > 0 && this.replica.proposalRoom > 0) return true;
     return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0 || this.twoPcOut.length > 0;
   }
 
   ready(): ShardReady {
+    // Propose on the first ready() of a turn only: a repeated ready() before advance() must not
+    // apply more than the state writes it already handed out.
+    if (!this.proposedThisTurn) this.proposeBatch();
+    this.proposedThisTurn = true;
     if (this.applied && this.readyWrites === undefined) this.readyWrites = this.state.takeWrites();
     const paxos = this.replica.ready();
     for (const to of paxos.snapshotsFor) this.sendSnapshot(to);
@@ -342,6 +349,7 @@ export class ShardServer {
   }
 
   advance(): void {
+    this.proposedThisTurn = false;
     this.replica.advance();
     this.applied = false;
     this.readyWrites = undefined;
@@ -359,15 +367,32 @@ export class ShardServer {
     if (this.lastRole === 'leader' && this.replica.role !== 'leader') this.dropLeaderWork();
     this.lastRole = this.replica.role;
     for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
-    if (this.replica.role === 'leader') {
-      // A single-member cluster chooses as it proposes: apply that at once, and since applying
-      // releases locks, give what waits for them another look (a few rounds at most).
-      for (let round = 0; round < 4; round++) {
-        this.proposeWaiting();
-        const chosen = this.replica.takeCommitted();
-        if (chosen.length === 0) break;
-        for (const { slot, value } of chosen) this.apply(slot, value ?? []);
+    // Take the locks of what waits now (so the order of arrival decides who gets an account),
+    // but propose only at the next ready(): see proposeBatch.
+    if (this.replica.role === 'leader') this.admitWaiting();
+    this.maybeCheckpoint();
+  }
+
+  /**
+   * Group commit at the leader: commands are proposed once per ready(), not one by one as they
+   * arrive, so one slot (one accept, one disk write on every replica) carries everything that
+   * arrived since the previous ready, while that one was being persisted and sent. Proposing
+   * each arrival at once would spend the whole pipeline on one-command slots under load.
+   */
+  private proposeBatch(): void {
+    if (this.replica.role !== 'leader') return;
+    // A single-member cluster chooses as it proposes: apply that at once, and since applying
+    // releases locks, give what waits for them another look (a few rounds at most).
+    for (let round = 0; round < 4; round++) {
+      this.admitWaiting();
+      while (this.batch.length > 0 && this.replica.proposalRoom > 0) {
+        const slotCommands = this.batch.splice(0, limits.commandsPerSlotMax);
+        const slot = this.replica.propose(slotCommands);
+        assert(slot !== undefined, 'propose must succeed when the pipeline has room');
       }
+      const chosen = this.replica.takeCommitted();
+      if (chosen.length === 0) break;
+      for (const { slot, value } of chosen) this.apply(slot, value ?? []);
     }
     this.maybeCheckpoint();
   }
@@ -457,7 +482,8 @@ export class ShardServer {
     }
   }
 
-  private proposeWaiting(): void {
+  /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch. */
+  private admitWaiting(): void {
     if (this.queue.length > 0) {
       const still: typeof this.queue = [];
       for (const item of this.queue) {
@@ -492,11 +518,6 @@ export class ShardServer {
         }
       }
       this.queue = still;
-    }
-    while (this.batch.length > 0 && this.replica.proposalRoom > 0) {
-      const slotCommands = this.batch.splice(0, limits.commandsPerSlotMax);
-      const slot = this.replica.propose(slotCommands);
-      assert(slot !== undefined, 'propose must succeed when the pipeline has room');
     }
   }
 

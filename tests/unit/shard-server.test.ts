@@ -47,15 +47,17 @@ class ShardCluster {
   /** The runtime's ready loop on every server: take the ready, record it, send, advance. */
   collect(): void {
     for (const [id, s] of this.servers) {
-      while (s.hasReady()) {
-        const ready = s.ready();
-        this.readies.push({ node: id, ready });
-        for (const { to, message } of ready.paxos.messages) {
-          for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
-        }
-        s.advance();
-      }
+      while (s.hasReady()) this.send(id, s.ready());
     }
+  }
+
+  /** Records and sends a ready `id` handed out, and advances it (the runtime's persist-then-send). */
+  send(id: NodeId, ready: ShardReady): void {
+    this.readies.push({ node: id, ready });
+    for (const { to, message } of ready.paxos.messages) {
+      for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
+    }
+    this.get(id).advance();
   }
 
   settle(): void {
@@ -230,23 +232,58 @@ describe('ShardServer: the leader', () => {
   });
 
   test('transfers on disjoint accounts are in flight at the same time', () => {
-    const c = new ShardCluster();
+    const c = new ShardCluster(6);
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 10), hops: 0 });
     s1.request({ reqId: 2, command: transfer('b', 1, 3, 4, 10), hops: 0 });
-    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1']], [2, ['b#1']]]);
+    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1', 'b#1']]]);
+    s1.advance();
+    s1.request({ reqId: 3, command: transfer('c', 1, 1, 3, 10), hops: 0 });
+    s1.request({ reqId: 4, command: transfer('d', 1, 5, 6, 10), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[2, ['d#1']]], 'd#1 does not wait behind slot 1 (c#1 does: it shares accounts)');
+  });
+
+  test('a leader proposes everything that arrived while the previous batch was persisting in one slot', () => {
+    const c = new ShardCluster(12);
+    const s1 = c.elect(1);
+    s1.request({ reqId: 0, command: transfer('c0', 1, 1, 2, 1), hops: 0 });
+    const first = s1.ready();
+    assert.deepEqual(proposed(first), [[1, ['c0#1']]]);
+    // The runtime persists and sends that ready; meanwhile five more requests arrive.
+    for (let i = 1; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[1, ['c0#1']]], 'nothing is proposed between two readies');
+    c.send(1, first);
+    assert.equal(s1.hasReady(), true);
+    const second = s1.ready();
+    assert.deepEqual(proposed(second), [[2, ['c1#1', 'c2#1', 'c3#1', 'c4#1', 'c5#1']]]);
+    c.send(1, second);
+    c.settle();
+    for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });
 
   test('commands waiting for room in the pipeline are batched into one slot', () => {
     const c = new ShardCluster(12);
     const s1 = c.elect(1);
-    for (let i = 0; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
-    assert.deepEqual(proposed(s1.ready()).map(([slot]) => slot), [1, 2, 3, 4], 'slotsInFlightMax is 4');
+    for (let i = 0; i < 4; i++) {
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+      c.collect();
+    }
+    assert.equal(s1.replica.proposalRoom, 0, 'slotsInFlightMax is 4');
+    for (let i = 4; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.equal(s1.hasReady(), false, 'no room: the commands wait');
     assert.equal(s1.pendingCommands, 2);
     c.settle();
     const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
     assert.deepEqual(proposals.find(([slot]) => slot === 5), [5, ['c4#1', 'c5#1']]);
     for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
+  });
+
+  test('a batch larger than a slot holds is split over several slots of at most commandsPerSlotMax', () => {
+    const n = limits.commandsPerSlotMax + 3;
+    const c = new ShardCluster(2 * n);
+    const s1 = c.elect(1);
+    for (let i = 0; i < n; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()).map(([slot, keys]) => [slot, keys.length]), [[1, limits.commandsPerSlotMax], [2, 3]]);
   });
 
   test('a balance read proposed after a transfer answers the balance after it', () => {
