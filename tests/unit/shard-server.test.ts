@@ -4,7 +4,7 @@ import type { NodeId } from '../../src/core/ids.js';
 import { limits } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/ledger/commands.js';
-import { ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import { sendableBeforePersist, ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { ballot, testSettings, tickUntilPreVote, type Envelope } from './helpers/replica-harness.js';
 
@@ -309,5 +309,30 @@ describe('ShardServer: the leader', () => {
       { reqId: 2, response: { kind: 'redirect', leaderHint: 2 } },
     ]);
     assert.equal(s1.pendingCommands, 0);
+  });
+});
+
+describe('ShardServer: what may leave before the persist', () => {
+  test("a leader's accepts may leave before its own acceptance is persisted; a follower's accepted may not", () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const rd = s1.ready();
+    assert.deepEqual(sendableBeforePersist(rd).map((m) => m.message.type), ['accept']);
+    c.send(1, rd);
+    const s2 = c.get(2);
+    for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    const follower = s2.ready();
+    assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
+    assert.deepEqual(sendableBeforePersist(follower), [], 'an accepted is a vote: it waits for the persist');
+  });
+
+  test('a ready that carries a promise or a NEW-VIEW sends nothing before it is persisted', () => {
+    const c = new ShardCluster();
+    tickUntilPreVote(c.get(1).replica);
+    c.settle();
+    const views = c.readies.filter((r) => r.ready.paxos.newViews.length > 0 || r.ready.paxos.promised !== undefined);
+    assert.ok(views.length > 0);
+    for (const r of views) assert.deepEqual(sendableBeforePersist(r.ready), []);
   });
 });
