@@ -1,11 +1,13 @@
 /**
  * A small benchmark for the walking skeleton (`npm run bench:quick`): a fresh local 3x3 cluster
- * in a temp dir, then (1) one client, one intra-shard transfer at a time and (2) 64 in flight,
- * repeated `--runs` times; prints each run and the medians. Closed loop, through the bench's
+ * in a temp dir, a warm-up, then (1) one client, one transfer at a time and (2) `--concurrency`
+ * in flight (64 by default; the targets of issue 6 use 192), `--cross-shard` of them crossing
+ * shards, repeated `--runs` times; prints each run and the medians, and with `--cpu` the CPU
+ * each process spent (nats-server, every node, this client). Closed loop, through the bench's
  * workload generator and scheduler (src/demo/performance.ts); `ledger bench` is the full tool
  * (open loop, reads, skew, HDR reports).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,12 +25,29 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     // Share of transfers that cross shards, 0..1.
     'cross-shard': { type: 'string', default: '0' },
+    warmup: { type: 'string', default: '2000' },
+    // Also print the CPU seconds each process spent during each concurrent run (Linux /proc).
+    cpu: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
 const say = (line: string) => values.json || console.log(line);
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN where unavailable. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+function cpuSecondsOfSelf(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -37,7 +56,10 @@ try {
   const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs: 30_000 });
   const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: false });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
-  await intraShardLoad(client, defaultTopology, { transfers: 500, concurrency: 16, seed: 999 }); // warm-up
+  // Warm-up: the JIT of every process, SQLite's page cache.
+  await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });
+  const pids: Array<[string, number]> = [['nats', state.natsPid], ...state.nodes.map(({ node, pid }): [string, number] => [`n${node}`, pid])];
+  const cpuNow = () => new Map<string, number>([...pids.map(([name, pid]): [string, number] => [name, cpuSecondsOf(pid)]), ['client', cpuSecondsOfSelf()]]);
   const single: LoadReport[] = [];
   const parallel: LoadReport[] = [];
   for (let run = 1; run <= runs; run++) {
@@ -45,9 +67,16 @@ try {
     const s = await transferLoad(client, defaultTopology, { transfers: Number(values.sequential), concurrency: 1, seed: run, crossShardShare });
     single.push(s);
     say(`run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`);
+    const cpuBefore = cpuNow();
     const p = await transferLoad(client, defaultTopology, { transfers: Number(values.concurrent), concurrency: Number(values.concurrency), seed: 100 + run, crossShardShare });
+    const cpuAfter = cpuNow();
     parallel.push(p);
     say(`run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`);
+    if (values.cpu) {
+      const used = [...cpuAfter].map(([name, s]) => `${name} ${(s - (cpuBefore.get(name) ?? 0)).toFixed(2)}`);
+      const total = [...cpuAfter].reduce((sum, [name, s]) => sum + s - (cpuBefore.get(name) ?? 0), 0);
+      say(`run ${run}: CPU s over ${p.seconds.toFixed(1)} s: ${used.join(', ')}; total ${total.toFixed(2)} (${((total / p.transfers) * 1e6).toFixed(0)} us a transfer)`);
+    }
   }
   const summary = {
     runs,

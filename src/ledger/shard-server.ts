@@ -3,7 +3,7 @@ import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
 import { limits } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot } from '../paxos/ballot.js';
-import type { LogEntry, PaxosMessage } from '../paxos/messages.js';
+import type { LogEntry, Outbound, PaxosMessage } from '../paxos/messages.js';
 import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
 import { accountsOf, commandKey, type Command, type Outcome } from './commands.js';
 import { LockTable } from './lock-table.js';
@@ -95,6 +95,24 @@ export interface ShardReady {
   events: TwoPcEvent[];
 }
 
+/**
+ * The messages of a ready that may leave before it is persisted: a leader's accepts (its
+ * proposals and the commit index). Persist before send protects promises and accepteds, the
+ * votes an acceptor gives; an accept is the proposer's request, not a vote. The leader's own
+ * acceptance of what it proposes is in this ready's entries, and it counts as a vote only
+ * when a follower's accepted is stepped in, which happens after this ready was persisted and
+ * advanced. Sending the accepts first lets the followers write to disk while the leader does,
+ * one disk write less on the path of every slot. A crash before the persist loses the
+ * leader's own acceptance and nothing else: the ballot was promised durably before (a ready
+ * that carries a promise sends nothing early), and a restarted node never proposes again in
+ * that ballot. Readies with a NEW-VIEW or a step of Two-Phase Commit keep the plain order,
+ * so the crash tests' `before-send` failpoints still mean that nothing left.
+ */
+export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
+  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0 || rd.events.length > 0) return [];
+  return rd.paxos.messages.filter((m) => m.message.type === 'accept');
+}
+
 export interface ShardServerInit {
   self: NodeId;
   cluster: ClusterId;
@@ -143,6 +161,8 @@ export class ShardServer {
   private applied = false;
   /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
   private readyWrites: StateWrites | undefined;
+  /** ready() proposed the batch already: it proposes once between two advance() calls. */
+  private proposedThisTurn = false;
   private lastRole: Role;
   private readonly checkpoint: CheckpointSettings;
   private lastCheckpointSlot: Slot;
@@ -332,10 +352,15 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
+    if (!this.proposedThisTurn && this.batch.length > 0 && this.replica.proposalRoom > 0) return true;
     return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0 || this.twoPcOut.length > 0;
   }
 
   ready(): ShardReady {
+    // Propose on the first ready() of a turn only: a repeated ready() before advance() must not
+    // apply more than the state writes it already handed out.
+    if (!this.proposedThisTurn) this.proposeBatch();
+    this.proposedThisTurn = true;
     if (this.applied && this.readyWrites === undefined) this.readyWrites = this.state.takeWrites();
     const paxos = this.replica.ready();
     for (const to of paxos.snapshotsFor) this.sendSnapshot(to);
@@ -351,6 +376,7 @@ export class ShardServer {
   }
 
   advance(): void {
+    this.proposedThisTurn = false;
     this.replica.advance();
     this.applied = false;
     this.readyWrites = undefined;
@@ -368,15 +394,32 @@ export class ShardServer {
     if (this.lastRole === 'leader' && this.replica.role !== 'leader') this.dropLeaderWork();
     this.lastRole = this.replica.role;
     for (const { slot, value } of this.replica.takeCommitted()) this.apply(slot, value ?? []);
-    if (this.replica.role === 'leader') {
-      // A single-member cluster chooses as it proposes: apply that at once, and since applying
-      // releases locks, give what waits for them another look (a few rounds at most).
-      for (let round = 0; round < 4; round++) {
-        this.proposeWaiting();
-        const chosen = this.replica.takeCommitted();
-        if (chosen.length === 0) break;
-        for (const { slot, value } of chosen) this.apply(slot, value ?? []);
+    // Take the locks of what waits now (so the order of arrival decides who gets an account),
+    // but propose only at the next ready(): see proposeBatch.
+    if (this.replica.role === 'leader') this.admitWaiting();
+    this.maybeCheckpoint();
+  }
+
+  /**
+   * Group commit at the leader: commands are proposed once per ready(), not one by one as they
+   * arrive, so one slot (one accept, one disk write on every replica) carries everything that
+   * arrived since the previous ready, while that one was being persisted and sent. Proposing
+   * each arrival at once would spend the whole pipeline on one-command slots under load.
+   */
+  private proposeBatch(): void {
+    if (this.replica.role !== 'leader') return;
+    // A single-member cluster chooses as it proposes: apply that at once, and since applying
+    // releases locks, give what waits for them another look (a few rounds at most).
+    for (let round = 0; round < 4; round++) {
+      this.admitWaiting();
+      while (this.batch.length > 0 && this.replica.proposalRoom > 0) {
+        const slotCommands = this.batch.splice(0, limits.commandsPerSlotMax);
+        const slot = this.replica.propose(slotCommands);
+        assert(slot !== undefined, 'propose must succeed when the pipeline has room');
       }
+      const chosen = this.replica.takeCommitted();
+      if (chosen.length === 0) break;
+      for (const { slot, value } of chosen) this.apply(slot, value ?? []);
     }
     this.maybeCheckpoint();
   }
@@ -466,7 +509,8 @@ export class ShardServer {
     }
   }
 
-  private proposeWaiting(): void {
+  /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch. */
+  private admitWaiting(): void {
     if (this.queue.length > 0) {
       const still: typeof this.queue = [];
       for (const item of this.queue) {
@@ -501,11 +545,6 @@ export class ShardServer {
         }
       }
       this.queue = still;
-    }
-    while (this.batch.length > 0 && this.replica.proposalRoom > 0) {
-      const slotCommands = this.batch.splice(0, limits.commandsPerSlotMax);
-      const slot = this.replica.propose(slotCommands);
-      assert(slot !== undefined, 'propose must succeed when the pipeline has room');
     }
   }
 

@@ -6,7 +6,8 @@ import type { NodeStatus } from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope, type FlushArgs } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
-import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
+import { sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
+import type { Outbound } from '../paxos/messages.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
@@ -35,7 +36,8 @@ const pendingRequestTtlMs = 30_000;
  * The composition root of one node: wires the pure ShardServer to NATS, SQLite and a timer.
  * The Ready loop runs once per event-loop turn (group commit): inputs of the same turn are
  * stepped into the core, then one SQLite transaction persists everything they produced, and
- * only then are the messages sent.
+ * only then are the messages sent; except a leader's accepts, which may leave just before the
+ * persist so that the followers write to disk while the leader does (sendableBeforePersist).
  */
 export class LedgerNode {
   readonly id: NodeId;
@@ -44,6 +46,10 @@ export class LedgerNode {
   private readonly pending = new Map<number, PendingRequest>();
   private nextReqId = 1;
   private drainScheduled = false;
+  /** A ready's accepts left and its persist is queued: the core must not step until it is done. */
+  private readyOutstanding = false;
+  /** Inputs that arrived meanwhile (none can, in Node's event loop; this keeps it so). */
+  private heldInputs: Array<() => void> = [];
   private tickTimer: NodeJS.Timeout | undefined;
   private malformed = 0;
   /** Fault injection (`ledger node fail`): deaf, mute and frozen, but its state is kept. */
@@ -146,7 +152,7 @@ export class LedgerNode {
       return;
     }
     this.telemetry.metrics.recordIncoming(envelope.message);
-    this.server.step(envelope.message);
+    this.input(() => this.server.step(envelope.message));
     this.scheduleDrain();
   }
 
@@ -162,7 +168,7 @@ export class LedgerNode {
       this.staleGeneration++;
       return;
     }
-    this.server.stepTwoPc(envelope.message);
+    this.input(() => this.server.stepTwoPc(envelope.message));
     this.scheduleDrain();
   }
 
@@ -176,13 +182,13 @@ export class LedgerNode {
     }
     const reqId = this.nextReqId++;
     this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
-    this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
+    this.input(() => this.server.request({ reqId, command: envelope.command, hops: envelope.hops }));
     this.scheduleDrain();
   }
 
   private onTick(): void {
     if (this.failed) return;
-    this.server.tick();
+    this.input(() => this.server.tick());
     this.scheduleDrain();
     this.forgetAbandonedRequests();
   }
@@ -198,6 +204,12 @@ export class LedgerNode {
 
   // ---- the Ready loop ----------------------------------------------------------------------
 
+  /** Steps an input into the core now, or once the ready in progress is persisted. */
+  private input(step: () => void): void {
+    if (this.readyOutstanding) this.heldInputs.push(step);
+    else step();
+  }
+
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
@@ -208,44 +220,72 @@ export class LedgerNode {
   }
 
   private drain(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.readyOutstanding) return;
     while (this.server.hasReady()) {
       const rd = this.server.ready();
-      // Persist before send: see PaxosReady. Synchronous, so nothing interleaves.
-      const persistStartedMs = this.telemetry.now();
-      this.store.persist({
-        promised: rd.paxos.promised,
-        entries: rd.paxos.entries,
-        newViews: rd.paxos.newViews,
-        state: rd.state,
-        compactedThrough: rd.paxos.compactedThrough,
+      const early = this.failed || this.isolated ? [] : sendableBeforePersist(rd);
+      if (early.length === 0) {
+        this.persistSendAdvance(rd, new Set());
+        continue;
+      }
+      // The leader's accepts go first (see sendableBeforePersist). The NATS client writes them
+      // to the socket in a microtask; ours, queued after it, persists and sends the rest, so the
+      // followers' disk writes overlap the leader's. Until then the core takes no input.
+      this.publishPaxos(early);
+      this.readyOutstanding = true;
+      queueMicrotask(() => {
+        this.readyOutstanding = false;
+        if (this.stopped) return;
+        this.persistSendAdvance(rd, new Set(early));
+        const inputs = this.heldInputs;
+        this.heldInputs = [];
+        for (const input of inputs) input();
+        this.drain();
       });
-      this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
-      if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
-        this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
-        this.log.flush();
-        crashNow();
-      }
-      this.send(rd);
-      this.telemetry.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
-      if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
-        this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
-        this.log.flush();
-        void this.transport.flush().finally(() => crashNow());
-      }
-      this.server.advance();
-      for (const view of rd.paxos.newViews) {
-        this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
-      }
+      break;
     }
   }
 
-  private send(rd: ShardReady): void {
-    const cutOff = this.failed || this.isolated;
-    for (const { to, message } of cutOff ? [] : rd.paxos.messages) {
+  /** Persist before send (see PaxosReady), then the messages not already sent, then advance. */
+  private persistSendAdvance(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>>): void {
+    // Synchronous, so nothing interleaves.
+    const persistStartedMs = this.telemetry.now();
+    this.store.persist({
+      promised: rd.paxos.promised,
+      entries: rd.paxos.entries,
+      newViews: rd.paxos.newViews,
+      state: rd.state,
+      compactedThrough: rd.paxos.compactedThrough,
+    });
+    this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
+    if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
+      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
+      this.log.flush();
+      crashNow();
+    }
+    this.send(rd, sent);
+    this.telemetry.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
+    if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
+      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
+      this.log.flush();
+      void this.transport.flush().finally(() => crashNow());
+    }
+    this.server.advance();
+    for (const view of rd.paxos.newViews) {
+      this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
+    }
+  }
+
+  private publishPaxos(messages: readonly Outbound<Batch>[]): void {
+    for (const { to, message } of messages) {
       const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
       this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
     }
+  }
+
+  private send(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>>): void {
+    const cutOff = this.failed || this.isolated;
+    if (!cutOff) this.publishPaxos(sent.size === 0 ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.has(m)));
     for (const { toCluster, message } of cutOff ? [] : rd.twoPc) {
       this.transport.publish(this.subjects.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: this.cluster, generation: this.generation, message }));
     }
@@ -277,14 +317,19 @@ export class LedgerNode {
     if (m.reply === undefined) return;
     const envelope = this.decode(m);
     if (envelope === undefined || envelope.kind !== 'admin') return;
-    let body: unknown;
-    try {
-      body = this.admin(envelope);
-    } catch (error) {
-      this.transport.publish(m.reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));
-      return;
-    }
-    this.transport.publish(m.reply, encodeEnvelope({ kind: 'admin-reply', ok: true, body }));
+    const reply = m.reply;
+    // Like every input, after a ready whose accepts already left is persisted: a flush must not
+    // replace the core (and its storage) under that ready.
+    this.input(() => {
+      let body: unknown;
+      try {
+        body = this.admin(envelope);
+      } catch (error) {
+        this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));
+        return;
+      }
+      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: true, body }));
+    });
   }
 
   private admin(envelope: Extract<Envelope, { kind: 'admin' }>): unknown {
@@ -312,7 +357,7 @@ export class LedgerNode {
         };
       case 'hold-cross-shard':
         // `account` carries the hold in milliseconds (0 lifts it).
-        this.server.holdCrossShard(Math.ceil((envelope.account ?? 0) / this.config.timing.tickMs));
+        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.account ?? 0) / this.config.timing.tickMs)));
         this.scheduleDrain();
         return { node: this.id, heldMs: envelope.account ?? 0 };
       case 'fail':

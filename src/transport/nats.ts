@@ -26,6 +26,10 @@ export async function connectNats(options: NatsOptions): Promise<Transport> {
       maxPingOut: 3,
       // A node never needs its own broadcasts back: the core handles its own messages.
       noEcho: options.longRunning,
+      // Without this, every request builds two Error objects up front (a stack trace for a
+      // timeout that almost never happens): 40 % of a load generator's CPU in profiles. Our
+      // errors say which subject timed out; the stack of the NATS client adds nothing.
+      noAsyncTraces: true,
       timeout: 5_000,
     });
   } catch (error) {

@@ -1,7 +1,7 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
-import { ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
+import { sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
 import type { Session } from '../../src/ledger/state.js';
 import { ballotZero, initialBallot, type Ballot } from '../../src/paxos/ballot.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
@@ -285,12 +285,23 @@ export class ClusterSim {
     if (server === undefined) return;
     while (server.hasReady()) {
       const rd = server.ready();
+      // The runtime's order: the leader's accepts may leave before the persist (and a crash
+      // may come right after them), everything else only after it.
+      const early = sendableBeforePersist(rd);
+      for (const { to, message } of early) {
+        const targets = to === 'all' ? node.cluster.members.filter((m) => m !== node.id) : [to];
+        for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
+      }
+      if (early.length > 0 && this.faultsOn && this.random.chance(0.005)) {
+        this.crash(node, 'after sending accepts, before persisting');
+        return;
+      }
       this.persist(node, rd);
       if (this.faultsOn && this.random.chance(0.005)) {
         this.crash(node, 'after persisting, before sending');
         return;
       }
-      for (const { to, message } of rd.paxos.messages) {
+      for (const { to, message } of rd.paxos.messages.filter((m) => !early.includes(m))) {
         const targets = to === 'all' ? node.cluster.members.filter((m) => m !== node.id) : [to];
         for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
       }

@@ -84,8 +84,8 @@ test('ShardServer.ready() can be called again before advance() without losing st
   s.tick(); for (let i = 0; i < 30 && s.role !== 'leader'; i++) s.tick();
   s.advance();
   s.request({ reqId: 1, command: transfer('c', 1, 1, 2, 10), hops: 0 });
-    assert.equal(s.state.balanceOf(1), 90);
   const first = s.ready();
+  assert.equal(s.state.balanceOf(1), 90, 'a single member chooses and applies as it proposes, in ready()');
   const second = s.ready();
   assert.deepEqual(new Map(first.state?.balances), new Map([[1, 90], [2, 110]]));
   assert.deepEqual(second.state, first.state);

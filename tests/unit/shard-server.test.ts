@@ -4,7 +4,7 @@ import type { NodeId } from '../../src/core/ids.js';
 import { limits } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/ledger/commands.js';
-import { ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import { sendableBeforePersist, ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { ballot, testSettings, tickUntilPreVote, type Envelope } from './helpers/replica-harness.js';
 
@@ -47,15 +47,17 @@ class ShardCluster {
   /** The runtime's ready loop on every server: take the ready, record it, send, advance. */
   collect(): void {
     for (const [id, s] of this.servers) {
-      while (s.hasReady()) {
-        const ready = s.ready();
-        this.readies.push({ node: id, ready });
-        for (const { to, message } of ready.paxos.messages) {
-          for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
-        }
-        s.advance();
-      }
+      while (s.hasReady()) this.send(id, s.ready());
     }
+  }
+
+  /** Records and sends a ready `id` handed out, and advances it (the runtime's persist-then-send). */
+  send(id: NodeId, ready: ShardReady): void {
+    this.readies.push({ node: id, ready });
+    for (const { to, message } of ready.paxos.messages) {
+      for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
+    }
+    this.get(id).advance();
   }
 
   settle(): void {
@@ -230,23 +232,58 @@ describe('ShardServer: the leader', () => {
   });
 
   test('transfers on disjoint accounts are in flight at the same time', () => {
-    const c = new ShardCluster();
+    const c = new ShardCluster(6);
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 10), hops: 0 });
     s1.request({ reqId: 2, command: transfer('b', 1, 3, 4, 10), hops: 0 });
-    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1']], [2, ['b#1']]]);
+    assert.deepEqual(proposed(s1.ready()), [[1, ['a#1', 'b#1']]]);
+    s1.advance();
+    s1.request({ reqId: 3, command: transfer('c', 1, 1, 3, 10), hops: 0 });
+    s1.request({ reqId: 4, command: transfer('d', 1, 5, 6, 10), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[2, ['d#1']]], 'd#1 does not wait behind slot 1 (c#1 does: it shares accounts)');
+  });
+
+  test('a leader proposes everything that arrived while the previous batch was persisting in one slot', () => {
+    const c = new ShardCluster(12);
+    const s1 = c.elect(1);
+    s1.request({ reqId: 0, command: transfer('c0', 1, 1, 2, 1), hops: 0 });
+    const first = s1.ready();
+    assert.deepEqual(proposed(first), [[1, ['c0#1']]]);
+    // The runtime persists and sends that ready; meanwhile five more requests arrive.
+    for (let i = 1; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()), [[1, ['c0#1']]], 'nothing is proposed between two readies');
+    c.send(1, first);
+    assert.equal(s1.hasReady(), true);
+    const second = s1.ready();
+    assert.deepEqual(proposed(second), [[2, ['c1#1', 'c2#1', 'c3#1', 'c4#1', 'c5#1']]]);
+    c.send(1, second);
+    c.settle();
+    for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });
 
   test('commands waiting for room in the pipeline are batched into one slot', () => {
     const c = new ShardCluster(12);
     const s1 = c.elect(1);
-    for (let i = 0; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
-    assert.deepEqual(proposed(s1.ready()).map(([slot]) => slot), [1, 2, 3, 4], 'slotsInFlightMax is 4');
+    for (let i = 0; i < 4; i++) {
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+      c.collect();
+    }
+    assert.equal(s1.replica.proposalRoom, 0, 'slotsInFlightMax is 4');
+    for (let i = 4; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.equal(s1.hasReady(), false, 'no room: the commands wait');
     assert.equal(s1.pendingCommands, 2);
     c.settle();
     const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
     assert.deepEqual(proposals.find(([slot]) => slot === 5), [5, ['c4#1', 'c5#1']]);
     for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
+  });
+
+  test('a batch larger than a slot holds is split over several slots of at most commandsPerSlotMax', () => {
+    const n = limits.commandsPerSlotMax + 3;
+    const c = new ShardCluster(2 * n);
+    const s1 = c.elect(1);
+    for (let i = 0; i < n; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    assert.deepEqual(proposed(s1.ready()).map(([slot, keys]) => [slot, keys.length]), [[1, limits.commandsPerSlotMax], [2, 3]]);
   });
 
   test('a balance read proposed after a transfer answers the balance after it', () => {
@@ -272,5 +309,30 @@ describe('ShardServer: the leader', () => {
       { reqId: 2, response: { kind: 'redirect', leaderHint: 2 } },
     ]);
     assert.equal(s1.pendingCommands, 0);
+  });
+});
+
+describe('ShardServer: what may leave before the persist', () => {
+  test("a leader's accepts may leave before its own acceptance is persisted; a follower's accepted may not", () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const rd = s1.ready();
+    assert.deepEqual(sendableBeforePersist(rd).map((m) => m.message.type), ['accept']);
+    c.send(1, rd);
+    const s2 = c.get(2);
+    for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    const follower = s2.ready();
+    assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
+    assert.deepEqual(sendableBeforePersist(follower), [], 'an accepted is a vote: it waits for the persist');
+  });
+
+  test('a ready that carries a promise or a NEW-VIEW sends nothing before it is persisted', () => {
+    const c = new ShardCluster();
+    tickUntilPreVote(c.get(1).replica);
+    c.settle();
+    const views = c.readies.filter((r) => r.ready.paxos.newViews.length > 0 || r.ready.paxos.promised !== undefined);
+    assert.ok(views.length > 0);
+    for (const r of views) assert.deepEqual(sendableBeforePersist(r.ready), []);
   });
 });
