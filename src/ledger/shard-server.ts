@@ -113,6 +113,26 @@ export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
   return rd.paxos.messages.filter((m) => m.message.type === 'accept');
 }
 
+/**
+ * Whether a ready must reach the disk (fsync) before its messages leave, or only the file (the
+ * OS's page cache: it survives a crash of the process, not a power loss).
+ *
+ * Only an acceptor's votes need the disk: a promise (`promised`) and an entry it accepted and
+ * does not know chosen. A message that leaves after them (a promise, an accepted) is a vote
+ * somebody counts, and a vote forgotten in a power loss could let two values be chosen. The
+ * rest is knowledge derived from values already chosen by a majority's durable votes: chosen
+ * marks, entries learned by catch-up, applied balances, sessions, Two-Phase Commit records,
+ * compaction. SQLite's WAL keeps transactions in order, so what a power loss takes is always a
+ * suffix: a node that loses them knows less and learns it again from its peers and its log (a
+ * new leader re-proposes what the promises report). A single-member cluster counts its own
+ * acceptance as the whole majority, so everything it writes is a vote.
+ */
+export function mustSyncBeforeSend(rd: ShardReady, members: number): boolean {
+  if (members === 1) return true;
+  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0) return true;
+  return rd.paxos.entries.some((e) => !e.chosen);
+}
+
 export interface ShardServerInit {
   self: NodeId;
   cluster: ClusterId;

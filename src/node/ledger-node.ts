@@ -6,7 +6,7 @@ import type { NodeStatus } from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope, type FlushArgs } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
-import { sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
 import type { Outbound } from '../paxos/messages.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
@@ -256,6 +256,7 @@ export class LedgerNode {
       newViews: rd.paxos.newViews,
       state: rd.state,
       compactedThrough: rd.paxos.compactedThrough,
+      sync: mustSyncBeforeSend(rd, this.server.replica.memberCount),
     });
     this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
     if (shouldCrash(this.failpoint, rd.events, 'before-send')) {

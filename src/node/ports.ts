@@ -29,6 +29,9 @@ export interface PersistBatch {
   state: StateWrites | undefined;
   /** Delete log entries at or below this slot (after writing `state`). */
   compactedThrough?: Slot | undefined;
+  /** false: the writes need not reach the disk before the next send (see mustSyncBeforeSend);
+   *  the store may then skip the fsync of this transaction. Absent means true. */
+  sync?: boolean;
 }
 
 export interface StoredView {

@@ -211,6 +211,9 @@ export class Replica<V> {
     if (!this.isServing || this.leader === undefined) return 0;
     return Math.max(0, this.settings.slotsInFlightMax - (this.leader.nextSlot - 1 - this.commit));
   }
+  get memberCount(): number {
+    return this.members.length;
+  }
   isMember(node: NodeId): boolean {
     return this.members.includes(node);
   }

@@ -77,7 +77,16 @@ export class SqliteNodeStore implements NodeStore {
    * when a deferred transaction tries to upgrade its lock.
    */
   persist(batch: PersistBatch): void {
-    this.persistTransaction.immediate(batch);
+    // synchronous is per connection and costs no I/O to change. A transaction committed at
+    // NORMAL is in the WAL, and the next one at FULL makes it durable too (one fsync of the WAL
+    // covers every frame before it), so what a power loss can take is only a suffix of them.
+    const relaxed = this.synchronous === 'full' && batch.sync === false;
+    if (relaxed) this.statements.synchronousNormal.run();
+    try {
+      this.persistTransaction.immediate(batch);
+    } finally {
+      if (relaxed) this.statements.synchronousFull.run();
+    }
   }
 
   reset(generation: number, promised: Ballot): void {

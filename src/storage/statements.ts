@@ -186,6 +186,9 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       db,
       kysely.deleteFrom('client_sessions').where('client_id', '=', client('clientId')).compile(),
     ),
+    // PRAGMA synchronous for one transaction (see SqliteNodeStore.persist).
+    synchronousNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+    synchronousFull: db.prepare('PRAGMA synchronous = FULL'),
     // ---- flush (rare: not on the hot path, prepared here all the same) ----
     resetMeta: prepareNamed<ResetParams, unknown>(
       db,

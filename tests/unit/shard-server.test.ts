@@ -4,7 +4,7 @@ import type { NodeId } from '../../src/core/ids.js';
 import { limits } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/ledger/commands.js';
-import { sendableBeforePersist, ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { ballot, testSettings, tickUntilPreVote, type Envelope } from './helpers/replica-harness.js';
 
@@ -334,5 +334,45 @@ describe('ShardServer: what may leave before the persist', () => {
     const views = c.readies.filter((r) => r.ready.paxos.newViews.length > 0 || r.ready.paxos.promised !== undefined);
     assert.ok(views.length > 0);
     for (const r of views) assert.deepEqual(sendableBeforePersist(r.ready), []);
+  });
+});
+
+describe('ShardServer: what must reach the disk before the messages leave', () => {
+  test('votes must: a promise, a NEW-VIEW, an accepted entry not known chosen', () => {
+    const c = new ShardCluster();
+    tickUntilPreVote(c.get(1).replica);
+    c.settle();
+    const votes = c.readies.filter((r) => r.ready.paxos.promised !== undefined || r.ready.paxos.newViews.length > 0);
+    assert.ok(votes.length > 0);
+    for (const r of votes) assert.equal(mustSyncBeforeSend(r.ready, 3), true);
+
+    const s1 = c.get(1);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    const proposal = s1.ready();
+    assert.ok(proposal.paxos.entries.some((e) => !e.chosen), "the leader's own acceptance of its proposal");
+    assert.equal(mustSyncBeforeSend(proposal, 3), true);
+    c.send(1, proposal);
+    const s2 = c.get(2);
+    for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    const follower = s2.ready();
+    assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
+    assert.equal(mustSyncBeforeSend(follower, 3), true, "a follower's accepted waits for the disk");
+  });
+
+  test('knowledge need not: the ready that learns a value chosen, applies it and answers the client', () => {
+    const c = new ShardCluster();
+    const s1 = c.elect(1);
+    s1.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    c.settle();
+    const answering = c.readyAnswering(1, 7);
+    assert.ok(answering !== undefined);
+    assert.ok(answering.state !== undefined, 'it carries the applied balances');
+    assert.ok(answering.paxos.entries.every((e) => e.chosen), 'and only chosen marks');
+    assert.equal(mustSyncBeforeSend(answering, 3), false);
+    c.heartbeat(1);
+    const followerApply = c.readies.find((r) => r.node === 2 && r.ready.state !== undefined);
+    assert.ok(followerApply !== undefined);
+    assert.equal(mustSyncBeforeSend(followerApply.ready, 3), false, 'a follower applying what it learned chosen');
+    assert.equal(mustSyncBeforeSend(answering, 1), true, 'in a single-member cluster every write is the whole majority');
   });
 });
