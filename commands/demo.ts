@@ -31,9 +31,10 @@ set (PrintBalance, PrintDB, PrintView, Performance).`;
       keep: this.flags.keep,
       hooks: {
         ...view.hooks(),
-        afterSet: async (plan, report, session) => {
+        afterSet: async (plan, report, session, last) => {
+          view.close();
           for (const line of performanceLines(report.performance)) out(line);
-          return menu ? afterSetMenu(plan, report, session, out, false) : 'next';
+          return menu ? afterSetMenu(plan, report, session, out, last) : 'next';
         },
       },
     });

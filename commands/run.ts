@@ -83,20 +83,17 @@ On a terminal, each command's outcome appears as it completes and a menu follows
       },
       {
         ...view.hooks(),
-        afterSet: async (plan, report, session) => {
+        afterSet: async (plan, report, session, last) => {
+          view.close();
           for (const line of performanceLines(report.performance)) out(line);
-          return menu ? afterSetMenu(plan, report, session, out, plan === plans[plans.length - 1]) : 'next';
+          return menu ? afterSetMenu(plan, report, session, out, last) : 'next';
         },
       },
     );
-    const stop = () => void runner.close().finally(() => process.exit(130));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
       return await runner.run(this.args.file, parsed.dialect, plans);
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      view.close();
     }
   }
 }

@@ -9,6 +9,11 @@ import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
 import { WorkloadGenerator } from '../../bench/workload.js';
 
+/** The signals that stop a run early, and the exit codes of a process they end (128 + number). */
+const stopSignals = ['SIGINT', 'SIGTERM'] as const;
+type StopSignal = (typeof stopSignals)[number];
+const signalExitCodes: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+
 export default class Bench extends LedgerCommand<typeof Bench> {
   static override summary = 'Benchmark the ledger: an open- or closed-loop workload with HDR latency reports';
   static override description = `Sends a seeded mix of balance reads and transfers (1 unit each, SmallBank-like) and reports
@@ -41,8 +46,11 @@ otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir f
 stops it (every process, by PID) and deletes it at the end; existing insists on the running
 cluster; own always starts one. Accounts and shards come from the cluster's topology.
 
-Exit code: 0 when the run completed (whatever its outcomes), 2 for bad input, 1 when the cluster
-cannot be reached or started.`;
+Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what
+ran, and a cluster this run started is stopped; a second signal quits at once.
+
+Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ctrl-C, 143 when
+stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or started.`;
   static override examples = [
     '<%= config.bin %> bench --preset small',
     '<%= config.bin %> bench --preset skewed --rate 400 --out bench/out/skewed',
@@ -79,13 +87,23 @@ cannot be reached or started.`;
     const toStderr = (line: string) => void process.stderr.write(`${line}\n`);
     const say = (line: string) => (json ? toStderr(line) : this.log(line));
     let stopped = false;
-    const onSignal = () => {
+    /** The signal that stopped the run early, if one did. */
+    let stoppedBy: StopSignal | undefined;
+    const quitAtOnce = (signal: StopSignal) => () => process.exit(signalExitCodes[signal]);
+    // SIGINT (Ctrl-C) and SIGTERM (kill, a CI timeout, a supervisor) stop the run the same way:
+    // no new requests, the ones in flight are awaited, the report, then a cluster this run
+    // started is stopped. Without the SIGTERM handler Node would die at once and leave that
+    // cluster (detached: nats-server and 9 nodes) running with nobody to stop it.
+    const onSignal = (signal: StopSignal) => {
       stopped = true;
-      toStderr('stopping: no new requests; waiting for those in flight, then the report (Ctrl-C again quits at once, without stopping a cluster this run started)');
-      process.once('SIGINT', () => process.exit(130));
+      stoppedBy ??= signal;
+      toStderr(`${signal}: stopping: no new requests; waiting for those in flight, then the report (Ctrl-C or SIGTERM again quits at once, without stopping a cluster this run started)`);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      for (const s of stopSignals) process.once(s, quitAtOnce(s));
     };
-    // Taken before a cluster may be started, so Ctrl-C during its start still stops it cleanly.
-    process.once('SIGINT', onSignal);
+    // Taken before a cluster may be started, so a signal during its start still stops it cleanly.
+    for (const s of stopSignals) process.once(s, onSignal);
     try {
       const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
       try {
@@ -99,13 +117,17 @@ cannot be reached or started.`;
           const files = writeOutputs(f.out, report, recorder);
           say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
         }
+        // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
+        // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
+        // cleanup, so whoever sent it does not take a cut-short run for a completed one.
+        if (stoppedBy === 'SIGTERM') process.exitCode = signalExitCodes.SIGTERM;
         return report;
       } finally {
         if (target.startedByBench) toStderr('stopping the local cluster');
         await target.close();
       }
     } finally {
-      process.removeListener('SIGINT', onSignal);
+      for (const s of stopSignals) process.removeListener(s, onSignal);
     }
   }
 }

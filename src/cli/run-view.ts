@@ -22,6 +22,13 @@ export class RunView {
     private readonly notes: Record<number, string> = {},
   ) {}
 
+  /** Stops the progress bar, if one runs (an error mid-set, or the set's end): the cursor
+   *  it hid comes back. */
+  close(): void {
+    this.bar?.multi.stop();
+    this.bar = undefined;
+  }
+
   hooks(): Pick<RunnerHooks, 'say' | 'onSetStart' | 'onResult'> {
     return {
       say: (line) => this.out(line),

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { NodeStatus } from '../codec/admin-bodies.js';
 import type { LedgerClient } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
@@ -10,6 +11,9 @@ export interface FlushPlan {
   /** The leader agreed in advance for each cluster. */
   leaders: ReadonlyMap<ClusterId, NodeId>;
 }
+
+/** Random spread of a new generation above the highest seen (far below 2^53 after many flushes). */
+const generationSpread = 1 << 20;
 
 /**
  * The first live member of each cluster leads (DESIGN §11). A cluster with no live member gets
@@ -47,7 +51,10 @@ export async function flushCluster(client: LedgerClient, topology: Topology, pla
       hint: 'restart it with `ledger node restart N` (a failed node is fine: it answers admin requests)',
     });
   }
-  const generation = Math.max(0, ...before.map((s) => ('generation' in s ? s.generation : 0))) + 1;
+  // Above every generation seen, with random low bits: two flushes at once (two CLIs) almost
+  // surely get different generations, so their messages never mix even if each reaches only
+  // part of the nodes; a node refuses a generation not above its own.
+  const generation = Math.max(0, ...before.map((s) => ('generation' in s ? s.generation : 0))) + 1 + randomInt(generationSpread);
   return Promise.all(
     allNodes(topology).map((node) => {
       const leader = plan.leaders.get(clusterOfNode(topology, node));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printBalance, printView } from '../cli/inspect.js';
+import { LedgerError } from '../core/errors.js';
 import { allNodes } from '../ledger/topology.js';
 import { parseTestFile } from '../testfile/parse.js';
 import { planRun } from '../testfile/plan.js';
@@ -51,15 +52,16 @@ export interface DemoReport {
 export async function runDemo(clusterDir: string, options: { keep: boolean; hooks: RunnerHooks }): Promise<DemoReport> {
   const file = parseTestFile(readFileSync(demoFile, 'utf8'), 'demo-tests.csv');
   const plans = planRun(file, 'demo-tests.csv', { flush: true });
-  const last = plans[plans.length - 1];
   let tail: Omit<DemoReport, 'run'> | undefined;
   const runner = new TestRunner(
     { clusterDir, concurrent: false, concurrencyMax: 1, consistency: 'linearizable', deadlineMs: 3_000, leadTimeoutMs: 10_000, keepCluster: options.keep },
     {
       ...options.hooks,
-      afterSet: async (plan, report, session) => {
-        const next = (await options.hooks.afterSet?.(plan, report, session)) ?? 'next';
-        if (plan !== last && next !== 'quit') return next;
+      afterSet: async (plan, report, session, isLast) => {
+        const next = (await options.hooks.afterSet?.(plan, report, session, isLast)) ?? 'next';
+        // The closing section runs while the cluster still does: after the last set, or as soon
+        // as the user quits or skips (the demo has nothing after its last set to skip to).
+        if (!isLast && next === 'next') return next;
         const say = options.hooks.say;
         say('\nPrintBalance (each replica of the account\'s cluster):');
         const balances: DemoReport['balances'] = [];
@@ -84,6 +86,6 @@ export async function runDemo(clusterDir: string, options: { keep: boolean; hook
   const run = await runner.run('demo-tests.csv', file.dialect, plans);
   if (options.keep) options.hooks.say(`the cluster keeps running in ${clusterDir}: look with \`ledger db --data-dir ${clusterDir}\`, stop with \`ledger cluster stop --data-dir ${clusterDir}\``);
   else options.hooks.say('cluster stopped (run `ledger demo --keep` to leave it running)');
-  if (tail === undefined) throw new Error('the demo stopped before its last set');
+  if (tail === undefined) throw new LedgerError('unavailable', 'the demo stopped before its closing section', { hint: 'run `ledger demo` again' });
   return { run, ...tail };
 }

@@ -147,12 +147,13 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
-    if (envelope.generation !== this.generation) {
-      this.staleGeneration++;
-      return;
-    }
-    this.telemetry.metrics.recordIncoming(envelope.message);
-    this.input(() => this.server.step(envelope.message));
+    // The generation is checked when the message is stepped, not when it arrives: a flush held
+    // behind an outstanding ready runs first, and what arrived before it is then stale.
+    this.input(() => {
+      if (this.isStale(envelope.generation)) return;
+      this.telemetry.metrics.recordIncoming(envelope.message);
+      this.server.step(envelope.message);
+    });
     this.scheduleDrain();
   }
 
@@ -164,11 +165,9 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
-    if (envelope.generation !== this.generation) {
-      this.staleGeneration++;
-      return;
-    }
-    this.input(() => this.server.stepTwoPc(envelope.message));
+    this.input(() => {
+      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message);
+    });
     this.scheduleDrain();
   }
 
@@ -200,6 +199,13 @@ export class LedgerNode {
       if (p.receivedAtMs >= oldest) break;
       this.pending.delete(reqId);
     }
+  }
+
+  /** A message from another flush generation than ours: counted and dropped. */
+  private isStale(generation: number): boolean {
+    if (generation === this.generation) return false;
+    this.staleGeneration++;
+    return true;
   }
 
   // ---- the Ready loop ----------------------------------------------------------------------
@@ -385,9 +391,13 @@ export class LedgerNode {
   private flush(args: FlushArgs): NodeStatus {
     const members = nodesOfCluster(this.config.topology, this.cluster);
     if (!members.includes(args.leader)) throw new Error(`node ${args.leader} is not a member of cluster ${this.cluster} (${members.join(', ')})`);
+    // Only forward: a flush delayed past a later one (a retry, another CLI) must not take the
+    // node back into a generation the others have left.
+    if (args.generation <= this.generation) throw new Error(`flush generation ${args.generation} is not above this node's ${this.generation}`);
     this.store.reset(args.generation, initialBallot(args.leader));
     this.pending.clear();
     this.server = buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader });
+    this.telemetry.metrics.onFlush();
     this.generation = args.generation;
     this.failed = args.failed;
     this.isolated = false;

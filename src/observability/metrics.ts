@@ -196,6 +196,22 @@ export class NodeMetrics {
     if (message.type === 'accept' && message.commitIndex > this.leaderCommitSeen) this.leaderCommitSeen = message.commitIndex;
   }
 
+  /**
+   * The node's log was flushed (`ledger cluster flush`, the test-file runner): slots restart at 0
+   * in a new generation under a fresh core. The high-water marks above describe the old log and
+   * would otherwise outlive it: `leaderCommitSeen` would keep the lag at the old commit index
+   * minus the new applied index (every node "lagging" by thousands of slots, so `ledger check
+   * health` warns everywhere), `seenThroughSlot` would hide every new proposal until the slots
+   * pass the old maximum (no batches counted), and `lastBallot` would make the fresh core's
+   * initial ballot count as a view change. Reset them as on a fresh node. Cumulative totals and
+   * Prometheus counters stay: counters must never go down, and the process is the same.
+   */
+  onFlush(): void {
+    this.leaderCommitSeen = 0;
+    this.seenThroughSlot = 0;
+    this.lastBallot = undefined;
+  }
+
   private lagSlots(s: NodeSample): number {
     return Math.max(0, Math.max(this.leaderCommitSeen, s.commitIndex) - s.appliedIndex);
   }

@@ -125,7 +125,8 @@ function firstLive(topology: Topology, live: ReadonlySet<NodeId>): Map<ClusterId
   return leaders;
 }
 
-/** Four-column sets: each cluster's contact server leads it; a cluster without one, its first live node. */
+/** Four-column sets: each cluster's contact server leads it; a cluster without one, or whose
+ *  contact server is not live, its first live node (a failed leader would lead nobody). */
 function contactLeaders(set: TestSet, topology: Topology, fileName: string): Map<ClusterId, NodeId> {
   const leaders = firstLive(topology, new Set(set.liveNodes));
   const seen = new Set<ClusterId>();
@@ -133,7 +134,7 @@ function contactLeaders(set: TestSet, topology: Topology, fileName: string): Map
     const cluster = clusterOfNode(topology, server);
     if (seen.has(cluster)) throw badInput(`${fileName} line ${set.line} (set ${set.set}): two contact servers for cluster ${cluster}`, 'list one contact server per cluster');
     seen.add(cluster);
-    leaders.set(cluster, server);
+    if (set.liveNodes.includes(server)) leaders.set(cluster, server);
   }
   return leaders;
 }

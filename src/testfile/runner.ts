@@ -76,7 +76,7 @@ export interface RunnerHooks {
   onSetStart?(plan: SetPlan): void;
   onResult?(plan: SetPlan, index: number, result: CommandResult): void;
   /** After each set (the interactive menu); without it the run goes on to the next set. */
-  afterSet?(plan: SetPlan, report: SetReport, session: RunSession): Promise<AfterSet>;
+  afterSet?(plan: SetPlan, report: SetReport, session: RunSession, last: boolean): Promise<AfterSet>;
 }
 
 /**
@@ -87,6 +87,8 @@ export interface RunnerHooks {
  */
 export class TestRunner {
   private cluster: { topology: Topology; transport: Transport; prefix: string } | undefined;
+  /** Set by close(): no cluster is started after it (a signal may arrive mid-set). */
+  private closing = false;
 
   constructor(
     private readonly options: RunnerOptions,
@@ -95,9 +97,14 @@ export class TestRunner {
 
   async run(file: string, dialect: TestFileDialect, plans: SetPlan[]): Promise<RunReport> {
     const report: RunReport = { file, dialect, sets: [] };
+    // The cluster is ours: a signal stops it before the process goes (Ctrl-C in the menu ends
+    // the prompt instead, and the run returns normally).
+    const onSignal = () => void this.close().finally(() => process.exit(130));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       let skipNext = false;
-      for (const plan of plans) {
+      for (const [index, plan] of plans.entries()) {
         if (skipNext) {
           this.hooks.say(`set ${plan.set.set}: skipped`);
           skipNext = false;
@@ -107,21 +114,25 @@ export class TestRunner {
         this.hooks.onSetStart?.(plan);
         const setReport = await this.runSet(plan, client);
         report.sets.push(setReport);
-        const next = (await this.hooks.afterSet?.(plan, setReport, { client, topology: plan.topology })) ?? 'next';
+        const last = index === plans.length - 1;
+        const next = (await this.hooks.afterSet?.(plan, setReport, { client, topology: plan.topology }, last)) ?? 'next';
         if (next === 'quit') break;
         skipNext = next === 'skip-next';
       }
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await this.finish();
     }
     return report;
   }
 
+  /** Stops the run's cluster: every process its state file records, even one half started. */
   async close(): Promise<void> {
+    this.closing = true;
     const cluster = this.cluster;
     this.cluster = undefined;
-    if (cluster === undefined) return;
-    await cluster.transport.close().catch(() => undefined);
+    await cluster?.transport.close().catch(() => undefined);
     await stopLocalCluster(this.options.clusterDir);
   }
 
@@ -155,9 +166,16 @@ export class TestRunner {
     await this.close();
     rmSync(this.options.clusterDir, { recursive: true, force: true });
     this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
+    if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
     const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: this.options.keepCluster === true, readyTimeoutMs: 60_000 });
-    const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
-    this.cluster = { topology, transport, prefix: requireRunningConfig(this.options.clusterDir).prefix };
+    try {
+      if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
+      const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
+      this.cluster = { topology, transport, prefix: requireRunningConfig(this.options.clusterDir).prefix };
+    } catch (error) {
+      await stopLocalCluster(this.options.clusterDir);
+      throw error;
+    }
   }
 
   /** Sets that keep state: recover the listed nodes, fail the others. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseHgrm } from '../../bench/hgrm.js';
 import { runChromium } from './chromium.js';
-import { cli, TestCluster } from './harness.js';
+import { alive, cli, ledgerBin, TestCluster, waitUntil } from './harness.js';
 import { decodePng, inkOf } from './png.js';
 
 /** The plot colours of html-plots.ts, to find the drawn lines in a screenshot. */
@@ -131,5 +132,59 @@ describe('ledger bench against a real 3x3 cluster', () => {
     const missing = await cli(['bench', 'compare', join(out, 'nope.json'), join(out, 'bench.json')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: cannot read/);
+  });
+});
+
+describe('ledger bench with a cluster of its own, stopped by SIGTERM', () => {
+  test('SIGTERM stops the run and every process of the cluster it started, and exits 143', async () => {
+    // The bench makes its cluster's data dir under os.tmpdir(): a TMPDIR of our own shows where.
+    const tmp = mkdtempSync(join(tmpdir(), 'ledger-bench-term-'));
+    const bench = spawn(process.execPath, [ledgerBin, 'bench', '--cluster', 'own', '--duration', '30s', '--warmup', '0', '--concurrency', '4'], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    bench.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    bench.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+    let exitCode: number | null | undefined;
+    void exited.then((code) => (exitCode = code));
+    const pids = new Set<number>();
+    try {
+      let dataDir: string | undefined;
+      await waitUntil('the bench to write its cluster.json', 60_000, async () => {
+        if (exitCode !== undefined) throw new Error(`bench exited ${exitCode} before its cluster started: ${stderr}`);
+        dataDir ??= readdirSync(tmp).find((d) => d.startsWith('ledger-bench-') && existsSync(join(tmp, d, 'cluster.json')));
+        return dataDir !== undefined;
+      });
+      const state = JSON.parse(readFileSync(join(tmp, dataDir!, 'cluster.json'), 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
+      pids.add(state.natsPid);
+      for (const n of state.nodes) pids.add(n.pid);
+      assert.equal(pids.size, 10, 'nats-server and 9 nodes');
+      // Terminated while it measures: the cluster is up and requests are in flight.
+      await waitUntil('the measured phase to run', 60_000, async () => {
+        if (exitCode !== undefined) throw new Error(`bench exited ${exitCode} early: ${stderr}`);
+        return /^\[\s+1 s\]/m.test(stderr);
+      });
+      assert.ok([...pids].every(alive), 'the cluster runs before the signal');
+      bench.kill('SIGTERM');
+      await waitUntil('the bench to exit', 60_000, async () => exitCode !== undefined);
+      assert.equal(exitCode, 143, `exit code after SIGTERM: ${stderr}`);
+      assert.match(stderr, /^SIGTERM: stopping/m);
+      assert.match(stderr, /^stopping the local cluster$/m);
+      await waitUntil('every process of its cluster to be gone', 15_000, async () => [...pids].every((pid) => !alive(pid)));
+      assert.ok(!existsSync(join(tmp, dataDir!)), 'its data dir was removed');
+    } finally {
+      // Whatever failed above, nothing this test caused outlives it.
+      if (exitCode === undefined) bench.kill('SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -4,11 +4,12 @@ import { AssertionError } from '../../src/core/assert.js';
 import type { Batch } from '../../src/ledger/shard-server.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
 import { Replica, type ReplicaInit } from '../../src/paxos/replica.js';
-import { runSeed, SimulationFailure } from './cluster-sim.js';
+import { runSeed, SimulationFailure, type SimOptions } from './cluster-sim.js';
 
 /**
  * The simulator is only worth its seeds if it catches a broken protocol. Each replica here
- * breaks one rule of Multi-Paxos; the simulator must find a run where safety fails.
+ * breaks one rule of Multi-Paxos (or the runtime's rule of what must reach the disk before a
+ * message leaves); the simulator must find a run where safety fails.
  */
 
 /** Counts one vote too few as a quorum (for 3 members: the leader alone decides). */
@@ -32,10 +33,10 @@ class ForgetfulPromise extends Replica<Batch> {
   }
 }
 
-function firstFailingSeed(createReplica: (init: ReplicaInit<Batch>) => Replica<Batch>, seedsMax: number): number | undefined {
+function firstFailingSeed(createReplica: (init: ReplicaInit<Batch>) => Replica<Batch>, seedsMax: number, mustSync?: SimOptions['mustSync']): number | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
     try {
-      runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createReplica });
+      runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createReplica, ...(mustSync === undefined ? {} : { mustSync }) });
     } catch (error) {
       if (error instanceof SimulationFailure || error instanceof AssertionError) return seed;
       throw error;
@@ -56,6 +57,11 @@ describe('the simulator catches a deliberately broken core', () => {
       assert.ok(seed !== undefined, `no seed out of 3000 caught ${rule}`);
     });
   }
+
+  test('accepted entries left off the disk (only promises fsynced) are caught by a power loss within 3000 seeds', () => {
+    const seed = firstFailingSeed((init) => new Replica<Batch>(init), 3000, (rd) => rd.paxos.promised !== undefined);
+    assert.ok(seed !== undefined, 'no seed out of 3000 caught votes lost in a power loss');
+  });
 
   test('the unbroken replica passes the same seeds the broken ones fail on', () => {
     assert.equal(firstFailingSeed((init) => new Replica<Batch>(init), 50), undefined);

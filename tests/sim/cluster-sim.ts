@@ -1,7 +1,7 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
-import { sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
 import type { Session } from '../../src/ledger/state.js';
 import { ballotZero, initialBallot, type Ballot } from '../../src/paxos/ballot.js';
 import type { LogEntry } from '../../src/paxos/messages.js';
@@ -19,7 +19,8 @@ type SimMessage =
   | { kind: '2pc'; message: TwoPcMessage }
   | { kind: 'response'; command: Command; response: Response };
 
-/** What survives a crash: exactly what the runtime persisted before sending. */
+/** What survives a crash of the process: exactly what the runtime persisted before sending.
+ *  A power loss keeps less: see SimNode.synced. */
 interface DurableStore {
   promised: Ballot;
   log: Map<Slot, LogEntry<Batch>>;
@@ -45,6 +46,11 @@ interface SimNode {
   clockDebt: number;
   /** A flushed cluster's leader agreed in advance, used at the first start only. */
   agreedLeader: NodeId | undefined;
+  /** The store as of the last persist that reached the disk (fsync), and the readies persisted
+   *  since without one (SQLite WAL at synchronous=NORMAL, see mustSyncBeforeSend). A power loss
+   *  keeps the first and a prefix of the second: WAL transactions survive in order. */
+  synced: DurableStore;
+  unsynced: ShardReady[];
 }
 
 interface SimClient {
@@ -84,6 +90,8 @@ export interface SimOptions {
   verbose?: boolean;
   /** Builds each Paxos replica: tests/sim/broken-core.test.ts passes one with a rule broken. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
+  /** Which readies reach the disk before their messages leave (the runtime's rule by default). */
+  mustSync?: (rd: ShardReady, members: number) => boolean;
 }
 
 export interface SimResult {
@@ -198,7 +206,20 @@ export class ClusterSim {
           participantRecords: new Map(),
         };
         const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
-        const node: SimNode = { id, cluster, server: undefined, durable, restartAtTick: 0, requests: new Map(), checkedAppliedIndex: 0, clockRate, clockDebt: 0, agreedLeader };
+        const node: SimNode = {
+          id,
+          cluster,
+          server: undefined,
+          durable,
+          restartAtTick: 0,
+          requests: new Map(),
+          checkedAppliedIndex: 0,
+          clockRate,
+          clockDebt: 0,
+          agreedLeader,
+          synced: cloneStore(durable),
+          unsynced: [],
+        };
         this.nodes.set(id, node);
         this.start(node);
       }
@@ -327,40 +348,29 @@ export class ClusterSim {
   }
 
   private persist(node: SimNode, rd: ShardReady): void {
-    const d = node.durable;
-    if (rd.paxos.promised !== undefined) d.promised = rd.paxos.promised;
-    for (const e of rd.paxos.entries) {
-      d.log.set(e.slot, { ...e });
-      if (e.chosen) this.recordChosen(node, e.slot, e.value);
+    for (const e of rd.paxos.entries) if (e.chosen) this.recordChosen(node, e.slot, e.value);
+    const counts = applyReady(node.durable, rd);
+    if (counts.snapshot) this.snapshotsInstalled++;
+    if (counts.compacted) this.compactions++;
+    if ((this.options.mustSync ?? mustSyncBeforeSend)(rd, node.cluster.members.length)) {
+      node.synced = cloneStore(node.durable);
+      node.unsynced = [];
+    } else {
+      node.unsynced.push(copyReady(rd));
     }
-    if (rd.state !== undefined) {
-      if (rd.state.replaceAll) {
-        d.sessions.clear();
-        this.snapshotsInstalled++;
-      }
-      d.appliedIndex = rd.state.appliedIndex;
-      for (const [a, b] of rd.state.balances) d.balances.set(a, b);
-      for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
-      for (const c of rd.state.evictedSessions) d.sessions.delete(c);
-      if (rd.state.replaceAll) {
-        d.coordinatorRecords.clear();
-        d.participantRecords.clear();
-      }
-      for (const [k, r] of rd.state.coordinatorRecords ?? []) {
-        if (r === null) d.coordinatorRecords.delete(k);
-        else d.coordinatorRecords.set(k, r);
-      }
-      for (const [k, r] of rd.state.participantRecords ?? []) {
-        if (r === null) d.participantRecords.delete(k);
-        else d.participantRecords.set(k, r);
-      }
-    }
-    const floor = rd.paxos.compactedThrough;
-    if (floor !== undefined) {
-      for (const slot of [...d.log.keys()]) if (slot <= floor) d.log.delete(slot);
-      d.logFloor = floor;
-      this.compactions++;
-    }
+  }
+
+  /** Power loss: the node keeps what reached the disk and a prefix of what did not. */
+  private powerLoss(node: SimNode): void {
+    const kept = this.random.int(0, node.unsynced.length);
+    const store = cloneStore(node.synced);
+    for (const rd of node.unsynced.slice(0, kept)) applyReady(store, rd);
+    this.log(`t${this.tick} power loss n${node.id}: ${node.unsynced.length - kept} of ${node.unsynced.length} unsynced writes lost`);
+    node.durable = store;
+    node.synced = cloneStore(store);
+    node.unsynced = [];
+    if (node.server !== undefined) this.crash(node, 'power loss');
+    node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, store.appliedIndex);
   }
 
   private start(node: SimNode): void {
@@ -401,6 +411,12 @@ export class ClusterSim {
     if (r.chance(0.008)) {
       const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
       if (node.server !== undefined) this.crash(node, 'between steps');
+    }
+    if (r.chance(0.002)) {
+      // A power loss: one node, or (the cluster runs on one host) every member of a cluster.
+      const victim = this.nodes.get(r.pick(this.allMembers)) as SimNode;
+      const victims = r.chance(0.3) ? victim.cluster.members.map((m) => this.nodes.get(m) as SimNode) : [victim];
+      for (const node of victims) this.powerLoss(node);
     }
     if (r.chance(0.004)) {
       // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
@@ -604,4 +620,54 @@ export class ClusterSim {
 
 export function runSeed(options: SimOptions): SimResult {
   return new ClusterSim(options).run();
+}
+
+/** Applies one ready to a store as the runtime's persist does; says what it did. */
+function applyReady(d: DurableStore, rd: ShardReady): { snapshot: boolean; compacted: boolean } {
+  if (rd.paxos.promised !== undefined) d.promised = rd.paxos.promised;
+  for (const e of rd.paxos.entries) d.log.set(e.slot, { ...e });
+  const snapshot = rd.state?.replaceAll === true;
+  if (rd.state !== undefined) {
+    if (snapshot) d.sessions.clear();
+    d.appliedIndex = rd.state.appliedIndex;
+    for (const [a, b] of rd.state.balances) d.balances.set(a, b);
+    for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
+    for (const c of rd.state.evictedSessions) d.sessions.delete(c);
+    if (snapshot) {
+      d.coordinatorRecords.clear();
+      d.participantRecords.clear();
+    }
+    for (const [k, r] of rd.state.coordinatorRecords ?? []) {
+      if (r === null) d.coordinatorRecords.delete(k);
+      else d.coordinatorRecords.set(k, r);
+    }
+    for (const [k, r] of rd.state.participantRecords ?? []) {
+      if (r === null) d.participantRecords.delete(k);
+      else d.participantRecords.set(k, r);
+    }
+  }
+  const floor = rd.paxos.compactedThrough;
+  if (floor !== undefined) {
+    for (const slot of [...d.log.keys()]) if (slot <= floor) d.log.delete(slot);
+    d.logFloor = floor;
+  }
+  return { snapshot, compacted: floor !== undefined };
+}
+
+function cloneStore(d: DurableStore): DurableStore {
+  return {
+    promised: d.promised,
+    log: new Map([...d.log].map(([slot, e]) => [slot, { ...e }])),
+    appliedIndex: d.appliedIndex,
+    logFloor: d.logFloor,
+    balances: new Map(d.balances),
+    sessions: new Map(d.sessions),
+    coordinatorRecords: new Map(d.coordinatorRecords),
+    participantRecords: new Map(d.participantRecords),
+  };
+}
+
+/** A ready kept for a later power loss: its entries copied, since the core reuses them. */
+function copyReady(rd: ShardReady): ShardReady {
+  return { ...rd, paxos: { ...rd.paxos, entries: rd.paxos.entries.map((e) => ({ ...e })) } };
 }

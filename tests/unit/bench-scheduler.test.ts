@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import type { Completion } from '../../bench/outcome.js';
 import { Recorder } from '../../bench/recorder.js';
 import { runPhase, type Answer } from '../../bench/scheduler.js';
@@ -40,44 +40,103 @@ describe('scheduler', () => {
     for (const c of completions) assert.ok(Math.abs(c.latencyUs - c.serviceUs) < 1, JSON.stringify(c));
   });
 
-  test('open loop: a slow server makes the queued arrivals wait, and that wait counts (no coordinated omission)', async () => {
+  test('open loop: a slow server makes the queued arrivals wait, and that wait counts (no coordinated omission)', async (t) => {
+    const time = virtualTime(t);
     const completions: Completion[] = [];
-    // 500 arrivals/s, one at a time, each taking ~10 ms: the server keeps up with only 100/s.
-    await runPhase({
+    // 500 arrivals/s (one every 2 ms), one at a time, each taking 10 ms: the server keeps up with only 100/s.
+    const phase = runPhase({
       rateTps: 500,
       concurrency: 1,
       transactions: 30,
       durationMs: null,
       next: () => ({ type: 'read', account: 1 }),
-      execute: async () => {
-        await later(10);
-        return { outcome: 'committed' };
-      },
+      execute: () => new Promise<Answer>((resolve) => setTimeout(() => resolve({ outcome: 'committed' }), 10)),
       onCompletion: (c) => completions.push(c),
+      now: time.now,
     });
-    const last = completions.at(-1)!;
+    await time.drive(phase, 1);
+    assert.equal(completions.length, 30);
+    // Request i is due at 2i ms but can only be sent when i-1 is answered, at 10i ms: it is
+    // answered at 10(i+1) ms. Service time stays 10 ms; latency, from the intended start, grows.
+    assert.deepEqual(completions.map((c) => c.serviceUs), completions.map(() => 10_000));
+    assert.deepEqual(completions.map((c) => c.latencyUs), completions.map((_, i) => (10 * (i + 1) - 2 * i) * 1000));
     // The 30th was due at 58 ms but could only start after 29 x 10 ms of service.
-    assert.ok(last.serviceUs < 40_000, `service ${last.serviceUs}`);
-    assert.ok(last.latencyUs > 200_000, `latency from intended start ${last.latencyUs}`);
+    assert.equal(completions.at(-1)!.latencyUs, 242_000);
   });
 
-  test('a failing request counts as unknown with its reason; --duration ends the sending', async () => {
+  test('open loop: requests go at their due times; --duration ends the sending; a failing request counts as unknown with its reason', async (t) => {
+    const time = virtualTime(t);
     const completions: Completion[] = [];
-    const result = await runPhase({
+    const sentAt: number[] = [];
+    const phase = runPhase({
       rateTps: 200,
       concurrency: 8,
       transactions: null,
       durationMs: 100,
       next: () => ({ type: 'intra', from: 1, to: 2, amount: 1 }),
       execute: async () => {
+        sentAt.push(time.now());
         throw new Error('connection closed');
       },
       onCompletion: (c) => completions.push(c),
+      now: time.now,
     });
-    assert.ok(result.issued >= 15 && result.issued <= 21, `issued ${result.issued} in 100 ms at 200/s`);
+    const result = await time.drive(phase, 1);
+    // 200/s: one every 5 ms, the last one due before 100 ms at 95 ms.
+    assert.equal(result.issued, 20, `issued ${result.issued} in 100 ms at 200/s`);
+    assert.deepEqual(sentAt, Array.from({ length: 20 }, (_, i) => 5 * i));
+    assert.equal(completions.length, 20);
     assert.ok(completions.every((c) => c.outcome === 'unknown' && c.reason === 'connection closed'));
+    assert.ok(completions.every((c) => c.latencyUs === 0), 'sent on time, answered at once');
+  });
+
+  test('open loop: when the timer fires late, the requests due meanwhile go at once and their lateness counts', async (t) => {
+    const time = virtualTime(t);
+    const completions: Completion[] = [];
+    const phase = runPhase({
+      rateTps: 200,
+      concurrency: 8,
+      transactions: 10,
+      durationMs: null,
+      next: () => ({ type: 'read', account: 1 }),
+      execute: async () => ({ outcome: 'committed' }),
+      onCompletion: (c) => completions.push(c),
+      now: time.now,
+    });
+    // Time moves in steps of 12 ms: a timer set for 5 ms fires at 12 ms, and so on.
+    await time.drive(phase, 12);
+    const dueMs = Array.from({ length: 10 }, (_, i) => 5 * i);
+    assert.deepEqual(completions.map((c) => c.answeredAtMs), dueMs.map((d) => Math.ceil(d / 12) * 12));
+    assert.deepEqual(completions.map((c) => c.latencyUs), dueMs.map((d) => (Math.ceil(d / 12) * 12 - d) * 1000));
+    assert.ok(completions.every((c) => c.serviceUs === 0));
   });
 });
+
+/**
+ * Virtual time for the scheduler, so these tests do not depend on how loaded the machine is:
+ * `now` (the scheduler's injectable clock) reads it, and setTimeout (the scheduler's waits and
+ * the fake server's service times) is mocked to fire as it advances.
+ */
+function virtualTime(t: TestContext) {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let clock = 0;
+  const now = () => clock;
+  /** Advances time `stepMs` at a time, letting the scheduler run in between, until `phase` settles. */
+  async function drive<T>(phase: Promise<T>, stepMs: number, limitMs = 10_000): Promise<T> {
+    let settled = false;
+    const watched = phase.finally(() => (settled = true));
+    // setImmediate is not mocked: one turn lets every promise chain of the scheduler settle.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (!settled) {
+      if (clock > limitMs) throw new Error(`the phase did not end within ${limitMs} virtual ms`);
+      clock += stepMs;
+      t.mock.timers.tick(stepMs);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return watched;
+  }
+  return { now, drive };
+}
 
 describe('recorder', () => {
   test('one interval per second, empty seconds included, the last one partial', () => {

@@ -83,6 +83,46 @@ describe('node metrics', () => {
     assert.deepEqual(names.filter((n) => /_ms\b|_milliseconds/.test(n)), []);
   });
 
+  test('after a flush (slots restart at 0 in a new generation) lag, batches and view changes behave as on a fresh node', () => {
+    // The node's own view of itself, changed by the test as the node would change it.
+    let current: NodeSample = { ...sample, role: 'leader', ballot: '(3, n2)', commitIndex: 400, appliedIndex: 400 };
+    const flushed = new NodeMetrics({ node: 2, cluster: 1 }, () => current, 0, { processMetrics: false });
+    // The old generation: a long log, a leader announcing a high commit index, a view change.
+    flushed.recordReady(ready([{ slot: 1, ballot, value: [transfer(1)], chosen: false }], []), { leading: false, ballot: '(1, n1)', cutOff: false });
+    flushed.recordIncoming({ type: 'accept', from: 1, ballot, commitIndex: 500, entries: [] });
+    flushed.recordReady(ready([{ slot: 400, ballot, value: [transfer(2)], chosen: false }], []), { leading: true, ballot: '(3, n2)', cutOff: false });
+    const before = flushed.snapshot(1_000, 0);
+    assert.equal(before.viewChangesTotal, 1);
+    assert.equal(before.lagSlots, 100);
+
+    flushed.onFlush();
+    current = { ...sample, role: 'leader', ballot: '(1, n2)', commitIndex: 0, appliedIndex: 0 };
+
+    // The same events after the flush, on the flushed node and on a fresh one.
+    const fresh = new NodeMetrics({ node: 2, cluster: 1 }, () => current, 1_000, { processMetrics: false });
+    const afterFlush = (m: NodeMetrics) => {
+      m.recordReady(ready([{ slot: 1, ballot, value: [transfer(3), transfer(4)], chosen: false }], [accept(1)]), { leading: true, ballot: '(1, n2)', cutOff: false });
+      m.recordReady(ready([{ slot: 2, ballot, value: [transfer(5)], chosen: false }], [accept(2)]), { leading: true, ballot: '(1, n2)', cutOff: false });
+      m.recordIncoming({ type: 'accept', from: 2, ballot, commitIndex: 2, entries: [] });
+    };
+    afterFlush(flushed);
+    afterFlush(fresh);
+    current = { ...current, commitIndex: 2, appliedIndex: 2 };
+    const a = flushed.snapshot(2_000, 0);
+    const b = fresh.snapshot(2_000, 0);
+    assert.equal(a.lagSlots, 0, 'the commit index announced before the flush no longer counts');
+    assert.equal(a.lagSlots, b.lagSlots);
+    assert.equal(a.batchCommandsMean, 1.5, 'slots 1 and 2 of the new generation are new proposals');
+    assert.equal(a.batchCommandsMax, 2);
+    assert.deepEqual([a.batchCommandsMean, a.batchCommandsMax], [b.batchCommandsMean, b.batchCommandsMax]);
+    assert.equal(a.viewChangesTotal, 1, 'the fresh core\'s initial ballot is not a view change');
+    assert.equal(a.viewChangesTotal - before.viewChangesTotal, b.viewChangesTotal);
+
+    // Real view changes after the flush still count.
+    flushed.recordReady(ready([], []), { leading: false, ballot: '(2, n3)', cutOff: false });
+    assert.equal(flushed.snapshot(3_000, 0).viewChangesTotal, 2);
+  });
+
   test('abort reasons are bounded: beyond the limit they are folded into "other"', () => {
     const m = new NodeMetrics({ node: 1, cluster: 1 }, () => sample, 0, { processMetrics: false });
     for (let i = 0; i < 40; i++) m.recordReply({ kind: 'outcome', outcome: { status: 'aborted', reason: `reason-${i}` }, servedBy: 1, slot: 1 }, 1);

@@ -296,3 +296,15 @@ describe('parseNodeList', () => {
     assert.throws(() => parseNodeList('0', nine), badInputWith(/"0"/));
   });
 });
+
+describe('planRun: a contact server that is not live', () => {
+  test('does not lead: its cluster falls back to its first live node, so a flush never names a failed leader', () => {
+    // The parser refuses such a file; planRun must not rely on it for a TestFile built elsewhere.
+    const file: TestFile = {
+      dialect: 'four-column',
+      sets: [{ set: 1, line: 1, liveNodes: [1, 2, 3, 5, 6, 7, 8, 9], contactServers: [1, 4, 7], commands: [] }],
+    };
+    const plans = planRun(file, 'contact.csv', { flush: true });
+    assert.deepEqual([...(plans[0] as SetPlan).leaders.values()], [1, 5, 7]);
+  });
+});
