@@ -127,9 +127,14 @@ export class TestRunner {
     return report;
   }
 
-  /** Stops the run's cluster: every process its state file records, even one half started. */
+  /** Ends the run: stops its cluster, and no cluster is started after this. */
   async close(): Promise<void> {
     this.closing = true;
+    await this.stopCluster();
+  }
+
+  /** Stops the run's cluster: every process its state file records, even one half started. */
+  private async stopCluster(): Promise<void> {
     const cluster = this.cluster;
     this.cluster = undefined;
     await cluster?.transport.close().catch(() => undefined);
@@ -163,7 +168,7 @@ export class TestRunner {
   private async ensureCluster(topology: Topology): Promise<void> {
     if (this.cluster !== undefined && JSON.stringify(this.cluster.topology) === JSON.stringify(topology)) return;
     if (this.cluster !== undefined) this.hooks.say(`reconfiguring for ${shapeText(topology)}`);
-    await this.close();
+    await this.stopCluster();
     rmSync(this.options.clusterDir, { recursive: true, force: true });
     this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
     if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
