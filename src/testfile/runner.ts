@@ -99,7 +99,11 @@ export class TestRunner {
     const report: RunReport = { file, dialect, sets: [] };
     // The cluster is ours: a signal stops it before the process goes (Ctrl-C in the menu ends
     // the prompt instead, and the run returns normally).
-    const onSignal = () => void this.close().finally(() => process.exit(130));
+    let signalled: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signalled = signal;
+      void this.close().finally(() => process.exit(exitCodeOf(signal)));
+    };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
@@ -119,6 +123,14 @@ export class TestRunner {
         if (next === 'quit') break;
         skipNext = next === 'skip-next';
       }
+    } catch (error) {
+      // Requests in flight fail as the signal closes the connection: that is the signal's exit,
+      // not an error of the run.
+      if (signalled !== undefined) {
+        await this.close();
+        process.exit(exitCodeOf(signalled));
+      }
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -315,6 +327,11 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** The shell's convention: 128 + the signal's number. */
+function exitCodeOf(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? 130 : 143;
 }
 
 export function shapeText(t: Topology): string {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isAlive } from '../../src/cluster/processes.js';
 import { peerDir } from '../helpers/peer-files.js';
-import { cli, ledgerBin } from './harness.js';
+import { cli, ledgerBin, waitUntil } from './harness.js';
 
 /**
  * `ledger run` end to end on the four peer files (../shared/peer-tests, see its SOURCES.md):
@@ -204,6 +204,28 @@ describe('ledger run on the peer files', () => {
     // F/R order is kept: set 3's transfers after F(n7) were served by the new leader.
     const set3 = r.doc.sets.find((s: any) => s.set === 3);
     assert.notEqual(set3.results[8].servedBy, 7);
+  });
+});
+
+describe('ledger run stops what it started', () => {
+  test('SIGTERM mid-run: nats-server and every node it started are gone, and so is the run', async () => {
+    const dataDir = mkdtempSync(join(root, 'term-'));
+    const child = spawn(process.execPath, [ledgerBin, 'run', join(peerDir(), 'CSE535-F25-Project-3-Testcases.csv'), '--no-interactive', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const runPid = child.pid as number;
+    started.add(runPid);
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+    const clusterFile = join(dataDir, 'run', 'cluster.json');
+    await waitUntil('the run is in its second set', 60_000, async () => stdout.includes('Set 2 ('));
+    const state = JSON.parse(readFileSync(clusterFile, 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
+    const pids = [state.natsPid, ...state.nodes.map((n) => n.pid)];
+    for (const pid of pids) started.add(pid);
+    assert.equal(pids.length, 10);
+    process.kill(runPid, 'SIGTERM');
+    assert.equal(await exited, 143, 'the exit code of SIGTERM');
+    await waitUntil('every process of the run is gone', 20_000, async () => pids.every((pid) => !isAlive(pid)));
+    assert.equal(existsSync(clusterFile), false);
   });
 });
 
