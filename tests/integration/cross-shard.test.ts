@@ -36,8 +36,11 @@ describe('cross-shard transfers with real processes', () => {
     assert.equal((await cluster.json(['balance', '6102'])).balance, 10);
   });
 
-  test('thousands of transfers between hot accounts, both directions, end with money conserved and nothing prepared', async (t) => {
+  test('over a thousand transfers between hot accounts, both directions, end with money conserved and nothing prepared', async (t) => {
     const hot = [201, 202, 3201, 3202, 6201];
+    // 8 workers x 150: enough that every account is fought over hundreds of times (the npm test
+    // budget decides the rest).
+    const transfersPerWorker = 150;
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-hot', longRunning: true });
     const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
     const reasons = new Map<string, number>();
@@ -47,7 +50,7 @@ describe('cross-shard transfers with real processes', () => {
       await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
           const random = new SeededRandom(w + 1);
-          for (let i = 0; i < 250; i++) {
+          for (let i = 0; i < transfersPerWorker; i++) {
             const from = random.pick(hot);
             let to = random.pick(hot);
             if (to === from) to = hot[(hot.indexOf(from) + 1) % hot.length] as number;
@@ -57,11 +60,11 @@ describe('cross-shard transfers with real processes', () => {
           }
         }),
       );
-      t.diagnostic(`2000 transfers among ${hot.length} hot accounts in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(outcomes)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
+      t.diagnostic(`${8 * transfersPerWorker} transfers among ${hot.length} hot accounts in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(outcomes)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
       assert.equal(outcomes.unknown, 0, 'every transfer got an answer: nothing hung');
       // Contention on 5 accounts makes many wait past the lock bound and abort (`locked`); what
       // matters is that every one ended, and that some work got through.
-      assert.ok(outcomes.committed > 200, `only ${outcomes.committed} committed`);
+      assert.ok(outcomes.committed > 100, `only ${outcomes.committed} committed`);
       let sum = 0;
       for (const a of hot) sum += (await client.balance(a)).balance ?? NaN;
       assert.equal(sum, 10 * hot.length, 'the hot accounts hold what they started with');

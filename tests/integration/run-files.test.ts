@@ -195,15 +195,30 @@ describe('ledger run on the peer files', () => {
   });
 
   test('--concurrent runs the transactions between F/R in parallel and keeps one result per row in file order', async () => {
-    const r = await runFile(join(peerDir(), 'CSE535-F25-Project-3-Testcases.csv'), ['--concurrent']);
+    // 150 disjoint transfers, then F(n1) (cluster 1's leader), then 20 more in cluster 1 and a read.
+    const rows = ['Set Number,Transactions,Live Nodes'];
+    for (let i = 0; i < 150; i++) {
+      const base = (i % 3) * 3000 + 2 * Math.floor(i / 3) + 1;
+      rows.push(`${i === 0 ? '1' : ''},"(${base}, ${base + 1}, 1)",${i === 0 ? '"[n1, n2, n3, n4, n5, n6, n7, n8, n9]"' : ''}`);
+    }
+    rows.push(',F(n1),');
+    for (let i = 0; i < 20; i++) rows.push(`,"(${1001 + 2 * i}, ${1002 + 2 * i}, 1)",`);
+    rows.push(',(2),');
+    const file = join(mkdtempSync(join(root, 'conc-')), 'concurrent.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const r = await runFile(file, ['--concurrent']);
     assert.equal(r.code, 0, r.stderr);
-    const set10 = r.doc.sets.find((s: any) => s.set === 10);
-    assert.equal(set10.results.length, 300);
-    assert.deepEqual(set10.results.slice(0, 3).map((x: any) => [x.from, x.to]), [[1, 2], [3, 4], [5, 6]]);
-    assert.ok(set10.results.every((x: any) => x.status === 'committed'), 'disjoint pairs: all commit in parallel too');
-    // F/R order is kept: set 3's transfers after F(n7) were served by the new leader.
-    const set3 = r.doc.sets.find((s: any) => s.set === 3);
-    assert.notEqual(set3.results[8].servedBy, 7);
+    const [set] = r.doc.sets;
+    assert.equal(set.results.length, 172, 'one result per row');
+    assert.deepEqual(set.results.slice(0, 3).map((x: any) => [x.from, x.to]), [[1, 2], [3001, 3002], [6001, 6002]], 'in file order');
+    const transfers = set.results.filter((x: any) => x.op === 'transfer');
+    assert.ok(transfers.every((x: any) => x.status === 'committed'), 'disjoint pairs: all commit in parallel too');
+    const before = set.results.slice(0, 150).reduce((sum: number, x: any) => sum + x.latencyMs, 0);
+    assert.ok(before > set.performance.seconds * 1000, `in parallel: the latencies add up to more than the set took (${before} ms vs ${set.performance.seconds} s)`);
+    // F/R order is kept: every transfer after F(n1) was served by cluster 1's new leader.
+    assert.deepEqual(set.results[150], { op: 'fail', node: 1 });
+    assert.ok(set.results.slice(151, 171).every((x: any) => x.servedBy !== 1 && x.servedBy !== undefined));
+    assert.equal(set.results[171].balance, 11);
   });
 });
 
