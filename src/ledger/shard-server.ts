@@ -181,6 +181,8 @@ export class ShardServer {
   private applied = false;
   /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
   private readyWrites: StateWrites | undefined;
+  /** A checkpoint was taken: the next ready writes the state (see ready()). */
+  private checkpointDue = false;
   /** ready() proposed the batch already: it proposes once between two advance() calls. */
   private proposedThisTurn = false;
   private lastRole: Role;
@@ -381,8 +383,15 @@ export class ShardServer {
     // apply more than the state writes it already handed out.
     if (!this.proposedThisTurn) this.proposeBatch();
     this.proposedThisTurn = true;
-    if (this.applied && this.readyWrites === undefined) this.readyWrites = this.state.takeWrites();
     const paxos = this.replica.ready();
+    // The state is written at checkpoints only (with the compaction that needs it), or whole
+    // after a snapshot: between two, what was applied is rebuilt from the log on a restart
+    // (every chosen slot above the written applied index is still in it), so the per-command
+    // writes of balances and sessions are spared on every replica.
+    if (this.readyWrites === undefined && (this.checkpointDue || paxos.compactedThrough !== undefined || this.state.replacedSinceWrites)) {
+      this.readyWrites = this.state.takeWrites();
+      this.checkpointDue = false;
+    }
     for (const to of paxos.snapshotsFor) this.sendSnapshot(to);
     return {
       paxos,
@@ -445,14 +454,15 @@ export class ShardServer {
   }
 
   /**
-   * Checkpoint: the state machine's state is written with every applied slot, so it always is
-   * a checkpoint at the applied index; every `intervalSlots` we drop the log below it, keeping
-   * a tail. The log on disk stays bounded under endless load.
+   * Checkpoint: every `intervalSlots` applied slots, the state machine's state is written (see
+   * ready()) and the log below it dropped, keeping a tail. The log on disk stays bounded under
+   * endless load, and a restart replays at most an interval and a tail of it.
    */
   private maybeCheckpoint(): void {
     const applied = this.state.appliedIndex;
     if (applied - this.lastCheckpointSlot < this.checkpoint.intervalSlots) return;
     this.lastCheckpointSlot = applied;
+    this.checkpointDue = true;
     const through = applied - this.checkpoint.logTailSlots;
     if (through > this.replica.logFloor) this.replica.compact(through);
   }

@@ -350,7 +350,8 @@ export class LedgerNode {
         return { node: this.id, account, balance, appliedIndex: this.server.state.appliedIndex };
       }
       case 'db':
-        return { node: this.id, accounts: this.store.modifiedAccounts() };
+        // From memory: the file holds the state as of the last checkpoint only.
+        return { node: this.id, accounts: this.server.state.modifiedAccounts(this.config.topology.initialBalance) };
       case 'view':
         return { node: this.id, views: this.store.views() };
       case 'hashes':

@@ -80,7 +80,7 @@ test('a pre-vote grant delayed from an earlier round does not start a candidacy'
 });
 
 test('ShardServer.ready() can be called again before advance() without losing state writes', () => {
-  const s = new ShardServer({ self: 1, members: [1], settings: testSettings, random: new SeededRandom(1), promised: ballotZero, log: [], appliedIndex: 0, balances: new Map([[1, 100], [2, 100]]), sessions: [], cluster: 1, clusterOfAccount: (a: number) => (a >= 1 && a <= 3 ? 1 : undefined), twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 }, checkpoint: { intervalSlots: 1000, logTailSlots: 1000 } });
+  const s = new ShardServer({ self: 1, members: [1], settings: testSettings, random: new SeededRandom(1), promised: ballotZero, log: [], appliedIndex: 0, balances: new Map([[1, 100], [2, 100]]), sessions: [], cluster: 1, clusterOfAccount: (a: number) => (a >= 1 && a <= 3 ? 1 : undefined), twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 }, checkpoint: { intervalSlots: 1, logTailSlots: 1000 } });
   s.tick(); for (let i = 0; i < 30 && s.role !== 'leader'; i++) s.tick();
   s.advance();
   s.request({ reqId: 1, command: transfer('c', 1, 1, 2, 10), hops: 0 });
