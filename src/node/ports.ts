@@ -56,8 +56,6 @@ export interface NodeStore {
    * views), with `promised` as the acceptor's promise and `generation` as the new generation.
    */
   reset(generation: number, promised: Ballot): void;
-  /** Accounts whose balance differs from the initial one, with their balance. */
-  modifiedAccounts(): Array<{ account: AccountId; balance: number }>;
   /** What synchronous mode the database runs in, as read back after opening. */
   readonly synchronous: 'full' | 'normal';
   close(): void;

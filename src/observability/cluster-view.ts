@@ -18,7 +18,24 @@ export interface Received {
   receivedAtMs: number;
 }
 
-export interface NodeRow {
+/** The figures a row shows as the node reported them (zero when it never did). */
+type ReportedFigures = Pick<
+  MetricsSnapshot,
+  | 'commitsTotal'
+  | 'repliesPerSec'
+  | 'commitsPerSec'
+  | 'latencyMsP50'
+  | 'latencyMsP99'
+  | 'pendingRequests'
+  | 'pendingCommands'
+  | 'batchCommandsMean'
+  | 'paxosMessagesPerCommit'
+  | 'persistMsP99'
+  | 'viewChangesTotal'
+  | 'abortsTotal'
+>;
+
+export interface NodeRow extends ReportedFigures {
   node: number;
   cluster: number;
   state: NodeState;
@@ -31,18 +48,6 @@ export interface NodeRow {
   appliedIndex: number | undefined;
   /** Slots behind the leader's commit (see `lagOf`). */
   lagSlots: number | undefined;
-  commitsTotal: number;
-  repliesPerSec: number;
-  commitsPerSec: number;
-  latencyMsP50: number;
-  latencyMsP99: number;
-  pendingRequests: number;
-  pendingCommands: number;
-  batchCommandsMean: number;
-  paxosMessagesPerCommit: number;
-  persistMsP99: number;
-  viewChangesTotal: number;
-  abortsTotal: Array<{ reason: string; count: number }>;
   /** Since the last snapshot arrived; undefined when none did. */
   lastSeenMsAgo: number | undefined;
 }

@@ -3,20 +3,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { abortReasonsMax, type MetricsSnapshot, type SnapshotRole } from '../codec/metrics-snapshot.js';
 import type { ShardMessage, Response, ShardReady } from '../ledger/shard-server.js';
 
-/** What the node runtime tells the metrics about itself whenever they are read. */
-export interface NodeSample {
-  role: SnapshotRole;
-  isolated: boolean;
-  leader: number | undefined;
-  ballot: string;
-  commitIndex: number;
-  appliedIndex: number;
-  pendingRequests: number;
-  pendingCommands: number;
-  metricsPort: number | undefined;
-  pid: number;
-  uptimeMs: number;
-}
+/** What the node runtime tells the metrics about itself whenever they are read: the parts of
+ *  a snapshot that are the node's own state rather than measured here. */
+export type NodeSample = Pick<
+  MetricsSnapshot,
+  'role' | 'isolated' | 'leader' | 'ballot' | 'commitIndex' | 'appliedIndex' | 'pendingRequests' | 'pendingCommands' | 'metricsPort' | 'pid' | 'uptimeMs'
+>;
 
 /** How the node saw a Ready it carried out. */
 export interface ReadyView {

@@ -113,10 +113,6 @@ export class SqliteNodeStore implements NodeStore {
     }));
   }
 
-  modifiedAccounts(): Array<{ account: AccountId; balance: number }> {
-    return this.statements.selectModified.all({ initialBalance: this.initialBalance });
-  }
-
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -94,15 +94,6 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       kysely.selectFrom('client_sessions').select(['client_id', 'seq', 'outcome', 'slot']).orderBy('slot').orderBy('client_id').compile(),
     ),
     selectViews: prepareBare(db, kysely.selectFrom('view_changes').selectAll().orderBy('seq').compile()),
-    selectModified: prepareNamed<InitialBalanceParams, { account: number; balance: number }>(
-      db,
-      kysely
-        .selectFrom('accounts')
-        .select(['account', 'balance'])
-        .where('balance', '!=', initial('initialBalance'))
-        .orderBy('account')
-        .compile(),
-    ),
     updatePromised: prepareNamed<PromisedParams, unknown>(
       db,
       kysely

@@ -16,7 +16,7 @@ const accountsPerInsertMax = 1_000;
  * First open: creates every account at its initial balance and the Paxos meta row, in one
  * transaction, so a crash half-way leaves an empty file that the next open initialises again.
  * Later opens: the file must have been made for the same accounts and initial balance; mixing
- * would silently corrupt balances (and modifiedAccounts() compares against the initial balance).
+ * would silently corrupt balances (and a flush resets every account to the initial balance).
  */
 export async function initialiseOrCheck(db: Kysely<StoreTables>, file: string, range: AccountRange): Promise<void> {
   validateRange(range);

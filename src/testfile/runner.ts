@@ -3,8 +3,8 @@ import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LedgerClient, type TransferStatus } from '../client/ledger-client.js';
 import { flushCluster } from '../cluster/flush.js';
+import { moveLead } from '../cluster/lead.js';
 import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cluster/local-cluster.js';
-import { waitFor } from '../cluster/processes.js';
 import { LedgerError } from '../core/errors.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import type { Consistency } from '../ledger/commands.js';
@@ -213,21 +213,7 @@ export class TestRunner {
       const up = members.filter((n) => plan.live.has(n)).length;
       if (!plan.live.has(leader) || up * 2 <= members.length) continue;
       try {
-        // Led means: it says so, and a majority of the cluster follows it (a node just recovered
-        // may still think it leads a ballot the others have left). Ask once a second, not at
-        // every poll: each ask starts a campaign in a higher ballot, which would never finish.
-        let askedAtMs = 0;
-        await waitFor(`n${leader} to lead cluster ${cluster}`, this.options.leadTimeoutMs, async () => {
-          const statuses = (await client.status(1_000)).filter((s) => s.cluster === cluster && s.role !== 'down');
-          const following = statuses.filter((s) => s.role !== 'down' && !s.failed && s.leader === leader).length;
-          const leads = statuses.some((s) => s.node === leader && s.role === 'leader');
-          if (leads && following * 2 > members.length) return true;
-          if (Date.now() - askedAtMs >= 1_000) {
-            askedAtMs = Date.now();
-            await client.lead(leader);
-          }
-          return undefined;
-        }, 50);
+        await moveLead(client, plan.topology, leader, this.options.leadTimeoutMs);
       } catch (error) {
         this.hooks.say(`warning: ${(error as Error).message}; set ${plan.set.set} runs with whoever leads`);
       }

@@ -122,6 +122,20 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     assert.equal((await cluster.json(['transfer', '5', '6', '1'])).status, 'committed');
   });
 
+  test('node lead: the named node takes over its cluster with a NEW-VIEW, and the cluster keeps committing; a node that does not exist is bad input', async () => {
+    const r = await cluster.json(['node', 'lead', 'n3']);
+    assert.equal(r.node, 3);
+    const c1 = (await cluster.json(['cluster', 'status'])).nodes.filter((n: any) => n.cluster === 1);
+    assert.deepEqual(c1.filter((n: any) => n.role === 'leader').map((n: any) => n.node), [3]);
+    assert.ok((await cluster.json(['view', '--node', '3'])).views.length >= 1, 'n3 recorded the NEW-VIEW it led');
+    const t = await cluster.json(['transfer', '30', '31', '1']);
+    assert.equal(t.status, 'committed');
+    assert.equal(t.servedBy, 3);
+    const bad = await cluster.cli(['node', 'lead', '99']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /node 99 does not exist/);
+  });
+
   test('cluster flush: balances, logs and views back to the start, nodes left out of --live failed, the first live node leads at once, the old generation dropped', async () => {
     assert.equal((await cluster.json(['transfer', '20', '21', '5'])).status, 'committed');
     const before = (await cluster.json(['cluster', 'status'])).nodes;

@@ -140,7 +140,6 @@ describe('flush: the SQLite store', () => {
       assert.equal(state.generation, 4);
       assert.deepEqual(state.promised, ballot(1, 3));
       assert.deepEqual(reopened.views(), []);
-      assert.deepEqual(reopened.modifiedAccounts(), []);
     } finally {
       reopened.close();
     }

@@ -189,18 +189,17 @@ describe('SQLite node store', () => {
     assert.equal(state.balances.size, 10);
   });
 
-  test('modifiedAccounts lists exactly the accounts whose balance differs from the initial one', async () => {
+  test('a write without sync (knowledge, see mustSyncBeforeSend) is in the file for the next open, before and after a synced one', async () => {
     const opts = options();
     await withStore(opts, (store) => {
-      assert.deepEqual(store.modifiedAccounts(), []);
-      store.persist({ ...emptyBatch, state: { appliedIndex: 1, balances: [[7, 60], [2, 140], [5, 90]], sessions: [], evictedSessions: [] } });
-      // Account 5 goes back to its initial balance: no longer modified.
-      store.persist({ ...emptyBatch, state: { appliedIndex: 2, balances: [[5, 100], [9, 110]], sessions: [], evictedSessions: [] } });
-      assert.deepEqual(store.modifiedAccounts(), [
-        { account: 2, balance: 140 },
-        { account: 7, balance: 60 },
-        { account: 9, balance: 110 },
-      ]);
+      store.persist({ ...emptyBatch, sync: false, entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: null, chosen: true }], state: { appliedIndex: 1, balances: [[3, 70]], sessions: [], evictedSessions: [] } });
+      store.persist({ ...emptyBatch, promised: { round: 2, node: 1 } });
+      store.persist({ ...emptyBatch, sync: false, state: { appliedIndex: 1, balances: [[4, 130]], sessions: [], evictedSessions: [] } });
     });
+    const state = await withStore(opts, (store) => store.load());
+    assert.equal(state.balances.get(3), 70);
+    assert.equal(state.balances.get(4), 130);
+    assert.deepEqual(state.promised, { round: 2, node: 1 });
+    assert.equal(state.log[0]?.chosen, true);
   });
 });
