@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
+import { compareReports } from '../../bench/compare.js';
 import { executor, notSentReason } from '../../bench/execute.js';
+import { htmlReport } from '../../bench/html-report.js';
 import type { Outcome } from '../../bench/outcome.js';
 import { resolveParams } from '../../bench/params.js';
 import { Recorder } from '../../bench/recorder.js';
@@ -106,6 +108,12 @@ describe('the report marks the outage', () => {
     const text = summaryText(report);
     assert.match(text, /unavailable/);
     assert.ok(text.includes(outageLine(report)));
+    assert.ok(htmlReport(report).includes(outageLine(report)), 'the HTML report marks the outage too');
+    // A report saved before `unavailable` existed still compares, with a rate of 0 for it.
+    const older = structuredClone(report);
+    delete (older.all.rates as Partial<typeof older.all.rates>).unavailable;
+    const row = compareReports(older, report, { a: 'old.json', b: 'new.json' }).series.all.find((v) => v.metric === 'unavailable rate');
+    assert.deepEqual(row, { metric: 'unavailable rate', a: 0, b: 0.5, ratio: null });
   });
 });
 
