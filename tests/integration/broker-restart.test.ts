@@ -78,8 +78,10 @@ describe('the NATS transport across a broker restart', () => {
 });
 
 describe('ledger bench across a broker restart', () => {
-  test('commits again within 5 s of the broker coming back; not-sent is never unknown; no hot loop; consistent after', async (t) => {
+  test('commits again within 5 s of the broker coming back; not-sent is never unknown; no hot loop; consistent after; top and one-shot commands', async (t) => {
     const cluster = await TestCluster.start();
+    // `ledger top` live beside the bench: not a terminal, so one frame after another.
+    const top = watch(['top', '--interval', '0.5', '--data-dir', cluster.dataDir]);
     try {
       const concurrency = 16;
       const bench = watch(['bench', '--cluster', 'existing', '--read-ratio', '0.1', '--cross-shard', '0.4', '--concurrency', String(concurrency), '--duration', '11s', '--warmup', '0', '--seed', '17', '--json', '--data-dir', cluster.dataDir]);
@@ -87,11 +89,20 @@ describe('ledger bench across a broker restart', () => {
       const killedAt = Date.now();
       await killBroker(cluster.dataDir);
       await waitUntil('the progress line says the connection is lost', 5_000, async () => /disconnected from NATS, reconnecting \(attempt \d+\)/.test(bench.err()));
+      await waitUntil('top says so too', 5_000, async () => /^9 nodes, .*\(disconnected from NATS, reconnecting \(attempt \d+\)\)$/m.test(top.out()));
+      // A one-shot command fails fast, with a clear message and a hint.
+      const oneShot = await cluster.cli(['transfer', '1', '2', '1']);
+      assert.equal(oneShot.code, 1);
+      assert.match(oneShot.stderr, /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:\d+\nhint: /);
+      assert.ok(Date.now() - killedAt < outageMs, 'the checks fit in the outage');
       await later(outageMs - (Date.now() - killedAt));
       const pid = await restartBroker(cluster.dataDir);
       started.add(pid);
       cluster.adopt(pid);
       const backAt = Date.now();
+      const topFramesAtRestart = top.out().length;
+      // top reconnects: a frame after the restart with every cluster led, and no outage note.
+      await waitUntil('top sees the nodes again', 15_000, async () => /^9 nodes, 3 of 3 clusters led with a quorum, [1-9]\d* answers\/s$/m.test(top.out().slice(topFramesAtRestart)));
       const code = await bench.exited;
       assert.equal(code, 0, bench.err());
       const report = JSON.parse(bench.out());
@@ -118,6 +129,8 @@ describe('ledger bench across a broker restart', () => {
       assert.equal(consistency.ok, true, JSON.stringify(consistency));
       assert.equal(consistency.money.actual, consistency.money.expected);
     } finally {
+      top.child.kill('SIGTERM');
+      await top.exited;
       await cluster.close();
     }
   });
