@@ -4,6 +4,7 @@ import {
   connect,
   DrainingConnectionError as NatsDraining,
   NoRespondersError as NatsNoResponders,
+  RequestError as NatsRequestError,
   TimeoutError as NatsTimeout,
   type NatsConnection,
 } from '@nats-io/transport-node';
@@ -176,6 +177,9 @@ class NatsTransport implements Transport {
       if (error instanceof NatsTimeout || (error as { cause?: unknown }).cause instanceof NatsTimeout) {
         throw new TransportTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`, { cause: error });
       }
+      // Handed to the client, then failed: what was in flight when the connection closed
+      // ("connection closed"). It may have left, so it counts as sent with no answer.
+      if (error instanceof NatsRequestError) throw new TransportTimeoutError(`no answer on ${subject}: ${error.message}`, { cause: error });
       throw error;
     }
   }

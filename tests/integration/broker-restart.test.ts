@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { freePort, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
 import { connectNats } from '../../src/transport/nats.js';
-import { NotSentError } from '../../src/transport/transport.js';
+import { NotSentError, TransportTimeoutError } from '../../src/transport/transport.js';
 import { alive, endProcess, killBroker, ledgerBin, restartBroker, TestCluster, waitUntil } from './harness.js';
 
 /**
@@ -56,6 +56,11 @@ describe('the NATS transport across a broker restart', () => {
     const oneShot = await connectNats({ url, name: 'it-once', longRunning: false });
     try {
       assert.equal(longLived.connection().connected, true);
+      // A request that left, to a subscriber that never answers: in flight at the kill.
+      oneShot.subscribe('x.silent', () => undefined);
+      await oneShot.flush();
+      const inFlight = oneShot.request('x.silent', new Uint8Array(1), 20_000);
+      await oneShot.flush();
       endProcess(first);
       await waitUntil('both see the broker gone', 10_000, async () => !longLived.connection().connected && !oneShot.connection().connected);
       await assert.rejects(longLived.request('x.y', new Uint8Array(1), 1_000), (e: unknown) => e instanceof NotSentError && /^not sent: no connection to NATS \(reconnecting, attempt \d+\)$/.test(e.message));
@@ -63,6 +68,8 @@ describe('the NATS transport across a broker restart', () => {
       assert.equal(await oneShot.whenConnected(10_000), false);
       assert.equal(oneShot.connection().closed, true);
       await assert.rejects(oneShot.request('x.y', new Uint8Array(1), 1_000), (e: unknown) => e instanceof NotSentError && /the connection to NATS is closed/.test(e.message));
+      // What had left stays sent when its connection closes: no answer, never `not sent`.
+      await assert.rejects(inFlight, (e: unknown) => e instanceof TransportTimeoutError && /no answer on x\.silent: connection closed/.test(e.message));
       await waitUntil('reconnect attempts counted', 10_000, async () => longLived.connection().reconnectAttempt >= 2);
       await startBroker();
       assert.equal(await longLived.whenConnected(10_000), true);
