@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { badInput, LedgerError } from '../src/core/errors.js';
-import { outcomes } from './outcome.js';
+import { outcomes, type Outcome } from './outcome.js';
 import { reportKind, seriesNames, type BenchReport, type Series, type TypeSummary } from './report.js';
 
 /** One figure of two runs: B / A (null when A is 0, where a ratio means nothing). */
@@ -35,12 +35,17 @@ export function compareReports(a: BenchReport, b: BenchReport, files: { a: strin
         { metric: 'count', a: x.count, b: y.count, ratio: ratio(x.count, y.count) },
         { metric: 'throughput/s', a: x.throughputPerSecond, b: y.throughputPerSecond, ratio: ratio(x.throughputPerSecond, y.throughputPerSecond) },
         ...latencyKeys.map((k) => ({ metric: `latency ${k} ms`, a: x.latencyMs[k], b: y.latencyMs[k], ratio: ratio(x.latencyMs[k], y.latencyMs[k]) })),
-        ...outcomes.map((o) => ({ metric: `${o} rate`, a: x.rates[o], b: y.rates[o], ratio: ratio(x.rates[o], y.rates[o]) })),
+        ...outcomes.map((o) => ({ metric: `${o} rate`, a: rateOf(x, o), b: rateOf(y, o), ratio: ratio(rateOf(x, o), rateOf(y, o)) })),
       ];
       return [s, values];
     }),
   ) as Record<Series, ComparedValue[]>;
   return { a: side(a, files.a), b: side(b, files.b), series };
+}
+
+/** A report written before the `unavailable` outcome existed has no rate for it: it had none. */
+function rateOf(s: TypeSummary, o: Outcome): number {
+  return s.rates[o] ?? 0;
 }
 
 function pick(r: BenchReport, s: Series): TypeSummary {

@@ -1,7 +1,7 @@
 import { outcomes } from './outcome.js';
 import { plotScript } from './html-plots.js';
 import { seriesNames, type BenchReport, type TypeSummary } from './report.js';
-import { paramsLines } from './render-text.js';
+import { outageLine, paramsLines } from './render-text.js';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
@@ -44,7 +44,8 @@ svg.plot { display: block; margin: 8px 0 24px; }
 <body>
 <h1>ledger bench</h1>
 <pre>${escapeHtml(paramsLines(r.params, r.topology, where).join('\n'))}
-started ${escapeHtml(r.startedAt)}, ${r.elapsedS.toFixed(2)} s measured${r.interrupted ? ' (interrupted)' : ''}</pre>
+started ${escapeHtml(r.startedAt)}, ${r.elapsedS.toFixed(2)} s measured${r.interrupted ? ' (interrupted)' : ''}
+${escapeHtml(outageLine(r))}</pre>
 <h2>Summary (latency in ms)</h2>
 ${summaryTable(r)}
 <h2>Latency by percentile</h2>

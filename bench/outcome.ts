@@ -3,20 +3,21 @@ import type { TxType } from './workload.js';
 /**
  * What became of one request. A read that returned a value counts as `committed`; one that got
  * no value (no answer in time, or refused) as `unknown`: a read changes nothing, so there is
- * nothing to abort.
+ * nothing to abort. `unavailable` is a request that was not sent (no connection to NATS: no
+ * attempt left the process), so, unlike `unknown`, it cannot commit later.
  */
-export type Outcome = 'committed' | 'aborted' | 'insufficient-funds' | 'unknown';
-export const outcomes: readonly Outcome[] = ['committed', 'aborted', 'insufficient-funds', 'unknown'];
+export type Outcome = 'committed' | 'aborted' | 'insufficient-funds' | 'unknown' | 'unavailable';
+export const outcomes: readonly Outcome[] = ['committed', 'aborted', 'insufficient-funds', 'unknown', 'unavailable'];
 
 /** Successful: committed transfers and answered reads (what throughput counts). */
 export function isSuccess(outcome: Outcome): boolean {
   return outcome === 'committed';
 }
 
-/** Errors in the progress line: aborted and unknown. Insufficient funds is the ledger saying
- *  no, correctly; it is counted, but not as an error of the system. */
+/** Errors in the progress line: aborted, unknown and unavailable. Insufficient funds is the
+ *  ledger saying no, correctly; it is counted, but not as an error of the system. */
 export function isError(outcome: Outcome): boolean {
-  return outcome === 'aborted' || outcome === 'unknown';
+  return outcome === 'aborted' || outcome === 'unknown' || outcome === 'unavailable';
 }
 
 export interface Completion {
@@ -28,6 +29,6 @@ export interface Completion {
   serviceUs: number;
   /** performance.now() at the answer. */
   answeredAtMs: number;
-  /** Why it was aborted or is unknown, when the client said. */
+  /** Why it was aborted, unknown or unavailable, when the client said. */
   reason?: string;
 }

@@ -54,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 try {
   say(`bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs, cross-shard share ${values['cross-shard']}`);
   const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs: 30_000 });
-  const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: false });
+  const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: true });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
   // Warm-up: the JIT of every process, SQLite's page cache.
   await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });

@@ -21,6 +21,14 @@ export interface Interval {
   latencyMsP99: number;
 }
 
+/** The longest stretch of the run without a commit (an outage shows here), in ms since the
+ *  start of measuring: from the start or a commit to the next commit or the end. */
+export interface CommitGap {
+  ms: number;
+  fromMs: number;
+  toMs: number;
+}
+
 export interface TypeRecord {
   latency: Histogram;
   service: Histogram;
@@ -43,11 +51,21 @@ export class Recorder {
   private currentCounts = { completed: 0, successful: 0, errors: 0 };
   /** Intervals before this index were handed out by takeClosed(). */
   private taken = 0;
+  private lastCommitMs: number;
+  private longestGap: CommitGap = { ms: 0, fromMs: 0, toMs: 0 };
 
-  constructor(private readonly startMs: number) {}
+  constructor(private readonly startMs: number) {
+    this.lastCommitMs = startMs;
+  }
+
+  /** The longest time without a commit so far (up to the end, once finish() ran). */
+  get longestWithoutCommit(): CommitGap {
+    return { ...this.longestGap };
+  }
 
   record(c: Completion): void {
     this.roll(c.answeredAtMs);
+    if (isSuccess(c.outcome)) this.commitAt(c.answeredAtMs);
     for (const r of [this.all, this.byType[c.type]]) {
       recordUs(r.latency, c.latencyUs);
       recordUs(r.service, c.serviceUs);
@@ -72,6 +90,7 @@ export class Recorder {
   /** Closes the second being filled, even if not over (the end of the run). */
   finish(endMs: number): void {
     this.roll(endMs);
+    this.gapUntil(endMs);
     const lengthS = (endMs - this.startMs) / 1000 - this.intervals.length;
     if (this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
   }
@@ -81,6 +100,17 @@ export class Recorder {
     const closed = this.intervals.slice(this.taken);
     this.taken = this.intervals.length;
     return closed;
+  }
+
+  private commitAt(atMs: number): void {
+    this.gapUntil(atMs);
+    // Answers come in time order, but a late callback must not move the mark back.
+    this.lastCommitMs = Math.max(this.lastCommitMs, atMs);
+  }
+
+  private gapUntil(atMs: number): void {
+    const ms = atMs - this.lastCommitMs;
+    if (ms > this.longestGap.ms) this.longestGap = { ms, fromMs: this.lastCommitMs - this.startMs, toMs: atMs - this.startMs };
   }
 
   private close(lengthS: number): void {

@@ -25,9 +25,18 @@ export function paramsLines(params: BenchParams, topology: Topology, where: stri
   ];
 }
 
-/** The per-second line on stderr. */
-export function progressLine(i: Interval): string {
-  return `[${String(i.second).padStart(4)} s] ${(i.successful / i.lengthS).toFixed(0).padStart(6)} ok/s  p50 ${msText(i.latencyMsP50).padStart(7)} ms  p99 ${msText(i.latencyMsP99).padStart(7)} ms  errors ${i.errors}`;
+/** The per-second line on stderr; `note` says when the connection to NATS is lost. */
+export function progressLine(i: Interval, note?: string): string {
+  const line = `[${String(i.second).padStart(4)} s] ${(i.successful / i.lengthS).toFixed(0).padStart(6)} ok/s  p50 ${msText(i.latencyMsP50).padStart(7)} ms  p99 ${msText(i.latencyMsP99).padStart(7)} ms  errors ${i.errors}`;
+  return note === undefined ? line : `${line}  ${note}`;
+}
+
+/** Where the run lost its connection, and the longest time it went without a commit. */
+export function outageLine(r: BenchReport): string {
+  const gap = r.outage.longestWithoutCommit;
+  const longest = `longest without a commit: ${gap.seconds.toFixed(2)} s (from ${gap.fromS.toFixed(2)} s to ${gap.toS.toFixed(2)} s)`;
+  if (r.outage.disconnects === 0) return longest;
+  return `disconnected from NATS ${r.outage.disconnects} time(s), ${r.outage.disconnectedS.toFixed(2)} s in all; ${longest}`;
 }
 
 function latencyRow(name: string, s: TypeSummary, which: 'latencyMs' | 'serviceMs'): Array<string | number> {
@@ -50,6 +59,7 @@ export function summaryText(r: BenchReport): string {
   ];
   if (r.loop === 'open') lines.push('service time (from send):', table(head, rows('serviceMs')));
   lines.push('outcomes:', table(['type', ...outcomes], seriesNames.map((s) => outcomeRow(s, s === 'all' ? r.all : r.byType[s]))));
+  lines.push(outageLine(r));
   const reasons = Object.entries(r.reasons);
   if (reasons.length > 0) lines.push(`reasons: ${reasons.map(([k, v]) => `${k} x${v}`).join('; ')}`);
   return lines.join('\n');

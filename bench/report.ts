@@ -45,9 +45,20 @@ export interface BenchReport {
   byType: Record<TxType, TypeSummary>;
   /** "aborted: locked" -> count. */
   reasons: Record<string, number>;
+  /** Where the run lost its connection to NATS, and the gap that left in the commits. */
+  outage: Outage;
   timeline: Interval[];
   /** Percentile spectra ([percentile 0..1, ms]) for the plots, as in the .hgrm files. */
   spectrum: { latencyMs: Record<Series, Array<[number, number]>>; serviceMs: Record<Series, Array<[number, number]>> };
+}
+
+export interface Outage {
+  /** Connections to NATS lost during the measured phase. */
+  disconnects: number;
+  /** Seconds of the measured phase without a connection. */
+  disconnectedS: number;
+  /** The longest stretch without a commit, in seconds since measuring began. */
+  longestWithoutCommit: { seconds: number; fromS: number; toS: number };
 }
 
 export interface ReportContext {
@@ -58,12 +69,16 @@ export interface ReportContext {
   elapsedS: number;
   warmup: BenchReport['warmup'];
   interrupted: boolean;
+  /** Connection losses and time disconnected during the measured phase. */
+  disconnects: number;
+  disconnectedS: number;
 }
 
 export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport {
   const elapsedS = Math.max(ctx.elapsedS, 1e-9);
   const record = (s: Series): TypeRecord => (s === 'all' ? recorder.all : recorder.byType[s]);
   const all = summarise(recorder.all, elapsedS);
+  const gap = recorder.longestWithoutCommit;
   const spectra = (which: 'latency' | 'service') => Object.fromEntries(seriesNames.map((s) => [s, spectrumOf(record(s)[which])])) as Record<Series, Array<[number, number]>>;
   return {
     kind: reportKind,
@@ -80,6 +95,7 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
     all: { ...all, completedPerSecond: all.count / elapsedS },
     byType: Object.fromEntries(txTypes.map((t) => [t, summarise(recorder.byType[t], elapsedS)])) as Record<TxType, TypeSummary>,
     reasons: Object.fromEntries([...recorder.reasons].sort((a, b) => b[1] - a[1])),
+    outage: { disconnects: ctx.disconnects, disconnectedS: ctx.disconnectedS, longestWithoutCommit: { seconds: gap.ms / 1000, fromS: gap.fromMs / 1000, toS: gap.toMs / 1000 } },
     timeline: recorder.intervals,
     spectrum: { latencyMs: spectra('latency'), serviceMs: spectra('service') },
   };

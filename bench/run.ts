@@ -3,13 +3,15 @@ import { executor } from './execute.js';
 import type { BenchParams } from './params.js';
 import { Recorder, type Interval } from './recorder.js';
 import { buildReport, type BenchReport } from './report.js';
+import { disconnectedText } from '../src/transport/transport.js';
 import { runPhase } from './scheduler.js';
 import type { Target } from './target.js';
 import { WorkloadGenerator } from './workload.js';
 
 export interface RunHooks {
-  /** Each second of the measured phase, as it closes. */
-  onInterval: (interval: Interval) => void;
+  /** Each second of the measured phase, as it closes, with `disconnected from NATS, …` while
+   *  the connection is lost. */
+  onInterval: (interval: Interval, connectionNote: string | undefined) => void;
   say: (line: string) => void;
   /** True once the user asked to stop (Ctrl-C): sending stops, answers are awaited. */
   stopped: () => boolean;
@@ -35,7 +37,11 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
   const startedAt = new Date();
   const startMs = performance.now();
   const recorder = new Recorder(startMs);
-  const printClosed = () => recorder.takeClosed().forEach(hooks.onInterval);
+  const connectionAtStart = target.client.connection();
+  const printClosed = () => {
+    const note = disconnectedText(target.client.connection());
+    for (const interval of recorder.takeClosed()) hooks.onInterval(interval, note);
+  };
   const ticker = setInterval(() => {
     recorder.roll(performance.now());
     printClosed();
@@ -57,6 +63,7 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
   }
   recorder.finish(result.endMs);
   printClosed();
+  const connectionAtEnd = target.client.connection();
   const built = buildReport(recorder, {
     params,
     topology: target.topology,
@@ -65,6 +72,8 @@ export async function runBench(target: Target, params: BenchParams, hooks: RunHo
     elapsedS: (result.endMs - startMs) / 1000,
     warmup,
     interrupted: hooks.stopped(),
+    disconnects: connectionAtEnd.disconnects - connectionAtStart.disconnects,
+    disconnectedS: (connectionAtEnd.disconnectedMs - connectionAtStart.disconnectedMs) / 1000,
   });
   return { report: built, recorder };
 }

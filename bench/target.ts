@@ -52,7 +52,7 @@ async function answersAt(dataDir: string): Promise<boolean> {
 async function useExisting(dataDir: string): Promise<Target> {
   const config = requireRunningConfig(dataDir);
   await waitForLeaders(config, readyTimeoutMs);
-  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-bench', longRunning: false });
+  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-bench', longRunning: true });
   return {
     client: new LedgerClient(transport, config.topology, config.prefix, config.client),
     topology: config.topology,
@@ -68,7 +68,7 @@ async function startOwn(say: (line: string) => void): Promise<Target> {
   let transport: Transport | undefined;
   try {
     const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs }, (line) => say(`  ${line}`));
-    transport = await connectNats({ url: state.natsUrl, name: 'ledger-bench', longRunning: false });
+    transport = await connectNats({ url: state.natsUrl, name: 'ledger-bench', longRunning: true });
   } catch (error) {
     await stopLocalCluster(dataDir).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });

@@ -27,8 +27,9 @@ follower (PrintBalance: "n4 : 8, n5 : 8, n6 : 10").`;
     const account = parsePositiveInteger(this.args.account, 'account');
     return withClient(this.dataDir, async (client) => {
       const read = await client.balance(account, this.flags.consistency as Consistency);
-      if (read.balance === null) process.exitCode = 3;
-      this.log(read.balance === null ? `account ${account}: unknown (${read.reason ?? 'no answer'})` : `account ${account}: ${read.balance}`);
+      // Exit 3 when the read went out unanswered, 1 when it could not be sent (as `transfer`).
+      if (read.balance === null) process.exitCode = read.sent ? 3 : 1;
+      this.log(read.balance === null ? `account ${account}: ${read.sent ? 'unknown' : 'unavailable'} (${read.reason ?? 'no answer'})` : `account ${account}: ${read.balance}`);
       if (!this.flags.replicas) return read;
       const { replicas, line } = await printBalance(client, account);
       this.log(line);

@@ -31,7 +31,9 @@ cluster reconfigured for it: of 3, 5 and 7 nodes per cluster, the shape in which
 gives the most clusters a majority (set 15: 5 clusters x 5); --set-shape overrides the guess.
 
 On a terminal, each command's outcome appears as it completes and a menu follows each set
-(PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). --json prints one document:
+(PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). A restart of the run's
+nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set
+goes on. --json prints one document:
 {"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row.`;
   static override examples = [
     '<%= config.bin %> run ../shared/peer-tests/CSE535-F25-Project-3-Testcases.csv',
@@ -46,7 +48,7 @@ On a terminal, each command's outcome appears as it completes and a menu follows
     interactive: Flags.boolean({ description: 'show the menu after each set (only on a terminal, never with --json)', default: true, allowNo: true }),
     flush: Flags.boolean({ description: 'flush to the initial state before each set (three-column files)', default: true, allowNo: true }),
     consistency: Flags.string({ description: 'how balance reads are served: linearizable, leader or any (see `ledger balance --help`)', options: [...consistencies], default: 'linearizable' }),
-    'deadline-ms': Flags.integer({ description: 'a transfer with no answer by then is reported unknown, a read unanswered', default: 3_000, min: 100 }),
+    'deadline-ms': Flags.integer({ description: 'a transfer with no answer by then is reported unknown (unavailable if never sent, for want of a connection to NATS), a read unanswered', default: 3_000, min: 100 }),
     accounts: Flags.integer({ description: 'total accounts, split evenly between clusters [default: 9000; 3000 for four-column files]', min: 1 }),
     'initial-balance': Flags.integer({ description: 'what every account starts with', default: 10, min: 0 }),
     'set-shape': Flags.string({ description: 'the shape of one set, SET=CLUSTERSxNODES (repeatable), e.g. 15=5x5', multiple: true }),

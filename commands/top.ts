@@ -12,7 +12,7 @@ export default class Top extends LedgerCommand<typeof Top> {
 
 A node without a snapshot for 3 s is shown silent; a node under \`ledger node fail\` keeps reporting and shows as failed.
 
-On a terminal it redraws in place until Ctrl-C. With --once or --json it waits until every node has reported (at most --wait seconds), prints one snapshot and exits 0.`;
+On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-server: the head line then says "disconnected from NATS, reconnecting (attempt N)" until the connection is back. With --once or --json it waits until every node has reported (at most --wait seconds), prints one snapshot and exits 0.`;
   static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --once', '<%= config.bin %> top --json', '<%= config.bin %> top --interval 0.5'];
   static override flags = {
     once: Flags.boolean({ description: 'print one snapshot and exit (implied by --json)', default: false }),
@@ -22,9 +22,10 @@ On a terminal it redraws in place until Ctrl-C. With --once or --json it waits u
 
   async run(): Promise<ClusterView & { complete: boolean }> {
     const config = requireRunningConfig(this.dataDir);
-    const feed = await MetricsFeed.open(config);
+    const once = this.flags.once || this.jsonEnabled();
+    const feed = await MetricsFeed.open(config, !once);
     try {
-      if (this.flags.once || this.jsonEnabled()) {
+      if (once) {
         const complete = await feed.waitForEveryNode(this.flags.wait * 1000);
         const view = feed.view();
         this.log(renderTop(view));
@@ -50,7 +51,7 @@ On a terminal it redraws in place until Ctrl-C. With --once or --json it waits u
       process.once('SIGTERM', onSignal);
     });
     while (!stop) {
-      const frame = `${renderTop(feed.view())}\n${tty ? 'Ctrl-C to quit' : ''}`;
+      const frame = `${renderTop(feed.view(), feed.connectionNote())}\n${tty ? 'Ctrl-C to quit' : ''}`;
       // Home and clear, then the frame: one write, so the screen never shows half a table.
       process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n`);
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, this.flags.interval * 1000))]);

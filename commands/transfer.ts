@@ -12,8 +12,9 @@ for its outcome:
   committed            the money moved, on a majority of the cluster's replicas
   insufficient-funds   FROM holds less than AMOUNT; nothing changed
   aborted              refused, with a reason; nothing changed
-  unknown              no answer in time; it may still commit (a timeout is never a failure)
-Exit code: 0 committed, 1 insufficient-funds or aborted, 2 bad input, 3 unknown.`;
+  unknown              sent, no answer in time; it may still commit (a timeout is never a failure)
+  unavailable          not sent: no connection to NATS, so nothing can commit
+Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad input, 3 unknown.`;
   static override examples = ['<%= config.bin %> transfer 1001 1002 3', '<%= config.bin %> transfer 1001 1002 3 --json'];
   static override args = {
     from: Args.string({ description: 'sender account', required: true }),

@@ -39,7 +39,14 @@ is about 10 % of the draws). Receivers are drawn the same way within their shard
 Presets (explicit flags override their values):
 ${presetNames.map((p) => `  ${p.padEnd(8)} ${presets[p].description}`).join('\n')}
 Shares accept 0.2 or 20%. Outcomes: committed (a read that returned a value counts as committed),
-aborted, insufficient-funds, unknown (no answer in time; a read without a value).
+aborted, insufficient-funds, unknown (sent, no answer in time: it may still commit; a read
+without a value), unavailable (not sent: no connection to NATS, so it cannot commit).
+
+Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile requests wait for the
+connection (the outage shows as latency; in an open loop, from each request's intended start)
+and are reported unavailable only if their deadline passes unsent; the progress lines say
+"disconnected from NATS, reconnecting (attempt N)", and the report gives the time disconnected
+and the longest stretch without a commit.
 
 Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there,
 otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and
@@ -111,7 +118,7 @@ stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or sta
         // anything is printed or sent.
         new WorkloadGenerator(target.topology, params, params.seed);
         for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
-        const { report, recorder } = await runBench(target, params, { onInterval: (i) => toStderr(progressLine(i)), say: (line) => toStderr(line), stopped: () => stopped });
+        const { report, recorder } = await runBench(target, params, { onInterval: (i, note) => toStderr(progressLine(i, note)), say: (line) => toStderr(line), stopped: () => stopped });
         if (!json) this.log(summaryText(report));
         if (f.out !== undefined) {
           const files = writeOutputs(f.out, report, recorder);

@@ -2,6 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { AssertionError } from '../core/assert.js';
 import { LedgerError, type LedgerErrorCode } from '../core/errors.js';
 import { resolveDataDir } from '../cluster/local-cluster.js';
+import { NotSentError } from '../transport/transport.js';
 
 /** Exit codes: 1 a failed operation, 2 bad input (like a usage error), 3 an unknown outcome. */
 const exitCodes: Record<LedgerErrorCode, number> = {
@@ -51,6 +52,10 @@ export abstract class LedgerCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    // A one-shot command whose connection to NATS was lost and did not come back in time.
+    if (error instanceof NotSentError) {
+      return this.catch(new LedgerError('unavailable', error.message, { hint: 'is nats-server running? see `ledger cluster status`', cause: error }));
+    }
     if (error instanceof LedgerError) {
       const exit = exitCodes[error.code];
       if (this.jsonEnabled()) {

@@ -5,7 +5,7 @@ import type { LedgerConfig } from '../node/config.js';
 import { buildClusterView, silentAfterMsDefault, type ClusterView, type Received } from '../observability/cluster-view.js';
 import { connectNats } from '../transport/nats.js';
 import { subjects } from '../transport/subjects.js';
-import type { Transport } from '../transport/transport.js';
+import { disconnectedText, type Transport } from '../transport/transport.js';
 
 /**
  * The snapshots nodes publish on `ledger.events`, as they arrive: the latest one per node,
@@ -20,8 +20,10 @@ export class MetricsFeed {
     private readonly transport: Transport,
   ) {}
 
-  static async open(config: LedgerConfig): Promise<MetricsFeed> {
-    const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-metrics', longRunning: false });
+  /** `live`: `ledger top` redrawing until Ctrl-C, which must ride out a broker restart; a
+   *  one-shot look (--once, --json, check health) fails fast instead. */
+  static async open(config: LedgerConfig, live = false): Promise<MetricsFeed> {
+    const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-metrics', longRunning: live });
     const feed = new MetricsFeed(config, transport);
     transport.subscribe(subjects(config.prefix).events, (m) => feed.onEvent(m.data));
     return feed;
@@ -57,6 +59,11 @@ export class MetricsFeed {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return true;
+  }
+
+  /** `disconnected from NATS, reconnecting (attempt N)` while the connection is lost. */
+  connectionNote(): string | undefined {
+    return disconnectedText(this.transport.connection());
   }
 
   async close(): Promise<void> {

@@ -86,7 +86,8 @@ export function outcomeText(result: CommandResult): string {
     case 'transfer':
       return result.status === 'committed' ? 'committed' : `${result.status}${result.reason === undefined ? '' : `: ${result.reason}`}`.slice(0, 44);
     case 'balance':
-      return result.balance === null ? `no answer: ${result.reason ?? ''}`.slice(0, 44) : `balance ${result.balance}`;
+      if (result.balance !== null) return `balance ${result.balance}`;
+      return `${result.notSent === true ? 'unavailable' : 'no answer'}: ${result.reason ?? ''}`.slice(0, 44);
     case 'fail':
       return `n${result.node} failed`;
     case 'recover':
@@ -109,6 +110,6 @@ export function performanceLines(p: SetPerformance): string[] {
   return [
     `  ${p.transactions} transactions in ${p.seconds.toFixed(2)} s: ${p.throughputPerSecond.toFixed(1)} per second`,
     `  latency p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
-    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted}, unknown ${t.unknown}; reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}`,
+    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted}, unknown ${t.unknown}, unavailable (not sent) ${t.unavailable}; reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}, not sent ${p.reads.notSent}`,
   ];
 }

@@ -3,11 +3,12 @@ import type { HealthReport } from '../observability/health.js';
 import Table from 'cli-table3';
 import { table } from './render.js';
 
-/** `ledger top`: one row per node; a blank cell is a value the node did not report. */
-export function renderTop(view: ClusterView): string {
+/** `ledger top`: one row per node; a blank cell is a value the node did not report. `note`
+ *  (the connection to NATS is lost) goes on the head line. */
+export function renderTop(view: ClusterView, note?: string): string {
   const led = view.clusters.filter((c) => c.leaders.length === 1 && c.quorum).length;
   const ops = view.nodes.reduce((sum, n) => sum + n.repliesPerSec, 0);
-  const head = `${view.nodes.length} nodes, ${led} of ${view.clusters.length} clusters led with a quorum, ${Math.round(ops)} answers/s`;
+  const head = `${view.nodes.length} nodes, ${led} of ${view.clusters.length} clusters led with a quorum, ${Math.round(ops)} answers/s${note === undefined ? '' : `  (${note})`}`;
   const rows = view.nodes.map((n) => [
     `n${n.node}`,
     n.cluster,

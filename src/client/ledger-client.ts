@@ -20,9 +20,14 @@ import type { Command, Consistency, Operation } from '../ledger/commands.js';
 import type { Response } from '../ledger/shard-server.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
-import { NoRespondersError, TransportTimeoutError, type Transport } from '../transport/transport.js';
+import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type Transport } from '../transport/transport.js';
 
-export type TransferStatus = 'committed' | 'insufficient-funds' | 'aborted' | 'unknown';
+/**
+ * `unknown`: sent, with no answer by the deadline; it may still commit. `unavailable`: not
+ * sent: no attempt left the process (no connection to NATS), so it did not and will not commit.
+ */
+export type TransferStatus = 'committed' | 'insufficient-funds' | 'aborted' | 'unknown' | 'unavailable';
+export const transferStatuses: readonly TransferStatus[] = ['committed', 'insufficient-funds', 'aborted', 'unknown', 'unavailable'];
 
 export interface TransferResult {
   status: TransferStatus;
@@ -42,6 +47,18 @@ export interface BalanceResult {
   reason?: string;
   servedBy?: NodeId;
   latencyMs: number;
+  /** False when no attempt left the process (no connection to NATS): `unavailable: not sent`. */
+  sent: boolean;
+}
+
+/** What `send` gives back: the answer, or why there is none and whether anything was sent. */
+interface SendResult {
+  response?: Extract<Response, { kind: 'outcome' }>;
+  /** Attempts that were sent. */
+  attempts: number;
+  reason: string;
+  /** True once any attempt left the process: from then on, no answer means `unknown`. */
+  sent: boolean;
 }
 
 export interface ClientOptions {
@@ -118,7 +135,7 @@ export class LedgerClient {
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = performance.now() - started;
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
-    if (result.response === undefined) return { ...base, status: 'unknown', reason: result.reason };
+    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: result.reason };
     const outcome = result.response.outcome;
     const servedBy = result.response.servedBy;
     switch (outcome.status) {
@@ -141,19 +158,25 @@ export class LedgerClient {
     const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = performance.now() - started;
-    if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs };
+    if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs, sent: result.sent };
     const outcome = result.response.outcome;
-    if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs };
-    return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs };
+    if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs, sent: true };
+    return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs, sent: true };
   }
 
-  private async send(cluster: ClusterId, op: Operation): Promise<{ response?: Extract<Response, { kind: 'outcome' }>; attempts: number; reason: string }> {
+  /** Where the connection to the broker stands (progress lines show an outage). */
+  connection(): ConnectionState {
+    return this.transport.connection();
+  }
+
+  private async send(cluster: ClusterId, op: Operation): Promise<SendResult> {
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
     const data = encodeEnvelope({ kind: 'request', command, hops: 0 });
     const members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
+    /** Attempts sent: one that was refused for want of a connection is taken back. */
     let attempts = 0;
     let reason = 'no answer before the deadline';
     try {
@@ -165,6 +188,19 @@ export class LedgerClient {
           const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, deadline - performance.now()));
           response = this.decodeResponse(await this.transport.request(this.subjects.nodeRequests(target), data, timeoutMs));
         } catch (error) {
+          if (error instanceof NotSentError) {
+            // Nothing left the process. Wait for the connection (a long-lived client rides out
+            // a broker restart) instead of spinning; a closed connection will not come back.
+            // An attempt sent before keeps the request `unknown` (it may commit), never
+            // `unavailable`, whatever the attempts after it.
+            attempts--;
+            if (attempts === 0) reason = error.message;
+            if (this.transport.connection().closed) break;
+            await this.transport.whenConnected(deadline - performance.now());
+            // At most ~100 tries a second, even if the connection flaps.
+            await pause(10);
+            continue;
+          }
           if (!(error instanceof TransportTimeoutError || error instanceof NoRespondersError || error instanceof DecodeError)) throw error;
           reason = error instanceof NoRespondersError ? `node ${target} is not running` : `no answer from node ${target}`;
           if (error instanceof NoRespondersError) await pause(50);
@@ -173,7 +209,7 @@ export class LedgerClient {
         }
         if (response.kind === 'outcome') {
           this.leaderHints.set(cluster, response.servedBy);
-          return { response, attempts, reason: '' };
+          return { response, attempts, reason: '', sent: true };
         }
         if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
           target = response.leaderHint;
@@ -184,7 +220,7 @@ export class LedgerClient {
           if (response.kind === 'redirect') target = next();
         }
       }
-      return { attempts, reason };
+      return { attempts, reason, sent: attempts > 0 };
     } finally {
       this.idleSessions.push(session);
     }
@@ -205,6 +241,8 @@ export class LedgerClient {
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
   async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, flush?: FlushArgs): Promise<unknown> {
     const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
+    // While reconnecting, wait for the connection within the timeout rather than fail at once.
+    await this.transport.whenConnected(timeoutMs);
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);

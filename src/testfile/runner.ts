@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { LedgerClient, type TransferStatus } from '../client/ledger-client.js';
+import { LedgerClient, transferStatuses, type TransferStatus } from '../client/ledger-client.js';
 import { flushCluster } from '../cluster/flush.js';
 import { moveLead } from '../cluster/lead.js';
 import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cluster/local-cluster.js';
@@ -17,7 +17,7 @@ import type { TestCommand, TestFileDialect } from './types.js';
 /** One entry per command row of a set, in file order (the `--json` document's `results`). */
 export type CommandResult =
   | { op: 'transfer'; from: number; to: number; amount: number; status: TransferStatus; latencyMs: number; servedBy?: NodeId; reason?: string }
-  | { op: 'balance'; account: number; balance: number | null; latencyMs: number; servedBy?: NodeId; reason?: string }
+  | { op: 'balance'; account: number; balance: number | null; latencyMs: number; servedBy?: NodeId; reason?: string; notSent?: true }
   | { op: 'fail'; node: NodeId }
   | { op: 'recover'; node: NodeId };
 
@@ -28,7 +28,8 @@ export interface SetPerformance {
   throughputPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   transfers: Record<TransferStatus, number>;
-  reads: { answered: number; unanswered: number };
+  /** unanswered: sent, no value in time; notSent: no connection to NATS, never sent. */
+  reads: { answered: number; unanswered: number; notSent: number };
 }
 
 export interface SetReport {
@@ -55,7 +56,8 @@ export interface RunnerOptions {
   concurrent: boolean;
   concurrencyMax: number;
   consistency: Consistency;
-  /** A transfer with no answer by then is `unknown`; a read, unanswered. */
+  /** A transfer with no answer by then is `unknown` (`unavailable` if it was never sent, for
+   *  want of a connection to NATS); a read, unanswered. */
   deadlineMs: number;
   /** How long to wait for a contact server to take the lead (sets that keep state). */
   leadTimeoutMs: number;
@@ -277,6 +279,7 @@ export class TestRunner {
           latencyMs: round(r.latencyMs),
           ...(r.servedBy === undefined ? {} : { servedBy: r.servedBy }),
           ...(r.reason === undefined ? {} : { reason: r.reason }),
+          ...(r.sent ? {} : { notSent: true as const }),
         };
       }
       case 'fail':
@@ -288,11 +291,11 @@ export class TestRunner {
 }
 
 function summarise(results: CommandResult[], histogram: hdr.Histogram, seconds: number): SetPerformance {
-  const transfers: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
-  const reads = { answered: 0, unanswered: 0 };
+  const transfers = Object.fromEntries(transferStatuses.map((s) => [s, 0])) as Record<TransferStatus, number>;
+  const reads = { answered: 0, unanswered: 0, notSent: 0 };
   for (const r of results) {
     if (r.op === 'transfer') transfers[r.status]++;
-    if (r.op === 'balance') reads[r.balance === null ? 'unanswered' : 'answered']++;
+    if (r.op === 'balance') reads[r.balance !== null ? 'answered' : r.notSent === true ? 'notSent' : 'unanswered']++;
   }
   const transactions = results.filter((r) => r.op === 'transfer' || r.op === 'balance').length;
   const ms = (p: number) => (transactions === 0 ? 0 : round(histogram.getValueAtPercentile(p) / 1000));

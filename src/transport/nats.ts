@@ -1,13 +1,26 @@
-import { connect, NoRespondersError as NatsNoResponders, TimeoutError as NatsTimeout, type NatsConnection } from '@nats-io/transport-node';
+import { performance } from 'node:perf_hooks';
+import {
+  ClosedConnectionError as NatsClosed,
+  connect,
+  DrainingConnectionError as NatsDraining,
+  NoRespondersError as NatsNoResponders,
+  RequestError as NatsRequestError,
+  TimeoutError as NatsTimeout,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { LedgerError } from '../core/errors.js';
-import { NoRespondersError, TransportTimeoutError, type IncomingMessage, type Transport } from './transport.js';
+import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type Transport } from './transport.js';
 
 export interface NatsOptions {
   /** e.g. nats://127.0.0.1:4222 */
   url: string;
   /** Shown in the server's connection list. */
   name: string;
-  /** Long-running nodes reconnect forever; short CLI commands give up quickly. */
+  /**
+   * By lifetime. Anything that outlives one request (a node, `ledger bench`, `run`, `demo`,
+   * `top`, any long-lived LedgerClient) reconnects forever, every 250 ms plus jitter, and rides
+   * out a broker restart; a one-shot command gives up after 3 attempts, so it fails fast.
+   */
   longRunning: boolean;
 }
 
@@ -18,7 +31,8 @@ export async function connectNats(options: NatsOptions): Promise<Transport> {
     nc = await connect({
       servers: options.url,
       name: options.name,
-      // A node must outlive broker restarts; a CLI call should fail fast with a clear error.
+      // A node or a long-lived client must outlive broker restarts; a one-shot CLI call should
+      // fail fast with a clear error. The client adds up to 100 ms of jitter to each wait.
       maxReconnectAttempts: options.longRunning ? -1 : 3,
       reconnectTimeWait: options.longRunning ? 250 : 200,
       // The default ping interval (2 minutes) is far too slow to notice a dead link.
@@ -44,9 +58,23 @@ export async function connectNats(options: NatsOptions): Promise<Transport> {
 class NatsTransport implements Transport {
   private isConnected = true;
   private dropped = 0;
+  private isClosed = false;
+  private reconnectAttempt = 0;
+  private disconnects = 0;
+  /** Time without a connection before the current outage. */
+  private disconnectedMsBefore = 0;
+  /** performance.now() when the current outage began, while disconnected. */
+  private disconnectedAtMs: number | undefined;
+  /** whenConnected() callers, woken by a reconnect or the close. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly nc: NatsConnection) {
     void this.watchStatus();
+    void nc.closed().then(() => {
+      this.isClosed = true;
+      this.markDisconnected();
+      this.wake();
+    });
   }
 
   get connected(): boolean {
@@ -57,11 +85,56 @@ class NatsTransport implements Transport {
     return this.dropped;
   }
 
+  connection(): ConnectionState {
+    const current = this.disconnectedAtMs === undefined ? 0 : performance.now() - this.disconnectedAtMs;
+    return {
+      connected: this.isConnected && !this.isClosed,
+      closed: this.isClosed,
+      reconnectAttempt: this.reconnectAttempt,
+      disconnects: this.disconnects,
+      disconnectedMs: this.disconnectedMsBefore + current,
+    };
+  }
+
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    if (this.isConnected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(this.isConnected && !this.isClosed);
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      this.waiters.add(done);
+    });
+  }
+
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === 'disconnect') this.isConnected = false;
-      else if (s.type === 'reconnect') this.isConnected = true;
+      if (s.type === 'disconnect') {
+        this.markDisconnected();
+      } else if (s.type === 'reconnecting') {
+        // One per dial while the connection is lost.
+        if (!this.isConnected) this.reconnectAttempt++;
+      } else if (s.type === 'reconnect') {
+        if (this.disconnectedAtMs !== undefined) this.disconnectedMsBefore += performance.now() - this.disconnectedAtMs;
+        this.disconnectedAtMs = undefined;
+        this.reconnectAttempt = 0;
+        this.isConnected = true;
+        this.wake();
+      }
     }
+  }
+
+  private markDisconnected(): void {
+    if (this.isConnected) this.disconnects++;
+    this.isConnected = false;
+    this.disconnectedAtMs ??= performance.now();
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
   }
 
   publish(subject: string, data: Uint8Array, reply?: string): void {
@@ -88,18 +161,32 @@ class NatsTransport implements Transport {
   }
 
   async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    // Without a connection the NATS client would buffer the request and maybe send it on a
+    // reconnect, long after its caller gave up on it: refuse instead, so the caller knows for
+    // sure that nothing left the process (a request that did leave may still take effect).
+    if (!this.isConnected || this.isClosed || this.nc.isClosed()) throw this.notSent(subject);
     try {
       const msg = await this.nc.request(subject, data, { timeout: timeoutMs });
       return msg.data;
     } catch (error) {
+      // Refused by the client before it wrote anything: closed or draining.
+      if (error instanceof NatsClosed || error instanceof NatsDraining) throw this.notSent(subject, error);
       if (error instanceof NatsNoResponders || (error as { cause?: unknown }).cause instanceof NatsNoResponders) {
         throw new NoRespondersError(`no node listens on ${subject}`, { cause: error });
       }
       if (error instanceof NatsTimeout || (error as { cause?: unknown }).cause instanceof NatsTimeout) {
         throw new TransportTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`, { cause: error });
       }
+      // Handed to the client, then failed: what was in flight when the connection closed
+      // ("connection closed"). It may have left, so it counts as sent with no answer.
+      if (error instanceof NatsRequestError) throw new TransportTimeoutError(`no answer on ${subject}: ${error.message}`, { cause: error });
       throw error;
     }
+  }
+
+  private notSent(subject: string, cause?: unknown): NotSentError {
+    const why = this.isClosed || this.nc.isClosed() ? 'the connection to NATS is closed' : `no connection to NATS (reconnecting, attempt ${this.reconnectAttempt})`;
+    return new NotSentError(`not sent: ${why}`, { cause: cause ?? subject });
   }
 
   async flush(): Promise<void> {

@@ -10,12 +10,39 @@ export interface Transport {
   /** Fire and forget (at most once). Dropped, and counted, while disconnected. */
   publish(subject: string, data: Uint8Array, reply?: string): void;
   subscribe(subject: string, handler: (message: IncomingMessage) => void): void;
-  /** One request, one answer; rejects with a TransportTimeoutError when none comes in time. */
+  /**
+   * One request, one answer; rejects with a TransportTimeoutError when none comes in time, and
+   * with a NotSentError, before anything is sent, while there is no connection to the broker.
+   */
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   flush(): Promise<void>;
   close(): Promise<void>;
   readonly connected: boolean;
   readonly droppedWhileDisconnected: number;
+  /** Where the connection stands, for progress lines and reports. */
+  connection(): ConnectionState;
+  /** Resolves true once connected (at once if connected now); false after `timeoutMs`, or as
+   *  soon as the connection is closed for good. */
+  whenConnected(timeoutMs: number): Promise<boolean>;
+}
+
+export interface ConnectionState {
+  connected: boolean;
+  /** Closed for good: no reconnect will come (a one-shot connection that gave up, or close()). */
+  closed: boolean;
+  /** Reconnect attempts since the connection was lost; 0 while connected. */
+  reconnectAttempt: number;
+  /** Connections lost since the start. */
+  disconnects: number;
+  /** Time spent without a connection since the start, up to now. */
+  disconnectedMs: number;
+}
+
+/** The line progress output shows while disconnected; undefined while connected. */
+export function disconnectedText(state: ConnectionState): string | undefined {
+  if (state.closed) return 'the connection to NATS is closed';
+  if (state.connected) return undefined;
+  return `disconnected from NATS, reconnecting (attempt ${state.reconnectAttempt})`;
 }
 
 export class TransportTimeoutError extends Error {
@@ -25,4 +52,12 @@ export class TransportTimeoutError extends Error {
 /** Nobody listens on the subject (the node is down or not started). */
 export class NoRespondersError extends Error {
   override name = 'NoRespondersError';
+}
+
+/**
+ * A request that was not sent: there was no connection to the broker (lost, reconnecting, or
+ * closed). Nothing left the process, so, unlike a timeout, it cannot have taken effect.
+ */
+export class NotSentError extends Error {
+  override name = 'NotSentError';
 }

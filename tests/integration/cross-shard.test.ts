@@ -42,7 +42,7 @@ describe('cross-shard transfers with real processes', () => {
     // budget decides the rest).
     const transfersPerWorker = 150;
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-hot', longRunning: true });
-    const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0 };
+    const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0, unavailable: 0 };
     const reasons = new Map<string, number>();
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 1_000, deadlineMs: 20_000 });

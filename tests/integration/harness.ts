@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isAlive } from '../../src/cluster/processes.js';
+import { isAlive, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
 
 /** The real `ledger` launcher of this checkout. */
 export const ledgerBin = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -119,4 +119,31 @@ export async function waitUntil(what: string, timeoutMs: number, condition: () =
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** SIGKILL the nats-server of the cluster in `dataDir` (as cluster.json names it); resolves
+ *  once it is gone. */
+export async function killBroker(dataDir: string): Promise<void> {
+  const { natsPid } = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+  killQuietly(natsPid, 'SIGKILL');
+  await waitUntil('nats-server gone', 10_000, async () => !alive(natsPid));
+}
+
+/**
+ * Starts nats-server again for the cluster in `dataDir`, with the same configuration and so the
+ * same port; resolves with its PID once it accepts connections. The caller ends it (by PID):
+ * cluster.json still names the old one.
+ */
+export async function restartBroker(dataDir: string): Promise<number> {
+  const { natsUrl } = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+  const child = spawn(natsServerBinary(), ['-c', join(dataDir, 'nats', 'nats-server.conf')], { stdio: 'ignore', detached: true });
+  const pid = child.pid as number;
+  child.unref();
+  await waitUntil('nats-server back', 10_000, () => portAccepts(Number(new URL(natsUrl).port)));
+  return pid;
+}
+
+/** Ends a process by PID if it still runs. */
+export function endProcess(pid: number): void {
+  killQuietly(pid, 'SIGKILL');
 }

@@ -32,7 +32,7 @@ function syntheticReport(latencyMs: Record<TxType, number>, seed = 1): BenchRepo
     }
   }
   recorder.finish(t);
-  return buildReport(recorder, { params: resolveParams({ seed: String(seed), preset: 'small' }, () => 0), topology: defaultTopology, cluster: { dataDir: '/tmp/x', startedByBench: true }, startedAt: new Date(0), elapsedS: 2, warmup: { requests: 0, seconds: 0 }, interrupted: false });
+  return buildReport(recorder, { params: resolveParams({ seed: String(seed), preset: 'small' }, () => 0), topology: defaultTopology, cluster: { dataDir: '/tmp/x', startedByBench: true }, startedAt: new Date(0), elapsedS: 2, warmup: { requests: 0, seconds: 0 }, interrupted: false, disconnects: 0, disconnectedS: 0 });
 }
 
 describe('hgrm files', () => {

@@ -61,15 +61,15 @@ describe('performanceLines', () => {
       seconds: 2.5,
       throughputPerSecond: 14.8,
       latencyMs: { p50: 3.25, p90: 11.5, p99: 42.75, max: 120.5 },
-      transfers: { committed: 29, 'insufficient-funds': 3, aborted: 2, unknown: 1 },
-      reads: { answered: 5, unanswered: 6 },
+      transfers: { committed: 29, 'insufficient-funds': 3, aborted: 2, unknown: 1, unavailable: 4 },
+      reads: { answered: 5, unanswered: 6, notSent: 7 },
     };
     const lines = performanceLines(p);
     assert.equal(lines.length, 3);
     const text = lines.join('\n');
     assert.match(lines[0] ?? '', /37 transactions in 2\.50 s: 14\.8 per second/);
     assert.match(lines[1] ?? '', /p50 3\.\d ms, p90 11\.5 ms, p99 42\.\d ms, max 120\.5 ms/);
-    for (const part of ['committed 29', 'insufficient-funds 3', 'aborted 2', 'unknown 1', 'answered 5', 'unanswered 6']) assert.ok(text.includes(part), `has "${part}": ${text}`);
+    for (const part of ['committed 29', 'insufficient-funds 3', 'aborted 2', 'unknown 1', 'unavailable (not sent) 4', 'answered 5', 'unanswered 6', 'not sent 7']) assert.ok(text.includes(part), `has "${part}": ${text}`);
   });
 });
 

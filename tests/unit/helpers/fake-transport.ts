@@ -1,0 +1,87 @@
+import { performance } from 'node:perf_hooks';
+import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
+import { NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type Transport } from '../../../src/transport/transport.js';
+
+/** What the fake broker does with a request that was sent: answer (committed, or balance 10
+ *  for a read), or say nothing. */
+export type FakeReply = 'commit' | 'silence';
+
+/**
+ * A Transport for client tests, without NATS: the test connects and disconnects it at will.
+ * A request while disconnected is refused (NotSentError) as the NATS transport refuses it; a
+ * sent one is answered `committed` at once, or times out (`silence`).
+ */
+export class FakeTransport implements Transport {
+  /** Every request that was sent (left the "process"), in order. */
+  readonly sent: string[] = [];
+  /** Every call to request(), sent or not. */
+  calls = 0;
+  reply: FakeReply = 'commit';
+  private isConnected = true;
+  private isClosed = false;
+  private readonly waiters = new Set<() => void>();
+
+  publish(): void {}
+  subscribe(_subject: string, _handler: (message: IncomingMessage) => void): void {}
+  async flush(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.isClosed = true;
+    this.isConnected = false;
+    this.wake();
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  get droppedWhileDisconnected(): number {
+    return 0;
+  }
+
+  disconnect(): void {
+    this.isConnected = false;
+  }
+
+  reconnect(): void {
+    this.isConnected = true;
+    this.wake();
+  }
+
+  connection(): ConnectionState {
+    return { connected: this.isConnected, closed: this.isClosed, reconnectAttempt: this.isConnected ? 0 : 1, disconnects: 0, disconnectedMs: 0 };
+  }
+
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (this.isClosed) return Promise.resolve(false);
+    if (this.isConnected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(this.isConnected);
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      this.waiters.add(done);
+    });
+  }
+
+  async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    this.calls++;
+    if (!this.isConnected) throw new NotSentError(this.isClosed ? 'not sent: the connection to NATS is closed' : 'not sent: no connection to NATS (reconnecting, attempt 1)');
+    this.sent.push(subject);
+    if (this.reply === 'silence') {
+      await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+      throw new TransportTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`);
+    }
+    const envelope = decodeEnvelope(data);
+    const read = envelope.kind === 'request' && envelope.command.op.kind === 'balance';
+    return encodeEnvelope({ kind: 'response', response: { kind: 'outcome', outcome: read ? { status: 'ok', balance: 10 } : { status: 'committed' }, servedBy: 1, slot: 1 } });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+export const elapsedSince = (startMs: number) => performance.now() - startMs;
