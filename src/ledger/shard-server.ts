@@ -154,6 +154,9 @@ export interface ShardServerInit {
   firstElectionTicks?: number;
   /** See ReplicaInit.initialLeader (a flush). */
   initialLeader?: NodeId;
+  /** Client sessions and decided participant records kept (limits.clientSessionsMax by
+   *  default); tests and the simulator set it low so that eviction happens. */
+  sessionsMax?: number;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
@@ -219,6 +222,7 @@ export class ShardServer {
       balances: init.balances,
       sessions: init.sessions,
       appliedIndex: init.appliedIndex,
+      ...(init.sessionsMax === undefined ? {} : { sessionsMax: init.sessionsMax }),
       ...(init.coordinatorRecords === undefined ? {} : { coordinatorRecords: init.coordinatorRecords }),
       ...(init.participantRecords === undefined ? {} : { participantRecords: init.participantRecords }),
     });
@@ -294,10 +298,9 @@ export class ShardServer {
       return;
     }
     if (command.op.kind !== 'balance') {
-      const session = this.state.sessionOf(command.clientId);
-      if (session !== undefined && command.seq <= session.seq) {
-        const outcome: Outcome = command.seq === session.seq ? session.outcome : { status: 'rejected', reason: 'stale-sequence' };
-        this.reply(req.reqId, outcome, session.slot);
+      const prior = this.state.priorOutcome(command.clientId, command.seq);
+      if (prior !== undefined && prior !== 'undecided') {
+        this.reply(req.reqId, prior.outcome, prior.slot);
         return;
       }
     }

@@ -73,6 +73,16 @@ function bySessionAge(a: Session, b: Session): number {
   return a.slot - b.slot || compareText(a.clientId, b.clientId);
 }
 
+/** The answer to a client command older than its session's last one, with no record left:
+ *  the ledger no longer knows its outcome (a rejection, never a claim that it did not run). */
+export const staleSequence = 'stale-sequence';
+
+/** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */
+function decidedOutcome(record: CoordinatorRecord): Outcome {
+  assert(record.state !== 'prepared', 'a prepared transaction has no outcome yet');
+  return record.state === 'committed' ? { status: 'committed' } : { status: 'aborted', reason: record.reason ?? 'participant-aborted' };
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -280,16 +290,29 @@ export class LedgerState {
     }
   }
 
-  /** A client's own command: answered once, from the session ever after. */
+  /**
+   * What a client command already got, if it ran before: its outcome, `undecided` while its
+   * cross-shard transaction waits for a decision, or undefined when it is new. The coordinator
+   * record answers first: a transfer decided after the client's later requests (its session
+   * moved past it) still gets its own outcome until the record is forgotten. An older sequence
+   * with neither is `stale-sequence`: not an outcome, only "too old to tell".
+   */
+  priorOutcome(clientId: ClientId, seq: number): { outcome: Outcome; slot: Slot | undefined } | 'undecided' | undefined {
+    const record = this.coordinator.get(txnKey(clientId, seq));
+    if (record !== undefined) return record.state === 'prepared' ? 'undecided' : { outcome: decidedOutcome(record), slot: undefined };
+    const session = this.sessions.get(clientId);
+    if (session === undefined || seq > session.seq) return undefined;
+    if (seq === session.seq) return { outcome: session.outcome, slot: session.slot };
+    return { outcome: { status: 'rejected', reason: staleSequence }, slot: undefined };
+  }
+
+  /** A client's own command: answered once, from the session (or its record) ever after. */
   private applyClientCommand(slot: Slot, command: Command, op: Extract<Operation, { kind: 'transfer' | 'x-prepare-coordinator' }>): Outcome | undefined {
-    const session = this.sessions.get(command.clientId);
-    if (session !== undefined) {
-      if (command.seq === session.seq) return session.outcome;
-      if (command.seq < session.seq) return { status: 'rejected', reason: 'stale-sequence' };
-    }
-    const key = txnKey(command.clientId, command.seq);
+    const prior = this.priorOutcome(command.clientId, command.seq);
     // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
-    if (this.coordinator.has(key)) return undefined;
+    if (prior === 'undecided') return undefined;
+    if (prior !== undefined) return prior.outcome;
+    const key = txnKey(command.clientId, command.seq);
     let outcome: Outcome;
     if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
     else if (this.locks.has(op.from) || (op.kind === 'transfer' && this.locks.has(op.to))) outcome = { status: 'aborted', reason: 'locked' };
@@ -333,9 +356,13 @@ export class LedgerState {
     if (record === undefined) {
       // No record: the transaction never prepared here (a participant asked about it). Abort
       // it for good, so that a PREPARE of it still in flight finds it decided.
+      // Only a session eviction gets here for a transaction that ran (its record outlives
+      // its prepare until the participant acknowledged the decision, and the decision moves
+      // the session to it or past it), so its outcome is not known any more: record it as
+      // stale-sequence, never as aborted (it may have committed).
       const session = this.sessions.get(command.clientId);
       if (op.decision !== 'abort' || (session !== undefined && session.seq >= command.seq)) return undefined;
-      const outcome: Outcome = { status: 'aborted', reason: op.reason ?? 'timeout' };
+      const outcome: Outcome = { status: 'rejected', reason: staleSequence };
       this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
       return outcome;
     }
@@ -442,8 +469,15 @@ export class LedgerState {
     this.hash = (this.hash - balanceHash(account, before) + balanceHash(account, after)) | 0;
   }
 
+  /**
+   * Records a client's answer. A session never moves backward: a cross-shard decision can be
+   * chosen after the client's later requests (it gave up waiting and went on with seq+1), and
+   * rewinding the session to it would let a retry of those later requests run again. That
+   * decision still applies to balances and records, and its record answers its own retries.
+   */
   private recordSession(session: Session): void {
     const previous = this.sessions.get(session.clientId);
+    if (previous !== undefined && previous.seq > session.seq) return;
     if (previous !== undefined) this.hash = (this.hash - sessionHash(previous)) | 0;
     this.sessions.delete(session.clientId);
     this.sessions.set(session.clientId, session);

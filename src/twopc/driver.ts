@@ -37,7 +37,12 @@ export type TwoPcEvent =
   | 'coordinator:decision-chosen'
   | 'participant:prepare-proposed'
   | 'participant:prepare-chosen'
-  | 'participant:decision-applied';
+  | 'participant:decision-applied'
+  /** A commit for a transaction this participant refused: not applied, not acknowledged. */
+  | 'participant:decision-refused';
+
+/** The vote reason for a PREPARE of a transaction this participant already committed. */
+export const duplicatePrepare = 'duplicate';
 
 interface CoordinatorProgress {
   /** Tick of the last PREPARE or decision sent for it. */
@@ -120,15 +125,22 @@ export class TwoPcDriver {
         if (r === undefined || r.state !== 'prepared') return;
         if (m.vote === 'yes') this.decide(r, 'commit');
         else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else this.decide(r, 'abort', m.reason === 'locked' ? 'locked' : 'participant-aborted');
+        else this.decide(r, 'abort', m.reason === 'locked' || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
         return;
       }
       case 'decision': {
         const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r !== undefined && r.state === 'prepared') {
           this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator } });
+        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted') {
+          // A commit for a transaction we refused: no coordinator sends that (it commits only
+          // on our yes), so it is forged or broken. Refuse it: no credit, no ack.
+          this.host.event('participant:decision-refused');
         } else {
-          // Already applied (or never prepared here): the coordinator may stop resending.
+          // Already applied (a repeat: the ack was lost), or forgotten after it was applied
+          // (see the eviction note in LedgerState.setParticipant): nothing to do here, and the
+          // coordinator may stop resending. An abort for a committed record changes nothing
+          // either: it can only be a presumed abort answering a stale query (see onQuery).
           this.host.send(m.coordinator, { type: 'ack', txn: m.txn, participant: this.host.cluster });
         }
         return;
@@ -196,6 +208,14 @@ export class TwoPcDriver {
     const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
+      if (r.state === 'committed') {
+        // Committed here means the coordinator decided commit: its record is no longer
+        // prepared, so this PREPARE is a stale copy (any vote is ignored there) or a second
+        // PREPARE of the same transfer by a coordinator that forgot it. A yes would make that
+        // second debit commit with no credit here: vote no, so it is undone.
+        this.host.send(m.coordinator, { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: duplicatePrepare });
+        return;
+      }
       // We already chose our answer: repeat it (the first vote may have been lost).
       this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes' });
       return;

@@ -326,7 +326,8 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
-    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    // Not `aborted`: with no record and no session the coordinator cannot tell whether it ran.
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'rejected', reason: 'stale-sequence' });
     // The PREPARE still in flight finds it decided.
     host.clear();
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
