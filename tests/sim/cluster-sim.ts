@@ -11,6 +11,9 @@ import type { TwoPcMessage } from '../../src/twopc/messages.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
+import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
+import { ExecutionCount } from './execution-count.js';
+import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
 
 /** Everything that crosses the simulated network. */
 type SimMessage =
@@ -58,7 +61,10 @@ interface SimClient {
   clientId: string;
   seq: number;
   remaining: number;
-  current: { command: Command; cluster: SimCluster; sentAtTick: number } | undefined;
+  current: { command: Command; cluster: SimCluster; sentAtTick: number; startedAtTick: number } | undefined;
+  habits: ClientHabits;
+  /** Its earlier commands, for retries of old sequences. */
+  sent: SentCommands<SimCluster>;
   retryAtTick: number;
   /** Where the current command goes next (a leader hint, or a member of its cluster). */
   leaderHint: NodeId | undefined;
@@ -150,6 +156,11 @@ export class ClusterSim {
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
+  /** Executions per (client, seq), from what the nodes answered. */
+  private readonly executions = new ExecutionCount();
+  /** Client sessions and decided participant records each replica keeps (low: they evict). */
+  private readonly sessionsMax: number;
+  private readonly epochs: ClientEpochs;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -164,6 +175,7 @@ export class ClusterSim {
     };
     this.network = new SimNetwork(r, faults);
     const clusterCount = r.pick([1, 3, 3]);
+    this.sessionsMax = drawSessionsMax(r);
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = r.int(2, 6);
     for (let c = 1; c <= clusterCount; c++) {
@@ -226,19 +238,22 @@ export class ClusterSim {
     }
     this.allMembers = [...this.nodes.keys()];
     const clientCount = r.int(1, 6);
+    this.epochs = new ClientEpochs(r);
     for (let i = 0; i < clientCount; i++) {
       this.clients.push({
         endpoint: 1000 + i,
-        clientId: `c${i}`,
+        clientId: this.epochs.clientId(i),
         seq: 0,
-        remaining: r.int(5, 20) * clusterCount,
+        remaining: this.epochs.budget(r.int(5, 20) * clusterCount),
         current: undefined,
+        habits: drawHabits(r),
+        sent: new SentCommands(this.epochs.retryWindowTicks),
         retryAtTick: 0,
         leaderHint: undefined,
         acknowledged: new Map(),
       });
     }
-    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} faults=${JSON.stringify(faults)}`);
+    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`);
   }
 
   run(): SimResult {
@@ -392,6 +407,7 @@ export class ClusterSim {
       participantRecords: [...d.participantRecords.values()],
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
+      sessionsMax: this.sessionsMax,
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
       ...(node.agreedLeader === undefined ? {} : { initialLeader: node.agreedLeader }),
     });
@@ -460,10 +476,31 @@ export class ClusterSim {
 
   private driveClient(c: SimClient): void {
     const r = this.random;
+    if (c.current !== undefined && this.tick - c.current.startedAtTick >= c.habits.giveUpTicks) {
+      // Gives up: the outcome is unknown to it, and it goes on with seq+1 on the same id.
+      this.log(`t${this.tick} ${c.clientId} gives up on seq ${c.current.command.seq}`);
+      c.current = undefined;
+    }
+    if (c.current === undefined && c.remaining === 0 && this.epochs.mayStartNext(this.clients, this.tick)) {
+      // A new epoch: every client takes a new id (the old ones are quiet for good, so their
+      // sessions may be evicted: see ClientEpochs).
+      for (const [i, other] of this.clients.entries()) {
+        other.clientId = this.epochs.clientId(i);
+        other.seq = 0;
+        other.remaining = this.epochs.budget(r.int(5, 20) * this.clusters.length);
+        other.sent.clear();
+      }
+      this.log(`t${this.tick} client epoch ${this.epochs.current}`);
+    }
     if (c.current === undefined) {
       if (c.remaining === 0 || this.tick < c.retryAtTick) return;
       c.remaining--;
       c.seq++;
+      const old = r.chance(c.habits.oldRetryRate) ? c.sent.pickRecent(r, this.tick) : undefined;
+      if (old !== undefined) {
+        // An old command sent again, answered or not (its answer is checked like any other).
+        this.network.send(this.tick, c.endpoint, r.pick(old.cluster.members), { kind: 'request', client: c.endpoint, command: old.command, hops: 0 });
+      }
       const cluster = r.pick(this.clusters);
       const from = r.pick(cluster.accounts);
       let to = r.pick(cluster.accounts);
@@ -472,7 +509,8 @@ export class ClusterSim {
       if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
         r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
-      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity };
+      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity, startedAtTick: this.tick };
+      c.sent.add(c.current.command, cluster, this.tick);
       c.leaderHint = undefined;
     }
     if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
@@ -484,11 +522,17 @@ export class ClusterSim {
   }
 
   private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
-    if (c.current === undefined || c.current.command.seq !== command.seq) return;
+    if (response.kind === 'outcome' && command.op.kind === 'transfer') {
+      const complaint = this.executions.report(`${command.clientId}#${command.seq}`, response.outcome, response.slot);
+      if (complaint !== undefined) this.fail(`n${from} answered ${command.clientId}#${command.seq} ${JSON.stringify(response.outcome)} at slot ${response.slot}: ${complaint}`);
+    }
+    if (c.current === undefined || c.current.command.seq !== command.seq || c.current.command.clientId !== command.clientId) return;
     if (response.kind === 'outcome') {
       const outcome = response.outcome;
-      if (outcome.status === 'rejected') this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
-      if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
+      // Too old to tell: only a client that went on past this sequence may hear it.
+      const staleOk = outcome.status === 'rejected' && outcome.reason === 'stale-sequence' && c.habits.giveUpTicks !== Infinity;
+      if (outcome.status === 'rejected' && !staleOk) this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
+      if (command.op.kind === 'transfer' && !staleOk) c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
       c.current = undefined;
       return;
@@ -575,7 +619,7 @@ export class ClusterSim {
   }
 
   private converged(): boolean {
-    if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined)) return false;
+    if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined) || !this.epochs.done) return false;
     for (const node of this.nodes.values()) {
       const server = node.server;
       if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
@@ -591,6 +635,11 @@ export class ClusterSim {
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
     for (const node of this.nodes.values()) if ((node.server?.state.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
+    for (const [key, outcome] of this.executions.definiteAnswers()) {
+      // Every definite answer, to current and old commands alike, is what the command did.
+      const truth = this.clusters.map((cl) => cl.reference.outcomes.get(key)).find((o) => o !== undefined);
+      if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`${key} was answered ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
+    }
     for (const c of this.clients) {
       for (const [key, { cluster, outcome }] of c.acknowledged) {
         const truth = cluster.reference.outcomes.get(key);

@@ -36,9 +36,12 @@ export class ReferenceLedger {
   private applyOne(c: Command): void {
     const key = `${c.clientId}#${c.seq}`;
     const op = c.op;
-    const isNew = (c.seq > (this.lastSeq.get(c.clientId) ?? 0));
+    // A client's sequence only moves forward: a decision that comes after the client's later
+    // requests answers its own command and leaves the client's last sequence where it is.
+    const isNew = c.seq > (this.lastSeq.get(c.clientId) ?? 0);
     const finish = (outcome: Outcome) => {
-      this.lastSeq.set(c.clientId, c.seq);
+      if (this.outcomes.has(key)) throw new Error(`specification: ${key} executed twice`);
+      this.lastSeq.set(c.clientId, Math.max(c.seq, this.lastSeq.get(c.clientId) ?? 0));
       this.outcomes.set(key, outcome);
     };
     switch (op.kind) {
@@ -81,7 +84,9 @@ export class ReferenceLedger {
         if (op.role === 'coordinator') {
           const out = this.outgoing.get(key);
           if (out === undefined) {
-            if (op.decision === 'abort' && isNew) finish({ status: 'aborted', reason: op.reason ?? 'timeout' });
+            // An abort for a transaction with no record here (only after its session was
+            // forgotten): its outcome is unknown, so its sequence is closed as too old.
+            if (op.decision === 'abort' && isNew) finish({ status: 'rejected', reason: 'stale-sequence' });
             return;
           }
           this.outgoing.delete(key);
