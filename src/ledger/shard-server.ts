@@ -74,6 +74,7 @@ export interface ClientRequest {
 }
 
 export type Response =
+  /** `slot`: where the command took effect (an earlier slot for a repeat; undefined when unknown). */
   | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
   /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
   | { kind: 'redirect'; leaderHint: NodeId | undefined }
@@ -525,7 +526,7 @@ export class ShardServer {
     const applied = this.state.applySlot(slot, commands);
     this.recordHash();
     const leading = this.replica.role === 'leader';
-    for (const { command, outcome } of applied) {
+    for (const { command, outcome, executedIn } of applied) {
       const key = commandKey(command.clientId, command.seq);
       // The leader's lock covered the command until it applied; a prepared transaction is now
       // held by the replicated lock instead.
@@ -538,7 +539,7 @@ export class ShardServer {
       const waiting = this.waiters.get(key);
       if (waiting === undefined) continue;
       this.waiters.delete(key);
-      for (const reqId of waiting) this.reply(reqId, outcome, slot);
+      for (const reqId of waiting) this.reply(reqId, outcome, executedIn);
     }
   }
 

@@ -91,6 +91,9 @@ export interface AppliedCommand {
   command: Command;
   /** The client's answer, or undefined while a cross-shard transaction is still undecided. */
   outcome: Outcome | undefined;
+  /** The slot in which the command took effect: this one, or an earlier one when it is a
+   *  repeat answered from history (undefined when that slot is no longer known). */
+  executedIn: Slot | undefined;
 }
 
 /**
@@ -262,8 +265,15 @@ export class LedgerState {
   applySlot(slot: Slot, commands: readonly Command[]): AppliedCommand[] {
     assert(slot === this.applied + 1, `apply slot ${slot} after ${this.applied}: slots must apply in order`);
     this.applied = slot;
-    return commands.map((command) => ({ command, outcome: this.applyCommand(slot, command) }));
+    return commands.map((command) => {
+      this.executedIn = slot;
+      const outcome = this.applyCommand(slot, command);
+      return { command, outcome, executedIn: this.executedIn };
+    });
   }
+
+  /** Set while applying a command: see AppliedCommand.executedIn. */
+  private executedIn: Slot | undefined;
 
   private applyCommand(slot: Slot, command: Command): Outcome | undefined {
     const { op } = command;
@@ -311,7 +321,10 @@ export class LedgerState {
     const prior = this.priorOutcome(command.clientId, command.seq);
     // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
     if (prior === 'undecided') return undefined;
-    if (prior !== undefined) return prior.outcome;
+    if (prior !== undefined) {
+      this.executedIn = prior.slot;
+      return prior.outcome;
+    }
     const key = txnKey(command.clientId, command.seq);
     let outcome: Outcome;
     if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
