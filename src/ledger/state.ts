@@ -77,6 +77,9 @@ function bySessionAge(a: Session, b: Session): number {
  *  the ledger no longer knows its outcome (a rejection, never a claim that it did not run). */
 export const staleSequence = 'stale-sequence';
 
+/** Why a participant's preparation was undone by a commit of an earlier preparation. */
+export const supersededReason = 'superseded';
+
 /** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */
 function decidedOutcome(record: CoordinatorRecord): Outcome {
   assert(record.state !== 'prepared', 'a prepared transaction has no outcome yet');
@@ -382,7 +385,7 @@ export class LedgerState {
     if (record.state !== 'prepared') return undefined;
     let outcome: Outcome;
     if (op.decision === 'commit') {
-      this.setCoordinator(key, { ...record, state: 'committed' });
+      this.setCoordinator(key, { ...record, state: 'committed', ...(op.prepareSlot === undefined ? {} : { prepareSlot: op.prepareSlot }) });
       outcome = { status: 'committed' };
     } else {
       const balance = this.balances.get(record.from) as number;
@@ -398,12 +401,16 @@ export class LedgerState {
   private decideParticipant(slot: Slot, command: Command, op: Extract<Operation, { kind: 'x-decide' }>): undefined {
     const record = this.participant.get(txnKey(command.clientId, command.seq));
     if (record === undefined || record.state !== 'prepared') return undefined;
-    if (op.decision === 'commit') {
+    // A commit of another preparation than this one: this one was prepared again from a late
+    // PREPARE copy after the committed one was forgotten (see setParticipant), and the commit
+    // was credited then. Undo this one instead of crediting twice.
+    const superseded = op.decision === 'commit' && op.prepareSlot !== undefined && op.prepareSlot !== record.slot;
+    if (op.decision === 'commit' && !superseded) {
       this.setParticipant({ ...record, state: 'committed', slot });
     } else {
       const balance = this.balances.get(record.to) as number;
       this.setBalance(record.to, balance, balance - record.amount); // undo the credit
-      this.setParticipant({ ...record, state: 'aborted', reason: op.reason ?? 'aborted', slot });
+      this.setParticipant({ ...record, state: 'aborted', reason: superseded ? supersededReason : (op.reason ?? 'aborted'), slot });
     }
     return undefined;
   }

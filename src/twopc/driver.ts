@@ -123,7 +123,7 @@ export class TwoPcDriver {
       case 'vote': {
         const r = this.host.state.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r === undefined || r.state !== 'prepared') return;
-        if (m.vote === 'yes') this.decide(r, 'commit');
+        if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
         else this.decide(r, 'abort', m.reason === 'locked' || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
         return;
@@ -131,7 +131,8 @@ export class TwoPcDriver {
       case 'decision': {
         const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r !== undefined && r.state === 'prepared') {
-          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator } });
+          const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
+          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
         } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted') {
           // A commit for a transaction we refused: no coordinator sends that (it commits only
           // on our yes), so it is forged or broken. Refuse it: no credit, no ack.
@@ -178,7 +179,7 @@ export class TwoPcDriver {
       const r = this.host.state.participantRecord(key);
       if (r === undefined) return;
       this.host.event('participant:prepare-chosen');
-      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes' });
+      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes', prepareSlot: r.slot });
     } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
       this.host.event('participant:decision-applied');
       this.host.send(op.peer, { type: 'ack', txn, participant: this.host.cluster });
@@ -190,13 +191,14 @@ export class TwoPcDriver {
     if (r.state === 'prepared') {
       this.host.send(r.participant, { type: 'prepare', txn, coordinator: this.host.cluster, to: r.to, amount: r.amount });
     } else {
-      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort' });
+      const prepareSlot = r.state === 'committed' && r.prepareSlot !== undefined ? { prepareSlot: r.prepareSlot } : {};
+      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort', ...prepareSlot });
     }
   }
 
-  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string): void {
+  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string, prepareSlot?: number): void {
     const op = reason === undefined ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant } : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
-    this.host.propose({ clientId: r.clientId, seq: r.seq, op });
+    this.host.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
   }
 
   private markLeaderless(r: CoordinatorRecord): void {
@@ -217,7 +219,7 @@ export class TwoPcDriver {
         return;
       }
       // We already chose our answer: repeat it (the first vote may have been lost).
-      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes' });
+      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes', prepareSlot: r.slot });
       return;
     }
     this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });

@@ -244,3 +244,45 @@ describe('eviction suspicions (issue 10, bug 6)', () => {
     assert.notEqual(answer.outcome.status, 'aborted', 'a retry of the committed transfer is never told it aborted');
   });
 });
+
+describe('eviction suspicion: a PREPARE copy after the participant forgot a committed transaction', () => {
+  test('the coordinator still holds the committed record (the ack was lost): a late PREPARE copy does not credit twice', () => {
+    const c = host(1, [1, 2, 3]);
+    const dc = new TwoPcDriver(c, settings);
+    const p = host(2, [4, 5, 6], 1); // the participant keeps a single decided record
+    const dp = new TwoPcDriver(p, settings);
+    const isAck = (m: TwoPcMessage) => m.type === 'ack';
+    choose(c, dc, prepareC('A', 1, 1, 4, 10));
+    const late = c.sent.find((x) => x.message.type === 'prepare')?.message as TwoPcMessage;
+    pump(c, dc, p, dp, isAck); // A commits on both sides; every ack is lost
+    assert.equal(c.state.coordinatorRecord('A#1')?.state, 'committed');
+    choose(c, dc, prepareC('X', 1, 2, 5, 10));
+    pump(c, dc, p, dp, isAck); // X's decided record evicts A's at the participant
+    assert.equal(p.state.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
+    dp.onMessage(late);
+    tickBoth(c, dc, p, dp, 200); // acks flow again from here on
+    assert.equal(p.state.balanceOf(4), 110, 'A credited account 4 once');
+    assert.equal(money(c, p), 600, 'money is conserved');
+  });
+});
+
+describe('LedgerState: a commit names the preparation it commits', () => {
+  const prepareP = (slotAbort?: string): Command => ({ clientId: 'A', seq: 1, op: { kind: 'x-prepare-participant', to: 1, amount: 10, coordinator: 1, ...(slotAbort === undefined ? {} : { abort: slotAbort }) } });
+  const commitP = (prepareSlot: number): Command => ({ clientId: 'A', seq: 1, op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1, prepareSlot } });
+
+  test('a commit of the preparation held credits it', () => {
+    const s = state();
+    applyEach(s, prepareP(), commitP(1));
+    assert.equal(s.participantRecord('A#1')?.state, 'committed');
+    assert.equal(s.balanceOf(1), 110);
+  });
+
+  test('a commit of another (earlier, forgotten) preparation undoes the one held: superseded', () => {
+    const s = state();
+    applyEach(s, transfer('X', 1, 2, 3, 1), prepareP(), commitP(1));
+    assert.equal(s.participantRecord('A#1')?.state, 'aborted');
+    assert.equal(s.participantRecord('A#1')?.reason, 'superseded');
+    assert.equal(s.balanceOf(1), 100);
+    assert.equal(s.lockCount, 0);
+  });
+});

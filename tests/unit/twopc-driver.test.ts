@@ -348,7 +348,7 @@ describe('TwoPcDriver: the participant', () => {
     chooseProposed(host, driver);
     assert.equal(host.state.balanceOf(7), 130);
     assert.deepEqual(host.events, ['participant:prepare-chosen']);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes' } }]);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }], 'the yes names the slot that prepared it');
   });
 
   test('a PREPARE whose receiver is locked is chosen as a no vote with reason locked', () => {
@@ -368,7 +368,7 @@ describe('TwoPcDriver: the participant', () => {
     host.clear();
     driver.onMessage(prepare);
     assert.deepEqual(host.proposed, []);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes' } }]);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }], 'the yes names the slot that prepared it');
     assert.equal(host.state.balanceOf(7), 130, 'credited once');
   });
 
