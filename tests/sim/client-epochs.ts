@@ -1,17 +1,14 @@
 import { limits } from '../../src/core/limits.js';
 import type { SeededRandom } from '../../src/core/random.js';
 
-/** Client ids alive at once in the simulator (cluster-sim draws 1..6 clients). */
-const clientsMax = 6;
-
 /**
  * How many client sessions (and decided participant records) each replica keeps: low in most
  * seeds, so that eviction happens. Never below the clients alive at once: a session is evicted
  * only after that many other clients recorded one since, so the live ones stay (the bound the
  * runtime relies on, with limits.clientSessionsMax clients; see LedgerState.recordSession).
  */
-export function drawSessionsMax(r: SeededRandom): number {
-  return r.pick([limits.clientSessionsMax, clientsMax, clientsMax, clientsMax + 1]);
+export function drawSessionsMax(r: SeededRandom, clients: number): number {
+  return r.pick([limits.clientSessionsMax, clients, clients, clients + 1]);
 }
 
 /**

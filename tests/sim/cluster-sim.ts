@@ -14,6 +14,7 @@ import { ReferenceLedger } from './reference-ledger.js';
 import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
 import { ExecutionCount } from './execution-count.js';
 import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
+import { StaleReplays } from './stale-replays.js';
 
 /** Everything that crosses the simulated network. */
 type SimMessage =
@@ -109,6 +110,13 @@ export interface SimResult {
   ticks: number;
   compactions: number;
   snapshotsInstalled: number;
+  /** Client sessions evicted (replicas' writes), decided participant records forgotten and
+   *  prepared again from a late PREPARE copy (the specification's count), requests given up:
+   *  how often the bounds and the impatient clients came into play. */
+  sessionsEvicted: number;
+  participantRecordsForgotten: number;
+  repreparations: number;
+  requestsGivenUp: number;
 }
 
 export class SimulationFailure extends Error {
@@ -156,11 +164,15 @@ export class ClusterSim {
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
+  private sessionsEvicted = 0;
+  private requestsGivenUp = 0;
   /** Executions per (client, seq), from what the nodes answered. */
   private readonly executions = new ExecutionCount();
   /** Client sessions and decided participant records each replica keeps (low: they evict). */
   private readonly sessionsMax: number;
   private readonly epochs: ClientEpochs;
+  /** Old Two-Phase Commit messages delivered again. */
+  private readonly replays: StaleReplays<SimMessage>;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -175,13 +187,16 @@ export class ClusterSim {
     };
     this.network = new SimNetwork(r, faults);
     const clusterCount = r.pick([1, 3, 3]);
-    this.sessionsMax = drawSessionsMax(r);
+    // Drawn before the nodes start, since they take the bound it depends on.
+    const clientCount = r.int(1, 6);
+    this.sessionsMax = drawSessionsMax(r, clientCount);
+    this.replays = new StaleReplays(r, r.pick([0, 0.05, 0.2]));
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = r.int(2, 6);
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
-      const reference = new ReferenceLedger(accounts, initialBalance);
+      const reference = new ReferenceLedger(accounts, initialBalance, this.sessionsMax);
       const cluster: SimCluster = {
         id: c,
         members,
@@ -195,11 +210,13 @@ export class ClusterSim {
       };
       // Atomicity, checked as each participant decision is chosen: the coordinator chose the
       // same decision first (commit only after a commit; never an abort after a commit).
-      reference.onParticipantDecision = (key, decision, coordinator) => {
+      // A second preparation of a transaction committed here before (a late PREPARE copy after
+      // the record was forgotten) must be undone, never committed: that would credit twice.
+      reference.onParticipantDecision = (key, decision, coordinator, committedBefore) => {
         const truth = this.clusters[coordinator - 1]?.reference.outcomes.get(key);
         const committed = truth?.status === 'committed';
-        if (decision === 'commit' ? !committed : committed) {
-          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
+        if (decision === 'commit' ? !committed || committedBefore : committed && !committedBefore) {
+          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}${committedBefore ? ' for a second preparation of a transaction it had committed' : ''}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
         }
       };
       this.clusters.push(cluster);
@@ -237,7 +254,6 @@ export class ClusterSim {
       }
     }
     this.allMembers = [...this.nodes.keys()];
-    const clientCount = r.int(1, 6);
     this.epochs = new ClientEpochs(r);
     for (let i = 0; i < clientCount; i++) {
       this.clients.push({
@@ -274,7 +290,9 @@ export class ClusterSim {
       chosenSlots += c.chosen.size;
       for (const o of c.reference.outcomes.values()) if (o.status === 'committed') committed++;
     }
-    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
+    const forgotten = this.clusters.reduce((sum, c) => sum + c.reference.forgotten, 0);
+    const repreparations = this.clusters.reduce((sum, c) => sum + c.reference.repreparations, 0);
+    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled, sessionsEvicted: this.sessionsEvicted, participantRecordsForgotten: forgotten, repreparations, requestsGivenUp: this.requestsGivenUp };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -292,6 +310,8 @@ export class ClusterSim {
     }
     for (const client of this.clients) this.driveClient(client);
     for (const { from, to, message } of this.network.takeDue(this.tick)) this.deliver(from, to, message);
+    const replay = this.faultsOn ? this.replays.take() : undefined;
+    if (replay !== undefined) this.deliver(replay.from, replay.to, replay.message);
     this.checkInvariants();
   }
 
@@ -306,6 +326,7 @@ export class ClusterSim {
     if (m.kind === 'paxos') {
       node.server.step(m.message);
     } else if (m.kind === '2pc') {
+      this.replays.delivered(from, to, m);
       node.server.stepTwoPc(m.message);
     } else {
       const reqId = this.nextReqId++;
@@ -367,6 +388,7 @@ export class ClusterSim {
     const counts = applyReady(node.durable, rd);
     if (counts.snapshot) this.snapshotsInstalled++;
     if (counts.compacted) this.compactions++;
+    this.sessionsEvicted += rd.state?.evictedSessions.length ?? 0;
     if ((this.options.mustSync ?? mustSyncBeforeSend)(rd, node.cluster.members.length)) {
       node.synced = cloneStore(node.durable);
       node.unsynced = [];
@@ -479,6 +501,7 @@ export class ClusterSim {
     if (c.current !== undefined && this.tick - c.current.startedAtTick >= c.habits.giveUpTicks) {
       // Gives up: the outcome is unknown to it, and it goes on with seq+1 on the same id.
       this.log(`t${this.tick} ${c.clientId} gives up on seq ${c.current.command.seq}`);
+      this.requestsGivenUp++;
       c.current = undefined;
     }
     if (c.current === undefined && c.remaining === 0 && this.epochs.mayStartNext(this.clients, this.tick)) {
@@ -561,7 +584,7 @@ export class ClusterSim {
   private advanceReference(c: SimCluster): void {
     while (c.chosenValues.has(c.referenceApplied + 1)) {
       c.referenceApplied++;
-      c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch);
+      c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch, c.referenceApplied);
       c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
