@@ -450,6 +450,11 @@ export class LedgerState {
     // Bounded like the sessions: forget the least recently written decided ones (never a
     // prepared one), the oldest slot first and, within it, the smallest key: every replica
     // picks the same, whether its map was built by applying or by loading from disk.
+    // Forgetting is safe: a late PREPARE copy of a forgotten transaction prepares it again
+    // (a tentative credit), and that second preparation is always undone. If the coordinator
+    // still holds the record, its commit names the first preparation (prepareSlot), so
+    // decideParticipant undoes this one as superseded; if not, the participant's query gets an
+    // abort (onQuery: from the session, or a presumed abort once the session is gone too).
     while (this.participant.size > this.sessionsMax) {
       const victim = this.oldestDecidedParticipant(key);
       if (victim === undefined) break;
