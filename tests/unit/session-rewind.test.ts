@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
+import { decodeCoordinatorRecord } from '../../src/codec/ledger-codec.js';
 import { ShardServer, type Response } from '../../src/ledger/shard-server.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
@@ -284,5 +286,23 @@ describe('LedgerState: a commit names the preparation it commits', () => {
     assert.equal(s.participantRecord('A#1')?.reason, 'superseded');
     assert.equal(s.balanceOf(1), 100);
     assert.equal(s.lockCount, 0);
+  });
+});
+
+describe('the preparation a commit names survives the wire and the disk', () => {
+  const samples: Envelope[] = [
+    { kind: '2pc', fromCluster: 2, generation: 0, message: { type: 'vote', txn: { clientId: 'A', seq: 1 }, participant: 2, vote: 'yes', prepareSlot: 17 } },
+    { kind: '2pc', fromCluster: 1, generation: 0, message: { type: 'decision', txn: { clientId: 'A', seq: 1 }, coordinator: 1, decision: 'commit', prepareSlot: 17 } },
+    { kind: 'paxos', cluster: 1, generation: 0, message: { type: 'accept', from: 1, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [{ slot: 1, value: [{ clientId: 'A', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 17 } }] }] } },
+  ];
+  for (const sample of samples) {
+    test(`prepareSlot round-trips in ${sample.kind === '2pc' ? sample.message.type : 'a chosen x-decide'}`, () => {
+      assert.deepEqual(decodeEnvelope(encodeEnvelope(sample)), sample);
+    });
+  }
+
+  test('prepareSlot round-trips in a coordinator record', () => {
+    const record = { clientId: 'A', seq: 1, from: 1, to: 4, amount: 10, participant: 2, state: 'committed' as const, prepareSlot: 17 };
+    assert.deepEqual(decodeCoordinatorRecord(JSON.parse(JSON.stringify(record)), 'record'), record);
   });
 });
