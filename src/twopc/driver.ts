@@ -1,6 +1,6 @@
 import type { ClusterId } from '../core/ids.js';
 import type { Command } from '../ledger/commands.js';
-import type { LedgerState } from '../ledger/state.js';
+import { supersededReason, type LedgerState } from '../ledger/state.js';
 import type { TwoPcMessage, TxnId } from './messages.js';
 import { txnKey, type CoordinatorRecord } from './records.js';
 
@@ -133,9 +133,10 @@ export class TwoPcDriver {
         if (r !== undefined && r.state === 'prepared') {
           const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
           this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
-        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted') {
+        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason) {
           // A commit for a transaction we refused: no coordinator sends that (it commits only
-          // on our yes), so it is forged or broken. Refuse it: no credit, no ack.
+          // on our yes), so it is forged or broken. Refuse it: no credit, no ack. (A superseded
+          // record is a second preparation undone because this commit credited the first one.)
           this.host.event('participant:decision-refused');
         } else {
           // Already applied (a repeat: the ack was lost), or forgotten after it was applied

@@ -306,3 +306,18 @@ describe('the preparation a commit names survives the wire and the disk', () => 
     assert.deepEqual(decodeCoordinatorRecord(JSON.parse(JSON.stringify(record)), 'record'), record);
   });
 });
+
+describe('a second preparation undone as superseded', () => {
+  test('the resent commit is acknowledged, so the coordinator can forget the transaction', () => {
+    const p = host(2, [4, 5, 6]);
+    const dp = new TwoPcDriver(p, settings);
+    const commitA = { clientId: 'A', seq: 1, op: { kind: 'x-decide' as const, role: 'participant' as const, decision: 'commit' as const, peer: 1, prepareSlot: 99 } };
+    choose(p, dp, { clientId: 'A', seq: 1, op: { kind: 'x-prepare-participant', to: 4, amount: 10, coordinator: 1 } });
+    choose(p, dp, commitA); // names preparation 99, not this one (slot 1): superseded
+    assert.equal(p.state.participantRecord('A#1')?.reason, 'superseded');
+    p.sent = [];
+    dp.onMessage({ type: 'decision', txn: { clientId: 'A', seq: 1 }, coordinator: 1, decision: 'commit', prepareSlot: 99 });
+    assert.deepEqual(p.sent, [{ to: 1, message: { type: 'ack', txn: { clientId: 'A', seq: 1 }, participant: 2 } }]);
+    assert.equal(p.state.balanceOf(4), 100);
+  });
+});
