@@ -370,17 +370,16 @@ export class LedgerState {
     const key = txnKey(command.clientId, command.seq);
     const record = this.coordinator.get(key);
     if (record === undefined) {
-      // No record: the transaction never prepared here (a participant asked about it). Abort
-      // it for good, so that a PREPARE of it still in flight finds it decided.
-      // Only a session eviction gets here for a transaction that ran (its record outlives
-      // its prepare until the participant acknowledged the decision, and the decision moves
-      // the session to it or past it), so its outcome is not known any more: record it as
-      // stale-sequence, never as aborted (it may have committed).
-      const session = this.sessions.get(command.clientId);
-      if (op.decision !== 'abort' || (session !== undefined && session.seq >= command.seq)) return undefined;
-      const outcome: Outcome = { status: 'rejected', reason: staleSequence };
-      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
-      return outcome;
+      // No record: a presumed abort (a participant asked about a transaction we have no
+      // record of). A participant holds a PREPARE only after our record was chosen, and the
+      // record outlives it until the participant acknowledged the decision, which moved the
+      // session to it or past it; so with no session covering it either, the session was
+      // evicted (or the query is forged). Its outcome is unknown here: record nothing. An
+      // answer written now would be a guess (it may have committed), and a session written
+      // for a long-quiet client would evict a live one's. The abort only reaches a
+      // participant that decided it (ignored), forgot it (acknowledged) or prepared it again
+      // from a late copy (undone, as it must be).
+      return undefined;
     }
     if (record.state !== 'prepared') return undefined;
     let outcome: Outcome;

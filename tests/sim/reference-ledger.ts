@@ -99,12 +99,9 @@ export class ReferenceLedger {
       case 'x-decide': {
         if (op.role === 'coordinator') {
           const out = this.outgoing.get(key);
-          if (out === undefined) {
-            // An abort for a transaction with no record here (only after its session was
-            // forgotten): its outcome is unknown, so its sequence is closed as too old.
-            if (op.decision === 'abort' && isNew) finish({ status: 'rejected', reason: 'stale-sequence' });
-            return;
-          }
+          // An abort for a transaction with no record here (a presumed abort, only after its
+          // session was forgotten): its outcome is unknown, nothing is recorded.
+          if (out === undefined) return;
           this.outgoing.delete(key);
           this.held.delete(out.from);
           if (op.decision === 'commit') return finish({ status: 'committed' });
