@@ -44,8 +44,9 @@ describe('LedgerState: a session never moves backward', () => {
   test('a retry of the older (S,5) gets its own outcome from the record, and stale-sequence once the record is gone (never a made-up outcome)', () => {
     const s = state();
     applyEach(s, prepareC('S', 5, 1, 9, 10), transfer('S', 6, 2, 3, 7), decideC('S', 5, 'abort'));
-    assert.deepEqual(s.priorOutcome('S', 5), { outcome: { status: 'aborted', reason: 'participant-aborted' }, slot: undefined });
     assert.deepEqual(applyEach(s, prepareC('S', 5, 1, 9, 10)), [{ status: 'aborted', reason: 'participant-aborted' }], 'a re-proposed PREPARE finds it decided');
+    assert.equal(s.sessionOf('S')?.seq, 6);
+    assert.deepEqual(s.priorOutcome('S', 5), { outcome: { status: 'aborted', reason: 'participant-aborted' }, slot: undefined });
     assert.equal(s.balanceOf(1), 100, 'the abort undid the debit once, and the repeat debited nothing');
     applyEach(s, end('S', 5));
     assert.deepEqual(applyEach(s, prepareC('S', 5, 1, 9, 10)), [{ status: 'rejected', reason: 'stale-sequence' }]);
@@ -241,8 +242,9 @@ describe('eviction suspicions (issue 10, bug 6)', () => {
     pump(c, dc, p, dp);
     assert.deepEqual([c.state.balanceOf(1), p.state.balanceOf(4)], [90, 110], 'the commit stands on both sides');
     assert.equal(money(c, p), 600);
-    assert.equal(c.state.priorOutcome('S', 1), undefined, 'no outcome made up for S#1 (a retry is never told it aborted)');
+    assert.equal(c.state.sessionOf('S'), undefined, 'no outcome made up for S#1 (a retry is never told it aborted)');
     assert.equal(c.state.sessionOf('X')?.seq, 1, "X's session is kept: the presumed abort recorded no session for S");
+    assert.equal(c.state.priorOutcome('S', 1), undefined);
   });
 });
 
