@@ -18,6 +18,8 @@ import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import type { Command, Consistency, Operation } from '../ledger/commands.js';
 import type { Response } from '../ledger/shard-server.js';
+import { staleSequence } from '../ledger/state.js';
+import { duplicatePrepare } from '../twopc/driver.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type Transport } from '../transport/transport.js';
@@ -145,6 +147,8 @@ export class LedgerClient {
         return { ...base, status: 'insufficient-funds', reason: `account ${from} holds ${outcome.balance}`, servedBy };
       case 'aborted':
       case 'rejected':
+        // Too old to tell, or a second attempt of a transfer already committed: not an abort.
+        if (outcome.reason === staleSequence || outcome.reason === duplicatePrepare) return { ...base, status: 'unknown', reason: `the ledger no longer knows this request's outcome (${outcome.reason})`, servedBy };
         return { ...base, status: 'aborted', reason: outcome.reason, servedBy };
       case 'ok':
         return { ...base, status: 'unknown', reason: 'unexpected read answer to a transfer' };
@@ -179,6 +183,7 @@ export class LedgerClient {
     /** Attempts sent: one that was refused for want of a connection is taken back. */
     let attempts = 0;
     let reason = 'no answer before the deadline';
+    let answered = false;
     try {
       while (performance.now() < deadline) {
         attempts++;
@@ -209,6 +214,7 @@ export class LedgerClient {
         }
         if (response.kind === 'outcome') {
           this.leaderHints.set(cluster, response.servedBy);
+          answered = true;
           return { response, attempts, reason: '', sent: true };
         }
         if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
@@ -222,7 +228,11 @@ export class LedgerClient {
       }
       return { attempts, reason, sent: attempts > 0 };
     } finally {
-      this.idleSessions.push(session);
+      // Reuse a session only after a definite answer. Without one the command may still run
+      // (a cross-shard decision can come late), and the session's next sequence would then
+      // overtake it: that request's outcome and its retries would race the late one. A
+      // request none of whose attempts left the process (not sent) cannot run at all.
+      if (answered || attempts === 0) this.idleSessions.push(session);
     }
   }
 

@@ -39,12 +39,14 @@ export function decodeLogOperation(value: unknown, path: string): Operation {
     case 'x-decide': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
+      const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
       return {
         kind,
         role: oneOf(o.role, `${path}.role`, ['coordinator', 'participant'] as const),
         decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const),
         ...(reason === undefined ? {} : { reason }),
         ...(peer === undefined ? {} : { peer }),
+        ...(prepareSlot === undefined ? {} : { prepareSlot }),
       };
     }
     case 'x-end':
@@ -209,6 +211,7 @@ const txnStates = ['prepared', 'committed', 'aborted'] as const;
 export function decodeCoordinatorRecord(value: unknown, path: string): CoordinatorRecord {
   const o = obj(value, path);
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+  const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
   return {
     clientId: str(o.clientId, `${path}.clientId`, 128),
     seq: int(o.seq, `${path}.seq`, 1),
@@ -218,6 +221,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
     participant: int(o.participant, `${path}.participant`, 1),
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
+    ...(prepareSlot === undefined ? {} : { prepareSlot }),
   };
 }
 
@@ -250,11 +254,15 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
       return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
     case 'vote': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+      const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
       const vote = { type, txn, participant: int(o.participant, `${path}.participant`, 1), vote: oneOf(o.vote, `${path}.vote`, ['yes', 'no'] as const) };
-      return reason === undefined ? vote : { ...vote, reason };
+      return { ...vote, ...(reason === undefined ? {} : { reason }), ...(prepareSlot === undefined ? {} : { prepareSlot }) };
     }
-    case 'decision':
-      return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const) };
+    case 'decision': {
+      const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+      const decision = { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const) };
+      return prepareSlot === undefined ? decision : { ...decision, prepareSlot };
+    }
     case 'ack':
       return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
     case 'query':

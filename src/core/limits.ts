@@ -15,7 +15,10 @@ export const limits = {
   /** Client commands a leader holds waiting for locks or for room in the pipeline; beyond this
    *  it answers "busy" and the client backs off instead of the leader's memory growing. */
   pendingCommandsMax: 20_000,
-  /** Client sessions kept for exactly-once answers; the least recently used is evicted first. */
+  /** Client sessions kept for exactly-once answers; the least recently used is evicted first.
+   *  The bound of exactly-once: a retry runs again only after this many other clients recorded
+   *  an answer since its client's request (clients retry within their deadline). Decided 2PC
+   *  participant records are bounded by it too; forgetting one is safe (see setParticipant). */
   clientSessionsMax: 100_000,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */

@@ -31,8 +31,9 @@ export type Operation =
   | { kind: 'x-prepare-coordinator'; from: AccountId; to: AccountId; amount: number; participant: ClusterId; abort?: string }
   /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */
   | { kind: 'x-prepare-participant'; to: AccountId; amount: number; coordinator: ClusterId; abort?: string }
-  /** The decision, chosen first in the coordinator's log, then in the participant's. */
-  | { kind: 'x-decide'; role: 'coordinator' | 'participant'; decision: 'commit' | 'abort'; reason?: string; peer?: ClusterId }
+  /** The decision, chosen first in the coordinator's log, then in the participant's.
+   *  `prepareSlot` on a commit: the participant's preparation it commits (see CoordinatorRecord). */
+  | { kind: 'x-decide'; role: 'coordinator' | 'participant'; decision: 'commit' | 'abort'; reason?: string; peer?: ClusterId; prepareSlot?: number }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
   | { kind: 'x-end' };
 

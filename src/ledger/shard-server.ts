@@ -74,6 +74,7 @@ export interface ClientRequest {
 }
 
 export type Response =
+  /** `slot`: where the command took effect (an earlier slot for a repeat; undefined when unknown). */
   | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
   /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
   | { kind: 'redirect'; leaderHint: NodeId | undefined }
@@ -154,6 +155,9 @@ export interface ShardServerInit {
   firstElectionTicks?: number;
   /** See ReplicaInit.initialLeader (a flush). */
   initialLeader?: NodeId;
+  /** Client sessions and decided participant records kept (limits.clientSessionsMax by
+   *  default); tests and the simulator set it low so that eviction happens. */
+  sessionsMax?: number;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
@@ -219,6 +223,7 @@ export class ShardServer {
       balances: init.balances,
       sessions: init.sessions,
       appliedIndex: init.appliedIndex,
+      ...(init.sessionsMax === undefined ? {} : { sessionsMax: init.sessionsMax }),
       ...(init.coordinatorRecords === undefined ? {} : { coordinatorRecords: init.coordinatorRecords }),
       ...(init.participantRecords === undefined ? {} : { participantRecords: init.participantRecords }),
     });
@@ -294,10 +299,9 @@ export class ShardServer {
       return;
     }
     if (command.op.kind !== 'balance') {
-      const session = this.state.sessionOf(command.clientId);
-      if (session !== undefined && command.seq <= session.seq) {
-        const outcome: Outcome = command.seq === session.seq ? session.outcome : { status: 'rejected', reason: 'stale-sequence' };
-        this.reply(req.reqId, outcome, session.slot);
+      const prior = this.state.priorOutcome(command.clientId, command.seq);
+      if (prior !== undefined && prior !== 'undecided') {
+        this.reply(req.reqId, prior.outcome, prior.slot);
         return;
       }
     }
@@ -522,7 +526,7 @@ export class ShardServer {
     const applied = this.state.applySlot(slot, commands);
     this.recordHash();
     const leading = this.replica.role === 'leader';
-    for (const { command, outcome } of applied) {
+    for (const { command, outcome, executedIn } of applied) {
       const key = commandKey(command.clientId, command.seq);
       // The leader's lock covered the command until it applied; a prepared transaction is now
       // held by the replicated lock instead.
@@ -535,7 +539,7 @@ export class ShardServer {
       const waiting = this.waiters.get(key);
       if (waiting === undefined) continue;
       this.waiters.delete(key);
-      for (const reqId of waiting) this.reply(reqId, outcome, slot);
+      for (const reqId of waiting) this.reply(reqId, outcome, executedIn);
     }
   }
 

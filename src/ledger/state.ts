@@ -73,6 +73,19 @@ function bySessionAge(a: Session, b: Session): number {
   return a.slot - b.slot || compareText(a.clientId, b.clientId);
 }
 
+/** The answer to a client command older than its session's last one, with no record left:
+ *  the ledger no longer knows its outcome (a rejection, never a claim that it did not run). */
+export const staleSequence = 'stale-sequence';
+
+/** Why a participant's preparation was undone by a commit of an earlier preparation. */
+export const supersededReason = 'superseded';
+
+/** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */
+function decidedOutcome(record: CoordinatorRecord): Outcome {
+  assert(record.state !== 'prepared', 'a prepared transaction has no outcome yet');
+  return record.state === 'committed' ? { status: 'committed' } : { status: 'aborted', reason: record.reason ?? 'participant-aborted' };
+}
+
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -81,6 +94,9 @@ export interface AppliedCommand {
   command: Command;
   /** The client's answer, or undefined while a cross-shard transaction is still undecided. */
   outcome: Outcome | undefined;
+  /** The slot in which the command took effect: this one, or an earlier one when it is a
+   *  repeat answered from history (undefined when that slot is no longer known). */
+  executedIn: Slot | undefined;
 }
 
 /**
@@ -252,8 +268,15 @@ export class LedgerState {
   applySlot(slot: Slot, commands: readonly Command[]): AppliedCommand[] {
     assert(slot === this.applied + 1, `apply slot ${slot} after ${this.applied}: slots must apply in order`);
     this.applied = slot;
-    return commands.map((command) => ({ command, outcome: this.applyCommand(slot, command) }));
+    return commands.map((command) => {
+      this.executedIn = slot;
+      const outcome = this.applyCommand(slot, command);
+      return { command, outcome, executedIn: this.executedIn };
+    });
   }
+
+  /** Set while applying a command: see AppliedCommand.executedIn. */
+  private executedIn: Slot | undefined;
 
   private applyCommand(slot: Slot, command: Command): Outcome | undefined {
     const { op } = command;
@@ -280,16 +303,32 @@ export class LedgerState {
     }
   }
 
-  /** A client's own command: answered once, from the session ever after. */
+  /**
+   * What a client command already got, if it ran before: its outcome, `undecided` while its
+   * cross-shard transaction waits for a decision, or undefined when it is new. The coordinator
+   * record answers first: a transfer decided after the client's later requests (its session
+   * moved past it) still gets its own outcome until the record is forgotten. An older sequence
+   * with neither is `stale-sequence`: not an outcome, only "too old to tell".
+   */
+  priorOutcome(clientId: ClientId, seq: number): { outcome: Outcome; slot: Slot | undefined } | 'undecided' | undefined {
+    const record = this.coordinator.get(txnKey(clientId, seq));
+    if (record !== undefined) return record.state === 'prepared' ? 'undecided' : { outcome: decidedOutcome(record), slot: undefined };
+    const session = this.sessions.get(clientId);
+    if (session === undefined || seq > session.seq) return undefined;
+    if (seq === session.seq) return { outcome: session.outcome, slot: session.slot };
+    return { outcome: { status: 'rejected', reason: staleSequence }, slot: undefined };
+  }
+
+  /** A client's own command: answered once, from the session (or its record) ever after. */
   private applyClientCommand(slot: Slot, command: Command, op: Extract<Operation, { kind: 'transfer' | 'x-prepare-coordinator' }>): Outcome | undefined {
-    const session = this.sessions.get(command.clientId);
-    if (session !== undefined) {
-      if (command.seq === session.seq) return session.outcome;
-      if (command.seq < session.seq) return { status: 'rejected', reason: 'stale-sequence' };
+    const prior = this.priorOutcome(command.clientId, command.seq);
+    // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
+    if (prior === 'undecided') return undefined;
+    if (prior !== undefined) {
+      this.executedIn = prior.slot;
+      return prior.outcome;
     }
     const key = txnKey(command.clientId, command.seq);
-    // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
-    if (this.coordinator.has(key)) return undefined;
     let outcome: Outcome;
     if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
     else if (this.locks.has(op.from) || (op.kind === 'transfer' && this.locks.has(op.to))) outcome = { status: 'aborted', reason: 'locked' };
@@ -331,18 +370,21 @@ export class LedgerState {
     const key = txnKey(command.clientId, command.seq);
     const record = this.coordinator.get(key);
     if (record === undefined) {
-      // No record: the transaction never prepared here (a participant asked about it). Abort
-      // it for good, so that a PREPARE of it still in flight finds it decided.
-      const session = this.sessions.get(command.clientId);
-      if (op.decision !== 'abort' || (session !== undefined && session.seq >= command.seq)) return undefined;
-      const outcome: Outcome = { status: 'aborted', reason: op.reason ?? 'timeout' };
-      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
-      return outcome;
+      // No record: a presumed abort (a participant asked about a transaction we have no
+      // record of). A participant holds a PREPARE only after our record was chosen, and the
+      // record outlives it until the participant acknowledged the decision, which moved the
+      // session to it or past it; so with no session covering it either, the session was
+      // evicted (or the query is forged). Its outcome is unknown here: record nothing. An
+      // answer written now would be a guess (it may have committed), and a session written
+      // for a long-quiet client would evict a live one's. The abort only reaches a
+      // participant that decided it (ignored), forgot it (acknowledged) or prepared it again
+      // from a late copy (undone, as it must be).
+      return undefined;
     }
     if (record.state !== 'prepared') return undefined;
     let outcome: Outcome;
     if (op.decision === 'commit') {
-      this.setCoordinator(key, { ...record, state: 'committed' });
+      this.setCoordinator(key, { ...record, state: 'committed', ...(op.prepareSlot === undefined ? {} : { prepareSlot: op.prepareSlot }) });
       outcome = { status: 'committed' };
     } else {
       const balance = this.balances.get(record.from) as number;
@@ -358,12 +400,16 @@ export class LedgerState {
   private decideParticipant(slot: Slot, command: Command, op: Extract<Operation, { kind: 'x-decide' }>): undefined {
     const record = this.participant.get(txnKey(command.clientId, command.seq));
     if (record === undefined || record.state !== 'prepared') return undefined;
-    if (op.decision === 'commit') {
+    // A commit of another preparation than this one: this one was prepared again from a late
+    // PREPARE copy after the committed one was forgotten (see setParticipant), and the commit
+    // was credited then. Undo this one instead of crediting twice.
+    const superseded = op.decision === 'commit' && op.prepareSlot !== undefined && op.prepareSlot !== record.slot;
+    if (op.decision === 'commit' && !superseded) {
       this.setParticipant({ ...record, state: 'committed', slot });
     } else {
       const balance = this.balances.get(record.to) as number;
       this.setBalance(record.to, balance, balance - record.amount); // undo the credit
-      this.setParticipant({ ...record, state: 'aborted', reason: op.reason ?? 'aborted', slot });
+      this.setParticipant({ ...record, state: 'aborted', reason: superseded ? supersededReason : (op.reason ?? 'aborted'), slot });
     }
     return undefined;
   }
@@ -403,6 +449,11 @@ export class LedgerState {
     // Bounded like the sessions: forget the least recently written decided ones (never a
     // prepared one), the oldest slot first and, within it, the smallest key: every replica
     // picks the same, whether its map was built by applying or by loading from disk.
+    // Forgetting is safe: a late PREPARE copy of a forgotten transaction prepares it again
+    // (a tentative credit), and that second preparation is always undone. If the coordinator
+    // still holds the record, its commit names the first preparation (prepareSlot), so
+    // decideParticipant undoes this one as superseded; if not, the participant's query gets an
+    // abort (onQuery: from the session, or a presumed abort once the session is gone too).
     while (this.participant.size > this.sessionsMax) {
       const victim = this.oldestDecidedParticipant(key);
       if (victim === undefined) break;
@@ -442,8 +493,15 @@ export class LedgerState {
     this.hash = (this.hash - balanceHash(account, before) + balanceHash(account, after)) | 0;
   }
 
+  /**
+   * Records a client's answer. A session never moves backward: a cross-shard decision can be
+   * chosen after the client's later requests (it gave up waiting and went on with seq+1), and
+   * rewinding the session to it would let a retry of those later requests run again. That
+   * decision still applies to balances and records, and its record answers its own retries.
+   */
   private recordSession(session: Session): void {
     const previous = this.sessions.get(session.clientId);
+    if (previous !== undefined && previous.seq > session.seq) return;
     if (previous !== undefined) this.hash = (this.hash - sessionHash(previous)) | 0;
     this.sessions.delete(session.clientId);
     this.sessions.set(session.clientId, session);

@@ -1,6 +1,6 @@
 import type { ClusterId } from '../core/ids.js';
 import type { Command } from '../ledger/commands.js';
-import type { LedgerState } from '../ledger/state.js';
+import { supersededReason, type LedgerState } from '../ledger/state.js';
 import type { TwoPcMessage, TxnId } from './messages.js';
 import { txnKey, type CoordinatorRecord } from './records.js';
 
@@ -37,7 +37,12 @@ export type TwoPcEvent =
   | 'coordinator:decision-chosen'
   | 'participant:prepare-proposed'
   | 'participant:prepare-chosen'
-  | 'participant:decision-applied';
+  | 'participant:decision-applied'
+  /** A commit for a transaction this participant refused: not applied, not acknowledged. */
+  | 'participant:decision-refused';
+
+/** The vote reason for a PREPARE of a transaction this participant already committed. */
+export const duplicatePrepare = 'duplicate';
 
 interface CoordinatorProgress {
   /** Tick of the last PREPARE or decision sent for it. */
@@ -118,17 +123,26 @@ export class TwoPcDriver {
       case 'vote': {
         const r = this.host.state.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r === undefined || r.state !== 'prepared') return;
-        if (m.vote === 'yes') this.decide(r, 'commit');
+        if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else this.decide(r, 'abort', m.reason === 'locked' ? 'locked' : 'participant-aborted');
+        else this.decide(r, 'abort', m.reason === 'locked' || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
         return;
       }
       case 'decision': {
         const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r !== undefined && r.state === 'prepared') {
-          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator } });
+          const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
+          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
+        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason) {
+          // A commit for a transaction we refused: no coordinator sends that (it commits only
+          // on our yes), so it is forged or broken. Refuse it: no credit, no ack. (A superseded
+          // record is a second preparation undone because this commit credited the first one.)
+          this.host.event('participant:decision-refused');
         } else {
-          // Already applied (or never prepared here): the coordinator may stop resending.
+          // Already applied (a repeat: the ack was lost), or forgotten after it was applied
+          // (see the eviction note in LedgerState.setParticipant): nothing to do here, and the
+          // coordinator may stop resending. An abort for a committed record changes nothing
+          // either: it can only be a presumed abort answering a stale query (see onQuery).
           this.host.send(m.coordinator, { type: 'ack', txn: m.txn, participant: this.host.cluster });
         }
         return;
@@ -166,7 +180,7 @@ export class TwoPcDriver {
       const r = this.host.state.participantRecord(key);
       if (r === undefined) return;
       this.host.event('participant:prepare-chosen');
-      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes' });
+      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes', prepareSlot: r.slot });
     } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
       this.host.event('participant:decision-applied');
       this.host.send(op.peer, { type: 'ack', txn, participant: this.host.cluster });
@@ -178,13 +192,14 @@ export class TwoPcDriver {
     if (r.state === 'prepared') {
       this.host.send(r.participant, { type: 'prepare', txn, coordinator: this.host.cluster, to: r.to, amount: r.amount });
     } else {
-      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort' });
+      const prepareSlot = r.state === 'committed' && r.prepareSlot !== undefined ? { prepareSlot: r.prepareSlot } : {};
+      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort', ...prepareSlot });
     }
   }
 
-  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string): void {
+  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string, prepareSlot?: number): void {
     const op = reason === undefined ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant } : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
-    this.host.propose({ clientId: r.clientId, seq: r.seq, op });
+    this.host.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
   }
 
   private markLeaderless(r: CoordinatorRecord): void {
@@ -196,8 +211,16 @@ export class TwoPcDriver {
     const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
+      if (r.state === 'committed') {
+        // Committed here means the coordinator decided commit: its record is no longer
+        // prepared, so this PREPARE is a stale copy (any vote is ignored there) or a second
+        // PREPARE of the same transfer by a coordinator that forgot it. A yes would make that
+        // second debit commit with no credit here: vote no, so it is undone.
+        this.host.send(m.coordinator, { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: duplicatePrepare });
+        return;
+      }
       // We already chose our answer: repeat it (the first vote may have been lost).
-      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes' });
+      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes', prepareSlot: r.slot });
       return;
     }
     this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });

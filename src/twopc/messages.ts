@@ -13,10 +13,12 @@ export interface TxnId {
 export type TwoPcMessage =
   /** Coordinator -> participant: lock `to`, credit it tentatively, and vote. */
   | { type: 'prepare'; txn: TxnId; coordinator: ClusterId; to: AccountId; amount: number }
-  /** Participant -> coordinator, after its PREPARE (or ABORT) is chosen in its own log. */
-  | { type: 'vote'; txn: TxnId; participant: ClusterId; vote: 'yes' | 'no'; reason?: string }
-  /** Coordinator -> participant, after the decision is chosen in the coordinator's log. */
-  | { type: 'decision'; txn: TxnId; coordinator: ClusterId; decision: 'commit' | 'abort' }
+  /** Participant -> coordinator, after its PREPARE (or ABORT) is chosen in its own log. A yes
+   *  names the participant's slot that chose the PREPARE (see ParticipantRecord.slot). */
+  | { type: 'vote'; txn: TxnId; participant: ClusterId; vote: 'yes' | 'no'; reason?: string; prepareSlot?: number }
+  /** Coordinator -> participant, after the decision is chosen in the coordinator's log. A
+   *  commit names the preparation whose yes it followed: only that one may be committed. */
+  | { type: 'decision'; txn: TxnId; coordinator: ClusterId; decision: 'commit' | 'abort'; prepareSlot?: number }
   /** Participant -> coordinator, once the decision is chosen in the participant's log. */
   | { type: 'ack'; txn: TxnId; participant: ClusterId }
   /** Participant -> coordinator: "I voted yes and heard nothing: what was decided?" */

@@ -17,6 +17,10 @@ export interface CoordinatorRecord {
   participant: ClusterId;
   state: 'prepared' | 'committed' | 'aborted';
   reason?: string;
+  /** Once committed: the participant's slot that chose the PREPARE whose yes vote this commit
+   *  followed. A participant that forgot the transaction and prepared it again from a late
+   *  PREPARE copy holds another preparation, which the commit must not credit a second time. */
+  prepareSlot?: number;
 }
 
 /** The receiver's cluster (participant) side: the last transaction of each client. */

@@ -11,6 +11,10 @@ import type { TwoPcMessage } from '../../src/twopc/messages.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
+import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
+import { ExecutionCount } from './execution-count.js';
+import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
+import { StaleReplays } from './stale-replays.js';
 
 /** Everything that crosses the simulated network. */
 type SimMessage =
@@ -58,7 +62,10 @@ interface SimClient {
   clientId: string;
   seq: number;
   remaining: number;
-  current: { command: Command; cluster: SimCluster; sentAtTick: number } | undefined;
+  current: { command: Command; cluster: SimCluster; sentAtTick: number; startedAtTick: number } | undefined;
+  habits: ClientHabits;
+  /** Its earlier commands, for retries of old sequences. */
+  sent: SentCommands<SimCluster>;
   retryAtTick: number;
   /** Where the current command goes next (a leader hint, or a member of its cluster). */
   leaderHint: NodeId | undefined;
@@ -103,6 +110,13 @@ export interface SimResult {
   ticks: number;
   compactions: number;
   snapshotsInstalled: number;
+  /** Client sessions evicted (replicas' writes), decided participant records forgotten and
+   *  prepared again from a late PREPARE copy (the specification's count), requests given up:
+   *  how often the bounds and the impatient clients came into play. */
+  sessionsEvicted: number;
+  participantRecordsForgotten: number;
+  repreparations: number;
+  requestsGivenUp: number;
 }
 
 export class SimulationFailure extends Error {
@@ -150,6 +164,15 @@ export class ClusterSim {
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
+  private sessionsEvicted = 0;
+  private requestsGivenUp = 0;
+  /** Executions per (client, seq), from what the nodes answered. */
+  private readonly executions = new ExecutionCount();
+  /** Client sessions and decided participant records each replica keeps (low: they evict). */
+  private readonly sessionsMax: number;
+  private readonly epochs: ClientEpochs;
+  /** Old Two-Phase Commit messages delivered again. */
+  private readonly replays: StaleReplays<SimMessage>;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -164,12 +187,16 @@ export class ClusterSim {
     };
     this.network = new SimNetwork(r, faults);
     const clusterCount = r.pick([1, 3, 3]);
+    // Drawn before the nodes start, since they take the bound it depends on.
+    const clientCount = r.int(1, 6);
+    this.sessionsMax = drawSessionsMax(r, clientCount);
+    this.replays = new StaleReplays(r, r.pick([0, 0.05, 0.2]));
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = r.int(2, 6);
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
-      const reference = new ReferenceLedger(accounts, initialBalance);
+      const reference = new ReferenceLedger(accounts, initialBalance, this.sessionsMax);
       const cluster: SimCluster = {
         id: c,
         members,
@@ -183,11 +210,13 @@ export class ClusterSim {
       };
       // Atomicity, checked as each participant decision is chosen: the coordinator chose the
       // same decision first (commit only after a commit; never an abort after a commit).
-      reference.onParticipantDecision = (key, decision, coordinator) => {
+      // A second preparation of a transaction committed here before (a late PREPARE copy after
+      // the record was forgotten) must be undone, never committed: that would credit twice.
+      reference.onParticipantDecision = (key, decision, coordinator, committedBefore) => {
         const truth = this.clusters[coordinator - 1]?.reference.outcomes.get(key);
         const committed = truth?.status === 'committed';
-        if (decision === 'commit' ? !committed : committed) {
-          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
+        if (decision === 'commit' ? !committed || committedBefore : committed && !committedBefore) {
+          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}${committedBefore ? ' for a second preparation of a transaction it had committed' : ''}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
         }
       };
       this.clusters.push(cluster);
@@ -225,20 +254,22 @@ export class ClusterSim {
       }
     }
     this.allMembers = [...this.nodes.keys()];
-    const clientCount = r.int(1, 6);
+    this.epochs = new ClientEpochs(r);
     for (let i = 0; i < clientCount; i++) {
       this.clients.push({
         endpoint: 1000 + i,
-        clientId: `c${i}`,
+        clientId: this.epochs.clientId(i),
         seq: 0,
-        remaining: r.int(5, 20) * clusterCount,
+        remaining: this.epochs.budget(r.int(5, 20) * clusterCount),
         current: undefined,
+        habits: drawHabits(r),
+        sent: new SentCommands(this.epochs.retryWindowTicks),
         retryAtTick: 0,
         leaderHint: undefined,
         acknowledged: new Map(),
       });
     }
-    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} faults=${JSON.stringify(faults)}`);
+    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`);
   }
 
   run(): SimResult {
@@ -259,7 +290,9 @@ export class ClusterSim {
       chosenSlots += c.chosen.size;
       for (const o of c.reference.outcomes.values()) if (o.status === 'committed') committed++;
     }
-    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
+    const forgotten = this.clusters.reduce((sum, c) => sum + c.reference.forgotten, 0);
+    const repreparations = this.clusters.reduce((sum, c) => sum + c.reference.repreparations, 0);
+    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled, sessionsEvicted: this.sessionsEvicted, participantRecordsForgotten: forgotten, repreparations, requestsGivenUp: this.requestsGivenUp };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -277,6 +310,8 @@ export class ClusterSim {
     }
     for (const client of this.clients) this.driveClient(client);
     for (const { from, to, message } of this.network.takeDue(this.tick)) this.deliver(from, to, message);
+    const replay = this.faultsOn ? this.replays.take() : undefined;
+    if (replay !== undefined) this.deliver(replay.from, replay.to, replay.message);
     this.checkInvariants();
   }
 
@@ -291,6 +326,7 @@ export class ClusterSim {
     if (m.kind === 'paxos') {
       node.server.step(m.message);
     } else if (m.kind === '2pc') {
+      this.replays.delivered(from, to, m);
       node.server.stepTwoPc(m.message);
     } else {
       const reqId = this.nextReqId++;
@@ -352,6 +388,7 @@ export class ClusterSim {
     const counts = applyReady(node.durable, rd);
     if (counts.snapshot) this.snapshotsInstalled++;
     if (counts.compacted) this.compactions++;
+    this.sessionsEvicted += rd.state?.evictedSessions.length ?? 0;
     if ((this.options.mustSync ?? mustSyncBeforeSend)(rd, node.cluster.members.length)) {
       node.synced = cloneStore(node.durable);
       node.unsynced = [];
@@ -392,6 +429,7 @@ export class ClusterSim {
       participantRecords: [...d.participantRecords.values()],
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
+      sessionsMax: this.sessionsMax,
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
       ...(node.agreedLeader === undefined ? {} : { initialLeader: node.agreedLeader }),
     });
@@ -460,10 +498,32 @@ export class ClusterSim {
 
   private driveClient(c: SimClient): void {
     const r = this.random;
+    if (c.current !== undefined && this.tick - c.current.startedAtTick >= c.habits.giveUpTicks) {
+      // Gives up: the outcome is unknown to it, and it goes on with seq+1 on the same id.
+      this.log(`t${this.tick} ${c.clientId} gives up on seq ${c.current.command.seq}`);
+      this.requestsGivenUp++;
+      c.current = undefined;
+    }
+    if (c.current === undefined && c.remaining === 0 && this.epochs.mayStartNext(this.clients, this.tick)) {
+      // A new epoch: every client takes a new id (the old ones are quiet for good, so their
+      // sessions may be evicted: see ClientEpochs).
+      for (const [i, other] of this.clients.entries()) {
+        other.clientId = this.epochs.clientId(i);
+        other.seq = 0;
+        other.remaining = this.epochs.budget(r.int(5, 20) * this.clusters.length);
+        other.sent.clear();
+      }
+      this.log(`t${this.tick} client epoch ${this.epochs.current}`);
+    }
     if (c.current === undefined) {
       if (c.remaining === 0 || this.tick < c.retryAtTick) return;
       c.remaining--;
       c.seq++;
+      const old = r.chance(c.habits.oldRetryRate) ? c.sent.pickRecent(r, this.tick) : undefined;
+      if (old !== undefined) {
+        // An old command sent again, answered or not (its answer is checked like any other).
+        this.network.send(this.tick, c.endpoint, r.pick(old.cluster.members), { kind: 'request', client: c.endpoint, command: old.command, hops: 0 });
+      }
       const cluster = r.pick(this.clusters);
       const from = r.pick(cluster.accounts);
       let to = r.pick(cluster.accounts);
@@ -472,7 +532,8 @@ export class ClusterSim {
       if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
         r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
-      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity };
+      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity, startedAtTick: this.tick };
+      c.sent.add(c.current.command, cluster, this.tick);
       c.leaderHint = undefined;
     }
     if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
@@ -484,11 +545,17 @@ export class ClusterSim {
   }
 
   private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
-    if (c.current === undefined || c.current.command.seq !== command.seq) return;
+    if (response.kind === 'outcome' && command.op.kind === 'transfer') {
+      const complaint = this.executions.report(`${command.clientId}#${command.seq}`, response.outcome, response.slot);
+      if (complaint !== undefined) this.fail(`n${from} answered ${command.clientId}#${command.seq} ${JSON.stringify(response.outcome)} at slot ${response.slot}: ${complaint}`);
+    }
+    if (c.current === undefined || c.current.command.seq !== command.seq || c.current.command.clientId !== command.clientId) return;
     if (response.kind === 'outcome') {
       const outcome = response.outcome;
-      if (outcome.status === 'rejected') this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
-      if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
+      // Too old to tell: only a client that went on past this sequence may hear it.
+      const staleOk = outcome.status === 'rejected' && outcome.reason === 'stale-sequence' && c.habits.giveUpTicks !== Infinity;
+      if (outcome.status === 'rejected' && !staleOk) this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
+      if (command.op.kind === 'transfer' && !staleOk) c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
       c.current = undefined;
       return;
@@ -517,7 +584,7 @@ export class ClusterSim {
   private advanceReference(c: SimCluster): void {
     while (c.chosenValues.has(c.referenceApplied + 1)) {
       c.referenceApplied++;
-      c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch);
+      c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch, c.referenceApplied);
       c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
@@ -575,7 +642,7 @@ export class ClusterSim {
   }
 
   private converged(): boolean {
-    if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined)) return false;
+    if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined) || !this.epochs.done) return false;
     for (const node of this.nodes.values()) {
       const server = node.server;
       if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
@@ -591,6 +658,11 @@ export class ClusterSim {
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
     for (const node of this.nodes.values()) if ((node.server?.state.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
+    for (const [key, outcome] of this.executions.definiteAnswers()) {
+      // Every definite answer, to current and old commands alike, is what the command did.
+      const truth = this.clusters.map((cl) => cl.reference.outcomes.get(key)).find((o) => o !== undefined);
+      if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`${key} was answered ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
+    }
     for (const c of this.clients) {
       for (const [key, { cluster, outcome }] of c.acknowledged) {
         const truth = cluster.reference.outcomes.get(key);

@@ -15,30 +15,48 @@ export class ReferenceLedger {
   readonly outcomes = new Map<string, Outcome>();
   /** Transactions prepared here as coordinator: the debited account and amount. */
   private readonly outgoing = new Map<string, { from: number; amount: number }>();
-  /** Transactions into this shard, by "client#seq". */
-  private readonly incoming = new Map<string, { seq: number; to: number; amount: number; coordinator: number; state: 'prepared' | 'committed' | 'aborted' }>();
+  /** Transactions into this shard, by "client#seq", with the slot that last wrote each and the
+   *  slot that prepared it. Decided ones are forgotten beyond `recordsMax`, as the bound allows
+   *  (the least recently written first, then the smallest key), so a late PREPARE copy of a
+   *  forgotten one prepares it again: a second preparation, which must never be credited. */
+  private readonly incoming = new Map<string, { seq: number; to: number; amount: number; coordinator: number; state: 'prepared' | 'committed' | 'aborted'; slot: number; prepareSlot: number }>();
+  /** Transactions credited for good here, never forgotten (the checker's memory). */
+  private readonly committedHere = new Set<string>();
+  /** Second preparations of a transaction this shard had committed and forgotten. */
+  repreparations = 0;
+  /** Decided incoming records forgotten (the bound reached). */
+  forgotten = 0;
   private readonly held = new Set<number>();
   /** Money that left this shard in a cross-shard transfer (debited, not undone), by txn. */
   readonly debited = new Map<string, number>();
-  /** Money that arrived in this shard in a cross-shard transfer (credited, not undone). */
+  /** Money that arrived in this shard in a cross-shard transfer (credited, not undone), by
+   *  preparation ("client#seq@slot"). */
   readonly credited = new Map<string, number>();
-  /** Called when a participant's decision takes effect, to check it against the coordinator. */
-  onParticipantDecision: (key: string, decision: 'commit' | 'abort', coordinator: number) => void = () => undefined;
+  /** Called when a participant's decision takes effect, to check it against the coordinator;
+   *  `committedBefore`: this shard had already credited the transaction for good. */
+  onParticipantDecision: (key: string, decision: 'commit' | 'abort', coordinator: number, committedBefore: boolean) => void = () => undefined;
 
-  constructor(accounts: number[], initialBalance: number) {
+  constructor(
+    accounts: number[],
+    initialBalance: number,
+    private readonly recordsMax: number,
+  ) {
     this.balances = new Map(accounts.map((a) => [a, initialBalance]));
   }
 
-  apply(commands: readonly Command[]): void {
-    for (const c of commands) this.applyOne(c);
+  apply(commands: readonly Command[], slot: number): void {
+    for (const c of commands) this.applyOne(c, slot);
   }
 
-  private applyOne(c: Command): void {
+  private applyOne(c: Command, slot: number): void {
     const key = `${c.clientId}#${c.seq}`;
     const op = c.op;
-    const isNew = (c.seq > (this.lastSeq.get(c.clientId) ?? 0));
+    // A client's sequence only moves forward: a decision that comes after the client's later
+    // requests answers its own command and leaves the client's last sequence where it is.
+    const isNew = c.seq > (this.lastSeq.get(c.clientId) ?? 0);
     const finish = (outcome: Outcome) => {
-      this.lastSeq.set(c.clientId, c.seq);
+      if (this.outcomes.has(key)) throw new Error(`specification: ${key} executed twice`);
+      this.lastSeq.set(c.clientId, Math.max(c.seq, this.lastSeq.get(c.clientId) ?? 0));
       this.outcomes.set(key, outcome);
     };
     switch (op.kind) {
@@ -69,10 +87,11 @@ export class ReferenceLedger {
       case 'x-prepare-participant': {
         if (this.incoming.has(key)) return;
         const aborted = op.abort !== undefined || this.held.has(op.to);
-        this.incoming.set(key, { seq: c.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, state: aborted ? 'aborted' : 'prepared' });
+        if (this.committedHere.has(key)) this.repreparations++;
+        this.writeIncoming(key, { seq: c.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, state: aborted ? 'aborted' : 'prepared', slot, prepareSlot: slot });
         if (!aborted) {
           this.move(op.to, op.amount);
-          this.credited.set(key, op.amount);
+          this.credited.set(`${key}@${slot}`, op.amount);
           this.held.add(op.to);
         }
         return;
@@ -80,10 +99,9 @@ export class ReferenceLedger {
       case 'x-decide': {
         if (op.role === 'coordinator') {
           const out = this.outgoing.get(key);
-          if (out === undefined) {
-            if (op.decision === 'abort' && isNew) finish({ status: 'aborted', reason: op.reason ?? 'timeout' });
-            return;
-          }
+          // An abort for a transaction with no record here (a presumed abort, only after its
+          // session was forgotten): its outcome is unknown, nothing is recorded.
+          if (out === undefined) return;
           this.outgoing.delete(key);
           this.held.delete(out.from);
           if (op.decision === 'commit') return finish({ status: 'committed' });
@@ -94,16 +112,33 @@ export class ReferenceLedger {
         const inc = this.incoming.get(key);
         if (inc === undefined || inc.state !== 'prepared') return;
         this.held.delete(inc.to);
-        this.onParticipantDecision(key, op.decision, inc.coordinator);
-        inc.state = op.decision === 'commit' ? 'committed' : 'aborted';
-        if (op.decision === 'abort') {
+        // A commit names the preparation it commits; any other one is undone.
+        const decision = op.decision === 'commit' && (op.prepareSlot === undefined || op.prepareSlot === inc.prepareSlot) ? 'commit' : 'abort';
+        this.onParticipantDecision(key, decision, inc.coordinator, this.committedHere.has(key));
+        this.writeIncoming(key, { ...inc, state: decision === 'commit' ? 'committed' : 'aborted', slot });
+        if (decision === 'commit') this.committedHere.add(key);
+        else {
           this.move(inc.to, -inc.amount);
-          this.credited.delete(key);
+          this.credited.delete(`${key}@${inc.prepareSlot}`);
         }
         return;
       }
       case 'x-end':
         return;
+    }
+  }
+
+  private writeIncoming(key: string, record: NonNullable<ReturnType<typeof this.incoming.get>>): void {
+    this.incoming.set(key, record);
+    while (this.incoming.size > this.recordsMax) {
+      let victim: [string, number] | undefined;
+      for (const [k, r] of this.incoming) {
+        if (k === key || r.state === 'prepared') continue;
+        if (victim === undefined || r.slot < victim[1] || (r.slot === victim[1] && k < victim[0])) victim = [k, r.slot];
+      }
+      if (victim === undefined) return;
+      this.incoming.delete(victim[0]);
+      this.forgotten++;
     }
   }
 

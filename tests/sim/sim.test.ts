@@ -12,12 +12,20 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let committed = 0;
   let compactions = 0;
   let snapshots = 0;
+  let sessionsEvicted = 0;
+  let forgotten = 0;
+  let repreparations = 0;
+  let givenUp = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
     committed += result.committedTransfers;
     compactions += result.compactions;
     snapshots += result.snapshotsInstalled;
+    sessionsEvicted += result.sessionsEvicted;
+    forgotten += result.participantRecordsForgotten;
+    repreparations += result.repreparations;
+    givenUp += result.requestsGivenUp;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -25,6 +33,12 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Checkpoints are tiny in the simulator so that lagging replicas need snapshots.
   assert.ok(compactions > seedCount, `only ${compactions} compactions`);
   assert.ok(snapshots > seedCount / 20, `only ${snapshots} snapshots installed over ${seedCount} seeds`);
+  // The bounds are low so that eviction happens, and impatient clients give up (issue 10).
+  assert.ok(sessionsEvicted > seedCount, `only ${sessionsEvicted} sessions evicted`);
+  assert.ok(forgotten > seedCount, `only ${forgotten} decided participant records forgotten`);
+  assert.ok(givenUp > seedCount, `only ${givenUp} requests given up`);
+  // About one seed in 70 prepares a forgotten transaction again from a replayed PREPARE.
+  assert.ok(repreparations >= Math.floor(seedCount / 1000), `only ${repreparations} second preparations`);
 });
 
 test('the same seed replays the same run', () => {

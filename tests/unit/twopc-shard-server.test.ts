@@ -203,7 +203,8 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(s2.state.participantRecord('c1#1')?.state, 'prepared');
     assert.equal(s2.state.balanceOf(8), 130);
     assert.equal(s2.state.lockHolder(8), 'c1#1');
-    assert.deepEqual(w.inFlight.map((f) => f.message), [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'yes' }]);
+    const prepareSlot = s2.state.participantRecord('c1#1')?.slot;
+    assert.deepEqual(w.inFlight.map((f) => f.message), [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'yes', prepareSlot }]);
     assert.deepEqual(w.repliesTo(1, 1), [], 'a yes vote is not yet the decision');
 
     // The vote reaches the coordinator, which chooses COMMIT, then answers the client.

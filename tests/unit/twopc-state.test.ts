@@ -338,17 +338,15 @@ describe('2PC state: the participant (receiver side)', () => {
 });
 
 describe('2PC state: presumed abort and forgetting', () => {
-  test('a coordinator abort for a transaction with no record records the session aborted, so a late PREPARE prepares nothing', () => {
-    const s = newState();
-    const [r] = s.applySlot(1, [decide('c1', 4, 'coordinator', 'abort', 'timeout', 2)]);
-    assert.deepEqual(r?.outcome, { status: 'aborted', reason: 'timeout' });
-    assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 4, outcome: { status: 'aborted', reason: 'timeout' }, slot: 1 });
-    assert.deepEqual(s.coordinatorRecords(), []);
-    const out = applyEach(s, prepareC('c1', 4, 1, 7, 30));
-    assert.deepEqual(out, [{ status: 'aborted', reason: 'timeout' }], 'answered from the session');
-    assert.deepEqual(s.coordinatorRecords(), []);
-    assert.equal(s.lockCount, 0);
-    assert.equal(s.balanceOf(1), 100);
+  test('a coordinator abort for a transaction with no record (a presumed abort) changes nothing here: no outcome, no session (its outcome is unknown, it may have committed)', () => {
+    const s = newState({ sessionsMax: 1 });
+    applyEach(s, transfer('other', 1, 2, 3, 5));
+    const before = fingerprint(s);
+    const [r] = s.applySlot(s.appliedIndex + 1, [decide('c1', 4, 'coordinator', 'abort', 'timeout', 2)]);
+    assert.equal(r?.outcome, undefined);
+    assert.equal(s.sessionOf('c1'), undefined);
+    assert.deepEqual(fingerprint(s), before);
+    assert.equal(s.sessionOf('other')?.seq, 1, "another client's session is not evicted for it");
   });
 
   test('a presumed abort for an older sequence than the session changes nothing', () => {
