@@ -29,6 +29,8 @@ function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Tra
     close: async () => undefined,
     connected: true,
     droppedWhileDisconnected: 0,
+    connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
+    whenConnected: async () => true,
   };
   return { transport, commands };
 }
