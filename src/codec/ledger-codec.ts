@@ -119,7 +119,8 @@ function decodeLogEntry(value: unknown, path: string): LogEntry<Batch> {
   };
 }
 
-/** Promises carry the acceptor's whole undecided tail; bounded by the pipeline in practice. */
+/** A promise page is bounded in bytes by its sender (see Replica.promisePage); this only stops
+ *  absurd counts before they are walked. */
 const promiseEntriesMax = 100_000;
 const slotsPerAcceptedMax = 10_000;
 
@@ -135,16 +136,22 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
     case 'prepare': {
       const ballot = decodeBallot(o.ballot, `${path}.ballot`);
       const forced = optional(o.forced, `${path}.forced`, bool);
-      return forced === undefined ? { type, from, ballot } : { type, from, ballot, forced };
+      const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
+      return { type, from, ballot, ...(forced === undefined ? {} : { forced }), ...(fromSlot === undefined ? {} : { fromSlot }) };
     }
-    case 'promise':
+    case 'promise': {
+      const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
+      const nextSlot = optional(o.nextSlot, `${path}.nextSlot`, (v, p) => int(v, p, 1));
       return {
         type,
         from,
         ballot: decodeBallot(o.ballot, `${path}.ballot`),
         commitIndex: int(o.commitIndex, `${path}.commitIndex`),
         entries: arr(o.entries, `${path}.entries`, promiseEntriesMax, decodeLogEntry),
+        ...(fromSlot === undefined ? {} : { fromSlot }),
+        ...(nextSlot === undefined ? {} : { nextSlot }),
       };
+    }
     case 'accept':
       return {
         type,
