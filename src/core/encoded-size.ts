@@ -4,9 +4,9 @@
  * max_payload (see payloadBudgets in limits.ts). For plain data only: maps, lists, strings,
  * numbers, booleans, null, undefined and byte strings, which is all the protocols send.
  *
- * It bounds rather than mirrors the encoder: every number counts as its widest form, and a
- * string's length header as if each character took 3 bytes (the encoder sizes the header from
- * that estimate before it writes the characters). tests/unit/encoded-size.test.ts checks the
+ * It bounds rather than mirrors the encoder: every number counts as its widest form, a string's
+ * length header as if each character took 3 bytes (the encoder sizes the header from that
+ * estimate before it writes the characters), and a map's header as the 3 bytes cbor-x reserves. tests/unit/encoded-size.test.ts checks the
  * bound against the real encoder on worst-case and random values.
  */
 export function encodedBytesMax(value: unknown): number {
@@ -34,7 +34,8 @@ export function encodedBytesMax(value: unknown): number {
         keys++;
         total += encodedBytesMax(key) + encodedBytesMax((value as Record<string, unknown>)[key]);
       }
-      return headerBytes(keys) + total;
+      // The encoder reserves a 16-bit count for every map (32-bit beyond 65,535 keys).
+      return (keys < 0x10000 ? 3 : 5) + total;
     }
     default:
       // bigint, symbol and functions never travel: counting them large makes a mistake visible.

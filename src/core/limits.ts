@@ -25,6 +25,11 @@ export const limits = {
   pendingCommandsMax: 20_000,
   /** Client sessions kept for exactly-once answers; the least recently used is evicted first. */
   clientSessionsMax: 100_000,
+  /** Characters of a client id, and of a reason (a refusal's or a decision's), checked on
+   *  decode: with them every command has a worst case (a slot must hold at least one). At up to
+   *  3 bytes a character, the largest command encodes to ~1.3 KB (tests/unit/message-size.test.ts). */
+  clientIdLengthMax: 128,
+  reasonLengthMax: 256,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */
   forwardHopsMax: 2,
