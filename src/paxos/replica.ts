@@ -146,6 +146,21 @@ export class Replica<V> {
   private readonly compactedDirty = new Map<Slot, LogEntry<V>>();
   /** Bytes of entries one message may carry: the message budget less its envelope and fields. */
   private readonly entryBytesMax: number;
+  /** Sizes of the values measured so far. A value is never changed once proposed (the log and
+   *  every message share it), and one is measured again for each accept, resend, catch-up reply
+   *  and promise page that carries it. */
+  private readonly valueBytes = new WeakMap<object, number>();
+  /** An upper bound of one entry's encoding (a LogEntry, or the smaller SlotValue). */
+  private readonly entryBytes = (e: { value: V | null }): number => {
+    const v = e.value;
+    if (typeof v !== 'object' || v === null) return entryFieldsBytesMax + encodedBytesMax(v);
+    let bytes = this.valueBytes.get(v);
+    if (bytes === undefined) {
+      bytes = encodedBytesMax(v);
+      this.valueBytes.set(v, bytes);
+    }
+    return entryFieldsBytesMax + bytes;
+  };
 
   constructor(init: ReplicaInit<V>) {
     assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
@@ -468,7 +483,7 @@ export class Replica<V> {
    */
   private promisePage(ballot: Ballot, fromSlot: Slot | undefined): PaxosMessage<V> {
     const tail = this.uncommittedEntries().filter((e) => fromSlot === undefined || e.slot >= fromSlot);
-    const n = fittingCount(tail, 0, encodedBytesMax, this.entryBytesMax, Infinity);
+    const n = fittingCount(tail, 0, this.entryBytes, this.entryBytesMax, Infinity);
     const nextSlot = tail[n]?.slot;
     return {
       type: 'promise',
@@ -587,7 +602,7 @@ export class Replica<V> {
   private sendAccepts(entries: SlotValue<V>[]): void {
     const l = this.leader;
     assert(l !== undefined, 'only a leader sends accepts');
-    for (const chunk of packByBytes(entries, encodedBytesMax, this.entryBytesMax, this.settings.entriesPerMessageMax)) {
+    for (const chunk of packByBytes(entries, this.entryBytes, this.entryBytesMax, this.settings.entriesPerMessageMax)) {
       for (const e of chunk) if (l.acceptedBy.has(e.slot)) l.sentAtTick.set(e.slot, this.ticks);
       this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: chunk });
     }
@@ -733,7 +748,7 @@ export class Replica<V> {
       if (e === undefined) break;
       const entry = { slot, value: e.value };
       // Within the message budget (the rest comes with the next request); at least one entry.
-      bytes += encodedBytesMax(entry);
+      bytes += this.entryBytes(entry);
       if (entries.length > 0 && bytes > this.entryBytesMax) break;
       entries.push(entry);
     }
@@ -803,6 +818,9 @@ export class Replica<V> {
     this.pending.messages.push({ to: 'all', message });
   }
 }
+
+/** A log entry's fields other than its value, at their widest. */
+const entryFieldsBytesMax = encodedBytesMax({ slot: Number.MAX_SAFE_INTEGER, ballot: { round: Number.MAX_SAFE_INTEGER, node: Number.MAX_SAFE_INTEGER }, chosen: false, value: undefined }) - 1;
 
 function emptyReady<V>(): PaxosReady<V> {
   return { promised: undefined, entries: [], compactedThrough: undefined, messages: [], newViews: [], snapshotsFor: [] };

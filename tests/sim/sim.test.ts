@@ -12,12 +12,16 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let committed = 0;
   let compactions = 0;
   let snapshots = 0;
+  let heavySeeds = 0;
+  let fullSlots = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
     committed += result.committedTransfers;
     compactions += result.compactions;
     snapshots += result.snapshotsInstalled;
+    if (result.heavy) heavySeeds++;
+    fullSlots += result.fullSlots;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -25,6 +29,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Checkpoints are tiny in the simulator so that lagging replicas need snapshots.
   assert.ok(compactions > seedCount, `only ${compactions} compactions`);
   assert.ok(snapshots > seedCount / 20, `only ${snapshots} snapshots installed over ${seedCount} seeds`);
+  // Heavy-traffic seeds (one in 32) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
+  if (seedCount >= 500) assert.ok(heavySeeds > 0 && fullSlots > heavySeeds * 20, `${heavySeeds} heavy seeds filled only ${fullSlots} slots`);
 });
 
 test('the same seed replays the same run', () => {
