@@ -98,6 +98,9 @@ interface LeaderState {
 interface CandidateState {
   ballot: Ballot;
   promises: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[] }>;
+  /** The first slot the promises report: ours above our commit index are all the NEW-VIEW can
+   *  use, since it reconciles only slots above the highest commit index reported. */
+  fromSlot: Slot;
   /** Promises that came in pages and are not complete yet: what arrived, and the page asked for. */
   paging: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[]; nextSlot: Slot }>;
 }
@@ -448,10 +451,11 @@ export class Replica<V> {
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
     this.setPromised(ballot);
-    this.candidate = { ballot, promises: new Map(), paging: new Map() };
+    this.candidate = { ballot, promises: new Map(), fromSlot: this.commit + 1, paging: new Map() };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
-    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced } : { type: 'prepare', from: this.self, ballot });
+    const fromSlot = this.candidate.fromSlot;
+    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced, fromSlot } : { type: 'prepare', from: this.self, ballot, fromSlot });
     this.maybeWinElection();
   }
 
@@ -472,11 +476,13 @@ export class Replica<V> {
   }
 
   /**
-   * A promise reports every entry above the commit index: the new leader must see each value
-   * that may have been chosen there. That tail has no bound in bytes (a follower whose commit
-   * index is stuck behind a gap keeps accepting), so it goes in pages that fit in a message:
-   * each page says where the next one starts, and the candidate asks for it (a prepare with
-   * `fromSlot`, in the same ballot) and counts the promise only once it holds every page.
+   * A promise reports every entry above the commit index, from the slot the candidate asks
+   * (above its own commit index: the NEW-VIEW reconciles only slots above the highest commit
+   * index reported, which is at least the candidate's): the new leader must see each value that
+   * may have been chosen there. That tail has no bound in bytes (a follower whose commit index
+   * is stuck behind a gap keeps accepting), so it goes in pages that fit in a message: each page
+   * says where the next one starts, and the candidate asks for it (a prepare with `fromSlot`,
+   * in the same ballot) and counts the promise only once it holds every page.
    * Nothing is left out: the pages partition the tail by slot, and an entry can only change
    * between two pages by becoming chosen (catch-up) or compacted below a commit index that a
    * later page reports; the candidate keeps the highest commit index of the pages.
@@ -500,8 +506,10 @@ export class Replica<V> {
     const c = this.candidate;
     if (this.currentRole !== 'candidate' || c === undefined || !ballotEquals(m.ballot, c.ballot) || c.promises.has(m.from)) return;
     // Only the page asked for counts: a duplicated or late copy of an earlier page is ignored.
+    // (A first page without `fromSlot` holds the whole tail: more than asked, and as good.)
     const partial = c.paging.get(m.from);
-    if (partial?.nextSlot !== m.fromSlot) return;
+    const asked = partial === undefined ? [c.fromSlot, undefined] : [partial.nextSlot];
+    if (!asked.includes(m.fromSlot)) return;
     const commitIndex = Math.max(partial?.commitIndex ?? 0, m.commitIndex);
     const entries = partial === undefined ? m.entries : [...partial.entries, ...m.entries];
     if (m.nextSlot !== undefined) {
@@ -509,6 +517,10 @@ export class Replica<V> {
       if (m.nextSlot <= (m.fromSlot ?? 0) || m.entries.some((e) => e.slot >= (m.nextSlot as Slot))) return;
       c.paging.set(m.from, { commitIndex, entries, nextSlot: m.nextSlot });
       this.send(m.from, { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot: m.nextSlot });
+      // A promise in pages takes a round trip a page: while they come, the election is
+      // progressing, not stuck, and must not time out and start over (with a higher ballot
+      // that would page the same tail again). Pages are finite, so this cannot go on forever.
+      this.resetElectionTimer();
       return;
     }
     c.paging.delete(m.from);

@@ -33,7 +33,8 @@ describe('promise pages', () => {
     const { prepare } = campaign();
     acceptor.step(prepare);
     const first = promisesOf(acceptor)[0] as Promise;
-    assert.equal(first.fromSlot, undefined);
+    // The candidate's commit index is 0: it asks for everything from slot 1.
+    assert.equal(first.fromSlot, 1);
     assert.ok(first.entries.length >= 1 && first.entries.length < 10);
     assert.equal(first.nextSlot, (first.entries.at(-1)?.slot ?? 0) + 1);
     const slots = first.entries.map((e) => e.slot);
