@@ -73,17 +73,20 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
     const leader = nodes.find((n) => n.role === 'leader').node as number;
     const [follower, other] = nodes.map((n) => n.node as number).filter((n) => n !== leader) as [number, number];
 
-    // 1. The follower misses a burst of full slots.
+    // 1. The follower misses bursts of full slots: more than max_payload of them.
     await cluster.json(['node', 'fail', String(follower)]);
-    const first = burst(transport, leader, 1);
-    await waitUntil('the first burst answered', 30_000, async () => first.answered() >= pairs);
+    for (const n of [1, 2, 3]) {
+      const b = burst(transport, leader, n);
+      await waitUntil(`burst ${n} answered`, 30_000, async () => b.answered() >= pairs);
+    }
     const missed = (await status(cluster)).find((n) => n.node === leader).commitIndex as number;
 
     // The traffic really made full slots: a slot holds what fits in slotBytesMax.
     const commandBytes = encodeEnvelope({ kind: 'request', command: { clientId: wideId(1, 1), seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1 } }, hops: 0 }).length;
     const fullSlotCommands = Math.floor(payloadBudgets(limits.natsMaxPayloadBytes).slotBytesMax / commandBytes);
     await waitUntil('the leader reported its batch sizes', 10_000, async () => (batchMax.get(leader) ?? 0) > 0);
-    t.diagnostic(`${pairs} commands of ~${commandBytes} bytes: largest slot ${batchMax.get(leader)} commands (a full slot holds ~${fullSlotCommands}); leader at slot ${missed}`);
+    t.diagnostic(`${3 * pairs} commands of ~${commandBytes} bytes: largest slot ${batchMax.get(leader)} commands (a full slot holds ~${fullSlotCommands}); leader at slot ${missed}`);
+    assert.ok(3 * pairs * commandBytes > 1.5 * limits.natsMaxPayloadBytes, 'the follower missed more than a catch-up reply could carry unpacked');
     assert.ok((batchMax.get(leader) ?? 0) >= fullSlotCommands * 0.8, `slots were not full: at most ${batchMax.get(leader)} commands`);
 
     // 2. It comes back and catches up from the log: replies of several full slots each.
@@ -91,8 +94,8 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
     await waitUntil(`n${follower} caught up to slot ${missed}`, 20_000, async () => (await status(cluster)).find((n) => n.node === follower).commitIndex >= missed);
 
     // 3. The leader dies with full slots in flight: the follower's promise carries them.
-    const second = burst(transport, leader, 2);
-    await waitUntil('the second burst under way', 10_000, async () => second.answered() >= 100);
+    const last = burst(transport, leader, 4);
+    await waitUntil('the last burst under way', 10_000, async () => last.answered() >= 100);
     const killed = nodes.find((n) => n.node === leader).pid as number;
     process.kill(killed, 'SIGKILL');
     await waitUntil('a new leader among the survivors', 20_000, async () => (await status(cluster)).some((n) => n.role === 'leader' && (n.node === follower || n.node === other)));
