@@ -82,6 +82,16 @@ describe('worst-case messages stay under the broker max_payload', () => {
     assert.throws(() => decodeEnvelope(wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [longerReason as Command] }] })), /abort/);
   });
 
+  test('the largest slot the decoder accepts (512 of the largest commands, more than any leader packs) still fits alone under max_payload', () => {
+    const value = Array.from({ length: limits.commandsPerSlotMax }, (_, i) => worstLogCommand(i));
+    const message: ShardMessage = { type: 'catchup-reply', from: 1, commitIndex: Number.MAX_SAFE_INTEGER, entries: [{ slot: Number.MAX_SAFE_INTEGER, value }] };
+    const bytes = wire(message).length;
+    assert.equal(decodeEnvelope(wire(message)).kind, 'paxos');
+    // A message always carries at least one entry, so even a slot from a leader that packed by
+    // count only (an older version) travels.
+    assert.ok(bytes < maxPayload, `${bytes} bytes`);
+  });
+
   test('a full slot: a leader flooded with the largest client requests proposes accepts under the budget', () => {
     const accounts = 6000;
     const server = new ShardServer({
