@@ -26,11 +26,11 @@ export interface HeavyPlan {
   leaderCrashAfterTicks: number;
 }
 
-/** One seed in 32; decided from its own stream of the seed, so that the other seeds run
+/** One seed in 64; decided from its own stream of the seed, so that the other seeds run
  *  exactly as they did before heavy traffic existed. */
 export function heavyPlan(seed: number): HeavyPlan | undefined {
   const r = new SeededRandom((seed ^ 0x5eed_b16) >>> 0);
-  if (!r.chance(1 / 32)) return undefined;
+  if (!r.chance(1 / 64)) return undefined;
   return {
     clients: r.int(24, 32),
     accounts: 32,

@@ -29,7 +29,7 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Checkpoints are tiny in the simulator so that lagging replicas need snapshots.
   assert.ok(compactions > seedCount, `only ${compactions} compactions`);
   assert.ok(snapshots > seedCount / 20, `only ${snapshots} snapshots installed over ${seedCount} seeds`);
-  // Heavy-traffic seeds (one in 32) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
+  // Heavy-traffic seeds (one in 64) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
   if (seedCount >= 500) assert.ok(heavySeeds > 0 && fullSlots > heavySeeds * 20, `${heavySeeds} heavy seeds filled only ${fullSlots} slots`);
 });
 
