@@ -17,8 +17,8 @@ export const limits = {
   /** The broker's max_payload (infra/nats-server.conf.template, and NATS's default): nats.js
    *  refuses to publish anything larger, so such a message would never leave the node. */
   natsMaxPayloadBytes: 1_048_576,
-  /** A message's envelope and fixed fields (sender, ballot, commit index, subject-independent),
-   *  counted generously on top of its entries: the envelope is ~60 bytes. */
+  /** A message's envelope and fixed fields (kind, cluster, generation, sender, ballot, commit
+   *  index), counted generously on top of its entries: together they are ~100 bytes. */
   messageOverheadBytes: 1_024,
   /** Client commands a leader holds waiting for locks or for room in the pipeline; beyond this
    *  it answers "busy" and the client backs off instead of the leader's memory growing. */
@@ -44,8 +44,10 @@ export const limits = {
  *   little differently; a message that barely fits would fail on the first change.
  * - slotBytesMax, a sixteenth: the commands of one slot. A message of the budget then carries at
  *   least 7 full slots, so catch-up and a NEW-VIEW still move several slots per round trip.
- * A slot holds at least one command, so no command may exceed slotBytesMax: commandBytesMax
- * (tests/unit/message-size.test.ts checks the worst command against it) keeps well below.
+ * A slot or a message holds at least one item, so no item may come near its budget: the field
+ * bounds below (clientIdLengthMax, reasonLengthMax) keep the largest command at ~1.3 KB, and even
+ * a slot of 512 such commands (more than any leader packs) fits under max_payload alone
+ * (tests/unit/message-size.test.ts checks both with the real codec).
  */
 export interface PayloadBudgets {
   messageBytesMax: number;

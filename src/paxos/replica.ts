@@ -98,8 +98,8 @@ interface LeaderState {
 interface CandidateState {
   ballot: Ballot;
   promises: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[] }>;
-  /** The first slot the promises report: ours above our commit index are all the NEW-VIEW can
-   *  use, since it reconciles only slots above the highest commit index reported. */
+  /** The first slot the promises report: the one above our commit index. The NEW-VIEW only
+   *  reconciles slots above the highest commit index reported, which is at least ours. */
   fromSlot: Slot;
   /** Promises that came in pages and are not complete yet: what arrived, and the page asked for. */
   paging: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[]; nextSlot: Slot }>;
@@ -519,7 +519,8 @@ export class Replica<V> {
       this.send(m.from, { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot: m.nextSlot });
       // A promise in pages takes a round trip a page: while they come, the election is
       // progressing, not stuck, and must not time out and start over (with a higher ballot
-      // that would page the same tail again). Pages are finite, so this cannot go on forever.
+      // that would page the same tail again). Pages move forward over a finite tail, so this
+      // cannot go on forever (short of a forged member: see issue 10, bug 5).
       this.resetElectionTimer();
       return;
     }
