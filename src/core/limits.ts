@@ -45,7 +45,7 @@ export const limits = {
  * - slotBytesMax, a sixteenth: the commands of one slot. A message of the budget then carries at
  *   least 7 full slots, so catch-up and a NEW-VIEW still move several slots per round trip.
  * A slot or a message holds at least one item, so no item may come near its budget: the field
- * bounds below (clientIdLengthMax, reasonLengthMax) keep the largest command at ~1.3 KB, and even
+ * bounds in `limits` (clientIdLengthMax, reasonLengthMax) keep the largest command at ~1.3 KB, and even
  * a slot of 512 such commands (more than any leader packs) fits under max_payload alone
  * (tests/unit/message-size.test.ts checks both with the real codec).
  */
