@@ -28,6 +28,8 @@ export interface NodeStatus {
   generation: number;
   /** Protocol messages dropped because they came from another flush generation. */
   staleGenerationMessages: number;
+  /** Messages the NATS client refused to publish (say, above max_payload): dropped. */
+  publishErrors: number;
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -52,6 +54,7 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     uptimeMs: int(o.uptimeMs, 'status.uptimeMs'),
     generation: int(o.generation, 'status.generation'),
     staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
+    publishErrors: int(o.publishErrors, 'status.publishErrors'),
   };
 }
 

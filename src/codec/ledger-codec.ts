@@ -25,7 +25,7 @@ export function decodeClientOperation(value: unknown, path: string): ClientOpera
 export function decodeLogOperation(value: unknown, path: string): Operation {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance', 'x-prepare-coordinator', 'x-prepare-participant', 'x-decide', 'x-end'] as const);
-  const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, 256));
+  const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, limits.reasonLengthMax));
   const withAbort = <T extends object>(x: T) => (abort === undefined ? x : { ...x, abort });
   switch (kind) {
     case 'transfer':
@@ -37,7 +37,7 @@ export function decodeLogOperation(value: unknown, path: string): Operation {
     case 'x-prepare-participant':
       return withAbort({ kind, to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1), coordinator: int(o.coordinator, `${path}.coordinator`, 1) });
     case 'x-decide': {
-      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
       return {
@@ -56,7 +56,7 @@ export function decodeLogOperation(value: unknown, path: string): Operation {
 
 function decodeCommandWith(value: unknown, path: string, op: (v: unknown, p: string) => Operation): Command {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1), op: op(o.op, `${path}.op`) };
+  return { clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax), seq: int(o.seq, `${path}.seq`, 1), op: op(o.op, `${path}.op`) };
 }
 
 /** A client's request: only client operations are accepted. */
@@ -121,7 +121,8 @@ function decodeLogEntry(value: unknown, path: string): LogEntry<Batch> {
   };
 }
 
-/** Promises carry the acceptor's whole undecided tail; bounded by the pipeline in practice. */
+/** A promise page is bounded in bytes by its sender (see Replica.promisePage); this only stops
+ *  absurd counts before they are walked. */
 const promiseEntriesMax = 100_000;
 const slotsPerAcceptedMax = 10_000;
 
@@ -137,16 +138,22 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
     case 'prepare': {
       const ballot = decodeBallot(o.ballot, `${path}.ballot`);
       const forced = optional(o.forced, `${path}.forced`, bool);
-      return forced === undefined ? { type, from, ballot } : { type, from, ballot, forced };
+      const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
+      return { type, from, ballot, ...(forced === undefined ? {} : { forced }), ...(fromSlot === undefined ? {} : { fromSlot }) };
     }
-    case 'promise':
+    case 'promise': {
+      const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
+      const nextSlot = optional(o.nextSlot, `${path}.nextSlot`, (v, p) => int(v, p, 1));
       return {
         type,
         from,
         ballot: decodeBallot(o.ballot, `${path}.ballot`),
         commitIndex: int(o.commitIndex, `${path}.commitIndex`),
         entries: arr(o.entries, `${path}.entries`, promiseEntriesMax, decodeLogEntry),
+        ...(fromSlot === undefined ? {} : { fromSlot }),
+        ...(nextSlot === undefined ? {} : { nextSlot }),
       };
+    }
     case 'accept':
       return {
         type,
@@ -180,7 +187,7 @@ export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<B
 
 function decodeSession(value: unknown, path: string): Session {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1), outcome: decodeOutcome(o.outcome, `${path}.outcome`), slot: int(o.slot, `${path}.slot`) };
+  return { clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax), seq: int(o.seq, `${path}.seq`, 1), outcome: decodeOutcome(o.outcome, `${path}.outcome`), slot: int(o.slot, `${path}.slot`) };
 }
 
 const snapshotItemsMax = 100_000;
@@ -210,10 +217,10 @@ const txnStates = ['prepared', 'committed', 'aborted'] as const;
 
 export function decodeCoordinatorRecord(value: unknown, path: string): CoordinatorRecord {
   const o = obj(value, path);
-  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
   return {
-    clientId: str(o.clientId, `${path}.clientId`, 128),
+    clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
     seq: int(o.seq, `${path}.seq`, 1),
     from: int(o.from, `${path}.from`),
     to: int(o.to, `${path}.to`),
@@ -227,9 +234,9 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
 
 export function decodeParticipantRecord(value: unknown, path: string): ParticipantRecord {
   const o = obj(value, path);
-  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+  const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   return {
-    clientId: str(o.clientId, `${path}.clientId`, 128),
+    clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
     seq: int(o.seq, `${path}.seq`, 1),
     to: int(o.to, `${path}.to`),
     amount: int(o.amount, `${path}.amount`),
@@ -242,7 +249,7 @@ export function decodeParticipantRecord(value: unknown, path: string): Participa
 
 function decodeTxnId(value: unknown, path: string): TxnId {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, 128), seq: int(o.seq, `${path}.seq`, 1) };
+  return { clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax), seq: int(o.seq, `${path}.seq`, 1) };
 }
 
 export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
@@ -253,7 +260,7 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
     case 'prepare':
       return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
     case 'vote': {
-      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, 256));
+      const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
       const vote = { type, txn, participant: int(o.participant, `${path}.participant`, 1), vote: oneOf(o.vote, `${path}.vote`, ['yes', 'no'] as const) };
       return { ...vote, ...(reason === undefined ? {} : { reason }), ...(prepareSlot === undefined ? {} : { prepareSlot }) };

@@ -5,13 +5,21 @@
 export const limits = {
   /** Largest amount accepted for one transfer: keeps every balance a safe JS integer. */
   amountMax: Number.MAX_SAFE_INTEGER,
-  /** Commands in one Paxos slot. Big enough to amortise a round trip under load, small enough
-   *  that one accept message stays far below NATS's 1 MiB max_payload (~60 bytes a command). */
+  /** Commands in one Paxos slot: big enough to amortise a round trip under load. A slot is
+   *  bounded in bytes too (slotBytesMax below): a typical command is ~60-80 bytes encoded, so
+   *  512 of them (~40 KB) fit, while commands with long ids or reasons fill a slot sooner. */
   commandsPerSlotMax: 512,
   /** Slots the leader keeps in flight (proposed, not yet chosen): the Phase 2 pipeline depth. */
   slotsInFlightMax: 16,
-  /** Log entries in one catch-up reply or accept batch, again to stay below max_payload. */
+  /** Log entries in one catch-up reply or accept batch. Messages are bounded in bytes too
+   *  (messageBytesMax below): 64 full slots would be ~4 MiB, far above max_payload. */
   entriesPerMessageMax: 64,
+  /** The broker's max_payload (infra/nats-server.conf.template, and NATS's default): nats.js
+   *  refuses to publish anything larger, so such a message would never leave the node. */
+  natsMaxPayloadBytes: 1_048_576,
+  /** A message's envelope and fixed fields (kind, cluster, generation, sender, ballot, commit
+   *  index), counted generously on top of its entries: together they are ~100 bytes. */
+  messageOverheadBytes: 1_024,
   /** Client commands a leader holds waiting for locks or for room in the pipeline; beyond this
    *  it answers "busy" and the client backs off instead of the leader's memory growing. */
   pendingCommandsMax: 20_000,
@@ -20,7 +28,35 @@ export const limits = {
    *  an answer since its client's request (clients retry within their deadline). Decided 2PC
    *  participant records are bounded by it too; forgetting one is safe (see setParticipant). */
   clientSessionsMax: 100_000,
+  /** Characters of a client id, and of a reason (a refusal's or a decision's), checked on
+   *  decode: with them every command has a worst case (a slot must hold at least one). At up to
+   *  3 bytes a character, the largest command encodes to ~1.3 KB (tests/unit/message-size.test.ts). */
+  clientIdLengthMax: 128,
+  reasonLengthMax: 256,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */
   forwardHopsMax: 2,
 } as const;
+
+/**
+ * The byte budgets every growing message is packed under, derived from the broker's
+ * max_payload. They are measured with encodedBytesMax (src/core/encoded-size.ts), an upper bound
+ * of the CBOR encoding, so a message packed to its budget is never larger on the wire.
+ * - messageBytesMax, half of max_payload: one accept batch, catch-up reply, promise page or
+ *   snapshot piece. The other half is headroom for the envelope and for a broker configured a
+ *   little differently; a message that barely fits would fail on the first change.
+ * - slotBytesMax, a sixteenth: the commands of one slot. A message of the budget then carries at
+ *   least 7 full slots, so catch-up and a NEW-VIEW still move several slots per round trip.
+ * A slot or a message holds at least one item, so no item may come near its budget: the field
+ * bounds in `limits` (clientIdLengthMax, reasonLengthMax) keep the largest command at ~1.3 KB, and even
+ * a slot of 512 such commands (more than any leader packs) fits under max_payload alone
+ * (tests/unit/message-size.test.ts checks both with the real codec).
+ */
+export interface PayloadBudgets {
+  messageBytesMax: number;
+  slotBytesMax: number;
+}
+
+export function payloadBudgets(maxPayloadBytes: number): PayloadBudgets {
+  return { messageBytesMax: Math.floor(maxPayloadBytes / 2), slotBytesMax: Math.floor(maxPayloadBytes / 16) };
+}

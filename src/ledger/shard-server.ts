@@ -1,12 +1,15 @@
 import { assert } from '../core/assert.js';
 import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
-import { limits } from '../core/limits.js';
+import { encodedBytesMax } from '../core/encoded-size.js';
+import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
+import { fittingCount } from '../core/pack.js';
 import type { Random } from '../core/random.js';
 import type { Ballot } from '../paxos/ballot.js';
 import type { LogEntry, Outbound, PaxosMessage } from '../paxos/messages.js';
 import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
 import { accountsOf, commandKey, type Command, type Outcome } from './commands.js';
 import { LockTable } from './lock-table.js';
+import { mergePieces, snapshotPieces } from './snapshot-pieces.js';
 import { LedgerState, type Session, type StateWrites } from './state.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 import { TwoPcDriver, type TwoPcEvent, type TwoPcSettings } from '../twopc/driver.js';
@@ -17,8 +20,8 @@ export type Batch = Command[];
 
 /**
  * One piece of a snapshot: the state machine's state at `appliedIndex`, sent to a member that
- * asked for slots this replica had compacted away. Pieces keep each message far below NATS's
- * 1 MiB max_payload; the receiver installs the snapshot once it holds all `chunks` of them.
+ * asked for slots this replica had compacted away. Pieces keep each message within its byte
+ * budget (payloadBudgets); the receiver installs the snapshot once it holds all `chunks` of them.
  */
 export interface SnapshotChunk {
   type: 'snapshot';
@@ -44,10 +47,6 @@ export interface CheckpointSettings {
   logTailSlots: number;
 }
 
-/** A snapshot piece holds at most this many accounts (~20 bytes each), or this many sessions
- *  or 2PC records (~100-150 bytes each): well below NATS's 1 MiB max_payload. */
-const snapshotAccountsPerChunk = 20_000;
-const snapshotItemsPerChunk = 4_000;
 /** State hashes remembered, one per applied slot: enough for a consistency check to find a
  *  slot that every replica of a busy cluster has applied. */
 const stateHashHistoryMax = 4_096;
@@ -209,9 +208,12 @@ export class ShardServer {
   private readonly snapshotIntervalTicks: number;
   /** The snapshot being received, piece by piece (only the newest one is kept). */
   private incoming: { from: NodeId; appliedIndex: Slot; chunks: Map<number, SnapshotChunk>; total: number } | undefined;
+  /** Bytes of one slot's commands and of one message, from the broker's max_payload. */
+  private readonly budgets: PayloadBudgets;
 
   constructor(init: ShardServerInit) {
     this.self = init.self;
+    this.budgets = payloadBudgets(init.settings.payloadBytesMax ?? limits.natsMaxPayloadBytes);
     this.checkpoint = init.checkpoint;
     assert(init.checkpoint.intervalSlots > 0 && init.checkpoint.logTailSlots >= 0, 'checkpoint settings must be positive');
     this.lastCheckpointSlot = init.appliedIndex;
@@ -446,7 +448,9 @@ export class ShardServer {
     for (let round = 0; round < 4; round++) {
       this.admitWaiting();
       while (this.batch.length > 0 && this.replica.proposalRoom > 0) {
-        const slotCommands = this.batch.splice(0, limits.commandsPerSlotMax);
+        // A slot is bounded in commands and in bytes, so that the messages carrying slots
+        // (accepts, catch-up replies, promises) can be packed under max_payload.
+        const slotCommands = this.batch.splice(0, fittingCount(this.batch, 0, encodedBytesMax, this.budgets.slotBytesMax, limits.commandsPerSlotMax));
         const slot = this.replica.propose(slotCommands);
         assert(slot !== undefined, 'propose must succeed when the pipeline has room');
       }
@@ -476,7 +480,8 @@ export class ShardServer {
     if (last !== undefined && this.ticks - last < this.snapshotIntervalTicks) return;
     this.snapshotSentAtTick.set(to, this.ticks);
     const appliedIndex = this.state.appliedIndex;
-    const pieces = this.state.snapshotChunks(snapshotAccountsPerChunk, snapshotItemsPerChunk);
+    const whole = mergePieces(this.state.snapshotChunks(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+    const pieces = snapshotPieces(whole, this.budgets.messageBytesMax - limits.messageOverheadBytes);
     pieces.forEach((piece, chunk) => {
       this.snapshots.push({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } });
     });

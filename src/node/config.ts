@@ -80,6 +80,7 @@ export function replicaSettings(timing: Timing): ReplicaSettings {
     retransmitTicks: timing.retransmitTicks,
     slotsInFlightMax: limits.slotsInFlightMax,
     entriesPerMessageMax: limits.entriesPerMessageMax,
+    payloadBytesMax: limits.natsMaxPayloadBytes,
   };
 }
 

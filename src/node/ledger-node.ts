@@ -18,6 +18,7 @@ import { replicaSettings, type LedgerConfig } from './config.js';
 import type { DurableState, NodeStore } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
+import { PublishErrors } from './publish-errors.js';
 
 /** A request being served, kept until it is answered or the client has long given up. */
 interface PendingRequest {
@@ -63,6 +64,8 @@ export class LedgerNode {
   /** Messages from another flush generation than ours (dropped). */
   private staleGeneration = 0;
   private readonly telemetry: RunningMetrics;
+  /** Publishes the NATS client refused: counted by reason and logged, never swallowed. */
+  private readonly publishErrors: PublishErrors;
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -79,6 +82,8 @@ export class LedgerNode {
     this.cluster = clusterOfNode(config.topology, id);
     this.subjects = subjects(config.prefix);
     this.telemetry = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
+    this.publishErrors = new PublishErrors(log, () => Date.now(), (reason) => this.telemetry.metrics.recordPublishError(reason));
+    transport.onPublishError((failure) => this.publishErrors.record(failure));
   }
 
   static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
@@ -443,6 +448,7 @@ export class LedgerNode {
       uptimeMs: Date.now() - this.startedAtMs,
       generation: this.generation,
       staleGenerationMessages: this.staleGeneration,
+      publishErrors: this.publishErrors.total,
     };
   }
 }

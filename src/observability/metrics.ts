@@ -57,6 +57,7 @@ export class NodeMetrics {
   private readonly paxosSent: Counter<'type'>;
   private readonly viewChanges: Counter;
   private readonly newViews: Counter;
+  private readonly publishErrors: Counter<'reason'>;
 
   // Totals kept as plain numbers too: prom-client reads are async, a snapshot must not be.
   private commitsTotal = 0;
@@ -92,6 +93,7 @@ export class NodeMetrics {
     this.paxosSent = new Counter({ name: 'ledger_paxos_messages_sent_total', help: 'Paxos messages published (a broadcast to the cluster counts once), by type', labelNames: ['type'], registers });
     this.viewChanges = new Counter({ name: 'ledger_view_changes_total', help: 'Times the ballot this node follows or leads changed', registers });
     this.newViews = new Counter({ name: 'ledger_new_views_total', help: 'NEW-VIEWs this node completed as the new leader', registers });
+    this.publishErrors = new Counter({ name: 'ledger_publish_errors_total', help: 'Messages the NATS client refused to publish (dropped), by reason', labelNames: ['reason'], registers });
     this.gauges(registers);
   }
 
@@ -150,6 +152,11 @@ export class NodeMetrics {
       this.aborts.inc({ reason });
       this.abortsByReason.set(reason, (this.abortsByReason.get(reason) ?? 0) + 1);
     }
+  }
+
+  /** A publish failed and its message was dropped (`reason`: one of a fixed few words). */
+  recordPublishError(reason: string): void {
+    this.publishErrors.inc({ reason });
   }
 
   /** One Ready was persisted in `ms`. */

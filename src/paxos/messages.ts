@@ -27,10 +27,13 @@ export type PaxosMessage<V> =
   /** Echoes the attempt, so a grant delayed from an earlier pre-vote round does not count. */
   | { type: 'prevote-reply'; from: NodeId; attempt: number; granted: boolean }
   /** Phase 1a. `forced`: a leadership transfer asked for by an operator (`ledger node lead`):
-   *  the acceptor sets aside its stable-leader rule for it; every other Paxos rule holds. */
-  | { type: 'prepare'; from: NodeId; ballot: Ballot; forced?: boolean }
-  /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided). */
-  | { type: 'promise'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: LogEntry<V>[] }
+   *  the acceptor sets aside its stable-leader rule for it; every other Paxos rule holds.
+   *  `fromSlot`: asks for the page of the promise starting there (see `nextSlot`). */
+  | { type: 'prepare'; from: NodeId; ballot: Ballot; forced?: boolean; fromSlot?: Slot }
+  /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided), in
+   *  pages that fit in a message: `fromSlot` echoes the page asked for (absent: the first),
+   *  `nextSlot` is where the next page starts (absent: this is the last). */
+  | { type: 'promise'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: LogEntry<V>[]; fromSlot?: Slot; nextSlot?: Slot }
   /** Phase 2a, batched; with no entries it is the leader's heartbeat. */
   | { type: 'accept'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: SlotValue<V>[] }
   /** Phase 2b (also the heartbeat answer, with no slots). */

@@ -1,5 +1,8 @@
 import { assert } from '../core/assert.js';
+import { encodedBytesMax } from '../core/encoded-size.js';
 import type { NodeId, Slot } from '../core/ids.js';
+import { limits, payloadBudgets } from '../core/limits.js';
+import { fittingCount, packByBytes } from '../core/pack.js';
 import { randomInt, type Random } from '../core/random.js';
 import { ballotEquals, ballotZero, compareBallots, initialBallot, type Ballot } from './ballot.js';
 import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
@@ -14,6 +17,9 @@ export interface ReplicaSettings {
   retransmitTicks: number;
   slotsInFlightMax: number;
   entriesPerMessageMax: number;
+  /** The broker's max_payload [default: limits.natsMaxPayloadBytes]: accept batches, catch-up
+   *  replies and promise pages are packed under its budget (payloadBudgets in limits.ts). */
+  payloadBytesMax?: number;
 }
 
 export interface ReplicaInit<V> {
@@ -92,6 +98,11 @@ interface LeaderState {
 interface CandidateState {
   ballot: Ballot;
   promises: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[] }>;
+  /** The first slot the promises report: the one above our commit index. The NEW-VIEW only
+   *  reconciles slots above the highest commit index reported, which is at least ours. */
+  fromSlot: Slot;
+  /** Promises that came in pages and are not complete yet: what arrived, and the page asked for. */
+  paging: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[]; nextSlot: Slot }>;
 }
 
 /**
@@ -136,6 +147,23 @@ export class Replica<V> {
   private readonly dirtySlots = new Set<Slot>();
   /** Entries compacted in the current step before their change was handed out. */
   private readonly compactedDirty = new Map<Slot, LogEntry<V>>();
+  /** Bytes of entries one message may carry: the message budget less its envelope and fields. */
+  private readonly entryBytesMax: number;
+  /** Sizes of the values measured so far. A value is never changed once proposed (the log and
+   *  every message share it), and one is measured again for each accept, resend, catch-up reply
+   *  and promise page that carries it. */
+  private readonly valueBytes = new WeakMap<object, number>();
+  /** An upper bound of one entry's encoding (a LogEntry, or the smaller SlotValue). */
+  private readonly entryBytes = (e: { value: V | null }): number => {
+    const v = e.value;
+    if (typeof v !== 'object' || v === null) return entryFieldsBytesMax + encodedBytesMax(v);
+    let bytes = this.valueBytes.get(v);
+    if (bytes === undefined) {
+      bytes = encodedBytesMax(v);
+      this.valueBytes.set(v, bytes);
+    }
+    return entryFieldsBytesMax + bytes;
+  };
 
   constructor(init: ReplicaInit<V>) {
     assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
@@ -146,6 +174,8 @@ export class Replica<V> {
     this.members = [...init.members];
     this.peers = init.members.filter((m) => m !== init.self);
     this.settings = init.settings;
+    this.entryBytesMax = payloadBudgets(init.settings.payloadBytesMax ?? limits.natsMaxPayloadBytes).messageBytesMax - limits.messageOverheadBytes;
+    assert(this.entryBytesMax > 0, 'the payload limit leaves no room for entries');
     this.random = init.random;
     this.promised = init.promised;
     this.roundSeen = init.promised.round;
@@ -421,10 +451,11 @@ export class Replica<V> {
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
     this.setPromised(ballot);
-    this.candidate = { ballot, promises: new Map() };
+    this.candidate = { ballot, promises: new Map(), fromSlot: this.commit + 1, paging: new Map() };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
-    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced } : { type: 'prepare', from: this.self, ballot });
+    const fromSlot = this.candidate.fromSlot;
+    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced, fromSlot } : { type: 'prepare', from: this.self, ballot, fromSlot });
     this.maybeWinElection();
   }
 
@@ -441,19 +472,60 @@ export class Replica<V> {
       this.setPromised(m.ballot);
       this.resetElectionTimer();
     }
-    this.send(m.from, {
+    this.send(m.from, this.promisePage(m.ballot, m.fromSlot));
+  }
+
+  /**
+   * A promise reports every entry above the commit index, from the slot the candidate asks
+   * (above its own commit index: the NEW-VIEW reconciles only slots above the highest commit
+   * index reported, which is at least the candidate's): the new leader must see each value that
+   * may have been chosen there. That tail has no bound in bytes (a follower whose commit index
+   * is stuck behind a gap keeps accepting), so it goes in pages that fit in a message: each page
+   * says where the next one starts, and the candidate asks for it (a prepare with `fromSlot`,
+   * in the same ballot) and counts the promise only once it holds every page.
+   * Nothing is left out: the pages partition the tail by slot, and an entry can only change
+   * between two pages by becoming chosen (catch-up) or compacted below a commit index that a
+   * later page reports; the candidate keeps the highest commit index of the pages.
+   */
+  private promisePage(ballot: Ballot, fromSlot: Slot | undefined): PaxosMessage<V> {
+    const tail = this.uncommittedEntries().filter((e) => fromSlot === undefined || e.slot >= fromSlot);
+    const n = fittingCount(tail, 0, this.entryBytes, this.entryBytesMax, Infinity);
+    const nextSlot = tail[n]?.slot;
+    return {
       type: 'promise',
       from: this.self,
-      ballot: m.ballot,
+      ballot,
       commitIndex: this.commit,
-      entries: this.uncommittedEntries(),
-    });
+      entries: tail.slice(0, n),
+      ...(fromSlot === undefined ? {} : { fromSlot }),
+      ...(nextSlot === undefined ? {} : { nextSlot }),
+    };
   }
 
   private onPromise(m: Extract<PaxosMessage<V>, { type: 'promise' }>): void {
     const c = this.candidate;
-    if (this.currentRole !== 'candidate' || c === undefined || !ballotEquals(m.ballot, c.ballot)) return;
-    c.promises.set(m.from, { commitIndex: m.commitIndex, entries: m.entries });
+    if (this.currentRole !== 'candidate' || c === undefined || !ballotEquals(m.ballot, c.ballot) || c.promises.has(m.from)) return;
+    // Only the page asked for counts: a duplicated or late copy of an earlier page is ignored.
+    // (A first page without `fromSlot` holds the whole tail: more than asked, and as good.)
+    const partial = c.paging.get(m.from);
+    const asked = partial === undefined ? [c.fromSlot, undefined] : [partial.nextSlot];
+    if (!asked.includes(m.fromSlot)) return;
+    const commitIndex = Math.max(partial?.commitIndex ?? 0, m.commitIndex);
+    const entries = partial === undefined ? m.entries : [...partial.entries, ...m.entries];
+    if (m.nextSlot !== undefined) {
+      // Pages move forward, or the exchange could loop.
+      if (m.nextSlot <= (m.fromSlot ?? 0) || m.entries.some((e) => e.slot >= (m.nextSlot as Slot))) return;
+      c.paging.set(m.from, { commitIndex, entries, nextSlot: m.nextSlot });
+      this.send(m.from, { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot: m.nextSlot });
+      // A promise in pages takes a round trip a page: while they come, the election is
+      // progressing, not stuck, and must not time out and start over (with a higher ballot
+      // that would page the same tail again). Pages move forward over a finite tail, so this
+      // cannot go on forever (short of a forged member: see issue 10, bug 5).
+      this.resetElectionTimer();
+      return;
+    }
+    c.paging.delete(m.from);
+    c.promises.set(m.from, { commitIndex, entries });
     this.maybeWinElection();
   }
 
@@ -543,8 +615,7 @@ export class Replica<V> {
   private sendAccepts(entries: SlotValue<V>[]): void {
     const l = this.leader;
     assert(l !== undefined, 'only a leader sends accepts');
-    for (let i = 0; i < entries.length; i += this.settings.entriesPerMessageMax) {
-      const chunk = entries.slice(i, i + this.settings.entriesPerMessageMax);
+    for (const chunk of packByBytes(entries, this.entryBytes, this.entryBytesMax, this.settings.entriesPerMessageMax)) {
       for (const e of chunk) if (l.acceptedBy.has(e.slot)) l.sentAtTick.set(e.slot, this.ticks);
       this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: chunk });
     }
@@ -684,10 +755,15 @@ export class Replica<V> {
       return;
     }
     const entries: SlotValue<V>[] = [];
+    let bytes = 0;
     for (let slot = m.fromSlot; slot <= this.commit && entries.length < this.settings.entriesPerMessageMax; slot++) {
       const e = this.log.get(slot);
       if (e === undefined) break;
-      entries.push({ slot, value: e.value });
+      const entry = { slot, value: e.value };
+      // Within the message budget (the rest comes with the next request); at least one entry.
+      bytes += this.entryBytes(entry);
+      if (entries.length > 0 && bytes > this.entryBytesMax) break;
+      entries.push(entry);
     }
     this.send(m.from, { type: 'catchup-reply', from: this.self, commitIndex: this.commit, entries });
   }
@@ -755,6 +831,9 @@ export class Replica<V> {
     this.pending.messages.push({ to: 'all', message });
   }
 }
+
+/** A log entry's fields other than its value, at their widest. */
+const entryFieldsBytesMax = encodedBytesMax({ slot: Number.MAX_SAFE_INTEGER, ballot: { round: Number.MAX_SAFE_INTEGER, node: Number.MAX_SAFE_INTEGER }, chosen: false, value: undefined }) - 1;
 
 function emptyReady<V>(): PaxosReady<V> {
   return { promised: undefined, entries: [], compactedThrough: undefined, messages: [], newViews: [], snapshotsFor: [] };

@@ -9,7 +9,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { LedgerError } from '../core/errors.js';
-import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type Transport } from './transport.js';
+import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type PublishErrorReason, type PublishFailure, type Transport } from './transport.js';
 
 export interface NatsOptions {
   /** e.g. nats://127.0.0.1:4222 */
@@ -146,9 +146,25 @@ class NatsTransport implements Transport {
     }
     try {
       this.nc.publish(subject, data, reply === undefined ? undefined : { reply });
-    } catch {
+    } catch (error) {
       this.dropped++;
+      const failure: PublishFailure = { subject, bytes: data.length, reason: this.publishErrorReason(data, error), error };
+      for (const listener of this.publishErrorListeners) listener(failure);
     }
+  }
+
+  private readonly publishErrorListeners: Array<(failure: PublishFailure) => void> = [];
+
+  onPublishError(listener: (failure: PublishFailure) => void): void {
+    this.publishErrorListeners.push(listener);
+  }
+
+  private publishErrorReason(data: Uint8Array, error: unknown): PublishErrorReason {
+    // nats.js refuses a payload above the server's max_payload with a generic argument error.
+    const maxPayload = this.nc.info?.max_payload;
+    if ((maxPayload !== undefined && data.length > maxPayload) || /max_payload/.test(String((error as Error)?.message))) return 'payload-too-large';
+    if (error instanceof NatsClosed || error instanceof NatsDraining) return 'closed';
+    return 'other';
   }
 
   subscribe(subject: string, handler: (message: IncomingMessage) => void): void {

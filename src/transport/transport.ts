@@ -24,6 +24,20 @@ export interface Transport {
   /** Resolves true once connected (at once if connected now); false after `timeoutMs`, or as
    *  soon as the connection is closed for good. */
   whenConnected(timeoutMs: number): Promise<boolean>;
+  /** Calls `listener` on every publish the broker's client refused (a publish is fire and
+   *  forget, so it never throws at the caller): the caller counts and logs it. */
+  onPublishError(listener: (failure: PublishFailure) => void): void;
+}
+
+/** Why a publish failed. `payload-too-large`: above the broker's max_payload, which no retry
+ *  fixes; `closed`: the connection is closed or draining; `other`: anything else. */
+export type PublishErrorReason = 'payload-too-large' | 'closed' | 'other';
+
+export interface PublishFailure {
+  subject: string;
+  bytes: number;
+  reason: PublishErrorReason;
+  error: unknown;
 }
 
 export interface ConnectionState {

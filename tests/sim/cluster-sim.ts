@@ -1,4 +1,5 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
+import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
@@ -9,7 +10,9 @@ import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/repl
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
+import { HeavyTraffic, heavyPlan } from './heavy-traffic.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
+import { describeMessage, fullSlotBytes, simPayloadBytesMax, wireBytes } from './payload.js';
 import { ReferenceLedger } from './reference-ledger.js';
 import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
 import { ExecutionCount } from './execution-count.js';
@@ -17,7 +20,7 @@ import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
 import { StaleReplays } from './stale-replays.js';
 
 /** Everything that crosses the simulated network. */
-type SimMessage =
+export type SimMessage =
   | { kind: 'paxos'; message: ShardMessage }
   | { kind: 'request'; client: NodeId; command: Command; hops: number }
   | { kind: '2pc'; message: TwoPcMessage }
@@ -117,6 +120,9 @@ export interface SimResult {
   participantRecordsForgotten: number;
   repreparations: number;
   requestsGivenUp: number;
+  /** Heavy-traffic seeds (tests/sim/heavy-traffic.ts) and the slots they filled to the budget. */
+  heavy: boolean;
+  fullSlots: number;
 }
 
 export class SimulationFailure extends Error {
@@ -129,6 +135,8 @@ export class SimulationFailure extends Error {
   }
 }
 
+/** The cores pack their messages under the simulated broker's limit (tests/sim/payload.ts). */
+const payloadSettings = { payloadBytesMax: simPayloadBytesMax };
 const settings: ReplicaSettings = {
   heartbeatTicks: 3,
   electionTicksMin: 12,
@@ -136,6 +144,7 @@ const settings: ReplicaSettings = {
   retransmitTicks: 6,
   slotsInFlightMax: 4,
   entriesPerMessageMax: 8,
+  ...payloadSettings,
 };
 const clientTimeoutTicks = 40;
 /** Tiny on purpose: crashed and partitioned nodes fall behind the floor and need snapshots. */
@@ -173,6 +182,8 @@ export class ClusterSim {
   private readonly epochs: ClientEpochs;
   /** Old Two-Phase Commit messages delivered again. */
   private readonly replays: StaleReplays<SimMessage>;
+  private readonly heavy: HeavyTraffic | undefined;
+  private fullSlots = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -185,14 +196,18 @@ export class ClusterSim {
       lateRate: r.pick([0, 0.01, 0.05]),
       lateTicksMax: 150,
     };
-    this.network = new SimNetwork(r, faults);
-    const clusterCount = r.pick([1, 3, 3]);
+    const plan = heavyPlan(options.seed);
+    this.heavy = plan === undefined ? undefined : new HeavyTraffic(plan);
+    this.network = new SimNetwork(r, faults, { bytesMax: simPayloadBytesMax, sizeOf: wireBytes }, describeMessage);
+    // Heavy traffic is about one cluster (tests/sim/heavy-traffic.ts): the others would only cost time.
+    const drawnClusterCount = r.pick([1, 3, 3]);
+    const clusterCount = this.heavy === undefined ? drawnClusterCount : 1;
     // Drawn before the nodes start, since they take the bound it depends on.
     const clientCount = r.int(1, 6);
-    this.sessionsMax = drawSessionsMax(r, clientCount);
+    this.sessionsMax = drawSessionsMax(r, clientCount + (plan?.clients ?? 0));
     this.replays = new StaleReplays(r, r.pick([0, 0.05, 0.2]));
     const size = r.pick([3, 3, 5]);
-    const accountsPerCluster = r.int(2, 6);
+    const accountsPerCluster = Math.max(r.int(2, 6), this.heavy?.plan.accounts ?? 0);
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
@@ -269,6 +284,22 @@ export class ClusterSim {
         acknowledged: new Map(),
       });
     }
+    for (let i = 0; i < (plan?.clients ?? 0); i++) {
+      this.clients.push({
+        endpoint: 2000 + i,
+        clientId: (this.heavy as HeavyTraffic).clientId(i),
+        seq: 0,
+        remaining: r.int((plan as NonNullable<typeof plan>).commandsPerClient.min, (plan as NonNullable<typeof plan>).commandsPerClient.max),
+        current: undefined,
+        // Heavy traffic is about full slots, not impatience: these clients wait for answers.
+        habits: { giveUpTicks: Infinity, oldRetryRate: 0 },
+        sent: new SentCommands(this.epochs.retryWindowTicks),
+        retryAtTick: 0,
+        leaderHint: undefined,
+        acknowledged: new Map(),
+      });
+    }
+    if (plan !== undefined) this.log(`heavy traffic: ${JSON.stringify(plan)}`);
     this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`);
   }
 
@@ -292,7 +323,22 @@ export class ClusterSim {
     }
     const forgotten = this.clusters.reduce((sum, c) => sum + c.reference.forgotten, 0);
     const repreparations = this.clusters.reduce((sum, c) => sum + c.reference.repreparations, 0);
-    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled, sessionsEvicted: this.sessionsEvicted, participantRecordsForgotten: forgotten, repreparations, requestsGivenUp: this.requestsGivenUp };
+    return {
+      seed: this.options.seed,
+      clusters: this.clusters.length,
+      members: this.clusters[0]?.members.length ?? 0,
+      chosenSlots,
+      committedTransfers: committed,
+      ticks: this.tick,
+      compactions: this.compactions,
+      snapshotsInstalled: this.snapshotsInstalled,
+      sessionsEvicted: this.sessionsEvicted,
+      participantRecordsForgotten: forgotten,
+      repreparations,
+      requestsGivenUp: this.requestsGivenUp,
+      heavy: this.heavy !== undefined,
+      fullSlots: this.fullSlots,
+    };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -421,7 +467,7 @@ export class ClusterSim {
       log: [...d.log.values()].map((e) => ({ ...e })),
       appliedIndex: d.appliedIndex,
       logFloor: d.logFloor,
-      checkpoint,
+      checkpoint: this.heavy?.plan.checkpoint ?? checkpoint,
       cluster: node.cluster.id,
       clusterOfAccount: (account) => this.clusters.find((c) => c.accounts.includes(account))?.id,
       twoPc,
@@ -446,6 +492,17 @@ export class ClusterSim {
 
   private injectFaults(): void {
     const r = this.random;
+    this.heavy?.faults(this.tick, {
+      leaderOf: (c) => this.clusters[c - 1]?.members.find((m) => this.nodes.get(m)?.server?.role === 'leader'),
+      membersOf: (c) => this.clusters[c - 1]?.members ?? [],
+      crash: (id, why, downTicks) => {
+        const node = this.nodes.get(id) as SimNode;
+        if (node.server === undefined) return;
+        this.crash(node, why);
+        node.restartAtTick = this.tick + downTicks;
+      },
+      pick: (items) => r.pick(items),
+    });
     if (r.chance(0.008)) {
       const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
       if (node.server !== undefined) this.crash(node, 'between steps');
@@ -573,6 +630,7 @@ export class ClusterSim {
     const text = JSON.stringify(value);
     const known = c.chosen.get(slot);
     if (known === undefined) {
+      if (this.heavy !== undefined && value !== null && encodeCbor(value).length > fullSlotBytes) this.fullSlots++;
       c.chosen.set(slot, text);
       c.chosenValues.set(slot, value ?? []);
       this.advanceReference(c);
@@ -653,6 +711,8 @@ export class ClusterSim {
   }
 
   private finalChecks(): void {
+    const over = this.network.oversize;
+    if (over.count > 0) this.fail(`${over.count} messages over the payload limit of ${simPayloadBytesMax} bytes were sent (NATS refuses them); the largest: ${over.largest}, ${over.largestBytes} bytes`);
     let money = 0;
     for (const cluster of this.clusters) money += cluster.reference.total();
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
@@ -674,9 +734,11 @@ export class ClusterSim {
 
   private progressText(): string {
     const nodes = [...this.nodes.values()].map((n) => `n${n.id}:${n.server === undefined ? 'down' : `${n.server.role[0]}/a${n.server.state.appliedIndex}/c${n.server.replica.commitIndex}`}`);
-    const clients = this.clients.map((c) => `${c.clientId}:${c.remaining}${c.current ? '+1' : ''}`);
+    const clients = this.clients.map((c) => `${c.clientId.slice(0, 12)}:${c.remaining}${c.current ? '+1' : ''}`);
     const prefixes = this.clusters.map((c) => `c${c.id}:${c.referenceApplied}`);
-    return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}`;
+    const over = this.network.oversize;
+    const oversize = over.count === 0 ? '' : `; ${over.count} messages over the payload limit dropped, the largest ${over.largest} of ${over.largestBytes} bytes`;
+    return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}${oversize}`;
   }
 
   private log(line: string): void {

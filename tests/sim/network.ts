@@ -12,6 +12,22 @@ export interface NetworkFaults {
   lateTicksMax: number;
 }
 
+/**
+ * The broker's max_payload: NATS refuses to publish a larger message, so it never leaves the
+ * sender. `sizeOf` gives the size of the message as the node would publish it.
+ */
+export interface PayloadLimit<M> {
+  bytesMax: number;
+  sizeOf: (message: M) => number;
+}
+
+/** Messages the payload limit dropped: how many, and the largest one for the failure report. */
+export interface OversizeDrops {
+  count: number;
+  largestBytes: number;
+  largest: string;
+}
+
 interface InFlight<M> {
   deliverAtTick: number;
   /** Tie-breaker drawn from the seed, so equal delivery times arrive in a random order. */
@@ -29,13 +45,17 @@ export class SimNetwork<M> {
   private inFlight: InFlight<M>[] = [];
   /** Directed links that are cut: "from>to". */
   private readonly cut = new Set<string>();
+  readonly oversize: OversizeDrops = { count: 0, largestBytes: 0, largest: '' };
 
   constructor(
     private readonly random: SeededRandom,
     public faults: NetworkFaults,
+    private readonly payloadLimit?: PayloadLimit<M>,
+    private readonly describe: (message: M) => string = () => 'a message',
   ) {}
 
   send(nowTick: number, from: NodeId, to: NodeId, message: M): void {
+    if (this.payloadLimit !== undefined && this.tooLarge(from, to, message, this.payloadLimit)) return;
     if (this.cut.has(`${from}>${to}`)) return;
     if (this.random.chance(this.faults.lossRate)) return;
     const copies = this.random.chance(this.faults.duplicateRate) ? 2 : 1;
@@ -44,6 +64,17 @@ export class SimNetwork<M> {
       const delay = late ? this.random.int(this.faults.delayTicksMax, this.faults.lateTicksMax) : this.random.int(this.faults.delayTicksMin, this.faults.delayTicksMax);
       this.inFlight.push({ deliverAtTick: nowTick + delay, order: this.random.next(), from, to, message });
     }
+  }
+
+  private tooLarge(from: NodeId, to: NodeId, message: M, limit: PayloadLimit<M>): boolean {
+    const bytes = limit.sizeOf(message);
+    if (bytes <= limit.bytesMax) return false;
+    this.oversize.count++;
+    if (bytes > this.oversize.largestBytes) {
+      this.oversize.largestBytes = bytes;
+      this.oversize.largest = `n${from}>n${to} ${this.describe(message)}`;
+    }
+    return true;
   }
 
   /** Messages due by `nowTick`, in a random order; a cut link drops them on arrival too. */

@@ -16,6 +16,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let forgotten = 0;
   let repreparations = 0;
   let givenUp = 0;
+  let heavySeeds = 0;
+  let fullSlots = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
@@ -26,6 +28,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
     forgotten += result.participantRecordsForgotten;
     repreparations += result.repreparations;
     givenUp += result.requestsGivenUp;
+    if (result.heavy) heavySeeds++;
+    fullSlots += result.fullSlots;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -39,6 +43,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   assert.ok(givenUp > seedCount, `only ${givenUp} requests given up`);
   // About one seed in 70 prepares a forgotten transaction again from a replayed PREPARE.
   assert.ok(repreparations >= Math.floor(seedCount / 1000), `only ${repreparations} second preparations`);
+  // Heavy-traffic seeds (one in 64) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
+  if (seedCount >= 500) assert.ok(heavySeeds > 0 && fullSlots > heavySeeds * 20, `${heavySeeds} heavy seeds filled only ${fullSlots} slots`);
 });
 
 test('the same seed replays the same run', () => {

@@ -31,6 +31,7 @@ function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Tra
     droppedWhileDisconnected: 0,
     connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
     whenConnected: async () => true,
+    onPublishError: () => undefined,
   };
   return { transport, commands };
 }

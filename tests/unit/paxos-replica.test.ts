@@ -145,7 +145,7 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const rd = drain(r);
     assert.equal(r.role, 'candidate');
     assert.deepEqual(rd.promised, ballot(1, 1));
-    assert.deepEqual(rd.messages, [{ to: 'all', message: { type: 'prepare', from: 1, ballot: ballot(1, 1) } }]);
+    assert.deepEqual(rd.messages, [{ to: 'all', message: { type: 'prepare', from: 1, ballot: ballot(1, 1), fromSlot: 1 } }]);
   });
 
   test('a follower without a leader grants a pre-vote to a node at least as up to date, and refuses one behind it', () => {

@@ -22,6 +22,7 @@ export class FakeTransport implements Transport {
   private readonly waiters = new Set<() => void>();
 
   publish(): void {}
+  onPublishError(): void {}
   subscribe(_subject: string, _handler: (message: IncomingMessage) => void): void {}
   async flush(): Promise<void> {}
 
