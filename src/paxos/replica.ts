@@ -34,10 +34,11 @@ export interface ReplicaInit<V> {
   firstElectionTicks?: number;
   /**
    * A fresh instance whose first leader was agreed in advance (a flush, DESIGN §11): storage
-   * holds `promised` = (round 1, this node) on every member and an empty log. That is exactly the
-   * state after this leader's Phase 1 in ballot (1, leader) with every acceptor promising and
-   * reporting nothing accepted, so the leader may go straight to Phase 2. No other node can
-   * propose in that ballot, and anyone who stands later picks a higher round.
+   * holds `promised` = (round 1, leader) and an empty log. The leader stands at once in ballot
+   * (1, itself), without a pre-vote, and the members follow it. It still runs Phase 1: two
+   * flushes that drew the same generation can reach the members in different orders and name
+   * two leaders, and each must learn what the other may have had chosen. The Phase 1 of a flush
+   * is not a view change: no NEW-VIEW is recorded for it (PrintView starts empty).
    */
   initialLeader?: NodeId;
 }
@@ -92,6 +93,11 @@ interface LeaderState {
 interface CandidateState {
   ballot: Ballot;
   promises: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[] }>;
+  /** The Phase 1 of a flush's agreed leader (not a view change: no NEW-VIEW recorded). */
+  flush?: true;
+  /** When the prepare was last sent: a candidate asks the silent members again. */
+  preparedAtTick: number;
+  forced?: true;
 }
 
 /**
@@ -168,20 +174,12 @@ export class Replica<V> {
       this.becomeFollower(leader);
       return;
     }
-    this.currentRole = 'leader';
     this.leaderId = this.self;
-    this.leader = {
-      nextSlot: 1,
-      acceptedBy: new Map(),
-      sentAtTick: new Map(),
-      servingFromCommit: 0,
-      ticksSinceBroadcast: 0,
-      catchupFrom: undefined,
-      catchupUpTo: 0,
-      viewTicks: 0,
-    };
-    for (const p of this.peers) this.peerHeardAtTick.set(p, this.ticks);
-    this.broadcastHeartbeat();
+    this.currentRole = 'candidate';
+    this.candidate = { ballot: this.promised, promises: new Map(), flush: true, preparedAtTick: this.ticks };
+    this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: [] });
+    this.broadcast({ type: 'prepare', from: this.self, ballot: this.promised });
+    this.maybeWinElection();
   }
 
   // ---- queries -----------------------------------------------------------------------------
@@ -257,6 +255,7 @@ export class Replica<V> {
     }
     this.ticksSinceLeader++;
     this.electionElapsed++;
+    this.resendPrepare();
     if (this.electionElapsed >= this.electionTimeoutTicks) this.startPreVote();
   }
 
@@ -421,11 +420,20 @@ export class Replica<V> {
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
     this.setPromised(ballot);
-    this.candidate = { ballot, promises: new Map() };
+    this.candidate = { ballot, promises: new Map(), preparedAtTick: this.ticks, ...(forced ? { forced } : {}) };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
     this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced } : { type: 'prepare', from: this.self, ballot });
     this.maybeWinElection();
+  }
+
+  /** A lost prepare is sent again to the members that have not promised: a flushed member
+   *  drops the prepare of a leader flushed before it (another generation). */
+  private resendPrepare(): void {
+    const c = this.candidate;
+    if (this.currentRole !== 'candidate' || c === undefined || this.ticks - c.preparedAtTick < this.settings.retransmitTicks) return;
+    c.preparedAtTick = this.ticks;
+    for (const p of this.peers) if (!c.promises.has(p)) this.send(p, c.forced ? { type: 'prepare', from: this.self, ballot: c.ballot, forced: c.forced } : { type: 'prepare', from: this.self, ballot: c.ballot });
   }
 
   private onPrepare(m: Extract<PaxosMessage<V>, { type: 'prepare' }>): void {
@@ -511,7 +519,7 @@ export class Replica<V> {
       reproposed.push({ slot, value });
       this.acceptOwn(slot, value);
     }
-    this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
+    if (c.flush !== true || reproposed.length > 0 || highestCommit > 0) this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
     if (highestCommit > this.commit) this.requestCatchup(commitHolder);
     if (reproposed.length > 0) this.sendAccepts(reproposed);
     else this.broadcastHeartbeat();

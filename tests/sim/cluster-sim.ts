@@ -9,6 +9,7 @@ import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/repl
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
+import { flushStarts, type FlushStart } from './flush-race.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
@@ -191,10 +192,11 @@ export class ClusterSim {
         }
       };
       this.clusters.push(cluster);
-      // Half the clusters start as a flush leaves them: every member promised (1, L) and L
-      // leads without an election. The rest elect their first leader.
-      const agreedLeader = r.chance(0.5) ? r.pick(members) : undefined;
+      // Half the clusters start as a flush leaves them (members promised (1, L) and follow L),
+      // some of them after two racing flushes (see flush-race.ts). The rest elect a leader.
+      const flushed = flushStarts(r, members);
       for (const id of members) {
+        const { leader: agreedLeader, startAtTick } = flushed.get(id) as FlushStart;
         const durable: DurableStore = {
           promised: agreedLeader === undefined ? ballotZero : initialBallot(agreedLeader),
           log: new Map(),
@@ -211,7 +213,7 @@ export class ClusterSim {
           cluster,
           server: undefined,
           durable,
-          restartAtTick: 0,
+          restartAtTick: startAtTick,
           requests: new Map(),
           checkedAppliedIndex: 0,
           clockRate,
@@ -221,7 +223,7 @@ export class ClusterSim {
           unsynced: [],
         };
         this.nodes.set(id, node);
-        this.start(node);
+        if (startAtTick === 0) this.start(node);
       }
     }
     this.allMembers = [...this.nodes.keys()];
