@@ -28,6 +28,8 @@ export interface NodeStatus {
   generation: number;
   /** Protocol messages dropped because they came from another flush generation. */
   staleGenerationMessages: number;
+  /** Protocol messages refused as out of range (forged or absurd), by reason, since start. */
+  refusedMessages: Record<string, number>;
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -52,7 +54,17 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     uptimeMs: int(o.uptimeMs, 'status.uptimeMs'),
     generation: int(o.generation, 'status.generation'),
     staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
+    refusedMessages: decodeCounts(o.refusedMessages, 'status.refusedMessages'),
   };
+}
+
+/** Counts by reason; absent from an older node: none. */
+function decodeCounts(value: unknown, path: string): Record<string, number> {
+  if (value === undefined) return {};
+  const o = obj(value, path);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o).slice(0, 64)) out[str(k, path, 64)] = int(v, `${path}.${k}`);
+  return out;
 }
 
 /** A replica's own copy of a balance (may be stale on a lagging follower: that is the point). */

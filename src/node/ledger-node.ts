@@ -8,7 +8,7 @@ import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
 import type { Outbound } from '../paxos/messages.js';
-import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
+import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -63,6 +63,8 @@ export class LedgerNode {
   /** Messages from another flush generation than ours (dropped). */
   private staleGeneration = 0;
   private readonly telemetry: RunningMetrics;
+  /** Refusals already counted in the metrics, by reason (the core's totals restart at a flush). */
+  private refusalsCounted = new Map<string, number>();
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -166,7 +168,7 @@ export class LedgerNode {
       return;
     }
     this.input(() => {
-      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message);
+      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message, envelope.fromCluster);
     });
     this.scheduleDrain();
   }
@@ -190,6 +192,16 @@ export class LedgerNode {
     this.input(() => this.server.tick());
     this.scheduleDrain();
     this.forgetAbandonedRequests();
+    this.countRefusals();
+  }
+
+  /** Hands the core's refusals (counted since it started) to the metrics as they grow. */
+  private countRefusals(): void {
+    for (const [reason, total] of this.server.refusals()) {
+      const counted = this.refusalsCounted.get(reason) ?? 0;
+      if (total > counted) this.telemetry.metrics.recordRefused(reason, total - counted);
+      this.refusalsCounted.set(reason, total);
+    }
   }
 
   private forgetAbandonedRequests(): void {
@@ -399,6 +411,7 @@ export class LedgerNode {
     this.pending.clear();
     this.server = buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader });
     this.telemetry.metrics.onFlush();
+    this.refusalsCounted = new Map();
     this.generation = args.generation;
     this.failed = args.failed;
     this.isolated = false;
@@ -443,6 +456,7 @@ export class LedgerNode {
       uptimeMs: Date.now() - this.startedAtMs,
       generation: this.generation,
       staleGenerationMessages: this.staleGeneration,
+      refusedMessages: Object.fromEntries(this.server.refusals()),
     };
   }
 }
@@ -459,6 +473,7 @@ function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, ex
     cluster,
     clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
     twoPc: config.twoPc,
+    twoPcBounds: { clusters: config.topology.clusters, moneyTotal: totalMoney(config.topology) },
     ...durable,
     ...extra,
   });

@@ -57,6 +57,7 @@ export class NodeMetrics {
   private readonly paxosSent: Counter<'type'>;
   private readonly viewChanges: Counter;
   private readonly newViews: Counter;
+  private readonly refused: Counter;
 
   // Totals kept as plain numbers too: prom-client reads are async, a snapshot must not be.
   private commitsTotal = 0;
@@ -92,6 +93,7 @@ export class NodeMetrics {
     this.paxosSent = new Counter({ name: 'ledger_paxos_messages_sent_total', help: 'Paxos messages published (a broadcast to the cluster counts once), by type', labelNames: ['type'], registers });
     this.viewChanges = new Counter({ name: 'ledger_view_changes_total', help: 'Times the ballot this node follows or leads changed', registers });
     this.newViews = new Counter({ name: 'ledger_new_views_total', help: 'NEW-VIEWs this node completed as the new leader', registers });
+    this.refused = new Counter({ name: 'ledger_messages_refused_total', help: 'Protocol messages refused as out of range (forged or absurd: cluster, slot, ballot, amount), by reason', labelNames: ['reason'], registers });
     this.gauges(registers);
   }
 
@@ -181,6 +183,11 @@ export class NodeMetrics {
       this.interval.batchCommands += commands;
       this.interval.batchCommandsMax = Math.max(this.interval.batchCommandsMax, commands);
     }
+  }
+
+  /** The core refused `count` more messages for `reason` (see src/paxos/message-bounds.ts). */
+  recordRefused(reason: string, count: number): void {
+    this.refused.inc({ reason }, count);
   }
 
   /** A protocol message arrived: remember the commit index the leader announces. */

@@ -3,6 +3,7 @@ import type { NodeId, Slot } from '../core/ids.js';
 import { randomInt, type Random } from '../core/random.js';
 import { ballotEquals, ballotZero, compareBallots, initialBallot, type Ballot } from './ballot.js';
 import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
+import { farSlot, paxosRefusal } from './message-bounds.js';
 import { isMajority } from './quorum.js';
 
 /** Timing and size settings of the protocol, in ticks and counts (never in wall time). */
@@ -142,6 +143,7 @@ export class Replica<V> {
   private readonly dirtySlots = new Set<Slot>();
   /** Entries compacted in the current step before their change was handed out. */
   private readonly compactedDirty = new Map<Slot, LogEntry<V>>();
+  private readonly refused = new Map<string, number>();
 
   constructor(init: ReplicaInit<V>) {
     assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
@@ -260,7 +262,9 @@ export class Replica<V> {
   }
 
   step(message: PaxosMessage<V>): void {
-    if (!this.members.includes(message.from) || message.from === this.self) return;
+    if (!this.members.includes(message.from) || message.from === this.self) return this.refuse('sender-not-a-peer');
+    const refusal = paxosRefusal(message, { members: this.members, commit: this.commit, roundSeen: Math.max(this.roundSeen, this.promised.round) });
+    if (refusal !== undefined) return this.refuse(refusal);
     if ('ballot' in message) this.roundSeen = Math.max(this.roundSeen, message.ballot.round);
     switch (message.type) {
       case 'prevote':
@@ -578,6 +582,12 @@ export class Replica<V> {
     this.resetElectionTimer();
     const slots: Slot[] = [];
     for (const e of m.entries) {
+      // Not stored, not acknowledged: a slot this far ahead is forged, or we are so far behind
+      // that catch-up must come first (requested below).
+      if (farSlot(e.slot, { commit: this.commit })) {
+        this.refuse('slot-out-of-range');
+        continue;
+      }
       slots.push(e.slot);
       // Below the floor the slot is decided, applied and compacted: nothing to store.
       if (e.slot <= this.floor) continue;
@@ -702,6 +712,10 @@ export class Replica<V> {
 
   private onCatchupReply(m: Extract<PaxosMessage<V>, { type: 'catchup-reply' }>): void {
     for (const e of m.entries) {
+      if (e.slot > m.commitIndex || farSlot(e.slot, { commit: this.commit })) {
+        this.refuse('slot-out-of-range');
+        continue;
+      }
       const existing = this.log.get(e.slot);
       if (existing?.chosen || e.slot <= this.floor) continue;
       // The sender had these at or below its commit index: they are the chosen values.
@@ -753,6 +767,15 @@ export class Replica<V> {
     assert(compareBallots(b, this.promised) >= 0, 'the promised ballot never goes down');
     this.promised = b;
     this.pending.promised = b;
+  }
+
+  /** Messages refused by reason (forged, corrupted, or absurd), for the runtime's metrics. */
+  get refusals(): ReadonlyMap<string, number> {
+    return this.refused;
+  }
+
+  private refuse(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 
   private send(to: NodeId, message: PaxosMessage<V>): void {

@@ -10,6 +10,7 @@ import type { TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
 import { flushStarts, type FlushStart } from './flush-race.js';
+import { deliverForged, forgedEffect, forgeMessage } from './forged-messages.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
@@ -151,6 +152,8 @@ export class ClusterSim {
   private readonly trace: string[] = [];
   private compactions = 0;
   private snapshotsInstalled = 0;
+  /** The deployment the shards are told of (they refuse 2PC messages outside it). */
+  private twoPcBounds = { clusters: 0, moneyTotal: 0 };
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -167,6 +170,7 @@ export class ClusterSim {
     const clusterCount = r.pick([1, 3, 3]);
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = r.int(2, 6);
+    this.twoPcBounds = { clusters: clusterCount, moneyTotal: clusterCount * accountsPerCluster * initialBalance };
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
@@ -293,7 +297,7 @@ export class ClusterSim {
     if (m.kind === 'paxos') {
       node.server.step(m.message);
     } else if (m.kind === '2pc') {
-      node.server.stepTwoPc(m.message);
+      node.server.stepTwoPc(m.message, this.nodes.get(from)?.cluster.id);
     } else {
       const reqId = this.nextReqId++;
       node.requests.set(reqId, { client: m.client, command: m.command, hops: m.hops });
@@ -390,6 +394,7 @@ export class ClusterSim {
       cluster: node.cluster.id,
       clusterOfAccount: (account) => this.clusters.find((c) => c.accounts.includes(account))?.id,
       twoPc,
+      twoPcBounds: this.twoPcBounds,
       coordinatorRecords: [...d.coordinatorRecords.values()],
       participantRecords: [...d.participantRecords.values()],
       balances: new Map(d.balances),
@@ -420,6 +425,7 @@ export class ClusterSim {
       const victims = r.chance(0.3) ? victim.cluster.members.map((m) => this.nodes.get(m) as SimNode) : [victim];
       for (const node of victims) this.powerLoss(node);
     }
+    if (r.chance(0.01)) this.injectForged();
     if (r.chance(0.004)) {
       // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
       // prepare that members hearing a live leader still promise.
@@ -447,6 +453,16 @@ export class ClusterSim {
       this.healAtTick = this.tick + r.int(20, 200);
       this.log(`t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`);
     }
+  }
+
+  /** A forged or malformed message (see forged-messages.ts) reaches one node. */
+  private injectForged(): void {
+    const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
+    if (node.server === undefined) return;
+    const c = node.cluster;
+    const forged = forgeMessage(this.random, { clusterId: c.id, clusters: this.clusters.length, members: c.members, accounts: c.accounts, chosenMax: c.referenceApplied, moneyTotal: this.twoPcBounds.moneyTotal });
+    this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(node.server, forged)})`);
+    this.drain(node);
   }
 
   private stopFaults(): void {
@@ -555,6 +571,8 @@ export class ClusterSim {
         if (cluster.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
       }
       node.checkedAppliedIndex = applied;
+      const forged = forgedEffect(server, cluster.referenceApplied, this.twoPcBounds.moneyTotal);
+      if (forged !== undefined) this.fail(`n${node.id} ${forged}`);
       let sum = 0;
       const balances: string[] = [];
       for (const [a, b] of [...state.accounts()].sort((x, y) => x[0] - y[0])) {
