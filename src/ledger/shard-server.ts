@@ -295,7 +295,10 @@ export class ShardServer {
       }
       command = { ...command, op: { kind: 'x-prepare-coordinator', from: op.from, to: op.to, amount: op.amount, participant } };
     }
-    if (op.kind === 'balance' && (op.consistency === 'any' || (op.consistency === 'leader' && this.replica.isServing))) {
+    // A leader read of an account a cross-shard transfer holds goes through the log instead
+    // (it waits for the decision), so a credit whose commit a client was told is never missed.
+    const leaderRead = op.kind === 'balance' && op.consistency === 'leader' && this.replica.isServing && this.state.lockHolder(op.account) === undefined;
+    if (op.kind === 'balance' && (op.consistency === 'any' || leaderRead)) {
       // Served from this replica's applied state, without a log round (see Consistency).
       const balance = this.state.committedBalance(op.account) as number;
       this.reply(req.reqId, { status: 'ok', balance }, undefined);

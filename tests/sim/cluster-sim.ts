@@ -12,6 +12,7 @@ import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/recor
 import { flushStarts, type FlushStart } from './flush-race.js';
 import { deliverForged, forgedEffect, forgeMessage } from './forged-messages.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
+import { ReadChecker } from './read-checker.js';
 import { ReferenceLedger } from './reference-ledger.js';
 
 /** Everything that crosses the simulated network. */
@@ -154,6 +155,7 @@ export class ClusterSim {
   private snapshotsInstalled = 0;
   /** The deployment the shards are told of (they refuse 2PC messages outside it). */
   private twoPcBounds = { clusters: 0, moneyTotal: 0 };
+  private readonly reads: ReadChecker;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -167,6 +169,11 @@ export class ClusterSim {
       lateTicksMax: 150,
     };
     this.network = new SimNetwork(r, faults);
+    // A leader cut off from its majority serves `leader` reads until check-quorum deposes it:
+    // two minimum election timeouts and a heartbeat of its clock (the slowest runs at half
+    // speed) after the last message from a majority, which the network may deliver late.
+    const leaderStaleTicks = (2 * settings.electionTicksMin + settings.heartbeatTicks) * 2 + Math.max(faults.delayTicksMax, faults.lateRate > 0 ? faults.lateTicksMax : 0) + 2;
+    this.reads = new ReadChecker((account) => this.clusters.find((c) => c.accounts.includes(account))?.id, leaderStaleTicks, initialBalance);
     const clusterCount = r.pick([1, 3, 3]);
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = r.int(2, 6);
@@ -489,8 +496,9 @@ export class ClusterSim {
       // A third of the transfers cross shards (when there are several): the receiver is elsewhere.
       if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
-        r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
+        r.chance(0.2) || from === to ? { kind: 'balance', account: from, consistency: r.pick(['linearizable', 'leader', 'any'] as const) } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
       c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity };
+      this.reads.onInvoke(c.current.command, this.tick);
       c.leaderHint = undefined;
     }
     if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
@@ -508,6 +516,9 @@ export class ClusterSim {
       if (outcome.status === 'rejected') this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
       if (command.op.kind === 'transfer') c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
+      const wrongRead = outcome.status === 'ok' ? this.reads.onRead(command, outcome.balance, this.tick) : undefined;
+      if (wrongRead !== undefined) this.fail(wrongRead);
+      if (outcome.status === 'committed') this.reads.onTransferCommitted(command, this.tick);
       c.current = undefined;
       return;
     }
@@ -536,6 +547,7 @@ export class ClusterSim {
     while (c.chosenValues.has(c.referenceApplied + 1)) {
       c.referenceApplied++;
       c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch);
+      this.reads.onPrefix(c.id, c.referenceApplied, c.chosenValues.get(c.referenceApplied) as Batch, c.reference, this.tick);
       c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
