@@ -71,8 +71,15 @@ function decodeCounts(value: unknown, path: string): Record<string, number> {
 export interface LocalBalance {
   node: number;
   account: number;
+  /** Without undecided cross-shard transfers; `pending` is what they hold (+ in, - out). */
   balance: number;
+  pending: number;
   appliedIndex: number;
+}
+
+/** A signed amount held by undecided transfers (absent from an older node: none). */
+function pendingAmount(value: unknown, path: string): number {
+  return value === undefined ? 0 : int(value, path, -Number.MAX_SAFE_INTEGER);
 }
 
 export function decodeLocalBalance(value: unknown): LocalBalance {
@@ -81,13 +88,14 @@ export function decodeLocalBalance(value: unknown): LocalBalance {
     node: int(o.node, 'balance.node', 1),
     account: int(o.account, 'balance.account', 1),
     balance: int(o.balance, 'balance.balance'),
+    pending: pendingAmount(o.pending, 'balance.pending'),
     appliedIndex: int(o.appliedIndex, 'balance.appliedIndex'),
   };
 }
 
 export interface ModifiedAccounts {
   node: number;
-  accounts: Array<{ account: number; balance: number }>;
+  accounts: Array<{ account: number; balance: number; pending: number }>;
 }
 
 export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
@@ -96,7 +104,7 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
     node: int(o.node, 'db.node', 1),
     accounts: arr(o.accounts, 'db.accounts', 10_000_000, (v, p) => {
       const a = obj(v, p);
-      return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`) };
+      return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`), pending: pendingAmount(a.pending, `${p}.pending`) };
     }),
   };
 }

@@ -9,6 +9,7 @@ import { SeededRandom } from '../core/random.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
 import type { Outbound } from '../paxos/messages.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
+import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -357,13 +358,13 @@ export class LedgerNode {
         return this.status();
       case 'balance': {
         const account = envelope.account;
-        const balance = account === undefined ? undefined : this.server.state.balanceOf(account);
-        if (account === undefined || balance === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
-        return { node: this.id, account, balance, appliedIndex: this.server.state.appliedIndex };
+        const local = account === undefined ? undefined : accountBalance(this.server.state, account);
+        if (account === undefined || local === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
+        return { node: this.id, ...local, appliedIndex: this.server.state.appliedIndex };
       }
       case 'db':
         // From memory: the file holds the state as of the last checkpoint only.
-        return { node: this.id, accounts: this.server.state.modifiedAccounts(this.config.topology.initialBalance) };
+        return { node: this.id, accounts: changedAccounts(this.server.state, this.config.topology.initialBalance) };
       case 'view':
         return { node: this.id, views: this.store.views() };
       case 'hashes':
