@@ -14,6 +14,7 @@ import {
 } from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp, type FlushArgs } from '../codec/envelope.js';
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
+import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import type { Command, Consistency, Operation } from '../ledger/commands.js';
@@ -203,8 +204,8 @@ export class LedgerClient {
   // ---- admin -------------------------------------------------------------------------------
 
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
-  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, flush?: FlushArgs): Promise<unknown> {
-    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
+  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, fields: { flush?: FlushArgs; holdMs?: number } = {}): Promise<unknown> {
+    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields };
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
@@ -258,14 +259,16 @@ export class LedgerClient {
     return decodeStateHashes(await this.admin(node, 'hashes', undefined, 2_000));
   }
 
-  /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it). */
+  /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it; at most
+   *  limits.holdCrossShardMsMax, renew it to hold longer). */
   async holdCrossShard(ms: number): Promise<void> {
-    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', ms, 1_000).catch(() => undefined)));
+    assert(ms >= 0 && ms <= limits.holdCrossShardMsMax, `a hold of ${ms} ms is out of range`);
+    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', undefined, 1_000, { holdMs: ms }).catch(() => undefined)));
   }
 
   /** Flush one node to the initial state (see LedgerNode.flush); answers its status afterwards. */
   async flushNode(node: NodeId, args: FlushArgs): Promise<NodeStatus> {
-    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, args));
+    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, { flush: args }));
   }
 
   /** Leadership transfer: `node` stands for election at once (see Replica.campaign). */

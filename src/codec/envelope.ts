@@ -1,3 +1,4 @@
+import { limits } from '../core/limits.js';
 import type { Command } from '../ledger/commands.js';
 import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
@@ -29,7 +30,8 @@ export type Envelope =
   /** Two-Phase Commit between the leaders of two clusters. */
   | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
   | { kind: 'response'; response: Response }
-  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs }
+  /** `holdMs`: how long `hold-cross-shard` holds new cross-shard transfers (0 lifts it). */
+  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs; holdMs?: number }
   /** Admin replies carry command-specific bodies, checked by the caller that asked. */
   | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string }
   /** A node's periodic metrics, on `ledger.events` (`ledger top`, `ledger check health`). */
@@ -74,7 +76,10 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 0));
       const flush = optional(o.flush, 'envelope.flush', decodeFlushArgs);
       if (op === 'flush' && flush === undefined) throw new DecodeError('envelope.flush: a flush needs its arguments');
-      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
+      const holdMs = optional(o.holdMs, 'envelope.holdMs', (v, p) => int(v, p, 0));
+      if (holdMs !== undefined && holdMs > limits.holdCrossShardMsMax) throw new DecodeError(`envelope.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
+      if (op === 'hold-cross-shard' && holdMs === undefined) throw new DecodeError('envelope.holdMs: a hold needs its duration');
+      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }), ...(holdMs === undefined ? {} : { holdMs }) };
     }
     case 'admin-reply': {
       const error = optional(o.error, 'envelope.error', (v, p) => str(v, p, 4096));

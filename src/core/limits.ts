@@ -17,6 +17,9 @@ export const limits = {
   pendingCommandsMax: 20_000,
   /** Client sessions kept for exactly-once answers; the least recently used is evicted first. */
   clientSessionsMax: 100_000,
+  /** Longest hold on new cross-shard transfers one admin request may ask for (an audit renews
+   *  its 2 s holds while it counts): a forgotten or forged hold lifts itself within this. */
+  holdCrossShardMsMax: 10_000,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */
   forwardHopsMax: 2,

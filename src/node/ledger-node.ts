@@ -377,10 +377,10 @@ export class LedgerNode {
           hashes: this.server.stateHashes(),
         };
       case 'hold-cross-shard':
-        // `account` carries the hold in milliseconds (0 lifts it).
-        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.account ?? 0) / this.config.timing.tickMs)));
+        // Bounded at decode (limits.holdCrossShardMsMax); 0 lifts it.
+        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.holdMs ?? 0) / this.config.timing.tickMs)));
         this.scheduleDrain();
-        return { node: this.id, heldMs: envelope.account ?? 0 };
+        return { node: this.id, heldMs: envelope.holdMs ?? 0 };
       case 'fail':
       case 'recover':
       case 'isolate':

@@ -23,6 +23,7 @@ describe('envelopes', () => {
     { kind: 'admin', op: 'balance', account: 12 },
     { kind: 'admin', op: 'flush', flush: { generation: 7, leader: 4, failed: false } },
     { kind: 'admin', op: 'lead' },
+    { kind: 'admin', op: 'hold-cross-shard', holdMs: 10_000 },
     { kind: 'admin-reply', ok: false, body: null, error: 'no such account' },
   ];
 
@@ -45,6 +46,8 @@ describe('envelopes', () => {
     ['a missing ballot', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2 } })],
     ['a paxos message without its flush generation', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 } } })],
     ['a flush without its arguments', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush' })],
+    ['a hold without its duration (the old form, in account)', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', account: 2000 })],
+    ['a hold above limits.holdCrossShardMsMax', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 })],
     ['a flush naming no leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 1, failed: false } })],
     ['a forced flag that is not a boolean', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 }, forced: 'yes' } })],
     ['an over-long client id', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c'.repeat(500), seq: 1, op: { kind: 'balance', account: 1 } } })],
