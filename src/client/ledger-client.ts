@@ -151,7 +151,7 @@ export class LedgerClient {
   private async send(cluster: ClusterId, op: Operation): Promise<{ response?: Extract<Response, { kind: 'outcome' }>; attempts: number; reason: string }> {
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
-    const data = encodeEnvelope({ kind: 'request', command, hops: 0 });
+    const data = encodeEnvelope({ kind: 'request', command, hops: 0, ...this.generationField() });
     const members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
@@ -191,6 +191,18 @@ export class LedgerClient {
     }
   }
 
+  /**
+   * The flush generation this client works in, when set (the test-file runner sets it after each
+   * flush): its requests and admin operations carry it, and a node in another generation drops
+   * them, so one held somewhere (a broker buffer, a node busy persisting) while a flush passed
+   * cannot run in the new generation.
+   */
+  generation: number | undefined;
+
+  private generationField(): { generation?: number } {
+    return this.generation === undefined ? {} : { generation: this.generation };
+  }
+
   private decodeResponse(data: Uint8Array): Response {
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'response') throw new DecodeError(`expected a response, got ${envelope.kind}`);
@@ -205,7 +217,7 @@ export class LedgerClient {
 
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
   async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, fields: { flush?: FlushArgs; holdMs?: number } = {}): Promise<unknown> {
-    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields };
+    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields, ...(op === 'flush' ? {} : this.generationField()) };
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);

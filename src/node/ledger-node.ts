@@ -184,7 +184,14 @@ export class LedgerNode {
     }
     const reqId = this.nextReqId++;
     this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
-    this.input(() => this.server.request({ reqId, command: envelope.command, hops: envelope.hops }));
+    this.input(() => {
+      // Sent in another flush generation (checked when stepped: a flush may have passed it).
+      if (envelope.generation !== undefined && this.isStale(envelope.generation)) {
+        this.pending.delete(reqId);
+        return;
+      }
+      this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
+    });
     this.scheduleDrain();
   }
 
@@ -343,6 +350,10 @@ export class LedgerNode {
     this.input(() => {
       let body: unknown;
       try {
+        // An operation sent in another flush generation must not act on this one.
+        if (envelope.generation !== undefined && envelope.op !== 'status' && envelope.op !== 'flush' && this.isStale(envelope.generation)) {
+          throw new Error(`sent in flush generation ${envelope.generation}, this node is in ${this.generation}`);
+        }
         body = this.admin(envelope);
       } catch (error) {
         this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));

@@ -7,6 +7,8 @@ describe('envelopes', () => {
   const samples: Envelope[] = [
     { kind: 'request', command: { clientId: 'c1', seq: 3, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0 },
     { kind: 'request', command: { clientId: 'c1', seq: 4, op: { kind: 'balance', account: 7 } }, hops: 1 },
+    { kind: 'request', command: { clientId: 'c1', seq: 5, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0, generation: 12 },
+    { kind: 'admin', op: 'fail', account: 3, generation: 12 },
     { kind: 'response', response: { kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 2 }, servedBy: 4, slot: 9 } },
     { kind: 'response', response: { kind: 'redirect', leaderHint: 5 } },
     { kind: 'response', response: { kind: 'busy' } },
@@ -39,6 +41,7 @@ describe('envelopes', () => {
     ['a CBOR number instead of a map', encodeCbor(42)],
     ['another envelope version', encodeCbor({ v: envelopeVersion + 1, kind: 'response', response: { kind: 'busy' } })],
     ['an unknown kind', encodeCbor({ v: envelopeVersion, kind: 'gossip' })],
+    ['a request with a negative flush generation', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, generation: -1, command: { clientId: 'c', seq: 1, op: { kind: 'balance', account: 1 } } })],
     ['a negative amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: -5 } } })],
     ['a fractional amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1.5 } } })],
     ['a string where a slot belongs', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'accepted', from: 2, ballot: { round: 1, node: 1 }, slots: ['1'], commitIndex: 0 } })],
