@@ -262,7 +262,9 @@ export class Replica<V> {
   }
 
   step(message: PaxosMessage<V>): void {
-    if (!this.members.includes(message.from) || message.from === this.self) return this.refuse('sender-not-a-peer');
+    // Our own broadcasts come back on the cluster's subject: not a refusal.
+    if (message.from === this.self) return;
+    if (!this.members.includes(message.from)) return this.refuse('sender-not-a-member');
     const refusal = paxosRefusal(message, { members: this.members, commit: this.commit, roundSeen: Math.max(this.roundSeen, this.promised.round) });
     if (refusal !== undefined) return this.refuse(refusal);
     if ('ballot' in message) this.roundSeen = Math.max(this.roundSeen, message.ballot.round);

@@ -25,6 +25,14 @@ describe('Paxos messages out of range are refused and counted', () => {
     assert.equal(messagesOf(drain(r).messages, 'promise').length, 1, 'the bound itself is taken');
   });
 
+  test('a message from a non-member is refused and counted; our own broadcast coming back is not a refusal', () => {
+    const r = newReplica(2);
+    r.step({ type: 'prepare', from: 7, ballot: ballot(1, 7) });
+    r.step({ type: 'prepare', from: 2, ballot: ballot(1, 2) });
+    assert.deepEqual(drain(r).messages, []);
+    assert.deepEqual(Object.fromEntries(r.refusals), { 'sender-not-a-member': 1 });
+  });
+
   test('an accept carrying a slot far above the commit index stores and acknowledges only the slots in range, and the sender is still followed', () => {
     const r = newReplica(2);
     r.step({ type: 'accept', from: 1, ballot: ballot(1, 1), commitIndex: 0, entries: [{ slot: 1, value: 'x' }, { slot: slotsAheadMax + 1, value: 'far' }] });
