@@ -12,7 +12,9 @@ import type { PaxosMessage } from './messages.js';
 
 /** How far above its own commit index a replica takes slots (an accept's or a promise's).
  *  A replica this far behind is past every member's log floor (checkpoints keep about 1000
- *  slots) and catches up by snapshot first; a NEW-VIEW fills at most this many holes. */
+ *  slots) and catches up by snapshot first; a NEW-VIEW fills at most this many holes. The
+ *  price: a candidate this far behind a promiser (only a forced one, `ledger node lead`: the
+ *  pre-vote refuses a lagging one) does not count that promise; another member leads. */
 export const slotsAheadMax = 10_000;
 
 /** How far above every round it has seen a replica takes a ballot. Rounds grow by one per
