@@ -33,8 +33,9 @@ export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, 
  * Flushes every node to the initial state (`ledger cluster flush`, the test-file runner): all
  * balances, logs, locks, sessions and views. Each node gets the same new generation, so no
  * message from before the flush reaches the fresh instance, and the same leader for its cluster,
- * so the cluster serves at once without an election. Every node must answer: a flush that
- * reached only some nodes would leave the others in the old generation.
+ * which stands at once, without a pre-vote, and serves after one Phase 1 round in ballot
+ * (1, itself) (not a view change: no NEW-VIEW). Every node must answer: a flush that reached
+ * only some nodes would leave the others in the old generation.
  */
 export async function flushCluster(client: LedgerClient, topology: Topology, plan: FlushPlan, answerTimeoutMs = 15_000): Promise<NodeStatus[]> {
   // A node still starting (or busy on a loaded machine) answers a little later: ask again
