@@ -106,6 +106,10 @@ export interface SimResult {
   ticks: number;
   compactions: number;
   snapshotsInstalled: number;
+  /** Reads whose answer was checked against its consistency level (read-checker.ts). */
+  readsChecked: number;
+  /** Forged or malformed messages stepped into shards (forged-messages.ts). */
+  forgedInjected: number;
 }
 
 export class SimulationFailure extends Error {
@@ -156,6 +160,7 @@ export class ClusterSim {
   /** The deployment the shards are told of (they refuse 2PC messages outside it). */
   private twoPcBounds = { clusters: 0, moneyTotal: 0 };
   private readonly reads: ReadChecker;
+  private forgedInjected = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -272,7 +277,7 @@ export class ClusterSim {
       chosenSlots += c.chosen.size;
       for (const o of c.reference.outcomes.values()) if (o.status === 'committed') committed++;
     }
-    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled };
+    return { seed: this.options.seed, clusters: this.clusters.length, members: this.clusters[0]?.members.length ?? 0, chosenSlots, committedTransfers: committed, ticks: this.tick, compactions: this.compactions, snapshotsInstalled: this.snapshotsInstalled, readsChecked: this.reads.reads, forgedInjected: this.forgedInjected };
   }
 
   // ---- driving -----------------------------------------------------------------------------
@@ -468,6 +473,7 @@ export class ClusterSim {
     if (node.server === undefined) return;
     const c = node.cluster;
     const forged = forgeMessage(this.random, { clusterId: c.id, clusters: this.clusters.length, members: c.members, accounts: c.accounts, chosenMax: c.referenceApplied, moneyTotal: this.twoPcBounds.moneyTotal });
+    this.forgedInjected++;
     this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(node.server, forged)})`);
     this.drain(node);
   }

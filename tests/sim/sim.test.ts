@@ -12,12 +12,16 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let committed = 0;
   let compactions = 0;
   let snapshots = 0;
+  let reads = 0;
+  let forged = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
     committed += result.committedTransfers;
     compactions += result.compactions;
     snapshots += result.snapshotsInstalled;
+    reads += result.readsChecked;
+    forged += result.forgedInjected;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -25,6 +29,9 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Checkpoints are tiny in the simulator so that lagging replicas need snapshots.
   assert.ok(compactions > seedCount, `only ${compactions} compactions`);
   assert.ok(snapshots > seedCount / 20, `only ${snapshots} snapshots installed over ${seedCount} seeds`);
+  // Reads at all three levels were checked, and forged messages reached the shards.
+  assert.ok(reads > seedCount, `only ${reads} reads checked over ${seedCount} seeds`);
+  assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
 });
 
 test('the same seed replays the same run', () => {
