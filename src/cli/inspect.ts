@@ -1,5 +1,6 @@
 import type { LedgerClient } from '../client/ledger-client.js';
 import type { NodeId } from '../core/ids.js';
+import { balanceText } from '../ledger/pending.js';
 import { batchText, table } from './render.js';
 
 /**
@@ -8,7 +9,8 @@ import { batchText, table } from './render.js';
  */
 
 export interface DbReport {
-  accounts: Array<{ account: number; balances: Record<string, number> }>;
+  /** `balances` without undecided cross-shard transfers; `pending` (nodes with any) what they hold. */
+  accounts: Array<{ account: number; balances: Record<string, number>; pending: Record<string, number> }>;
   unreachable: Array<{ node: NodeId; reason: string }>;
   lines: string[];
 }
@@ -23,19 +25,24 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
       }
     }),
   );
-  const byAccount = new Map<number, Record<string, number>>();
+  const byAccount = new Map<number, { balances: Record<string, number>; pending: Record<string, number> }>();
   for (const a of answers) {
-    for (const { account, balance } of a.accounts ?? []) {
-      const row = byAccount.get(account) ?? {};
-      row[`n${a.node}`] = balance;
+    for (const { account, balance, pending } of a.accounts ?? []) {
+      const row = byAccount.get(account) ?? { balances: {}, pending: {} };
+      row.balances[`n${a.node}`] = balance;
+      if (pending !== 0) row.pending[`n${a.node}`] = pending;
       byAccount.set(account, row);
     }
   }
-  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, balances]) => ({ account, balances }));
+  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, row]) => ({ account, ...row }));
   const answered = answers.filter((a) => a.accounts !== undefined).map((a) => a.node);
   const lines: string[] = [];
+  const cell = (a: DbReport['accounts'][number], node: NodeId) => {
+    const balance = a.balances[`n${node}`];
+    return balance === undefined ? '' : balanceText(balance, a.pending[`n${node}`] ?? 0);
+  };
   if (accounts.length === 0) lines.push('no account differs from its initial balance');
-  else lines.push(table(['account', ...answered.map((n) => `n${n}`)], accounts.map((a) => [a.account, ...answered.map((n) => a.balances[`n${n}`] ?? '')])));
+  else lines.push(table(['account', ...answered.map((n) => `n${n}`)], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
   const unreachable = answers.filter((a) => a.error !== undefined).map((a) => ({ node: a.node, reason: a.error as string }));
   for (const u of unreachable) lines.push(`n${u.node}: unreachable (${u.reason})`);
   return { accounts, unreachable, lines };
@@ -70,8 +77,9 @@ export async function printView(client: LedgerClient, nodes: NodeId[]): Promise<
   return { views, unreachable, lines };
 }
 
-/** PrintBalance: "n4 : 8, n5 : 8, n6 : 10" (a node that does not answer shows "down"). */
-export async function printBalance(client: LedgerClient, account: number): Promise<{ replicas: Array<{ node: NodeId; balance: number | null }>; line: string }> {
-  const replicas = (await client.replicaBalances(account)).map((r) => ({ node: r.node, balance: r.balance }));
-  return { replicas, line: replicas.map((r) => `n${r.node} : ${r.balance ?? 'down'}`).join(', ') };
+/** PrintBalance: "n4 : 8, n5 : 8 (+2 pending), n6 : 10" (a node that does not answer shows
+ *  "down"); `pending` is what undecided cross-shard transfers hold apart from the balance. */
+export async function printBalance(client: LedgerClient, account: number): Promise<{ replicas: Array<{ node: NodeId; balance: number | null; pending: number }>; line: string }> {
+  const replicas = (await client.replicaBalances(account)).map((r) => ({ node: r.node, balance: r.balance, pending: 'pending' in r ? r.pending : 0 }));
+  return { replicas, line: replicas.map((r) => `n${r.node} : ${r.balance === null ? 'down' : balanceText(r.balance, r.pending)}`).join(', ') };
 }

@@ -14,6 +14,7 @@ import {
 } from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp, type FlushArgs } from '../codec/envelope.js';
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
+import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import type { Command, Consistency, Operation } from '../ledger/commands.js';
@@ -176,7 +177,7 @@ export class LedgerClient {
   private async send(cluster: ClusterId, op: Operation): Promise<SendResult> {
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
-    const data = encodeEnvelope({ kind: 'request', command, hops: 0 });
+    const data = encodeEnvelope({ kind: 'request', command, hops: 0, ...this.generationField() });
     const members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
@@ -236,6 +237,18 @@ export class LedgerClient {
     }
   }
 
+  /**
+   * The flush generation this client works in, when set (the test-file runner sets it after each
+   * flush): its requests and admin operations carry it, and a node in another generation drops
+   * them, so one held somewhere (a broker buffer, a node busy persisting) while a flush passed
+   * cannot run in the new generation.
+   */
+  generation: number | undefined;
+
+  private generationField(): { generation?: number } {
+    return this.generation === undefined ? {} : { generation: this.generation };
+  }
+
   private decodeResponse(data: Uint8Array): Response {
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'response') throw new DecodeError(`expected a response, got ${envelope.kind}`);
@@ -249,8 +262,8 @@ export class LedgerClient {
   // ---- admin -------------------------------------------------------------------------------
 
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
-  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, flush?: FlushArgs): Promise<unknown> {
-    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
+  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, fields: { flush?: FlushArgs; holdMs?: number } = {}): Promise<unknown> {
+    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields, ...(op === 'flush' ? {} : this.generationField()) };
     // While reconnecting, wait for the connection within the timeout rather than fail at once.
     await this.transport.whenConnected(timeoutMs);
     const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
@@ -306,14 +319,16 @@ export class LedgerClient {
     return decodeStateHashes(await this.admin(node, 'hashes', undefined, 2_000));
   }
 
-  /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it). */
+  /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it; at most
+   *  limits.holdCrossShardMsMax, renew it to hold longer). */
   async holdCrossShard(ms: number): Promise<void> {
-    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', ms, 1_000).catch(() => undefined)));
+    assert(ms >= 0 && ms <= limits.holdCrossShardMsMax, `a hold of ${ms} ms is out of range`);
+    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', undefined, 1_000, { holdMs: ms }).catch(() => undefined)));
   }
 
   /** Flush one node to the initial state (see LedgerNode.flush); answers its status afterwards. */
   async flushNode(node: NodeId, args: FlushArgs): Promise<NodeStatus> {
-    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, args));
+    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, { flush: args }));
   }
 
   /** Leadership transfer: `node` stands for election at once (see Replica.campaign). */

@@ -33,8 +33,9 @@ export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, 
  * Flushes every node to the initial state (`ledger cluster flush`, the test-file runner): all
  * balances, logs, locks, sessions and views. Each node gets the same new generation, so no
  * message from before the flush reaches the fresh instance, and the same leader for its cluster,
- * so the cluster serves at once without an election. Every node must answer: a flush that
- * reached only some nodes would leave the others in the old generation.
+ * which stands at once, without a pre-vote, and serves after one Phase 1 round in ballot
+ * (1, itself) (not a view change: no NEW-VIEW). Every node must answer: a flush that reached
+ * only some nodes would leave the others in the old generation.
  */
 export async function flushCluster(client: LedgerClient, topology: Topology, plan: FlushPlan, answerTimeoutMs = 15_000): Promise<NodeStatus[]> {
   // A node still starting (or busy on a loaded machine) answers a little later: ask again
@@ -55,11 +56,26 @@ export async function flushCluster(client: LedgerClient, topology: Topology, pla
   // surely get different generations, so their messages never mix even if each reaches only
   // part of the nodes; a node refuses a generation not above its own.
   const generation = Math.max(0, ...before.map((s) => ('generation' in s ? s.generation : 0))) + 1 + randomInt(generationSpread);
-  return Promise.all(
+  let statuses = await Promise.all(
     allNodes(topology).map((node) => {
       const leader = plan.leaders.get(clusterOfNode(topology, node));
       if (leader === undefined) throw new LedgerError('bad-input', `no leader chosen for the cluster of n${node}`);
       return client.flushNode(node, { generation, leader, failed: !plan.live.has(node) });
     }),
   );
+  // Each agreed leader still runs Phase 1 in ballot (1, itself) (two racing flushes may have
+  // named two leaders, see ReplicaInit.initialLeader): wait until those with a live majority
+  // lead, so that the first request of a set finds them serving. Bounded: a cluster that cannot
+  // elect is the set's own business.
+  const expected = [...plan.leaders.entries()].filter(([cluster, leader]) => {
+    const members = nodesOfCluster(topology, cluster);
+    return plan.live.has(leader) && 2 * members.filter((m) => plan.live.has(m)).length > members.length;
+  });
+  const leads = (all: typeof statuses) => expected.every(([, leader]) => all.some((s) => s.node === leader && s.role === 'leader' && s.generation === generation));
+  while (!leads(statuses) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = await client.status(2_000);
+    if (now.every((s) => s.role !== 'down')) statuses = now as NodeStatus[];
+  }
+  return statuses;
 }

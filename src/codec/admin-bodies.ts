@@ -30,6 +30,8 @@ export interface NodeStatus {
   staleGenerationMessages: number;
   /** Messages the NATS client refused to publish (say, above max_payload): dropped. */
   publishErrors: number;
+  /** Protocol messages refused as out of range (forged or absurd), by reason, since start. */
+  refusedMessages: Record<string, number>;
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -55,15 +57,32 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     generation: int(o.generation, 'status.generation'),
     staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
     publishErrors: int(o.publishErrors, 'status.publishErrors'),
+    refusedMessages: decodeCounts(o.refusedMessages, 'status.refusedMessages'),
   };
+}
+
+/** Counts by reason; absent from an older node: none. */
+function decodeCounts(value: unknown, path: string): Record<string, number> {
+  if (value === undefined) return {};
+  const o = obj(value, path);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o).slice(0, 64)) out[str(k, path, 64)] = int(v, `${path}.${k}`);
+  return out;
 }
 
 /** A replica's own copy of a balance (may be stale on a lagging follower: that is the point). */
 export interface LocalBalance {
   node: number;
   account: number;
+  /** Without undecided cross-shard transfers; `pending` is what they hold (+ in, - out). */
   balance: number;
+  pending: number;
   appliedIndex: number;
+}
+
+/** A signed amount held by undecided transfers (absent from an older node: none). */
+function pendingAmount(value: unknown, path: string): number {
+  return value === undefined ? 0 : int(value, path, -Number.MAX_SAFE_INTEGER);
 }
 
 export function decodeLocalBalance(value: unknown): LocalBalance {
@@ -72,13 +91,14 @@ export function decodeLocalBalance(value: unknown): LocalBalance {
     node: int(o.node, 'balance.node', 1),
     account: int(o.account, 'balance.account', 1),
     balance: int(o.balance, 'balance.balance'),
+    pending: pendingAmount(o.pending, 'balance.pending'),
     appliedIndex: int(o.appliedIndex, 'balance.appliedIndex'),
   };
 }
 
 export interface ModifiedAccounts {
   node: number;
-  accounts: Array<{ account: number; balance: number }>;
+  accounts: Array<{ account: number; balance: number; pending: number }>;
 }
 
 export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
@@ -87,7 +107,7 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
     node: int(o.node, 'db.node', 1),
     accounts: arr(o.accounts, 'db.accounts', 10_000_000, (v, p) => {
       const a = obj(v, p);
-      return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`) };
+      return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`), pending: pendingAmount(a.pending, `${p}.pending`) };
     }),
   };
 }

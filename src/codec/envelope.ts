@@ -1,3 +1,4 @@
+import { limits } from '../core/limits.js';
 import type { Command } from '../ledger/commands.js';
 import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
@@ -25,11 +26,15 @@ export type Envelope =
   /** `generation`: the sender's flush generation; a node drops messages of another one, so
    *  nothing from before a flush leaks into the fresh instance. */
   | { kind: 'paxos'; cluster: number; generation: number; message: ShardMessage }
-  | { kind: 'request'; command: Command; hops: number }
+  /** `generation`: the flush generation the client works in, when it knows it (the test-file
+   *  runner): a node in another generation drops the request, so nothing sent before a flush
+   *  runs after it. Without it the request runs in whatever generation the node is in. */
+  | { kind: 'request'; command: Command; hops: number; generation?: number }
   /** Two-Phase Commit between the leaders of two clusters. */
   | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
   | { kind: 'response'; response: Response }
-  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs }
+  /** `holdMs`: how long `hold-cross-shard` holds new cross-shard transfers (0 lifts it). */
+  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs; holdMs?: number; generation?: number }
   /** Admin replies carry command-specific bodies, checked by the caller that asked. */
   | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string }
   /** A node's periodic metrics, on `ledger.events` (`ledger top`, `ledger check health`). */
@@ -59,7 +64,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
         message: decodeShardMessage(o.message, 'envelope.message'),
       };
     case 'request':
-      return { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
+    {
+      const generation = optional(o.generation, 'envelope.generation', int);
+      const request = { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
+      return generation === undefined ? request : { ...request, generation };
+    }
     case '2pc':
       return {
         kind,
@@ -74,7 +83,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 0));
       const flush = optional(o.flush, 'envelope.flush', decodeFlushArgs);
       if (op === 'flush' && flush === undefined) throw new DecodeError('envelope.flush: a flush needs its arguments');
-      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }) };
+      const holdMs = optional(o.holdMs, 'envelope.holdMs', (v, p) => int(v, p, 0));
+      if (holdMs !== undefined && holdMs > limits.holdCrossShardMsMax) throw new DecodeError(`envelope.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
+      if (op === 'hold-cross-shard' && holdMs === undefined) throw new DecodeError('envelope.holdMs: a hold needs its duration');
+      const generation = optional(o.generation, 'envelope.generation', int);
+      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }), ...(holdMs === undefined ? {} : { holdMs }), ...(generation === undefined ? {} : { generation }) };
     }
     case 'admin-reply': {
       const error = optional(o.error, 'envelope.error', (v, p) => str(v, p, 4096));

@@ -33,6 +33,9 @@ export const limits = {
    *  3 bytes a character, the largest command encodes to ~1.3 KB (tests/unit/message-size.test.ts). */
   clientIdLengthMax: 128,
   reasonLengthMax: 256,
+  /** Longest hold on new cross-shard transfers one admin request may ask for (an audit renews
+   *  its 2 s holds while it counts): a forgotten or forged hold lifts itself within this. */
+  holdCrossShardMsMax: 10_000,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */
   forwardHopsMax: 2,

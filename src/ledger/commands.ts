@@ -1,14 +1,19 @@
 import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
 
 /**
- * How fresh a read must be:
+ * How fresh a read must be (the simulator checks each promise: tests/sim/read-checker.ts):
  * - `linearizable` (default): goes through the log like a write; reflects every transfer
  *   acknowledged before it was asked, and waits while a transaction holds the account;
- * - `leader`: the leader's applied state, no log round: fast, but just after a leader change it
- *   can miss the newest acknowledged transfers;
- * - `any`: whichever replica is asked, from its own state: fastest, may be stale.
- * None returns a tentative value: a balance held by an undecided cross-shard transfer is
- * reported as it was before that transfer.
+ * - `leader`: the applied state of the node that leads and has finished its view change, no log
+ *   round. No lease: a leader cut off from its majority answers until check-quorum deposes it,
+ *   up to 2 x electionTicksMin + heartbeatTicks of its own clock after it last heard from a
+ *   majority, and such an answer misses what a newer leader committed meanwhile (a forced
+ *   transfer, `ledger node lead`, opens the same window). An account held by an undecided
+ *   cross-shard transfer is read through the log like `linearizable`, so a credit whose commit
+ *   a client was told is never missed by a leader that still leads;
+ * - `any`: whichever replica is asked, from its own state: fastest, stale by any amount.
+ * None returns a tentative value: every answer is the balance after some prefix of the chosen
+ * log without the transfers still undecided there.
  */
 export type Consistency = 'linearizable' | 'leader' | 'any';
 export const consistencies: readonly Consistency[] = ['linearizable', 'leader', 'any'];

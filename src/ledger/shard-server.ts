@@ -14,6 +14,7 @@ import { LedgerState, type Session, type StateWrites } from './state.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 import { TwoPcDriver, type TwoPcEvent, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound } from '../twopc/messages.js';
+import { senderCluster, twoPcRefusal, type TwoPcBounds } from '../twopc/message-bounds.js';
 
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
@@ -157,6 +158,8 @@ export interface ShardServerInit {
   /** Client sessions and decided participant records kept (limits.clientSessionsMax by
    *  default); tests and the simulator set it low so that eviction happens. */
   sessionsMax?: number;
+  /** The topology and the money, to refuse 2PC messages out of range (see twoPcRefusal). */
+  twoPcBounds?: Omit<TwoPcBounds, 'cluster'>;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
 }
@@ -211,9 +214,13 @@ export class ShardServer {
   /** Bytes of one slot's commands and of one message, from the broker's max_payload. */
   private readonly budgets: PayloadBudgets;
 
+  private readonly twoPcBounds: TwoPcBounds | undefined;
+  private readonly refusedTwoPc = new Map<string, number>();
+
   constructor(init: ShardServerInit) {
     this.self = init.self;
     this.budgets = payloadBudgets(init.settings.payloadBytesMax ?? limits.natsMaxPayloadBytes);
+    this.twoPcBounds = init.twoPcBounds === undefined ? undefined : { ...init.twoPcBounds, cluster: init.cluster };
     this.checkpoint = init.checkpoint;
     assert(init.checkpoint.intervalSlots > 0 && init.checkpoint.logTailSlots >= 0, 'checkpoint settings must be positive');
     this.lastCheckpointSlot = init.appliedIndex;
@@ -264,6 +271,13 @@ export class ShardServer {
     return this.replica.role;
   }
 
+  /** Messages refused as out of range since start, by reason (Paxos and 2PC). */
+  refusals(): Map<string, number> {
+    const all = new Map(this.replica.refusals);
+    for (const [reason, n] of this.refusedTwoPc) all.set(reason, (all.get(reason) ?? 0) + n);
+    return all;
+  }
+
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pendingCommands(): number {
     return this.queue.length + this.batch.length;
@@ -288,7 +302,10 @@ export class ShardServer {
       }
       command = { ...command, op: { kind: 'x-prepare-coordinator', from: op.from, to: op.to, amount: op.amount, participant } };
     }
-    if (op.kind === 'balance' && (op.consistency === 'any' || (op.consistency === 'leader' && this.replica.isServing))) {
+    // A leader read of an account a cross-shard transfer holds goes through the log instead
+    // (it waits for the decision), so a credit whose commit a client was told is never missed.
+    const leaderRead = op.kind === 'balance' && op.consistency === 'leader' && this.replica.isServing && this.state.lockHolder(op.account) === undefined;
+    if (op.kind === 'balance' && (op.consistency === 'any' || leaderRead)) {
       // Served from this replica's applied state, without a log round (see Consistency).
       const balance = this.state.committedBalance(op.account) as number;
       this.reply(req.reqId, { status: 'ok', balance }, undefined);
@@ -328,8 +345,14 @@ export class ShardServer {
     this.pump();
   }
 
-  /** A Two-Phase Commit message from another cluster. */
-  stepTwoPc(message: TwoPcMessage): void {
+  /** A Two-Phase Commit message from another cluster (`fromCluster`: the envelope's sender;
+   *  checked against the topology and the message when the shard knows its bounds). */
+  stepTwoPc(message: TwoPcMessage, fromCluster: ClusterId = senderCluster(message)): void {
+    const refusal = this.twoPcBounds === undefined ? undefined : twoPcRefusal(message, fromCluster, this.twoPcBounds, (a) => this.state.balanceOf(a));
+    if (refusal !== undefined) {
+      this.refusedTwoPc.set(refusal, (this.refusedTwoPc.get(refusal) ?? 0) + 1);
+      return;
+    }
     if (this.replica.isServing) {
       this.driver.onMessage(message);
     } else if (this.replica.role !== 'leader' && this.replica.leaderHint === undefined && message.type === 'prepare') {
@@ -502,6 +525,10 @@ export class ShardServer {
     if (incoming.chunks.size < incoming.total) return;
     this.incoming = undefined;
     const pieces = [...incoming.chunks.values()];
+    if (!this.wholeShard(pieces.flatMap((p) => p.balances))) {
+      this.refusedTwoPc.set('snapshot-out-of-range', (this.refusedTwoPc.get('snapshot-out-of-range') ?? 0) + 1);
+      return;
+    }
     this.state.install(incoming.appliedIndex, {
       balances: pieces.flatMap((p) => p.balances),
       sessions: pieces.flatMap((p) => p.sessions),
@@ -514,6 +541,14 @@ export class ShardServer {
     this.hashes.length = 0;
     this.recordHash();
     this.lastCheckpointSlot = incoming.appliedIndex;
+  }
+
+  /** A snapshot holds every account of this shard once, each with a possible balance. */
+  private wholeShard(balances: ReadonlyArray<[AccountId, number]>): boolean {
+    let accounts = 0;
+    for (const _ of this.state.accounts()) accounts++;
+    const moneyMax = this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER;
+    return balances.length === accounts && new Set(balances.map(([a]) => a)).size === accounts && balances.every(([a, b]) => this.state.hasAccount(a) && b <= moneyMax);
   }
 
   /** The state hash after each recently applied slot, oldest first. */

@@ -8,7 +8,8 @@ import type { ClusterId, NodeId } from '../core/ids.js';
 import { SeededRandom } from '../core/random.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
 import type { Outbound } from '../paxos/messages.js';
-import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster } from '../ledger/topology.js';
+import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
+import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -66,6 +67,8 @@ export class LedgerNode {
   private readonly telemetry: RunningMetrics;
   /** Publishes the NATS client refused: counted by reason and logged, never swallowed. */
   private readonly publishErrors: PublishErrors;
+  /** Refusals already counted in the metrics, by reason (the core's totals restart at a flush). */
+  private refusalsCounted = new Map<string, number>();
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -171,7 +174,7 @@ export class LedgerNode {
       return;
     }
     this.input(() => {
-      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message);
+      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message, envelope.fromCluster);
     });
     this.scheduleDrain();
   }
@@ -186,7 +189,14 @@ export class LedgerNode {
     }
     const reqId = this.nextReqId++;
     this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
-    this.input(() => this.server.request({ reqId, command: envelope.command, hops: envelope.hops }));
+    this.input(() => {
+      // Sent in another flush generation (checked when stepped: a flush may have passed it).
+      if (envelope.generation !== undefined && this.isStale(envelope.generation)) {
+        this.pending.delete(reqId);
+        return;
+      }
+      this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
+    });
     this.scheduleDrain();
   }
 
@@ -195,6 +205,16 @@ export class LedgerNode {
     this.input(() => this.server.tick());
     this.scheduleDrain();
     this.forgetAbandonedRequests();
+    this.countRefusals();
+  }
+
+  /** Hands the core's refusals (counted since it started) to the metrics as they grow. */
+  private countRefusals(): void {
+    for (const [reason, total] of this.server.refusals()) {
+      const counted = this.refusalsCounted.get(reason) ?? 0;
+      if (total > counted) this.telemetry.metrics.recordRefused(reason, total - counted);
+      this.refusalsCounted.set(reason, total);
+    }
   }
 
   private forgetAbandonedRequests(): void {
@@ -335,6 +355,10 @@ export class LedgerNode {
     this.input(() => {
       let body: unknown;
       try {
+        // An operation sent in another flush generation must not act on this one.
+        if (envelope.generation !== undefined && envelope.op !== 'status' && envelope.op !== 'flush' && this.isStale(envelope.generation)) {
+          throw new Error(`sent in flush generation ${envelope.generation}, this node is in ${this.generation}`);
+        }
         body = this.admin(envelope);
       } catch (error) {
         this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));
@@ -350,13 +374,13 @@ export class LedgerNode {
         return this.status();
       case 'balance': {
         const account = envelope.account;
-        const balance = account === undefined ? undefined : this.server.state.balanceOf(account);
-        if (account === undefined || balance === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
-        return { node: this.id, account, balance, appliedIndex: this.server.state.appliedIndex };
+        const local = account === undefined ? undefined : accountBalance(this.server.state, account);
+        if (account === undefined || local === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
+        return { node: this.id, ...local, appliedIndex: this.server.state.appliedIndex };
       }
       case 'db':
         // From memory: the file holds the state as of the last checkpoint only.
-        return { node: this.id, accounts: this.server.state.modifiedAccounts(this.config.topology.initialBalance) };
+        return { node: this.id, accounts: changedAccounts(this.server.state, this.config.topology.initialBalance) };
       case 'view':
         return { node: this.id, views: this.store.views() };
       case 'hashes':
@@ -369,10 +393,10 @@ export class LedgerNode {
           hashes: this.server.stateHashes(),
         };
       case 'hold-cross-shard':
-        // `account` carries the hold in milliseconds (0 lifts it).
-        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.account ?? 0) / this.config.timing.tickMs)));
+        // Bounded at decode (limits.holdCrossShardMsMax); 0 lifts it.
+        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.holdMs ?? 0) / this.config.timing.tickMs)));
         this.scheduleDrain();
-        return { node: this.id, heldMs: envelope.account ?? 0 };
+        return { node: this.id, heldMs: envelope.holdMs ?? 0 };
       case 'fail':
       case 'recover':
       case 'isolate':
@@ -404,6 +428,7 @@ export class LedgerNode {
     this.pending.clear();
     this.server = buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader });
     this.telemetry.metrics.onFlush();
+    this.refusalsCounted = new Map();
     this.generation = args.generation;
     this.failed = args.failed;
     this.isolated = false;
@@ -449,6 +474,7 @@ export class LedgerNode {
       generation: this.generation,
       staleGenerationMessages: this.staleGeneration,
       publishErrors: this.publishErrors.total,
+      refusedMessages: Object.fromEntries(this.server.refusals()),
     };
   }
 }
@@ -465,6 +491,7 @@ function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, ex
     cluster,
     clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
     twoPc: config.twoPc,
+    twoPcBounds: { clusters: config.topology.clusters, moneyTotal: totalMoney(config.topology) },
     ...durable,
     ...extra,
   });

@@ -58,6 +58,7 @@ export class NodeMetrics {
   private readonly viewChanges: Counter;
   private readonly newViews: Counter;
   private readonly publishErrors: Counter<'reason'>;
+  private readonly refused: Counter;
 
   // Totals kept as plain numbers too: prom-client reads are async, a snapshot must not be.
   private commitsTotal = 0;
@@ -94,6 +95,7 @@ export class NodeMetrics {
     this.viewChanges = new Counter({ name: 'ledger_view_changes_total', help: 'Times the ballot this node follows or leads changed', registers });
     this.newViews = new Counter({ name: 'ledger_new_views_total', help: 'NEW-VIEWs this node completed as the new leader', registers });
     this.publishErrors = new Counter({ name: 'ledger_publish_errors_total', help: 'Messages the NATS client refused to publish (dropped), by reason', labelNames: ['reason'], registers });
+    this.refused = new Counter({ name: 'ledger_messages_refused_total', help: 'Protocol messages refused as out of range (forged or absurd: cluster, slot, ballot, amount), by reason', labelNames: ['reason'], registers });
     this.gauges(registers);
   }
 
@@ -188,6 +190,11 @@ export class NodeMetrics {
       this.interval.batchCommands += commands;
       this.interval.batchCommandsMax = Math.max(this.interval.batchCommandsMax, commands);
     }
+  }
+
+  /** The core refused `count` more messages for `reason` (see src/paxos/message-bounds.ts). */
+  recordRefused(reason: string, count: number): void {
+    this.refused.inc({ reason }, count);
   }
 
   /** A protocol message arrived: remember the commit index the leader announces. */

@@ -6,6 +6,7 @@ import { fittingCount, packByBytes } from '../core/pack.js';
 import { randomInt, type Random } from '../core/random.js';
 import { ballotEquals, ballotZero, compareBallots, initialBallot, type Ballot } from './ballot.js';
 import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
+import { farSlot, paxosRefusal } from './message-bounds.js';
 import { isMajority } from './quorum.js';
 
 /** Timing and size settings of the protocol, in ticks and counts (never in wall time). */
@@ -40,10 +41,11 @@ export interface ReplicaInit<V> {
   firstElectionTicks?: number;
   /**
    * A fresh instance whose first leader was agreed in advance (a flush, DESIGN §11): storage
-   * holds `promised` = (round 1, this node) on every member and an empty log. That is exactly the
-   * state after this leader's Phase 1 in ballot (1, leader) with every acceptor promising and
-   * reporting nothing accepted, so the leader may go straight to Phase 2. No other node can
-   * propose in that ballot, and anyone who stands later picks a higher round.
+   * holds `promised` = (round 1, leader) and an empty log. The leader stands at once in ballot
+   * (1, itself), without a pre-vote, and the members follow it. It still runs Phase 1: two
+   * flushes that drew the same generation can reach the members in different orders and name
+   * two leaders, and each must learn what the other may have had chosen. The Phase 1 of a flush
+   * is not a view change: no NEW-VIEW is recorded for it (PrintView starts empty).
    */
   initialLeader?: NodeId;
 }
@@ -103,6 +105,11 @@ interface CandidateState {
   fromSlot: Slot;
   /** Promises that came in pages and are not complete yet: what arrived, and the page asked for. */
   paging: Map<NodeId, { commitIndex: Slot; entries: LogEntry<unknown>[]; nextSlot: Slot }>;
+  /** The Phase 1 of a flush's agreed leader (not a view change: no NEW-VIEW recorded). */
+  flush?: true;
+  /** When the prepare was last sent: a candidate asks the silent members again. */
+  preparedAtTick: number;
+  forced?: true;
 }
 
 /**
@@ -164,6 +171,7 @@ export class Replica<V> {
     }
     return entryFieldsBytesMax + bytes;
   };
+  private readonly refused = new Map<string, number>();
 
   constructor(init: ReplicaInit<V>) {
     assert(init.members.includes(init.self), 'a replica must be a member of its cluster');
@@ -198,20 +206,12 @@ export class Replica<V> {
       this.becomeFollower(leader);
       return;
     }
-    this.currentRole = 'leader';
     this.leaderId = this.self;
-    this.leader = {
-      nextSlot: 1,
-      acceptedBy: new Map(),
-      sentAtTick: new Map(),
-      servingFromCommit: 0,
-      ticksSinceBroadcast: 0,
-      catchupFrom: undefined,
-      catchupUpTo: 0,
-      viewTicks: 0,
-    };
-    for (const p of this.peers) this.peerHeardAtTick.set(p, this.ticks);
-    this.broadcastHeartbeat();
+    this.currentRole = 'candidate';
+    this.candidate = { ballot: this.promised, promises: new Map(), fromSlot: this.commit + 1, paging: new Map(), flush: true, preparedAtTick: this.ticks };
+    this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: [] });
+    this.broadcast({ type: 'prepare', from: this.self, ballot: this.promised, fromSlot: this.candidate.fromSlot });
+    this.maybeWinElection();
   }
 
   // ---- queries -----------------------------------------------------------------------------
@@ -287,11 +287,16 @@ export class Replica<V> {
     }
     this.ticksSinceLeader++;
     this.electionElapsed++;
+    this.resendPrepare();
     if (this.electionElapsed >= this.electionTimeoutTicks) this.startPreVote();
   }
 
   step(message: PaxosMessage<V>): void {
-    if (!this.members.includes(message.from) || message.from === this.self) return;
+    // Our own broadcasts come back on the cluster's subject: not a refusal.
+    if (message.from === this.self) return;
+    if (!this.members.includes(message.from)) return this.refuse('sender-not-a-member');
+    const refusal = paxosRefusal(message, { members: this.members, commit: this.commit, roundSeen: Math.max(this.roundSeen, this.promised.round) });
+    if (refusal !== undefined) return this.refuse(refusal);
     if ('ballot' in message) this.roundSeen = Math.max(this.roundSeen, message.ballot.round);
     switch (message.type) {
       case 'prevote':
@@ -451,12 +456,26 @@ export class Replica<V> {
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
     this.setPromised(ballot);
-    this.candidate = { ballot, promises: new Map(), fromSlot: this.commit + 1, paging: new Map() };
+    this.candidate = { ballot, promises: new Map(), fromSlot: this.commit + 1, paging: new Map(), preparedAtTick: this.ticks, ...(forced ? { forced } : {}) };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
     const fromSlot = this.candidate.fromSlot;
     this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced, fromSlot } : { type: 'prepare', from: this.self, ballot, fromSlot });
     this.maybeWinElection();
+  }
+
+  /** A lost prepare is sent again to the members that have not promised: a flushed member
+   *  drops the prepare of a leader flushed before it (another generation). */
+  private resendPrepare(): void {
+    const c = this.candidate;
+    if (this.currentRole !== 'candidate' || c === undefined || this.ticks - c.preparedAtTick < this.settings.retransmitTicks) return;
+    c.preparedAtTick = this.ticks;
+    for (const p of this.peers) {
+      if (c.promises.has(p)) continue;
+      // A member sending its promise in pages is asked again for the page it owes.
+      const fromSlot = c.paging.get(p)?.nextSlot ?? c.fromSlot;
+      this.send(p, c.forced ? { type: 'prepare', from: this.self, ballot: c.ballot, forced: c.forced, fromSlot } : { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot });
+    }
   }
 
   private onPrepare(m: Extract<PaxosMessage<V>, { type: 'prepare' }>): void {
@@ -583,7 +602,7 @@ export class Replica<V> {
       reproposed.push({ slot, value });
       this.acceptOwn(slot, value);
     }
-    this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
+    if (c.flush !== true || reproposed.length > 0 || highestCommit > 0) this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
     if (highestCommit > this.commit) this.requestCatchup(commitHolder);
     if (reproposed.length > 0) this.sendAccepts(reproposed);
     else this.broadcastHeartbeat();
@@ -641,6 +660,12 @@ export class Replica<V> {
     this.resetElectionTimer();
     const slots: Slot[] = [];
     for (const e of m.entries) {
+      // Not stored, not acknowledged: a slot this far ahead is forged, or we are so far behind
+      // that catch-up must come first (requested below).
+      if (farSlot(e.slot, { commit: this.commit })) {
+        this.refuse('slot-out-of-range');
+        continue;
+      }
       slots.push(e.slot);
       // Below the floor the slot is decided, applied and compacted: nothing to store.
       if (e.slot <= this.floor) continue;
@@ -770,6 +795,10 @@ export class Replica<V> {
 
   private onCatchupReply(m: Extract<PaxosMessage<V>, { type: 'catchup-reply' }>): void {
     for (const e of m.entries) {
+      if (e.slot > m.commitIndex || farSlot(e.slot, { commit: this.commit })) {
+        this.refuse('slot-out-of-range');
+        continue;
+      }
       const existing = this.log.get(e.slot);
       if (existing?.chosen || e.slot <= this.floor) continue;
       // The sender had these at or below its commit index: they are the chosen values.
@@ -821,6 +850,15 @@ export class Replica<V> {
     assert(compareBallots(b, this.promised) >= 0, 'the promised ballot never goes down');
     this.promised = b;
     this.pending.promised = b;
+  }
+
+  /** Messages refused by reason (forged, corrupted, or absurd), for the runtime's metrics. */
+  get refusals(): ReadonlyMap<string, number> {
+    return this.refused;
+  }
+
+  private refuse(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 
   private send(to: NodeId, message: PaxosMessage<V>): void {

@@ -171,7 +171,9 @@ export class TestRunner {
     const client = new LedgerClient(cluster.transport, plan.topology, cluster.prefix, { attemptTimeoutMs: 500, deadlineMs: this.options.deadlineMs });
     for (const [c, node] of plan.leaders) client.preferNode(c, node);
     if (plan.flush) {
-      await flushCluster(client, plan.topology, { live: plan.live, leaders: plan.leaders });
+      const statuses = await flushCluster(client, plan.topology, { live: plan.live, leaders: plan.leaders });
+      // From now on this set's requests carry the new generation (a node drops other ones).
+      client.generation = statuses[0]?.generation;
     } else {
       await this.applyLiveList(client, plan);
       await this.moveLeads(client, plan);

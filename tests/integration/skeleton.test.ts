@@ -158,6 +158,15 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
       const stale = encodeEnvelope({ kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 1, ballot: { round: 99, node: 1 } } });
       transport.publish('ledger.c1.paxos', stale);
       await transport.flush();
+      // A request or an operation sent in the old generation (held in a buffer while the flush
+      // passed) is dropped, not run in the new one.
+      const staleTransfer = encodeEnvelope({ kind: 'request', hops: 0, generation: generation - 1, command: { clientId: 'stale-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 4 } } });
+      await assert.rejects(transport.request('ledger.n2.req', staleTransfer, 1_500), 'no answer: dropped');
+      const staleFail = decodeEnvelope(await transport.request('ledger.n5.admin', encodeEnvelope({ kind: 'admin', op: 'fail', generation: generation - 1 }), 5_000));
+      assert.ok(staleFail.kind === 'admin-reply' && !staleFail.ok && /generation/.test(staleFail.error ?? ''), `refused: ${JSON.stringify(staleFail)}`);
+      const current = encodeEnvelope({ kind: 'request', hops: 0, generation, command: { clientId: 'current-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 2 } } });
+      const answer = decodeEnvelope(await transport.request('ledger.n2.req', current, 5_000));
+      assert.ok(answer.kind === 'response' && answer.response.kind === 'outcome' && answer.response.outcome.status === 'committed', JSON.stringify(answer));
       // A flush that arrives late (a retry, another CLI) cannot take a node back a generation.
       const late = decodeEnvelope(await transport.request('ledger.n3.admin', encodeEnvelope({ kind: 'admin', op: 'flush', flush: { generation: 1, leader: 2, failed: false } }), 5_000));
       assert.ok(late.kind === 'admin-reply' && !late.ok && /not above/.test(late.error ?? ''), `refused: ${JSON.stringify(late)}`);
@@ -167,6 +176,8 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     await waitUntil('n3 dropped the stale prepare', 10_000, async () => (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === 3).staleGenerationMessages >= 1);
     const after = (await cluster.json(['cluster', 'status'])).nodes;
     assert.equal(after.find((n: any) => n.node === 2).role, 'leader', 'the stale prepare deposed nobody');
+    assert.equal(after.find((n: any) => n.node === 5).failed, false, 'the stale fail acted on nothing');
+    assert.equal((await cluster.json(['balance', '31'])).balance, 12, 'only the transfer of this generation ran');
     await cluster.json(['node', 'recover', '1']);
   });
 });

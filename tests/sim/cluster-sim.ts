@@ -13,6 +13,9 @@ import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/recor
 import { HeavyTraffic, heavyPlan } from './heavy-traffic.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { describeMessage, fullSlotBytes, simPayloadBytesMax, wireBytes } from './payload.js';
+import { flushStarts, type FlushStart } from './flush-race.js';
+import { deliverForged, forgedEffect, forgeMessage } from './forged-messages.js';
+import { ReadChecker } from './read-checker.js';
 import { ReferenceLedger } from './reference-ledger.js';
 import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
 import { ExecutionCount } from './execution-count.js';
@@ -123,6 +126,10 @@ export interface SimResult {
   /** Heavy-traffic seeds (tests/sim/heavy-traffic.ts) and the slots they filled to the budget. */
   heavy: boolean;
   fullSlots: number;
+  /** Reads whose answer was checked against its consistency level (read-checker.ts). */
+  readsChecked: number;
+  /** Forged or malformed messages stepped into shards (forged-messages.ts). */
+  forgedInjected: number;
 }
 
 export class SimulationFailure extends Error {
@@ -184,6 +191,10 @@ export class ClusterSim {
   private readonly replays: StaleReplays<SimMessage>;
   private readonly heavy: HeavyTraffic | undefined;
   private fullSlots = 0;
+  /** The deployment the shards are told of (they refuse 2PC messages outside it). */
+  private twoPcBounds = { clusters: 0, moneyTotal: 0 };
+  private readonly reads: ReadChecker;
+  private forgedInjected = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -199,6 +210,11 @@ export class ClusterSim {
     const plan = heavyPlan(options.seed);
     this.heavy = plan === undefined ? undefined : new HeavyTraffic(plan);
     this.network = new SimNetwork(r, faults, { bytesMax: simPayloadBytesMax, sizeOf: wireBytes }, describeMessage);
+    // A leader cut off from its majority serves `leader` reads until check-quorum deposes it:
+    // two minimum election timeouts and a heartbeat of its clock (the slowest runs at half
+    // speed) after the last message from a majority, which the network may deliver late.
+    const leaderStaleTicks = (2 * settings.electionTicksMin + settings.heartbeatTicks) * 2 + Math.max(faults.delayTicksMax, faults.lateRate > 0 ? faults.lateTicksMax : 0) + 2;
+    this.reads = new ReadChecker((account) => this.clusters.find((c) => c.accounts.includes(account))?.id, leaderStaleTicks, initialBalance);
     // Heavy traffic is about one cluster (tests/sim/heavy-traffic.ts): the others would only cost time.
     const drawnClusterCount = r.pick([1, 3, 3]);
     const clusterCount = this.heavy === undefined ? drawnClusterCount : 1;
@@ -208,6 +224,7 @@ export class ClusterSim {
     this.replays = new StaleReplays(r, r.pick([0, 0.05, 0.2]));
     const size = r.pick([3, 3, 5]);
     const accountsPerCluster = Math.max(r.int(2, 6), this.heavy?.plan.accounts ?? 0);
+    this.twoPcBounds = { clusters: clusterCount, moneyTotal: clusterCount * accountsPerCluster * initialBalance };
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
@@ -235,10 +252,11 @@ export class ClusterSim {
         }
       };
       this.clusters.push(cluster);
-      // Half the clusters start as a flush leaves them: every member promised (1, L) and L
-      // leads without an election. The rest elect their first leader.
-      const agreedLeader = r.chance(0.5) ? r.pick(members) : undefined;
+      // Half the clusters start as a flush leaves them (members promised (1, L) and follow L),
+      // some of them after two racing flushes (see flush-race.ts). The rest elect a leader.
+      const flushed = flushStarts(r, members);
       for (const id of members) {
+        const { leader: agreedLeader, startAtTick } = flushed.get(id) as FlushStart;
         const durable: DurableStore = {
           promised: agreedLeader === undefined ? ballotZero : initialBallot(agreedLeader),
           log: new Map(),
@@ -255,7 +273,7 @@ export class ClusterSim {
           cluster,
           server: undefined,
           durable,
-          restartAtTick: 0,
+          restartAtTick: startAtTick,
           requests: new Map(),
           checkedAppliedIndex: 0,
           clockRate,
@@ -265,7 +283,7 @@ export class ClusterSim {
           unsynced: [],
         };
         this.nodes.set(id, node);
-        this.start(node);
+        if (startAtTick === 0) this.start(node);
       }
     }
     this.allMembers = [...this.nodes.keys()];
@@ -338,6 +356,8 @@ export class ClusterSim {
       requestsGivenUp: this.requestsGivenUp,
       heavy: this.heavy !== undefined,
       fullSlots: this.fullSlots,
+      readsChecked: this.reads.reads,
+      forgedInjected: this.forgedInjected,
     };
   }
 
@@ -373,7 +393,7 @@ export class ClusterSim {
       node.server.step(m.message);
     } else if (m.kind === '2pc') {
       this.replays.delivered(from, to, m);
-      node.server.stepTwoPc(m.message);
+      node.server.stepTwoPc(m.message, this.nodes.get(from)?.cluster.id);
     } else {
       const reqId = this.nextReqId++;
       node.requests.set(reqId, { client: m.client, command: m.command, hops: m.hops });
@@ -471,6 +491,7 @@ export class ClusterSim {
       cluster: node.cluster.id,
       clusterOfAccount: (account) => this.clusters.find((c) => c.accounts.includes(account))?.id,
       twoPc,
+      twoPcBounds: this.twoPcBounds,
       coordinatorRecords: [...d.coordinatorRecords.values()],
       participantRecords: [...d.participantRecords.values()],
       balances: new Map(d.balances),
@@ -513,6 +534,7 @@ export class ClusterSim {
       const victims = r.chance(0.3) ? victim.cluster.members.map((m) => this.nodes.get(m) as SimNode) : [victim];
       for (const node of victims) this.powerLoss(node);
     }
+    if (r.chance(0.01)) this.injectForged();
     if (r.chance(0.004)) {
       // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
       // prepare that members hearing a live leader still promise.
@@ -540,6 +562,17 @@ export class ClusterSim {
       this.healAtTick = this.tick + r.int(20, 200);
       this.log(`t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`);
     }
+  }
+
+  /** A forged or malformed message (see forged-messages.ts) reaches one node. */
+  private injectForged(): void {
+    const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
+    if (node.server === undefined) return;
+    const c = node.cluster;
+    const forged = forgeMessage(this.random, { clusterId: c.id, clusters: this.clusters.length, members: c.members, accounts: c.accounts, chosenMax: c.referenceApplied, moneyTotal: this.twoPcBounds.moneyTotal });
+    this.forgedInjected++;
+    this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(node.server, forged)})`);
+    this.drain(node);
   }
 
   private stopFaults(): void {
@@ -588,9 +621,10 @@ export class ClusterSim {
       // A third of the transfers cross shards (when there are several): the receiver is elsewhere.
       if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
-        r.chance(0.2) || from === to ? { kind: 'balance', account: from } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
+        r.chance(0.2) || from === to ? { kind: 'balance', account: from, consistency: r.pick(['linearizable', 'leader', 'any'] as const) } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
       c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity, startedAtTick: this.tick };
       c.sent.add(c.current.command, cluster, this.tick);
+      this.reads.onInvoke(c.current.command, this.tick);
       c.leaderHint = undefined;
     }
     if (this.tick - c.current.sentAtTick >= clientTimeoutTicks && this.tick >= c.retryAtTick) {
@@ -614,6 +648,9 @@ export class ClusterSim {
       if (outcome.status === 'rejected' && !staleOk) this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
       if (command.op.kind === 'transfer' && !staleOk) c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
+      const wrongRead = outcome.status === 'ok' ? this.reads.onRead(command, outcome.balance, this.tick) : undefined;
+      if (wrongRead !== undefined) this.fail(wrongRead);
+      if (outcome.status === 'committed') this.reads.onTransferCommitted(command, this.tick);
       c.current = undefined;
       return;
     }
@@ -643,6 +680,7 @@ export class ClusterSim {
     while (c.chosenValues.has(c.referenceApplied + 1)) {
       c.referenceApplied++;
       c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch, c.referenceApplied);
+      this.reads.onPrefix(c.id, c.referenceApplied, c.chosenValues.get(c.referenceApplied) as Batch, c.reference, this.tick);
       c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
@@ -678,6 +716,8 @@ export class ClusterSim {
         if (cluster.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
       }
       node.checkedAppliedIndex = applied;
+      const forged = forgedEffect(server, cluster.referenceApplied, this.twoPcBounds.moneyTotal);
+      if (forged !== undefined) this.fail(`n${node.id} ${forged}`);
       let sum = 0;
       const balances: string[] = [];
       for (const [a, b] of [...state.accounts()].sort((x, y) => x[0] - y[0])) {

@@ -161,6 +161,14 @@ export class ReferenceLedger {
     return sum;
   }
 
+  /** The balance without the transactions still prepared here (what a read may return). */
+  committedBalance(account: number): number {
+    let balance = this.balances.get(account) as number;
+    for (const out of this.outgoing.values()) if (out.from === account) balance += out.amount;
+    for (const inc of this.incoming.values()) if (inc.state === 'prepared' && inc.to === account) balance -= inc.amount;
+    return balance;
+  }
+
   snapshot(): string {
     return [...this.balances.entries()].sort((a, b) => a[0] - b[0]).map(([a, b]) => `${a}:${b}`).join(',');
   }

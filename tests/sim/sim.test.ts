@@ -18,6 +18,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let givenUp = 0;
   let heavySeeds = 0;
   let fullSlots = 0;
+  let reads = 0;
+  let forged = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
@@ -30,6 +32,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
     givenUp += result.requestsGivenUp;
     if (result.heavy) heavySeeds++;
     fullSlots += result.fullSlots;
+    reads += result.readsChecked;
+    forged += result.forgedInjected;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -45,6 +49,9 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   assert.ok(repreparations >= Math.floor(seedCount / 1000), `only ${repreparations} second preparations`);
   // Heavy-traffic seeds (one in 64) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
   if (seedCount >= 500) assert.ok(heavySeeds > 0 && fullSlots > heavySeeds * 20, `${heavySeeds} heavy seeds filled only ${fullSlots} slots`);
+  // Reads at all three levels were checked, and forged messages reached the shards.
+  assert.ok(reads > seedCount, `only ${reads} reads checked over ${seedCount} seeds`);
+  assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
 });
 
 test('the same seed replays the same run', () => {

@@ -7,6 +7,8 @@ describe('envelopes', () => {
   const samples: Envelope[] = [
     { kind: 'request', command: { clientId: 'c1', seq: 3, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0 },
     { kind: 'request', command: { clientId: 'c1', seq: 4, op: { kind: 'balance', account: 7 } }, hops: 1 },
+    { kind: 'request', command: { clientId: 'c1', seq: 5, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0, generation: 12 },
+    { kind: 'admin', op: 'fail', account: 3, generation: 12 },
     { kind: 'response', response: { kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 2 }, servedBy: 4, slot: 9 } },
     { kind: 'response', response: { kind: 'redirect', leaderHint: 5 } },
     { kind: 'response', response: { kind: 'busy' } },
@@ -23,6 +25,7 @@ describe('envelopes', () => {
     { kind: 'admin', op: 'balance', account: 12 },
     { kind: 'admin', op: 'flush', flush: { generation: 7, leader: 4, failed: false } },
     { kind: 'admin', op: 'lead' },
+    { kind: 'admin', op: 'hold-cross-shard', holdMs: 10_000 },
     { kind: 'admin-reply', ok: false, body: null, error: 'no such account' },
   ];
 
@@ -38,6 +41,7 @@ describe('envelopes', () => {
     ['a CBOR number instead of a map', encodeCbor(42)],
     ['another envelope version', encodeCbor({ v: envelopeVersion + 1, kind: 'response', response: { kind: 'busy' } })],
     ['an unknown kind', encodeCbor({ v: envelopeVersion, kind: 'gossip' })],
+    ['a request with a negative flush generation', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, generation: -1, command: { clientId: 'c', seq: 1, op: { kind: 'balance', account: 1 } } })],
     ['a negative amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: -5 } } })],
     ['a fractional amount', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1.5 } } })],
     ['a string where a slot belongs', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'accepted', from: 2, ballot: { round: 1, node: 1 }, slots: ['1'], commitIndex: 0 } })],
@@ -45,6 +49,8 @@ describe('envelopes', () => {
     ['a missing ballot', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2 } })],
     ['a paxos message without its flush generation', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 } } })],
     ['a flush without its arguments', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush' })],
+    ['a hold without its duration (the old form, in account)', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', account: 2000 })],
+    ['a hold above limits.holdCrossShardMsMax', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 })],
     ['a flush naming no leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 1, failed: false } })],
     ['a forced flag that is not a boolean', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 }, forced: 'yes' } })],
     ['an over-long client id', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c'.repeat(500), seq: 1, op: { kind: 'balance', account: 1 } } })],

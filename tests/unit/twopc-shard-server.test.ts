@@ -420,16 +420,21 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     assert.equal(s1.pendingCommands, 0);
   });
 
-  test("leader and any reads of a held account answer at once with the balance before the transaction", () => {
+  test("a leader read of a held account goes through the log: a credit the client was told committed is visible once it answers; an any read answers at once with the balance before", () => {
     const w = new TwoClusters();
     const [s1, s2] = [w.get(1), w.get(2)];
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
-    w.deliver();
+    w.settle((f) => f.message.type !== 'decision');
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'committed' }], 'the coordinator told the client');
     s1.request({ reqId: 2, command: balance('r', 1, 1, 'leader'), hops: 0 });
-    s2.request({ reqId: 3, command: balance('r', 2, 8, 'any'), hops: 0 });
+    s2.request({ reqId: 3, command: balance('r', 2, 8, 'leader'), hops: 0 });
+    s2.request({ reqId: 4, command: balance('r', 3, 8, 'any'), hops: 0 });
     w.collect();
-    assert.deepEqual(outcomesOf(w.repliesTo(1, 2)), [{ status: 'ok', balance: 100 }]);
-    assert.deepEqual(outcomesOf(w.repliesTo(2, 3)), [{ status: 'ok', balance: 100 }]);
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 2)), [{ status: 'ok', balance: 70 }], 'the debit is decided: no wait');
+    assert.deepEqual(w.repliesTo(2, 3), [], 'the participant has not heard the decision: the leader read waits');
+    assert.deepEqual(outcomesOf(w.repliesTo(2, 4)), [{ status: 'ok', balance: 100 }], 'any: never tentative, may be stale');
+    w.tick(twoPc.resendTicks + 2);
+    assert.deepEqual(outcomesOf(w.repliesTo(2, 3)), [{ status: 'ok', balance: 130 }]);
   });
 
   test('an intra-shard transfer from a held sender waits, then runs after the decision', () => {
