@@ -110,10 +110,13 @@ describe('worst-case messages stay under the broker max_payload', () => {
       sessions: [],
       initialLeader: 1,
     });
+    // A flush's agreed leader runs Phase 1 in (1, itself): the other members promise.
+    for (const from of [2, 3]) server.step({ type: 'promise', from, ballot: initialBallot(1), commitIndex: 0, entries: [], fromSlot: 1 });
     while (server.hasReady()) {
       server.ready();
       server.advance();
     }
+    assert.equal(server.role, 'leader');
     // Disjoint accounts, so no command waits for a lock: all of them are ready for slots at once.
     const requests = 2000;
     for (let i = 0; i < requests; i++) {
