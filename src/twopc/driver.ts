@@ -138,6 +138,13 @@ export class TwoPcDriver {
           // on our yes), so it is forged or broken. Refuse it: no credit, no ack. (A superseded
           // record is a second preparation undone because this commit credited the first one.)
           this.host.event('participant:decision-refused');
+        } else if (r === undefined && m.decision === 'commit' && (m.prepareSlot === undefined || this.host.state.appliedIndex < m.prepareSlot)) {
+          // No record, and we have not applied the slot that chose the PREPARE this commit
+          // answers: we are behind (a leader deposed that does not know it yet), not done. An
+          // ack from us would let the coordinator forget a transaction our cluster still holds
+          // prepared; its later query would then be answered abort. Stay silent: the leader
+          // that applied that slot acknowledges once the commit is chosen here.
+          return;
         } else {
           // Already applied (a repeat: the ack was lost), or forgotten after it was applied
           // (see the eviction note in LedgerState.setParticipant): nothing to do here, and the

@@ -411,6 +411,22 @@ describe('TwoPcDriver: the participant', () => {
     assert.equal(host.state.balanceOf(7), 130);
   });
 
+  test('a commit for a transaction it has no record of is not acknowledged by a participant behind the slot that prepared it (a deposed leader that does not know it yet)', () => {
+    const { host, driver } = setup(2);
+    // Another leader of cluster 2 chose the PREPARE in slot 3; this one has applied slot 0.
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit', prepareSlot: 3 });
+    // A commit that names no preparation cannot be checked: never acknowledged without a record.
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit' });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, []);
+    // Once it has applied past that slot, a missing record was decided and forgotten: ack.
+    choose(host, driver);
+    choose(host, driver);
+    choose(host, driver);
+    driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit', prepareSlot: 3 });
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'ack', txn, participant: 2 } }]);
+  });
+
   test('a participant that voted yes queries the coordinator every queryTicks until decided, and never aborts on its own', () => {
     const { host, driver } = setup(2);
     driver.onMessage(prepare);
