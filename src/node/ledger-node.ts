@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { NodeStatus } from '../codec/admin-bodies.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope, type FlushArgs } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
+import { LedgerError } from '../core/errors.js';
+import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
 import type { Outbound } from '../paxos/messages.js';
@@ -14,7 +16,7 @@ import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
-import type { IncomingMessage, Transport } from '../transport/transport.js';
+import { brokerPayloadProblem, type IncomingMessage, type Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { DurableState, NodeStore } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
@@ -106,6 +108,11 @@ export class LedgerNode {
     // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
     const server = buildServer(config, id, durable, id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {});
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
+    const payloadProblem = brokerPayloadProblem(transport.brokerMaxPayloadBytes, settings.payloadBytesMax ?? limits.natsMaxPayloadBytes);
+    if (payloadProblem !== undefined) {
+      await transport.close();
+      throw new LedgerError('config', payloadProblem, { hint: `set max_payload: ${limits.natsMaxPayloadBytes} (or more) in the nats-server configuration` });
+    }
     const node = new LedgerNode(config, id, store, server, durable.generation, transport, log, metricsOptions);
     node.listen();
     await node.telemetry.start(transport, node.subjects.events, log);

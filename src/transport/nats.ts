@@ -153,6 +153,10 @@ class NatsTransport implements Transport {
     }
   }
 
+  get brokerMaxPayloadBytes(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
   private readonly publishErrorListeners: Array<(failure: PublishFailure) => void> = [];
 
   onPublishError(listener: (failure: PublishFailure) => void): void {

@@ -27,6 +27,19 @@ export interface Transport {
   /** Calls `listener` on every publish the broker's client refused (a publish is fire and
    *  forget, so it never throws at the caller): the caller counts and logs it. */
   onPublishError(listener: (failure: PublishFailure) => void): void;
+  /** The largest payload the broker accepts, as it announced on connecting (undefined when it
+   *  did not say): the message budgets must fit under it (see checkBrokerPayload). */
+  readonly brokerMaxPayloadBytes: number | undefined;
+}
+
+/**
+ * Refuses a broker whose max_payload is below the one the message budgets were derived from
+ * (limits.natsMaxPayloadBytes): every full message would be refused by the broker, silently
+ * for the protocol, and catch-up and elections would stall. Undefined when it fits.
+ */
+export function brokerPayloadProblem(brokerMaxPayloadBytes: number | undefined, neededBytes: number): string | undefined {
+  if (brokerMaxPayloadBytes === undefined || brokerMaxPayloadBytes >= neededBytes) return undefined;
+  return `the NATS server accepts payloads of at most ${brokerMaxPayloadBytes} bytes, and Ledger's messages need ${neededBytes}`;
 }
 
 /** Why a publish failed. `payload-too-large`: above the broker's max_payload, which no retry

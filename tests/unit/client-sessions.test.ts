@@ -32,6 +32,7 @@ function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Tra
     connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
     whenConnected: async () => true,
     onPublishError: () => undefined,
+    brokerMaxPayloadBytes: undefined,
   };
   return { transport, commands };
 }

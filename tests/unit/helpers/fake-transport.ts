@@ -23,6 +23,7 @@ export class FakeTransport implements Transport {
 
   publish(): void {}
   onPublishError(): void {}
+  readonly brokerMaxPayloadBytes = undefined;
   subscribe(_subject: string, _handler: (message: IncomingMessage) => void): void {}
   async flush(): Promise<void> {}
 
