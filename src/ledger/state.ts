@@ -234,12 +234,6 @@ export class LedgerState {
     return this.replaced;
   }
 
-  /** Accounts whose balance differs from `initial`, with their balance, by account (PrintDB). */
-  modifiedAccounts(initial: number): Array<{ account: AccountId; balance: number }> {
-    const out: Array<{ account: AccountId; balance: number }> = [];
-    for (const [account, balance] of this.balances) if (balance !== initial) out.push({ account, balance });
-    return out.sort((a, b) => a.account - b.account);
-  }
 
   hasAccount(account: AccountId): boolean {
     return this.balances.has(account);

@@ -193,17 +193,3 @@ describe('LedgerState: writes and ordering', () => {
     assert.equal(x.total(), 300);
   });
 });
-
-describe('LedgerState: PrintDB', () => {
-  test('modifiedAccounts lists exactly the accounts whose balance differs from the initial one, by account', () => {
-    const s = newState({ accounts: 9 });
-    assert.deepEqual(s.modifiedAccounts(100), []);
-    s.applySlot(1, [transfer('c1', 1, 7, 2, 40), transfer('c2', 1, 5, 9, 10)]);
-    // Account 5 goes back to its initial balance: no longer modified.
-    s.applySlot(2, [transfer('c3', 1, 9, 5, 10)]);
-    assert.deepEqual(s.modifiedAccounts(100), [
-      { account: 2, balance: 140 },
-      { account: 7, balance: 60 },
-    ]);
-  });
-});

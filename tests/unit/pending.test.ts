@@ -31,6 +31,19 @@ describe('pending amounts of undecided cross-shard transfers', () => {
     assert.equal(accountBalance(s, 7), undefined);
   });
 
+  test('changedAccounts lists exactly the accounts whose balance differs from the initial one, by account', () => {
+    const s = new LedgerState({ balances: new Map(Array.from({ length: 9 }, (_, i) => [i + 1, 100] as [number, number])), appliedIndex: 0 });
+    assert.deepEqual(changedAccounts(s, 100), []);
+    const transfer = (clientId: string, from: number, to: number, amount: number): Command => ({ clientId, seq: 1, op: { kind: 'transfer', from, to, amount } });
+    s.applySlot(1, [transfer('c1', 7, 2, 40), transfer('c2', 5, 9, 10)]);
+    // Account 5 goes back to its initial balance: no longer listed.
+    s.applySlot(2, [transfer('c3', 9, 5, 10)]);
+    assert.deepEqual(changedAccounts(s, 100), [
+      { account: 2, balance: 140, pending: 0 },
+      { account: 7, balance: 60, pending: 0 },
+    ]);
+  });
+
   test('balanceText', () => {
     assert.equal(balanceText(10, 0), '10');
     assert.equal(balanceText(10, 1), '10 (+1 pending)');
