@@ -81,3 +81,31 @@ describe('promise pages', () => {
     assert.equal(candidate.role, 'candidate');
   });
 });
+
+describe('review: a long paged promise between two survivors', () => {
+  test('the promiser, paged in the same ballot, does not time out and preempt the candidate (no election livelock)', () => {
+    // Nodes 1 and 2 survive (3 is down); both accepted the same 60-slot tail from the dead
+    // leader 3 (round 1), none of it known committed: 20 pages each way at 3 values a page.
+    const log: LogEntry<string>[] = Array.from({ length: 60 }, (_, i) => logEntry(i + 1, ballot(1, 3), value(i + 1)));
+    const nodes = [1, 2].map((id) => newReplica<string>(id, { log: log.map((e) => ({ ...e })), promised: ballot(1, 3), settings }));
+    // One tick per hop: a page round trip takes 2 ticks (electionTicks are 10..20).
+    let inFlight: Array<{ to: number; message: PaxosMessage<string> }> = [];
+    let leader: number | undefined;
+    let elections = 0;
+    for (let t = 0; t < 2000 && leader === undefined; t++) {
+      const now = inFlight;
+      inFlight = [];
+      for (const { to, message } of now) nodes[to - 1]?.step(message);
+      for (const n of nodes) {
+        n.tick();
+        for (const o of drain(n).messages) {
+          if (o.message.type === 'prepare' && o.message.fromSlot === 1) elections++;
+          const targets = o.to === 'all' ? [1, 2].filter((x) => x !== n.self) : [o.to];
+          for (const to of targets) if (to !== 3) inFlight.push({ to, message: o.message });
+        }
+        if (n.role === 'leader') leader = n.self;
+      }
+    }
+    assert.ok(leader !== undefined, `no leader after 2000 ticks (${elections} elections started and preempted while paging)`);
+  });
+});

@@ -322,3 +322,31 @@ describe('a second preparation undone as superseded', () => {
     assert.equal(p.state.balanceOf(4), 100);
   });
 });
+
+describe('review: a late PREPARE copy refused (locked) after the participant forgot a committed transaction', () => {
+  test('the coordinator still holds the committed record (ack lost): its resent commit is acknowledged, so the transaction ends', () => {
+    const c = host(1, [1, 2, 3]);
+    const dc = new TwoPcDriver(c, settings);
+    const p = host(2, [4, 5, 6], 1); // the participant keeps a single decided record
+    const dp = new TwoPcDriver(p, settings);
+    const isAck = (m: TwoPcMessage) => m.type === 'ack';
+    choose(c, dc, prepareC('A', 1, 1, 4, 10));
+    const late = c.sent.find((x) => x.message.type === 'prepare')?.message as TwoPcMessage;
+    pump(c, dc, p, dp, isAck); // A commits on both sides; every ack is lost
+    choose(c, dc, prepareC('X', 1, 2, 5, 10));
+    pump(c, dc, p, dp, isAck); // X's decided record evicts A's at the participant
+    assert.equal(p.state.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
+    // Y holds account 4 prepared at the participant (its vote is slow).
+    choose(c, dc, prepareC('Y', 1, 3, 4, 1));
+    pump(c, dc, p, dp, (m) => m.type === 'ack' || m.type === 'vote');
+    assert.equal(p.state.participantRecord('Y#1')?.state, 'prepared', 'precondition: account 4 locked by Y');
+    dp.onMessage(late); // the late copy of A's PREPARE: prepared again, refused as locked
+    choose(p, dp);
+    assert.equal(p.state.participantRecord('A#1')?.reason, 'locked', 'precondition: the second preparation was refused');
+    tickBoth(c, dc, p, dp, 300); // everything flows from here on
+    assert.equal(p.state.balanceOf(4), 111, 'A (10) and Y (1) credited account 4 once each');
+    assert.equal(money(c, p), 600, 'money is conserved');
+    assert.ok(!p.events.includes('participant:decision-refused'), "the coordinator's genuine commit was refused");
+    assert.equal(c.state.coordinatorRecord('A#1'), undefined, 'the coordinator never forgets A#1: it resends its commit forever');
+  });
+});
