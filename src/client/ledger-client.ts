@@ -264,9 +264,11 @@ export class LedgerClient {
   /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
   async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, fields: { flush?: FlushArgs; holdMs?: number } = {}): Promise<unknown> {
     const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields, ...(op === 'flush' ? {} : this.generationField()) };
-    // While reconnecting, wait for the connection within the timeout rather than fail at once.
+    // While reconnecting, wait for the connection within the timeout rather than fail at once;
+    // the request gets what is left of it, so the whole call stays within `timeoutMs`.
+    const deadline = performance.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
-    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
+    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), Math.max(1, deadline - performance.now()));
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
     if (!envelope.ok) throw new LedgerError('unavailable', `node ${node}: ${envelope.error ?? 'failed'}`);

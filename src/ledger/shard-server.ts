@@ -10,8 +10,8 @@ import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type 
 import { accountsOf, commandKey, type Command, type Outcome } from './commands.js';
 import { LockTable } from './lock-table.js';
 import { mergePieces, snapshotPieces } from './snapshot-pieces.js';
-import { LedgerState, type Session, type StateWrites } from './state.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
+import { isHeldRead, LedgerState, type Session, type StateWrites } from './state.js';
+import { txnKey, type CoordinatorRecord, type ParticipantRecord } from '../twopc/records.js';
 import { TwoPcDriver, type TwoPcEvent, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound } from '../twopc/messages.js';
 import { senderCluster, twoPcRefusal, type TwoPcBounds } from '../twopc/message-bounds.js';
@@ -348,7 +348,7 @@ export class ShardServer {
   /** A Two-Phase Commit message from another cluster (`fromCluster`: the envelope's sender;
    *  checked against the topology and the message when the shard knows its bounds). */
   stepTwoPc(message: TwoPcMessage, fromCluster: ClusterId = senderCluster(message)): void {
-    const refusal = this.twoPcBounds === undefined ? undefined : twoPcRefusal(message, fromCluster, this.twoPcBounds, (a) => this.state.balanceOf(a));
+    const refusal = this.twoPcBounds === undefined ? undefined : twoPcRefusal(message, fromCluster, this.twoPcBounds, (a) => this.state.balanceOf(a), (m) => this.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq)) !== undefined);
     if (refusal !== undefined) {
       this.refusedTwoPc.set(refusal, (this.refusedTwoPc.get(refusal) ?? 0) + 1);
       return;
@@ -576,6 +576,12 @@ export class ShardServer {
         if (leading) this.driver.onApplied(command);
       }
       if (outcome === undefined) continue;
+      if (isHeldRead(command, outcome)) {
+        // A read that found its account held when applied: the leader that took it asks again
+        // once the account is free (admitWaiting), and its client waits for that answer.
+        if (leading && this.waiters.has(key)) this.queue.push({ command, sinceTick: this.ticks });
+        continue;
+      }
       const waiting = this.waiters.get(key);
       if (waiting === undefined) continue;
       this.waiters.delete(key);

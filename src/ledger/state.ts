@@ -80,6 +80,15 @@ export const staleSequence = 'stale-sequence';
 /** Why a participant's preparation was undone by a commit of an earlier preparation. */
 export const supersededReason = 'superseded';
 
+/** What a read of an account held by an undecided cross-shard transfer gets when it is
+ *  applied: never a client's answer (the leader proposes the read again, see isHeldRead). */
+const heldReadReason = 'held-by-undecided-transfer';
+const heldRead: Outcome = { status: 'rejected', reason: heldReadReason };
+
+export function isHeldRead(command: Command, outcome: Outcome | undefined): boolean {
+  return command.op.kind === 'balance' && outcome?.status === 'rejected' && outcome.reason === heldReadReason;
+}
+
 /** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */
 function decidedOutcome(record: CoordinatorRecord): Outcome {
   assert(record.state !== 'prepared', 'a prepared transaction has no outcome yet');
@@ -277,9 +286,14 @@ export class LedgerState {
     switch (op.kind) {
       case 'balance': {
         // Reads are not recorded in sessions: re-running a read later is still a correct read.
-        // Never a tentative value (the leader does not propose a read of a held account anyway).
         const balance = this.committedBalance(op.account);
-        return balance === undefined ? { status: 'rejected', reason: `account ${op.account} is not in this shard` } : { status: 'ok', balance };
+        if (balance === undefined) return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
+        // Held by an undecided cross-shard transfer: not answered. The leader admits a read only
+        // when the account is free, but a new leader may admit one before it has applied a
+        // PREPARE chosen earlier; answering it without the credit would miss a transfer whose
+        // commit the client may already have heard of. The leader proposes it again later.
+        if (this.locks.has(op.account)) return heldRead;
+        return { status: 'ok', balance };
       }
       case 'transfer':
       case 'x-prepare-coordinator':

@@ -490,6 +490,10 @@ export class Replica<V> {
       this.becomeFollower(undefined);
       this.setPromised(m.ballot);
       this.resetElectionTimer();
+    } else if (this.currentRole === 'follower') {
+      // The candidate we promised asks again (a later page of our promise, or a resend): it is
+      // making progress, so we do not time out and stand against it while it pages our tail.
+      this.resetElectionTimer();
     }
     this.send(m.from, this.promisePage(m.ballot, m.fromSlot));
   }

@@ -133,10 +133,14 @@ export class TwoPcDriver {
         if (r !== undefined && r.state === 'prepared') {
           const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
           this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
-        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason) {
-          // A commit for a transaction we refused: no coordinator sends that (it commits only
-          // on our yes), so it is forged or broken. Refuse it: no credit, no ack. (A superseded
-          // record is a second preparation undone because this commit credited the first one.)
+        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason && !(m.prepareSlot !== undefined && m.prepareSlot < r.slot)) {
+          // A commit for the preparation we refused: no coordinator sends that (it commits
+          // only on our yes to that preparation), so it is forged or broken. Refuse it: no
+          // credit, no ack. Not this branch: a superseded record (a second preparation undone
+          // because this commit credited the first one), and a commit naming a slot before
+          // our record's (it answers an earlier preparation, committed here, applied and
+          // forgotten before a late PREPARE copy was refused: acknowledged below, so the
+          // coordinator can finish).
           this.host.event('participant:decision-refused');
         } else if (r === undefined && m.decision === 'commit' && (m.prepareSlot === undefined || this.host.state.appliedIndex < m.prepareSlot)) {
           // No record, and we have not applied the slot that chose the PREPARE this commit
@@ -249,8 +253,9 @@ export class TwoPcDriver {
       this.host.send(participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
       return;
     }
-    // No record and nothing decided: presumed abort, chosen in our log before anyone hears it,
-    // so that a PREPARE of this transaction still in flight here finds it decided.
+    // No record and no session covering it: presumed abort. It goes through our log before the
+    // participant hears it, so it is sent by the leader that chose it (onApplied); applying it
+    // records nothing (see LedgerState.decideCoordinator: the outcome is not known here).
     this.host.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
   }
 }

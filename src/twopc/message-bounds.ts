@@ -23,11 +23,20 @@ export function senderCluster(m: TwoPcMessage): ClusterId {
  * behalf of a cluster that does not exist (queried forever), nor credit an amount that makes a
  * balance an unsafe integer (whose snapshot no peer could decode).
  */
-export function twoPcRefusal(m: TwoPcMessage, fromCluster: ClusterId, bounds: TwoPcBounds, balanceOf: (account: AccountId) => number | undefined): string | undefined {
+export function twoPcRefusal(
+  m: TwoPcMessage,
+  fromCluster: ClusterId,
+  bounds: TwoPcBounds,
+  balanceOf: (account: AccountId) => number | undefined,
+  isRepeat: (m: Extract<TwoPcMessage, { type: 'prepare' }>) => boolean,
+): string | undefined {
   if (!Number.isSafeInteger(fromCluster) || fromCluster < 1 || fromCluster > bounds.clusters || fromCluster === bounds.cluster) return 'cluster-out-of-range';
   if (senderCluster(m) !== fromCluster) return 'cluster-not-the-sender';
   if (m.type === 'prepare') {
     if (m.amount > bounds.moneyTotal) return 'amount-out-of-range';
+    // A repeat of a PREPARE this shard already holds a record of credits nothing (it is
+    // answered from the record), and the balance may already hold its own tentative credit.
+    if (isRepeat(m)) return undefined;
     const balance = balanceOf(m.to);
     if (balance !== undefined && balance + m.amount > bounds.moneyTotal) return 'amount-out-of-range';
   }

@@ -82,7 +82,7 @@ describe('promise pages', () => {
   });
 });
 
-describe('review: a long paged promise between two survivors', () => {
+describe('a long paged promise between two survivors', () => {
   test('the promiser, paged in the same ballot, does not time out and preempt the candidate (no election livelock)', () => {
     // Nodes 1 and 2 survive (3 is down); both accepted the same 60-slot tail from the dead
     // leader 3 (round 1), none of it known committed: 20 pages each way at 3 values a page.

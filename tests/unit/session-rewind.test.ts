@@ -323,7 +323,7 @@ describe('a second preparation undone as superseded', () => {
   });
 });
 
-describe('review: a late PREPARE copy refused (locked) after the participant forgot a committed transaction', () => {
+describe('a late PREPARE copy refused (locked) after the participant forgot a committed transaction', () => {
   test('the coordinator still holds the committed record (ack lost): its resent commit is acknowledged, so the transaction ends', () => {
     const c = host(1, [1, 2, 3]);
     const dc = new TwoPcDriver(c, settings);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command } from '../../src/ledger/commands.js';
-import { LedgerState, type SnapshotPiece } from '../../src/ledger/state.js';
+import type { Command, Outcome } from '../../src/ledger/commands.js';
+import { isHeldRead, LedgerState, type SnapshotPiece } from '../../src/ledger/state.js';
 
 /**
  * The replicated side of Two-Phase Commit: what applying each 2PC step does to balances, locks,
@@ -505,5 +505,18 @@ describe('2PC state: hashes, snapshots, writes', () => {
     assert.equal(s.lockHolder(1), 'p#1');
     const w = s.takeWrites();
     assert.deepEqual(w.participantRecords?.find(([k]) => k === 'a#1'), ['a#1', null]);
+  });
+});
+
+describe('LedgerState: a read applied while an undecided transfer holds its account', () => {
+  test('is not answered (the leader asks again), and once decided it sees the credit', () => {
+    const s = newState();
+    const read: Command = { clientId: 'r', seq: 1, op: { kind: 'balance', account: 2 } };
+    // A new leader admitted the read before applying the PREPARE chosen in the slot before it.
+    const [, readOutcome] = applyEach(s, prepareP('x', 1, 2, 30), read);
+    assert.equal(isHeldRead(read, readOutcome as Outcome), true, `a read of a held account was answered ${JSON.stringify(readOutcome)}`);
+    const [, again] = applyEach(s, decide('x', 1, 'participant', 'commit'), read);
+    assert.deepEqual(again, { status: 'ok', balance: 130 });
+    assert.equal(isHeldRead(read, again as Outcome), false);
   });
 });

@@ -1,5 +1,7 @@
 /**
- * Review findings on the issue 10/17 merge (branch `review`): each test fails on the merged code.
+ * A repeated PREPARE is judged against the topology and the money like a first one, but not
+ * against a balance that already holds its own tentative credit (a review finding: the resent
+ * PREPARE after a lost vote was refused as forged, and a transfer that should commit aborted).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -40,8 +42,8 @@ function server(self: NodeId, cluster: ClusterId, balances: Array<[number, numbe
   return s;
 }
 
-describe('review: twoPcRefusal judges a repeated PREPARE against a balance that already holds its credit', () => {
-  test('a PREPARE resent after a lost vote is refused as amount-out-of-range, and a transfer that should commit aborts by timeout', () => {
+describe('the money bound on a repeated PREPARE', () => {
+  test('a PREPARE resent after a lost vote, while the balance holds its credit, is not refused: the transfer commits', () => {
     // All the money: 600. Account 7 holds 350, account 1 holds 250; transfer 200 from 1 to 7.
     const c = server(1, 1, [[1, 250], [2, 0], [3, 0]]);
     const p = server(7, 2, [[7, 350], [8, 0], [9, 0]]);
