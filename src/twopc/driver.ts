@@ -2,7 +2,7 @@ import type { ClusterId } from '../core/ids.js';
 import type { Command } from '../ledger/commands.js';
 import { supersededReason, type LedgerState } from '../ledger/state.js';
 import type { TwoPcMessage, TxnId } from './messages.js';
-import { txnKey, type CoordinatorRecord } from './records.js';
+import { txnKey, type CoordinatorRecord, type ParticipantRecord } from './records.js';
 
 /** Two-Phase Commit timing, in ticks (the runtime's tick is 10 ms by default). */
 export interface TwoPcSettings {
@@ -191,7 +191,7 @@ export class TwoPcDriver {
       const r = this.host.state.participantRecord(key);
       if (r === undefined) return;
       this.host.event('participant:prepare-chosen');
-      this.host.send(r.coordinator, r.state === 'aborted' ? { type: 'vote', txn, participant: this.host.cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn, participant: this.host.cluster, vote: 'yes', prepareSlot: r.slot });
+      this.host.send(r.coordinator, voteFor(r, this.host.cluster));
     } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
       this.host.event('participant:decision-applied');
       this.host.send(op.peer, { type: 'ack', txn, participant: this.host.cluster });
@@ -222,16 +222,8 @@ export class TwoPcDriver {
     const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
-      if (r.state === 'committed') {
-        // Committed here means the coordinator decided commit: its record is no longer
-        // prepared, so this PREPARE is a stale copy (any vote is ignored there) or a second
-        // PREPARE of the same transfer by a coordinator that forgot it. A yes would make that
-        // second debit commit with no credit here: vote no, so it is undone.
-        this.host.send(m.coordinator, { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: duplicatePrepare });
-        return;
-      }
       // We already chose our answer: repeat it (the first vote may have been lost).
-      this.host.send(m.coordinator, r.state === 'aborted' ? { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: r.reason ?? 'aborted' } : { type: 'vote', txn: m.txn, participant: cluster, vote: 'yes', prepareSlot: r.slot });
+      this.host.send(m.coordinator, voteFor(r, cluster));
       return;
     }
     this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });
@@ -258,4 +250,19 @@ export class TwoPcDriver {
     // records nothing (see LedgerState.decideCoordinator: the outcome is not known here).
     this.host.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
   }
+}
+
+/**
+ * The participant's vote, from its record (the same whether the PREPARE was just chosen or is
+ * a repeat). Committed means the coordinator decided commit: its record is no longer prepared,
+ * so this is a stale copy (any vote is ignored there) or a second PREPARE of the same transfer
+ * by a coordinator that forgot it. A yes would make that second debit commit with no credit
+ * here: vote no (`duplicate`), so it is undone. A yes names the slot that chose the PREPARE,
+ * which the commit carries back (see LedgerState's `superseded`).
+ */
+function voteFor(r: ParticipantRecord, participant: ClusterId): TwoPcMessage {
+  const txn: TxnId = { clientId: r.clientId, seq: r.seq };
+  if (r.state === 'committed') return { type: 'vote', txn, participant, vote: 'no', reason: duplicatePrepare };
+  if (r.state === 'aborted') return { type: 'vote', txn, participant, vote: 'no', reason: r.reason ?? 'aborted' };
+  return { type: 'vote', txn, participant, vote: 'yes', prepareSlot: r.slot };
 }
