@@ -7,13 +7,12 @@ import type { TransferResult } from '../src/client/ledger-client.js';
 
 export default class Transfer extends LedgerCommand<typeof Transfer> {
   static override summary = 'Move AMOUNT units from account FROM to account TO';
-  static override description = `Sends the transfer to the leader of the sender's cluster (any node forwards it there) and waits
-for its outcome:
-  committed            the money moved, on a majority of the cluster's replicas
-  insufficient-funds   FROM holds less than AMOUNT; nothing changed
-  aborted              refused, with a reason; nothing changed
-  unknown              sent, no answer in time; it may still commit (a timeout is never a failure)
-  unavailable          not sent: no connection to NATS, so nothing can commit
+  static override description = `Sends the transfer to the leader of the sender's cluster (any node forwards it there) and waits for its outcome:
+- committed: the money moved, on a majority of the cluster's replicas
+- insufficient-funds: FROM holds less than AMOUNT; nothing changed
+- aborted: refused, with a reason; nothing changed
+- unknown: sent, no answer in time; it may still commit (a timeout is never a failure)
+- unavailable: not sent: no connection to NATS, so nothing can commit
 Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad input, 3 unknown.`;
   static override examples = ['<%= config.bin %> transfer 1001 1002 3', '<%= config.bin %> transfer 1001 1002 3 --json'];
   static override args = {
