@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
-import { parsePositiveInteger } from '../src/cli/parse.js';
+import { parsePositiveInteger, unitCount } from '../src/cli/parse.js';
 import { ms } from '../src/cli/render.js';
 import type { TransferResult } from '../src/client/ledger-client.js';
 
@@ -27,7 +27,7 @@ Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad inpu
     const amount = parsePositiveInteger(this.args.amount, 'amount');
     const result = await withClient(this.dataDir, (client) => client.transfer(from, to, amount));
     const served = result.servedBy === undefined ? '' : ` (served by n${result.servedBy})`;
-    this.log(`${result.status}: ${from} -> ${to}, ${amount} units in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
+    this.log(`${result.status}: ${from} -> ${to}, ${unitCount(amount)} in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
     process.exitCode = result.status === 'committed' ? 0 : result.status === 'unknown' ? 3 : 1;
     return result;
   }
