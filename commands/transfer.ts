@@ -13,6 +13,7 @@ export default class Transfer extends LedgerCommand<typeof Transfer> {
 - aborted: refused, with a reason; nothing changed
 - unknown: sent, no answer in time; it may still commit (a timeout is never a failure)
 - unavailable: not sent: no connection to NATS, so nothing can commit
+
 Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad input, 3 unknown.`;
   static override examples = ['<%= config.bin %> transfer 1001 1002 3', '<%= config.bin %> transfer 1001 1002 3 --json'];
   static override args = {

@@ -24,6 +24,7 @@ Skew: accounts get a popularity rank (a seeded shuffle, so the hot ones are spre
 
 Presets (explicit flags override their values):
 ${presetNames.map((p) => `- ${p}: ${presets[p].description}`).join('\n')}
+
 Shares accept 0.2 or 20%. Outcomes: committed (a read that returned a value counts as committed), aborted, insufficient-funds, unknown (sent, no answer in time: it may still commit; a read without a value), unavailable (not sent: no connection to NATS, so it cannot commit).
 
 Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile requests wait for the connection (the outage shows as latency; in an open loop, from each request's intended start) and are reported unavailable only if their deadline passes unsent; the progress lines say "disconnected from NATS, reconnecting (attempt N)", and the report gives the time disconnected and the longest stretch without a commit.
