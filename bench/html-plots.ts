@@ -5,12 +5,13 @@
  * Latency spectrum: x is 1/(1-percentile) on a log scale, as HdrHistogram's plotter draws it,
  * so the tail (99 %, 99.9 %) gets as much room as the median; y is latency in ms.
  * Throughput: successful transactions and errors (aborted, unknown) per second of the run.
+ * Latency over time: p50 and p99 of each second's answers.
  */
 export const plotScript = String.raw`
 (function () {
   var data = JSON.parse(document.getElementById('bench-data').textContent);
   var NS = 'http://www.w3.org/2000/svg';
-  var colors = { all: '#222222', read: '#1f77b4', intra: '#2ca02c', cross: '#d62728', ok: '#2ca02c', errors: '#d62728' };
+  var colors = { all: '#222222', read: '#1f77b4', intra: '#2ca02c', cross: '#d62728', ok: '#2ca02c', errors: '#d62728', p50: '#1f77b4', p99: '#d62728' };
   var W = 760, H = 360, L = 64, R = 170, T = 20, B = 48;
 
   function el(name, attrs, text) {
@@ -104,8 +105,34 @@ export const plotScript = String.raw`
     legend(svg, [{ color: colors.ok, label: 'successful / s' }, { color: colors.errors, label: 'errors / s' }]);
   }
 
+  // p50 and p99 of the answers of each second, as cockroach workload prints them: a stall or a
+  // leader change shows as a bump at the second it happened. Seconds without an answer are gaps.
+  function latencyTimePlot() {
+    var svg = document.getElementById('latency-time-plot');
+    var iw = W - L - R, ih = H - T - B;
+    var tl = data.timeline;
+    var n = Math.max(1, tl.length);
+    var yMax = niceMax(Math.max.apply(null, tl.map(function (i) { return i.completed > 0 ? i.latencyMsP99 : 0; }).concat([0])));
+    var ticks = [];
+    var step = Math.max(1, Math.ceil(n / 10));
+    for (var s = 0; s <= n; s += step) ticks.push({ x: L + (iw * s) / n, label: s + ' s' });
+    frame(svg, ticks, yMax, 'time since start of measuring', 'latency (ms)');
+    [['latencyMsP50', 'p50', ''], ['latencyMsP99', 'p99', '5 4']].forEach(function (def) {
+      var d = '', open = false;
+      tl.forEach(function (i) {
+        if (!(i.completed > 0)) { open = false; return; }
+        var x0 = L + (iw * (i.second - 1)) / n, x1 = L + (iw * (i.second - 1 + (i.lengthS || 1))) / n, y = T + ih - (ih * i[def[0]]) / yMax;
+        d += (open ? 'L' : 'M') + x0.toFixed(1) + ' ' + y.toFixed(1) + 'L' + x1.toFixed(1) + ' ' + y.toFixed(1);
+        open = true;
+      });
+      svg.appendChild(el('path', { d: d, fill: 'none', stroke: colors[def[1]], 'stroke-width': 2, 'stroke-dasharray': def[2], class: 'series series-' + def[1] }));
+    });
+    legend(svg, [{ color: colors.p50, label: 'p50' }, { color: colors.p99, dash: '5 4', label: 'p99' }]);
+  }
+
   spectrumPlot();
   throughputPlot();
+  latencyTimePlot();
   document.body.setAttribute('data-rendered', 'true');
 })();
 `;

@@ -21,7 +21,7 @@ function summaryTable(r: BenchReport): string {
 /**
  * A self-contained HTML page (no network resource of any kind: styles, data and the plotting
  * script are inline) with the parameters, the summary table, the latency percentile spectrum
- * and throughput over time.
+ * and throughput and latency (p50, p99) over time.
  */
 export function htmlReport(r: BenchReport): string {
   const where = r.cluster.startedByBench ? 'a local cluster started for this run' : r.cluster.dataDir;
@@ -53,6 +53,9 @@ ${summaryTable(r)}
 <svg id="latency-plot" class="plot" xmlns="http://www.w3.org/2000/svg" width="760" height="360" viewBox="0 0 760 360"></svg>
 <h2>Throughput over time</h2>
 <svg id="throughput-plot" class="plot" xmlns="http://www.w3.org/2000/svg" width="760" height="360" viewBox="0 0 760 360"></svg>
+<h2>Latency over time (p50, p99 per second)</h2>
+<p>${escapeHtml(`the answers of each second (dashed: p99), latency from ${r.loop === 'open' ? "each request's intended start" : 'send'}`)}</p>
+<svg id="latency-time-plot" class="plot" xmlns="http://www.w3.org/2000/svg" width="760" height="360" viewBox="0 0 760 360"></svg>
 <noscript>The plots are drawn by the page's inline script; the figures above and bench.json hold the same data.</noscript>
 <script type="application/json" id="bench-data">${scriptJson(data)}</script>
 <script>${plotScript}</script>

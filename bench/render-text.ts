@@ -1,6 +1,6 @@
 import { table } from '../src/cli/render.js';
 import type { Topology } from '../src/ledger/topology.js';
-import type { ComparedValue, Comparison } from './compare.js';
+import { verdict, type ComparedValue, type Comparison } from './compare.js';
 import { outcomes } from './outcome.js';
 import type { BenchParams } from './params.js';
 import type { Interval } from './recorder.js';
@@ -66,12 +66,18 @@ export function summaryText(r: BenchReport): string {
 }
 
 const num = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) < 1 ? v.toFixed(4) : v.toFixed(2));
-const ratioText = (v: ComparedValue) => (v.ratio === null ? (v.b === 0 ? '=' : 'new') : `${v.ratio.toFixed(2)}x`);
+const ratioText = (v: ComparedValue) => {
+  const text = v.ratio === null ? (v.b === 0 ? '=' : 'new') : `${v.ratio.toFixed(2)}x`;
+  const word = verdict(v);
+  return word === undefined ? text : `${text} ${word}`;
+};
 
 export function comparisonText(c: Comparison): string {
   const lines = [`A: ${c.a.file} (seed ${c.a.seed}${c.a.preset ? `, preset ${c.a.preset}` : ''}, ${c.a.startedAt})`, `B: ${c.b.file} (seed ${c.b.seed}${c.b.preset ? `, preset ${c.b.preset}` : ''}, ${c.b.startedAt})`];
   const rows: Array<Array<string | number>> = [];
   for (const s of seriesNames) for (const v of c.series[s]) rows.push([s, v.metric, num(v.a), num(v.b), ratioText(v)]);
+  for (const warning of c.warnings) lines.push(`warning: ${warning}`);
+  lines.push('better is higher for throughput and committed rate, lower for the rest');
   lines.push(table(['type', 'metric', 'A', 'B', 'B / A'], rows));
   return lines.join('\n');
 }

@@ -12,29 +12,17 @@ import { TestRunner, type RunReport } from '../src/testfile/runner.js';
 
 export default class Run extends LedgerCommand<typeof Run> {
   static override summary = 'Run the test sets of a CSV file, with the menu after each set';
-  static override description = `Reads the whole file first: a malformed row, an account or node that does not exist, stops
-the run with the line and what was expected before anything runs.
+  static override description = `Reads the whole file first: a malformed row, an account or node that does not exist, stops the run with the line and what was expected before anything runs.
 
-Both dialects of DESIGN §11:
-  3 columns  Set Number,Transactions,Live Nodes (header optional). Before each set the whole
-             system is flushed to its initial state (balances, logs, locks, sessions, views),
-             nodes missing from the live list start failed, and the first live node of each
-             cluster leads.
-  4 columns  Set,Transactions,Live Servers,Contact Servers. State carries over from set to set;
-             each set recovers its live servers, fails the others, and makes each cluster's
-             contact server its leader, which receives that cluster's requests.
+Test files come in two dialects (also in the README, "Test files"):
+- 3 columns: Set Number,Transactions,Live Nodes (header optional). Before each set the whole system is flushed to its initial state (balances, logs, locks, sessions, views), nodes missing from the live list start failed, and the first live node of each cluster leads.
+- 4 columns: Set,Transactions,Live Servers,Contact Servers. State carries over from set to set; each set recovers its live servers, fails the others, and makes each cluster's contact server its leader, which receives that cluster's requests.
+
 Commands: "(s, r, amt)" transfer, (s) or -s balance read, F(nK) fail, R(nK) recover.
 
-The run starts its own local cluster in <data-dir>/run (wiped first) and stops it at the end.
-A set naming more nodes than 3 x 3 (the Fall-2025 file's set 15 lists n1..n23) runs on a
-cluster reconfigured for it: of 3, 5 and 7 nodes per cluster, the shape in which its live list
-gives the most clusters a majority (set 15: 5 clusters x 5); --set-shape overrides the guess.
+The run starts its own local cluster in <data-dir>/run (wiped first) and stops it at the end. A set naming more nodes than 3 x 3 (the Fall-2025 file's set 15 lists n1..n23) runs on a cluster reconfigured for it: of 3, 5 and 7 nodes per cluster, the shape in which its live list gives the most clusters a majority (set 15: 5 clusters x 5); --set-shape overrides the guess.
 
-On a terminal, each command's outcome appears as it completes and a menu follows each set
-(PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). A restart of the run's
-nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set
-goes on. --json prints one document:
-{"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row.`;
+On a terminal, each command's outcome appears as it completes and a menu follows each set (PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). A restart of the run's nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set goes on. --json prints one document: {"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row.`;
   static override examples = [
     '<%= config.bin %> run ../shared/peer-tests/CSE535-F25-Project-3-Testcases.csv',
     '<%= config.bin %> run tests.csv --no-interactive',
@@ -48,7 +36,7 @@ goes on. --json prints one document:
     interactive: Flags.boolean({ description: 'show the menu after each set (only on a terminal, never with --json)', default: true, allowNo: true }),
     flush: Flags.boolean({ description: 'flush to the initial state before each set (three-column files)', default: true, allowNo: true }),
     consistency: Flags.string({ description: 'how balance reads are served: linearizable, leader or any (see `ledger balance --help`)', options: [...consistencies], default: 'linearizable' }),
-    'deadline-ms': Flags.integer({ description: 'a transfer with no answer by then is reported unknown (unavailable if never sent, for want of a connection to NATS), a read unanswered', default: 3_000, min: 100 }),
+    'deadline-ms': Flags.integer({ description: 'a transfer with no answer by then is reported unknown (unavailable if never sent, for want of a connection to NATS), and so is a read left unanswered', default: 3_000, min: 100 }),
     accounts: Flags.integer({ description: 'total accounts, split evenly between clusters [default: 9000; 3000 for four-column files]', min: 1 }),
     'initial-balance': Flags.integer({ description: 'what every account starts with', default: 10, min: 0 }),
     'set-shape': Flags.string({ description: 'the shape of one set, SET=CLUSTERSxNODES (repeatable), e.g. 15=5x5', multiple: true }),

@@ -1,19 +1,19 @@
 import { Args } from '@oclif/core';
 import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
-import { parsePositiveInteger } from '../src/cli/parse.js';
+import { parsePositiveInteger, unitCount } from '../src/cli/parse.js';
 import { ms } from '../src/cli/render.js';
 import type { TransferResult } from '../src/client/ledger-client.js';
 
 export default class Transfer extends LedgerCommand<typeof Transfer> {
   static override summary = 'Move AMOUNT units from account FROM to account TO';
-  static override description = `Sends the transfer to the leader of the sender's cluster (any node forwards it there) and waits
-for its outcome:
-  committed            the money moved, on a majority of the cluster's replicas
-  insufficient-funds   FROM holds less than AMOUNT; nothing changed
-  aborted              refused, with a reason; nothing changed
-  unknown              sent, no answer in time; it may still commit (a timeout is never a failure)
-  unavailable          not sent: no connection to NATS, so nothing can commit
+  static override description = `Sends the transfer to the leader of the sender's cluster (any node forwards it there) and waits for its outcome:
+- committed: the money moved, on a majority of the cluster's replicas
+- insufficient-funds: FROM holds less than AMOUNT; nothing changed
+- aborted: refused, with a reason; nothing changed
+- unknown: sent, no answer in time; it may still commit (a timeout is never a failure)
+- unavailable: not sent: no connection to NATS, so nothing can commit
+
 Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad input, 3 unknown.`;
   static override examples = ['<%= config.bin %> transfer 1001 1002 3', '<%= config.bin %> transfer 1001 1002 3 --json'];
   static override args = {
@@ -28,7 +28,7 @@ Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad inpu
     const amount = parsePositiveInteger(this.args.amount, 'amount');
     const result = await withClient(this.dataDir, (client) => client.transfer(from, to, amount));
     const served = result.servedBy === undefined ? '' : ` (served by n${result.servedBy})`;
-    this.log(`${result.status}: ${from} -> ${to}, ${amount} units in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
+    this.log(`${result.status}: ${from} -> ${to}, ${unitCount(amount)} in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
     process.exitCode = result.status === 'committed' ? 0 : result.status === 'unknown' ? 3 : 1;
     return result;
   }

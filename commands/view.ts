@@ -6,9 +6,7 @@ import { allNodes } from '../src/ledger/topology.js';
 
 export default class View extends LedgerCommand<typeof View> {
   static override summary = 'PrintView: every NEW-VIEW a node took part in as leader, with its parameters';
-  static override description = `A NEW-VIEW is a leader change: the new leader's ballot, the highest commit index its
-promises reported, and the slots it re-proposed (values from the promises, NO-OP for holes).
-Each node records the views it led; without --node, all nodes are asked.`;
+  static override description = `A NEW-VIEW is a leader change: the new leader's ballot, the highest commit index its promises reported, and the slots it re-proposed (values from the promises, NO-OP for holes). Each node records the views it led; without --node, all nodes are asked.`;
   static override examples = ['<%= config.bin %> view', '<%= config.bin %> view --node 4', '<%= config.bin %> view --json'];
   static override flags = { node: Flags.integer({ description: 'only this node', min: 1 }) };
 

@@ -15,57 +15,33 @@ type StopSignal = (typeof stopSignals)[number];
 const signalExitCodes: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export default class Bench extends LedgerCommand<typeof Bench> {
-  static override summary = 'Benchmark the ledger: an open- or closed-loop workload with HDR latency reports';
-  static override description = `Sends a seeded mix of balance reads and transfers (1 unit each, SmallBank-like) and reports
-throughput, latency percentiles (p50 .. p99.9, max) and outcomes, overall and per type: read,
-intra-shard transfer, cross-shard transfer (Two-Phase Commit). The seed and parameters are printed
-first (the same seed sends the same requests), a progress line each second goes to stderr, then a
-summary table; --json prints the report as one JSON document instead; --out DIR also writes
-bench.json, latency-*.hgrm and service-*.hgrm (HdrHistogram percentile distributions, in ms) and a
-self-contained report.html with plots. Compare two runs with \`ledger bench compare A.json B.json\`.
+  static override summary = 'Benchmark the ledger: open- or closed-loop load, HDR latency reports';
+  static override description = `Sends a seeded mix of balance reads and transfers (1 unit each, SmallBank-like) and reports throughput, latency percentiles (p50 .. p99.9, max) and outcomes, overall and per type: read, intra-shard transfer, cross-shard transfer (Two-Phase Commit). The seed and parameters are printed first (the same seed sends the same requests), a progress line each second goes to stderr, then a summary table; --json prints the report as one JSON document instead; --out DIR also writes bench.json, latency-*.hgrm and service-*.hgrm (HdrHistogram percentile distributions, in ms) and a self-contained report.html with plots. Compare two runs with \`ledger bench compare A.json B.json\`.
 
-Load: with --rate R it is an open loop: request i is due at i/R seconds whatever the answers do,
-latency is measured from that intended start (no coordinated omission: a stall shows as the wait
-of everyone arriving meanwhile), service time (send to answer) beside it, and --concurrency bounds
-the requests in flight (later ones queue, and their wait counts). Without --rate it is a closed
-loop of --concurrency workers, each sending when its last request is answered (latency = service
-time); the output says which.
+Load: with --rate R it is an open loop: request i is due at i/R seconds whatever the answers do, latency is measured from that intended start (no coordinated omission: a stall shows as the wait of everyone arriving meanwhile), service time (send to answer) beside it, and --concurrency bounds the requests in flight (later ones queue, and their wait counts). Without --rate it is a closed loop of --concurrency workers, each sending when its last request is answered (latency = service time); the output says which.
 
-Skew: accounts get a popularity rank (a seeded shuffle, so the hot ones are spread over the
-shards) and are drawn by Zipf's law over the ranks, P(rank k) ~ 1/k^s with exponent s = --skew:
-0 is uniform, 0.99 is YCSB's "zipfian", 1 is Zipf's law proper (with 9000 accounts the hottest one
-is about 10 % of the draws). Receivers are drawn the same way within their shard.
+Skew: accounts get a popularity rank (a seeded shuffle, so the hot ones are spread over the shards) and are drawn by Zipf's law over the ranks, P(rank k) ~ 1/k^s with exponent s = --skew: 0 is uniform, 0.99 is YCSB's "zipfian", 1 is Zipf's law proper (with 9000 accounts the hottest one is about 10 % of the draws). Receivers are drawn the same way within their shard.
 
 Presets (explicit flags override their values):
-${presetNames.map((p) => `  ${p.padEnd(8)} ${presets[p].description}`).join('\n')}
-Shares accept 0.2 or 20%. Outcomes: committed (a read that returned a value counts as committed),
-aborted, insufficient-funds, unknown (sent, no answer in time: it may still commit; a read
-without a value), unavailable (not sent: no connection to NATS, so it cannot commit).
+${presetNames.map((p) => `- ${p}: ${presets[p].description}`).join('\n')}
 
-Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile requests wait for the
-connection (the outage shows as latency; in an open loop, from each request's intended start)
-and are reported unavailable only if their deadline passes unsent; the progress lines say
-"disconnected from NATS, reconnecting (attempt N)", and the report gives the time disconnected
-and the longest stretch without a commit.
+Shares accept 0.2 or 20%. Outcomes: committed (a read that returned a value counts as committed), aborted, insufficient-funds, unknown (sent, no answer in time: it may still commit; a read without a value), unavailable (not sent: no connection to NATS, so it cannot commit).
 
-Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there,
-otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and
-stops it (every process, by PID) and deletes it at the end; existing insists on the running
-cluster; own always starts one. Accounts and shards come from the cluster's topology.
+Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile requests wait for the connection (the outage shows as latency; in an open loop, from each request's intended start) and are reported unavailable only if their deadline passes unsent; the progress lines say "disconnected from NATS, reconnecting (attempt N)", and the report gives the time disconnected and the longest stretch without a commit.
 
-Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what
-ran, and a cluster this run started is stopped; a second signal quits at once.
+Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there, otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and stops it (every process, by PID) and deletes it at the end; existing insists on the running cluster; own always starts one. Accounts and shards come from the cluster's topology.
 
-Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ctrl-C, 143 when
-stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or started.`;
+Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what ran, and a cluster this run started is stopped; a second signal quits at once.
+
+Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ctrl-C, 143 when stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or started.`;
   static override examples = [
     '<%= config.bin %> bench --preset small',
     '<%= config.bin %> bench --preset skewed --rate 400 --out bench/out/skewed',
-    '<%= config.bin %> bench --read-ratio 0.5 --cross-shard 10% --skew 0.99 --duration 30s --concurrency 64 --seed 7',
+    '<%= config.bin %> bench --read-ratio 0.5 --cross-shard 10% --skew 0.99 --seed 7',
     '<%= config.bin %> bench --preset intra --json > intra.json',
   ];
   static override flags = {
-    preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (see above)` }),
+    preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (listed under DESCRIPTION)` }),
     'read-ratio': Flags.string({ description: 'share of requests that are read-only balance queries, 0..1 [default: 0.2]' }),
     'cross-shard': Flags.string({ description: 'share of transfers between two shards, 0..1 [default: 0.2]' }),
     skew: Flags.string({ description: 'account popularity, 0 uniform .. 1 highly skewed: the Zipf exponent [default: 0]' }),
@@ -78,7 +54,7 @@ stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or sta
     consistency: Flags.string({ description: 'consistency of the reads: linearizable, leader or any (as ledger balance) [default: linearizable]' }),
     amount: Flags.string({ description: 'units each transfer moves [default: 1]' }),
     out: Flags.string({ description: 'also write bench.json, *.hgrm and report.html into this directory' }),
-    cluster: Flags.string({ description: 'auto, existing or own (see above)', default: 'auto', options: [...clusterModes] }),
+    cluster: Flags.string({ description: 'auto, existing or own (see DESCRIPTION)', default: 'auto', options: [...clusterModes] }),
   };
 
   async run(): Promise<BenchReport> {

@@ -5,13 +5,8 @@ import { table } from '../../src/cli/render.js';
 import { checkConsistency, type ConsistencyReport } from '../../src/client/consistency.js';
 
 export default class CheckConsistency extends LedgerCommand<typeof CheckConsistency> {
-  static override summary = "Check that every cluster's live replicas hold the same state and that no money was made or lost";
-  static override description = `For each cluster, the live replicas (answering, not failed) are compared by state hash at the
-highest slot they have all applied (each keeps the hashes of its last 4096 slots, so this works
-while transfers run), and the money of all shards together must equal what was created at start,
-counted at a moment when no cross-shard transaction is in flight. A replica that is far behind,
-or money between two shards, gets --wait seconds to settle. Exit code 0 when consistent, 1
-otherwise.`;
+  static override summary = "Check that replicas agree and that no money was made or lost";
+  static override description = `For each cluster, the live replicas (answering, not failed) are compared by state hash at the highest slot they have all applied (each keeps the hashes of its last 4096 slots, so this works while transfers run), and the money of all shards together must equal what was created at start, counted at a moment when no cross-shard transaction is in flight. A replica that is far behind, or money between two shards, gets --wait seconds to settle. Exit code 0 when consistent, 1 otherwise.`;
   static override examples = ['<%= config.bin %> check consistency', '<%= config.bin %> check consistency --json'];
   static override flags = { wait: Flags.integer({ description: 'seconds to wait for lagging replicas', default: 10, min: 0 }) };
 

@@ -8,7 +8,7 @@ import { defaultThresholds, evaluateHealth, type HealthReport } from '../../src/
 import type { ClusterView } from '../../src/observability/cluster-view.js';
 
 export default class CheckHealth extends LedgerCommand<typeof CheckHealth> {
-  static override summary = 'Check leaders, quorums, lag and latency against thresholds; exit 0 ok, 1 warning, 2 critical';
+  static override summary = 'Check leaders, quorums, lag and latency (exit 0 ok, 1 warning, 2 critical)';
   static override description = `Collects one round of the metrics every node publishes each second (waiting at most --wait seconds for every node) and checks them.
 
 Critical: a cluster without a live leader, or with fewer than a majority of its members live (reporting, not failed, not isolated): it cannot commit.

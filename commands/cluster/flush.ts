@@ -7,13 +7,8 @@ import { firstLiveLeaders, flushCluster } from '../../src/cluster/flush.js';
 import { allNodes } from '../../src/ledger/topology.js';
 
 export default class ClusterFlush extends LedgerCommand<typeof ClusterFlush> {
-  static override summary = 'Reset every node to the initial state: balances, logs, locks, sessions and views';
-  static override description = `Every account goes back to its initial balance and every node forgets its log, its client
-sessions, its Two-Phase Commit records and its NEW-VIEW history. The first live node of each
-cluster leads straight away (no election: one Phase 1 round in ballot (1, itself), which is
-not a view change, so PrintView starts empty; the command returns once each leader with a live
-majority leads). Nodes left out of --live
-start failed, as after \`ledger node fail\`; bring them back with \`ledger node recover N\`.
+  static override summary = 'Reset every node to the initial state (balances, logs, locks, sessions, views)';
+  static override description = `Every account goes back to its initial balance and every node forgets its log, its client sessions, its Two-Phase Commit records and its NEW-VIEW history. The first live node of each cluster leads straight away (no election: one Phase 1 round in ballot (1, itself), which is not a view change, so PrintView starts empty; the command returns once each leader with a live majority leads). Nodes left out of --live start failed, as after \`ledger node fail\`; bring them back with \`ledger node recover N\`.
 
 Each flush starts a new generation: a message sent before it is dropped by every node after it
 (and a request or operation that names its generation, as the test-file runner's do).

@@ -15,12 +15,9 @@ import { defaultTopology, validateTopology } from '../../src/ledger/topology.js'
 
 export default class ClusterStart extends LedgerCommand<typeof ClusterStart> {
   static override summary = 'Start nats-server and every node of a local cluster';
-  static override description = `Spawns nats-server (on --port, or a free port) and one process per node, with their SQLite files,
-logs and configuration under the data dir. Returns once every cluster has elected a leader.
+  static override description = `Spawns nats-server (on --port, or a free port) and one process per node, with their SQLite files, logs and configuration under the data dir. Returns once every cluster has elected a leader.
 
-Without --detach it stays in the foreground and Ctrl-C stops everything cleanly; with --detach it
-returns and \`ledger cluster stop\` stops the cluster later. Restarting on an existing data dir keeps
-the balances: nodes recover from their SQLite files.`;
+Without --detach it stays in the foreground and Ctrl-C stops everything cleanly; with --detach it returns and \`ledger cluster stop\` stops the cluster later. Restarting on an existing data dir keeps the balances: nodes recover from their SQLite files.`;
   static override examples = [
     '<%= config.bin %> cluster start --detach',
     '<%= config.bin %> cluster start --data-dir /tmp/ledger --port 4333 --detach',

@@ -4,8 +4,7 @@ import { table } from '../../src/cli/render.js';
 
 export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
   static override summary = 'One row per node: role, leader, ballot, log positions';
-  static override description = `Asks every node for its status over NATS. A node that does not answer within a second is
-shown as "down". Exit code 1 when a cluster has no leader.`;
+  static override description = `Asks every node for its status over NATS. A node that does not answer within a second is shown as "down". Exit code 1 when a cluster has no leader.`;
   static override examples = ['<%= config.bin %> cluster status', '<%= config.bin %> cluster status --json'];
 
   async run() {

@@ -6,11 +6,7 @@ import { moveLead } from '../../src/cluster/lead.js';
 
 export default class NodeLead extends LedgerCommand<typeof NodeLead> {
   static override summary = 'Make a node the leader of its cluster (leadership transfer)';
-  static override description = `The node stands for election at once, without the pre-vote, and its prepare asks the other
-members to set aside their stable-leader rule for it. Ballots and quorums work as ever: a
-transfer can delay commits for a moment, never choose two values. Waits until a majority of the
-cluster follows the node (a NEW-VIEW, shown by \`ledger view\`). Fails when the node's cluster
-has no majority up or the node is failed.`;
+  static override description = `The node stands for election at once, without the pre-vote, and its prepare asks the other members to set aside their stable-leader rule for it. Ballots and quorums work as ever: a transfer can delay commits for a moment, never choose two values. Waits until a majority of the cluster follows the node (a NEW-VIEW, shown by \`ledger view\`). Fails when the node's cluster has no majority up or the node is failed.`;
   static override examples = ['<%= config.bin %> node lead 5', '<%= config.bin %> node lead n5 --json'];
   static override args = nodeArg;
   static override flags = { timeout: Flags.integer({ description: 'give up after this many milliseconds', default: 10_000, min: 100 }) };

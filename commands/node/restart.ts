@@ -4,8 +4,7 @@ import { restartNode } from '../../src/cluster/local-cluster.js';
 
 export default class NodeRestart extends LedgerCommand<typeof NodeRestart> {
   static override summary = 'Start a node again from its SQLite file (SIGKILL first if it still runs)';
-  static override description = `The node reloads its promised ballot, log and state from disk, applies nothing twice, and
-catches up with its cluster (from the log, or by snapshot if the others compacted past it).`;
+  static override description = `The node reloads its promised ballot, log and state from disk, applies nothing twice, and catches up with its cluster (from the log, or by snapshot if the others compacted past it).`;
   static override examples = ['<%= config.bin %> node restart 1', '<%= config.bin %> node restart n1 --json'];
   static override args = nodeArg;
 

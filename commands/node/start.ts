@@ -6,8 +6,7 @@ import { runNode } from '../../src/node/main.js';
 
 export default class NodeStart extends LedgerCommand<typeof NodeStart> {
   static override summary = 'Run one node in the foreground (multi-host deployments)';
-  static override description = `Runs node --id with the configuration file (default: config.json in the data dir), until SIGTERM
-or Ctrl-C. Its SQLite file is nodes/n<ID>.sqlite and its log logs/n<ID>.log under the config's data dir.`;
+  static override description = `Runs node --id with the configuration file (default: config.json in the data dir), until SIGTERM or Ctrl-C. Its SQLite file is nodes/n<ID>.sqlite and its log logs/n<ID>.log under the config's data dir.`;
   static override examples = ['<%= config.bin %> node start --id 4', '<%= config.bin %> node start --id 4 --config /etc/ledger/config.json'];
   static override flags = {
     id: Flags.integer({ description: 'node id (1..number of nodes)', required: true, min: 1 }),

@@ -3,6 +3,7 @@ import { AssertionError } from '../core/assert.js';
 import { LedgerError, type LedgerErrorCode } from '../core/errors.js';
 import { resolveDataDir } from '../cluster/local-cluster.js';
 import { NotSentError } from '../transport/transport.js';
+import { usageErrorExit, usageErrorJson } from './usage-error.js';
 
 /** Exit codes: 1 a failed operation, 2 bad input (like a usage error), 3 an unknown outcome. */
 const exitCodes: Record<LedgerErrorCode, number> = {
@@ -64,6 +65,12 @@ export abstract class LedgerCommand<T extends typeof Command> extends Command {
         this.logToStderr(`error: ${error.message}${error.hint === undefined ? '' : `\nhint: ${error.hint}`}`);
       }
       return this.exit(exit);
+    }
+    const usageExit = usageErrorExit(error);
+    if (usageExit !== undefined && this.jsonEnabled()) {
+      // oclif's own --json error document dumps the whole parser state (thousands of lines).
+      this.logJson(usageErrorJson(error.message, this.id));
+      return this.exit(usageExit);
     }
     if (error instanceof AssertionError) this.logToStderr('internal error (a bug in ledger): please report it with the stack below');
     return super.catch(error);

@@ -3,6 +3,7 @@ import { LedgerCommand } from './base-command.js';
 import { withClient } from './connect.js';
 import { badInput } from '../core/errors.js';
 import type { NodeStatus } from '../codec/admin-bodies.js';
+import { faultNoop } from './fault-noop.js';
 
 /** Accepts "4" or "n4". */
 export function parseNode(text: string): number {
@@ -19,10 +20,16 @@ export abstract class NodeFaultCommand extends LedgerCommand<typeof NodeFaultCom
   protected abstract readonly op: 'fail' | 'recover' | 'isolate' | 'heal';
   protected abstract readonly done: string;
 
-  async run(): Promise<NodeStatus> {
+  async run(): Promise<NodeStatus & { changed: boolean }> {
     const node = parseNode(this.args.node);
-    const status = await withClient(this.dataDir, (client) => client.injectFault(node, this.op));
-    this.log(`n${node} ${this.done} (role ${status.role})`);
-    return status;
+    const { status, noop } = await withClient(this.dataDir, async (client) => {
+      // Already in that state: say so and change nothing. If the node does not answer, the
+      // fault request below reports why.
+      const before = await client.nodeStatus(node, 2_000).catch(() => undefined);
+      const noop = before === undefined ? undefined : faultNoop(this.op, before);
+      return noop !== undefined && before !== undefined ? { status: before, noop } : { status: await client.injectFault(node, this.op), noop };
+    });
+    this.log(noop ?? `n${node} ${this.done} (role ${status.role})`);
+    return { ...status, changed: noop === undefined };
   }
 }

@@ -5,11 +5,13 @@ export function parsePositiveInteger(text: string, what: string): number {
   const trimmed = text.trim();
   if (!/^\+?\d+$/.test(trimmed)) {
     const asNumber = Number(trimmed);
-    const hint = trimmed === '' || !Number.isFinite(asNumber) ? 'it must be a number' : asNumber < 0 ? 'it must be positive' : 'it must be a whole number';
+    // 1e30 is a whole number to Number(), but far beyond what an amount can be: say so.
+    if (Number.isInteger(asNumber) && asNumber > Number.MAX_SAFE_INTEGER) throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
+    const hint = trimmed === '' || !Number.isFinite(asNumber) ? 'it must be a number' : asNumber < 0 ? 'it must be positive' : Number.isInteger(asNumber) ? 'write it in digits' : 'it must be a whole number';
     throw badInput(`${what} "${text}" is not valid: ${hint}`);
   }
   const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) throw badInput(`${what} "${text}" is too large`);
+  if (!Number.isSafeInteger(value)) throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
   if (value === 0) throw badInput(`${what} must be greater than zero`);
   return value;
 }
@@ -24,4 +26,9 @@ export function parseNodeList(text: string, known: readonly number[]): number[] 
     if (!nodes.includes(node)) nodes.push(node);
   }
   return nodes;
+}
+
+/** "1 unit", "2 units": an amount of money as the CLI prints it. */
+export function unitCount(amount: number): string {
+  return `${amount} ${amount === 1 ? 'unit' : 'units'}`;
 }

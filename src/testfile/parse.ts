@@ -42,7 +42,7 @@ import { LedgerError } from '../core/errors.js';
 import type { TestCommand, TestFile, TestFileDialect, TestSet } from './types.js';
 
 const COMMAND_FORMS = '(sender, receiver, amount), (account), F(nK) or R(nK)';
-const HINT = 'See DESIGN §11 for the test file format.';
+const HINT = 'the file format is described by `ledger run --help` and in the README ("Test files")';
 
 const DIALECTS: Record<TestFileDialect, { columns: number; names: string; node: string; example: string }> = {
   'three-column': {

@@ -73,7 +73,7 @@ describe('ledger bench against a real 3x3 cluster', () => {
     assert.equal(perType, 200);
   });
 
-  test('headless Chromium renders both plots: SVG paths in the DOM, coloured lines in a screenshot', async () => {
+  test('headless Chromium renders the plots: SVG paths in the DOM, coloured lines in a screenshot', async () => {
     const page = pathToFileURL(join(out, 'report.html')).href;
     const dom = await runChromium(['--dump-dom', page]);
     assert.equal(dom.code, 0, dom.stderr.slice(-500));
@@ -83,7 +83,7 @@ describe('ledger bench against a real 3x3 cluster', () => {
       assert.ok(m, `${id} is in the DOM`);
       return m[1] as string;
     };
-    for (const [id, series] of [['latency-plot', ['all', 'read', 'intra', 'cross']], ['throughput-plot', ['ok']]] as const) {
+    for (const [id, series] of [['latency-plot', ['all', 'read', 'intra', 'cross']], ['throughput-plot', ['ok']], ['latency-time-plot', ['p50', 'p99']]] as const) {
       const svg = plot(id);
       for (const s of series) {
         const path = new RegExp(`<path d="([^"]*)"[^>]*class="series series-${s}"`).exec(svg);

@@ -95,6 +95,10 @@ describe('fault tolerance with real processes under continuous load', () => {
       await waitForCommits(load, 50, failedAt + ms);
       const recovered = await cluster.json(['node', 'recover', String(leader.node)]);
       assert.equal(recovered.failed, false);
+      // Recovering a live node changes nothing: it says so and exits 0.
+      const again = await cluster.cli(['node', 'recover', String(leader.node)]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`^n${leader.node} is not failed: nothing to recover`));
       await waitForCommits(load, 50, performance.now());
       await load.stop();
       await assertConsistent(cluster);

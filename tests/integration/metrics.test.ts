@@ -106,6 +106,10 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
     assert.equal(critical.status, 'critical');
     assert.ok(critical.findings.some((f: any) => f.subject === 'cluster 1' && f.check === 'quorum' && f.severity === 'critical'));
     for (const node of [2, 3]) assert.equal(critical.view.nodes[node - 1].state, 'failed', `n${node} reports itself failed`);
+    // Failing a failed node again changes nothing: it says so and exits 0.
+    const again = await cluster.cli(['node', 'fail', '2']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^n2 is already failed: nothing to do/);
     const text = await cluster.cli(['check', 'health']);
     assert.equal(text.code, 2);
     assert.match(text.stdout, /health: CRITICAL \(exit 2\)/);

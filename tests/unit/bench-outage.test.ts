@@ -113,7 +113,7 @@ describe('the report marks the outage', () => {
     const older = structuredClone(report);
     delete (older.all.rates as Partial<typeof older.all.rates>).unavailable;
     const row = compareReports(older, report, { a: 'old.json', b: 'new.json' }).series.all.find((v) => v.metric === 'unavailable rate');
-    assert.deepEqual(row, { metric: 'unavailable rate', a: 0, b: 0.5, ratio: null });
+    assert.deepEqual(row, { metric: 'unavailable rate', a: 0, b: 0.5, ratio: null, better: 'lower' });
   });
 });
 

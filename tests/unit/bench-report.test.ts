@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { compareReports, ratio, readReport } from '../../bench/compare.js';
+import { compareReports, ratio, readReport, verdict } from '../../bench/compare.js';
+import { comparisonText } from '../../bench/render-text.js';
 import { formatHgrm, parseHgrm, spectrumOf } from '../../bench/hgrm.js';
 import { newHistogram, percentilesMs, recordUs } from '../../bench/histograms.js';
 import { htmlReport } from '../../bench/html-report.js';
@@ -131,5 +132,38 @@ describe('report, compare and HTML', () => {
     assert.equal(html.match(/<\/script>/g)?.length, 2, 'only the two script elements close');
     assert.match(html, /<svg id="latency-plot"/);
     assert.match(html, /<svg id="throughput-plot"/);
+    assert.match(html, /<svg id="latency-time-plot"/);
+  });
+});
+
+describe('bench compare: direction and comparability', () => {
+  test('each figure says which way is better, and B / A says better or worse', () => {
+    const a = syntheticReport({ read: 1, intra: 2, cross: 8 });
+    const b = syntheticReport({ read: 2, intra: 2, cross: 4 }, 2);
+    const c = compareReports(a, b, { a: 'a.json', b: 'b.json' });
+    const get = (series: 'read' | 'intra' | 'cross' | 'all', metric: string) => c.series[series].find((v) => v.metric === metric)!;
+    assert.equal(get('all', 'throughput/s').better, 'higher');
+    assert.equal(get('all', 'latency p99 ms').better, 'lower');
+    assert.equal(get('all', 'committed rate').better, 'higher');
+    assert.equal(get('all', 'aborted rate').better, 'lower');
+    assert.equal(get('all', 'count').better, null);
+    assert.equal(verdict(get('read', 'latency p50 ms')), 'worse');
+    assert.equal(verdict(get('cross', 'latency p99 ms')), 'better');
+    assert.equal(verdict(get('intra', 'latency p50 ms')), 'same');
+    assert.equal(verdict(get('all', 'count')), undefined);
+    const text = comparisonText(c);
+    assert.match(text, /2\.00x worse/);
+    assert.match(text, /0\.50x better/);
+    assert.deepEqual(c.warnings, []);
+    assert.doesNotMatch(text, /warning:/);
+  });
+
+  test('a closed loop compared with an open loop is warned about', () => {
+    const closed = syntheticReport({ read: 1, intra: 2, cross: 8 });
+    const open: BenchReport = { ...closed, loop: 'open', params: { ...closed.params, rateTps: 200 } };
+    const c = compareReports(closed, open, { a: 'closed.json', b: 'open.json' });
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0]!, /^A is a closed loop \(no --rate\) and B an open loop \(--rate 200\)/);
+    assert.match(comparisonText(c), /^warning: A is a closed loop/m);
   });
 });
