@@ -3,7 +3,7 @@ import { LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
 import { parseNodeList } from '../../src/cli/parse.js';
 import { table } from '../../src/cli/render.js';
-import { firstLiveLeaders, flushCluster } from '../../src/cluster/flush.js';
+import { clustersWithoutMajority, firstLiveLeaders, flushCluster } from '../../src/cluster/flush.js';
 import { allNodes } from '../../src/ledger/topology.js';
 
 export default class ClusterFlush extends LedgerCommand<typeof ClusterFlush> {
@@ -14,6 +14,7 @@ cluster leads straight away (no election: one Phase 1 round in ballot (1, itself
 not a view change, so PrintView starts empty; the command returns once each leader with a live
 majority leads). Nodes left out of --live
 start failed, as after \`ledger node fail\`; bring them back with \`ledger node recover N\`.
+A cluster left without a live majority is named in a warning: it cannot commit.
 
 Each flush starts a new generation: a message sent before it is dropped by every node after it
 (and a request or operation that names its generation, as the test-file runner's do).
@@ -24,12 +25,16 @@ Every node process must be running (a failed node is fine).`;
   };
 
   async run() {
-    const nodes = await withClient(this.dataDir, async (client, config) => {
+    const { nodes, lost } = await withClient(this.dataDir, async (client, config) => {
       const all = allNodes(config.topology);
       const live = new Set(this.flags.live === undefined ? all : parseNodeList(this.flags.live, all));
-      return flushCluster(client, config.topology, { live, leaders: firstLiveLeaders(config.topology, live) });
+      const flushed = await flushCluster(client, config.topology, { live, leaders: firstLiveLeaders(config.topology, live) });
+      return { nodes: flushed, lost: clustersWithoutMajority(config.topology, live) };
     });
+    for (const c of lost) {
+      this.logToStderr(`warning: cluster ${c.cluster} has no majority (${c.live} of ${c.members} live): it cannot commit until you recover nodes with \`ledger node recover N\``);
+    }
     this.log(table(['node', 'cluster', 'role', 'leader', 'generation'], nodes.map((s) => [`n${s.node}`, s.cluster, s.failed ? `${s.role} (failed)` : s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.generation])));
-    return { nodes };
+    return { nodes, noMajority: lost };
   }
 }

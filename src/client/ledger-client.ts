@@ -227,6 +227,9 @@ export class LedgerClient {
           if (response.kind === 'redirect') target = next();
         }
       }
+      // Sent and unanswered: say so when the cause is a cluster without a majority, rather
+      // than naming the last node tried.
+      if (attempts > 0 && !this.transport.connection().closed) reason = (await this.majorityLost(cluster)) ?? reason;
       return { attempts, reason, sent: attempts > 0 };
     } finally {
       // Reuse a session only after a definite answer. Without one the command may still run
@@ -235,6 +238,15 @@ export class LedgerClient {
       // request none of whose attempts left the process (not sent) cannot run at all.
       if (answered || attempts === 0) this.idleSessions.push(session);
     }
+  }
+
+  /** `cluster 2 has no majority (1 of 3 live)` when fewer than a majority of the cluster's
+   *  nodes answer and are neither failed nor isolated; undefined otherwise. */
+  private async majorityLost(cluster: ClusterId): Promise<string | undefined> {
+    const members = nodesOfCluster(this.topology, cluster);
+    const live = await Promise.all(members.map((node) => this.nodeStatus(node, 500).then((s) => !s.failed && !s.isolated, () => false)));
+    const count = live.filter((up) => up).length;
+    return 2 * count > members.length ? undefined : `cluster ${cluster} has no majority (${count} of ${members.length} live)`;
   }
 
   /**
@@ -266,7 +278,12 @@ export class LedgerClient {
     const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields, ...(op === 'flush' ? {} : this.generationField()) };
     // While reconnecting, wait for the connection within the timeout rather than fail at once.
     await this.transport.whenConnected(timeoutMs);
-    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs);
+    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), timeoutMs).catch((error: unknown) => {
+      // One line a user can act on instead of the transport's chain of causes.
+      if (error instanceof NoRespondersError) throw new LedgerError('unavailable', `n${node} does not answer (killed or not started)`, { hint: `start it with \`ledger node restart ${node}\``, cause: error });
+      if (error instanceof TransportTimeoutError) throw new LedgerError('unavailable', `n${node} did not answer within ${timeoutMs} ms`, { hint: 'is it running? see `ledger cluster status`', cause: error });
+      throw error;
+    });
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
     if (!envelope.ok) throw new LedgerError('unavailable', `node ${node}: ${envelope.error ?? 'failed'}`);
