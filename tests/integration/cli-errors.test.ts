@@ -26,25 +26,31 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
 
   test('a command aimed at a killed node prints one error line with a hint to restart it', async () => {
     assert.equal((await cluster.cli(['node', 'kill', '6'])).code, 0);
-    for (const command of [['node', 'fail', '6'], ['node', 'isolate', 'n6'], ['node', 'lead', '6']]) {
-      const r = await cluster.cli(command);
-      assert.equal(r.code, 1, `${command.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim(), 'error: n6 does not answer (killed or not started)\nhint: start it with `ledger node restart 6`', command.join(' '));
+    try {
+      for (const command of [['node', 'fail', '6'], ['node', 'isolate', 'n6'], ['node', 'lead', '6']]) {
+        const r = await cluster.cli(command);
+        assert.equal(r.code, 1, `${command.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stderr.trim(), 'error: n6 does not answer (killed or not started)\nhint: start it with `ledger node restart 6`', command.join(' '));
+      }
+    } finally {
+      assert.equal((await cluster.cli(['node', 'restart', '6'])).code, 0);
     }
-    assert.equal((await cluster.cli(['node', 'restart', '6'])).code, 0);
   });
 
   test('node lead on a failed node fails at once, and its --timeout is in seconds', async () => {
     assert.equal((await cluster.cli(['node', 'fail', '5'])).code, 0);
-    const started = Date.now();
-    const r = await cluster.cli(['node', 'lead', '5', '--timeout', '30']);
-    const elapsedMs = Date.now() - started;
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^error: n5 is failed: it cannot lead\nhint: .*ledger node recover 5/);
-    // 30 s of patience, yet it returns well before: the node said it is failed.
-    assert.ok(elapsedMs < 15_000, `took ${elapsedMs} ms`);
-    assert.match((await cli(['node', 'lead', '--help'])).stdout, /give up after this many seconds/);
-    assert.equal((await cluster.cli(['node', 'recover', '5'])).code, 0);
+    try {
+      const started = Date.now();
+      const r = await cluster.cli(['node', 'lead', '5', '--timeout', '30']);
+      const elapsedMs = Date.now() - started;
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^error: n5 is failed: it cannot lead\nhint: .*ledger node recover 5/);
+      // 30 s of patience, yet it returns well before: the node said it is failed.
+      assert.ok(elapsedMs < 15_000, `took ${elapsedMs} ms`);
+      assert.match((await cli(['node', 'lead', '--help'])).stdout, /give up after this many seconds/);
+    } finally {
+      assert.equal((await cluster.cli(['node', 'recover', '5'])).code, 0);
+    }
   });
 
   test('db and view refuse a node the cluster does not have (exit 2)', async () => {
