@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli, TestCluster, waitUntil } from './harness.js';
+import { alive, cli, endProcess, TestCluster, waitUntil } from './harness.js';
 
 /** Issue 15 items 2 and 5: what a user reads when a node or a majority is gone. One 2x3
  *  cluster (n1..n3 hold accounts 1..4500, n4..n6 the rest), shared by the tests in order. */
@@ -86,6 +86,14 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
   });
 });
 
+/** Stops the cluster in `dataDir`, then ends by PID any process its cluster.json still names. */
+async function stopCluster(dataDir: string): Promise<void> {
+  const file = join(dataDir, 'cluster.json');
+  const pids: number[] = existsSync(file) ? ((s) => [s.natsPid, ...s.nodes.map((n: { pid: number }) => n.pid)])(JSON.parse(readFileSync(file, 'utf8'))) : [];
+  await cli(['cluster', 'stop', '--data-dir', dataDir]);
+  for (const pid of pids) if (alive(pid)) endProcess(pid);
+}
+
 /** Issue 15 item 6: a busy --port, and a failed start that must not block the next one. */
 describe('cluster start on a busy port', () => {
   let dataDir: string;
@@ -99,7 +107,7 @@ describe('cluster start on a busy port', () => {
     port = (squatter.address() as { port: number }).port;
   });
   after(async () => {
-    await cli(['cluster', 'stop', '--data-dir', dataDir]);
+    await stopCluster(dataDir);
     await new Promise((resolve) => squatter.close(resolve));
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -126,7 +134,7 @@ describe('cluster start on a busy port', () => {
       const next = await cli(['cluster', 'start', '--detach', '--clusters', '1', '--nodes-per-cluster', '1', '--data-dir', other, '--json']);
       assert.equal(next.code, 0, next.stderr);
     } finally {
-      await cli(['cluster', 'stop', '--data-dir', other]);
+      await stopCluster(other);
       rmSync(other, { recursive: true, force: true });
     }
   });
