@@ -138,7 +138,7 @@ export class LedgerClient {
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = performance.now() - started;
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
-    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: result.reason };
+    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: await this.unansweredReason(cluster, result) };
     const outcome = result.response.outcome;
     const servedBy = result.response.servedBy;
     switch (outcome.status) {
@@ -163,7 +163,7 @@ export class LedgerClient {
     const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = performance.now() - started;
-    if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs, sent: result.sent };
+    if (result.response === undefined) return { account, balance: null, reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result), latencyMs, sent: result.sent };
     const outcome = result.response.outcome;
     if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs, sent: true };
     return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs, sent: true };
@@ -227,9 +227,6 @@ export class LedgerClient {
           if (response.kind === 'redirect') target = next();
         }
       }
-      // Sent and unanswered: say so when the cause is a cluster without a majority, rather
-      // than naming the last node tried.
-      if (attempts > 0 && !this.transport.connection().closed) reason = (await this.majorityLost(cluster)) ?? reason;
       return { attempts, reason, sent: attempts > 0 };
     } finally {
       // Reuse a session only after a definite answer. Without one the command may still run
@@ -238,6 +235,13 @@ export class LedgerClient {
       // request none of whose attempts left the process (not sent) cannot run at all.
       if (answered || attempts === 0) this.idleSessions.push(session);
     }
+  }
+
+  /** Why a request got no answer. Sent and unanswered: a cluster without a majority is named as
+   *  such rather than by the last node tried (asked after the latency was taken). */
+  private async unansweredReason(cluster: ClusterId, result: SendResult): Promise<string> {
+    if (!result.sent || this.transport.connection().closed) return result.reason;
+    return (await this.majorityLost(cluster)) ?? result.reason;
   }
 
   /** `cluster 2 has no majority (1 of 3 live)` when fewer than a majority of the cluster's
