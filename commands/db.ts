@@ -3,6 +3,7 @@ import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
 import { printDb } from '../src/cli/inspect.js';
 import { allNodes } from '../src/ledger/topology.js';
+import { requireKnownNode } from '../src/cli/parse.js';
 
 export default class Db extends LedgerCommand<typeof Db> {
   static override summary = 'PrintDB: the accounts whose balance changed, with their balance on every node';
@@ -12,7 +13,7 @@ export default class Db extends LedgerCommand<typeof Db> {
 
   async run() {
     return withClient(this.dataDir, async (client, config) => {
-      const report = await printDb(client, this.flags.node === undefined ? allNodes(config.topology) : [this.flags.node]);
+      const report = await printDb(client, this.flags.node === undefined ? allNodes(config.topology) : [requireKnownNode(this.flags.node, allNodes(config.topology))]);
       for (const line of report.lines) this.log(line);
       return { accounts: report.accounts, unreachable: report.unreachable };
     });

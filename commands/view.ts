@@ -3,6 +3,7 @@ import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
 import { printView } from '../src/cli/inspect.js';
 import { allNodes } from '../src/ledger/topology.js';
+import { requireKnownNode } from '../src/cli/parse.js';
 
 export default class View extends LedgerCommand<typeof View> {
   static override summary = 'PrintView: every NEW-VIEW a node took part in as leader, with its parameters';
@@ -12,7 +13,7 @@ export default class View extends LedgerCommand<typeof View> {
 
   async run() {
     return withClient(this.dataDir, async (client, config) => {
-      const report = await printView(client, this.flags.node === undefined ? allNodes(config.topology) : [this.flags.node]);
+      const report = await printView(client, this.flags.node === undefined ? allNodes(config.topology) : [requireKnownNode(this.flags.node, allNodes(config.topology))]);
       for (const line of report.lines) this.log(line);
       return { views: report.views, unreachable: report.unreachable };
     });

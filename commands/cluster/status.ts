@@ -4,7 +4,7 @@ import { table } from '../../src/cli/render.js';
 
 export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
   static override summary = 'One row per node: role, leader, ballot, log positions';
-  static override description = `Asks every node for its status over NATS. A node that does not answer within a second is shown as "down". Exit code 1 when a cluster has no leader.`;
+  static override description = `Asks every node for its status over NATS. A node that does not answer within a second is shown as "down". Exit code 1 when a cluster has no leader (a failed node leads nobody).`;
   static override examples = ['<%= config.bin %> cluster status', '<%= config.bin %> cluster status --json'];
 
   async run() {
@@ -16,7 +16,8 @@ export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
     );
     this.log(table(['node', 'cluster', 'role', 'leader', 'ballot', 'commit', 'applied', ''], rows));
     const clusters = new Set(nodes.map((s) => s.cluster));
-    const led = new Set(nodes.filter((s) => s.role === 'leader').map((s) => s.cluster));
+    // A failed node may still call itself leader (it stopped its timers): it leads nobody.
+    const led = new Set(nodes.filter((s) => s.role === 'leader' && !s.failed).map((s) => s.cluster));
     if (led.size < clusters.size) process.exitCode = 1;
     return { nodes };
   }

@@ -32,3 +32,9 @@ export function parseNodeList(text: string, known: readonly number[]): number[] 
 export function unitCount(amount: number): string {
   return `${amount} ${amount === 1 ? 'unit' : 'units'}`;
 }
+
+/** `--node N` checked against the cluster: a node it does not have is bad input (exit 2). */
+export function requireKnownNode(node: number, known: readonly number[]): number {
+  if (!known.includes(node)) throw badInput(`node ${node} does not exist`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
+  return node;
+}

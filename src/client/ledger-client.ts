@@ -138,7 +138,7 @@ export class LedgerClient {
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = performance.now() - started;
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
-    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: result.reason };
+    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: await this.unansweredReason(cluster, result) };
     const outcome = result.response.outcome;
     const servedBy = result.response.servedBy;
     switch (outcome.status) {
@@ -163,7 +163,7 @@ export class LedgerClient {
     const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = performance.now() - started;
-    if (result.response === undefined) return { account, balance: null, reason: result.reason, latencyMs, sent: result.sent };
+    if (result.response === undefined) return { account, balance: null, reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result), latencyMs, sent: result.sent };
     const outcome = result.response.outcome;
     if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs, sent: true };
     return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs, sent: true };
@@ -237,6 +237,22 @@ export class LedgerClient {
     }
   }
 
+  /** Why a request got no answer. Sent and unanswered: a cluster without a majority is named as
+   *  such rather than by the last node tried (asked after the latency was taken). */
+  private async unansweredReason(cluster: ClusterId, result: SendResult): Promise<string> {
+    if (!result.sent || this.transport.connection().closed) return result.reason;
+    return (await this.majorityLost(cluster)) ?? result.reason;
+  }
+
+  /** `cluster 2 has no majority (1 of 3 live)` when fewer than a majority of the cluster's
+   *  nodes answer and are neither failed nor isolated; undefined otherwise. */
+  private async majorityLost(cluster: ClusterId): Promise<string | undefined> {
+    const members = nodesOfCluster(this.topology, cluster);
+    const live = await Promise.all(members.map((node) => this.nodeStatus(node, 500).then((s) => !s.failed && !s.isolated, () => false)));
+    const count = live.filter((up) => up).length;
+    return 2 * count > members.length ? undefined : `cluster ${cluster} has no majority (${count} of ${members.length} live)`;
+  }
+
   /**
    * The flush generation this client works in, when set (the test-file runner sets it after each
    * flush): its requests and admin operations carry it, and a node in another generation drops
@@ -268,7 +284,12 @@ export class LedgerClient {
     // the request gets what is left of it, so the whole call stays within `timeoutMs`.
     const deadline = performance.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
-    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), Math.max(1, deadline - performance.now()));
+    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), Math.max(1, deadline - performance.now())).catch((error: unknown) => {
+      // One line a user can act on instead of the transport's chain of causes.
+      if (error instanceof NoRespondersError) throw new LedgerError('unavailable', `n${node} does not answer (killed or not started)`, { hint: `start it with \`ledger node restart ${node}\``, cause: error });
+      if (error instanceof TransportTimeoutError) throw new LedgerError('unavailable', `n${node} did not answer within ${timeoutMs} ms`, { hint: 'is it running? see `ledger cluster status`', cause: error });
+      throw error;
+    });
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
     if (!envelope.ok) throw new LedgerError('unavailable', `node ${node}: ${envelope.error ?? 'failed'}`);

@@ -29,6 +29,18 @@ export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, 
   return leaders;
 }
 
+/** The clusters that `live` leaves without a majority: they cannot commit until enough of their
+ *  nodes are recovered. */
+export function clustersWithoutMajority(topology: Topology, live: ReadonlySet<NodeId>): Array<{ cluster: ClusterId; live: number; members: number }> {
+  const lost: Array<{ cluster: ClusterId; live: number; members: number }> = [];
+  for (let cluster = 1; cluster <= topology.clusters; cluster++) {
+    const members = nodesOfCluster(topology, cluster);
+    const up = members.filter((n) => live.has(n)).length;
+    if (2 * up <= members.length) lost.push({ cluster, live: up, members: members.length });
+  }
+  return lost;
+}
+
 /**
  * Flushes every node to the initial state (`ledger cluster flush`, the test-file runner): all
  * balances, logs, locks, sessions and views. Each node gets the same new generation, so no

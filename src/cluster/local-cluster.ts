@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LedgerClient } from '../client/ledger-client.js';
@@ -7,7 +7,7 @@ import type { NodeId } from '../core/ids.js';
 import { allNodes, type Topology } from '../ledger/topology.js';
 import { makeConfig, readConfig, type LedgerConfig } from '../node/config.js';
 import { connectNats } from '../transport/nats.js';
-import { commandLineOf, freePort, isAlive, natsServerBinary, portAccepts, startProcess, stopProcess, waitFor } from './processes.js';
+import { commandLineOf, freePort, isAlive, natsServerBinary, portAccepts, portFree, startProcess, stopProcess, waitFor } from './processes.js';
 
 /** What `ledger cluster start` leaves in the data dir so that later commands find the cluster. */
 export interface ClusterState {
@@ -89,6 +89,8 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
       hint: 'stop it with `ledger cluster stop`, or use another --data-dir',
     });
   }
+  // Another process on the port would answer our connection probes while nats-server exits.
+  if (options.port !== undefined && !(await portFree(options.port))) throw portTaken(options.port, 'another process listens on it');
   mkdirSync(join(dataDir, 'nats'), { recursive: true });
   mkdirSync(p.nodes, { recursive: true });
   const natsPort = options.port ?? (await freePort());
@@ -100,6 +102,9 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
     });
   }
   const config = makeConfig({ ...(previous ?? {}), ...(options.overrides ?? {}), natsUrl, dataDir, topology: options.topology });
+  // What a failed start must put back, so that it blocks no later start (say with other flags).
+  const previousConfigText = previous === undefined ? undefined : readFileSync(p.config, 'utf8');
+  const nodeFilesBefore = new Set(readdirSync(p.nodes));
   writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
   const template = readFileSync(natsTemplate, 'utf8');
   writeFileSync(p.natsConfig, template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir));
@@ -109,22 +114,31 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
   const natsPid = nats.pid as number;
   const state: ClusterState = { natsPid, natsPort, natsUrl, nodes: [], supervisorPid: options.detached ? undefined : process.pid, startedAtMs: Date.now() };
   try {
-    await waitFor('nats-server accepting connections', 10_000, async () => ((await portAccepts(natsPort)) ? true : isAlive(natsPid) ? undefined : failNats(p.natsLog)));
+    await waitFor('nats-server accepting connections', 10_000, async () => (!isAlive(natsPid) ? failNats(p.natsLog, natsPort) : (await portAccepts(natsPort)) ? true : undefined));
     onProgress(`starting ${allNodes(options.topology).length} nodes`);
     for (const node of allNodes(options.topology)) state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
     writeClusterState(dataDir, state);
     await waitForLeaders(config, options.readyTimeoutMs);
   } catch (error) {
     await stopLocalCluster(dataDir).catch(() => undefined);
+    if (previousConfigText === undefined) rmSync(p.config, { force: true });
+    else writeFileSync(p.config, previousConfigText);
+    // Only a first start creates node files; a restart of an existing cluster keeps its data.
+    if (previous === undefined) for (const file of readdirSync(p.nodes)) if (!nodeFilesBefore.has(file)) rmSync(join(p.nodes, file), { force: true });
     throw error;
   }
   onProgress('every cluster has a leader');
   return state;
 }
 
-function failNats(logFile: string): never {
+function failNats(logFile: string, port: number): never {
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
-  throw new LedgerError('unavailable', `nats-server exited at start: ${log}`, { hint: 'is the port taken? pass another --port' });
+  if (/address already in use/i.test(log)) throw portTaken(port, 'nats-server: bind: address already in use');
+  throw new LedgerError('unavailable', `nats-server exited at start: ${log}`, { hint: `see ${logFile}` });
+}
+
+function portTaken(port: number, why: string): LedgerError {
+  return new LedgerError('unavailable', `port ${port} is already in use on 127.0.0.1 (${why})`, { hint: 'pass another --port, or leave it out to use a free one' });
 }
 
 /** Waits until each cluster has exactly one node that says it leads. */

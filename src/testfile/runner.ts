@@ -203,7 +203,7 @@ export class TestRunner {
   private async applyLiveList(client: LedgerClient, plan: SetPlan): Promise<void> {
     const statuses = await client.status(2_000);
     for (const s of statuses) {
-      if (s.role === 'down') throw new LedgerError('unavailable', `node ${s.node} does not answer: ${s.reason}`);
+      if (s.role === 'down') throw new LedgerError('unavailable', `cannot apply the live list: ${s.reason}`);
       const live = plan.live.has(s.node);
       if (live && s.failed) await client.injectFault(s.node, 'recover');
       if (!live && !s.failed) await client.injectFault(s.node, 'fail');
