@@ -33,10 +33,9 @@ describe('outcomeText: what became of a command', () => {
     assert.equal(outcomeText({ ...transfer, status: 'unknown', reason: 'no answer in 5000 ms' }), 'unknown: no answer in 5000 ms');
   });
 
-  test('a long reason is cut to the 44 characters of the outcome column', () => {
+  test('a long reason is kept whole (the row cuts it to the terminal, a pipe gets it all)', () => {
     const text = outcomeText({ ...transfer, status: 'aborted', reason: 'x'.repeat(100) });
-    assert.equal(text.length, 44);
-    assert.ok(text.startsWith('aborted: xxx'));
+    assert.equal(text, `aborted: ${'x'.repeat(100)}`);
   });
 
   test('a read with a balance shows it, zero included', () => {
