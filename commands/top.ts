@@ -4,6 +4,7 @@ import { MetricsFeed } from '../src/cli/metrics-feed.js';
 import { secondsFlag } from '../src/cli/seconds-flag.js';
 import { stdoutLayout } from '../src/cli/render.js';
 import { renderTop } from '../src/cli/top-render.js';
+import { withBallotJson } from '../src/cli/json-shapes.js';
 import { requireRunningConfig } from '../src/cluster/local-cluster.js';
 import type { ClusterView } from '../src/observability/cluster-view.js';
 
@@ -22,7 +23,7 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
     wide: Flags.boolean({ description: 'every column, however wide (a terminal otherwise drops the least useful ones to fit)', default: false }),
   };
 
-  async run(): Promise<ClusterView & { complete: boolean }> {
+  async run() {
     const config = requireRunningConfig(this.dataDir);
     const once = this.flags.once || this.jsonEnabled();
     const feed = await MetricsFeed.open(config, !once);
@@ -31,10 +32,11 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
         const complete = await feed.waitForEveryNode(this.flags.wait * 1000);
         const view = feed.view();
         this.log(renderTop(view, undefined, stdoutLayout({ wide: this.flags.wide })));
-        return { ...view, complete };
+        return { ...view, nodes: view.nodes.map(withBallotJson), complete };
       }
       await this.live(feed);
-      return { ...feed.view(), complete: true };
+      const view = feed.view();
+      return { ...view, nodes: view.nodes.map(withBallotJson), complete: true };
     } finally {
       await feed.close();
     }

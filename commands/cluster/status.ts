@@ -1,5 +1,6 @@
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
+import { withBallotJson } from '../../src/cli/json-shapes.js';
 import { renderStatus } from '../../src/cli/status-render.js';
 
 export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
@@ -14,6 +15,6 @@ shown as "down". Exit code 1 when a cluster has no leader.`;
     const clusters = new Set(nodes.map((s) => s.cluster));
     const led = new Set(nodes.filter((s) => s.role === 'leader').map((s) => s.cluster));
     if (led.size < clusters.size) process.exitCode = 1;
-    return { nodes };
+    return { nodes: nodes.map(withBallotJson) };
   }
 }
