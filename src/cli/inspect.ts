@@ -42,7 +42,7 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
     return replica === undefined ? '' : balanceText(replica.balance, replica.pending);
   };
   if (accounts.length === 0) lines.push('no account differs from its initial balance');
-  else lines.push(table(['account', ...answered.map((n) => `n${n}`)], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
+  else lines.push(table([{ head: 'account', right: true }, ...answered.map((n) => ({ head: `n${n}`, right: true }))], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
   const unreachable = answers.filter((a) => a.error !== undefined).map((a) => ({ node: a.node, reason: a.error as string }));
   for (const u of unreachable) lines.push(`n${u.node}: unreachable (${u.reason})`);
   return { accounts, unreachable, lines };

@@ -80,6 +80,7 @@ const menuPrompt = createPrompt<Choice, { message: string; entries: MenuEntry<Ch
       done(step.chosen);
     }
   });
-  if (chosen !== undefined) return `? ${config.message} ${chosen.name}`;
+  // The entry's short name (before its colon), so the answered line fits 80 columns.
+  if (chosen !== undefined) return `? ${config.message} ${chosen.name.split(':')[0] as string}`;
   return [`? ${config.message}`, ...menuLines(config.entries, active), '  ↑↓ move · ⏎ choose · or press the key'].join('\n');
 });

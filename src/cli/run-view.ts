@@ -43,7 +43,9 @@ export class RunView {
     const leaders = [...plan.leaders].map(([c, n]) => `c${c}: n${n}`).join(', ');
     const live = [...plan.live].sort((a, b) => a - b).map((n) => `n${n}`).join(', ');
     this.out('');
-    this.out(`Set ${plan.set.set} (line ${plan.set.line})${plan.flush ? ', flushed' : ''}: live [${live}], leaders ${leaders}`);
+    // Two lines: with nine live nodes, one would pass 80 columns.
+    this.out(`Set ${plan.set.set} (line ${plan.set.line})${plan.flush ? ', flushed' : ''}: live [${live}]`);
+    this.out(`  leaders ${leaders}`);
     this.out(runHead(this.layout));
     this.done = 0;
     if (this.terminal && plan.set.commands.length > progressBarFromCommands) {
@@ -142,6 +144,8 @@ export function performanceLines(p: SetPerformance): string[] {
   return [
     `  ${p.transactions} transactions in ${p.seconds.toFixed(2)} s: ${p.throughputPerSecond.toFixed(1)} per second`,
     `  latency p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
-    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted}, unknown ${t.unknown}, unavailable (not sent) ${t.unavailable}; reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}, not sent ${p.reads.notSent}`,
+    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted},`,
+    `    unknown ${t.unknown}, unavailable (not sent) ${t.unavailable}`,
+    `  reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}, not sent ${p.reads.notSent}`,
   ];
 }

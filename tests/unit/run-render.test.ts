@@ -64,7 +64,8 @@ describe('performanceLines', () => {
       reads: { answered: 5, unanswered: 6, notSent: 7 },
     };
     const lines = performanceLines(p);
-    assert.equal(lines.length, 3);
+    assert.equal(lines.length, 5, 'transfers (two lines) and reads on lines of their own, each within 80 columns');
+    for (const line of lines) assert.ok(line.length <= 80, line);
     const text = lines.join('\n');
     assert.match(lines[0] ?? '', /37 transactions in 2\.50 s: 14\.8 per second/);
     assert.match(lines[1] ?? '', /p50 3\.\d ms, p90 11\.5 ms, p99 42\.\d ms, max 120\.5 ms/);
