@@ -187,7 +187,8 @@ export class TestRunner {
     if (this.cluster !== undefined) this.hooks.say(`reconfiguring for ${shapeText(topology)}`);
     await this.stopCluster();
     rmSync(this.options.clusterDir, { recursive: true, force: true });
-    this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
+    this.hooks.say(`starting a local cluster of ${shapeText(topology)}`);
+    this.hooks.say(`  in ${this.options.clusterDir}`);
     if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
     const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: this.options.keepCluster === true, readyTimeoutMs: 60_000 });
     try {
