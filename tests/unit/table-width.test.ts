@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import type { NodeStatus } from '../../src/codec/admin-bodies.js';
-import { table, type Layout } from '../../src/cli/render.js';
+import { stdoutLayout, table, type Layout } from '../../src/cli/render.js';
 import { runHead, runRow } from '../../src/cli/run-view.js';
 import { renderStatus, type StatusRow } from '../../src/cli/status-render.js';
 import { renderTop } from '../../src/cli/top-render.js';
@@ -72,6 +72,22 @@ describe('the shared table renderer', () => {
     assert.doesNotMatch(text, /[─│┌]/);
     assert.match(text, /^b\s+22\s+-\s+z$/m);
     assert.match(text, /^name\s+n\s+extra\s+more$/m);
+  });
+});
+
+describe('stdoutLayout: plain into a pipe, fitted on a terminal', () => {
+  test('stdout not a terminal: plain, no width limit; a terminal: its width, or none with --wide', () => {
+    const saved = { isTTY: process.stdout.isTTY, columns: process.stdout.columns };
+    try {
+      Object.assign(process.stdout, { isTTY: false });
+      assert.deepEqual(stdoutLayout(), { width: Infinity, plain: true });
+      assert.deepEqual(stdoutLayout({ wide: true }), { width: Infinity, plain: true });
+      Object.assign(process.stdout, { isTTY: true, columns: 80 });
+      assert.deepEqual(stdoutLayout(), { width: 80, plain: false });
+      assert.deepEqual(stdoutLayout({ wide: true }), { width: Infinity, plain: false });
+    } finally {
+      Object.assign(process.stdout, saved);
+    }
   });
 });
 
