@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import { roundMs } from '../src/core/round-ms.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -34,6 +35,7 @@ export function percentilesMs(histogram: Histogram): Percentiles {
   const maxUs = histogram.maxValue;
   // A percentile is reported as the top of its bucket, which can lie above the largest value
   // recorded; no value lies above the max, so neither may a percentile.
-  const at = (p: number) => Math.min(histogram.getValueAtPercentile(p), maxUs) / 1000;
-  return { count, mean: histogram.mean / 1000, p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9), max: maxUs / 1000 };
+  // Rounded to the microsecond they were recorded in, without the float noise of the division.
+  const at = (p: number) => roundMs(Math.min(histogram.getValueAtPercentile(p), maxUs) / 1000);
+  return { count, mean: roundMs(histogram.mean / 1000), p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9), max: roundMs(maxUs / 1000) };
 }

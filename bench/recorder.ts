@@ -1,6 +1,7 @@
 import { isError, isSuccess, outcomes, type Completion, type Outcome } from './outcome.js';
 import { newHistogram, recordUs, type Histogram } from './histograms.js';
 import { txTypes, type TxType } from './workload.js';
+import { roundMs } from '../src/core/round-ms.js';
 
 export type Counts = Record<Outcome, number>;
 
@@ -12,7 +13,8 @@ export function zeroCounts(): Counts {
 export interface Interval {
   /** 1 for the first second after measuring began. */
   second: number;
-  /** 1, except for the last interval of a run, which may end part-way through a second. */
+  /** 1: the timeline holds whole seconds only (see Recorder.finish), except for a run shorter
+   *  than a second, whose one interval is as long as the run. */
   lengthS: number;
   completed: number;
   successful: number;
@@ -87,12 +89,15 @@ export class Recorder {
     while (this.intervals.length + 1 < nowSecond) this.close(1);
   }
 
-  /** Closes the second being filled, even if not over (the end of the run). */
+  /** Closes every whole second of the run. The part of a second the run ends in is left out of
+   *  the timeline (its answers count in the totals): scaled to a rate, a tenth of a second of
+   *  the answers still in flight at the end read as 210 ok/s for --rate 100. A run shorter than
+   *  a second keeps its one partial interval, its average rate, so its plot is not empty. */
   finish(endMs: number): void {
     this.roll(endMs);
     this.gapUntil(endMs);
     const lengthS = (endMs - this.startMs) / 1000 - this.intervals.length;
-    if (this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
+    if (this.intervals.length === 0 && this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
   }
 
   /** The intervals closed since the last call (by an answer, roll or finish): for progress lines. */
@@ -114,7 +119,7 @@ export class Recorder {
   }
 
   private close(lengthS: number): void {
-    const at = (p: number) => (this.current.totalCount === 0 ? 0 : this.current.getValueAtPercentile(p) / 1000);
+    const at = (p: number) => (this.current.totalCount === 0 ? 0 : roundMs(this.current.getValueAtPercentile(p) / 1000));
     const interval: Interval = { second: this.intervals.length + 1, lengthS, ...this.currentCounts, latencyMsP50: at(50), latencyMsP99: at(99) };
     this.intervals.push(interval);
     this.current.reset();

@@ -2,7 +2,9 @@ import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../src/cli/base-command.js';
 import { MetricsFeed } from '../src/cli/metrics-feed.js';
 import { secondsFlag } from '../src/cli/seconds-flag.js';
+import { stdoutLayout } from '../src/cli/render.js';
 import { renderTop } from '../src/cli/top-render.js';
+import { withBallotJson } from '../src/cli/json-shapes.js';
 import { requireRunningConfig } from '../src/cluster/local-cluster.js';
 import type { ClusterView } from '../src/observability/cluster-view.js';
 
@@ -18,9 +20,10 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
     once: Flags.boolean({ description: 'print one snapshot and exit (implied by --json)', default: false }),
     interval: secondsFlag({ description: 'seconds between redraws', default: 1 }),
     wait: secondsFlag({ description: 'with --once: seconds to wait for every node to report', default: 3 }),
+    wide: Flags.boolean({ description: 'every column, however wide (a terminal otherwise drops the least useful ones to fit)', default: false }),
   };
 
-  async run(): Promise<ClusterView & { complete: boolean }> {
+  async run() {
     const config = requireRunningConfig(this.dataDir);
     const once = this.flags.once || this.jsonEnabled();
     const feed = await MetricsFeed.open(config, !once);
@@ -28,11 +31,12 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
       if (once) {
         const complete = await feed.waitForEveryNode(this.flags.wait * 1000);
         const view = feed.view();
-        this.log(renderTop(view));
-        return { ...view, complete };
+        this.log(renderTop(view, undefined, stdoutLayout({ wide: this.flags.wide })));
+        return { ...view, nodes: view.nodes.map(withBallotJson), complete };
       }
       await this.live(feed);
-      return { ...feed.view(), complete: true };
+      const view = feed.view();
+      return { ...view, nodes: view.nodes.map(withBallotJson), complete: true };
     } finally {
       await feed.close();
     }
@@ -51,7 +55,7 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
       process.once('SIGTERM', onSignal);
     });
     while (!stop) {
-      const frame = `${renderTop(feed.view(), feed.connectionNote())}\n${tty ? 'Ctrl-C to quit' : ''}`;
+      const frame = `${renderTop(feed.view(), feed.connectionNote(), stdoutLayout({ wide: this.flags.wide }))}\n${tty ? 'Ctrl-C to quit' : ''}`;
       // Home and clear, then the frame: one write, so the screen never shows half a table.
       process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n`);
       await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, this.flags.interval * 1000))]);

@@ -1,6 +1,7 @@
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
-import { table } from '../../src/cli/render.js';
+import { withBallotJson } from '../../src/cli/json-shapes.js';
+import { renderStatus } from '../../src/cli/status-render.js';
 
 export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
   static override summary = 'One row per node: role, leader, ballot, log positions';
@@ -9,16 +10,11 @@ export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
 
   async run() {
     const nodes = await withClient(this.dataDir, (client) => client.status());
-    const rows = nodes.map((s) =>
-      s.role === 'down'
-        ? [`n${s.node}`, s.cluster, 'down', '', '', '', '', s.reason]
-        : [`n${s.node}`, s.cluster, s.failed ? `${s.role} (failed)` : s.isolated ? `${s.role} (isolated)` : s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.ballot, s.commitIndex, s.appliedIndex, `pid ${s.pid}`],
-    );
-    this.log(table(['node', 'cluster', 'role', 'leader', 'ballot', 'commit', 'applied', ''], rows));
+    this.log(renderStatus(nodes));
     const clusters = new Set(nodes.map((s) => s.cluster));
     // A failed node may still call itself leader (it stopped its timers): it leads nobody.
     const led = new Set(nodes.filter((s) => s.role === 'leader' && !s.failed).map((s) => s.cluster));
     if (led.size < clusters.size) process.exitCode = 1;
-    return { nodes };
+    return { nodes: nodes.map(withBallotJson) };
   }
 }

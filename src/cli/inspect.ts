@@ -9,8 +9,9 @@ import { batchText, table } from './render.js';
  */
 
 export interface DbReport {
-  /** `balances` without undecided cross-shard transfers; `pending` (nodes with any) what they hold. */
-  accounts: Array<{ account: number; balances: Record<string, number>; pending: Record<string, number> }>;
+  /** Per node that answered and has the account changed: `balance` without undecided cross-shard
+   *  transfers, `pending` what they hold (the shape of `balance --replicas`). */
+  accounts: Array<{ account: number; replicas: Array<{ node: NodeId; balance: number; pending: number }> }>;
   unreachable: Array<{ node: NodeId; reason: string }>;
   lines: string[];
 }
@@ -25,24 +26,23 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
       }
     }),
   );
-  const byAccount = new Map<number, { balances: Record<string, number>; pending: Record<string, number> }>();
+  const byAccount = new Map<number, DbReport['accounts'][number]['replicas']>();
   for (const a of answers) {
     for (const { account, balance, pending } of a.accounts ?? []) {
-      const row = byAccount.get(account) ?? { balances: {}, pending: {} };
-      row.balances[`n${a.node}`] = balance;
-      if (pending !== 0) row.pending[`n${a.node}`] = pending;
-      byAccount.set(account, row);
+      const replicas = byAccount.get(account) ?? [];
+      replicas.push({ node: a.node, balance, pending });
+      byAccount.set(account, replicas);
     }
   }
-  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, row]) => ({ account, ...row }));
+  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, replicas]) => ({ account, replicas }));
   const answered = answers.filter((a) => a.accounts !== undefined).map((a) => a.node);
   const lines: string[] = [];
   const cell = (a: DbReport['accounts'][number], node: NodeId) => {
-    const balance = a.balances[`n${node}`];
-    return balance === undefined ? '' : balanceText(balance, a.pending[`n${node}`] ?? 0);
+    const replica = a.replicas.find((r) => r.node === node);
+    return replica === undefined ? '' : balanceText(replica.balance, replica.pending);
   };
   if (accounts.length === 0) lines.push('no account differs from its initial balance');
-  else lines.push(table(['account', ...answered.map((n) => `n${n}`)], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
+  else lines.push(table([{ head: 'account', right: true }, ...answered.map((n) => ({ head: `n${n}`, right: true }))], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
   const unreachable = answers.filter((a) => a.error !== undefined).map((a) => ({ node: a.node, reason: a.error as string }));
   for (const u of unreachable) lines.push(`n${u.node}: unreachable (${u.reason})`);
   return { accounts, unreachable, lines };

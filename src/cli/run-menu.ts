@@ -1,8 +1,10 @@
-import { input, select } from '@inquirer/prompts';
+import { createPrompt, useKeypress, useState } from '@inquirer/core';
+import { confirm, input } from '@inquirer/prompts';
 import { allNodes, isAccount } from '../ledger/topology.js';
 import type { SetPlan } from '../testfile/plan.js';
 import type { AfterSet, RunSession, SetReport } from '../testfile/runner.js';
 import { printBalance, printDb, printView } from './inspect.js';
+import { initialActive, menuKeypress, menuLines, type MenuEntry } from './menu-keys.js';
 import { performanceLines } from './run-view.js';
 
 type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | 'skip' | 'quit';
@@ -12,22 +14,23 @@ type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | '
  * cluster; the set's state stays as it is until the next set starts. Ctrl-C quits the run.
  */
 export async function afterSetMenu(plan: SetPlan, report: SetReport, session: RunSession, out: (line: string) => void, last: boolean): Promise<AfterSet> {
+  const entries: MenuEntry<Choice>[] = [
+    { key: 'b', name: 'PrintBalance: an account on every node of its cluster', value: 'balance' },
+    { key: 'd', name: 'PrintDB: every account that changed, on every node', value: 'db' },
+    { key: 'v', name: 'PrintView: every NEW-VIEW since the set started', value: 'view' },
+    { key: 'p', name: 'Performance: throughput and latency of this set', value: 'performance' },
+    { key: 'r', name: 'PrintReshard', value: 'reshard', disabled: '(comes with resharding)' },
+    { key: 'n', name: last ? 'Finish' : 'Next set', value: 'next' },
+    ...(last ? [] : [{ key: 's', name: 'Skip the next set', value: 'skip' as const }]),
+    { key: 'q', name: 'Quit', value: 'quit' },
+  ];
+  let previous: Choice | undefined;
   for (;;) {
     let choice: Choice;
     try {
-      choice = await select<Choice>({
-        message: `Set ${plan.set.set} done. Look inside, or go on?`,
-        choices: [
-          { name: 'PrintBalance: an account on every node of its cluster', value: 'balance' },
-          { name: 'PrintDB: every account that changed, on every node', value: 'db' },
-          { name: 'PrintView: every NEW-VIEW since the set started', value: 'view' },
-          { name: 'Performance: throughput and latency of this set', value: 'performance' },
-          { name: 'PrintReshard', value: 'reshard', disabled: '(comes with resharding)' },
-          { name: last ? 'Finish' : 'Next set', value: 'next' },
-          ...(last ? [] : [{ name: 'Skip the next set', value: 'skip' as const }]),
-          { name: 'Quit', value: 'quit' },
-        ],
-      });
+      choice = await menuPrompt({ message: `Set ${plan.set.set} done. Look inside, or go on?`, entries, default: previous });
+      previous = choice;
+      if (choice === 'quit' && !last && !(await confirm({ message: 'Quit now? The sets after this one will not run.', default: false }))) continue;
     } catch (error) {
       // Ctrl-C or a closed terminal: stop the run cleanly (the caller stops the cluster).
       if ((error as Error).name === 'ExitPromptError') return 'quit';
@@ -63,3 +66,21 @@ export async function afterSetMenu(plan: SetPlan, report: SetReport, session: Ru
     }
   }
 }
+
+/** Every entry on one screen, the cursor on `default`, ↑/↓ without wrapping, a key per entry. */
+const menuPrompt = createPrompt<Choice, { message: string; entries: MenuEntry<Choice>[]; default?: Choice | undefined }>((config, done) => {
+  const [active, setActive] = useState(initialActive(config.entries, config.default));
+  const [chosen, setChosen] = useState<MenuEntry<Choice> | undefined>(undefined);
+  useKeypress((key, rl) => {
+    const step = menuKeypress(config.entries, active, key);
+    rl.clearLine(0);
+    setActive(step.active);
+    if ('chosen' in step) {
+      setChosen(config.entries[step.active]);
+      done(step.chosen);
+    }
+  });
+  // The entry's short name (before its colon), so the answered line fits 80 columns.
+  if (chosen !== undefined) return `? ${config.message} ${chosen.name.split(':')[0] as string}`;
+  return [`? ${config.message}`, ...menuLines(config.entries, active), '  ↑↓ move · ⏎ choose · or press the key'].join('\n');
+});

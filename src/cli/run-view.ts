@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import type { SetPlan } from '../testfile/plan.js';
 import type { CommandResult, RunnerHooks, SetPerformance } from '../testfile/runner.js';
 import type { TestCommand } from '../testfile/types.js';
+import { fixedRow, stdoutLayout, type Layout } from './render.js';
 
 /** Sets with more commands than this get a progress bar on a terminal. */
 const progressBarFromCommands = 40;
@@ -20,6 +21,7 @@ export class RunView {
     private readonly terminal: boolean,
     /** A note to show beside the row of a line (the demo says what each row shows). */
     private readonly notes: Record<number, string> = {},
+    private readonly layout: Layout = stdoutLayout(),
   ) {}
 
   /** Stops the progress bar, if one runs (an error mid-set, or the set's end): the cursor
@@ -41,8 +43,10 @@ export class RunView {
     const leaders = [...plan.leaders].map(([c, n]) => `c${c}: n${n}`).join(', ');
     const live = [...plan.live].sort((a, b) => a - b).map((n) => `n${n}`).join(', ');
     this.out('');
-    this.out(`Set ${plan.set.set} (line ${plan.set.line})${plan.flush ? ', flushed' : ''}: live [${live}], leaders ${leaders}`);
-    this.out(`  ${'line'.padEnd(5)} ${'command'.padEnd(20)} ${'outcome'.padEnd(44)} ${'latency'.padStart(10)}  served by`);
+    // Two lines: with nine live nodes, one would pass 80 columns.
+    this.out(`Set ${plan.set.set} (line ${plan.set.line})${plan.flush ? ', flushed' : ''}: live [${live}]`);
+    this.out(`  leaders ${leaders}`);
+    this.out(runHead(this.layout));
     this.done = 0;
     if (this.terminal && plan.set.commands.length > progressBarFromCommands) {
       const multi = new cliProgress.MultiBar({ stream: process.stdout, format: '  set {set} [{bar}] {value}/{total} commands', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
@@ -52,8 +56,7 @@ export class RunView {
 
   private result(plan: SetPlan, index: number, result: CommandResult): void {
     const command = plan.set.commands[index] as TestCommand;
-    const note = this.notes[command.line];
-    const row = `  ${String(command.line).padEnd(5)} ${commandText(command).padEnd(20)} ${outcomeText(result).padEnd(44)} ${latencyText(result).padStart(10)}  ${servedText(result).padEnd(9)}${note === undefined ? '' : `  ${note}`}`.trimEnd();
+    const row = runRow(command, result, this.notes[command.line], this.layout);
     this.done++;
     if (this.bar === undefined) {
       this.out(row);
@@ -66,6 +69,37 @@ export class RunView {
       this.bar = undefined;
     }
   }
+}
+
+/** The run's columns: an outcome takes what is left of the width (at least 24, at most 44). */
+function runCells(layout: Layout, texts: [string, string, string, string, string]) {
+  const fixed = 2 + 5 + 17 + 10 + 6 + 2 * 4;
+  const outcome = Math.max(24, Math.min(44, layout.width - fixed));
+  const [line, command, outcomeCell, latency, served] = texts;
+  return fixedRow(
+    [
+      { text: '', width: 0 },
+      { text: line, width: 5 },
+      { text: command, width: 17 },
+      { text: outcomeCell, width: outcome },
+      { text: latency, width: 10, right: true },
+      { text: served, width: 6 },
+    ],
+    { cut: !layout.plain },
+  );
+}
+
+export function runHead(layout: Layout): string {
+  return runCells(layout, ['line', 'command', 'outcome', 'latency', 'served']);
+}
+
+/** One command's row; a note (the demo's) follows on the row, or under it when the row would
+ *  pass the terminal's width. */
+export function runRow(command: TestCommand, result: CommandResult, note: string | undefined, layout: Layout): string {
+  const row = runCells(layout, [String(command.line), commandText(command), outcomeText(result), latencyText(result), servedText(result)]);
+  if (note === undefined) return row;
+  const width = [...row].length;
+  return width + 2 + note.length <= layout.width ? `${row.padEnd(width)}  ${note}` : `${row}\n${' '.repeat(9)}${note}`;
 }
 
 export function commandText(command: TestCommand): string {
@@ -84,10 +118,10 @@ export function commandText(command: TestCommand): string {
 export function outcomeText(result: CommandResult): string {
   switch (result.op) {
     case 'transfer':
-      return result.status === 'committed' ? 'committed' : `${result.status}${result.reason === undefined ? '' : `: ${result.reason}`}`.slice(0, 44);
+      return result.status === 'committed' ? 'committed' : `${result.status}${result.reason === undefined ? '' : `: ${result.reason}`}`;
     case 'balance':
       if (result.balance !== null) return `balance ${result.balance}`;
-      return `${result.notSent === true ? 'unavailable' : 'no answer'}: ${result.reason ?? ''}`.slice(0, 44);
+      return `${result.notSent === true ? 'unavailable' : 'no answer'}: ${result.reason ?? ''}`;
     case 'fail':
       return `n${result.node} failed`;
     case 'recover':
@@ -110,6 +144,8 @@ export function performanceLines(p: SetPerformance): string[] {
   return [
     `  ${p.transactions} transactions in ${p.seconds.toFixed(2)} s: ${p.throughputPerSecond.toFixed(1)} per second`,
     `  latency p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
-    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted}, unknown ${t.unknown}, unavailable (not sent) ${t.unavailable}; reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}, not sent ${p.reads.notSent}`,
+    `  transfers: committed ${t.committed}, insufficient-funds ${t['insufficient-funds']}, aborted ${t.aborted},`,
+    `    unknown ${t.unknown}, unavailable (not sent) ${t.unavailable}`,
+    `  reads: answered ${p.reads.answered}, unanswered ${p.reads.unanswered}, not sent ${p.reads.notSent}`,
   ];
 }

@@ -1,11 +1,10 @@
 import type { ClusterView, NodeRow } from '../observability/cluster-view.js';
 import type { HealthReport } from '../observability/health.js';
-import Table from 'cli-table3';
-import { table } from './render.js';
+import { table, type Column, type Layout } from './render.js';
 
 /** `ledger top`: one row per node; a blank cell is a value the node did not report. `note`
  *  (the connection to NATS is lost) goes on the head line. */
-export function renderTop(view: ClusterView, note?: string): string {
+export function renderTop(view: ClusterView, note?: string, layout?: Layout): string {
   const led = view.clusters.filter((c) => c.leaders.length === 1 && c.quorum).length;
   const ops = view.nodes.reduce((sum, n) => sum + n.repliesPerSec, 0);
   const head = `${view.nodes.length} nodes, ${led} of ${view.clusters.length} clusters led with a quorum, ${Math.round(ops)} answers/s${note === undefined ? '' : `  (${note})`}`;
@@ -26,15 +25,29 @@ export function renderTop(view: ClusterView, note?: string): string {
     n.commitsTotal,
     lastSeen(n),
   ]);
-  return `${head}\n${compactTable(['node', 'cl', 'role', 'leader', 'ballot', 'commit', 'lag', 'ops/s', 'commits/s', 'p50 ms', 'p99 ms', 'queue req/cmd', 'batch', 'commits', 'seen'], rows)}`;
+  return `${head}\n${table(topColumns, rows, layout)}`;
 }
 
-/** One line a node, so 25 nodes still fit a terminal. */
-function compactTable(head: string[], rows: Array<Array<string | number>>): string {
-  const t = new Table({ head, style: { head: [], border: [], compact: true } });
-  for (const r of rows) t.push(r.map(String));
-  return t.toString();
-}
+/** One line a node, so 25 nodes still fit a terminal; at 80 columns the figures a reader acts
+ *  on stay (role, leader, lag, answers/s, latency, queues) and the totals go first (--wide
+ *  shows every column). */
+const topColumns: Column[] = [
+  { head: 'node' },
+  { head: 'cl', right: true },
+  { head: 'role', shrinkTo: 8 },
+  { head: 'leader' },
+  { head: 'ballot', drop: 5 },
+  { head: 'commit', right: true, drop: 4 },
+  { head: 'lag', right: true },
+  { head: 'ops/s', right: true },
+  { head: 'commits/s', right: true, drop: 6 },
+  { head: 'p50 ms', right: true },
+  { head: 'p99 ms', right: true },
+  { head: 'queue', right: true, drop: 3 },
+  { head: 'batch', right: true, drop: 7 },
+  { head: 'commits', right: true, drop: 8 },
+  { head: 'seen', drop: 2 },
+];
 
 function roleText(n: NodeRow): string {
   if (n.state === 'silent') return n.role === undefined ? 'silent' : `silent (was ${n.role})`;

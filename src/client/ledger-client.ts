@@ -24,6 +24,7 @@ import { duplicatePrepare } from '../twopc/driver.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type Transport } from '../transport/transport.js';
+import { roundMs } from '../core/round-ms.js';
 
 /**
  * `unknown`: sent, with no answer by the deadline; it may still commit. `unavailable`: not
@@ -136,7 +137,7 @@ export class LedgerClient {
     // Two-Phase Commit with the receiver's cluster otherwise.
     const cluster = clusterOfAccount(this.topology, from);
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
-    const latencyMs = performance.now() - started;
+    const latencyMs = roundMs(performance.now() - started);
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
     if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: await this.unansweredReason(cluster, result) };
     const outcome = result.response.outcome;
@@ -162,7 +163,7 @@ export class LedgerClient {
     const started = performance.now();
     const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
-    const latencyMs = performance.now() - started;
+    const latencyMs = roundMs(performance.now() - started);
     if (result.response === undefined) return { account, balance: null, reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result), latencyMs, sent: result.sent };
     const outcome = result.response.outcome;
     if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs, sent: true };

@@ -6,6 +6,7 @@ import { percentilesMs } from '../../bench/histograms.js';
 import { Recorder } from '../../bench/recorder.js';
 import { runPhase } from '../../bench/scheduler.js';
 import { WorkloadGenerator } from '../../bench/workload.js';
+import { roundMs, roundS } from '../core/round-ms.js';
 
 export interface LoadReport {
   transfers: number;
@@ -39,13 +40,13 @@ export async function transferLoad(
     execute: executor(client, 'linearizable'),
     onCompletion: (c) => recorder.record(c),
   });
-  const seconds = (phase.endMs - phase.startMs) / 1000;
+  const seconds = roundS((phase.endMs - phase.startMs) / 1000);
   const l = percentilesMs(recorder.all.latency);
   return {
     transfers: options.transfers,
     concurrency: options.concurrency,
     seconds,
-    throughputPerSecond: options.transfers / seconds,
+    throughputPerSecond: roundMs(options.transfers / Math.max(seconds, 0.001)),
     latencyMs: { p50: l.p50, p90: l.p90, p99: l.p99, max: l.max },
     outcomes: { ...recorder.all.counts },
   };

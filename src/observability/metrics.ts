@@ -2,6 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { abortReasonsMax, type MetricsSnapshot, type SnapshotRole } from '../codec/metrics-snapshot.js';
 import type { ShardMessage, Response, ShardReady } from '../ledger/shard-server.js';
+import { roundMs } from '../core/round-ms.js';
 
 /** What the node runtime tells the metrics about itself whenever they are read: the parts of
  *  a snapshot that are the node's own state rather than measured here. */
@@ -279,5 +280,5 @@ function emptyInterval(nowMs: number): Interval {
 }
 
 function percentileMs(h: hdr.Histogram, percentile: number): number {
-  return h.totalCount === 0 ? 0 : h.getValueAtPercentile(percentile) / 1000;
+  return h.totalCount === 0 ? 0 : roundMs(h.getValueAtPercentile(percentile) / 1000);
 }

@@ -34,6 +34,13 @@ export interface SetPlan {
 }
 
 const shapeCandidates = [3, 5, 7];
+/**
+ * The shapes the runner picks by itself: 3, 5 or 7 nodes per cluster, at most 5 clusters and 25
+ * nodes (3 x 3 up to 5 x 5, the Fall-2025 file's set 15). A node past n25 is far more likely a
+ * typo (`n42` for `n4`) than a wish for 14 clusters, so it is refused before anything runs;
+ * `--set-shape` still builds any valid shape on purpose.
+ */
+export const autoShapeLimits = { clusters: 5, nodes: 25 } as const;
 
 /**
  * Plans every set of a parsed file, checking each against its topology: an account or node that
@@ -45,7 +52,9 @@ export function planRun(file: TestFile, fileName: string, options: PlanOptions):
   const base = options.baseShape ?? { clusters: defaultTopology.clusters, nodesPerCluster: defaultTopology.nodesPerCluster };
   const plans: SetPlan[] = [];
   for (const set of file.sets) {
-    const shape = options.setShapes?.get(set.set) ?? guessShape(set, base);
+    const explicit = options.setShapes?.get(set.set);
+    if (explicit === undefined) checkAutoShape(set, base, fileName, file.dialect === 'four-column' ? 'S' : 'n');
+    const shape = explicit ?? guessShape(set, base);
     const topology = validateTopology({ ...shape, accounts, initialBalance });
     checkSet(set, topology, fileName);
     const live = new Set(set.liveNodes);
@@ -73,6 +82,7 @@ export function guessShape(set: TestSet, base: Shape): Shape {
   let best: { shape: Shape; score: number } | undefined;
   for (const nodesPerCluster of shapeCandidates) {
     const clusters = Math.max(base.clusters, Math.ceil(highest / nodesPerCluster));
+    if (clusters > autoShapeLimits.clusters || clusters * nodesPerCluster > autoShapeLimits.nodes) continue;
     let withMajority = 0;
     for (let c = 0; c < clusters; c++) {
       let up = 0;
@@ -82,7 +92,24 @@ export function guessShape(set: TestSet, base: Shape): Shape {
     const score = withMajority / clusters;
     if (best === undefined || score > best.score) best = { shape: { clusters, nodesPerCluster }, score };
   }
-  return (best as { shape: Shape }).shape;
+  // planRun refuses a node past the limits first; a direct caller gets the largest shape.
+  return best?.shape ?? { clusters: autoShapeLimits.clusters, nodesPerCluster: autoShapeLimits.nodes / autoShapeLimits.clusters };
+}
+
+/** Refuses a set naming a node outside every shape the runner picks by itself, at the line that
+ *  names it (the set's row for live and contact lists, the F/R row otherwise). */
+function checkAutoShape(set: TestSet, base: Shape, fileName: string, prefix: string): void {
+  const limit = Math.max(autoShapeLimits.nodes, base.clusters * base.nodesPerCluster);
+  const rows: Array<[number, number]> = [...set.liveNodes, ...(set.contactServers ?? [])].map((n) => [n, set.line]);
+  for (const c of set.commands) if (c.op === 'fail' || c.op === 'recover') rows.push([c.node, c.line]);
+  const outside = rows.find(([node]) => node > limit);
+  if (outside === undefined) return;
+  const [node, line] = outside;
+  throw new LedgerError(
+    'bad-input',
+    `${fileName} line ${line} (set ${set.set}): ${prefix}${node} is outside every shape the runner supports: expected ${prefix}1..${prefix}${limit} (at most ${autoShapeLimits.clusters} clusters of 3, 5 or 7 nodes, ${limit} nodes in all)`,
+    { hint: `correct the node, or pass --set-shape ${set.set}=CxN to run this set on a larger cluster` },
+  );
 }
 
 function namedNodes(set: TestSet): number[] {

@@ -1,4 +1,3 @@
-import * as hdr from 'hdr-histogram-js';
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LedgerClient, transferStatuses, type TransferStatus } from '../client/ledger-client.js';
@@ -6,11 +5,13 @@ import { flushCluster } from '../cluster/flush.js';
 import { moveLead } from '../cluster/lead.js';
 import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cluster/local-cluster.js';
 import { LedgerError } from '../core/errors.js';
+import { roundMs } from '../core/round-ms.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import type { Consistency } from '../ledger/commands.js';
 import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { connectNats } from '../transport/nats.js';
 import type { Transport } from '../transport/transport.js';
+import { latencySummary } from './latency-summary.js';
 import { segments, type SetPlan } from './plan.js';
 import type { TestCommand, TestFileDialect } from './types.js';
 
@@ -186,7 +187,8 @@ export class TestRunner {
     if (this.cluster !== undefined) this.hooks.say(`reconfiguring for ${shapeText(topology)}`);
     await this.stopCluster();
     rmSync(this.options.clusterDir, { recursive: true, force: true });
-    this.hooks.say(`starting a local cluster of ${shapeText(topology)} in ${this.options.clusterDir}`);
+    this.hooks.say(`starting a local cluster of ${shapeText(topology)}`);
+    this.hooks.say(`  in ${this.options.clusterDir}`);
     if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
     const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: this.options.keepCluster === true, readyTimeoutMs: 60_000 });
     try {
@@ -229,12 +231,10 @@ export class TestRunner {
   private async runSet(plan: SetPlan, client: LedgerClient): Promise<SetReport> {
     const commands = plan.set.commands;
     const results: Array<CommandResult | undefined> = new Array(commands.length).fill(undefined);
-    const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
     const started = performance.now();
     const execute = async (index: number, command: TestCommand) => {
       const result = await this.execute(client, command);
       results[index] = result;
-      if (result.op === 'transfer' || result.op === 'balance') histogram.recordValue(Math.max(1, Math.round(result.latencyMs * 1000)));
       this.hooks.onResult?.(plan, index, result);
     };
     if (this.options.concurrent) {
@@ -244,7 +244,6 @@ export class TestRunner {
     }
     const seconds = (performance.now() - started) / 1000;
     const done = results as CommandResult[];
-    histogram.destroy?.();
     return {
       set: plan.set.set,
       line: plan.set.line,
@@ -253,7 +252,7 @@ export class TestRunner {
       leaders: [...plan.leaders].map(([cluster, node]) => ({ cluster, node })),
       flushed: plan.flush,
       results: done,
-      performance: summarise(done, histogram, seconds),
+      performance: summarise(done, seconds),
     };
   }
 
@@ -292,20 +291,20 @@ export class TestRunner {
   }
 }
 
-function summarise(results: CommandResult[], histogram: hdr.Histogram, seconds: number): SetPerformance {
+function summarise(results: CommandResult[], seconds: number): SetPerformance {
   const transfers = Object.fromEntries(transferStatuses.map((s) => [s, 0])) as Record<TransferStatus, number>;
   const reads = { answered: 0, unanswered: 0, notSent: 0 };
   for (const r of results) {
     if (r.op === 'transfer') transfers[r.status]++;
     if (r.op === 'balance') reads[r.balance !== null ? 'answered' : r.notSent === true ? 'notSent' : 'unanswered']++;
   }
-  const transactions = results.filter((r) => r.op === 'transfer' || r.op === 'balance').length;
-  const ms = (p: number) => (transactions === 0 ? 0 : round(histogram.getValueAtPercentile(p) / 1000));
+  const latencies = results.flatMap((r) => (r.op === 'transfer' || r.op === 'balance' ? [r.latencyMs] : []));
+  const transactions = latencies.length;
   return {
     transactions,
     seconds: round(seconds),
     throughputPerSecond: seconds > 0 ? round(transactions / seconds) : 0,
-    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: transactions === 0 ? 0 : round(histogram.maxValue / 1000) },
+    latencyMs: latencySummary(latencies),
     transfers,
     reads,
   };
@@ -329,6 +328,5 @@ export function shapeText(t: Topology): string {
   return `${t.clusters} clusters x ${t.nodesPerCluster} nodes, ${t.accounts} accounts`;
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
+/** Latencies, durations and rates to 3 decimals, like every --json figure. */
+const round = roundMs;

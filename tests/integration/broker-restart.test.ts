@@ -183,7 +183,7 @@ describe('ledger run across a broker restart', () => {
       assert.deepEqual(notCommitted, [], 'every transfer committed or was refused for funds: none unknown or unavailable');
       const balances = results.slice(600).map((l) => Number(/balance (\d+)/.exec(l)?.[1] ?? Number.NaN));
       assert.equal(balances.reduce((a, b) => a + b, 0), 10 * accounts.length, `balances ${balances.join(' ')}`);
-      assert.match(run.out(), /unknown 0, unavailable \(not sent\) 0; reads: answered 24, unanswered 0, not sent 0/);
+      assert.match(run.out(), /unknown 0, unavailable \(not sent\) 0\n\s+reads: answered 24, unanswered 0, not sent 0/);
     } finally {
       run.child.kill('SIGKILL');
       if (existsSync(join(clusterDir, 'cluster.json'))) {

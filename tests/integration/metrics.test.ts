@@ -66,7 +66,12 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
     }
     const text = await cluster.cli(['top', '--once']);
     assert.equal(text.code, 0);
-    assert.equal(text.stdout.split('\n').filter((l) => /│ n\d /.test(l)).length, 9, 'one table line per node');
+    assert.equal(text.stdout.split('\n').filter((l) => /^n\d /.test(l)).length, 9, 'one table line per node');
+    // Into a pipe: plain aligned columns, every column, no rules.
+    assert.doesNotMatch(text.stdout, /[─│┌]/);
+    assert.match(text.stdout, /^node\s+cl\s+role\s+leader\s+ballot\s+commit\s+lag\s+ops\/s\s+commits\/s\s+p50 ms\s+p99 ms\s+queue\s+batch\s+commits\s+seen$/m);
+    // --json: a ballot is { round, node }, as in ledger view.
+    for (const n of top.nodes) assert.deepEqual(Object.keys(n.ballot).sort(), ['node', 'round'], JSON.stringify(n.ballot));
   });
 
   test("a node's /metrics endpoint answers ledger_ metrics in the Prometheus text format", async () => {

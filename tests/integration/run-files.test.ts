@@ -278,6 +278,8 @@ describe('ledger run refuses a bad file before anything runs', { concurrency: tr
     ['an unquoted transfer split into columns', `${SET}\n,(1001, 1002, 1),\n`, /line 2: .*has 4 columns/],
     ['a command before any set', `Set Number,Transactions,Live Nodes\n,"(1001, 1002, 1)",\n${SET}\n`, /line 2: .*comes before any set/],
     ['an account beyond the topology', `${SET}\n,"(1001, 9001, 1)",\n`, /line 2 \(set 1\): account 9001 does not exist/],
+    ['a node typo n42 in a live list (would have started 14 clusters x 3)', `${SET}\n2,"(1001, 1002, 1)","[n1, n2, n42]"\n`, /line 2 \(set 2\): n42 is outside every shape the runner supports: expected n1\.\.n25/],
+    ['a node past n25 in an F/R', `${SET}\n,R(n30),\n`, /line 2 \(set 1\): n30 is outside every shape/],
     ['an empty file', '', /line 1: the file has no rows/],
     ['an unclosed quote', `${SET}\n,"(1001, 1002, 1),\n`, /line 2/],
   ];

@@ -140,13 +140,13 @@ describe('rendering', () => {
     const latest = healthy();
     change(latest, 5, { role: 'failed' });
     latest.delete(9);
-    const text = renderTop(buildClusterView(defaultTopology, latest, nowMs));
+    const text = renderTop(buildClusterView(defaultTopology, latest, nowMs), undefined, { width: Infinity, plain: false });
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^9 nodes, 3 of 3 clusters led with a quorum/);
-    const n1 = lines.find((l) => l.includes(' n1 '));
+    const n1 = lines.find((l) => l.startsWith('n1 '));
     assert.match(n1 ?? '', /leader .* n1 .* 120 .* 0 .* 251 .* 240 .* 1\.20 .* 7\.90 .* 4\/0 .* 3\.5 .* 100 .* 0\.2 s ago/);
-    assert.match(lines.find((l) => l.includes(' n5 ')) ?? '', /failed/);
-    assert.match(lines.find((l) => l.includes(' n9 ')) ?? '', /silent .* never/);
+    assert.match(lines.find((l) => l.startsWith('n5 ')) ?? '', /failed/);
+    assert.match(lines.find((l) => l.startsWith('n9 ')) ?? '', /silent .* never/);
   });
 
   test('health lists the worst findings first and ends with the verdict', () => {
@@ -154,7 +154,7 @@ describe('rendering', () => {
     change(latest, 5, { role: 'failed' });
     change(latest, 6, { role: 'failed' });
     const text = renderHealth(health(latest));
-    const severities = [...text.matchAll(/│ (CRITICAL|WARNING|OK)\s/g)].map((m) => m[1]);
+    const severities = [...text.matchAll(/^(CRITICAL|WARNING|OK)\s/gm)].map((m) => m[1]);
     assert.deepEqual(severities, [...severities].sort((a, b) => ['CRITICAL', 'WARNING', 'OK'].indexOf(a as string) - ['CRITICAL', 'WARNING', 'OK'].indexOf(b as string)));
     assert.match(text, /health: CRITICAL \(exit 2\)$/);
   });

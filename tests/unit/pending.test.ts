@@ -69,7 +69,7 @@ describe('pending amounts of undecided cross-shard transfers', () => {
     assert.equal(pb.line, 'n4 : 10 (+5 pending), n5 : 15, n6 : down');
     assert.deepEqual(pb.replicas[0], { node: 4, balance: 10, pending: 5 });
     const db = await printDb(client, [4, 5]);
-    assert.deepEqual(db.accounts, [{ account: 2, balances: { n4: 10, n5: 15 }, pending: { n4: 5 } }]);
+    assert.deepEqual(db.accounts, [{ account: 2, replicas: [{ node: 4, balance: 10, pending: 5 }, { node: 5, balance: 15, pending: 0 }] }]);
     assert.match(db.lines.join('\n'), /10 \(\+5 pending\)/);
   });
 });

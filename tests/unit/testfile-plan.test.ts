@@ -190,6 +190,29 @@ describe('planRun errors, before anything runs', () => {
     assert.throws(() => planRun(parseTestFile(text, 'late.csv'), 'late.csv', { flush: true }), badInputWith(/^late\.csv line 3 \(set 2\): /));
   });
 
+  test('a typo n42 in a live list is refused at the set\'s line with what was expected, instead of building 14 clusters', () => {
+    const text = `1,"(1, 2, 3)",${live(1, 2, 42)}\n`;
+    assert.throws(
+      () => planRun(parseTestFile(text, 'typo.csv'), 'typo.csv', { flush: true }),
+      badInputWith(/^typo\.csv line 1 \(set 1\): /, /n42 is outside every shape the runner supports/, /expected n1\.\.n25/),
+    );
+  });
+
+  test('a node past n25 in an F/R or a contact list is refused at its own line; S-prefixed in a four-column file', () => {
+    const fail = `1,"(1, 2, 3)",${live(1, 2, 3)}\n,"(1, 2, 3)",\n,R(n26),\n`;
+    assert.throws(() => planRun(parseTestFile(fail, 'r.csv'), 'r.csv', { flush: true }), badInputWith(/^r\.csv line 3 \(set 1\): n26 is outside/));
+    const four = `1,"(1, 2, 3)","[S1, S4, S30]","[S1, S4, S30]"\n`;
+    assert.throws(() => planRun(parseTestFile(four, 'f.csv'), 'f.csv', { flush: true }), badInputWith(/^f\.csv line 1 \(set 1\): S30 is outside/, /expected S1\.\.S25/));
+  });
+
+  test('n16..n25 are inside the supported shapes (5 x 5 at most, never 6+ clusters); --set-shape still reaches past n25', () => {
+    assert.deepEqual(guessShape(set([1, 2, 16]), base), { clusters: 4, nodesPerCluster: 5 });
+    assert.deepEqual(guessShape(set([1, 2, 25]), base), { clusters: 5, nodesPerCluster: 5 });
+    const text = `1,"(1, 2, 3)",${live(1, 2, 3, 42)}\n`;
+    const [plan] = planRun(parseTestFile(text, 'x.csv'), 'x.csv', { flush: true, setShapes: new Map([[1, { clusters: 7, nodesPerCluster: 7 }]]) });
+    assert.deepEqual(shapeOf(plan), { clusters: 7, nodesPerCluster: 7, accounts: 9000 });
+  });
+
   test('F(n12) in a set forced to 3 clusters x 3 nodes names the line of the F and the shape', () => {
     const text = `1,"(1, 2, 3)",${live(...range(1, 9))}\n,F(n12),\n`;
     assert.throws(
