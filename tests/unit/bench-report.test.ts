@@ -159,8 +159,9 @@ describe('bench compare: direction and comparability', () => {
   });
 
   test('a closed loop compared with an open loop is warned about', () => {
-    const closed = syntheticReport({ read: 1, intra: 2, cross: 8 });
-    const open: BenchReport = { ...closed, loop: 'open', params: { ...closed.params, rateTps: 200 } };
+    const base = syntheticReport({ read: 1, intra: 2, cross: 8 });
+    const closed: BenchReport = { ...base, loop: 'closed', params: { ...base.params, rateTps: null } };
+    const open: BenchReport = { ...base, loop: 'open', params: { ...base.params, rateTps: 200 } };
     const c = compareReports(closed, open, { a: 'closed.json', b: 'open.json' });
     assert.equal(c.warnings.length, 1);
     assert.match(c.warnings[0]!, /^A is a closed loop \(no --rate\) and B an open loop \(--rate 200\)/);
