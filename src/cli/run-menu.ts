@@ -10,7 +10,7 @@ import { performanceLines } from './run-view.js';
 type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | 'skip' | 'quit';
 
 /**
- * The menu after each set (DESIGN §11), on a terminal only. Looking inside never changes the
+ * The menu after each set (docs/test-files.md), on a terminal only. Looking inside never changes the
  * cluster; the set's state stays as it is until the next set starts. Ctrl-C quits the run.
  */
 export async function afterSetMenu(plan: SetPlan, report: SetReport, session: RunSession, out: (line: string) => void, last: boolean): Promise<AfterSet> {

@@ -16,7 +16,7 @@ export interface FlushPlan {
 const generationSpread = 1 << 20;
 
 /**
- * The first live member of each cluster leads (DESIGN §11). A cluster with no live member gets
+ * The first live member of each cluster leads (docs/test-files.md). A cluster with no live member gets
  * its first member, which starts failed and so leads nobody until it is recovered.
  */
 export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, preferred: ReadonlyMap<ClusterId, NodeId> = new Map()): Map<ClusterId, NodeId> {

@@ -39,7 +39,7 @@ export interface SnapshotChunk {
 /** Everything the members of a cluster send each other. */
 export type ShardMessage = PaxosMessage<Batch> | SnapshotChunk;
 
-/** When to checkpoint and how much log to keep (DESIGN §6). */
+/** When to checkpoint and how much log to keep (docs/durability.md). */
 export interface CheckpointSettings {
   /** Compact every this many applied slots. */
   intervalSlots: number;

@@ -420,7 +420,7 @@ export class LedgerNode {
   }
 
   /**
-   * Back to the initial state (DESIGN §11): storage first (one transaction), then a fresh core
+   * Back to the initial state (docs/test-files.md, "The flush"): storage first (one transaction), then a fresh core
    * on it whose leader is the one the flush names. Requests in flight are forgotten: their
    * clients have been answered or given up. Messages of the old generation are dropped from now
    * on, so nothing from before the flush can reach the fresh instance.

@@ -40,7 +40,7 @@ export interface ReplicaInit<V> {
    *  first leader (the first node of each cluster) without changing any protocol rule. */
   firstElectionTicks?: number;
   /**
-   * A fresh instance whose first leader was agreed in advance (a flush, DESIGN §11): storage
+   * A fresh instance whose first leader was agreed in advance (a flush, docs/test-files.md): storage
    * holds `promised` = (round 1, leader) and an empty log. The leader stands at once in ballot
    * (1, itself), without a pre-vote, and the members follow it. It still runs Phase 1: two
    * flushes that drew the same generation can reach the members in different orders and name

@@ -1,5 +1,5 @@
 /**
- * Parser for test files (DESIGN §11). Pure: text in, model out; the caller reads the file. The
+ * Parser for test files (docs/test-files.md). Pure: text in, model out; the caller reads the file. The
  * only import besides our own core is the CSV tokenizer of `csv-parse` (synchronous API, no I/O).
  *
  * Two dialects, told apart by the header if there is one, else by the first set row:

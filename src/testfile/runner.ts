@@ -83,7 +83,7 @@ export interface RunnerHooks {
 }
 
 /**
- * Runs planned test sets against a local cluster it starts itself (DESIGN §11): one cluster per
+ * Runs planned test sets against a local cluster it starts itself (docs/test-files.md): one cluster per
  * topology, replaced when a set needs another shape. Before each set it flushes (or, for sets
  * that keep state, applies the live list and moves the lead to the contact servers), then runs
  * the commands in file order, or the transactions between two F/R in parallel.

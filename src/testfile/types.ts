@@ -1,5 +1,5 @@
 /**
- * The parsed model of a test file (DESIGN §11). Produced by `parseTestFile` (./parse.ts), consumed
+ * The parsed model of a test file (docs/test-files.md). Produced by `parseTestFile` (./parse.ts), consumed
  * by the runner. Plain data only: no I/O, no behaviour.
  *
  * Node ids are numbers in both dialects: `n4` (three-column files) and `S4` (four-column files)

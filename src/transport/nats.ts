@@ -9,6 +9,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { LedgerError } from '../core/errors.js';
+import { ConnectionWaiters } from './connection-waiters.js';
 import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type PublishErrorReason, type PublishFailure, type Transport } from './transport.js';
 
 export interface NatsOptions {
@@ -66,14 +67,14 @@ class NatsTransport implements Transport {
   /** performance.now() when the current outage began, while disconnected. */
   private disconnectedAtMs: number | undefined;
   /** whenConnected() callers, woken by a reconnect or the close. */
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new ConnectionWaiters();
 
   constructor(private readonly nc: NatsConnection) {
     void this.watchStatus();
     void nc.closed().then(() => {
       this.isClosed = true;
       this.markDisconnected();
-      this.wake();
+      this.waiters.wake();
     });
   }
 
@@ -97,17 +98,7 @@ class NatsTransport implements Transport {
   }
 
   whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    if (this.isConnected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve(this.isConnected && !this.isClosed);
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.waiters.add(done);
-    });
+    return this.waiters.wait(timeoutMs, () => this.isConnected && !this.isClosed, () => this.isClosed);
   }
 
   private async watchStatus(): Promise<void> {
@@ -122,7 +113,7 @@ class NatsTransport implements Transport {
         this.disconnectedAtMs = undefined;
         this.reconnectAttempt = 0;
         this.isConnected = true;
-        this.wake();
+        this.waiters.wake();
       }
     }
   }
@@ -133,9 +124,6 @@ class NatsTransport implements Transport {
     this.disconnectedAtMs ??= performance.now();
   }
 
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
 
   publish(subject: string, data: Uint8Array, reply?: string): void {
     // While disconnected the client would buffer without bound; our protocols retransmit

@@ -1,7 +1,7 @@
 import type { ClusterId, NodeId } from '../core/ids.js';
 
 /**
- * The NATS subjects of one deployment (DESIGN §4). The prefix lets several deployments share a
+ * The NATS subjects of one deployment (docs/architecture.md). The prefix lets several deployments share a
  * broker without hearing each other.
  */
 export function subjects(prefix: string) {

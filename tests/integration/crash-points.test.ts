@@ -7,7 +7,7 @@ import { cli, TestCluster, waitUntil } from './harness.js';
 
 /**
  * Kill the coordinator's or the participant's leader at each step of Two-Phase Commit
- * (DESIGN §5, failpoints in src/node/failpoints.ts), then bring it back: the transaction must
+ * (docs/durability.md, failpoints in src/node/failpoints.ts), then bring it back: the transaction must
  * end atomically (both legs or neither), money must be conserved, and no account may stay
  * locked once the cluster has a leader again.
  */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-/** The protocol cores must stay pure (DESIGN §5, §12) so the simulator can drive them. */
+/** The protocol cores must stay pure (docs/architecture.md, "Pure cores") so the simulator can drive them. */
 const srcDir = fileURLToPath(new URL('../../../src/', import.meta.url));
 const pureDirs = ['core', 'ledger', 'paxos', 'twopc'];
 const forbidden: Array<[RegExp, string]> = [

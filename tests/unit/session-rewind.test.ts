@@ -6,16 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
 import { decodeCoordinatorRecord } from '../../src/codec/ledger-codec.js';
-import { ShardServer, type Response } from '../../src/ledger/shard-server.js';
+import type { ShardServer, Response } from '../../src/ledger/shard-server.js';
 import { LedgerState } from '../../src/ledger/state.js';
-import { ballotZero } from '../../src/paxos/ballot.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
-import { testSettings } from './helpers/replica-harness.js';
+import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 const transfer = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'transfer', from, to, amount } });
 const prepareC = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'x-prepare-coordinator', from, to, amount, participant: 2 } });
@@ -62,30 +60,11 @@ describe('LedgerState: a session never moves backward', () => {
 });
 
 function singleMember(cluster: number, accounts: number[]): ShardServer {
-  const s = new ShardServer({
-    self: cluster,
-    members: [cluster],
-    settings: testSettings,
-    random: new SeededRandom(cluster),
-    promised: ballotZero,
-    log: [],
-    appliedIndex: 0,
-    balances: new Map(accounts.map((a) => [a, 100])),
-    sessions: [],
+  return singleMemberLeader(
     cluster,
-    clusterOfAccount: (a: number) => (a <= 3 ? 1 : a <= 6 ? 2 : undefined),
-    twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 1000, resendTicks: 1000, queryTicks: 1000 },
-    checkpoint: { intervalSlots: 1000, logTailSlots: 1000 },
-  });
-  for (let i = 0; i < 100 && s.role !== 'leader'; i++) {
-    s.tick();
-    while (s.hasReady()) {
-      s.ready();
-      s.advance();
-    }
-  }
-  assert.equal(s.role, 'leader');
-  return s;
+    accounts.map((a) => [a, 100]),
+    { clusterOfAccount: (a: number) => (a <= 3 ? 1 : a <= 6 ? 2 : undefined), twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 1000, resendTicks: 1000, queryTicks: 1000 } },
+  );
 }
 
 /** Runs the server's ready loop; returns the replies and the 2PC messages it sent. */

@@ -6,40 +6,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClusterId, NodeId } from '../../src/core/ids.js';
-import { SeededRandom } from '../../src/core/random.js';
-import { ShardServer, type Response } from '../../src/ledger/shard-server.js';
-import { ballotZero } from '../../src/paxos/ballot.js';
+import type { ShardServer, Response } from '../../src/ledger/shard-server.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
-import { testSettings } from './helpers/replica-harness.js';
+import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 const clusterOfAccount = (a: number): ClusterId | undefined => (a >= 1 && a <= 3 ? 1 : a >= 7 && a <= 9 ? 2 : undefined);
 
 function server(self: NodeId, cluster: ClusterId, balances: Array<[number, number]>): ShardServer {
-  const s = new ShardServer({
-    self,
-    members: [self],
-    settings: testSettings,
-    random: new SeededRandom(self),
-    cluster,
-    clusterOfAccount,
-    twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 },
-    twoPcBounds: { clusters: 2, moneyTotal: 600 },
-    checkpoint: { intervalSlots: 1000, logTailSlots: 1000 },
-    promised: ballotZero,
-    log: [],
-    appliedIndex: 0,
-    balances: new Map(balances),
-    sessions: [],
-  });
-  for (let i = 0; i < 100 && s.role !== 'leader'; i++) {
-    s.tick();
-    while (s.hasReady()) {
-      s.ready();
-      s.advance();
-    }
-  }
-  assert.equal(s.role, 'leader');
-  return s;
+  return singleMemberLeader(self, balances, { cluster, clusterOfAccount, twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 }, twoPcBounds: { clusters: 2, moneyTotal: 600 } });
 }
 
 describe('the money bound on a repeated PREPARE', () => {

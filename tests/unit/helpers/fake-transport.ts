@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
+import { ConnectionWaiters } from '../../../src/transport/connection-waiters.js';
 import { NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type Transport } from '../../../src/transport/transport.js';
 
 /** What the fake broker does with a request that was sent: answer (committed, or balance 10
@@ -19,7 +20,7 @@ export class FakeTransport implements Transport {
   reply: FakeReply = 'commit';
   private isConnected = true;
   private isClosed = false;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new ConnectionWaiters();
 
   publish(): void {}
   onPublishError(): void {}
@@ -30,7 +31,7 @@ export class FakeTransport implements Transport {
   async close(): Promise<void> {
     this.isClosed = true;
     this.isConnected = false;
-    this.wake();
+    this.waiters.wake();
   }
 
   get connected(): boolean {
@@ -47,7 +48,7 @@ export class FakeTransport implements Transport {
 
   reconnect(): void {
     this.isConnected = true;
-    this.wake();
+    this.waiters.wake();
   }
 
   connection(): ConnectionState {
@@ -55,17 +56,7 @@ export class FakeTransport implements Transport {
   }
 
   whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.isClosed) return Promise.resolve(false);
-    if (this.isConnected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        resolve(this.isConnected);
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.waiters.add(done);
-    });
+    return this.waiters.wait(timeoutMs, () => this.isConnected, () => this.isClosed);
   }
 
   async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
@@ -81,9 +72,6 @@ export class FakeTransport implements Transport {
     return encodeEnvelope({ kind: 'response', response: { kind: 'outcome', outcome: read ? { status: 'ok', balance: 10 } : { status: 'committed' }, servedBy: 1, slot: 1 } });
   }
 
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
 }
 
 export const elapsedSince = (startMs: number) => performance.now() - startMs;
