@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { badInput, LedgerError } from '../src/core/errors.js';
-import { outcomes, type Outcome } from './outcome.js';
+import { outcomes, type Outcome } from '../src/load/outcome.js';
 import { reportKind, seriesNames, type BenchReport, type Series, type TypeSummary } from './report.js';
 
 /** One figure of two runs: B / A (null when A is 0, where a ratio means nothing). */

@@ -1,5 +1,5 @@
 import { badInput } from '../src/core/errors.js';
-import type { Histogram } from './histograms.js';
+import type { Histogram } from '../src/load/histograms.js';
 
 /** Rows per halving of the remaining distance to 100 %: HdrHistogram's usual 5. */
 const ticksPerHalfDistance = 5;

@@ -1,4 +1,4 @@
-import { outcomes } from './outcome.js';
+import { outcomes } from '../src/load/outcome.js';
 import { plotScript } from './html-plots.js';
 import { seriesNames, type BenchReport, type TypeSummary } from './report.js';
 import { outageLine, paramsLines } from './render-text.js';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { LedgerError } from '../src/core/errors.js';
 import { formatHgrm } from './hgrm.js';
 import { htmlReport } from './html-report.js';
-import type { Recorder } from './recorder.js';
+import type { Recorder } from '../src/load/recorder.js';
 import { seriesNames, type BenchReport } from './report.js';
 
 /**

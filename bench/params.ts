@@ -9,7 +9,7 @@ export interface BenchParams {
   readRatio: number;
   /** Share of transfers whose receiver is in another shard, 0..1. */
   crossShardRatio: number;
-  /** 0 uniform .. 1 highly skewed (the Zipf exponent, see zipf.ts). */
+  /** 0 uniform .. 1 highly skewed (the Zipf exponent, see src/load/zipf.ts). */
   skew: number;
   /** Target arrivals per second (open loop), or null for a closed loop at `concurrency`. */
   rateTps: number | null;

@@ -4,7 +4,7 @@
  * in flight (64 by default; the targets of issue 6 use 192), `--cross-shard` of them crossing
  * shards, repeated `--runs` times; prints each run and the medians, and with `--cpu` the CPU
  * each process spent (nats-server, every node, this client). Closed loop, through the bench's
- * workload generator and scheduler (src/demo/performance.ts); `ledger bench` is the full tool
+ * workload generator and scheduler (src/load/transfer-load.ts); `ledger bench` is the full tool
  * (open loop, reads, skew, HDR reports).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerClient } from '../src/client/ledger-client.js';
 import { startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
-import { intraShardLoad, transferLoad, type LoadReport } from '../src/demo/performance.js';
+import { intraShardLoad, transferLoad, type LoadReport } from '../src/load/transfer-load.js';
 import { defaultTopology } from '../src/ledger/topology.js';
 import { connectNats } from '../src/transport/nats.js';
 

@@ -1,11 +1,11 @@
 import { table, type Column } from '../src/cli/render.js';
 import type { Topology } from '../src/ledger/topology.js';
 import { verdict, type ComparedValue, type Comparison } from './compare.js';
-import { outcomes } from './outcome.js';
+import { outcomes } from '../src/load/outcome.js';
 import type { BenchParams } from './params.js';
-import type { Interval } from './recorder.js';
+import type { Interval } from '../src/load/recorder.js';
 import { seriesNames, type BenchReport, type TypeSummary } from './report.js';
-import { zipfExponentOfSkew } from './zipf.js';
+import { zipfExponentOfSkew } from '../src/load/zipf.js';
 
 const pct = (share: number) => `${(share * 100).toFixed(share === 0 || share === 1 ? 0 : 1)} %`;
 const msText = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));

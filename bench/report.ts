@@ -1,10 +1,10 @@
 import type { Topology } from '../src/ledger/topology.js';
 import { spectrumOf } from './hgrm.js';
-import { percentilesMs, type Percentiles } from './histograms.js';
-import { outcomes, type Outcome } from './outcome.js';
+import { percentilesMs, type Percentiles } from '../src/load/histograms.js';
+import { outcomes, type Outcome } from '../src/load/outcome.js';
 import type { BenchParams } from './params.js';
-import type { Counts, Interval, Recorder, TypeRecord } from './recorder.js';
-import { txTypes, type TxType } from './workload.js';
+import type { Counts, Interval, Recorder, TypeRecord } from '../src/load/recorder.js';
+import { txTypes, type TxType } from '../src/load/workload.js';
 
 export const reportKind = 'ledger-bench-report';
 export const reportVersion = 1;

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { executor } from './execute.js';
+import { executor } from '../src/load/execute.js';
 import type { BenchParams } from './params.js';
-import { Recorder, type Interval } from './recorder.js';
+import { Recorder, type Interval } from '../src/load/recorder.js';
 import { buildReport, type BenchReport } from './report.js';
 import { disconnectedText } from '../src/transport/transport.js';
-import { runPhase } from './scheduler.js';
+import { runPhase } from '../src/load/scheduler.js';
 import type { Target } from './target.js';
-import { WorkloadGenerator } from './workload.js';
+import { WorkloadGenerator } from '../src/load/workload.js';
 
 export interface RunHooks {
   /** Each second of the measured phase, as it closes, with `disconnected from NATS, …` while

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: runs the compiled test suites with the built-in node:test runner, stage by stage
-// (unit, sim, integration), and ends with one line `N passed, N failed`.
+// `npm test`: checks the import rules (lint: scripts/lint.mjs, dependency-cruiser over the
+// sources, a few seconds), then runs the compiled test suites with the built-in node:test
+// runner, stage by stage (unit, sim, integration), and ends with one line `N passed, N failed`
+// (the lint stage counts as one check).
 //
 //   node scripts/test.mjs                      all stages
-//   node scripts/test.mjs --stage unit         one stage (unit | sim | integration)
+//   node scripts/test.mjs --stage unit         one stage (lint | unit | sim | integration)
 //
 // Files are listed here rather than passing a directory to `node --test`: we want exactly the
 // `*.test.js` files (helpers such as dist/tests/sim/cli.js must not run as tests), and a
@@ -21,8 +23,11 @@ import {fileURLToPath} from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const testsDir = join(root, 'dist', 'tests');
 
-/** Stage order is run order. Integration tests start real processes: one file at a time. */
+/** Stage order is run order: the fast lint first. Integration tests start real processes: one
+ *  file at a time. A stage with a `script` runs it once (from the repository root) instead of
+ *  test files, and passes when it exits with 0. */
 const stages = [
+  {name: 'lint', script: join(root, 'scripts', 'lint.mjs')},
   {name: 'unit', args: ['--test', '--test-reporter=spec']},
   {name: 'sim', args: ['--test', '--test-reporter=spec']},
   {
@@ -141,9 +146,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 
 const {stage: only} = parseArgs(process.argv.slice(2));
 const selected = stages.filter((s) => only === undefined || s.name === only);
-const plan = selected.map((stage) => ({stage, files: findTestFiles(join(testsDir, stage.name))}));
+const plan = selected.map((stage) => ({stage, files: stage.script ? [] : findTestFiles(join(testsDir, stage.name))}));
 
-if (plan.every((p) => p.files.length === 0)) {
+if (plan.every((p) => !p.stage.script && p.files.length === 0)) {
   const where = selected.map((s) => relative(root, join(testsDir, s.name))).join(', ');
   process.stderr.write(
     `test: no test files (*.test.js) found under ${where}: build first with \`bash infra/setup.sh\` ` +
@@ -157,6 +162,21 @@ let failed = 0;
 let anyStageFailed = false;
 for (const {stage, files} of plan) {
   if (interrupted) break;
+  if (stage.script) {
+    line(`test: stage ${stage.name}: ${relative(root, stage.script)}`);
+    const startedMs = Date.now();
+    const {code, signal} = await runStage({...stage, args: [stage.script]}, []);
+    const took = `${((Date.now() - startedMs) / 1000).toFixed(1)} s`;
+    if (code === 0) {
+      passed += 1;
+      line(`test: stage ${stage.name}: passed in ${took}`);
+    } else {
+      anyStageFailed = true;
+      failed += 1;
+      line(`test: stage ${stage.name}: failed (${signal ?? `exit code ${code}`}) in ${took}`);
+    }
+    continue;
+  }
   if (files.length === 0) {
     line(`test: stage ${stage.name}: no test files, skipped`);
     continue;

@@ -7,7 +7,7 @@ import { paramsLines, progressLine, summaryText } from '../../bench/render-text.
 import type { BenchReport } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
-import { WorkloadGenerator } from '../../bench/workload.js';
+import { WorkloadGenerator } from '../../src/load/workload.js';
 
 /** The signals that stop a run early, and the exit codes of a process they end (128 + number). */
 const stopSignals = ['SIGINT', 'SIGTERM'] as const;

@@ -6,7 +6,7 @@ import { allNodes } from '../ledger/topology.js';
 import { parseTestFile } from '../testfile/parse.js';
 import { planRun } from '../testfile/plan.js';
 import { TestRunner, type RunnerHooks, type RunReport } from '../testfile/runner.js';
-import { intraShardLoad, type LoadReport } from './performance.js';
+import { intraShardLoad, type LoadReport } from '../load/transfer-load.js';
 
 /** The bundled test file (infra/demo-tests.csv). */
 export const demoFile = fileURLToPath(new URL('../../../infra/demo-tests.csv', import.meta.url));

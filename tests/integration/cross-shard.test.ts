@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { LedgerClient, type TransferStatus } from '../../src/client/ledger-client.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { transferLoad } from '../../src/demo/performance.js';
+import { transferLoad } from '../../src/load/transfer-load.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { TestCluster, waitUntil } from './harness.js';
 import { Load } from './load.js';

@@ -6,7 +6,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
-import { intraShardLoad } from '../../src/demo/performance.js';
+import { intraShardLoad } from '../../src/load/transfer-load.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { alive, TestCluster, waitUntil } from './harness.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
-import { intraShardLoad } from '../../src/demo/performance.js';
+import { intraShardLoad } from '../../src/load/transfer-load.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { defaultCheckpoint } from '../../src/node/config.js';
 import { connectNats } from '../../src/transport/nats.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { runInNewContext } from 'node:vm';
 import { test } from 'node:test';
 import { plotScript } from '../../bench/html-plots.js';
-import type { Interval } from '../../bench/recorder.js';
+import type { Interval } from '../../src/load/recorder.js';
 
 /** Just enough of a DOM for the plot script: elements that keep their attributes and children. */
 interface FakeElement {

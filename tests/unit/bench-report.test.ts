@@ -6,12 +6,12 @@ import { describe, test } from 'node:test';
 import { compareReports, ratio, readReport, verdict } from '../../bench/compare.js';
 import { comparisonText } from '../../bench/render-text.js';
 import { formatHgrm, parseHgrm, spectrumOf } from '../../bench/hgrm.js';
-import { newHistogram, percentilesMs, recordUs } from '../../bench/histograms.js';
+import { newHistogram, percentilesMs, recordUs } from '../../src/load/histograms.js';
 import { htmlReport } from '../../bench/html-report.js';
 import { resolveParams } from '../../bench/params.js';
-import { Recorder } from '../../bench/recorder.js';
+import { Recorder } from '../../src/load/recorder.js';
 import { buildReport, type BenchReport } from '../../bench/report.js';
-import type { TxType } from '../../bench/workload.js';
+import type { TxType } from '../../src/load/workload.js';
 import { LedgerError } from '../../src/core/errors.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { newHistogram, percentilesMs, recordUs } from '../../bench/histograms.js';
-import { Recorder } from '../../bench/recorder.js';
+import { newHistogram, percentilesMs, recordUs } from '../../src/load/histograms.js';
+import { Recorder } from '../../src/load/recorder.js';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { roundMs } from '../../src/core/round-ms.js';
 import { defaultTopology } from '../../src/ledger/topology.js';

@@ -1,7 +1,7 @@
 import { isError, isSuccess, outcomes, type Completion, type Outcome } from './outcome.js';
 import { newHistogram, recordUs, type Histogram } from './histograms.js';
 import { txTypes, type TxType } from './workload.js';
-import { roundMs } from '../src/core/round-ms.js';
+import { roundMs } from '../core/round-ms.js';
 
 export type Counts = Record<Outcome, number>;
 

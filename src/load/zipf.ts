@@ -1,5 +1,5 @@
-import { badInput } from '../src/core/errors.js';
-import type { Random } from '../src/core/random.js';
+import { badInput } from '../core/errors.js';
+import type { Random } from '../core/random.js';
 
 /** Largest number of items a sampler tabulates: one float per item, so 10 M items is 80 MB. */
 export const zipfItemsMax = 10_000_000;

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import { roundMs } from '../src/core/round-ms.js';
+import { roundMs } from '../core/round-ms.js';
 
 export type Histogram = hdr.Histogram;
 

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type { LedgerClient, TransferStatus } from '../client/ledger-client.js';
 import type { Topology } from '../ledger/topology.js';
-import { executor } from '../../bench/execute.js';
-import { percentilesMs } from '../../bench/histograms.js';
-import { Recorder } from '../../bench/recorder.js';
-import { runPhase } from '../../bench/scheduler.js';
-import { WorkloadGenerator } from '../../bench/workload.js';
+import { executor } from './execute.js';
+import { percentilesMs } from './histograms.js';
+import { Recorder } from './recorder.js';
+import { runPhase } from './scheduler.js';
+import { WorkloadGenerator } from './workload.js';
 import { roundMs, roundS } from '../core/round-ms.js';
 
 export interface LoadReport {

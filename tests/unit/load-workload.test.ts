@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { WorkloadGenerator, type BenchRequest, type WorkloadShape } from '../../bench/workload.js';
+import { WorkloadGenerator, type BenchRequest, type WorkloadShape } from '../../src/load/workload.js';
 import { LedgerError } from '../../src/core/errors.js';
 import { clusterOfAccount, defaultTopology, type Topology } from '../../src/ledger/topology.js';
 

@@ -1,7 +1,6 @@
-import { badInput } from '../src/core/errors.js';
-import { SeededRandom } from '../src/core/random.js';
-import { accountRange, type Topology } from '../src/ledger/topology.js';
-import type { BenchParams } from './params.js';
+import { badInput } from '../core/errors.js';
+import { SeededRandom } from '../core/random.js';
+import { accountRange, type Topology } from '../ledger/topology.js';
 import { ZipfSampler, zipfExponentOfSkew } from './zipf.js';
 
 /** The three kinds of transaction the benchmark reports on separately. */
@@ -10,7 +9,17 @@ export const txTypes: readonly TxType[] = ['read', 'intra', 'cross'];
 
 export type BenchRequest = { type: 'read'; account: number } | { type: 'intra' | 'cross'; from: number; to: number; amount: number };
 
-export type WorkloadShape = Pick<BenchParams, 'readRatio' | 'crossShardRatio' | 'skew' | 'amount'>;
+/** What a request sequence is made of; `ledger bench`'s parameters carry these four. */
+export interface WorkloadShape {
+  /** Share of requests that are read-only balance queries, 0..1. */
+  readRatio: number;
+  /** Share of transfers whose receiver is in another shard, 0..1. */
+  crossShardRatio: number;
+  /** 0 uniform .. 1 highly skewed (the Zipf exponent, see zipf.ts). */
+  skew: number;
+  /** Units each transfer moves. */
+  amount: number;
+}
 
 /**
  * The request sequence of a run: a pure function of (topology, shape, seed), whatever the

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import type { Completion } from '../../bench/outcome.js';
-import { Recorder } from '../../bench/recorder.js';
-import { runPhase, type Answer } from '../../bench/scheduler.js';
-import { WorkloadGenerator, type BenchRequest } from '../../bench/workload.js';
+import type { Completion } from '../../src/load/outcome.js';
+import { Recorder } from '../../src/load/recorder.js';
+import { runPhase, type Answer } from '../../src/load/scheduler.js';
+import { WorkloadGenerator, type BenchRequest } from '../../src/load/workload.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 
 const later = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ZipfSampler, zipfExponentOfSkew } from '../../bench/zipf.js';
+import { ZipfSampler, zipfExponentOfSkew } from '../../src/load/zipf.js';
 import { LedgerError } from '../../src/core/errors.js';
 import { SeededRandom } from '../../src/core/random.js';
 

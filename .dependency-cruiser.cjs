@@ -1,0 +1,151 @@
+// The import rules of the project, checked by dependency-cruiser (`npm run lint`, and the first
+// stage of `npm test`). docs/architecture.md explains the layers; docs/testing.md how the check
+// runs. Paths are relative to the repository root: run depcruise from there. Run it through
+// scripts/lint.mjs, which also excuses the violations listed in
+// .dependency-cruiser-known-violations.json (folder-level ones included, which `depcruise
+// --ignore-known` alone does not).
+//
+// Type-only imports (`import type`, or `type` inside the braces of every imported name) are
+// compiled away, so they carry no I/O and no code: dependency-cruiser sees them because of
+// `tsPreCompilationDeps: true` and marks them `type-only`. The rules below say where a type is
+// allowed and a value is not. Cycles count type-only imports too: a cycle of meaning is still a
+// cycle for a reader.
+
+/** The pure cores: state machines the seeded simulator drives, so no I/O, no clock, no random
+ *  (the clock and random globals are checked by tests/unit/purity.test.ts; imports here). */
+const cores = '^src/(core|protocol|ledger|paxos|twopc)/';
+/** The adapters: the outside world (NATS, SQLite, CBOR) behind the ports. */
+const adapters = '^src/(transport|storage|codec)/';
+
+/** The ports an adapter implements: a file named ports.ts, or anything in a folder named ports. */
+const ports = '(^|/)ports(\\.ts$|/)';
+
+/** Every way dependency-cruiser can classify an npm package. */
+const npmTypes = ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'];
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-no-package',
+      severity: 'error',
+      comment:
+        'A pure core (src/core, src/protocol, src/ledger, src/paxos, src/twopc) imports no package at all, type-only ' +
+        'included: the I/O libraries (NATS, better-sqlite3, kysely, pino, prom-client, cbor-x, oclif) are what the ' +
+        'adapters and the runtime are for, and a pure helper package would make the core depend on code the ' +
+        'simulator does not check.',
+      from: { path: cores },
+      to: { dependencyTypes: npmTypes },
+    },
+    {
+      name: 'core-no-node-builtin',
+      severity: 'error',
+      comment:
+        'A pure core imports no node: module (fs, net, timers, perf_hooks, crypto...): the simulator must drive it ' +
+        'with virtual time, a seeded random and no disk. A type-only import is allowed: it is compiled away.',
+      from: { path: cores },
+      to: { dependencyTypes: ['core'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'core-not-to-outer-layer',
+      severity: 'error',
+      comment:
+        'A pure core imports only other cores: not the adapters, the runtime (src/node), the client, the CLI, the ' +
+        'cluster supervisor, observability, the demo, the load generator or the test-file runner, not even their types.',
+      from: { path: cores },
+      to: { path: '^src/', pathNot: cores },
+    },
+    {
+      name: 'adapter-takes-core-types-only',
+      severity: 'error',
+      comment:
+        'An adapter (src/transport, src/storage, src/codec) encodes, stores or carries what the cores define, so it ' +
+        'may name their types (messages, records, state writes, batches) and the ports it implements (src/node/ports.ts today: a file named ' +
+        'ports.ts or a folder named ports), but uses no core code: values come only from src/core (ids, errors, limits, assert: the ' +
+        'vocabulary of every layer) and src/protocol (the wire vocabulary). One exception: the constant lists of ' +
+        'the command vocabulary in src/ledger/commands.ts (`consistencies`, which the codec validates against), ' +
+        'which belong to that vocabulary until it moves to src/protocol.',
+      from: { path: adapters },
+      to: {
+        path: ['^src/(ledger|paxos|twopc)/', ports],
+        pathNot: '^src/ledger/commands\\.ts$',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'adapter-not-to-runtime',
+      severity: 'error',
+      comment:
+        'An adapter imports, inside src/, only the cores, the ports and the other adapters: the runtime (src/node ' +
+        'apart from its ports), the client, the CLI, the cluster supervisor, observability, the demo and the load ' +
+        'generator sit above the adapters and plug them in, never the other way round.',
+      from: { path: adapters },
+      to: {
+        path: '^src/',
+        pathNot: ['^src/(core|protocol|ledger|paxos|twopc|transport|storage|codec)/', ports],
+      },
+    },
+    {
+      name: 'no-folder-cycle',
+      severity: 'error',
+      comment:
+        'No cycle between folders: dependencies between the parts of the system run one way, so each part can be ' +
+        'read (and tested) on top of the ones below it.',
+      scope: 'folder',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-file-cycle',
+      severity: 'error',
+      comment: 'No circular import between files either: module initialisation order must not matter.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'src-not-to-bench-commands-tests',
+      severity: 'error',
+      comment:
+        'src/ is the product: the commands (commands/), the benchmark (bench/) and the tests (tests/) are built on ' +
+        'it, never the other way round. What two of them share belongs in src/ (the load generator in src/load).',
+      from: { path: '^src/' },
+      to: { path: '^(bench|commands|tests)/' },
+    },
+    {
+      name: 'bench-not-to-commands-tests',
+      severity: 'error',
+      comment: 'bench/ is the library behind `ledger bench`: the command imports it, not the other way round; tests are not product code.',
+      from: { path: '^bench/' },
+      to: { path: '^(commands|tests)/' },
+    },
+    {
+      name: 'commands-not-to-tests',
+      severity: 'error',
+      comment: 'The CLI ships; the tests do not.',
+      from: { path: '^commands/' },
+      to: { path: '^tests/' },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      comment:
+        'Every import resolves to a file or an installed package. Besides catching a broken import, this keeps ' +
+        'the other rules honest: an import the tool cannot resolve has no path and no type, and no rule would see it.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    tsConfig: { fileName: 'tsconfig.json' },
+    // Keep type-only imports in the graph, marked `type-only` (see the top of this file).
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^dist/' },
+    // Resolve packages the way Node does for this ESM project: some (@oclif/core) have no `main`,
+    // only an `exports` map.
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types'],
+    },
+  },
+};

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The import rules (.dependency-cruiser.cjs, run by scripts/lint.mjs in `npm test`'s lint stage)
+ * hold on the real tree, and each one fails when its rule is broken: a checker that cannot fail
+ * proves nothing. The broken cases are small trees written to a temp dir with the layout of the
+ * project (src/paxos, src/storage...), checked with the project's own config and script.
+ */
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const lintScript = join(repoRoot, 'scripts', 'lint.mjs');
+const depcruiseBin = join(repoRoot, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
+
+interface Violation {
+  rule: string;
+  from: string;
+}
+interface LintRun {
+  code: number | null;
+  output: string;
+  violations: Violation[];
+}
+
+/** Runs node with `args` in `cwd` (asynchronously, so the cases can overlap). */
+function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** Runs the lint stage in `cwd`; the err-long reporter writes `  error RULE: FROM → ...`. */
+async function lint(cwd: string): Promise<LintRun> {
+  const { code, output } = await run([lintScript], cwd);
+  const violations = [...output.matchAll(/^\s*error ([a-z-]+): (\S+)/gm)].map((m) => ({ rule: m[1] as string, from: m[2] as string }));
+  return { code, output, violations };
+}
+
+/**
+ * A clean tree that uses every allowance of the rules: a core with a type-only node: import, an
+ * adapter naming core types and the command vocabulary's values, the port it implements in a
+ * folder of its own, the runtime plugging the adapter in, bench on top of src.
+ */
+const cleanTree: Record<string, string> = {
+  'src/core/ids.ts': 'export type NodeId = number;\nexport const nodeIdMax = 100;\n',
+  'src/paxos/ballot.ts':
+    "import type { Stats } from 'node:fs';\nimport { nodeIdMax, type NodeId } from '../core/ids.js';\n" +
+    'export interface Ballot { round: number; node: NodeId; seen?: Stats }\nexport const firstBallot: Ballot = { round: 0, node: nodeIdMax };\n',
+  'src/ledger/commands.ts': "export const consistencies = ['linearizable', 'any'] as const;\n",
+  'src/ledger/state.ts':
+    "import type { Ballot } from '../paxos/ballot.js';\nimport { firstBallot } from '../paxos/ballot.js';\n" +
+    'export interface State { ballot: Ballot }\nexport function initialState(): State { return { ballot: firstBallot }; }\n',
+  'src/ports/store.ts': "import type { State } from '../ledger/state.js';\nexport interface Store { save(state: State): void }\n",
+  'src/storage/sqlite-store.ts':
+    "import Database from 'better-sqlite3';\nimport { consistencies } from '../ledger/commands.js';\n" +
+    "import type { State } from '../ledger/state.js';\nimport { nodeIdMax } from '../core/ids.js';\nimport type { Store } from '../ports/store.js';\n" +
+    'export class SqliteStore implements Store {\n  constructor(readonly db: Database.Database) {}\n  save(state: State): void { void state; void consistencies; void nodeIdMax; }\n}\n',
+  'src/node/runtime.ts': "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { initialState } from '../ledger/state.js';\nexport const runtime = { SqliteStore, initialState };\n",
+  'bench/run.ts': "import { runtime } from '../src/node/runtime.js';\nexport const bench = runtime;\n",
+};
+
+const tsconfig = JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src', 'bench'] });
+
+const roots: string[] = [];
+after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+/** The clean tree plus `extra` files, in a temp dir with the project's packages next to it. */
+function tree(extra: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), 'ledger-import-rules-'));
+  roots.push(root);
+  for (const [path, text] of Object.entries({ ...cleanTree, ...extra, 'tsconfig.json': tsconfig })) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  // So that `better-sqlite3` or `pino` resolve to the installed packages, as in the project.
+  symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  return root;
+}
+
+/** Asserts the check failed, with exactly these (rule, from) violations. */
+function assertViolations(result: LintRun, expected: Violation[]): void {
+  assert.equal(result.code, 1, result.output);
+  const key = (v: Violation) => `${v.rule} ${v.from}`;
+  assert.deepEqual([...new Set(result.violations.map(key))].sort(), expected.map(key).sort(), result.output);
+}
+
+// Each case spawns the check (a second or two of dependency-cruiser): run them side by side.
+describe('import rules', { concurrency: 4 }, () => {
+  test('the real tree passes the import rules (known violations aside)', async () => {
+    const result = await lint(repoRoot);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /no dependency violations found \((\d{3,}) modules/);
+  });
+
+  test('the clean fixture passes: type-only node: imports in a core, core types and ports in an adapter are allowed', async () => {
+    const result = await lint(tree());
+    assert.equal(result.code, 0, result.output);
+    assert.deepEqual(result.violations, []);
+  });
+
+  test('a cycle between two core folders fails no-folder-cycle, type-only imports included', async () => {
+    // ledger/state.ts imports paxos/ballot.ts; paxos now names a ledger type: paxos <-> ledger.
+    const result = await lint(tree({ 'src/paxos/replica.ts': "import type { State } from '../ledger/state.js';\nexport type Seen = State;\n" }));
+    assertViolations(result, [
+      { rule: 'no-folder-cycle', from: 'src/paxos' },
+      { rule: 'no-folder-cycle', from: 'src/ledger' },
+    ]);
+  });
+
+  test('a cycle between two files of one folder fails no-file-cycle', async () => {
+    const result = await lint(
+      tree({
+        'src/client/a.ts': "import { b } from './b.js';\nexport const a = () => b;\n",
+        'src/client/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'no-file-cycle', from: 'src/client/a.ts' },
+      { rule: 'no-file-cycle', from: 'src/client/b.ts' },
+    ]);
+  });
+
+  test('an I/O library in a core fails core-no-package, whatever the core', async () => {
+    const result = await lint(
+      tree({
+        'src/paxos/log.ts': "import pino from 'pino';\nexport const log = pino();\n",
+        'src/ledger/db.ts': "import Database from 'better-sqlite3';\nexport const open = (f: string) => new Database(f);\n",
+        'src/twopc/wire.ts': "import { encode } from 'cbor-x';\nexport const wire = encode;\n",
+        'src/core/bus.ts': "import type { NatsConnection } from '@nats-io/transport-node';\nexport type Bus = NatsConnection;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'core-no-package', from: 'src/paxos/log.ts' },
+      { rule: 'core-no-package', from: 'src/ledger/db.ts' },
+      { rule: 'core-no-package', from: 'src/twopc/wire.ts' },
+      { rule: 'core-no-package', from: 'src/core/bus.ts' },
+    ]);
+  });
+
+  test('a node: module imported for its value in a core fails core-no-node-builtin', async () => {
+    const result = await lint(
+      tree({
+        'src/twopc/clock.ts': "import { performance } from 'node:perf_hooks';\nexport const now = () => performance.now();\n",
+        'src/protocol/disk.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'core-no-node-builtin', from: 'src/twopc/clock.ts' },
+      { rule: 'core-no-node-builtin', from: 'src/protocol/disk.ts' },
+    ]);
+  });
+
+  test('a core that reaches an outer layer fails core-not-to-outer-layer, even for a type', async () => {
+    const result = await lint(tree({ 'src/ledger/store-user.ts': "import type { SqliteStore } from '../storage/sqlite-store.js';\nexport type S = SqliteStore;\n" }));
+    const rules = new Set(result.violations.filter((v) => v.from === 'src/ledger/store-user.ts').map((v) => v.rule));
+    assert.equal(result.code, 1, result.output);
+    assert.ok(rules.has('core-not-to-outer-layer'), result.output);
+  });
+
+  test('an adapter that uses core code, or a port for its value, fails adapter-takes-core-types-only', async () => {
+    const result = await lint(
+      tree({
+        'src/codec/state-codec.ts': "import { initialState } from '../ledger/state.js';\nexport const empty = initialState;\n",
+        'src/transport/ballots.ts': "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'adapter-takes-core-types-only', from: 'src/codec/state-codec.ts' },
+      { rule: 'adapter-takes-core-types-only', from: 'src/transport/ballots.ts' },
+    ]);
+  });
+
+  test('an adapter that reaches the runtime fails adapter-not-to-runtime', async () => {
+    // The runtime imports storage, so this is a folder cycle too.
+    const result = await lint(tree({ 'src/storage/runtime-user.ts': "import type { runtime } from '../node/runtime.js';\nexport type R = typeof runtime;\n" }));
+    assertViolations(result, [
+      { rule: 'adapter-not-to-runtime', from: 'src/storage/runtime-user.ts' },
+      { rule: 'no-folder-cycle', from: 'src/storage' },
+      { rule: 'no-folder-cycle', from: 'src/node' },
+    ]);
+  });
+
+  test('src importing bench, commands or tests fails src-not-to-bench-commands-tests', async () => {
+    const result = await lint(
+      tree({
+        'src/demo/burst.ts': "import { helper } from '../../tests/helper.js';\nexport const burst = helper;\n",
+        'tests/helper.ts': 'export const helper = 1;\n',
+        'src/load/quick.ts': "import { quick } from '../../commands/quick.js';\nexport const q = quick;\n",
+        'commands/quick.ts': 'export const quick = 1;\n',
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'src-not-to-bench-commands-tests', from: 'src/demo/burst.ts' },
+      { rule: 'src-not-to-bench-commands-tests', from: 'src/load/quick.ts' },
+    ]);
+  });
+
+  test('an import that does not resolve fails no-unresolvable (no rule could see it otherwise)', async () => {
+    const result = await lint(tree({ 'src/paxos/typo.ts': "import { x } from '../core/idz.js';\nexport const y = x;\n" }));
+    assertViolations(result, [{ rule: 'no-unresolvable', from: 'src/paxos/typo.ts' }]);
+  });
+
+  test('the known-violations baseline excuses what it lists, folder cycles included, and nothing else', async () => {
+    const cycles = {
+      'src/paxos/replica.ts': "import type { State } from '../ledger/state.js';\nexport type Seen = State;\n",
+      'src/client/a.ts': "import { b } from './b.js';\nexport const a = () => b;\n",
+      'src/client/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
+    };
+    const root = tree(cycles);
+    const baseline = await run([depcruiseBin, '--config', join(repoRoot, '.dependency-cruiser.cjs'), '--output-type', 'baseline', 'src', 'bench'], root);
+    assert.equal(baseline.code, 0, baseline.output);
+    writeFileSync(join(root, '.dependency-cruiser-known-violations.json'), baseline.output);
+    const excused = await lint(root);
+    assert.equal(excused.code, 0, excused.output);
+    assert.match(excused.output, /4 known violations ignored/);
+
+    // A new folder cycle (twopc <-> ledger) is not in the baseline: it fails, alone.
+    mkdirSync(join(root, 'src/twopc'));
+    writeFileSync(join(root, 'src/twopc/driver.ts'), "import type { State } from '../ledger/state.js';\nexport type Host = State;\n");
+    writeFileSync(join(root, 'src/ledger/twopc-user.ts'), "import type { Host } from '../twopc/driver.js';\nexport type H = Host;\n");
+    assertViolations(await lint(root), [
+      { rule: 'no-folder-cycle', from: 'src/twopc' },
+      { rule: 'no-folder-cycle', from: 'src/ledger' },
+    ]);
+  });
+});
