@@ -23,6 +23,7 @@ import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
 import { StaleReplays } from './stale-replays.js';
 import { PowerLossStore, type DurableStore } from './power-loss-store.js';
 import { SimScheduler } from './sim-scheduler.js';
+import { previousGenerationMessage, simGeneration } from './previous-generation.js';
 
 /** Everything that crosses the simulated network. */
 export type SimMessage =
@@ -126,6 +127,8 @@ export interface SimResult {
   readsChecked: number;
   /** Forged or malformed messages stepped into shards (forged-messages.ts). */
   forgedInjected: number;
+  /** Messages of the previous flush generation that reached nodes (previous-generation.ts). */
+  previousGenerationInjected: number;
 }
 
 export class SimulationFailure extends Error {
@@ -190,6 +193,7 @@ export class ClusterSim {
   private twoPcBounds = { clusters: 0, moneyTotal: 0 };
   private readonly reads: ReadChecker;
   private forgedInjected = 0;
+  private previousGenerationInjected = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -352,6 +356,7 @@ export class ClusterSim {
       fullSlots: this.fullSlots,
       readsChecked: this.reads.reads,
       forgedInjected: this.forgedInjected,
+      previousGenerationInjected: this.previousGenerationInjected,
     };
   }
 
@@ -469,7 +474,7 @@ export class ClusterSim {
     });
     const init: NodeRuntimeInit<SimRequest> = {
       server,
-      generation: 0,
+      generation: simGeneration,
       store: { persist: (batch) => this.persist(node, batch) },
       outbox: this.outbox(node),
       scheduler: node.scheduler,
@@ -515,6 +520,7 @@ export class ClusterSim {
       for (const node of victims) this.powerLoss(node);
     }
     if (r.chance(0.01)) this.injectForged();
+    if (r.chance(0.01)) this.injectPreviousGeneration();
     if (r.chance(0.004)) {
       // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
       // prepare that members hearing a live leader still promise.
@@ -556,6 +562,18 @@ export class ClusterSim {
     this.forgedInjected++;
     runtime.input(() => this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(runtime.server, forged)})`));
     runtime.scheduleDrain();
+    this.settleSometimes(node);
+  }
+
+  /** A message of the deployment's previous generation (see previous-generation.ts) reaches one node. */
+  private injectPreviousGeneration(): void {
+    const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
+    const c = node.cluster;
+    if (node.runtime === undefined) return;
+    const message = previousGenerationMessage(this.random, { members: c.members.filter((m) => m !== node.id), accounts: c.accounts, chosenMax: c.referenceApplied });
+    this.previousGenerationInjected++;
+    this.log(`t${this.tick} generation ${simGeneration - 1} message to n${node.id}: ${JSON.stringify(message)}`);
+    node.runtime.paxos(message, simGeneration - 1);
     this.settleSometimes(node);
   }
 
