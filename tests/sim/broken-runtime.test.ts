@@ -46,8 +46,8 @@ function firstFailingSeed(createRuntime: (init: NodeRuntimeInit<SimRequest>) => 
 
 describe('the simulator catches a deliberately broken node runtime', () => {
   const cases: Array<[string, number, (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>]> = [
-    ['the flush-generation check removed', 50, (init) => new NoGenerationCheck(init)],
-    ['inputs stepped while a ready is being persisted (no held inputs)', 500, (init) => new NoHeldInputs(init)],
+    ['the flush-generation check removed', 20, (init) => new NoGenerationCheck(init)],
+    ['inputs stepped while a ready is being persisted (no held inputs)', 50, (init) => new NoHeldInputs(init)],
     ['votes sent before they are persisted', 1000, votesBeforePersist],
   ];
   for (const [rule, seedsMax, createRuntime] of cases) {
