@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { NodeId } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/ledger/commands.js';
@@ -258,4 +260,22 @@ describe('the node runtime', () => {
     scheduler.run();
     assert.deepEqual(ports.events, ['paxos accept to all in 0']);
   });
+});
+
+test('the runtime and its ports import no node: module and no I/O library, and read no clock of their own', () => {
+  // So that the simulator runs it deterministically (docs/architecture.md, "Pure cores and the Ready loop").
+  const forbidden: Array<[RegExp, string]> = [
+    [/from\s+['"](?!\.)/, 'a package or node: import'],
+    [/from\s+['"]\.\.\/(storage|transport|codec|client|cli|cluster|observability|demo)\//, 'an import of an I/O layer'],
+    [/from\s+['"]\.\/(?!runtime-ports|ports)/, 'a node-side module other than the ports'],
+    [/\bDate\b|\bperformance\b|Math\.random|\bprocess\./, 'a clock, randomness or the process'],
+    [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\b/, 'a timer'],
+  ];
+  const violations: string[] = [];
+  for (const file of ['runtime.ts', 'runtime-ports.ts']) {
+    const code = readFileSync(fileURLToPath(new URL(`../../../src/node/${file}`, import.meta.url)), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    for (const [pattern, what] of forbidden) if (pattern.test(code)) violations.push(`${file}: ${what}`);
+  }
+  assert.deepEqual(violations, []);
+  assert.ok(forbidden.some(([p]) => p.test("import { connect } from '@nats-io/transport-node';")), 'the scan does catch an I/O import');
 });
