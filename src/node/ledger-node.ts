@@ -8,8 +8,7 @@ import type { ClusterId, NodeId } from '../core/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
-import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
-import type { Outbound } from '../paxos/messages.js';
+import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
@@ -18,54 +17,37 @@ import { connectNats } from '../transport/nats.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import { brokerPayloadProblem, type IncomingMessage, type Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
-import type { DurableState, NodeStore } from './ports.js';
+import type { DurableState, NodeStore, PersistBatch } from './ports.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 import { PublishErrors } from './publish-errors.js';
+import { NodeRuntime } from './runtime.js';
+import type { CrashPoint, HeldRequest, Outbox, RuntimeHooks, Scheduler } from './runtime-ports.js';
 
-/** A request being served, kept until it is answered or the client has long given up. */
-interface PendingRequest {
+/** A request being served, kept by the runtime until it is answered or the client has long given up. */
+interface PendingRequest extends HeldRequest {
   reply: string;
   data: Uint8Array;
-  hops: number;
-  receivedAtMs: number;
   /** Monotonic arrival time, for the latency metrics. */
   arrivedAtMs: number;
 }
 
-/** Requests older than this are forgotten: every client has timed out and retried by then. */
-const pendingRequestTtlMs = 30_000;
-
 /**
- * The composition root of one node: wires the pure ShardServer to NATS, SQLite and a timer.
- * The Ready loop runs once per event-loop turn (group commit): inputs of the same turn are
- * stepped into the core, then one SQLite transaction persists everything they produced, and
- * only then are the messages sent; except a leader's accepts, which may leave just before the
- * persist so that the followers write to disk while the leader does (sendableBeforePersist).
+ * The composition root of one node: the node runtime (runtime.ts: the Ready loop, held inputs,
+ * flush generations, forwarding) over NATS, SQLite and Node's event loop, plus what only a real
+ * node has: env failpoints, metrics, and the admin RPC.
  */
 export class LedgerNode {
   readonly id: NodeId;
   readonly cluster: ClusterId;
   private readonly subjects: Subjects;
-  private readonly pending = new Map<number, PendingRequest>();
-  private nextReqId = 1;
-  private drainScheduled = false;
-  /** A ready's accepts left and its persist is queued: the core must not step until it is done. */
-  private readyOutstanding = false;
-  /** Inputs that arrived meanwhile (none can, in Node's event loop; this keeps it so). */
-  private heldInputs: Array<() => void> = [];
+  private readonly runtime: NodeRuntime<PendingRequest>;
   private tickTimer: NodeJS.Timeout | undefined;
   private malformed = 0;
-  /** Fault injection (`ledger node fail`): deaf, mute and frozen, but its state is kept. */
-  private failed = false;
-  /** Fault injection (`ledger node isolate`): cut off from its peers. */
-  private isolated = false;
   private readonly startedAtMs = Date.now();
   private stopped = false;
   /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
   private readonly failpoint = failpointFromEnv(process.env);
-  /** Messages from another flush generation than ours (dropped). */
-  private staleGeneration = 0;
   private readonly telemetry: RunningMetrics;
   /** Publishes the NATS client refused: counted by reason and logged, never swallowed. */
   private readonly publishErrors: PublishErrors;
@@ -76,9 +58,8 @@ export class LedgerNode {
     private readonly config: LedgerConfig,
     id: NodeId,
     private readonly store: NodeStore,
-    /** Replaced by a flush; otherwise the same for the node's life. */
-    private server: ShardServer,
-    private generation: number,
+    server: ShardServer,
+    generation: number,
     private readonly transport: Transport,
     private readonly log: Logger,
     metricsOptions: MetricsOptions,
@@ -89,6 +70,14 @@ export class LedgerNode {
     this.telemetry = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
     this.publishErrors = new PublishErrors(log, () => Date.now(), (reason) => this.telemetry.metrics.recordPublishError(reason));
     transport.onPublishError((failure) => this.publishErrors.record(failure));
+    this.runtime = new NodeRuntime<PendingRequest>({
+      server,
+      generation,
+      store: { persist: (batch) => this.persist(batch) },
+      outbox: this.outbox(),
+      scheduler: eventLoopScheduler,
+      hooks: this.hooks(),
+    });
   }
 
   static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
@@ -133,11 +122,76 @@ export class LedgerNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.runtime.stop();
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     await this.telemetry.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
     this.store.close();
     this.log.info({ node: this.id }, 'node stopped');
+  }
+
+  // ---- the runtime's ports -----------------------------------------------------------------
+
+  /** Persists one ready (synchronous: see NodeStore.persist), timed for the metrics. */
+  private persist(batch: PersistBatch): void {
+    const persistStartedMs = this.telemetry.now();
+    this.store.persist(batch);
+    this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
+  }
+
+  /** The runtime's messages as NATS publishes, each in its envelope. */
+  private outbox(): Outbox<PendingRequest> {
+    const { transport, subjects: s, cluster } = this;
+    return {
+      paxos: (to, message, generation) => {
+        const subject = to === 'all' ? s.clusterPaxos(cluster) : s.nodePaxos(to);
+        transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster, generation, message }));
+      },
+      twoPc: (toCluster, message, generation) => {
+        transport.publish(s.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: cluster, generation, message }));
+      },
+      reply: (p, response) => {
+        transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+        this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
+      },
+      forward: (p, to) => {
+        // Forward to the leader, keeping the client's reply subject: the leader answers directly.
+        const envelope = decodeEnvelope(p.data);
+        if (envelope.kind !== 'request') return;
+        transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops: p.hops + 1 }), p.reply);
+      },
+    };
+  }
+
+  private hooks(): RuntimeHooks {
+    const hooks: RuntimeHooks = {
+      stepped: (message) => this.telemetry.metrics.recordIncoming(message),
+      carriedOut: (rd, cutOff) => {
+        const replica = this.server.replica;
+        this.telemetry.metrics.recordReady(rd, { leading: replica.role === 'leader', ballot: ballotText(replica.ballot), cutOff });
+        for (const view of rd.paxos.newViews) {
+          this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
+        }
+      },
+    };
+    // Only armed in crash tests: a ready costs no failpoint check otherwise.
+    if (this.failpoint !== undefined) hooks.crash = (point, rd) => this.crashAtFailpoint(point, rd.events);
+    return hooks;
+  }
+
+  /** LEDGER_FAILPOINT (failpoints.ts): dies before sending, or once what was sent reached the broker. */
+  private crashAtFailpoint(point: CrashPoint, events: ShardReady['events']): boolean {
+    if (point === 'after-persist' && shouldCrash(this.failpoint, events, 'before-send')) {
+      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
+      this.log.flush();
+      crashNow();
+    }
+    if (point === 'after-send' && shouldCrash(this.failpoint, events, 'after-send')) {
+      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
+      this.log.flush();
+      void this.transport.flush().finally(() => crashNow());
+    }
+    return false;
   }
 
   // ---- inputs ------------------------------------------------------------------------------
@@ -155,63 +209,42 @@ export class LedgerNode {
   }
 
   private onPaxos(m: IncomingMessage): void {
-    if (this.stopped || this.failed || this.isolated) return;
+    if (this.runtime.deafToPeers) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
     if (envelope.kind !== 'paxos' || envelope.cluster !== this.cluster) {
       this.malformed++;
       return;
     }
-    // The generation is checked when the message is stepped, not when it arrives: a flush held
-    // behind an outstanding ready runs first, and what arrived before it is then stale.
-    this.input(() => {
-      if (this.isStale(envelope.generation)) return;
-      this.telemetry.metrics.recordIncoming(envelope.message);
-      this.server.step(envelope.message);
-    });
-    this.scheduleDrain();
+    this.runtime.paxos(envelope.message, envelope.generation);
   }
 
   private onTwoPc(m: IncomingMessage): void {
-    if (this.stopped || this.failed || this.isolated) return;
+    if (this.runtime.deafToPeers) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
     if (envelope.kind !== '2pc' || envelope.fromCluster === this.cluster) {
       this.malformed++;
       return;
     }
-    this.input(() => {
-      if (!this.isStale(envelope.generation)) this.server.stepTwoPc(envelope.message, envelope.fromCluster);
-    });
-    this.scheduleDrain();
+    this.runtime.twoPc(envelope.message, envelope.fromCluster, envelope.generation);
   }
 
   private onRequest(m: IncomingMessage): void {
-    if (this.stopped || this.failed) return;
+    if (this.runtime.deafToClients) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
     if (envelope.kind !== 'request' || m.reply === undefined) {
       this.malformed++;
       return;
     }
-    const reqId = this.nextReqId++;
-    this.pending.set(reqId, { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() });
-    this.input(() => {
-      // Sent in another flush generation (checked when stepped: a flush may have passed it).
-      if (envelope.generation !== undefined && this.isStale(envelope.generation)) {
-        this.pending.delete(reqId);
-        return;
-      }
-      this.server.request({ reqId, command: envelope.command, hops: envelope.hops });
-    });
-    this.scheduleDrain();
+    const request = { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() };
+    this.runtime.request(request, envelope.command, envelope.generation);
   }
 
   private onTick(): void {
-    if (this.failed) return;
-    this.input(() => this.server.tick());
-    this.scheduleDrain();
-    this.forgetAbandonedRequests();
+    if (this.runtime.failed) return;
+    this.runtime.tick();
     this.countRefusals();
   }
 
@@ -224,130 +257,26 @@ export class LedgerNode {
     }
   }
 
-  private forgetAbandonedRequests(): void {
-    const oldest = Date.now() - pendingRequestTtlMs;
-    for (const [reqId, p] of this.pending) {
-      // Map order is arrival order: stop at the first request still young enough.
-      if (p.receivedAtMs >= oldest) break;
-      this.pending.delete(reqId);
-    }
+  // ---- the runtime, as the admin operations use it -----------------------------------------
+
+  private get server(): ShardServer {
+    return this.runtime.server;
   }
 
-  /** A message from another flush generation than ours: counted and dropped. */
-  private isStale(generation: number): boolean {
-    if (generation === this.generation) return false;
-    this.staleGeneration++;
-    return true;
+  private get generation(): number {
+    return this.runtime.generation;
   }
 
-  // ---- the Ready loop ----------------------------------------------------------------------
-
-  /** Steps an input into the core now, or once the ready in progress is persisted. */
   private input(step: () => void): void {
-    if (this.readyOutstanding) this.heldInputs.push(step);
-    else step();
+    this.runtime.input(step);
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled) return;
-    this.drainScheduled = true;
-    setImmediate(() => {
-      this.drainScheduled = false;
-      this.drain();
-    });
+    this.runtime.scheduleDrain();
   }
 
-  private drain(): void {
-    if (this.stopped || this.readyOutstanding) return;
-    while (this.server.hasReady()) {
-      const rd = this.server.ready();
-      const early = this.failed || this.isolated ? [] : sendableBeforePersist(rd);
-      if (early.length === 0) {
-        this.persistSendAdvance(rd, new Set());
-        continue;
-      }
-      // The leader's accepts go first (see sendableBeforePersist). The NATS client writes them
-      // to the socket in a microtask; ours, queued after it, persists and sends the rest, so the
-      // followers' disk writes overlap the leader's. Until then the core takes no input.
-      this.publishPaxos(early);
-      this.readyOutstanding = true;
-      queueMicrotask(() => {
-        this.readyOutstanding = false;
-        if (this.stopped) return;
-        this.persistSendAdvance(rd, new Set(early));
-        const inputs = this.heldInputs;
-        this.heldInputs = [];
-        for (const input of inputs) input();
-        this.drain();
-      });
-      break;
-    }
-  }
-
-  /** Persist before send (see PaxosReady), then the messages not already sent, then advance. */
-  private persistSendAdvance(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>>): void {
-    // Synchronous, so nothing interleaves.
-    const persistStartedMs = this.telemetry.now();
-    this.store.persist({
-      promised: rd.paxos.promised,
-      entries: rd.paxos.entries,
-      newViews: rd.paxos.newViews,
-      state: rd.state,
-      compactedThrough: rd.paxos.compactedThrough,
-      sync: mustSyncBeforeSend(rd, this.server.replica.memberCount),
-    });
-    this.telemetry.metrics.recordPersist(this.telemetry.now() - persistStartedMs);
-    if (shouldCrash(this.failpoint, rd.events, 'before-send')) {
-      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing before sending');
-      this.log.flush();
-      crashNow();
-    }
-    this.send(rd, sent);
-    this.telemetry.metrics.recordReady(rd, { leading: this.server.replica.role === 'leader', ballot: ballotText(this.server.replica.ballot), cutOff: this.failed || this.isolated });
-    if (shouldCrash(this.failpoint, rd.events, 'after-send')) {
-      this.log.warn({ failpoint: process.env.LEDGER_FAILPOINT }, 'failpoint: crashing after sending');
-      this.log.flush();
-      void this.transport.flush().finally(() => crashNow());
-    }
-    this.server.advance();
-    for (const view of rd.paxos.newViews) {
-      this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
-    }
-  }
-
-  private publishPaxos(messages: readonly Outbound<Batch>[]): void {
-    for (const { to, message } of messages) {
-      const subject = to === 'all' ? this.subjects.clusterPaxos(this.cluster) : this.subjects.nodePaxos(to);
-      this.transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
-    }
-  }
-
-  private send(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>>): void {
-    const cutOff = this.failed || this.isolated;
-    if (!cutOff) this.publishPaxos(sent.size === 0 ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.has(m)));
-    for (const { toCluster, message } of cutOff ? [] : rd.twoPc) {
-      this.transport.publish(this.subjects.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: this.cluster, generation: this.generation, message }));
-    }
-    for (const { reqId, response } of rd.replies) {
-      const p = this.pending.get(reqId);
-      if (p === undefined) continue;
-      this.pending.delete(reqId);
-      this.transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
-      this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
-    }
-    for (const { to, message } of cutOff ? [] : rd.snapshots) {
-      this.transport.publish(this.subjects.nodePaxos(to), encodeEnvelope({ kind: 'paxos', cluster: this.cluster, generation: this.generation, message }));
-    }
-    for (const { reqId, to } of rd.forwards) {
-      const p = this.pending.get(reqId);
-      if (p === undefined) continue;
-      this.pending.delete(reqId);
-      if (cutOff) continue;
-      // Forward to the leader, keeping the client's reply subject: the leader answers directly.
-      const envelope = decodeEnvelope(p.data);
-      if (envelope.kind !== 'request') continue;
-      this.transport.publish(this.subjects.nodeRequests(to), encodeEnvelope({ ...envelope, hops: p.hops + 1 }), p.reply);
-    }
+  private isStale(generation: number): boolean {
+    return this.runtime.isStale(generation);
   }
 
   // ---- admin -------------------------------------------------------------------------------
@@ -432,30 +361,25 @@ export class LedgerNode {
     // node back into a generation the others have left.
     if (args.generation <= this.generation) throw new Error(`flush generation ${args.generation} is not above this node's ${this.generation}`);
     this.store.reset(args.generation, initialBallot(args.leader));
-    this.pending.clear();
-    this.server = buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader });
+    this.runtime.replaceCore(buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader }), args.generation, args.failed);
     this.telemetry.metrics.onFlush();
     this.refusalsCounted = new Map();
-    this.generation = args.generation;
-    this.failed = args.failed;
-    this.isolated = false;
     this.log.warn({ generation: args.generation, leader: args.leader, failed: args.failed }, 'flushed to the initial state');
-    this.scheduleDrain();
     return this.status();
   }
 
   private injectFault(op: 'fail' | 'recover' | 'isolate' | 'heal'): NodeStatus {
-    if (op === 'fail') this.failed = true;
-    if (op === 'recover') this.failed = false;
-    if (op === 'isolate') this.isolated = true;
-    if (op === 'heal') this.isolated = false;
+    if (op === 'fail') this.runtime.failed = true;
+    if (op === 'recover') this.runtime.failed = false;
+    if (op === 'isolate') this.runtime.isolated = true;
+    if (op === 'heal') this.runtime.isolated = false;
     this.log.warn({ op }, 'fault injection');
     return this.status();
   }
 
   private metricsSample() {
     const s = this.status();
-    return { ...s, role: s.failed ? ('failed' as const) : s.role, pendingRequests: this.pending.size };
+    return { ...s, role: s.failed ? ('failed' as const) : s.role, pendingRequests: this.runtime.pendingRequests };
   }
 
   private status(): NodeStatus {
@@ -471,15 +395,15 @@ export class LedgerNode {
       lastSlot: replica.lastSlot,
       pendingCommands: this.server.pendingCommands,
       malformedMessages: this.malformed,
-      failed: this.failed,
-      isolated: this.isolated,
+      failed: this.runtime.failed,
+      isolated: this.runtime.isolated,
       logFloor: replica.logFloor,
       logEntries: replica.logSize,
       synchronous: this.store.synchronous,
       pid: process.pid,
       uptimeMs: Date.now() - this.startedAtMs,
       generation: this.generation,
-      staleGenerationMessages: this.staleGeneration,
+      staleGenerationMessages: this.runtime.staleGenerationMessages,
       publishErrors: this.publishErrors.total,
       refusedMessages: Object.fromEntries(this.server.refusals()),
     };
@@ -503,3 +427,10 @@ function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, ex
     ...extra,
   });
 }
+
+/** The real node's time: the wall clock, and Node's event loop for the runtime's turns. */
+const eventLoopScheduler: Scheduler = {
+  nowMs: () => Date.now(),
+  soon: (run) => void setImmediate(run),
+  afterSend: (run) => queueMicrotask(run),
+};

@@ -3,13 +3,13 @@ import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome } from '../../src/ledger/commands.js';
 import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
-import type { Session } from '../../src/ledger/state.js';
-import { ballotZero, initialBallot, type Ballot } from '../../src/paxos/ballot.js';
-import type { LogEntry } from '../../src/paxos/messages.js';
+import type { PersistBatch } from '../../src/node/ports.js';
+import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
+import type { CrashPoint, Outbox } from '../../src/node/runtime-ports.js';
+import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
 import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/twopc/messages.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
 import { HeavyTraffic, heavyPlan } from './heavy-traffic.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { describeMessage, fullSlotBytes, simPayloadBytesMax, wireBytes } from './payload.js';
@@ -21,46 +21,41 @@ import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js'
 import { ExecutionCount } from './execution-count.js';
 import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
 import { StaleReplays } from './stale-replays.js';
+import { PowerLossStore, type DurableStore } from './power-loss-store.js';
+import { SimScheduler } from './sim-scheduler.js';
+import { previousGenerationMessage, simGeneration } from './previous-generation.js';
 
 /** Everything that crosses the simulated network. */
 export type SimMessage =
-  | { kind: 'paxos'; message: ShardMessage }
+  | { kind: 'paxos'; message: ShardMessage; generation: number }
   | { kind: 'request'; client: NodeId; command: Command; hops: number }
-  | { kind: '2pc'; message: TwoPcMessage }
+  | { kind: '2pc'; message: TwoPcMessage; generation: number }
   | { kind: 'response'; command: Command; response: Response };
 
-/** What survives a crash of the process: exactly what the runtime persisted before sending.
- *  A power loss keeps less: see SimNode.synced. */
-interface DurableStore {
-  promised: Ballot;
-  log: Map<Slot, LogEntry<Batch>>;
-  appliedIndex: Slot;
-  logFloor: Slot;
-  balances: Map<number, number>;
-  sessions: Map<string, Session>;
-  coordinatorRecords: Map<string, CoordinatorRecord>;
-  participantRecords: Map<string, ParticipantRecord>;
+/** A client's request as a simulated node holds it (the runtime's handle for the reply). */
+export interface SimRequest {
+  client: NodeId;
+  command: Command;
+  hops: number;
+  receivedAtMs: number;
 }
 
 interface SimNode {
   id: NodeId;
   cluster: SimCluster;
+  /** The node runtime, the same as a real node's, over the simulator's ports; undefined: down. */
+  runtime: NodeRuntime<SimRequest> | undefined;
+  /** Its core (runtime.server), for the checks. */
   server: ShardServer | undefined;
-  durable: DurableStore;
+  scheduler: SimScheduler;
+  store: PowerLossStore;
   restartAtTick: number;
-  /** Requests this node is serving, by the reqId it gave them. */
-  requests: Map<number, { client: NodeId; command: Command; hops: number }>;
   checkedAppliedIndex: Slot;
   /** Ticks this node's clock makes per simulated tick: clocks drift apart. */
   clockRate: number;
   clockDebt: number;
   /** A flushed cluster's leader agreed in advance, used at the first start only. */
   agreedLeader: NodeId | undefined;
-  /** The store as of the last persist that reached the disk (fsync), and the readies persisted
-   *  since without one (SQLite WAL at synchronous=NORMAL, see mustSyncBeforeSend). A power loss
-   *  keeps the first and a prefix of the second: WAL transactions survive in order. */
-  synced: DurableStore;
-  unsynced: ShardReady[];
 }
 
 interface SimClient {
@@ -105,6 +100,8 @@ export interface SimOptions {
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
   /** Which readies reach the disk before their messages leave (the runtime's rule by default). */
   mustSync?: (rd: ShardReady, members: number) => boolean;
+  /** Builds each node's runtime: tests/sim/broken-runtime.test.ts passes one with a rule broken. */
+  createRuntime?: (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>;
 }
 
 export interface SimResult {
@@ -130,6 +127,8 @@ export interface SimResult {
   readsChecked: number;
   /** Forged or malformed messages stepped into shards (forged-messages.ts). */
   forgedInjected: number;
+  /** Messages of the previous flush generation that reached nodes (previous-generation.ts). */
+  previousGenerationInjected: number;
 }
 
 export class SimulationFailure extends Error {
@@ -174,7 +173,6 @@ export class ClusterSim {
   private readonly clusters: SimCluster[] = [];
   private readonly allMembers: NodeId[];
   private tick = 0;
-  private nextReqId = 1;
   private faultsOn = true;
   private healAtTick = Infinity;
   private readonly trace: string[] = [];
@@ -195,6 +193,7 @@ export class ClusterSim {
   private twoPcBounds = { clusters: 0, moneyTotal: 0 };
   private readonly reads: ReadChecker;
   private forgedInjected = 0;
+  private previousGenerationInjected = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -271,16 +270,15 @@ export class ClusterSim {
         const node: SimNode = {
           id,
           cluster,
+          runtime: undefined,
           server: undefined,
-          durable,
+          scheduler: new SimScheduler(() => this.tick),
+          store: new PowerLossStore(durable),
           restartAtTick: startAtTick,
-          requests: new Map(),
           checkedAppliedIndex: 0,
           clockRate,
           clockDebt: 0,
           agreedLeader,
-          synced: cloneStore(durable),
-          unsynced: [],
         };
         this.nodes.set(id, node);
         if (startAtTick === 0) this.start(node);
@@ -358,6 +356,7 @@ export class ClusterSim {
       fullSlots: this.fullSlots,
       readsChecked: this.reads.reads,
       forgedInjected: this.forgedInjected,
+      previousGenerationInjected: this.previousGenerationInjected,
     };
   }
 
@@ -368,17 +367,25 @@ export class ClusterSim {
       if (node.server === undefined && this.tick >= node.restartAtTick) this.start(node);
       if (node.server === undefined) continue;
       node.clockDebt += node.clockRate;
-      while (node.clockDebt >= 1 && node.server !== undefined) {
+      while (node.clockDebt >= 1 && node.runtime !== undefined) {
         node.clockDebt -= 1;
-        node.server.tick();
-        this.drain(node);
+        node.runtime.tick();
+        this.settleSometimes(node);
       }
     }
     for (const client of this.clients) this.driveClient(client);
     for (const { from, to, message } of this.network.takeDue(this.tick)) this.deliver(from, to, message);
     const replay = this.faultsOn ? this.replays.take() : undefined;
     if (replay !== undefined) this.deliver(replay.from, replay.to, replay.message);
+    // Every persist held back is done by the end of the step (a disk write takes less than a tick).
+    for (const node of this.nodes.values()) node.scheduler.settle();
     this.checkInvariants();
+  }
+
+  /** After an input: the persist of a ready whose accepts left may wait (inputs are then held). */
+  private settleSometimes(node: SimNode): void {
+    if (!node.scheduler.holding) return;
+    if (!this.faultsOn || !this.random.chance(0.3)) node.scheduler.settle();
   }
 
   private deliver(from: NodeId, to: NodeId, m: SimMessage): void {
@@ -388,97 +395,62 @@ export class ClusterSim {
       return;
     }
     const node = this.nodes.get(to);
-    if (node?.server === undefined) return;
+    if (node?.runtime === undefined) return;
     if (m.kind === 'paxos') {
-      node.server.step(m.message);
+      node.runtime.paxos(m.message, m.generation);
     } else if (m.kind === '2pc') {
       this.replays.delivered(from, to, m);
-      node.server.stepTwoPc(m.message, this.nodes.get(from)?.cluster.id);
+      node.runtime.twoPc(m.message, this.nodes.get(from)?.cluster.id, m.generation);
     } else {
-      const reqId = this.nextReqId++;
-      node.requests.set(reqId, { client: m.client, command: m.command, hops: m.hops });
-      node.server.request({ reqId, command: m.command, hops: m.hops });
+      node.runtime.request({ client: m.client, command: m.command, hops: m.hops, receivedAtMs: this.tick }, m.command, undefined);
     }
-    this.drain(node);
+    this.settleSometimes(node);
   }
 
-  /** The runtime's Ready loop: persist, then (unless we crash right here) send, then advance. */
-  private drain(node: SimNode): void {
-    const server = node.server;
-    if (server === undefined) return;
-    while (server.hasReady()) {
-      const rd = server.ready();
-      // The runtime's order: the leader's accepts may leave before the persist (and a crash
-      // may come right after them), everything else only after it.
-      const early = sendableBeforePersist(rd);
-      for (const { to, message } of early) {
+  /** The runtime's Store port: the node's store, and what the checks learn from each persist. */
+  private persist(node: SimNode, batch: PersistBatch): void {
+    for (const e of batch.entries) if (e.chosen) this.recordChosen(node, e.slot, e.value);
+    if (batch.state?.replaceAll === true) this.snapshotsInstalled++;
+    if (batch.compactedThrough !== undefined) this.compactions++;
+    this.sessionsEvicted += batch.state?.evictedSessions.length ?? 0;
+    node.store.persist(batch);
+  }
+
+  /** The runtime's Outbox port: the simulated network (a broadcast is one lossy copy per member). */
+  private outbox(node: SimNode): Outbox<SimRequest> {
+    return {
+      paxos: (to, message, generation) => {
         const targets = to === 'all' ? node.cluster.members.filter((m) => m !== node.id) : [to];
-        for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
-      }
-      if (early.length > 0 && this.faultsOn && this.random.chance(0.005)) {
-        this.crash(node, 'after sending accepts, before persisting');
-        return;
-      }
-      this.persist(node, rd);
-      if (this.faultsOn && this.random.chance(0.005)) {
-        this.crash(node, 'after persisting, before sending');
-        return;
-      }
-      for (const { to, message } of rd.paxos.messages.filter((m) => !early.includes(m))) {
-        const targets = to === 'all' ? node.cluster.members.filter((m) => m !== node.id) : [to];
-        for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message });
-      }
-      for (const { to, message } of rd.snapshots) this.network.send(this.tick, node.id, to, { kind: 'paxos', message });
-      for (const { toCluster, message } of rd.twoPc) {
+        for (const t of targets) this.network.send(this.tick, node.id, t, { kind: 'paxos', message, generation });
+      },
+      twoPc: (toCluster, message, generation) => {
         // A cluster subject: every member of the other cluster gets its own (lossy) copy.
-        for (const member of this.clusters[toCluster - 1]?.members ?? []) this.network.send(this.tick, node.id, member, { kind: '2pc', message });
-      }
-      for (const { reqId, response } of rd.replies) {
-        const req = node.requests.get(reqId);
-        if (req === undefined) continue;
-        node.requests.delete(reqId);
-        this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response });
-      }
-      for (const { reqId, to } of rd.forwards) {
-        const req = node.requests.get(reqId);
-        if (req === undefined) continue;
-        node.requests.delete(reqId);
-        this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops: req.hops + 1 });
-      }
-      server.advance();
-    }
+        for (const member of this.clusters[toCluster - 1]?.members ?? []) this.network.send(this.tick, node.id, member, { kind: '2pc', message, generation });
+      },
+      reply: (req, response) => this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response }),
+      forward: (req, to) => this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops: req.hops + 1 }),
+    };
   }
 
-  private persist(node: SimNode, rd: ShardReady): void {
-    for (const e of rd.paxos.entries) if (e.chosen) this.recordChosen(node, e.slot, e.value);
-    const counts = applyReady(node.durable, rd);
-    if (counts.snapshot) this.snapshotsInstalled++;
-    if (counts.compacted) this.compactions++;
-    this.sessionsEvicted += rd.state?.evictedSessions.length ?? 0;
-    if ((this.options.mustSync ?? mustSyncBeforeSend)(rd, node.cluster.members.length)) {
-      node.synced = cloneStore(node.durable);
-      node.unsynced = [];
-    } else {
-      node.unsynced.push(copyReady(rd));
-    }
+  /** The runtime's crash points: the process dies after the accepts left and before the
+   *  persist, or after the persist and before anything else was sent. */
+  private crashesAt(node: SimNode, point: CrashPoint): boolean {
+    if (point === 'after-send' || !this.faultsOn || !this.random.chance(0.005)) return false;
+    this.crash(node, point === 'after-early-send' ? 'after sending accepts, before persisting' : 'after persisting, before sending');
+    return true;
   }
 
   /** Power loss: the node keeps what reached the disk and a prefix of what did not. */
   private powerLoss(node: SimNode): void {
-    const kept = this.random.int(0, node.unsynced.length);
-    const store = cloneStore(node.synced);
-    for (const rd of node.unsynced.slice(0, kept)) applyReady(store, rd);
-    this.log(`t${this.tick} power loss n${node.id}: ${node.unsynced.length - kept} of ${node.unsynced.length} unsynced writes lost`);
-    node.durable = store;
-    node.synced = cloneStore(store);
-    node.unsynced = [];
-    if (node.server !== undefined) this.crash(node, 'power loss');
-    node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, store.appliedIndex);
+    const { lost, of } = node.store.powerLoss(this.random);
+    this.log(`t${this.tick} power loss n${node.id}: ${lost} of ${of} unsynced writes lost`);
+    if (node.runtime !== undefined) this.crash(node, 'power loss');
+    node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, node.store.durable.appliedIndex);
   }
 
   private start(node: SimNode): void {
-    const d = node.durable;
-    node.server = new ShardServer({
+    const d = node.store.durable;
+    const server = new ShardServer({
       self: node.id,
       members: node.cluster.members,
       settings,
@@ -500,13 +472,26 @@ export class ClusterSim {
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
       ...(node.agreedLeader === undefined ? {} : { initialLeader: node.agreedLeader }),
     });
+    const init: NodeRuntimeInit<SimRequest> = {
+      server,
+      generation: simGeneration,
+      store: { persist: (batch) => this.persist(node, batch) },
+      outbox: this.outbox(node),
+      scheduler: node.scheduler,
+      hooks: { crash: (point) => this.crashesAt(node, point) },
+      rules: { sendableBeforePersist, mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend },
+    };
+    node.runtime = this.options.createRuntime?.(init) ?? new NodeRuntime(init);
+    node.server = server;
     node.agreedLeader = undefined;
     node.checkedAppliedIndex = Math.min(node.checkedAppliedIndex, d.appliedIndex);
   }
 
   private crash(node: SimNode, when: string): void {
+    node.runtime?.stop();
+    node.scheduler.drop();
+    node.runtime = undefined;
     node.server = undefined;
-    node.requests.clear();
     node.restartAtTick = this.tick + this.random.int(5, 120);
     this.log(`t${this.tick} crash n${node.id} (${when}), restart at t${node.restartAtTick}`);
   }
@@ -535,14 +520,17 @@ export class ClusterSim {
       for (const node of victims) this.powerLoss(node);
     }
     if (r.chance(0.01)) this.injectForged();
+    if (r.chance(0.01)) this.injectPreviousGeneration();
     if (r.chance(0.004)) {
       // An operator's leadership transfer (`ledger node lead`, a contact server): a forced
       // prepare that members hearing a live leader still promise.
       const node = this.nodes.get(r.pick(this.allMembers)) as SimNode;
-      if (node.server !== undefined) {
+      const runtime = node.runtime;
+      if (runtime !== undefined) {
         this.log(`t${this.tick} n${node.id} told to lead`);
-        node.server.campaign();
-        this.drain(node);
+        runtime.input(() => runtime.server.campaign());
+        runtime.scheduleDrain();
+        this.settleSometimes(node);
       }
     }
     if (this.tick >= this.healAtTick) {
@@ -567,12 +555,26 @@ export class ClusterSim {
   /** A forged or malformed message (see forged-messages.ts) reaches one node. */
   private injectForged(): void {
     const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
-    if (node.server === undefined) return;
+    const runtime = node.runtime;
+    if (runtime === undefined) return;
     const c = node.cluster;
     const forged = forgeMessage(this.random, { clusterId: c.id, clusters: this.clusters.length, members: c.members, accounts: c.accounts, chosenMax: c.referenceApplied, moneyTotal: this.twoPcBounds.moneyTotal });
     this.forgedInjected++;
-    this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(node.server, forged)})`);
-    this.drain(node);
+    runtime.input(() => this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(runtime.server, forged)})`));
+    runtime.scheduleDrain();
+    this.settleSometimes(node);
+  }
+
+  /** A message of the deployment's previous generation (see previous-generation.ts) reaches one node. */
+  private injectPreviousGeneration(): void {
+    const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
+    const c = node.cluster;
+    if (node.runtime === undefined) return;
+    const message = previousGenerationMessage(this.random, { members: c.members.filter((m) => m !== node.id), accounts: c.accounts, chosenMax: c.referenceApplied });
+    this.previousGenerationInjected++;
+    this.log(`t${this.tick} generation ${simGeneration - 1} message to n${node.id}: ${JSON.stringify(message)}`);
+    node.runtime.paxos(message, simGeneration - 1);
+    this.settleSometimes(node);
   }
 
   private stopFaults(): void {
@@ -794,54 +796,4 @@ export class ClusterSim {
 
 export function runSeed(options: SimOptions): SimResult {
   return new ClusterSim(options).run();
-}
-
-/** Applies one ready to a store as the runtime's persist does; says what it did. */
-function applyReady(d: DurableStore, rd: ShardReady): { snapshot: boolean; compacted: boolean } {
-  if (rd.paxos.promised !== undefined) d.promised = rd.paxos.promised;
-  for (const e of rd.paxos.entries) d.log.set(e.slot, { ...e });
-  const snapshot = rd.state?.replaceAll === true;
-  if (rd.state !== undefined) {
-    if (snapshot) d.sessions.clear();
-    d.appliedIndex = rd.state.appliedIndex;
-    for (const [a, b] of rd.state.balances) d.balances.set(a, b);
-    for (const s of rd.state.sessions) d.sessions.set(s.clientId, s);
-    for (const c of rd.state.evictedSessions) d.sessions.delete(c);
-    if (snapshot) {
-      d.coordinatorRecords.clear();
-      d.participantRecords.clear();
-    }
-    for (const [k, r] of rd.state.coordinatorRecords ?? []) {
-      if (r === null) d.coordinatorRecords.delete(k);
-      else d.coordinatorRecords.set(k, r);
-    }
-    for (const [k, r] of rd.state.participantRecords ?? []) {
-      if (r === null) d.participantRecords.delete(k);
-      else d.participantRecords.set(k, r);
-    }
-  }
-  const floor = rd.paxos.compactedThrough;
-  if (floor !== undefined) {
-    for (const slot of [...d.log.keys()]) if (slot <= floor) d.log.delete(slot);
-    d.logFloor = floor;
-  }
-  return { snapshot, compacted: floor !== undefined };
-}
-
-function cloneStore(d: DurableStore): DurableStore {
-  return {
-    promised: d.promised,
-    log: new Map([...d.log].map(([slot, e]) => [slot, { ...e }])),
-    appliedIndex: d.appliedIndex,
-    logFloor: d.logFloor,
-    balances: new Map(d.balances),
-    sessions: new Map(d.sessions),
-    coordinatorRecords: new Map(d.coordinatorRecords),
-    participantRecords: new Map(d.participantRecords),
-  };
-}
-
-/** A ready kept for a later power loss: its entries copied, since the core reuses them. */
-function copyReady(rd: ShardReady): ShardReady {
-  return { ...rd, paxos: { ...rd.paxos, entries: rd.paxos.entries.map((e) => ({ ...e })) } };
 }

@@ -20,6 +20,7 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let fullSlots = 0;
   let reads = 0;
   let forged = 0;
+  let previousGeneration = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
@@ -34,6 +35,7 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
     fullSlots += result.fullSlots;
     reads += result.readsChecked;
     forged += result.forgedInjected;
+    previousGeneration += result.previousGenerationInjected;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -52,6 +54,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Reads at all three levels were checked, and forged messages reached the shards.
   assert.ok(reads > seedCount, `only ${reads} reads checked over ${seedCount} seeds`);
   assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
+  // Messages of the previous flush generation reached the nodes' runtimes (previous-generation.ts).
+  assert.ok(previousGeneration > seedCount, `only ${previousGeneration} messages of the previous generation over ${seedCount} seeds`);
 });
 
 test('the same seed replays the same run', () => {

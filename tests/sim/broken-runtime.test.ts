@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { AssertionError } from '../../src/core/assert.js';
+import { mustSyncBeforeSend, sendableBeforePersist } from '../../src/ledger/shard-server.js';
+import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
+import { runSeed, SimulationFailure, type SimRequest } from './cluster-sim.js';
+
+/**
+ * The simulator drives the node runtime that real nodes run (src/node/runtime.ts), so it must
+ * catch a broken one, as broken-core.test.ts shows for the cores. Each runtime here breaks one
+ * of its rules; the simulator must find a seed where safety or liveness fails, within the
+ * number of seeds each test names (the first failing seed of each, at the time of writing, is
+ * in its comment: far below the bound).
+ */
+
+/** Steps messages of any flush generation: what the previous generation left on the broker gets in. */
+class NoGenerationCheck extends NodeRuntime<SimRequest> {
+  override isStale(): boolean {
+    return false;
+  }
+}
+
+/** Steps inputs into the core while a ready whose accepts left is not yet persisted. */
+class NoHeldInputs extends NodeRuntime<SimRequest> {
+  override input(step: () => void): void {
+    step();
+  }
+}
+
+/** Every Paxos message of a ready leaves before its persist, promises and accepteds (votes) included. */
+function votesBeforePersist(init: NodeRuntimeInit<SimRequest>): NodeRuntime<SimRequest> {
+  return new NodeRuntime({ ...init, rules: { sendableBeforePersist: (rd) => (rd.paxos.messages.length > 0 ? rd.paxos.messages : sendableBeforePersist(rd)), mustSyncBeforeSend } });
+}
+
+function firstFailingSeed(createRuntime: (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>, seedsMax: number): number | undefined {
+  for (let seed = 1; seed <= seedsMax; seed++) {
+    try {
+      runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createRuntime });
+    } catch (error) {
+      if (error instanceof SimulationFailure || error instanceof AssertionError) return seed;
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+describe('the simulator catches a deliberately broken node runtime', () => {
+  const cases: Array<[string, number, (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>]> = [
+    ['the flush-generation check removed', 20, (init) => new NoGenerationCheck(init)],
+    ['inputs stepped while a ready is being persisted (no held inputs)', 50, (init) => new NoHeldInputs(init)],
+    ['votes sent before they are persisted', 1000, votesBeforePersist],
+  ];
+  for (const [rule, seedsMax, createRuntime] of cases) {
+    test(`${rule} is caught within ${seedsMax} seeds`, () => {
+      const seed = firstFailingSeed(createRuntime, seedsMax);
+      assert.ok(seed !== undefined, `no seed out of ${seedsMax} caught ${rule}`);
+    });
+  }
+
+  test('the unbroken runtime passes the same seeds the broken ones fail on', () => {
+    assert.equal(
+      firstFailingSeed((init) => new NodeRuntime(init), 50),
+      undefined,
+    );
+  });
+});
