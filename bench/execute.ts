@@ -1,5 +1,5 @@
 import type { LedgerClient } from '../src/client/ledger-client.js';
-import type { Consistency } from '../src/ledger/commands.js';
+import type { Consistency } from '../src/protocol/commands.js';
 import type { Answer } from './scheduler.js';
 import type { BenchRequest } from './workload.js';
 

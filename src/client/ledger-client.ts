@@ -17,7 +17,7 @@ import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
-import type { Command, Consistency, Operation } from '../ledger/commands.js';
+import type { Command, Consistency, Operation } from '../protocol/commands.js';
 import type { Response } from '../ledger/shard-server.js';
 import { staleSequence } from '../ledger/state.js';
 import { duplicatePrepare } from '../twopc/driver.js';

@@ -1,5 +1,5 @@
 import { limits } from '../core/limits.js';
-import type { Command } from '../ledger/commands.js';
+import type { Command } from '../protocol/commands.js';
 import type { Response, ShardMessage } from '../ledger/shard-server.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';

@@ -1,5 +1,5 @@
 import { limits } from '../core/limits.js';
-import { consistencies, type ClientOperation, type Command, type Operation, type Outcome } from '../ledger/commands.js';
+import { consistencies, type ClientOperation, type Command, type Operation, type Outcome } from '../protocol/commands.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 import type { TwoPcMessage, TxnId } from '../twopc/messages.js';
 import type { Batch, Response, ShardMessage, SnapshotChunk } from '../ledger/shard-server.js';

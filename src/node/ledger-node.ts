@@ -8,7 +8,8 @@ import type { ClusterId, NodeId } from '../core/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
-import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type ShardReady } from '../ledger/shard-server.js';
+import { ShardServer, type Batch } from '../ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../ledger/shard-ready.js';
 import type { Outbound } from '../paxos/messages.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
@@ -259,7 +260,9 @@ export class LedgerNode {
 
   private drain(): void {
     if (this.stopped || this.readyOutstanding) return;
-    while (this.server.hasReady()) {
+    for (;;) {
+      this.server.propose(); // a proposal is an input: one per turn (group commit)
+      if (!this.server.hasReady()) break;
       const rd = this.server.ready();
       const early = this.failed || this.isolated ? [] : sendableBeforePersist(rd);
       if (early.length === 0) {
@@ -396,7 +399,7 @@ export class LedgerNode {
           cluster: this.cluster,
           appliedIndex: this.server.state.appliedIndex,
           total: this.server.state.total(),
-          inFlight: this.server.state.coordinatorRecords().length + this.server.state.preparedParticipantRecords().length,
+          inFlight: this.server.state.twoPc.coordinatorRecords().length + this.server.state.twoPc.preparedParticipantRecords().length,
           hashes: this.server.stateHashes(),
         };
       case 'hold-cross-shard':

@@ -1,7 +1,7 @@
 import { decodeCbor, encodeCbor } from '../codec/cbor.js';
 import { LedgerError } from '../core/errors.js';
 import type { Slot } from '../core/ids.js';
-import type { Outcome } from '../ledger/commands.js';
+import type { Outcome } from '../protocol/commands.js';
 import type { Batch } from '../ledger/shard-server.js';
 
 /**

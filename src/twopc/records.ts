@@ -41,4 +41,3 @@ export function txnKey(clientId: ClientId, seq: number): string {
   return `${clientId}#${seq}`;
 }
 
-export type AbortReason = 'locked' | 'participant-aborted' | 'timeout' | 'no-quorum' | 'insufficient-funds';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Batch, ShardReady } from '../../src/ledger/shard-server.js';
+import type { Batch } from '../../src/ledger/shard-server.js';
+import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import type { LogEntry, Outbound } from '../../src/paxos/messages.js';
 import { NodeMetrics, type NodeSample } from '../../src/observability/metrics.js';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The protocol cores must stay pure (docs/architecture.md, "Pure cores") so the simulator can drive them. */
 const srcDir = fileURLToPath(new URL('../../../src/', import.meta.url));
-const pureDirs = ['core', 'ledger', 'paxos', 'twopc'];
+const pureDirs = ['core', 'ledger', 'paxos', 'protocol', 'twopc'];
 const forbidden: Array<[RegExp, string]> = [
   [/from\s+['"]node:/, 'a node:* import'],
   [/from\s+['"](?!\.)/, 'a package import'],
@@ -22,7 +22,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-test('core, ledger, paxos and twopc import nothing with I/O, no clock, no Math.random, no timers', () => {
+test('core, ledger, paxos, protocol and twopc import nothing with I/O, no clock, no Math.random, no timers', () => {
   const files = pureDirs.flatMap((d) => sources(join(srcDir, d)));
   assert.ok(files.length >= 10, `found the pure sources (${files.length})`);
   const violations: string[] = [];

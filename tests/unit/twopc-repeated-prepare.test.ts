@@ -26,7 +26,7 @@ describe('the money bound on a repeated PREPARE', () => {
     const pumpBoth = () => {
       for (let i = 0; i < 20; i++) {
         for (const [from, to] of [[c, p], [p, c]] as const) {
-          while (from.hasReady()) {
+          for (from.propose(); from.hasReady(); from.propose()) {
             const rd = from.ready();
             for (const r of rd.replies) replies.set(r.reqId, r.response);
             const msgs: TwoPcMessage[] = rd.twoPc.map((m) => m.message);
