@@ -18,7 +18,7 @@ import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import type { Command, Consistency, Operation } from '../protocol/commands.js';
-import type { Response } from '../ledger/shard-server.js';
+import type { Response } from '../protocol/client.js';
 import { staleSequence } from '../ledger/state.js';
 import { duplicatePrepare } from '../twopc/driver.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';

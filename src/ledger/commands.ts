@@ -1,4 +1,4 @@
-import { txnKey } from '../twopc/records.js';
+import { txnKey } from '../twopc/steps.js';
 
 /**
  * A command's identity at the leader (its waiting clients, its in-flight locks). The same

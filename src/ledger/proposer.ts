@@ -1,7 +1,7 @@
 import { assert } from '../core/assert.js';
 import type { Replica } from '../paxos/replica.js';
 import type { Admission } from './admission.js';
-import type { Batch } from './shard-server.js';
+import type { Batch } from '../protocol/commands.js';
 
 /** What the proposer works with (the ShardServer composes them). */
 export interface ProposerHost {

@@ -4,7 +4,7 @@ import type { Replica } from '../paxos/replica.js';
 import type { Command, Outcome } from '../protocol/commands.js';
 import { coordinatorPrepare } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
-import type { ClientRequest } from './shard-server.js';
+import type { ClientRequest } from '../protocol/client.js';
 import type { LedgerState } from './state.js';
 
 /** What becomes of a client request (ShardServer.request carries it out). */

@@ -1,9 +1,10 @@
 import type { NodeId } from '../core/ids.js';
-import type { Outbound } from '../paxos/messages.js';
+import type { Outbound } from '../protocol/paxos.js';
 import type { PaxosReady } from '../paxos/replica.js';
 import type { TwoPcEvent } from '../twopc/driver.js';
-import type { TwoPcOutbound } from '../twopc/messages.js';
-import type { Batch, Response, SnapshotChunk } from './shard-server.js';
+import type { TwoPcOutbound } from '../protocol/twopc.js';
+import type { Batch } from '../protocol/commands.js';
+import type { Response, SnapshotChunk } from '../protocol/client.js';
 import type { StateWrites } from './state.js';
 
 /** What one turn of the Ready loop hands the runtime: everything to persist, then to send. */

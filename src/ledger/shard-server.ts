@@ -1,14 +1,13 @@
 import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
 import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
-import type { Ballot } from '../paxos/ballot.js';
-import type { LogEntry, PaxosMessage } from '../paxos/messages.js';
+import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import { Replica, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
-import type { Command, Outcome } from '../protocol/commands.js';
+import type { ClientRequest, ShardMessage, SnapshotChunk } from '../protocol/client.js';
+import type { Batch, Command, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
-import type { TwoPcMessage, TwoPcOutbound } from '../twopc/messages.js';
+import type { TwoPcMessage, TwoPcOutbound, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { senderCluster, type TwoPcBounds } from '../twopc/message-bounds.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
 import { Admission } from './admission.js';
 import { Checkpoints, type CheckpointSettings } from './checkpoints.js';
 import { ClientWaiters } from './client-waiters.js';
@@ -17,47 +16,8 @@ import { proposeBatch, type ProposerHost } from './proposer.js';
 import { routeRequest } from './request-routing.js';
 import type { ShardReady } from './shard-ready.js';
 import { SnapshotReceiver, SnapshotSender, wholeShard } from './snapshot-transfer.js';
-import { isHeldRead, LedgerState, type Session, type StateWrites } from './state.js';
+import { isHeldRead, LedgerState, type StateWrites } from './state.js';
 import { StateHashHistory } from './state-hashes.js';
-
-/** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
-export type Batch = Command[];
-
-/**
- * One piece of a snapshot: the state machine's state at `appliedIndex`, sent to a member that
- * asked for slots this replica had compacted away. Pieces keep each message within its byte
- * budget (payloadBudgets); the receiver installs the snapshot once it holds all `chunks` of them.
- */
-export interface SnapshotChunk {
-  type: 'snapshot';
-  from: NodeId;
-  appliedIndex: Slot;
-  chunk: number;
-  chunks: number;
-  balances: Array<[AccountId, number]>;
-  sessions: Session[];
-  coordinatorRecords: CoordinatorRecord[];
-  participantRecords: ParticipantRecord[];
-}
-
-/** Everything the members of a cluster send each other. */
-export type ShardMessage = PaxosMessage<Batch> | SnapshotChunk;
-
-/** A client request as the runtime hands it in; `reqId` is the runtime's handle for the reply. */
-export interface ClientRequest {
-  reqId: number;
-  command: Command;
-  /** How many nodes already forwarded it. */
-  hops: number;
-}
-
-export type Response =
-  /** `slot`: where the command took effect (an earlier slot for a repeat; undefined when unknown). */
-  | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
-  /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
-  | { kind: 'redirect'; leaderHint: NodeId | undefined }
-  /** The leader's queues are full: back off and retry. Not a final answer. */
-  | { kind: 'busy' };
 
 export interface ShardServerInit {
   self: NodeId;

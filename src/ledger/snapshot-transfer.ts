@@ -1,6 +1,6 @@
 import type { AccountId, NodeId, Slot } from '../core/ids.js';
 import { limits } from '../core/limits.js';
-import type { SnapshotChunk } from './shard-server.js';
+import type { SnapshotChunk } from '../protocol/client.js';
 import { mergePieces, snapshotPieces } from './snapshot-pieces.js';
 import type { LedgerState, StateImage } from './state.js';
 

@@ -2,20 +2,13 @@ import { assert } from '../core/assert.js';
 import type { AccountId, ClientId, Slot } from '../core/ids.js';
 import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
-import type { Command, Operation, Outcome } from '../protocol/commands.js';
+import type { Command, Operation, Outcome, Session } from '../protocol/commands.js';
 import type { AccountBook } from '../twopc/account-book.js';
 import { applyTwoPcStep, prepareCoordinator } from '../twopc/apply-step.js';
 import { heldAtApply } from '../twopc/locks.js';
-import { txnKey, type CoordinatorRecord, type ParticipantRecord } from '../twopc/records.js';
+import { txnKey } from '../twopc/steps.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { TwoPcState } from '../twopc/twopc-state.js';
-
-/** The last answer a client got, kept so that its retry gets the same answer. */
-export interface Session {
-  clientId: ClientId;
-  seq: number;
-  outcome: Outcome;
-  slot: Slot;
-}
 
 /** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
 export interface StateWrites {

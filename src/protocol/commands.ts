@@ -1,4 +1,4 @@
-import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
+import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
 
 /**
  * How fresh a read must be (the simulator checks each promise: tests/sim/read-checker.ts):
@@ -62,3 +62,14 @@ export type Outcome =
   | { status: 'aborted'; reason: string }
   /** Not a valid command here (wrong shard, stale sequence): a client or routing error. */
   | { status: 'rejected'; reason: string };
+
+/** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
+export type Batch = Command[];
+
+/** The last answer a client got, kept so that its retry gets the same answer. */
+export interface Session {
+  clientId: ClientId;
+  seq: number;
+  outcome: Outcome;
+  slot: Slot;
+}

@@ -3,7 +3,7 @@ import type { Slot } from '../core/ids.js';
 import type { Command, Operation, Outcome } from '../protocol/commands.js';
 import type { AccountBook } from './account-book.js';
 import { heldAtApply } from './locks.js';
-import { txnKey } from './records.js';
+import { txnKey } from './steps.js';
 import type { TwoPcState } from './twopc-state.js';
 
 /**

@@ -1,10 +1,9 @@
 import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
 import type { Command } from '../protocol/commands.js';
 import { supersededReason } from './apply-step.js';
-import type { TwoPcMessage, TxnId } from './messages.js';
+import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
-import { txnKey, type CoordinatorRecord, type ParticipantRecord } from './records.js';
-import { stepKey } from './steps.js';
+import { txnKey, stepKey } from './steps.js';
 import type { TwoPcState } from './twopc-state.js';
 
 /** Two-Phase Commit timing, in ticks (the runtime's tick is 10 ms by default). */

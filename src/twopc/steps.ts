@@ -1,6 +1,11 @@
-import type { ClusterId } from '../core/ids.js';
+import type { ClientId, ClusterId } from '../core/ids.js';
 import type { Command, Operation } from '../protocol/commands.js';
-import { txnKey } from './records.js';
+
+/** A transaction's id as a map key: a cross-shard transfer's id is the client's (client id,
+ *  sequence), so a retry never starts a second transaction. */
+export function txnKey(clientId: ClientId, seq: number): string {
+  return `${clientId}#${seq}`;
+}
 
 /** Identifies one 2PC step of one transaction, so the leader proposes it once. */
 export function stepKey(command: Command): string {

@@ -2,7 +2,8 @@ import { assert } from '../core/assert.js';
 import type { AccountId } from '../core/ids.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
 import type { Outcome } from '../protocol/commands.js';
-import { txnKey, type CoordinatorRecord, type ParticipantRecord } from './records.js';
+import { txnKey } from './steps.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 
 function recordHash(r: CoordinatorRecord | ParticipantRecord): number {
   return mix(stringHash(r.clientId) ^ mix(r.seq) ^ stringHash(r.state) ^ mix(r.amount));

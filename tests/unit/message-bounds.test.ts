@@ -5,7 +5,7 @@ import { SeededRandom } from '../../src/core/random.js';
 import { ShardServer, type ShardServerInit } from '../../src/ledger/shard-server.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { roundJumpMax, slotsAheadMax } from '../../src/paxos/message-bounds.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { ballot, drain, Group, messagesOf, newReplica, testSettings } from './helpers/replica-harness.js';
 
 /**

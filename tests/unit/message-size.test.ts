@@ -5,12 +5,12 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { limits, payloadBudgets } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { Command } from '../../src/protocol/commands.js';
-import { ShardServer, type Batch, type ShardMessage } from '../../src/ledger/shard-server.js';
-import type { Session } from '../../src/ledger/state.js';
+import type { Command, Batch, Session } from '../../src/protocol/commands.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { ShardMessage } from '../../src/protocol/client.js';
 import { defaultTiming, replicaSettings } from '../../src/node/config.js';
 import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
-import type { LogEntry, Outbound, PaxosMessage } from '../../src/paxos/messages.js';
+import type { LogEntry, Outbound, PaxosMessage } from '../../src/protocol/paxos.js';
 import { Replica } from '../../src/paxos/replica.js';
 
 /**

@@ -8,7 +8,7 @@ import type { Command } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { openNodeStore } from '../../src/storage/open.js';
 import { TwoPcDriver, type DriverHost, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 
 const prepareP = (c: string, to: number): Command => ({ clientId: c, seq: 1, op: { kind: 'x-prepare-participant', to, amount: 5, coordinator: 1 } });
 const decideP = (c: string): Command => ({ clientId: c, seq: 1, op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1 } });

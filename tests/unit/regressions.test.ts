@@ -1,12 +1,12 @@
 /** Regression tests for bugs found in review of the first version of the cores. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Command } from '../../src/protocol/commands.js';
-import { LedgerState, type Session } from '../../src/ledger/state.js';
+import type { Command, Session } from '../../src/protocol/commands.js';
+import { LedgerState } from '../../src/ledger/state.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
-import type { PaxosMessage } from '../../src/paxos/messages.js';
+import type { PaxosMessage } from '../../src/protocol/paxos.js';
 import { ballot, drain, logEntry, messagesOf, newReplica, testSettings, tickUntilPreVote } from './helpers/replica-harness.js';
 
 function transfer(clientId: string, seq: number, from: number, to: number, amount: number): Command {

@@ -9,10 +9,11 @@ import { describe, test } from 'node:test';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
 import { decodeCoordinatorRecord } from '../../src/codec/ledger-codec.js';
-import type { ShardServer, Response } from '../../src/ledger/shard-server.js';
+import type { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 const transfer = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'transfer', from, to, amount } });

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { Command } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 
 /**
  * The leader's side of Two-Phase Commit, driven by hand: a fake host records what the driver

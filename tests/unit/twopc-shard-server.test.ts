@@ -3,11 +3,12 @@ import { describe, test } from 'node:test';
 import type { ClusterId, NodeId } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/protocol/commands.js';
-import { ShardServer, type Response } from '../../src/ledger/shard-server.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
 import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { ballot, testSettings } from './helpers/replica-harness.js';
 
 /**
