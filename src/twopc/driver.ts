@@ -202,7 +202,7 @@ export class TwoPcDriver {
           return;
         } else {
           // Already applied (a repeat: the ack was lost), or forgotten after it was applied
-          // (see the eviction note in LedgerState.setParticipant): nothing to do here, and the
+          // (see the eviction note in TwoPcState.setParticipant): nothing to do here, and the
           // coordinator may stop resending. An abort for a committed record changes nothing
           // either: it can only be a presumed abort answering a stale query (see onQuery).
           this.host.send(m.coordinator, { type: 'ack', txn: m.txn, participant: this.host.cluster });
@@ -299,7 +299,7 @@ export class TwoPcDriver {
     }
     // No record and no session covering it: presumed abort. It goes through our log before the
     // participant hears it, so it is sent by the leader that chose it (onApplied); applying it
-    // records nothing (see LedgerState.decideCoordinator: the outcome is not known here).
+    // records nothing (see decideCoordinator in apply-step.ts: the outcome is not known here).
     this.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
   }
 }
@@ -310,7 +310,7 @@ export class TwoPcDriver {
  * so this is a stale copy (any vote is ignored there) or a second PREPARE of the same transfer
  * by a coordinator that forgot it. A yes would make that second debit commit with no credit
  * here: vote no (`duplicate`), so it is undone. A yes names the slot that chose the PREPARE,
- * which the commit carries back (see LedgerState's `superseded`).
+ * which the commit carries back (see decideParticipant in apply-step.ts: `superseded`).
  */
 function voteFor(r: ParticipantRecord, participant: ClusterId): TwoPcMessage {
   const txn: TxnId = { clientId: r.clientId, seq: r.seq };
