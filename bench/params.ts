@@ -1,5 +1,5 @@
 import { badInput } from '../src/core/errors.js';
-import { consistencies, type Consistency } from '../src/ledger/commands.js';
+import { consistencies, type Consistency } from '../src/protocol/commands.js';
 
 /** Everything that shapes one benchmark run; printed first and kept in the JSON report. */
 export interface BenchParams {

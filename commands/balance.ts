@@ -3,7 +3,7 @@ import { LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
 import { printBalance } from '../src/cli/inspect.js';
 import { parsePositiveInteger } from '../src/cli/parse.js';
-import { consistencies, type Consistency } from '../src/ledger/commands.js';
+import { consistencies, type Consistency } from '../src/protocol/commands.js';
 
 export default class Balance extends LedgerCommand<typeof Balance> {
   static override summary = "Read an account's balance (PrintBalance)";

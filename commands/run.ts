@@ -5,7 +5,7 @@ import { LedgerCommand } from '../src/cli/base-command.js';
 import { afterSetMenu } from '../src/cli/run-menu.js';
 import { performanceLines, RunView } from '../src/cli/run-view.js';
 import { badInput } from '../src/core/errors.js';
-import { consistencies, type Consistency } from '../src/ledger/commands.js';
+import { consistencies, type Consistency } from '../src/protocol/commands.js';
 import { parseTestFile } from '../src/testfile/parse.js';
 import { parseSetShape, planRun } from '../src/testfile/plan.js';
 import { TestRunner, type RunReport } from '../src/testfile/runner.js';

@@ -1,10 +1,10 @@
 import { limits } from '../core/limits.js';
-import type { Command } from '../ledger/commands.js';
-import type { Response, ShardMessage } from '../ledger/shard-server.js';
+import type { Command } from '../protocol/commands.js';
+import type { Response, ShardMessage } from '../protocol/client.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
 import { decodeMetricsSnapshot, type MetricsSnapshot } from './metrics-snapshot.js';
-import type { TwoPcMessage } from '../twopc/messages.js';
+import type { TwoPcMessage } from '../protocol/twopc.js';
 import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */

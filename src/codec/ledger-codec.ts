@@ -1,11 +1,8 @@
 import { limits } from '../core/limits.js';
-import { consistencies, type ClientOperation, type Command, type Operation, type Outcome } from '../ledger/commands.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
-import type { TwoPcMessage, TxnId } from '../twopc/messages.js';
-import type { Batch, Response, ShardMessage, SnapshotChunk } from '../ledger/shard-server.js';
-import type { Session } from '../ledger/state.js';
-import type { Ballot } from '../paxos/ballot.js';
-import type { LogEntry, PaxosMessage, SlotValue } from '../paxos/messages.js';
+import { consistencies, type ClientOperation, type Command, type Operation, type Outcome, type Batch, type Session } from '../protocol/commands.js';
+import type { CoordinatorRecord, ParticipantRecord, TwoPcMessage, TxnId } from '../protocol/twopc.js';
+import type { Response, ShardMessage, SnapshotChunk } from '../protocol/client.js';
+import type { Ballot, LogEntry, PaxosMessage, SlotValue } from '../protocol/paxos.js';
 import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Checks for the ledger's own types, shared by every envelope that carries them. */

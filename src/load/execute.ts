@@ -1,5 +1,5 @@
 import type { LedgerClient } from '../client/ledger-client.js';
-import type { Consistency } from '../ledger/commands.js';
+import type { Consistency } from '../protocol/commands.js';
 import type { Answer } from './scheduler.js';
 import type { BenchRequest } from './workload.js';
 

@@ -4,7 +4,7 @@ import { defaultTopology, nodeCount, validateTopology, type Topology } from '../
 import type { ReplicaSettings } from '../paxos/replica.js';
 import { limits } from '../core/limits.js';
 import { defaultClientOptions, type ClientOptions } from '../client/ledger-client.js';
-import type { CheckpointSettings } from '../ledger/shard-server.js';
+import type { CheckpointSettings } from '../ledger/checkpoints.js';
 import type { TwoPcSettings } from '../twopc/driver.js';
 
 /**

@@ -8,7 +8,8 @@ import type { ClusterId, NodeId } from '../core/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
-import { ShardServer, type ShardReady } from '../ledger/shard-server.js';
+import { ShardServer } from '../ledger/shard-server.js';
+import type { ShardReady } from '../ledger/shard-ready.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
@@ -325,7 +326,7 @@ export class LedgerNode {
           cluster: this.cluster,
           appliedIndex: this.server.state.appliedIndex,
           total: this.server.state.total(),
-          inFlight: this.server.state.coordinatorRecords().length + this.server.state.preparedParticipantRecords().length,
+          inFlight: this.server.state.twoPc.coordinatorRecords().length + this.server.state.twoPc.preparedParticipantRecords().length,
           hashes: this.server.stateHashes(),
         };
       case 'hold-cross-shard':

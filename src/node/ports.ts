@@ -1,10 +1,9 @@
 import type { AccountId, Slot } from '../core/ids.js';
-import type { Batch } from '../ledger/shard-server.js';
-import type { Session, StateWrites } from '../ledger/state.js';
-import type { Ballot } from '../paxos/ballot.js';
-import type { LogEntry } from '../paxos/messages.js';
+import type { Batch, Session } from '../protocol/commands.js';
+import type { StateWrites } from '../ledger/state.js';
+import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import type { NewView } from '../paxos/replica.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../twopc/records.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 
 /** Everything a node needs from disk to come back after a crash or a restart. */
 export interface DurableState {

@@ -1,7 +1,9 @@
 import type { ClusterId, NodeId } from '../core/ids.js';
-import type { Batch, Response, ShardMessage, ShardReady } from '../ledger/shard-server.js';
-import type { Outbound } from '../paxos/messages.js';
-import type { TwoPcMessage } from '../twopc/messages.js';
+import type { ShardReady } from '../ledger/shard-ready.js';
+import type { Response, ShardMessage } from '../protocol/client.js';
+import type { Batch } from '../protocol/commands.js';
+import type { Outbound } from '../protocol/paxos.js';
+import type { TwoPcMessage } from '../protocol/twopc.js';
 import type { NodeStore } from './ports.js';
 
 /**
@@ -67,7 +69,7 @@ export interface RuntimeHooks {
 
 /**
  * The order of persist and send. The defaults are the project's rules (sendableBeforePersist,
- * mustSyncBeforeSend in src/ledger/shard-server.ts); tests hand in broken ones to show that the
+ * mustSyncBeforeSend in src/ledger/shard-ready.ts); tests hand in broken ones to show that the
  * simulator catches them (tests/sim/broken-runtime.test.ts).
  */
 export interface SendRules {

@@ -1,8 +1,10 @@
 import type { ClusterId, NodeId } from '../core/ids.js';
-import type { Command } from '../ledger/commands.js';
-import { mustSyncBeforeSend, sendableBeforePersist, type Batch, type ShardMessage, type ShardReady, type ShardServer } from '../ledger/shard-server.js';
-import type { Outbound } from '../paxos/messages.js';
-import type { TwoPcMessage } from '../twopc/messages.js';
+import type { ShardServer } from '../ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../ledger/shard-ready.js';
+import type { ShardMessage } from '../protocol/client.js';
+import type { Batch, Command } from '../protocol/commands.js';
+import type { Outbound } from '../protocol/paxos.js';
+import type { TwoPcMessage } from '../protocol/twopc.js';
 import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from './runtime-ports.js';
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
@@ -204,7 +206,9 @@ export class NodeRuntime<R extends HeldRequest> {
 
   private drain(): void {
     if (this.stopped || this.readyOutstanding) return;
-    while (this.core.hasReady()) {
+    for (;;) {
+      this.core.propose(); // a proposal is an input: one per turn (group commit)
+      if (!this.core.hasReady()) break;
       const rd = this.core.ready();
       const early = this.cutOff ? [] : this.rules.sendableBeforePersist(rd);
       if (early.length === 0) {

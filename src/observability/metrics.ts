@@ -1,7 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { abortReasonsMax, type MetricsSnapshot, type SnapshotRole } from '../codec/metrics-snapshot.js';
-import type { ShardMessage, Response, ShardReady } from '../ledger/shard-server.js';
+import type { ShardMessage, Response } from '../protocol/client.js';
+import type { ShardReady } from '../ledger/shard-ready.js';
 import { roundMs } from '../core/round-ms.js';
 
 /** What the node runtime tells the metrics about itself whenever they are read: the parts of

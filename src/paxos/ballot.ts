@@ -1,13 +1,5 @@
 import type { NodeId } from '../core/ids.js';
-
-/**
- * A ballot (round, node): totally ordered by round, then by node id, so two nodes never own the
- * same ballot and a leader never reuses one (a restarted node always moves to a higher round).
- */
-export interface Ballot {
-  round: number;
-  node: NodeId;
-}
+import type { Ballot } from '../protocol/paxos.js';
 
 export const ballotZero: Ballot = { round: 0, node: 0 };
 

@@ -1,6 +1,5 @@
 import type { NodeId, Slot } from '../core/ids.js';
-import type { Ballot } from './ballot.js';
-import type { PaxosMessage } from './messages.js';
+import type { Ballot, PaxosMessage } from '../protocol/paxos.js';
 
 /**
  * Bounds on what a Paxos message may say, given what the receiving replica knows. The decoder

@@ -4,8 +4,8 @@ import type { NodeId, Slot } from '../core/ids.js';
 import { limits, payloadBudgets } from '../core/limits.js';
 import { fittingCount, packByBytes } from '../core/pack.js';
 import { randomInt, type Random } from '../core/random.js';
-import { ballotEquals, ballotZero, compareBallots, initialBallot, type Ballot } from './ballot.js';
-import type { LogEntry, Outbound, PaxosMessage, SlotValue } from './messages.js';
+import { ballotEquals, ballotZero, compareBallots, initialBallot } from './ballot.js';
+import type { Ballot, LogEntry, Outbound, PaxosMessage, SlotValue } from '../protocol/paxos.js';
 import { farSlot, paxosRefusal } from './message-bounds.js';
 import { isMajority } from './quorum.js';
 

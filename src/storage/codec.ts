@@ -1,8 +1,7 @@
 import { decodeCbor, encodeCbor } from '../codec/cbor.js';
 import { LedgerError } from '../core/errors.js';
 import type { Slot } from '../core/ids.js';
-import type { Outcome } from '../ledger/commands.js';
-import type { Batch } from '../ledger/shard-server.js';
+import type { Outcome, Batch } from '../protocol/commands.js';
 
 /**
  * Column encodings. Batches go in as CBOR (compact, and the same codec the wire uses); outcomes

@@ -1,9 +1,10 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { assert } from '../core/assert.js';
 import type { AccountId } from '../core/ids.js';
-import type { Session, StateWrites } from '../ledger/state.js';
+import type { StateWrites } from '../ledger/state.js';
+import type { Session } from '../protocol/commands.js';
 import type { DurableState, NodeStore, PersistBatch, StoredView } from '../node/ports.js';
-import type { Ballot } from '../paxos/ballot.js';
+import type { Ballot } from '../protocol/paxos.js';
 import { decodeBatch, decodeOutcome, decodeViewEntries, encodeBatch, encodeOutcome, encodeViewEntries } from './codec.js';
 import type { Durability } from './pragmas.js';
 import type { Statements } from './statements.js';

@@ -7,7 +7,7 @@ import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cl
 import { LedgerError } from '../core/errors.js';
 import { roundMs } from '../core/round-ms.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
-import type { Consistency } from '../ledger/commands.js';
+import type { Consistency } from '../protocol/commands.js';
 import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { connectNats } from '../transport/nats.js';
 import type { Transport } from '../transport/transport.js';

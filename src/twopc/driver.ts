@@ -1,8 +1,10 @@
-import type { ClusterId } from '../core/ids.js';
-import type { Command } from '../ledger/commands.js';
-import { supersededReason, type LedgerState } from '../ledger/state.js';
-import type { TwoPcMessage, TxnId } from './messages.js';
-import { txnKey, type CoordinatorRecord, type ParticipantRecord } from './records.js';
+import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
+import type { Command } from '../protocol/commands.js';
+import { supersededReason } from './apply-step.js';
+import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
+import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
+import { txnKey, stepKey } from './steps.js';
+import type { TwoPcState } from './twopc-state.js';
 
 /** Two-Phase Commit timing, in ticks (the runtime's tick is 10 ms by default). */
 export interface TwoPcSettings {
@@ -18,13 +20,23 @@ export interface TwoPcSettings {
   queryTicks: number;
 }
 
+/** The replicated state as the driver reads it (LedgerState implements it): the 2PC records,
+ *  and of the ledger only what a decision depends on. */
+export interface DriverView {
+  readonly twoPc: TwoPcState;
+  readonly appliedIndex: Slot;
+  balanceOf(account: AccountId): number | undefined;
+  sessionOf(clientId: ClientId): { seq: number } | undefined;
+}
+
 /** What the driver needs from the shard server it runs in. */
 export interface DriverHost {
   readonly cluster: ClusterId;
-  readonly state: LedgerState;
+  readonly state: DriverView;
   readonly now: number;
-  /** Queues a command for the log (once: a second call for the same step is ignored). */
-  propose(command: Command): void;
+  /** Queues a step for the log; false when the leader's queues are full (the driver asks again
+   *  on a later message or tick). The driver proposes each step once until it is applied. */
+  propose(command: Command): boolean | void;
   send(toCluster: ClusterId, message: TwoPcMessage): void;
   /** Marks a step of the protocol (for failpoints and logs): `coordinator:decision-chosen`, … */
   event(name: TwoPcEvent): void;
@@ -66,23 +78,62 @@ export class TwoPcDriver {
   private readonly coordinator = new Map<string, CoordinatorProgress>();
   /** Participant records we voted yes on: tick of the last query sent. */
   private readonly queriedAtTick = new Map<string, number>();
+  /** Steps this leader proposed and has not applied yet (see steps.ts): each is proposed once. */
+  private readonly proposing = new Set<string>();
+  /** Messages refused as out of range, by reason (see receive). */
+  readonly refused = new Map<string, number>();
 
+  /** `bounds`: the topology and the money, to refuse messages out of range (twoPcRefusal);
+   *  without them (unit tests) every well-formed message is taken. */
   constructor(
     private readonly host: DriverHost,
     private readonly settings: TwoPcSettings,
+    private readonly bounds?: TwoPcBounds,
   ) {}
 
-  /** The leader lost its leadership: forget every timer (a new leader rebuilds them). */
+  /** The leader lost its leadership: forget every timer and every step on its way (a new
+   *  leader rebuilds them from the records). */
   reset(): void {
     this.coordinator.clear();
     this.queriedAtTick.clear();
+    this.proposing.clear();
+  }
+
+  /**
+   * A message from another cluster's leader, as the shard receives it (`fromCluster`: the
+   * envelope's sender). Out of range: refused and counted. On a serving leader it is handled;
+   * elsewhere only a PREPARE gets an answer, and only when this cluster knows of no leader
+   * (a `no-leader` vote, so the coordinator can tell `no-quorum` from `timeout`).
+   */
+  receive(m: TwoPcMessage, fromCluster: ClusterId, here: { serving: boolean; leaderless: boolean }): void {
+    const twoPc = this.host.state.twoPc;
+    const refusal = this.bounds === undefined ? undefined : twoPcRefusal(m, fromCluster, this.bounds, (a) => this.host.state.balanceOf(a), (p) => twoPc.participantRecord(txnKey(p.txn.clientId, p.txn.seq)) !== undefined);
+    if (refusal !== undefined) {
+      this.refused.set(refusal, (this.refused.get(refusal) ?? 0) + 1);
+      return;
+    }
+    if (here.serving) this.onMessage(m);
+    else if (here.leaderless && m.type === 'prepare') this.host.send(m.coordinator, { type: 'vote', txn: m.txn, participant: this.host.cluster, vote: 'no', reason: 'no-leader' });
+  }
+
+  /** A step went into the leader's batch (its locks taken): mark it for failpoints and logs. */
+  onAdmitted(command: Command): void {
+    if (command.op.kind === 'x-prepare-coordinator') this.host.event('coordinator:prepare-proposed');
+    if (command.op.kind === 'x-prepare-participant') this.host.event('participant:prepare-proposed');
+  }
+
+  /** Proposes a step once: a step already on its way is not queued twice. */
+  private propose(command: Command): void {
+    const key = stepKey(command);
+    if (this.proposing.has(key)) return;
+    if (this.host.propose(command) !== false) this.proposing.add(key);
   }
 
   /** Once per tick on a serving leader: resend, time out, ask. */
   onTick(): void {
     const now = this.host.now;
     const live = new Set<string>();
-    for (const r of this.host.state.coordinatorRecords()) {
+    for (const r of this.host.state.twoPc.coordinatorRecords()) {
       const key = txnKey(r.clientId, r.seq);
       live.add(key);
       let p = this.coordinator.get(key);
@@ -102,7 +153,7 @@ export class TwoPcDriver {
     for (const key of this.coordinator.keys()) if (!live.has(key)) this.coordinator.delete(key);
 
     const prepared = new Set<string>();
-    for (const r of this.host.state.preparedParticipantRecords()) {
+    for (const r of this.host.state.twoPc.preparedParticipantRecords()) {
       const key = txnKey(r.clientId, r.seq);
       prepared.add(key);
       const asked = this.queriedAtTick.get(key);
@@ -121,7 +172,7 @@ export class TwoPcDriver {
       case 'prepare':
         return this.onPrepare(m);
       case 'vote': {
-        const r = this.host.state.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
+        const r = this.host.state.twoPc.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r === undefined || r.state !== 'prepared') return;
         if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
@@ -129,10 +180,10 @@ export class TwoPcDriver {
         return;
       }
       case 'decision': {
-        const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
+        const r = this.host.state.twoPc.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r !== undefined && r.state === 'prepared') {
           const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
-          this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
+          this.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
         } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason && !(m.prepareSlot !== undefined && m.prepareSlot < r.slot)) {
           // A commit for the preparation we refused: no coordinator sends that (it commits
           // only on our yes to that preparation), so it is forged or broken. Refuse it: no
@@ -151,7 +202,7 @@ export class TwoPcDriver {
           return;
         } else {
           // Already applied (a repeat: the ack was lost), or forgotten after it was applied
-          // (see the eviction note in LedgerState.setParticipant): nothing to do here, and the
+          // (see the eviction note in TwoPcState.setParticipant): nothing to do here, and the
           // coordinator may stop resending. An abort for a committed record changes nothing
           // either: it can only be a presumed abort answering a stale query (see onQuery).
           this.host.send(m.coordinator, { type: 'ack', txn: m.txn, participant: this.host.cluster });
@@ -160,8 +211,8 @@ export class TwoPcDriver {
       }
       case 'ack': {
         const key = txnKey(m.txn.clientId, m.txn.seq);
-        const r = this.host.state.coordinatorRecord(key);
-        if (r !== undefined && r.state !== 'prepared') this.host.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
+        const r = this.host.state.twoPc.coordinatorRecord(key);
+        if (r !== undefined && r.state !== 'prepared') this.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
         return;
       }
       case 'query':
@@ -171,11 +222,12 @@ export class TwoPcDriver {
 
   /** A 2PC step was applied on this leader: tell the other side without waiting for a tick. */
   onApplied(command: Command): void {
+    this.proposing.delete(stepKey(command));
     const { op } = command;
     const txn: TxnId = { clientId: command.clientId, seq: command.seq };
     const key = txnKey(txn.clientId, txn.seq);
     if (op.kind === 'x-prepare-coordinator' || (op.kind === 'x-decide' && op.role === 'coordinator')) {
-      const r = this.host.state.coordinatorRecord(key);
+      const r = this.host.state.twoPc.coordinatorRecord(key);
       if (r !== undefined) {
         this.host.event(r.state === 'prepared' ? 'coordinator:prepare-chosen' : 'coordinator:decision-chosen');
         const p = this.coordinator.get(key) ?? { sentAtTick: -Infinity, voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks, participantLeaderless: false };
@@ -188,7 +240,7 @@ export class TwoPcDriver {
         this.host.send(op.peer, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
       }
     } else if (op.kind === 'x-prepare-participant') {
-      const r = this.host.state.participantRecord(key);
+      const r = this.host.state.twoPc.participantRecord(key);
       if (r === undefined) return;
       this.host.event('participant:prepare-chosen');
       this.host.send(r.coordinator, voteFor(r, this.host.cluster));
@@ -210,7 +262,7 @@ export class TwoPcDriver {
 
   private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string, prepareSlot?: number): void {
     const op = reason === undefined ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant } : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
-    this.host.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
+    this.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
   }
 
   private markLeaderless(r: CoordinatorRecord): void {
@@ -219,20 +271,20 @@ export class TwoPcDriver {
   }
 
   private onPrepare(m: Extract<TwoPcMessage, { type: 'prepare' }>): void {
-    const r = this.host.state.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
+    const r = this.host.state.twoPc.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
       // We already chose our answer: repeat it (the first vote may have been lost).
       this.host.send(m.coordinator, voteFor(r, cluster));
       return;
     }
-    this.host.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });
+    this.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });
   }
 
   /** A participant that voted yes asks what was decided. */
   private onQuery(txn: TxnId, participant: ClusterId): void {
     const key = txnKey(txn.clientId, txn.seq);
-    const r = this.host.state.coordinatorRecord(key);
+    const r = this.host.state.twoPc.coordinatorRecord(key);
     if (r !== undefined) {
       if (r.state !== 'prepared') this.sendFor(r);
       return; // still collecting the vote: the decision comes when it is chosen
@@ -247,8 +299,8 @@ export class TwoPcDriver {
     }
     // No record and no session covering it: presumed abort. It goes through our log before the
     // participant hears it, so it is sent by the leader that chose it (onApplied); applying it
-    // records nothing (see LedgerState.decideCoordinator: the outcome is not known here).
-    this.host.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
+    // records nothing (see decideCoordinator in apply-step.ts: the outcome is not known here).
+    this.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
   }
 }
 
@@ -258,7 +310,7 @@ export class TwoPcDriver {
  * so this is a stale copy (any vote is ignored there) or a second PREPARE of the same transfer
  * by a coordinator that forgot it. A yes would make that second debit commit with no credit
  * here: vote no (`duplicate`), so it is undone. A yes names the slot that chose the PREPARE,
- * which the commit carries back (see LedgerState's `superseded`).
+ * which the commit carries back (see decideParticipant in apply-step.ts: `superseded`).
  */
 function voteFor(r: ParticipantRecord, participant: ClusterId): TwoPcMessage {
   const txn: TxnId = { clientId: r.clientId, seq: r.seq };

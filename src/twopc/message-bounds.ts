@@ -1,5 +1,5 @@
 import type { AccountId, ClusterId } from '../core/ids.js';
-import type { TwoPcMessage } from './messages.js';
+import type { TwoPcMessage } from '../protocol/twopc.js';
 
 /** What a shard knows of the deployment to judge a Two-Phase Commit message. */
 export interface TwoPcBounds {

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import { limits, payloadBudgets } from '../../src/core/limits.js';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { subjects } from '../../src/transport/subjects.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AssertionError } from '../../src/core/assert.js';
-import type { Batch } from '../../src/ledger/shard-server.js';
-import type { LogEntry } from '../../src/paxos/messages.js';
+import type { Batch } from '../../src/protocol/commands.js';
+import type { LogEntry } from '../../src/protocol/paxos.js';
 import { Replica, type ReplicaInit } from '../../src/paxos/replica.js';
 import { runSeed, SimulationFailure, type SimOptions } from './cluster-sim.js';
 

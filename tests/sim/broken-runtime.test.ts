@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AssertionError } from '../../src/core/assert.js';
-import { mustSyncBeforeSend, sendableBeforePersist } from '../../src/ledger/shard-server.js';
+import { mustSyncBeforeSend, sendableBeforePersist } from '../../src/ledger/shard-ready.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
 import { runSeed, SimulationFailure, type SimRequest } from './cluster-sim.js';
 

@@ -1,5 +1,5 @@
 import type { SeededRandom } from '../../src/core/random.js';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 
 /**
  * How a simulated client behaves when answers are slow, drawn per client from the seed. A

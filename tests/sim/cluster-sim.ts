@@ -1,15 +1,18 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { Command, Outcome } from '../../src/ledger/commands.js';
-import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type CheckpointSettings, type Response, type ShardMessage, type ShardReady } from '../../src/ledger/shard-server.js';
+import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response, ShardMessage } from '../../src/protocol/client.js';
+import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
+import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
 import type { PersistBatch } from '../../src/node/ports.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
 import type { CrashPoint, Outbox } from '../../src/node/runtime-ports.js';
 import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
 import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { HeavyTraffic, heavyPlan } from './heavy-traffic.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { describeMessage, fullSlotBytes, simPayloadBytesMax, wireBytes } from './payload.js';
@@ -728,9 +731,9 @@ export class ClusterSim {
         balances.push(`${a}:${b}`);
       }
       // Locks are derived from prepared transactions: none may outlive its transaction.
-      const prepared = state.coordinatorRecords().filter((r) => r.state === 'prepared').length + state.participantRecords().filter((r) => r.state === 'prepared').length;
-      if (state.preparedParticipantRecords().length !== state.participantRecords().filter((r) => r.state === 'prepared').length) this.fail(`n${node.id}: the index of prepared participant records is off`);
-      if (state.lockCount !== prepared) this.fail(`n${node.id}: ${state.lockCount} locks held for ${prepared} prepared transactions`);
+      const prepared = state.twoPc.coordinatorRecords().filter((r) => r.state === 'prepared').length + state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length;
+      if (state.twoPc.preparedParticipantRecords().length !== state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length) this.fail(`n${node.id}: the index of prepared participant records is off`);
+      if (state.twoPc.lockCount !== prepared) this.fail(`n${node.id}: ${state.twoPc.lockCount} locks held for ${prepared} prepared transactions`);
       const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
       const hash = state.stateHash;
@@ -747,7 +750,7 @@ export class ClusterSim {
       const server = node.server;
       if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
       // Every transaction ran to its end: acknowledged and forgotten by its coordinator.
-      if (server.state.coordinatorRecords().length > 0 || server.state.participantRecords().some((r) => r.state === 'prepared')) return false;
+      if (server.state.twoPc.coordinatorRecords().length > 0 || server.state.twoPc.participantRecords().some((r) => r.state === 'prepared')) return false;
     }
     return true;
   }
@@ -759,7 +762,7 @@ export class ClusterSim {
     for (const cluster of this.clusters) money += cluster.reference.total();
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
-    for (const node of this.nodes.values()) if ((node.server?.state.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
+    for (const node of this.nodes.values()) if ((node.server?.state.twoPc.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
     for (const [key, outcome] of this.executions.definiteAnswers()) {
       // Every definite answer, to current and old commands alike, is what the command did.
       const truth = this.clusters.map((cl) => cl.reference.outcomes.get(key)).find((o) => o !== undefined);

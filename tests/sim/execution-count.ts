@@ -1,4 +1,4 @@
-import type { Outcome } from '../../src/ledger/commands.js';
+import type { Outcome } from '../../src/protocol/commands.js';
 
 /**
  * Counts the executions of each client command (client, seq) from what the cluster reports,

@@ -1,6 +1,6 @@
 import type { NodeId } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { CheckpointSettings } from '../../src/ledger/shard-server.js';
+import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
 
 /**
  * Heavy traffic (issue 10, bug 2): some seeds run many clients with long client ids, so slots

@@ -1,12 +1,10 @@
 import type { Slot } from '../../src/core/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
-import type { Batch } from '../../src/ledger/shard-server.js';
-import type { Session } from '../../src/ledger/state.js';
+import type { Batch, Session } from '../../src/protocol/commands.js';
 import type { PersistBatch } from '../../src/node/ports.js';
 import type { ReadyStore } from '../../src/node/runtime-ports.js';
-import type { Ballot } from '../../src/paxos/ballot.js';
-import type { LogEntry } from '../../src/paxos/messages.js';
-import type { CoordinatorRecord, ParticipantRecord } from '../../src/twopc/records.js';
+import type { Ballot, LogEntry } from '../../src/protocol/paxos.js';
+import type { CoordinatorRecord, ParticipantRecord } from '../../src/protocol/twopc.js';
 
 /** What survives a crash of the process: exactly what the runtime persisted before sending.
  *  A power loss keeps less: see PowerLossStore. */

@@ -1,6 +1,7 @@
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
-import type { Batch, ShardMessage } from '../../src/ledger/shard-server.js';
+import type { ShardMessage } from '../../src/protocol/client.js';
+import type { Batch } from '../../src/protocol/commands.js';
 
 /**
  * Traffic left from the previous flush generation. The simulated deployment runs in generation

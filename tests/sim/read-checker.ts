@@ -1,6 +1,5 @@
 import type { Slot } from '../../src/core/ids.js';
-import type { Batch } from '../../src/ledger/shard-server.js';
-import type { Command, Consistency } from '../../src/ledger/commands.js';
+import type { Batch, Command, Consistency } from '../../src/protocol/commands.js';
 import type { ReferenceLedger } from './reference-ledger.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Command, Outcome } from '../../src/ledger/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 
 /**
  * The specification of a shard's state machine, written independently of src/ledger/state.ts:

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
-import type { Command, Outcome } from '../../src/ledger/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { TransportTimeoutError, type Transport } from '../../src/transport/transport.js';
 

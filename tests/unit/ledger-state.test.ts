@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AssertionError } from '../../src/core/assert.js';
-import type { Command } from '../../src/ledger/commands.js';
-import { LedgerState, type Session } from '../../src/ledger/state.js';
+import type { Command, Session } from '../../src/protocol/commands.js';
+import { LedgerState } from '../../src/ledger/state.js';
 
 function transfer(clientId: string, seq: number, from: number, to: number, amount: number): Command {
   return { clientId, seq, op: { kind: 'transfer', from, to, amount } };

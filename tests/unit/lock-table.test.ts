@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LockTable } from '../../src/ledger/lock-table.js';
+import { LockTable } from '../../src/twopc/lock-table.js';
 
 describe('LockTable', () => {
   test('acquisition is all-or-nothing: a conflict on one account takes none of the others', () => {

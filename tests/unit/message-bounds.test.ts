@@ -5,7 +5,7 @@ import { SeededRandom } from '../../src/core/random.js';
 import { ShardServer, type ShardServerInit } from '../../src/ledger/shard-server.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { roundJumpMax, slotsAheadMax } from '../../src/paxos/message-bounds.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { ballot, drain, Group, messagesOf, newReplica, testSettings } from './helpers/replica-harness.js';
 
 /**
@@ -106,6 +106,7 @@ function participant(): ShardServer {
   const s = new ShardServer(participantInit());
   for (let i = 0; i < 100 && !s.replica.isServing; i++) {
     s.tick();
+    s.propose();
     s.ready();
     s.advance();
   }
@@ -129,12 +130,13 @@ describe('2PC messages out of range are refused and counted', () => {
     test(`${name}: no record, no lock, no vote`, () => {
       const s = participant();
       s.stepTwoPc(message, from);
+      s.propose();
       const rd = s.ready();
       s.advance();
       assert.deepEqual(rd.twoPc, []);
       assert.equal(s.pendingCommands, 0, 'nothing proposed');
-      assert.equal(s.state.participantRecord('c#1'), undefined);
-      assert.equal(s.state.lockCount, 0);
+      assert.equal(s.state.twoPc.participantRecord('c#1'), undefined);
+      assert.equal(s.state.twoPc.lockCount, 0);
       assert.equal(s.refusals().get(reason), 1);
     });
   }
@@ -142,9 +144,10 @@ describe('2PC messages out of range are refused and counted', () => {
   test('a PREPARE in range from its coordinator is prepared (the largest credit that fits)', () => {
     const s = participant();
     s.stepTwoPc(prepare(1, 80), 1);
+    s.propose();
     s.ready();
     s.advance();
-    assert.equal(s.state.participantRecord('c#1')?.state, 'prepared');
+    assert.equal(s.state.twoPc.participantRecord('c#1')?.state, 'prepared');
     assert.equal(s.state.balanceOf(8), 90);
     assert.equal(s.refusals().size, 0);
   });

@@ -5,12 +5,12 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { NodeId, Slot } from '../../src/core/ids.js';
 import { limits, payloadBudgets } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { Command } from '../../src/ledger/commands.js';
-import { ShardServer, type Batch, type ShardMessage } from '../../src/ledger/shard-server.js';
-import type { Session } from '../../src/ledger/state.js';
+import type { Command, Batch, Session } from '../../src/protocol/commands.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { ShardMessage } from '../../src/protocol/client.js';
 import { defaultTiming, replicaSettings } from '../../src/node/config.js';
 import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
-import type { LogEntry, Outbound, PaxosMessage } from '../../src/paxos/messages.js';
+import type { LogEntry, Outbound, PaxosMessage } from '../../src/protocol/paxos.js';
 import { Replica } from '../../src/paxos/replica.js';
 
 /**
@@ -112,7 +112,7 @@ describe('worst-case messages stay under the broker max_payload', () => {
     });
     // A flush's agreed leader runs Phase 1 in (1, itself): the other members promise.
     for (const from of [2, 3]) server.step({ type: 'promise', from, ballot: initialBallot(1), commitIndex: 0, entries: [], fromSlot: 1 });
-    while (server.hasReady()) {
+    for (server.propose(); server.hasReady(); server.propose()) {
       server.ready();
       server.advance();
     }
@@ -122,6 +122,7 @@ describe('worst-case messages stay under the broker max_payload', () => {
     for (let i = 0; i < requests; i++) {
       server.request({ reqId: i, command: { clientId: clientId(i), seq: Number.MAX_SAFE_INTEGER, op: { kind: 'transfer', from: 2 * i + 1, to: 2 * i + 2, amount: Number.MAX_SAFE_INTEGER } }, hops: 0 });
     }
+    server.propose();
     const accepts = sent(server.ready().paxos.messages, 'accept');
     server.advance();
     let commands = 0;

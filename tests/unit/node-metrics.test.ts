@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Batch, ShardReady } from '../../src/ledger/shard-server.js';
-import type { LogEntry, Outbound } from '../../src/paxos/messages.js';
+import type { Batch } from '../../src/protocol/commands.js';
+import type { ShardReady } from '../../src/ledger/shard-ready.js';
+import type { LogEntry, Outbound } from '../../src/protocol/paxos.js';
 import { NodeMetrics, type NodeSample } from '../../src/observability/metrics.js';
 
 const sample: NodeSample = { role: 'leader', isolated: false, leader: 1, ballot: '(1, n1)', commitIndex: 10, appliedIndex: 8, pendingRequests: 2, pendingCommands: 1, metricsPort: undefined, pid: 99, uptimeMs: 5_000 };

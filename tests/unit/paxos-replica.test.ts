@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AssertionError } from '../../src/core/assert.js';
 import { compareBallots } from '../../src/paxos/ballot.js';
-import type { PaxosMessage } from '../../src/paxos/messages.js';
+import type { PaxosMessage } from '../../src/protocol/paxos.js';
 import {
   ballot,
   drain,

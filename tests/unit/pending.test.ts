@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { LedgerClient } from '../../src/client/ledger-client.js';
 import { printBalance, printDb } from '../../src/cli/inspect.js';
 import { decodeLocalBalance, decodeModifiedAccounts } from '../../src/codec/admin-bodies.js';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 import { accountBalance, balanceText, changedAccounts } from '../../src/ledger/pending.js';
 import { LedgerState } from '../../src/ledger/state.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogEntry, PaxosMessage } from '../../src/paxos/messages.js';
+import type { LogEntry, PaxosMessage } from '../../src/protocol/paxos.js';
 import { ballot, drain, logEntry, messagesOf, newReplica } from './helpers/replica-harness.js';
 
 /** A promise larger than a message goes in pages (issue 10, bug 2); these are the page rules. */

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { openNodeStore } from '../../src/storage/open.js';
 import { TwoPcDriver, type DriverHost, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 
 const prepareP = (c: string, to: number): Command => ({ clientId: c, seq: 1, op: { kind: 'x-prepare-participant', to, amount: 5, coordinator: 1 } });
 const decideP = (c: string): Command => ({ clientId: c, seq: 1, op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1 } });
@@ -27,7 +27,7 @@ test('a replica reloaded from SQLite forgets the same decided participant record
     const restarted = new LedgerState({ balances: d.balances, sessions: d.sessions, appliedIndex: d.appliedIndex, sessionsMax: 2, coordinatorRecords: d.coordinatorRecords, participantRecords: d.participantRecords });
     assert.equal(restarted.stateHash, live.stateHash, 'equal right after the restart');
     for (const s of [live, restarted]) s.applySlot(5, [prepareP('C', 3)]); // forgets one decided record
-    assert.deepEqual(restarted.participantRecords().map((r) => r.clientId).sort(), live.participantRecords().map((r) => r.clientId).sort());
+    assert.deepEqual(restarted.twoPc.participantRecords().map((r) => r.clientId).sort(), live.twoPc.participantRecords().map((r) => r.clientId).sort());
     assert.equal(restarted.stateHash, live.stateHash);
   } finally {
     store.close();
@@ -37,6 +37,7 @@ test('a replica reloaded from SQLite forgets the same decided participant record
 
 interface TestHost extends DriverHost {
   now: number;
+  state: LedgerState;
   proposed: Command[];
   sent: Array<{ to: number; message: TwoPcMessage }>;
 }
@@ -91,7 +92,7 @@ test('a PREPARE repeated after the participant forgot the decided transaction do
   run('A', 1, 8);
   const late: TwoPcMessage = { type: 'prepare', txn: { clientId: 'A', seq: 1 }, coordinator: 1, to: 8, amount: 30 };
   run('X', 2, 9); // forgets A's decided record at the participant
-  assert.equal(p.state.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten');
+  assert.equal(p.state.twoPc.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten');
   const totalBefore = c.state.total() + p.state.total();
   dp.onMessage(late);
   pump(c, dc, p, dp);
@@ -103,5 +104,5 @@ test('a PREPARE repeated after the participant forgot the decided transaction do
   }
   assert.equal(p.state.balanceOf(8), 130, 'A credited account 8 once');
   assert.equal(c.state.total() + p.state.total(), totalBefore, 'money is conserved');
-  assert.equal(p.state.lockCount, 0, 'the repeat was undone and released');
+  assert.equal(p.state.twoPc.lockCount, 0, 'the repeat was undone and released');
 });

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 
 import { batchText } from '../../src/cli/render.js';
 import { commandText, outcomeText, performanceLines } from '../../src/cli/run-view.js';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 import type { SetPerformance } from '../../src/testfile/runner.js';
 
 describe('commandText: a command as the file writes it', () => {

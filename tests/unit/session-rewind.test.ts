@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command, Outcome } from '../../src/ledger/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
 import { decodeCoordinatorRecord } from '../../src/codec/ledger-codec.js';
-import type { ShardServer, Response } from '../../src/ledger/shard-server.js';
+import type { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 const transfer = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'transfer', from, to, amount } });
@@ -71,7 +72,7 @@ function singleMember(cluster: number, accounts: number[]): ShardServer {
 function drain(s: ShardServer): { replies: Map<number, Response>; sent: TwoPcMessage[] } {
   const replies = new Map<number, Response>();
   const sent: TwoPcMessage[] = [];
-  while (s.hasReady()) {
+  for (s.propose(); s.hasReady(); s.propose()) {
     const rd = s.ready();
     for (const r of rd.replies) replies.set(r.reqId, r.response);
     for (const m of rd.twoPc) sent.push(m.message);
@@ -168,7 +169,7 @@ describe('Two-Phase Commit: the cross-shard form of bug 1', () => {
     c.sent = [];
     choose(c, dc, prepareC('S', 6, 2, 5, 7)); // T2 runs to its end
     pump(c, dc, p, dp);
-    assert.equal(c.state.coordinatorRecord('S#6'), undefined, 'T2 ended');
+    assert.equal(c.state.twoPc.coordinatorRecord('S#6'), undefined, 'T2 ended');
     choose(c, dc, decideC('S', 5, 'abort')); // T1's late decision
     pump(c, dc, p, dp);
     choose(c, dc, prepareC('S', 6, 2, 5, 7)); // a leader re-proposes T2's PREPARE (a retry)
@@ -189,7 +190,7 @@ describe('Two-Phase Commit: the cross-shard form of bug 1', () => {
     assert.equal(c.state.sessionOf('S'), undefined, 'precondition: S forgotten by the coordinator');
     choose(c, dc, prepareC('S', 1, 1, 4, 10)); // a retry arriving after that runs again here
     pump(c, dc, p, dp);
-    assert.equal(c.state.coordinatorRecord('S#1'), undefined, 'the second attempt ended');
+    assert.equal(c.state.twoPc.coordinatorRecord('S#1'), undefined, 'the second attempt ended');
     assert.equal(money(c, p), 600, 'no debit without its credit');
     assert.deepEqual([c.state.balanceOf(1), p.state.balanceOf(4)], [90, 110], 'moved once');
   });
@@ -214,7 +215,7 @@ describe('eviction suspicions (issue 10, bug 6)', () => {
     const dp = new TwoPcDriver(p, settings);
     choose(c, dc, prepareC('S', 1, 1, 4, 10));
     pump(c, dc, p, dp);
-    assert.equal(p.state.participantRecord('S#1')?.state, 'committed');
+    assert.equal(p.state.twoPc.participantRecord('S#1')?.state, 'committed');
     choose(c, dc, transfer('X', 1, 2, 3, 1)); // evicts S's session
     const staleQuery: TwoPcMessage = { type: 'query', txn: { clientId: 'S', seq: 1 }, participant: 2 };
     dc.onMessage(staleQuery);
@@ -237,10 +238,10 @@ describe('eviction suspicion: a PREPARE copy after the participant forgot a comm
     choose(c, dc, prepareC('A', 1, 1, 4, 10));
     const late = c.sent.find((x) => x.message.type === 'prepare')?.message as TwoPcMessage;
     pump(c, dc, p, dp, isAck); // A commits on both sides; every ack is lost
-    assert.equal(c.state.coordinatorRecord('A#1')?.state, 'committed');
+    assert.equal(c.state.twoPc.coordinatorRecord('A#1')?.state, 'committed');
     choose(c, dc, prepareC('X', 1, 2, 5, 10));
     pump(c, dc, p, dp, isAck); // X's decided record evicts A's at the participant
-    assert.equal(p.state.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
+    assert.equal(p.state.twoPc.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
     dp.onMessage(late);
     tickBoth(c, dc, p, dp, 200); // acks flow again from here on
     assert.equal(p.state.balanceOf(4), 110, 'A credited account 4 once');
@@ -255,17 +256,17 @@ describe('LedgerState: a commit names the preparation it commits', () => {
   test('a commit of the preparation held credits it', () => {
     const s = state();
     applyEach(s, prepareP(), commitP(1));
-    assert.equal(s.participantRecord('A#1')?.state, 'committed');
+    assert.equal(s.twoPc.participantRecord('A#1')?.state, 'committed');
     assert.equal(s.balanceOf(1), 110);
   });
 
   test('a commit of another (earlier, forgotten) preparation undoes the one held: superseded', () => {
     const s = state();
     applyEach(s, transfer('X', 1, 2, 3, 1), prepareP(), commitP(1));
-    assert.equal(s.participantRecord('A#1')?.state, 'aborted');
-    assert.equal(s.participantRecord('A#1')?.reason, 'superseded');
+    assert.equal(s.twoPc.participantRecord('A#1')?.state, 'aborted');
+    assert.equal(s.twoPc.participantRecord('A#1')?.reason, 'superseded');
     assert.equal(s.balanceOf(1), 100);
-    assert.equal(s.lockCount, 0);
+    assert.equal(s.twoPc.lockCount, 0);
   });
 });
 
@@ -294,7 +295,7 @@ describe('a second preparation undone as superseded', () => {
     const commitA = { clientId: 'A', seq: 1, op: { kind: 'x-decide' as const, role: 'participant' as const, decision: 'commit' as const, peer: 1, prepareSlot: 99 } };
     choose(p, dp, { clientId: 'A', seq: 1, op: { kind: 'x-prepare-participant', to: 4, amount: 10, coordinator: 1 } });
     choose(p, dp, commitA); // names preparation 99, not this one (slot 1): superseded
-    assert.equal(p.state.participantRecord('A#1')?.reason, 'superseded');
+    assert.equal(p.state.twoPc.participantRecord('A#1')?.reason, 'superseded');
     p.sent = [];
     dp.onMessage({ type: 'decision', txn: { clientId: 'A', seq: 1 }, coordinator: 1, decision: 'commit', prepareSlot: 99 });
     assert.deepEqual(p.sent, [{ to: 1, message: { type: 'ack', txn: { clientId: 'A', seq: 1 }, participant: 2 } }]);
@@ -314,18 +315,18 @@ describe('a late PREPARE copy refused (locked) after the participant forgot a co
     pump(c, dc, p, dp, isAck); // A commits on both sides; every ack is lost
     choose(c, dc, prepareC('X', 1, 2, 5, 10));
     pump(c, dc, p, dp, isAck); // X's decided record evicts A's at the participant
-    assert.equal(p.state.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
+    assert.equal(p.state.twoPc.participantRecord('A#1'), undefined, 'precondition: A#1 forgotten by the participant');
     // Y holds account 4 prepared at the participant (its vote is slow).
     choose(c, dc, prepareC('Y', 1, 3, 4, 1));
     pump(c, dc, p, dp, (m) => m.type === 'ack' || m.type === 'vote');
-    assert.equal(p.state.participantRecord('Y#1')?.state, 'prepared', 'precondition: account 4 locked by Y');
+    assert.equal(p.state.twoPc.participantRecord('Y#1')?.state, 'prepared', 'precondition: account 4 locked by Y');
     dp.onMessage(late); // the late copy of A's PREPARE: prepared again, refused as locked
     choose(p, dp);
-    assert.equal(p.state.participantRecord('A#1')?.reason, 'locked', 'precondition: the second preparation was refused');
+    assert.equal(p.state.twoPc.participantRecord('A#1')?.reason, 'locked', 'precondition: the second preparation was refused');
     tickBoth(c, dc, p, dp, 300); // everything flows from here on
     assert.equal(p.state.balanceOf(4), 111, 'A (10) and Y (1) credited account 4 once each');
     assert.equal(money(c, p), 600, 'money is conserved');
     assert.ok(!p.events.includes('participant:decision-refused'), "the coordinator's genuine commit was refused");
-    assert.equal(c.state.coordinatorRecord('A#1'), undefined, 'the coordinator never forgets A#1: it resends its commit forever');
+    assert.equal(c.state.twoPc.coordinatorRecord('A#1'), undefined, 'the coordinator never forgets A#1: it resends its commit forever');
   });
 });

@@ -3,8 +3,10 @@ import { describe, test } from 'node:test';
 import type { NodeId } from '../../src/core/ids.js';
 import { limits } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { Command } from '../../src/ledger/commands.js';
-import { mustSyncBeforeSend, sendableBeforePersist, ShardServer, type Batch, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import type { Command, Batch } from '../../src/protocol/commands.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
+import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { ballot, testSettings, tickUntilPreVote, type Envelope } from './helpers/replica-harness.js';
 
@@ -47,7 +49,7 @@ class ShardCluster {
   /** The runtime's ready loop on every server: take the ready, record it, send, advance. */
   collect(): void {
     for (const [id, s] of this.servers) {
-      while (s.hasReady()) this.send(id, s.ready());
+      for (s.propose(); s.hasReady(); s.propose()) this.send(id, s.ready());
     }
   }
 
@@ -123,6 +125,7 @@ describe('ShardServer: routing', () => {
     c.elect(1);
     const s2 = c.get(2);
     s2.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s2.propose();
     const rd = s2.ready();
     assert.deepEqual(rd.forwards, [{ reqId: 7, to: 1 }]);
     assert.deepEqual(rd.replies, []);
@@ -132,6 +135,7 @@ describe('ShardServer: routing', () => {
   test('a follower that knows no leader redirects without a hint', () => {
     const s = newServer(2, 4);
     s.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s.propose();
     const rd = s.ready();
     assert.deepEqual(rd.replies, [{ reqId: 7, response: { kind: 'redirect', leaderHint: undefined } }]);
     assert.deepEqual(rd.forwards, []);
@@ -142,6 +146,7 @@ describe('ShardServer: routing', () => {
     c.elect(1);
     const s2 = c.get(2);
     s2.request({ reqId: 7, command: transfer('c1', 1, 1, 2, 10), hops: limits.forwardHopsMax });
+    s2.propose();
     const rd = s2.ready();
     assert.deepEqual(rd.replies, [{ reqId: 7, response: { kind: 'redirect', leaderHint: 1 } }]);
     assert.deepEqual(rd.forwards, []);
@@ -153,6 +158,7 @@ describe('ShardServer: routing', () => {
     for (const id of [1, 2]) {
       const s = c.get(id);
       s.request({ reqId: 9, command: transfer('c1', 1, 1, 99, 10), hops: 0 });
+      s.propose();
       const rd = s.ready();
       assert.deepEqual(rd.replies, [
         { reqId: 9, response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'account 99 does not exist' }, servedBy: id, slot: undefined } },
@@ -169,6 +175,7 @@ describe('ShardServer: the leader', () => {
     const c = new ShardCluster();
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.propose();
     const first = s1.ready();
     assert.deepEqual(first.replies, [], 'no answer before the value is chosen');
     assert.deepEqual(proposed(first), [[1, ['c1#1']]]);
@@ -188,6 +195,7 @@ describe('ShardServer: the leader', () => {
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
     c.settle();
     s1.request({ reqId: 2, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.propose();
     const rd = s1.ready();
     assert.deepEqual(rd.replies, [{ reqId: 2, response: { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 } }]);
     assert.deepEqual(proposed(rd), []);
@@ -201,6 +209,7 @@ describe('ShardServer: the leader', () => {
     s1.request({ reqId: 1, command: transfer('c1', 5, 1, 2, 10), hops: 0 });
     c.settle();
     s1.request({ reqId: 2, command: transfer('c1', 4, 1, 2, 10), hops: 0 });
+    s1.propose();
     assert.deepEqual(outcomeOf(s1.ready().replies[0]?.response), { status: 'rejected', reason: 'stale-sequence' });
   });
 
@@ -209,6 +218,7 @@ describe('ShardServer: the leader', () => {
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
     s1.request({ reqId: 2, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.propose();
     assert.deepEqual(proposed(s1.ready()), [[1, ['c1#1']]]);
     c.settle();
     assert.deepEqual(outcomeOf(c.repliesTo(1, 1)[0]), { status: 'committed' });
@@ -221,6 +231,7 @@ describe('ShardServer: the leader', () => {
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 100), hops: 0 });
     s1.request({ reqId: 2, command: transfer('b', 1, 1, 3, 50), hops: 0 });
+    s1.propose();
     assert.deepEqual(proposed(s1.ready()), [[1, ['a#1']]], 'b#1 shares account 1 with a#1');
     assert.equal(s1.pendingCommands, 1);
     c.settle();
@@ -237,10 +248,12 @@ describe('ShardServer: the leader', () => {
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('a', 1, 1, 2, 10), hops: 0 });
     s1.request({ reqId: 2, command: transfer('b', 1, 3, 4, 10), hops: 0 });
+    s1.propose();
     assert.deepEqual(proposed(s1.ready()), [[1, ['a#1', 'b#1']]]);
     s1.advance();
     s1.request({ reqId: 3, command: transfer('c', 1, 1, 3, 10), hops: 0 });
     s1.request({ reqId: 4, command: transfer('d', 1, 5, 6, 10), hops: 0 });
+    s1.propose();
     assert.deepEqual(proposed(s1.ready()), [[2, ['d#1']]], 'd#1 does not wait behind slot 1 (c#1 does: it shares accounts)');
   });
 
@@ -248,12 +261,15 @@ describe('ShardServer: the leader', () => {
     const c = new ShardCluster(12);
     const s1 = c.elect(1);
     s1.request({ reqId: 0, command: transfer('c0', 1, 1, 2, 1), hops: 0 });
+    s1.propose();
     const first = s1.ready();
     assert.deepEqual(proposed(first), [[1, ['c0#1']]]);
     // The runtime persists and sends that ready; meanwhile five more requests arrive.
     for (let i = 1; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    s1.propose(); // after ready(): waits for advance()
     assert.deepEqual(proposed(s1.ready()), [[1, ['c0#1']]], 'nothing is proposed between two readies');
     c.send(1, first);
+    s1.propose();
     assert.equal(s1.hasReady(), true);
     const second = s1.ready();
     assert.deepEqual(proposed(second), [[2, ['c1#1', 'c2#1', 'c3#1', 'c4#1', 'c5#1']]]);
@@ -271,6 +287,7 @@ describe('ShardServer: the leader', () => {
     }
     assert.equal(s1.replica.proposalRoom, 0, 'slotsInFlightMax is 4');
     for (let i = 4; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    s1.propose();
     assert.equal(s1.hasReady(), false, 'no room: the commands wait');
     assert.equal(s1.pendingCommands, 2);
     c.settle();
@@ -284,6 +301,7 @@ describe('ShardServer: the leader', () => {
     const c = new ShardCluster(2 * n);
     const s1 = c.elect(1);
     for (let i = 0; i < n; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    s1.propose();
     assert.deepEqual(proposed(s1.ready()).map(([slot, keys]) => [slot, keys.length]), [[1, limits.commandsPerSlotMax], [2, 3]]);
   });
 
@@ -303,6 +321,7 @@ describe('ShardServer: the leader', () => {
     s1.request({ reqId: 2, command: transfer('b', 1, 2, 3, 10), hops: 0 }); // waits for a lock
     c.dropAll();
     s1.step({ type: 'accept', from: 2, ballot: ballot(9, 2), commitIndex: 0, entries: [] });
+    s1.propose();
     const rd = s1.ready();
     assert.equal(s1.role, 'follower');
     assert.deepEqual(rd.replies, [
@@ -318,11 +337,13 @@ describe('ShardServer: what may leave before the persist', () => {
     const c = new ShardCluster();
     const s1 = c.elect(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.propose();
     const rd = s1.ready();
     assert.deepEqual(sendableBeforePersist(rd).map((m) => m.message.type), ['accept']);
     c.send(1, rd);
     const s2 = c.get(2);
     for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    s2.propose();
     const follower = s2.ready();
     assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
     assert.deepEqual(sendableBeforePersist(follower), [], 'an accepted is a vote: it waits for the persist');
@@ -349,12 +370,14 @@ describe('ShardServer: what must reach the disk before the messages leave', () =
 
     const s1 = c.get(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
+    s1.propose();
     const proposal = s1.ready();
     assert.ok(proposal.paxos.entries.some((e) => !e.chosen), "the leader's own acceptance of its proposal");
     assert.equal(mustSyncBeforeSend(proposal, 3), true);
     c.send(1, proposal);
     const s2 = c.get(2);
     for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    s2.propose();
     const follower = s2.ready();
     assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
     assert.equal(mustSyncBeforeSend(follower, 3), true, "a follower's accepted waits for the disk");

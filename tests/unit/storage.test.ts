@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LedgerError } from '../../src/core/errors.js';
-import type { Command } from '../../src/ledger/commands.js';
-import type { Session } from '../../src/ledger/state.js';
+import type { Command, Session } from '../../src/protocol/commands.js';
 import type { NodeStore, PersistBatch } from '../../src/node/ports.js';
 import { openNodeStore, type OpenNodeStoreOptions } from '../../src/storage/open.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command } from '../../src/ledger/commands.js';
+import type { Command } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 
 /**
  * The leader's side of Two-Phase Commit, driven by hand: a fake host records what the driver
@@ -125,7 +125,7 @@ describe('TwoPcDriver: the coordinator', () => {
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
-    assert.equal(host.state.coordinatorRecord('c1#1')?.state, 'committed');
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'committed');
   });
 
   test("on a no vote with reason locked it proposes abort 'locked'", () => {
@@ -232,7 +232,7 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'ack', txn, participant: 2 });
     assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-end' } }]);
     chooseProposed(host, driver);
-    assert.equal(host.state.coordinatorRecord('c1#1'), undefined);
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1'), undefined);
     host.clear();
     tickTo(host, driver, 100);
     assert.deepEqual(host.sent, []);
@@ -390,7 +390,7 @@ describe('TwoPcDriver: the participant', () => {
       assert.deepEqual(host.events, ['participant:decision-applied']);
       assert.deepEqual(host.sent, [{ to: 1, message: { type: 'ack', txn, participant: 2 } }]);
       assert.equal(host.state.balanceOf(7), decision === 'commit' ? 130 : 100);
-      assert.equal(host.state.lockCount, 0);
+      assert.equal(host.state.twoPc.lockCount, 0);
     }
   });
 
@@ -445,7 +445,7 @@ describe('TwoPcDriver: the participant', () => {
     // The first tick that sees the record starts its clock.
     assert.deepEqual(queriedAt, [1 + settings.queryTicks, 1 + 2 * settings.queryTicks, 1 + 3 * settings.queryTicks]);
     assert.deepEqual(host.proposed, [], 'no unilateral abort after voting yes');
-    assert.equal(host.state.participantRecord('c1#1')?.state, 'prepared');
+    assert.equal(host.state.twoPc.participantRecord('c1#1')?.state, 'prepared');
     // Decided: the queries stop.
     driver.onMessage({ type: 'decision', txn, coordinator: 1, decision: 'commit' });
     chooseProposed(host, driver);
@@ -494,9 +494,9 @@ describe('TwoPcDriver: both sides together', () => {
     }
     assert.equal(c.host.state.balanceOf(1), 70);
     assert.equal(p.host.state.balanceOf(7), 130);
-    assert.deepEqual(c.host.state.coordinatorRecords(), [], 'acknowledged and forgotten');
-    assert.equal(p.host.state.participantRecord('c1#1')?.state, 'committed');
-    assert.equal(c.host.state.lockCount + p.host.state.lockCount, 0);
+    assert.deepEqual(c.host.state.twoPc.coordinatorRecords(), [], 'acknowledged and forgotten');
+    assert.equal(p.host.state.twoPc.participantRecord('c1#1')?.state, 'committed');
+    assert.equal(c.host.state.twoPc.lockCount + p.host.state.twoPc.lockCount, 0);
     assert.deepEqual(c.host.state.sessionOf('c1')?.outcome, { status: 'committed' });
     assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:decision-chosen']);
     assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClusterId, NodeId } from '../../src/core/ids.js';
-import type { ShardServer, Response } from '../../src/ledger/shard-server.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 const clusterOfAccount = (a: number): ClusterId | undefined => (a >= 1 && a <= 3 ? 1 : a >= 7 && a <= 9 ? 2 : undefined);
@@ -26,7 +27,7 @@ describe('the money bound on a repeated PREPARE', () => {
     const pumpBoth = () => {
       for (let i = 0; i < 20; i++) {
         for (const [from, to] of [[c, p], [p, c]] as const) {
-          while (from.hasReady()) {
+          for (from.propose(); from.hasReady(); from.propose()) {
             const rd = from.ready();
             for (const r of rd.replies) replies.set(r.reqId, r.response);
             const msgs: TwoPcMessage[] = rd.twoPc.map((m) => m.message);

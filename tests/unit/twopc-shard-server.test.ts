@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClusterId, NodeId } from '../../src/core/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
-import type { Command } from '../../src/ledger/commands.js';
-import { ShardServer, type Response, type ShardReady } from '../../src/ledger/shard-server.js';
+import type { Command } from '../../src/protocol/commands.js';
+import { ShardServer } from '../../src/ledger/shard-server.js';
+import type { Response } from '../../src/protocol/client.js';
+import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/twopc/messages.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { ballot, testSettings } from './helpers/replica-harness.js';
 
 /**
@@ -86,7 +88,7 @@ class TwoClusters {
   /** Each server's ready loop: record the ready, queue its 2PC messages, advance. */
   collect(): void {
     for (const [cluster, s] of this.servers) {
-      for (let i = 0; i < 10 && s.hasReady(); i++) {
+      for (let i = 0; i < 10 && (s.propose(), s.hasReady()); i++) {
         const ready = s.ready();
         this.readies.push({ cluster, ready });
         for (const { toCluster, message } of ready.twoPc) this.inFlight.push({ from: cluster, to: toCluster, message });
@@ -167,7 +169,7 @@ describe('ShardServer 2PC: routing', () => {
     assert.deepEqual(w.inFlight.map((f) => [f.to, f.message]), [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 }]]);
     assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the decision');
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen']);
-    assert.equal(s1.state.lockHolder(1), 'c1#1');
+    assert.equal(s1.state.twoPc.lockHolder(1), 'c1#1');
     assert.equal(s1.state.balanceOf(1), 70);
   });
 
@@ -177,7 +179,7 @@ describe('ShardServer 2PC: routing', () => {
     w.collect();
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'rejected', reason: 'account 99 does not exist' }]);
     assert.deepEqual(w.inFlight, []);
-    assert.deepEqual(w.get(1).state.coordinatorRecords(), []);
+    assert.deepEqual(w.get(1).state.twoPc.coordinatorRecords(), []);
   });
 
   test('a cross-shard transfer with insufficient funds is answered at once and never reaches the participant', () => {
@@ -200,10 +202,10 @@ describe('ShardServer 2PC: end to end', () => {
 
     // PREPARE reaches the participant, which chooses its PREPARE and votes yes.
     w.deliver();
-    assert.equal(s2.state.participantRecord('c1#1')?.state, 'prepared');
+    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'prepared');
     assert.equal(s2.state.balanceOf(8), 130);
-    assert.equal(s2.state.lockHolder(8), 'c1#1');
-    const prepareSlot = s2.state.participantRecord('c1#1')?.slot;
+    assert.equal(s2.state.twoPc.lockHolder(8), 'c1#1');
+    const prepareSlot = s2.state.twoPc.participantRecord('c1#1')?.slot;
     assert.deepEqual(w.inFlight.map((f) => f.message), [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'yes', prepareSlot }]);
     assert.deepEqual(w.repliesTo(1, 1), [], 'a yes vote is not yet the decision');
 
@@ -216,14 +218,14 @@ describe('ShardServer 2PC: end to end', () => {
       answering.paxos.entries.some((e) => e.chosen && (e.value ?? []).some((cmd) => cmd.op.kind === 'x-decide' && cmd.op.decision === 'commit')),
       'the reply goes out with the chosen decision it reports (the log holds it; the state is written at checkpoints)',
     );
-    assert.equal(s1.state.lockHolder(1), undefined);
+    assert.equal(s1.state.twoPc.lockHolder(1), undefined);
 
     w.settle();
     assert.equal(s1.state.balanceOf(1), 70);
     assert.equal(s2.state.balanceOf(8), 130);
-    assert.equal(s2.state.lockCount + s1.state.lockCount, 0);
-    assert.equal(s2.state.participantRecord('c1#1')?.state, 'committed');
-    assert.deepEqual(s1.state.coordinatorRecords(), [], 'acknowledged, then forgotten (x-end)');
+    assert.equal(s2.state.twoPc.lockCount + s1.state.twoPc.lockCount, 0);
+    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'committed');
+    assert.deepEqual(s1.state.twoPc.coordinatorRecords(), [], 'acknowledged, then forgotten (x-end)');
     assert.equal(w.totalMoney(), 600);
     assert.deepEqual(w.delivered.map((f) => `${f.from}->${f.to}:${f.message.type}`), ['1->2:prepare', '2->1:vote', '1->2:decision', '2->1:ack']);
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen', 'coordinator:decision-chosen']);
@@ -261,27 +263,27 @@ describe('ShardServer 2PC: end to end', () => {
     // cluster 1 is lost), so 8 stays locked there.
     s2.request({ reqId: 10, command: transfer('other', 1, 8, 2, 5), hops: 0 });
     w.collect();
-    assert.equal(s2.state.lockHolder(8), 'other#1');
+    assert.equal(s2.state.twoPc.lockHolder(8), 'other#1');
     w.inFlight = [];
 
     const otherLost = (f: Flight) => !(f.message.type === 'prepare' && f.message.txn.clientId === 'other');
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
     w.deliver(otherLost);
-    assert.equal(s2.state.participantRecord('c1#1'), undefined, 'the participant waits for the lock');
+    assert.equal(s2.state.twoPc.participantRecord('c1#1'), undefined, 'the participant waits for the lock');
     w.tick(twoPc.lockWaitTicks - 1, otherLost);
-    assert.equal(s2.state.participantRecord('c1#1'), undefined, 'still waiting within lockWaitTicks');
+    assert.equal(s2.state.twoPc.participantRecord('c1#1'), undefined, 'still waiting within lockWaitTicks');
     assert.deepEqual(w.repliesTo(1, 1), []);
     w.tick(2, otherLost);
-    assert.deepEqual(s2.state.participantRecord('c1#1')?.reason, 'locked');
-    assert.equal(s2.state.participantRecord('c1#1')?.state, 'aborted');
+    assert.deepEqual(s2.state.twoPc.participantRecord('c1#1')?.reason, 'locked');
+    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'aborted');
     assert.equal(s2.state.balanceOf(8), 95, 'only its own debit');
 
     w.settle(otherLost);
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'locked' }]);
     assert.equal(s1.state.balanceOf(1), 100);
-    assert.equal(s1.state.lockHolder(1), undefined);
-    assert.equal(s1.state.coordinatorRecord('c1#1'), undefined, 'the participant acknowledged the abort');
-    assert.equal(s2.state.lockHolder(8), 'other#1', 'the other transaction still holds its lock');
+    assert.equal(s1.state.twoPc.lockHolder(1), undefined);
+    assert.equal(s1.state.twoPc.coordinatorRecord('c1#1'), undefined, 'the participant acknowledged the abort');
+    assert.equal(s2.state.twoPc.lockHolder(8), 'other#1', 'the other transaction still holds its lock');
   });
 
   test('a receiver locked only for a moment (the tail of a previous transaction) does not make the next one fail', () => {
@@ -290,13 +292,13 @@ describe('ShardServer 2PC: end to end', () => {
     // a#1 (1 -> 8) is prepared on both sides; the vote is held back.
     s1.request({ reqId: 1, command: transfer('a', 1, 1, 8, 10), hops: 0 });
     w.deliver();
-    assert.equal(s2.state.lockHolder(8), 'a#1');
+    assert.equal(s2.state.twoPc.lockHolder(8), 'a#1');
     const heldVote = w.inFlight;
     w.inFlight = [];
     // b#1 (2 -> 8) reaches the participant while 8 is held.
     s1.request({ reqId: 2, command: transfer('b', 1, 2, 8, 20), hops: 0 });
     w.deliver();
-    assert.equal(s2.state.participantRecord('b#1'), undefined, 'b waits for the lock');
+    assert.equal(s2.state.twoPc.participantRecord('b#1'), undefined, 'b waits for the lock');
     // Within lockWaitTicks, a#1 is decided and releases 8.
     w.tick(1);
     for (const f of heldVote) w.servers.get(f.to)?.stepTwoPc(f.message);
@@ -317,12 +319,12 @@ describe('ShardServer 2PC: end to end', () => {
     w.tick(twoPc.voteTimeoutTicks + 2, () => false); // every message is lost
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'timeout' }]);
     assert.equal(s1.state.balanceOf(1), 100);
-    assert.equal(s1.state.lockCount, 0);
-    assert.equal(s1.state.coordinatorRecord('c1#1')?.state, 'aborted', 'kept until the participant acknowledges');
+    assert.equal(s1.state.twoPc.lockCount, 0);
+    assert.equal(s1.state.twoPc.coordinatorRecord('c1#1')?.state, 'aborted', 'kept until the participant acknowledges');
     // Once the network heals, the participant hears the decision and acknowledges.
     w.tick(twoPc.resendTicks + 1);
     w.settle();
-    assert.deepEqual(s1.state.coordinatorRecords(), []);
+    assert.deepEqual(s1.state.twoPc.coordinatorRecords(), []);
     assert.equal(w.get(2).state.balanceOf(8), 100);
   });
 
@@ -340,10 +342,10 @@ describe('ShardServer 2PC: end to end', () => {
     w.tick(twoPc.queryTicks + 2, (f) => f.from === 2 || (f.message.type === 'decision' && w.delivered.some((d) => d.message.type === 'query')));
     assert.ok(w.delivered.some((d) => d.message.type === 'query'), 'the participant asked');
     w.settle();
-    assert.equal(s2.state.participantRecord('c1#1')?.state, 'committed');
-    assert.equal(s2.state.lockCount, 0);
+    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'committed');
+    assert.equal(s2.state.twoPc.lockCount, 0);
     assert.equal(s2.state.balanceOf(8), 130);
-    assert.deepEqual(s1.state.coordinatorRecords(), []);
+    assert.deepEqual(s1.state.twoPc.coordinatorRecords(), []);
   });
 });
 
@@ -373,7 +375,7 @@ describe('ShardServer 2PC: a coordinator that restarts', () => {
       coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
       participantRecords: pieces.flatMap((p) => p.participantRecords),
     });
-    assert.equal(restarted.state.lockHolder(1), 'c1#1', 'the lock is rebuilt from the record');
+    assert.equal(restarted.state.twoPc.lockHolder(1), 'c1#1', 'the lock is rebuilt from the record');
     assert.equal(restarted.state.committedBalance(1), 100);
     w.servers.set(1, restarted);
     w.tick(testSettings.electionTicksMax + 2);
@@ -383,8 +385,8 @@ describe('ShardServer 2PC: a coordinator that restarts', () => {
     assert.deepEqual(outcomesOf(w.repliesTo(1, 5)), [{ status: 'committed' }]);
     assert.equal(restarted.state.balanceOf(1), 70);
     assert.equal(w.get(2).state.balanceOf(8), 130);
-    assert.equal(w.get(2).state.participantRecord('c1#1')?.state, 'committed');
-    assert.deepEqual(restarted.state.coordinatorRecords(), []);
+    assert.equal(w.get(2).state.twoPc.participantRecord('c1#1')?.state, 'committed');
+    assert.deepEqual(restarted.state.twoPc.coordinatorRecords(), []);
     assert.equal(w.totalMoney(), 600);
   });
 });
@@ -468,9 +470,10 @@ describe('ShardServer 2PC: leaderless participants', () => {
     const s = newServer(4, 2, [4, 5, 6]);
     const prepare: TwoPcMessage = { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 };
     s.stepTwoPc(prepare);
+    s.propose();
     const rd = s.ready();
     assert.deepEqual(rd.twoPc, [{ toCluster: 1, message: { type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' } }]);
-    assert.equal(s.state.participantRecord('c1#1'), undefined, 'it prepares nothing');
+    assert.equal(s.state.twoPc.participantRecord('c1#1'), undefined, 'it prepares nothing');
     assert.equal(s.pendingCommands, 0);
   });
 
@@ -481,10 +484,12 @@ describe('ShardServer 2PC: leaderless participants', () => {
     assert.equal(s.replica.leaderHint, 5);
     s.stepTwoPc({ type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 });
     s.stepTwoPc({ type: 'decision', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, decision: 'commit' });
+    s.propose();
     assert.deepEqual(s.ready().twoPc, []);
     const fresh = newServer(4, 2, [4, 5, 6]);
     fresh.stepTwoPc({ type: 'decision', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, decision: 'commit' });
     fresh.stepTwoPc({ type: 'query', txn: { clientId: 'c1', seq: 1 }, participant: 3 });
+    fresh.propose();
     assert.deepEqual(fresh.ready().twoPc, [], 'only a PREPARE gets the no-leader answer');
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command, Outcome } from '../../src/ledger/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { isHeldRead, LedgerState, type SnapshotPiece } from '../../src/ledger/state.js';
 
 /**
@@ -56,10 +56,10 @@ function applyEach(state: LedgerState, ...commands: Command[]): unknown[] {
 function fingerprint(s: LedgerState): unknown {
   return {
     balances: balances(s),
-    coordinator: s.coordinatorRecords(),
-    participant: s.participantRecords(),
-    locks: [1, 2, 3].map((a) => s.lockHolder(a)),
-    lockCount: s.lockCount,
+    coordinator: s.twoPc.coordinatorRecords(),
+    participant: s.twoPc.participantRecords(),
+    locks: [1, 2, 3].map((a) => s.twoPc.lockHolder(a)),
+    lockCount: s.twoPc.lockCount,
     hash: s.stateHash,
   };
 }
@@ -70,9 +70,9 @@ describe('2PC state: the coordinator (sender side)', () => {
     const [r] = s.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]);
     assert.equal(r?.outcome, undefined, 'the client answer waits for the decision');
     assert.deepEqual(balances(s), [70, 100, 100], 'the sender is debited at PREPARE');
-    assert.equal(s.lockHolder(1), 'c1#1');
-    assert.equal(s.lockCount, 1);
-    assert.deepEqual(s.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' });
+    assert.equal(s.twoPc.lockHolder(1), 'c1#1');
+    assert.equal(s.twoPc.lockCount, 1);
+    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' });
     assert.equal(s.sessionOf('c1'), undefined, 'no answer is recorded while undecided');
   });
 
@@ -81,9 +81,9 @@ describe('2PC state: the coordinator (sender side)', () => {
     const [r] = s.applySlot(1, [prepareC('c1', 1, 1, 7, 101)]);
     assert.deepEqual(r?.outcome, { status: 'insufficient-funds', balance: 100 });
     assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 1, outcome: { status: 'insufficient-funds', balance: 100 }, slot: 1 });
-    assert.equal(s.lockHolder(1), undefined);
-    assert.equal(s.lockCount, 0);
-    assert.deepEqual(s.coordinatorRecords(), []);
+    assert.equal(s.twoPc.lockHolder(1), undefined);
+    assert.equal(s.twoPc.lockCount, 0);
+    assert.deepEqual(s.twoPc.coordinatorRecords(), []);
     assert.deepEqual(balances(s), [100, 100, 100]);
   });
 
@@ -92,8 +92,8 @@ describe('2PC state: the coordinator (sender side)', () => {
     const [r] = s.applySlot(1, [prepareC('c1', 1, 1, 7, 30, 2, 'locked')]);
     assert.deepEqual(r?.outcome, { status: 'aborted', reason: 'locked' });
     assert.deepEqual(s.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
-    assert.deepEqual(s.coordinatorRecords(), []);
-    assert.equal(s.lockCount, 0);
+    assert.deepEqual(s.twoPc.coordinatorRecords(), []);
+    assert.equal(s.twoPc.lockCount, 0);
     assert.deepEqual(balances(s), [100, 100, 100]);
   });
 
@@ -101,8 +101,8 @@ describe('2PC state: the coordinator (sender side)', () => {
     const s = newState();
     const out = applyEach(s, prepareC('a', 1, 1, 7, 0), prepareC('b', 1, 1, 7, 2.5), prepareC('c', 1, 99, 7, 5));
     assert.deepEqual(out.map((o) => (o as { status: string }).status), ['rejected', 'rejected', 'rejected']);
-    assert.deepEqual(s.coordinatorRecords(), []);
-    assert.equal(s.lockCount, 0);
+    assert.deepEqual(s.twoPc.coordinatorRecords(), []);
+    assert.equal(s.twoPc.lockCount, 0);
     assert.deepEqual(balances(s), [100, 100, 100]);
   });
 
@@ -122,8 +122,8 @@ describe('2PC state: the coordinator (sender side)', () => {
     const out = applyEach(s, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(out, [{ status: 'committed' }]);
     assert.equal(s.balanceOf(1), 70);
-    assert.deepEqual(s.coordinatorRecords(), []);
-    assert.equal(s.lockCount, 0);
+    assert.deepEqual(s.twoPc.coordinatorRecords(), []);
+    assert.equal(s.twoPc.lockCount, 0);
   });
 
   test('COMMIT at the coordinator keeps the debit, releases the lock and records committed in the session', () => {
@@ -132,9 +132,9 @@ describe('2PC state: the coordinator (sender side)', () => {
     const [r] = s.applySlot(2, [decide('c1', 1, 'coordinator', 'commit', undefined, 2)]);
     assert.deepEqual(r?.outcome, { status: 'committed' });
     assert.equal(s.balanceOf(1), 70);
-    assert.equal(s.lockHolder(1), undefined);
-    assert.equal(s.lockCount, 0);
-    assert.equal(s.coordinatorRecord('c1#1')?.state, 'committed', 'kept until the participant acknowledges');
+    assert.equal(s.twoPc.lockHolder(1), undefined);
+    assert.equal(s.twoPc.lockCount, 0);
+    assert.equal(s.twoPc.coordinatorRecord('c1#1')?.state, 'committed', 'kept until the participant acknowledges');
     assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 1, outcome: { status: 'committed' }, slot: 2 });
     assert.equal(s.committedBalance(1), 70);
   });
@@ -145,8 +145,8 @@ describe('2PC state: the coordinator (sender side)', () => {
     const [r] = s.applySlot(2, [decide('c1', 1, 'coordinator', 'abort', 'locked')]);
     assert.deepEqual(r?.outcome, { status: 'aborted', reason: 'locked' });
     assert.equal(s.balanceOf(1), 100);
-    assert.equal(s.lockCount, 0);
-    assert.deepEqual(s.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'locked' });
+    assert.equal(s.twoPc.lockCount, 0);
+    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'locked' });
     assert.deepEqual(s.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
     // A repeated ABORT, or a COMMIT arriving after it, changes nothing.
     const before = fingerprint(s);
@@ -190,8 +190,8 @@ describe('2PC state: locks meet transfers and reads', () => {
     applyEach(s, prepareC('c1', 1, 1, 7, 30));
     const out = applyEach(s, prepareC('c2', 1, 1, 8, 10, 3));
     assert.deepEqual(out, [{ status: 'aborted', reason: 'locked' }]);
-    assert.equal(s.coordinatorRecord('c2#1'), undefined);
-    assert.equal(s.lockHolder(1), 'c1#1');
+    assert.equal(s.twoPc.coordinatorRecord('c2#1'), undefined);
+    assert.equal(s.twoPc.lockHolder(1), 'c1#1');
     assert.equal(s.balanceOf(1), 70, 'debited once, by c1 only');
   });
 
@@ -244,8 +244,8 @@ describe('2PC state: the participant (receiver side)', () => {
     const [r] = s.applySlot(1, [prepareP('c1', 1, 2, 40, 5)]);
     assert.equal(r?.outcome, undefined);
     assert.equal(s.balanceOf(2), 140);
-    assert.equal(s.lockHolder(2), 'c1#1');
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 5, state: 'prepared', slot: 1 });
+    assert.equal(s.twoPc.lockHolder(2), 'c1#1');
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 5, state: 'prepared', slot: 1 });
     assert.equal(s.sessionOf('c1'), undefined, 'the participant keeps no client session');
   });
 
@@ -253,26 +253,26 @@ describe('2PC state: the participant (receiver side)', () => {
     const s = newState();
     applyEach(s, prepareC('c0', 1, 2, 9, 10)); // account 2 is held by this shard's own transaction
     applyEach(s, prepareP('c1', 1, 2, 40));
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'locked', slot: 2 });
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'locked', slot: 2 });
     assert.equal(s.balanceOf(2), 90, 'only the other transaction\'s debit');
-    assert.equal(s.lockHolder(2), 'c0#1', 'the lock stays with its holder');
+    assert.equal(s.twoPc.lockHolder(2), 'c0#1', 'the lock stays with its holder');
   });
 
   test('a PREPARE refused by the leader (abort: locked) is recorded as a no vote with that reason', () => {
     const s = newState();
     applyEach(s, prepareP('c1', 1, 2, 40, 1, 'locked'));
-    assert.equal(s.participantRecord('c1#1')?.state, 'aborted');
-    assert.equal(s.participantRecord('c1#1')?.reason, 'locked');
+    assert.equal(s.twoPc.participantRecord('c1#1')?.state, 'aborted');
+    assert.equal(s.twoPc.participantRecord('c1#1')?.reason, 'locked');
     assert.equal(s.balanceOf(2), 100);
-    assert.equal(s.lockCount, 0);
+    assert.equal(s.twoPc.lockCount, 0);
   });
 
   test('a PREPARE for an account not in the shard, or a bad amount, is recorded aborted and credits nothing', () => {
     const s = newState();
     applyEach(s, prepareP('a', 1, 99, 40), prepareP('b', 1, 2, 0), prepareP('c', 1, 2, 1.5));
-    for (const key of ['a#1', 'b#1', 'c#1']) assert.equal(s.participantRecord(key)?.state, 'aborted', key);
+    for (const key of ['a#1', 'b#1', 'c#1']) assert.equal(s.twoPc.participantRecord(key)?.state, 'aborted', key);
     assert.deepEqual(balances(s), [100, 100, 100]);
-    assert.equal(s.lockCount, 0);
+    assert.equal(s.twoPc.lockCount, 0);
   });
 
   test('a repeated participant PREPARE (same client, seq) changes nothing: no double credit', () => {
@@ -288,7 +288,7 @@ describe('2PC state: the participant (receiver side)', () => {
     applyEach(s, prepareP('c1', 1, 2, 40));
     assert.deepEqual(fingerprint(s), decided);
     assert.equal(s.balanceOf(2), 140);
-    assert.equal(s.participantRecord('c1#1')?.state, 'committed');
+    assert.equal(s.twoPc.participantRecord('c1#1')?.state, 'committed');
   });
 
   test("the participant's COMMIT keeps the credit and releases the lock", () => {
@@ -297,8 +297,8 @@ describe('2PC state: the participant (receiver side)', () => {
     const out = applyEach(s, decide('c1', 1, 'participant', 'commit', undefined, 1));
     assert.deepEqual(out, [undefined], 'nobody waits for an answer at the participant');
     assert.equal(s.balanceOf(2), 140);
-    assert.equal(s.lockCount, 0);
-    assert.equal(s.participantRecord('c1#1')?.state, 'committed');
+    assert.equal(s.twoPc.lockCount, 0);
+    assert.equal(s.twoPc.participantRecord('c1#1')?.state, 'committed');
   });
 
   test("the participant's ABORT undoes its credit exactly once", () => {
@@ -306,8 +306,8 @@ describe('2PC state: the participant (receiver side)', () => {
     applyEach(s, prepareP('c1', 1, 2, 40));
     applyEach(s, decide('c1', 1, 'participant', 'abort', 'timeout'));
     assert.equal(s.balanceOf(2), 100);
-    assert.equal(s.lockCount, 0);
-    assert.deepEqual(s.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'timeout', slot: 2 });
+    assert.equal(s.twoPc.lockCount, 0);
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'timeout', slot: 2 });
     const before = fingerprint(s);
     applyEach(s, decide('c1', 1, 'participant', 'abort'), decide('c1', 1, 'participant', 'commit'));
     assert.deepEqual(fingerprint(s), before);
@@ -365,8 +365,8 @@ describe('2PC state: presumed abort and forgetting', () => {
       applyEach(s, prepareC('c1', 1, 1, 7, 30), decide('c1', 1, 'coordinator', decision));
       const session = s.sessionOf('c1');
       assert.deepEqual(applyEach(s, end('c1', 1)), [undefined]);
-      assert.equal(s.coordinatorRecord('c1#1'), undefined, decision);
-      assert.deepEqual(s.coordinatorRecords(), []);
+      assert.equal(s.twoPc.coordinatorRecord('c1#1'), undefined, decision);
+      assert.deepEqual(s.twoPc.coordinatorRecords(), []);
       assert.deepEqual(s.sessionOf('c1'), session, 'the session keeps the answer');
     }
   });
@@ -377,8 +377,8 @@ describe('2PC state: presumed abort and forgetting', () => {
     const before = fingerprint(s);
     applyEach(s, end('c1', 1));
     assert.deepEqual(fingerprint(s), before);
-    assert.equal(s.coordinatorRecord('c1#1')?.state, 'prepared');
-    assert.equal(s.lockHolder(1), 'c1#1');
+    assert.equal(s.twoPc.coordinatorRecord('c1#1')?.state, 'prepared');
+    assert.equal(s.twoPc.lockHolder(1), 'c1#1');
   });
 });
 
@@ -402,8 +402,8 @@ describe('2PC state: hashes, snapshots, writes', () => {
       assert.notEqual(x.stateHash, previous, `slot ${i + 1} changed the state`);
       previous = x.stateHash;
     });
-    assert.deepEqual(x.coordinatorRecords(), y.coordinatorRecords());
-    assert.deepEqual(x.participantRecords(), y.participantRecords());
+    assert.deepEqual(x.twoPc.coordinatorRecords(), y.twoPc.coordinatorRecords());
+    assert.deepEqual(x.twoPc.participantRecords(), y.twoPc.participantRecords());
   });
 
   test('the state hash tells apart a prepared record from a decided one (same balances)', () => {
@@ -430,21 +430,21 @@ describe('2PC state: hashes, snapshots, writes', () => {
       participantRecords: merged('participantRecords') as never,
     });
     assert.equal(y.appliedIndex, 4);
-    assert.deepEqual(y.coordinatorRecords(), x.coordinatorRecords());
-    assert.deepEqual(y.participantRecords(), x.participantRecords());
+    assert.deepEqual(y.twoPc.coordinatorRecords(), x.twoPc.coordinatorRecords());
+    assert.deepEqual(y.twoPc.participantRecords(), x.twoPc.participantRecords());
     for (const a of [1, 2, 3]) {
-      assert.equal(y.lockHolder(a), x.lockHolder(a), `lock on ${a}`);
+      assert.equal(y.twoPc.lockHolder(a), x.twoPc.lockHolder(a), `lock on ${a}`);
       assert.equal(y.committedBalance(a), x.committedBalance(a), `committed balance of ${a}`);
     }
-    assert.equal(y.lockHolder(2), 'b#1', 'the prepared participant record holds its receiver');
-    assert.equal(y.lockCount, x.lockCount);
+    assert.equal(y.twoPc.lockHolder(2), 'b#1', 'the prepared participant record holds its receiver');
+    assert.equal(y.twoPc.lockCount, x.twoPc.lockCount);
     assert.equal(y.stateHash, x.stateHash);
     // The installed state enforces those locks and can finish the transactions.
     assert.deepEqual(applyEach(y, transfer('g', 1, 2, 1, 1)), [{ status: 'aborted', reason: 'locked' }]);
     applyEach(y, decide('b', 1, 'participant', 'abort'));
     assert.equal(y.balanceOf(2), x.balanceOf(2) as number - 40);
-    assert.equal(y.lockHolder(2), undefined);
-    assert.equal(y.participantRecord('f#1')?.reason, 'locked', 'f met b\'s lock before the snapshot');
+    assert.equal(y.twoPc.lockHolder(2), undefined);
+    assert.equal(y.twoPc.participantRecord('f#1')?.reason, 'locked', 'f met b\'s lock before the snapshot');
   });
 
   test('a snapshot of a prepared coordinator record locks the sender on the installed replica', () => {
@@ -458,7 +458,7 @@ describe('2PC state: hashes, snapshots, writes', () => {
       coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
       participantRecords: pieces.flatMap((p) => p.participantRecords),
     });
-    assert.equal(y.lockHolder(1), 'a#1');
+    assert.equal(y.twoPc.lockHolder(1), 'a#1');
     assert.equal(y.committedBalance(1), 100);
     assert.deepEqual(applyEach(y, decide('a', 1, 'coordinator', 'abort', 'timeout')), [{ status: 'aborted', reason: 'timeout' }]);
     assert.equal(y.balanceOf(1), 100, 'the undo record came with the snapshot');
@@ -499,10 +499,10 @@ describe('2PC state: hashes, snapshots, writes', () => {
     applyEach(s, prepareP('a', 1, 2, 5), decide('a', 1, 'participant', 'commit'));
     s.takeWrites();
     applyEach(s, prepareP('b', 1, 3, 5), decide('b', 1, 'participant', 'commit'));
-    assert.equal(s.participantRecord('p#1')?.state, 'prepared', 'a prepared record is never forgotten');
-    assert.equal(s.participantRecord('a#1'), undefined, 'the least recent decided record is forgotten');
-    assert.equal(s.participantRecord('b#1')?.state, 'committed');
-    assert.equal(s.lockHolder(1), 'p#1');
+    assert.equal(s.twoPc.participantRecord('p#1')?.state, 'prepared', 'a prepared record is never forgotten');
+    assert.equal(s.twoPc.participantRecord('a#1'), undefined, 'the least recent decided record is forgotten');
+    assert.equal(s.twoPc.participantRecord('b#1')?.state, 'committed');
+    assert.equal(s.twoPc.lockHolder(1), 'p#1');
     const w = s.takeWrites();
     assert.deepEqual(w.participantRecords?.find(([k]) => k === 'a#1'), ['a#1', null]);
   });

@@ -1,7 +1,7 @@
 import type { NodeId, Slot } from '../../../src/core/ids.js';
 import { SeededRandom } from '../../../src/core/random.js';
-import { ballotZero, type Ballot } from '../../../src/paxos/ballot.js';
-import type { LogEntry, Outbound, PaxosMessage } from '../../../src/paxos/messages.js';
+import { ballotZero } from '../../../src/paxos/ballot.js';
+import type { Ballot, LogEntry, Outbound, PaxosMessage } from '../../../src/protocol/paxos.js';
 import { Replica, type PaxosReady, type ReplicaSettings } from '../../../src/paxos/replica.js';
 
 /**

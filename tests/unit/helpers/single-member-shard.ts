@@ -26,7 +26,7 @@ export function singleMemberLeader(self: number, balances: Array<[number, number
   });
   for (let i = 0; i < 100 && s.role !== 'leader'; i++) {
     s.tick();
-    while (s.hasReady()) {
+    for (s.propose(); s.hasReady(); s.propose()) {
       s.ready();
       s.advance();
     }

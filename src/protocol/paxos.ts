@@ -1,5 +1,13 @@
 import type { NodeId, Slot } from '../core/ids.js';
-import type { Ballot } from './ballot.js';
+
+/**
+ * A ballot (round, node): totally ordered by round, then by node id, so two nodes never own the
+ * same ballot and a leader never reuses one (a restarted node always moves to a higher round).
+ */
+export interface Ballot {
+  round: number;
+  node: NodeId;
+}
 
 /**
  * A log entry as an acceptor keeps it. `value` null is a NO-OP (a hole the new leader filled).
@@ -43,8 +51,6 @@ export type PaxosMessage<V> =
   /** A lagging replica asks for chosen slots from `fromSlot` on. */
   | { type: 'catchup-request'; from: NodeId; fromSlot: Slot }
   | { type: 'catchup-reply'; from: NodeId; commitIndex: Slot; entries: SlotValue<V>[] };
-
-export type PaxosMessageType = PaxosMessage<unknown>['type'];
 
 /** An outgoing message: to one member or to every other member of the cluster. */
 export interface Outbound<V> {

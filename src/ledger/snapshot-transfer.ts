@@ -1,0 +1,77 @@
+import type { AccountId, NodeId, Slot } from '../core/ids.js';
+import { limits } from '../core/limits.js';
+import type { SnapshotChunk } from '../protocol/client.js';
+import { mergePieces, snapshotPieces } from './snapshot-pieces.js';
+import type { LedgerState, StateImage } from './state.js';
+
+/**
+ * Sending snapshots to members that fell behind the log's floor. A snapshot is big, so each
+ * member gets at most one per interval; its pieces keep each message within its byte budget.
+ */
+export class SnapshotSender {
+  /** When we last sent each member a snapshot. */
+  private readonly sentAtTick = new Map<NodeId, number>();
+
+  constructor(
+    private readonly self: NodeId,
+    private readonly intervalTicks: number,
+    private readonly messageBytesMax: number,
+  ) {}
+
+  /** The pieces of this replica's state for `to`, or none when it got one lately. */
+  piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
+    const last = this.sentAtTick.get(to);
+    if (last !== undefined && now - last < this.intervalTicks) return [];
+    this.sentAtTick.set(to, now);
+    const appliedIndex = state.appliedIndex;
+    const whole = mergePieces(state.snapshotChunks(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+    const pieces = snapshotPieces(whole, this.messageBytesMax - limits.messageOverheadBytes);
+    return pieces.map((piece, chunk) => ({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } }));
+  }
+}
+
+/** A snapshot received whole: the state at `appliedIndex`. */
+export interface ReceivedSnapshot {
+  appliedIndex: Slot;
+  image: StateImage & { balances: ReadonlyArray<[AccountId, number]> };
+}
+
+/** Receiving a snapshot piece by piece (only the newest one is kept). */
+export class SnapshotReceiver {
+  private incoming: { from: NodeId; appliedIndex: Slot; chunks: Map<number, SnapshotChunk>; total: number } | undefined;
+
+  /** Takes a piece (already checked to come from another member); returns the snapshot once
+   *  every piece of it is here. */
+  receive(m: SnapshotChunk, appliedIndex: Slot): ReceivedSnapshot | undefined {
+    if (m.appliedIndex <= appliedIndex || m.chunk < 0 || m.chunk >= m.chunks) return undefined;
+    const current = this.incoming;
+    if (current === undefined || m.appliedIndex > current.appliedIndex || (m.appliedIndex === current.appliedIndex && m.from !== current.from)) {
+      this.incoming = { from: m.from, appliedIndex: m.appliedIndex, chunks: new Map(), total: m.chunks };
+    } else if (m.appliedIndex < current.appliedIndex) {
+      return undefined;
+    }
+    const incoming = this.incoming as NonNullable<typeof this.incoming>;
+    if (m.chunks !== incoming.total) return undefined;
+    incoming.chunks.set(m.chunk, m);
+    if (incoming.chunks.size < incoming.total) return undefined;
+    this.incoming = undefined;
+    const pieces = [...incoming.chunks.values()];
+    return {
+      appliedIndex: incoming.appliedIndex,
+      image: {
+        balances: pieces.flatMap((p) => p.balances),
+        sessions: pieces.flatMap((p) => p.sessions),
+        coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
+        participantRecords: pieces.flatMap((p) => p.participantRecords),
+      },
+    };
+  }
+}
+
+/** A snapshot holds every account of this shard once, each with a possible balance (a forged
+ *  or broken one is refused before it replaces the state). */
+export function wholeShard(state: LedgerState, balances: ReadonlyArray<[AccountId, number]>, moneyMax: number): boolean {
+  let accounts = 0;
+  for (const _ of state.accounts()) accounts++;
+  return balances.length === accounts && new Set(balances.map(([a]) => a)).size === accounts && balances.every(([a, b]) => state.hasAccount(a) && b <= moneyMax);
+}

@@ -1,0 +1,40 @@
+import type { AccountId, NodeId, Slot } from '../core/ids.js';
+import type { Batch, Command, Outcome, Session } from './commands.js';
+import type { PaxosMessage } from './paxos.js';
+import type { CoordinatorRecord, ParticipantRecord } from './twopc.js';
+
+/**
+ * One piece of a snapshot: the state machine's state at `appliedIndex`, sent to a member that
+ * asked for slots this replica had compacted away. Pieces keep each message within its byte
+ * budget (payloadBudgets); the receiver installs the snapshot once it holds all `chunks` of them.
+ */
+export interface SnapshotChunk {
+  type: 'snapshot';
+  from: NodeId;
+  appliedIndex: Slot;
+  chunk: number;
+  chunks: number;
+  balances: Array<[AccountId, number]>;
+  sessions: Session[];
+  coordinatorRecords: CoordinatorRecord[];
+  participantRecords: ParticipantRecord[];
+}
+
+/** Everything the members of a cluster send each other. */
+export type ShardMessage = PaxosMessage<Batch> | SnapshotChunk;
+
+/** A client request as the runtime hands it in; `reqId` is the runtime's handle for the reply. */
+export interface ClientRequest {
+  reqId: number;
+  command: Command;
+  /** How many nodes already forwarded it. */
+  hops: number;
+}
+
+export type Response =
+  /** `slot`: where the command took effect (an earlier slot for a repeat; undefined when unknown). */
+  | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
+  /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
+  | { kind: 'redirect'; leaderHint: NodeId | undefined }
+  /** The leader's queues are full: back off and retry. Not a final answer. */
+  | { kind: 'busy' };

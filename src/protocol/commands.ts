@@ -1,0 +1,75 @@
+import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
+
+/**
+ * How fresh a read must be (the simulator checks each promise: tests/sim/read-checker.ts):
+ * - `linearizable` (default): goes through the log like a write; reflects every transfer
+ *   acknowledged before it was asked, and waits while a transaction holds the account;
+ * - `leader`: the applied state of the node that leads and has finished its view change, no log
+ *   round. No lease: a leader cut off from its majority answers until check-quorum deposes it,
+ *   up to 2 x electionTicksMin + heartbeatTicks of its own clock after it last heard from a
+ *   majority, and such an answer misses what a newer leader committed meanwhile (a forced
+ *   transfer, `ledger node lead`, opens the same window). An account held by an undecided
+ *   cross-shard transfer is read through the log like `linearizable`, so a credit whose commit
+ *   a client was told is never missed by a leader that still leads;
+ * - `any`: whichever replica is asked, from its own state: fastest, stale by any amount.
+ * None returns a tentative value: every answer is the balance after some prefix of the chosen
+ * log without the transfers still undecided there.
+ */
+export type Consistency = 'linearizable' | 'leader' | 'any';
+export const consistencies: readonly Consistency[] = ['linearizable', 'leader', 'any'];
+
+/** What a client may ask a shard to do. */
+export type ClientOperation =
+  | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number }
+  | { kind: 'balance'; account: AccountId; consistency?: Consistency };
+
+/**
+ * What a shard's log holds: client operations, and the steps of Two-Phase Commit that the
+ * cluster's leader chooses (never sent by clients: the request decoder refuses them).
+ * `abort` marks a step the leader decided to refuse (say, its locks stayed taken too long), so
+ * the refusal is itself chosen and a retry of the same (client, sequence) gets the same answer.
+ */
+export type Operation =
+  | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number; abort?: string }
+  | { kind: 'balance'; account: AccountId; consistency?: Consistency }
+  /** Coordinator (sender's cluster): lock and debit `from`, keep an undo record. */
+  | { kind: 'x-prepare-coordinator'; from: AccountId; to: AccountId; amount: number; participant: ClusterId; abort?: string }
+  /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */
+  | { kind: 'x-prepare-participant'; to: AccountId; amount: number; coordinator: ClusterId; abort?: string }
+  /** The decision, chosen first in the coordinator's log, then in the participant's.
+   *  `prepareSlot` on a commit: the participant's preparation it commits (see CoordinatorRecord). */
+  | { kind: 'x-decide'; role: 'coordinator' | 'participant'; decision: 'commit' | 'abort'; reason?: string; peer?: ClusterId; prepareSlot?: number }
+  /** The participant acknowledged the decision: the coordinator forgets the transaction. */
+  | { kind: 'x-end' };
+
+/**
+ * A command as it is replicated: (clientId, seq) identifies it, so a retry after a leader
+ * change is recognised and answered with the first result instead of running twice. For the
+ * steps of a cross-shard transfer it is the transaction id.
+ */
+export interface Command {
+  clientId: ClientId;
+  seq: number;
+  op: Operation;
+}
+
+/** The result of applying a command, decided deterministically on every replica. */
+export type Outcome =
+  | { status: 'committed' }
+  | { status: 'insufficient-funds'; balance: number }
+  | { status: 'ok'; balance: number }
+  /** Refused without effect, with the reason (`locked`, `participant-aborted`, `timeout`, …). */
+  | { status: 'aborted'; reason: string }
+  /** Not a valid command here (wrong shard, stale sequence): a client or routing error. */
+  | { status: 'rejected'; reason: string };
+
+/** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
+export type Batch = Command[];
+
+/** The last answer a client got, kept so that its retry gets the same answer. */
+export interface Session {
+  clientId: ClientId;
+  seq: number;
+  outcome: Outcome;
+  slot: Slot;
+}

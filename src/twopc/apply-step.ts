@@ -1,0 +1,117 @@
+import { assert } from '../core/assert.js';
+import type { Slot } from '../core/ids.js';
+import type { Command, Operation, Outcome } from '../protocol/commands.js';
+import type { AccountBook } from './account-book.js';
+import { heldAtApply } from './locks.js';
+import { txnKey } from './steps.js';
+import type { TwoPcState } from './twopc-state.js';
+
+/**
+ * The apply of each step of Two-Phase Commit, on every replica, when the step is chosen in the
+ * shard's log: prepare (coordinator, participant), decide (both sides) and end. Each writes the
+ * records (TwoPcState) and moves money through the AccountBook; nothing here depends on timing,
+ * so every replica ends in the same state.
+ */
+
+/** Why a participant's preparation was undone by a commit of an earlier preparation. */
+export const supersededReason = 'superseded';
+
+type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
+
+/**
+ * PREPARE at the coordinator, for a transfer the ledger found new, not refused and not locked:
+ * debit now (the record is the undo record) and lock. Returns the client's answer when it is
+ * refused here, undefined when it is prepared (the answer comes with the decision).
+ */
+export function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-prepare-coordinator'>): Outcome | undefined {
+  const balance = book.balanceOf(op.from);
+  if (balance === undefined) return { status: 'rejected', reason: `account ${op.from} is not in this shard` };
+  if (!Number.isSafeInteger(op.amount) || op.amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
+  if (balance < op.amount) return { status: 'insufficient-funds', balance };
+  book.debit(op.from, op.amount);
+  twoPc.setCoordinator(txnKey(command.clientId, command.seq), { clientId: command.clientId, seq: command.seq, from: op.from, to: op.to, amount: op.amount, participant: op.participant, state: 'prepared' });
+  return undefined;
+}
+
+/**
+ * The other steps: PREPARE at the participant, the decisions, the end. Returns the client's
+ * answer when the step gives one (a decision at the coordinator), for the ledger to record in
+ * the client's session.
+ */
+export function applyTwoPcStep(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command): Outcome | undefined {
+  const { op } = command;
+  switch (op.kind) {
+    case 'x-prepare-participant':
+      prepareParticipant(twoPc, book, slot, command, op);
+      return undefined;
+    case 'x-decide':
+      if (op.role === 'coordinator') return decideCoordinator(twoPc, book, command, op);
+      decideParticipant(twoPc, book, slot, command, op);
+      return undefined;
+    case 'x-end': {
+      const key = txnKey(command.clientId, command.seq);
+      if (twoPc.coordinatorRecord(key)?.state !== 'prepared') twoPc.setCoordinator(key, undefined);
+      return undefined;
+    }
+    default:
+      assert(false, `not a step of Two-Phase Commit: ${op.kind}`);
+  }
+}
+
+function prepareParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command, op: Op<'x-prepare-participant'>): void {
+  if (twoPc.participantRecord(txnKey(command.clientId, command.seq)) !== undefined) return; // a repeated PREPARE
+  const base = { clientId: command.clientId, seq: command.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, slot };
+  const balance = book.balanceOf(op.to);
+  let reason: string | undefined = op.abort;
+  if (reason === undefined && balance === undefined) reason = `account ${op.to} is not in this shard`;
+  if (reason === undefined && heldAtApply(op, twoPc.lockHolder)) reason = 'locked';
+  if (reason === undefined && !(Number.isSafeInteger(op.amount) && op.amount > 0)) reason = 'amount must be a positive integer';
+  if (reason !== undefined || balance === undefined) {
+    twoPc.setParticipant({ ...base, state: 'aborted', reason: reason ?? 'unknown account' });
+    return;
+  }
+  // PREPARE at the participant: credit tentatively and lock; the record is the undo record.
+  book.credit(op.to, op.amount);
+  twoPc.setParticipant({ ...base, state: 'prepared' });
+}
+
+function decideCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-decide'>): Outcome | undefined {
+  const key = txnKey(command.clientId, command.seq);
+  const record = twoPc.coordinatorRecord(key);
+  if (record === undefined) {
+    // No record: a presumed abort (a participant asked about a transaction we have no
+    // record of). A participant holds a PREPARE only after our record was chosen, and the
+    // record outlives it until the participant acknowledged the decision, which moved the
+    // session to it or past it; so with no session covering it either, the session was
+    // evicted (or the query is forged). Its outcome is unknown here: record nothing. An
+    // answer written now would be a guess (it may have committed), and a session written
+    // for a long-quiet client would evict a live one's. The abort only reaches a
+    // participant that decided it (ignored), forgot it (acknowledged) or prepared it again
+    // from a late copy (undone, as it must be).
+    return undefined;
+  }
+  if (record.state !== 'prepared') return undefined;
+  if (op.decision === 'commit') {
+    twoPc.setCoordinator(key, { ...record, state: 'committed', ...(op.prepareSlot === undefined ? {} : { prepareSlot: op.prepareSlot }) });
+    return { status: 'committed' };
+  }
+  book.credit(record.from, record.amount); // undo the debit
+  const reason = op.reason ?? 'participant-aborted';
+  twoPc.setCoordinator(key, { ...record, state: 'aborted', reason });
+  return { status: 'aborted', reason };
+}
+
+function decideParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command, op: Op<'x-decide'>): void {
+  const record = twoPc.participantRecord(txnKey(command.clientId, command.seq));
+  if (record === undefined || record.state !== 'prepared') return;
+  // A commit of another preparation than this one: this one was prepared again from a late
+  // PREPARE copy after the committed one was forgotten (see TwoPcState.setParticipant), and
+  // the commit was credited then. Undo this one instead of crediting twice.
+  const superseded = op.decision === 'commit' && op.prepareSlot !== undefined && op.prepareSlot !== record.slot;
+  if (op.decision === 'commit' && !superseded) {
+    twoPc.setParticipant({ ...record, state: 'committed', slot });
+  } else {
+    book.debit(record.to, record.amount); // undo the credit
+    twoPc.setParticipant({ ...record, state: 'aborted', reason: superseded ? supersededReason : (op.reason ?? 'aborted'), slot });
+  }
+}

@@ -1,0 +1,68 @@
+import type { AccountId } from '../core/ids.js';
+import type { Operation } from '../protocol/commands.js';
+import type { LockTable } from './lock-table.js';
+
+/**
+ * The lock rule of the ledger, in one place: while a transfer is in flight, no other command
+ * touches its accounts. Two kinds of holder enforce it:
+ * - the replicated locks of prepared cross-shard transactions (TwoPcState.lockHolder), derived
+ *   from the 2PC records, the same on every replica, held from PREPARE to decision;
+ * - the leader's in-flight locks (LockTable), volatile, held from admission to apply, so no two
+ *   commands in one pipeline touch one account.
+ * The leader checks both at admission (admit); every replica checks the replicated ones again
+ * when it applies (heldAtApply), because a new leader may admit a command before it has applied
+ * a PREPARE chosen under its predecessor. Both checks are heldByOther.
+ */
+
+/** Who holds an account (a transaction or command key), or undefined when it is free. */
+export type HolderOf = (account: AccountId) => string | undefined;
+
+/** The rule: some account of `accounts` is held, by any of `holders`, for another key than
+ *  `owner` (with no owner, any holder counts). */
+export function heldByOther(accounts: readonly AccountId[], owner: string | undefined, holders: readonly HolderOf[]): boolean {
+  return accounts.some((a) =>
+    holders.some((holderOf) => {
+      const holder = holderOf(a);
+      return holder !== undefined && holder !== owner;
+    }),
+  );
+}
+
+/** The accounts a command holds while it is in flight (and a prepared transaction after). */
+export function accountsOf(op: Operation): AccountId[] {
+  switch (op.kind) {
+    case 'transfer':
+      return [op.from, op.to];
+    case 'balance':
+      return [op.account];
+    case 'x-prepare-coordinator':
+      return [op.from];
+    case 'x-prepare-participant':
+      return [op.to];
+    case 'x-decide':
+    case 'x-end':
+      return [];
+  }
+}
+
+/**
+ * Admission at the leader: whether the command keyed `key` may join the batch now. A write
+ * takes the in-flight locks of its accounts (all or none); a read takes none, and waits while
+ * anything holds its account, so it never sees a tentative value and is applied after what
+ * precedes it.
+ */
+export function admit(key: string, op: Operation, prepared: HolderOf, inFlight: LockTable): boolean {
+  const accounts = accountsOf(op);
+  if (heldByOther(accounts, key, [prepared])) return false;
+  if (op.kind === 'balance') return !heldByOther(accounts, undefined, [inFlight.holderOf]);
+  return inFlight.tryAcquireAll(key, accounts);
+}
+
+/**
+ * At apply, on every replica: whether a prepared transaction holds an account of `op`. No
+ * owner: a command never legitimately finds its own transaction holding its account here (a
+ * repeat of a prepared one is answered from its record before this check).
+ */
+export function heldAtApply(op: Operation, prepared: HolderOf): boolean {
+  return heldByOther(accountsOf(op), undefined, [prepared]);
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { SnapshotReceiver } from '../../src/ledger/snapshot-transfer.js';
+import type { SnapshotChunk } from '../../src/protocol/client.js';
+
+function chunk(from: number, appliedIndex: number, index: number, chunks: number, account: number): SnapshotChunk {
+  return { type: 'snapshot', from, appliedIndex, chunk: index, chunks, balances: [[account, 10]], sessions: [], coordinatorRecords: [], participantRecords: [] };
+}
+
+describe('SnapshotReceiver', () => {
+  test('a snapshot is whole once every piece arrived, in any order, repeats included', () => {
+    const r = new SnapshotReceiver();
+    assert.equal(r.receive(chunk(2, 50, 1, 2, 2), 10), undefined);
+    assert.equal(r.receive(chunk(2, 50, 1, 2, 2), 10), undefined, 'a repeated piece is not a second one');
+    const whole = r.receive(chunk(2, 50, 0, 2, 1), 10);
+    assert.equal(whole?.appliedIndex, 50);
+    assert.deepEqual(new Set(whole?.image.balances.map(([a]) => a)), new Set([1, 2]));
+  });
+
+  test('a newer snapshot replaces one being received; an older one or one not ahead of the state is ignored', () => {
+    const r = new SnapshotReceiver();
+    r.receive(chunk(2, 50, 0, 2, 1), 10);
+    assert.equal(r.receive(chunk(3, 60, 0, 2, 1), 10), undefined, 'the newer one starts over');
+    assert.equal(r.receive(chunk(2, 50, 1, 2, 2), 10), undefined, 'a piece of the older one does not complete it');
+    assert.equal(r.receive(chunk(3, 5, 0, 1, 1), 10), undefined, 'not ahead of the applied state');
+    assert.equal(r.receive(chunk(3, 60, 1, 2, 2), 10)?.appliedIndex, 60);
+  });
+
+  test('pieces that disagree on the count, or whose index is out of range, are ignored', () => {
+    const r = new SnapshotReceiver();
+    r.receive(chunk(2, 50, 0, 2, 1), 10);
+    assert.equal(r.receive(chunk(2, 50, 1, 3, 2), 10), undefined, 'another count');
+    assert.equal(r.receive(chunk(2, 50, 2, 2, 2), 10), undefined, 'index out of range');
+    assert.equal(r.receive(chunk(2, 50, 1, 2, 2), 10)?.appliedIndex, 50);
+  });
+});
