@@ -17,8 +17,10 @@ const cores = '^src/(core|protocol|ledger|paxos|twopc)/';
 /** The adapters: the outside world (NATS, SQLite, CBOR) behind the ports. */
 const adapters = '^src/(transport|storage|codec)/';
 
-/** The ports an adapter implements: a file named ports.ts, or anything in a folder named ports. */
-const ports = '(^|/)ports(\\.ts$|/)';
+/** The ports an adapter implements and the runtime is written over (src/ports). */
+const ports = '^src/ports/';
+/** The node runtime: the Ready loop the real node and the simulator share, so as pure as a core. */
+const runtime = ['^src/node/runtime\\.ts$', ports];
 
 /** Every way dependency-cruiser can classify an npm package. */
 const npmTypes = ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'];
@@ -59,15 +61,12 @@ module.exports = {
       severity: 'error',
       comment:
         'An adapter (src/transport, src/storage, src/codec) encodes, stores or carries what the cores define, so it ' +
-        'may name their types (messages, records, state writes, batches) and the ports it implements (src/node/ports.ts today: a file named ' +
-        'ports.ts or a folder named ports), but uses no core code: values come only from src/core (ids, errors, limits, assert: the ' +
-        'vocabulary of every layer) and src/protocol (the wire vocabulary). One exception: the constant lists of ' +
-        'the command vocabulary in src/ledger/commands.ts (`consistencies`, which the codec validates against), ' +
-        'which belong to that vocabulary until it moves to src/protocol.',
+        'may name their types (messages, records, state writes, batches) and the ports it implements (src/ports/), ' +
+        'but uses no core code: values come only from src/core (ids, errors, limits, assert: the vocabulary of every ' +
+        'layer) and src/protocol (the wire vocabulary).',
       from: { path: adapters },
       to: {
         path: ['^src/(ledger|paxos|twopc)/', ports],
-        pathNot: '^src/ledger/commands\\.ts$',
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -83,6 +82,30 @@ module.exports = {
         path: '^src/',
         pathNot: ['^src/(core|protocol|ledger|paxos|twopc|transport|storage|codec)/', ports],
       },
+    },
+    {
+      name: 'runtime-pure',
+      severity: 'error',
+      comment:
+        'The node runtime (src/node/runtime.ts) and its ports (src/ports) are run by the simulator as they are, so ' +
+        'import, inside src/, only the cores and the ports, not even a type: the real node plugs NATS, SQLite and ' +
+        'timers in from outside (src/node/ledger-node.ts).',
+      from: { path: runtime },
+      to: { path: '^src/', pathNot: [cores, ports] },
+    },
+    {
+      name: 'runtime-no-node-builtin',
+      severity: 'error',
+      comment: 'See runtime-pure: no node: module either, except type-only, as for the cores.',
+      from: { path: runtime },
+      to: { dependencyTypes: ['core'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'runtime-no-package',
+      severity: 'error',
+      comment: 'See runtime-pure: no package at all, type-only included, as for the cores.',
+      from: { path: runtime },
+      to: { dependencyTypes: npmTypes },
     },
     {
       name: 'no-folder-cycle',

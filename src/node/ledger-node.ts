@@ -18,12 +18,12 @@ import { connectNats } from '../transport/nats.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import { brokerPayloadProblem, type IncomingMessage, type Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
-import type { DurableState, NodeStore, PersistBatch } from './ports.js';
+import type { DurableState, NodeStore, PersistBatch } from '../ports/node-store.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 import { PublishErrors } from './publish-errors.js';
 import { NodeRuntime } from './runtime.js';
-import type { CrashPoint, HeldRequest, Outbox, RuntimeHooks, Scheduler } from './runtime-ports.js';
+import type { CrashPoint, HeldRequest, Outbox, RuntimeHooks, Scheduler } from '../ports/runtime.js';
 
 /** A request being served, kept by the runtime until it is answered or the client has long given up. */
 interface PendingRequest extends HeldRequest {

@@ -5,7 +5,7 @@ import type { ShardMessage } from '../protocol/client.js';
 import type { Batch, Command } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { TwoPcMessage } from '../protocol/twopc.js';
-import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from './runtime-ports.js';
+import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from '../ports/runtime.js';
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
 export const pendingRequestTtlMs = 30_000;
@@ -26,7 +26,7 @@ export interface NodeRuntimeInit<R extends HeldRequest> {
 
 /**
  * The node runtime: everything between the pure core (ShardServer) and the world, written once
- * over ports (runtime-ports.ts) so that the real node and the simulator run the same code.
+ * over ports (src/ports/runtime.ts) so that the real node and the simulator run the same code.
  *
  * The Ready loop runs once per turn (group commit): inputs of the same turn are stepped into the
  * core, then one transaction persists everything they produced, and only then are the messages

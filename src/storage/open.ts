@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { LedgerError } from '../core/errors.js';
-import type { NodeStore } from '../node/ports.js';
+import type { NodeStore } from '../ports/node-store.js';
 import { migrateToLatest } from './migrations.js';
 import { applyPragmas, type Durability } from './pragmas.js';
 import type { StoreTables } from './schema.js';

@@ -3,7 +3,7 @@ import { assert } from '../core/assert.js';
 import type { AccountId } from '../core/ids.js';
 import type { StateWrites } from '../ledger/state.js';
 import type { Session } from '../protocol/commands.js';
-import type { DurableState, NodeStore, PersistBatch, StoredView } from '../node/ports.js';
+import type { DurableState, NodeStore, PersistBatch, StoredView } from '../ports/node-store.js';
 import type { Ballot } from '../protocol/paxos.js';
 import { decodeBatch, decodeOutcome, decodeViewEntries, encodeBatch, encodeOutcome, encodeViewEntries } from './codec.js';
 import type { Durability } from './pragmas.js';

@@ -1,5 +1,5 @@
 import type { AccountId } from '../core/ids.js';
-import { heldByOther } from './locks.js';
+import { heldByOther, type InFlightLocks } from './locks.js';
 
 /**
  * The leader's account locks: a command holds the locks of every account it touches from the
@@ -7,7 +7,7 @@ import { heldByOther } from './locks.js';
  * No-wait: a command that cannot take all its locks takes none and waits in the leader's queue,
  * so there is no hold-and-wait and hence no deadlock.
  */
-export class LockTable {
+export class LockTable implements InFlightLocks {
   private readonly holders = new Map<AccountId, string>();
 
   /** Takes every lock for `owner`, or none of them. */

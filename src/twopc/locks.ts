@@ -1,6 +1,5 @@
 import type { AccountId } from '../core/ids.js';
 import type { Operation } from '../protocol/commands.js';
-import type { LockTable } from './lock-table.js';
 
 /**
  * The lock rule of the ledger, in one place: while a transfer is in flight, no other command
@@ -16,6 +15,13 @@ import type { LockTable } from './lock-table.js';
 
 /** Who holds an account (a transaction or command key), or undefined when it is free. */
 export type HolderOf = (account: AccountId) => string | undefined;
+
+/** The leader's in-flight locks as admission needs them (LockTable implements it). */
+export interface InFlightLocks {
+  readonly holderOf: HolderOf;
+  /** Takes every lock of `accounts` for `owner`, or none of them. */
+  tryAcquireAll(owner: string, accounts: readonly AccountId[]): boolean;
+}
 
 /** The rule: some account of `accounts` is held, by any of `holders`, for another key than
  *  `owner` (with no owner, any holder counts). */
@@ -51,7 +57,7 @@ export function accountsOf(op: Operation): AccountId[] {
  * anything holds its account, so it never sees a tentative value and is applied after what
  * precedes it.
  */
-export function admit(key: string, op: Operation, prepared: HolderOf, inFlight: LockTable): boolean {
+export function admit(key: string, op: Operation, prepared: HolderOf, inFlight: InFlightLocks): boolean {
   const accounts = accountsOf(op);
   if (heldByOther(accounts, key, [prepared])) return false;
   if (op.kind === 'balance') return !heldByOther(accounts, undefined, [inFlight.holderOf]);

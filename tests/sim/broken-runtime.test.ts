@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { AssertionError } from '../../src/core/assert.js';
 import { mustSyncBeforeSend, sendableBeforePersist } from '../../src/ledger/shard-ready.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
-import { runSeed, SimulationFailure, type SimRequest } from './cluster-sim.js';
+import { runSeed, SimulationFailure } from './cluster-sim.js';
+import type { SimRequest } from './sim-message.js';
 
 /**
  * The simulator drives the node runtime that real nodes run (src/node/runtime.ts), so it must

@@ -3,16 +3,15 @@ import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
-import type { Response, ShardMessage } from '../../src/protocol/client.js';
+import type { Response } from '../../src/protocol/client.js';
 import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
 import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
-import type { PersistBatch } from '../../src/node/ports.js';
+import type { PersistBatch } from '../../src/ports/node-store.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
-import type { CrashPoint, Outbox } from '../../src/node/runtime-ports.js';
+import type { CrashPoint, Outbox } from '../../src/ports/runtime.js';
 import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
 import type { Replica, ReplicaInit, ReplicaSettings } from '../../src/paxos/replica.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { HeavyTraffic, heavyPlan } from './heavy-traffic.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { describeMessage, fullSlotBytes, simPayloadBytesMax, wireBytes } from './payload.js';
@@ -26,22 +25,8 @@ import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
 import { StaleReplays } from './stale-replays.js';
 import { PowerLossStore, type DurableStore } from './power-loss-store.js';
 import { SimScheduler } from './sim-scheduler.js';
+import type { SimMessage, SimRequest } from './sim-message.js';
 import { previousGenerationMessage, simGeneration } from './previous-generation.js';
-
-/** Everything that crosses the simulated network. */
-export type SimMessage =
-  | { kind: 'paxos'; message: ShardMessage; generation: number }
-  | { kind: 'request'; client: NodeId; command: Command; hops: number }
-  | { kind: '2pc'; message: TwoPcMessage; generation: number }
-  | { kind: 'response'; command: Command; response: Response };
-
-/** A client's request as a simulated node holds it (the runtime's handle for the reply). */
-export interface SimRequest {
-  client: NodeId;
-  command: Command;
-  hops: number;
-  receivedAtMs: number;
-}
 
 interface SimNode {
   id: NodeId;

@@ -1,5 +1,5 @@
 import { encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
-import type { SimMessage } from './cluster-sim.js';
+import type { SimMessage } from './sim-message.js';
 
 /**
  * The simulated broker's max_payload. NATS's is 1 MiB, which a seed would need tens of

@@ -1,8 +1,8 @@
 import type { Slot } from '../../src/core/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 import type { Batch, Session } from '../../src/protocol/commands.js';
-import type { PersistBatch } from '../../src/node/ports.js';
-import type { ReadyStore } from '../../src/node/runtime-ports.js';
+import type { PersistBatch } from '../../src/ports/node-store.js';
+import type { ReadyStore } from '../../src/ports/runtime.js';
 import type { Ballot, LogEntry } from '../../src/protocol/paxos.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/protocol/twopc.js';
 

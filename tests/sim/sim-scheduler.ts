@@ -1,4 +1,4 @@
-import type { Scheduler } from '../../src/node/runtime-ports.js';
+import type { Scheduler } from '../../src/ports/runtime.js';
 
 /**
  * Virtual time for one simulated node's runtime (the runtime's Scheduler port). A drain runs at

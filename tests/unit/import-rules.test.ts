@@ -53,17 +53,20 @@ const cleanTree: Record<string, string> = {
   'src/paxos/ballot.ts':
     "import type { Stats } from 'node:fs';\nimport { nodeIdMax, type NodeId } from '../core/ids.js';\n" +
     'export interface Ballot { round: number; node: NodeId; seen?: Stats }\nexport const firstBallot: Ballot = { round: 0, node: nodeIdMax };\n',
-  'src/ledger/commands.ts': "export const consistencies = ['linearizable', 'any'] as const;\n",
+  'src/protocol/commands.ts': "export const consistencies = ['linearizable', 'any'] as const;\n",
   'src/ledger/state.ts':
     "import type { Ballot } from '../paxos/ballot.js';\nimport { firstBallot } from '../paxos/ballot.js';\n" +
     'export interface State { ballot: Ballot }\nexport function initialState(): State { return { ballot: firstBallot }; }\n',
   'src/ports/store.ts': "import type { State } from '../ledger/state.js';\nexport interface Store { save(state: State): void }\n",
   'src/storage/sqlite-store.ts':
-    "import Database from 'better-sqlite3';\nimport { consistencies } from '../ledger/commands.js';\n" +
+    "import Database from 'better-sqlite3';\nimport { consistencies } from '../protocol/commands.js';\n" +
     "import type { State } from '../ledger/state.js';\nimport { nodeIdMax } from '../core/ids.js';\nimport type { Store } from '../ports/store.js';\n" +
     'export class SqliteStore implements Store {\n  constructor(readonly db: Database.Database) {}\n  save(state: State): void { void state; void consistencies; void nodeIdMax; }\n}\n',
-  'src/node/runtime.ts': "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { initialState } from '../ledger/state.js';\nexport const runtime = { SqliteStore, initialState };\n",
-  'bench/run.ts': "import { runtime } from '../src/node/runtime.js';\nexport const bench = runtime;\n",
+  'src/node/runtime.ts':
+    "import type { Store } from '../ports/store.js';\nimport { initialState } from '../ledger/state.js';\n" +
+    'export function run(store: Store): void { store.save(initialState()); }\n',
+  'src/node/main.ts': "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { run } from './runtime.js';\nexport const runtime = { SqliteStore, run };\n",
+  'bench/run.ts': "import { runtime } from '../src/node/main.js';\nexport const bench = runtime;\n",
 };
 
 const tsconfig = JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src', 'bench'] });
@@ -181,11 +184,27 @@ describe('import rules', { concurrency: 4 }, () => {
 
   test('an adapter that reaches the runtime fails adapter-not-to-runtime', async () => {
     // The runtime imports storage, so this is a folder cycle too.
-    const result = await lint(tree({ 'src/storage/runtime-user.ts': "import type { runtime } from '../node/runtime.js';\nexport type R = typeof runtime;\n" }));
+    const result = await lint(tree({ 'src/storage/runtime-user.ts': "import type { runtime } from '../node/main.js';\nexport type R = typeof runtime;\n" }));
     assertViolations(result, [
       { rule: 'adapter-not-to-runtime', from: 'src/storage/runtime-user.ts' },
       { rule: 'no-folder-cycle', from: 'src/storage' },
       { rule: 'no-folder-cycle', from: 'src/node' },
+    ]);
+  });
+
+  test('the runtime or a port that reaches an adapter, a package or a node: value fails the runtime rules', async () => {
+    const result = await lint(
+      tree({
+        'src/node/runtime.ts':
+          "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { setTimeout } from 'node:timers';\n" +
+          'export const run = { SqliteStore, setTimeout };\n',
+        'src/ports/log.ts': "import type { Logger } from 'pino';\nexport interface Log { logger: Logger }\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'runtime-pure', from: 'src/node/runtime.ts' },
+      { rule: 'runtime-no-node-builtin', from: 'src/node/runtime.ts' },
+      { rule: 'runtime-no-package', from: 'src/ports/log.ts' },
     ]);
   });
 

@@ -7,9 +7,9 @@ import { SeededRandom } from '../../src/core/random.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
 import type { Response, ShardMessage } from '../../src/protocol/client.js';
 import type { Command } from '../../src/protocol/commands.js';
-import type { PersistBatch } from '../../src/node/ports.js';
+import type { PersistBatch } from '../../src/ports/node-store.js';
 import { NodeRuntime, pendingRequestTtlMs } from '../../src/node/runtime.js';
-import type { HeldRequest, Outbox, Scheduler } from '../../src/node/runtime-ports.js';
+import type { HeldRequest, Outbox, Scheduler } from '../../src/ports/runtime.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { testSettings } from './helpers/replica-harness.js';
 
@@ -263,20 +263,19 @@ describe('the node runtime', () => {
   });
 });
 
-test('the runtime and its ports import no node: module and no I/O library, and read no clock of their own', () => {
-  // So that the simulator runs it deterministically (docs/architecture.md, "Pure cores and the Ready loop").
+test('the runtime and its ports read no clock, randomness or process of their own, and start no timer', () => {
+  // So that the simulator runs it deterministically (docs/architecture.md, "Pure cores and the
+  // Ready loop"). Its imports are rules of .dependency-cruiser.cjs (runtime-pure and the rules
+  // after it); what no import rule sees is the use of a global.
   const forbidden: Array<[RegExp, string]> = [
-    [/from\s+['"](?!\.)/, 'a package or node: import'],
-    [/from\s+['"]\.\.\/(storage|transport|codec|client|cli|cluster|observability|demo)\//, 'an import of an I/O layer'],
-    [/from\s+['"]\.\/(?!runtime-ports|ports)/, 'a node-side module other than the ports'],
     [/\bDate\b|\bperformance\b|Math\.random|\bprocess\./, 'a clock, randomness or the process'],
     [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\b/, 'a timer'],
   ];
   const violations: string[] = [];
-  for (const file of ['runtime.ts', 'runtime-ports.ts']) {
-    const code = readFileSync(fileURLToPath(new URL(`../../../src/node/${file}`, import.meta.url)), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  for (const file of ['node/runtime.ts', 'ports/runtime.ts', 'ports/node-store.ts']) {
+    const code = readFileSync(fileURLToPath(new URL(`../../../src/${file}`, import.meta.url)), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     for (const [pattern, what] of forbidden) if (pattern.test(code)) violations.push(`${file}: ${what}`);
   }
   assert.deepEqual(violations, []);
-  assert.ok(forbidden.some(([p]) => p.test("import { connect } from '@nats-io/transport-node';")), 'the scan does catch an I/O import');
+  assert.ok(forbidden.some(([p]) => p.test('const t = Date.now();')), 'the scan does catch a clock');
 });

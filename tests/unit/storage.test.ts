@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { LedgerError } from '../../src/core/errors.js';
 import type { Command, Session } from '../../src/protocol/commands.js';
-import type { NodeStore, PersistBatch } from '../../src/node/ports.js';
+import type { NodeStore, PersistBatch } from '../../src/ports/node-store.js';
 import { openNodeStore, type OpenNodeStoreOptions } from '../../src/storage/open.js';
 
 const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-storage-test-'));

@@ -4,7 +4,7 @@ import type { Response, ShardMessage } from '../protocol/client.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { TwoPcMessage } from '../protocol/twopc.js';
-import type { NodeStore } from './ports.js';
+import type { NodeStore } from './node-store.js';
 
 /**
  * The ports of the node runtime (src/node/runtime.ts): what it needs from the world, declared by

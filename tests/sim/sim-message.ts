@@ -1,0 +1,19 @@
+import type { NodeId } from '../../src/core/ids.js';
+import type { Response, ShardMessage } from '../../src/protocol/client.js';
+import type { Command } from '../../src/protocol/commands.js';
+import type { TwoPcMessage } from '../../src/protocol/twopc.js';
+
+/** Everything that crosses the simulated network. */
+export type SimMessage =
+  | { kind: 'paxos'; message: ShardMessage; generation: number }
+  | { kind: 'request'; client: NodeId; command: Command; hops: number }
+  | { kind: '2pc'; message: TwoPcMessage; generation: number }
+  | { kind: 'response'; command: Command; response: Response };
+
+/** A client's request as a simulated node holds it (the runtime's handle for the reply). */
+export interface SimRequest {
+  client: NodeId;
+  command: Command;
+  hops: number;
+  receivedAtMs: number;
+}
