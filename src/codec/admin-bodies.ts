@@ -1,13 +1,12 @@
+import { replicaRoles, type ReplicaRole } from '../core/roles.js';
 import { arr, bool, int, obj, oneOf, optional, str } from './validate.js';
 
 /** Bodies of the admin replies (`ledger.n{N}.admin`), and their checks on the asking side. */
 
-export const roles = ['leader', 'follower', 'precandidate', 'candidate'] as const;
-
 export interface NodeStatus {
   node: number;
   cluster: number;
-  role: (typeof roles)[number];
+  role: ReplicaRole;
   leader: number | undefined;
   ballot: string;
   commitIndex: number;
@@ -39,7 +38,7 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
   return {
     node: int(o.node, 'status.node', 1),
     cluster: int(o.cluster, 'status.cluster', 1),
-    role: oneOf(o.role, 'status.role', roles),
+    role: oneOf(o.role, 'status.role', replicaRoles),
     leader: optional(o.leader, 'status.leader', (v, p) => int(v, p, 1)),
     ballot: str(o.ballot, 'status.ballot'),
     commitIndex: int(o.commitIndex, 'status.commitIndex'),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerError } from '../core/errors.js';
+import { parseNodeId } from '../core/ids.js';
 import { nodeCount } from '../ledger/topology.js';
 import { fileLogger } from '../observability/logger.js';
 import { metricsPortOf, readConfig, type LedgerConfig } from './config.js';
@@ -40,7 +41,9 @@ if (isEntry) {
     if (values.id === undefined || values.config === undefined) throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
     const port = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
     if (port !== undefined && !(Number.isSafeInteger(port) && port >= 0 && port <= 65535)) throw new LedgerError('bad-input', `--metrics-port must be 0..65535, got ${values['metrics-port']}`);
-    await runNode(readConfig(values.config), Number(values.id), { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
+    const id = parseNodeId(values.id);
+    if (id === undefined) throw new LedgerError('bad-input', `--id must be a node id such as 4 or n4, got ${values.id}`);
+    await runNode(readConfig(values.config), id, { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
   } catch (error) {
     console.error(`node ${values.id ?? '?'}: ${(error as Error).message}`);
     process.exit(1);
