@@ -1,6 +1,6 @@
 import { LedgerCommand } from './base-command.js';
 import { withClient } from './connect.js';
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 import { faultNoop } from './fault-noop.js';
 import { nodeArg } from './node-flag.js';
 import { parseNode } from './parse.js';
