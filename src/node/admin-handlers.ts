@@ -1,8 +1,9 @@
 import type { LedgerAdminReplies, LedgerAdminReply } from '../codec/admin-bodies.js';
+import { decodeEnvelope, DecodeError } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import type { ShardServer } from '../ledger/shard-server.js';
-import type { AdminErrorCode, AdminOp, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
+import type { AdminErrorCode, AdminOp, AdminRefusal, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
 import type { NodeStore } from './ports.js';
 
 /**
@@ -116,6 +117,22 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
     },
   },
 };
+
+/**
+ * What arrived on the node's admin subject: the request, or the `bad-request` refusal that
+ * answers bytes that are not one (checked at the codec: its shape, its op's fields and bounds).
+ */
+export function admitAdminRequest(data: Uint8Array): { request: AdminRequest & AdminRequestContext } | { refusal: AdminRefusal } {
+  try {
+    const envelope = decodeEnvelope(data);
+    if (envelope.kind !== 'admin') throw new DecodeError(`envelope.kind: expected admin, got ${envelope.kind}`);
+    const { kind: _kind, ...request } = envelope;
+    return { request };
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error;
+    return { refusal: { ok: false, code: 'bad-request', message: error.message } };
+  }
+}
 
 /** Answers one admin request: its op's reply, or a refusal with a code (never throws). */
 export function answerAdmin(host: AdminHost, request: AdminRequest & AdminRequestContext): LedgerAdminReply {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../codec/envelope.js';
 import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
-import { answerAdmin, type AdminHost } from './admin-handlers.js';
+import { admitAdminRequest, answerAdmin, type AdminHost } from './admin-handlers.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
@@ -355,19 +355,15 @@ export class LedgerNode {
   private onAdmin(m: IncomingMessage): void {
     if (m.reply === undefined) return;
     const reply = m.reply;
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(m.data);
-      if (envelope.kind !== 'admin') throw new DecodeError(`envelope.kind: expected admin, got ${envelope.kind}`);
-    } catch (error) {
-      if (!(error instanceof DecodeError)) throw error;
+    const admitted = admitAdminRequest(m.data);
+    if ('refusal' in admitted) {
       // Counted like any malformed message, and refused with its code: the asker need not wait.
       this.malformed++;
-      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: error.message }, 'refused a malformed admin request');
-      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: false, code: 'bad-request', message: error.message }));
+      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: admitted.refusal.message }, 'refused a malformed admin request');
+      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...admitted.refusal }));
       return;
     }
-    const request = envelope;
+    const { request } = admitted;
     // Like every input, after a ready whose accepts already left is persisted: a flush must not
     // replace the core (and its storage) under that ready.
     this.input(() => this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...answerAdmin(this.adminHost(), request) })));

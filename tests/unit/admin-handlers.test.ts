@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
+import { encodeCbor } from '../../src/codec/cbor.js';
+import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import type { ShardServer } from '../../src/ledger/shard-server.js';
-import { adminHandlers, answerAdmin, type AdminHost } from '../../src/node/admin-handlers.js';
+import { adminHandlers, admitAdminRequest, answerAdmin, type AdminHost } from '../../src/node/admin-handlers.js';
 import { adminOps, type AdminRequest, type FaultOp, type FlushArgs, type NodeStatus } from '../../src/protocol/admin.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
@@ -112,5 +113,28 @@ describe('admin handlers', () => {
       const reply = answerAdmin(host, request);
       assert.deepEqual(decodeEnvelope(encodeEnvelope({ kind: 'admin-reply', ...reply })), { kind: 'admin-reply', ...reply }, request.op);
     }
+  });
+});
+
+describe('admitting an admin request', () => {
+  test('a request off its op\'s shape is refused `bad-request`, naming the field', () => {
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['a balance without its account', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }), /envelope\.account/],
+      ['a hold above the bound', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 }), /envelope\.holdMs/],
+      ['a flush without a leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 2, failed: false } }), /envelope\.flush\.leader/],
+      ['an op that does not exist', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'reboot' }), /envelope\.op/],
+      ['another kind of message', encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }), /expected admin, got response/],
+      ['bytes that are not CBOR', new Uint8Array([0xff, 0x00]), /not CBOR/],
+    ];
+    for (const [what, bytes, reason] of cases) {
+      const admitted = admitAdminRequest(bytes);
+      assert.ok('refusal' in admitted, `${what}: refused`);
+      assert.equal(admitted.refusal.code, 'bad-request', what);
+      assert.match(admitted.refusal.message, reason, what);
+    }
+  });
+
+  test('a well-formed request is admitted with its own fields and its generation', () => {
+    assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'balance', account: 7, generation: 2 })), { request: { op: 'balance', account: 7, generation: 2 } });
   });
 });
