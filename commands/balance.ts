@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { LedgerCommand } from '../src/cli/base-command.js';
+import { exitCodes, LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
 import { printBalance } from '../src/cli/inspect.js';
 import { parsePositiveInteger } from '../src/cli/parse.js';
@@ -25,7 +25,7 @@ Every level returns the balance after some prefix of the chosen log, never a ten
     return withClient(this.dataDir, async (client) => {
       const read = await client.balance(account, this.flags.consistency as Consistency);
       // Exit 3 when the read went out unanswered, 1 when it could not be sent (as `transfer`).
-      if (read.balance === null) process.exitCode = read.sent ? 3 : 1;
+      if (read.balance === null) this.setExitCode(read.sent ? exitCodes.unknownOutcome : exitCodes.failed);
       this.log(read.balance === null ? `account ${account}: ${read.sent ? 'unknown' : 'unavailable'} (${read.reason ?? 'no answer'})` : `account ${account}: ${read.balance}`);
       if (!this.flags.replicas) return read;
       const { replicas, line } = await printBalance(client, account);

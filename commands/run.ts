@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LedgerCommand } from '../src/cli/base-command.js';
+import type { StopSignal } from '../src/process/exit.js';
 import { afterSetMenu } from '../src/cli/run-menu.js';
 import { performanceLines, RunView } from '../src/cli/run-view.js';
 import { badInput } from '../src/core/errors.js';
@@ -80,9 +81,25 @@ On a terminal, each command's outcome appears as it completes and a menu follows
         },
       },
     );
+    // The cluster is the run's: a signal stops it before the process goes (Ctrl-C in the menu
+    // ends the prompt instead, and the run returns normally).
+    let signalled: StopSignal | undefined;
+    const stopListening = this.onStopSignal((signal) => {
+      signalled = signal;
+      void runner.close().finally(() => this.exitForSignal(signal));
+    });
     try {
       return await runner.run(this.args.file, parsed.dialect, plans);
+    } catch (error) {
+      // Requests in flight fail as the signal closes the connection: that is the signal's exit,
+      // not an error of the run.
+      if (signalled !== undefined) {
+        await runner.close();
+        this.exitForSignal(signalled);
+      }
+      throw error;
     } finally {
+      stopListening();
       view.close();
     }
   }

@@ -47,12 +47,10 @@ On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-s
     const tty = process.stdout.isTTY === true;
     let stop = false;
     const stopped = new Promise<void>((resolve) => {
-      const onSignal = () => {
+      this.onStopSignal(() => {
         stop = true;
         resolve();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      });
     });
     while (!stop) {
       const frame = `${renderTop(feed.view(), feed.connectionNote(), stdoutLayout({ wide: this.flags.wide }))}\n${tty ? 'Ctrl-C to quit' : ''}`;

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { LedgerCommand } from '../src/cli/base-command.js';
+import { exitCodes, LedgerCommand } from '../src/cli/base-command.js';
 import { withClient } from '../src/cli/connect.js';
 import { parsePositiveInteger, unitCount } from '../src/cli/parse.js';
 import { ms } from '../src/cli/render.js';
@@ -29,7 +29,7 @@ Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad inpu
     const result = await withClient(this.dataDir, (client) => client.transfer(from, to, amount));
     const served = result.servedBy === undefined ? '' : ` (served by n${result.servedBy})`;
     this.log(`${result.status}: ${from} -> ${to}, ${unitCount(amount)} in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
-    process.exitCode = result.status === 'committed' ? 0 : result.status === 'unknown' ? 3 : 1;
+    this.setExitCode(result.status === 'committed' ? exitCodes.ok : result.status === 'unknown' ? exitCodes.unknownOutcome : exitCodes.failed);
     return result;
   }
 }

@@ -8,11 +8,7 @@ import type { BenchReport } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
 import { WorkloadGenerator } from '../../src/load/workload.js';
-
-/** The signals that stop a run early, and the exit codes of a process they end (128 + number). */
-const stopSignals = ['SIGINT', 'SIGTERM'] as const;
-type StopSignal = (typeof stopSignals)[number];
-const signalExitCodes: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
+import { signalExitCodes, type StopSignal } from '../../src/process/exit.js';
 
 export default class Bench extends LedgerCommand<typeof Bench> {
   static override summary = 'Benchmark the ledger: open- or closed-loop load, HDR latency reports';
@@ -72,21 +68,17 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
     let stopped = false;
     /** The signal that stopped the run early, if one did. */
     let stoppedBy: StopSignal | undefined;
-    const quitAtOnce = (signal: StopSignal) => () => process.exit(signalExitCodes[signal]);
     // SIGINT (Ctrl-C) and SIGTERM (kill, a CI timeout, a supervisor) stop the run the same way:
     // no new requests, the ones in flight are awaited, the report, then a cluster this run
     // started is stopped. Without the SIGTERM handler Node would die at once and leave that
     // cluster (detached: nats-server and 9 nodes) running with nobody to stop it.
-    const onSignal = (signal: StopSignal) => {
-      stopped = true;
-      stoppedBy ??= signal;
-      toStderr(`${signal}: stopping: no new requests; waiting for those in flight, then the report (Ctrl-C or SIGTERM again quits at once, without stopping a cluster this run started)`);
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      for (const s of stopSignals) process.once(s, quitAtOnce(s));
-    };
     // Taken before a cluster may be started, so a signal during its start still stops it cleanly.
-    for (const s of stopSignals) process.once(s, onSignal);
+    const stopListening = this.onStopSignal((signal) => {
+      stopped = true;
+      stoppedBy = signal;
+      toStderr(`${signal}: stopping: no new requests; waiting for those in flight, then the report (Ctrl-C or SIGTERM again quits at once, without stopping a cluster this run started)`);
+      this.onStopSignal((again) => this.exitForSignal(again));
+    });
     try {
       const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
       try {
@@ -103,14 +95,14 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
         // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
         // cleanup, so whoever sent it does not take a cut-short run for a completed one.
-        if (stoppedBy === 'SIGTERM') process.exitCode = signalExitCodes.SIGTERM;
+        if (stoppedBy === 'SIGTERM') this.setExitCode(signalExitCodes.SIGTERM);
         return report;
       } finally {
         if (target.startedByBench) toStderr('stopping the local cluster');
         await target.close();
       }
     } finally {
-      for (const s of stopSignals) process.removeListener(s, onSignal);
+      stopListening();
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { LedgerCommand } from '../../src/cli/base-command.js';
+import { exitCodes, LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
 import { table } from '../../src/cli/render.js';
 import { checkConsistency, type ConsistencyReport } from '../../src/client/consistency.js';
@@ -19,7 +19,7 @@ export default class CheckConsistency extends LedgerCommand<typeof CheckConsiste
     for (const c of report.clusters) for (const p of c.problems) this.log(`cluster ${c.cluster}: ${p}`);
     this.log(`money: ${report.money.actual} of ${report.money.expected} created at start${report.money.inFlight > 0 ? ` (${report.money.inFlight} cross-shard transactions still in flight)` : ''}`);
     this.log(report.ok ? 'consistent' : 'INCONSISTENT');
-    if (!report.ok) process.exitCode = 1;
+    if (!report.ok) this.setExitCode(exitCodes.failed);
     return report;
   }
 }

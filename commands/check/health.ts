@@ -37,7 +37,7 @@ Exit codes, for alerting: 0 ok, 1 warning, 2 critical. (A usage error also exits
     }
     const report = evaluateHealth(view, { lagSlotsMax: this.flags['lag-max'], latencyMsP99Max: this.flags['p99-max-ms'] });
     this.log(renderHealth(report));
-    process.exitCode = report.exitCode;
+    this.setExitCode(report.exitCode);
     return { ...report, view };
   }
 }

@@ -72,10 +72,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
       return { ...state, dataDir };
     }
     if (!quiet) this.log('running in the foreground: press Ctrl-C to stop');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await new Promise<void>((resolve) => this.onStopSignal(() => resolve()));
     if (!quiet) this.log('stopping…');
     await stopLocalCluster(dataDir);
     return { ...state, dataDir };

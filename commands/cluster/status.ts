@@ -1,4 +1,4 @@
-import { LedgerCommand } from '../../src/cli/base-command.js';
+import { exitCodes, LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
 import { withBallotJson } from '../../src/cli/json-shapes.js';
 import { renderStatus } from '../../src/cli/status-render.js';
@@ -14,7 +14,7 @@ export default class ClusterStatus extends LedgerCommand<typeof ClusterStatus> {
     const clusters = new Set(nodes.map((s) => s.cluster));
     // A failed node may still call itself leader (it stopped its timers): it leads nobody.
     const led = new Set(nodes.filter((s) => s.role === 'leader' && !s.failed).map((s) => s.cluster));
-    if (led.size < clusters.size) process.exitCode = 1;
+    if (led.size < clusters.size) this.setExitCode(exitCodes.failed);
     return { nodes: nodes.map(withBallotJson) };
   }
 }

@@ -1,6 +1,7 @@
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
-import { nodeArg, parseNode } from '../../src/cli/node-fault-command.js';
+import { nodeArg } from '../../src/cli/node-flag.js';
+import { parseNode } from '../../src/cli/parse.js';
 import { moveLead } from '../../src/cluster/lead.js';
 import { secondsFlag } from '../../src/cli/seconds-flag.js';
 

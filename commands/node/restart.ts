@@ -1,5 +1,6 @@
 import { LedgerCommand } from '../../src/cli/base-command.js';
-import { nodeArg, parseNode } from '../../src/cli/node-fault-command.js';
+import { nodeArg } from '../../src/cli/node-flag.js';
+import { parseNode } from '../../src/cli/parse.js';
 import { restartNode } from '../../src/cluster/local-cluster.js';
 
 export default class NodeRestart extends LedgerCommand<typeof NodeRestart> {

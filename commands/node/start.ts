@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { LedgerCommand } from '../../src/cli/base-command.js';
+import { nodeFlag } from '../../src/cli/node-flag.js';
 import { readConfig } from '../../src/node/config.js';
 import { runNode } from '../../src/node/main.js';
 
@@ -9,7 +10,7 @@ export default class NodeStart extends LedgerCommand<typeof NodeStart> {
   static override description = `Runs node --id with the configuration file (default: config.json in the data dir), until SIGTERM or Ctrl-C. Its SQLite file is nodes/n<ID>.sqlite and its log logs/n<ID>.log under the config's data dir.`;
   static override examples = ['<%= config.bin %> node start --id 4', '<%= config.bin %> node start --id 4 --config /etc/ledger/config.json'];
   static override flags = {
-    id: Flags.integer({ description: 'node id (1..number of nodes)', required: true, min: 1 }),
+    id: nodeFlag({ description: 'node id, e.g. 4 or n4', required: true }),
     config: Flags.string({ description: 'configuration file [default: <data-dir>/config.json]' }),
     'metrics-port': Flags.integer({ description: "serve Prometheus metrics on GET /metrics at this port (0: none) [default: the config's metricsPortBase + ID, or none]", min: 0, max: 65535 }),
     'metrics-host': Flags.string({ description: 'address the metrics endpoint binds to', default: '127.0.0.1' }),

@@ -2,19 +2,30 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { AssertionError } from '../core/assert.js';
 import { LedgerError, type LedgerErrorCode } from '../core/errors.js';
 import { resolveDataDir } from '../cluster/local-cluster.js';
+import { exitNow, onStopSignal, setExitCode, signalExitCodes, type StopSignal } from '../process/exit.js';
 import { NotSentError } from '../transport/transport.js';
 import { usageErrorExit, usageErrorJson } from './usage-error.js';
 
-/** Exit codes: 1 a failed operation, 2 bad input (like a usage error), 3 an unknown outcome. */
-const exitCodes: Record<LedgerErrorCode, number> = {
-  'bad-input': 2,
-  'unknown-account': 2,
-  'not-found': 1,
-  unavailable: 1,
-  timeout: 1,
-  storage: 1,
-  config: 1,
-  setup: 1,
+/** The exit codes of every command (a signal's: src/process/exit.ts). */
+export const exitCodes = {
+  ok: 0,
+  /** The operation failed, or what it checked is not so (a cluster without a leader). */
+  failed: 1,
+  /** Bad input, like a usage error. */
+  badInput: 2,
+  /** Sent, with no answer: it may or may not have happened. */
+  unknownOutcome: 3,
+} as const;
+
+const errorExitCodes: Record<LedgerErrorCode, number> = {
+  'bad-input': exitCodes.badInput,
+  'unknown-account': exitCodes.badInput,
+  'not-found': exitCodes.failed,
+  unavailable: exitCodes.failed,
+  timeout: exitCodes.failed,
+  storage: exitCodes.failed,
+  config: exitCodes.failed,
+  setup: exitCodes.failed,
 };
 
 /**
@@ -52,13 +63,35 @@ export abstract class LedgerCommand<T extends typeof Command> extends Command {
     return resolveDataDir(this.flags['data-dir']);
   }
 
+  // ---- ending the process: the commands' one way (library code returns codes instead) -------
+
+  /** The exit code once `run` has returned (see exitCodes). */
+  protected setExitCode(code: number): void {
+    setExitCode(code);
+  }
+
+  /** Runs `handler` on the first SIGINT or SIGTERM; the function it returns removes it. */
+  protected onStopSignal(handler: (signal: StopSignal) => void): () => void {
+    return onStopSignal(handler);
+  }
+
+  /** Ends the process now, with the exit code that says `signal` ended it. */
+  protected exitForSignal(signal: StopSignal): never {
+    return exitNow(signalExitCodes[signal]);
+  }
+
+  /** Ends the process now (a long-running command whose work is over, or a fatal error). */
+  protected exitNow(code: number): never {
+    return exitNow(code);
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     // A one-shot command whose connection to NATS was lost and did not come back in time.
     if (error instanceof NotSentError) {
       return this.catch(new LedgerError('unavailable', error.message, { hint: 'is nats-server running? see `ledger cluster status`', cause: error }));
     }
     if (error instanceof LedgerError) {
-      const exit = exitCodes[error.code];
+      const exit = errorExitCodes[error.code];
       if (this.jsonEnabled()) {
         this.logJson({ error: { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) } });
       } else {

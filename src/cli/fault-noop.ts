@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 
 export type FaultOp = 'fail' | 'recover' | 'isolate' | 'heal';
 

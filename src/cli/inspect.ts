@@ -1,5 +1,7 @@
 import type { LedgerClient } from '../client/ledger-client.js';
 import type { NodeId } from '../core/ids.js';
+import type { Batch } from '../protocol/commands.js';
+import type { RecordedView } from '../protocol/admin.js';
 import { balanceText } from '../ledger/pending.js';
 import { batchText, table } from './render.js';
 
@@ -49,7 +51,7 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
 }
 
 export interface ViewReport {
-  views: Array<{ node: NodeId; seq: number; ballot: { round: number; node: number }; leader: number; commitIndex: number; entries: Array<{ slot: number; value: unknown }>; recordedAtMs: number }>;
+  views: Array<{ node: NodeId } & RecordedView>;
   unreachable: Array<{ node: NodeId; reason: string }>;
   lines: string[];
 }

@@ -1,18 +1,10 @@
-import { Args } from '@oclif/core';
 import { LedgerCommand } from './base-command.js';
 import { withClient } from './connect.js';
-import { badInput } from '../core/errors.js';
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 import { faultNoop } from './fault-noop.js';
+import { nodeArg } from './node-flag.js';
+import { parseNode } from './parse.js';
 
-/** Accepts "4" or "n4". */
-export function parseNode(text: string): number {
-  const m = /^n?(\d+)$/i.exec(text.trim());
-  if (m === null || Number(m[1]) < 1) throw badInput(`node "${text}" is not valid: give a node id such as 4 or n4`);
-  return Number(m[1]);
-}
-
-export const nodeArg = { node: Args.string({ description: 'node id, e.g. 4 or n4', required: true }) };
 
 /** The shared body of `ledger node fail|recover|isolate|heal N`: one admin request. */
 export abstract class NodeFaultCommand extends LedgerCommand<typeof NodeFaultCommand> {

@@ -1,4 +1,5 @@
 import { badInput } from '../core/errors.js';
+import { parseNodeId, type NodeId } from '../core/ids.js';
 
 /** Parses a whole positive number given on the command line, with an error naming the field. */
 export function parsePositiveInteger(text: string, what: string): number {
@@ -16,13 +17,19 @@ export function parsePositiveInteger(text: string, what: string): number {
   return value;
 }
 
+/** A node id given on the command line, `4` or `n4` (bad input otherwise). */
+export function parseNode(text: string): NodeId {
+  const node = parseNodeId(text);
+  if (node === undefined) throw badInput(`node "${text}" is not valid: give a node id such as 4 or n4`);
+  return node;
+}
+
 /** Parses `n1,n2, 4` (the n is optional) into node ids, each one of `known`. */
 export function parseNodeList(text: string, known: readonly number[]): number[] {
   const nodes: number[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
-    const match = /^[nNsS]?(\d+)$/.exec(part);
-    const node = match === null ? Number.NaN : Number(match[1]);
-    if (!known.includes(node)) throw badInput(`"${part}" is not a node of this cluster`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
+    const node = parseNodeId(part);
+    if (node === undefined || !known.includes(node)) throw badInput(`"${part}" is not a node of this cluster`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
     if (!nodes.includes(node)) nodes.push(node);
   }
   return nodes;

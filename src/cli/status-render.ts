@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { table, type Column, type Layout } from './render.js';
 

@@ -1,4 +1,4 @@
-import type { StateHashes } from '../codec/admin-bodies.js';
+import type { StateHashes } from '../protocol/admin.js';
 import type { ClusterId, NodeId, Slot } from '../core/ids.js';
 import { nodesOfCluster, type Topology } from '../ledger/topology.js';
 import type { LedgerClient } from './ledger-client.js';

@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  decodeLocalBalance,
-  decodeModifiedAccounts,
-  decodeNodeStatus,
-  decodeNodeViews,
-  decodeStateHashes,
-  type LocalBalance,
-  type ModifiedAccounts,
-  type NodeStatus,
-  type NodeViews,
-  type StateHashes,
-} from '../codec/admin-bodies.js';
-import { decodeEnvelope, DecodeError, encodeEnvelope, type AdminOp, type FlushArgs } from '../codec/envelope.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
+import type { AdminReplies, AdminRequest, FaultOp, FlushArgs, LocalBalance, ModifiedAccounts, NodeStatus, NodeViews, StateHashes } from '../protocol/admin.js';
+import type { Batch } from '../protocol/commands.js';
+import { AdminRefused } from './admin-refused.js';
 import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
@@ -278,23 +269,30 @@ export class LedgerClient {
 
   // ---- admin -------------------------------------------------------------------------------
 
-  /** One admin request to one node (see src/node/ledger-node.ts for what each op returns). */
-  async admin(node: NodeId, op: AdminOp, account?: number, timeoutMs = 1_000, fields: { flush?: FlushArgs; holdMs?: number } = {}): Promise<unknown> {
-    const request = { kind: 'admin' as const, op, ...(account === undefined ? {} : { account }), ...fields, ...(op === 'flush' ? {} : this.generationField()) };
+  /**
+   * One admin request to one node (the ops and their replies: src/protocol/admin.ts): the body
+   * of its reply, checked. A refusal throws AdminRefused with the node's code; a node that does
+   * not answer, a LedgerError `unavailable`.
+   */
+  async admin<Request extends AdminRequest>(node: NodeId, request: Request, timeoutMs = 1_000): Promise<AdminReplies[Request['op']]> {
+    // A flush moves the node to a new generation, so it is the one op sent without ours.
+    const envelope = { kind: 'admin' as const, ...request, ...(request.op === 'flush' ? {} : this.generationField()) };
     // While reconnecting, wait for the connection within the timeout rather than fail at once;
     // the request gets what is left of it, so the whole call stays within `timeoutMs`.
     const deadline = performance.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
-    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(request), Math.max(1, deadline - performance.now())).catch((error: unknown) => {
+    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(envelope), Math.max(1, deadline - performance.now())).catch((error: unknown) => {
       // One line a user can act on instead of the transport's chain of causes.
       if (error instanceof NoRespondersError) throw new LedgerError('unavailable', `n${node} does not answer (killed or not started)`, { hint: `start it with \`ledger node restart ${node}\``, cause: error });
       if (error instanceof TransportTimeoutError) throw new LedgerError('unavailable', `n${node} did not answer within ${timeoutMs} ms`, { hint: 'is it running? see `ledger cluster status`', cause: error });
       throw error;
     });
-    const envelope = decodeEnvelope(data);
-    if (envelope.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${envelope.kind}`);
-    if (!envelope.ok) throw new LedgerError('unavailable', `node ${node}: ${envelope.error ?? 'failed'}`);
-    return envelope.body;
+    const reply = decodeEnvelope(data);
+    if (reply.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${reply.kind}`);
+    if (!reply.ok) throw new AdminRefused(node, reply.code, reply.message);
+    if (reply.op !== request.op) throw new DecodeError(`n${node} answered ${reply.op} to ${request.op}`);
+    // The codec checked the body against reply.op, which is request.op.
+    return reply.body as AdminReplies[Request['op']];
   }
 
   /** Status of every node; a node that does not answer is reported as down. */
@@ -302,7 +300,7 @@ export class LedgerClient {
     return Promise.all(
       allNodes(this.topology).map(async (node) => {
         try {
-          return decodeNodeStatus(await this.admin(node, 'status', undefined, timeoutMs));
+          return await this.admin(node, { op: 'status' }, timeoutMs);
         } catch (error) {
           const cluster = Math.floor((node - 1) / this.topology.nodesPerCluster) + 1;
           return { node, cluster, role: 'down' as const, reason: (error as Error).message };
@@ -313,7 +311,7 @@ export class LedgerClient {
 
   /** Status of one node (throws when it does not answer). */
   async nodeStatus(node: NodeId, timeoutMs = 1_000): Promise<NodeStatus> {
-    return decodeNodeStatus(await this.admin(node, 'status', undefined, timeoutMs));
+    return await this.admin(node, { op: 'status' }, timeoutMs);
   }
 
   /** Each replica's own copy of an account's balance (PrintBalance). */
@@ -323,7 +321,7 @@ export class LedgerClient {
     return Promise.all(
       members.map(async (node) => {
         try {
-          return decodeLocalBalance(await this.admin(node, 'balance', account));
+          return await this.admin(node, { op: 'balance', account });
         } catch (error) {
           return { node, balance: null, reason: (error as Error).message };
         }
@@ -332,40 +330,40 @@ export class LedgerClient {
   }
 
   async modifiedAccounts(node: NodeId): Promise<ModifiedAccounts> {
-    return decodeModifiedAccounts(await this.admin(node, 'db'));
+    return this.admin(node, { op: 'db' });
   }
 
   async views(node: NodeId): Promise<NodeViews> {
-    return decodeNodeViews(await this.admin(node, 'view', undefined, 3_000));
+    return this.admin(node, { op: 'view' }, 3_000);
   }
 
   async stateHashes(node: NodeId): Promise<StateHashes> {
-    return decodeStateHashes(await this.admin(node, 'hashes', undefined, 2_000));
+    return this.admin(node, { op: 'hashes' }, 2_000);
   }
 
   /** Asks every node to start no new cross-shard transfer for `ms` (leaders act on it; at most
    *  limits.holdCrossShardMsMax, renew it to hold longer). */
   async holdCrossShard(ms: number): Promise<void> {
     assert(ms >= 0 && ms <= limits.holdCrossShardMsMax, `a hold of ${ms} ms is out of range`);
-    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, 'hold-cross-shard', undefined, 1_000, { holdMs: ms }).catch(() => undefined)));
+    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, { op: 'hold-cross-shard', holdMs: ms }, 1_000).catch(() => undefined)));
   }
 
   /** Flush one node to the initial state (see LedgerNode.flush); answers its status afterwards. */
   async flushNode(node: NodeId, args: FlushArgs): Promise<NodeStatus> {
-    return decodeNodeStatus(await this.admin(node, 'flush', undefined, 5_000, { flush: args }));
+    return this.admin(node, { op: 'flush', flush: args }, 5_000);
   }
 
   /** Leadership transfer: `node` stands for election at once (see Replica.campaign). */
   async lead(node: NodeId): Promise<NodeStatus> {
-    return decodeNodeStatus(await this.admin(node, 'lead', undefined, 2_000));
+    return this.admin(node, { op: 'lead' }, 2_000);
   }
 
   /** Fault injection on one node; answers the node's status afterwards. */
-  async injectFault(node: NodeId, op: 'fail' | 'recover' | 'isolate' | 'heal'): Promise<NodeStatus> {
+  async injectFault(node: NodeId, op: FaultOp): Promise<NodeStatus> {
     if (!allNodes(this.topology).includes(node)) {
       throw badInput(`node ${node} does not exist`, `nodes are 1..${allNodes(this.topology).length}`);
     }
-    return decodeNodeStatus(await this.admin(node, op, undefined, 2_000));
+    return this.admin(node, { op }, 2_000);
   }
 }
 

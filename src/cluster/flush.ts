@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 import type { LedgerClient } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
 import type { ClusterId, NodeId } from '../core/ids.js';

@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../codec/admin-bodies.js';
+import type { NodeStatus } from '../protocol/admin.js';
 import type { LedgerClient } from '../client/ledger-client.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import type { NodeId } from '../core/ids.js';

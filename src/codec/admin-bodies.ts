@@ -1,37 +1,88 @@
-import { arr, bool, int, obj, oneOf, optional, str } from './validate.js';
+import { limits } from '../core/limits.js';
+import { replicaRoles } from '../core/roles.js';
+import {
+  adminErrorCodes,
+  adminOps,
+  type AdminOp,
+  type AdminReplies,
+  type AdminReply,
+  type AdminRequest,
+  type CrossShardHold,
+  type FlushArgs,
+  type LocalBalance,
+  type ModifiedAccounts,
+  type NodeStatus,
+  type NodeViews,
+  type StateHashes,
+} from '../protocol/admin.js';
+import { decodeBatch } from './ledger-codec.js';
+import { arr, bool, DecodeError, int, obj, oneOf, optional, str, type Obj } from './validate.js';
 
-/** Bodies of the admin replies (`ledger.n{N}.admin`), and their checks on the asking side. */
+/**
+ * The admin RPC on the wire (`ledger.n{N}.admin`, types in src/protocol/admin.ts): each request
+ * is checked here before a node acts on it, and each reply body before the asker reads it.
+ * Anything off shape is a DecodeError naming the field; the node answers it `bad-request`.
+ */
 
-export const roles = ['leader', 'follower', 'precandidate', 'candidate'] as const;
+/** The log's values as the admin replies carry them (the NEW-VIEWs of `view`). */
 
-export interface NodeStatus {
-  node: number;
-  cluster: number;
-  role: (typeof roles)[number];
-  leader: number | undefined;
-  ballot: string;
-  commitIndex: number;
-  appliedIndex: number;
-  lastSlot: number;
-  pendingCommands: number;
-  malformedMessages: number;
-  /** `ledger node fail`: drops every message and stops its timers. */
-  failed: boolean;
-  /** `ledger node isolate`: drops protocol messages to and from its peers. */
-  isolated: boolean;
-  logFloor: number;
-  logEntries: number;
-  synchronous: 'full' | 'normal';
-  pid: number;
-  uptimeMs: number;
-  /** Which flush the node's state belongs to (0 before the first). */
-  generation: number;
-  /** Protocol messages dropped because they came from another flush generation. */
-  staleGenerationMessages: number;
-  /** Messages the NATS client refused to publish (say, above max_payload): dropped. */
-  publishErrors: number;
-  /** Protocol messages refused as out of range (forged or absurd), by reason, since start. */
-  refusedMessages: Record<string, number>;
+/** An admin request's fields, by op; fields another op would carry are ignored. */
+export function decodeAdminRequest(o: Obj, path: string): AdminRequest {
+  const op = oneOf(o.op, `${path}.op`, adminOps);
+  switch (op) {
+    case 'balance':
+      return { op, account: int(o.account, `${path}.account`, 1) };
+    case 'hold-cross-shard': {
+      if (o.holdMs === undefined) throw new DecodeError(`${path}.holdMs: a hold needs its duration`);
+      const holdMs = int(o.holdMs, `${path}.holdMs`);
+      if (holdMs > limits.holdCrossShardMsMax) throw new DecodeError(`${path}.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
+      return { op, holdMs };
+    }
+    case 'flush':
+      if (o.flush === undefined) throw new DecodeError(`${path}.flush: a flush needs its arguments`);
+      return { op, flush: decodeFlushArgs(o.flush, `${path}.flush`) };
+    default:
+      return { op };
+  }
+}
+
+function decodeFlushArgs(value: unknown, path: string): FlushArgs {
+  const o = obj(value, path);
+  return { generation: int(o.generation, `${path}.generation`), leader: int(o.leader, `${path}.leader`, 1), failed: bool(o.failed, `${path}.failed`) };
+}
+
+/** Each op's reply body, checked on the asking side. */
+const replyBodies: { [Op in AdminOp]: (value: unknown) => AdminReplies[Op] } = {
+  status: decodeNodeStatus,
+  balance: decodeLocalBalance,
+  db: decodeModifiedAccounts,
+  view: decodeNodeViews,
+  hashes: decodeStateHashes,
+  'hold-cross-shard': decodeCrossShardHold,
+  fail: decodeNodeStatus,
+  recover: decodeNodeStatus,
+  isolate: decodeNodeStatus,
+  heal: decodeNodeStatus,
+  flush: decodeNodeStatus,
+  lead: decodeNodeStatus,
+};
+
+/** A reply: the body its op names, or a refusal with its code. */
+export function decodeAdminReply(o: Obj, path: string): AdminReply {
+  if (!bool(o.ok, `${path}.ok`)) {
+    return { ok: false, code: oneOf(o.code, `${path}.code`, adminErrorCodes), message: str(o.message, `${path}.message`, 4096) };
+  }
+  const op = oneOf(o.op, `${path}.op`, adminOps);
+  return bodyOf(op, o.body);
+}
+
+function bodyOf<Op extends AdminOp>(op: Op, body: unknown): AdminReply {
+  return { ok: true, op, body: replyBodies[op](body) } as AdminReply;
+}
+
+function decodeCrossShardHold(value: unknown): CrossShardHold {
+  const o = obj(value, 'hold');
+  return { node: int(o.node, 'hold.node', 1), heldMs: int(o.heldMs, 'hold.heldMs') };
 }
 
 export function decodeNodeStatus(value: unknown): NodeStatus {
@@ -39,7 +90,7 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
   return {
     node: int(o.node, 'status.node', 1),
     cluster: int(o.cluster, 'status.cluster', 1),
-    role: oneOf(o.role, 'status.role', roles),
+    role: oneOf(o.role, 'status.role', replicaRoles),
     leader: optional(o.leader, 'status.leader', (v, p) => int(v, p, 1)),
     ballot: str(o.ballot, 'status.ballot'),
     commitIndex: int(o.commitIndex, 'status.commitIndex'),
@@ -70,16 +121,6 @@ function decodeCounts(value: unknown, path: string): Record<string, number> {
   return out;
 }
 
-/** A replica's own copy of a balance (may be stale on a lagging follower: that is the point). */
-export interface LocalBalance {
-  node: number;
-  account: number;
-  /** Without undecided cross-shard transfers; `pending` is what they hold (+ in, - out). */
-  balance: number;
-  pending: number;
-  appliedIndex: number;
-}
-
 /** A signed amount held by undecided transfers (absent from an older node: none). */
 function pendingAmount(value: unknown, path: string): number {
   return value === undefined ? 0 : int(value, path, -Number.MAX_SAFE_INTEGER);
@@ -96,11 +137,6 @@ export function decodeLocalBalance(value: unknown): LocalBalance {
   };
 }
 
-export interface ModifiedAccounts {
-  node: number;
-  accounts: Array<{ account: number; balance: number; pending: number }>;
-}
-
 export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
   const o = obj(value, 'db');
   return {
@@ -110,18 +146,6 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
       return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`), pending: pendingAmount(a.pending, `${p}.pending`) };
     }),
   };
-}
-
-/** A replica's recent state hashes, for `ledger check consistency`. */
-export interface StateHashes {
-  node: number;
-  cluster: number;
-  appliedIndex: number;
-  /** Sum of the balances this replica holds (its shard's money). */
-  total: number;
-  /** Cross-shard transactions not finished here (money may be between shards). */
-  inFlight: number;
-  hashes: Array<[number, number]>;
 }
 
 export function decodeStateHashes(value: unknown): StateHashes {
@@ -140,11 +164,6 @@ export function decodeStateHashes(value: unknown): StateHashes {
   };
 }
 
-export interface NodeViews {
-  node: number;
-  views: Array<{ seq: number; ballot: { round: number; node: number }; leader: number; commitIndex: number; entries: Array<{ slot: number; value: unknown }>; recordedAtMs: number }>;
-}
-
 export function decodeNodeViews(value: unknown): NodeViews {
   const o = obj(value, 'views');
   return {
@@ -159,7 +178,7 @@ export function decodeNodeViews(value: unknown): NodeViews {
         commitIndex: int(x.commitIndex, `${p}.commitIndex`),
         entries: arr(x.entries, `${p}.entries`, 1_000_000, (e, q) => {
           const y = obj(e, q);
-          return { slot: int(y.slot, `${q}.slot`, 1), value: y.value };
+          return { slot: int(y.slot, `${q}.slot`, 1), value: decodeBatch(y.value, `${q}.value`) };
         }),
         recordedAtMs: int(x.recordedAtMs, `${p}.recordedAtMs`),
       };

@@ -1,25 +1,15 @@
-import { limits } from '../core/limits.js';
 import type { Command } from '../protocol/commands.js';
+import type { AdminReply, AdminRequest, AdminRequestContext } from '../protocol/admin.js';
+import { decodeAdminReply, decodeAdminRequest } from './admin-bodies.js';
 import type { Response, ShardMessage } from '../protocol/client.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
 import { decodeMetricsSnapshot, type MetricsSnapshot } from './metrics-snapshot.js';
 import type { TwoPcMessage } from '../protocol/twopc.js';
-import { bool, DecodeError, int, obj, oneOf, optional, str } from './validate.js';
+import { DecodeError, int, obj, oneOf, optional } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
 export const envelopeVersion = 2;
-
-export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'hold-cross-shard', 'fail', 'recover', 'isolate', 'heal', 'flush', 'lead'] as const;
-export type AdminOp = (typeof adminOps)[number];
-
-/** What a flush sets up on a node: the new generation, the leader agreed in advance for it, and
- *  whether the node starts failed (a test set's live list leaves it out). */
-export interface FlushArgs {
-  generation: number;
-  leader: number;
-  failed: boolean;
-}
 
 /** Everything that travels over NATS, tagged by `kind`. */
 export type Envelope =
@@ -33,10 +23,9 @@ export type Envelope =
   /** Two-Phase Commit between the leaders of two clusters. */
   | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
   | { kind: 'response'; response: Response }
-  /** `holdMs`: how long `hold-cross-shard` holds new cross-shard transfers (0 lifts it). */
-  | { kind: 'admin'; op: AdminOp; account?: number; flush?: FlushArgs; holdMs?: number; generation?: number }
-  /** Admin replies carry command-specific bodies, checked by the caller that asked. */
-  | { kind: 'admin-reply'; ok: boolean; body: unknown; error?: string }
+  /** The admin RPC, typed per op in src/protocol/admin.ts. */
+  | ({ kind: 'admin' } & AdminRequestContext & AdminRequest)
+  | ({ kind: 'admin-reply' } & AdminReply)
   /** A node's periodic metrics, on `ledger.events` (`ledger top`, `ledger check health`). */
   | { kind: 'metrics'; snapshot: MetricsSnapshot };
 
@@ -79,29 +68,15 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };
     case 'admin': {
-      const op = oneOf(o.op, 'envelope.op', adminOps);
-      const account = optional(o.account, 'envelope.account', (v, p) => int(v, p, 0));
-      const flush = optional(o.flush, 'envelope.flush', decodeFlushArgs);
-      if (op === 'flush' && flush === undefined) throw new DecodeError('envelope.flush: a flush needs its arguments');
-      const holdMs = optional(o.holdMs, 'envelope.holdMs', (v, p) => int(v, p, 0));
-      if (holdMs !== undefined && holdMs > limits.holdCrossShardMsMax) throw new DecodeError(`envelope.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
-      if (op === 'hold-cross-shard' && holdMs === undefined) throw new DecodeError('envelope.holdMs: a hold needs its duration');
+      const request = decodeAdminRequest(o, 'envelope');
       const generation = optional(o.generation, 'envelope.generation', int);
-      return { kind, op, ...(account === undefined ? {} : { account }), ...(flush === undefined ? {} : { flush }), ...(holdMs === undefined ? {} : { holdMs }), ...(generation === undefined ? {} : { generation }) };
+      return { kind, ...request, ...(generation === undefined ? {} : { generation }) };
     }
-    case 'admin-reply': {
-      const error = optional(o.error, 'envelope.error', (v, p) => str(v, p, 4096));
-      const reply = { kind, ok: bool(o.ok, 'envelope.ok'), body: o.body };
-      return error === undefined ? reply : { ...reply, error };
-    }
+    case 'admin-reply':
+      return { kind, ...decodeAdminReply(o, 'envelope') };
     case 'metrics':
       return { kind, snapshot: decodeMetricsSnapshot(o.snapshot, 'envelope.snapshot') };
   }
 }
 
 export { DecodeError };
-
-function decodeFlushArgs(value: unknown, path: string): FlushArgs {
-  const o = obj(value, path);
-  return { generation: int(o.generation, `${path}.generation`), leader: int(o.leader, `${path}.leader`, 1), failed: bool(o.failed, `${path}.failed`) };
-}

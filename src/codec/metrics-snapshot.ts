@@ -1,3 +1,4 @@
+import { replicaRoles } from '../core/roles.js';
 import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
 
 /**
@@ -7,7 +8,7 @@ import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
  */
 
 /** `failed`: fault injection (`ledger node fail`) made the node deaf and mute; it still reports. */
-export const snapshotRoles = ['leader', 'follower', 'precandidate', 'candidate', 'failed'] as const;
+export const snapshotRoles = [...replicaRoles, 'failed'] as const;
 export type SnapshotRole = (typeof snapshotRoles)[number];
 
 /** Distinct abort reasons a snapshot may carry; more are folded into `other` by the node. */

@@ -10,7 +10,3 @@ export class AssertionError extends Error {
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new AssertionError(message);
 }
-
-export function unreachable(value: never, what = 'value'): never {
-  throw new AssertionError(`unexpected ${what}: ${JSON.stringify(value)}`);
-}

@@ -2,8 +2,9 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { NodeStatus } from '../codec/admin-bodies.js';
-import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope, type FlushArgs } from '../codec/envelope.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../codec/envelope.js';
+import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
+import { admitAdminRequest, answerAdmin, type AdminHost } from './admin-handlers.js';
 import type { ClusterId, NodeId } from '../core/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
@@ -11,7 +12,6 @@ import { SeededRandom } from '../core/random.js';
 import { ShardServer } from '../ledger/shard-server.js';
 import type { ShardReady } from '../ledger/shard-ready.js';
 import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
-import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -276,77 +276,43 @@ export class LedgerNode {
     this.runtime.scheduleDrain();
   }
 
-  private isStale(generation: number): boolean {
-    return this.runtime.isStale(generation);
-  }
 
   // ---- admin -------------------------------------------------------------------------------
 
   private onAdmin(m: IncomingMessage): void {
     if (m.reply === undefined) return;
-    const envelope = this.decode(m);
-    if (envelope === undefined || envelope.kind !== 'admin') return;
     const reply = m.reply;
+    const admitted = admitAdminRequest(m.data);
+    if ('refusal' in admitted) {
+      // Counted like any malformed message, and refused with its code: the asker need not wait.
+      this.malformed++;
+      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: admitted.refusal.message }, 'refused a malformed admin request');
+      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...admitted.refusal }));
+      return;
+    }
+    const { request } = admitted;
     // Like every input, after a ready whose accepts already left is persisted: a flush must not
     // replace the core (and its storage) under that ready.
-    this.input(() => {
-      let body: unknown;
-      try {
-        // An operation sent in another flush generation must not act on this one.
-        if (envelope.generation !== undefined && envelope.op !== 'status' && envelope.op !== 'flush' && this.isStale(envelope.generation)) {
-          throw new Error(`sent in flush generation ${envelope.generation}, this node is in ${this.generation}`);
-        }
-        body = this.admin(envelope);
-      } catch (error) {
-        this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: false, body: null, error: (error as Error).message }));
-        return;
-      }
-      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ok: true, body }));
-    });
+    this.input(() => this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...answerAdmin(this.adminHost(), request) })));
   }
 
-  private admin(envelope: Extract<Envelope, { kind: 'admin' }>): unknown {
-    switch (envelope.op) {
-      case 'status':
-        return this.status();
-      case 'balance': {
-        const account = envelope.account;
-        const local = account === undefined ? undefined : accountBalance(this.server.state, account);
-        if (account === undefined || local === undefined) throw new Error(`account ${String(account)} is not on node ${this.id}`);
-        return { node: this.id, ...local, appliedIndex: this.server.state.appliedIndex };
-      }
-      case 'db':
-        // From memory: the file holds the state as of the last checkpoint only.
-        return { node: this.id, accounts: changedAccounts(this.server.state, this.config.topology.initialBalance) };
-      case 'view':
-        return { node: this.id, views: this.store.views() };
-      case 'hashes':
-        return {
-          node: this.id,
-          cluster: this.cluster,
-          appliedIndex: this.server.state.appliedIndex,
-          total: this.server.state.total(),
-          inFlight: this.server.state.twoPc.coordinatorRecords().length + this.server.state.twoPc.preparedParticipantRecords().length,
-          hashes: this.server.stateHashes(),
-        };
-      case 'hold-cross-shard':
-        // Bounded at decode (limits.holdCrossShardMsMax); 0 lifts it.
-        this.input(() => this.server.holdCrossShard(Math.ceil((envelope.holdMs ?? 0) / this.config.timing.tickMs)));
-        this.scheduleDrain();
-        return { node: this.id, heldMs: envelope.holdMs ?? 0 };
-      case 'fail':
-      case 'recover':
-      case 'isolate':
-      case 'heal':
-        return this.injectFault(envelope.op);
-      case 'flush':
-        if (envelope.flush === undefined) throw new Error('a flush needs its arguments');
-        return this.flush(envelope.flush);
-      case 'lead':
-        this.server.campaign();
-        this.scheduleDrain();
-        return this.status();
-    }
+  /** The node as the admin handlers see it (src/node/admin-handlers.ts). */
+  private adminHost(): AdminHost {
+    return {
+      node: this.id,
+      cluster: this.cluster,
+      members: nodesOfCluster(this.config.topology, this.cluster),
+      initialBalance: this.config.topology.initialBalance,
+      tickMs: this.config.timing.tickMs,
+      generation: () => this.generation,
+      server: () => this.server,
+      store: this.store,
+      status: () => this.status(),
+      injectFault: (op) => this.injectFault(op),
+      flush: (args) => this.flush(args),
+      countStale: () => this.runtime.countStale(),
+      scheduleDrain: () => this.scheduleDrain(),
+    };
   }
 
   /**
@@ -355,27 +321,21 @@ export class LedgerNode {
    * clients have been answered or given up. Messages of the old generation are dropped from now
    * on, so nothing from before the flush can reach the fresh instance.
    */
-  private flush(args: FlushArgs): NodeStatus {
-    const members = nodesOfCluster(this.config.topology, this.cluster);
-    if (!members.includes(args.leader)) throw new Error(`node ${args.leader} is not a member of cluster ${this.cluster} (${members.join(', ')})`);
-    // Only forward: a flush delayed past a later one (a retry, another CLI) must not take the
-    // node back into a generation the others have left.
-    if (args.generation <= this.generation) throw new Error(`flush generation ${args.generation} is not above this node's ${this.generation}`);
+  private flush(args: FlushArgs): void {
     this.store.reset(args.generation, initialBallot(args.leader));
     this.runtime.replaceCore(buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader }), args.generation, args.failed);
     this.telemetry.metrics.onFlush();
     this.refusalsCounted = new Map();
     this.log.warn({ generation: args.generation, leader: args.leader, failed: args.failed }, 'flushed to the initial state');
-    return this.status();
+    this.scheduleDrain();
   }
 
-  private injectFault(op: 'fail' | 'recover' | 'isolate' | 'heal'): NodeStatus {
+  private injectFault(op: FaultOp): void {
     if (op === 'fail') this.runtime.failed = true;
     if (op === 'recover') this.runtime.failed = false;
     if (op === 'isolate') this.runtime.isolated = true;
     if (op === 'heal') this.runtime.isolated = false;
     this.log.warn({ op }, 'fault injection');
-    return this.status();
   }
 
   private metricsSample() {

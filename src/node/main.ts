@@ -1,10 +1,15 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerError } from '../core/errors.js';
+import { parseNodeId } from '../core/ids.js';
 import { nodeCount } from '../ledger/topology.js';
 import { fileLogger } from '../observability/logger.js';
 import { metricsPortOf, readConfig, type LedgerConfig } from './config.js';
 import { LedgerNode } from './ledger-node.js';
+import { exitNow, onStopSignal } from '../process/exit.js';
+
+/** An uncaught exception ended the node (EX_SOFTWARE, an internal error). */
+const exitCodeCrashed = 70;
 
 /**
  * Runs one node in this process until SIGTERM or SIGINT. Used by `ledger node start` and by
@@ -18,18 +23,17 @@ export async function runNode(config: LedgerConfig, id: number, metrics: { port?
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception: crashing');
     log.flush();
-    process.exit(70);
+    exitNow(exitCodeCrashed);
   });
   const node = await LedgerNode.start(config, id, log, { metricsPort: metricsPortOf(config, id, metrics.port), metricsHost: metrics.host });
-  const shutdown = (signal: string) => {
+  // Stopping on a signal is the node's normal end: exit 0.
+  onStopSignal((signal) => {
     log.info({ signal }, 'shutting down');
     void node.stop().finally(() => {
       log.flush();
-      process.exit(0);
+      exitNow(0);
     });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  });
   return node;
 }
 
@@ -40,9 +44,11 @@ if (isEntry) {
     if (values.id === undefined || values.config === undefined) throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
     const port = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
     if (port !== undefined && !(Number.isSafeInteger(port) && port >= 0 && port <= 65535)) throw new LedgerError('bad-input', `--metrics-port must be 0..65535, got ${values['metrics-port']}`);
-    await runNode(readConfig(values.config), Number(values.id), { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
+    const id = parseNodeId(values.id);
+    if (id === undefined) throw new LedgerError('bad-input', `--id must be a node id such as 4 or n4, got ${values.id}`);
+    await runNode(readConfig(values.config), id, { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
   } catch (error) {
     console.error(`node ${values.id ?? '?'}: ${(error as Error).message}`);
-    process.exit(1);
+    exitNow(1);
   }
 }

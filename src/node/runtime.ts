@@ -170,6 +170,11 @@ export class NodeRuntime<R extends HeldRequest> {
     return true;
   }
 
+  /** Counts a message of another generation that the composition refused itself (an admin op). */
+  countStale(): void {
+    this.staleCount++;
+  }
+
   /**
    * A flush (docs/test-files.md, "The flush"): the composition reset the store, and `server` is
    * the fresh core on it. Requests in flight are forgotten (their clients have been answered or

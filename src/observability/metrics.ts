@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { abortReasonsMax, type MetricsSnapshot, type SnapshotRole } from '../codec/metrics-snapshot.js';
+import { abortReasonsMax, snapshotRoles, type MetricsSnapshot } from '../codec/metrics-snapshot.js';
 import type { ShardMessage, Response } from '../protocol/client.js';
 import type { ShardReady } from '../ledger/shard-ready.js';
 import { roundMs } from '../core/round-ms.js';
@@ -40,7 +40,6 @@ interface Interval {
 const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10];
 const persistBucketsSeconds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const batchBucketsCommands = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
-const roles: SnapshotRole[] = ['leader', 'follower', 'precandidate', 'candidate', 'failed'];
 
 /**
  * One node's counters and histograms. Two views of the same events: a Prometheus registry
@@ -121,7 +120,7 @@ export class NodeMetrics {
       registers,
       collect() {
         const current = read().role;
-        for (const role of roles) this.set({ role }, role === current ? 1 : 0);
+        for (const role of snapshotRoles) this.set({ role }, role === current ? 1 : 0);
       },
     });
     gauge('ledger_leader_node', 'The node this one believes leads its cluster (0: none known)', (s) => s.leader ?? 0);

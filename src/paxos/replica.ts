@@ -4,6 +4,7 @@ import type { NodeId, Slot } from '../core/ids.js';
 import { limits, payloadBudgets } from '../core/limits.js';
 import { fittingCount, packByBytes } from '../core/pack.js';
 import { randomInt, type Random } from '../core/random.js';
+import type { ReplicaRole } from '../core/roles.js';
 import { ballotEquals, ballotZero, compareBallots, initialBallot } from './ballot.js';
 import type { Ballot, LogEntry, Outbound, PaxosMessage, SlotValue } from '../protocol/paxos.js';
 import { farSlot, paxosRefusal } from './message-bounds.js';
@@ -50,7 +51,7 @@ export interface ReplicaInit<V> {
   initialLeader?: NodeId;
 }
 
-export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
+export type Role = ReplicaRole;
 
 /** A NEW-VIEW: the new leader's ballot and the entries it re-proposed from the promises. */
 export interface NewView<V> {

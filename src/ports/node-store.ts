@@ -1,3 +1,4 @@
+import type { RecordedView } from '../protocol/admin.js';
 import type { AccountId, Slot } from '../core/ids.js';
 import type { Batch, Session } from '../protocol/commands.js';
 import type { StateWrites } from '../ledger/state.js';
@@ -33,16 +34,8 @@ export interface PersistBatch {
   sync?: boolean;
 }
 
-export interface StoredView {
-  /** Order of recording on this node. */
-  seq: number;
-  ballot: Ballot;
-  leader: number;
-  commitIndex: Slot;
-  entries: Array<{ slot: Slot; value: Batch | null }>;
-  /** Milliseconds since the epoch when the node recorded it (wall clock, for display only). */
-  recordedAtMs: number;
-}
+/** A NEW-VIEW this node led, as it recorded it (what `ledger view` shows). */
+export type StoredView = RecordedView;
 
 /** The node's storage, declared here by its consumer; src/storage implements it on SQLite. */
 export interface NodeStore {

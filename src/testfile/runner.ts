@@ -100,15 +100,6 @@ export class TestRunner {
 
   async run(file: string, dialect: TestFileDialect, plans: SetPlan[]): Promise<RunReport> {
     const report: RunReport = { file, dialect, sets: [] };
-    // The cluster is ours: a signal stops it before the process goes (Ctrl-C in the menu ends
-    // the prompt instead, and the run returns normally).
-    let signalled: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signalled = signal;
-      void this.close().finally(() => process.exit(exitCodeOf(signal)));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     try {
       let skipNext = false;
       for (const [index, plan] of plans.entries()) {
@@ -126,17 +117,7 @@ export class TestRunner {
         if (next === 'quit') break;
         skipNext = next === 'skip-next';
       }
-    } catch (error) {
-      // Requests in flight fail as the signal closes the connection: that is the signal's exit,
-      // not an error of the run.
-      if (signalled !== undefined) {
-        await this.close();
-        process.exit(exitCodeOf(signalled));
-      }
-      throw error;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       await this.finish();
     }
     return report;
@@ -317,11 +298,6 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-/** The shell's convention: 128 + the signal's number. */
-function exitCodeOf(signal: NodeJS.Signals): number {
-  return signal === 'SIGINT' ? 130 : 143;
 }
 
 export function shapeText(t: Topology): string {

@@ -43,5 +43,3 @@ export type TestCommand =
   | { op: 'fail'; node: number; line: number }
   /** `R(nK)`: recover node K. */
   | { op: 'recover'; node: number; line: number };
-
-export type TestCommandOp = TestCommand['op'];

@@ -56,7 +56,10 @@ export class Load {
   private async worker(pauseMs: number): Promise<void> {
     while (this.running && this.nextPair < this.pairs.length) {
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      const [from, to] = this.pairs[this.nextPair++] as [number, number];
+      // Checked again after the pause: another worker may have taken the last pair meanwhile.
+      const pair = this.pairs[this.nextPair++];
+      if (pair === undefined || !this.running) break;
+      const [from, to] = pair;
       const result = await this.client.transfer(from, to, 1);
       this.attempts.push({ from, to, result, answeredAtMs: performance.now() });
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
+import { encodeCbor } from '../../src/codec/cbor.js';
+import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { TestCluster, waitUntil } from './harness.js';
 
@@ -108,7 +109,7 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
   test('malformed bytes on node subjects are counted and dropped; the node keeps serving', async () => {
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'fuzz', longRunning: false });
     try {
-      const garbage = [new Uint8Array([0xff, 0x00, 0x13]), new TextEncoder().encode('{"not":"cbor"}'), encodeEnvelope({ kind: 'admin-reply', ok: true, body: 1 })];
+      const garbage = [new Uint8Array([0xff, 0x00, 0x13]), new TextEncoder().encode('{"not":"cbor"}'), encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, body: 1 })];
       for (const subject of ['ledger.c1.paxos', 'ledger.n1.paxos', 'ledger.n2.paxos']) for (const g of garbage) transport.publish(subject, g);
       for (const g of garbage) transport.publish('ledger.n1.req', g, 'nobody.listens');
       await transport.flush();
@@ -163,13 +164,16 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
       const staleTransfer = encodeEnvelope({ kind: 'request', hops: 0, generation: generation - 1, command: { clientId: 'stale-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 4 } } });
       await assert.rejects(transport.request('ledger.n2.req', staleTransfer, 1_500), 'no answer: dropped');
       const staleFail = decodeEnvelope(await transport.request('ledger.n5.admin', encodeEnvelope({ kind: 'admin', op: 'fail', generation: generation - 1 }), 5_000));
-      assert.ok(staleFail.kind === 'admin-reply' && !staleFail.ok && /generation/.test(staleFail.error ?? ''), `refused: ${JSON.stringify(staleFail)}`);
+      assert.ok(staleFail.kind === 'admin-reply' && !staleFail.ok && staleFail.code === 'stale-generation' && /generation/.test(staleFail.message), `refused: ${JSON.stringify(staleFail)}`);
       const current = encodeEnvelope({ kind: 'request', hops: 0, generation, command: { clientId: 'current-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 2 } } });
       const answer = decodeEnvelope(await transport.request('ledger.n2.req', current, 5_000));
       assert.ok(answer.kind === 'response' && answer.response.kind === 'outcome' && answer.response.outcome.status === 'committed', JSON.stringify(answer));
       // A flush that arrives late (a retry, another CLI) cannot take a node back a generation.
       const late = decodeEnvelope(await transport.request('ledger.n3.admin', encodeEnvelope({ kind: 'admin', op: 'flush', flush: { generation: 1, leader: 2, failed: false } }), 5_000));
-      assert.ok(late.kind === 'admin-reply' && !late.ok && /not above/.test(late.error ?? ''), `refused: ${JSON.stringify(late)}`);
+      assert.ok(late.kind === 'admin-reply' && !late.ok && late.code === 'stale-flush' && /not above/.test(late.message), `refused: ${JSON.stringify(late)}`);
+      // A request off its op's shape is refused at once with its code, not left to time out.
+      const shapeless = decodeEnvelope(await transport.request('ledger.n3.admin', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }), 5_000));
+      assert.ok(shapeless.kind === 'admin-reply' && !shapeless.ok && shapeless.code === 'bad-request' && /account/.test(shapeless.message), `refused: ${JSON.stringify(shapeless)}`);
     } finally {
       await transport.close();
     }

@@ -8,7 +8,7 @@ describe('envelopes', () => {
     { kind: 'request', command: { clientId: 'c1', seq: 3, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0 },
     { kind: 'request', command: { clientId: 'c1', seq: 4, op: { kind: 'balance', account: 7 } }, hops: 1 },
     { kind: 'request', command: { clientId: 'c1', seq: 5, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0, generation: 12 },
-    { kind: 'admin', op: 'fail', account: 3, generation: 12 },
+    { kind: 'admin', op: 'fail', generation: 12 },
     { kind: 'response', response: { kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 2 }, servedBy: 4, slot: 9 } },
     { kind: 'response', response: { kind: 'redirect', leaderHint: 5 } },
     { kind: 'response', response: { kind: 'busy' } },
@@ -26,7 +26,10 @@ describe('envelopes', () => {
     { kind: 'admin', op: 'flush', flush: { generation: 7, leader: 4, failed: false } },
     { kind: 'admin', op: 'lead' },
     { kind: 'admin', op: 'hold-cross-shard', holdMs: 10_000 },
-    { kind: 'admin-reply', ok: false, body: null, error: 'no such account' },
+    { kind: 'admin-reply', ok: false, code: 'wrong-shard', message: 'account 12 is not on node 1' },
+    { kind: 'admin-reply', ok: true, op: 'hold-cross-shard', body: { node: 4, heldMs: 2_000 } },
+    { kind: 'admin-reply', ok: true, op: 'balance', body: { node: 4, account: 3001, balance: 8, pending: -2, appliedIndex: 17 } },
+    { kind: 'admin-reply', ok: true, op: 'view', body: { node: 4, views: [{ seq: 1, ballot: { round: 2, node: 4 }, leader: 4, commitIndex: 3, entries: [{ slot: 4, value: null }, { slot: 5, value: [{ clientId: 'x', seq: 1, op: { kind: 'balance', account: 3001 } }] }], recordedAtMs: 1_700_000_000_000 }] } },
   ];
 
   for (const sample of samples) {
@@ -51,6 +54,14 @@ describe('envelopes', () => {
     ['a flush without its arguments', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush' })],
     ['a hold without its duration (the old form, in account)', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', account: 2000 })],
     ['a hold above limits.holdCrossShardMsMax', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 })],
+    ['a balance without its account', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' })],
+    ['a balance of account 0', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance', account: 0 })],
+    ['an admin op that does not exist', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'reboot' })],
+    ['an admin reply that does not say its op', encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, body: { node: 4, heldMs: 0 } })],
+    ['an admin reply whose body is not its op\'s', encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, op: 'status', body: { node: 4, heldMs: 0 } })],
+    ['an admin refusal without a code (the old form)', encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: false, body: null, error: 'no such account' })],
+    ['an admin refusal with an unknown code', encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: false, code: 'teapot', message: 'no' })],
+    ['a view entry that is not a batch of commands', encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, op: 'view', body: { node: 4, views: [{ seq: 1, ballot: { round: 2, node: 4 }, leader: 4, commitIndex: 3, entries: [{ slot: 4, value: 'rm -rf' }], recordedAtMs: 1 }] } })],
     ['a flush naming no leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 1, failed: false } })],
     ['a forced flag that is not a boolean', encodeCbor({ v: envelopeVersion, kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 2, ballot: { round: 1, node: 2 }, forced: 'yes' } })],
     ['an over-long client id', encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c'.repeat(500), seq: 1, op: { kind: 'balance', account: 1 } } })],
@@ -60,4 +71,11 @@ describe('envelopes', () => {
       assert.throws(() => decodeEnvelope(bytes), DecodeError);
     });
   }
+});
+
+describe('admin requests', () => {
+  test('carry only their op\'s fields: a field of another op is dropped, never read', () => {
+    const decoded = decodeEnvelope(encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 2_000, account: 5, flush: { generation: 1, leader: 1, failed: false } }));
+    assert.deepEqual(decoded, { kind: 'admin', op: 'hold-cross-shard', holdMs: 2_000 });
+  });
 });

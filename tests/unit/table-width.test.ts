@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { NodeStatus } from '../../src/codec/admin-bodies.js';
+import type { NodeStatus } from '../../src/protocol/admin.js';
 import { stdoutLayout, table, type Layout } from '../../src/cli/render.js';
 import { runHead, runRow } from '../../src/cli/run-view.js';
 import { renderStatus, type StatusRow } from '../../src/cli/status-render.js';

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { encodeCbor } from '../../src/codec/cbor.js';
+import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
+import type { ShardServer } from '../../src/ledger/shard-server.js';
+import { adminHandlers, admitAdminRequest, answerAdmin, type AdminHost } from '../../src/node/admin-handlers.js';
+import { adminOps, type AdminRequest, type FaultOp, type FlushArgs, type NodeStatus } from '../../src/protocol/admin.js';
+import { singleMemberLeader } from './helpers/single-member-shard.js';
+
+/**
+ * The node's admin handlers, against a real one-member core and a host that records what they
+ * asked of the node: each op's typed reply, and each refusal's code.
+ */
+class FakeHost implements AdminHost {
+  readonly node = 1;
+  readonly cluster = 1;
+  readonly members = [1, 2, 3];
+  readonly initialBalance = 10;
+  readonly tickMs = 10;
+  readonly store = { views: () => [] };
+  gen = 3;
+  faults: FaultOp[] = [];
+  flushes: FlushArgs[] = [];
+  stale = 0;
+  drains = 0;
+  readonly core: ShardServer = singleMemberLeader(1, [[1, 10], [2, 7]], { clusterOfAccount: (a) => (a <= 100 ? 1 : 2), twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 }, twoPcBounds: { clusters: 2, moneyTotal: 2_000 } });
+  generation = () => this.gen;
+  server = () => this.core;
+  status = () => ({ node: this.node, generation: this.gen, faults: this.faults.length }) as unknown as NodeStatus;
+  injectFault = (op: FaultOp) => void this.faults.push(op);
+  flush = (args: FlushArgs) => {
+    this.flushes.push(args);
+    this.gen = args.generation;
+  };
+  countStale = () => void this.stale++;
+  scheduleDrain = () => void this.drains++;
+}
+
+describe('admin handlers', () => {
+  test('there is one handler per op', () => {
+    assert.deepEqual(Object.keys(adminHandlers).sort(), [...adminOps].sort());
+  });
+
+  test('balance answers the node\'s own copy, typed; an account held elsewhere is refused `wrong-shard`', () => {
+    const host = new FakeHost();
+    assert.deepEqual(answerAdmin(host, { op: 'balance', account: 2 }), { ok: true, op: 'balance', body: { node: 1, account: 2, balance: 7, pending: 0, appliedIndex: host.core.state.appliedIndex } });
+    const refused = answerAdmin(host, { op: 'balance', account: 500 });
+    assert.ok(!refused.ok && refused.code === 'wrong-shard' && /account 500 is not on node 1/.test(refused.message), JSON.stringify(refused));
+  });
+
+  test('db, hashes and view answer their own bodies', () => {
+    const host = new FakeHost();
+    assert.deepEqual(answerAdmin(host, { op: 'db' }), { ok: true, op: 'db', body: { node: 1, accounts: [{ account: 2, balance: 7, pending: 0 }] } });
+    const hashes = answerAdmin(host, { op: 'hashes' });
+    assert.ok(hashes.ok && hashes.op === 'hashes' && hashes.body.total === 17 && hashes.body.inFlight === 0 && hashes.body.cluster === 1, JSON.stringify(hashes));
+    assert.deepEqual(answerAdmin(host, { op: 'view' }), { ok: true, op: 'view', body: { node: 1, views: [] } });
+  });
+
+  test('hold-cross-shard takes milliseconds in holdMs, rounds up to ticks and drains', () => {
+    const host = new FakeHost();
+    const held: number[] = [];
+    host.core.holdCrossShard = (ticks: number) => void held.push(ticks);
+    assert.deepEqual(answerAdmin(host, { op: 'hold-cross-shard', holdMs: 25 }), { ok: true, op: 'hold-cross-shard', body: { node: 1, heldMs: 25 } });
+    assert.deepEqual(held, [3]);
+    assert.equal(host.drains, 1);
+  });
+
+  test('fault ops set the flag their name says and answer the status', () => {
+    const host = new FakeHost();
+    for (const op of ['fail', 'recover', 'isolate', 'heal'] as const) {
+      const reply = answerAdmin(host, { op });
+      assert.ok(reply.ok && reply.op === op, JSON.stringify(reply));
+    }
+    assert.deepEqual(host.faults, ['fail', 'recover', 'isolate', 'heal']);
+  });
+
+  test('an op sent in another flush generation is refused `stale-generation` and counted; status and flush cross generations', () => {
+    const host = new FakeHost();
+    const stale = answerAdmin(host, { op: 'fail', generation: 2 });
+    assert.ok(!stale.ok && stale.code === 'stale-generation', JSON.stringify(stale));
+    assert.deepEqual(host.faults, []);
+    assert.equal(host.stale, 1);
+    assert.ok(answerAdmin(host, { op: 'fail', generation: 3 }).ok);
+    assert.ok(answerAdmin(host, { op: 'status', generation: 0 }).ok);
+    assert.ok(answerAdmin(host, { op: 'flush', flush: { generation: 4, leader: 2, failed: false }, generation: 0 }).ok);
+    assert.equal(host.stale, 1);
+  });
+
+  test('a flush must move forward (`stale-flush`) and name a member (`not-a-member`); neither touches the node', () => {
+    const host = new FakeHost();
+    const back = answerAdmin(host, { op: 'flush', flush: { generation: 3, leader: 2, failed: false } });
+    assert.ok(!back.ok && back.code === 'stale-flush' && /not above/.test(back.message), JSON.stringify(back));
+    const stranger = answerAdmin(host, { op: 'flush', flush: { generation: 9, leader: 7, failed: false } });
+    assert.ok(!stranger.ok && stranger.code === 'not-a-member', JSON.stringify(stranger));
+    assert.deepEqual(host.flushes, []);
+    assert.ok(answerAdmin(host, { op: 'flush', flush: { generation: 9, leader: 3, failed: true } }).ok);
+    assert.deepEqual(host.flushes, [{ generation: 9, leader: 3, failed: true }]);
+  });
+
+  test('a handler that throws answers `internal`, it does not take the node down', () => {
+    const host = new FakeHost();
+    host.status = () => {
+      throw new Error('boom');
+    };
+    const reply = answerAdmin(host, { op: 'status' });
+    assert.deepEqual(reply, { ok: false, code: 'internal', message: 'boom' });
+  });
+
+  test('every reply the handlers give goes over the wire and decodes as it left', () => {
+    const host = new FakeHost();
+    const requests: AdminRequest[] = [{ op: 'balance', account: 1 }, { op: 'db' }, { op: 'view' }, { op: 'hashes' }, { op: 'hold-cross-shard', holdMs: 0 }, { op: 'balance', account: 999 }];
+    for (const request of requests) {
+      const reply = answerAdmin(host, request);
+      assert.deepEqual(decodeEnvelope(encodeEnvelope({ kind: 'admin-reply', ...reply })), { kind: 'admin-reply', ...reply }, request.op);
+    }
+  });
+});
+
+describe('admitting an admin request', () => {
+  test('a request off its op\'s shape is refused `bad-request`, naming the field', () => {
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['a balance without its account', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }), /envelope\.account/],
+      ['a hold above the bound', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 }), /envelope\.holdMs/],
+      ['a flush without a leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 2, failed: false } }), /envelope\.flush\.leader/],
+      ['an op that does not exist', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'reboot' }), /envelope\.op/],
+      ['another kind of message', encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }), /expected admin, got response/],
+      ['bytes that are not CBOR', new Uint8Array([0xff, 0x00]), /not CBOR/],
+    ];
+    for (const [what, bytes, reason] of cases) {
+      const admitted = admitAdminRequest(bytes);
+      assert.ok('refusal' in admitted, `${what}: refused`);
+      assert.equal(admitted.refusal.code, 'bad-request', what);
+      assert.match(admitted.refusal.message, reason, what);
+    }
+  });
+
+  test('a well-formed request is admitted with its own fields and its generation', () => {
+    assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'balance', account: 7, generation: 2 })), { request: { op: 'balance', account: 7, generation: 2 } });
+  });
+});
