@@ -1,4 +1,4 @@
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 
 /**
  * One shape per concept across every command's --json: a node is its number (`"node": 4`, never

@@ -1,5 +1,5 @@
 import type { NodeStatus } from '../protocol/admin.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { table, type Column, type Layout } from './render.js';
 
 export type StatusRow = NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string };

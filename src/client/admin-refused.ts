@@ -1,5 +1,5 @@
 import { LedgerError } from '../core/errors.js';
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 import type { AdminErrorCode } from '../protocol/admin.js';
 
 /** A node answered an admin request with a refusal: `refusal` is its code on the wire. */

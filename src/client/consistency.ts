@@ -1,5 +1,5 @@
 import type { StateHashes } from '../protocol/admin.js';
-import type { ClusterId, NodeId, Slot } from '../core/ids.js';
+import type { ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { nodesOfCluster, type Topology } from '../ledger/topology.js';
 import type { LedgerClient } from './ledger-client.js';
 

@@ -4,7 +4,7 @@ import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.j
 import type { AdminReplies, AdminRequest, FaultOp, FlushArgs, LocalBalance, ModifiedAccounts, NodeStatus, NodeViews, StateHashes } from '../protocol/admin.js';
 import type { Batch } from '../protocol/commands.js';
 import { AdminRefused } from './admin-refused.js';
-import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { NodeStatus } from '../protocol/admin.js';
 import type { LedgerClient } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { allNodes, clusterOfNode, nodesOfCluster, type Topology } from '../ledger/topology.js';
 
 export interface FlushPlan {

@@ -1,7 +1,7 @@
 import type { NodeStatus } from '../protocol/admin.js';
 import type { LedgerClient } from '../client/ledger-client.js';
 import { badInput, LedgerError } from '../core/errors.js';
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 import { allNodes, clusterOfNode, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { waitFor } from './processes.js';
 

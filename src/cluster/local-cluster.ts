@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LedgerClient } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 import { allNodes, type Topology } from '../ledger/topology.js';
 import { makeConfig, readConfig, type LedgerConfig } from '../node/config.js';
 import { connectNats } from '../transport/nats.js';

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { Slot } from '../core/ids.js';
+import type { Slot } from '../protocol/ids.js';
 
 /** When to checkpoint and how much log to keep (docs/durability.md). */
 export interface CheckpointSettings {

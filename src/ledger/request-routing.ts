@@ -1,4 +1,4 @@
-import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import type { Replica } from '../paxos/replica.js';
 import type { Command, Outcome } from '../protocol/commands.js';

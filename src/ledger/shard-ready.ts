@@ -1,4 +1,4 @@
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { PaxosReady } from '../paxos/replica.js';
 import type { TwoPcEvent } from '../twopc/driver.js';

@@ -1,4 +1,4 @@
-import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';

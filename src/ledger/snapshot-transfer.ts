@@ -1,4 +1,4 @@
-import type { AccountId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, NodeId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import type { SnapshotChunk } from '../protocol/client.js';
 import { mergePieces, snapshotPieces } from './snapshot-pieces.js';

@@ -1,4 +1,4 @@
-import type { Slot } from '../core/ids.js';
+import type { Slot } from '../protocol/ids.js';
 
 /** State hashes remembered, one per applied slot: enough for a consistency check to find a
  *  slot that every replica of a busy cluster has applied. */

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { AccountId, ClientId, Slot } from '../core/ids.js';
+import type { AccountId, ClientId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
 import type { Command, Operation, Outcome, Session } from '../protocol/commands.js';

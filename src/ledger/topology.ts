@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.js';
 import { badInput } from '../core/errors.js';
-import type { AccountId, ClusterId, NodeId } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 
 /**
  * The shape of a deployment: how many clusters, nodes per cluster and accounts, and what every

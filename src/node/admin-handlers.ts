@@ -1,6 +1,6 @@
 import type { AdminReplies, AdminReply } from '../protocol/admin.js';
 import { decodeEnvelope, DecodeError } from '../codec/envelope.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import type { ShardServer } from '../ledger/shard-server.js';
 import type { AdminErrorCode, AdminOp, AdminRefusal, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';

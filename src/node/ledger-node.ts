@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { decodeEnvelope, DecodeError, encodeEnvelope, type Envelope } from '../codec/envelope.js';
 import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
 import { admitAdminRequest, answerAdmin, type AdminHost } from './admin-handlers.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';

@@ -1,4 +1,4 @@
-import type { NodeId } from '../core/ids.js';
+import type { NodeId } from '../protocol/ids.js';
 import type { Ballot } from '../protocol/paxos.js';
 
 export const ballotZero: Ballot = { round: 0, node: 0 };

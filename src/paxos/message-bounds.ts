@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../core/ids.js';
+import type { NodeId, Slot } from '../protocol/ids.js';
 import type { Ballot, PaxosMessage } from '../protocol/paxos.js';
 
 /**

@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.js';
 import { encodedBytesMax } from '../core/encoded-size.js';
-import type { NodeId, Slot } from '../core/ids.js';
+import type { NodeId, Slot } from '../protocol/ids.js';
 import { limits, payloadBudgets } from '../core/limits.js';
 import { fittingCount, packByBytes } from '../core/pack.js';
 import { randomInt, type Random } from '../core/random.js';

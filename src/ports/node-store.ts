@@ -1,5 +1,5 @@
 import type { RecordedView } from '../protocol/admin.js';
-import type { AccountId, Slot } from '../core/ids.js';
+import type { AccountId, Slot } from '../protocol/ids.js';
 import type { Batch, Session } from '../protocol/commands.js';
 import type { StateWrites } from '../ledger/state.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';

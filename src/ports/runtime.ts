@@ -1,4 +1,4 @@
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { ShardReady } from '../ledger/shard-ready.js';
 import type { Response, ShardMessage } from '../protocol/client.js';
 import type { Batch } from '../protocol/commands.js';

@@ -1,4 +1,4 @@
-import type { AccountId, ClusterId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, ClusterId, NodeId, Slot } from './ids.js';
 import type { ReplicaRole } from '../core/roles.js';
 import type { Batch } from './commands.js';
 import type { Ballot } from './paxos.js';

@@ -1,4 +1,4 @@
-import type { AccountId, NodeId, Slot } from '../core/ids.js';
+import type { AccountId, NodeId, Slot } from './ids.js';
 import type { Batch, Command, Outcome, Session } from './commands.js';
 import type { PaxosMessage } from './paxos.js';
 import type { CoordinatorRecord, ParticipantRecord } from './twopc.js';

@@ -1,4 +1,4 @@
-import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
+import type { AccountId, ClientId, ClusterId, Slot } from './ids.js';
 
 /**
  * How fresh a read must be (the simulator checks each promise: tests/sim/read-checker.ts):

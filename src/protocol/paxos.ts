@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../core/ids.js';
+import type { NodeId, Slot } from './ids.js';
 
 /**
  * A ballot (round, node): totally ordered by round, then by node id, so two nodes never own the

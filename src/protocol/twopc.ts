@@ -1,4 +1,4 @@
-import type { AccountId, ClientId, ClusterId } from '../core/ids.js';
+import type { AccountId, ClientId, ClusterId } from './ids.js';
 
 /**
  * Messages between the leaders of two clusters. Each is sent to the other cluster's subject

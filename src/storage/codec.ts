@@ -1,6 +1,6 @@
 import { decodeCbor, encodeCbor } from '../codec/cbor.js';
 import { LedgerError } from '../core/errors.js';
-import type { Slot } from '../core/ids.js';
+import type { Slot } from '../protocol/ids.js';
 import type { Outcome, Batch } from '../protocol/commands.js';
 
 /**

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { assert } from '../core/assert.js';
-import type { AccountId } from '../core/ids.js';
+import type { AccountId } from '../protocol/ids.js';
 import type { StateWrites } from '../ledger/state.js';
 import type { Session } from '../protocol/commands.js';
 import type { DurableState, NodeStore, PersistBatch, StoredView } from '../ports/node-store.js';

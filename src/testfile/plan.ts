@@ -1,5 +1,5 @@
 import { badInput, LedgerError } from '../core/errors.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { allNodes, clusterOfNode, defaultTopology, nodesOfCluster, validateTopology, type Topology } from '../ledger/topology.js';
 import type { TestCommand, TestFile, TestSet } from './types.js';
 

@@ -6,7 +6,7 @@ import { moveLead } from '../cluster/lead.js';
 import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../cluster/local-cluster.js';
 import { LedgerError } from '../core/errors.js';
 import { roundMs } from '../core/round-ms.js';
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { Consistency } from '../protocol/commands.js';
 import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { connectNats } from '../transport/nats.js';

@@ -1,4 +1,4 @@
-import type { ClusterId, NodeId } from '../core/ids.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 
 /**
  * The NATS subjects of one deployment (docs/architecture.md). The prefix lets several deployments share a

@@ -1,4 +1,4 @@
-import type { AccountId } from '../core/ids.js';
+import type { AccountId } from '../protocol/ids.js';
 
 /**
  * What Two-Phase Commit needs from the shard's balances, and nothing more: a prepare debits

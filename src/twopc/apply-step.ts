@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { Slot } from '../core/ids.js';
+import type { Slot } from '../protocol/ids.js';
 import type { Command, Operation, Outcome } from '../protocol/commands.js';
 import type { AccountBook } from './account-book.js';
 import { heldAtApply } from './locks.js';

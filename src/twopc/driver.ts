@@ -1,4 +1,4 @@
-import type { AccountId, ClientId, ClusterId, Slot } from '../core/ids.js';
+import type { AccountId, ClientId, ClusterId, Slot } from '../protocol/ids.js';
 import type { Command } from '../protocol/commands.js';
 import { supersededReason } from './apply-step.js';
 import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';

@@ -1,4 +1,4 @@
-import type { AccountId } from '../core/ids.js';
+import type { AccountId } from '../protocol/ids.js';
 import { heldByOther, type InFlightLocks } from './locks.js';
 
 /**

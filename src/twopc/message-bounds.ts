@@ -1,4 +1,4 @@
-import type { AccountId, ClusterId } from '../core/ids.js';
+import type { AccountId, ClusterId } from '../protocol/ids.js';
 import type { TwoPcMessage } from '../protocol/twopc.js';
 
 /** What a shard knows of the deployment to judge a Two-Phase Commit message. */

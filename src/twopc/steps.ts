@@ -1,4 +1,4 @@
-import type { ClientId, ClusterId } from '../core/ids.js';
+import type { ClientId, ClusterId } from '../protocol/ids.js';
 import type { Command, Operation } from '../protocol/commands.js';
 
 /** A transaction's id as a map key: a cross-shard transfer's id is the client's (client id,

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { AccountId } from '../core/ids.js';
+import type { AccountId } from '../protocol/ids.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
 import type { Outcome } from '../protocol/commands.js';
 import { txnKey } from './steps.js';

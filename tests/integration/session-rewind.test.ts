@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { connectNats } from '../../src/transport/nats.js';

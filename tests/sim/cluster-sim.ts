@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../../src/core/ids.js';
+import type { NodeId, Slot } from '../../src/protocol/ids.js';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';

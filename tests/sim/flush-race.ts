@@ -1,4 +1,4 @@
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 
 /** How one member starts: the leader its flush named (none: elected), and when its flush

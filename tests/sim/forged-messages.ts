@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../../src/core/ids.js';
+import type { NodeId, Slot } from '../../src/protocol/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 import { decodeShardMessage, decodeTwoPcMessage } from '../../src/codec/ledger-codec.js';
 import { DecodeError } from '../../src/codec/validate.js';

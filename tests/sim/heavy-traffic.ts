@@ -1,4 +1,4 @@
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
 

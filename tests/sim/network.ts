@@ -1,4 +1,4 @@
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 
 /** How hostile the simulated network is. Probabilities are per message. */

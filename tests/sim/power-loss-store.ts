@@ -1,4 +1,4 @@
-import type { Slot } from '../../src/core/ids.js';
+import type { Slot } from '../../src/protocol/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 import type { Batch, Session } from '../../src/protocol/commands.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';

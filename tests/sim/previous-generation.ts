@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../../src/core/ids.js';
+import type { NodeId, Slot } from '../../src/protocol/ids.js';
 import type { SeededRandom } from '../../src/core/random.js';
 import type { ShardMessage } from '../../src/protocol/client.js';
 import type { Batch } from '../../src/protocol/commands.js';

@@ -1,4 +1,4 @@
-import type { Slot } from '../../src/core/ids.js';
+import type { Slot } from '../../src/protocol/ids.js';
 import type { Batch, Command, Consistency } from '../../src/protocol/commands.js';
 import type { ReferenceLedger } from './reference-ledger.js';
 

@@ -1,4 +1,4 @@
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import type { Response, ShardMessage } from '../../src/protocol/client.js';
 import type { Command } from '../../src/protocol/commands.js';
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';

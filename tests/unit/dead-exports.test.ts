@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  */
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const removed: Array<[file: string, name: string]> = [
-  ['src/core/ids.ts', 'isPositiveSafeInteger'],
+  ['src/protocol/ids.ts', 'isPositiveSafeInteger'],
   ['src/core/assert.ts', 'unreachable'],
   ['src/testfile/types.ts', 'TestCommandOp'],
 ];

@@ -51,7 +51,7 @@ async function lint(cwd: string): Promise<LintRun> {
 const cleanTree: Record<string, string> = {
   'src/core/ids.ts': 'export type NodeId = number;\nexport const nodeIdMax = 100;\n',
   'src/paxos/ballot.ts':
-    "import type { Stats } from 'node:fs';\nimport { nodeIdMax, type NodeId } from '../core/ids.js';\n" +
+    "import type { Stats } from 'node:fs';\nimport { nodeIdMax, type NodeId } from '../protocol/ids.js';\n" +
     'export interface Ballot { round: number; node: NodeId; seen?: Stats }\nexport const firstBallot: Ballot = { round: 0, node: nodeIdMax };\n',
   'src/protocol/commands.ts': "export const consistencies = ['linearizable', 'any'] as const;\n",
   'src/ledger/state.ts':
@@ -60,7 +60,7 @@ const cleanTree: Record<string, string> = {
   'src/ports/store.ts': "import type { State } from '../ledger/state.js';\nexport interface Store { save(state: State): void }\n",
   'src/storage/sqlite-store.ts':
     "import Database from 'better-sqlite3';\nimport { consistencies } from '../protocol/commands.js';\n" +
-    "import type { State } from '../ledger/state.js';\nimport { nodeIdMax } from '../core/ids.js';\nimport type { Store } from '../ports/store.js';\n" +
+    "import type { State } from '../ledger/state.js';\nimport { nodeIdMax } from '../protocol/ids.js';\nimport type { Store } from '../ports/store.js';\n" +
     'export class SqliteStore implements Store {\n  constructor(readonly db: Database.Database) {}\n  save(state: State): void { void state; void consistencies; void nodeIdMax; }\n}\n',
   'src/node/runtime.ts':
     "import type { Store } from '../ports/store.js';\nimport { initialState } from '../ledger/state.js';\n" +

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
-import type { NodeId, Slot } from '../../src/core/ids.js';
+import type { NodeId, Slot } from '../../src/protocol/ids.js';
 import { limits, payloadBudgets } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Batch, Session } from '../../src/protocol/commands.js';

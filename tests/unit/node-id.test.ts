@@ -5,7 +5,7 @@ import Db from '../../commands/db.js';
 import View from '../../commands/view.js';
 import NodeStart from '../../commands/node/start.js';
 import NodeKill from '../../commands/node/kill.js';
-import { parseNodeId } from '../../src/core/ids.js';
+import { parseNodeId } from '../../src/protocol/ids.js';
 import { LedgerError } from '../../src/core/errors.js';
 import { parseNode, parseNodeList } from '../../src/cli/parse.js';
 

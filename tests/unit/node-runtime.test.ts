@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
 import type { Response, ShardMessage } from '../../src/protocol/client.js';

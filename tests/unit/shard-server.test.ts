@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NodeId } from '../../src/core/ids.js';
+import type { NodeId } from '../../src/protocol/ids.js';
 import { limits } from '../../src/core/limits.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Batch } from '../../src/protocol/commands.js';

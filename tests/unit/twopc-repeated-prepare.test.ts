@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ClusterId, NodeId } from '../../src/core/ids.js';
+import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
 import type { ShardServer } from '../../src/ledger/shard-server.js';
 import type { Response } from '../../src/protocol/client.js';
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';

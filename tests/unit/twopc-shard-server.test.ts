@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ClusterId, NodeId } from '../../src/core/ids.js';
+import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/protocol/commands.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';

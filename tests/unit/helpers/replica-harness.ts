@@ -1,4 +1,4 @@
-import type { NodeId, Slot } from '../../../src/core/ids.js';
+import type { NodeId, Slot } from '../../../src/protocol/ids.js';
 import { SeededRandom } from '../../../src/core/random.js';
 import { ballotZero } from '../../../src/paxos/ballot.js';
 import type { Ballot, LogEntry, Outbound, PaxosMessage } from '../../../src/protocol/paxos.js';

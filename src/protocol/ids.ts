@@ -4,7 +4,7 @@ export type ClusterId = number;
 export type AccountId = number;
 /** A Paxos log position; the first slot is 1, slot 0 means "nothing yet". */
 export type Slot = number;
-/** Identifies a client session for exactly-once execution (see ledger/sessions.ts). */
+/** Identifies a client session for exactly-once execution (docs/transfers.md, "Sessions: exactly once"). */
 export type ClientId = string;
 
 /**
