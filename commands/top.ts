@@ -6,7 +6,6 @@ import { stdoutLayout } from '../src/cli/render.js';
 import { renderTop } from '../src/cli/top-render.js';
 import { withBallotJson } from '../src/cli/json-shapes.js';
 import { requireRunningConfig } from '../src/cluster/local-cluster.js';
-import type { ClusterView } from '../src/observability/cluster-view.js';
 
 export default class Top extends LedgerCommand<typeof Top> {
   static override summary = 'Live per-node role, leader, throughput, latency and lag';

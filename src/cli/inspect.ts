@@ -1,6 +1,5 @@
 import type { LedgerClient } from '../client/ledger-client.js';
 import type { NodeId } from '../protocol/ids.js';
-import type { Batch } from '../protocol/commands.js';
 import type { RecordedView } from '../protocol/admin.js';
 import { balanceText } from '../ledger/pending.js';
 import { batchText, table } from './render.js';

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
 import type { AdminReplies, AdminRequest, FaultOp, FlushArgs, LocalBalance, ModifiedAccounts, NodeStatus, NodeViews, StateHashes } from '../protocol/admin.js';
-import type { Batch } from '../protocol/commands.js';
 import { AdminRefused } from './admin-refused.js';
 import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';

@@ -1,9 +1,8 @@
-import type { AdminReplies, AdminReply } from '../protocol/admin.js';
 import { decodeEnvelope, DecodeError } from '../codec/envelope.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import type { ShardServer } from '../ledger/shard-server.js';
-import type { AdminErrorCode, AdminOp, AdminRefusal, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
+import type { AdminErrorCode, AdminOp, AdminRefusal, AdminReplies, AdminReply, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
 import type { NodeStore } from '../ports/node-store.js';
 
 /**

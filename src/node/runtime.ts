@@ -1,4 +1,4 @@
-import type { ClusterId, NodeId } from '../protocol/ids.js';
+import type { ClusterId } from '../protocol/ids.js';
 import type { ShardServer } from '../ledger/shard-server.js';
 import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../ledger/shard-ready.js';
 import type { ShardMessage } from '../protocol/client.js';

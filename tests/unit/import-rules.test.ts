@@ -49,7 +49,7 @@ async function lint(cwd: string): Promise<LintRun> {
  * folder of its own, the runtime plugging the adapter in, bench on top of src.
  */
 const cleanTree: Record<string, string> = {
-  'src/core/ids.ts': 'export type NodeId = number;\nexport const nodeIdMax = 100;\n',
+  'src/protocol/ids.ts': 'export type NodeId = number;\nexport const nodeIdMax = 100;\n',
   'src/paxos/ballot.ts':
     "import type { Stats } from 'node:fs';\nimport { nodeIdMax, type NodeId } from '../protocol/ids.js';\n" +
     'export interface Ballot { round: number; node: NodeId; seen?: Stats }\nexport const firstBallot: Ballot = { round: 0, node: nodeIdMax };\n',
