@@ -1,4 +1,5 @@
 import { decodeEnvelope, DecodeError } from '../codec/envelope.js';
+import { AssertionError } from '../core/assert.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import type { ShardServer } from '../ledger/shard-server.js';
@@ -32,6 +33,8 @@ export interface AdminHost {
   countStale(): void;
   /** The core took an input outside the Ready loop's own: have its ready drained. */
   scheduleDrain(): void;
+  /** A handler failed on an operating error (answered `internal`): the node's log says what. */
+  failedInternally(op: AdminOp, error: Error): void;
 }
 
 /** Thrown by a handler to refuse its request with a code. */
@@ -133,13 +136,20 @@ export function admitAdminRequest(data: Uint8Array): { request: AdminRequest & A
   }
 }
 
-/** Answers one admin request: its op's reply, or a refusal with a code (never throws). */
+/**
+ * Answers one admin request: its op's reply, or a refusal with a code. An operating error (the
+ * disk, say) is answered `internal` and reported to the host for its log; a broken assertion is
+ * a bug of the node, not of the request, so it is thrown on: a node whose core broke an
+ * invariant must stop rather than go on answering.
+ */
 export function answerAdmin(host: AdminHost, request: AdminRequest & AdminRequestContext): AdminReply {
   try {
     return answer(host, request);
   } catch (error) {
     if (error instanceof AdminRefusalError) return { ok: false, code: error.code, message: error.message };
-    return { ok: false, code: 'internal', message: (error as Error).message };
+    if (error instanceof AssertionError || !(error instanceof Error)) throw error;
+    host.failedInternally(request.op, error);
+    return { ok: false, code: 'internal', message: error.message };
   }
 }
 

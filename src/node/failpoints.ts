@@ -38,6 +38,8 @@ export function shouldCrash(failpoint: Failpoint | undefined, events: readonly T
   }
 }
 
+/** A crash on purpose, the failpoint's whole point: not an exit, so not src/process/exit.ts
+ *  (which ends a process that stops), and nothing is flushed or closed on the way. */
 export function crashNow(): never {
   process.kill(process.pid, 'SIGKILL');
   throw new Error('unreachable: SIGKILL did not stop the process');

@@ -155,11 +155,11 @@ export class LedgerNode {
         transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
         this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
       },
-      forward: (p, to) => {
+      forward: (p, to, hops) => {
         // Forward to the leader, keeping the client's reply subject: the leader answers directly.
         const envelope = decodeEnvelope(p.data);
         if (envelope.kind !== 'request') return;
-        transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops: p.hops + 1 }), p.reply);
+        transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops }), p.reply);
       },
     };
   }
@@ -244,8 +244,7 @@ export class LedgerNode {
   }
 
   private onTick(): void {
-    if (this.runtime.failed) return;
-    this.runtime.tick();
+    this.runtime.tick(); // a failed node's runtime does nothing on it
     this.countRefusals();
   }
 
@@ -275,7 +274,6 @@ export class LedgerNode {
   private scheduleDrain(): void {
     this.runtime.scheduleDrain();
   }
-
 
   // ---- admin -------------------------------------------------------------------------------
 
@@ -312,6 +310,7 @@ export class LedgerNode {
       flush: (args) => this.flush(args),
       countStale: () => this.runtime.countStale(),
       scheduleDrain: () => this.scheduleDrain(),
+      failedInternally: (op, error) => this.log.error({ op, err: error }, 'admin operation failed'),
     };
   }
 

@@ -285,7 +285,7 @@ export class NodeRuntime<R extends HeldRequest> {
       const p = this.pending.get(reqId);
       if (p === undefined) continue;
       this.pending.delete(reqId);
-      if (!cutOff) this.outbox.forward(p, to);
+      if (!cutOff) this.outbox.forward(p, to, p.hops + 1);
     }
   }
 }

@@ -34,8 +34,9 @@ export interface Outbox<R extends HeldRequest> {
   twoPc(toCluster: ClusterId, message: TwoPcMessage, generation: number): void;
   /** The answer to a client, at the handle it came with. */
   reply(request: R, response: Response): void;
-  /** The request itself, to the member believed to lead, one hop further; it answers the client directly. */
-  forward(request: R, to: NodeId): void;
+  /** The request itself, to the member believed to lead; it answers the client directly.
+   *  `hops`: what the forwarded copy carries (the runtime counted this hop already). */
+  forward(request: R, to: NodeId, hops: number): void;
 }
 
 /** The runtime's only view of time: it never reads a clock or sets a timer of its own. */

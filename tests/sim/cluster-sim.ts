@@ -416,7 +416,7 @@ export class ClusterSim {
         for (const member of this.clusters[toCluster - 1]?.members ?? []) this.network.send(this.tick, node.id, member, { kind: '2pc', message, generation });
       },
       reply: (req, response) => this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response }),
-      forward: (req, to) => this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops: req.hops + 1 }),
+      forward: (req, to, hops) => this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops }),
     };
   }
 

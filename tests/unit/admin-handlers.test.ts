@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeCbor } from '../../src/codec/cbor.js';
+import { AssertionError } from '../../src/core/assert.js';
 import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import type { ShardServer } from '../../src/ledger/shard-server.js';
 import { adminHandlers, admitAdminRequest, answerAdmin, type AdminHost } from '../../src/node/admin-handlers.js';
-import { adminOps, type AdminRequest, type FaultOp, type FlushArgs, type NodeStatus } from '../../src/protocol/admin.js';
+import { adminOps, type AdminOp, type AdminRequest, type FaultOp, type FlushArgs, type NodeStatus } from '../../src/protocol/admin.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 /**
@@ -34,6 +35,8 @@ class FakeHost implements AdminHost {
   };
   countStale = () => void this.stale++;
   scheduleDrain = () => void this.drains++;
+  internalErrors: string[] = [];
+  failedInternally = (op: AdminOp, error: Error) => void this.internalErrors.push(`${op}: ${error.message}`);
 }
 
 describe('admin handlers', () => {
@@ -104,6 +107,16 @@ describe('admin handlers', () => {
     };
     const reply = answerAdmin(host, { op: 'status' });
     assert.deepEqual(reply, { ok: false, code: 'internal', message: 'boom' });
+    assert.deepEqual(host.internalErrors, ['status: boom'], 'the node is told, for its log');
+  });
+
+  test('a broken assertion in a handler is thrown on, not answered: the node must stop', () => {
+    const host = new FakeHost();
+    host.status = () => {
+      throw new AssertionError('an invariant broke');
+    };
+    assert.throws(() => answerAdmin(host, { op: 'status' }), AssertionError);
+    assert.deepEqual(host.internalErrors, []);
   });
 
   test('every reply the handlers give goes over the wire and decodes as it left', () => {

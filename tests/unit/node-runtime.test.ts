@@ -62,9 +62,9 @@ class Recorder implements Outbox<Req> {
     this.events.push(`reply ${request.name} ${response.kind}`);
     this.replies.push({ name: request.name, response });
   }
-  forward(request: Req, to: NodeId): void {
+  forward(request: Req, to: NodeId, hops: number): void {
     this.events.push(`forward ${request.name} to ${to}`);
-    this.forwards.push({ name: request.name, hops: request.hops, to });
+    this.forwards.push({ name: request.name, hops, to });
   }
 }
 
@@ -195,12 +195,12 @@ describe('the node runtime', () => {
     assert.equal(runtime.pendingRequests, 0, 'a flush forgets the requests in flight');
   });
 
-  test('a follower forwards a request to the leader it knows; the hop count travels with it', () => {
+  test('a follower forwards a request to the leader it knows; the copy counts one hop more', () => {
     const { runtime, ports, scheduler } = runtimeOver(newServer());
     runtime.paxos(heartbeatFrom2(1), 0);
     runtime.request({ name: 'r1', hops: 1, receivedAtMs: 0 }, transfer(1), undefined);
     scheduler.run();
-    assert.deepEqual(ports.forwards, [{ name: 'r1', hops: 1, to: 2 }]);
+    assert.deepEqual(ports.forwards, [{ name: 'r1', hops: 2, to: 2 }]);
     assert.equal(runtime.pendingRequests, 0);
   });
 
