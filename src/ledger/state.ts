@@ -4,25 +4,13 @@ import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
 import { heldReadReason, lockedReason, staleSequence, type Command, type Operation, type Outcome, type Session } from '../protocol/commands.js';
 import type { SnapshotPiece } from '../protocol/client.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 import type { AccountBook } from '../twopc/account-book.js';
 import { applyTwoPcStep, prepareCoordinator } from '../twopc/apply-step.js';
 import { heldAtApply } from '../twopc/locks.js';
 import { txnKey } from '../twopc/steps.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { TwoPcState } from '../twopc/twopc-state.js';
-
-/** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
-export interface StateWrites {
-  appliedIndex: Slot;
-  /** Set when a snapshot replaced the whole state: every list below is complete. */
-  replaceAll?: true;
-  balances: Array<[AccountId, number]>;
-  sessions: Session[];
-  evictedSessions: ClientId[];
-  /** Two-Phase Commit records written (a record) or forgotten (null). */
-  coordinatorRecords?: Array<[string, CoordinatorRecord | null]>;
-  participantRecords?: Array<[string, ParticipantRecord | null]>;
-}
 
 /** Everything a replica's state holds, for snapshots and for start-up. */
 export interface StateImage {
