@@ -1,9 +1,7 @@
 // The import rules of the project, checked by dependency-cruiser (`npm run lint`, and the first
 // stage of `npm test`). docs/architecture.md explains the layers; docs/testing.md how the check
 // runs. Paths are relative to the repository root: run depcruise from there. Run it through
-// scripts/lint.mjs, which also excuses the violations listed in
-// .dependency-cruiser-known-violations.json (folder-level ones included, which `depcruise
-// --ignore-known` alone does not).
+// scripts/lint.mjs. There is no list of known violations: every violation fails.
 //
 // Type-only imports (`import type`, or `type` inside the braces of every imported name) are
 // compiled away, so they carry no I/O and no code: dependency-cruiser sees them because of
