@@ -54,6 +54,46 @@ module.exports = {
       from: { path: cores },
       to: { path: '^src/', pathNot: cores },
     },
+    // The cores, one way: src/core at the bottom, then src/protocol, then src/paxos and src/twopc
+    // side by side, then src/ledger, which composes them. no-folder-cycle only forbids a loop;
+    // these forbid a wrong-way import on its own, before anything imports back.
+    {
+      name: 'core-to-nothing',
+      severity: 'error',
+      comment:
+        'src/core (assert, errors, limits, roles...) is the vocabulary of every layer, so it sits at the bottom: ' +
+        'it imports nothing else of src/, not even a type.',
+      from: { path: '^src/core/' },
+      to: { path: '^src/', pathNot: '^src/core/' },
+    },
+    {
+      name: 'protocol-only-to-core',
+      severity: 'error',
+      comment:
+        'src/protocol (the wire and disk types) sits on src/core and under every other core: it imports, in src/, ' +
+        'only src/core, so a message type never drags in a state machine.',
+      from: { path: '^src/protocol/' },
+      to: { path: '^src/', pathNot: '^src/(core|protocol)/' },
+    },
+    {
+      name: 'paxos-not-to-ledger-or-twopc',
+      severity: 'error',
+      comment:
+        'Multi-Paxos (src/paxos) replicates values of any type: it knows nothing of what the ledger or 2PC put in ' +
+        'the log, and imports neither src/ledger nor src/twopc, not even a type.',
+      from: { path: '^src/paxos/' },
+      to: { path: '^src/(ledger|twopc)/' },
+    },
+    {
+      name: 'twopc-not-to-ledger-or-paxos',
+      severity: 'error',
+      comment:
+        'Two-Phase Commit (src/twopc) is one pure unit: it reaches balances through the AccountBook the ledger ' +
+        'state implements and the log through the host its driver is given, so it imports neither src/ledger nor ' +
+        'src/paxos, not even a type. src/ledger composes both.',
+      from: { path: '^src/twopc/' },
+      to: { path: '^src/(ledger|paxos)/' },
+    },
     {
       name: 'adapter-not-to-core-internals',
       severity: 'error',

@@ -114,12 +114,20 @@ describe('import rules', { concurrency: 4 }, () => {
     assert.deepEqual(result.violations, []);
   });
 
-  test('a cycle between two core folders fails no-folder-cycle, type-only imports included', async () => {
-    // ledger/state.ts imports paxos/ballot.ts; paxos now names a ledger type: paxos <-> ledger.
-    const result = await lint(tree({ 'src/paxos/replica.ts': "import type { State } from '../ledger/state.js';\nexport type Seen = State;\n" }));
+  test('a cycle between two folders fails no-folder-cycle, type-only imports included', async () => {
+    // client/a -> observability/b and observability/c -> client/d: no file cycle, a folder cycle.
+    // (Between the cores every wrong-way import also breaks a one-way rule: see the paxos case.)
+    const result = await lint(
+      tree({
+        'src/client/a.ts': "import type { B } from '../observability/b.js';\nexport type A = B;\n",
+        'src/observability/b.ts': 'export type B = number;\n',
+        'src/observability/c.ts': "import type { D } from '../client/d.js';\nexport type C = D;\n",
+        'src/client/d.ts': 'export type D = string;\n',
+      }),
+    );
     assertViolations(result, [
-      { rule: 'no-folder-cycle', from: 'src/paxos' },
-      { rule: 'no-folder-cycle', from: 'src/ledger' },
+      { rule: 'no-folder-cycle', from: 'src/client' },
+      { rule: 'no-folder-cycle', from: 'src/observability' },
     ]);
   });
 
@@ -133,6 +141,53 @@ describe('import rules', { concurrency: 4 }, () => {
     assertViolations(result, [
       { rule: 'no-file-cycle', from: 'src/client/a.ts' },
       { rule: 'no-file-cycle', from: 'src/client/b.ts' },
+    ]);
+  });
+
+  test('src/core importing any other folder of src fails core-to-nothing', async () => {
+    // Nothing in the clean tree imports src/core: no cycle, only the wrong direction.
+    const result = await lint(tree({ 'src/core/ids-user.ts': "import type { NodeId } from '../protocol/ids.js';\nexport type Id = NodeId;\n" }));
+    assertViolations(result, [{ rule: 'core-to-nothing', from: 'src/core/ids-user.ts' }]);
+  });
+
+  test('src/protocol importing a core other than src/core fails protocol-only-to-core', async () => {
+    const result = await lint(
+      tree({
+        'src/twopc/lock.ts': 'export interface Lock { account: number }\n',
+        'src/protocol/locks.ts': "import type { Lock } from '../twopc/lock.js';\nexport type Locks = Lock[];\n",
+      }),
+    );
+    assertViolations(result, [{ rule: 'protocol-only-to-core', from: 'src/protocol/locks.ts' }]);
+  });
+
+  test('src/paxos importing src/twopc or src/ledger fails paxos-not-to-ledger-or-twopc', async () => {
+    // paxos -> twopc is no cycle (twopc imports nothing here); paxos -> ledger is one as well.
+    const result = await lint(
+      tree({
+        'src/twopc/lock.ts': 'export interface Lock { account: number }\n',
+        'src/paxos/locked.ts': "import type { Lock } from '../twopc/lock.js';\nexport type Locked = Lock;\n",
+        'src/paxos/stateful.ts': "import type { State } from '../ledger/state.js';\nexport type Stateful = State;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'paxos-not-to-ledger-or-twopc', from: 'src/paxos/locked.ts' },
+      { rule: 'paxos-not-to-ledger-or-twopc', from: 'src/paxos/stateful.ts' },
+      { rule: 'no-folder-cycle', from: 'src/paxos' },
+      { rule: 'no-folder-cycle', from: 'src/ledger' },
+    ]);
+  });
+
+  test('src/twopc importing src/ledger or src/paxos fails twopc-not-to-ledger-or-paxos', async () => {
+    // Neither imports src/twopc in the clean tree: no cycle, only the wrong direction.
+    const result = await lint(
+      tree({
+        'src/twopc/book.ts': "import type { State } from '../ledger/state.js';\nexport type Book = State;\n",
+        'src/twopc/ballots.ts': "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'twopc-not-to-ledger-or-paxos', from: 'src/twopc/book.ts' },
+      { rule: 'twopc-not-to-ledger-or-paxos', from: 'src/twopc/ballots.ts' },
     ]);
   });
 
