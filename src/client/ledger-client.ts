@@ -53,6 +53,9 @@ interface SendResult {
   sent: boolean;
 }
 
+/** A node's line in `ledger cluster status`: its status, or, when it does not answer, why. */
+export type NodeStatusRow = NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string };
+
 export interface ClientOptions {
   /** Time for one attempt before trying another node. */
   attemptTimeoutMs: number;
@@ -293,7 +296,7 @@ export class LedgerClient {
   }
 
   /** Status of every node; a node that does not answer is reported as down. */
-  async status(timeoutMs = 1_000): Promise<Array<NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string }>> {
+  async status(timeoutMs = 1_000): Promise<NodeStatusRow[]> {
     return Promise.all(
       allNodes(this.topology).map(async (node) => {
         try {
