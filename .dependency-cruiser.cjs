@@ -109,9 +109,9 @@ module.exports = {
       name: 'adapter-not-to-runtime',
       severity: 'error',
       comment:
-        'An adapter imports, inside src/, only the cores, the ports and the other adapters: the runtime (src/node ' +
-        'apart from its ports), the client, the CLI, the cluster supervisor, observability, the demo and the load ' +
-        'generator sit above the adapters and plug them in, never the other way round.',
+        'An adapter imports, inside src/, nothing above it: the runtime (src/node), the client, the CLI, the ' +
+        'cluster supervisor, observability, the demo and the load generator sit above the adapters and plug them ' +
+        'in, never the other way round. (Which cores it may import: adapter-not-to-core-internals.)',
       from: { path: adapters },
       to: {
         path: '^src/',
