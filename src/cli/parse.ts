@@ -1,5 +1,6 @@
 import { badInput } from '../core/errors.js';
-import { parseNodeId, type NodeId } from '../protocol/ids.js';
+import { parseNodeId } from '../core/node-id-text.js';
+import type { NodeId } from '../protocol/ids.js';
 
 /** Parses a whole positive number given on the command line, with an error naming the field. */
 export function parsePositiveInteger(text: string, what: string): number {

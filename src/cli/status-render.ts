@@ -1,8 +1,5 @@
-import type { NodeStatus } from '../protocol/admin.js';
-import type { ClusterId, NodeId } from '../protocol/ids.js';
+import type { NodeStatusRow } from '../client/ledger-client.js';
 import { table, type Column, type Layout } from './render.js';
-
-export type StatusRow = NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string };
 
 /** A down node's reason goes in its role cell, cut on a terminal so 9 nodes fit 80 columns. */
 const statusColumns: Column[] = [
@@ -17,7 +14,7 @@ const statusColumns: Column[] = [
 ];
 
 /** `ledger cluster status`: one line a node. */
-export function renderStatus(nodes: readonly StatusRow[], layout?: Layout): string {
+export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): string {
   const rows = nodes.map((s) =>
     s.role === 'down'
       ? [`n${s.node}`, s.cluster, `down: ${s.reason}`, '', '', '', '', '']

@@ -7,10 +7,8 @@ import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
-import type { Command, Consistency, Operation } from '../protocol/commands.js';
+import { duplicatePrepare, staleSequence, type Command, type Consistency, type Operation } from '../protocol/commands.js';
 import type { Response } from '../protocol/client.js';
-import { staleSequence } from '../ledger/state.js';
-import { duplicatePrepare } from '../twopc/driver.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
 import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type Transport } from '../transport/transport.js';
@@ -54,6 +52,9 @@ interface SendResult {
   /** True once any attempt left the process: from then on, no answer means `unknown`. */
   sent: boolean;
 }
+
+/** A node's line in `ledger cluster status`: its status, or, when it does not answer, why. */
+export type NodeStatusRow = NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string };
 
 export interface ClientOptions {
   /** Time for one attempt before trying another node. */
@@ -295,7 +296,7 @@ export class LedgerClient {
   }
 
   /** Status of every node; a node that does not answer is reported as down. */
-  async status(timeoutMs = 1_000): Promise<Array<NodeStatus | { node: NodeId; cluster: ClusterId; role: 'down'; reason: string }>> {
+  async status(timeoutMs = 1_000): Promise<NodeStatusRow[]> {
     return Promise.all(
       allNodes(this.topology).map(async (node) => {
         try {

@@ -49,7 +49,7 @@ export function paths(dataDir: string) {
   };
 }
 
-export function readClusterState(dataDir: string): ClusterState | undefined {
+function readClusterState(dataDir: string): ClusterState | undefined {
   const file = paths(dataDir).state;
   if (!existsSync(file)) return undefined;
   return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
@@ -68,7 +68,7 @@ function isOurs(pid: number, marker: string): boolean {
   return isAlive(pid) && (commandLineOf(pid)?.includes(marker) ?? false);
 }
 
-export function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): number {
+function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): number {
   const p = paths(config.dataDir);
   mkdirSync(p.logs, { recursive: true });
   const child = startProcess(process.execPath, [nodeMain, '--id', String(node), '--config', p.config], join(p.logs, `n${node}.out`), detached);

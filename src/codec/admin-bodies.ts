@@ -148,7 +148,7 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
   };
 }
 
-export function decodeStateHashes(value: unknown): StateHashes {
+function decodeStateHashes(value: unknown): StateHashes {
   const o = obj(value, 'hashes');
   return {
     node: int(o.node, 'hashes.node', 1),
@@ -164,7 +164,7 @@ export function decodeStateHashes(value: unknown): StateHashes {
   };
 }
 
-export function decodeNodeViews(value: unknown): NodeViews {
+function decodeNodeViews(value: unknown): NodeViews {
   const o = obj(value, 'views');
   return {
     node: int(o.node, 'views.node', 1),

@@ -8,7 +8,7 @@ import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
 /** Checks for the ledger's own types, shared by every envelope that carries them. */
 
 /** What a client may send: a transfer or a read, nothing else (2PC steps come from leaders). */
-export function decodeClientOperation(value: unknown, path: string): ClientOperation {
+function decodeClientOperation(value: unknown, path: string): ClientOperation {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance'] as const);
   if (kind === 'balance') {
@@ -19,7 +19,7 @@ export function decodeClientOperation(value: unknown, path: string): ClientOpera
 }
 
 /** An operation as the log holds it (written by leaders). */
-export function decodeLogOperation(value: unknown, path: string): Operation {
+function decodeLogOperation(value: unknown, path: string): Operation {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance', 'x-prepare-coordinator', 'x-prepare-participant', 'x-decide', 'x-end'] as const);
   const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, limits.reasonLengthMax));
@@ -61,7 +61,7 @@ export function decodeCommand(value: unknown, path: string): Command {
   return decodeCommandWith(value, path, decodeClientOperation);
 }
 
-export function decodeLogCommand(value: unknown, path: string): Command {
+function decodeLogCommand(value: unknown, path: string): Command {
   return decodeCommandWith(value, path, decodeLogOperation);
 }
 
@@ -123,7 +123,7 @@ function decodeLogEntry(value: unknown, path: string): LogEntry<Batch> {
 const promiseEntriesMax = 100_000;
 const slotsPerAcceptedMax = 10_000;
 
-export function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
+function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
   const o = obj(value, path);
   const type = oneOf(o.type, `${path}.type`, ['prevote', 'prevote-reply', 'prepare', 'promise', 'accept', 'accepted', 'nack', 'catchup-request', 'catchup-reply'] as const);
   const from = int(o.from, `${path}.from`, 1);

@@ -9,7 +9,7 @@ import { TestRunner, type RunnerHooks, type RunReport } from '../testfile/runner
 import { intraShardLoad, type LoadReport } from '../load/transfer-load.js';
 
 /** The bundled test file (infra/demo-tests.csv). */
-export const demoFile = fileURLToPath(new URL('../../../infra/demo-tests.csv', import.meta.url));
+const demoFile = fileURLToPath(new URL('../../../infra/demo-tests.csv', import.meta.url));
 
 /**
  * What each row of the bundled file shows, by line. Set 1: intra-shard and cross-shard transfers

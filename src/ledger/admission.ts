@@ -2,7 +2,7 @@ import { assert } from '../core/assert.js';
 import { encodedBytesMax } from '../core/encoded-size.js';
 import { limits } from '../core/limits.js';
 import { fittingCount } from '../core/pack.js';
-import type { Command } from '../protocol/commands.js';
+import { lockedReason, type Command } from '../protocol/commands.js';
 import { LockTable } from '../twopc/lock-table.js';
 import { accountsOf, admit, type HolderOf } from '../twopc/locks.js';
 import { commandKey } from './commands.js';
@@ -82,7 +82,7 @@ export class Admission {
         ctx.onAdmitted(command);
       } else if (ctx.now - item.sinceTick >= ctx.lockWaitTicks) {
         // Waited long enough: choose the refusal, so a retry gets the same answer.
-        this.batch.push(refused(command, 'locked'));
+        this.batch.push(refused(command, lockedReason));
       } else {
         still.push(item);
       }

@@ -5,7 +5,7 @@ import type { TwoPcEvent } from '../twopc/driver.js';
 import type { TwoPcOutbound } from '../protocol/twopc.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Response, SnapshotChunk } from '../protocol/client.js';
-import type { StateWrites } from './state.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 
 /** What one turn of the Ready loop hands the runtime: everything to persist, then to send. */
 export interface ShardReady {

@@ -16,7 +16,8 @@ import { proposeBatch, type ProposerHost } from './proposer.js';
 import { routeRequest } from './request-routing.js';
 import type { ShardReady } from './shard-ready.js';
 import { SnapshotReceiver, SnapshotSender, wholeShard } from './snapshot-transfer.js';
-import { isHeldRead, LedgerState, type StateWrites } from './state.js';
+import { isHeldRead, LedgerState } from './state.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 import { StateHashHistory } from './state-hashes.js';
 
 export interface ShardServerInit {

@@ -1,6 +1,6 @@
 import { encodedBytesMax } from '../core/encoded-size.js';
 import { packByBytes } from '../core/pack.js';
-import type { SnapshotPiece } from './state.js';
+import type { SnapshotPiece } from '../protocol/client.js';
 
 /**
  * Cuts a state image into snapshot pieces of at most `bytesMax` each (an upper bound of their

@@ -2,34 +2,15 @@ import { assert } from '../core/assert.js';
 import type { AccountId, ClientId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
-import type { Command, Operation, Outcome, Session } from '../protocol/commands.js';
+import { heldReadReason, lockedReason, staleSequence, type Command, type Operation, type Outcome, type Session } from '../protocol/commands.js';
+import type { SnapshotPiece } from '../protocol/client.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 import type { AccountBook } from '../twopc/account-book.js';
 import { applyTwoPcStep, prepareCoordinator } from '../twopc/apply-step.js';
 import { heldAtApply } from '../twopc/locks.js';
 import { txnKey } from '../twopc/steps.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { TwoPcState } from '../twopc/twopc-state.js';
-
-/** What applying a batch changed, for the runtime to persist in one SQLite transaction. */
-export interface StateWrites {
-  appliedIndex: Slot;
-  /** Set when a snapshot replaced the whole state: every list below is complete. */
-  replaceAll?: true;
-  balances: Array<[AccountId, number]>;
-  sessions: Session[];
-  evictedSessions: ClientId[];
-  /** Two-Phase Commit records written (a record) or forgotten (null). */
-  coordinatorRecords?: Array<[string, CoordinatorRecord | null]>;
-  participantRecords?: Array<[string, ParticipantRecord | null]>;
-}
-
-/** One piece of a snapshot. */
-export interface SnapshotPiece {
-  balances: Array<[AccountId, number]>;
-  sessions: Session[];
-  coordinatorRecords: CoordinatorRecord[];
-  participantRecords: ParticipantRecord[];
-}
 
 /** Everything a replica's state holds, for snapshots and for start-up. */
 export interface StateImage {
@@ -53,13 +34,6 @@ function bySessionAge(a: Session, b: Session): number {
   return a.slot - b.slot || compareText(a.clientId, b.clientId);
 }
 
-/** The answer to a client command older than its session's last one, with no record left:
- *  the ledger no longer knows its outcome (a rejection, never a claim that it did not run). */
-export const staleSequence = 'stale-sequence';
-
-/** What a read of an account held by an undecided cross-shard transfer gets when it is
- *  applied: never a client's answer (the leader proposes the read again, see isHeldRead). */
-const heldReadReason = 'held-by-undecided-transfer';
 const heldRead: Outcome = { status: 'rejected', reason: heldReadReason };
 
 export function isHeldRead(command: Command, outcome: Outcome | undefined): boolean {
@@ -240,7 +214,7 @@ export class LedgerState implements AccountBook {
     }
     let outcome: Outcome | undefined;
     if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
-    else if (heldAtApply(op, this.twoPc.lockHolder)) outcome = { status: 'aborted', reason: 'locked' };
+    else if (heldAtApply(op, this.twoPc.lockHolder)) outcome = { status: 'aborted', reason: lockedReason };
     else if (op.kind === 'transfer') outcome = this.transfer(op.from, op.to, op.amount);
     else {
       outcome = prepareCoordinator(this.twoPc, this, command, op);

@@ -5,7 +5,7 @@ import { roundMs } from '../core/round-ms.js';
 
 export type Counts = Record<Outcome, number>;
 
-export function zeroCounts(): Counts {
+function zeroCounts(): Counts {
   return Object.fromEntries(outcomes.map((o) => [o, 0])) as Counts;
 }
 

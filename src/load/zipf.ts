@@ -2,7 +2,7 @@ import { badInput } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 
 /** Largest number of items a sampler tabulates: one float per item, so 10 M items is 80 MB. */
-export const zipfItemsMax = 10_000_000;
+const zipfItemsMax = 10_000_000;
 
 /**
  * Zipf's law over `n` items: item k (1-based rank) is drawn with probability proportional to

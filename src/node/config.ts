@@ -98,7 +98,7 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
   });
 }
 
-export function validateConfig(c: LedgerConfig): LedgerConfig {
+function validateConfig(c: LedgerConfig): LedgerConfig {
   if (typeof c.prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(c.prefix)) throw new LedgerError('config', `subject prefix must be letters, digits, - or _, got ${String(c.prefix)}`);
   if (typeof c.natsUrl !== 'string' || c.natsUrl.length === 0) throw new LedgerError('config', 'natsUrl is missing');
   validateTopology(c.topology);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerError } from '../core/errors.js';
-import { parseNodeId } from '../protocol/ids.js';
+import { parseNodeId } from '../core/node-id-text.js';
 import { nodeCount } from '../ledger/topology.js';
 import { fileLogger } from '../observability/logger.js';
 import { metricsPortOf, readConfig, type LedgerConfig } from './config.js';

@@ -6,7 +6,7 @@ import type { Transport } from '../transport/transport.js';
  * How often a node publishes its snapshot on `ledger.events`. One second matches what `ledger
  * top` refreshes at; readers call a node silent after 3 intervals without one.
  */
-export const metricsIntervalMs = 1_000;
+const metricsIntervalMs = 1_000;
 
 /**
  * Publishes the node's metrics snapshot every interval. Runs on its own timer, not the protocol

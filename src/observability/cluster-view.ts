@@ -1,4 +1,4 @@
-import type { MetricsSnapshot, SnapshotRole } from '../codec/metrics-snapshot.js';
+import type { MetricsSnapshot, SnapshotRole } from '../protocol/metrics.js';
 import { allNodes, clusterOfNode, nodesOfCluster, type Topology } from '../ledger/topology.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { abortReasonsMax, snapshotRoles, type MetricsSnapshot } from '../codec/metrics-snapshot.js';
+import { abortReasonsMax, snapshotRoles, type MetricsSnapshot } from '../protocol/metrics.js';
 import type { ShardMessage, Response } from '../protocol/client.js';
 import type { ShardReady } from '../ledger/shard-ready.js';
 import { roundMs } from '../core/round-ms.js';

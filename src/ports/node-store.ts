@@ -1,7 +1,7 @@
 import type { RecordedView } from '../protocol/admin.js';
 import type { AccountId, Slot } from '../protocol/ids.js';
 import type { Batch, Session } from '../protocol/commands.js';
-import type { StateWrites } from '../ledger/state.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import type { NewView } from '../paxos/replica.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';

@@ -6,7 +6,7 @@
  */
 
 /** Ctrl-C, and a polite kill (a supervisor, a CI timeout, `ledger cluster stop`). */
-export const stopSignals = ['SIGINT', 'SIGTERM'] as const;
+const stopSignals = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof stopSignals)[number];
 
 /** 128 + the signal's number, as a shell reports a process that signal ended. */

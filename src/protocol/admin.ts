@@ -19,7 +19,7 @@ export interface FlushArgs {
 }
 
 /** Fault injection (`ledger node fail|recover|isolate|heal`). */
-export const faultOps = ['fail', 'recover', 'isolate', 'heal'] as const;
+const faultOps = ['fail', 'recover', 'isolate', 'heal'] as const;
 export type FaultOp = (typeof faultOps)[number];
 
 /** Every admin request, by op. */

@@ -3,21 +3,25 @@ import type { Batch, Command, Outcome, Session } from './commands.js';
 import type { PaxosMessage } from './paxos.js';
 import type { CoordinatorRecord, ParticipantRecord } from './twopc.js';
 
+/** What one piece of a snapshot holds: a share of each part of the state machine's state. */
+export interface SnapshotPiece {
+  balances: Array<[AccountId, number]>;
+  sessions: Session[];
+  coordinatorRecords: CoordinatorRecord[];
+  participantRecords: ParticipantRecord[];
+}
+
 /**
  * One piece of a snapshot: the state machine's state at `appliedIndex`, sent to a member that
  * asked for slots this replica had compacted away. Pieces keep each message within its byte
  * budget (payloadBudgets); the receiver installs the snapshot once it holds all `chunks` of them.
  */
-export interface SnapshotChunk {
+export interface SnapshotChunk extends SnapshotPiece {
   type: 'snapshot';
   from: NodeId;
   appliedIndex: Slot;
   chunk: number;
   chunks: number;
-  balances: Array<[AccountId, number]>;
-  sessions: Session[];
-  coordinatorRecords: CoordinatorRecord[];
-  participantRecords: ParticipantRecord[];
 }
 
 /** Everything the members of a cluster send each other. */

@@ -63,6 +63,25 @@ export type Outcome =
   /** Not a valid command here (wrong shard, stale sequence): a client or routing error. */
   | { status: 'rejected'; reason: string };
 
+/**
+ * The reasons of aborted and rejected outcomes (and of 2PC votes and records) that code acts on,
+ * not only shows: the cores that give them and the client that reads them spell each one here.
+ */
+/** A transfer met an account held by an undecided cross-shard transfer (or held by others at
+ *  the leader for too long): refused without effect, safe to retry. */
+export const lockedReason = 'locked';
+/** The answer to a client command older than its session's last one, with no record left:
+ *  the ledger no longer knows its outcome (a rejection, never a claim that it did not run). */
+export const staleSequence = 'stale-sequence';
+/** The vote reason for a PREPARE of a transaction this participant already committed (the
+ *  client learns that the ledger no longer knows this request's outcome). */
+export const duplicatePrepare = 'duplicate';
+/** What a read of an account held by an undecided cross-shard transfer gets when it is
+ *  applied: never a client's answer (the leader proposes the read again, see isHeldRead). */
+export const heldReadReason = 'held-by-undecided-transfer';
+/** Why a participant's preparation was undone by a commit of an earlier preparation. */
+export const supersededReason = 'superseded';
+
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
 

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { assert } from '../core/assert.js';
 import type { AccountId } from '../protocol/ids.js';
-import type { StateWrites } from '../ledger/state.js';
+import type { StateWrites } from '../protocol/state-writes.js';
 import type { Session } from '../protocol/commands.js';
 import type { DurableState, NodeStore, PersistBatch, StoredView } from '../ports/node-store.js';
 import type { Ballot } from '../protocol/paxos.js';

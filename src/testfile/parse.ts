@@ -39,6 +39,7 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 
 import { LedgerError } from '../core/errors.js';
+import { parseNodeId } from '../core/node-id-text.js';
 import type { TestCommand, TestFile, TestFileDialect, TestSet } from './types.js';
 
 const COMMAND_FORMS = '(sender, receiver, amount), (account), F(nK) or R(nK)';
@@ -214,9 +215,11 @@ function parseSetNumber(cell: string, row: Row, fail: Failure): number {
   return n;
 }
 
-function parseNode(s: string): number | undefined {
-  const m = /^[ns]\s*(\d+)$/i.exec(s);
-  return m?.[1] === undefined ? undefined : positiveInt(m[1]);
+/** A node id in a test file: `n4` or `S4` (`n 4` too). Unlike on the command line the letter is
+ *  required: a bare `4` in a live list or in F(4) is a typo, not a node. */
+export function parseTestFileNode(text: string): number | undefined {
+  const lettered = /^([ns])\s*(.*)$/is.exec(text);
+  return lettered === null ? undefined : parseNodeId(`${lettered[1]}${lettered[2]}`);
 }
 
 function parseNodeList(cell: string, row: Row, fail: Failure, letter: string, what: string): number[] {
@@ -227,7 +230,7 @@ function parseNodeList(cell: string, row: Row, fail: Failure, letter: string, wh
   if (inner === '') return [];
   const nodes: number[] = [];
   for (const item of inner.split(',').map((s) => s.trim())) {
-    const node = parseNode(item);
+    const node = parseTestFileNode(item);
     if (node === undefined) throw fail.at(row.line, cell, `is not a ${what}: ${quote(item)} is not a node id`, expected);
     if (nodes.includes(node)) throw fail.at(row.line, cell, `is not a ${what}: it names ${item} twice`, expected);
     nodes.push(node);
@@ -274,7 +277,7 @@ function parseCommand(cell: string, row: Row, fail: Failure): TestCommand {
   if (fr !== null) {
     const letter = (fr[1] ?? '').toUpperCase();
     const nodeText = (fr[2] ?? '').trim();
-    const node = parseNode(nodeText);
+    const node = parseTestFileNode(nodeText);
     if (node === undefined) throw fail.at(line, cell, `names ${quote(nodeText)}, not a node id`, `${letter}(nK) with K a positive integer, e.g. ${letter}(n4)`);
     return letter === 'F' ? { op: 'fail', node, line } : { op: 'recover', node, line };
   }

@@ -40,7 +40,7 @@ const shapeCandidates = [3, 5, 7];
  * typo (`n42` for `n4`) than a wish for 14 clusters, so it is refused before anything runs;
  * `--set-shape` still builds any valid shape on purpose.
  */
-export const autoShapeLimits = { clusters: 5, nodes: 25 } as const;
+const autoShapeLimits = { clusters: 5, nodes: 25 } as const;
 
 /**
  * Plans every set of a parsed file, checking each against its topology: an account or node that

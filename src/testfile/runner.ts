@@ -300,7 +300,7 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-export function shapeText(t: Topology): string {
+function shapeText(t: Topology): string {
   return `${t.clusters} clusters x ${t.nodesPerCluster} nodes, ${t.accounts} accounts`;
 }
 

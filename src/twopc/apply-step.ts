@@ -1,6 +1,6 @@
 import { assert } from '../core/assert.js';
 import type { Slot } from '../protocol/ids.js';
-import type { Command, Operation, Outcome } from '../protocol/commands.js';
+import { lockedReason, supersededReason, type Command, type Operation, type Outcome } from '../protocol/commands.js';
 import type { AccountBook } from './account-book.js';
 import { heldAtApply } from './locks.js';
 import { txnKey } from './steps.js';
@@ -12,9 +12,6 @@ import type { TwoPcState } from './twopc-state.js';
  * records (TwoPcState) and moves money through the AccountBook; nothing here depends on timing,
  * so every replica ends in the same state.
  */
-
-/** Why a participant's preparation was undone by a commit of an earlier preparation. */
-export const supersededReason = 'superseded';
 
 type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
 
@@ -64,7 +61,7 @@ function prepareParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, co
   const balance = book.balanceOf(op.to);
   let reason: string | undefined = op.abort;
   if (reason === undefined && balance === undefined) reason = `account ${op.to} is not in this shard`;
-  if (reason === undefined && heldAtApply(op, twoPc.lockHolder)) reason = 'locked';
+  if (reason === undefined && heldAtApply(op, twoPc.lockHolder)) reason = lockedReason;
   if (reason === undefined && !(Number.isSafeInteger(op.amount) && op.amount > 0)) reason = 'amount must be a positive integer';
   if (reason !== undefined || balance === undefined) {
     twoPc.setParticipant({ ...base, state: 'aborted', reason: reason ?? 'unknown account' });

@@ -1,6 +1,5 @@
 import type { AccountId, ClientId, ClusterId, Slot } from '../protocol/ids.js';
-import type { Command } from '../protocol/commands.js';
-import { supersededReason } from './apply-step.js';
+import { duplicatePrepare, lockedReason, supersededReason, type Command } from '../protocol/commands.js';
 import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
 import { txnKey, stepKey } from './steps.js';
@@ -52,9 +51,6 @@ export type TwoPcEvent =
   | 'participant:decision-applied'
   /** A commit for a transaction this participant refused: not applied, not acknowledged. */
   | 'participant:decision-refused';
-
-/** The vote reason for a PREPARE of a transaction this participant already committed. */
-export const duplicatePrepare = 'duplicate';
 
 interface CoordinatorProgress {
   /** Tick of the last PREPARE or decision sent for it. */
@@ -176,7 +172,7 @@ export class TwoPcDriver {
         if (r === undefined || r.state !== 'prepared') return;
         if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else this.decide(r, 'abort', m.reason === 'locked' || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
+        else this.decide(r, 'abort', m.reason === lockedReason || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
         return;
       }
       case 'decision': {

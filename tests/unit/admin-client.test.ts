@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AdminRefused } from '../../src/client/admin-refused.js';
 import { LedgerClient } from '../../src/client/ledger-client.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
+import type { Envelope } from '../../src/protocol/envelope.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { FakeTransport } from './helpers/fake-transport.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeCbor } from '../../src/codec/cbor.js';
-import { decodeEnvelope, DecodeError, encodeEnvelope, envelopeVersion, type Envelope } from '../../src/codec/envelope.js';
+import { decodeEnvelope, DecodeError, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
+import type { Envelope } from '../../src/protocol/envelope.js';
 
 describe('envelopes', () => {
   const samples: Envelope[] = [

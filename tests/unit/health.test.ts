@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { MetricsSnapshot } from '../../src/codec/metrics-snapshot.js';
+import type { MetricsSnapshot } from '../../src/protocol/metrics.js';
 import { buildClusterView, type Received } from '../../src/observability/cluster-view.js';
 import { defaultThresholds, evaluateHealth } from '../../src/observability/health.js';
 import { renderHealth, renderTop } from '../../src/cli/top-render.js';

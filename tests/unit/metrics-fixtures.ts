@@ -1,4 +1,4 @@
-import type { MetricsSnapshot } from '../../src/codec/metrics-snapshot.js';
+import type { MetricsSnapshot } from '../../src/protocol/metrics.js';
 
 /** A healthy leader's snapshot; tests override what they look at. */
 export function sampleSnapshot(overrides: Partial<MetricsSnapshot> = {}): MetricsSnapshot {

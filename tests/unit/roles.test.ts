@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeNodeStatus } from '../../src/codec/admin-bodies.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
-import { snapshotRoles } from '../../src/codec/metrics-snapshot.js';
+import { snapshotRoles } from '../../src/protocol/metrics.js';
 import { replicaRoles } from '../../src/core/roles.js';
 import { sampleSnapshot } from './metrics-fixtures.js';
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
-import { decodeEnvelope, encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
+import type { Envelope } from '../../src/protocol/envelope.js';
 import { decodeCoordinatorRecord } from '../../src/codec/ledger-codec.js';
 import type { ShardServer } from '../../src/ledger/shard-server.js';
 import type { Response } from '../../src/protocol/client.js';

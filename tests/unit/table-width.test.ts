@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import type { NodeStatus } from '../../src/protocol/admin.js';
 import { stdoutLayout, table, type Layout } from '../../src/cli/render.js';
 import { runHead, runRow } from '../../src/cli/run-view.js';
-import { renderStatus, type StatusRow } from '../../src/cli/status-render.js';
+import type { NodeStatusRow } from '../../src/client/ledger-client.js';
+import { renderStatus } from '../../src/cli/status-render.js';
 import { renderTop } from '../../src/cli/top-render.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { buildClusterView, type Received } from '../../src/observability/cluster-view.js';
@@ -31,8 +32,8 @@ function busyView() {
   return buildClusterView(defaultTopology, latest, 100_000);
 }
 
-function statusRows(): StatusRow[] {
-  const rows: StatusRow[] = [];
+function statusRows(): NodeStatusRow[] {
+  const rows: NodeStatusRow[] = [];
   for (let node = 1; node <= 9; node++) {
     const cluster = Math.ceil(node / 3);
     if (node === 8) {

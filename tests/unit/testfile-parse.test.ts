@@ -195,11 +195,13 @@ describe('malformed files', () => {
   test('an unknown node form in F/R', () => {
     expectBad(`${SET}\n,F(x4),\n`, 2, 'F(x4)', '"x4", not a node id', 'F(nK)');
     expectBad(`${SET}\n,R(n0),\n`, 2, 'R(n0)', 'R(nK)');
+    expectBad(`${SET}\n,F(4),\n`, 2, 'F(4)', '"4", not a node id', 'F(nK)');
   });
 
   test('an unparsable live list', () => {
     expectBad(`${SET}\n2,"(1, 2, 3)","n1, n2"\n`, 2, 'n1, n2', 'is not a live list', '[n1, n2, n4]');
     expectBad(`${SET}\n2,"(1, 2, 3)","[n1, q2]"\n`, 2, '[n1, q2]', '"q2" is not a node id');
+    expectBad(`${SET}\n2,"(1, 2, 3)","[n1, 2]"\n`, 2, '[n1, 2]', '"2" is not a node id');
     expectBad(`${SET}\n2,"(1, 2, 3)","[n1, n2, n1]"\n`, 2, '[n1, n2, n1]', 'names n1 twice');
   });
 

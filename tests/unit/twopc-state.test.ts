@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
-import { isHeldRead, LedgerState, type SnapshotPiece } from '../../src/ledger/state.js';
+import { isHeldRead, LedgerState } from '../../src/ledger/state.js';
+import type { SnapshotPiece } from '../../src/protocol/client.js';
 
 /**
  * The replicated side of Two-Phase Commit: what applying each 2PC step does to balances, locks,

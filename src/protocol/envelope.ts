@@ -1,0 +1,23 @@
+import type { AdminReply, AdminRequest, AdminRequestContext } from './admin.js';
+import type { Response, ShardMessage } from './client.js';
+import type { Command } from './commands.js';
+import type { MetricsSnapshot } from './metrics.js';
+import type { TwoPcMessage } from './twopc.js';
+
+/** Everything that travels over NATS, tagged by `kind` (encoded and checked by src/codec/envelope.ts). */
+export type Envelope =
+  /** `generation`: the sender's flush generation; a node drops messages of another one, so
+   *  nothing from before a flush leaks into the fresh instance. */
+  | { kind: 'paxos'; cluster: number; generation: number; message: ShardMessage }
+  /** `generation`: the flush generation the client works in, when it knows it (the test-file
+   *  runner): a node in another generation drops the request, so nothing sent before a flush
+   *  runs after it. Without it the request runs in whatever generation the node is in. */
+  | { kind: 'request'; command: Command; hops: number; generation?: number }
+  /** Two-Phase Commit between the leaders of two clusters. */
+  | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
+  | { kind: 'response'; response: Response }
+  /** The admin RPC, typed per op in admin.ts. */
+  | ({ kind: 'admin' } & AdminRequestContext & AdminRequest)
+  | ({ kind: 'admin-reply' } & AdminReply)
+  /** A node's periodic metrics, on `ledger.events` (`ledger top`, `ledger check health`). */
+  | { kind: 'metrics'; snapshot: MetricsSnapshot };
