@@ -59,6 +59,3 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
 }
 
 export { DecodeError };
-/** The type lives in src/protocol/envelope.ts; re-exported for the importers not yet moved
- *  there (src/node/ledger-node.ts, tests/sim/payload.ts). */
-export type { Envelope };

@@ -1,4 +1,5 @@
-import { encodeEnvelope, type Envelope } from '../../src/codec/envelope.js';
+import { encodeEnvelope } from '../../src/codec/envelope.js';
+import type { Envelope } from '../../src/protocol/envelope.js';
 import type { SimMessage } from './sim-message.js';
 
 /**
