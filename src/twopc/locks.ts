@@ -10,7 +10,8 @@ import type { Operation } from '../protocol/commands.js';
  *   commands in one pipeline touch one account.
  * The leader checks both at admission (admit); every replica checks the replicated ones again
  * when it applies (heldAtApply), because a new leader may admit a command before it has applied
- * a PREPARE chosen under its predecessor. Both checks are heldByOther.
+ * a PREPARE chosen under its predecessor; and a leader read is served from the applied state
+ * only when no prepared transaction holds its account (readServable). All three are heldByOther.
  */
 
 /** Who holds an account (a transaction or command key), or undefined when it is free. */
@@ -71,4 +72,14 @@ export function admit(key: string, op: Operation, prepared: HolderOf, inFlight: 
  */
 export function heldAtApply(op: Operation, prepared: HolderOf): boolean {
   return heldByOther(accountsOf(op), undefined, [prepared]);
+}
+
+/**
+ * A leader read served from the applied state, without a log round: only when no prepared
+ * transaction holds the account. A held account's committed balance may miss a credit whose
+ * commit the client was already told of, so such a read goes through the log and waits for the
+ * decision instead. In-flight locks do not count: what holds them is not applied yet.
+ */
+export function readServable(account: AccountId, prepared: HolderOf): boolean {
+  return !heldByOther([account], undefined, [prepared]);
 }

@@ -7,6 +7,13 @@ export function txnKey(clientId: ClientId, seq: number): string {
   return `${clientId}#${seq}`;
 }
 
+/** The operations that are steps of Two-Phase Commit (src/twopc applies them all). */
+export type TwoPcStepOp = Extract<Operation, { kind: 'x-prepare-coordinator' | 'x-prepare-participant' | 'x-decide' | 'x-end' }>;
+
+export function isTwoPcStep(op: Operation): op is TwoPcStepOp {
+  return op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant' || op.kind === 'x-decide' || op.kind === 'x-end';
+}
+
 /** Identifies one 2PC step of one transaction, so the leader proposes it once. */
 export function stepKey(command: Command): string {
   const role = command.op.kind === 'x-decide' ? `/${command.op.role}` : '';

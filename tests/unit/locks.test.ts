@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Operation } from '../../src/protocol/commands.js';
 import { LockTable } from '../../src/twopc/lock-table.js';
-import { accountsOf, admit, heldAtApply, heldByOther, type HolderOf } from '../../src/twopc/locks.js';
+import { accountsOf, admit, heldAtApply, heldByOther, readServable, type HolderOf } from '../../src/twopc/locks.js';
 
 /** The lock rule (src/twopc/locks.ts), on its own: the one function admission and apply call. */
 
@@ -56,5 +56,11 @@ describe('the lock rule', () => {
     assert.equal(heldAtApply(transfer, holders([[2, 'x#1']])), true);
     assert.equal(heldAtApply(transfer, holders([[3, 'x#1']])), false);
     assert.equal(heldAtApply({ kind: 'x-end' }, holders([[1, 'x#1']])), false, 'a step that holds no account');
+  });
+
+  test('a leader read is served without a log round only while no prepared transaction holds its account', () => {
+    assert.equal(readServable(1, holders([])), true);
+    assert.equal(readServable(1, holders([[2, 'x#1']])), true, 'another account is held');
+    assert.equal(readServable(1, holders([[1, 'x#1']])), false, 'a prepared transaction holds it: the read goes through the log');
   });
 });
