@@ -32,7 +32,8 @@ export interface RoutingView {
   clusterOfAccount: (account: AccountId) => ClusterId | undefined;
   /** A request for this command key waits already. */
   isWaiting(key: string): boolean;
-  pendingCommands: number;
+  /** The leader's queues are full (Admission.full). */
+  queuesFull: boolean;
 }
 
 /**
@@ -72,6 +73,6 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
   // A retry of a command already in flight, or of a cross-shard transfer whose PREPARE is
   // chosen: answered with the others when it is decided.
   if (view.isWaiting(key) || state.twoPc.coordinatorRecord(key) !== undefined) return { kind: 'join', key };
-  if (view.pendingCommands >= limits.pendingCommandsMax) return { kind: 'busy' };
+  if (view.queuesFull) return { kind: 'busy' };
   return { kind: 'admit', key, command };
 }

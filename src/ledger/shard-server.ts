@@ -4,10 +4,11 @@ import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import { Replica, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
 import type { ClientRequest, ShardMessage, SnapshotChunk } from '../protocol/client.js';
-import type { Batch, Command, Outcome, Session } from '../protocol/commands.js';
+import type { Batch, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { senderCluster, type TwoPcBounds } from '../twopc/message-bounds.js';
+import { isTwoPcStep } from '../twopc/steps.js';
 import { Admission } from './admission.js';
 import { Checkpoints, type CheckpointSettings } from './checkpoints.js';
 import { ClientWaiters } from './client-waiters.js';
@@ -118,7 +119,7 @@ export class ShardServer {
         get now() {
           return server.ticks;
         },
-        propose: (command) => this.proposeStep(command),
+        propose: (command) => this.admission.offer(command, this.ticks),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),
       },
@@ -179,7 +180,7 @@ export class ShardServer {
       replica: this.replica,
       clusterOfAccount: this.clusterOfAccount,
       isWaiting: (key) => this.waiters.has(key),
-      pendingCommands: this.pendingCommands,
+      queuesFull: this.admission.full,
     });
     switch (routing.kind) {
       case 'answer':
@@ -220,13 +221,6 @@ export class ShardServer {
   holdCrossShard(ticks: number): void {
     this.holdCrossShardUntilTick = this.ticks + Math.max(0, ticks);
     this.pump();
-  }
-
-  /** The driver asks for a 2PC step to be chosen (false: the queues are full). */
-  private proposeStep(command: Command): boolean {
-    if (this.pendingCommands >= limits.pendingCommandsMax) return false;
-    this.admission.enqueue(command, this.ticks);
-    return true;
   }
 
   step(message: ShardMessage): void {
@@ -367,7 +361,7 @@ export class ShardServer {
     for (const { command, outcome, executedIn } of applied) {
       const key = commandKey(command.clientId, command.seq);
       this.admission.release(command);
-      if (command.op.kind.startsWith('x-') && leading) this.driver.onApplied(command);
+      if (isTwoPcStep(command.op) && leading) this.driver.onApplied(command);
       if (outcome === undefined) continue;
       if (isHeldRead(command, outcome)) {
         // A read that found its account held when applied: the leader that took it asks again

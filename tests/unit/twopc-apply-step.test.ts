@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { Command } from '../../src/protocol/commands.js';
 import type { AccountBook } from '../../src/twopc/account-book.js';
 import { applyTwoPcStep } from '../../src/twopc/apply-step.js';
-import { isTwoPcStep } from '../../src/twopc/steps.js';
+import { isTwoPcStep, startsTransaction } from '../../src/twopc/steps.js';
 import { TwoPcState } from '../../src/twopc/twopc-state.js';
 
 /** src/twopc applies every step of Two-Phase Commit on its own, over a bare AccountBook: the
@@ -59,7 +59,7 @@ describe('applyTwoPcStep: the coordinator PREPARE', () => {
   });
 });
 
-describe('isTwoPcStep', () => {
+describe('which operations are steps of Two-Phase Commit', () => {
   test('the x- operations are steps of Two-Phase Commit; transfers and reads are the ledger\'s own', () => {
     assert.equal(isTwoPcStep({ kind: 'x-prepare-coordinator', from: 1, to: 9, amount: 1, participant: 2 }), true);
     assert.equal(isTwoPcStep({ kind: 'x-prepare-participant', to: 9, amount: 1, coordinator: 1 }), true);
@@ -67,5 +67,12 @@ describe('isTwoPcStep', () => {
     assert.equal(isTwoPcStep({ kind: 'x-end' }), true);
     assert.equal(isTwoPcStep({ kind: 'transfer', from: 1, to: 2, amount: 1 }), false);
     assert.equal(isTwoPcStep({ kind: 'balance', account: 1 }), false);
+  });
+
+  test("only a coordinator's PREPARE starts a transaction (what an audit's hold keeps waiting)", () => {
+    assert.equal(startsTransaction({ kind: 'x-prepare-coordinator', from: 1, to: 9, amount: 1, participant: 2 }), true);
+    assert.equal(startsTransaction({ kind: 'x-prepare-participant', to: 9, amount: 1, coordinator: 1 }), false);
+    assert.equal(startsTransaction({ kind: 'x-decide', role: 'coordinator', decision: 'commit' }), false);
+    assert.equal(startsTransaction({ kind: 'transfer', from: 1, to: 2, amount: 1 }), false);
   });
 });
