@@ -2,7 +2,7 @@ import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
-import { Replica, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
+import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
 import type { ClientRequest, ShardMessage, SnapshotChunk } from '../protocol/client.js';
 import type { Batch, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
@@ -17,7 +17,7 @@ import { proposeBatch, type ProposerHost } from './proposer.js';
 import { routeRequest } from './request-routing.js';
 import type { ShardReady } from './shard-ready.js';
 import { SnapshotReceiver, SnapshotSender, wholeShard } from './snapshot-transfer.js';
-import { isHeldRead, LedgerState, type StateWrites } from './state.js';
+import { isHeldRead, LedgerState } from './state.js';
 import { StateHashHistory } from './state-hashes.js';
 
 export interface ShardServerInit {
@@ -73,15 +73,10 @@ export class ShardServer {
   private readonly proposer: ProposerHost;
   private replies: ShardReady['replies'] = [];
   private forwards: ShardReady['forwards'] = [];
-  private snapshots: ShardReady['snapshots'] = [];
   private twoPcOut: TwoPcOutbound[] = [];
   private events: ShardReady['events'] = [];
   /** Something was applied since the last advance(). */
   private applied = false;
-  /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
-  private readyWrites: StateWrites | undefined;
-  /** ready() was called this turn: no proposal until advance() (see propose). */
-  private readyTaken = false;
   private lastRole: Role;
   private ticks = 0;
   private readonly clusterOfAccount: (account: AccountId) => ClusterId | undefined;
@@ -244,12 +239,11 @@ export class ShardServer {
 
   /**
    * Input: propose what waits, in as few slots as fit (group commit, see proposer.ts). The
-   * runtime calls it once per turn of its Ready loop, before hasReady(). Once ready() was
-   * called it waits for advance(): a single-member cluster applies as it proposes, and the state
-   * writes handed out by ready() must stay the ones a repeated ready() returns.
+   * runtime calls it once per turn of its Ready loop, before hasReady(). Like every input, never
+   * between ready() and advance() (the runtime holds inputs meanwhile): a single-member cluster
+   * applies as it proposes, which would change what the ready being persisted should hold.
    */
   propose(): void {
-    if (this.readyTaken) return;
     proposeBatch(this.proposer, this.budgets.slotBytesMax);
     this.maybeCheckpoint();
   }
@@ -257,41 +251,41 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
-    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0 || this.twoPcOut.length > 0;
+    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.twoPcOut.length > 0;
   }
 
-  /** Collects what is to be persisted and sent; changes nothing until advance(). */
+  /**
+   * Collects what is to be persisted and sent, from the current state: changes nothing, so
+   * calling it again before advance() gives the same ready. advance() acknowledges it.
+   */
   ready(): ShardReady {
-    this.readyTaken = true;
     const paxos = this.replica.ready();
-    // The state is written at checkpoints only (with the compaction that needs it), or whole
-    // after a snapshot: between two, what was applied is rebuilt from the log on a restart
-    // (every chosen slot above the written applied index is still in it), so the per-command
-    // writes of balances and sessions are spared on every replica.
-    if (this.readyWrites === undefined && (this.checkpoints.writesDue || paxos.compactedThrough !== undefined || this.state.replacedSinceWrites)) {
-      this.readyWrites = this.state.takeWrites();
-      this.checkpoints.written();
-    }
-    for (const to of paxos.snapshotsFor) this.snapshots.push(...this.snapshotSender.piecesFor(to, this.ticks, this.state));
     return {
       paxos,
-      state: this.readyWrites,
+      state: this.stateWritesDue(paxos) ? this.state.pendingWrites() : undefined,
       replies: this.replies,
       forwards: this.forwards,
-      snapshots: this.snapshots,
+      snapshots: paxos.snapshotsFor.flatMap((to) => this.snapshotSender.piecesFor(to, this.ticks, this.state)),
       twoPc: this.twoPcOut,
       events: this.events,
     };
   }
 
+  /**
+   * The runtime persisted and sent the last ready: forget what it held. No input comes between
+   * ready() and advance(), so the state it was built from is still the current one.
+   */
   advance(): void {
-    this.readyTaken = false;
+    const paxos = this.replica.ready();
+    if (this.stateWritesDue(paxos)) {
+      this.state.writesPersisted();
+      this.checkpoints.written();
+    }
+    for (const to of paxos.snapshotsFor) this.snapshotSender.sent(to, this.ticks);
     this.replica.advance();
     this.applied = false;
-    this.readyWrites = undefined;
     this.replies = [];
     this.forwards = [];
-    this.snapshots = [];
     this.twoPcOut = [];
     this.events = [];
   }
@@ -320,6 +314,16 @@ export class ShardServer {
     });
   }
 
+  /**
+   * Whether the ready carries the state. It is written at checkpoints only (with the compaction
+   * that needs it), or whole after a snapshot: between two, what was applied is rebuilt from the
+   * log on a restart (every chosen slot above the written applied index is still in it), so the
+   * per-command writes of balances and sessions are spared on every replica.
+   */
+  private stateWritesDue(paxos: PaxosReady<Batch>): boolean {
+    return this.checkpoints.writesDue || paxos.compactedThrough !== undefined || this.state.replacedSinceWrites;
+  }
+
   private maybeCheckpoint(): void {
     const through = this.checkpoints.afterApply(this.state.appliedIndex, this.replica.logFloor);
     if (through !== undefined) this.replica.compact(through);
@@ -335,7 +339,6 @@ export class ShardServer {
     }
     this.state.install(snapshot.appliedIndex, snapshot.image);
     this.applied = true;
-    this.readyWrites = undefined;
     this.replica.installSnapshot(snapshot.appliedIndex);
     this.hashes.clear();
     this.recordHash();

@@ -18,15 +18,25 @@ export class SnapshotSender {
     private readonly messageBytesMax: number,
   ) {}
 
-  /** The pieces of this replica's state for `to`, or none when it got one lately. */
-  piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
+  /** Whether `to` may get a snapshot at tick `now` (it got none lately). */
+  private due(to: NodeId, now: number): boolean {
     const last = this.sentAtTick.get(to);
-    if (last !== undefined && now - last < this.intervalTicks) return [];
-    this.sentAtTick.set(to, now);
+    return last === undefined || now - last >= this.intervalTicks;
+  }
+
+  /** The pieces of this replica's state for `to`, or none when it got one lately. Changes
+   *  nothing: sent() records that they went. */
+  piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
+    if (!this.due(to, now)) return [];
     const appliedIndex = state.appliedIndex;
     const whole = mergePieces(state.snapshotChunks(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
     const pieces = snapshotPieces(whole, this.messageBytesMax - limits.messageOverheadBytes);
     return pieces.map((piece, chunk) => ({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } }));
+  }
+
+  /** The pieces piecesFor gave for `to` at tick `now` were sent (when it gave any). */
+  sent(to: NodeId, now: number): void {
+    if (this.due(to, now)) this.sentAtTick.set(to, now);
   }
 }
 

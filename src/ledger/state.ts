@@ -142,7 +142,7 @@ export class LedgerState implements AccountBook {
     return this.applied;
   }
 
-  /** A snapshot replaced the state since the last takeWrites(): it must be written whole. */
+  /** A snapshot replaced the state since the writes were last persisted: it is written whole. */
   get replacedSinceWrites(): boolean {
     return this.replaced;
   }
@@ -337,32 +337,41 @@ export class LedgerState implements AccountBook {
     this.replaced = true;
   }
 
-  /** Hands out what changed since the last call, and forgets it. */
-  takeWrites(): StateWrites {
+  /** What changed since the writes were last persisted (everything after a snapshot install);
+   *  changes nothing: writesPersisted() acknowledges it. */
+  pendingWrites(): StateWrites {
     if (this.replaced) {
-      this.replaced = false;
-      this.dirtyBalances.clear();
-      this.dirtySessions.clear();
-      this.evicted.clear();
       return {
         appliedIndex: this.applied,
         replaceAll: true,
         balances: [...this.balances.entries()],
         sessions: [...this.sessions.values()],
         evictedSessions: [],
-        ...this.twoPc.takeWrites(true),
+        ...this.twoPc.pendingWrites(true),
       };
     }
-    const writes: StateWrites = {
+    return {
       appliedIndex: this.applied,
       balances: [...this.dirtyBalances].map((a) => [a, this.balances.get(a) as number]),
       sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
       evictedSessions: [...this.evicted],
-      ...this.twoPc.takeWrites(false),
+      ...this.twoPc.pendingWrites(false),
     };
+  }
+
+  /** The pending writes were persisted: forget them. */
+  writesPersisted(): void {
+    this.replaced = false;
     this.dirtyBalances.clear();
     this.dirtySessions.clear();
     this.evicted.clear();
+    this.twoPc.writesPersisted();
+  }
+
+  /** Hands out the pending writes and forgets them (pendingWrites, then writesPersisted). */
+  takeWrites(): StateWrites {
+    const writes = this.pendingWrites();
+    this.writesPersisted();
     return writes;
   }
 }
