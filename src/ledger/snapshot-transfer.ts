@@ -29,8 +29,7 @@ export class SnapshotSender {
   piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
     if (!this.due(to, now)) return [];
     const appliedIndex = state.appliedIndex;
-    const whole = mergePieces(state.snapshotChunks(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
-    const pieces = snapshotPieces(whole, this.messageBytesMax - limits.messageOverheadBytes);
+    const pieces = snapshotPieces(state.image(), this.messageBytesMax - limits.messageOverheadBytes);
     return pieces.map((piece, chunk) => ({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } }));
   }
 
@@ -65,16 +64,7 @@ export class SnapshotReceiver {
     incoming.chunks.set(m.chunk, m);
     if (incoming.chunks.size < incoming.total) return undefined;
     this.incoming = undefined;
-    const pieces = [...incoming.chunks.values()];
-    return {
-      appliedIndex: incoming.appliedIndex,
-      image: {
-        balances: pieces.flatMap((p) => p.balances),
-        sessions: pieces.flatMap((p) => p.sessions),
-        coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
-        participantRecords: pieces.flatMap((p) => p.participantRecords),
-      },
-    };
+    return { appliedIndex: incoming.appliedIndex, image: mergePieces([...incoming.chunks.values()]) };
   }
 }
 

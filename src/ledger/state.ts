@@ -312,19 +312,14 @@ export class LedgerState implements AccountBook {
     return best.clientId;
   }
 
-  /** The whole state, cut into pieces small enough for one message each (a snapshot). */
-  snapshotChunks(accountsPerChunk: number, itemsPerChunk: number): SnapshotPiece[] {
-    const chunks: SnapshotPiece[] = [];
-    const empty = (): SnapshotPiece => ({ balances: [], sessions: [], coordinatorRecords: [], participantRecords: [] });
-    const balances = [...this.balances.entries()];
-    for (let i = 0; i < balances.length; i += accountsPerChunk) chunks.push({ ...empty(), balances: balances.slice(i, i + accountsPerChunk) });
-    const sessions = [...this.sessions.values()];
-    for (let i = 0; i < sessions.length; i += itemsPerChunk) chunks.push({ ...empty(), sessions: sessions.slice(i, i + itemsPerChunk) });
-    const coordinator = this.twoPc.coordinatorRecords();
-    for (let i = 0; i < coordinator.length; i += itemsPerChunk) chunks.push({ ...empty(), coordinatorRecords: coordinator.slice(i, i + itemsPerChunk) });
-    const participant = this.twoPc.participantRecords();
-    for (let i = 0; i < participant.length; i += itemsPerChunk) chunks.push({ ...empty(), participantRecords: participant.slice(i, i + itemsPerChunk) });
-    return chunks.length === 0 ? [empty()] : chunks;
+  /** The whole state as one snapshot image (snapshotPieces cuts it into messages). */
+  image(): SnapshotPiece {
+    return {
+      balances: [...this.balances.entries()],
+      sessions: [...this.sessions.values()],
+      coordinatorRecords: this.twoPc.coordinatorRecords(),
+      participantRecords: this.twoPc.participantRecords(),
+    };
   }
 
   /** Replaces the whole state with a snapshot taken at `appliedIndex` by another replica. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SnapshotReceiver } from '../../src/ledger/snapshot-transfer.js';
+import { LedgerState } from '../../src/ledger/state.js';
+import { SnapshotReceiver, SnapshotSender } from '../../src/ledger/snapshot-transfer.js';
 import type { SnapshotChunk } from '../../src/protocol/client.js';
 
 function chunk(from: number, appliedIndex: number, index: number, chunks: number, account: number): SnapshotChunk {
@@ -32,5 +33,24 @@ describe('SnapshotReceiver', () => {
     assert.equal(r.receive(chunk(2, 50, 1, 3, 2), 10), undefined, 'another count');
     assert.equal(r.receive(chunk(2, 50, 2, 2, 2), 10), undefined, 'index out of range');
     assert.equal(r.receive(chunk(2, 50, 1, 2, 2), 10)?.appliedIndex, 50);
+  });
+
+  test("the sender cuts the state's image into pieces under the byte budget; received whole, they are that image again", () => {
+    const state = new LedgerState({ balances: new Map(Array.from({ length: 300 }, (_, i) => [i + 1, 100] as [number, number])), appliedIndex: 0 });
+    state.applySlot(1, [
+      { clientId: 'a', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } },
+      { clientId: 'b', seq: 1, op: { kind: 'x-prepare-coordinator', from: 3, to: 999, amount: 7, participant: 2 } },
+      { clientId: 'c', seq: 1, op: { kind: 'x-prepare-participant', to: 4, amount: 9, coordinator: 2 } },
+    ]);
+    const pieces = new SnapshotSender(1, 10, 3_000).piecesFor(2, 0, state);
+    assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+    const r = new SnapshotReceiver();
+    let whole;
+    for (const { message } of [...pieces].reverse()) whole = r.receive(message, 0) ?? whole;
+    assert.equal(whole?.appliedIndex, 1);
+    const image = state.image();
+    assert.deepEqual(new Map(whole?.image.balances), new Map(image.balances));
+    assert.deepEqual([whole?.image.sessions, whole?.image.coordinatorRecords, whole?.image.participantRecords], [image.sessions, image.coordinatorRecords, image.participantRecords]);
+    assert.equal(image.coordinatorRecords.length + image.participantRecords.length, 2, 'the 2PC records are in the image');
   });
 });
