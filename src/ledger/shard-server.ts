@@ -3,7 +3,7 @@ import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
-import type { ClientRequest, ShardMessage, SnapshotChunk } from '../protocol/client.js';
+import type { ClientRequest, ShardMessage } from '../protocol/client.js';
 import type { Batch, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
@@ -16,7 +16,7 @@ import { commandKey } from './commands.js';
 import { proposeBatch, type ProposerHost } from './proposer.js';
 import { routeRequest } from './request-routing.js';
 import type { ShardReady } from './shard-ready.js';
-import { SnapshotReceiver, SnapshotSender, wholeShard } from './snapshot-transfer.js';
+import { SnapshotReceiver, SnapshotSender, type SnapshotTarget } from './snapshot-transfer.js';
 import { isHeldRead, LedgerState } from './state.js';
 import { StateHashHistory } from './state-hashes.js';
 
@@ -86,8 +86,8 @@ export class ShardServer {
   /** Bytes of one slot's commands and of one message, from the broker's max_payload. */
   private readonly budgets: PayloadBudgets;
   private readonly twoPcBounds: TwoPcBounds | undefined;
-  /** Snapshots refused as out of range (the driver counts the 2PC messages it refuses). */
-  private readonly refusedSnapshots = new Map<string, number>();
+  /** What a snapshot received replaces (see SnapshotReceiver.step). */
+  private readonly snapshotTarget: SnapshotTarget;
 
   constructor(init: ShardServerInit) {
     this.self = init.self;
@@ -140,6 +140,7 @@ export class ShardServer {
       admitWaiting: () => this.admitWaiting(),
       applyChosen: () => this.applyChosen(),
     };
+    this.snapshotTarget = { self: this.self, replica: this.replica, state: this.state, hashes: this.hashes, checkpoints: this.checkpoints, moneyMax: this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER };
     this.lastRole = this.replica.role;
     this.recordHash();
   }
@@ -151,7 +152,7 @@ export class ShardServer {
   /** Messages refused as out of range since start, by reason (Paxos and 2PC). */
   refusals(): Map<string, number> {
     const all = new Map(this.replica.refusals);
-    for (const [reason, n] of [...this.driver.refused, ...this.refusedSnapshots]) all.set(reason, (all.get(reason) ?? 0) + n);
+    for (const [reason, n] of [...this.driver.refused, ...this.snapshotReceiver.refused]) all.set(reason, (all.get(reason) ?? 0) + n);
     return all;
   }
 
@@ -219,8 +220,9 @@ export class ShardServer {
   }
 
   step(message: ShardMessage): void {
-    if (message.type === 'snapshot') this.onSnapshotChunk(message);
-    else this.replica.step(message);
+    if (message.type === 'snapshot') {
+      if (this.snapshotReceiver.step(message, this.snapshotTarget)) this.applied = true;
+    } else this.replica.step(message);
     this.pump();
   }
 
@@ -327,22 +329,6 @@ export class ShardServer {
   private maybeCheckpoint(): void {
     const through = this.checkpoints.afterApply(this.state.appliedIndex, this.replica.logFloor);
     if (through !== undefined) this.replica.compact(through);
-  }
-
-  private onSnapshotChunk(m: SnapshotChunk): void {
-    if (!this.replica.isMember(m.from) || m.from === this.self) return;
-    const snapshot = this.snapshotReceiver.receive(m, this.state.appliedIndex);
-    if (snapshot === undefined) return;
-    if (!wholeShard(this.state, snapshot.image.balances, this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER)) {
-      this.refusedSnapshots.set('snapshot-out-of-range', (this.refusedSnapshots.get('snapshot-out-of-range') ?? 0) + 1);
-      return;
-    }
-    this.state.install(snapshot.appliedIndex, snapshot.image);
-    this.applied = true;
-    this.replica.installSnapshot(snapshot.appliedIndex);
-    this.hashes.clear();
-    this.recordHash();
-    this.checkpoints.restartAt(snapshot.appliedIndex);
   }
 
   private recordHash(): void {
