@@ -2,7 +2,8 @@ import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
-import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
+import type { ReplicaRole } from '../core/roles.js';
+import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings } from '../paxos/replica.js';
 import type { ClientRequest, ShardMessage } from '../protocol/client.js';
 import type { Batch, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
@@ -77,7 +78,7 @@ export class ShardServer {
   private events: ShardReady['events'] = [];
   /** Something was applied since the last advance(). */
   private applied = false;
-  private lastRole: Role;
+  private lastRole: ReplicaRole;
   private ticks = 0;
   private readonly clusterOfAccount: (account: AccountId) => ClusterId | undefined;
   private readonly twoPcSettings: TwoPcSettings;
@@ -145,7 +146,7 @@ export class ShardServer {
     this.recordHash();
   }
 
-  get role(): Role {
+  get role(): ReplicaRole {
     return this.replica.role;
   }
 
