@@ -1,10 +1,10 @@
-import { assert } from '../core/assert.js';
 import { encodedBytesMax } from '../core/encoded-size.js';
 import { limits } from '../core/limits.js';
 import { fittingCount } from '../core/pack.js';
-import { lockedReason, type Command } from '../protocol/commands.js';
+import type { Command } from '../protocol/commands.js';
 import { LockTable } from '../twopc/lock-table.js';
-import { accountsOf, admit, type HolderOf } from '../twopc/locks.js';
+import { accountsOf, admit, lockWaitOver, lockWaitRefusal, type HolderOf } from '../twopc/locks.js';
+import { startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 
 /** What admission needs to know at the moment it looks at the queue. */
@@ -15,7 +15,7 @@ export interface AdmissionContext {
   holdCrossShard: boolean;
   /** The replicated locks of prepared transactions (TwoPcState.lockHolder). */
   prepared: HolderOf;
-  /** How long a write waits for its locks before it is refused with `locked`. */
+  /** How long a write waits for its locks before it is refused with `locked` (see lockWaitOver). */
   lockWaitTicks: number;
   /** A step went into the batch (2PC marks it for failpoints and logs). */
   onAdmitted(command: Command): void;
@@ -23,18 +23,14 @@ export interface AdmissionContext {
   onReadGaveUp(key: string): void;
 }
 
-/** The command marked as refused: applying it records the refusal and changes nothing else. */
-function refused(command: Command, reason: string): Command {
-  const { op } = command;
-  assert(op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant', `only lock-taking commands wait for locks, not ${op.kind}`);
-  return { ...command, op: { ...op, abort: reason } };
-}
-
 /**
  * Request admission at the leader: commands wait in a FIFO queue until the lock rule
  * (twopc/locks.ts) lets them take their accounts, then in the batch until the proposer has room
  * in the pipeline. The leader's in-flight locks are held from admission until the command is
- * applied (release). Volatile: a leader that loses its leadership clears it all.
+ * applied (release). How long a command waits and what it gets when it stops waiting are lock
+ * policy (lockWaitOver, lockWaitRefusal in twopc/locks.ts); what an audit's hold keeps waiting
+ * is 2PC's (startsTransaction in twopc/steps.ts). Volatile: a leader that loses its leadership
+ * clears it all.
  */
 export class Admission {
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
@@ -52,8 +48,22 @@ export class Admission {
     return this.batch.length;
   }
 
+  /** The queues hold `limits.pendingCommandsMax` commands: a new client request is told busy,
+   *  a 2PC step is not taken (the driver asks again later, see offer). */
+  get full(): boolean {
+    return this.pending >= limits.pendingCommandsMax;
+  }
+
   enqueue(command: Command, now: number): void {
     this.queue.push({ command, sinceTick: now });
+  }
+
+  /** Queues a command unless the queues are full (false): how the 2PC driver's steps join the
+   *  clients' commands (DriverHost.propose). */
+  offer(command: Command, now: number): boolean {
+    if (this.full) return false;
+    this.enqueue(command, now);
+    return true;
   }
 
   /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch. */
@@ -62,29 +72,23 @@ export class Admission {
     const still: typeof this.queue = [];
     for (const item of this.queue) {
       const { command } = item;
-      if (command.op.kind === 'x-prepare-coordinator' && ctx.holdCrossShard) {
+      if (ctx.holdCrossShard && startsTransaction(command.op)) {
         still.push({ command, sinceTick: ctx.now });
         continue;
       }
       const key = commandKey(command.clientId, command.seq);
       // The lock rule: the accounts are free of prepared transactions and of other commands in
       // flight; a write takes the in-flight locks as it is admitted.
-      const admitted = admit(key, command.op, ctx.prepared, this.locks);
-      if (command.op.kind === 'balance') {
-        // A read waits while its account is held, but not forever: its client retries.
-        if (admitted) this.batch.push(command);
-        else if (ctx.now - item.sinceTick > 4 * ctx.lockWaitTicks) ctx.onReadGaveUp(key);
-        else still.push(item);
-        continue;
-      }
-      if (admitted) {
+      if (admit(key, command.op, ctx.prepared, this.locks)) {
         this.batch.push(command);
-        ctx.onAdmitted(command);
-      } else if (ctx.now - item.sinceTick >= ctx.lockWaitTicks) {
-        // Waited long enough: choose the refusal, so a retry gets the same answer.
-        this.batch.push(refused(command, lockedReason));
-      } else {
+        if (command.op.kind !== 'balance') ctx.onAdmitted(command);
+      } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
+      } else if (command.op.kind === 'balance') {
+        ctx.onReadGaveUp(key);
+      } else {
+        // Waited long enough: choose the refusal, so a retry gets the same answer.
+        this.batch.push(lockWaitRefusal(command));
       }
     }
     this.queue = still;

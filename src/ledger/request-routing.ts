@@ -2,6 +2,7 @@ import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import type { Replica } from '../paxos/replica.js';
 import type { Command, Outcome } from '../protocol/commands.js';
+import { readServable } from '../twopc/locks.js';
 import { coordinatorPrepare } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 import type { ClientRequest } from '../protocol/client.js';
@@ -31,7 +32,8 @@ export interface RoutingView {
   clusterOfAccount: (account: AccountId) => ClusterId | undefined;
   /** A request for this command key waits already. */
   isWaiting(key: string): boolean;
-  pendingCommands: number;
+  /** The leader's queues are full (Admission.full). */
+  queuesFull: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
   }
   // A leader read of an account a cross-shard transfer holds goes through the log instead
   // (it waits for the decision), so a credit whose commit a client was told is never missed.
-  const leaderRead = op.kind === 'balance' && op.consistency === 'leader' && replica.isServing && state.twoPc.lockHolder(op.account) === undefined;
+  const leaderRead = op.kind === 'balance' && op.consistency === 'leader' && replica.isServing && readServable(op.account, state.twoPc.lockHolder);
   if (op.kind === 'balance' && (op.consistency === 'any' || leaderRead)) {
     // Served from this replica's applied state, without a log round (see Consistency).
     return { kind: 'answer', outcome: { status: 'ok', balance: state.committedBalance(op.account) as number }, slot: undefined };
@@ -71,6 +73,6 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
   // A retry of a command already in flight, or of a cross-shard transfer whose PREPARE is
   // chosen: answered with the others when it is decided.
   if (view.isWaiting(key) || state.twoPc.coordinatorRecord(key) !== undefined) return { kind: 'join', key };
-  if (view.pendingCommands >= limits.pendingCommandsMax) return { kind: 'busy' };
+  if (view.queuesFull) return { kind: 'busy' };
   return { kind: 'admit', key, command };
 }

@@ -2,12 +2,14 @@ import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits, payloadBudgets, type PayloadBudgets } from '../core/limits.js';
 import type { Random } from '../core/random.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
-import { Replica, type ReplicaInit, type ReplicaSettings, type Role } from '../paxos/replica.js';
-import type { ClientRequest, ShardMessage, SnapshotChunk } from '../protocol/client.js';
-import type { Batch, Command, Outcome, Session } from '../protocol/commands.js';
+import type { ReplicaRole } from '../core/roles.js';
+import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings } from '../paxos/replica.js';
+import type { ClientRequest, ShardMessage } from '../protocol/client.js';
+import type { Batch, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
 import type { TwoPcMessage, TwoPcOutbound, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { senderCluster, type TwoPcBounds } from '../twopc/message-bounds.js';
+import { isTwoPcStep } from '../twopc/steps.js';
 import { Admission } from './admission.js';
 import { Checkpoints, type CheckpointSettings } from './checkpoints.js';
 import { ClientWaiters } from './client-waiters.js';
@@ -15,9 +17,8 @@ import { commandKey } from './commands.js';
 import { proposeBatch, type ProposerHost } from './proposer.js';
 import { routeRequest } from './request-routing.js';
 import type { ShardReady } from './shard-ready.js';
-import { SnapshotReceiver, SnapshotSender, wholeShard } from './snapshot-transfer.js';
+import { SnapshotReceiver, SnapshotSender, type SnapshotTarget } from './snapshot-transfer.js';
 import { isHeldRead, LedgerState } from './state.js';
-import type { StateWrites } from '../protocol/state-writes.js';
 import { StateHashHistory } from './state-hashes.js';
 
 export interface ShardServerInit {
@@ -73,16 +74,11 @@ export class ShardServer {
   private readonly proposer: ProposerHost;
   private replies: ShardReady['replies'] = [];
   private forwards: ShardReady['forwards'] = [];
-  private snapshots: ShardReady['snapshots'] = [];
   private twoPcOut: TwoPcOutbound[] = [];
   private events: ShardReady['events'] = [];
   /** Something was applied since the last advance(). */
   private applied = false;
-  /** The state writes handed out by ready(), kept until advance() so ready() can be repeated. */
-  private readyWrites: StateWrites | undefined;
-  /** ready() was called this turn: no proposal until advance() (see propose). */
-  private readyTaken = false;
-  private lastRole: Role;
+  private lastRole: ReplicaRole;
   private ticks = 0;
   private readonly clusterOfAccount: (account: AccountId) => ClusterId | undefined;
   private readonly twoPcSettings: TwoPcSettings;
@@ -91,8 +87,8 @@ export class ShardServer {
   /** Bytes of one slot's commands and of one message, from the broker's max_payload. */
   private readonly budgets: PayloadBudgets;
   private readonly twoPcBounds: TwoPcBounds | undefined;
-  /** Snapshots refused as out of range (the driver counts the 2PC messages it refuses). */
-  private readonly refusedSnapshots = new Map<string, number>();
+  /** What a snapshot received replaces (see SnapshotReceiver.step). */
+  private readonly snapshotTarget: SnapshotTarget;
 
   constructor(init: ShardServerInit) {
     this.self = init.self;
@@ -119,7 +115,7 @@ export class ShardServer {
         get now() {
           return server.ticks;
         },
-        propose: (command) => this.proposeStep(command),
+        propose: (command) => this.admission.offer(command, this.ticks),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),
       },
@@ -145,18 +141,19 @@ export class ShardServer {
       admitWaiting: () => this.admitWaiting(),
       applyChosen: () => this.applyChosen(),
     };
+    this.snapshotTarget = { self: this.self, replica: this.replica, state: this.state, hashes: this.hashes, checkpoints: this.checkpoints, moneyMax: this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER };
     this.lastRole = this.replica.role;
     this.recordHash();
   }
 
-  get role(): Role {
+  get role(): ReplicaRole {
     return this.replica.role;
   }
 
   /** Messages refused as out of range since start, by reason (Paxos and 2PC). */
   refusals(): Map<string, number> {
     const all = new Map(this.replica.refusals);
-    for (const [reason, n] of [...this.driver.refused, ...this.refusedSnapshots]) all.set(reason, (all.get(reason) ?? 0) + n);
+    for (const [reason, n] of [...this.driver.refused, ...this.snapshotReceiver.refused]) all.set(reason, (all.get(reason) ?? 0) + n);
     return all;
   }
 
@@ -180,7 +177,7 @@ export class ShardServer {
       replica: this.replica,
       clusterOfAccount: this.clusterOfAccount,
       isWaiting: (key) => this.waiters.has(key),
-      pendingCommands: this.pendingCommands,
+      queuesFull: this.admission.full,
     });
     switch (routing.kind) {
       case 'answer':
@@ -223,16 +220,10 @@ export class ShardServer {
     this.pump();
   }
 
-  /** The driver asks for a 2PC step to be chosen (false: the queues are full). */
-  private proposeStep(command: Command): boolean {
-    if (this.pendingCommands >= limits.pendingCommandsMax) return false;
-    this.admission.enqueue(command, this.ticks);
-    return true;
-  }
-
   step(message: ShardMessage): void {
-    if (message.type === 'snapshot') this.onSnapshotChunk(message);
-    else this.replica.step(message);
+    if (message.type === 'snapshot') {
+      if (this.snapshotReceiver.step(message, this.snapshotTarget)) this.applied = true;
+    } else this.replica.step(message);
     this.pump();
   }
 
@@ -251,12 +242,11 @@ export class ShardServer {
 
   /**
    * Input: propose what waits, in as few slots as fit (group commit, see proposer.ts). The
-   * runtime calls it once per turn of its Ready loop, before hasReady(). Once ready() was
-   * called it waits for advance(): a single-member cluster applies as it proposes, and the state
-   * writes handed out by ready() must stay the ones a repeated ready() returns.
+   * runtime calls it once per turn of its Ready loop, before hasReady(). Like every input, never
+   * between ready() and advance() (the runtime holds inputs meanwhile): a single-member cluster
+   * applies as it proposes, which would change what the ready being persisted should hold.
    */
   propose(): void {
-    if (this.readyTaken) return;
     proposeBatch(this.proposer, this.budgets.slotBytesMax);
     this.maybeCheckpoint();
   }
@@ -264,41 +254,41 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
-    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.snapshots.length > 0 || this.twoPcOut.length > 0;
+    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.twoPcOut.length > 0;
   }
 
-  /** Collects what is to be persisted and sent; changes nothing until advance(). */
+  /**
+   * Collects what is to be persisted and sent, from the current state: changes nothing, so
+   * calling it again before advance() gives the same ready. advance() acknowledges it.
+   */
   ready(): ShardReady {
-    this.readyTaken = true;
     const paxos = this.replica.ready();
-    // The state is written at checkpoints only (with the compaction that needs it), or whole
-    // after a snapshot: between two, what was applied is rebuilt from the log on a restart
-    // (every chosen slot above the written applied index is still in it), so the per-command
-    // writes of balances and sessions are spared on every replica.
-    if (this.readyWrites === undefined && (this.checkpoints.writesDue || paxos.compactedThrough !== undefined || this.state.replacedSinceWrites)) {
-      this.readyWrites = this.state.takeWrites();
-      this.checkpoints.written();
-    }
-    for (const to of paxos.snapshotsFor) this.snapshots.push(...this.snapshotSender.piecesFor(to, this.ticks, this.state));
     return {
       paxos,
-      state: this.readyWrites,
+      state: this.stateWritesDue(paxos) ? this.state.pendingWrites() : undefined,
       replies: this.replies,
       forwards: this.forwards,
-      snapshots: this.snapshots,
+      snapshots: paxos.snapshotsFor.flatMap((to) => this.snapshotSender.piecesFor(to, this.ticks, this.state)),
       twoPc: this.twoPcOut,
       events: this.events,
     };
   }
 
+  /**
+   * The runtime persisted and sent the last ready: forget what it held. No input comes between
+   * ready() and advance(), so the state it was built from is still the current one.
+   */
   advance(): void {
-    this.readyTaken = false;
+    const paxos = this.replica.ready();
+    if (this.stateWritesDue(paxos)) {
+      this.state.writesPersisted();
+      this.checkpoints.written();
+    }
+    for (const to of paxos.snapshotsFor) this.snapshotSender.sent(to, this.ticks);
     this.replica.advance();
     this.applied = false;
-    this.readyWrites = undefined;
     this.replies = [];
     this.forwards = [];
-    this.snapshots = [];
     this.twoPcOut = [];
     this.events = [];
   }
@@ -327,26 +317,19 @@ export class ShardServer {
     });
   }
 
+  /**
+   * Whether the ready carries the state. It is written at checkpoints only (with the compaction
+   * that needs it), or whole after a snapshot: between two, what was applied is rebuilt from the
+   * log on a restart (every chosen slot above the written applied index is still in it), so the
+   * per-command writes of balances and sessions are spared on every replica.
+   */
+  private stateWritesDue(paxos: PaxosReady<Batch>): boolean {
+    return this.checkpoints.writesDue || paxos.compactedThrough !== undefined || this.state.replacedSinceWrites;
+  }
+
   private maybeCheckpoint(): void {
     const through = this.checkpoints.afterApply(this.state.appliedIndex, this.replica.logFloor);
     if (through !== undefined) this.replica.compact(through);
-  }
-
-  private onSnapshotChunk(m: SnapshotChunk): void {
-    if (!this.replica.isMember(m.from) || m.from === this.self) return;
-    const snapshot = this.snapshotReceiver.receive(m, this.state.appliedIndex);
-    if (snapshot === undefined) return;
-    if (!wholeShard(this.state, snapshot.image.balances, this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER)) {
-      this.refusedSnapshots.set('snapshot-out-of-range', (this.refusedSnapshots.get('snapshot-out-of-range') ?? 0) + 1);
-      return;
-    }
-    this.state.install(snapshot.appliedIndex, snapshot.image);
-    this.applied = true;
-    this.readyWrites = undefined;
-    this.replica.installSnapshot(snapshot.appliedIndex);
-    this.hashes.clear();
-    this.recordHash();
-    this.checkpoints.restartAt(snapshot.appliedIndex);
   }
 
   private recordHash(): void {
@@ -368,7 +351,7 @@ export class ShardServer {
     for (const { command, outcome, executedIn } of applied) {
       const key = commandKey(command.clientId, command.seq);
       this.admission.release(command);
-      if (command.op.kind.startsWith('x-') && leading) this.driver.onApplied(command);
+      if (isTwoPcStep(command.op) && leading) this.driver.onApplied(command);
       if (outcome === undefined) continue;
       if (isHeldRead(command, outcome)) {
         // A read that found its account held when applied: the leader that took it asks again

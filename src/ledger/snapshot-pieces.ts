@@ -19,7 +19,7 @@ export function snapshotPieces(image: SnapshotPiece, bytesMax: number): Snapshot
   return pieces.length === 0 ? [empty()] : pieces;
 }
 
-/** The whole image in one piece, from the state's own chunking (by counts) merged back. */
+/** The whole image again, from its pieces (in any order: each holds one kind of item). */
 export function mergePieces(pieces: readonly SnapshotPiece[]): SnapshotPiece {
   return {
     balances: pieces.flatMap((p) => p.balances),

@@ -1,8 +1,12 @@
 import type { AccountId, NodeId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
+import type { Replica } from '../paxos/replica.js';
 import type { SnapshotChunk } from '../protocol/client.js';
+import type { Batch } from '../protocol/commands.js';
+import type { Checkpoints } from './checkpoints.js';
 import { mergePieces, snapshotPieces } from './snapshot-pieces.js';
 import type { LedgerState, StateImage } from './state.js';
+import type { StateHashHistory } from './state-hashes.js';
 
 /**
  * Sending snapshots to members that fell behind the log's floor. A snapshot is big, so each
@@ -18,15 +22,24 @@ export class SnapshotSender {
     private readonly messageBytesMax: number,
   ) {}
 
-  /** The pieces of this replica's state for `to`, or none when it got one lately. */
-  piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
+  /** Whether `to` may get a snapshot at tick `now` (it got none lately). */
+  private due(to: NodeId, now: number): boolean {
     const last = this.sentAtTick.get(to);
-    if (last !== undefined && now - last < this.intervalTicks) return [];
-    this.sentAtTick.set(to, now);
+    return last === undefined || now - last >= this.intervalTicks;
+  }
+
+  /** The pieces of this replica's state for `to`, or none when it got one lately. Changes
+   *  nothing: sent() records that they went. */
+  piecesFor(to: NodeId, now: number, state: LedgerState): Array<{ to: NodeId; message: SnapshotChunk }> {
+    if (!this.due(to, now)) return [];
     const appliedIndex = state.appliedIndex;
-    const whole = mergePieces(state.snapshotChunks(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
-    const pieces = snapshotPieces(whole, this.messageBytesMax - limits.messageOverheadBytes);
+    const pieces = snapshotPieces(state.image(), this.messageBytesMax - limits.messageOverheadBytes);
     return pieces.map((piece, chunk) => ({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } }));
+  }
+
+  /** The pieces piecesFor gave for `to` at tick `now` were sent (when it gave any). */
+  sent(to: NodeId, now: number): void {
+    if (this.due(to, now)) this.sentAtTick.set(to, now);
   }
 }
 
@@ -36,9 +49,44 @@ export interface ReceivedSnapshot {
   image: StateImage & { balances: ReadonlyArray<[AccountId, number]> };
 }
 
-/** Receiving a snapshot piece by piece (only the newest one is kept). */
+/** What installing a snapshot replaces or restarts: the parts of one replica (ShardServer). */
+export interface SnapshotTarget {
+  readonly self: NodeId;
+  readonly replica: Pick<Replica<Batch>, 'isMember' | 'installSnapshot'>;
+  readonly state: LedgerState;
+  readonly hashes: StateHashHistory;
+  readonly checkpoints: Checkpoints;
+  /** The most a balance can be (all the money there is), to refuse a forged or broken one. */
+  readonly moneyMax: number;
+}
+
+/** Receiving a snapshot piece by piece (only the newest one is kept), and installing it. */
 export class SnapshotReceiver {
   private incoming: { from: NodeId; appliedIndex: Slot; chunks: Map<number, SnapshotChunk>; total: number } | undefined;
+  /** Snapshots refused as out of range, by reason (the shard's refusal counts). */
+  readonly refused = new Map<string, number>();
+
+  /**
+   * A snapshot piece from the network: once every piece of a snapshot from another member is
+   * here and it holds the whole shard, it replaces the state, and the replica's log, the hash
+   * history and the checkpoint interval restart from its slot. True when it was installed.
+   */
+  step(m: SnapshotChunk, target: SnapshotTarget): boolean {
+    if (!target.replica.isMember(m.from) || m.from === target.self) return false;
+    const snapshot = this.receive(m, target.state.appliedIndex);
+    if (snapshot === undefined) return false;
+    if (!wholeShard(target.state, snapshot.image.balances, target.moneyMax)) {
+      this.refused.set('snapshot-out-of-range', (this.refused.get('snapshot-out-of-range') ?? 0) + 1);
+      return false;
+    }
+    target.state.install(snapshot.appliedIndex, snapshot.image);
+    target.replica.installSnapshot(snapshot.appliedIndex);
+    // The hashes before it no longer describe a slot this replica applied.
+    target.hashes.clear();
+    target.hashes.record(target.state.appliedIndex, target.state.stateHash);
+    target.checkpoints.restartAt(snapshot.appliedIndex);
+    return true;
+  }
 
   /** Takes a piece (already checked to come from another member); returns the snapshot once
    *  every piece of it is here. */
@@ -55,22 +103,13 @@ export class SnapshotReceiver {
     incoming.chunks.set(m.chunk, m);
     if (incoming.chunks.size < incoming.total) return undefined;
     this.incoming = undefined;
-    const pieces = [...incoming.chunks.values()];
-    return {
-      appliedIndex: incoming.appliedIndex,
-      image: {
-        balances: pieces.flatMap((p) => p.balances),
-        sessions: pieces.flatMap((p) => p.sessions),
-        coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
-        participantRecords: pieces.flatMap((p) => p.participantRecords),
-      },
-    };
+    return { appliedIndex: incoming.appliedIndex, image: mergePieces([...incoming.chunks.values()]) };
   }
 }
 
 /** A snapshot holds every account of this shard once, each with a possible balance (a forged
  *  or broken one is refused before it replaces the state). */
-export function wholeShard(state: LedgerState, balances: ReadonlyArray<[AccountId, number]>, moneyMax: number): boolean {
+function wholeShard(state: LedgerState, balances: ReadonlyArray<[AccountId, number]>, moneyMax: number): boolean {
   let accounts = 0;
   for (const _ of state.accounts()) accounts++;
   return balances.length === accounts && new Set(balances.map(([a]) => a)).size === accounts && balances.every(([a, b]) => state.hasAccount(a) && b <= moneyMax);

@@ -6,9 +6,9 @@ import { heldReadReason, lockedReason, staleSequence, type Command, type Operati
 import type { SnapshotPiece } from '../protocol/client.js';
 import type { StateWrites } from '../protocol/state-writes.js';
 import type { AccountBook } from '../twopc/account-book.js';
-import { applyTwoPcStep, prepareCoordinator } from '../twopc/apply-step.js';
+import { applyTwoPcStep } from '../twopc/apply-step.js';
 import { heldAtApply } from '../twopc/locks.js';
-import { txnKey } from '../twopc/steps.js';
+import { isTwoPcStep, txnKey } from '../twopc/steps.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { TwoPcState } from '../twopc/twopc-state.js';
 
@@ -116,7 +116,7 @@ export class LedgerState implements AccountBook {
     return this.applied;
   }
 
-  /** A snapshot replaced the state since the last takeWrites(): it must be written whole. */
+  /** A snapshot replaced the state since the writes were last persisted: it is written whole. */
   get replacedSinceWrites(): boolean {
     return this.replaced;
   }
@@ -161,30 +161,39 @@ export class LedgerState implements AccountBook {
 
   private applyCommand(slot: Slot, command: Command): Outcome | undefined {
     const { op } = command;
-    switch (op.kind) {
-      case 'balance': {
-        // Reads are not recorded in sessions: re-running a read later is still a correct read.
-        const balance = this.committedBalance(op.account);
-        if (balance === undefined) return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
-        // Held by an undecided cross-shard transfer: not answered. The leader admits a read only
-        // when the account is free, but a new leader may admit one before it has applied a
-        // PREPARE chosen earlier; answering it without the credit would miss a transfer whose
-        // commit the client may already have heard of. The leader proposes it again later.
-        if (heldAtApply(op, this.twoPc.lockHolder)) return heldRead;
-        return { status: 'ok', balance };
-      }
-      case 'transfer':
-      case 'x-prepare-coordinator':
-        return this.applyClientCommand(slot, command, op);
-      case 'x-prepare-participant':
-      case 'x-decide':
-      case 'x-end': {
-        // A step of Two-Phase Commit; a decision at the coordinator answers the client.
-        const outcome = applyTwoPcStep(this.twoPc, this, slot, command);
-        if (outcome !== undefined) this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
-        return outcome;
+    if (op.kind === 'transfer' || op.kind === 'x-prepare-coordinator') {
+      // A client's own write: answered once, from its session (or its record) ever after.
+      const prior = this.priorOutcome(command.clientId, command.seq);
+      // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
+      if (prior === 'undecided') return undefined;
+      if (prior !== undefined) {
+        this.executedIn = prior.slot;
+        return prior.outcome;
       }
     }
+    // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
+    // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
+    const outcome = isTwoPcStep(op) ? applyTwoPcStep(this.twoPc, this, slot, command) : this.applyOwn(op);
+    // Reads are not recorded in sessions: re-running a read later is still a correct read.
+    if (outcome !== undefined && op.kind !== 'balance') this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+    return outcome;
+  }
+
+  /**
+   * The ledger's own commands: a read, and a transfer within the shard. Either finds an account
+   * held by a prepared cross-shard transaction when it is applied only after a change of leader
+   * (see heldAtApply). A transfer is then refused with `locked`. A read is not answered: the
+   * leader admits a read only when the account is free, but a new leader may admit one before
+   * it has applied a PREPARE chosen earlier, and answering it without the credit would miss a
+   * transfer whose commit the client may already have heard of; the leader proposes it again
+   * later (isHeldRead).
+   */
+  private applyOwn(op: Extract<Operation, { kind: 'transfer' | 'balance' }>): Outcome {
+    if (op.kind === 'transfer' && op.abort !== undefined) return { status: 'aborted', reason: op.abort };
+    if (op.kind === 'balance' && !this.balances.has(op.account)) return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
+    const held = heldAtApply(op, this.twoPc.lockHolder);
+    if (op.kind === 'balance') return held ? heldRead : { status: 'ok', balance: this.committedBalance(op.account) as number };
+    return held ? { status: 'aborted', reason: lockedReason } : this.transfer(op.from, op.to, op.amount);
   }
 
   /**
@@ -201,27 +210,6 @@ export class LedgerState implements AccountBook {
     if (session === undefined || seq > session.seq) return undefined;
     if (seq === session.seq) return { outcome: session.outcome, slot: session.slot };
     return { outcome: { status: 'rejected', reason: staleSequence }, slot: undefined };
-  }
-
-  /** A client's own command: answered once, from the session (or its record) ever after. */
-  private applyClientCommand(slot: Slot, command: Command, op: Extract<Operation, { kind: 'transfer' | 'x-prepare-coordinator' }>): Outcome | undefined {
-    const prior = this.priorOutcome(command.clientId, command.seq);
-    // A second PREPARE of a transaction already in flight (a new leader re-proposed it).
-    if (prior === 'undecided') return undefined;
-    if (prior !== undefined) {
-      this.executedIn = prior.slot;
-      return prior.outcome;
-    }
-    let outcome: Outcome | undefined;
-    if (op.abort !== undefined) outcome = { status: 'aborted', reason: op.abort };
-    else if (heldAtApply(op, this.twoPc.lockHolder)) outcome = { status: 'aborted', reason: lockedReason };
-    else if (op.kind === 'transfer') outcome = this.transfer(op.from, op.to, op.amount);
-    else {
-      outcome = prepareCoordinator(this.twoPc, this, command, op);
-      if (outcome === undefined) return undefined; // prepared: answered at the decision
-    }
-    this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
-    return outcome;
   }
 
   private transfer(from: AccountId, to: AccountId, amount: number): Outcome {
@@ -298,19 +286,14 @@ export class LedgerState implements AccountBook {
     return best.clientId;
   }
 
-  /** The whole state, cut into pieces small enough for one message each (a snapshot). */
-  snapshotChunks(accountsPerChunk: number, itemsPerChunk: number): SnapshotPiece[] {
-    const chunks: SnapshotPiece[] = [];
-    const empty = (): SnapshotPiece => ({ balances: [], sessions: [], coordinatorRecords: [], participantRecords: [] });
-    const balances = [...this.balances.entries()];
-    for (let i = 0; i < balances.length; i += accountsPerChunk) chunks.push({ ...empty(), balances: balances.slice(i, i + accountsPerChunk) });
-    const sessions = [...this.sessions.values()];
-    for (let i = 0; i < sessions.length; i += itemsPerChunk) chunks.push({ ...empty(), sessions: sessions.slice(i, i + itemsPerChunk) });
-    const coordinator = this.twoPc.coordinatorRecords();
-    for (let i = 0; i < coordinator.length; i += itemsPerChunk) chunks.push({ ...empty(), coordinatorRecords: coordinator.slice(i, i + itemsPerChunk) });
-    const participant = this.twoPc.participantRecords();
-    for (let i = 0; i < participant.length; i += itemsPerChunk) chunks.push({ ...empty(), participantRecords: participant.slice(i, i + itemsPerChunk) });
-    return chunks.length === 0 ? [empty()] : chunks;
+  /** The whole state as one snapshot image (snapshotPieces cuts it into messages). */
+  image(): SnapshotPiece {
+    return {
+      balances: [...this.balances.entries()],
+      sessions: [...this.sessions.values()],
+      coordinatorRecords: this.twoPc.coordinatorRecords(),
+      participantRecords: this.twoPc.participantRecords(),
+    };
   }
 
   /** Replaces the whole state with a snapshot taken at `appliedIndex` by another replica. */
@@ -323,32 +306,41 @@ export class LedgerState implements AccountBook {
     this.replaced = true;
   }
 
-  /** Hands out what changed since the last call, and forgets it. */
-  takeWrites(): StateWrites {
+  /** What changed since the writes were last persisted (everything after a snapshot install);
+   *  changes nothing: writesPersisted() acknowledges it. */
+  pendingWrites(): StateWrites {
     if (this.replaced) {
-      this.replaced = false;
-      this.dirtyBalances.clear();
-      this.dirtySessions.clear();
-      this.evicted.clear();
       return {
         appliedIndex: this.applied,
         replaceAll: true,
         balances: [...this.balances.entries()],
         sessions: [...this.sessions.values()],
         evictedSessions: [],
-        ...this.twoPc.takeWrites(true),
+        ...this.twoPc.pendingWrites(true),
       };
     }
-    const writes: StateWrites = {
+    return {
       appliedIndex: this.applied,
       balances: [...this.dirtyBalances].map((a) => [a, this.balances.get(a) as number]),
       sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
       evictedSessions: [...this.evicted],
-      ...this.twoPc.takeWrites(false),
+      ...this.twoPc.pendingWrites(false),
     };
+  }
+
+  /** The pending writes were persisted: forget them. */
+  writesPersisted(): void {
+    this.replaced = false;
     this.dirtyBalances.clear();
     this.dirtySessions.clear();
     this.evicted.clear();
+    this.twoPc.writesPersisted();
+  }
+
+  /** Hands out the pending writes and forgets them (pendingWrites, then writesPersisted). */
+  takeWrites(): StateWrites {
+    const writes = this.pendingWrites();
+    this.writesPersisted();
     return writes;
   }
 }

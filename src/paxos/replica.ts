@@ -51,8 +51,6 @@ export interface ReplicaInit<V> {
   initialLeader?: NodeId;
 }
 
-export type Role = ReplicaRole;
-
 /** A NEW-VIEW: the new leader's ballot and the entries it re-proposed from the promises. */
 export interface NewView<V> {
   ballot: Ballot;
@@ -133,7 +131,7 @@ export class Replica<V> {
   private commit: Slot;
   private appliedUpTo: Slot;
 
-  private currentRole: Role = 'follower';
+  private currentRole: ReplicaRole = 'follower';
   private leaderId: NodeId | undefined;
   /** Ballot of the leader we follow (or lead with). */
   private leaderBallot: Ballot = ballotZero;
@@ -217,7 +215,7 @@ export class Replica<V> {
 
   // ---- queries -----------------------------------------------------------------------------
 
-  get role(): Role {
+  get role(): ReplicaRole {
     return this.currentRole;
   }
   get commitIndex(): Slot {

@@ -16,11 +16,15 @@ import type { TwoPcState } from './twopc-state.js';
 type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
 
 /**
- * PREPARE at the coordinator, for a transfer the ledger found new, not refused and not locked:
- * debit now (the record is the undo record) and lock. Returns the client's answer when it is
- * refused here, undefined when it is prepared (the answer comes with the decision).
+ * PREPARE at the coordinator, for a client's transfer the ledger found new (not a repeat: see
+ * LedgerState.priorOutcome): refused when the leader marked it so (`abort`, after its lock wait)
+ * or when a prepared transaction holds the sender's account; else debit now (the record is the
+ * undo record) and lock. Returns the client's answer when it is refused here, undefined when it
+ * is prepared (the answer comes with the decision).
  */
-export function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-prepare-coordinator'>): Outcome | undefined {
+function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-prepare-coordinator'>): Outcome | undefined {
+  if (op.abort !== undefined) return { status: 'aborted', reason: op.abort };
+  if (heldAtApply(op, twoPc.lockHolder)) return { status: 'aborted', reason: lockedReason };
   const balance = book.balanceOf(op.from);
   if (balance === undefined) return { status: 'rejected', reason: `account ${op.from} is not in this shard` };
   if (!Number.isSafeInteger(op.amount) || op.amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
@@ -31,13 +35,15 @@ export function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command
 }
 
 /**
- * The other steps: PREPARE at the participant, the decisions, the end. Returns the client's
- * answer when the step gives one (a decision at the coordinator), for the ledger to record in
- * the client's session.
+ * Applies one step: PREPARE (coordinator, participant), a decision, the end. Returns the
+ * client's answer when the step gives one (a coordinator's PREPARE refused, a decision at the
+ * coordinator), for the ledger to record in the client's session.
  */
 export function applyTwoPcStep(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command): Outcome | undefined {
   const { op } = command;
   switch (op.kind) {
+    case 'x-prepare-coordinator':
+      return prepareCoordinator(twoPc, book, command, op);
     case 'x-prepare-participant':
       prepareParticipant(twoPc, book, slot, command, op);
       return undefined;

@@ -34,7 +34,9 @@ export interface DriverHost {
   readonly state: DriverView;
   readonly now: number;
   /** Queues a step for the log; false when the leader's queues are full (the driver asks again
-   *  on a later message or tick). The driver proposes each step once until it is applied. */
+   *  on a later message or tick). The driver proposes each step once until it is applied. A
+   *  step waits in the leader's queue with the clients' commands (Admission.offer), so a
+   *  PREPARE takes the lock of its account through the same lock rule and lock wait. */
   propose(command: Command): boolean | void;
   send(toCluster: ClusterId, message: TwoPcMessage): void;
   /** Marks a step of the protocol (for failpoints and logs): `coordinator:decision-chosen`, … */

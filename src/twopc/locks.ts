@@ -1,5 +1,6 @@
+import { assert } from '../core/assert.js';
 import type { AccountId } from '../protocol/ids.js';
-import type { Operation } from '../protocol/commands.js';
+import { lockedReason, type Command, type Operation } from '../protocol/commands.js';
 
 /**
  * The lock rule of the ledger, in one place: while a transfer is in flight, no other command
@@ -10,7 +11,8 @@ import type { Operation } from '../protocol/commands.js';
  *   commands in one pipeline touch one account.
  * The leader checks both at admission (admit); every replica checks the replicated ones again
  * when it applies (heldAtApply), because a new leader may admit a command before it has applied
- * a PREPARE chosen under its predecessor. Both checks are heldByOther.
+ * a PREPARE chosen under its predecessor; and a leader read is served from the applied state
+ * only when no prepared transaction holds its account (readServable). All three are heldByOther.
  */
 
 /** Who holds an account (a transaction or command key), or undefined when it is free. */
@@ -65,10 +67,51 @@ export function admit(key: string, op: Operation, prepared: HolderOf, inFlight: 
 }
 
 /**
+ * A read waits for its account this many lock waits (`lockWaitTicks`) before its clients are
+ * told to retry (busy). Longer than a write, because giving up costs a read more and waiting
+ * costs others nothing: a read takes no lock, so it blocks no one while it waits, and it has no
+ * refusal to choose in the log, so giving up sends its client into a retry that starts the
+ * wait again. With the default settings (`defaultTwoPc`: 50 and 200 ticks) four lock waits are
+ * the coordinator's vote timeout, so a read outlasts a cross-shard transaction on its account
+ * whose participant never answers, which then ends in an abort by that timeout.
+ */
+export const readWaitLockWaits = 4;
+
+/**
+ * Whether a command that still cannot take its accounts (see admit) after `waitedTicks` in the
+ * leader's queue stops waiting: a write after `lockWaitTicks` (it is then refused, see
+ * lockWaitRefusal), a read after `readWaitLockWaits` of them (its clients are told busy).
+ */
+export function lockWaitOver(op: Operation, waitedTicks: number, lockWaitTicks: number): boolean {
+  return op.kind === 'balance' ? waitedTicks > readWaitLockWaits * lockWaitTicks : waitedTicks >= lockWaitTicks;
+}
+
+/**
+ * A write whose lock wait is over, marked as refused with `locked`: the refusal is proposed and
+ * chosen like any command, so applying it records the answer (a retry gets the same one) and
+ * changes nothing else (a participant's PREPARE becomes a no vote).
+ */
+export function lockWaitRefusal(command: Command): Command {
+  const { op } = command;
+  assert(op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant', `only lock-taking commands wait for locks, not ${op.kind}`);
+  return { ...command, op: { ...op, abort: lockedReason } };
+}
+
+/**
  * At apply, on every replica: whether a prepared transaction holds an account of `op`. No
  * owner: a command never legitimately finds its own transaction holding its account here (a
  * repeat of a prepared one is answered from its record before this check).
  */
 export function heldAtApply(op: Operation, prepared: HolderOf): boolean {
   return heldByOther(accountsOf(op), undefined, [prepared]);
+}
+
+/**
+ * A leader read served from the applied state, without a log round: only when no prepared
+ * transaction holds the account. A held account's committed balance may miss a credit whose
+ * commit the client was already told of, so such a read goes through the log and waits for the
+ * decision instead. In-flight locks do not count: what holds them is not applied yet.
+ */
+export function readServable(account: AccountId, prepared: HolderOf): boolean {
+  return !heldByOther([account], undefined, [prepared]);
 }

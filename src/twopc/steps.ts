@@ -7,6 +7,22 @@ export function txnKey(clientId: ClientId, seq: number): string {
   return `${clientId}#${seq}`;
 }
 
+/** The operations that are steps of Two-Phase Commit (src/twopc applies them all). */
+export type TwoPcStepOp = Extract<Operation, { kind: 'x-prepare-coordinator' | 'x-prepare-participant' | 'x-decide' | 'x-end' }>;
+
+export function isTwoPcStep(op: Operation): op is TwoPcStepOp {
+  return op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant' || op.kind === 'x-decide' || op.kind === 'x-end';
+}
+
+/**
+ * Whether `op` starts a new cross-shard transaction (its coordinator's PREPARE): what an audit's
+ * hold keeps waiting at the leader (ShardServer.holdCrossShard), while the steps of transactions
+ * already started run to their end, so that a moment comes with no money between shards.
+ */
+export function startsTransaction(op: Operation): boolean {
+  return op.kind === 'x-prepare-coordinator';
+}
+
 /** Identifies one 2PC step of one transaction, so the leader proposes it once. */
 export function stepKey(command: Command): string {
   const role = command.op.kind === 'x-decide' ? `/${command.op.role}` : '';

@@ -15,7 +15,7 @@ function decidedOutcome(record: CoordinatorRecord): Outcome {
   return record.state === 'committed' ? { status: 'committed' } : { status: 'aborted', reason: record.reason ?? 'participant-aborted' };
 }
 
-/** The 2PC records written (a record) or forgotten (null) since the last takeWrites(). */
+/** The 2PC records written (a record) or forgotten (null) since the writes were last persisted (see pendingWrites). */
 export interface TwoPcWrites {
   coordinatorRecords: Array<[string, CoordinatorRecord | null]>;
   participantRecords: Array<[string, ParticipantRecord | null]>;
@@ -189,16 +189,20 @@ export class TwoPcState {
     return best?.key;
   }
 
-  /** Hands out what changed since the last call (everything when `all`), and forgets it. */
-  takeWrites(all: boolean): TwoPcWrites {
-    const writes: TwoPcWrites = all
+  /** What changed since the writes were last persisted (everything when `all`); changes
+   *  nothing: writesPersisted() acknowledges it. */
+  pendingWrites(all: boolean): TwoPcWrites {
+    return all
       ? { coordinatorRecords: [...this.coordinator.entries()], participantRecords: [...this.participant.entries()] }
       : {
           coordinatorRecords: [...this.dirtyCoordinator].map((k) => [k, this.coordinator.get(k) ?? null]),
           participantRecords: [...this.dirtyParticipant].map((k) => [k, this.participant.get(k) ?? null]),
         };
+  }
+
+  /** The pending writes were persisted: forget them. */
+  writesPersisted(): void {
     this.dirtyCoordinator.clear();
     this.dirtyParticipant.clear();
-    return writes;
   }
 }

@@ -5,7 +5,7 @@ import type { Command, Session } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
 import { SeededRandom } from '../../src/core/random.js';
-import { ballotZero } from '../../src/paxos/ballot.js';
+import { ballotZero, initialBallot } from '../../src/paxos/ballot.js';
 import type { PaxosMessage } from '../../src/protocol/paxos.js';
 import { ballot, drain, logEntry, messagesOf, newReplica, testSettings, tickUntilPreVote } from './helpers/replica-harness.js';
 
@@ -87,8 +87,38 @@ test('ShardServer.ready() can be called again before advance() without losing st
   s.propose();
   const first = s.ready();
   assert.equal(s.state.balanceOf(1), 90, 'a single member chooses and applies as it proposes');
-  s.propose(); // after ready(): proposes nothing until advance()
+  s.propose(); // nothing waits: it proposes nothing (the runtime gives no input between ready() and advance())
   const second = s.ready();
   assert.deepEqual(new Map(first.state?.balances), new Map([[1, 90], [2, 110]]));
   assert.deepEqual(second.state, first.state);
+});
+
+test('ShardServer.ready() only collects: two calls without advance() give equal readies and change nothing; advance() acknowledges them', () => {
+  const init = { settings: testSettings, log: [], sessions: [], cluster: 1, clusterOfAccount: (a: number) => (a >= 1 && a <= 3 ? 1 : undefined), twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 } };
+  // State writes and a reply: a single member that checkpoints at every slot.
+  const s = new ShardServer({ ...init, self: 1, members: [1], random: new SeededRandom(1), promised: ballotZero, appliedIndex: 0, balances: new Map([[1, 100], [2, 100]]), checkpoint: { intervalSlots: 1, logTailSlots: 1000 } });
+  s.tick(); for (let i = 0; i < 30 && s.role !== 'leader'; i++) s.tick();
+  s.advance();
+  s.request({ reqId: 1, command: transfer('c', 1, 1, 2, 10), hops: 0 });
+  s.propose();
+  const hash = s.state.stateHash;
+  const first = s.ready();
+  const second = s.ready();
+  assert.deepEqual(second, first);
+  assert.ok(first.state !== undefined && first.replies.length === 1 && first.paxos.entries.length > 0, 'the ready carries state writes, a reply and a log entry');
+  assert.deepEqual(s.state.pendingWrites(), first.state, 'the state writes are still pending');
+  assert.equal(s.state.stateHash, hash);
+  s.advance();
+  assert.deepEqual(s.state.pendingWrites(), { appliedIndex: first.state.appliedIndex, balances: [], sessions: [], evictedSessions: [], coordinatorRecords: [], participantRecords: [] }, 'advance() acknowledged them');
+  assert.equal(s.hasReady(), false);
+
+  // Snapshot pieces for a member behind the log's floor.
+  const holder = new ShardServer({ ...init, self: 1, members: [1, 2, 3], random: new SeededRandom(2), promised: initialBallot(1), appliedIndex: 10, logFloor: 10, balances: new Map([[1, 100], [2, 100], [3, 100]]), checkpoint: { intervalSlots: 1000, logTailSlots: 1000 } });
+  holder.step({ type: 'catchup-request', from: 3, fromSlot: 1 });
+  const pieces = holder.ready().snapshots;
+  assert.ok(pieces.length > 0 && pieces.every((p) => p.to === 3), 'a snapshot for member 3');
+  assert.deepEqual(holder.ready().snapshots, pieces, 'a second ready() carries the same pieces');
+  holder.advance();
+  holder.step({ type: 'catchup-request', from: 3, fromSlot: 1 });
+  assert.deepEqual(holder.ready().snapshots, [], 'advance() recorded that they went: none again within the interval');
 });

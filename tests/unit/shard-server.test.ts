@@ -264,9 +264,10 @@ describe('ShardServer: the leader', () => {
     s1.propose();
     const first = s1.ready();
     assert.deepEqual(proposed(first), [[1, ['c0#1']]]);
-    // The runtime persists and sends that ready; meanwhile five more requests arrive.
+    // The runtime persists and sends that ready; meanwhile five more requests arrive. They only
+    // queue: a proposal is the runtime's input once per turn, after advance(), never between
+    // ready() and advance().
     for (let i = 1; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
-    s1.propose(); // after ready(): waits for advance()
     assert.deepEqual(proposed(s1.ready()), [[1, ['c0#1']]], 'nothing is proposed between two readies');
     c.send(1, first);
     s1.propose();

@@ -356,7 +356,7 @@ describe('ShardServer 2PC: a coordinator that restarts', () => {
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
     w.deliver(); // prepared on both sides
     w.inFlight = []; // the yes vote is lost, and the coordinator's node restarts
-    const pieces = s1.state.snapshotChunks(100, 100);
+    const image = s1.state.image();
     const restarted = new ShardServer({
       self: 1,
       members: [1],
@@ -370,10 +370,10 @@ describe('ShardServer 2PC: a coordinator that restarts', () => {
       log: [],
       logFloor: s1.state.appliedIndex,
       appliedIndex: s1.state.appliedIndex,
-      balances: new Map(pieces.flatMap((p) => p.balances)),
-      sessions: pieces.flatMap((p) => p.sessions),
-      coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
-      participantRecords: pieces.flatMap((p) => p.participantRecords),
+      balances: new Map(image.balances),
+      sessions: image.sessions,
+      coordinatorRecords: image.coordinatorRecords,
+      participantRecords: image.participantRecords,
     });
     assert.equal(restarted.state.twoPc.lockHolder(1), 'c1#1', 'the lock is rebuilt from the record');
     assert.equal(restarted.state.committedBalance(1), 100);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { isHeldRead, LedgerState } from '../../src/ledger/state.js';
-import type { SnapshotPiece } from '../../src/protocol/client.js';
+import { mergePieces, snapshotPieces } from '../../src/ledger/snapshot-pieces.js';
 
 /**
  * The replicated side of Two-Phase Commit: what applying each 2PC step does to balances, locks,
@@ -416,20 +416,14 @@ describe('2PC state: hashes, snapshots, writes', () => {
     assert.notEqual(x.stateHash, y.stateHash);
   });
 
-  test('a snapshot (snapshotChunks -> install on a fresh state) carries the 2PC records and the locks they imply', () => {
+  test('a snapshot (image -> pieces -> merged -> install on a fresh state) carries the 2PC records and the locks they imply', () => {
     const x = newState();
     script.forEach((cmds, i) => x.applySlot(i + 1, cmds));
-    // Small pieces, so that records are spread over several chunks.
-    const pieces = x.snapshotChunks(1, 1);
+    // Small pieces (one item each), so that records are spread over several of them.
+    const pieces = snapshotPieces(x.image(), 1);
     assert.ok(pieces.length > 4);
-    const merged = (key: keyof SnapshotPiece) => pieces.flatMap((p) => p[key] as unknown[]);
     const y = newState();
-    y.install(x.appliedIndex, {
-      balances: merged('balances') as Array<[number, number]>,
-      sessions: merged('sessions') as never,
-      coordinatorRecords: merged('coordinatorRecords') as never,
-      participantRecords: merged('participantRecords') as never,
-    });
+    y.install(x.appliedIndex, mergePieces(pieces));
     assert.equal(y.appliedIndex, 4);
     assert.deepEqual(y.twoPc.coordinatorRecords(), x.twoPc.coordinatorRecords());
     assert.deepEqual(y.twoPc.participantRecords(), x.twoPc.participantRecords());
@@ -451,14 +445,8 @@ describe('2PC state: hashes, snapshots, writes', () => {
   test('a snapshot of a prepared coordinator record locks the sender on the installed replica', () => {
     const x = newState();
     applyEach(x, prepareC('a', 1, 1, 7, 30));
-    const pieces = x.snapshotChunks(10, 10);
     const y = newState();
-    y.install(x.appliedIndex, {
-      balances: pieces.flatMap((p) => p.balances),
-      sessions: pieces.flatMap((p) => p.sessions),
-      coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
-      participantRecords: pieces.flatMap((p) => p.participantRecords),
-    });
+    y.install(x.appliedIndex, x.image());
     assert.equal(y.twoPc.lockHolder(1), 'a#1');
     assert.equal(y.committedBalance(1), 100);
     assert.deepEqual(applyEach(y, decide('a', 1, 'coordinator', 'abort', 'timeout')), [{ status: 'aborted', reason: 'timeout' }]);

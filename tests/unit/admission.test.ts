@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { limits } from '../../src/core/limits.js';
+import { Admission, type AdmissionContext } from '../../src/ledger/admission.js';
+import type { Command } from '../../src/protocol/commands.js';
+
+/** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
+ *  src/twopc (locks.ts, steps.ts); these check that admission applies it. */
+
+function context(now: number, options: { holdCrossShard?: boolean; prepared?: Array<[number, string]> } = {}): AdmissionContext & { admitted: Command[]; gaveUp: string[] } {
+  const prepared = new Map(options.prepared ?? []);
+  const admitted: Command[] = [];
+  const gaveUp: string[] = [];
+  return { now, holdCrossShard: options.holdCrossShard ?? false, prepared: (a) => prepared.get(a), lockWaitTicks: 10, onAdmitted: (c) => admitted.push(c), onReadGaveUp: (k) => gaveUp.push(k), admitted, gaveUp };
+}
+
+const transfer = (clientId: string, from: number, to: number): Command => ({ clientId, seq: 1, op: { kind: 'transfer', from, to, amount: 1 } });
+const read = (clientId: string, account: number): Command => ({ clientId, seq: 1, op: { kind: 'balance', account } });
+const crossShard = (clientId: string, from: number): Command => ({ clientId, seq: 1, op: { kind: 'x-prepare-coordinator', from, to: 99, amount: 1, participant: 2 } });
+
+describe('Admission', () => {
+  test('a write held by a prepared transaction waits, then is refused with locked once its lock wait is over', () => {
+    const a = new Admission();
+    a.enqueue(transfer('w', 1, 2), 0);
+    a.admitWaiting(context(9, { prepared: [[1, 'x#1']] }));
+    assert.equal(a.batched, 0, 'still waiting');
+    a.admitWaiting(context(10, { prepared: [[1, 'x#1']] }));
+    assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [{ ...transfer('w', 1, 2), op: { kind: 'transfer', from: 1, to: 2, amount: 1, abort: 'locked' } }]);
+  });
+
+  test('a read held by a write in flight waits four lock waits, then its clients are told to retry; it never takes a lock', () => {
+    const a = new Admission();
+    a.enqueue(transfer('w', 1, 2), 0);
+    a.enqueue(read('r', 1), 0);
+    const first = context(0);
+    a.admitWaiting(first);
+    assert.deepEqual(first.admitted, [transfer('w', 1, 2)], 'the write is admitted (and reported); the read waits');
+    a.admitWaiting(context(40));
+    assert.equal(a.pending, 2, 'the read waits on');
+    const late = context(41);
+    a.admitWaiting(late);
+    assert.deepEqual([late.gaveUp, a.pending], [['r#1'], 1]);
+  });
+
+  test("an audit's hold keeps new cross-shard transfers waiting, without counting against their lock wait", () => {
+    const a = new Admission();
+    a.enqueue(crossShard('x', 1), 0);
+    a.enqueue(transfer('w', 3, 4), 0);
+    a.admitWaiting(context(100, { holdCrossShard: true, prepared: [[1, 'y#1']] }));
+    assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [transfer('w', 3, 4)], 'an intra-shard transfer goes on');
+    a.admitWaiting(context(109, { prepared: [[1, 'y#1']] }));
+    assert.equal(a.batched, 0, 'its lock wait counts from the end of the hold');
+    a.admitWaiting(context(110, { prepared: [[1, 'y#1']] }));
+    assert.equal((a.takeSlot(Number.MAX_SAFE_INTEGER)[0]?.op as { abort?: string }).abort, 'locked');
+  });
+
+  test('offer queues a 2PC step unless the queues are full', () => {
+    const a = new Admission();
+    for (let i = 0; i < limits.pendingCommandsMax - 1; i++) a.enqueue(read(`r${i}`, 1), 0);
+    assert.equal(a.full, false);
+    assert.equal(a.offer(crossShard('x', 1), 0), true);
+    assert.equal(a.full, true);
+    assert.equal(a.offer(crossShard('y', 2), 0), false);
+    assert.equal(a.pending, limits.pendingCommandsMax);
+  });
+});
