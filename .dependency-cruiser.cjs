@@ -171,7 +171,8 @@ module.exports = {
     {
       name: 'bench-not-to-commands-tests',
       severity: 'error',
-      comment: 'bench/ is the library behind `ledger bench`: the command imports it, not the other way round; tests are not product code.',
+      comment:
+        'bench/ is the library behind `ledger bench`: the command imports it, not the other way round; tests are not product code.',
       from: { path: '^bench/' },
       to: { path: '^(commands|tests)/' },
     },

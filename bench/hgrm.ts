@@ -51,7 +51,8 @@ export function parseHgrm(text: string): ParsedHgrm {
     }
     rows.push({ valueMs: value as number, percentile: percentile as number, totalCount: count as number });
   });
-  if (rows.length === 0 || !Number.isFinite(totalCount)) throw badInput('not an hgrm percentile distribution: no rows or no "Total count" footer');
+  if (rows.length === 0 || !Number.isFinite(totalCount))
+    throw badInput('not an hgrm percentile distribution: no rows or no "Total count" footer');
   return { rows, meanMs, maxMs, totalCount };
 }
 

@@ -3,15 +3,23 @@ import { plotScript } from './html-plots.js';
 import { seriesNames, type BenchReport, type TypeSummary } from './report.js';
 import { outageLine, paramsLines } from './render-text.js';
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 /** JSON inside a <script> element: `<` escaped, so no string in it can close the element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 function summaryTable(r: BenchReport): string {
   const head = ['type', 'count', 'ok/s', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', ...outcomes];
-  const row = (name: string, s: TypeSummary) =>
-    [name, String(s.count), s.throughputPerSecond.toFixed(1), ...(['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const).map((k) => (s.count === 0 ? '-' : s.latencyMs[k].toFixed(2))), ...outcomes.map((o) => String(s.counts[o]))];
+  const row = (name: string, s: TypeSummary) => [
+    name,
+    String(s.count),
+    s.throughputPerSecond.toFixed(1),
+    ...(['p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const).map((k) =>
+      s.count === 0 ? '-' : s.latencyMs[k].toFixed(2),
+    ),
+    ...outcomes.map((o) => String(s.counts[o])),
+  ];
   const rows = seriesNames.map((s) => row(s, s === 'all' ? r.all : r.byType[s]));
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((cells) => `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
@@ -25,8 +33,16 @@ function summaryTable(r: BenchReport): string {
  */
 export function htmlReport(r: BenchReport): string {
   const where = r.cluster.startedByBench ? 'a local cluster started for this run' : r.cluster.dataDir;
-  const data = { loop: r.loop, spectrum: r.spectrum, timeline: r.timeline, byTypeCount: Object.fromEntries(seriesNames.map((s) => [s, s === 'all' ? r.all.count : r.byType[s].count])) };
-  const latencyWhat = r.loop === 'open' ? 'from each request\'s intended start; dashed: service time' : 'closed loop: from send (equal to service time)';
+  const data = {
+    loop: r.loop,
+    spectrum: r.spectrum,
+    timeline: r.timeline,
+    byTypeCount: Object.fromEntries(seriesNames.map((s) => [s, s === 'all' ? r.all.count : r.byType[s].count])),
+  };
+  const latencyWhat =
+    r.loop === 'open'
+      ? "from each request's intended start; dashed: service time"
+      : 'closed loop: from send (equal to service time)';
   return `<!doctype html>
 <html lang="en">
 <head>

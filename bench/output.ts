@@ -29,7 +29,10 @@ export function writeOutputs(dir: string, report: BenchReport, recorder: Recorde
     }
     write('report.html', htmlReport(report));
   } catch (error) {
-    throw new LedgerError('storage', `cannot write the report to ${out}: ${(error as Error).message}`, { hint: 'pass --out a directory you can write to', cause: error });
+    throw new LedgerError('storage', `cannot write the report to ${out}: ${(error as Error).message}`, {
+      hint: 'pass --out a directory you can write to',
+      cause: error,
+    });
   }
   return written;
 }

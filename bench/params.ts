@@ -45,15 +45,35 @@ export interface BenchFlags {
 
 export type PresetName = 'small' | 'skewed' | 'intra';
 
-type PresetValues = Pick<BenchParams, 'transactions' | 'readRatio' | 'crossShardRatio' | 'skew'> & Partial<Pick<BenchParams, 'rateTps'>>;
+type PresetValues = Pick<BenchParams, 'transactions' | 'readRatio' | 'crossShardRatio' | 'skew'> &
+  Partial<Pick<BenchParams, 'rateTps'>>;
 
 /** The course project's runs (issue 6). "80 % read-write" means 20 % read-only. */
 export const presets: Record<PresetName, PresetValues & { description: string }> = {
   // Closed loop, 200 transactions took 0.21 s: no throughput over time to speak of. Arriving at
   // 50/s they take 4 s, and the plot shows four whole seconds.
-  small: { transactions: 200, rateTps: 50, readRatio: 0.2, crossShardRatio: 0.2, skew: 0, description: '200 transactions at 50/s (4 s, open loop), 80 % read-write, 20 % cross-shard, uniform' },
-  skewed: { transactions: 2000, readRatio: 0.1, crossShardRatio: 0.2, skew: 1, description: '2000 transactions, 90 % read-write, 20 % cross-shard, highly skewed (skew 1)' },
-  intra: { transactions: 30_000, readRatio: 0, crossShardRatio: 0, skew: 0, description: '30000 transactions, 100 % read-write, all intra-shard, uniform' },
+  small: {
+    transactions: 200,
+    rateTps: 50,
+    readRatio: 0.2,
+    crossShardRatio: 0.2,
+    skew: 0,
+    description: '200 transactions at 50/s (4 s, open loop), 80 % read-write, 20 % cross-shard, uniform',
+  },
+  skewed: {
+    transactions: 2000,
+    readRatio: 0.1,
+    crossShardRatio: 0.2,
+    skew: 1,
+    description: '2000 transactions, 90 % read-write, 20 % cross-shard, highly skewed (skew 1)',
+  },
+  intra: {
+    transactions: 30_000,
+    readRatio: 0,
+    crossShardRatio: 0,
+    skew: 0,
+    description: '30000 transactions, 100 % read-write, all intra-shard, uniform',
+  },
 };
 
 export const presetNames = Object.keys(presets) as PresetName[];
@@ -88,25 +108,40 @@ export function resolveParams(flags: BenchFlags, randomSeed: () => number): Benc
   let params: BenchParams = { ...defaultParams, seed: 0 };
   if (flags.preset !== undefined) {
     const name = flags.preset.trim() as PresetName;
-    if (!presetNames.includes(name)) throw badInput(`unknown preset "${flags.preset}"`, `presets are ${presetNames.join(', ')} (see ledger bench --help)`);
+    if (!presetNames.includes(name))
+      throw badInput(
+        `unknown preset "${flags.preset}"`,
+        `presets are ${presetNames.join(', ')} (see ledger bench --help)`,
+      );
     const { description: _, ...values } = presets[name];
     params = { ...params, ...values, durationS: null, preset: name };
   }
   if (flags.transactions !== undefined && flags.duration !== undefined) {
-    throw badInput('give --transactions or --duration, not both', 'a run ends after a number of transactions or after a time');
+    throw badInput(
+      'give --transactions or --duration, not both',
+      'a run ends after a number of transactions or after a time',
+    );
   }
   if (flags.readRatio !== undefined) params.readRatio = parseShare(flags.readRatio, '--read-ratio');
   if (flags.crossShard !== undefined) params.crossShardRatio = parseShare(flags.crossShard, '--cross-shard');
   if (flags.skew !== undefined) params.skew = parseShare(flags.skew, '--skew');
-  if (flags.rate !== undefined) params.rateTps = parseBounded(flags.rate, '--rate', { min: 0, exclusiveMin: true, max: rateTpsMax }, 'transactions per second, e.g. 500; leave it out for a closed loop');
-  if (flags.concurrency !== undefined) params.concurrency = parseWhole(flags.concurrency, '--concurrency', 1, concurrencyMax);
+  if (flags.rate !== undefined)
+    params.rateTps = parseBounded(
+      flags.rate,
+      '--rate',
+      { min: 0, exclusiveMin: true, max: rateTpsMax },
+      'transactions per second, e.g. 500; leave it out for a closed loop',
+    );
+  if (flags.concurrency !== undefined)
+    params.concurrency = parseWhole(flags.concurrency, '--concurrency', 1, concurrencyMax);
   if (flags.transactions !== undefined) {
     params.transactions = parseWhole(flags.transactions, '--transactions', 1, transactionsMax);
     params.durationS = null;
   }
   if (flags.duration !== undefined) {
     params.durationS = parseDurationS(flags.duration, '--duration');
-    if (params.durationS <= 0 || params.durationS > durationSMax) throw badInput(`--duration must be above 0 and at most ${durationSMax} s, got "${flags.duration}"`);
+    if (params.durationS <= 0 || params.durationS > durationSMax)
+      throw badInput(`--duration must be above 0 and at most ${durationSMax} s, got "${flags.duration}"`);
     params.transactions = null;
   }
   if (flags.warmup !== undefined) {
@@ -129,17 +164,27 @@ export function parseShare(text: string, flag: string): number {
   const trimmed = text.trim();
   const percent = trimmed.endsWith('%');
   const value = Number(percent ? trimmed.slice(0, -1) : trimmed);
-  if (trimmed === '' || trimmed === '%' || !Number.isFinite(value)) throw badInput(`${flag} "${text}" is not a number`, `give a share between 0 and 1, e.g. ${flag} 0.2 (or 20%)`);
+  if (trimmed === '' || trimmed === '%' || !Number.isFinite(value))
+    throw badInput(`${flag} "${text}" is not a number`, `give a share between 0 and 1, e.g. ${flag} 0.2 (or 20%)`);
   const share = percent ? value / 100 : value;
-  if (share < 0 || share > 1) throw badInput(`${flag} must be between 0 and 1, got ${text}`, `give a share, e.g. ${flag} 0.2 (or 20%)`);
+  if (share < 0 || share > 1)
+    throw badInput(`${flag} must be between 0 and 1, got ${text}`, `give a share, e.g. ${flag} 0.2 (or 20%)`);
   return share;
 }
 
-function parseBounded(text: string, flag: string, bounds: { min: number; exclusiveMin?: boolean; max: number }, hint: string): number {
+function parseBounded(
+  text: string,
+  flag: string,
+  bounds: { min: number; exclusiveMin?: boolean; max: number },
+  hint: string,
+): number {
   const value = Number(text.trim());
   const tooLow = bounds.exclusiveMin ? value <= bounds.min : value < bounds.min;
   if (text.trim() === '' || !Number.isFinite(value) || tooLow || value > bounds.max) {
-    throw badInput(`${flag} "${text}" is not valid: it must be ${bounds.exclusiveMin ? 'above' : 'at least'} ${bounds.min} and at most ${bounds.max}`, hint);
+    throw badInput(
+      `${flag} "${text}" is not valid: it must be ${bounds.exclusiveMin ? 'above' : 'at least'} ${bounds.min} and at most ${bounds.max}`,
+      hint,
+    );
   }
   return value;
 }
@@ -156,7 +201,11 @@ function parseWhole(text: string, flag: string, min: number, max: number): numbe
 /** "30", "30s", "1.5s", "500ms", "2m" -> seconds. */
 export function parseDurationS(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
-  if (m === null) throw badInput(`${flag} "${text}" is not a duration`, `give seconds, or a number with ms, s or m, e.g. ${flag} 30s`);
+  if (m === null)
+    throw badInput(
+      `${flag} "${text}" is not a duration`,
+      `give seconds, or a number with ms, s or m, e.g. ${flag} 30s`,
+    );
   const value = Number(m[1]);
   const unit = m[2] ?? 's';
   return unit === 'ms' ? value / 1000 : unit === 'm' ? value * 60 : value;

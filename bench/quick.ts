@@ -52,30 +52,61 @@ function cpuSecondsOfSelf(): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 try {
-  say(`bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs, cross-shard share ${values['cross-shard']}`);
-  const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs: 30_000 });
+  say(
+    `bench:quick: 3x3 cluster in ${dataDir}, synchronous=FULL, ${runs} runs, cross-shard share ${values['cross-shard']}`,
+  );
+  const state = await startLocalCluster({
+    dataDir,
+    port: undefined,
+    topology: defaultTopology,
+    detached: true,
+    readyTimeoutMs: 30_000,
+  });
   const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: true });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
   // Warm-up: the JIT of every process, SQLite's page cache.
   await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });
-  const pids: Array<[string, number]> = [['nats', state.natsPid], ...state.nodes.map(({ node, pid }): [string, number] => [`n${node}`, pid])];
-  const cpuNow = () => new Map<string, number>([...pids.map(([name, pid]): [string, number] => [name, cpuSecondsOf(pid)]), ['client', cpuSecondsOfSelf()]]);
+  const pids: Array<[string, number]> = [
+    ['nats', state.natsPid],
+    ...state.nodes.map(({ node, pid }): [string, number] => [`n${node}`, pid]),
+  ];
+  const cpuNow = () =>
+    new Map<string, number>([
+      ...pids.map(([name, pid]): [string, number] => [name, cpuSecondsOf(pid)]),
+      ['client', cpuSecondsOfSelf()],
+    ]);
   const single: LoadReport[] = [];
   const parallel: LoadReport[] = [];
   for (let run = 1; run <= runs; run++) {
     const crossShardShare = Number(values['cross-shard']);
-    const s = await transferLoad(client, defaultTopology, { transfers: Number(values.sequential), concurrency: 1, seed: run, crossShardShare });
+    const s = await transferLoad(client, defaultTopology, {
+      transfers: Number(values.sequential),
+      concurrency: 1,
+      seed: run,
+      crossShardShare,
+    });
     single.push(s);
-    say(`run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`);
+    say(
+      `run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`,
+    );
     const cpuBefore = cpuNow();
-    const p = await transferLoad(client, defaultTopology, { transfers: Number(values.concurrent), concurrency: Number(values.concurrency), seed: 100 + run, crossShardShare });
+    const p = await transferLoad(client, defaultTopology, {
+      transfers: Number(values.concurrent),
+      concurrency: Number(values.concurrency),
+      seed: 100 + run,
+      crossShardShare,
+    });
     const cpuAfter = cpuNow();
     parallel.push(p);
-    say(`run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`);
+    say(
+      `run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`,
+    );
     if (values.cpu) {
       const used = [...cpuAfter].map(([name, s]) => `${name} ${(s - (cpuBefore.get(name) ?? 0)).toFixed(2)}`);
       const total = [...cpuAfter].reduce((sum, [name, s]) => sum + s - (cpuBefore.get(name) ?? 0), 0);
-      say(`run ${run}: CPU s over ${p.seconds.toFixed(1)} s: ${used.join(', ')}; total ${total.toFixed(2)} (${((total / p.transfers) * 1e6).toFixed(0)} us a transfer)`);
+      say(
+        `run ${run}: CPU s over ${p.seconds.toFixed(1)} s: ${used.join(', ')}; total ${total.toFixed(2)} (${((total / p.transfers) * 1e6).toFixed(0)} us a transfer)`,
+      );
     }
   }
   const summary = {
@@ -88,7 +119,10 @@ try {
     concurrentP99Ms: median(parallel.map((p) => p.latencyMs.p99)),
   };
   if (values.json) console.log(JSON.stringify({ summary, single, parallel }, null, 2));
-  else say(`median of ${runs}: single client p50 ${summary.singleClientP50Ms.toFixed(2)} ms / p99 ${summary.singleClientP99Ms.toFixed(2)} ms; ${summary.concurrency} in flight ${summary.throughputPerSecond.toFixed(0)}/s, p50 ${summary.concurrentP50Ms.toFixed(1)} ms, p99 ${summary.concurrentP99Ms.toFixed(1)} ms`);
+  else
+    say(
+      `median of ${runs}: single client p50 ${summary.singleClientP50Ms.toFixed(2)} ms / p99 ${summary.singleClientP99Ms.toFixed(2)} ms; ${summary.concurrency} in flight ${summary.throughputPerSecond.toFixed(0)}/s, p50 ${summary.concurrentP50Ms.toFixed(1)} ms, p99 ${summary.concurrentP99Ms.toFixed(1)} ms`,
+    );
   await transport.close();
 } finally {
   await stopLocalCluster(dataDir);

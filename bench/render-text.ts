@@ -19,7 +19,7 @@ export function paramsLines(params: BenchParams, topology: Topology, where: stri
   return [
     `seed ${params.seed}${params.preset === null ? '' : `  (preset ${params.preset})`}`,
     `workload: ${pct(params.readRatio)} reads (${params.consistency}), ${pct(params.crossShardRatio)} of transfers cross-shard, skew ${params.skew} (Zipf exponent ${zipfExponentOfSkew(params.skew)}), ${params.amount} unit(s) a transfer`,
-    `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, ${params.warmupS > 0 ? `after ${params.warmupS} s of warm-up (not measured)` : "no warm-up"}`,
+    `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, ${params.warmupS > 0 ? `after ${params.warmupS} s of warm-up (not measured)` : 'no warm-up'}`,
     loop,
     `cluster: ${topology.clusters} clusters x ${topology.nodesPerCluster} nodes, ${topology.accounts} accounts (${where})`,
   ];
@@ -42,7 +42,17 @@ export function outageLine(r: BenchReport): string {
 function latencyRow(name: string, s: TypeSummary, which: 'latencyMs' | 'serviceMs'): Array<string | number> {
   const l = s[which];
   if (s.count === 0) return [name, 0, '-', '-', '-', '-', '-', '-', '-'];
-  return [name, s.count, s.throughputPerSecond.toFixed(1), msText(l.p50), msText(l.p90), msText(l.p95), msText(l.p99), msText(l.p999), msText(l.max)];
+  return [
+    name,
+    s.count,
+    s.throughputPerSecond.toFixed(1),
+    msText(l.p50),
+    msText(l.p90),
+    msText(l.p95),
+    msText(l.p99),
+    msText(l.p999),
+    msText(l.max),
+  ];
 }
 
 function outcomeRow(name: string, s: TypeSummary): Array<string | number> {
@@ -50,7 +60,8 @@ function outcomeRow(name: string, s: TypeSummary): Array<string | number> {
 }
 
 export function summaryText(r: BenchReport): string {
-  const rows = (which: 'latencyMs' | 'serviceMs') => seriesNames.map((s) => latencyRow(s, s === 'all' ? r.all : r.byType[s], which));
+  const rows = (which: 'latencyMs' | 'serviceMs') =>
+    seriesNames.map((s) => latencyRow(s, s === 'all' ? r.all : r.byType[s], which));
   // At 80 columns p95 and p99.9 go first: p50, p90, p99 and max still frame the distribution.
   const head: Column[] = [
     { head: 'type' },
@@ -69,7 +80,13 @@ export function summaryText(r: BenchReport): string {
     table(head, rows('latencyMs')),
   ];
   if (r.loop === 'open') lines.push('service time (from send):', table(head, rows('serviceMs')));
-  lines.push('outcomes:', table(['type', ...outcomes], seriesNames.map((s) => outcomeRow(s, s === 'all' ? r.all : r.byType[s]))));
+  lines.push(
+    'outcomes:',
+    table(
+      ['type', ...outcomes],
+      seriesNames.map((s) => outcomeRow(s, s === 'all' ? r.all : r.byType[s])),
+    ),
+  );
   lines.push(outageLine(r));
   const reasons = Object.entries(r.reasons);
   if (reasons.length > 0) lines.push(`reasons: ${reasons.map(([k, v]) => `${k} x${v}`).join('; ')}`);
@@ -84,11 +101,19 @@ const ratioText = (v: ComparedValue) => {
 };
 
 export function comparisonText(c: Comparison): string {
-  const lines = [`A: ${c.a.file} (seed ${c.a.seed}${c.a.preset ? `, preset ${c.a.preset}` : ''}, ${c.a.startedAt})`, `B: ${c.b.file} (seed ${c.b.seed}${c.b.preset ? `, preset ${c.b.preset}` : ''}, ${c.b.startedAt})`];
+  const lines = [
+    `A: ${c.a.file} (seed ${c.a.seed}${c.a.preset ? `, preset ${c.a.preset}` : ''}, ${c.a.startedAt})`,
+    `B: ${c.b.file} (seed ${c.b.seed}${c.b.preset ? `, preset ${c.b.preset}` : ''}, ${c.b.startedAt})`,
+  ];
   const rows: Array<Array<string | number>> = [];
   for (const s of seriesNames) for (const v of c.series[s]) rows.push([s, v.metric, num(v.a), num(v.b), ratioText(v)]);
   for (const warning of c.warnings) lines.push(`warning: ${warning}`);
   lines.push('better is higher for throughput and committed rate, lower for the rest');
-  lines.push(table(['type', 'metric', { head: 'A', right: true }, { head: 'B', right: true }, { head: 'B / A', right: true }], rows));
+  lines.push(
+    table(
+      ['type', 'metric', { head: 'A', right: true }, { head: 'B', right: true }, { head: 'B / A', right: true }],
+      rows,
+    ),
+  );
   return lines.join('\n');
 }

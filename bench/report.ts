@@ -79,7 +79,11 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
   const record = (s: Series): TypeRecord => (s === 'all' ? recorder.all : recorder.byType[s]);
   const all = summarise(recorder.all, elapsedS);
   const gap = recorder.longestWithoutCommit;
-  const spectra = (which: 'latency' | 'service') => Object.fromEntries(seriesNames.map((s) => [s, spectrumOf(record(s)[which])])) as Record<Series, Array<[number, number]>>;
+  const spectra = (which: 'latency' | 'service') =>
+    Object.fromEntries(seriesNames.map((s) => [s, spectrumOf(record(s)[which])])) as Record<
+      Series,
+      Array<[number, number]>
+    >;
   return {
     kind: reportKind,
     version: reportVersion,
@@ -93,9 +97,16 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
     warmup: ctx.warmup,
     interrupted: ctx.interrupted,
     all: { ...all, completedPerSecond: all.count / elapsedS },
-    byType: Object.fromEntries(txTypes.map((t) => [t, summarise(recorder.byType[t], elapsedS)])) as Record<TxType, TypeSummary>,
+    byType: Object.fromEntries(txTypes.map((t) => [t, summarise(recorder.byType[t], elapsedS)])) as Record<
+      TxType,
+      TypeSummary
+    >,
     reasons: Object.fromEntries([...recorder.reasons].sort((a, b) => b[1] - a[1])),
-    outage: { disconnects: ctx.disconnects, disconnectedS: ctx.disconnectedS, longestWithoutCommit: { seconds: gap.ms / 1000, fromS: gap.fromMs / 1000, toS: gap.toMs / 1000 } },
+    outage: {
+      disconnects: ctx.disconnects,
+      disconnectedS: ctx.disconnectedS,
+      longestWithoutCommit: { seconds: gap.ms / 1000, fromS: gap.fromMs / 1000, toS: gap.toMs / 1000 },
+    },
     timeline: recorder.intervals,
     spectrum: { latencyMs: spectra('latency'), serviceMs: spectra('service') },
   };
@@ -103,6 +114,16 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
 
 function summarise(r: TypeRecord, elapsedS: number): TypeSummary {
   const count = outcomes.reduce((sum, o) => sum + r.counts[o], 0);
-  const rates = Object.fromEntries(outcomes.map((o) => [o, count === 0 ? 0 : r.counts[o] / count])) as Record<Outcome, number>;
-  return { count, counts: { ...r.counts }, rates, throughputPerSecond: r.counts.committed / elapsedS, latencyMs: percentilesMs(r.latency), serviceMs: percentilesMs(r.service) };
+  const rates = Object.fromEntries(outcomes.map((o) => [o, count === 0 ? 0 : r.counts[o] / count])) as Record<
+    Outcome,
+    number
+  >;
+  return {
+    count,
+    counts: { ...r.counts },
+    rates,
+    throughputPerSecond: r.counts.committed / elapsedS,
+    latencyMs: percentilesMs(r.latency),
+    serviceMs: percentilesMs(r.service),
+  };
 }

@@ -23,15 +23,32 @@ export function warmupSeed(seed: number): number {
 }
 
 /** A warm-up (not recorded), then the measured phase; returns the report and the histograms. */
-export async function runBench(target: Target, params: BenchParams, hooks: RunHooks): Promise<{ report: BenchReport; recorder: Recorder }> {
+export async function runBench(
+  target: Target,
+  params: BenchParams,
+  hooks: RunHooks,
+): Promise<{ report: BenchReport; recorder: Recorder }> {
   const execute = executor(target.client, params.consistency);
-  const shape = { readRatio: params.readRatio, crossShardRatio: params.crossShardRatio, skew: params.skew, amount: params.amount };
+  const shape = {
+    readRatio: params.readRatio,
+    crossShardRatio: params.crossShardRatio,
+    skew: params.skew,
+    amount: params.amount,
+  };
   const measured = new WorkloadGenerator(target.topology, shape, params.seed);
   let warmup = { requests: 0, seconds: 0 };
   if (params.warmupS > 0 && !hooks.stopped()) {
     hooks.say(`warming up for ${params.warmupS} s (not measured)`);
     const generator = new WorkloadGenerator(target.topology, shape, warmupSeed(params.seed));
-    const w = await runPhase({ ...loopOf(params), transactions: null, durationMs: params.warmupS * 1000, next: () => generator.next(), execute, onCompletion: () => undefined, stopped: hooks.stopped });
+    const w = await runPhase({
+      ...loopOf(params),
+      transactions: null,
+      durationMs: params.warmupS * 1000,
+      next: () => generator.next(),
+      execute,
+      onCompletion: () => undefined,
+      stopped: hooks.stopped,
+    });
     warmup = { requests: w.issued, seconds: (w.endMs - w.startMs) / 1000 };
   }
   const startedAt = new Date();

@@ -2,7 +2,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerClient } from '../src/client/ledger-client.js';
-import { paths, requireRunningConfig, startLocalCluster, stopLocalCluster, waitForLeaders } from '../src/cluster/local-cluster.js';
+import {
+  paths,
+  requireRunningConfig,
+  startLocalCluster,
+  stopLocalCluster,
+  waitForLeaders,
+} from '../src/cluster/local-cluster.js';
 import { LedgerError } from '../src/core/errors.js';
 import { defaultTopology, type Topology } from '../src/ledger/topology.js';
 import { connectNats } from '../src/transport/nats.js';
@@ -67,13 +73,20 @@ async function startOwn(say: (line: string) => void): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
   let transport: Transport | undefined;
   try {
-    const state = await startLocalCluster({ dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs }, (line) => say(`  ${line}`));
+    const state = await startLocalCluster(
+      { dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs },
+      (line) => say(`  ${line}`),
+    );
     transport = await connectNats({ url: state.natsUrl, name: 'ledger-bench', longRunning: true });
   } catch (error) {
     await stopLocalCluster(dataDir).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
     if (error instanceof LedgerError) throw error;
-    throw new LedgerError('unavailable', `could not start a local cluster for the benchmark: ${(error as Error).message}`, { cause: error });
+    throw new LedgerError(
+      'unavailable',
+      `could not start a local cluster for the benchmark: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const config = requireRunningConfig(dataDir);
   const opened = transport;

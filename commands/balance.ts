@@ -13,11 +13,20 @@ export default class Balance extends LedgerCommand<typeof Balance> {
 - any: the first replica asked answers from its own state: fastest, may be stale by any amount (a lagging or cut-off follower)
 
 Every level returns the balance after some prefix of the chosen log, never a tentative value: an account held by an undecided cross-shard transfer is shown as it was before it (or, for linearizable and leader, once it is decided). With --replicas it also shows each replica's own copy, which may lag on a follower, with undecided amounts apart (PrintBalance: "n4 : 8, n5 : 8 (+2 pending), n6 : 10").`;
-  static override examples = ['<%= config.bin %> balance 1001', '<%= config.bin %> balance 1001 --replicas', '<%= config.bin %> balance 1001 --consistency any', '<%= config.bin %> balance 1001 --json'];
+  static override examples = [
+    '<%= config.bin %> balance 1001',
+    '<%= config.bin %> balance 1001 --replicas',
+    '<%= config.bin %> balance 1001 --consistency any',
+    '<%= config.bin %> balance 1001 --json',
+  ];
   static override args = { account: Args.string({ description: 'account number', required: true }) };
   static override flags = {
     replicas: Flags.boolean({ description: "also show every replica's own copy", default: false }),
-    consistency: Flags.string({ description: 'how fresh the answer must be: linearizable, leader or any (see DESCRIPTION)', options: [...consistencies], default: 'linearizable' }),
+    consistency: Flags.string({
+      description: 'how fresh the answer must be: linearizable, leader or any (see DESCRIPTION)',
+      options: [...consistencies],
+      default: 'linearizable',
+    }),
   };
 
   async run() {
@@ -26,7 +35,11 @@ Every level returns the balance after some prefix of the chosen log, never a ten
       const read = await client.balance(account, this.flags.consistency as Consistency);
       // Exit 3 when the read went out unanswered, 1 when it could not be sent (as `transfer`).
       if (read.balance === null) this.setExitCode(read.sent ? exitCodes.unknownOutcome : exitCodes.failed);
-      this.log(read.balance === null ? `account ${account}: ${read.sent ? 'unknown' : 'unavailable'} (${read.reason ?? 'no answer'})` : `account ${account}: ${read.balance}`);
+      this.log(
+        read.balance === null
+          ? `account ${account}: ${read.sent ? 'unknown' : 'unavailable'} (${read.reason ?? 'no answer'})`
+          : `account ${account}: ${read.balance}`,
+      );
       if (!this.flags.replicas) return read;
       const { replicas, line } = await printBalance(client, account);
       this.log(line);

@@ -13,7 +13,12 @@ export default class Db extends LedgerCommand<typeof Db> {
 
   async run() {
     return withClient(this.dataDir, async (client, config) => {
-      const report = await printDb(client, this.flags.node === undefined ? allNodes(config.topology) : [requireKnownNode(this.flags.node, allNodes(config.topology))]);
+      const report = await printDb(
+        client,
+        this.flags.node === undefined
+          ? allNodes(config.topology)
+          : [requireKnownNode(this.flags.node, allNodes(config.topology))],
+      );
       for (const line of report.lines) this.log(line);
       return { accounts: report.accounts, unreachable: report.unreachable };
     });

@@ -12,10 +12,18 @@ export default class Demo extends LedgerCommand<typeof Demo> {
 - set 2: a leader failure and its NEW-VIEW, a cluster that loses its majority (its transfer ends unknown, a cross-shard one into it aborts), and a recovery
 
 Then it prints PrintBalance of the accounts involved on every replica, PrintView, and a short Performance burst, and stops the cluster (unless --keep). On a terminal the menu follows each set (PrintBalance, PrintDB, PrintView, Performance).`;
-  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', '<%= config.bin %> demo --json'];
+  static override examples = [
+    '<%= config.bin %> demo',
+    '<%= config.bin %> demo --keep',
+    '<%= config.bin %> demo --json',
+  ];
   static override flags = {
     keep: Flags.boolean({ description: 'leave the demo cluster running afterwards', default: false }),
-    interactive: Flags.boolean({ description: 'show the menu after each set (only on a terminal, never with --json)', default: true, allowNo: true }),
+    interactive: Flags.boolean({
+      description: 'show the menu after each set (only on a terminal, never with --json)',
+      default: true,
+      allowNo: true,
+    }),
   };
 
   async run(): Promise<DemoReport> {

@@ -32,15 +32,46 @@ On a terminal, each command's outcome appears as it completes and a menu follows
   ];
   static override args = { file: Args.string({ description: 'the CSV test file', required: true }) };
   static override flags = {
-    concurrent: Flags.boolean({ description: 'run the transactions between two F/R commands in parallel (F/R order is kept)', default: false }),
-    concurrency: Flags.integer({ description: 'with --concurrent, at most this many transactions at once', default: 64, min: 1, max: 1024 }),
-    interactive: Flags.boolean({ description: 'show the menu after each set (only on a terminal, never with --json)', default: true, allowNo: true }),
-    flush: Flags.boolean({ description: 'flush to the initial state before each set (three-column files)', default: true, allowNo: true }),
-    consistency: Flags.string({ description: 'how balance reads are served: linearizable, leader or any (see `ledger balance --help`)', options: [...consistencies], default: 'linearizable' }),
-    'deadline-ms': Flags.integer({ description: 'a transfer with no answer by then is reported unknown (unavailable if never sent, for want of a connection to NATS), and so is a read left unanswered', default: 3_000, min: 100 }),
-    accounts: Flags.integer({ description: 'total accounts, split evenly between clusters [default: 9000; 3000 for four-column files]', min: 1 }),
+    concurrent: Flags.boolean({
+      description: 'run the transactions between two F/R commands in parallel (F/R order is kept)',
+      default: false,
+    }),
+    concurrency: Flags.integer({
+      description: 'with --concurrent, at most this many transactions at once',
+      default: 64,
+      min: 1,
+      max: 1024,
+    }),
+    interactive: Flags.boolean({
+      description: 'show the menu after each set (only on a terminal, never with --json)',
+      default: true,
+      allowNo: true,
+    }),
+    flush: Flags.boolean({
+      description: 'flush to the initial state before each set (three-column files)',
+      default: true,
+      allowNo: true,
+    }),
+    consistency: Flags.string({
+      description: 'how balance reads are served: linearizable, leader or any (see `ledger balance --help`)',
+      options: [...consistencies],
+      default: 'linearizable',
+    }),
+    'deadline-ms': Flags.integer({
+      description:
+        'a transfer with no answer by then is reported unknown (unavailable if never sent, for want of a connection to NATS), and so is a read left unanswered',
+      default: 3_000,
+      min: 100,
+    }),
+    accounts: Flags.integer({
+      description: 'total accounts, split evenly between clusters [default: 9000; 3000 for four-column files]',
+      min: 1,
+    }),
     'initial-balance': Flags.integer({ description: 'what every account starts with', default: 10, min: 0 }),
-    'set-shape': Flags.string({ description: 'the shape of one set, SET=CLUSTERSxNODES (repeatable), e.g. 15=5x5', multiple: true }),
+    'set-shape': Flags.string({
+      description: 'the shape of one set, SET=CLUSTERSxNODES (repeatable), e.g. 15=5x5',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<RunReport> {
@@ -49,7 +80,10 @@ On a terminal, each command's outcome appears as it completes and a menu follows
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw badInput(`cannot read ${this.args.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of a CSV test file');
+      throw badInput(
+        `cannot read ${this.args.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        'give the path of a CSV test file',
+      );
     }
     const parsed = parseTestFile(text, this.args.file);
     const plans = planRun(parsed, this.args.file, {

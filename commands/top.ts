@@ -14,12 +14,20 @@ export default class Top extends LedgerCommand<typeof Top> {
 A node without a snapshot for 3 s is shown silent; a node under \`ledger node fail\` keeps reporting and shows as failed.
 
 On a terminal it redraws in place until Ctrl-C. It rides out a restart of nats-server: the head line then says "disconnected from NATS, reconnecting (attempt N)" until the connection is back. With --once or --json it waits until every node has reported (at most --wait seconds), prints one snapshot and exits 0.`;
-  static override examples = ['<%= config.bin %> top', '<%= config.bin %> top --once', '<%= config.bin %> top --json', '<%= config.bin %> top --interval 0.5'];
+  static override examples = [
+    '<%= config.bin %> top',
+    '<%= config.bin %> top --once',
+    '<%= config.bin %> top --json',
+    '<%= config.bin %> top --interval 0.5',
+  ];
   static override flags = {
     once: Flags.boolean({ description: 'print one snapshot and exit (implied by --json)', default: false }),
     interval: secondsFlag({ description: 'seconds between redraws', default: 1 }),
     wait: secondsFlag({ description: 'with --once: seconds to wait for every node to report', default: 3 }),
-    wide: Flags.boolean({ description: 'every column, however wide (a terminal otherwise drops the least useful ones to fit)', default: false }),
+    wide: Flags.boolean({
+      description: 'every column, however wide (a terminal otherwise drops the least useful ones to fit)',
+      default: false,
+    }),
   };
 
   async run() {

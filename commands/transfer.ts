@@ -15,7 +15,10 @@ export default class Transfer extends LedgerCommand<typeof Transfer> {
 - unavailable: not sent: no connection to NATS, so nothing can commit
 
 Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad input, 3 unknown.`;
-  static override examples = ['<%= config.bin %> transfer 1001 1002 3', '<%= config.bin %> transfer 1001 1002 3 --json'];
+  static override examples = [
+    '<%= config.bin %> transfer 1001 1002 3',
+    '<%= config.bin %> transfer 1001 1002 3 --json',
+  ];
   static override args = {
     from: Args.string({ description: 'sender account', required: true }),
     to: Args.string({ description: 'receiver account', required: true }),
@@ -28,8 +31,16 @@ Exit code: 0 committed, 1 insufficient-funds, aborted or unavailable, 2 bad inpu
     const amount = parsePositiveInteger(this.args.amount, 'amount');
     const result = await withClient(this.dataDir, (client) => client.transfer(from, to, amount));
     const served = result.servedBy === undefined ? '' : ` (served by n${result.servedBy})`;
-    this.log(`${result.status}: ${from} -> ${to}, ${unitCount(amount)} in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`);
-    this.setExitCode(result.status === 'committed' ? exitCodes.ok : result.status === 'unknown' ? exitCodes.unknownOutcome : exitCodes.failed);
+    this.log(
+      `${result.status}: ${from} -> ${to}, ${unitCount(amount)} in ${ms(result.latencyMs)}${served}${result.reason ? `: ${result.reason}` : ''}`,
+    );
+    this.setExitCode(
+      result.status === 'committed'
+        ? exitCodes.ok
+        : result.status === 'unknown'
+          ? exitCodes.unknownOutcome
+          : exitCodes.failed,
+    );
     return result;
   }
 }

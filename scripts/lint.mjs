@@ -27,7 +27,8 @@ const defaultPaths = ['src', 'commands', 'bench', 'tests'];
 
 async function main(argv) {
   const paths = argv.length > 0 ? argv : defaultPaths.filter((p) => existsSync(p));
-  if (paths.length === 0) throw new Error(`nothing to check here: none of ${defaultPaths.join(', ')} exists in ${process.cwd()}`);
+  if (paths.length === 0)
+    throw new Error(`nothing to check here: none of ${defaultPaths.join(', ')} exists in ${process.cwd()}`);
   const options = await extractDepcruiseOptions(configFile);
   const tsConfig = extractTSConfig(options.ruleSet.options?.tsConfig?.fileName ?? 'tsconfig.json');
   const cruised = await cruise(paths, { ...options, outputType: 'json' }, {}, { tsConfig });

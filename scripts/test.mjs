@@ -14,11 +14,11 @@
 //
 // Every stage runs even after an earlier one failed, so CI shows everything; the exit code is
 // non-zero if any stage failed.
-import {spawn} from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
-import {existsSync, readdirSync} from 'node:fs';
-import {dirname, join, relative, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const testsDir = join(root, 'dist', 'tests');
@@ -27,9 +27,9 @@ const testsDir = join(root, 'dist', 'tests');
  *  file at a time. A stage with a `script` runs it once (from the repository root) instead of
  *  test files, and passes when it exits with 0. */
 const stages = [
-  {name: 'lint', script: join(root, 'scripts', 'lint.mjs')},
-  {name: 'unit', args: ['--test', '--test-reporter=spec']},
-  {name: 'sim', args: ['--test', '--test-reporter=spec']},
+  { name: 'lint', script: join(root, 'scripts', 'lint.mjs') },
+  { name: 'unit', args: ['--test', '--test-reporter=spec'] },
+  { name: 'sim', args: ['--test', '--test-reporter=spec'] },
   {
     name: 'integration',
     args: ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=600000'],
@@ -60,7 +60,7 @@ function parseArgs(argv) {
   if (stage !== undefined && !stages.some((s) => s.name === stage)) {
     usage(`unknown stage ${JSON.stringify(stage)}`);
   }
-  return {stage};
+  return { stage };
 }
 
 /** All files ending in `.test.js` under dir, recursively, sorted, relative to the repo root. */
@@ -68,7 +68,7 @@ function findTestFiles(dir) {
   if (!existsSync(dir)) return [];
   const found = [];
   const walk = (d) => {
-    for (const entry of readdirSync(d, {withFileTypes: true})) {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile() && entry.name.endsWith('.test.js')) found.push(relative(root, path));
@@ -87,7 +87,7 @@ const ansi = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 function runStage(stage, files) {
   return new Promise((resolvePromise) => {
-    const counters = {pass: undefined, fail: undefined, cancelled: undefined};
+    const counters = { pass: undefined, fail: undefined, cancelled: undefined };
     const child = spawn(process.execPath, [...stage.args, ...files], {
       cwd: root,
       // No stdin: a test must never wait for a terminal (and the CLI must not see one).
@@ -117,7 +117,7 @@ function runStage(stage, files) {
     child.on('close', (code, signal) => {
       scan(pending);
       current = undefined;
-      resolvePromise({code, signal, counters});
+      resolvePromise({ code, signal, counters });
     });
   });
 }
@@ -144,9 +144,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-const {stage: only} = parseArgs(process.argv.slice(2));
+const { stage: only } = parseArgs(process.argv.slice(2));
 const selected = stages.filter((s) => only === undefined || s.name === only);
-const plan = selected.map((stage) => ({stage, files: stage.script ? [] : findTestFiles(join(testsDir, stage.name))}));
+const plan = selected.map((stage) => ({ stage, files: stage.script ? [] : findTestFiles(join(testsDir, stage.name)) }));
 
 if (plan.every((p) => !p.stage.script && p.files.length === 0)) {
   const where = selected.map((s) => relative(root, join(testsDir, s.name))).join(', ');
@@ -160,12 +160,12 @@ if (plan.every((p) => !p.stage.script && p.files.length === 0)) {
 let passed = 0;
 let failed = 0;
 let anyStageFailed = false;
-for (const {stage, files} of plan) {
+for (const { stage, files } of plan) {
   if (interrupted) break;
   if (stage.script) {
     line(`test: stage ${stage.name}: ${relative(root, stage.script)}`);
     const startedMs = Date.now();
-    const {code, signal} = await runStage({...stage, args: [stage.script]}, []);
+    const { code, signal } = await runStage({ ...stage, args: [stage.script] }, []);
     const took = `${((Date.now() - startedMs) / 1000).toFixed(1)} s`;
     if (code === 0) {
       passed += 1;
@@ -182,7 +182,7 @@ for (const {stage, files} of plan) {
     continue;
   }
   line(`test: stage ${stage.name}: ${files.length} file${files.length === 1 ? '' : 's'}`);
-  const {code, signal, counters} = await runStage(stage, files);
+  const { code, signal, counters } = await runStage(stage, files);
   const stageFailed = (counters.fail ?? 0) + (counters.cancelled ?? 0);
   passed += counters.pass ?? 0;
   failed += stageFailed;

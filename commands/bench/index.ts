@@ -38,25 +38,53 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
   ];
   static override flags = {
     preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (listed under DESCRIPTION)` }),
-    'read-ratio': Flags.string({ description: 'share of requests that are read-only balance queries, 0..1 [default: 0.2]' }),
+    'read-ratio': Flags.string({
+      description: 'share of requests that are read-only balance queries, 0..1 [default: 0.2]',
+    }),
     'cross-shard': Flags.string({ description: 'share of transfers between two shards, 0..1 [default: 0.2]' }),
-    skew: Flags.string({ description: 'account popularity, 0 uniform .. 1 highly skewed: the Zipf exponent [default: 0]' }),
+    skew: Flags.string({
+      description: 'account popularity, 0 uniform .. 1 highly skewed: the Zipf exponent [default: 0]',
+    }),
     rate: Flags.string({ description: 'target transactions per second: open loop [default: none, a closed loop]' }),
-    concurrency: Flags.string({ description: 'requests in flight at most (closed loop: the number of workers) [default: 16]' }),
+    concurrency: Flags.string({
+      description: 'requests in flight at most (closed loop: the number of workers) [default: 16]',
+    }),
     transactions: Flags.string({ description: 'measured transactions [default: 1000]', exclusive: ['duration'] }),
-    duration: Flags.string({ description: 'measure for this long instead: 30, 30s, 500ms, 2m', exclusive: ['transactions'] }),
+    duration: Flags.string({
+      description: 'measure for this long instead: 30, 30s, 500ms, 2m',
+      exclusive: ['transactions'],
+    }),
     warmup: Flags.string({ description: 'unmeasured warm-up first, same workload from its own seed [default: 1s]' }),
     seed: Flags.string({ description: 'workload seed, 0..4294967295 [default: a random one, printed]' }),
-    consistency: Flags.string({ description: 'consistency of the reads: linearizable, leader or any (as ledger balance) [default: linearizable]' }),
+    consistency: Flags.string({
+      description: 'consistency of the reads: linearizable, leader or any (as ledger balance) [default: linearizable]',
+    }),
     amount: Flags.string({ description: 'units each transfer moves [default: 1]' }),
     out: Flags.string({ description: 'also write bench.json, *.hgrm and report.html into this directory' }),
-    cluster: Flags.string({ description: 'auto, existing or own (see DESCRIPTION)', default: 'auto', options: [...clusterModes] }),
+    cluster: Flags.string({
+      description: 'auto, existing or own (see DESCRIPTION)',
+      default: 'auto',
+      options: [...clusterModes],
+    }),
   };
 
   async run(): Promise<BenchReport> {
     const f = this.flags;
     const params = resolveParams(
-      { preset: f.preset, readRatio: f['read-ratio'], crossShard: f['cross-shard'], skew: f.skew, rate: f.rate, concurrency: f.concurrency, transactions: f.transactions, duration: f.duration, warmup: f.warmup, seed: f.seed, consistency: f.consistency, amount: f.amount },
+      {
+        preset: f.preset,
+        readRatio: f['read-ratio'],
+        crossShard: f['cross-shard'],
+        skew: f.skew,
+        rate: f.rate,
+        concurrency: f.concurrency,
+        transactions: f.transactions,
+        duration: f.duration,
+        warmup: f.warmup,
+        seed: f.seed,
+        consistency: f.consistency,
+        amount: f.amount,
+      },
       () => randomInt(0, 2 ** 32 - 1),
     );
     const json = this.jsonEnabled();
@@ -76,7 +104,9 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
     const stopListening = this.onStopSignal((signal) => {
       stopped = true;
       stoppedBy = signal;
-      toStderr(`${signal}: stopping: no new requests; waiting for those in flight, then the report (Ctrl-C or SIGTERM again quits at once, without stopping a cluster this run started)`);
+      toStderr(
+        `${signal}: stopping: no new requests; waiting for those in flight, then the report (Ctrl-C or SIGTERM again quits at once, without stopping a cluster this run started)`,
+      );
       this.onStopSignal((again) => this.exitForSignal(again));
     });
     try {
@@ -85,8 +115,17 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
         // anything is printed or sent.
         new WorkloadGenerator(target.topology, params, params.seed);
-        for (const line of paramsLines(params, target.topology, target.startedByBench ? 'a local cluster started for this run' : target.dataDir)) say(line);
-        const { report, recorder } = await runBench(target, params, { onInterval: (i, note) => toStderr(progressLine(i, note)), say: (line) => toStderr(line), stopped: () => stopped });
+        for (const line of paramsLines(
+          params,
+          target.topology,
+          target.startedByBench ? 'a local cluster started for this run' : target.dataDir,
+        ))
+          say(line);
+        const { report, recorder } = await runBench(target, params, {
+          onInterval: (i, note) => toStderr(progressLine(i, note)),
+          say: (line) => toStderr(line),
+          stopped: () => stopped,
+        });
         if (!json) this.log(summaryText(report));
         if (f.out !== undefined) {
           const files = writeOutputs(f.out, report, recorder);

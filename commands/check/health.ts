@@ -18,10 +18,22 @@ Warning: a node silent (no snapshot for 3 s: down, killed or cut off from NATS),
 Defaults: a healthy follower trails by at most the 16-slot pipeline and a few heartbeats, so ${defaultThresholds.lagSlotsMax} slots means it is really behind; ${defaultThresholds.latencyMsP99Max} ms is the client's attempt timeout, after which clients start retrying elsewhere.
 
 Exit codes, for alerting: 0 ok, 1 warning, 2 critical. (A usage error also exits 2, with a message on stderr and no report.)`;
-  static override examples = ['<%= config.bin %> check health', '<%= config.bin %> check health --json', '<%= config.bin %> check health --lag-max 500 --p99-max-ms 50'];
+  static override examples = [
+    '<%= config.bin %> check health',
+    '<%= config.bin %> check health --json',
+    '<%= config.bin %> check health --lag-max 500 --p99-max-ms 50',
+  ];
   static override flags = {
-    'lag-max': Flags.integer({ description: 'warn when a replica is more than this many slots behind its leader', default: defaultThresholds.lagSlotsMax, min: 0 }),
-    'p99-max-ms': Flags.integer({ description: "warn when a node's p99 over the last second exceeds this many ms", default: defaultThresholds.latencyMsP99Max, min: 1 }),
+    'lag-max': Flags.integer({
+      description: 'warn when a replica is more than this many slots behind its leader',
+      default: defaultThresholds.lagSlotsMax,
+      min: 0,
+    }),
+    'p99-max-ms': Flags.integer({
+      description: "warn when a node's p99 over the last second exceeds this many ms",
+      default: defaultThresholds.latencyMsP99Max,
+      min: 1,
+    }),
     wait: secondsFlag({ description: 'seconds to wait for every node to report', default: 3 }),
   };
 
@@ -35,7 +47,10 @@ Exit codes, for alerting: 0 ok, 1 warning, 2 critical. (A usage error also exits
     } finally {
       await feed.close();
     }
-    const report = evaluateHealth(view, { lagSlotsMax: this.flags['lag-max'], latencyMsP99Max: this.flags['p99-max-ms'] });
+    const report = evaluateHealth(view, {
+      lagSlotsMax: this.flags['lag-max'],
+      latencyMsP99Max: this.flags['p99-max-ms'],
+    });
     this.log(renderHealth(report));
     this.setExitCode(report.exitCode);
     return { ...report, view };

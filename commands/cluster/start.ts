@@ -1,6 +1,11 @@
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../../src/cli/base-command.js';
-import { startLocalCluster, stopLocalCluster, type ClusterState, type StartOptions } from '../../src/cluster/local-cluster.js';
+import {
+  startLocalCluster,
+  stopLocalCluster,
+  type ClusterState,
+  type StartOptions,
+} from '../../src/cluster/local-cluster.js';
 import { defaultCheckpoint, defaultClientTimeouts, defaultTiming, defaultTwoPc } from '../../src/node/config.js';
 import { badInput } from '../../src/core/errors.js';
 
@@ -27,48 +32,119 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
     port: Flags.integer({ description: 'port for nats-server on 127.0.0.1 [default: a free one]', min: 1, max: 65535 }),
     detach: Flags.boolean({ description: 'return once the cluster is ready, leaving it running', default: false }),
     clusters: Flags.integer({ description: 'number of clusters (shards)', default: defaultTopology.clusters, min: 1 }),
-    'nodes-per-cluster': Flags.integer({ description: 'replicas per cluster (odd: 3, 5 or 7)', default: defaultTopology.nodesPerCluster, min: 1 }),
-    accounts: Flags.integer({ description: 'number of accounts, split evenly across clusters', default: defaultTopology.accounts, min: 1 }),
-    'initial-balance': Flags.integer({ description: 'balance every account starts with', default: defaultTopology.initialBalance, min: 0 }),
-    'checkpoint-interval': Flags.integer({ description: `compact the log every this many applied slots [default: ${defaultCheckpoint.intervalSlots}]`, min: 1 }),
-    'log-tail': Flags.integer({ description: `applied slots kept below a checkpoint for slow followers [default: ${defaultCheckpoint.logTailSlots}]`, min: 0 }),
-    'tick-ms': Flags.integer({ description: `length of one protocol tick in ms [default: ${defaultTiming.tickMs}]`, min: 1 }),
-    'heartbeat-ticks': Flags.integer({ description: `leader heartbeat interval in ticks [default: ${defaultTiming.heartbeatTicks}]`, min: 1 }),
-    'election-ticks': Flags.string({ description: `election timeout range in ticks, MIN-MAX [default: ${defaultTiming.electionTicksMin}-${defaultTiming.electionTicksMax}]` }),
-    'lock-wait-ticks': Flags.integer({ description: `how long a transfer waits for an account held by another before it is refused (locked) [default: ${defaultTwoPc.lockWaitTicks}]`, min: 1 }),
-    'vote-timeout-ticks': Flags.integer({ description: `how long a 2PC coordinator waits for the participant's vote before it aborts [default: ${defaultTwoPc.voteTimeoutTicks}]`, min: 1 }),
-    'client-timeout-ms': Flags.integer({ description: `how long the CLI waits for one node before trying another [default: ${defaultClientTimeouts.attemptTimeoutMs}]`, min: 1 }),
-    durability: Flags.string({ description: 'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)', options: ['full', 'normal'] }),
-    'metrics-port-base': Flags.integer({ description: 'node N serves Prometheus metrics on 127.0.0.1:(P + N) at GET /metrics; 0: none [default: 0, or what the data dir had]', min: 0, max: 65535 }),
-    'ready-timeout': Flags.integer({ description: 'seconds to wait for every cluster to elect a leader', default: 30, min: 1 }),
+    'nodes-per-cluster': Flags.integer({
+      description: 'replicas per cluster (odd: 3, 5 or 7)',
+      default: defaultTopology.nodesPerCluster,
+      min: 1,
+    }),
+    accounts: Flags.integer({
+      description: 'number of accounts, split evenly across clusters',
+      default: defaultTopology.accounts,
+      min: 1,
+    }),
+    'initial-balance': Flags.integer({
+      description: 'balance every account starts with',
+      default: defaultTopology.initialBalance,
+      min: 0,
+    }),
+    'checkpoint-interval': Flags.integer({
+      description: `compact the log every this many applied slots [default: ${defaultCheckpoint.intervalSlots}]`,
+      min: 1,
+    }),
+    'log-tail': Flags.integer({
+      description: `applied slots kept below a checkpoint for slow followers [default: ${defaultCheckpoint.logTailSlots}]`,
+      min: 0,
+    }),
+    'tick-ms': Flags.integer({
+      description: `length of one protocol tick in ms [default: ${defaultTiming.tickMs}]`,
+      min: 1,
+    }),
+    'heartbeat-ticks': Flags.integer({
+      description: `leader heartbeat interval in ticks [default: ${defaultTiming.heartbeatTicks}]`,
+      min: 1,
+    }),
+    'election-ticks': Flags.string({
+      description: `election timeout range in ticks, MIN-MAX [default: ${defaultTiming.electionTicksMin}-${defaultTiming.electionTicksMax}]`,
+    }),
+    'lock-wait-ticks': Flags.integer({
+      description: `how long a transfer waits for an account held by another before it is refused (locked) [default: ${defaultTwoPc.lockWaitTicks}]`,
+      min: 1,
+    }),
+    'vote-timeout-ticks': Flags.integer({
+      description: `how long a 2PC coordinator waits for the participant's vote before it aborts [default: ${defaultTwoPc.voteTimeoutTicks}]`,
+      min: 1,
+    }),
+    'client-timeout-ms': Flags.integer({
+      description: `how long the CLI waits for one node before trying another [default: ${defaultClientTimeouts.attemptTimeoutMs}]`,
+      min: 1,
+    }),
+    durability: Flags.string({
+      description:
+        'full: fsync every commit (default); normal: faster, may lose the last commits on power loss (benchmarks only)',
+      options: ['full', 'normal'],
+    }),
+    'metrics-port-base': Flags.integer({
+      description:
+        'node N serves Prometheus metrics on 127.0.0.1:(P + N) at GET /metrics; 0: none [default: 0, or what the data dir had]',
+      min: 0,
+      max: 65535,
+    }),
+    'ready-timeout': Flags.integer({
+      description: 'seconds to wait for every cluster to elect a leader',
+      default: 30,
+      min: 1,
+    }),
   };
 
   async run(): Promise<ClusterState & { dataDir: string }> {
     const f = this.flags;
-    const topology = validateTopology({ clusters: f.clusters, nodesPerCluster: f['nodes-per-cluster'], accounts: f.accounts, initialBalance: f['initial-balance'] });
+    const topology = validateTopology({
+      clusters: f.clusters,
+      nodesPerCluster: f['nodes-per-cluster'],
+      accounts: f.accounts,
+      initialBalance: f['initial-balance'],
+    });
     const dataDir = this.dataDir;
     const quiet = this.jsonEnabled();
     const overrides: StartOptions['overrides'] = {};
     if (f['checkpoint-interval'] !== undefined || f['log-tail'] !== undefined) {
-      overrides.checkpoint = { intervalSlots: f['checkpoint-interval'] ?? defaultCheckpoint.intervalSlots, logTailSlots: f['log-tail'] ?? defaultCheckpoint.logTailSlots };
+      overrides.checkpoint = {
+        intervalSlots: f['checkpoint-interval'] ?? defaultCheckpoint.intervalSlots,
+        logTailSlots: f['log-tail'] ?? defaultCheckpoint.logTailSlots,
+      };
     }
     if (f.durability !== undefined) overrides.durability = f.durability as 'full' | 'normal';
     if (f['tick-ms'] !== undefined || f['heartbeat-ticks'] !== undefined || f['election-ticks'] !== undefined) {
-      const [min, max] = parseRange(f['election-ticks'], [defaultTiming.electionTicksMin, defaultTiming.electionTicksMax]);
-      overrides.timing = { ...defaultTiming, tickMs: f['tick-ms'] ?? defaultTiming.tickMs, heartbeatTicks: f['heartbeat-ticks'] ?? defaultTiming.heartbeatTicks, electionTicksMin: min, electionTicksMax: max };
+      const [min, max] = parseRange(f['election-ticks'], [
+        defaultTiming.electionTicksMin,
+        defaultTiming.electionTicksMax,
+      ]);
+      overrides.timing = {
+        ...defaultTiming,
+        tickMs: f['tick-ms'] ?? defaultTiming.tickMs,
+        heartbeatTicks: f['heartbeat-ticks'] ?? defaultTiming.heartbeatTicks,
+        electionTicksMin: min,
+        electionTicksMax: max,
+      };
     }
     if (f['lock-wait-ticks'] !== undefined || f['vote-timeout-ticks'] !== undefined) {
-      overrides.twoPc = { ...defaultTwoPc, lockWaitTicks: f['lock-wait-ticks'] ?? defaultTwoPc.lockWaitTicks, voteTimeoutTicks: f['vote-timeout-ticks'] ?? defaultTwoPc.voteTimeoutTicks };
+      overrides.twoPc = {
+        ...defaultTwoPc,
+        lockWaitTicks: f['lock-wait-ticks'] ?? defaultTwoPc.lockWaitTicks,
+        voteTimeoutTicks: f['vote-timeout-ticks'] ?? defaultTwoPc.voteTimeoutTicks,
+      };
     }
     if (f['metrics-port-base'] !== undefined) overrides.metricsPortBase = f['metrics-port-base'];
-    if (f['client-timeout-ms'] !== undefined) overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
+    if (f['client-timeout-ms'] !== undefined)
+      overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(
       { dataDir, port: f.port, topology, overrides, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },
       (line) => quiet || this.log(line),
     );
     if (!quiet) this.log(`cluster ready: ${state.nodes.length} nodes, NATS at ${state.natsUrl}, data in ${dataDir}`);
     if (f.detach) {
-      if (!quiet) this.log('stop it with: ledger cluster stop' + (this.flags['data-dir'] ? ` --data-dir ${dataDir}` : ''));
+      if (!quiet)
+        this.log('stop it with: ledger cluster stop' + (this.flags['data-dir'] ? ` --data-dir ${dataDir}` : ''));
       return { ...state, dataDir };
     }
     if (!quiet) this.log('running in the foreground: press Ctrl-C to stop');

@@ -88,12 +88,23 @@ export abstract class LedgerCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
     // A one-shot command whose connection to NATS was lost and did not come back in time.
     if (error instanceof NotSentError) {
-      return this.catch(new LedgerError('unavailable', error.message, { hint: 'is nats-server running? see `ledger cluster status`', cause: error }));
+      return this.catch(
+        new LedgerError('unavailable', error.message, {
+          hint: 'is nats-server running? see `ledger cluster status`',
+          cause: error,
+        }),
+      );
     }
     if (error instanceof LedgerError) {
       const exit = errorExitCodes[error.code];
       if (this.jsonEnabled()) {
-        this.logJson({ error: { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) } });
+        this.logJson({
+          error: {
+            code: error.code,
+            message: error.message,
+            ...(error.hint === undefined ? {} : { hint: error.hint }),
+          },
+        });
       } else {
         this.logToStderr(`error: ${error.message}${error.hint === undefined ? '' : `\nhint: ${error.hint}`}`);
       }
@@ -105,7 +116,8 @@ export abstract class LedgerCommand<T extends typeof Command> extends Command {
       this.logJson(usageErrorJson(error.message, this.id));
       return this.exit(usageExit);
     }
-    if (error instanceof AssertionError) this.logToStderr('internal error (a bug in ledger): please report it with the stack below');
+    if (error instanceof AssertionError)
+      this.logToStderr('internal error (a bug in ledger): please report it with the stack below');
     return super.catch(error);
   }
 }

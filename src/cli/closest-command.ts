@@ -21,7 +21,10 @@ export function closestCommand(typed: string, commands: readonly string[]): stri
   for (const command of commands) {
     // "statsu" may mean "cluster status": compare with the last word of the command too.
     const lastWord = command.split(' ').at(-1) ?? command;
-    const distance = Math.min(editDistance(typed.toLowerCase(), command.toLowerCase()), editDistance(typed.toLowerCase(), lastWord.toLowerCase()));
+    const distance = Math.min(
+      editDistance(typed.toLowerCase(), command.toLowerCase()),
+      editDistance(typed.toLowerCase(), lastWord.toLowerCase()),
+    );
     if (best === undefined || distance < best.distance) best = { command, distance };
   }
   if (best === undefined || best.distance > Math.max(2, Math.floor(typed.length / 3))) return undefined;

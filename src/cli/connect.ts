@@ -4,7 +4,10 @@ import type { LedgerConfig } from '../node/config.js';
 import { connectNats } from '../transport/nats.js';
 
 /** Connects a client to the cluster of `dataDir` for the length of `use`. */
-export async function withClient<R>(dataDir: string, use: (client: LedgerClient, config: LedgerConfig) => Promise<R>): Promise<R> {
+export async function withClient<R>(
+  dataDir: string,
+  use: (client: LedgerClient, config: LedgerConfig) => Promise<R>,
+): Promise<R> {
   const config = requireRunningConfig(dataDir);
   const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli', longRunning: false });
   try {

@@ -11,11 +11,15 @@ export function faultNoop(op: FaultOp, before: Pick<NodeStatus, 'node' | 'failed
   const n = `n${before.node}`;
   switch (op) {
     case 'fail':
-      return before.failed ? `${n} is already failed: nothing to do (undo with \`ledger node recover ${before.node}\`)` : undefined;
+      return before.failed
+        ? `${n} is already failed: nothing to do (undo with \`ledger node recover ${before.node}\`)`
+        : undefined;
     case 'recover':
       return before.failed ? undefined : `${n} is not failed: nothing to recover`;
     case 'isolate':
-      return before.isolated ? `${n} is already isolated: nothing to do (undo with \`ledger node heal ${before.node}\`)` : undefined;
+      return before.isolated
+        ? `${n} is already isolated: nothing to do (undo with \`ledger node heal ${before.node}\`)`
+        : undefined;
     case 'heal':
       return before.isolated ? undefined : `${n} is not isolated: nothing to heal`;
   }

@@ -35,7 +35,9 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
       byAccount.set(account, replicas);
     }
   }
-  const accounts = [...byAccount.entries()].sort((x, y) => x[0] - y[0]).map(([account, replicas]) => ({ account, replicas }));
+  const accounts = [...byAccount.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([account, replicas]) => ({ account, replicas }));
   const answered = answers.filter((a) => a.accounts !== undefined).map((a) => a.node);
   const lines: string[] = [];
   const cell = (a: DbReport['accounts'][number], node: NodeId) => {
@@ -43,8 +45,16 @@ export async function printDb(client: LedgerClient, nodes: NodeId[]): Promise<Db
     return replica === undefined ? '' : balanceText(replica.balance, replica.pending);
   };
   if (accounts.length === 0) lines.push('no account differs from its initial balance');
-  else lines.push(table([{ head: 'account', right: true }, ...answered.map((n) => ({ head: `n${n}`, right: true }))], accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))])));
-  const unreachable = answers.filter((a) => a.error !== undefined).map((a) => ({ node: a.node, reason: a.error as string }));
+  else
+    lines.push(
+      table(
+        [{ head: 'account', right: true }, ...answered.map((n) => ({ head: `n${n}`, right: true }))],
+        accounts.map((a) => [a.account, ...answered.map((n) => cell(a, n))]),
+      ),
+    );
+  const unreachable = answers
+    .filter((a) => a.error !== undefined)
+    .map((a) => ({ node: a.node, reason: a.error as string }));
   for (const u of unreachable) lines.push(`n${u.node}: unreachable (${u.reason})`);
   return { accounts, unreachable, lines };
 }
@@ -69,7 +79,9 @@ export async function printView(client: LedgerClient, nodes: NodeId[]): Promise<
   const lines: string[] = [];
   for (const v of views) {
     const when = new Date(v.recordedAtMs).toISOString().slice(11, 23);
-    lines.push(`${when}  NEW-VIEW ballot (${v.ballot.round}, n${v.ballot.node}) leader n${v.leader}, promised commit index ${v.commitIndex}, re-proposed ${v.entries.length} slot(s)`);
+    lines.push(
+      `${when}  NEW-VIEW ballot (${v.ballot.round}, n${v.ballot.node}) leader n${v.leader}, promised commit index ${v.commitIndex}, re-proposed ${v.entries.length} slot(s)`,
+    );
     for (const e of v.entries.slice(0, 20)) lines.push(`    slot ${e.slot}: ${batchText(e.value)}`);
     if (v.entries.length > 20) lines.push(`    … ${v.entries.length - 20} more`);
   }
@@ -80,7 +92,19 @@ export async function printView(client: LedgerClient, nodes: NodeId[]): Promise<
 
 /** PrintBalance: "n4 : 8, n5 : 8 (+2 pending), n6 : 10" (a node that does not answer shows
  *  "down"); `pending` is what undecided cross-shard transfers hold apart from the balance. */
-export async function printBalance(client: LedgerClient, account: number): Promise<{ replicas: Array<{ node: NodeId; balance: number | null; pending: number }>; line: string }> {
-  const replicas = (await client.replicaBalances(account)).map((r) => ({ node: r.node, balance: r.balance, pending: 'pending' in r ? r.pending : 0 }));
-  return { replicas, line: replicas.map((r) => `n${r.node} : ${r.balance === null ? 'down' : balanceText(r.balance, r.pending)}`).join(', ') };
+export async function printBalance(
+  client: LedgerClient,
+  account: number,
+): Promise<{ replicas: Array<{ node: NodeId; balance: number | null; pending: number }>; line: string }> {
+  const replicas = (await client.replicaBalances(account)).map((r) => ({
+    node: r.node,
+    balance: r.balance,
+    pending: 'pending' in r ? r.pending : 0,
+  }));
+  return {
+    replicas,
+    line: replicas
+      .map((r) => `n${r.node} : ${r.balance === null ? 'down' : balanceText(r.balance, r.pending)}`)
+      .join(', '),
+  };
 }

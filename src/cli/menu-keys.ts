@@ -20,7 +20,12 @@ export type MenuStep<V> = { active: number } | { chosen: V; active: number };
 /** Where the cursor starts: on `value` when it is enabled (the last choice), else the first. */
 export function initialActive<V>(entries: readonly MenuEntry<V>[], value: V | undefined): number {
   const at = entries.findIndex((e) => e.value === value && e.disabled === undefined);
-  return at >= 0 ? at : Math.max(0, entries.findIndex((e) => e.disabled === undefined));
+  return at >= 0
+    ? at
+    : Math.max(
+        0,
+        entries.findIndex((e) => e.disabled === undefined),
+      );
 }
 
 export function menuKeypress<V>(entries: readonly MenuEntry<V>[], active: number, key: MenuKey): MenuStep<V> {

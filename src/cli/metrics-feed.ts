@@ -2,7 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, DecodeError } from '../codec/envelope.js';
 import { allNodes } from '../ledger/topology.js';
 import type { LedgerConfig } from '../node/config.js';
-import { buildClusterView, silentAfterMsDefault, type ClusterView, type Received } from '../observability/cluster-view.js';
+import {
+  buildClusterView,
+  silentAfterMsDefault,
+  type ClusterView,
+  type Received,
+} from '../observability/cluster-view.js';
 import { connectNats } from '../transport/nats.js';
 import { subjects } from '../transport/subjects.js';
 import { disconnectedText, type Transport } from '../transport/transport.js';

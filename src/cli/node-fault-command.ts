@@ -5,7 +5,6 @@ import { faultNoop } from './fault-noop.js';
 import { nodeArg } from './node-flag.js';
 import { parseNode } from './parse.js';
 
-
 /** The shared body of `ledger node fail|recover|isolate|heal N`: one admin request. */
 export abstract class NodeFaultCommand extends LedgerCommand<typeof NodeFaultCommand> {
   static override args = nodeArg;
@@ -19,7 +18,9 @@ export abstract class NodeFaultCommand extends LedgerCommand<typeof NodeFaultCom
       // fault request below reports why.
       const before = await client.nodeStatus(node, 2_000).catch(() => undefined);
       const noop = before === undefined ? undefined : faultNoop(this.op, before);
-      return noop !== undefined && before !== undefined ? { status: before, noop } : { status: await client.injectFault(node, this.op), noop };
+      return noop !== undefined && before !== undefined
+        ? { status: before, noop }
+        : { status: await client.injectFault(node, this.op), noop };
     });
     this.log(noop ?? `n${node} ${this.done} (role ${status.role})`);
     return { ...status, changed: noop === undefined };

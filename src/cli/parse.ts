@@ -8,12 +8,21 @@ export function parsePositiveInteger(text: string, what: string): number {
   if (!/^\+?\d+$/.test(trimmed)) {
     const asNumber = Number(trimmed);
     // 1e30 is a whole number to Number(), but far beyond what an amount can be: say so.
-    if (Number.isInteger(asNumber) && asNumber > Number.MAX_SAFE_INTEGER) throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
-    const hint = trimmed === '' || !Number.isFinite(asNumber) ? 'it must be a number' : asNumber < 0 ? 'it must be positive' : Number.isInteger(asNumber) ? 'write it in digits' : 'it must be a whole number';
+    if (Number.isInteger(asNumber) && asNumber > Number.MAX_SAFE_INTEGER)
+      throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
+    const hint =
+      trimmed === '' || !Number.isFinite(asNumber)
+        ? 'it must be a number'
+        : asNumber < 0
+          ? 'it must be positive'
+          : Number.isInteger(asNumber)
+            ? 'write it in digits'
+            : 'it must be a whole number';
     throw badInput(`${what} "${text}" is not valid: ${hint}`);
   }
   const value = Number(trimmed);
-  if (!Number.isSafeInteger(value)) throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
+  if (!Number.isSafeInteger(value))
+    throw badInput(`${what} "${text}" is too large`, `at most ${Number.MAX_SAFE_INTEGER}`);
   if (value === 0) throw badInput(`${what} must be greater than zero`);
   return value;
 }
@@ -28,9 +37,13 @@ export function parseNode(text: string): NodeId {
 /** Parses `n1,n2, 4` (the n is optional) into node ids, each one of `known`. */
 export function parseNodeList(text: string, known: readonly number[]): number[] {
   const nodes: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const node = parseNodeId(part);
-    if (node === undefined || !known.includes(node)) throw badInput(`"${part}" is not a node of this cluster`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
+    if (node === undefined || !known.includes(node))
+      throw badInput(`"${part}" is not a node of this cluster`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
     if (!nodes.includes(node)) nodes.push(node);
   }
   return nodes;
@@ -43,6 +56,7 @@ export function unitCount(amount: number): string {
 
 /** `--node N` checked against the cluster: a node it does not have is bad input (exit 2). */
 export function requireKnownNode(node: number, known: readonly number[]): number {
-  if (!known.includes(node)) throw badInput(`node ${node} does not exist`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
+  if (!known.includes(node))
+    throw badInput(`node ${node} does not exist`, `nodes are n${known[0]}..n${known[known.length - 1]}`);
   return node;
 }

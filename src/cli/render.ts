@@ -30,13 +30,19 @@ export function stdoutLayout(options: { wide?: boolean } = {}): Layout {
 
 const gap = '  ';
 
-export function table(head: Array<string | Column>, rows: Array<Array<string | number | null | undefined>>, layout: Layout = stdoutLayout()): string {
+export function table(
+  head: Array<string | Column>,
+  rows: Array<Array<string | number | null | undefined>>,
+  layout: Layout = stdoutLayout(),
+): string {
   const columns = head.map((h) => (typeof h === 'string' ? { head: h } : h));
-  const cells = rows.map((r) => columns.map((_, i) => {
-    const v = r[i];
-    const text = v === null || v === undefined ? '' : String(v);
-    return layout.plain && text === '' ? '-' : text;
-  }));
+  const cells = rows.map((r) =>
+    columns.map((_, i) => {
+      const v = r[i];
+      const text = v === null || v === undefined ? '' : String(v);
+      return layout.plain && text === '' ? '-' : text;
+    }),
+  );
   const natural = columns.map((c, i) => Math.max(c.head.length, ...cells.map((r) => width(r[i] as string))));
   const shown = columns.map((_, i) => i);
   const widths = [...natural];
@@ -45,23 +51,32 @@ export function table(head: Array<string | Column>, rows: Array<Array<string | n
     if (total() <= layout.width) break;
     // First shorten the columns that may shrink, then drop the least important.
     const over = total() - layout.width;
-    const shrinkable = shown.find((i) => columns[i]?.shrinkTo !== undefined && (widths[i] as number) > Math.max(columns[i]?.shrinkTo as number, columns[i]?.head.length as number));
+    const shrinkable = shown.find(
+      (i) =>
+        columns[i]?.shrinkTo !== undefined &&
+        (widths[i] as number) > Math.max(columns[i]?.shrinkTo as number, columns[i]?.head.length as number),
+    );
     if (shrinkable !== undefined) {
       const floor = Math.max(columns[shrinkable]?.shrinkTo as number, columns[shrinkable]?.head.length as number);
       widths[shrinkable] = Math.max(floor, (widths[shrinkable] as number) - over);
       continue;
     }
-    const droppable = shown.filter((i) => columns[i]?.drop !== undefined).sort((a, b) => (columns[b]?.drop as number) - (columns[a]?.drop as number));
+    const droppable = shown
+      .filter((i) => columns[i]?.drop !== undefined)
+      .sort((a, b) => (columns[b]?.drop as number) - (columns[a]?.drop as number));
     if (droppable.length === 0) break;
     shown.splice(shown.indexOf(droppable[0] as number), 1);
   }
   const line = (texts: string[]) =>
-    shown.map((i, k) => {
-      const w = widths[i] as number;
-      const t = cut(texts[i] as string, w);
-      const last = k === shown.length - 1;
-      return columns[i]?.right === true ? t.padStart(w) : last ? t : t.padEnd(w);
-    }).join(gap).trimEnd();
+    shown
+      .map((i, k) => {
+        const w = widths[i] as number;
+        const t = cut(texts[i] as string, w);
+        const last = k === shown.length - 1;
+        return columns[i]?.right === true ? t.padStart(w) : last ? t : t.padEnd(w);
+      })
+      .join(gap)
+      .trimEnd();
   const lines = [line(columns.map((c) => c.head))];
   if (!layout.plain) lines.push(shown.map((i) => '─'.repeat(widths[i] as number)).join(gap));
   for (const r of cells) lines.push(line(r));
@@ -70,7 +85,10 @@ export function table(head: Array<string | Column>, rows: Array<Array<string | n
 
 /** One line of fixed-width cells, for rows printed one at a time (a table cannot measure rows
  *  it has not seen yet): each cell cut to its width with "…", unless `cut` is false. */
-export function fixedRow(cells: Array<{ text: string; width: number; right?: boolean }>, options: { cut: boolean }): string {
+export function fixedRow(
+  cells: Array<{ text: string; width: number; right?: boolean }>,
+  options: { cut: boolean },
+): string {
   return cells
     .map((c) => {
       const t = options.cut ? cut(c.text, c.width) : c.text;

@@ -13,7 +13,13 @@ type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | '
  * The menu after each set (docs/test-files.md), on a terminal only. Looking inside never changes the
  * cluster; the set's state stays as it is until the next set starts. Ctrl-C quits the run.
  */
-export async function afterSetMenu(plan: SetPlan, report: SetReport, session: RunSession, out: (line: string) => void, last: boolean): Promise<AfterSet> {
+export async function afterSetMenu(
+  plan: SetPlan,
+  report: SetReport,
+  session: RunSession,
+  out: (line: string) => void,
+  last: boolean,
+): Promise<AfterSet> {
   const entries: MenuEntry<Choice>[] = [
     { key: 'b', name: 'PrintBalance: an account on every node of its cluster', value: 'balance' },
     { key: 'd', name: 'PrintDB: every account that changed, on every node', value: 'db' },
@@ -28,9 +34,18 @@ export async function afterSetMenu(plan: SetPlan, report: SetReport, session: Ru
   for (;;) {
     let choice: Choice;
     try {
-      choice = await menuPrompt({ message: `Set ${plan.set.set} done. Look inside, or go on?`, entries, default: previous });
+      choice = await menuPrompt({
+        message: `Set ${plan.set.set} done. Look inside, or go on?`,
+        entries,
+        default: previous,
+      });
       previous = choice;
-      if (choice === 'quit' && !last && !(await confirm({ message: 'Quit now? The sets after this one will not run.', default: false }))) continue;
+      if (
+        choice === 'quit' &&
+        !last &&
+        !(await confirm({ message: 'Quit now? The sets after this one will not run.', default: false }))
+      )
+        continue;
     } catch (error) {
       // Ctrl-C or a closed terminal: stop the run cleanly (the caller stops the cluster).
       if ((error as Error).name === 'ExitPromptError') return 'quit';
@@ -41,7 +56,8 @@ export async function afterSetMenu(plan: SetPlan, report: SetReport, session: Ru
       case 'balance': {
         const text = await input({
           message: 'Account:',
-          validate: (v) => (isAccount(session.topology, Number(v)) ? true : `an account number 1..${session.topology.accounts}`),
+          validate: (v) =>
+            isAccount(session.topology, Number(v)) ? true : `an account number 1..${session.topology.accounts}`,
         }).catch(() => undefined);
         if (text !== undefined) out(`  ${(await printBalance(session.client, Number(text))).line}`);
         break;
@@ -68,7 +84,10 @@ export async function afterSetMenu(plan: SetPlan, report: SetReport, session: Ru
 }
 
 /** Every entry on one screen, the cursor on `default`, ↑/↓ without wrapping, a key per entry. */
-const menuPrompt = createPrompt<Choice, { message: string; entries: MenuEntry<Choice>[]; default?: Choice | undefined }>((config, done) => {
+const menuPrompt = createPrompt<
+  Choice,
+  { message: string; entries: MenuEntry<Choice>[]; default?: Choice | undefined }
+>((config, done) => {
   const [active, setActive] = useState(initialActive(config.entries, config.default));
   const [chosen, setChosen] = useState<MenuEntry<Choice> | undefined>(undefined);
   useKeypress((key, rl) => {
@@ -82,5 +101,7 @@ const menuPrompt = createPrompt<Choice, { message: string; entries: MenuEntry<Ch
   });
   // The entry's short name (before its colon), so the answered line fits 80 columns.
   if (chosen !== undefined) return `? ${config.message} ${chosen.name.split(':')[0] as string}`;
-  return [`? ${config.message}`, ...menuLines(config.entries, active), '  ↑↓ move · ⏎ choose · or press the key'].join('\n');
+  return [`? ${config.message}`, ...menuLines(config.entries, active), '  ↑↓ move · ⏎ choose · or press the key'].join(
+    '\n',
+  );
 });

@@ -41,7 +41,10 @@ export class RunView {
 
   private setStart(plan: SetPlan): void {
     const leaders = [...plan.leaders].map(([c, n]) => `c${c}: n${n}`).join(', ');
-    const live = [...plan.live].sort((a, b) => a - b).map((n) => `n${n}`).join(', ');
+    const live = [...plan.live]
+      .sort((a, b) => a - b)
+      .map((n) => `n${n}`)
+      .join(', ');
     this.out('');
     // Two lines: with nine live nodes, one would pass 80 columns.
     this.out(`Set ${plan.set.set} (line ${plan.set.line})${plan.flush ? ', flushed' : ''}: live [${live}]`);
@@ -49,7 +52,15 @@ export class RunView {
     this.out(runHead(this.layout));
     this.done = 0;
     if (this.terminal && plan.set.commands.length > progressBarFromCommands) {
-      const multi = new cliProgress.MultiBar({ stream: process.stdout, format: '  set {set} [{bar}] {value}/{total} commands', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+      const multi = new cliProgress.MultiBar(
+        {
+          stream: process.stdout,
+          format: '  set {set} [{bar}] {value}/{total} commands',
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       this.bar = { multi, bar: multi.create(plan.set.commands.length, 0, { set: plan.set.set }) };
     }
   }
@@ -96,7 +107,13 @@ export function runHead(layout: Layout): string {
 /** One command's row; a note (the demo's) follows on the row, or under it when the row would
  *  pass the terminal's width. */
 export function runRow(command: TestCommand, result: CommandResult, note: string | undefined, layout: Layout): string {
-  const row = runCells(layout, [String(command.line), commandText(command), outcomeText(result), latencyText(result), servedText(result)]);
+  const row = runCells(layout, [
+    String(command.line),
+    commandText(command),
+    outcomeText(result),
+    latencyText(result),
+    servedText(result),
+  ]);
   if (note === undefined) return row;
   const width = [...row].length;
   return width + 2 + note.length <= layout.width ? `${row.padEnd(width)}  ${note}` : `${row}\n${' '.repeat(9)}${note}`;
@@ -118,7 +135,9 @@ export function commandText(command: TestCommand): string {
 export function outcomeText(result: CommandResult): string {
   switch (result.op) {
     case 'transfer':
-      return result.status === 'committed' ? 'committed' : `${result.status}${result.reason === undefined ? '' : `: ${result.reason}`}`;
+      return result.status === 'committed'
+        ? 'committed'
+        : `${result.status}${result.reason === undefined ? '' : `: ${result.reason}`}`;
     case 'balance':
       if (result.balance !== null) return `balance ${result.balance}`;
       return `${result.notSent === true ? 'unavailable' : 'no answer'}: ${result.reason ?? ''}`;
@@ -134,7 +153,9 @@ function latencyText(result: CommandResult): string {
 }
 
 function servedText(result: CommandResult): string {
-  return (result.op === 'transfer' || result.op === 'balance') && result.servedBy !== undefined ? `n${result.servedBy}` : '';
+  return (result.op === 'transfer' || result.op === 'balance') && result.servedBy !== undefined
+    ? `n${result.servedBy}`
+    : '';
 }
 
 /** The Performance view of a set. */

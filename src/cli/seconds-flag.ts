@@ -5,7 +5,8 @@ import { badInput } from '../core/errors.js';
 export const secondsFlag = Flags.custom<number>({
   parse: async (text) => {
     const value = Number(text.trim());
-    if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw badInput(`"${text}" is not a number of seconds greater than zero`);
+    if (text.trim() === '' || !Number.isFinite(value) || value <= 0)
+      throw badInput(`"${text}" is not a number of seconds greater than zero`);
     return value;
   },
 });

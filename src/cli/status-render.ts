@@ -18,7 +18,16 @@ export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): 
   const rows = nodes.map((s) =>
     s.role === 'down'
       ? [`n${s.node}`, s.cluster, `down: ${s.reason}`, '', '', '', '', '']
-      : [`n${s.node}`, s.cluster, s.failed ? `${s.role} (failed)` : s.isolated ? `${s.role} (isolated)` : s.role, s.leader === undefined ? '?' : `n${s.leader}`, s.ballot, s.commitIndex, s.appliedIndex, s.pid],
+      : [
+          `n${s.node}`,
+          s.cluster,
+          s.failed ? `${s.role} (failed)` : s.isolated ? `${s.role} (isolated)` : s.role,
+          s.leader === undefined ? '?' : `n${s.leader}`,
+          s.ballot,
+          s.commitIndex,
+          s.appliedIndex,
+          s.pid,
+        ],
   );
   return table(statusColumns, rows, layout);
 }

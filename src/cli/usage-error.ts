@@ -16,7 +16,10 @@ export function usageErrorExit(error: unknown): number | undefined {
  * error (`{error: {code, message, hint}}`): the parser's message without colours, without its
  * "See more help" line, on one line.
  */
-export function usageErrorJson(message: string, commandId: string | undefined): { error: { code: 'usage'; message: string; hint: string } } {
+export function usageErrorJson(
+  message: string,
+  commandId: string | undefined,
+): { error: { code: 'usage'; message: string; hint: string } } {
   const lines = stripVTControlCharacters(message)
     .split('\n')
     .map((line) => line.trim())

@@ -8,7 +8,15 @@ export interface ClusterConsistency {
   ok: boolean;
   /** The slot at which the live replicas' state hashes were compared. */
   comparedAtSlot: Slot | null;
-  replicas: Array<{ node: NodeId; live: boolean; appliedIndex?: number; hash?: number; total?: number; inFlight?: number; reason?: string }>;
+  replicas: Array<{
+    node: NodeId;
+    live: boolean;
+    appliedIndex?: number;
+    hash?: number;
+    total?: number;
+    inFlight?: number;
+    reason?: string;
+  }>;
   problems: string[];
 }
 
@@ -29,7 +37,11 @@ export interface ConsistencyReport {
  * leaders are asked to start no new one for a moment (intra-shard transfers go on, new
  * cross-shard ones wait), the ones in flight finish, and the shards are counted then.
  */
-export async function checkConsistency(client: LedgerClient, topology: Topology, waitMs = 10_000): Promise<ConsistencyReport> {
+export async function checkConsistency(
+  client: LedgerClient,
+  topology: Topology,
+  waitMs = 10_000,
+): Promise<ConsistencyReport> {
   const deadline = Date.now() + waitMs;
   let holding = false;
   try {
@@ -107,7 +119,14 @@ async function checkCluster(client: LedgerClient, topology: Topology, cluster: C
   }
   for (const r of live) {
     const hash = comparedAtSlot === null ? undefined : new Map(r.hashes).get(comparedAtSlot);
-    replicas.push({ node: r.node, live: true, appliedIndex: r.appliedIndex, total: r.total, inFlight: r.inFlight, ...(hash === undefined ? {} : { hash }) });
+    replicas.push({
+      node: r.node,
+      live: true,
+      appliedIndex: r.appliedIndex,
+      total: r.total,
+      inFlight: r.inFlight,
+      ...(hash === undefined ? {} : { hash }),
+    });
   }
   replicas.sort((a, b) => a.node - b.node);
   return { cluster, ok: problems.length === 0, comparedAtSlot, replicas, problems };

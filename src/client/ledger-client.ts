@@ -1,17 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
-import type { AdminReplies, AdminRequest, FaultOp, FlushArgs, LocalBalance, ModifiedAccounts, NodeStatus, NodeViews, StateHashes } from '../protocol/admin.js';
+import type {
+  AdminReplies,
+  AdminRequest,
+  FaultOp,
+  FlushArgs,
+  LocalBalance,
+  ModifiedAccounts,
+  NodeStatus,
+  NodeViews,
+  StateHashes,
+} from '../protocol/admin.js';
 import { AdminRefused } from './admin-refused.js';
 import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
-import { duplicatePrepare, staleSequence, type Command, type Consistency, type Operation } from '../protocol/commands.js';
+import {
+  duplicatePrepare,
+  staleSequence,
+  type Command,
+  type Consistency,
+  type Operation,
+} from '../protocol/commands.js';
 import type { Response } from '../protocol/client.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
-import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type Transport } from '../transport/transport.js';
+import {
+  NoRespondersError,
+  NotSentError,
+  TransportTimeoutError,
+  type ConnectionState,
+  type Transport,
+} from '../transport/transport.js';
 import { roundMs } from '../core/round-ms.js';
 
 /**
@@ -19,7 +41,13 @@ import { roundMs } from '../core/round-ms.js';
  * sent: no attempt left the process (no connection to NATS), so it did not and will not commit.
  */
 export type TransferStatus = 'committed' | 'insufficient-funds' | 'aborted' | 'unknown' | 'unavailable';
-export const transferStatuses: readonly TransferStatus[] = ['committed', 'insufficient-funds', 'aborted', 'unknown', 'unavailable'];
+export const transferStatuses: readonly TransferStatus[] = [
+  'committed',
+  'insufficient-funds',
+  'aborted',
+  'unknown',
+  'unavailable',
+];
 
 export interface TransferResult {
   status: TransferStatus;
@@ -103,7 +131,9 @@ export class LedgerClient {
 
   checkAccount(account: unknown, what = 'account'): AccountId {
     if (!isAccount(this.topology, account)) {
-      throw new LedgerError('unknown-account', `${what} ${String(account)} does not exist`, { hint: `accounts are 1..${this.topology.accounts}` });
+      throw new LedgerError('unknown-account', `${what} ${String(account)} does not exist`, {
+        hint: `accounts are 1..${this.topology.accounts}`,
+      });
     }
     return account;
   }
@@ -112,7 +142,8 @@ export class LedgerClient {
     if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0) {
       throw badInput(`amount must be a positive whole number, got ${String(amount)}`);
     }
-    if (!Number.isSafeInteger(amount) || amount > limits.amountMax) throw badInput(`amount ${String(amount)} is too large (at most ${limits.amountMax})`);
+    if (!Number.isSafeInteger(amount) || amount > limits.amountMax)
+      throw badInput(`amount ${String(amount)} is too large (at most ${limits.amountMax})`);
     return amount;
   }
 
@@ -130,7 +161,12 @@ export class LedgerClient {
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = roundMs(performance.now() - started);
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
-    if (result.response === undefined) return { ...base, status: result.sent ? 'unknown' : 'unavailable', reason: await this.unansweredReason(cluster, result) };
+    if (result.response === undefined)
+      return {
+        ...base,
+        status: result.sent ? 'unknown' : 'unavailable',
+        reason: await this.unansweredReason(cluster, result),
+      };
     const outcome = result.response.outcome;
     const servedBy = result.response.servedBy;
     switch (outcome.status) {
@@ -141,7 +177,13 @@ export class LedgerClient {
       case 'aborted':
       case 'rejected':
         // Too old to tell, or a second attempt of a transfer already committed: not an abort.
-        if (outcome.reason === staleSequence || outcome.reason === duplicatePrepare) return { ...base, status: 'unknown', reason: `the ledger no longer knows this request's outcome (${outcome.reason})`, servedBy };
+        if (outcome.reason === staleSequence || outcome.reason === duplicatePrepare)
+          return {
+            ...base,
+            status: 'unknown',
+            reason: `the ledger no longer knows this request's outcome (${outcome.reason})`,
+            servedBy,
+          };
         return { ...base, status: 'aborted', reason: outcome.reason, servedBy };
       case 'ok':
         return { ...base, status: 'unknown', reason: 'unexpected read answer to a transfer' };
@@ -152,12 +194,27 @@ export class LedgerClient {
   async balance(accountInput: number, consistency: Consistency = 'linearizable'): Promise<BalanceResult> {
     const account = this.checkAccount(accountInput);
     const started = performance.now();
-    const op: Operation = consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
+    const op: Operation =
+      consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = roundMs(performance.now() - started);
-    if (result.response === undefined) return { account, balance: null, reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result), latencyMs, sent: result.sent };
+    if (result.response === undefined)
+      return {
+        account,
+        balance: null,
+        reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result),
+        latencyMs,
+        sent: result.sent,
+      };
     const outcome = result.response.outcome;
-    if (outcome.status !== 'ok') return { account, balance: null, reason: outcome.status === 'rejected' ? outcome.reason : outcome.status, latencyMs, sent: true };
+    if (outcome.status !== 'ok')
+      return {
+        account,
+        balance: null,
+        reason: outcome.status === 'rejected' ? outcome.reason : outcome.status,
+        latencyMs,
+        sent: true,
+      };
     return { account, balance: outcome.balance, servedBy: result.response.servedBy, latencyMs, sent: true };
   }
 
@@ -184,7 +241,9 @@ export class LedgerClient {
         let response: Response;
         try {
           const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, deadline - performance.now()));
-          response = this.decodeResponse(await this.transport.request(this.subjects.nodeRequests(target), data, timeoutMs));
+          response = this.decodeResponse(
+            await this.transport.request(this.subjects.nodeRequests(target), data, timeoutMs),
+          );
         } catch (error) {
           if (error instanceof NotSentError) {
             // Nothing left the process. Wait for the connection (a long-lived client rides out
@@ -199,8 +258,14 @@ export class LedgerClient {
             await pause(10);
             continue;
           }
-          if (!(error instanceof TransportTimeoutError || error instanceof NoRespondersError || error instanceof DecodeError)) throw error;
-          reason = error instanceof NoRespondersError ? `node ${target} is not running` : `no answer from node ${target}`;
+          if (!(
+            error instanceof TransportTimeoutError ||
+            error instanceof NoRespondersError ||
+            error instanceof DecodeError
+          ))
+            throw error;
+          reason =
+            error instanceof NoRespondersError ? `node ${target} is not running` : `no answer from node ${target}`;
           if (error instanceof NoRespondersError) await pause(50);
           target = next();
           continue;
@@ -240,9 +305,18 @@ export class LedgerClient {
    *  nodes answer and are neither failed nor isolated; undefined otherwise. */
   private async majorityLost(cluster: ClusterId): Promise<string | undefined> {
     const members = nodesOfCluster(this.topology, cluster);
-    const live = await Promise.all(members.map((node) => this.nodeStatus(node, 500).then((s) => !s.failed && !s.isolated, () => false)));
+    const live = await Promise.all(
+      members.map((node) =>
+        this.nodeStatus(node, 500).then(
+          (s) => !s.failed && !s.isolated,
+          () => false,
+        ),
+      ),
+    );
     const count = live.filter((up) => up).length;
-    return 2 * count > members.length ? undefined : `cluster ${cluster} has no majority (${count} of ${members.length} live)`;
+    return 2 * count > members.length
+      ? undefined
+      : `cluster ${cluster} has no majority (${count} of ${members.length} live)`;
   }
 
   /**
@@ -274,19 +348,33 @@ export class LedgerClient {
    * of its reply, checked. A refusal throws AdminRefused with the node's code; a node that does
    * not answer, a LedgerError `unavailable`.
    */
-  async admin<Request extends AdminRequest>(node: NodeId, request: Request, timeoutMs = 1_000): Promise<AdminReplies[Request['op']]> {
+  async admin<Request extends AdminRequest>(
+    node: NodeId,
+    request: Request,
+    timeoutMs = 1_000,
+  ): Promise<AdminReplies[Request['op']]> {
     // A flush moves the node to a new generation, so it is the one op sent without ours.
     const envelope = { kind: 'admin' as const, ...request, ...(request.op === 'flush' ? {} : this.generationField()) };
     // While reconnecting, wait for the connection within the timeout rather than fail at once;
     // the request gets what is left of it, so the whole call stays within `timeoutMs`.
     const deadline = performance.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
-    const data = await this.transport.request(this.subjects.nodeAdmin(node), encodeEnvelope(envelope), Math.max(1, deadline - performance.now())).catch((error: unknown) => {
-      // One line a user can act on instead of the transport's chain of causes.
-      if (error instanceof NoRespondersError) throw new LedgerError('unavailable', `n${node} does not answer (killed or not started)`, { hint: `start it with \`ledger node restart ${node}\``, cause: error });
-      if (error instanceof TransportTimeoutError) throw new LedgerError('unavailable', `n${node} did not answer within ${timeoutMs} ms`, { hint: 'is it running? see `ledger cluster status`', cause: error });
-      throw error;
-    });
+    const data = await this.transport
+      .request(this.subjects.nodeAdmin(node), encodeEnvelope(envelope), Math.max(1, deadline - performance.now()))
+      .catch((error: unknown) => {
+        // One line a user can act on instead of the transport's chain of causes.
+        if (error instanceof NoRespondersError)
+          throw new LedgerError('unavailable', `n${node} does not answer (killed or not started)`, {
+            hint: `start it with \`ledger node restart ${node}\``,
+            cause: error,
+          });
+        if (error instanceof TransportTimeoutError)
+          throw new LedgerError('unavailable', `n${node} did not answer within ${timeoutMs} ms`, {
+            hint: 'is it running? see `ledger cluster status`',
+            cause: error,
+          });
+        throw error;
+      });
     const reply = decodeEnvelope(data);
     if (reply.kind !== 'admin-reply') throw new DecodeError(`expected an admin reply, got ${reply.kind}`);
     if (!reply.ok) throw new AdminRefused(node, reply.code, reply.message);
@@ -315,7 +403,9 @@ export class LedgerClient {
   }
 
   /** Each replica's own copy of an account's balance (PrintBalance). */
-  async replicaBalances(accountInput: number): Promise<Array<LocalBalance | { node: NodeId; balance: null; reason: string }>> {
+  async replicaBalances(
+    accountInput: number,
+  ): Promise<Array<LocalBalance | { node: NodeId; balance: null; reason: string }>> {
     const account = this.checkAccount(accountInput);
     const members = nodesOfCluster(this.topology, clusterOfAccount(this.topology, account));
     return Promise.all(
@@ -345,7 +435,11 @@ export class LedgerClient {
    *  limits.holdCrossShardMsMax, renew it to hold longer). */
   async holdCrossShard(ms: number): Promise<void> {
     assert(ms >= 0 && ms <= limits.holdCrossShardMsMax, `a hold of ${ms} ms is out of range`);
-    await Promise.all(allNodes(this.topology).map((node) => this.admin(node, { op: 'hold-cross-shard', holdMs: ms }, 1_000).catch(() => undefined)));
+    await Promise.all(
+      allNodes(this.topology).map((node) =>
+        this.admin(node, { op: 'hold-cross-shard', holdMs: ms }, 1_000).catch(() => undefined),
+      ),
+    );
   }
 
   /** Flush one node to the initial state (see LedgerNode.flush); answers its status afterwards. */

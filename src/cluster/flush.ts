@@ -19,19 +19,31 @@ const generationSpread = 1 << 20;
  * The first live member of each cluster leads (docs/test-files.md). A cluster with no live member gets
  * its first member, which starts failed and so leads nobody until it is recovered.
  */
-export function firstLiveLeaders(topology: Topology, live: ReadonlySet<NodeId>, preferred: ReadonlyMap<ClusterId, NodeId> = new Map()): Map<ClusterId, NodeId> {
+export function firstLiveLeaders(
+  topology: Topology,
+  live: ReadonlySet<NodeId>,
+  preferred: ReadonlyMap<ClusterId, NodeId> = new Map(),
+): Map<ClusterId, NodeId> {
   const leaders = new Map<ClusterId, NodeId>();
   for (let cluster = 1; cluster <= topology.clusters; cluster++) {
     const members = nodesOfCluster(topology, cluster);
     const wanted = preferred.get(cluster);
-    leaders.set(cluster, wanted !== undefined && members.includes(wanted) ? wanted : (members.find((n) => live.has(n)) ?? (members[0] as NodeId)));
+    leaders.set(
+      cluster,
+      wanted !== undefined && members.includes(wanted)
+        ? wanted
+        : (members.find((n) => live.has(n)) ?? (members[0] as NodeId)),
+    );
   }
   return leaders;
 }
 
 /** The clusters that `live` leaves without a majority: they cannot commit until enough of their
  *  nodes are recovered. */
-export function clustersWithoutMajority(topology: Topology, live: ReadonlySet<NodeId>): Array<{ cluster: ClusterId; live: number; members: number }> {
+export function clustersWithoutMajority(
+  topology: Topology,
+  live: ReadonlySet<NodeId>,
+): Array<{ cluster: ClusterId; live: number; members: number }> {
   const lost: Array<{ cluster: ClusterId; live: number; members: number }> = [];
   for (let cluster = 1; cluster <= topology.clusters; cluster++) {
     const members = nodesOfCluster(topology, cluster);
@@ -49,7 +61,12 @@ export function clustersWithoutMajority(topology: Topology, live: ReadonlySet<No
  * (1, itself) (not a view change: no NEW-VIEW). Every node must answer: a flush that reached
  * only some nodes would leave the others in the old generation.
  */
-export async function flushCluster(client: LedgerClient, topology: Topology, plan: FlushPlan, answerTimeoutMs = 15_000): Promise<NodeStatus[]> {
+export async function flushCluster(
+  client: LedgerClient,
+  topology: Topology,
+  plan: FlushPlan,
+  answerTimeoutMs = 15_000,
+): Promise<NodeStatus[]> {
   // A node still starting (or busy on a loaded machine) answers a little later: ask again
   // until every node has answered or the time is up.
   const deadline = Date.now() + answerTimeoutMs;
@@ -60,14 +77,19 @@ export async function flushCluster(client: LedgerClient, topology: Topology, pla
   }
   const down = before.filter((s) => s.role === 'down').map((s) => `n${s.node}`);
   if (down.length > 0) {
-    throw new LedgerError('unavailable', `cannot flush: ${down.join(', ')} ${down.length === 1 ? 'does' : 'do'} not answer`, {
-      hint: 'restart it with `ledger node restart N` (a failed node is fine: it answers admin requests)',
-    });
+    throw new LedgerError(
+      'unavailable',
+      `cannot flush: ${down.join(', ')} ${down.length === 1 ? 'does' : 'do'} not answer`,
+      {
+        hint: 'restart it with `ledger node restart N` (a failed node is fine: it answers admin requests)',
+      },
+    );
   }
   // Above every generation seen, with random low bits: two flushes at once (two CLIs) almost
   // surely get different generations, so their messages never mix even if each reaches only
   // part of the nodes; a node refuses a generation not above its own.
-  const generation = Math.max(0, ...before.map((s) => ('generation' in s ? s.generation : 0))) + 1 + randomInt(generationSpread);
+  const generation =
+    Math.max(0, ...before.map((s) => ('generation' in s ? s.generation : 0))) + 1 + randomInt(generationSpread);
   let statuses = await Promise.all(
     allNodes(topology).map((node) => {
       const leader = plan.leaders.get(clusterOfNode(topology, node));
@@ -83,7 +105,10 @@ export async function flushCluster(client: LedgerClient, topology: Topology, pla
     const members = nodesOfCluster(topology, cluster);
     return plan.live.has(leader) && 2 * members.filter((m) => plan.live.has(m)).length > members.length;
   });
-  const leads = (all: typeof statuses) => expected.every(([, leader]) => all.some((s) => s.node === leader && s.role === 'leader' && s.generation === generation));
+  const leads = (all: typeof statuses) =>
+    expected.every(([, leader]) =>
+      all.some((s) => s.node === leader && s.role === 'leader' && s.generation === generation),
+    );
   while (!leads(statuses) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const now = await client.status(2_000);

@@ -7,7 +7,17 @@ import type { NodeId } from '../protocol/ids.js';
 import { allNodes, type Topology } from '../ledger/topology.js';
 import { makeConfig, readConfig, type LedgerConfig } from '../node/config.js';
 import { connectNats } from '../transport/nats.js';
-import { commandLineOf, freePort, isAlive, natsServerBinary, portAccepts, portFree, startProcess, stopProcess, waitFor } from './processes.js';
+import {
+  commandLineOf,
+  freePort,
+  isAlive,
+  natsServerBinary,
+  portAccepts,
+  portFree,
+  startProcess,
+  stopProcess,
+  waitFor,
+} from './processes.js';
 
 /** What `ledger cluster start` leaves in the data dir so that later commands find the cluster. */
 export interface ClusterState {
@@ -25,7 +35,9 @@ export interface StartOptions {
   port: number | undefined;
   topology: Topology;
   /** Settings that override the data dir's config (or the defaults) for this start. */
-  overrides?: Partial<Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc' | 'metricsPortBase'>>;
+  overrides?: Partial<
+    Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc' | 'metricsPortBase'>
+  >;
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
   readyTimeoutMs: number;
@@ -58,7 +70,9 @@ function readClusterState(dataDir: string): ClusterState | undefined {
 /** The config of the cluster in `dataDir`, or a clear error saying how to start one. */
 export function requireRunningConfig(dataDir: string): LedgerConfig {
   if (!existsSync(paths(dataDir).config)) {
-    throw new LedgerError('unavailable', `no cluster in ${dataDir}`, { hint: 'start one with `ledger cluster start --detach`, or pass --data-dir' });
+    throw new LedgerError('unavailable', `no cluster in ${dataDir}`, {
+      hint: 'start one with `ledger cluster start --detach`, or pass --data-dir',
+    });
   }
   return readConfig(paths(dataDir).config);
 }
@@ -71,7 +85,12 @@ function isOurs(pid: number, marker: string): boolean {
 function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): number {
   const p = paths(config.dataDir);
   mkdirSync(p.logs, { recursive: true });
-  const child = startProcess(process.execPath, [nodeMain, '--id', String(node), '--config', p.config], join(p.logs, `n${node}.out`), detached);
+  const child = startProcess(
+    process.execPath,
+    [nodeMain, '--id', String(node), '--config', p.config],
+    join(p.logs, `n${node}.out`),
+    detached,
+  );
   if (child.pid === undefined) throw new LedgerError('unavailable', `could not start node ${node}`);
   return child.pid;
 }
@@ -80,28 +99,46 @@ function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): numbe
  * Starts nats-server and every node of the topology, each in its own process, and waits until
  * every cluster has a leader. Data, logs and the broker's config live under the data dir.
  */
-export async function startLocalCluster(options: StartOptions, onProgress: (line: string) => void = () => undefined): Promise<ClusterState> {
+export async function startLocalCluster(
+  options: StartOptions,
+  onProgress: (line: string) => void = () => undefined,
+): Promise<ClusterState> {
   const dataDir = resolve(options.dataDir);
   const p = paths(dataDir);
   const running = readClusterState(dataDir);
   if (running !== undefined && isOurs(running.natsPid, p.natsConfig)) {
-    throw new LedgerError('unavailable', `a cluster is already running in ${dataDir} (nats-server pid ${running.natsPid})`, {
-      hint: 'stop it with `ledger cluster stop`, or use another --data-dir',
-    });
+    throw new LedgerError(
+      'unavailable',
+      `a cluster is already running in ${dataDir} (nats-server pid ${running.natsPid})`,
+      {
+        hint: 'stop it with `ledger cluster stop`, or use another --data-dir',
+      },
+    );
   }
   // Another process on the port would answer our connection probes while nats-server exits.
-  if (options.port !== undefined && !(await portFree(options.port))) throw portTaken(options.port, 'another process listens on it');
+  if (options.port !== undefined && !(await portFree(options.port)))
+    throw portTaken(options.port, 'another process listens on it');
   mkdirSync(join(dataDir, 'nats'), { recursive: true });
   mkdirSync(p.nodes, { recursive: true });
   const natsPort = options.port ?? (await freePort());
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
   const previous = existsSync(p.config) ? readConfig(p.config) : undefined;
   if (previous !== undefined && JSON.stringify(previous.topology) !== JSON.stringify(options.topology)) {
-    throw new LedgerError('config', `${dataDir} holds a cluster with another topology (${JSON.stringify(previous.topology)})`, {
-      hint: 'use a new --data-dir, or delete this one to start over',
-    });
+    throw new LedgerError(
+      'config',
+      `${dataDir} holds a cluster with another topology (${JSON.stringify(previous.topology)})`,
+      {
+        hint: 'use a new --data-dir, or delete this one to start over',
+      },
+    );
   }
-  const config = makeConfig({ ...(previous ?? {}), ...(options.overrides ?? {}), natsUrl, dataDir, topology: options.topology });
+  const config = makeConfig({
+    ...(previous ?? {}),
+    ...(options.overrides ?? {}),
+    natsUrl,
+    dataDir,
+    topology: options.topology,
+  });
   // What a failed start must put back, so that it blocks no later start (say with other flags).
   const previousConfigText = previous === undefined ? undefined : readFileSync(p.config, 'utf8');
   const nodeFilesBefore = new Set(readdirSync(p.nodes));
@@ -112,11 +149,21 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
   onProgress(`starting nats-server on 127.0.0.1:${natsPort}`);
   const nats = startProcess(natsServerBinary(), ['-c', p.natsConfig], p.natsLog, options.detached);
   const natsPid = nats.pid as number;
-  const state: ClusterState = { natsPid, natsPort, natsUrl, nodes: [], supervisorPid: options.detached ? undefined : process.pid, startedAtMs: Date.now() };
+  const state: ClusterState = {
+    natsPid,
+    natsPort,
+    natsUrl,
+    nodes: [],
+    supervisorPid: options.detached ? undefined : process.pid,
+    startedAtMs: Date.now(),
+  };
   try {
-    await waitFor('nats-server accepting connections', 10_000, async () => (!isAlive(natsPid) ? failNats(p.natsLog, natsPort) : (await portAccepts(natsPort)) ? true : undefined));
+    await waitFor('nats-server accepting connections', 10_000, async () =>
+      !isAlive(natsPid) ? failNats(p.natsLog, natsPort) : (await portAccepts(natsPort)) ? true : undefined,
+    );
     onProgress(`starting ${allNodes(options.topology).length} nodes`);
-    for (const node of allNodes(options.topology)) state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
+    for (const node of allNodes(options.topology))
+      state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
     writeClusterState(dataDir, state);
     await waitForLeaders(config, options.readyTimeoutMs);
   } catch (error) {
@@ -124,7 +171,9 @@ export async function startLocalCluster(options: StartOptions, onProgress: (line
     if (previousConfigText === undefined) rmSync(p.config, { force: true });
     else writeFileSync(p.config, previousConfigText);
     // Only a first start creates node files; a restart of an existing cluster keeps its data.
-    if (previous === undefined) for (const file of readdirSync(p.nodes)) if (!nodeFilesBefore.has(file)) rmSync(join(p.nodes, file), { force: true });
+    if (previous === undefined)
+      for (const file of readdirSync(p.nodes))
+        if (!nodeFilesBefore.has(file)) rmSync(join(p.nodes, file), { force: true });
     throw error;
   }
   onProgress('every cluster has a leader');
@@ -138,7 +187,9 @@ function failNats(logFile: string, port: number): never {
 }
 
 function portTaken(port: number, why: string): LedgerError {
-  return new LedgerError('unavailable', `port ${port} is already in use on 127.0.0.1 (${why})`, { hint: 'pass another --port, or leave it out to use a free one' });
+  return new LedgerError('unavailable', `port ${port} is already in use on 127.0.0.1 (${why})`, {
+    hint: 'pass another --port, or leave it out to use a free one',
+  });
 }
 
 /** Waits until each cluster has exactly one node that says it leads. */
@@ -146,11 +197,16 @@ export async function waitForLeaders(config: LedgerConfig, timeoutMs: number): P
   const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-wait', longRunning: false });
   try {
     const client = new LedgerClient(transport, config.topology, config.prefix);
-    await waitFor('a leader in every cluster', timeoutMs, async () => {
-      const status = await client.status(500);
-      const leading = new Set(status.filter((s) => s.role === 'leader').map((s) => s.cluster));
-      return leading.size === config.topology.clusters ? true : undefined;
-    }, 100);
+    await waitFor(
+      'a leader in every cluster',
+      timeoutMs,
+      async () => {
+        const status = await client.status(500);
+        const leading = new Set(status.filter((s) => s.role === 'leader').map((s) => s.cluster));
+        return leading.size === config.topology.clusters ? true : undefined;
+      },
+      100,
+    );
   } finally {
     await transport.close();
   }
@@ -184,7 +240,9 @@ function writeClusterState(dataDir: string, state: ClusterState): void {
 function requireClusterState(dataDir: string): ClusterState {
   const state = readClusterState(dataDir);
   if (state === undefined) {
-    throw new LedgerError('unavailable', `no running cluster in ${dataDir}`, { hint: 'start one with `ledger cluster start --detach`' });
+    throw new LedgerError('unavailable', `no running cluster in ${dataDir}`, {
+      hint: 'start one with `ledger cluster start --detach`',
+    });
   }
   return state;
 }
@@ -193,7 +251,8 @@ function requireClusterState(dataDir: string): ClusterState {
 export async function killNode(dataDir: string, node: NodeId): Promise<{ node: NodeId; pid: number | null }> {
   const state = requireClusterState(dataDir);
   const entry = state.nodes.find((n) => n.node === node);
-  if (entry === undefined) throw new LedgerError('bad-input', `node ${node} does not exist`, { hint: `nodes are 1..${state.nodes.length}` });
+  if (entry === undefined)
+    throw new LedgerError('bad-input', `node ${node} does not exist`, { hint: `nodes are 1..${state.nodes.length}` });
   if (!isOurs(entry.pid, paths(dataDir).config)) return { node, pid: null };
   process.kill(entry.pid, 'SIGKILL');
   await waitFor(`node ${node} to die`, 10_000, async () => (isAlive(entry.pid) ? undefined : true), 10);
@@ -201,7 +260,10 @@ export async function killNode(dataDir: string, node: NodeId): Promise<{ node: N
 }
 
 /** `ledger node restart N`: SIGKILL if it still runs, then start it again from its SQLite file. */
-export async function restartNode(dataDir: string, node: NodeId): Promise<{ node: NodeId; pid: number; killed: number | null }> {
+export async function restartNode(
+  dataDir: string,
+  node: NodeId,
+): Promise<{ node: NodeId; pid: number; killed: number | null }> {
   const { pid: killed } = await killNode(dataDir, node);
   const config = requireRunningConfig(dataDir);
   const state = requireClusterState(dataDir);

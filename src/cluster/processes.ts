@@ -38,7 +38,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -70,7 +72,12 @@ export function portAccepts(port: number): Promise<boolean> {
   });
 }
 
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -105,5 +112,7 @@ export function natsServerBinary(): string {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/usr/local/bin'])) {
     if (dir !== '' && existsSync(`${dir}/nats-server`)) return `${dir}/nats-server`;
   }
-  throw new LedgerError('setup', 'nats-server is not installed', { hint: 'run `npm run setup` (as root it installs the Debian package), or `sudo apt-get install nats-server`' });
+  throw new LedgerError('setup', 'nats-server is not installed', {
+    hint: 'run `npm run setup` (as root it installs the Debian package), or `sudo apt-get install nats-server`',
+  });
 }

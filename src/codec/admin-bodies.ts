@@ -35,7 +35,8 @@ export function decodeAdminRequest(o: Obj, path: string): AdminRequest {
     case 'hold-cross-shard': {
       if (o.holdMs === undefined) throw new DecodeError(`${path}.holdMs: a hold needs its duration`);
       const holdMs = int(o.holdMs, `${path}.holdMs`);
-      if (holdMs > limits.holdCrossShardMsMax) throw new DecodeError(`${path}.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
+      if (holdMs > limits.holdCrossShardMsMax)
+        throw new DecodeError(`${path}.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
       return { op, holdMs };
     }
     case 'flush':
@@ -48,7 +49,11 @@ export function decodeAdminRequest(o: Obj, path: string): AdminRequest {
 
 function decodeFlushArgs(value: unknown, path: string): FlushArgs {
   const o = obj(value, path);
-  return { generation: int(o.generation, `${path}.generation`), leader: int(o.leader, `${path}.leader`, 1), failed: bool(o.failed, `${path}.failed`) };
+  return {
+    generation: int(o.generation, `${path}.generation`),
+    leader: int(o.leader, `${path}.leader`, 1),
+    failed: bool(o.failed, `${path}.failed`),
+  };
 }
 
 /** Each op's reply body, checked on the asking side. */
@@ -70,7 +75,11 @@ const replyBodies: { [Op in AdminOp]: (value: unknown) => AdminReplies[Op] } = {
 /** A reply: the body its op names, or a refusal with its code. */
 export function decodeAdminReply(o: Obj, path: string): AdminReply {
   if (!bool(o.ok, `${path}.ok`)) {
-    return { ok: false, code: oneOf(o.code, `${path}.code`, adminErrorCodes), message: str(o.message, `${path}.message`, 4096) };
+    return {
+      ok: false,
+      code: oneOf(o.code, `${path}.code`, adminErrorCodes),
+      message: str(o.message, `${path}.message`, 4096),
+    };
   }
   const op = oneOf(o.op, `${path}.op`, adminOps);
   return bodyOf(op, o.body);
@@ -143,7 +152,11 @@ export function decodeModifiedAccounts(value: unknown): ModifiedAccounts {
     node: int(o.node, 'db.node', 1),
     accounts: arr(o.accounts, 'db.accounts', 10_000_000, (v, p) => {
       const a = obj(v, p);
-      return { account: int(a.account, `${p}.account`, 1), balance: int(a.balance, `${p}.balance`), pending: pendingAmount(a.pending, `${p}.pending`) };
+      return {
+        account: int(a.account, `${p}.account`, 1),
+        balance: int(a.balance, `${p}.balance`),
+        pending: pendingAmount(a.pending, `${p}.pending`),
+      };
     }),
   };
 }

@@ -22,7 +22,15 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
   const o = obj(raw, 'envelope');
   if (o.v !== envelopeVersion) throw new DecodeError(`envelope.v: expected ${envelopeVersion}, got ${String(o.v)}`);
-  const kind = oneOf(o.kind, 'envelope.kind', ['paxos', 'request', '2pc', 'response', 'admin', 'admin-reply', 'metrics'] as const);
+  const kind = oneOf(o.kind, 'envelope.kind', [
+    'paxos',
+    'request',
+    '2pc',
+    'response',
+    'admin',
+    'admin-reply',
+    'metrics',
+  ] as const);
   switch (kind) {
     case 'paxos':
       return {
@@ -31,10 +39,13 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
         generation: int(o.generation, 'envelope.generation'),
         message: decodeShardMessage(o.message, 'envelope.message'),
       };
-    case 'request':
-    {
+    case 'request': {
       const generation = optional(o.generation, 'envelope.generation', int);
-      const request = { kind, command: decodeCommand(o.command, 'envelope.command'), hops: int(o.hops, 'envelope.hops') };
+      const request = {
+        kind,
+        command: decodeCommand(o.command, 'envelope.command'),
+        hops: int(o.hops, 'envelope.hops'),
+      };
       return generation === undefined ? request : { ...request, generation };
     }
     case '2pc':

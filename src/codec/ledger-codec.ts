@@ -1,5 +1,13 @@
 import { limits } from '../core/limits.js';
-import { consistencies, type ClientOperation, type Command, type Operation, type Outcome, type Batch, type Session } from '../protocol/commands.js';
+import {
+  consistencies,
+  type ClientOperation,
+  type Command,
+  type Operation,
+  type Outcome,
+  type Batch,
+  type Session,
+} from '../protocol/commands.js';
 import type { CoordinatorRecord, ParticipantRecord, TwoPcMessage, TxnId } from '../protocol/twopc.js';
 import type { Response, ShardMessage, SnapshotChunk } from '../protocol/client.js';
 import type { Ballot, LogEntry, PaxosMessage, SlotValue } from '../protocol/paxos.js';
@@ -13,26 +21,56 @@ function decodeClientOperation(value: unknown, path: string): ClientOperation {
   const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance'] as const);
   if (kind === 'balance') {
     const consistency = optional(o.consistency, `${path}.consistency`, (v, p) => oneOf(v, p, consistencies));
-    return consistency === undefined ? { kind, account: int(o.account, `${path}.account`, 1) } : { kind, account: int(o.account, `${path}.account`, 1), consistency };
+    return consistency === undefined
+      ? { kind, account: int(o.account, `${path}.account`, 1) }
+      : { kind, account: int(o.account, `${path}.account`, 1), consistency };
   }
-  return { kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
+  return {
+    kind,
+    from: int(o.from, `${path}.from`, 1),
+    to: int(o.to, `${path}.to`, 1),
+    amount: int(o.amount, `${path}.amount`, 1),
+  };
 }
 
 /** An operation as the log holds it (written by leaders). */
 function decodeLogOperation(value: unknown, path: string): Operation {
   const o = obj(value, path);
-  const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance', 'x-prepare-coordinator', 'x-prepare-participant', 'x-decide', 'x-end'] as const);
+  const kind = oneOf(o.kind, `${path}.kind`, [
+    'transfer',
+    'balance',
+    'x-prepare-coordinator',
+    'x-prepare-participant',
+    'x-decide',
+    'x-end',
+  ] as const);
   const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, limits.reasonLengthMax));
   const withAbort = <T extends object>(x: T) => (abort === undefined ? x : { ...x, abort });
   switch (kind) {
     case 'transfer':
-      return withAbort({ kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) });
+      return withAbort({
+        kind,
+        from: int(o.from, `${path}.from`, 1),
+        to: int(o.to, `${path}.to`, 1),
+        amount: int(o.amount, `${path}.amount`, 1),
+      });
     case 'balance':
       return { kind, account: int(o.account, `${path}.account`, 1) };
     case 'x-prepare-coordinator':
-      return withAbort({ kind, from: int(o.from, `${path}.from`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1), participant: int(o.participant, `${path}.participant`, 1) });
+      return withAbort({
+        kind,
+        from: int(o.from, `${path}.from`, 1),
+        to: int(o.to, `${path}.to`, 1),
+        amount: int(o.amount, `${path}.amount`, 1),
+        participant: int(o.participant, `${path}.participant`, 1),
+      });
     case 'x-prepare-participant':
-      return withAbort({ kind, to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1), coordinator: int(o.coordinator, `${path}.coordinator`, 1) });
+      return withAbort({
+        kind,
+        to: int(o.to, `${path}.to`, 1),
+        amount: int(o.amount, `${path}.amount`, 1),
+        coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+      });
     case 'x-decide': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
@@ -53,7 +91,11 @@ function decodeLogOperation(value: unknown, path: string): Operation {
 
 function decodeCommandWith(value: unknown, path: string, op: (v: unknown, p: string) => Operation): Command {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax), seq: int(o.seq, `${path}.seq`, 1), op: op(o.op, `${path}.op`) };
+  return {
+    clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
+    seq: int(o.seq, `${path}.seq`, 1),
+    op: op(o.op, `${path}.op`),
+  };
 }
 
 /** A client's request: only client operations are accepted. */
@@ -72,7 +114,13 @@ export function decodeBatch(value: unknown, path: string): Batch | null {
 
 export function decodeOutcome(value: unknown, path: string): Outcome {
   const o = obj(value, path);
-  const status = oneOf(o.status, `${path}.status`, ['committed', 'insufficient-funds', 'ok', 'aborted', 'rejected'] as const);
+  const status = oneOf(o.status, `${path}.status`, [
+    'committed',
+    'insufficient-funds',
+    'ok',
+    'aborted',
+    'rejected',
+  ] as const);
   switch (status) {
     case 'committed':
       return { status };
@@ -90,7 +138,12 @@ export function decodeResponse(value: unknown, path: string): Response {
   const kind = oneOf(o.kind, `${path}.kind`, ['outcome', 'redirect', 'busy'] as const);
   switch (kind) {
     case 'outcome':
-      return { kind, outcome: decodeOutcome(o.outcome, `${path}.outcome`), servedBy: int(o.servedBy, `${path}.servedBy`, 1), slot: optional(o.slot, `${path}.slot`, int) };
+      return {
+        kind,
+        outcome: decodeOutcome(o.outcome, `${path}.outcome`),
+        servedBy: int(o.servedBy, `${path}.servedBy`, 1),
+        slot: optional(o.slot, `${path}.slot`, int),
+      };
     case 'redirect':
       return { kind, leaderHint: optional(o.leaderHint, `${path}.leaderHint`, (v, p) => int(v, p, 1)) };
     case 'busy':
@@ -125,18 +178,39 @@ const slotsPerAcceptedMax = 10_000;
 
 function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
   const o = obj(value, path);
-  const type = oneOf(o.type, `${path}.type`, ['prevote', 'prevote-reply', 'prepare', 'promise', 'accept', 'accepted', 'nack', 'catchup-request', 'catchup-reply'] as const);
+  const type = oneOf(o.type, `${path}.type`, [
+    'prevote',
+    'prevote-reply',
+    'prepare',
+    'promise',
+    'accept',
+    'accepted',
+    'nack',
+    'catchup-request',
+    'catchup-reply',
+  ] as const);
   const from = int(o.from, `${path}.from`, 1);
   switch (type) {
     case 'prevote':
-      return { type, from, attempt: int(o.attempt, `${path}.attempt`), commitIndex: int(o.commitIndex, `${path}.commitIndex`) };
+      return {
+        type,
+        from,
+        attempt: int(o.attempt, `${path}.attempt`),
+        commitIndex: int(o.commitIndex, `${path}.commitIndex`),
+      };
     case 'prevote-reply':
       return { type, from, attempt: int(o.attempt, `${path}.attempt`), granted: bool(o.granted, `${path}.granted`) };
     case 'prepare': {
       const ballot = decodeBallot(o.ballot, `${path}.ballot`);
       const forced = optional(o.forced, `${path}.forced`, bool);
       const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
-      return { type, from, ballot, ...(forced === undefined ? {} : { forced }), ...(fromSlot === undefined ? {} : { fromSlot }) };
+      return {
+        type,
+        from,
+        ballot,
+        ...(forced === undefined ? {} : { forced }),
+        ...(fromSlot === undefined ? {} : { fromSlot }),
+      };
     }
     case 'promise': {
       const fromSlot = optional(o.fromSlot, `${path}.fromSlot`, (v, p) => int(v, p, 1));
@@ -168,7 +242,12 @@ function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
         commitIndex: int(o.commitIndex, `${path}.commitIndex`),
       };
     case 'nack':
-      return { type, from, ballot: decodeBallot(o.ballot, `${path}.ballot`), promised: decodeBallot(o.promised, `${path}.promised`) };
+      return {
+        type,
+        from,
+        ballot: decodeBallot(o.ballot, `${path}.ballot`),
+        promised: decodeBallot(o.promised, `${path}.promised`),
+      };
     case 'catchup-request':
       return { type, from, fromSlot: int(o.fromSlot, `${path}.fromSlot`, 1) };
     case 'catchup-reply':
@@ -184,7 +263,12 @@ function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
 
 function decodeSession(value: unknown, path: string): Session {
   const o = obj(value, path);
-  return { clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax), seq: int(o.seq, `${path}.seq`, 1), outcome: decodeOutcome(o.outcome, `${path}.outcome`), slot: int(o.slot, `${path}.slot`) };
+  return {
+    clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
+    seq: int(o.seq, `${path}.seq`, 1),
+    outcome: decodeOutcome(o.outcome, `${path}.outcome`),
+    slot: int(o.slot, `${path}.slot`),
+  };
 }
 
 const snapshotItemsMax = 100_000;
@@ -205,8 +289,18 @@ function decodeSnapshotChunk(o: Record<string, unknown>, path: string): Snapshot
       return [pair[0] as number, pair[1] as number] as [number, number];
     }),
     sessions: arr(o.sessions, `${path}.sessions`, snapshotItemsMax, decodeSession),
-    coordinatorRecords: arr(o.coordinatorRecords, `${path}.coordinatorRecords`, snapshotItemsMax, decodeCoordinatorRecord),
-    participantRecords: arr(o.participantRecords, `${path}.participantRecords`, snapshotItemsMax, decodeParticipantRecord),
+    coordinatorRecords: arr(
+      o.coordinatorRecords,
+      `${path}.coordinatorRecords`,
+      snapshotItemsMax,
+      decodeCoordinatorRecord,
+    ),
+    participantRecords: arr(
+      o.participantRecords,
+      `${path}.participantRecords`,
+      snapshotItemsMax,
+      decodeParticipantRecord,
+    ),
   };
 }
 
@@ -255,16 +349,36 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
   const txn = decodeTxnId(o.txn, `${path}.txn`);
   switch (type) {
     case 'prepare':
-      return { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), to: int(o.to, `${path}.to`, 1), amount: int(o.amount, `${path}.amount`, 1) };
+      return {
+        type,
+        txn,
+        coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+        to: int(o.to, `${path}.to`, 1),
+        amount: int(o.amount, `${path}.amount`, 1),
+      };
     case 'vote': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
-      const vote = { type, txn, participant: int(o.participant, `${path}.participant`, 1), vote: oneOf(o.vote, `${path}.vote`, ['yes', 'no'] as const) };
-      return { ...vote, ...(reason === undefined ? {} : { reason }), ...(prepareSlot === undefined ? {} : { prepareSlot }) };
+      const vote = {
+        type,
+        txn,
+        participant: int(o.participant, `${path}.participant`, 1),
+        vote: oneOf(o.vote, `${path}.vote`, ['yes', 'no'] as const),
+      };
+      return {
+        ...vote,
+        ...(reason === undefined ? {} : { reason }),
+        ...(prepareSlot === undefined ? {} : { prepareSlot }),
+      };
     }
     case 'decision': {
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
-      const decision = { type, txn, coordinator: int(o.coordinator, `${path}.coordinator`, 1), decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const) };
+      const decision = {
+        type,
+        txn,
+        coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+        decision: oneOf(o.decision, `${path}.decision`, ['commit', 'abort'] as const),
+      };
       return prepareSlot === undefined ? decision : { ...decision, prepareSlot };
     }
     case 'ack':

@@ -14,7 +14,8 @@ export function fail(path: string, expected: string): never {
 }
 
 export function obj(value: unknown, path: string): Obj {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(path, 'a map');
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    fail(path, 'a map');
   return value as Obj;
 }
 
@@ -24,7 +25,8 @@ export function int(value: unknown, path: string, min = 0): number {
 }
 
 export function str(value: unknown, path: string, maxLength = 256): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) fail(path, `a string of 1..${maxLength} characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength)
+    fail(path, `a string of 1..${maxLength} characters`);
   return value;
 }
 
@@ -39,7 +41,8 @@ export function arr<T>(value: unknown, path: string, maxLength: number, item: (v
 }
 
 export function oneOf<T extends string>(value: unknown, path: string, options: readonly T[]): T {
-  if (typeof value !== 'string' || !(options as readonly string[]).includes(value)) fail(path, `one of ${options.join(', ')}`);
+  if (typeof value !== 'string' || !(options as readonly string[]).includes(value))
+    fail(path, `one of ${options.join(', ')}`);
   return value as T;
 }
 

@@ -4,14 +4,7 @@
  * hint saying what to try next, so the CLI can print them without a stack trace.
  */
 export type LedgerErrorCode =
-  | 'bad-input'
-  | 'unknown-account'
-  | 'not-found'
-  | 'unavailable'
-  | 'timeout'
-  | 'storage'
-  | 'config'
-  | 'setup';
+  'bad-input' | 'unknown-account' | 'not-found' | 'unavailable' | 'timeout' | 'storage' | 'config' | 'setup';
 
 export class LedgerError extends Error {
   override name = 'LedgerError';

@@ -7,7 +7,13 @@
  * reasonLengthMax, to ~1.3 KB; a slot is packed to slotBytesMax), so that does not happen in
  * practice, and a lone item still fits under max_payload (tests/unit/message-size.test.ts).
  */
-export function fittingCount<T>(items: readonly T[], start: number, bytesOf: (item: T) => number, bytesMax: number, countMax: number): number {
+export function fittingCount<T>(
+  items: readonly T[],
+  start: number,
+  bytesOf: (item: T) => number,
+  bytesMax: number,
+  countMax: number,
+): number {
   let bytes = 0;
   let count = 0;
   while (start + count < items.length && count < countMax) {
@@ -19,9 +25,14 @@ export function fittingCount<T>(items: readonly T[], start: number, bytesOf: (it
   return count;
 }
 
-export function packByBytes<T>(items: readonly T[], bytesOf: (item: T) => number, bytesMax: number, countMax = Infinity): T[][] {
+export function packByBytes<T>(
+  items: readonly T[],
+  bytesOf: (item: T) => number,
+  bytesMax: number,
+  countMax = Infinity,
+): T[][] {
   const packs: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const n = fittingCount(items, i, bytesOf, bytesMax, countMax);
     packs.push(items.slice(i, i + n));
     i += n;

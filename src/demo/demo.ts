@@ -54,7 +54,15 @@ export async function runDemo(clusterDir: string, options: { keep: boolean; hook
   const plans = planRun(file, 'demo-tests.csv', { flush: true });
   let tail: Omit<DemoReport, 'run'> | undefined;
   const runner = new TestRunner(
-    { clusterDir, concurrent: false, concurrencyMax: 1, consistency: 'linearizable', deadlineMs: 3_000, leadTimeoutMs: 10_000, keepCluster: options.keep },
+    {
+      clusterDir,
+      concurrent: false,
+      concurrencyMax: 1,
+      consistency: 'linearizable',
+      deadlineMs: 3_000,
+      leadTimeoutMs: 10_000,
+      keepCluster: options.keep,
+    },
     {
       ...options.hooks,
       afterSet: async (plan, report, session, isLast) => {
@@ -63,7 +71,7 @@ export async function runDemo(clusterDir: string, options: { keep: boolean; hook
         // as the user quits or skips (the demo has nothing after its last set to skip to).
         if (!isLast && next === 'next') return next;
         const say = options.hooks.say;
-        say('\nPrintBalance (each replica of the account\'s cluster):');
+        say("\nPrintBalance (each replica of the account's cluster):");
         const balances: DemoReport['balances'] = [];
         for (const account of shownAccounts) {
           const { replicas, line } = await printBalance(session.client, account);
@@ -74,18 +82,34 @@ export async function runDemo(clusterDir: string, options: { keep: boolean; hook
         const view = await printView(session.client, allNodes(session.topology));
         for (const line of view.lines) say(`  ${line}`);
         say('\nPerformance (2000 intra-shard transfers, 32 at a time):');
-        const performance = await intraShardLoad(session.client, session.topology, { transfers: 2000, concurrency: 32, seed: 1 });
+        const performance = await intraShardLoad(session.client, session.topology, {
+          transfers: 2000,
+          concurrency: 32,
+          seed: 1,
+        });
         const l = performance.latencyMs;
-        say(`  ${performance.throughputPerSecond.toFixed(0)} transfers/s; latency p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`);
-        say(`  outcomes: ${Object.entries(performance.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+        say(
+          `  ${performance.throughputPerSecond.toFixed(0)} transfers/s; latency p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms`,
+        );
+        say(
+          `  outcomes: ${Object.entries(performance.outcomes)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}\n`,
+        );
         tail = { balances, views: view.views.length, performance };
         return 'quit';
       },
     },
   );
   const run = await runner.run('demo-tests.csv', file.dialect, plans);
-  if (options.keep) options.hooks.say(`the cluster keeps running in ${clusterDir}: look with \`ledger db --data-dir ${clusterDir}\`, stop with \`ledger cluster stop --data-dir ${clusterDir}\``);
+  if (options.keep)
+    options.hooks.say(
+      `the cluster keeps running in ${clusterDir}: look with \`ledger db --data-dir ${clusterDir}\`, stop with \`ledger cluster stop --data-dir ${clusterDir}\``,
+    );
   else options.hooks.say('cluster stopped (run `ledger demo --keep` to leave it running)');
-  if (tail === undefined) throw new LedgerError('unavailable', 'the demo stopped before its closing section', { hint: 'run `ledger demo` again' });
+  if (tail === undefined)
+    throw new LedgerError('unavailable', 'the demo stopped before its closing section', {
+      hint: 'run `ledger demo` again',
+    });
   return { run, ...tail };
 }

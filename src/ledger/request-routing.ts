@@ -46,28 +46,48 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
   const { op } = command;
   const { state, replica } = view;
   const own = op.kind === 'transfer' ? op.from : op.kind === 'balance' ? op.account : undefined;
-  if (own === undefined || !state.hasAccount(own)) return { kind: 'answer', outcome: { status: 'rejected', reason: `account ${String(own)} is not in this shard` }, slot: undefined };
+  if (own === undefined || !state.hasAccount(own))
+    return {
+      kind: 'answer',
+      outcome: { status: 'rejected', reason: `account ${String(own)} is not in this shard` },
+      slot: undefined,
+    };
   if (op.kind === 'transfer' && !state.hasAccount(op.to)) {
     // Cross-shard: this cluster (the sender's) coordinates; the receiver's participates.
     const participant = view.clusterOfAccount(op.to);
-    if (participant === undefined || participant === view.cluster) return { kind: 'answer', outcome: { status: 'rejected', reason: `account ${op.to} does not exist` }, slot: undefined };
+    if (participant === undefined || participant === view.cluster)
+      return {
+        kind: 'answer',
+        outcome: { status: 'rejected', reason: `account ${op.to} does not exist` },
+        slot: undefined,
+      };
     command = coordinatorPrepare(command, op, participant);
   }
   // A leader read of an account a cross-shard transfer holds goes through the log instead
   // (it waits for the decision), so a credit whose commit a client was told is never missed.
-  const leaderRead = op.kind === 'balance' && op.consistency === 'leader' && replica.isServing && readServable(op.account, state.twoPc.lockHolder);
+  const leaderRead =
+    op.kind === 'balance' &&
+    op.consistency === 'leader' &&
+    replica.isServing &&
+    readServable(op.account, state.twoPc.lockHolder);
   if (op.kind === 'balance' && (op.consistency === 'any' || leaderRead)) {
     // Served from this replica's applied state, without a log round (see Consistency).
-    return { kind: 'answer', outcome: { status: 'ok', balance: state.committedBalance(op.account) as number }, slot: undefined };
+    return {
+      kind: 'answer',
+      outcome: { status: 'ok', balance: state.committedBalance(op.account) as number },
+      slot: undefined,
+    };
   }
   if (replica.role !== 'leader') {
     const hint = replica.leaderHint;
-    if (hint !== undefined && hint !== view.self && req.hops < limits.forwardHopsMax) return { kind: 'forward', to: hint };
+    if (hint !== undefined && hint !== view.self && req.hops < limits.forwardHopsMax)
+      return { kind: 'forward', to: hint };
     return { kind: 'redirect', leaderHint: hint };
   }
   if (command.op.kind !== 'balance') {
     const prior = state.priorOutcome(command.clientId, command.seq);
-    if (prior !== undefined && prior !== 'undecided') return { kind: 'answer', outcome: prior.outcome, slot: prior.slot };
+    if (prior !== undefined && prior !== 'undecided')
+      return { kind: 'answer', outcome: prior.outcome, slot: prior.slot };
   }
   const key = commandKey(command.clientId, command.seq);
   // A retry of a command already in flight, or of a cross-shard transfer whose PREPARE is

@@ -141,7 +141,14 @@ export class ShardServer {
       admitWaiting: () => this.admitWaiting(),
       applyChosen: () => this.applyChosen(),
     };
-    this.snapshotTarget = { self: this.self, replica: this.replica, state: this.state, hashes: this.hashes, checkpoints: this.checkpoints, moneyMax: this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER };
+    this.snapshotTarget = {
+      self: this.self,
+      replica: this.replica,
+      state: this.state,
+      hashes: this.hashes,
+      checkpoints: this.checkpoints,
+      moneyMax: this.twoPcBounds?.moneyTotal ?? Number.MAX_SAFE_INTEGER,
+    };
     this.lastRole = this.replica.role;
     this.recordHash();
   }
@@ -153,7 +160,8 @@ export class ShardServer {
   /** Messages refused as out of range since start, by reason (Paxos and 2PC). */
   refusals(): Map<string, number> {
     const all = new Map(this.replica.refusals);
-    for (const [reason, n] of [...this.driver.refused, ...this.snapshotReceiver.refused]) all.set(reason, (all.get(reason) ?? 0) + n);
+    for (const [reason, n] of [...this.driver.refused, ...this.snapshotReceiver.refused])
+      all.set(reason, (all.get(reason) ?? 0) + n);
     return all;
   }
 
@@ -254,7 +262,13 @@ export class ShardServer {
   // ---- outputs -----------------------------------------------------------------------------
 
   hasReady(): boolean {
-    return this.replica.hasReady() || this.applied || this.replies.length > 0 || this.forwards.length > 0 || this.twoPcOut.length > 0;
+    return (
+      this.replica.hasReady() ||
+      this.applied ||
+      this.replies.length > 0 ||
+      this.forwards.length > 0 ||
+      this.twoPcOut.length > 0
+    );
   }
 
   /**
@@ -371,7 +385,8 @@ export class ShardServer {
    *  so tell the waiting clients to retry there; their (client, seq) keeps it exactly-once. */
   private dropLeaderWork(): void {
     const hint = this.replica.leaderHint;
-    for (const reqId of this.waiters.takeAll()) this.replies.push({ reqId, response: { kind: 'redirect', leaderHint: hint } });
+    for (const reqId of this.waiters.takeAll())
+      this.replies.push({ reqId, response: { kind: 'redirect', leaderHint: hint } });
     this.admission.clear();
     this.driver.reset();
   }

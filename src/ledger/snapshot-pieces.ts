@@ -13,8 +13,14 @@ export function snapshotPieces(image: SnapshotPiece, bytesMax: number): Snapshot
   const pieces: SnapshotPiece[] = [
     ...packByBytes(image.balances, encodedBytesMax, bytesMax).map((balances) => ({ ...empty(), balances })),
     ...packByBytes(image.sessions, encodedBytesMax, bytesMax).map((sessions) => ({ ...empty(), sessions })),
-    ...packByBytes(image.coordinatorRecords, encodedBytesMax, bytesMax).map((coordinatorRecords) => ({ ...empty(), coordinatorRecords })),
-    ...packByBytes(image.participantRecords, encodedBytesMax, bytesMax).map((participantRecords) => ({ ...empty(), participantRecords })),
+    ...packByBytes(image.coordinatorRecords, encodedBytesMax, bytesMax).map((coordinatorRecords) => ({
+      ...empty(),
+      coordinatorRecords,
+    })),
+    ...packByBytes(image.participantRecords, encodedBytesMax, bytesMax).map((participantRecords) => ({
+      ...empty(),
+      participantRecords,
+    })),
   ];
   return pieces.length === 0 ? [empty()] : pieces;
 }

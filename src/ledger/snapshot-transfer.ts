@@ -34,7 +34,10 @@ export class SnapshotSender {
     if (!this.due(to, now)) return [];
     const appliedIndex = state.appliedIndex;
     const pieces = snapshotPieces(state.image(), this.messageBytesMax - limits.messageOverheadBytes);
-    return pieces.map((piece, chunk) => ({ to, message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece } }));
+    return pieces.map((piece, chunk) => ({
+      to,
+      message: { type: 'snapshot', from: this.self, appliedIndex, chunk, chunks: pieces.length, ...piece },
+    }));
   }
 
   /** The pieces piecesFor gave for `to` at tick `now` were sent (when it gave any). */
@@ -93,7 +96,11 @@ export class SnapshotReceiver {
   receive(m: SnapshotChunk, appliedIndex: Slot): ReceivedSnapshot | undefined {
     if (m.appliedIndex <= appliedIndex || m.chunk < 0 || m.chunk >= m.chunks) return undefined;
     const current = this.incoming;
-    if (current === undefined || m.appliedIndex > current.appliedIndex || (m.appliedIndex === current.appliedIndex && m.from !== current.from)) {
+    if (
+      current === undefined ||
+      m.appliedIndex > current.appliedIndex ||
+      (m.appliedIndex === current.appliedIndex && m.from !== current.from)
+    ) {
       this.incoming = { from: m.from, appliedIndex: m.appliedIndex, chunks: new Map(), total: m.chunks };
     } else if (m.appliedIndex < current.appliedIndex) {
       return undefined;
@@ -112,5 +119,9 @@ export class SnapshotReceiver {
 function wholeShard(state: LedgerState, balances: ReadonlyArray<[AccountId, number]>, moneyMax: number): boolean {
   let accounts = 0;
   for (const _ of state.accounts()) accounts++;
-  return balances.length === accounts && new Set(balances.map(([a]) => a)).size === accounts && balances.every(([a, b]) => state.hasAccount(a) && b <= moneyMax);
+  return (
+    balances.length === accounts &&
+    new Set(balances.map(([a]) => a)).size === accounts &&
+    balances.every(([a, b]) => state.hasAccount(a) && b <= moneyMax)
+  );
 }

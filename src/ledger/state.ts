@@ -2,7 +2,15 @@ import { assert } from '../core/assert.js';
 import type { AccountId, ClientId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
-import { heldReadReason, lockedReason, staleSequence, type Command, type Operation, type Outcome, type Session } from '../protocol/commands.js';
+import {
+  heldReadReason,
+  lockedReason,
+  staleSequence,
+  type Command,
+  type Operation,
+  type Outcome,
+  type Session,
+} from '../protocol/commands.js';
 import type { SnapshotPiece } from '../protocol/client.js';
 import type { StateWrites } from '../protocol/state-writes.js';
 import type { AccountBook } from '../twopc/account-book.js';
@@ -73,13 +81,25 @@ export class LedgerState implements AccountBook {
   /** The records of cross-shard transactions and the locks they hold (src/twopc). */
   readonly twoPc: TwoPcState;
 
-  constructor(init: { balances: Map<AccountId, number>; sessions?: Session[]; appliedIndex: Slot; sessionsMax?: number; coordinatorRecords?: readonly CoordinatorRecord[]; participantRecords?: readonly ParticipantRecord[] }) {
+  constructor(init: {
+    balances: Map<AccountId, number>;
+    sessions?: Session[];
+    appliedIndex: Slot;
+    sessionsMax?: number;
+    coordinatorRecords?: readonly CoordinatorRecord[];
+    participantRecords?: readonly ParticipantRecord[];
+  }) {
     this.balances = new Map(init.balances);
     this.sessions = new Map();
     this.applied = init.appliedIndex;
     this.sessionsMax = init.sessionsMax ?? limits.clientSessionsMax;
     this.twoPc = new TwoPcState(this.sessionsMax);
-    this.load({ balances: init.balances, sessions: init.sessions ?? [], coordinatorRecords: init.coordinatorRecords ?? [], participantRecords: init.participantRecords ?? [] });
+    this.load({
+      balances: init.balances,
+      sessions: init.sessions ?? [],
+      coordinatorRecords: init.coordinatorRecords ?? [],
+      participantRecords: init.participantRecords ?? [],
+    });
   }
 
   private load(image: StateImage): void {
@@ -120,7 +140,6 @@ export class LedgerState implements AccountBook {
   get replacedSinceWrites(): boolean {
     return this.replaced;
   }
-
 
   hasAccount(account: AccountId): boolean {
     return this.balances.has(account);
@@ -175,7 +194,8 @@ export class LedgerState implements AccountBook {
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
     const outcome = isTwoPcStep(op) ? applyTwoPcStep(this.twoPc, this, slot, command) : this.applyOwn(op);
     // Reads are not recorded in sessions: re-running a read later is still a correct read.
-    if (outcome !== undefined && op.kind !== 'balance') this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+    if (outcome !== undefined && op.kind !== 'balance')
+      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
     return outcome;
   }
 
@@ -190,9 +210,11 @@ export class LedgerState implements AccountBook {
    */
   private applyOwn(op: Extract<Operation, { kind: 'transfer' | 'balance' }>): Outcome {
     if (op.kind === 'transfer' && op.abort !== undefined) return { status: 'aborted', reason: op.abort };
-    if (op.kind === 'balance' && !this.balances.has(op.account)) return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
+    if (op.kind === 'balance' && !this.balances.has(op.account))
+      return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
     const held = heldAtApply(op, this.twoPc.lockHolder);
-    if (op.kind === 'balance') return held ? heldRead : { status: 'ok', balance: this.committedBalance(op.account) as number };
+    if (op.kind === 'balance')
+      return held ? heldRead : { status: 'ok', balance: this.committedBalance(op.account) as number };
     return held ? { status: 'aborted', reason: lockedReason } : this.transfer(op.from, op.to, op.amount);
   }
 
@@ -203,7 +225,10 @@ export class LedgerState implements AccountBook {
    * moved past it) still gets its own outcome until the record is forgotten. An older sequence
    * with neither is `stale-sequence`: not an outcome, only "too old to tell".
    */
-  priorOutcome(clientId: ClientId, seq: number): { outcome: Outcome; slot: Slot | undefined } | 'undecided' | undefined {
+  priorOutcome(
+    clientId: ClientId,
+    seq: number,
+  ): { outcome: Outcome; slot: Slot | undefined } | 'undecided' | undefined {
     const recorded = this.twoPc.clientOutcome(txnKey(clientId, seq));
     if (recorded !== undefined) return recorded === 'undecided' ? recorded : { outcome: recorded, slot: undefined };
     const session = this.sessions.get(clientId);
@@ -219,7 +244,8 @@ export class LedgerState implements AccountBook {
       return { status: 'rejected', reason: `account ${fromBalance === undefined ? from : to} is not in this shard` };
     }
     if (from === to) return { status: 'rejected', reason: 'self-transfer' };
-    if (!Number.isSafeInteger(amount) || amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
+    if (!Number.isSafeInteger(amount) || amount <= 0)
+      return { status: 'rejected', reason: 'amount must be a positive integer' };
     if (fromBalance < amount) return { status: 'insufficient-funds', balance: fromBalance };
     this.setBalance(from, fromBalance, fromBalance - amount);
     this.setBalance(to, toBalance, toBalance + amount);

@@ -20,7 +20,11 @@ const notSentBackoffMs = { first: 10, max: 1_000 };
  * about 100 tries a second per worker, fewer as the outage lasts. The wait is part of the
  * request's latency, as it would be for a user.
  */
-export function executor(client: LedgerClient, consistency: Consistency, random: () => number = Math.random): (request: BenchRequest) => Promise<Answer> {
+export function executor(
+  client: LedgerClient,
+  consistency: Consistency,
+  random: () => number = Math.random,
+): (request: BenchRequest) => Promise<Answer> {
   let notSentInARow = 0;
   const answer = (a: Answer): Answer => {
     notSentInARow = a.outcome === 'unavailable' ? notSentInARow + 1 : 0;
@@ -34,13 +38,18 @@ export function executor(client: LedgerClient, consistency: Consistency, random:
     if (request.type === 'read') {
       const read = await client.balance(request.account, consistency);
       if (read.balance !== null) return answer({ outcome: 'committed' });
-      return answer(read.sent ? { outcome: 'unknown', reason: read.reason ?? 'no answer' } : { outcome: 'unavailable', reason: notSentReason });
+      return answer(
+        read.sent
+          ? { outcome: 'unknown', reason: read.reason ?? 'no answer' }
+          : { outcome: 'unavailable', reason: notSentReason },
+      );
     }
     const result = await client.transfer(request.from, request.to, request.amount);
     if (result.status === 'unavailable') return answer({ outcome: 'unavailable', reason: notSentReason });
     // The reason of an insufficient-funds answer names an account and its balance: too many
     // distinct strings to count usefully, so only aborted and unknown keep theirs.
-    if (result.status === 'aborted' || result.status === 'unknown') return answer({ outcome: result.status, reason: result.reason ?? 'no reason given' });
+    if (result.status === 'aborted' || result.status === 'unknown')
+      return answer({ outcome: result.status, reason: result.reason ?? 'no reason given' });
     return answer({ outcome: result.status });
   };
 }

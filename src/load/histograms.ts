@@ -9,7 +9,12 @@ export type Histogram = hdr.Histogram;
  * start keeps growing and must be recorded as it is, never clipped.
  */
 export function newHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+    autoResize: true,
+  });
 }
 
 /** Records a duration in µs; sub-microsecond values count as 1 µs (the lowest we track). */
@@ -37,5 +42,14 @@ export function percentilesMs(histogram: Histogram): Percentiles {
   // recorded; no value lies above the max, so neither may a percentile.
   // Rounded to the microsecond they were recorded in, without the float noise of the division.
   const at = (p: number) => roundMs(Math.min(histogram.getValueAtPercentile(p), maxUs) / 1000);
-  return { count, mean: roundMs(histogram.mean / 1000), p50: at(50), p90: at(90), p95: at(95), p99: at(99), p999: at(99.9), max: roundMs(maxUs / 1000) };
+  return {
+    count,
+    mean: roundMs(histogram.mean / 1000),
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
+    max: roundMs(maxUs / 1000),
+  };
 }

@@ -46,7 +46,10 @@ export interface TypeRecord {
  */
 export class Recorder {
   readonly all: TypeRecord = newTypeRecord();
-  readonly byType: Record<TxType, TypeRecord> = Object.fromEntries(txTypes.map((t) => [t, newTypeRecord()])) as Record<TxType, TypeRecord>;
+  readonly byType: Record<TxType, TypeRecord> = Object.fromEntries(txTypes.map((t) => [t, newTypeRecord()])) as Record<
+    TxType,
+    TypeRecord
+  >;
   readonly reasons = new Map<string, number>();
   readonly intervals: Interval[] = [];
   private readonly current = newHistogram();
@@ -97,7 +100,8 @@ export class Recorder {
     this.roll(endMs);
     this.gapUntil(endMs);
     const lengthS = (endMs - this.startMs) / 1000 - this.intervals.length;
-    if (this.intervals.length === 0 && this.currentCounts.completed > 0) this.close(Math.min(1, Math.max(lengthS, 0.001)));
+    if (this.intervals.length === 0 && this.currentCounts.completed > 0)
+      this.close(Math.min(1, Math.max(lengthS, 0.001)));
   }
 
   /** The intervals closed since the last call (by an answer, roll or finish): for progress lines. */
@@ -115,12 +119,20 @@ export class Recorder {
 
   private gapUntil(atMs: number): void {
     const ms = atMs - this.lastCommitMs;
-    if (ms > this.longestGap.ms) this.longestGap = { ms, fromMs: this.lastCommitMs - this.startMs, toMs: atMs - this.startMs };
+    if (ms > this.longestGap.ms)
+      this.longestGap = { ms, fromMs: this.lastCommitMs - this.startMs, toMs: atMs - this.startMs };
   }
 
   private close(lengthS: number): void {
-    const at = (p: number) => (this.current.totalCount === 0 ? 0 : roundMs(this.current.getValueAtPercentile(p) / 1000));
-    const interval: Interval = { second: this.intervals.length + 1, lengthS, ...this.currentCounts, latencyMsP50: at(50), latencyMsP99: at(99) };
+    const at = (p: number) =>
+      this.current.totalCount === 0 ? 0 : roundMs(this.current.getValueAtPercentile(p) / 1000);
+    const interval: Interval = {
+      second: this.intervals.length + 1,
+      lengthS,
+      ...this.currentCounts,
+      latencyMsP50: at(50),
+      latencyMsP99: at(99),
+    };
     this.intervals.push(interval);
     this.current.reset();
     this.currentCounts = { completed: 0, successful: 0, errors: 0 };

@@ -61,14 +61,22 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
     const finish = (answer: Answer) => {
       const answeredAtMs = now();
       endMs = Math.max(endMs, answeredAtMs);
-      const completion: Completion = { type: request.type, outcome: answer.outcome, latencyUs: (answeredAtMs - intendedMs) * 1000, serviceUs: (answeredAtMs - sentMs) * 1000, answeredAtMs };
+      const completion: Completion = {
+        type: request.type,
+        outcome: answer.outcome,
+        latencyUs: (answeredAtMs - intendedMs) * 1000,
+        serviceUs: (answeredAtMs - sentMs) * 1000,
+        answeredAtMs,
+      };
       if (answer.reason !== undefined) completion.reason = answer.reason;
       o.onCompletion(completion);
       inFlight--;
       wake?.();
       if (inFlight === 0) drained?.();
     };
-    o.execute(request).then(finish, (error: unknown) => finish({ outcome: 'unknown', reason: error instanceof Error ? error.message : String(error) }));
+    o.execute(request).then(finish, (error: unknown) =>
+      finish({ outcome: 'unknown', reason: error instanceof Error ? error.message : String(error) }),
+    );
   };
 
   for (;;) {

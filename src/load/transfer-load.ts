@@ -29,7 +29,11 @@ export async function transferLoad(
   topology: Topology,
   options: { transfers: number; concurrency: number; seed: number; crossShardShare?: number },
 ): Promise<LoadReport> {
-  const generator = new WorkloadGenerator(topology, { readRatio: 0, crossShardRatio: options.crossShardShare ?? 0, skew: 0, amount: 1 }, options.seed);
+  const generator = new WorkloadGenerator(
+    topology,
+    { readRatio: 0, crossShardRatio: options.crossShardShare ?? 0, skew: 0, amount: 1 },
+    options.seed,
+  );
   const recorder = new Recorder(performance.now());
   const phase = await runPhase({
     rateTps: null,
@@ -53,6 +57,10 @@ export async function transferLoad(
 }
 
 /** Intra-shard only (the demo's Performance burst). */
-export function intraShardLoad(client: LedgerClient, topology: Topology, options: { transfers: number; concurrency: number; seed: number }): Promise<LoadReport> {
+export function intraShardLoad(
+  client: LedgerClient,
+  topology: Topology,
+  options: { transfers: number; concurrency: number; seed: number },
+): Promise<LoadReport> {
   return transferLoad(client, topology, { ...options, crossShardShare: 0 });
 }

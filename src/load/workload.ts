@@ -7,7 +7,8 @@ import { ZipfSampler, zipfExponentOfSkew } from './zipf.js';
 export type TxType = 'read' | 'intra' | 'cross';
 export const txTypes: readonly TxType[] = ['read', 'intra', 'cross'];
 
-export type BenchRequest = { type: 'read'; account: number } | { type: 'intra' | 'cross'; from: number; to: number; amount: number };
+export type BenchRequest =
+  { type: 'read'; account: number } | { type: 'intra' | 'cross'; from: number; to: number; amount: number };
 
 /** What a request sequence is made of; `ledger bench`'s parameters carry these four. */
 export interface WorkloadShape {
@@ -114,12 +115,19 @@ export class WorkloadGenerator {
 function checkShape(topology: Topology, shape: WorkloadShape): void {
   const transfers = shape.readRatio < 1;
   if (transfers && shape.crossShardRatio > 0 && topology.clusters < 2) {
-    throw badInput(`--cross-shard ${shape.crossShardRatio} needs at least 2 clusters; this cluster has ${topology.clusters}`, 'use --cross-shard 0');
+    throw badInput(
+      `--cross-shard ${shape.crossShardRatio} needs at least 2 clusters; this cluster has ${topology.clusters}`,
+      'use --cross-shard 0',
+    );
   }
   if (transfers && shape.crossShardRatio < 1) {
     for (let c = 1; c <= topology.clusters; c++) {
       const { first, last } = accountRange(topology, c);
-      if (last - first < 1) throw badInput(`cluster ${c} holds a single account, so no intra-shard transfer is possible there`, 'use --cross-shard 1, or more accounts');
+      if (last - first < 1)
+        throw badInput(
+          `cluster ${c} holds a single account, so no intra-shard transfer is possible there`,
+          'use --cross-shard 1, or more accounts',
+        );
     }
   }
 }

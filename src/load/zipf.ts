@@ -20,7 +20,8 @@ export class ZipfSampler {
   ) {
     if (!Number.isSafeInteger(n) || n < 1) throw badInput(`a Zipf distribution needs at least one item, got ${n}`);
     if (n > zipfItemsMax) throw badInput(`a Zipf distribution over ${n} items is too large (at most ${zipfItemsMax})`);
-    if (!Number.isFinite(exponent) || exponent < 0) throw badInput(`the Zipf exponent must be a number >= 0, got ${exponent}`);
+    if (!Number.isFinite(exponent) || exponent < 0)
+      throw badInput(`the Zipf exponent must be a number >= 0, got ${exponent}`);
     this.cumulative = new Float64Array(n);
     let sum = 0;
     for (let k = 1; k <= n; k++) {

@@ -3,7 +3,19 @@ import { AssertionError } from '../core/assert.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { accountBalance, changedAccounts } from '../ledger/pending.js';
 import type { ShardServer } from '../ledger/shard-server.js';
-import type { AdminErrorCode, AdminOp, AdminRefusal, AdminReplies, AdminReply, AdminRequest, AdminRequestContext, AdminRequestOf, FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
+import type {
+  AdminErrorCode,
+  AdminOp,
+  AdminRefusal,
+  AdminReplies,
+  AdminReply,
+  AdminRequest,
+  AdminRequestContext,
+  AdminRequestOf,
+  FaultOp,
+  FlushArgs,
+  NodeStatus,
+} from '../protocol/admin.js';
 import type { NodeStore } from '../ports/node-store.js';
 
 /**
@@ -68,7 +80,8 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
     handle: (host, { account }) => {
       const server = host.server();
       const local = accountBalance(server.state, account);
-      if (local === undefined) throw new AdminRefusalError('wrong-shard', `account ${account} is not on node ${host.node}`);
+      if (local === undefined)
+        throw new AdminRefusalError('wrong-shard', `account ${account} is not on node ${host.node}`);
       return { node: host.node, ...local, appliedIndex: server.state.appliedIndex };
     },
   },
@@ -83,7 +96,8 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
         cluster: host.cluster,
         appliedIndex: server.state.appliedIndex,
         total: server.state.total(),
-        inFlight: server.state.twoPc.coordinatorRecords().length + server.state.twoPc.preparedParticipantRecords().length,
+        inFlight:
+          server.state.twoPc.coordinatorRecords().length + server.state.twoPc.preparedParticipantRecords().length,
         hashes: server.stateHashes(),
       };
     },
@@ -103,10 +117,18 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
   flush: {
     anyGeneration: true,
     handle: (host, { flush }) => {
-      if (!host.members.includes(flush.leader)) throw new AdminRefusalError('not-a-member', `node ${flush.leader} is not a member of cluster ${host.cluster} (${host.members.join(', ')})`);
+      if (!host.members.includes(flush.leader))
+        throw new AdminRefusalError(
+          'not-a-member',
+          `node ${flush.leader} is not a member of cluster ${host.cluster} (${host.members.join(', ')})`,
+        );
       // Only forward: a flush delayed past a later one (a retry, another CLI) must not take the
       // node back into a generation the others have left.
-      if (flush.generation <= host.generation()) throw new AdminRefusalError('stale-flush', `flush generation ${flush.generation} is not above this node's ${host.generation()}`);
+      if (flush.generation <= host.generation())
+        throw new AdminRefusalError(
+          'stale-flush',
+          `flush generation ${flush.generation} is not above this node's ${host.generation()}`,
+        );
       host.flush(flush);
       return host.status();
     },
@@ -124,7 +146,9 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
  * What arrived on the node's admin subject: the request, or the `bad-request` refusal that
  * answers bytes that are not one (checked at the codec: its shape, its op's fields and bounds).
  */
-export function admitAdminRequest(data: Uint8Array): { request: AdminRequest & AdminRequestContext } | { refusal: AdminRefusal } {
+export function admitAdminRequest(
+  data: Uint8Array,
+): { request: AdminRequest & AdminRequestContext } | { refusal: AdminRefusal } {
   try {
     const envelope = decodeEnvelope(data);
     if (envelope.kind !== 'admin') throw new DecodeError(`envelope.kind: expected admin, got ${envelope.kind}`);
@@ -158,7 +182,10 @@ function answer<Op extends AdminOp>(host: AdminHost, request: AdminRequestOf<Op>
   // An operation sent in another flush generation must not act on this one.
   if (request.generation !== undefined && handler.anyGeneration !== true && request.generation !== host.generation()) {
     host.countStale();
-    throw new AdminRefusalError('stale-generation', `sent in flush generation ${request.generation}, this node is in ${host.generation()}`);
+    throw new AdminRefusalError(
+      'stale-generation',
+      `sent in flush generation ${request.generation}, this node is in ${host.generation()}`,
+    );
   }
   return { ok: true, op: request.op, body: handler.handle(host, request) } as AdminReply;
 }

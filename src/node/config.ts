@@ -54,7 +54,12 @@ export const defaultClientTimeouts: ClientOptions = defaultClientOptions;
  * aborts; unanswered PREPAREs and decisions are resent every 200 ms; a participant that voted
  * yes asks for the decision after 1 s of silence.
  */
-export const defaultTwoPc: TwoPcSettings = { lockWaitTicks: 50, voteTimeoutTicks: 200, resendTicks: 20, queryTicks: 100 };
+export const defaultTwoPc: TwoPcSettings = {
+  lockWaitTicks: 50,
+  voteTimeoutTicks: 200,
+  resendTicks: 20,
+  queryTicks: 100,
+};
 
 /** Everything a node process needs to know; written by `ledger cluster start` into the data dir. */
 export interface LedgerConfig {
@@ -99,7 +104,8 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
 }
 
 function validateConfig(c: LedgerConfig): LedgerConfig {
-  if (typeof c.prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(c.prefix)) throw new LedgerError('config', `subject prefix must be letters, digits, - or _, got ${String(c.prefix)}`);
+  if (typeof c.prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(c.prefix))
+    throw new LedgerError('config', `subject prefix must be letters, digits, - or _, got ${String(c.prefix)}`);
   if (typeof c.natsUrl !== 'string' || c.natsUrl.length === 0) throw new LedgerError('config', 'natsUrl is missing');
   validateTopology(c.topology);
   const t = c.timing;
@@ -111,20 +117,43 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
     throw new LedgerError('config', 'timing: need heartbeatTicks < electionTicksMin <= electionTicksMax');
   }
   const k = c.checkpoint;
-  if (typeof k !== 'object' || k === null || !positive(k.intervalSlots) || !(Number.isSafeInteger(k.logTailSlots) && k.logTailSlots >= 0)) {
-    throw new LedgerError('config', 'checkpoint: intervalSlots must be a positive integer and logTailSlots a non-negative one');
+  if (
+    typeof k !== 'object' ||
+    k === null ||
+    !positive(k.intervalSlots) ||
+    !(Number.isSafeInteger(k.logTailSlots) && k.logTailSlots >= 0)
+  ) {
+    throw new LedgerError(
+      'config',
+      'checkpoint: intervalSlots must be a positive integer and logTailSlots a non-negative one',
+    );
   }
   const tp = c.twoPc;
-  if (typeof tp !== 'object' || tp === null || ![tp.lockWaitTicks, tp.voteTimeoutTicks, tp.resendTicks, tp.queryTicks].every(positive)) {
-    throw new LedgerError('config', 'twoPc: lockWaitTicks, voteTimeoutTicks, resendTicks and queryTicks must be positive integers (ticks)');
+  if (
+    typeof tp !== 'object' ||
+    tp === null ||
+    ![tp.lockWaitTicks, tp.voteTimeoutTicks, tp.resendTicks, tp.queryTicks].every(positive)
+  ) {
+    throw new LedgerError(
+      'config',
+      'twoPc: lockWaitTicks, voteTimeoutTicks, resendTicks and queryTicks must be positive integers (ticks)',
+    );
   }
   const cl = c.client;
   if (typeof cl !== 'object' || cl === null || !positive(cl.attemptTimeoutMs) || !positive(cl.deadlineMs)) {
     throw new LedgerError('config', 'client: attemptTimeoutMs and deadlineMs must be positive integers (milliseconds)');
   }
-  if (c.durability !== 'full' && c.durability !== 'normal') throw new LedgerError('config', `durability must be full or normal, got ${String(c.durability)}`);
-  if (!(Number.isSafeInteger(c.metricsPortBase) && c.metricsPortBase >= 0 && c.metricsPortBase + nodeCount(c.topology) <= 65535)) {
-    throw new LedgerError('config', `metricsPortBase must be 0 (off) or a port leaving room for every node below 65536, got ${String(c.metricsPortBase)}`);
+  if (c.durability !== 'full' && c.durability !== 'normal')
+    throw new LedgerError('config', `durability must be full or normal, got ${String(c.durability)}`);
+  if (!(
+    Number.isSafeInteger(c.metricsPortBase) &&
+    c.metricsPortBase >= 0 &&
+    c.metricsPortBase + nodeCount(c.topology) <= 65535
+  )) {
+    throw new LedgerError(
+      'config',
+      `metricsPortBase must be 0 (off) or a port leaving room for every node below 65536, got ${String(c.metricsPortBase)}`,
+    );
   }
   return c;
 }
@@ -140,11 +169,19 @@ export function readConfig(file: string): LedgerConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new LedgerError('config', `cannot read the configuration ${file}`, { hint: 'start a cluster with `ledger cluster start`', cause: error });
+    throw new LedgerError('config', `cannot read the configuration ${file}`, {
+      hint: 'start a cluster with `ledger cluster start`',
+      cause: error,
+    });
   }
   try {
     // Settings added in later versions take their defaults in an older config file.
-    const defaults: Partial<LedgerConfig> = { checkpoint: defaultCheckpoint, twoPc: defaultTwoPc, client: defaultClientTimeouts, metricsPortBase: 0 };
+    const defaults: Partial<LedgerConfig> = {
+      checkpoint: defaultCheckpoint,
+      twoPc: defaultTwoPc,
+      client: defaultClientTimeouts,
+      metricsPortBase: 0,
+    };
     return validateConfig({ ...defaults, ...(JSON.parse(text) as Partial<LedgerConfig>) } as LedgerConfig);
   } catch (error) {
     if (error instanceof LedgerError) throw error;

@@ -22,12 +22,17 @@ export function failpointFromEnv(env: NodeJS.ProcessEnv): Failpoint | undefined 
   const spec = env.LEDGER_FAILPOINT;
   if (spec === undefined || spec === '') return undefined;
   const [event, phase] = spec.split('@');
-  if (phase !== 'before-send' && phase !== 'after-send') throw new Error(`LEDGER_FAILPOINT=${spec}: expected EVENT@before-send or EVENT@after-send`);
+  if (phase !== 'before-send' && phase !== 'after-send')
+    throw new Error(`LEDGER_FAILPOINT=${spec}: expected EVENT@before-send or EVENT@after-send`);
   return { event: event as TwoPcEvent, phase, onceDir: env.LEDGER_FAILPOINT_ONCE };
 }
 
 /** True when the failpoint fires now (and, when one-shot, claims it for this node). */
-export function shouldCrash(failpoint: Failpoint | undefined, events: readonly TwoPcEvent[], phase: Failpoint['phase']): boolean {
+export function shouldCrash(
+  failpoint: Failpoint | undefined,
+  events: readonly TwoPcEvent[],
+  phase: Failpoint['phase'],
+): boolean {
   if (failpoint === undefined || failpoint.phase !== phase || !events.includes(failpoint.event)) return false;
   if (failpoint.onceDir === undefined) return true;
   try {

@@ -12,7 +12,14 @@ import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
 import { ShardServer } from '../ledger/shard-server.js';
 import type { ShardReady } from '../ledger/shard-ready.js';
-import { accountRange, clusterOfAccount, clusterOfNode, isAccount, nodesOfCluster, totalMoney } from '../ledger/topology.js';
+import {
+  accountRange,
+  clusterOfAccount,
+  clusterOfNode,
+  isAccount,
+  nodesOfCluster,
+  totalMoney,
+} from '../ledger/topology.js';
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
@@ -70,7 +77,11 @@ export class LedgerNode {
     this.cluster = clusterOfNode(config.topology, id);
     this.subjects = subjects(config.prefix);
     this.telemetry = nodeMetrics({ node: id, cluster: this.cluster }, () => this.metricsSample(), metricsOptions);
-    this.publishErrors = new PublishErrors(log, () => Date.now(), (reason) => this.telemetry.metrics.recordPublishError(reason));
+    this.publishErrors = new PublishErrors(
+      log,
+      () => Date.now(),
+      (reason) => this.telemetry.metrics.recordPublishError(reason),
+    );
     transport.onPublishError((failure) => this.publishErrors.record(failure));
     this.runtime = new NodeRuntime<PendingRequest>({
       server,
@@ -82,7 +93,12 @@ export class LedgerNode {
     });
   }
 
-  static async start(config: LedgerConfig, id: NodeId, log: Logger, metricsOptions: MetricsOptions = {}): Promise<LedgerNode> {
+  static async start(
+    config: LedgerConfig,
+    id: NodeId,
+    log: Logger,
+    metricsOptions: MetricsOptions = {},
+  ): Promise<LedgerNode> {
     const cluster = clusterOfNode(config.topology, id);
     const members = nodesOfCluster(config.topology, cluster);
     const range = accountRange(config.topology, cluster);
@@ -97,17 +113,36 @@ export class LedgerNode {
     const durable = store.load();
     const settings = replicaSettings(config.timing);
     // The first node of each cluster stands first, so a fresh cluster has a predictable leader.
-    const server = buildServer(config, id, durable, id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {});
+    const server = buildServer(
+      config,
+      id,
+      durable,
+      id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {},
+    );
     const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
-    const payloadProblem = brokerPayloadProblem(transport.brokerMaxPayloadBytes, settings.payloadBytesMax ?? limits.natsMaxPayloadBytes);
+    const payloadProblem = brokerPayloadProblem(
+      transport.brokerMaxPayloadBytes,
+      settings.payloadBytesMax ?? limits.natsMaxPayloadBytes,
+    );
     if (payloadProblem !== undefined) {
       await transport.close();
-      throw new LedgerError('config', payloadProblem, { hint: `set max_payload: ${limits.natsMaxPayloadBytes} (or more) in the nats-server configuration` });
+      throw new LedgerError('config', payloadProblem, {
+        hint: `set max_payload: ${limits.natsMaxPayloadBytes} (or more) in the nats-server configuration`,
+      });
     }
     const node = new LedgerNode(config, id, store, server, durable.generation, transport, log, metricsOptions);
     node.listen();
     await node.telemetry.start(transport, node.subjects.events, log);
-    log.info({ node: id, cluster, appliedIndex: durable.appliedIndex, logEntries: durable.log.length, synchronous: store.synchronous }, 'node started');
+    log.info(
+      {
+        node: id,
+        cluster,
+        appliedIndex: durable.appliedIndex,
+        logEntries: durable.log.length,
+        synchronous: store.synchronous,
+      },
+      'node started',
+    );
     return node;
   }
 
@@ -150,7 +185,10 @@ export class LedgerNode {
         transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster, generation, message }));
       },
       twoPc: (toCluster, message, generation) => {
-        transport.publish(s.clusterTwoPc(toCluster), encodeEnvelope({ kind: '2pc', fromCluster: cluster, generation, message }));
+        transport.publish(
+          s.clusterTwoPc(toCluster),
+          encodeEnvelope({ kind: '2pc', fromCluster: cluster, generation, message }),
+        );
       },
       reply: (p, response) => {
         transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
@@ -170,9 +208,16 @@ export class LedgerNode {
       stepped: (message) => this.telemetry.metrics.recordIncoming(message),
       carriedOut: (rd, cutOff) => {
         const replica = this.server.replica;
-        this.telemetry.metrics.recordReady(rd, { leading: replica.role === 'leader', ballot: ballotText(replica.ballot), cutOff });
+        this.telemetry.metrics.recordReady(rd, {
+          leading: replica.role === 'leader',
+          ballot: ballotText(replica.ballot),
+          cutOff,
+        });
         for (const view of rd.paxos.newViews) {
-          this.log.info({ ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length }, 'new view: leading');
+          this.log.info(
+            { ballot: ballotText(view.ballot), commitIndex: view.commitIndex, reproposed: view.entries.length },
+            'new view: leading',
+          );
         }
       },
     };
@@ -240,7 +285,13 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
-    const request = { reply: m.reply, data: m.data, hops: envelope.hops, receivedAtMs: Date.now(), arrivedAtMs: this.telemetry.now() };
+    const request = {
+      reply: m.reply,
+      data: m.data,
+      hops: envelope.hops,
+      receivedAtMs: Date.now(),
+      arrivedAtMs: this.telemetry.now(),
+    };
     this.runtime.request(request, envelope.command, envelope.generation);
   }
 
@@ -285,14 +336,19 @@ export class LedgerNode {
     if ('refusal' in admitted) {
       // Counted like any malformed message, and refused with its code: the asker need not wait.
       this.malformed++;
-      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: admitted.refusal.message }, 'refused a malformed admin request');
+      this.log.warn(
+        { subject: m.subject, bytes: m.data.length, reason: admitted.refusal.message },
+        'refused a malformed admin request',
+      );
       this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...admitted.refusal }));
       return;
     }
     const { request } = admitted;
     // Like every input, after a ready whose accepts already left is persisted: a flush must not
     // replace the core (and its storage) under that ready.
-    this.input(() => this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...answerAdmin(this.adminHost(), request) })));
+    this.input(() =>
+      this.transport.publish(reply, encodeEnvelope({ kind: 'admin-reply', ...answerAdmin(this.adminHost(), request) })),
+    );
   }
 
   /** The node as the admin handlers see it (src/node/admin-handlers.ts). */
@@ -323,10 +379,17 @@ export class LedgerNode {
    */
   private flush(args: FlushArgs): void {
     this.store.reset(args.generation, initialBallot(args.leader));
-    this.runtime.replaceCore(buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader }), args.generation, args.failed);
+    this.runtime.replaceCore(
+      buildServer(this.config, this.id, this.store.load(), { initialLeader: args.leader }),
+      args.generation,
+      args.failed,
+    );
     this.telemetry.metrics.onFlush();
     this.refusalsCounted = new Map();
-    this.log.warn({ generation: args.generation, leader: args.leader, failed: args.failed }, 'flushed to the initial state');
+    this.log.warn(
+      { generation: args.generation, leader: args.leader, failed: args.failed },
+      'flushed to the initial state',
+    );
     this.scheduleDrain();
   }
 
@@ -372,7 +435,12 @@ export class LedgerNode {
 }
 
 /** The node's core over its durable state; `extra` picks the first leader of a fresh instance. */
-function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, extra: { firstElectionTicks?: number; initialLeader?: NodeId }): ShardServer {
+function buildServer(
+  config: LedgerConfig,
+  id: NodeId,
+  durable: DurableState,
+  extra: { firstElectionTicks?: number; initialLeader?: NodeId },
+): ShardServer {
   const cluster = clusterOfNode(config.topology, id);
   return new ShardServer({
     self: id,
@@ -381,7 +449,8 @@ function buildServer(config: LedgerConfig, id: NodeId, durable: DurableState, ex
     random: new SeededRandom(randomInt(2 ** 31)),
     checkpoint: config.checkpoint,
     cluster,
-    clusterOfAccount: (account) => (isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined),
+    clusterOfAccount: (account) =>
+      isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined,
     twoPc: config.twoPc,
     twoPcBounds: { clusters: config.topology.clusters, moneyTotal: totalMoney(config.topology) },
     ...durable,

@@ -15,7 +15,11 @@ const exitCodeCrashed = 70;
  * Runs one node in this process until SIGTERM or SIGINT. Used by `ledger node start` and by
  * `ledger cluster start`, which spawns this file directly (no CLI start-up cost per node).
  */
-export async function runNode(config: LedgerConfig, id: number, metrics: { port?: number; host?: string } = {}): Promise<LedgerNode> {
+export async function runNode(
+  config: LedgerConfig,
+  id: number,
+  metrics: { port?: number; host?: string } = {},
+): Promise<LedgerNode> {
   if (!Number.isSafeInteger(id) || id < 1 || id > nodeCount(config.topology)) {
     throw new LedgerError('bad-input', `node id must be 1..${nodeCount(config.topology)}, got ${id}`);
   }
@@ -25,7 +29,10 @@ export async function runNode(config: LedgerConfig, id: number, metrics: { port?
     log.flush();
     exitNow(exitCodeCrashed);
   });
-  const node = await LedgerNode.start(config, id, log, { metricsPort: metricsPortOf(config, id, metrics.port), metricsHost: metrics.host });
+  const node = await LedgerNode.start(config, id, log, {
+    metricsPort: metricsPortOf(config, id, metrics.port),
+    metricsHost: metrics.host,
+  });
   // Stopping on a signal is the node's normal end: exit 0.
   onStopSignal((signal) => {
     log.info({ signal }, 'shutting down');
@@ -39,14 +46,27 @@ export async function runNode(config: LedgerConfig, id: number, metrics: { port?
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry) {
-  const { values } = parseArgs({ options: { id: { type: 'string' }, config: { type: 'string' }, 'metrics-port': { type: 'string' }, 'metrics-host': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      id: { type: 'string' },
+      config: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+    },
+  });
   try {
-    if (values.id === undefined || values.config === undefined) throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
+    if (values.id === undefined || values.config === undefined)
+      throw new LedgerError('bad-input', 'usage: main.js --id N --config FILE');
     const port = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
-    if (port !== undefined && !(Number.isSafeInteger(port) && port >= 0 && port <= 65535)) throw new LedgerError('bad-input', `--metrics-port must be 0..65535, got ${values['metrics-port']}`);
+    if (port !== undefined && !(Number.isSafeInteger(port) && port >= 0 && port <= 65535))
+      throw new LedgerError('bad-input', `--metrics-port must be 0..65535, got ${values['metrics-port']}`);
     const id = parseNodeId(values.id);
-    if (id === undefined) throw new LedgerError('bad-input', `--id must be a node id such as 4 or n4, got ${values.id}`);
-    await runNode(readConfig(values.config), id, { ...(port === undefined ? {} : { port }), ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }) });
+    if (id === undefined)
+      throw new LedgerError('bad-input', `--id must be a node id such as 4 or n4, got ${values.id}`);
+    await runNode(readConfig(values.config), id, {
+      ...(port === undefined ? {} : { port }),
+      ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }),
+    });
   } catch (error) {
     console.error(`node ${values.id ?? '?'}: ${(error as Error).message}`);
     exitNow(1);

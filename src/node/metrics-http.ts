@@ -26,7 +26,12 @@ export async function startMetricsHttp(metrics: NodeMetrics, port: number, host 
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
-      reject(new LedgerError('unavailable', `cannot serve metrics on ${host}:${port}: ${error.message}`, { hint: 'pick another --metrics-port (or --metrics-port-base)', cause: error })),
+      reject(
+        new LedgerError('unavailable', `cannot serve metrics on ${host}:${port}: ${error.message}`, {
+          hint: 'pick another --metrics-port (or --metrics-port-base)',
+          cause: error,
+        }),
+      ),
     );
     server.listen(port, host, () => resolve());
   });

@@ -12,7 +12,13 @@ const metricsIntervalMs = 1_000;
  * Publishes the node's metrics snapshot every interval. Runs on its own timer, not the protocol
  * tick, so a failed node (timers of the protocol stopped) still says that it is failed.
  */
-export function startMetricsPublisher(options: { metrics: NodeMetrics; transport: Transport; subject: string; intervalMs?: number; now: () => number }): () => void {
+export function startMetricsPublisher(options: {
+  metrics: NodeMetrics;
+  transport: Transport;
+  subject: string;
+  intervalMs?: number;
+  now: () => number;
+}): () => void {
   const timer = setInterval(() => {
     const snapshot = options.metrics.snapshot(options.now(), Date.now());
     options.transport.publish(options.subject, encodeEnvelope({ kind: 'metrics', snapshot }));

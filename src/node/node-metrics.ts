@@ -21,7 +21,11 @@ export interface RunningMetrics {
   stop(): Promise<void>;
 }
 
-export function nodeMetrics(labels: { node: number; cluster: number }, sample: () => Omit<NodeSample, 'metricsPort'>, options: MetricsOptions): RunningMetrics {
+export function nodeMetrics(
+  labels: { node: number; cluster: number },
+  sample: () => Omit<NodeSample, 'metricsPort'>,
+  options: MetricsOptions,
+): RunningMetrics {
   const now = () => performance.now();
   let port: number | undefined;
   const metrics = new NodeMetrics(labels, () => ({ ...sample(), metricsPort: port }), now());
@@ -39,7 +43,10 @@ export function nodeMetrics(labels: { node: number; cluster: number }, sample: (
         } catch (error) {
           // A taken port must not cost the cluster a replica: run without the endpoint, say so
           // in the log, and the snapshot shows no metricsPort.
-          log.error({ err: error, port: options.metricsPort }, 'cannot serve Prometheus metrics: running without the endpoint');
+          log.error(
+            { err: error, port: options.metricsPort },
+            'cannot serve Prometheus metrics: running without the endpoint',
+          );
         }
       }
       stops.push(startMetricsPublisher({ metrics, transport, subject: eventsSubject, now }));

@@ -35,7 +35,17 @@ export class PublishErrors {
     const suppressed = this.unlogged.get(reason) ?? 0;
     this.unlogged.set(reason, 0);
     const err = failure.error instanceof Error ? failure.error.message : String(failure.error);
-    this.log.error({ subject: failure.subject, bytes: failure.bytes, reason, err, suppressedSinceLastLog: suppressed, total: this.counts.get(reason) }, 'a publish failed: the message was dropped');
+    this.log.error(
+      {
+        subject: failure.subject,
+        bytes: failure.bytes,
+        reason,
+        err,
+        suppressedSinceLastLog: suppressed,
+        total: this.counts.get(reason),
+      },
+      'a publish failed: the message was dropped',
+    );
   }
 
   get total(): number {

@@ -272,7 +272,8 @@ export class NodeRuntime<R extends HeldRequest> {
   private send(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>> | undefined): void {
     const cutOff = this.cutOff;
     if (!cutOff) this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.has(m)));
-    if (!cutOff) for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
+    if (!cutOff)
+      for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
     // Replies go out even from a node cut off from its peers: only its peers are cut off.
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);

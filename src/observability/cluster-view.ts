@@ -67,17 +67,33 @@ export interface ClusterView {
   clusters: ClusterSummary[];
 }
 
-export function buildClusterView(topology: Topology, latest: ReadonlyMap<number, Received>, nowMs: number, silentAfterMs = silentAfterMsDefault): ClusterView {
-  const rows = allNodes(topology).map((node) => rowOf(node, clusterOfNode(topology, node), latest.get(node), nowMs, silentAfterMs));
-  const clusters = Array.from({ length: topology.clusters }, (_, i) => summarize(i + 1, nodesOfCluster(topology, i + 1), rows));
+export function buildClusterView(
+  topology: Topology,
+  latest: ReadonlyMap<number, Received>,
+  nowMs: number,
+  silentAfterMs = silentAfterMsDefault,
+): ClusterView {
+  const rows = allNodes(topology).map((node) =>
+    rowOf(node, clusterOfNode(topology, node), latest.get(node), nowMs, silentAfterMs),
+  );
+  const clusters = Array.from({ length: topology.clusters }, (_, i) =>
+    summarize(i + 1, nodesOfCluster(topology, i + 1), rows),
+  );
   for (const row of rows) row.lagSlots = lagOf(row, clusters[row.cluster - 1] as ClusterSummary, rows);
   return { nodes: rows, clusters };
 }
 
-function rowOf(node: number, cluster: number, received: Received | undefined, nowMs: number, silentAfterMs: number): NodeRow {
+function rowOf(
+  node: number,
+  cluster: number,
+  received: Received | undefined,
+  nowMs: number,
+  silentAfterMs: number,
+): NodeRow {
   const s = received?.snapshot;
   const ago = received === undefined ? undefined : Math.max(0, nowMs - received.receivedAtMs);
-  const state: NodeState = s === undefined || (ago as number) > silentAfterMs ? 'silent' : s.role === 'failed' ? 'failed' : 'live';
+  const state: NodeState =
+    s === undefined || (ago as number) > silentAfterMs ? 'silent' : s.role === 'failed' ? 'failed' : 'live';
   // A silent node's rates are unknown, not zero: show them as zero but never as current work.
   const current = state === 'live';
   return {

@@ -46,30 +46,78 @@ export function evaluateHealth(view: ClusterView, thresholds: HealthThresholds =
     const subject = `cluster ${c.cluster}`;
     const majority = Math.floor(c.members.length / 2) + 1;
     if (!c.quorum) {
-      findings.push({ severity: 'critical', subject, check: 'quorum', message: `only ${c.liveMembers} of ${c.members.length} members live, ${majority} needed: it cannot commit` });
+      findings.push({
+        severity: 'critical',
+        subject,
+        check: 'quorum',
+        message: `only ${c.liveMembers} of ${c.members.length} members live, ${majority} needed: it cannot commit`,
+      });
     }
     if (c.leaders.length === 0) {
-      findings.push({ severity: 'critical', subject, check: 'leader', message: 'no live node leads: requests to this shard wait or fail' });
+      findings.push({
+        severity: 'critical',
+        subject,
+        check: 'leader',
+        message: 'no live node leads: requests to this shard wait or fail',
+      });
     } else if (c.leaders.length > 1) {
-      findings.push({ severity: 'warning', subject, check: 'leader', message: `${c.leaders.map((n) => `n${n}`).join(', ')} all say they lead (a view change in progress?)` });
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'leader',
+        message: `${c.leaders.map((n) => `n${n}`).join(', ')} all say they lead (a view change in progress?)`,
+      });
     } else if (c.quorum) {
-      findings.push({ severity: 'ok', subject, check: 'leader', message: `led by n${c.leaders[0]}, ${c.liveMembers} of ${c.members.length} members live` });
+      findings.push({
+        severity: 'ok',
+        subject,
+        check: 'leader',
+        message: `led by n${c.leaders[0]}, ${c.liveMembers} of ${c.members.length} members live`,
+      });
     }
   }
   for (const n of view.nodes) {
     const subject = `n${n.node}`;
     if (n.state === 'silent') {
-      const since = n.lastSeenMsAgo === undefined ? 'never reported' : `silent for ${(n.lastSeenMsAgo / 1000).toFixed(1)} s`;
-      findings.push({ severity: 'warning', subject, check: 'node', message: `${since}: down, killed or cut off from NATS` });
+      const since =
+        n.lastSeenMsAgo === undefined ? 'never reported' : `silent for ${(n.lastSeenMsAgo / 1000).toFixed(1)} s`;
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'node',
+        message: `${since}: down, killed or cut off from NATS`,
+      });
       continue;
     }
-    if (n.state === 'failed') findings.push({ severity: 'warning', subject, check: 'node', message: 'failed (fault injection): drops every message' });
-    if (n.isolated) findings.push({ severity: 'warning', subject, check: 'node', message: 'isolated from its peers (fault injection)' });
+    if (n.state === 'failed')
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'node',
+        message: 'failed (fault injection): drops every message',
+      });
+    if (n.isolated)
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'node',
+        message: 'isolated from its peers (fault injection)',
+      });
     if (n.lagSlots !== undefined && n.lagSlots > thresholds.lagSlotsMax) {
-      findings.push({ severity: 'warning', subject, check: 'lag', message: `${n.lagSlots} slots behind its leader (threshold ${thresholds.lagSlotsMax})` });
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'lag',
+        message: `${n.lagSlots} slots behind its leader (threshold ${thresholds.lagSlotsMax})`,
+      });
     }
     if (n.latencyMsP99 > thresholds.latencyMsP99Max) {
-      findings.push({ severity: 'warning', subject, check: 'latency', message: `p99 ${n.latencyMsP99.toFixed(1)} ms over the last interval (threshold ${thresholds.latencyMsP99Max} ms)` });
+      findings.push({
+        severity: 'warning',
+        subject,
+        check: 'latency',
+        message: `p99 ${n.latencyMsP99.toFixed(1)} ms over the last interval (threshold ${thresholds.latencyMsP99Max} ms)`,
+      });
     }
   }
   const status = findings.reduce<Severity>((worst, f) => (rank[f.severity] > rank[worst] ? f.severity : worst), 'ok');

@@ -9,7 +9,17 @@ import { roundMs } from '../core/round-ms.js';
  *  a snapshot that are the node's own state rather than measured here. */
 export type NodeSample = Pick<
   MetricsSnapshot,
-  'role' | 'isolated' | 'leader' | 'ballot' | 'commitIndex' | 'appliedIndex' | 'pendingRequests' | 'pendingCommands' | 'metricsPort' | 'pid' | 'uptimeMs'
+  | 'role'
+  | 'isolated'
+  | 'leader'
+  | 'ballot'
+  | 'commitIndex'
+  | 'appliedIndex'
+  | 'pendingRequests'
+  | 'pendingCommands'
+  | 'metricsPort'
+  | 'pid'
+  | 'uptimeMs'
 >;
 
 /** How the node saw a Ready it carried out. */
@@ -23,7 +33,12 @@ export interface ReadyView {
 
 /** Percentile histograms of one interval, in microseconds (1 us .. 1 h, 2 significant digits). */
 function intervalHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 2, autoResize: true });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 2,
+    autoResize: true,
+  });
 }
 
 /** Counts of the current interval; reset by every snapshot. */
@@ -86,17 +101,69 @@ export class NodeMetrics {
     // Every series says which node it came from, so one Prometheus can scrape all nodes.
     this.registry.setDefaultLabels({ node: String(labels.node), cluster: String(labels.cluster) });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'ledger_' });
-    this.commits = new Counter({ name: 'ledger_commits_total', help: 'Transfers this node answered as committed', registers });
-    this.aborts = new Counter({ name: 'ledger_aborts_total', help: 'Transfers this node answered as aborted, by reason', labelNames: ['reason'], registers });
-    this.replies = new Counter({ name: 'ledger_replies_total', help: 'Answers to client requests, by outcome (redirect and busy are not final)', labelNames: ['outcome'], registers });
-    this.requestSeconds = new Histogram({ name: 'ledger_request_duration_seconds', help: 'From a request arriving at this node to its final answer', buckets: latencyBucketsSeconds, registers });
-    this.persistSeconds = new Histogram({ name: 'ledger_sqlite_persist_duration_seconds', help: 'One Ready persisted in one SQLite transaction (fsync included)', buckets: persistBucketsSeconds, registers });
-    this.batchCommands = new Histogram({ name: 'ledger_batch_commands', help: 'Commands in each slot this node proposed as leader', buckets: batchBucketsCommands, registers });
-    this.paxosSent = new Counter({ name: 'ledger_paxos_messages_sent_total', help: 'Paxos messages published (a broadcast to the cluster counts once), by type', labelNames: ['type'], registers });
-    this.viewChanges = new Counter({ name: 'ledger_view_changes_total', help: 'Times the ballot this node follows or leads changed', registers });
-    this.newViews = new Counter({ name: 'ledger_new_views_total', help: 'NEW-VIEWs this node completed as the new leader', registers });
-    this.publishErrors = new Counter({ name: 'ledger_publish_errors_total', help: 'Messages the NATS client refused to publish (dropped), by reason', labelNames: ['reason'], registers });
-    this.refused = new Counter({ name: 'ledger_messages_refused_total', help: 'Protocol messages refused as out of range (forged or absurd: cluster, slot, ballot, amount), by reason', labelNames: ['reason'], registers });
+    this.commits = new Counter({
+      name: 'ledger_commits_total',
+      help: 'Transfers this node answered as committed',
+      registers,
+    });
+    this.aborts = new Counter({
+      name: 'ledger_aborts_total',
+      help: 'Transfers this node answered as aborted, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.replies = new Counter({
+      name: 'ledger_replies_total',
+      help: 'Answers to client requests, by outcome (redirect and busy are not final)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'ledger_request_duration_seconds',
+      help: 'From a request arriving at this node to its final answer',
+      buckets: latencyBucketsSeconds,
+      registers,
+    });
+    this.persistSeconds = new Histogram({
+      name: 'ledger_sqlite_persist_duration_seconds',
+      help: 'One Ready persisted in one SQLite transaction (fsync included)',
+      buckets: persistBucketsSeconds,
+      registers,
+    });
+    this.batchCommands = new Histogram({
+      name: 'ledger_batch_commands',
+      help: 'Commands in each slot this node proposed as leader',
+      buckets: batchBucketsCommands,
+      registers,
+    });
+    this.paxosSent = new Counter({
+      name: 'ledger_paxos_messages_sent_total',
+      help: 'Paxos messages published (a broadcast to the cluster counts once), by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.viewChanges = new Counter({
+      name: 'ledger_view_changes_total',
+      help: 'Times the ballot this node follows or leads changed',
+      registers,
+    });
+    this.newViews = new Counter({
+      name: 'ledger_new_views_total',
+      help: 'NEW-VIEWs this node completed as the new leader',
+      registers,
+    });
+    this.publishErrors = new Counter({
+      name: 'ledger_publish_errors_total',
+      help: 'Messages the NATS client refused to publish (dropped), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.refused = new Counter({
+      name: 'ledger_messages_refused_total',
+      help: 'Protocol messages refused as out of range (forged or absurd: cluster, slot, ballot, amount), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.gauges(registers);
   }
 
@@ -126,10 +193,18 @@ export class NodeMetrics {
     gauge('ledger_leader_node', 'The node this one believes leads its cluster (0: none known)', (s) => s.leader ?? 0);
     gauge('ledger_commit_index', 'Highest slot this node knows chosen', (s) => s.commitIndex);
     gauge('ledger_applied_index', 'Highest slot applied to the balances', (s) => s.appliedIndex);
-    gauge('ledger_lag_slots', "Slots this node's balances are behind the commit index its leader announced", (s) => metrics.lagSlots(s));
+    gauge('ledger_lag_slots', "Slots this node's balances are behind the commit index its leader announced", (s) =>
+      metrics.lagSlots(s),
+    );
     gauge('ledger_pending_requests', 'Client requests waiting for an answer at this node', (s) => s.pendingRequests);
-    gauge('ledger_pending_commands', 'Commands the leader holds waiting for locks or pipeline room', (s) => s.pendingCommands);
-    gauge('ledger_isolated', '1 while the node is partitioned from its peers (fault injection)', (s) => (s.isolated ? 1 : 0));
+    gauge(
+      'ledger_pending_commands',
+      'Commands the leader holds waiting for locks or pipeline room',
+      (s) => s.pendingCommands,
+    );
+    gauge('ledger_isolated', '1 while the node is partitioned from its peers (fault injection)', (s) =>
+      s.isolated ? 1 : 0,
+    );
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -151,7 +226,10 @@ export class NodeMetrics {
       this.interval.commits++;
     } else if (outcome.status === 'aborted') {
       // Bounded: reasons are a handful of fixed words, but a label must never grow without end.
-      const reason = this.abortsByReason.has(outcome.reason) || this.abortsByReason.size < abortReasonsMax ? outcome.reason.slice(0, 64) : 'other';
+      const reason =
+        this.abortsByReason.has(outcome.reason) || this.abortsByReason.size < abortReasonsMax
+          ? outcome.reason.slice(0, 64)
+          : 'other';
       this.aborts.inc({ reason });
       this.abortsByReason.set(reason, (this.abortsByReason.get(reason) ?? 0) + 1);
     }
@@ -200,7 +278,8 @@ export class NodeMetrics {
 
   /** A protocol message arrived: remember the commit index the leader announces. */
   recordIncoming(message: ShardMessage): void {
-    if (message.type === 'accept' && message.commitIndex > this.leaderCommitSeen) this.leaderCommitSeen = message.commitIndex;
+    if (message.type === 'accept' && message.commitIndex > this.leaderCommitSeen)
+      this.leaderCommitSeen = message.commitIndex;
   }
 
   /**
@@ -276,7 +355,15 @@ export class NodeMetrics {
 }
 
 function emptyInterval(nowMs: number): Interval {
-  return { startedAtMs: nowMs, replies: 0, commits: 0, batches: 0, batchCommands: 0, batchCommandsMax: 0, paxosSent: 0 };
+  return {
+    startedAtMs: nowMs,
+    replies: 0,
+    commits: 0,
+    batches: 0,
+    batchCommands: 0,
+    batchCommandsMax: 0,
+    paxosSent: 0,
+  };
 }
 
 function percentileMs(h: hdr.Histogram, percentile: number): number {

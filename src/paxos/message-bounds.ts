@@ -46,8 +46,11 @@ export function paxosRefusal<V>(m: PaxosMessage<V>, view: ReceiverView): string 
     case 'promise': {
       const refusal = ballotRefusal(m.ballot, view, false);
       if (refusal !== undefined) return refusal;
-      if (m.commitIndex > view.commit + slotsAheadMax || m.entries.some((e) => farSlot(e.slot, view))) return 'slot-out-of-range';
-      return m.entries.some((e) => ballotRefusal(e.ballot, view, true) !== undefined) ? 'ballot-of-a-non-member' : undefined;
+      if (m.commitIndex > view.commit + slotsAheadMax || m.entries.some((e) => farSlot(e.slot, view)))
+        return 'slot-out-of-range';
+      return m.entries.some((e) => ballotRefusal(e.ballot, view, true) !== undefined)
+        ? 'ballot-of-a-non-member'
+        : undefined;
     }
     case 'nack':
       return ballotRefusal(m.ballot, view, false) ?? ballotRefusal(m.promised, view, true);

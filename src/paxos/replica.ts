@@ -181,7 +181,9 @@ export class Replica<V> {
     this.members = [...init.members];
     this.peers = init.members.filter((m) => m !== init.self);
     this.settings = init.settings;
-    this.entryBytesMax = payloadBudgets(init.settings.payloadBytesMax ?? limits.natsMaxPayloadBytes).messageBytesMax - limits.messageOverheadBytes;
+    this.entryBytesMax =
+      payloadBudgets(init.settings.payloadBytesMax ?? limits.natsMaxPayloadBytes).messageBytesMax -
+      limits.messageOverheadBytes;
     assert(this.entryBytesMax > 0, 'the payload limit leaves no room for entries');
     this.random = init.random;
     this.promised = init.promised;
@@ -198,7 +200,10 @@ export class Replica<V> {
 
   private installInitialLeader(leader: NodeId): void {
     assert(this.members.includes(leader), 'the initial leader must be a member');
-    assert(this.log.size === 0 && this.commit === 0 && this.floor === 0, 'an initial leader is only for an empty instance');
+    assert(
+      this.log.size === 0 && this.commit === 0 && this.floor === 0,
+      'an initial leader is only for an empty instance',
+    );
     assert(ballotEquals(this.promised, initialBallot(leader)), 'every member must have promised the initial ballot');
     this.leaderBallot = this.promised;
     if (leader !== this.self) {
@@ -207,7 +212,14 @@ export class Replica<V> {
     }
     this.leaderId = this.self;
     this.currentRole = 'candidate';
-    this.candidate = { ballot: this.promised, promises: new Map(), fromSlot: this.commit + 1, paging: new Map(), flush: true, preparedAtTick: this.ticks };
+    this.candidate = {
+      ballot: this.promised,
+      promises: new Map(),
+      fromSlot: this.commit + 1,
+      paging: new Map(),
+      flush: true,
+      preparedAtTick: this.ticks,
+    };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: [] });
     this.broadcast({ type: 'prepare', from: this.self, ballot: this.promised, fromSlot: this.candidate.fromSlot });
     this.maybeWinElection();
@@ -294,7 +306,11 @@ export class Replica<V> {
     // Our own broadcasts come back on the cluster's subject: not a refusal.
     if (message.from === this.self) return;
     if (!this.members.includes(message.from)) return this.refuse('sender-not-a-member');
-    const refusal = paxosRefusal(message, { members: this.members, commit: this.commit, roundSeen: Math.max(this.roundSeen, this.promised.round) });
+    const refusal = paxosRefusal(message, {
+      members: this.members,
+      commit: this.commit,
+      roundSeen: Math.max(this.roundSeen, this.promised.round),
+    });
     if (refusal !== undefined) return this.refuse(refusal);
     if ('ballot' in message) this.roundSeen = Math.max(this.roundSeen, message.ballot.round);
     switch (message.type) {
@@ -334,10 +350,12 @@ export class Replica<V> {
   }
 
   ready(): PaxosReady<V> {
-    const entries = [...this.dirtySlots].sort((a, b) => a - b).flatMap((s) => {
-      const e = this.log.get(s) ?? this.compactedDirty.get(s);
-      return e === undefined ? [] : [e];
-    });
+    const entries = [...this.dirtySlots]
+      .sort((a, b) => a - b)
+      .flatMap((s) => {
+        const e = this.log.get(s) ?? this.compactedDirty.get(s);
+        return e === undefined ? [] : [e];
+      });
     return { ...this.pending, snapshotsFor: [...this.pending.snapshotsFor], entries };
   }
 
@@ -455,11 +473,22 @@ export class Replica<V> {
     this.roundSeen = ballot.round;
     this.currentRole = 'candidate';
     this.setPromised(ballot);
-    this.candidate = { ballot, promises: new Map(), fromSlot: this.commit + 1, paging: new Map(), preparedAtTick: this.ticks, ...(forced ? { forced } : {}) };
+    this.candidate = {
+      ballot,
+      promises: new Map(),
+      fromSlot: this.commit + 1,
+      paging: new Map(),
+      preparedAtTick: this.ticks,
+      ...(forced ? { forced } : {}),
+    };
     this.candidate.promises.set(this.self, { commitIndex: this.commit, entries: this.uncommittedEntries() });
     this.resetElectionTimer();
     const fromSlot = this.candidate.fromSlot;
-    this.broadcast(forced ? { type: 'prepare', from: this.self, ballot, forced, fromSlot } : { type: 'prepare', from: this.self, ballot, fromSlot });
+    this.broadcast(
+      forced
+        ? { type: 'prepare', from: this.self, ballot, forced, fromSlot }
+        : { type: 'prepare', from: this.self, ballot, fromSlot },
+    );
     this.maybeWinElection();
   }
 
@@ -467,13 +496,23 @@ export class Replica<V> {
    *  drops the prepare of a leader flushed before it (another generation). */
   private resendPrepare(): void {
     const c = this.candidate;
-    if (this.currentRole !== 'candidate' || c === undefined || this.ticks - c.preparedAtTick < this.settings.retransmitTicks) return;
+    if (
+      this.currentRole !== 'candidate' ||
+      c === undefined ||
+      this.ticks - c.preparedAtTick < this.settings.retransmitTicks
+    )
+      return;
     c.preparedAtTick = this.ticks;
     for (const p of this.peers) {
       if (c.promises.has(p)) continue;
       // A member sending its promise in pages is asked again for the page it owes.
       const fromSlot = c.paging.get(p)?.nextSlot ?? c.fromSlot;
-      this.send(p, c.forced ? { type: 'prepare', from: this.self, ballot: c.ballot, forced: c.forced, fromSlot } : { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot });
+      this.send(
+        p,
+        c.forced
+          ? { type: 'prepare', from: this.self, ballot: c.ballot, forced: c.forced, fromSlot }
+          : { type: 'prepare', from: this.self, ballot: c.ballot, fromSlot },
+      );
     }
   }
 
@@ -526,7 +565,13 @@ export class Replica<V> {
 
   private onPromise(m: Extract<PaxosMessage<V>, { type: 'promise' }>): void {
     const c = this.candidate;
-    if (this.currentRole !== 'candidate' || c === undefined || !ballotEquals(m.ballot, c.ballot) || c.promises.has(m.from)) return;
+    if (
+      this.currentRole !== 'candidate' ||
+      c === undefined ||
+      !ballotEquals(m.ballot, c.ballot) ||
+      c.promises.has(m.from)
+    )
+      return;
     // Only the page asked for counts: a duplicated or late copy of an earlier page is ignored.
     // (A first page without `fromSlot` holds the whole tail: more than asked, and as good.)
     const partial = c.paging.get(m.from);
@@ -605,7 +650,13 @@ export class Replica<V> {
       reproposed.push({ slot, value });
       this.acceptOwn(slot, value);
     }
-    if (c.flush !== true || reproposed.length > 0 || highestCommit > 0) this.pending.newViews.push({ ballot: c.ballot, leader: this.self, commitIndex: highestCommit, entries: reproposed });
+    if (c.flush !== true || reproposed.length > 0 || highestCommit > 0)
+      this.pending.newViews.push({
+        ballot: c.ballot,
+        leader: this.self,
+        commitIndex: highestCommit,
+        entries: reproposed,
+      });
     if (highestCommit > this.commit) this.requestCatchup(commitHolder);
     if (reproposed.length > 0) this.sendAccepts(reproposed);
     else this.broadcastHeartbeat();
@@ -629,7 +680,12 @@ export class Replica<V> {
     const existing = this.log.get(slot);
     const chosen = existing?.chosen ?? false;
     const soleMember = this.isQuorum(1);
-    this.setEntry({ slot, ballot: this.leaderBallot, value: chosen ? (existing as LogEntry<V>).value : value, chosen: chosen || soleMember });
+    this.setEntry({
+      slot,
+      ballot: this.leaderBallot,
+      value: chosen ? (existing as LogEntry<V>).value : value,
+      chosen: chosen || soleMember,
+    });
     if (!chosen && !soleMember) l.acceptedBy.set(slot, new Set([this.self]));
     if (soleMember) this.advanceCommit();
   }
@@ -639,7 +695,13 @@ export class Replica<V> {
     assert(l !== undefined, 'only a leader sends accepts');
     for (const chunk of packByBytes(entries, this.entryBytes, this.entryBytesMax, this.settings.entriesPerMessageMax)) {
       for (const e of chunk) if (l.acceptedBy.has(e.slot)) l.sentAtTick.set(e.slot, this.ticks);
-      this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: chunk });
+      this.broadcast({
+        type: 'accept',
+        from: this.self,
+        ballot: this.leaderBallot,
+        commitIndex: this.commit,
+        entries: chunk,
+      });
     }
     l.ticksSinceBroadcast = 0;
   }
@@ -647,7 +709,13 @@ export class Replica<V> {
   private broadcastHeartbeat(): void {
     const l = this.leader;
     assert(l !== undefined, 'only a leader sends heartbeats');
-    this.broadcast({ type: 'accept', from: this.self, ballot: this.leaderBallot, commitIndex: this.commit, entries: [] });
+    this.broadcast({
+      type: 'accept',
+      from: this.self,
+      ballot: this.leaderBallot,
+      commitIndex: this.commit,
+      entries: [],
+    });
     l.ticksSinceBroadcast = 0;
   }
 
@@ -732,7 +800,8 @@ export class Replica<V> {
     // so a partitioned leader stops serving and cannot hold clients forever.
     if (this.ticks % this.settings.electionTicksMin === 0) {
       let heard = 1;
-      for (const p of this.peers) if (this.ticks - (this.peerHeardAtTick.get(p) ?? -Infinity) <= this.settings.electionTicksMin) heard++;
+      for (const p of this.peers)
+        if (this.ticks - (this.peerHeardAtTick.get(p) ?? -Infinity) <= this.settings.electionTicksMin) heard++;
       if (!this.isQuorum(heard)) {
         this.becomeFollower(undefined);
         this.resetElectionTimer();
@@ -745,7 +814,11 @@ export class Replica<V> {
       this.resetElectionTimer();
       return;
     }
-    if (l.catchupFrom !== undefined && this.commit < l.catchupUpTo && this.ticks - this.catchupAskedAtTick >= this.settings.retransmitTicks) {
+    if (
+      l.catchupFrom !== undefined &&
+      this.commit < l.catchupUpTo &&
+      this.ticks - this.catchupAskedAtTick >= this.settings.retransmitTicks
+    ) {
       // Ask the member that reported the decided prefix first, then the others in turn: any of
       // them may have learned it since.
       const asked = l.catchupFrom;
@@ -844,7 +917,10 @@ export class Replica<V> {
 
   private setEntry(e: LogEntry<V>): void {
     const existing = this.log.get(e.slot);
-    assert(!(existing?.chosen && e.chosen && existing.value !== e.value && !sameValue(existing.value, e.value)), `slot ${e.slot} chosen twice with different values`);
+    assert(
+      !(existing?.chosen && e.chosen && existing.value !== e.value && !sameValue(existing.value, e.value)),
+      `slot ${e.slot} chosen twice with different values`,
+    );
     this.log.set(e.slot, e);
     this.dirtySlots.add(e.slot);
   }
@@ -874,10 +950,23 @@ export class Replica<V> {
 }
 
 /** A log entry's fields other than its value, at their widest. */
-const entryFieldsBytesMax = encodedBytesMax({ slot: Number.MAX_SAFE_INTEGER, ballot: { round: Number.MAX_SAFE_INTEGER, node: Number.MAX_SAFE_INTEGER }, chosen: false, value: undefined }) - 1;
+const entryFieldsBytesMax =
+  encodedBytesMax({
+    slot: Number.MAX_SAFE_INTEGER,
+    ballot: { round: Number.MAX_SAFE_INTEGER, node: Number.MAX_SAFE_INTEGER },
+    chosen: false,
+    value: undefined,
+  }) - 1;
 
 function emptyReady<V>(): PaxosReady<V> {
-  return { promised: undefined, entries: [], compactedThrough: undefined, messages: [], newViews: [], snapshotsFor: [] };
+  return {
+    promised: undefined,
+    entries: [],
+    compactedThrough: undefined,
+    messages: [],
+    newViews: [],
+    snapshotsFor: [],
+  };
 }
 
 /** Structural equality for the chosen-twice assertion (values may be copies after decoding). */

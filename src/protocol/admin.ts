@@ -50,7 +50,20 @@ export type AdminOp = AdminRequest['op'];
 export type AdminRequestOf<Op extends AdminOp> = Extract<AdminRequest, { op: Op }>;
 
 /** Every op, for the codec (checked against AdminOp both ways below). */
-export const adminOps = ['status', 'balance', 'db', 'view', 'hashes', 'hold-cross-shard', 'fail', 'recover', 'isolate', 'heal', 'flush', 'lead'] as const;
+export const adminOps = [
+  'status',
+  'balance',
+  'db',
+  'view',
+  'hashes',
+  'hold-cross-shard',
+  'fail',
+  'recover',
+  'isolate',
+  'heal',
+  'flush',
+  'lead',
+] as const;
 type Exhaustive<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const adminOpsComplete: Exhaustive<(typeof adminOps)[number], AdminOp> = true;
 void adminOpsComplete;
@@ -104,7 +117,8 @@ export interface AdminRefusal {
 
 /** The answer to one admin request: the op's body (the op is repeated, so the reply decodes
  *  on its own), or a refusal. */
-export type AdminReply<Op extends AdminOp = AdminOp> = { [K in Op]: { ok: true; op: K; body: AdminReplies[K] } }[Op] | AdminRefusal;
+export type AdminReply<Op extends AdminOp = AdminOp> =
+  { [K in Op]: { ok: true; op: K; body: AdminReplies[K] } }[Op] | AdminRefusal;
 
 // ---- reply bodies ----------------------------------------------------------------------------
 

@@ -33,12 +33,26 @@ export type Operation =
   | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number; abort?: string }
   | { kind: 'balance'; account: AccountId; consistency?: Consistency }
   /** Coordinator (sender's cluster): lock and debit `from`, keep an undo record. */
-  | { kind: 'x-prepare-coordinator'; from: AccountId; to: AccountId; amount: number; participant: ClusterId; abort?: string }
+  | {
+      kind: 'x-prepare-coordinator';
+      from: AccountId;
+      to: AccountId;
+      amount: number;
+      participant: ClusterId;
+      abort?: string;
+    }
   /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */
   | { kind: 'x-prepare-participant'; to: AccountId; amount: number; coordinator: ClusterId; abort?: string }
   /** The decision, chosen first in the coordinator's log, then in the participant's.
    *  `prepareSlot` on a commit: the participant's preparation it commits (see CoordinatorRecord). */
-  | { kind: 'x-decide'; role: 'coordinator' | 'participant'; decision: 'commit' | 'abort'; reason?: string; peer?: ClusterId; prepareSlot?: number }
+  | {
+      kind: 'x-decide';
+      role: 'coordinator' | 'participant';
+      decision: 'commit' | 'abort';
+      reason?: string;
+      peer?: ClusterId;
+      prepareSlot?: number;
+    }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
   | { kind: 'x-end' };
 

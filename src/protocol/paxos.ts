@@ -41,7 +41,15 @@ export type PaxosMessage<V> =
   /** Phase 1b: the acceptor's entries above its commit index (all it may not know decided), in
    *  pages that fit in a message: `fromSlot` echoes the page asked for (absent: the first),
    *  `nextSlot` is where the next page starts (absent: this is the last). */
-  | { type: 'promise'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: LogEntry<V>[]; fromSlot?: Slot; nextSlot?: Slot }
+  | {
+      type: 'promise';
+      from: NodeId;
+      ballot: Ballot;
+      commitIndex: Slot;
+      entries: LogEntry<V>[];
+      fromSlot?: Slot;
+      nextSlot?: Slot;
+    }
   /** Phase 2a, batched; with no entries it is the leader's heartbeat. */
   | { type: 'accept'; from: NodeId; ballot: Ballot; commitIndex: Slot; entries: SlotValue<V>[] }
   /** Phase 2b (also the heartbeat answer, with no slots). */

@@ -36,7 +36,8 @@ export function decodeViewEntries(bytes: Uint8Array, where: string): ViewEntry[]
   return value.map((item: unknown) => {
     if (typeof item !== 'object' || item === null) throw damaged(`${where}: entry is not an object`);
     const { slot, value: batch } = item as { slot?: unknown; value?: unknown };
-    if (typeof slot !== 'number' || !(batch === null || Array.isArray(batch))) throw damaged(`${where}: malformed entry`);
+    if (typeof slot !== 'number' || !(batch === null || Array.isArray(batch)))
+      throw damaged(`${where}: malformed entry`);
     return { slot, value: batch as Batch | null };
   });
 }
@@ -60,5 +61,7 @@ function toBuffer(bytes: Uint8Array): Buffer {
 }
 
 function damaged(message: string): LedgerError {
-  return new LedgerError('storage', `damaged database: ${message}`, { hint: 'restore the node from a backup or let it catch up from an empty data directory' });
+  return new LedgerError('storage', `damaged database: ${message}`, {
+    hint: 'restore the node from a backup or let it catch up from an empty data directory',
+  });
 }

@@ -29,9 +29,13 @@ export function applyPragmas(db: BetterSqlite3.Database, file: string, durabilit
   db.pragma(`synchronous = ${synchronousCode[durability]}`);
   const readBack = db.pragma('synchronous', { simple: true });
   if (readBack !== synchronousCode[durability]) {
-    throw new LedgerError('storage', `${file}: asked for synchronous=${durability.toUpperCase()} but SQLite reports ${String(readBack)}`, {
-      hint: 'acknowledged writes could be lost on power failure; check the SQLite build, or pass --durability normal for a benchmark only',
-    });
+    throw new LedgerError(
+      'storage',
+      `${file}: asked for synchronous=${durability.toUpperCase()} but SQLite reports ${String(readBack)}`,
+      {
+        hint: 'acknowledged writes could be lost on power failure; check the SQLite build, or pass --durability normal for a benchmark only',
+      },
+    );
   }
   return durability;
 }

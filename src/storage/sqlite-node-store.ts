@@ -5,7 +5,14 @@ import type { StateWrites } from '../protocol/state-writes.js';
 import type { Session } from '../protocol/commands.js';
 import type { DurableState, NodeStore, PersistBatch, StoredView } from '../ports/node-store.js';
 import type { Ballot } from '../protocol/paxos.js';
-import { decodeBatch, decodeOutcome, decodeViewEntries, encodeBatch, encodeOutcome, encodeViewEntries } from './codec.js';
+import {
+  decodeBatch,
+  decodeOutcome,
+  decodeViewEntries,
+  encodeBatch,
+  encodeOutcome,
+  encodeViewEntries,
+} from './codec.js';
 import type { Durability } from './pragmas.js';
 import type { Statements } from './statements.js';
 import { decodeCoordinatorRecord, decodeParticipantRecord } from '../codec/ledger-codec.js';
@@ -32,7 +39,12 @@ export class SqliteNodeStore implements NodeStore {
   private readonly initialBalance: number;
   private readonly persistTransaction: BetterSqlite3.Transaction<(batch: PersistBatch) => void>;
 
-  constructor(init: { db: BetterSqlite3.Database; statements: Statements; synchronous: Durability; initialBalance: number }) {
+  constructor(init: {
+    db: BetterSqlite3.Database;
+    statements: Statements;
+    synchronous: Durability;
+    initialBalance: number;
+  }) {
     this.db = init.db;
     this.statements = init.statements;
     this.synchronous = init.synchronous;
@@ -57,8 +69,12 @@ export class SqliteNodeStore implements NodeStore {
       outcome: decodeOutcome(row.outcome, `session ${row.client_id}`),
       slot: row.slot,
     }));
-    const coordinatorRecords = this.statements.selectCoordinatorTxns.all().map((row) => decodeRecord(row.record, `coordinator txn ${row.txn_key}`, decodeCoordinatorRecord));
-    const participantRecords = this.statements.selectParticipantTxns.all().map((row) => decodeRecord(row.record, `participant txn ${row.txn_key}`, decodeParticipantRecord));
+    const coordinatorRecords = this.statements.selectCoordinatorTxns
+      .all()
+      .map((row) => decodeRecord(row.record, `coordinator txn ${row.txn_key}`, decodeCoordinatorRecord));
+    const participantRecords = this.statements.selectParticipantTxns
+      .all()
+      .map((row) => decodeRecord(row.record, `participant txn ${row.txn_key}`, decodeParticipantRecord));
     return {
       coordinatorRecords,
       participantRecords,
@@ -92,15 +108,17 @@ export class SqliteNodeStore implements NodeStore {
 
   reset(generation: number, promised: Ballot): void {
     const s = this.statements;
-    this.db.transaction(() => {
-      s.deleteAllLog.run();
-      s.deleteAllViews.run();
-      s.deleteAllSessions.run();
-      s.deleteAllCoordinatorTxns.run();
-      s.deleteAllParticipantTxns.run();
-      s.resetBalances.run({ initialBalance: this.initialBalance });
-      s.resetMeta.run({ round: promised.round, node: promised.node, generation });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        s.deleteAllLog.run();
+        s.deleteAllViews.run();
+        s.deleteAllSessions.run();
+        s.deleteAllCoordinatorTxns.run();
+        s.deleteAllParticipantTxns.run();
+        s.resetBalances.run({ initialBalance: this.initialBalance });
+        s.resetMeta.run({ round: promised.round, node: promised.node, generation });
+      })
+      .immediate();
   }
 
   views(): StoredView[] {
@@ -175,7 +193,12 @@ export class SqliteNodeStore implements NodeStore {
       assert(changes === 1, `balance write for account ${account}, which this store does not hold`);
     }
     for (const session of state.sessions) {
-      s.upsertSession.run({ clientId: session.clientId, seq: session.seq, outcome: encodeOutcome(session.outcome), slot: session.slot });
+      s.upsertSession.run({
+        clientId: session.clientId,
+        seq: session.seq,
+        outcome: encodeOutcome(session.outcome),
+        slot: session.slot,
+      });
     }
     for (const clientId of state.evictedSessions) s.deleteSession.run({ clientId });
     s.updateApplied.run({ appliedIndex: state.appliedIndex });

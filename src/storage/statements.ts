@@ -81,17 +81,33 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
   return {
     selectMeta: prepareBare(
       db,
-      kysely.selectFrom('paxos_meta').select(['promised_round', 'promised_node', 'applied_index', 'log_floor', 'generation']).where('id', '=', theRow).compile(),
+      kysely
+        .selectFrom('paxos_meta')
+        .select(['promised_round', 'promised_node', 'applied_index', 'log_floor', 'generation'])
+        .where('id', '=', theRow)
+        .compile(),
     ),
     selectLog: prepareBare(
       db,
-      kysely.selectFrom('paxos_log').select(['slot', 'ballot_round', 'ballot_node', 'value', 'chosen']).orderBy('slot').compile(),
+      kysely
+        .selectFrom('paxos_log')
+        .select(['slot', 'ballot_round', 'ballot_node', 'value', 'chosen'])
+        .orderBy('slot')
+        .compile(),
     ),
-    selectBalances: prepareBare(db, kysely.selectFrom('accounts').select(['account', 'balance']).orderBy('account').compile()),
+    selectBalances: prepareBare(
+      db,
+      kysely.selectFrom('accounts').select(['account', 'balance']).orderBy('account').compile(),
+    ),
     // Slot order is the sessions' recency order, which LedgerState's LRU eviction relies on.
     selectSessions: prepareBare(
       db,
-      kysely.selectFrom('client_sessions').select(['client_id', 'seq', 'outcome', 'slot']).orderBy('slot').orderBy('client_id').compile(),
+      kysely
+        .selectFrom('client_sessions')
+        .select(['client_id', 'seq', 'outcome', 'slot'])
+        .orderBy('slot')
+        .orderBy('client_id')
+        .compile(),
     ),
     selectViews: prepareBare(db, kysely.selectFrom('view_changes').selectAll().orderBy('seq').compile()),
     updatePromised: prepareNamed<PromisedParams, unknown>(
@@ -104,7 +120,11 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
     ),
     updateApplied: prepareNamed<AppliedParams, unknown>(
       db,
-      kysely.updateTable('paxos_meta').set({ applied_index: applied('appliedIndex') }).where('id', '=', theRow).compile(),
+      kysely
+        .updateTable('paxos_meta')
+        .set({ applied_index: applied('appliedIndex') })
+        .where('id', '=', theRow)
+        .compile(),
     ),
     upsertLog: prepareNamed<LogRowParams, unknown>(
       db,
@@ -129,13 +149,22 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
     ),
     updateBalance: prepareNamed<BalanceParams, unknown>(
       db,
-      kysely.updateTable('accounts').set({ balance: balance('balance') }).where('account', '=', balance('account')).compile(),
+      kysely
+        .updateTable('accounts')
+        .set({ balance: balance('balance') })
+        .where('account', '=', balance('account'))
+        .compile(),
     ),
     upsertSession: prepareNamed<SessionParams, unknown>(
       db,
       kysely
         .insertInto('client_sessions')
-        .values({ client_id: session('clientId'), seq: session('seq'), outcome: session('outcome'), slot: session('slot') })
+        .values({
+          client_id: session('clientId'),
+          seq: session('seq'),
+          outcome: session('outcome'),
+          slot: session('slot'),
+        })
         .onConflict((oc) =>
           oc.column('client_id').doUpdateSet((eb) => ({
             seq: eb.ref('excluded.seq'),
@@ -147,12 +176,25 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
     ),
     updateLogFloor: prepareNamed<SlotParams, unknown>(
       db,
-      kysely.updateTable('paxos_meta').set({ log_floor: slot('slot') }).where('id', '=', theRow).compile(),
+      kysely
+        .updateTable('paxos_meta')
+        .set({ log_floor: slot('slot') })
+        .where('id', '=', theRow)
+        .compile(),
     ),
-    deleteLogThrough: prepareNamed<SlotParams, unknown>(db, kysely.deleteFrom('paxos_log').where('slot', '<=', slot('slot')).compile()),
+    deleteLogThrough: prepareNamed<SlotParams, unknown>(
+      db,
+      kysely.deleteFrom('paxos_log').where('slot', '<=', slot('slot')).compile(),
+    ),
     deleteAllSessions: prepareBare(db, kysely.deleteFrom('client_sessions').compile()),
-    selectCoordinatorTxns: prepareBare(db, kysely.selectFrom('coordinator_txns').select(['txn_key', 'record']).compile()),
-    selectParticipantTxns: prepareBare(db, kysely.selectFrom('participant_txns').select(['txn_key', 'record']).compile()),
+    selectCoordinatorTxns: prepareBare(
+      db,
+      kysely.selectFrom('coordinator_txns').select(['txn_key', 'record']).compile(),
+    ),
+    selectParticipantTxns: prepareBare(
+      db,
+      kysely.selectFrom('participant_txns').select(['txn_key', 'record']).compile(),
+    ),
     upsertCoordinatorTxn: prepareNamed<RecordParams, unknown>(
       db,
       kysely
@@ -169,8 +211,14 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
         .onConflict((oc) => oc.column('txn_key').doUpdateSet((eb) => ({ record: eb.ref('excluded.record') })))
         .compile(),
     ),
-    deleteCoordinatorTxn: prepareNamed<KeyParams, unknown>(db, kysely.deleteFrom('coordinator_txns').where('txn_key', '=', key('key')).compile()),
-    deleteParticipantTxn: prepareNamed<KeyParams, unknown>(db, kysely.deleteFrom('participant_txns').where('txn_key', '=', key('key')).compile()),
+    deleteCoordinatorTxn: prepareNamed<KeyParams, unknown>(
+      db,
+      kysely.deleteFrom('coordinator_txns').where('txn_key', '=', key('key')).compile(),
+    ),
+    deleteParticipantTxn: prepareNamed<KeyParams, unknown>(
+      db,
+      kysely.deleteFrom('participant_txns').where('txn_key', '=', key('key')).compile(),
+    ),
     deleteAllCoordinatorTxns: prepareBare(db, kysely.deleteFrom('coordinator_txns').compile()),
     deleteAllParticipantTxns: prepareBare(db, kysely.deleteFrom('participant_txns').compile()),
     deleteSession: prepareNamed<ClientIdParams, unknown>(
@@ -185,13 +233,23 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       db,
       kysely
         .updateTable('paxos_meta')
-        .set({ promised_round: reset('round'), promised_node: reset('node'), applied_index: sql.lit(0), log_floor: sql.lit(0), generation: reset('generation') })
+        .set({
+          promised_round: reset('round'),
+          promised_node: reset('node'),
+          applied_index: sql.lit(0),
+          log_floor: sql.lit(0),
+          generation: reset('generation'),
+        })
         .where('id', '=', theRow)
         .compile(),
     ),
     resetBalances: prepareNamed<InitialBalanceParams, unknown>(
       db,
-      kysely.updateTable('accounts').set({ balance: initial('initialBalance') }).where('balance', '!=', initial('initialBalance')).compile(),
+      kysely
+        .updateTable('accounts')
+        .set({ balance: initial('initialBalance') })
+        .where('balance', '!=', initial('initialBalance'))
+        .compile(),
     ),
     deleteAllLog: prepareBare(db, kysely.deleteFrom('paxos_log').compile()),
     deleteAllViews: prepareBare(db, kysely.deleteFrom('view_changes').compile()),

@@ -31,7 +31,9 @@ export async function initialiseOrCheck(db: Kysely<StoreTables>, file: string, r
         'config',
         `${file} holds accounts ${stored.first_account}..${stored.last_account} at initial balance ${stored.initial_balance}, ` +
           `but this node is configured for ${range.firstAccount}..${range.lastAccount} at ${range.initialBalance}`,
-        { hint: 'use the topology the data directory was created with, or flush/remove the data directory to start over' },
+        {
+          hint: 'use the topology the data directory was created with, or flush/remove the data directory to start over',
+        },
       );
     }
     return;
@@ -39,9 +41,17 @@ export async function initialiseOrCheck(db: Kysely<StoreTables>, file: string, r
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('store_config')
-      .values({ id: 1, first_account: range.firstAccount, last_account: range.lastAccount, initial_balance: range.initialBalance })
+      .values({
+        id: 1,
+        first_account: range.firstAccount,
+        last_account: range.lastAccount,
+        initial_balance: range.initialBalance,
+      })
       .execute();
-    await trx.insertInto('paxos_meta').values({ id: 1, promised_round: 0, promised_node: 0, applied_index: 0, log_floor: 0, generation: 0 }).execute();
+    await trx
+      .insertInto('paxos_meta')
+      .values({ id: 1, promised_round: 0, promised_node: 0, applied_index: 0, log_floor: 0, generation: 0 })
+      .execute();
     for (let start = range.firstAccount; start <= range.lastAccount; start += accountsPerInsertMax) {
       const end = Math.min(start + accountsPerInsertMax - 1, range.lastAccount);
       const rows = [];

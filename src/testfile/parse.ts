@@ -73,7 +73,9 @@ class Failure {
 
   /** `tests.csv line 7: "(1001, 1002)" is not a transaction: expected …` */
   at(line: number, text: string, what: string, expected: string): LedgerError {
-    return new LedgerError('bad-input', `${this.fileName} line ${line}: ${quote(text)} ${what}: expected ${expected}`, { hint: HINT });
+    return new LedgerError('bad-input', `${this.fileName} line ${line}: ${quote(text)} ${what}: expected ${expected}`, {
+      hint: HINT,
+    });
   }
 
   plain(line: number, message: string): LedgerError {
@@ -87,7 +89,10 @@ export function parseTestFile(text: string, fileName: string): TestFile {
 
   const first = rows[0];
   if (first === undefined) {
-    throw fail.plain(1, `the file has no rows: expected a set row such as ${DIALECTS['three-column'].example} (after an optional header "${DIALECTS['three-column'].names}"), or ${DIALECTS['four-column'].example}`);
+    throw fail.plain(
+      1,
+      `the file has no rows: expected a set row such as ${DIALECTS['three-column'].example} (after an optional header "${DIALECTS['three-column'].names}"), or ${DIALECTS['four-column'].example}`,
+    );
   }
 
   // Dialect: from the header if there is one, else from the first row.
@@ -97,9 +102,16 @@ export function parseTestFile(text: string, fileName: string): TestFile {
     const width = significantWidth(first.cells);
     if (width === 3) dialect = 'three-column';
     else if (width === 4) dialect = 'four-column';
-    else throw fail.at(first.line, first.text, `is a header with ${width} column${width === 1 ? '' : 's'}`, `"${DIALECTS['three-column'].names}" or "${DIALECTS['four-column'].names}"`);
+    else
+      throw fail.at(
+        first.line,
+        first.text,
+        `is a header with ${width} column${width === 1 ? '' : 's'}`,
+        `"${DIALECTS['three-column'].names}" or "${DIALECTS['four-column'].names}"`,
+      );
     dataRows = rows.slice(1);
-    if (dataRows.length === 0) throw fail.at(first.line, first.text, 'is followed by no set', `set rows such as ${DIALECTS[dialect].example}`);
+    if (dataRows.length === 0)
+      throw fail.at(first.line, first.text, 'is followed by no set', `set rows such as ${DIALECTS[dialect].example}`);
   } else {
     dialect = significantWidth(first.cells) >= 4 ? 'four-column' : 'three-column';
   }
@@ -112,7 +124,9 @@ export function parseTestFile(text: string, fileName: string): TestFile {
   for (const row of dataRows) {
     const width = significantWidth(row.cells);
     if (width > d.columns) {
-      const unquoted = row.cells.slice(1).some((c) => (c.startsWith('(') && !c.endsWith(')')) || (c.startsWith('[') && !c.endsWith(']')));
+      const unquoted = row.cells
+        .slice(1)
+        .some((c) => (c.startsWith('(') && !c.endsWith(')')) || (c.startsWith('[') && !c.endsWith(']')));
       throw fail.at(
         row.line,
         row.text,
@@ -125,18 +139,42 @@ export function parseTestFile(text: string, fileName: string): TestFile {
     if (setCell !== '') {
       const set = parseSetNumber(setCell, row, fail);
       const previous = setLines.get(set);
-      if (previous !== undefined) throw fail.at(row.line, row.text, `repeats set number ${set} (first on line ${previous})`, 'each set number once');
+      if (previous !== undefined)
+        throw fail.at(
+          row.line,
+          row.text,
+          `repeats set number ${set} (first on line ${previous})`,
+          'each set number once',
+        );
       setLines.set(set, row.line);
 
-      if (liveCell === '') throw fail.at(row.line, row.text, `starts set ${set} without a live list`, `the live ${dialect === 'three-column' ? 'nodes' : 'servers'} on the set's first row, e.g. ${d.example}`);
+      if (liveCell === '')
+        throw fail.at(
+          row.line,
+          row.text,
+          `starts set ${set} without a live list`,
+          `the live ${dialect === 'three-column' ? 'nodes' : 'servers'} on the set's first row, e.g. ${d.example}`,
+        );
       const liveNodes = parseNodeList(liveCell, row, fail, d.node, 'live list');
       current = { set, line: row.line, liveNodes, commands: [] };
 
       if (dialect === 'four-column') {
-        if (contactCell === '') throw fail.at(row.line, row.text, `starts set ${set} without contact servers`, `the contact servers on the set's first row, e.g. ${d.example}`);
+        if (contactCell === '')
+          throw fail.at(
+            row.line,
+            row.text,
+            `starts set ${set} without contact servers`,
+            `the contact servers on the set's first row, e.g. ${d.example}`,
+          );
         const contactServers = parseNodeList(contactCell, row, fail, d.node, 'contact server list');
         for (const s of contactServers) {
-          if (!liveNodes.includes(s)) throw fail.at(row.line, contactCell, `names contact server ${d.node}${s}, which is not in the live list ${liveCell}`, 'contact servers that are live');
+          if (!liveNodes.includes(s))
+            throw fail.at(
+              row.line,
+              contactCell,
+              `names contact server ${d.node}${s}, which is not in the live list ${liveCell}`,
+              'contact servers that are live',
+            );
         }
         current.contactServers = contactServers;
       }
@@ -145,10 +183,29 @@ export function parseTestFile(text: string, fileName: string): TestFile {
       continue;
     }
 
-    if (current === undefined) throw fail.at(row.line, row.text, 'comes before any set', `the first row to start a set with its number, e.g. ${d.example}`);
-    if (liveCell !== '') throw fail.at(row.line, row.text, `has a live list on a row that does not start a set (set ${current.set} started on line ${current.line})`, `live lists only on a set's first row, the one with the set number`);
-    if (contactCell !== '') throw fail.at(row.line, row.text, `has contact servers on a row that does not start a set (set ${current.set} started on line ${current.line})`, `contact servers only on a set's first row, the one with the set number`);
-    if (commandCell === '') throw fail.at(row.line, row.text, 'has no command', `one of ${COMMAND_FORMS} in the Transactions column`);
+    if (current === undefined)
+      throw fail.at(
+        row.line,
+        row.text,
+        'comes before any set',
+        `the first row to start a set with its number, e.g. ${d.example}`,
+      );
+    if (liveCell !== '')
+      throw fail.at(
+        row.line,
+        row.text,
+        `has a live list on a row that does not start a set (set ${current.set} started on line ${current.line})`,
+        `live lists only on a set's first row, the one with the set number`,
+      );
+    if (contactCell !== '')
+      throw fail.at(
+        row.line,
+        row.text,
+        `has contact servers on a row that does not start a set (set ${current.set} started on line ${current.line})`,
+        `contact servers only on a set's first row, the one with the set number`,
+      );
+    if (commandCell === '')
+      throw fail.at(row.line, row.text, 'has no command', `one of ${COMMAND_FORMS} in the Transactions column`);
     current.commands.push(parseCommand(commandCell, row, fail));
   }
 
@@ -231,7 +288,8 @@ function parseNodeList(cell: string, row: Row, fail: Failure, letter: string, wh
   const nodes: number[] = [];
   for (const item of inner.split(',').map((s) => s.trim())) {
     const node = parseTestFileNode(item);
-    if (node === undefined) throw fail.at(row.line, cell, `is not a ${what}: ${quote(item)} is not a node id`, expected);
+    if (node === undefined)
+      throw fail.at(row.line, cell, `is not a ${what}: ${quote(item)} is not a node id`, expected);
     if (nodes.includes(node)) throw fail.at(row.line, cell, `is not a ${what}: it names ${item} twice`, expected);
     nodes.push(node);
   }
@@ -249,16 +307,40 @@ function parseCommand(cell: string, row: Row, fail: Failure): TestCommand {
     if (parts.length === 3) {
       const [fromText = '', toText = '', amountText = ''] = parts;
       const from = positiveInt(fromText);
-      if (from === undefined) throw fail.at(line, cell, `has sender ${quote(fromText)}, not an account number`, '(sender, receiver, amount) with accounts that are positive integers');
+      if (from === undefined)
+        throw fail.at(
+          line,
+          cell,
+          `has sender ${quote(fromText)}, not an account number`,
+          '(sender, receiver, amount) with accounts that are positive integers',
+        );
       const to = positiveInt(toText);
-      if (to === undefined) throw fail.at(line, cell, `has receiver ${quote(toText)}, not an account number`, '(sender, receiver, amount) with accounts that are positive integers');
+      if (to === undefined)
+        throw fail.at(
+          line,
+          cell,
+          `has receiver ${quote(toText)}, not an account number`,
+          '(sender, receiver, amount) with accounts that are positive integers',
+        );
       const amount = positiveInt(amountText);
-      if (amount === undefined) throw fail.at(line, cell, amountText === '' ? 'has no amount' : `has amount ${quote(amountText)}, not a positive whole number`, '(sender, receiver, amount) with an amount that is a whole number of at least 1');
+      if (amount === undefined)
+        throw fail.at(
+          line,
+          cell,
+          amountText === '' ? 'has no amount' : `has amount ${quote(amountText)}, not a positive whole number`,
+          '(sender, receiver, amount) with an amount that is a whole number of at least 1',
+        );
       return { op: 'transfer', from, to, amount, line };
     }
     if (parts.length === 1) {
       const account = positiveInt(parts[0] ?? '');
-      if (account === undefined) throw fail.at(line, cell, 'is not a balance read', '(account) with an account number that is a positive integer');
+      if (account === undefined)
+        throw fail.at(
+          line,
+          cell,
+          'is not a balance read',
+          '(account) with an account number that is a positive integer',
+        );
       return { op: 'balance', account, line };
     }
     throw notCommand();
@@ -268,7 +350,13 @@ function parseCommand(cell: string, row: Row, fail: Failure): TestCommand {
   const negative = /^-\s*(\d+)$/.exec(cell);
   if (negative !== null) {
     const account = positiveInt(negative[1] ?? '');
-    if (account === undefined) throw fail.at(line, cell, 'is not a balance read', '-account or (account) with an account number that is a positive integer');
+    if (account === undefined)
+      throw fail.at(
+        line,
+        cell,
+        'is not a balance read',
+        '-account or (account) with an account number that is a positive integer',
+      );
     return { op: 'balance', account, line };
   }
 
@@ -278,7 +366,13 @@ function parseCommand(cell: string, row: Row, fail: Failure): TestCommand {
     const letter = (fr[1] ?? '').toUpperCase();
     const nodeText = (fr[2] ?? '').trim();
     const node = parseTestFileNode(nodeText);
-    if (node === undefined) throw fail.at(line, cell, `names ${quote(nodeText)}, not a node id`, `${letter}(nK) with K a positive integer, e.g. ${letter}(n4)`);
+    if (node === undefined)
+      throw fail.at(
+        line,
+        cell,
+        `names ${quote(nodeText)}, not a node id`,
+        `${letter}(nK) with K a positive integer, e.g. ${letter}(n4)`,
+      );
     return letter === 'F' ? { op: 'fail', node, line } : { op: 'recover', node, line };
   }
 

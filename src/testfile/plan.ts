@@ -1,6 +1,13 @@
 import { badInput, LedgerError } from '../core/errors.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
-import { allNodes, clusterOfNode, defaultTopology, nodesOfCluster, validateTopology, type Topology } from '../ledger/topology.js';
+import {
+  allNodes,
+  clusterOfNode,
+  defaultTopology,
+  nodesOfCluster,
+  validateTopology,
+  type Topology,
+} from '../ledger/topology.js';
 import type { TestCommand, TestFile, TestSet } from './types.js';
 
 /** Clusters x nodes per cluster. */
@@ -49,7 +56,10 @@ const autoShapeLimits = { clusters: 5, nodes: 25 } as const;
 export function planRun(file: TestFile, fileName: string, options: PlanOptions): SetPlan[] {
   const accounts = options.accounts ?? (file.dialect === 'four-column' ? 3000 : defaultTopology.accounts);
   const initialBalance = options.initialBalance ?? defaultTopology.initialBalance;
-  const base = options.baseShape ?? { clusters: defaultTopology.clusters, nodesPerCluster: defaultTopology.nodesPerCluster };
+  const base = options.baseShape ?? {
+    clusters: defaultTopology.clusters,
+    nodesPerCluster: defaultTopology.nodesPerCluster,
+  };
   const plans: SetPlan[] = [];
   for (const set of file.sets) {
     const explicit = options.setShapes?.get(set.set);
@@ -58,7 +68,8 @@ export function planRun(file: TestFile, fileName: string, options: PlanOptions):
     const topology = validateTopology({ ...shape, accounts, initialBalance });
     checkSet(set, topology, fileName);
     const live = new Set(set.liveNodes);
-    const leaders = file.dialect === 'four-column' ? contactLeaders(set, topology, fileName) : firstLive(topology, live);
+    const leaders =
+      file.dialect === 'four-column' ? contactLeaders(set, topology, fileName) : firstLive(topology, live);
     const previous = plans[plans.length - 1];
     const newTopology = previous === undefined || JSON.stringify(previous.topology) !== JSON.stringify(topology);
     const flush = file.dialect === 'three-column' ? options.flush : newTopology && options.flush;
@@ -93,7 +104,12 @@ export function guessShape(set: TestSet, base: Shape): Shape {
     if (best === undefined || score > best.score) best = { shape: { clusters, nodesPerCluster }, score };
   }
   // planRun refuses a node past the limits first; a direct caller gets the largest shape.
-  return best?.shape ?? { clusters: autoShapeLimits.clusters, nodesPerCluster: autoShapeLimits.nodes / autoShapeLimits.clusters };
+  return (
+    best?.shape ?? {
+      clusters: autoShapeLimits.clusters,
+      nodesPerCluster: autoShapeLimits.nodes / autoShapeLimits.clusters,
+    }
+  );
 }
 
 /** Refuses a set naming a node outside every shape the runner picks by itself, at the line that
@@ -123,16 +139,24 @@ function checkSet(set: TestSet, topology: Topology, fileName: string): void {
   const where = (line: number) => `${fileName} line ${line} (set ${set.set})`;
   const shape = `${topology.clusters} clusters x ${topology.nodesPerCluster} nodes`;
   for (const node of [...set.liveNodes, ...(set.contactServers ?? [])]) {
-    if (node > nodes) throw new LedgerError('bad-input', `${where(set.line)}: node ${node} does not exist in ${shape}`, { hint: 'pass --set-shape SET=CxN for this set' });
+    if (node > nodes)
+      throw new LedgerError('bad-input', `${where(set.line)}: node ${node} does not exist in ${shape}`, {
+        hint: 'pass --set-shape SET=CxN for this set',
+      });
   }
   for (const command of set.commands) {
     for (const account of accountsOf(command)) {
       if (account > topology.accounts) {
-        throw badInput(`${where(command.line)}: account ${account} does not exist (accounts are 1..${topology.accounts})`, 'pass --accounts with the number of accounts the file was written for');
+        throw badInput(
+          `${where(command.line)}: account ${account} does not exist (accounts are 1..${topology.accounts})`,
+          'pass --accounts with the number of accounts the file was written for',
+        );
       }
     }
     if ((command.op === 'fail' || command.op === 'recover') && command.node > nodes) {
-      throw new LedgerError('bad-input', `${where(command.line)}: node ${command.node} does not exist in ${shape}`, { hint: 'pass --set-shape SET=CxN for this set' });
+      throw new LedgerError('bad-input', `${where(command.line)}: node ${command.node} does not exist in ${shape}`, {
+        hint: 'pass --set-shape SET=CxN for this set',
+      });
     }
   }
 }
@@ -159,7 +183,11 @@ function contactLeaders(set: TestSet, topology: Topology, fileName: string): Map
   const seen = new Set<ClusterId>();
   for (const server of set.contactServers ?? []) {
     const cluster = clusterOfNode(topology, server);
-    if (seen.has(cluster)) throw badInput(`${fileName} line ${set.line} (set ${set.set}): two contact servers for cluster ${cluster}`, 'list one contact server per cluster');
+    if (seen.has(cluster))
+      throw badInput(
+        `${fileName} line ${set.line} (set ${set.set}): two contact servers for cluster ${cluster}`,
+        'list one contact server per cluster',
+      );
     seen.add(cluster);
     if (set.liveNodes.includes(server)) leaders.set(cluster, server);
   }
@@ -169,7 +197,8 @@ function contactLeaders(set: TestSet, topology: Topology, fileName: string): Map
 /** Parses `--set-shape 15=5x5`. */
 export function parseSetShape(text: string): [number, Shape] {
   const match = /^\s*(\d+)\s*=\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
-  if (match === null) throw badInput(`--set-shape "${text}" is not SET=CLUSTERSxNODES`, 'for example --set-shape 15=5x5');
+  if (match === null)
+    throw badInput(`--set-shape "${text}" is not SET=CLUSTERSxNODES`, 'for example --set-shape 15=5x5');
   const shape = { clusters: Number(match[2]), nodesPerCluster: Number(match[3]) };
   validateTopology({ ...shape, accounts: Math.max(shape.clusters, 1), initialBalance: 0 });
   return [Number(match[1]), shape];

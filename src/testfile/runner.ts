@@ -17,8 +17,25 @@ import type { TestCommand, TestFileDialect } from './types.js';
 
 /** One entry per command row of a set, in file order (the `--json` document's `results`). */
 export type CommandResult =
-  | { op: 'transfer'; from: number; to: number; amount: number; status: TransferStatus; latencyMs: number; servedBy?: NodeId; reason?: string }
-  | { op: 'balance'; account: number; balance: number | null; latencyMs: number; servedBy?: NodeId; reason?: string; notSent?: true }
+  | {
+      op: 'transfer';
+      from: number;
+      to: number;
+      amount: number;
+      status: TransferStatus;
+      latencyMs: number;
+      servedBy?: NodeId;
+      reason?: string;
+    }
+  | {
+      op: 'balance';
+      account: number;
+      balance: number | null;
+      latencyMs: number;
+      servedBy?: NodeId;
+      reason?: string;
+      notSent?: true;
+    }
   | { op: 'fail'; node: NodeId }
   | { op: 'recover'; node: NodeId };
 
@@ -113,7 +130,8 @@ export class TestRunner {
         const setReport = await this.runSet(plan, client);
         report.sets.push(setReport);
         const last = index === plans.length - 1;
-        const next = (await this.hooks.afterSet?.(plan, setReport, { client, topology: plan.topology }, last)) ?? 'next';
+        const next =
+          (await this.hooks.afterSet?.(plan, setReport, { client, topology: plan.topology }, last)) ?? 'next';
         if (next === 'quit') break;
         skipNext = next === 'skip-next';
       }
@@ -150,7 +168,10 @@ export class TestRunner {
     await this.ensureCluster(plan.topology);
     const cluster = this.cluster as NonNullable<typeof this.cluster>;
     // A new client per set: fresh sessions and leader hints, so nothing of the last set leaks.
-    const client = new LedgerClient(cluster.transport, plan.topology, cluster.prefix, { attemptTimeoutMs: 500, deadlineMs: this.options.deadlineMs });
+    const client = new LedgerClient(cluster.transport, plan.topology, cluster.prefix, {
+      attemptTimeoutMs: 500,
+      deadlineMs: this.options.deadlineMs,
+    });
     for (const [c, node] of plan.leaders) client.preferNode(c, node);
     if (plan.flush) {
       const statuses = await flushCluster(client, plan.topology, { live: plan.live, leaders: plan.leaders });
@@ -171,7 +192,13 @@ export class TestRunner {
     this.hooks.say(`starting a local cluster of ${shapeText(topology)}`);
     this.hooks.say(`  in ${this.options.clusterDir}`);
     if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
-    const state = await startLocalCluster({ dataDir: this.options.clusterDir, port: undefined, topology, detached: this.options.keepCluster === true, readyTimeoutMs: 60_000 });
+    const state = await startLocalCluster({
+      dataDir: this.options.clusterDir,
+      port: undefined,
+      topology,
+      detached: this.options.keepCluster === true,
+      readyTimeoutMs: 60_000,
+    });
     try {
       if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
       const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
@@ -219,7 +246,8 @@ export class TestRunner {
       this.hooks.onResult?.(plan, index, result);
     };
     if (this.options.concurrent) {
-      for (const segment of segments(commands)) await pool(segment, this.options.concurrencyMax, ({ index, command }) => execute(index, command));
+      for (const segment of segments(commands))
+        await pool(segment, this.options.concurrencyMax, ({ index, command }) => execute(index, command));
     } else {
       for (const [index, command] of commands.entries()) await execute(index, command);
     }

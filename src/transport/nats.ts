@@ -10,7 +10,16 @@ import {
 } from '@nats-io/transport-node';
 import { LedgerError } from '../core/errors.js';
 import { ConnectionWaiters } from './connection-waiters.js';
-import { NoRespondersError, NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type PublishErrorReason, type PublishFailure, type Transport } from './transport.js';
+import {
+  NoRespondersError,
+  NotSentError,
+  TransportTimeoutError,
+  type ConnectionState,
+  type IncomingMessage,
+  type PublishErrorReason,
+  type PublishFailure,
+  type Transport,
+} from './transport.js';
 
 export interface NatsOptions {
   /** e.g. nats://127.0.0.1:4222 */
@@ -98,7 +107,11 @@ class NatsTransport implements Transport {
   }
 
   whenConnected(timeoutMs: number): Promise<boolean> {
-    return this.waiters.wait(timeoutMs, () => this.isConnected && !this.isClosed, () => this.isClosed);
+    return this.waiters.wait(
+      timeoutMs,
+      () => this.isConnected && !this.isClosed,
+      () => this.isClosed,
+    );
   }
 
   private async watchStatus(): Promise<void> {
@@ -124,7 +137,6 @@ class NatsTransport implements Transport {
     this.disconnectedAtMs ??= performance.now();
   }
 
-
   publish(subject: string, data: Uint8Array, reply?: string): void {
     // While disconnected the client would buffer without bound; our protocols retransmit
     // whatever matters, so we drop instead and keep memory flat during a broker outage.
@@ -136,7 +148,12 @@ class NatsTransport implements Transport {
       this.nc.publish(subject, data, reply === undefined ? undefined : { reply });
     } catch (error) {
       this.dropped++;
-      const failure: PublishFailure = { subject, bytes: data.length, reason: this.publishErrorReason(data, error), error };
+      const failure: PublishFailure = {
+        subject,
+        bytes: data.length,
+        reason: this.publishErrorReason(data, error),
+        error,
+      };
       for (const listener of this.publishErrorListeners) listener(failure);
     }
   }
@@ -154,7 +171,8 @@ class NatsTransport implements Transport {
   private publishErrorReason(data: Uint8Array, error: unknown): PublishErrorReason {
     // nats.js refuses a payload above the server's max_payload with a generic argument error.
     const maxPayload = this.nc.info?.max_payload;
-    if ((maxPayload !== undefined && data.length > maxPayload) || /max_payload/.test(String((error as Error)?.message))) return 'payload-too-large';
+    if ((maxPayload !== undefined && data.length > maxPayload) || /max_payload/.test(String((error as Error)?.message)))
+      return 'payload-too-large';
     if (error instanceof NatsClosed || error instanceof NatsDraining) return 'closed';
     return 'other';
   }
@@ -187,13 +205,17 @@ class NatsTransport implements Transport {
       }
       // Handed to the client, then failed: what was in flight when the connection closed
       // ("connection closed"). It may have left, so it counts as sent with no answer.
-      if (error instanceof NatsRequestError) throw new TransportTimeoutError(`no answer on ${subject}: ${error.message}`, { cause: error });
+      if (error instanceof NatsRequestError)
+        throw new TransportTimeoutError(`no answer on ${subject}: ${error.message}`, { cause: error });
       throw error;
     }
   }
 
   private notSent(subject: string, cause?: unknown): NotSentError {
-    const why = this.isClosed || this.nc.isClosed() ? 'the connection to NATS is closed' : `no connection to NATS (reconnecting, attempt ${this.reconnectAttempt})`;
+    const why =
+      this.isClosed || this.nc.isClosed()
+        ? 'the connection to NATS is closed'
+        : `no connection to NATS (reconnecting, attempt ${this.reconnectAttempt})`;
     return new NotSentError(`not sent: ${why}`, { cause: cause ?? subject });
   }
 

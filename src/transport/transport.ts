@@ -37,7 +37,10 @@ export interface Transport {
  * (limits.natsMaxPayloadBytes): every full message would be refused by the broker, silently
  * for the protocol, and catch-up and elections would stall. Undefined when it fits.
  */
-export function brokerPayloadProblem(brokerMaxPayloadBytes: number | undefined, neededBytes: number): string | undefined {
+export function brokerPayloadProblem(
+  brokerMaxPayloadBytes: number | undefined,
+  neededBytes: number,
+): string | undefined {
   if (brokerMaxPayloadBytes === undefined || brokerMaxPayloadBytes >= neededBytes) return undefined;
   return `the NATS server accepts payloads of at most ${brokerMaxPayloadBytes} bytes, and Ledger's messages need ${neededBytes}`;
 }

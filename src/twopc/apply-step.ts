@@ -22,15 +22,29 @@ type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
  * undo record) and lock. Returns the client's answer when it is refused here, undefined when it
  * is prepared (the answer comes with the decision).
  */
-function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-prepare-coordinator'>): Outcome | undefined {
+function prepareCoordinator(
+  twoPc: TwoPcState,
+  book: AccountBook,
+  command: Command,
+  op: Op<'x-prepare-coordinator'>,
+): Outcome | undefined {
   if (op.abort !== undefined) return { status: 'aborted', reason: op.abort };
   if (heldAtApply(op, twoPc.lockHolder)) return { status: 'aborted', reason: lockedReason };
   const balance = book.balanceOf(op.from);
   if (balance === undefined) return { status: 'rejected', reason: `account ${op.from} is not in this shard` };
-  if (!Number.isSafeInteger(op.amount) || op.amount <= 0) return { status: 'rejected', reason: 'amount must be a positive integer' };
+  if (!Number.isSafeInteger(op.amount) || op.amount <= 0)
+    return { status: 'rejected', reason: 'amount must be a positive integer' };
   if (balance < op.amount) return { status: 'insufficient-funds', balance };
   book.debit(op.from, op.amount);
-  twoPc.setCoordinator(txnKey(command.clientId, command.seq), { clientId: command.clientId, seq: command.seq, from: op.from, to: op.to, amount: op.amount, participant: op.participant, state: 'prepared' });
+  twoPc.setCoordinator(txnKey(command.clientId, command.seq), {
+    clientId: command.clientId,
+    seq: command.seq,
+    from: op.from,
+    to: op.to,
+    amount: op.amount,
+    participant: op.participant,
+    state: 'prepared',
+  });
   return undefined;
 }
 
@@ -39,7 +53,12 @@ function prepareCoordinator(twoPc: TwoPcState, book: AccountBook, command: Comma
  * client's answer when the step gives one (a coordinator's PREPARE refused, a decision at the
  * coordinator), for the ledger to record in the client's session.
  */
-export function applyTwoPcStep(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command): Outcome | undefined {
+export function applyTwoPcStep(
+  twoPc: TwoPcState,
+  book: AccountBook,
+  slot: Slot,
+  command: Command,
+): Outcome | undefined {
   const { op } = command;
   switch (op.kind) {
     case 'x-prepare-coordinator':
@@ -61,14 +80,28 @@ export function applyTwoPcStep(twoPc: TwoPcState, book: AccountBook, slot: Slot,
   }
 }
 
-function prepareParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command, op: Op<'x-prepare-participant'>): void {
+function prepareParticipant(
+  twoPc: TwoPcState,
+  book: AccountBook,
+  slot: Slot,
+  command: Command,
+  op: Op<'x-prepare-participant'>,
+): void {
   if (twoPc.participantRecord(txnKey(command.clientId, command.seq)) !== undefined) return; // a repeated PREPARE
-  const base = { clientId: command.clientId, seq: command.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, slot };
+  const base = {
+    clientId: command.clientId,
+    seq: command.seq,
+    to: op.to,
+    amount: op.amount,
+    coordinator: op.coordinator,
+    slot,
+  };
   const balance = book.balanceOf(op.to);
   let reason: string | undefined = op.abort;
   if (reason === undefined && balance === undefined) reason = `account ${op.to} is not in this shard`;
   if (reason === undefined && heldAtApply(op, twoPc.lockHolder)) reason = lockedReason;
-  if (reason === undefined && !(Number.isSafeInteger(op.amount) && op.amount > 0)) reason = 'amount must be a positive integer';
+  if (reason === undefined && !(Number.isSafeInteger(op.amount) && op.amount > 0))
+    reason = 'amount must be a positive integer';
   if (reason !== undefined || balance === undefined) {
     twoPc.setParticipant({ ...base, state: 'aborted', reason: reason ?? 'unknown account' });
     return;
@@ -78,7 +111,12 @@ function prepareParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, co
   twoPc.setParticipant({ ...base, state: 'prepared' });
 }
 
-function decideCoordinator(twoPc: TwoPcState, book: AccountBook, command: Command, op: Op<'x-decide'>): Outcome | undefined {
+function decideCoordinator(
+  twoPc: TwoPcState,
+  book: AccountBook,
+  command: Command,
+  op: Op<'x-decide'>,
+): Outcome | undefined {
   const key = txnKey(command.clientId, command.seq);
   const record = twoPc.coordinatorRecord(key);
   if (record === undefined) {
@@ -95,7 +133,11 @@ function decideCoordinator(twoPc: TwoPcState, book: AccountBook, command: Comman
   }
   if (record.state !== 'prepared') return undefined;
   if (op.decision === 'commit') {
-    twoPc.setCoordinator(key, { ...record, state: 'committed', ...(op.prepareSlot === undefined ? {} : { prepareSlot: op.prepareSlot }) });
+    twoPc.setCoordinator(key, {
+      ...record,
+      state: 'committed',
+      ...(op.prepareSlot === undefined ? {} : { prepareSlot: op.prepareSlot }),
+    });
     return { status: 'committed' };
   }
   book.credit(record.from, record.amount); // undo the debit
@@ -104,7 +146,13 @@ function decideCoordinator(twoPc: TwoPcState, book: AccountBook, command: Comman
   return { status: 'aborted', reason };
 }
 
-function decideParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, command: Command, op: Op<'x-decide'>): void {
+function decideParticipant(
+  twoPc: TwoPcState,
+  book: AccountBook,
+  slot: Slot,
+  command: Command,
+  op: Op<'x-decide'>,
+): void {
   const record = twoPc.participantRecord(txnKey(command.clientId, command.seq));
   if (record === undefined || record.state !== 'prepared') return;
   // A commit of another preparation than this one: this one was prepared again from a late
@@ -115,6 +163,11 @@ function decideParticipant(twoPc: TwoPcState, book: AccountBook, slot: Slot, com
     twoPc.setParticipant({ ...record, state: 'committed', slot });
   } else {
     book.debit(record.to, record.amount); // undo the credit
-    twoPc.setParticipant({ ...record, state: 'aborted', reason: superseded ? supersededReason : (op.reason ?? 'aborted'), slot });
+    twoPc.setParticipant({
+      ...record,
+      state: 'aborted',
+      reason: superseded ? supersededReason : (op.reason ?? 'aborted'),
+      slot,
+    });
   }
 }

@@ -105,13 +105,29 @@ export class TwoPcDriver {
    */
   receive(m: TwoPcMessage, fromCluster: ClusterId, here: { serving: boolean; leaderless: boolean }): void {
     const twoPc = this.host.state.twoPc;
-    const refusal = this.bounds === undefined ? undefined : twoPcRefusal(m, fromCluster, this.bounds, (a) => this.host.state.balanceOf(a), (p) => twoPc.participantRecord(txnKey(p.txn.clientId, p.txn.seq)) !== undefined);
+    const refusal =
+      this.bounds === undefined
+        ? undefined
+        : twoPcRefusal(
+            m,
+            fromCluster,
+            this.bounds,
+            (a) => this.host.state.balanceOf(a),
+            (p) => twoPc.participantRecord(txnKey(p.txn.clientId, p.txn.seq)) !== undefined,
+          );
     if (refusal !== undefined) {
       this.refused.set(refusal, (this.refused.get(refusal) ?? 0) + 1);
       return;
     }
     if (here.serving) this.onMessage(m);
-    else if (here.leaderless && m.type === 'prepare') this.host.send(m.coordinator, { type: 'vote', txn: m.txn, participant: this.host.cluster, vote: 'no', reason: 'no-leader' });
+    else if (here.leaderless && m.type === 'prepare')
+      this.host.send(m.coordinator, {
+        type: 'vote',
+        txn: m.txn,
+        participant: this.host.cluster,
+        vote: 'no',
+        reason: 'no-leader',
+      });
   }
 
   /** A step went into the leader's batch (its locks taken): mark it for failpoints and logs. */
@@ -136,7 +152,11 @@ export class TwoPcDriver {
       live.add(key);
       let p = this.coordinator.get(key);
       if (p === undefined) {
-        p = { sentAtTick: -Infinity, voteDeadlineTick: now + this.settings.voteTimeoutTicks, participantLeaderless: false };
+        p = {
+          sentAtTick: -Infinity,
+          voteDeadlineTick: now + this.settings.voteTimeoutTicks,
+          participantLeaderless: false,
+        };
         this.coordinator.set(key, p);
       }
       if (r.state === 'prepared' && now >= p.voteDeadlineTick) {
@@ -158,7 +178,11 @@ export class TwoPcDriver {
       if (asked === undefined) this.queriedAtTick.set(key, now);
       else if (now - asked >= this.settings.queryTicks) {
         this.queriedAtTick.set(key, now);
-        this.host.send(r.coordinator, { type: 'query', txn: { clientId: r.clientId, seq: r.seq }, participant: this.host.cluster });
+        this.host.send(r.coordinator, {
+          type: 'query',
+          txn: { clientId: r.clientId, seq: r.seq },
+          participant: this.host.cluster,
+        });
       }
     }
     for (const key of this.queriedAtTick.keys()) if (!prepared.has(key)) this.queriedAtTick.delete(key);
@@ -174,15 +198,31 @@ export class TwoPcDriver {
         if (r === undefined || r.state !== 'prepared') return;
         if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else this.decide(r, 'abort', m.reason === lockedReason || m.reason === duplicatePrepare ? m.reason : 'participant-aborted');
+        else
+          this.decide(
+            r,
+            'abort',
+            m.reason === lockedReason || m.reason === duplicatePrepare ? m.reason : 'participant-aborted',
+          );
         return;
       }
       case 'decision': {
         const r = this.host.state.twoPc.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
         if (r !== undefined && r.state === 'prepared') {
-          const prepareSlot = m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
-          this.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot } });
-        } else if (r !== undefined && m.decision === 'commit' && r.state === 'aborted' && r.reason !== supersededReason && !(m.prepareSlot !== undefined && m.prepareSlot < r.slot)) {
+          const prepareSlot =
+            m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
+          this.propose({
+            clientId: m.txn.clientId,
+            seq: m.txn.seq,
+            op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot },
+          });
+        } else if (
+          r !== undefined &&
+          m.decision === 'commit' &&
+          r.state === 'aborted' &&
+          r.reason !== supersededReason &&
+          !(m.prepareSlot !== undefined && m.prepareSlot < r.slot)
+        ) {
           // A commit for the preparation we refused: no coordinator sends that (it commits
           // only on our yes to that preparation), so it is forged or broken. Refuse it: no
           // credit, no ack. Not this branch: a superseded record (a second preparation undone
@@ -191,7 +231,11 @@ export class TwoPcDriver {
           // forgotten before a late PREPARE copy was refused: acknowledged below, so the
           // coordinator can finish).
           this.host.event('participant:decision-refused');
-        } else if (r === undefined && m.decision === 'commit' && (m.prepareSlot === undefined || this.host.state.appliedIndex < m.prepareSlot)) {
+        } else if (
+          r === undefined &&
+          m.decision === 'commit' &&
+          (m.prepareSlot === undefined || this.host.state.appliedIndex < m.prepareSlot)
+        ) {
           // No record, and we have not applied the slot that chose the PREPARE this commit
           // answers: we are behind (a leader deposed that does not know it yet), not done. An
           // ack from us would let the coordinator forget a transaction our cluster still holds
@@ -210,7 +254,8 @@ export class TwoPcDriver {
       case 'ack': {
         const key = txnKey(m.txn.clientId, m.txn.seq);
         const r = this.host.state.twoPc.coordinatorRecord(key);
-        if (r !== undefined && r.state !== 'prepared') this.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
+        if (r !== undefined && r.state !== 'prepared')
+          this.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
         return;
       }
       case 'query':
@@ -228,7 +273,11 @@ export class TwoPcDriver {
       const r = this.host.state.twoPc.coordinatorRecord(key);
       if (r !== undefined) {
         this.host.event(r.state === 'prepared' ? 'coordinator:prepare-chosen' : 'coordinator:decision-chosen');
-        const p = this.coordinator.get(key) ?? { sentAtTick: -Infinity, voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks, participantLeaderless: false };
+        const p = this.coordinator.get(key) ?? {
+          sentAtTick: -Infinity,
+          voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks,
+          participantLeaderless: false,
+        };
         p.sentAtTick = this.host.now;
         this.coordinator.set(key, p);
         this.sendFor(r);
@@ -251,15 +300,30 @@ export class TwoPcDriver {
   private sendFor(r: CoordinatorRecord): void {
     const txn = { clientId: r.clientId, seq: r.seq };
     if (r.state === 'prepared') {
-      this.host.send(r.participant, { type: 'prepare', txn, coordinator: this.host.cluster, to: r.to, amount: r.amount });
+      this.host.send(r.participant, {
+        type: 'prepare',
+        txn,
+        coordinator: this.host.cluster,
+        to: r.to,
+        amount: r.amount,
+      });
     } else {
       const prepareSlot = r.state === 'committed' && r.prepareSlot !== undefined ? { prepareSlot: r.prepareSlot } : {};
-      this.host.send(r.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: r.state === 'committed' ? 'commit' : 'abort', ...prepareSlot });
+      this.host.send(r.participant, {
+        type: 'decision',
+        txn,
+        coordinator: this.host.cluster,
+        decision: r.state === 'committed' ? 'commit' : 'abort',
+        ...prepareSlot,
+      });
     }
   }
 
   private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string, prepareSlot?: number): void {
-    const op = reason === undefined ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant } : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
+    const op =
+      reason === undefined
+        ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant }
+        : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
     this.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
   }
 
@@ -276,7 +340,11 @@ export class TwoPcDriver {
       this.host.send(m.coordinator, voteFor(r, cluster));
       return;
     }
-    this.propose({ clientId: m.txn.clientId, seq: m.txn.seq, op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator } });
+    this.propose({
+      clientId: m.txn.clientId,
+      seq: m.txn.seq,
+      op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator },
+    });
   }
 
   /** A participant that voted yes asks what was decided. */
@@ -298,7 +366,11 @@ export class TwoPcDriver {
     // No record and no session covering it: presumed abort. It goes through our log before the
     // participant hears it, so it is sent by the leader that chose it (onApplied); applying it
     // records nothing (see decideCoordinator in apply-step.ts: the outcome is not known here).
-    this.propose({ clientId: txn.clientId, seq: txn.seq, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant } });
+    this.propose({
+      clientId: txn.clientId,
+      seq: txn.seq,
+      op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant },
+    });
   }
 }
 

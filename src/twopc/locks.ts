@@ -27,7 +27,11 @@ export interface InFlightLocks {
 
 /** The rule: some account of `accounts` is held, by any of `holders`, for another key than
  *  `owner` (with no owner, any holder counts). */
-export function heldByOther(accounts: readonly AccountId[], owner: string | undefined, holders: readonly HolderOf[]): boolean {
+export function heldByOther(
+  accounts: readonly AccountId[],
+  owner: string | undefined,
+  holders: readonly HolderOf[],
+): boolean {
   return accounts.some((a) =>
     holders.some((holderOf) => {
       const holder = holderOf(a);
@@ -93,7 +97,10 @@ export function lockWaitOver(op: Operation, waitedTicks: number, lockWaitTicks: 
  */
 export function lockWaitRefusal(command: Command): Command {
   const { op } = command;
-  assert(op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant', `only lock-taking commands wait for locks, not ${op.kind}`);
+  assert(
+    op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant',
+    `only lock-taking commands wait for locks, not ${op.kind}`,
+  );
   return { ...command, op: { ...op, abort: lockedReason } };
 }
 

@@ -30,7 +30,13 @@ export function twoPcRefusal(
   balanceOf: (account: AccountId) => number | undefined,
   isRepeat: (m: Extract<TwoPcMessage, { type: 'prepare' }>) => boolean,
 ): string | undefined {
-  if (!Number.isSafeInteger(fromCluster) || fromCluster < 1 || fromCluster > bounds.clusters || fromCluster === bounds.cluster) return 'cluster-out-of-range';
+  if (
+    !Number.isSafeInteger(fromCluster) ||
+    fromCluster < 1 ||
+    fromCluster > bounds.clusters ||
+    fromCluster === bounds.cluster
+  )
+    return 'cluster-out-of-range';
   if (senderCluster(m) !== fromCluster) return 'cluster-not-the-sender';
   if (m.type === 'prepare') {
     if (m.amount > bounds.moneyTotal) return 'amount-out-of-range';

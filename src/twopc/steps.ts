@@ -8,10 +8,18 @@ export function txnKey(clientId: ClientId, seq: number): string {
 }
 
 /** The operations that are steps of Two-Phase Commit (src/twopc applies them all). */
-export type TwoPcStepOp = Extract<Operation, { kind: 'x-prepare-coordinator' | 'x-prepare-participant' | 'x-decide' | 'x-end' }>;
+export type TwoPcStepOp = Extract<
+  Operation,
+  { kind: 'x-prepare-coordinator' | 'x-prepare-participant' | 'x-decide' | 'x-end' }
+>;
 
 export function isTwoPcStep(op: Operation): op is TwoPcStepOp {
-  return op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant' || op.kind === 'x-decide' || op.kind === 'x-end';
+  return (
+    op.kind === 'x-prepare-coordinator' ||
+    op.kind === 'x-prepare-participant' ||
+    op.kind === 'x-decide' ||
+    op.kind === 'x-end'
+  );
 }
 
 /**
@@ -34,6 +42,13 @@ export function stepKey(command: Command): string {
  * sender's) coordinates, the receiver's participates. The transaction id is the client's
  * (client id, sequence), so a retry never starts a second transaction.
  */
-export function coordinatorPrepare(command: Command, transfer: Extract<Operation, { kind: 'transfer' }>, participant: ClusterId): Command {
-  return { ...command, op: { kind: 'x-prepare-coordinator', from: transfer.from, to: transfer.to, amount: transfer.amount, participant } };
+export function coordinatorPrepare(
+  command: Command,
+  transfer: Extract<Operation, { kind: 'transfer' }>,
+  participant: ClusterId,
+): Command {
+  return {
+    ...command,
+    op: { kind: 'x-prepare-coordinator', from: transfer.from, to: transfer.to, amount: transfer.amount, participant },
+  };
 }

@@ -12,7 +12,9 @@ function recordHash(r: CoordinatorRecord | ParticipantRecord): number {
 /** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */
 function decidedOutcome(record: CoordinatorRecord): Outcome {
   assert(record.state !== 'prepared', 'a prepared transaction has no outcome yet');
-  return record.state === 'committed' ? { status: 'committed' } : { status: 'aborted', reason: record.reason ?? 'participant-aborted' };
+  return record.state === 'committed'
+    ? { status: 'committed' }
+    : { status: 'aborted', reason: record.reason ?? 'participant-aborted' };
 }
 
 /** The 2PC records written (a record) or forgotten (null) since the writes were last persisted (see pendingWrites). */
@@ -60,7 +62,9 @@ export class TwoPcState {
       if (r.state === 'prepared') this.locks.set(r.from, txnKey(r.clientId, r.seq));
     }
     // Map order is write order, which eviction relies on: rebuild it from the slots.
-    const byWrite = [...participantRecords].sort((a, b) => a.slot - b.slot || compareText(txnKey(a.clientId, a.seq), txnKey(b.clientId, b.seq)));
+    const byWrite = [...participantRecords].sort(
+      (a, b) => a.slot - b.slot || compareText(txnKey(a.clientId, a.seq), txnKey(b.clientId, b.seq)),
+    );
     for (const r of byWrite) {
       this.participant.set(txnKey(r.clientId, r.seq), r);
       if (r.state === 'prepared') {

@@ -20,12 +20,16 @@ export type PeerFile = (typeof PEER_FILES)[number];
  */
 export function peerDir(): string {
   const relative = fileURLToPath(new URL('../../../../shared/peer-tests/', import.meta.url));
-  const candidates = [relative, process.env['LEDGER_PEER_TESTS']].filter((d): d is string => d !== undefined && d !== '');
+  const candidates = [relative, process.env['LEDGER_PEER_TESTS']].filter(
+    (d): d is string => d !== undefined && d !== '',
+  );
   const found = candidates.find((d) => PEER_FILES.every((f) => existsSync(join(d, f))));
   if (found === undefined) {
     assert.fail(
       `peer test files not found: looked in ${relative}` +
-        (process.env['LEDGER_PEER_TESTS'] ? ` and LEDGER_PEER_TESTS=${process.env['LEDGER_PEER_TESTS']}` : ' (LEDGER_PEER_TESTS is not set)') +
+        (process.env['LEDGER_PEER_TESTS']
+          ? ` and LEDGER_PEER_TESTS=${process.env['LEDGER_PEER_TESTS']}`
+          : ' (LEDGER_PEER_TESTS is not set)') +
         `; expected ${PEER_FILES.join(', ')}`,
     );
   }

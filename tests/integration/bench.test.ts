@@ -11,7 +11,12 @@ import { alive, cli, ledgerBin, TestCluster, waitUntil } from './harness.js';
 import { decodePng, inkOf } from './png.js';
 
 /** The plot colours of html-plots.ts, to find the drawn lines in a screenshot. */
-const seriesColours = { all: [0x22, 0x22, 0x22], read: [0x1f, 0x77, 0xb4], intra: [0x2c, 0xa0, 0x2c], cross: [0xd6, 0x27, 0x28] } as const;
+const seriesColours = {
+  all: [0x22, 0x22, 0x22],
+  read: [0x1f, 0x77, 0xb4],
+  intra: [0x2c, 0xa0, 0x2c],
+  cross: [0xd6, 0x27, 0x28],
+} as const;
 
 describe('ledger bench against a real 3x3 cluster', () => {
   let cluster: TestCluster;
@@ -21,7 +26,18 @@ describe('ledger bench against a real 3x3 cluster', () => {
   before(async () => {
     cluster = await TestCluster.start();
     out = mkdtempSync(join(tmpdir(), 'ledger-bench-it-'));
-    const r = await cluster.cli(['bench', '--preset', 'small', '--seed', '7', '--warmup', '0.5s', '--out', out, '--json']);
+    const r = await cluster.cli([
+      'bench',
+      '--preset',
+      'small',
+      '--seed',
+      '7',
+      '--warmup',
+      '0.5s',
+      '--out',
+      out,
+      '--json',
+    ]);
     assert.equal(r.code, 0, `bench exited ${r.code}: ${r.stderr}`);
     report = r.json;
     assert.ok(report !== undefined, `stdout is one JSON document: ${r.stdout.slice(0, 200)}`);
@@ -52,12 +68,16 @@ describe('ledger bench against a real 3x3 cluster', () => {
       assert.equal(sum(report.byType[type].counts), report.byType[type].count);
     }
     assert.ok(report.all.throughputPerSecond > 0);
-    assert.ok(report.all.counts.committed > 150, `most of 200 uniform transfers of 1 unit commit: ${JSON.stringify(report.all.counts)}`);
+    assert.ok(
+      report.all.counts.committed > 150,
+      `most of 200 uniform transfers of 1 unit commit: ${JSON.stringify(report.all.counts)}`,
+    );
     for (const s of [report.all, report.byType.read, report.byType.intra, report.byType.cross]) {
       const l = s.latencyMs;
       const chain = [l.p50, l.p90, l.p95, l.p99, l.p999, l.max];
       assert.ok(l.p50 > 0, 'latencies are positive');
-      for (let i = 1; i < chain.length; i++) assert.ok(chain[i] >= chain[i - 1], `percentiles ordered: ${JSON.stringify(l)}`);
+      for (let i = 1; i < chain.length; i++)
+        assert.ok(chain[i] >= chain[i - 1], `percentiles ordered: ${JSON.stringify(l)}`);
     }
     // Whole seconds only: the part of a second the run ended in counts in the totals, not here.
     const timelineCompleted = report.timeline.reduce((a: number, i: any) => a + i.completed, 0);
@@ -68,14 +88,24 @@ describe('ledger bench against a real 3x3 cluster', () => {
 
   test('--out wrote bench.json (the --json document) and .hgrm files that parse', () => {
     const files = readdirSync(out).sort();
-    for (const f of ['bench.json', 'report.html', 'latency-all.hgrm', 'latency-read.hgrm', 'latency-intra.hgrm', 'latency-cross.hgrm', 'service-all.hgrm']) assert.ok(files.includes(f), `${f} in ${files}`);
+    for (const f of [
+      'bench.json',
+      'report.html',
+      'latency-all.hgrm',
+      'latency-read.hgrm',
+      'latency-intra.hgrm',
+      'latency-cross.hgrm',
+      'service-all.hgrm',
+    ])
+      assert.ok(files.includes(f), `${f} in ${files}`);
     const saved = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
     assert.deepEqual(saved.all, report.all);
     const all = parseHgrm(readFileSync(join(out, 'latency-all.hgrm'), 'utf8'));
     assert.equal(all.totalCount, 200);
     assert.ok(Math.abs(all.maxMs - report.all.latencyMs.max) < 0.01 * report.all.latencyMs.max + 0.01);
     let perType = 0;
-    for (const t of ['read', 'intra', 'cross']) perType += parseHgrm(readFileSync(join(out, `latency-${t}.hgrm`), 'utf8')).totalCount;
+    for (const t of ['read', 'intra', 'cross'])
+      perType += parseHgrm(readFileSync(join(out, `latency-${t}.hgrm`), 'utf8')).totalCount;
     assert.equal(perType, 200);
   });
 
@@ -89,7 +119,11 @@ describe('ledger bench against a real 3x3 cluster', () => {
       assert.ok(m, `${id} is in the DOM`);
       return m[1] as string;
     };
-    for (const [id, series] of [['latency-plot', ['all', 'read', 'intra', 'cross']], ['throughput-plot', ['ok']], ['latency-time-plot', ['p50', 'p99']]] as const) {
+    for (const [id, series] of [
+      ['latency-plot', ['all', 'read', 'intra', 'cross']],
+      ['throughput-plot', ['ok']],
+      ['latency-time-plot', ['p50', 'p99']],
+    ] as const) {
       const svg = plot(id);
       for (const s of series) {
         const path = new RegExp(`<path d="([^"]*)"[^>]*class="series series-${s}"`).exec(svg);
@@ -111,7 +145,11 @@ describe('ledger bench against a real 3x3 cluster', () => {
       let hits = 0;
       for (let i = 0; i < pixels.width * pixels.height; i++) {
         const o = i * pixels.channels;
-        if (Math.abs(pixels.data[o]! - r0) + Math.abs(pixels.data[o + 1]! - g0) + Math.abs(pixels.data[o + 2]! - b0) < 30) hits++;
+        if (
+          Math.abs(pixels.data[o]! - r0) + Math.abs(pixels.data[o + 1]! - g0) + Math.abs(pixels.data[o + 2]! - b0) <
+          30
+        )
+          hits++;
       }
       assert.ok(hits > 100, `the ${name} line is drawn (${hits} pixels of its colour)`);
     }
@@ -121,13 +159,18 @@ describe('ledger bench against a real 3x3 cluster', () => {
     const file = join(out, 'bench.json');
     const r = await cli(['bench', 'compare', file, file, '--json']);
     assert.equal(r.code, 0, r.stderr);
-    for (const values of Object.values(r.json.series) as any[]) for (const v of values) assert.ok(v.ratio === null || v.ratio === 1, JSON.stringify(v));
+    for (const values of Object.values(r.json.series) as any[])
+      for (const v of values) assert.ok(v.ratio === null || v.ratio === 1, JSON.stringify(v));
     const text = await cli(['bench', 'compare', file, file]);
     assert.match(text.stdout, /B \/ A/);
   });
 
   test('bad input exits 2 with one error line and a hint, before any cluster is touched', async () => {
-    for (const args of [['--read-ratio', '2'], ['--preset', 'huge'], ['--skew', 'lots']]) {
+    for (const args of [
+      ['--read-ratio', '2'],
+      ['--preset', 'huge'],
+      ['--skew', 'lots'],
+    ]) {
       const r = await cli(['bench', ...args, '--data-dir', join(out, 'none')]);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       const lines = r.stderr.trim().split('\n');
@@ -145,10 +188,14 @@ describe('ledger bench with a cluster of its own, stopped by SIGTERM', () => {
   test('SIGTERM stops the run and every process of the cluster it started, and exits 143', async () => {
     // The bench makes its cluster's data dir under os.tmpdir(): a TMPDIR of our own shows where.
     const tmp = mkdtempSync(join(tmpdir(), 'ledger-bench-term-'));
-    const bench = spawn(process.execPath, [ledgerBin, 'bench', '--cluster', 'own', '--duration', '30s', '--warmup', '0', '--concurrency', '4'], {
-      env: { ...process.env, TMPDIR: tmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const bench = spawn(
+      process.execPath,
+      [ledgerBin, 'bench', '--cluster', 'own', '--duration', '30s', '--warmup', '0', '--concurrency', '4'],
+      {
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     bench.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     bench.stdout.resume();
@@ -160,10 +207,15 @@ describe('ledger bench with a cluster of its own, stopped by SIGTERM', () => {
       let dataDir: string | undefined;
       await waitUntil('the bench to write its cluster.json', 60_000, async () => {
         if (exitCode !== undefined) throw new Error(`bench exited ${exitCode} before its cluster started: ${stderr}`);
-        dataDir ??= readdirSync(tmp).find((d) => d.startsWith('ledger-bench-') && existsSync(join(tmp, d, 'cluster.json')));
+        dataDir ??= readdirSync(tmp).find(
+          (d) => d.startsWith('ledger-bench-') && existsSync(join(tmp, d, 'cluster.json')),
+        );
         return dataDir !== undefined;
       });
-      const state = JSON.parse(readFileSync(join(tmp, dataDir!, 'cluster.json'), 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
+      const state = JSON.parse(readFileSync(join(tmp, dataDir!, 'cluster.json'), 'utf8')) as {
+        natsPid: number;
+        nodes: Array<{ pid: number }>;
+      };
       pids.add(state.natsPid);
       for (const n of state.nodes) pids.add(n.pid);
       assert.equal(pids.size, 10, 'nats-server and 9 nodes');
@@ -178,7 +230,9 @@ describe('ledger bench with a cluster of its own, stopped by SIGTERM', () => {
       assert.equal(exitCode, 143, `exit code after SIGTERM: ${stderr}`);
       assert.match(stderr, /^SIGTERM: stopping/m);
       assert.match(stderr, /^stopping the local cluster$/m);
-      await waitUntil('every process of its cluster to be gone', 15_000, async () => [...pids].every((pid) => !alive(pid)));
+      await waitUntil('every process of its cluster to be gone', 15_000, async () =>
+        [...pids].every((pid) => !alive(pid)),
+      );
       assert.ok(!existsSync(join(tmp, dataDir!)), 'its data dir was removed');
     } finally {
       // Whatever failed above, nothing this test caused outlives it.

@@ -57,6 +57,11 @@ test('a broker with a small max_payload: oversized publishes are reported, and a
   writeFileSync(configFile, JSON.stringify(makeConfig({ natsUrl: url, dataDir: dir })));
   const node = await cli(['node', 'start', '--id', '1', '--config', configFile]);
   assert.notEqual(node.code, 0);
-  assert.match(node.stderr, new RegExp(`accepts payloads of at most ${smallBytes} bytes, and Ledger's messages need ${limits.natsMaxPayloadBytes}`));
+  assert.match(
+    node.stderr,
+    new RegExp(
+      `accepts payloads of at most ${smallBytes} bytes, and Ledger's messages need ${limits.natsMaxPayloadBytes}`,
+    ),
+  );
   assert.match(node.stderr, /max_payload: 1048576/);
 });

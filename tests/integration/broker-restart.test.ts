@@ -44,7 +44,10 @@ describe('the NATS transport across a broker restart', () => {
   test('refuses to send while disconnected, says so, and a long-running one reconnects; a one-shot one closes', async () => {
     const port = await freePort();
     const startBroker = async () => {
-      const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: true });
+      const child = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(port)], {
+        stdio: 'ignore',
+        detached: true,
+      });
       started.add(child.pid as number);
       child.unref();
       await waitUntil('nats-server up', 10_000, () => portAccepts(port));
@@ -62,14 +65,30 @@ describe('the NATS transport across a broker restart', () => {
       const inFlight = oneShot.request('x.silent', new Uint8Array(1), 20_000);
       await oneShot.flush();
       endProcess(first);
-      await waitUntil('both see the broker gone', 10_000, async () => !longLived.connection().connected && !oneShot.connection().connected);
-      await assert.rejects(longLived.request('x.y', new Uint8Array(1), 1_000), (e: unknown) => e instanceof NotSentError && /^not sent: no connection to NATS \(reconnecting, attempt \d+\)$/.test(e.message));
+      await waitUntil(
+        'both see the broker gone',
+        10_000,
+        async () => !longLived.connection().connected && !oneShot.connection().connected,
+      );
+      await assert.rejects(
+        longLived.request('x.y', new Uint8Array(1), 1_000),
+        (e: unknown) =>
+          e instanceof NotSentError &&
+          /^not sent: no connection to NATS \(reconnecting, attempt \d+\)$/.test(e.message),
+      );
       // The one-shot connection gives up after 3 attempts 200 ms apart: closed for good.
       assert.equal(await oneShot.whenConnected(10_000), false);
       assert.equal(oneShot.connection().closed, true);
-      await assert.rejects(oneShot.request('x.y', new Uint8Array(1), 1_000), (e: unknown) => e instanceof NotSentError && /the connection to NATS is closed/.test(e.message));
+      await assert.rejects(
+        oneShot.request('x.y', new Uint8Array(1), 1_000),
+        (e: unknown) => e instanceof NotSentError && /the connection to NATS is closed/.test(e.message),
+      );
       // What had left stays sent when its connection closes: no answer, never `not sent`.
-      await assert.rejects(inFlight, (e: unknown) => e instanceof TransportTimeoutError && /no answer on x\.silent: connection closed/.test(e.message));
+      await assert.rejects(
+        inFlight,
+        (e: unknown) =>
+          e instanceof TransportTimeoutError && /no answer on x\.silent: connection closed/.test(e.message),
+      );
       await waitUntil('reconnect attempts counted', 10_000, async () => longLived.connection().reconnectAttempt >= 2);
       await startBroker();
       assert.equal(await longLived.whenConnected(10_000), true);
@@ -91,12 +110,35 @@ describe('ledger bench across a broker restart', () => {
     const top = watch(['top', '--interval', '0.5', '--data-dir', cluster.dataDir]);
     try {
       const concurrency = 16;
-      const bench = watch(['bench', '--cluster', 'existing', '--read-ratio', '0.1', '--cross-shard', '0.4', '--concurrency', String(concurrency), '--duration', '11s', '--warmup', '0', '--seed', '17', '--json', '--data-dir', cluster.dataDir]);
+      const bench = watch([
+        'bench',
+        '--cluster',
+        'existing',
+        '--read-ratio',
+        '0.1',
+        '--cross-shard',
+        '0.4',
+        '--concurrency',
+        String(concurrency),
+        '--duration',
+        '11s',
+        '--warmup',
+        '0',
+        '--seed',
+        '17',
+        '--json',
+        '--data-dir',
+        cluster.dataDir,
+      ]);
       await waitUntil('the bench measures', 30_000, async () => /^\[\s+2 s\]\s+[1-9]\d* ok\/s/m.test(bench.err()));
       const killedAt = Date.now();
       await killBroker(cluster.dataDir);
-      await waitUntil('the progress line says the connection is lost', 5_000, async () => /disconnected from NATS, reconnecting \(attempt \d+\)/.test(bench.err()));
-      await waitUntil('top says so too', 5_000, async () => /^9 nodes, .*\(disconnected from NATS, reconnecting \(attempt \d+\)\)$/m.test(top.out()));
+      await waitUntil('the progress line says the connection is lost', 5_000, async () =>
+        /disconnected from NATS, reconnecting \(attempt \d+\)/.test(bench.err()),
+      );
+      await waitUntil('top says so too', 5_000, async () =>
+        /^9 nodes, .*\(disconnected from NATS, reconnecting \(attempt \d+\)\)$/m.test(top.out()),
+      );
       // A one-shot command fails fast, with a clear message and a hint.
       const oneShot = await cluster.cli(['transfer', '1', '2', '1']);
       assert.equal(oneShot.code, 1);
@@ -109,7 +151,9 @@ describe('ledger bench across a broker restart', () => {
       const backAt = Date.now();
       const topFramesAtRestart = top.out().length;
       // top reconnects: a frame after the restart with every cluster led, and no outage note.
-      await waitUntil('top sees the nodes again', 15_000, async () => /^9 nodes, 3 of 3 clusters led with a quorum, [1-9]\d* answers\/s$/m.test(top.out().slice(topFramesAtRestart)));
+      await waitUntil('top sees the nodes again', 15_000, async () =>
+        /^9 nodes, 3 of 3 clusters led with a quorum, [1-9]\d* answers\/s$/m.test(top.out().slice(topFramesAtRestart)),
+      );
       const code = await bench.exited;
       assert.equal(code, 0, bench.err());
       const report = JSON.parse(bench.out());
@@ -118,20 +162,31 @@ describe('ledger bench across a broker restart', () => {
       const startedAt = Date.parse(report.startedAt);
       const gap = report.outage.longestWithoutCommit;
       const firstCommitAfter = startedAt + gap.toS * 1000;
-      t.diagnostic(`broker down ${backAt - killedAt} ms; commit gap from the kill to the first commit after the restart ${firstCommitAfter - killedAt} ms (first commit ${firstCommitAfter - backAt} ms after the broker was back); longest without a commit ${gap.seconds.toFixed(2)} s; disconnected ${report.outage.disconnectedS.toFixed(2)} s`);
+      t.diagnostic(
+        `broker down ${backAt - killedAt} ms; commit gap from the kill to the first commit after the restart ${firstCommitAfter - killedAt} ms (first commit ${firstCommitAfter - backAt} ms after the broker was back); longest without a commit ${gap.seconds.toFixed(2)} s; disconnected ${report.outage.disconnectedS.toFixed(2)} s`,
+      );
       t.diagnostic(`outcomes ${JSON.stringify(report.all.counts)}; reasons ${JSON.stringify(report.reasons)}`);
       assert.equal(report.outage.disconnects, 1);
-      assert.ok(report.outage.disconnectedS > 1 && report.outage.disconnectedS < 10, `disconnected ${report.outage.disconnectedS} s`);
+      assert.ok(
+        report.outage.disconnectedS > 1 && report.outage.disconnectedS < 10,
+        `disconnected ${report.outage.disconnectedS} s`,
+      );
       // Wall clocks of two processes on one machine: allow 50 ms for the rounding of dates.
       assert.ok(startedAt + gap.fromS * 1000 <= killedAt + 50, 'the longest gap is the outage');
       assert.ok(firstCommitAfter >= backAt - 50, 'nothing committed while the broker was down');
-      assert.ok(firstCommitAfter - backAt <= 5_000, `first commit ${firstCommitAfter - backAt} ms after the broker came back`);
+      assert.ok(
+        firstCommitAfter - backAt <= 5_000,
+        `first commit ${firstCommitAfter - backAt} ms after the broker came back`,
+      );
       assert.ok(report.all.counts.committed > 100, JSON.stringify(report.all.counts));
       // Only a request sent before the kill can be unknown: at most one per worker in flight.
       assert.ok(report.all.counts.unknown <= concurrency, `unknown ${report.all.counts.unknown}`);
       // No hot loop: at most ~100 tries a second per worker while disconnected.
       const failed = report.all.counts.unknown + report.all.counts.unavailable;
-      assert.ok(failed <= 100 * concurrency * report.outage.disconnectedS, `${failed} failed requests in ${report.outage.disconnectedS} s`);
+      assert.ok(
+        failed <= 100 * concurrency * report.outage.disconnectedS,
+        `${failed} failed requests in ${report.outage.disconnectedS} s`,
+      );
       const consistency = await cluster.json(['check', 'consistency', '--wait', '10']);
       assert.equal(consistency.ok, true, JSON.stringify(consistency));
       assert.equal(consistency.money.actual, consistency.money.expected);
@@ -149,7 +204,10 @@ describe('ledger run across a broker restart', () => {
     dirs.push(root);
     // 24 accounts in two shards, each starting at 10; 600 transfers of 1 unit around them
     // (every fourth one cross-shard), then a read of each account: their sum must be 240.
-    const accounts = [...Array.from({ length: 12 }, (_, i) => 1 + i), ...Array.from({ length: 12 }, (_, i) => 3001 + i)];
+    const accounts = [
+      ...Array.from({ length: 12 }, (_, i) => 1 + i),
+      ...Array.from({ length: 12 }, (_, i) => 3001 + i),
+    ];
     const rows: string[] = [];
     for (let i = 0; i < 600; i++) {
       const from = accounts[i % accounts.length] as number;
@@ -158,14 +216,26 @@ describe('ledger run across a broker restart', () => {
     }
     for (const a of accounts) rows.push(`(${a})`);
     const file = join(root, 'restart.csv');
-    writeFileSync(file, `Set Number,Transactions,Live Nodes\n1,${rows[0]},"[n1, n2, n3, n4, n5, n6, n7, n8, n9]"\n${rows.slice(1).map((r) => `,${r},`).join('\n')}\n`);
+    writeFileSync(
+      file,
+      `Set Number,Transactions,Live Nodes\n1,${rows[0]},"[n1, n2, n3, n4, n5, n6, n7, n8, n9]"\n${rows
+        .slice(1)
+        .map((r) => `,${r},`)
+        .join('\n')}\n`,
+    );
     const dataDir = join(root, 'data');
     const clusterDir = join(dataDir, 'run');
     const run = watch(['run', file, '--no-interactive', '--deadline-ms', '20000', '--data-dir', dataDir]);
-    const resultRows = () => run.out().split('\n').filter((l) => /^\s+\d+\s+\(/.test(l));
+    const resultRows = () =>
+      run
+        .out()
+        .split('\n')
+        .filter((l) => /^\s+\d+\s+\(/.test(l));
     try {
       await waitUntil('the set is under way', 60_000, async () => resultRows().length >= 100);
-      const state = JSON.parse(readFileSync(join(clusterDir, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }> };
+      const state = JSON.parse(readFileSync(join(clusterDir, 'cluster.json'), 'utf8')) as {
+        nodes: Array<{ pid: number }>;
+      };
       for (const n of state.nodes) started.add(n.pid);
       await killBroker(clusterDir);
       const rowsAtKill = resultRows().length;
@@ -173,21 +243,34 @@ describe('ledger run across a broker restart', () => {
       const pid = await restartBroker(clusterDir);
       started.add(pid);
       const rowsAtRestart = resultRows().length;
-      assert.ok(rowsAtRestart <= rowsAtKill + 1, `at most the request in flight finished while the broker was down (${rowsAtKill} -> ${rowsAtRestart})`);
+      assert.ok(
+        rowsAtRestart <= rowsAtKill + 1,
+        `at most the request in flight finished while the broker was down (${rowsAtKill} -> ${rowsAtRestart})`,
+      );
       const code = await run.exited;
       assert.equal(code, 0, run.err());
       const results = resultRows();
       assert.equal(results.length, 600 + accounts.length, 'every row ran');
       const transfers = results.slice(0, 600);
       const notCommitted = transfers.filter((l) => !/\bcommitted\b|insufficient-funds/.test(l));
-      assert.deepEqual(notCommitted, [], 'every transfer committed or was refused for funds: none unknown or unavailable');
+      assert.deepEqual(
+        notCommitted,
+        [],
+        'every transfer committed or was refused for funds: none unknown or unavailable',
+      );
       const balances = results.slice(600).map((l) => Number(/balance (\d+)/.exec(l)?.[1] ?? Number.NaN));
-      assert.equal(balances.reduce((a, b) => a + b, 0), 10 * accounts.length, `balances ${balances.join(' ')}`);
+      assert.equal(
+        balances.reduce((a, b) => a + b, 0),
+        10 * accounts.length,
+        `balances ${balances.join(' ')}`,
+      );
       assert.match(run.out(), /unknown 0, unavailable \(not sent\) 0\n\s+reads: answered 24, unanswered 0, not sent 0/);
     } finally {
       run.child.kill('SIGKILL');
       if (existsSync(join(clusterDir, 'cluster.json'))) {
-        const state = JSON.parse(readFileSync(join(clusterDir, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }> };
+        const state = JSON.parse(readFileSync(join(clusterDir, 'cluster.json'), 'utf8')) as {
+          nodes: Array<{ pid: number }>;
+        };
         for (const n of state.nodes) if (alive(n.pid)) endProcess(n.pid);
       }
     }

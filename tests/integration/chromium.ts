@@ -17,13 +17,30 @@ export function chromiumBinary(): string | undefined {
  * process group of its own, and that whole group (its PID, negated) is killed when it is done
  * or its deadline passes, so no helper outlives the test.
  */
-export async function runChromium(args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runChromium(
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const binary = chromiumBinary();
-  if (binary === undefined) throw new Error('chromium is not installed: run `npm run setup` as root (it installs Debian\'s chromium), or `sudo apt-get install chromium`');
+  if (binary === undefined)
+    throw new Error(
+      "chromium is not installed: run `npm run setup` as root (it installs Debian's chromium), or `sudo apt-get install chromium`",
+    );
   const profile = mkdtempSync(join(tmpdir(), 'ledger-chromium-'));
   const child = spawn(
     binary,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...args],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      ...args,
+    ],
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid as number;

@@ -27,10 +27,18 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
   test('a command aimed at a killed node prints one error line with a hint to restart it', async () => {
     assert.equal((await cluster.cli(['node', 'kill', '6'])).code, 0);
     try {
-      for (const command of [['node', 'fail', '6'], ['node', 'isolate', 'n6'], ['node', 'lead', '6']]) {
+      for (const command of [
+        ['node', 'fail', '6'],
+        ['node', 'isolate', 'n6'],
+        ['node', 'lead', '6'],
+      ]) {
         const r = await cluster.cli(command);
         assert.equal(r.code, 1, `${command.join(' ')}: ${r.stderr}`);
-        assert.equal(r.stderr.trim(), 'error: n6 does not answer (killed or not started)\nhint: start it with `ledger node restart 6`', command.join(' '));
+        assert.equal(
+          r.stderr.trim(),
+          'error: n6 does not answer (killed or not started)\nhint: start it with `ledger node restart 6`',
+          command.join(' '),
+        );
       }
     } finally {
       assert.equal((await cluster.cli(['node', 'restart', '6'])).code, 0);
@@ -54,7 +62,10 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
   });
 
   test('db and view refuse a node the cluster does not have (exit 2)', async () => {
-    for (const command of [['db', '--node', '7'], ['view', '--node', '10']]) {
+    for (const command of [
+      ['db', '--node', '7'],
+      ['view', '--node', '10'],
+    ]) {
       const r = await cluster.cli(command);
       assert.equal(r.code, 2, `${command.join(' ')}: ${r.stdout}`);
       assert.match(r.stderr, /^error: node (7|10) does not exist\nhint: nodes are n1..n6/);
@@ -76,7 +87,10 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
     // n1 stays "leader (failed)" and nobody else can be elected.
     assert.equal((await cluster.cli(['node', 'fail', '1'])).code, 0);
     const status = await cluster.cli(['cluster', 'status', '--json']);
-    assert.ok(status.json.nodes.some((s: any) => s.node === 1 && s.role === 'leader' && s.failed), 'n1 still calls itself leader');
+    assert.ok(
+      status.json.nodes.some((s: any) => s.node === 1 && s.role === 'leader' && s.failed),
+      'n1 still calls itself leader',
+    );
     assert.equal(status.code, 1, 'cluster 1 has no leader that leads');
     const transfer = await cluster.cli(['transfer', '1', '2', '1']);
     assert.equal(transfer.code, 3, transfer.stdout + transfer.stderr);
@@ -89,7 +103,9 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
 /** Stops the cluster in `dataDir`, then ends by PID any process its cluster.json still names. */
 async function stopCluster(dataDir: string): Promise<void> {
   const file = join(dataDir, 'cluster.json');
-  const pids: number[] = existsSync(file) ? ((s) => [s.natsPid, ...s.nodes.map((n: { pid: number }) => n.pid)])(JSON.parse(readFileSync(file, 'utf8'))) : [];
+  const pids: number[] = existsSync(file)
+    ? ((s) => [s.natsPid, ...s.nodes.map((n: { pid: number }) => n.pid)])(JSON.parse(readFileSync(file, 'utf8')))
+    : [];
   await cli(['cluster', 'stop', '--data-dir', dataDir]);
   for (const pid of pids) if (alive(pid)) endProcess(pid);
 }
@@ -118,7 +134,18 @@ describe('cluster start on a busy port', () => {
     assert.match(r.stderr, new RegExp(`^error: port ${port} is already in use`));
     assert.doesNotMatch(r.stderr, /cannot reach NATS/);
     assert.equal(existsSync(join(dataDir, 'config.json')), false, 'a failed start leaves no config.json');
-    const next = await cli(['cluster', 'start', '--detach', '--clusters', '1', '--nodes-per-cluster', '1', '--data-dir', dataDir, '--json']);
+    const next = await cli([
+      'cluster',
+      'start',
+      '--detach',
+      '--clusters',
+      '1',
+      '--nodes-per-cluster',
+      '1',
+      '--data-dir',
+      dataDir,
+      '--json',
+    ]);
     assert.equal(next.code, 0, next.stderr);
     assert.equal(next.json.nodes.length, 1);
   });
@@ -127,11 +154,34 @@ describe('cluster start on a busy port', () => {
     const other = mkdtempSync(join(tmpdir(), 'ledger-it-'));
     try {
       // Ticks of a minute: no node stands for election within the 1 s ready timeout.
-      const r = await cli(['cluster', 'start', '--detach', '--clusters', '1', '--tick-ms', '60000', '--ready-timeout', '1', '--data-dir', other]);
+      const r = await cli([
+        'cluster',
+        'start',
+        '--detach',
+        '--clusters',
+        '1',
+        '--tick-ms',
+        '60000',
+        '--ready-timeout',
+        '1',
+        '--data-dir',
+        other,
+      ]);
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.stderr, /a leader in every cluster did not happen/);
       assert.equal(existsSync(join(other, 'config.json')), false, 'a failed start leaves no config.json');
-      const next = await cli(['cluster', 'start', '--detach', '--clusters', '1', '--nodes-per-cluster', '1', '--data-dir', other, '--json']);
+      const next = await cli([
+        'cluster',
+        'start',
+        '--detach',
+        '--clusters',
+        '1',
+        '--nodes-per-cluster',
+        '1',
+        '--data-dir',
+        other,
+        '--json',
+      ]);
       assert.equal(next.code, 0, next.stderr);
     } finally {
       await stopCluster(other);

@@ -17,7 +17,10 @@ describe('a usage error under --json is one small JSON error document, exit 2', 
     test(`ledger ${args.join(' ')}`, async () => {
       const result = await cli(args);
       assert.equal(result.code, 2, result.stdout + result.stderr);
-      assert.ok(result.stdout.split('\n').length < 12, `a small document, got ${result.stdout.split('\n').length} lines`);
+      assert.ok(
+        result.stdout.split('\n').length < 12,
+        `a small document, got ${result.stdout.split('\n').length} lines`,
+      );
       const { error } = result.json as { error: { code: string; message: string; hint: string } };
       assert.deepEqual(Object.keys(error).sort(), ['code', 'hint', 'message']);
       assert.equal(error.code, 'usage');

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { cli } from './harness.js';
 
-const packageVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+const packageVersion = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /** What users of etcdctl, cockroach and nats expect from a CLI (no cluster needed). */
 describe('did you mean, version, completion', () => {
@@ -12,13 +16,22 @@ describe('did you mean, version, completion', () => {
     const result = await cli(['trasnfer', '1', '2', '3']);
     assert.equal(result.code, 2);
     assert.equal(result.stdout, '');
-    assert.equal(result.stderr, 'error: "trasnfer" is not a ledger command\nhint: did you mean `ledger transfer`? (`ledger --help` lists the commands)\n');
+    assert.equal(
+      result.stderr,
+      'error: "trasnfer" is not a ledger command\nhint: did you mean `ledger transfer`? (`ledger --help` lists the commands)\n',
+    );
   });
 
   test('a mistyped subcommand, with --json: one JSON error document, exit 2', async () => {
     const result = await cli(['cluster', 'statsu', '--json']);
     assert.equal(result.code, 2);
-    assert.deepEqual(result.json, { error: { code: 'usage', message: '"cluster statsu" is not a ledger command', hint: 'did you mean `ledger cluster status`? (`ledger --help` lists the commands)' } });
+    assert.deepEqual(result.json, {
+      error: {
+        code: 'usage',
+        message: '"cluster statsu" is not a ledger command',
+        hint: 'did you mean `ledger cluster status`? (`ledger --help` lists the commands)',
+      },
+    });
   });
 
   test('ledger version', async () => {

@@ -13,13 +13,29 @@ import { cli, TestCluster, waitUntil } from './harness.js';
  */
 const points: Array<{ side: 'coordinator' | 'participant'; failpoint: string; what: string }> = [
   { side: 'coordinator', failpoint: 'coordinator:prepare-proposed@before-send', what: 'before PREPARE is chosen' },
-  { side: 'coordinator', failpoint: 'coordinator:prepare-chosen@before-send', what: 'after PREPARE is chosen, before asking the participant' },
-  { side: 'coordinator', failpoint: 'coordinator:decision-chosen@before-send', what: 'after the decision is chosen, before it is sent' },
+  {
+    side: 'coordinator',
+    failpoint: 'coordinator:prepare-chosen@before-send',
+    what: 'after PREPARE is chosen, before asking the participant',
+  },
+  {
+    side: 'coordinator',
+    failpoint: 'coordinator:decision-chosen@before-send',
+    what: 'after the decision is chosen, before it is sent',
+  },
   { side: 'coordinator', failpoint: 'coordinator:decision-chosen@after-send', what: 'after the decision is sent' },
   { side: 'participant', failpoint: 'participant:prepare-proposed@before-send', what: 'before its PREPARE is chosen' },
-  { side: 'participant', failpoint: 'participant:prepare-chosen@before-send', what: 'after its PREPARE is chosen, before the vote' },
+  {
+    side: 'participant',
+    failpoint: 'participant:prepare-chosen@before-send',
+    what: 'after its PREPARE is chosen, before the vote',
+  },
   { side: 'participant', failpoint: 'participant:prepare-chosen@after-send', what: 'after the vote' },
-  { side: 'participant', failpoint: 'participant:decision-applied@before-send', what: 'after applying the decision, before acknowledging it' },
+  {
+    side: 'participant',
+    failpoint: 'participant:decision-applied@before-send',
+    what: 'after applying the decision, before acknowledging it',
+  },
 ];
 
 describe('crash points of Two-Phase Commit with real processes', () => {
@@ -43,10 +59,17 @@ describe('crash points of Two-Phase Commit with real processes', () => {
       const once = join(markers, `point-${i}`);
       // Arm every node of the cluster; the first to reach the point (its leader) dies there.
       for (const node of armed) {
-        const r = await cli(['node', 'restart', String(node), '--json', '--data-dir', cluster.dataDir], { LEDGER_FAILPOINT: failpoint, LEDGER_FAILPOINT_ONCE: once });
+        const r = await cli(['node', 'restart', String(node), '--json', '--data-dir', cluster.dataDir], {
+          LEDGER_FAILPOINT: failpoint,
+          LEDGER_FAILPOINT_ONCE: once,
+        });
         assert.equal(r.code, 0, r.stderr);
       }
-      await waitUntil('every cluster has a leader again', 20_000, async () => (await cluster.cli(['cluster', 'status', '--json'])).code === 0);
+      await waitUntil(
+        'every cluster has a leader again',
+        20_000,
+        async () => (await cluster.cli(['cluster', 'status', '--json'])).code === 0,
+      );
       const result = await cluster.json(['transfer', String(from), String(to), '3'], [0, 1, 3]);
       t.diagnostic(`the client was told: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
       await waitUntil(`the failpoint ${failpoint} fired`, 20_000, async () => existsSync(once));

@@ -42,10 +42,19 @@ describe('cross-shard transfers with real processes', () => {
     // budget decides the rest).
     const transfersPerWorker = 150;
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-hot', longRunning: true });
-    const outcomes: Record<TransferStatus, number> = { committed: 0, 'insufficient-funds': 0, aborted: 0, unknown: 0, unavailable: 0 };
+    const outcomes: Record<TransferStatus, number> = {
+      committed: 0,
+      'insufficient-funds': 0,
+      aborted: 0,
+      unknown: 0,
+      unavailable: 0,
+    };
     const reasons = new Map<string, number>();
     try {
-      const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 1_000, deadlineMs: 20_000 });
+      const client = new LedgerClient(transport, defaultTopology, 'ledger', {
+        attemptTimeoutMs: 1_000,
+        deadlineMs: 20_000,
+      });
       const started = performance.now();
       await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
@@ -60,7 +69,9 @@ describe('cross-shard transfers with real processes', () => {
           }
         }),
       );
-      t.diagnostic(`${8 * transfersPerWorker} transfers among ${hot.length} hot accounts in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(outcomes)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
+      t.diagnostic(
+        `${8 * transfersPerWorker} transfers among ${hot.length} hot accounts in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(outcomes)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`,
+      );
       assert.equal(outcomes.unknown, 0, 'every transfer got an answer: nothing hung');
       // Contention on 5 accounts makes many wait past the lock bound and abort (`locked`); what
       // matters is that every one ended, and that some work got through.
@@ -87,8 +98,12 @@ describe('cross-shard transfers with real processes', () => {
       const leader = nodes.find((n: any) => n.cluster === 1 && n.role === 'leader');
       const killedAt = performance.now();
       process.kill(leader.pid, 'SIGKILL');
-      await waitUntil('commits under a new coordinator leader', 30_000, async () => load.committedSince(killedAt).some((a) => a.result.servedBy !== leader.node));
-      t.diagnostic(`first cross-shard commit under the new leader ${(load.committedSince(killedAt).find((a) => a.result.servedBy !== leader.node)!.answeredAtMs - killedAt).toFixed(0)} ms after the kill`);
+      await waitUntil('commits under a new coordinator leader', 30_000, async () =>
+        load.committedSince(killedAt).some((a) => a.result.servedBy !== leader.node),
+      );
+      t.diagnostic(
+        `first cross-shard commit under the new leader ${(load.committedSince(killedAt).find((a) => a.result.servedBy !== leader.node)!.answeredAtMs - killedAt).toFixed(0)} ms after the kill`,
+      );
       await load.stop();
       await cluster.json(['node', 'restart', String(leader.node)]);
       const { acknowledged, unknown, violations } = await load.verify();
@@ -108,14 +123,24 @@ describe('cross-shard transfers with real processes', () => {
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       const load = (async () => {
-        for (let round = 0; running; round++) done += (await transferLoad(client, defaultTopology, { transfers: 200, concurrency: 16, seed: 1000 + round, crossShardShare: 0.5 })).transfers;
+        for (let round = 0; running; round++)
+          done += (
+            await transferLoad(client, defaultTopology, {
+              transfers: 200,
+              concurrency: 16,
+              seed: 1000 + round,
+              crossShardShare: 0.5,
+            })
+          ).transfers;
       })();
       await waitUntil('load under way', 20_000, async () => done >= 200);
       const audits: any[] = [];
       for (let i = 0; i < 3; i++) audits.push(await cluster.json(['check', 'consistency', '--wait', '20'], [0, 1]));
       running = false;
       await load;
-      t.diagnostic(`audits during load (${done} transfers, half cross-shard): ${audits.map((a) => `${a.money.actual}/${a.money.expected}`).join(', ')}`);
+      t.diagnostic(
+        `audits during load (${done} transfers, half cross-shard): ${audits.map((a) => `${a.money.actual}/${a.money.expected}`).join(', ')}`,
+      );
       for (const a of audits) {
         assert.equal(a.ok, true, JSON.stringify(a.money));
         assert.equal(a.money.actual, a.money.expected);
@@ -125,5 +150,4 @@ describe('cross-shard transfers with real processes', () => {
       await transport.close();
     }
   });
-
 });

@@ -40,7 +40,11 @@ async function failoverMs(load: Load, faultAtMs: number, oldLeader: number): Pro
 }
 
 async function assertConsistent(cluster: TestCluster): Promise<void> {
-  await waitUntil('ledger check consistency passes', 30_000, async () => (await cluster.cli(['check', 'consistency', '--json', '--wait', '5'])).code === 0);
+  await waitUntil(
+    'ledger check consistency passes',
+    30_000,
+    async () => (await cluster.cli(['check', 'consistency', '--json', '--wait', '5'])).code === 0,
+  );
 }
 
 async function assertNoLoss(t: TestContext, load: Load): Promise<void> {
@@ -91,7 +95,9 @@ describe('fault tolerance with real processes under continuous load', () => {
       const failed = await cluster.json(['node', 'fail', String(leader.node)]);
       assert.equal(failed.failed, true);
       const ms = await failoverMs(load, failedAt, leader.node);
-      t.diagnostic(`fail of n${leader.node}: first commit under the new leader after ${ms.toFixed(0)} ms (includes the CLI's start-up)`);
+      t.diagnostic(
+        `fail of n${leader.node}: first commit under the new leader after ${ms.toFixed(0)} ms (includes the CLI's start-up)`,
+      );
       await waitForCommits(load, 50, failedAt + ms);
       const recovered = await cluster.json(['node', 'recover', String(leader.node)]);
       assert.equal(recovered.failed, false);
@@ -147,12 +153,17 @@ describe('fault tolerance with real processes under continuous load', () => {
       await waitUntil('nats-server gone', 10_000, async () => !alive(oldPid));
       const restartedAt = performance.now();
       const port = Number(new URL(natsUrl).port);
-      const child = spawn(natsServerBinary(), ['-c', join(cluster.dataDir, 'nats', 'nats-server.conf')], { stdio: 'ignore', detached: true });
+      const child = spawn(natsServerBinary(), ['-c', join(cluster.dataDir, 'nats', 'nats-server.conf')], {
+        stdio: 'ignore',
+        detached: true,
+      });
       natsPid = child.pid as number;
       cluster.adopt(natsPid);
       await waitUntil('nats-server back', 10_000, () => portAccepts(port));
       await waitForCommits(load, 50, restartedAt);
-      t.diagnostic(`first commit ${(load.committedSince(restartedAt)[0]!.answeredAtMs - restartedAt).toFixed(0)} ms after the broker came back`);
+      t.diagnostic(
+        `first commit ${(load.committedSince(restartedAt)[0]!.answeredAtMs - restartedAt).toFixed(0)} ms after the broker came back`,
+      );
       await load.stop();
       await assertConsistent(cluster);
       await assertNoLoss(t, load);
@@ -176,16 +187,24 @@ describe('a slow consumer', () => {
     const { nodes } = cluster.state;
     const stalled = nodes.find((n) => n.node !== leader.node && n.node <= 3) as { node: number; pid: number };
     const natsLog = join(cluster.dataDir, 'nats', 'nats-server.log');
-    const cutOff = () => readFileSync(natsLog, 'utf8').split('\n').some((line) => line.includes('Slow Consumer') && line.includes(`ledger-n${stalled.node}"`));
+    const cutOff = () =>
+      readFileSync(natsLog, 'utf8')
+        .split('\n')
+        .some((line) => line.includes('Slow Consumer') && line.includes(`ledger-n${stalled.node}"`));
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-slow', longRunning: true });
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
-      const clusterOne = { ...defaultTopology, clusters: 1, accounts: defaultTopology.accounts / defaultTopology.clusters };
+      const clusterOne = {
+        ...defaultTopology,
+        clusters: 1,
+        accounts: defaultTopology.accounts / defaultTopology.clusters,
+      };
       // Freeze the node; the broker's writes to it back up until its write deadline passes.
       process.kill(stalled.pid, 'SIGSTOP');
       let loading = true;
       const load = (async () => {
-        for (let round = 0; loading; round++) await intraShardLoad(client, clusterOne, { transfers: 2_000, concurrency: 32, seed: round });
+        for (let round = 0; loading; round++)
+          await intraShardLoad(client, clusterOne, { transfers: 2_000, concurrency: 32, seed: round });
       })();
       try {
         await waitUntil(`the broker cuts n${stalled.node} off as a slow consumer`, 120_000, async () => cutOff());
@@ -195,7 +214,9 @@ describe('a slow consumer', () => {
         await load;
       }
       t.diagnostic(`n${stalled.node} was disconnected as a slow consumer`);
-      const target = (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === leader.node).appliedIndex;
+      const target = (await cluster.json(['cluster', 'status'])).nodes.find(
+        (n: any) => n.node === leader.node,
+      ).appliedIndex;
       await waitUntil(`n${stalled.node} reconnects and catches up to slot ${target}`, 30_000, async () => {
         const s = (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === stalled.node);
         return s.role !== 'down' && s.appliedIndex >= target;
@@ -229,7 +250,10 @@ describe('catch-up by snapshot', () => {
       const { nodes } = await cluster.json(['cluster', 'status']);
       const l = nodes.find((n: any) => n.node === leader.node);
       const f = nodes.find((n: any) => n.node === follower);
-      assert.ok(l.logFloor > f.appliedIndex, `the leader compacted past the follower (floor ${l.logFloor}, follower at ${f.appliedIndex})`);
+      assert.ok(
+        l.logFloor > f.appliedIndex,
+        `the leader compacted past the follower (floor ${l.logFloor}, follower at ${f.appliedIndex})`,
+      );
       await cluster.json(['node', 'recover', String(follower)]);
       await waitUntil('the follower caught up', 20_000, async () => {
         const s = await cluster.json(['cluster', 'status']);
@@ -237,7 +261,9 @@ describe('catch-up by snapshot', () => {
         return x.appliedIndex >= l.appliedIndex;
       });
       const after = (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === follower);
-      t.diagnostic(`follower n${follower} went from slot ${f.appliedIndex} to ${after.appliedIndex}; its log floor is now ${after.logFloor}`);
+      t.diagnostic(
+        `follower n${follower} went from slot ${f.appliedIndex} to ${after.appliedIndex}; its log floor is now ${after.logFloor}`,
+      );
       assert.ok(after.logFloor >= l.logFloor, 'the follower installed a snapshot (its log starts above where it was)');
       await assertConsistent(cluster);
       await assertNoLoss(t, load);

@@ -19,16 +19,21 @@ export interface CliResult {
 /** Runs `ledger ARGS` as a real process and collects its output. */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [ledgerBin, ...args], { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
+    execFile(
+      process.execPath,
+      [ledgerBin, ...args],
+      { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        let json: unknown;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          json = undefined;
+        }
+        resolve({ code, stdout, stderr, json });
+      },
+    );
   });
 }
 
@@ -67,7 +72,8 @@ export class TestCluster {
   /** Runs a command with --json and fails loudly when it does not produce JSON. */
   async json(args: string[], okCodes = [0]): Promise<any> {
     const r = await this.cli([...args, '--json']);
-    if (!okCodes.includes(r.code) || r.json === undefined) throw new Error(`ledger ${args.join(' ')} exited ${r.code}: ${r.stderr} ${r.stdout}`);
+    if (!okCodes.includes(r.code) || r.json === undefined)
+      throw new Error(`ledger ${args.join(' ')} exited ${r.code}: ${r.stderr} ${r.stdout}`);
     return r.json;
   }
 
@@ -136,7 +142,10 @@ export async function killBroker(dataDir: string): Promise<void> {
  */
 export async function restartBroker(dataDir: string): Promise<number> {
   const { natsUrl } = JSON.parse(readFileSync(join(dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
-  const child = spawn(natsServerBinary(), ['-c', join(dataDir, 'nats', 'nats-server.conf')], { stdio: 'ignore', detached: true });
+  const child = spawn(natsServerBinary(), ['-c', join(dataDir, 'nats', 'nats-server.conf')], {
+    stdio: 'ignore',
+    detached: true,
+  });
   const pid = child.pid as number;
   child.unref();
   await waitUntil('nats-server back', 10_000, () => portAccepts(Number(new URL(natsUrl).port)));

@@ -21,7 +21,8 @@ import { TestCluster, waitUntil } from './harness.js';
 const s = subjects('ledger');
 /** Cluster 1 holds accounts 1..3000 in the default topology. */
 const pairs = 1400;
-const wideId = (burst: number, i: number) => `${'€'.repeat(limits.clientIdLengthMax - 12)}${String(burst).padStart(2, '0')}${String(i).padStart(10, '0')}`;
+const wideId = (burst: number, i: number) =>
+  `${'€'.repeat(limits.clientIdLengthMax - 12)}${String(burst).padStart(2, '0')}${String(i).padStart(10, '0')}`;
 
 async function status(cluster: TestCluster): Promise<any[]> {
   return (await cluster.json(['cluster', 'status'], [0, 1])).nodes.filter((n: any) => n.cluster === 1);
@@ -40,7 +41,11 @@ function burst(transport: Transport, node: number, n: number): { answered: () =>
     if (e.kind === 'response' && e.response.kind === 'outcome') answered++;
   });
   for (let i = 0; i < pairs; i++) {
-    const command: Command = { clientId: wideId(n, i), seq: 1, op: { kind: 'transfer', from: 2 * i + 1, to: 2 * i + 2, amount: 1 } };
+    const command: Command = {
+      clientId: wideId(n, i),
+      seq: 1,
+      op: { kind: 'transfer', from: 2 * i + 1, to: 2 * i + 2, amount: 1 },
+    };
     transport.publish(s.nodeRequests(node), encodeEnvelope({ kind: 'request', command, hops: 0 }), inbox);
   }
   return { answered: () => answered };
@@ -59,7 +64,8 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
     client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
     transport.subscribe(s.events, (m) => {
       const e = decodeEnvelope(m.data);
-      if (e.kind === 'metrics') batchMax.set(e.snapshot.node, Math.max(batchMax.get(e.snapshot.node) ?? 0, e.snapshot.batchCommandsMax));
+      if (e.kind === 'metrics')
+        batchMax.set(e.snapshot.node, Math.max(batchMax.get(e.snapshot.node) ?? 0, e.snapshot.batchCommandsMax));
     });
   });
   after(async () => {
@@ -69,7 +75,9 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
 
   test('a follower that missed full slots catches up; when the leader dies the survivors elect a leader and commit', async (t) => {
     let nodes = [] as any[];
-    await waitUntil('a leader in cluster 1', 15_000, async () => (nodes = await status(cluster)).some((n) => n.role === 'leader'));
+    await waitUntil('a leader in cluster 1', 15_000, async () =>
+      (nodes = await status(cluster)).some((n) => n.role === 'leader'),
+    );
     const leader = nodes.find((n) => n.role === 'leader').node as number;
     const [follower, other] = nodes.map((n) => n.node as number).filter((n) => n !== leader) as [number, number];
 
@@ -82,23 +90,41 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
     const missed = (await status(cluster)).find((n) => n.node === leader).commitIndex as number;
 
     // The traffic really made full slots: a slot holds what fits in slotBytesMax.
-    const commandBytes = encodeEnvelope({ kind: 'request', command: { clientId: wideId(1, 1), seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1 } }, hops: 0 }).length;
+    const commandBytes = encodeEnvelope({
+      kind: 'request',
+      command: { clientId: wideId(1, 1), seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 1 } },
+      hops: 0,
+    }).length;
     const fullSlotCommands = Math.floor(payloadBudgets(limits.natsMaxPayloadBytes).slotBytesMax / commandBytes);
     await waitUntil('the leader reported its batch sizes', 10_000, async () => (batchMax.get(leader) ?? 0) > 0);
-    t.diagnostic(`${3 * pairs} commands of ~${commandBytes} bytes: largest slot ${batchMax.get(leader)} commands (a full slot holds ~${fullSlotCommands}); leader at slot ${missed}`);
-    assert.ok(3 * pairs * commandBytes > 1.5 * limits.natsMaxPayloadBytes, 'the follower missed more than a catch-up reply could carry unpacked');
-    assert.ok((batchMax.get(leader) ?? 0) >= fullSlotCommands * 0.8, `slots were not full: at most ${batchMax.get(leader)} commands`);
+    t.diagnostic(
+      `${3 * pairs} commands of ~${commandBytes} bytes: largest slot ${batchMax.get(leader)} commands (a full slot holds ~${fullSlotCommands}); leader at slot ${missed}`,
+    );
+    assert.ok(
+      3 * pairs * commandBytes > 1.5 * limits.natsMaxPayloadBytes,
+      'the follower missed more than a catch-up reply could carry unpacked',
+    );
+    assert.ok(
+      (batchMax.get(leader) ?? 0) >= fullSlotCommands * 0.8,
+      `slots were not full: at most ${batchMax.get(leader)} commands`,
+    );
 
     // 2. It comes back and catches up from the log: replies of several full slots each.
     await cluster.json(['node', 'recover', String(follower)]);
-    await waitUntil(`n${follower} caught up to slot ${missed}`, 20_000, async () => (await status(cluster)).find((n) => n.node === follower).commitIndex >= missed);
+    await waitUntil(
+      `n${follower} caught up to slot ${missed}`,
+      20_000,
+      async () => (await status(cluster)).find((n) => n.node === follower).commitIndex >= missed,
+    );
 
     // 3. The leader dies with full slots in flight: the follower's promise carries them.
     const last = burst(transport, leader, 4);
     await waitUntil('the last burst under way', 10_000, async () => last.answered() >= 100);
     const killed = nodes.find((n) => n.node === leader).pid as number;
     process.kill(killed, 'SIGKILL');
-    await waitUntil('a new leader among the survivors', 20_000, async () => (await status(cluster)).some((n) => n.role === 'leader' && (n.node === follower || n.node === other)));
+    await waitUntil('a new leader among the survivors', 20_000, async () =>
+      (await status(cluster)).some((n) => n.role === 'leader' && (n.node === follower || n.node === other)),
+    );
     const result = await client.transfer(2 * pairs + 1, 2 * pairs + 2, 1);
     assert.equal(result.status, 'committed');
 

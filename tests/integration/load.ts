@@ -23,7 +23,6 @@ export class Load {
   private workers: Promise<void>[] = [];
   private nextPair: number;
 
-
   private constructor(
     readonly client: LedgerClient,
     private readonly transport: Transport,
@@ -43,7 +42,10 @@ export class Load {
   /** Load over the given (from, to) pairs, say across two shards. */
   static async withPairs(natsUrl: string, pairs: Array<[number, number]>): Promise<Load> {
     const transport = await connectNats({ url: natsUrl, name: 'it-load', longRunning: true });
-    const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
+    const client = new LedgerClient(transport, defaultTopology, 'ledger', {
+      attemptTimeoutMs: 500,
+      deadlineMs: 15_000,
+    });
     return new Load(client, transport, pairs);
   }
 

@@ -42,9 +42,18 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       // In every cluster, and across clusters (2PC): each leader answers some commits.
-      const pairs: Array<[number, number]> = [[1, 2], [3001, 3002], [6001, 6002], [3, 3003], [3004, 6003], [6004, 5]];
+      const pairs: Array<[number, number]> = [
+        [1, 2],
+        [3001, 3002],
+        [6001, 6002],
+        [3, 3003],
+        [3004, 6003],
+        [6004, 5],
+      ];
       for (let round = 0; round < 5; round++) {
-        const results = await Promise.all(pairs.map(([from, to]) => client.transfer(from + round * 10, to + round * 10, 1)));
+        const results = await Promise.all(
+          pairs.map(([from, to]) => client.transfer(from + round * 10, to + round * 10, 1)),
+        );
         for (const r of results) assert.equal(r.status, 'committed', JSON.stringify(r));
       }
     } finally {
@@ -54,24 +63,35 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
     // Snapshots are published each second: wait for one that counts the transfers.
     await waitUntil('every leader reporting commits', 20_000, async () => {
       top = await cluster.json(['top', '--once']);
-      return top.complete && top.clusters.every((c: any) => c.leaders.length === 1 && top.nodes[c.leaders[0] - 1].commitsTotal > 0);
+      return (
+        top.complete &&
+        top.clusters.every((c: any) => c.leaders.length === 1 && top.nodes[c.leaders[0] - 1].commitsTotal > 0)
+      );
     });
     assert.equal(top.nodes.length, 9);
-    assert.deepEqual(top.nodes.map((n: any) => n.state), Array(9).fill('live'));
+    assert.deepEqual(
+      top.nodes.map((n: any) => n.state),
+      Array(9).fill('live'),
+    );
     for (const c of top.clusters) {
       const leader = top.nodes[c.leaders[0] - 1];
       assert.equal(leader.role, 'leader');
       assert.equal(leader.cluster, c.cluster);
-      for (const n of top.nodes.filter((x: any) => x.cluster === c.cluster)) assert.equal(n.leader, leader.node, `n${n.node} follows the leader`);
+      for (const n of top.nodes.filter((x: any) => x.cluster === c.cluster))
+        assert.equal(n.leader, leader.node, `n${n.node} follows the leader`);
     }
     const text = await cluster.cli(['top', '--once']);
     assert.equal(text.code, 0);
     assert.equal(text.stdout.split('\n').filter((l) => /^n\d /.test(l)).length, 9, 'one table line per node');
     // Into a pipe: plain aligned columns, every column, no rules.
     assert.doesNotMatch(text.stdout, /[─│┌]/);
-    assert.match(text.stdout, /^node\s+cl\s+role\s+leader\s+ballot\s+commit\s+lag\s+ops\/s\s+commits\/s\s+p50 ms\s+p99 ms\s+queue\s+batch\s+commits\s+seen$/m);
+    assert.match(
+      text.stdout,
+      /^node\s+cl\s+role\s+leader\s+ballot\s+commit\s+lag\s+ops\/s\s+commits\/s\s+p50 ms\s+p99 ms\s+queue\s+batch\s+commits\s+seen$/m,
+    );
     // --json: a ballot is { round, node }, as in ledger view.
-    for (const n of top.nodes) assert.deepEqual(Object.keys(n.ballot).sort(), ['node', 'round'], JSON.stringify(n.ballot));
+    for (const n of top.nodes)
+      assert.deepEqual(Object.keys(n.ballot).sort(), ['node', 'round'], JSON.stringify(n.ballot));
   });
 
   test("a node's /metrics endpoint answers ledger_ metrics in the Prometheus text format", async () => {
@@ -109,8 +129,13 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
       return r.code === 2;
     });
     assert.equal(critical.status, 'critical');
-    assert.ok(critical.findings.some((f: any) => f.subject === 'cluster 1' && f.check === 'quorum' && f.severity === 'critical'));
-    for (const node of [2, 3]) assert.equal(critical.view.nodes[node - 1].state, 'failed', `n${node} reports itself failed`);
+    assert.ok(
+      critical.findings.some(
+        (f: any) => f.subject === 'cluster 1' && f.check === 'quorum' && f.severity === 'critical',
+      ),
+    );
+    for (const node of [2, 3])
+      assert.equal(critical.view.nodes[node - 1].state, 'failed', `n${node} reports itself failed`);
     // Failing a failed node again changes nothing: it says so and exits 0.
     const again = await cluster.cli(['node', 'fail', '2']);
     assert.equal(again.code, 0, again.stderr);

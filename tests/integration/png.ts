@@ -27,7 +27,8 @@ export function decodePng(file: Buffer): Pixels {
       width = body.readUInt32BE(0);
       height = body.readUInt32BE(4);
       const [depth, colorType, , , interlace] = [body[8], body[9], body[10], body[11], body[12]];
-      if (depth !== 8 || interlace !== 0 || (colorType !== 2 && colorType !== 6)) throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${interlace})`);
+      if (depth !== 8 || interlace !== 0 || (colorType !== 2 && colorType !== 6))
+        throw new Error(`unsupported PNG (depth ${depth}, colour type ${colorType}, interlace ${interlace})`);
       channels = colorType === 2 ? 3 : 4;
     } else if (type === 'IDAT') {
       idat.push(body);
@@ -49,17 +50,28 @@ export function decodePng(file: Buffer): Pixels {
       const v = line[x] as number;
       let out: number;
       switch (filter) {
-        case 0: out = v; break;
-        case 1: out = v + a; break;
-        case 2: out = v + b; break;
-        case 3: out = v + ((a + b) >> 1); break;
+        case 0:
+          out = v;
+          break;
+        case 1:
+          out = v + a;
+          break;
+        case 2:
+          out = v + b;
+          break;
+        case 3:
+          out = v + ((a + b) >> 1);
+          break;
         case 4: {
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           out = v + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
           break;
         }
-        default: throw new Error(`bad PNG filter ${filter} on row ${y}`);
+        default:
+          throw new Error(`bad PNG filter ${filter} on row ${y}`);
       }
       data[y * stride + x] = out & 0xff;
     }
@@ -72,7 +84,9 @@ export function inkOf(p: Pixels): { colours: number; inkShare: number } {
   const colours = new Set<number>();
   let ink = 0;
   for (let i = 0; i < p.width * p.height; i++) {
-    const r = p.data[i * p.channels] as number, g = p.data[i * p.channels + 1] as number, b = p.data[i * p.channels + 2] as number;
+    const r = p.data[i * p.channels] as number,
+      g = p.data[i * p.channels + 1] as number,
+      b = p.data[i * p.channels + 2] as number;
     colours.add((r << 16) | (g << 8) | b);
     if (r < 200 || g < 200 || b < 200) ink++;
   }

@@ -15,7 +15,6 @@ import { cli, ledgerBin, waitUntil } from './harness.js';
  * official Fall-2025 file every outcome checked against what the rules say it must be.
  */
 
-
 const root = mkdtempSync(join(tmpdir(), 'ledger-run-'));
 const started = new Set<number>();
 after(() => {
@@ -36,9 +35,24 @@ interface Run {
 /** `ledger run FILE --json` as a real process; every process its cluster started is ended. */
 async function runFile(file: string, extra: string[] = []): Promise<Run> {
   const dataDir = mkdtempSync(join(root, 'd-'));
-  const child = spawn(process.execPath, [ledgerBin, 'run', file, '--json', '--no-interactive', '--deadline-ms', String(deadlineMs), '--data-dir', dataDir, ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ledgerBin,
+      'run',
+      file,
+      '--json',
+      '--no-interactive',
+      '--deadline-ms',
+      String(deadlineMs),
+      '--data-dir',
+      dataDir,
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid !== undefined) started.add(child.pid);
   let stdout = '';
   let stderr = '';
@@ -84,14 +98,19 @@ async function runThrice(name: string): Promise<Run[]> {
   for (const r of runs) assert.equal(r.code, 0, `ledger run ${name} exited ${r.code}: ${r.stderr.slice(-2000)}`);
   const rows = countCommandRows(readFileSync(file, 'utf8'));
   for (const r of runs) {
-    assert.deepEqual(r.doc.sets.map((s: any) => s.results.length), rows, 'exactly one result per command row, set by set');
+    assert.deepEqual(
+      r.doc.sets.map((s: any) => s.results.length),
+      rows,
+      'exactly one result per command row, set by set',
+    );
     for (const s of r.doc.sets) {
       assert.equal(typeof s.performance.throughputPerSecond, 'number');
       assert.ok(s.performance.latencyMs.p50 <= s.performance.latencyMs.p99);
     }
   }
   const [first, ...others] = runs.map((r) => outcomesBySet(r.doc));
-  for (const other of others) assert.deepEqual(other, first, `${name}: a sequential run gives the same outcomes every time`);
+  for (const other of others)
+    assert.deepEqual(other, first, `${name}: a sequential run gives the same outcomes every time`);
   return runs;
 }
 
@@ -134,7 +153,10 @@ describe('ledger run on the peer files', () => {
       // Set 6: one follower of each cluster fails in turn (n3, n6, n9: never the leader), each
       // cluster keeps a majority: all commit. 6 sent 1 (9); 7 received 1 from 3006 (11); 6008
       // sent 1 (9).
-      [6, [c, c, c, c, 'fail n3', c, c, c, c, 'fail n6', c, c, c, 'fail n9', c, 'balance 9', 'balance 11', 'balance 9']],
+      [
+        6,
+        [c, c, c, c, 'fail n3', c, c, c, c, 'fail n6', c, c, c, 'fail n9', c, 'balance 9', 'balance 11', 'balance 9'],
+      ],
       // Set 7: n6 and n9 down. (3001, 3002) commits on n4+n5. F(n4) leaves n5 alone: the
       // cross-shard (3, 3003) cannot prepare in cluster 2 and the coordinator aborts it at its
       // vote timeout. (4, 6001) commits (n7+n8). F(n7) leaves n8 alone: (5, 6002) aborts the
@@ -160,15 +182,34 @@ describe('ledger run on the peer files', () => {
   test('CSE535-F25-Project-3-New-Testcases.csv: all eleven sets, set 15 on 5 clusters x 5 nodes, three runs alike', async () => {
     const [run] = await runThrice('CSE535-F25-Project-3-New-Testcases.csv');
     const doc = (run as Run).doc;
-    assert.deepEqual(doc.sets.map((s: any) => s.set), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15]);
+    assert.deepEqual(
+      doc.sets.map((s: any) => s.set),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15],
+    );
     const set15 = doc.sets.find((s: any) => s.set === 15);
     assert.equal(set15.shape, '5 clusters x 5 nodes, 9000 accounts');
-    assert.deepEqual(set15.leaders.map((l: any) => l.node), [1, 6, 11, 16, 21]);
-    assert.ok(set15.results.every((r: any) => r.status === 'committed'), 'every cluster has 3 of 5 up: all ten cross-shard transfers commit');
+    assert.deepEqual(
+      set15.leaders.map((l: any) => l.node),
+      [1, 6, 11, 16, 21],
+    );
+    assert.ok(
+      set15.results.every((r: any) => r.status === 'committed'),
+      'every cluster has 3 of 5 up: all ten cross-shard transfers commit',
+    );
     // Set 7: cluster 2 loses its majority (n6 down, then F(n4)): a cross-shard transfer into it
     // aborts, and one it coordinates, (3004, 6003), cannot even start: unknown.
     const set7 = outcomesBySet(doc).get(7);
-    assert.deepEqual(set7, ['committed', 'committed', 'fail n4', 'aborted', 'committed', 'fail n7', 'fail n1', 'aborted', 'unknown']);
+    assert.deepEqual(set7, [
+      'committed',
+      'committed',
+      'fail n4',
+      'aborted',
+      'committed',
+      'fail n7',
+      'fail n1',
+      'aborted',
+      'unknown',
+    ]);
   });
 
   test('CSE535-F25-Project-3-Demo-Tests.csv: every set, three runs alike', async () => {
@@ -183,9 +224,16 @@ describe('ledger run on the peer files', () => {
     const [run] = await runThrice('New_Test_Cases_-_Lab3.csv');
     const doc = (run as Run).doc;
     assert.equal(doc.dialect, 'four-column');
-    assert.deepEqual(doc.sets.map((s: any) => s.flushed), [true, false, false, false, false, false, false, false, false, false]);
+    assert.deepEqual(
+      doc.sets.map((s: any) => s.flushed),
+      [true, false, false, false, false, false, false, false, false, false],
+    );
     const set4 = doc.sets.find((s: any) => s.set === 4);
-    assert.deepEqual(set4.leaders.map((l: any) => l.node), [1, 5, 7], 'set 4 names S5 as the contact server of cluster 2');
+    assert.deepEqual(
+      set4.leaders.map((l: any) => l.node),
+      [1, 5, 7],
+      'set 4 names S5 as the contact server of cluster 2',
+    );
     assert.equal(set4.results[2].servedBy, 5);
     const got = outcomesBySet(doc);
     // Set 3: 2995 sends 5 of its 10, then cannot send 7 (state is kept within and across sets).
@@ -199,7 +247,9 @@ describe('ledger run on the peer files', () => {
     const rows = ['Set Number,Transactions,Live Nodes'];
     for (let i = 0; i < 150; i++) {
       const base = (i % 3) * 3000 + 2 * Math.floor(i / 3) + 1;
-      rows.push(`${i === 0 ? '1' : ''},"(${base}, ${base + 1}, 1)",${i === 0 ? '"[n1, n2, n3, n4, n5, n6, n7, n8, n9]"' : ''}`);
+      rows.push(
+        `${i === 0 ? '1' : ''},"(${base}, ${base + 1}, 1)",${i === 0 ? '"[n1, n2, n3, n4, n5, n6, n7, n8, n9]"' : ''}`,
+      );
     }
     rows.push(',F(n1),');
     for (let i = 0; i < 20; i++) rows.push(`,"(${1001 + 2 * i}, ${1002 + 2 * i}, 1)",`);
@@ -210,11 +260,25 @@ describe('ledger run on the peer files', () => {
     assert.equal(r.code, 0, r.stderr);
     const [set] = r.doc.sets;
     assert.equal(set.results.length, 172, 'one result per row');
-    assert.deepEqual(set.results.slice(0, 3).map((x: any) => [x.from, x.to]), [[1, 2], [3001, 3002], [6001, 6002]], 'in file order');
+    assert.deepEqual(
+      set.results.slice(0, 3).map((x: any) => [x.from, x.to]),
+      [
+        [1, 2],
+        [3001, 3002],
+        [6001, 6002],
+      ],
+      'in file order',
+    );
     const transfers = set.results.filter((x: any) => x.op === 'transfer');
-    assert.ok(transfers.every((x: any) => x.status === 'committed'), 'disjoint pairs: all commit in parallel too');
+    assert.ok(
+      transfers.every((x: any) => x.status === 'committed'),
+      'disjoint pairs: all commit in parallel too',
+    );
     const before = set.results.slice(0, 150).reduce((sum: number, x: any) => sum + x.latencyMs, 0);
-    assert.ok(before > set.performance.seconds * 1000, `in parallel: the latencies add up to more than the set took (${before} ms vs ${set.performance.seconds} s)`);
+    assert.ok(
+      before > set.performance.seconds * 1000,
+      `in parallel: the latencies add up to more than the set took (${before} ms vs ${set.performance.seconds} s)`,
+    );
     // F/R order is kept: every transfer after F(n1) was served by cluster 1's new leader.
     assert.deepEqual(set.results[150], { op: 'fail', node: 1 });
     assert.ok(set.results.slice(151, 171).every((x: any) => x.servedBy !== 1 && x.servedBy !== undefined));
@@ -225,12 +289,25 @@ describe('ledger run on the peer files', () => {
 describe('ledger run stops what it started', () => {
   test('SIGTERM mid-run: nats-server and every node it started are gone, and so is the run', async () => {
     const dataDir = mkdtempSync(join(root, 'term-'));
-    const child = spawn(process.execPath, [ledgerBin, 'run', join(peerDir(), 'CSE535-F25-Project-3-Testcases.csv'), '--no-interactive', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        ledgerBin,
+        'run',
+        join(peerDir(), 'CSE535-F25-Project-3-Testcases.csv'),
+        '--no-interactive',
+        '--data-dir',
+        dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const runPid = child.pid as number;
     started.add(runPid);
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128))),
+    );
     const clusterFile = join(dataDir, 'run', 'cluster.json');
     await waitUntil('the run is in its second set', 60_000, async () => stdout.includes('Set 2 ('));
     const state = JSON.parse(readFileSync(clusterFile, 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
@@ -252,12 +329,37 @@ describe('ledger demo (what npm start runs)', () => {
     const [set1, set2] = r.json.run.sets.map((s: any) => s.results.map(outcome));
     // Set 1: 1001 -> 1002 (3), 3001 -> 3002 (5), 6001 -> 6002 (10, emptying 6001), 6001 cannot
     // send 1 more, then two cross-shard transfers. 1001 = 10 - 3 - 1 = 6; 6002 = 10 + 10 - 15 = 5.
-    assert.deepEqual(set1, ['committed', 'committed', 'committed', 'insufficient-funds', 'committed', 'committed', 'balance 6', 'balance 5']);
+    assert.deepEqual(set1, [
+      'committed',
+      'committed',
+      'committed',
+      'insufficient-funds',
+      'committed',
+      'committed',
+      'balance 6',
+      'balance 5',
+    ]);
     // Set 2: F(n1) then a new leader; F(n5), F(n6) leave n4 alone: its own transfer has no
     // answer, a cross-shard one into cluster 2 aborts; R(n5) and cluster 2 commits again.
-    assert.deepEqual(set2, ['committed', 'fail n1', 'committed', 'committed', 'fail n5', 'fail n6', 'unknown', 'aborted', 'recover n5', 'committed', 'balance 11', 'balance 11']);
+    assert.deepEqual(set2, [
+      'committed',
+      'fail n1',
+      'committed',
+      'committed',
+      'fail n5',
+      'fail n6',
+      'unknown',
+      'aborted',
+      'recover n5',
+      'committed',
+      'balance 11',
+      'balance 11',
+    ]);
     assert.ok(r.json.views >= 2, `PrintView shows the NEW-VIEWs of clusters 1 and 2, got ${r.json.views}`);
-    assert.deepEqual(r.json.balances.find((b: any) => b.account === 1001).replicas.map((x: any) => x.node), [1, 2, 3]);
+    assert.deepEqual(
+      r.json.balances.find((b: any) => b.account === 1001).replicas.map((x: any) => x.node),
+      [1, 2, 3],
+    );
     assert.equal(r.json.performance.outcomes.committed + r.json.performance.outcomes['insufficient-funds'], 2000);
     assert.equal(existsSync(join(dataDir, 'demo', 'cluster.json')), false, 'the demo stopped its cluster');
   });
@@ -276,9 +378,21 @@ describe('ledger run refuses a bad file before anything runs', { concurrency: tr
     ['a live list without brackets', `${SET}\n2,"(1, 2, 3)","n1, n2"\n`, /line 2: .*is not a live list/],
     ['a repeated set number', `${SET}\n1,"(1, 2, 3)","[n1]"\n`, /line 2: .*repeats set number 1/],
     ['an unquoted transfer split into columns', `${SET}\n,(1001, 1002, 1),\n`, /line 2: .*has 4 columns/],
-    ['a command before any set', `Set Number,Transactions,Live Nodes\n,"(1001, 1002, 1)",\n${SET}\n`, /line 2: .*comes before any set/],
-    ['an account beyond the topology', `${SET}\n,"(1001, 9001, 1)",\n`, /line 2 \(set 1\): account 9001 does not exist/],
-    ['a node typo n42 in a live list (would have started 14 clusters x 3)', `${SET}\n2,"(1001, 1002, 1)","[n1, n2, n42]"\n`, /line 2 \(set 2\): n42 is outside every shape the runner supports: expected n1\.\.n25/],
+    [
+      'a command before any set',
+      `Set Number,Transactions,Live Nodes\n,"(1001, 1002, 1)",\n${SET}\n`,
+      /line 2: .*comes before any set/,
+    ],
+    [
+      'an account beyond the topology',
+      `${SET}\n,"(1001, 9001, 1)",\n`,
+      /line 2 \(set 1\): account 9001 does not exist/,
+    ],
+    [
+      'a node typo n42 in a live list (would have started 14 clusters x 3)',
+      `${SET}\n2,"(1001, 1002, 1)","[n1, n2, n42]"\n`,
+      /line 2 \(set 2\): n42 is outside every shape the runner supports: expected n1\.\.n25/,
+    ],
     ['a node past n25 in an F/R', `${SET}\n,R(n30),\n`, /line 2 \(set 1\): n30 is outside every shape/],
     ['an empty file', '', /line 1: the file has no rows/],
     ['an unclosed quote', `${SET}\n,"(1001, 1002, 1),\n`, /line 2/],

@@ -39,11 +39,20 @@ async function send(command: Command, deadlineMs: number): Promise<Outcome | und
   let target: NodeId = 1;
   while (Date.now() < deadline) {
     try {
-      const envelope = decodeEnvelope(await transport.request(subjects('ledger').nodeRequests(target), data, Math.max(1, Math.min(500, deadline - Date.now()))));
+      const envelope = decodeEnvelope(
+        await transport.request(
+          subjects('ledger').nodeRequests(target),
+          data,
+          Math.max(1, Math.min(500, deadline - Date.now())),
+        ),
+      );
       if (envelope.kind !== 'response') throw new Error(`unexpected ${envelope.kind}`);
       const response = envelope.response;
       if (response.kind === 'outcome') return response.outcome;
-      target = response.kind === 'redirect' && response.leaderHint !== undefined ? response.leaderHint : ((target % 3) + 1) as NodeId;
+      target =
+        response.kind === 'redirect' && response.leaderHint !== undefined
+          ? response.leaderHint
+          : (((target % 3) + 1) as NodeId);
     } catch {
       target = ((target % 3) + 1) as NodeId;
     }
@@ -68,7 +77,11 @@ test('a late cross-shard decision does not rewind the session: the retry of the 
   assert.deepEqual(await send(t2, 10_000), { status: 'committed' });
   const moved = await Promise.all([101, 102, 6102].map(async (a) => (await client.balance(a)).balance));
   assert.deepEqual(moved, [10, 7, 13], 'T1 undone, T2 moved 3 once');
-  assert.equal(moved.reduce((sum: number, b) => sum + (b ?? NaN), 0), 30, 'money is conserved');
+  assert.equal(
+    moved.reduce((sum: number, b) => sum + (b ?? NaN), 0),
+    30,
+    'money is conserved',
+  );
   // A retry of T1 gets T1's own outcome (its record is kept until cluster 2 acknowledges).
   assert.deepEqual(await send(t1, 10_000), { status: 'aborted', reason: 'timeout' });
   for (const node of [4, 5, 6]) await client.injectFault(node, 'recover');

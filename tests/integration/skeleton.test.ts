@@ -38,12 +38,21 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
       return r.replicas.length === 3 && r.replicas.every((x: any) => x.balance === 6);
     });
     const replicas = (await cluster.json(['balance', '3002', '--replicas'])).replicas;
-    assert.deepEqual(replicas.map((r: any) => [r.node, r.balance]), [[4, 14], [5, 14], [6, 14]]);
+    assert.deepEqual(
+      replicas.map((r: any) => [r.node, r.balance]),
+      [
+        [4, 14],
+        [5, 14],
+        [6, 14],
+      ],
+    );
   });
 
   test('reads at each consistency level agree once a transfer is applied everywhere', async () => {
     assert.equal((await cluster.json(['transfer', '7001', '7002', '2'])).status, 'committed');
-    await waitUntil('every replica applied it', 10_000, async () => (await cluster.json(['balance', '7001', '--replicas'])).replicas.every((r: any) => r.balance === 8));
+    await waitUntil('every replica applied it', 10_000, async () =>
+      (await cluster.json(['balance', '7001', '--replicas'])).replicas.every((r: any) => r.balance === 8),
+    );
     for (const consistency of ['linearizable', 'leader', 'any']) {
       assert.equal((await cluster.json(['balance', '7001', '--consistency', consistency])).balance, 8, consistency);
     }
@@ -59,11 +68,17 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     // The client sends to its guess of the leader; ask the follower directly over NATS instead.
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'test', longRunning: false });
     try {
-      const request = encodeEnvelope({ kind: 'request', command: { clientId: 'forward-test', seq: 1, op: { kind: 'transfer', from: 6001, to: 6002, amount: 1 } }, hops: 0 });
+      const request = encodeEnvelope({
+        kind: 'request',
+        command: { clientId: 'forward-test', seq: 1, op: { kind: 'transfer', from: 6001, to: 6002, amount: 1 } },
+        hops: 0,
+      });
       const { decodeEnvelope } = await import('../../src/codec/envelope.js');
       const reply = decodeEnvelope(await transport.request(`ledger.n${follower.node}.req`, request, 5_000));
       assert.equal(reply.kind, 'response');
-      assert.ok(reply.kind === 'response' && reply.response.kind === 'outcome' && reply.response.outcome.status === 'committed');
+      assert.ok(
+        reply.kind === 'response' && reply.response.kind === 'outcome' && reply.response.outcome.status === 'committed',
+      );
       assert.equal(reply.response.kind === 'outcome' && reply.response.servedBy, follower.leader);
     } finally {
       await transport.close();
@@ -72,11 +87,17 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
   });
 
   test('insufficient-funds leaves balances untouched', async () => {
-    const before = [(await cluster.json(['balance', '1001'])).balance, (await cluster.json(['balance', '1002'])).balance];
+    const before = [
+      (await cluster.json(['balance', '1001'])).balance,
+      (await cluster.json(['balance', '1002'])).balance,
+    ];
     const r = await cluster.cli(['transfer', '1001', '1002', '1000', '--json']);
     assert.equal(r.code, 1);
     assert.equal(r.json.status, 'insufficient-funds');
-    const after = [(await cluster.json(['balance', '1001'])).balance, (await cluster.json(['balance', '1002'])).balance];
+    const after = [
+      (await cluster.json(['balance', '1001'])).balance,
+      (await cluster.json(['balance', '1002'])).balance,
+    ];
     assert.deepEqual(after, before);
   });
 
@@ -109,8 +130,13 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
   test('malformed bytes on node subjects are counted and dropped; the node keeps serving', async () => {
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'fuzz', longRunning: false });
     try {
-      const garbage = [new Uint8Array([0xff, 0x00, 0x13]), new TextEncoder().encode('{"not":"cbor"}'), encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, body: 1 })];
-      for (const subject of ['ledger.c1.paxos', 'ledger.n1.paxos', 'ledger.n2.paxos']) for (const g of garbage) transport.publish(subject, g);
+      const garbage = [
+        new Uint8Array([0xff, 0x00, 0x13]),
+        new TextEncoder().encode('{"not":"cbor"}'),
+        encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, body: 1 }),
+      ];
+      for (const subject of ['ledger.c1.paxos', 'ledger.n1.paxos', 'ledger.n2.paxos'])
+        for (const g of garbage) transport.publish(subject, g);
       for (const g of garbage) transport.publish('ledger.n1.req', g, 'nobody.listens');
       await transport.flush();
     } finally {
@@ -127,7 +153,10 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     const r = await cluster.json(['node', 'lead', 'n3']);
     assert.equal(r.node, 3);
     const c1 = (await cluster.json(['cluster', 'status'])).nodes.filter((n: any) => n.cluster === 1);
-    assert.deepEqual(c1.filter((n: any) => n.role === 'leader').map((n: any) => n.node), [3]);
+    assert.deepEqual(
+      c1.filter((n: any) => n.role === 'leader').map((n: any) => n.node),
+      [3],
+    );
     assert.ok((await cluster.json(['view', '--node', '3'])).views.length >= 1, 'n3 recorded the NEW-VIEW it led');
     const t = await cluster.json(['transfer', '30', '31', '1']);
     assert.equal(t.status, 'committed');
@@ -143,9 +172,19 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     const { nodes } = await cluster.json(['cluster', 'flush', '--live', 'n2,n3,n4,n5,n6,n7,n8,n9']);
     const generation = nodes[0].generation;
     assert.ok(generation > Math.max(...before.map((n: any) => n.generation)), 'a generation above every one before');
-    assert.ok(nodes.every((n: any) => n.generation === generation), 'the same new generation everywhere');
-    assert.deepEqual(nodes.filter((n: any) => n.failed).map((n: any) => n.node), [1]);
-    assert.deepEqual(nodes.filter((n: any) => n.role === 'leader').map((n: any) => n.node), [2, 4, 7], 'no election: the first live node of each cluster leads');
+    assert.ok(
+      nodes.every((n: any) => n.generation === generation),
+      'the same new generation everywhere',
+    );
+    assert.deepEqual(
+      nodes.filter((n: any) => n.failed).map((n: any) => n.node),
+      [1],
+    );
+    assert.deepEqual(
+      nodes.filter((n: any) => n.role === 'leader').map((n: any) => n.node),
+      [2, 4, 7],
+      'no election: the first live node of each cluster leads',
+    );
     assert.deepEqual((await cluster.json(['db'])).accounts, [], 'every balance is back to its initial value');
     assert.deepEqual((await cluster.json(['view'])).views, [], 'PrintView starts empty');
     assert.equal((await cluster.json(['balance', '20'])).balance, 10);
@@ -156,28 +195,86 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     // A protocol message from before the flush (generation 0) is dropped, not applied.
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'stale', longRunning: false });
     try {
-      const stale = encodeEnvelope({ kind: 'paxos', cluster: 1, generation: 0, message: { type: 'prepare', from: 1, ballot: { round: 99, node: 1 } } });
+      const stale = encodeEnvelope({
+        kind: 'paxos',
+        cluster: 1,
+        generation: 0,
+        message: { type: 'prepare', from: 1, ballot: { round: 99, node: 1 } },
+      });
       transport.publish('ledger.c1.paxos', stale);
       await transport.flush();
       // A request or an operation sent in the old generation (held in a buffer while the flush
       // passed) is dropped, not run in the new one.
-      const staleTransfer = encodeEnvelope({ kind: 'request', hops: 0, generation: generation - 1, command: { clientId: 'stale-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 4 } } });
+      const staleTransfer = encodeEnvelope({
+        kind: 'request',
+        hops: 0,
+        generation: generation - 1,
+        command: { clientId: 'stale-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 4 } },
+      });
       await assert.rejects(transport.request('ledger.n2.req', staleTransfer, 1_500), 'no answer: dropped');
-      const staleFail = decodeEnvelope(await transport.request('ledger.n5.admin', encodeEnvelope({ kind: 'admin', op: 'fail', generation: generation - 1 }), 5_000));
-      assert.ok(staleFail.kind === 'admin-reply' && !staleFail.ok && staleFail.code === 'stale-generation' && /generation/.test(staleFail.message), `refused: ${JSON.stringify(staleFail)}`);
-      const current = encodeEnvelope({ kind: 'request', hops: 0, generation, command: { clientId: 'current-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 2 } } });
+      const staleFail = decodeEnvelope(
+        await transport.request(
+          'ledger.n5.admin',
+          encodeEnvelope({ kind: 'admin', op: 'fail', generation: generation - 1 }),
+          5_000,
+        ),
+      );
+      assert.ok(
+        staleFail.kind === 'admin-reply' &&
+          !staleFail.ok &&
+          staleFail.code === 'stale-generation' &&
+          /generation/.test(staleFail.message),
+        `refused: ${JSON.stringify(staleFail)}`,
+      );
+      const current = encodeEnvelope({
+        kind: 'request',
+        hops: 0,
+        generation,
+        command: { clientId: 'current-client', seq: 1, op: { kind: 'transfer', from: 30, to: 31, amount: 2 } },
+      });
       const answer = decodeEnvelope(await transport.request('ledger.n2.req', current, 5_000));
-      assert.ok(answer.kind === 'response' && answer.response.kind === 'outcome' && answer.response.outcome.status === 'committed', JSON.stringify(answer));
+      assert.ok(
+        answer.kind === 'response' &&
+          answer.response.kind === 'outcome' &&
+          answer.response.outcome.status === 'committed',
+        JSON.stringify(answer),
+      );
       // A flush that arrives late (a retry, another CLI) cannot take a node back a generation.
-      const late = decodeEnvelope(await transport.request('ledger.n3.admin', encodeEnvelope({ kind: 'admin', op: 'flush', flush: { generation: 1, leader: 2, failed: false } }), 5_000));
-      assert.ok(late.kind === 'admin-reply' && !late.ok && late.code === 'stale-flush' && /not above/.test(late.message), `refused: ${JSON.stringify(late)}`);
+      const late = decodeEnvelope(
+        await transport.request(
+          'ledger.n3.admin',
+          encodeEnvelope({ kind: 'admin', op: 'flush', flush: { generation: 1, leader: 2, failed: false } }),
+          5_000,
+        ),
+      );
+      assert.ok(
+        late.kind === 'admin-reply' && !late.ok && late.code === 'stale-flush' && /not above/.test(late.message),
+        `refused: ${JSON.stringify(late)}`,
+      );
       // A request off its op's shape is refused at once with its code, not left to time out.
-      const shapeless = decodeEnvelope(await transport.request('ledger.n3.admin', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }), 5_000));
-      assert.ok(shapeless.kind === 'admin-reply' && !shapeless.ok && shapeless.code === 'bad-request' && /account/.test(shapeless.message), `refused: ${JSON.stringify(shapeless)}`);
+      const shapeless = decodeEnvelope(
+        await transport.request(
+          'ledger.n3.admin',
+          encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }),
+          5_000,
+        ),
+      );
+      assert.ok(
+        shapeless.kind === 'admin-reply' &&
+          !shapeless.ok &&
+          shapeless.code === 'bad-request' &&
+          /account/.test(shapeless.message),
+        `refused: ${JSON.stringify(shapeless)}`,
+      );
     } finally {
       await transport.close();
     }
-    await waitUntil('n3 dropped the stale prepare', 10_000, async () => (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === 3).staleGenerationMessages >= 1);
+    await waitUntil(
+      'n3 dropped the stale prepare',
+      10_000,
+      async () =>
+        (await cluster.json(['cluster', 'status'])).nodes.find((n: any) => n.node === 3).staleGenerationMessages >= 1,
+    );
     const after = (await cluster.json(['cluster', 'status'])).nodes;
     assert.equal(after.find((n: any) => n.node === 2).role, 'leader', 'the stale prepare deposed nobody');
     assert.equal(after.find((n: any) => n.node === 5).failed, false, 'the stale fail acted on nothing');

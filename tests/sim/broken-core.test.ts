@@ -33,10 +33,20 @@ class ForgetfulPromise extends Replica<Batch> {
   }
 }
 
-function firstFailingSeed(createReplica: (init: ReplicaInit<Batch>) => Replica<Batch>, seedsMax: number, mustSync?: SimOptions['mustSync']): number | undefined {
+function firstFailingSeed(
+  createReplica: (init: ReplicaInit<Batch>) => Replica<Batch>,
+  seedsMax: number,
+  mustSync?: SimOptions['mustSync'],
+): number | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
     try {
-      runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createReplica, ...(mustSync === undefined ? {} : { mustSync }) });
+      runSeed({
+        seed,
+        faultTicks: 600,
+        livenessTicksMax: 3000,
+        createReplica,
+        ...(mustSync === undefined ? {} : { mustSync }),
+      });
     } catch (error) {
       if (error instanceof SimulationFailure || error instanceof AssertionError) return seed;
       throw error;
@@ -59,11 +69,18 @@ describe('the simulator catches a deliberately broken core', () => {
   }
 
   test('accepted entries left off the disk (only promises fsynced) are caught by a power loss within 3000 seeds', () => {
-    const seed = firstFailingSeed((init) => new Replica<Batch>(init), 3000, (rd) => rd.paxos.promised !== undefined);
+    const seed = firstFailingSeed(
+      (init) => new Replica<Batch>(init),
+      3000,
+      (rd) => rd.paxos.promised !== undefined,
+    );
     assert.ok(seed !== undefined, 'no seed out of 3000 caught votes lost in a power loss');
   });
 
   test('the unbroken replica passes the same seeds the broken ones fail on', () => {
-    assert.equal(firstFailingSeed((init) => new Replica<Batch>(init), 50), undefined);
+    assert.equal(
+      firstFailingSeed((init) => new Replica<Batch>(init), 50),
+      undefined,
+    );
   });
 });

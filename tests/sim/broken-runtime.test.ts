@@ -30,10 +30,19 @@ class NoHeldInputs extends NodeRuntime<SimRequest> {
 
 /** Every Paxos message of a ready leaves before its persist, promises and accepteds (votes) included. */
 function votesBeforePersist(init: NodeRuntimeInit<SimRequest>): NodeRuntime<SimRequest> {
-  return new NodeRuntime({ ...init, rules: { sendableBeforePersist: (rd) => (rd.paxos.messages.length > 0 ? rd.paxos.messages : sendableBeforePersist(rd)), mustSyncBeforeSend } });
+  return new NodeRuntime({
+    ...init,
+    rules: {
+      sendableBeforePersist: (rd) => (rd.paxos.messages.length > 0 ? rd.paxos.messages : sendableBeforePersist(rd)),
+      mustSyncBeforeSend,
+    },
+  });
 }
 
-function firstFailingSeed(createRuntime: (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>, seedsMax: number): number | undefined {
+function firstFailingSeed(
+  createRuntime: (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>,
+  seedsMax: number,
+): number | undefined {
   for (let seed = 1; seed <= seedsMax; seed++) {
     try {
       runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createRuntime });

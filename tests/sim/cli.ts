@@ -45,7 +45,10 @@ function runRange(range: Range, report: (r: WorkerReport) => void): void {
       slots += result.chosenSlots;
       snapshots += result.snapshotsInstalled;
     } catch (error) {
-      const message = error instanceof SimulationFailure ? error.message : `seed ${seed}: crashed: ${(error as Error).stack ?? String(error)}\n  replay: npm run test:sim -- --seed ${seed} --verbose`;
+      const message =
+        error instanceof SimulationFailure
+          ? error.message
+          : `seed ${seed}: crashed: ${(error as Error).stack ?? String(error)}\n  replay: npm run test:sim -- --seed ${seed} --verbose`;
       report({ kind: 'failed', seed, message });
       return;
     }
@@ -75,7 +78,8 @@ if (!isMainThread) {
   const jobsWanted = values.jobs === undefined ? availableParallelism() : Number(values.jobs);
   if (!Number.isSafeInteger(count) || count < 1) usage(`--seeds must be a whole number >= 1, got ${values.seeds}`);
   if (!Number.isSafeInteger(start)) usage('--start and --seed must be whole numbers');
-  if (!Number.isSafeInteger(jobsWanted) || jobsWanted < 1) usage(`--jobs must be a whole number >= 1, got ${values.jobs}`);
+  if (!Number.isSafeInteger(jobsWanted) || jobsWanted < 1)
+    usage(`--jobs must be a whole number >= 1, got ${values.jobs}`);
   // A verbose trace from several threads at once would interleave: one seed, one thread.
   const jobs = values.verbose ? 1 : Math.min(jobsWanted, count);
 
@@ -95,13 +99,17 @@ if (!isMainThread) {
     // Long runs say how far they are every 30 s, on stderr so stdout keeps the one result line.
     if (Date.now() - lastProgressAt >= 30_000) {
       lastProgressAt = Date.now();
-      process.stderr.write(`test:sim: ${done} of ${count} seeds passed after ${((lastProgressAt - started) / 1000).toFixed(0)} s\n`);
+      process.stderr.write(
+        `test:sim: ${done} of ${count} seeds passed after ${((lastProgressAt - started) / 1000).toFixed(0)} s\n`,
+      );
     }
   };
   const finish = (): void => {
     const seconds = (Date.now() - started) / 1000;
     const perMinute = Math.round((count / seconds) * 60);
-    console.log(`${count} seeds from ${start} passed (${slots} slots chosen, ${snapshots} snapshots installed) in ${seconds.toFixed(1)} s on ${jobs} thread(s): ${perMinute} seeds/min`);
+    console.log(
+      `${count} seeds from ${start} passed (${slots} slots chosen, ${snapshots} snapshots installed) in ${seconds.toFixed(1)} s on ${jobs} thread(s): ${perMinute} seeds/min`,
+    );
   };
 
   if (jobs === 1) {
@@ -113,7 +121,9 @@ if (!isMainThread) {
     let running = jobs;
     for (let j = 0; j < jobs; j++) {
       const size = base + (j < count % jobs ? 1 : 0);
-      const worker = new Worker(new URL(import.meta.url), { workerData: { start: next, count: size, verbose: false } satisfies Range });
+      const worker = new Worker(new URL(import.meta.url), {
+        workerData: { start: next, count: size, verbose: false } satisfies Range,
+      });
       next += size;
       worker.on('message', onReport);
       worker.on('error', (error) => {

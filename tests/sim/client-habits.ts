@@ -37,7 +37,8 @@ export class SentCommands<C> {
 
   /** One command sent within the window, or undefined. */
   pickRecent(r: SeededRandom, nowTick: number): { command: Command; cluster: C } | undefined {
-    while (this.sent.length > 0 && nowTick - (this.sent[0] as { atTick: number }).atTick > this.windowTicks) this.sent.shift();
+    while (this.sent.length > 0 && nowTick - (this.sent[0] as { atTick: number }).atTick > this.windowTicks)
+      this.sent.shift();
     return this.sent.length === 0 ? undefined : r.pick(this.sent);
   }
 

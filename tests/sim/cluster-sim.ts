@@ -200,8 +200,15 @@ export class ClusterSim {
     // A leader cut off from its majority serves `leader` reads until check-quorum deposes it:
     // two minimum election timeouts and a heartbeat of its clock (the slowest runs at half
     // speed) after the last message from a majority, which the network may deliver late.
-    const leaderStaleTicks = (2 * settings.electionTicksMin + settings.heartbeatTicks) * 2 + Math.max(faults.delayTicksMax, faults.lateRate > 0 ? faults.lateTicksMax : 0) + 2;
-    this.reads = new ReadChecker((account) => this.clusters.find((c) => c.accounts.includes(account))?.id, leaderStaleTicks, initialBalance);
+    const leaderStaleTicks =
+      (2 * settings.electionTicksMin + settings.heartbeatTicks) * 2 +
+      Math.max(faults.delayTicksMax, faults.lateRate > 0 ? faults.lateTicksMax : 0) +
+      2;
+    this.reads = new ReadChecker(
+      (account) => this.clusters.find((c) => c.accounts.includes(account))?.id,
+      leaderStaleTicks,
+      initialBalance,
+    );
     // Heavy traffic is about one cluster (tests/sim/heavy-traffic.ts): the others would only cost time.
     const drawnClusterCount = r.pick([1, 3, 3]);
     const clusterCount = this.heavy === undefined ? drawnClusterCount : 1;
@@ -235,7 +242,9 @@ export class ClusterSim {
         const truth = this.clusters[coordinator - 1]?.reference.outcomes.get(key);
         const committed = truth?.status === 'committed';
         if (decision === 'commit' ? !committed || committedBefore : committed && !committedBefore) {
-          this.fail(`transaction ${key}: participant cluster ${c} chose ${decision}${committedBefore ? ' for a second preparation of a transaction it had committed' : ''}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`);
+          this.fail(
+            `transaction ${key}: participant cluster ${c} chose ${decision}${committedBefore ? ' for a second preparation of a transaction it had committed' : ''}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`,
+          );
         }
       };
       this.clusters.push(cluster);
@@ -293,7 +302,10 @@ export class ClusterSim {
         endpoint: 2000 + i,
         clientId: (this.heavy as HeavyTraffic).clientId(i),
         seq: 0,
-        remaining: r.int((plan as NonNullable<typeof plan>).commandsPerClient.min, (plan as NonNullable<typeof plan>).commandsPerClient.max),
+        remaining: r.int(
+          (plan as NonNullable<typeof plan>).commandsPerClient.min,
+          (plan as NonNullable<typeof plan>).commandsPerClient.max,
+        ),
         current: undefined,
         // Heavy traffic is about full slots, not impatience: these clients wait for answers.
         habits: { giveUpTicks: Infinity, oldRetryRate: 0 },
@@ -304,7 +316,9 @@ export class ClusterSim {
       });
     }
     if (plan !== undefined) this.log(`heavy traffic: ${JSON.stringify(plan)}`);
-    this.log(`clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`);
+    this.log(
+      `clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`,
+    );
   }
 
   run(): SimResult {
@@ -315,7 +329,8 @@ export class ClusterSim {
     this.stopFaults();
     const deadline = this.tick + this.options.livenessTicksMax;
     for (; !this.converged(); this.tick++) {
-      if (this.tick >= deadline) this.fail(`no convergence within ${this.options.livenessTicksMax} fault-free ticks (${this.progressText()})`);
+      if (this.tick >= deadline)
+        this.fail(`no convergence within ${this.options.livenessTicksMax} fault-free ticks (${this.progressText()})`);
       this.step();
     }
     this.finalChecks();
@@ -390,7 +405,11 @@ export class ClusterSim {
       this.replays.delivered(from, to, m);
       node.runtime.twoPc(m.message, this.nodes.get(from)?.cluster.id, m.generation);
     } else {
-      node.runtime.request({ client: m.client, command: m.command, hops: m.hops, receivedAtMs: this.tick }, m.command, undefined);
+      node.runtime.request(
+        { client: m.client, command: m.command, hops: m.hops, receivedAtMs: this.tick },
+        m.command,
+        undefined,
+      );
     }
     this.settleSometimes(node);
   }
@@ -413,10 +432,13 @@ export class ClusterSim {
       },
       twoPc: (toCluster, message, generation) => {
         // A cluster subject: every member of the other cluster gets its own (lossy) copy.
-        for (const member of this.clusters[toCluster - 1]?.members ?? []) this.network.send(this.tick, node.id, member, { kind: '2pc', message, generation });
+        for (const member of this.clusters[toCluster - 1]?.members ?? [])
+          this.network.send(this.tick, node.id, member, { kind: '2pc', message, generation });
       },
-      reply: (req, response) => this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response }),
-      forward: (req, to, hops) => this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops }),
+      reply: (req, response) =>
+        this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response }),
+      forward: (req, to, hops) =>
+        this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops }),
     };
   }
 
@@ -424,7 +446,10 @@ export class ClusterSim {
    *  persist, or after the persist and before anything else was sent. */
   private crashesAt(node: SimNode, point: CrashPoint): boolean {
     if (point === 'after-send' || !this.faultsOn || !this.random.chance(0.005)) return false;
-    this.crash(node, point === 'after-early-send' ? 'after sending accepts, before persisting' : 'after persisting, before sending');
+    this.crash(
+      node,
+      point === 'after-early-send' ? 'after sending accepts, before persisting' : 'after persisting, before sending',
+    );
     return true;
   }
 
@@ -536,7 +561,9 @@ export class ClusterSim {
       const others = this.allMembers.filter((m) => !group.includes(m));
       this.network.partition(group, others, kind === 'one-way' ? 'outbound' : 'both');
       this.healAtTick = this.tick + r.int(20, 200);
-      this.log(`t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`);
+      this.log(
+        `t${this.tick} partition ${kind} [${group.join(',')}] | [${others.join(',')}] until t${this.healAtTick}`,
+      );
     }
   }
 
@@ -546,9 +573,20 @@ export class ClusterSim {
     const runtime = node.runtime;
     if (runtime === undefined) return;
     const c = node.cluster;
-    const forged = forgeMessage(this.random, { clusterId: c.id, clusters: this.clusters.length, members: c.members, accounts: c.accounts, chosenMax: c.referenceApplied, moneyTotal: this.twoPcBounds.moneyTotal });
+    const forged = forgeMessage(this.random, {
+      clusterId: c.id,
+      clusters: this.clusters.length,
+      members: c.members,
+      accounts: c.accounts,
+      chosenMax: c.referenceApplied,
+      moneyTotal: this.twoPcBounds.moneyTotal,
+    });
     this.forgedInjected++;
-    runtime.input(() => this.log(`t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(runtime.server, forged)})`));
+    runtime.input(() =>
+      this.log(
+        `t${this.tick} forged to n${node.id}: ${JSON.stringify(forged)} (${deliverForged(runtime.server, forged)})`,
+      ),
+    );
     runtime.scheduleDrain();
     this.settleSometimes(node);
   }
@@ -558,7 +596,11 @@ export class ClusterSim {
     const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
     const c = node.cluster;
     if (node.runtime === undefined) return;
-    const message = previousGenerationMessage(this.random, { members: c.members.filter((m) => m !== node.id), accounts: c.accounts, chosenMax: c.referenceApplied });
+    const message = previousGenerationMessage(this.random, {
+      members: c.members.filter((m) => m !== node.id),
+      accounts: c.accounts,
+      chosenMax: c.referenceApplied,
+    });
     this.previousGenerationInjected++;
     this.log(`t${this.tick} generation ${simGeneration - 1} message to n${node.id}: ${JSON.stringify(message)}`);
     node.runtime.paxos(message, simGeneration - 1);
@@ -568,7 +610,14 @@ export class ClusterSim {
   private stopFaults(): void {
     this.faultsOn = false;
     this.network.heal();
-    this.network.faults = { lossRate: 0, duplicateRate: 0, delayTicksMin: 1, delayTicksMax: 2, lateRate: 0, lateTicksMax: 0 };
+    this.network.faults = {
+      lossRate: 0,
+      duplicateRate: 0,
+      delayTicksMin: 1,
+      delayTicksMax: 2,
+      lateRate: 0,
+      lateTicksMax: 0,
+    };
     for (const node of this.nodes.values()) node.clockRate = 1;
     for (const node of this.nodes.values()) node.restartAtTick = Math.min(node.restartAtTick, this.tick);
     this.log(`t${this.tick} faults off`);
@@ -602,17 +651,30 @@ export class ClusterSim {
       const old = r.chance(c.habits.oldRetryRate) ? c.sent.pickRecent(r, this.tick) : undefined;
       if (old !== undefined) {
         // An old command sent again, answered or not (its answer is checked like any other).
-        this.network.send(this.tick, c.endpoint, r.pick(old.cluster.members), { kind: 'request', client: c.endpoint, command: old.command, hops: 0 });
+        this.network.send(this.tick, c.endpoint, r.pick(old.cluster.members), {
+          kind: 'request',
+          client: c.endpoint,
+          command: old.command,
+          hops: 0,
+        });
       }
       const cluster = r.pick(this.clusters);
       const from = r.pick(cluster.accounts);
       let to = r.pick(cluster.accounts);
       if (to === from) to = cluster.accounts.find((a) => a !== from) ?? from;
       // A third of the transfers cross shards (when there are several): the receiver is elsewhere.
-      if (this.clusters.length > 1 && r.chance(0.35)) to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
+      if (this.clusters.length > 1 && r.chance(0.35))
+        to = r.pick(r.pick(this.clusters.filter((c) => c !== cluster)).accounts);
       const op: Command['op'] =
-        r.chance(0.2) || from === to ? { kind: 'balance', account: from, consistency: r.pick(['linearizable', 'leader', 'any'] as const) } : { kind: 'transfer', from, to, amount: r.int(1, 8) };
-      c.current = { command: { clientId: c.clientId, seq: c.seq, op }, cluster, sentAtTick: -Infinity, startedAtTick: this.tick };
+        r.chance(0.2) || from === to
+          ? { kind: 'balance', account: from, consistency: r.pick(['linearizable', 'leader', 'any'] as const) }
+          : { kind: 'transfer', from, to, amount: r.int(1, 8) };
+      c.current = {
+        command: { clientId: c.clientId, seq: c.seq, op },
+        cluster,
+        sentAtTick: -Infinity,
+        startedAtTick: this.tick,
+      };
       c.sent.add(c.current.command, cluster, this.tick);
       this.reads.onInvoke(c.current.command, this.tick);
       c.leaderHint = undefined;
@@ -621,22 +683,38 @@ export class ClusterSim {
       const target = c.leaderHint ?? r.pick(c.current.cluster.members);
       c.leaderHint = undefined;
       c.current.sentAtTick = this.tick;
-      this.network.send(this.tick, c.endpoint, target, { kind: 'request', client: c.endpoint, command: c.current.command, hops: 0 });
+      this.network.send(this.tick, c.endpoint, target, {
+        kind: 'request',
+        client: c.endpoint,
+        command: c.current.command,
+        hops: 0,
+      });
     }
   }
 
   private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
     if (response.kind === 'outcome' && command.op.kind === 'transfer') {
       const complaint = this.executions.report(`${command.clientId}#${command.seq}`, response.outcome, response.slot);
-      if (complaint !== undefined) this.fail(`n${from} answered ${command.clientId}#${command.seq} ${JSON.stringify(response.outcome)} at slot ${response.slot}: ${complaint}`);
+      if (complaint !== undefined)
+        this.fail(
+          `n${from} answered ${command.clientId}#${command.seq} ${JSON.stringify(response.outcome)} at slot ${response.slot}: ${complaint}`,
+        );
     }
-    if (c.current === undefined || c.current.command.seq !== command.seq || c.current.command.clientId !== command.clientId) return;
+    if (
+      c.current === undefined ||
+      c.current.command.seq !== command.seq ||
+      c.current.command.clientId !== command.clientId
+    )
+      return;
     if (response.kind === 'outcome') {
       const outcome = response.outcome;
       // Too old to tell: only a client that went on past this sequence may hear it.
-      const staleOk = outcome.status === 'rejected' && outcome.reason === 'stale-sequence' && c.habits.giveUpTicks !== Infinity;
-      if (outcome.status === 'rejected' && !staleOk) this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
-      if (command.op.kind === 'transfer' && !staleOk) c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
+      const staleOk =
+        outcome.status === 'rejected' && outcome.reason === 'stale-sequence' && c.habits.giveUpTicks !== Infinity;
+      if (outcome.status === 'rejected' && !staleOk)
+        this.fail(`client ${c.clientId} seq ${command.seq} rejected: ${outcome.reason}`);
+      if (command.op.kind === 'transfer' && !staleOk)
+        c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
       const wrongRead = outcome.status === 'ok' ? this.reads.onRead(command, outcome.balance, this.tick) : undefined;
       if (wrongRead !== undefined) this.fail(wrongRead);
@@ -670,7 +748,13 @@ export class ClusterSim {
     while (c.chosenValues.has(c.referenceApplied + 1)) {
       c.referenceApplied++;
       c.reference.apply(c.chosenValues.get(c.referenceApplied) as Batch, c.referenceApplied);
-      this.reads.onPrefix(c.id, c.referenceApplied, c.chosenValues.get(c.referenceApplied) as Batch, c.reference, this.tick);
+      this.reads.onPrefix(
+        c.id,
+        c.referenceApplied,
+        c.chosenValues.get(c.referenceApplied) as Batch,
+        c.reference,
+        this.tick,
+      );
       c.referenceAfter.set(c.referenceApplied, c.reference.snapshot());
     }
   }
@@ -703,7 +787,8 @@ export class ClusterSim {
       for (let slot = Math.max(node.checkedAppliedIndex, server.replica.logFloor) + 1; slot <= applied; slot++) {
         const e = server.replica.entry(slot);
         if (e === undefined || !e.chosen) this.fail(`n${node.id} applied slot ${slot} without knowing it chosen`);
-        if (cluster.chosen.get(slot) !== JSON.stringify(e.value)) this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
+        if (cluster.chosen.get(slot) !== JSON.stringify(e.value))
+          this.fail(`n${node.id} applied a value in slot ${slot} that was not chosen`);
       }
       node.checkedAppliedIndex = applied;
       const forged = forgedEffect(server, cluster.referenceApplied, this.twoPcBounds.moneyTotal);
@@ -716,16 +801,26 @@ export class ClusterSim {
         balances.push(`${a}:${b}`);
       }
       // Locks are derived from prepared transactions: none may outlive its transaction.
-      const prepared = state.twoPc.coordinatorRecords().filter((r) => r.state === 'prepared').length + state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length;
-      if (state.twoPc.preparedParticipantRecords().length !== state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length) this.fail(`n${node.id}: the index of prepared participant records is off`);
-      if (state.twoPc.lockCount !== prepared) this.fail(`n${node.id}: ${state.twoPc.lockCount} locks held for ${prepared} prepared transactions`);
+      const prepared =
+        state.twoPc.coordinatorRecords().filter((r) => r.state === 'prepared').length +
+        state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length;
+      if (
+        state.twoPc.preparedParticipantRecords().length !==
+        state.twoPc.participantRecords().filter((r) => r.state === 'prepared').length
+      )
+        this.fail(`n${node.id}: the index of prepared participant records is off`);
+      if (state.twoPc.lockCount !== prepared)
+        this.fail(`n${node.id}: ${state.twoPc.lockCount} locks held for ${prepared} prepared transactions`);
       const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
       const hash = state.stateHash;
       const known = cluster.hashAfter.get(applied);
       if (known === undefined) cluster.hashAfter.set(applied, hash);
       else if (known !== hash) this.fail(`n${node.id}: state hash after slot ${applied} differs between replicas`);
-      if (balances.join(',') !== expected) this.fail(`n${node.id} balances after slot ${applied} differ from the specification: ${balances.join(',')} vs ${expected}`);
+      if (balances.join(',') !== expected)
+        this.fail(
+          `n${node.id} balances after slot ${applied} differ from the specification: ${balances.join(',')} vs ${expected}`,
+        );
     }
   }
 
@@ -735,39 +830,55 @@ export class ClusterSim {
       const server = node.server;
       if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
       // Every transaction ran to its end: acknowledged and forgotten by its coordinator.
-      if (server.state.twoPc.coordinatorRecords().length > 0 || server.state.twoPc.participantRecords().some((r) => r.state === 'prepared')) return false;
+      if (
+        server.state.twoPc.coordinatorRecords().length > 0 ||
+        server.state.twoPc.participantRecords().some((r) => r.state === 'prepared')
+      )
+        return false;
     }
     return true;
   }
 
   private finalChecks(): void {
     const over = this.network.oversize;
-    if (over.count > 0) this.fail(`${over.count} messages over the payload limit of ${simPayloadBytesMax} bytes were sent (NATS refuses them); the largest: ${over.largest}, ${over.largestBytes} bytes`);
+    if (over.count > 0)
+      this.fail(
+        `${over.count} messages over the payload limit of ${simPayloadBytesMax} bytes were sent (NATS refuses them); the largest: ${over.largest}, ${over.largestBytes} bytes`,
+      );
     let money = 0;
     for (const cluster of this.clusters) money += cluster.reference.total();
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
-    for (const node of this.nodes.values()) if ((node.server?.state.twoPc.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
+    for (const node of this.nodes.values())
+      if ((node.server?.state.twoPc.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
     for (const [key, outcome] of this.executions.definiteAnswers()) {
       // Every definite answer, to current and old commands alike, is what the command did.
       const truth = this.clusters.map((cl) => cl.reference.outcomes.get(key)).find((o) => o !== undefined);
-      if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`${key} was answered ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
+      if (JSON.stringify(truth) !== JSON.stringify(outcome))
+        this.fail(`${key} was answered ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
     }
     for (const c of this.clients) {
       for (const [key, { cluster, outcome }] of c.acknowledged) {
         const truth = cluster.reference.outcomes.get(key);
         if (truth === undefined) this.fail(`client was told ${key} ${outcome.status}, but it was never executed`);
-        if (JSON.stringify(truth) !== JSON.stringify(outcome)) this.fail(`client was told ${key} ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
+        if (JSON.stringify(truth) !== JSON.stringify(outcome))
+          this.fail(`client was told ${key} ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
       }
     }
   }
 
   private progressText(): string {
-    const nodes = [...this.nodes.values()].map((n) => `n${n.id}:${n.server === undefined ? 'down' : `${n.server.role[0]}/a${n.server.state.appliedIndex}/c${n.server.replica.commitIndex}`}`);
+    const nodes = [...this.nodes.values()].map(
+      (n) =>
+        `n${n.id}:${n.server === undefined ? 'down' : `${n.server.role[0]}/a${n.server.state.appliedIndex}/c${n.server.replica.commitIndex}`}`,
+    );
     const clients = this.clients.map((c) => `${c.clientId.slice(0, 12)}:${c.remaining}${c.current ? '+1' : ''}`);
     const prefixes = this.clusters.map((c) => `c${c.id}:${c.referenceApplied}`);
     const over = this.network.oversize;
-    const oversize = over.count === 0 ? '' : `; ${over.count} messages over the payload limit dropped, the largest ${over.largest} of ${over.largestBytes} bytes`;
+    const oversize =
+      over.count === 0
+        ? ''
+        : `; ${over.count} messages over the payload limit dropped, the largest ${over.largest} of ${over.largestBytes} bytes`;
     return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}${oversize}`;
   }
 

@@ -39,29 +39,75 @@ export function forgeMessage(r: SeededRandom, t: ForgeryTarget): Forged {
   const hugeRound = forgedRoundBase + r.int(0, 1000);
   const to = r.pick(t.accounts);
   const txn = { clientId: `forger${r.int(0, 3)}`, seq: r.int(1, 5) };
-  const otherCluster = t.clusters > 1 ? r.pick(Array.from({ length: t.clusters }, (_, i) => i + 1).filter((c) => c !== t.clusterId)) : 1;
+  const otherCluster =
+    t.clusters > 1 ? r.pick(Array.from({ length: t.clusters }, (_, i) => i + 1).filter((c) => c !== t.clusterId)) : 1;
   switch (r.int(0, 11)) {
     case 0:
       return { kind: 'paxos', raw: { type: 'prepare', from: member, ballot: { round: hugeRound, node: member } } };
     case 1:
       return { kind: 'paxos', raw: { type: 'prepare', from: member, ballot: { round: 5, node: 99 } } };
     case 2:
-      return { kind: 'paxos', raw: { type: 'accept', from: member, ballot: { round: hugeRound, node: member }, commitIndex: 0, entries: [] } };
+      return {
+        kind: 'paxos',
+        raw: { type: 'accept', from: member, ballot: { round: hugeRound, node: member }, commitIndex: 0, entries: [] },
+      };
     case 3:
-      return { kind: 'paxos', raw: { type: 'accept', from: member, ballot: { round: 1, node: member }, commitIndex: 0, entries: [{ slot: farSlot, value: null }] } };
+      return {
+        kind: 'paxos',
+        raw: {
+          type: 'accept',
+          from: member,
+          ballot: { round: 1, node: member },
+          commitIndex: 0,
+          entries: [{ slot: farSlot, value: null }],
+        },
+      };
     case 4:
-      return { kind: 'paxos', raw: { type: 'promise', from: member, ballot: { round: 1, node: member }, commitIndex: 0, entries: [{ slot: farSlot, ballot: { round: 1, node: member }, value: null, chosen: false }] } };
+      return {
+        kind: 'paxos',
+        raw: {
+          type: 'promise',
+          from: member,
+          ballot: { round: 1, node: member },
+          commitIndex: 0,
+          entries: [{ slot: farSlot, ballot: { round: 1, node: member }, value: null, chosen: false }],
+        },
+      };
     case 5:
-      return { kind: 'paxos', raw: { type: 'nack', from: member, ballot: { round: 1, node: member }, promised: { round: hugeRound, node: member } } };
+      return {
+        kind: 'paxos',
+        raw: {
+          type: 'nack',
+          from: member,
+          ballot: { round: 1, node: member },
+          promised: { round: hugeRound, node: member },
+        },
+      };
     case 6:
-      return { kind: 'paxos', raw: { type: 'catchup-reply', from: member, commitIndex: 0, entries: [{ slot: farSlot, value: null }] } };
+      return {
+        kind: 'paxos',
+        raw: { type: 'catchup-reply', from: member, commitIndex: 0, entries: [{ slot: farSlot, value: null }] },
+      };
     case 7:
       // Malformed: not a safe integer, a negative slot; the decoder drops them.
-      return { kind: 'paxos', raw: r.chance(0.5) ? { type: 'accept', from: member, ballot: { round: 2 ** 60, node: member }, commitIndex: 0, entries: [] } : { type: 'catchup-request', from: member, fromSlot: -3 } };
+      return {
+        kind: 'paxos',
+        raw: r.chance(0.5)
+          ? { type: 'accept', from: member, ballot: { round: 2 ** 60, node: member }, commitIndex: 0, entries: [] }
+          : { type: 'catchup-request', from: member, fromSlot: -3 },
+      };
     case 8:
-      return { kind: '2pc', fromCluster: 99, raw: { type: 'prepare', txn, coordinator: 99, to, amount: Number.MAX_SAFE_INTEGER } };
+      return {
+        kind: '2pc',
+        fromCluster: 99,
+        raw: { type: 'prepare', txn, coordinator: 99, to, amount: Number.MAX_SAFE_INTEGER },
+      };
     case 9:
-      return { kind: '2pc', fromCluster: otherCluster, raw: { type: 'prepare', txn, coordinator: otherCluster, to, amount: t.moneyTotal + r.int(1, 100) } };
+      return {
+        kind: '2pc',
+        fromCluster: otherCluster,
+        raw: { type: 'prepare', txn, coordinator: otherCluster, to, amount: t.moneyTotal + r.int(1, 100) },
+      };
     case 10:
       return { kind: '2pc', fromCluster: otherCluster, raw: { type: 'prepare', txn, coordinator: 99, to, amount: 1 } };
     default:
@@ -86,7 +132,9 @@ export function deliverForged(server: ShardServer, forged: Forged): 'refused-at-
 export function forgedEffect(server: ShardServer, chosenMax: Slot, moneyTotal: number): string | undefined {
   const round = Math.max(server.replica.promisedBallot.round, server.replica.ballot.round);
   if (round >= forgedRoundBase / 2) return `adopted a forged ballot round ${round}`;
-  if (server.replica.lastSlot > chosenMax + honestSlotsAheadMax) return `holds slot ${server.replica.lastSlot}, far beyond the chosen ${chosenMax}`;
-  for (const [account, balance] of server.state.accounts()) if (balance > moneyTotal) return `account ${account} holds ${balance}, above all the money (${moneyTotal})`;
+  if (server.replica.lastSlot > chosenMax + honestSlotsAheadMax)
+    return `holds slot ${server.replica.lastSlot}, far beyond the chosen ${chosenMax}`;
+  for (const [account, balance] of server.state.accounts())
+    if (balance > moneyTotal) return `account ${account} holds ${balance}, above all the money (${moneyTotal})`;
   return undefined;
 }

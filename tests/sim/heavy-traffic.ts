@@ -72,7 +72,8 @@ export class HeavyTraffic {
     }
     if (tick === this.leaderCrashAtTick) {
       const leader = act.leaderOf(1);
-      if (leader !== undefined && leader !== this.follower) act.crash(leader, 'heavy traffic: the leader dies after the follower is back', 400);
+      if (leader !== undefined && leader !== this.follower)
+        act.crash(leader, 'heavy traffic: the leader dies after the follower is back', 400);
     }
   }
 }

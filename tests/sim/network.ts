@@ -61,7 +61,9 @@ export class SimNetwork<M> {
     const copies = this.random.chance(this.faults.duplicateRate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const late = this.random.chance(this.faults.lateRate);
-      const delay = late ? this.random.int(this.faults.delayTicksMax, this.faults.lateTicksMax) : this.random.int(this.faults.delayTicksMin, this.faults.delayTicksMax);
+      const delay = late
+        ? this.random.int(this.faults.delayTicksMax, this.faults.lateTicksMax)
+        : this.random.int(this.faults.delayTicksMin, this.faults.delayTicksMax);
       this.inFlight.push({ deliverAtTick: nowTick + delay, order: this.random.next(), from, to, message });
     }
   }

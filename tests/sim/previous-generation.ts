@@ -31,7 +31,13 @@ export function previousGenerationMessage(r: SeededRandom, t: PreviousGeneration
   const slots = r.int(1, 3);
   const entries = Array.from({ length: slots }, (_, i) => {
     // A transfer of the old history: a client of that generation, long gone.
-    const value: Batch = [{ clientId: `gen0-client${r.int(0, 3)}`, seq: r.int(1, 50), op: { kind: 'transfer', from, to, amount: r.int(1, 3) } }];
+    const value: Batch = [
+      {
+        clientId: `gen0-client${r.int(0, 3)}`,
+        seq: r.int(1, 50),
+        op: { kind: 'transfer', from, to, amount: r.int(1, 3) },
+      },
+    ];
     return { slot: t.chosenMax + 1 + i, value };
   });
   return { type: 'catchup-reply', from: r.pick(t.members), commitIndex: t.chosenMax + slots, entries };

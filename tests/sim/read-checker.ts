@@ -49,7 +49,13 @@ export class ReadChecker {
     at.push([tick, slot]);
     for (const c of batch) {
       const key = `${c.clientId}#${c.seq}`;
-      if (c.op.kind === 'x-decide' && c.op.role === 'participant' && !this.creditSlot.has(key) && reference.incomingState(key) === 'committed') this.creditSlot.set(key, slot);
+      if (
+        c.op.kind === 'x-decide' &&
+        c.op.role === 'participant' &&
+        !this.creditSlot.has(key) &&
+        reference.incomingState(key) === 'committed'
+      )
+        this.creditSlot.set(key, slot);
     }
   }
 
@@ -81,7 +87,8 @@ export class ReadChecker {
       for (const a of this.acknowledged) {
         if (a.to !== op.account || a.tick > since) continue;
         const credit = this.creditSlot.get(a.key);
-        if (credit === undefined || credit > upTo) return `a ${level} read of ${op.account} at t${tick} (invoked t${invokedAt}) returned before the credit of ${a.key}, acknowledged at t${a.tick}, was chosen`;
+        if (credit === undefined || credit > upTo)
+          return `a ${level} read of ${op.account} at t${tick} (invoked t${invokedAt}) returned before the credit of ${a.key}, acknowledged at t${a.tick}, was chosen`;
         if (credit > from) {
           from = credit;
           bound = `the credit of ${a.key} acknowledged at t${a.tick}`;

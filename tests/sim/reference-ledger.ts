@@ -19,7 +19,18 @@ export class ReferenceLedger {
    *  slot that prepared it. Decided ones are forgotten beyond `recordsMax`, as the bound allows
    *  (the least recently written first, then the smallest key), so a late PREPARE copy of a
    *  forgotten one prepares it again: a second preparation, which must never be credited. */
-  private readonly incoming = new Map<string, { seq: number; to: number; amount: number; coordinator: number; state: 'prepared' | 'committed' | 'aborted'; slot: number; prepareSlot: number }>();
+  private readonly incoming = new Map<
+    string,
+    {
+      seq: number;
+      to: number;
+      amount: number;
+      coordinator: number;
+      state: 'prepared' | 'committed' | 'aborted';
+      slot: number;
+      prepareSlot: number;
+    }
+  >();
   /** Transactions credited for good here, never forgotten (the checker's memory). */
   private readonly committedHere = new Set<string>();
   /** Second preparations of a transaction this shard had committed and forgotten. */
@@ -34,7 +45,12 @@ export class ReferenceLedger {
   readonly credited = new Map<string, number>();
   /** Called when a participant's decision takes effect, to check it against the coordinator;
    *  `committedBefore`: this shard had already credited the transaction for good. */
-  onParticipantDecision: (key: string, decision: 'commit' | 'abort', coordinator: number, committedBefore: boolean) => void = () => undefined;
+  onParticipantDecision: (
+    key: string,
+    decision: 'commit' | 'abort',
+    coordinator: number,
+    committedBefore: boolean,
+  ) => void = () => undefined;
 
   constructor(
     accounts: number[],
@@ -88,7 +104,15 @@ export class ReferenceLedger {
         if (this.incoming.has(key)) return;
         const aborted = op.abort !== undefined || this.held.has(op.to);
         if (this.committedHere.has(key)) this.repreparations++;
-        this.writeIncoming(key, { seq: c.seq, to: op.to, amount: op.amount, coordinator: op.coordinator, state: aborted ? 'aborted' : 'prepared', slot, prepareSlot: slot });
+        this.writeIncoming(key, {
+          seq: c.seq,
+          to: op.to,
+          amount: op.amount,
+          coordinator: op.coordinator,
+          state: aborted ? 'aborted' : 'prepared',
+          slot,
+          prepareSlot: slot,
+        });
         if (!aborted) {
           this.move(op.to, op.amount);
           this.credited.set(`${key}@${slot}`, op.amount);
@@ -113,7 +137,10 @@ export class ReferenceLedger {
         if (inc === undefined || inc.state !== 'prepared') return;
         this.held.delete(inc.to);
         // A commit names the preparation it commits; any other one is undone.
-        const decision = op.decision === 'commit' && (op.prepareSlot === undefined || op.prepareSlot === inc.prepareSlot) ? 'commit' : 'abort';
+        const decision =
+          op.decision === 'commit' && (op.prepareSlot === undefined || op.prepareSlot === inc.prepareSlot)
+            ? 'commit'
+            : 'abort';
         this.onParticipantDecision(key, decision, inc.coordinator, this.committedHere.has(key));
         this.writeIncoming(key, { ...inc, state: decision === 'commit' ? 'committed' : 'aborted', slot });
         if (decision === 'commit') this.committedHere.add(key);
@@ -170,6 +197,9 @@ export class ReferenceLedger {
   }
 
   snapshot(): string {
-    return [...this.balances.entries()].sort((a, b) => a[0] - b[0]).map(([a, b]) => `${a}:${b}`).join(',');
+    return [...this.balances.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([a, b]) => `${a}:${b}`)
+      .join(',');
   }
 }

@@ -50,12 +50,19 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // About one seed in 70 prepares a forgotten transaction again from a replayed PREPARE.
   assert.ok(repreparations >= Math.floor(seedCount / 1000), `only ${repreparations} second preparations`);
   // Heavy-traffic seeds (one in 64) filled slots to their byte budget (tests/sim/heavy-traffic.ts).
-  if (seedCount >= 500) assert.ok(heavySeeds > 0 && fullSlots > heavySeeds * 20, `${heavySeeds} heavy seeds filled only ${fullSlots} slots`);
+  if (seedCount >= 500)
+    assert.ok(
+      heavySeeds > 0 && fullSlots > heavySeeds * 20,
+      `${heavySeeds} heavy seeds filled only ${fullSlots} slots`,
+    );
   // Reads at all three levels were checked, and forged messages reached the shards.
   assert.ok(reads > seedCount, `only ${reads} reads checked over ${seedCount} seeds`);
   assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
   // Messages of the previous flush generation reached the nodes' runtimes (previous-generation.ts).
-  assert.ok(previousGeneration > seedCount, `only ${previousGeneration} messages of the previous generation over ${seedCount} seeds`);
+  assert.ok(
+    previousGeneration > seedCount,
+    `only ${previousGeneration} messages of the previous generation over ${seedCount} seeds`,
+  );
 });
 
 test('the same seed replays the same run', () => {

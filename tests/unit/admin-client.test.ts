@@ -25,27 +25,56 @@ const clientOn = (transport: FakeTransport) => new LedgerClient(transport, defau
 
 describe('the typed admin call', () => {
   test('sends the op with its own fields and gives back the body its op names', async () => {
-    const transport = new AdminTransport(() => ({ kind: 'admin-reply', ok: true, op: 'hold-cross-shard', body: { node: 4, heldMs: 1_500 } }));
+    const transport = new AdminTransport(() => ({
+      kind: 'admin-reply',
+      ok: true,
+      op: 'hold-cross-shard',
+      body: { node: 4, heldMs: 1_500 },
+    }));
     const hold = await clientOn(transport).admin(4, { op: 'hold-cross-shard', holdMs: 1_500 });
     assert.deepEqual(hold, { node: 4, heldMs: 1_500 });
     assert.deepEqual(transport.asked, [{ kind: 'admin', op: 'hold-cross-shard', holdMs: 1_500 }]);
     assert.deepEqual(transport.sent, ['ledger.n4.admin']);
   });
 
-  test('a refusal throws AdminRefused carrying the node\'s code', async () => {
-    const transport = new AdminTransport(() => ({ kind: 'admin-reply', ok: false, code: 'wrong-shard', message: 'account 5 is not on node 4' }));
-    await assert.rejects(clientOn(transport).admin(4, { op: 'balance', account: 5 }), (e: unknown) => e instanceof AdminRefused && e.refusal === 'wrong-shard' && e.node === 4 && e.code === 'unavailable' && e.message === 'node 4: account 5 is not on node 4');
+  test("a refusal throws AdminRefused carrying the node's code", async () => {
+    const transport = new AdminTransport(() => ({
+      kind: 'admin-reply',
+      ok: false,
+      code: 'wrong-shard',
+      message: 'account 5 is not on node 4',
+    }));
+    await assert.rejects(
+      clientOn(transport).admin(4, { op: 'balance', account: 5 }),
+      (e: unknown) =>
+        e instanceof AdminRefused &&
+        e.refusal === 'wrong-shard' &&
+        e.node === 4 &&
+        e.code === 'unavailable' &&
+        e.message === 'node 4: account 5 is not on node 4',
+    );
   });
 
-  test('a reply for another op than the one asked is refused, not read as this op\'s body', async () => {
-    const transport = new AdminTransport(() => ({ kind: 'admin-reply', ok: true, op: 'hold-cross-shard', body: { node: 4, heldMs: 0 } }));
+  test("a reply for another op than the one asked is refused, not read as this op's body", async () => {
+    const transport = new AdminTransport(() => ({
+      kind: 'admin-reply',
+      ok: true,
+      op: 'hold-cross-shard',
+      body: { node: 4, heldMs: 0 },
+    }));
     await assert.rejects(clientOn(transport).admin(4, { op: 'lead' }), /answered hold-cross-shard to lead/);
   });
 
   test('holdCrossShard asks every node with holdMs, never in account', async () => {
-    const transport = new AdminTransport((request) => ({ kind: 'admin-reply', ok: true, op: 'hold-cross-shard', body: { node: 1, heldMs: request.kind === 'admin' && request.op === 'hold-cross-shard' ? request.holdMs : -1 } }));
+    const transport = new AdminTransport((request) => ({
+      kind: 'admin-reply',
+      ok: true,
+      op: 'hold-cross-shard',
+      body: { node: 1, heldMs: request.kind === 'admin' && request.op === 'hold-cross-shard' ? request.holdMs : -1 },
+    }));
     await clientOn(transport).holdCrossShard(2_000);
     assert.equal(transport.asked.length, 9);
-    for (const request of transport.asked) assert.deepEqual(request, { kind: 'admin', op: 'hold-cross-shard', holdMs: 2_000 });
+    for (const request of transport.asked)
+      assert.deepEqual(request, { kind: 'admin', op: 'hold-cross-shard', holdMs: 2_000 });
   });
 });

@@ -5,7 +5,14 @@ import { AssertionError } from '../../src/core/assert.js';
 import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import type { ShardServer } from '../../src/ledger/shard-server.js';
 import { adminHandlers, admitAdminRequest, answerAdmin, type AdminHost } from '../../src/node/admin-handlers.js';
-import { adminOps, type AdminOp, type AdminRequest, type FaultOp, type FlushArgs, type NodeStatus } from '../../src/protocol/admin.js';
+import {
+  adminOps,
+  type AdminOp,
+  type AdminRequest,
+  type FaultOp,
+  type FlushArgs,
+  type NodeStatus,
+} from '../../src/protocol/admin.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
 /**
@@ -24,7 +31,18 @@ class FakeHost implements AdminHost {
   flushes: FlushArgs[] = [];
   stale = 0;
   drains = 0;
-  readonly core: ShardServer = singleMemberLeader(1, [[1, 10], [2, 7]], { clusterOfAccount: (a) => (a <= 100 ? 1 : 2), twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 }, twoPcBounds: { clusters: 2, moneyTotal: 2_000 } });
+  readonly core: ShardServer = singleMemberLeader(
+    1,
+    [
+      [1, 10],
+      [2, 7],
+    ],
+    {
+      clusterOfAccount: (a) => (a <= 100 ? 1 : 2),
+      twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 },
+      twoPcBounds: { clusters: 2, moneyTotal: 2_000 },
+    },
+  );
   generation = () => this.gen;
   server = () => this.core;
   status = () => ({ node: this.node, generation: this.gen, faults: this.faults.length }) as unknown as NodeStatus;
@@ -44,18 +62,36 @@ describe('admin handlers', () => {
     assert.deepEqual(Object.keys(adminHandlers).sort(), [...adminOps].sort());
   });
 
-  test('balance answers the node\'s own copy, typed; an account held elsewhere is refused `wrong-shard`', () => {
+  test("balance answers the node's own copy, typed; an account held elsewhere is refused `wrong-shard`", () => {
     const host = new FakeHost();
-    assert.deepEqual(answerAdmin(host, { op: 'balance', account: 2 }), { ok: true, op: 'balance', body: { node: 1, account: 2, balance: 7, pending: 0, appliedIndex: host.core.state.appliedIndex } });
+    assert.deepEqual(answerAdmin(host, { op: 'balance', account: 2 }), {
+      ok: true,
+      op: 'balance',
+      body: { node: 1, account: 2, balance: 7, pending: 0, appliedIndex: host.core.state.appliedIndex },
+    });
     const refused = answerAdmin(host, { op: 'balance', account: 500 });
-    assert.ok(!refused.ok && refused.code === 'wrong-shard' && /account 500 is not on node 1/.test(refused.message), JSON.stringify(refused));
+    assert.ok(
+      !refused.ok && refused.code === 'wrong-shard' && /account 500 is not on node 1/.test(refused.message),
+      JSON.stringify(refused),
+    );
   });
 
   test('db, hashes and view answer their own bodies', () => {
     const host = new FakeHost();
-    assert.deepEqual(answerAdmin(host, { op: 'db' }), { ok: true, op: 'db', body: { node: 1, accounts: [{ account: 2, balance: 7, pending: 0 }] } });
+    assert.deepEqual(answerAdmin(host, { op: 'db' }), {
+      ok: true,
+      op: 'db',
+      body: { node: 1, accounts: [{ account: 2, balance: 7, pending: 0 }] },
+    });
     const hashes = answerAdmin(host, { op: 'hashes' });
-    assert.ok(hashes.ok && hashes.op === 'hashes' && hashes.body.total === 17 && hashes.body.inFlight === 0 && hashes.body.cluster === 1, JSON.stringify(hashes));
+    assert.ok(
+      hashes.ok &&
+        hashes.op === 'hashes' &&
+        hashes.body.total === 17 &&
+        hashes.body.inFlight === 0 &&
+        hashes.body.cluster === 1,
+      JSON.stringify(hashes),
+    );
     assert.deepEqual(answerAdmin(host, { op: 'view' }), { ok: true, op: 'view', body: { node: 1, views: [] } });
   });
 
@@ -63,7 +99,11 @@ describe('admin handlers', () => {
     const host = new FakeHost();
     const held: number[] = [];
     host.core.holdCrossShard = (ticks: number) => void held.push(ticks);
-    assert.deepEqual(answerAdmin(host, { op: 'hold-cross-shard', holdMs: 25 }), { ok: true, op: 'hold-cross-shard', body: { node: 1, heldMs: 25 } });
+    assert.deepEqual(answerAdmin(host, { op: 'hold-cross-shard', holdMs: 25 }), {
+      ok: true,
+      op: 'hold-cross-shard',
+      body: { node: 1, heldMs: 25 },
+    });
     assert.deepEqual(held, [3]);
     assert.equal(host.drains, 1);
   });
@@ -121,22 +161,49 @@ describe('admin handlers', () => {
 
   test('every reply the handlers give goes over the wire and decodes as it left', () => {
     const host = new FakeHost();
-    const requests: AdminRequest[] = [{ op: 'balance', account: 1 }, { op: 'db' }, { op: 'view' }, { op: 'hashes' }, { op: 'hold-cross-shard', holdMs: 0 }, { op: 'balance', account: 999 }];
+    const requests: AdminRequest[] = [
+      { op: 'balance', account: 1 },
+      { op: 'db' },
+      { op: 'view' },
+      { op: 'hashes' },
+      { op: 'hold-cross-shard', holdMs: 0 },
+      { op: 'balance', account: 999 },
+    ];
     for (const request of requests) {
       const reply = answerAdmin(host, request);
-      assert.deepEqual(decodeEnvelope(encodeEnvelope({ kind: 'admin-reply', ...reply })), { kind: 'admin-reply', ...reply }, request.op);
+      assert.deepEqual(
+        decodeEnvelope(encodeEnvelope({ kind: 'admin-reply', ...reply })),
+        { kind: 'admin-reply', ...reply },
+        request.op,
+      );
     }
   });
 });
 
 describe('admitting an admin request', () => {
-  test('a request off its op\'s shape is refused `bad-request`, naming the field', () => {
+  test("a request off its op's shape is refused `bad-request`, naming the field", () => {
     const cases: Array<[string, Uint8Array, RegExp]> = [
-      ['a balance without its account', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }), /envelope\.account/],
-      ['a hold above the bound', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 }), /envelope\.holdMs/],
-      ['a flush without a leader', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 2, failed: false } }), /envelope\.flush\.leader/],
+      [
+        'a balance without its account',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' }),
+        /envelope\.account/,
+      ],
+      [
+        'a hold above the bound',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 }),
+        /envelope\.holdMs/,
+      ],
+      [
+        'a flush without a leader',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 2, failed: false } }),
+        /envelope\.flush\.leader/,
+      ],
       ['an op that does not exist', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'reboot' }), /envelope\.op/],
-      ['another kind of message', encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }), /expected admin, got response/],
+      [
+        'another kind of message',
+        encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }),
+        /expected admin, got response/,
+      ],
       ['bytes that are not CBOR', new Uint8Array([0xff, 0x00]), /not CBOR/],
     ];
     for (const [what, bytes, reason] of cases) {
@@ -148,6 +215,8 @@ describe('admitting an admin request', () => {
   });
 
   test('a well-formed request is admitted with its own fields and its generation', () => {
-    assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'balance', account: 7, generation: 2 })), { request: { op: 'balance', account: 7, generation: 2 } });
+    assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'balance', account: 7, generation: 2 })), {
+      request: { op: 'balance', account: 7, generation: 2 },
+    });
   });
 });

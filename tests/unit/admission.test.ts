@@ -7,16 +7,36 @@ import type { Command } from '../../src/protocol/commands.js';
 /** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
  *  src/twopc (locks.ts, steps.ts); these check that admission applies it. */
 
-function context(now: number, options: { holdCrossShard?: boolean; prepared?: Array<[number, string]> } = {}): AdmissionContext & { admitted: Command[]; gaveUp: string[] } {
+function context(
+  now: number,
+  options: { holdCrossShard?: boolean; prepared?: Array<[number, string]> } = {},
+): AdmissionContext & { admitted: Command[]; gaveUp: string[] } {
   const prepared = new Map(options.prepared ?? []);
   const admitted: Command[] = [];
   const gaveUp: string[] = [];
-  return { now, holdCrossShard: options.holdCrossShard ?? false, prepared: (a) => prepared.get(a), lockWaitTicks: 10, onAdmitted: (c) => admitted.push(c), onReadGaveUp: (k) => gaveUp.push(k), admitted, gaveUp };
+  return {
+    now,
+    holdCrossShard: options.holdCrossShard ?? false,
+    prepared: (a) => prepared.get(a),
+    lockWaitTicks: 10,
+    onAdmitted: (c) => admitted.push(c),
+    onReadGaveUp: (k) => gaveUp.push(k),
+    admitted,
+    gaveUp,
+  };
 }
 
-const transfer = (clientId: string, from: number, to: number): Command => ({ clientId, seq: 1, op: { kind: 'transfer', from, to, amount: 1 } });
+const transfer = (clientId: string, from: number, to: number): Command => ({
+  clientId,
+  seq: 1,
+  op: { kind: 'transfer', from, to, amount: 1 },
+});
 const read = (clientId: string, account: number): Command => ({ clientId, seq: 1, op: { kind: 'balance', account } });
-const crossShard = (clientId: string, from: number): Command => ({ clientId, seq: 1, op: { kind: 'x-prepare-coordinator', from, to: 99, amount: 1, participant: 2 } });
+const crossShard = (clientId: string, from: number): Command => ({
+  clientId,
+  seq: 1,
+  op: { kind: 'x-prepare-coordinator', from, to: 99, amount: 1, participant: 2 },
+});
 
 describe('Admission', () => {
   test('a write held by a prepared transaction waits, then is refused with locked once its lock wait is over', () => {
@@ -25,7 +45,9 @@ describe('Admission', () => {
     a.admitWaiting(context(9, { prepared: [[1, 'x#1']] }));
     assert.equal(a.batched, 0, 'still waiting');
     a.admitWaiting(context(10, { prepared: [[1, 'x#1']] }));
-    assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [{ ...transfer('w', 1, 2), op: { kind: 'transfer', from: 1, to: 2, amount: 1, abort: 'locked' } }]);
+    assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [
+      { ...transfer('w', 1, 2), op: { kind: 'transfer', from: 1, to: 2, amount: 1, abort: 'locked' } },
+    ]);
   });
 
   test('a read held by a write in flight waits four lock waits, then its clients are told to retry; it never takes a lock', () => {

@@ -29,7 +29,20 @@ function fakeElement(name: string): FakeElement {
 }
 
 function drawPlots(timeline: Interval[]): Record<string, FakeElement> {
-  const data = { loop: 'closed', spectrum: { latencyMs: { all: [[0, 1], [1, 2]] }, serviceMs: {} }, timeline, byTypeCount: { all: 1 } };
+  const data = {
+    loop: 'closed',
+    spectrum: {
+      latencyMs: {
+        all: [
+          [0, 1],
+          [1, 2],
+        ],
+      },
+      serviceMs: {},
+    },
+    timeline,
+    byTypeCount: { all: 1 },
+  };
   const elements: Record<string, FakeElement> = {};
   for (const id of ['latency-plot', 'throughput-plot', 'latency-time-plot']) elements[id] = fakeElement('svg');
   const dataElement = fakeElement('script');
@@ -43,7 +56,15 @@ function drawPlots(timeline: Interval[]): Record<string, FakeElement> {
   return elements;
 }
 
-const second = (s: number, p50: number, p99: number, completed = 10): Interval => ({ second: s, lengthS: 1, completed, successful: completed, errors: 0, latencyMsP50: p50, latencyMsP99: p99 });
+const second = (s: number, p50: number, p99: number, completed = 10): Interval => ({
+  second: s,
+  lengthS: 1,
+  completed,
+  successful: completed,
+  errors: 0,
+  latencyMsP50: p50,
+  latencyMsP99: p99,
+});
 
 test('the HTML report has a latency-over-time plot: p50 and p99 per second', () => {
   const plots = drawPlots([second(1, 2, 8), second(2, 3, 40), second(3, 0, 0, 0), second(4, 2, 9)]);

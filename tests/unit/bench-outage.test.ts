@@ -23,7 +23,15 @@ function scriptedClient(script: TransferResult['status'][]): { client: LedgerCli
     async transfer(from: number, to: number, amount: number): Promise<TransferResult> {
       sendTimes.push(performance.now());
       const status = script[Math.min(i++, script.length - 1)] as TransferResult['status'];
-      return { status, from, to, amount, latencyMs: 0, attempts: status === 'unavailable' ? 0 : 1, reason: status === 'unavailable' ? 'not sent: the connection to NATS is closed' : 'no answer' };
+      return {
+        status,
+        from,
+        to,
+        amount,
+        latencyMs: 0,
+        attempts: status === 'unavailable' ? 0 : 1,
+        reason: status === 'unavailable' ? 'not sent: the connection to NATS is closed' : 'no answer',
+      };
     },
   } as unknown as LedgerClient;
   return { client, sendTimes };
@@ -46,7 +54,9 @@ describe('the bench executor when requests cannot be sent', () => {
     for (let i = 0; i < 6; i++) await execute(transfer);
     const gaps = sendTimes.slice(1).map((t, i) => t - (sendTimes[i] as number));
     // Lower bounds only (a timer may fire late, never early: 1 ms of slack for rounding).
-    [10, 20, 40, 80, 160].forEach((want, i) => assert.ok((gaps[i] as number) >= want - 1, `gap ${i}: ${gaps[i]} ms, want >= ${want}`));
+    [10, 20, 40, 80, 160].forEach((want, i) =>
+      assert.ok((gaps[i] as number) >= want - 1, `gap ${i}: ${gaps[i]} ms, want >= ${want}`),
+    );
   });
 
   test('even with no jitter drawn the floor holds: at most ~100 tries a second', async () => {
@@ -59,7 +69,13 @@ describe('the bench executor when requests cannot be sent', () => {
   });
 
   test('an answer that was sent ends the backoff', async () => {
-    const { client, sendTimes } = scriptedClient(['unavailable', 'unavailable', 'unavailable', 'committed', 'committed']);
+    const { client, sendTimes } = scriptedClient([
+      'unavailable',
+      'unavailable',
+      'unavailable',
+      'committed',
+      'committed',
+    ]);
     const execute = executor(client, 'linearizable', () => 1);
     for (let i = 0; i < 5; i++) await execute(transfer);
     const last = (sendTimes[4] as number) - (sendTimes[3] as number);
@@ -68,7 +84,15 @@ describe('the bench executor when requests cannot be sent', () => {
 });
 
 describe('the report marks the outage', () => {
-  const record = (r: Recorder, atMs: number, outcome: Outcome, reason?: string) => r.record({ type: 'intra', outcome, latencyUs: 1000, serviceUs: 1000, answeredAtMs: atMs, ...(reason === undefined ? {} : { reason }) });
+  const record = (r: Recorder, atMs: number, outcome: Outcome, reason?: string) =>
+    r.record({
+      type: 'intra',
+      outcome,
+      latencyUs: 1000,
+      serviceUs: 1000,
+      answeredAtMs: atMs,
+      ...(reason === undefined ? {} : { reason }),
+    });
 
   test('the longest stretch without a commit, between two commits', () => {
     const r = new Recorder(1_000);
@@ -97,14 +121,31 @@ describe('the report marks the outage', () => {
     record(r, 2_600, 'committed');
     r.finish(3_000);
     const params = resolveParams({ seed: '1', preset: 'small' }, () => 0);
-    const report = buildReport(r, { params, topology: defaultTopology, cluster: { dataDir: '/tmp/x', startedByBench: false }, startedAt: new Date(0), elapsedS: 3, warmup: { requests: 0, seconds: 0 }, interrupted: false, disconnects: 1, disconnectedS: 2.25 });
+    const report = buildReport(r, {
+      params,
+      topology: defaultTopology,
+      cluster: { dataDir: '/tmp/x', startedByBench: false },
+      startedAt: new Date(0),
+      elapsedS: 3,
+      warmup: { requests: 0, seconds: 0 },
+      interrupted: false,
+      disconnects: 1,
+      disconnectedS: 2.25,
+    });
     assert.equal(report.all.counts.unknown, 1);
     assert.equal(report.all.counts.unavailable, 3);
     assert.ok(Math.abs(report.all.rates.unavailable - 0.5) < 1e-12);
     assert.deepEqual(report.reasons, { 'unavailable: not sent': 3, 'unknown: no answer': 1 });
-    assert.deepEqual(report.outage, { disconnects: 1, disconnectedS: 2.25, longestWithoutCommit: { seconds: 2.5, fromS: 0.1, toS: 2.6 } });
+    assert.deepEqual(report.outage, {
+      disconnects: 1,
+      disconnectedS: 2.25,
+      longestWithoutCommit: { seconds: 2.5, fromS: 0.1, toS: 2.6 },
+    });
     assert.equal(report.timeline[0]?.errors, 4, 'unknown and unavailable are errors in the progress line');
-    assert.equal(outageLine(report), 'disconnected from NATS 1 time(s), 2.25 s in all; longest without a commit: 2.50 s (from 0.10 s to 2.60 s)');
+    assert.equal(
+      outageLine(report),
+      'disconnected from NATS 1 time(s), 2.25 s in all; longest without a commit: 2.50 s (from 0.10 s to 2.60 s)',
+    );
     const text = summaryText(report);
     assert.match(text, /unavailable/);
     assert.ok(text.includes(outageLine(report)));
@@ -112,7 +153,9 @@ describe('the report marks the outage', () => {
     // A report saved before `unavailable` existed still compares, with a rate of 0 for it.
     const older = structuredClone(report);
     delete (older.all.rates as Partial<typeof older.all.rates>).unavailable;
-    const row = compareReports(older, report, { a: 'old.json', b: 'new.json' }).series.all.find((v) => v.metric === 'unavailable rate');
+    const row = compareReports(older, report, { a: 'old.json', b: 'new.json' }).series.all.find(
+      (v) => v.metric === 'unavailable rate',
+    );
     assert.deepEqual(row, { metric: 'unavailable rate', a: 0, b: 0.5, ratio: null, better: 'lower' });
   });
 });
@@ -127,8 +170,19 @@ describe('progress lines and top say the connection is lost', () => {
   });
 
   test('the bench progress line and the head line of top carry them', () => {
-    const interval = { second: 9, lengthS: 1, completed: 0, successful: 0, errors: 0, latencyMsP50: 0, latencyMsP99: 0 };
-    assert.match(progressLine(interval, disconnectedText(lost)), /errors 0 {2}disconnected from NATS, reconnecting \(attempt 7\)$/);
+    const interval = {
+      second: 9,
+      lengthS: 1,
+      completed: 0,
+      successful: 0,
+      errors: 0,
+      latencyMsP50: 0,
+      latencyMsP99: 0,
+    };
+    assert.match(
+      progressLine(interval, disconnectedText(lost)),
+      /errors 0 {2}disconnected from NATS, reconnecting \(attempt 7\)$/,
+    );
     assert.doesNotMatch(progressLine(interval), /disconnected/);
     const head = renderTop(buildClusterView(defaultTopology, new Map(), 0), disconnectedText(lost)).split('\n')[0];
     assert.match(head ?? '', /disconnected from NATS, reconnecting \(attempt 7\)/);

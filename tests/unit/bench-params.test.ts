@@ -1,18 +1,36 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultParams, parseDurationS, parseShare, presets, resolveParams, type BenchFlags } from '../../bench/params.js';
+import {
+  defaultParams,
+  parseDurationS,
+  parseShare,
+  presets,
+  resolveParams,
+  type BenchFlags,
+} from '../../bench/params.js';
 import { LedgerError } from '../../src/core/errors.js';
 
 const noSeed = () => {
   throw new Error('randomSeed must not be called when --seed is given');
 };
 const resolve = (flags: BenchFlags) => resolveParams({ seed: '1', ...flags }, noSeed);
-const isBadInput = (pattern: RegExp) => (e: unknown) => e instanceof LedgerError && e.code === 'bad-input' && pattern.test(e.message) && e.hint !== undefined;
+const isBadInput = (pattern: RegExp) => (e: unknown) =>
+  e instanceof LedgerError && e.code === 'bad-input' && pattern.test(e.message) && e.hint !== undefined;
 
 describe('bench parameters: presets and flags', () => {
   test('the presets are the course project runs', () => {
     // small arrives at 50/s, so its 200 transactions take 4 s: a throughput plot of whole seconds.
-    assert.deepEqual(resolve({ preset: 'small' }), { ...defaultParams, seed: 1, preset: 'small', transactions: 200, rateTps: 50, durationS: null, readRatio: 0.2, crossShardRatio: 0.2, skew: 0 });
+    assert.deepEqual(resolve({ preset: 'small' }), {
+      ...defaultParams,
+      seed: 1,
+      preset: 'small',
+      transactions: 200,
+      rateTps: 50,
+      durationS: null,
+      readRatio: 0.2,
+      crossShardRatio: 0.2,
+      skew: 0,
+    });
     assert.equal(resolve({ preset: 'small', rate: '200' }).rateTps, 200, '--rate still wins over the preset');
     const skewed = resolve({ preset: 'skewed' });
     assert.equal(skewed.transactions, 2000);
@@ -25,7 +43,14 @@ describe('bench parameters: presets and flags', () => {
   });
 
   test('explicit flags override the preset, the rest of the preset stays', () => {
-    const p = resolve({ preset: 'skewed', skew: '0.5', transactions: '10', rate: '250', concurrency: '4', consistency: 'any' });
+    const p = resolve({
+      preset: 'skewed',
+      skew: '0.5',
+      transactions: '10',
+      rate: '250',
+      concurrency: '4',
+      consistency: 'any',
+    });
     assert.deepEqual([p.skew, p.transactions, p.rateTps, p.concurrency, p.consistency], [0.5, 10, 250, 4, 'any']);
     assert.equal(p.readRatio, 0.1);
     assert.equal(p.crossShardRatio, 0.2);
@@ -58,8 +83,16 @@ describe('bench parameters: presets and flags', () => {
     assert.throws(() => resolve({ rate: '0' }), isBadInput(/--rate/));
     assert.throws(() => resolve({ consistency: 'strong' }), isBadInput(/--consistency/));
     assert.throws(() => resolve({ warmup: 'soon' }), isBadInput(/--warmup/));
-    for (const bad of ['0', '1.5', '-3', 'x', '100001']) assert.throws(() => resolve({ concurrency: bad }), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input', bad);
-    assert.throws(() => resolve({ seed: '4294967296' }), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input');
+    for (const bad of ['0', '1.5', '-3', 'x', '100001'])
+      assert.throws(
+        () => resolve({ concurrency: bad }),
+        (e: unknown) => e instanceof LedgerError && e.code === 'bad-input',
+        bad,
+      );
+    assert.throws(
+      () => resolve({ seed: '4294967296' }),
+      (e: unknown) => e instanceof LedgerError && e.code === 'bad-input',
+    );
   });
 
   test('shares accept fractions and percentages; durations take ms, s and m', () => {

@@ -29,11 +29,28 @@ function syntheticReport(latencyMs: Record<TxType, number>, seed = 1): BenchRepo
   for (const type of ['read', 'intra', 'cross'] as const) {
     for (let i = 0; i < 10; i++) {
       t += 10;
-      recorder.record({ type, outcome: i === 0 && type === 'cross' ? 'aborted' : 'committed', latencyUs: latencyMs[type] * 1000, serviceUs: latencyMs[type] * 500, answeredAtMs: t, ...(i === 0 && type === 'cross' ? { reason: 'locked' } : {}) });
+      recorder.record({
+        type,
+        outcome: i === 0 && type === 'cross' ? 'aborted' : 'committed',
+        latencyUs: latencyMs[type] * 1000,
+        serviceUs: latencyMs[type] * 500,
+        answeredAtMs: t,
+        ...(i === 0 && type === 'cross' ? { reason: 'locked' } : {}),
+      });
     }
   }
   recorder.finish(t);
-  return buildReport(recorder, { params: resolveParams({ seed: String(seed), preset: 'small' }, () => 0), topology: defaultTopology, cluster: { dataDir: '/tmp/x', startedByBench: true }, startedAt: new Date(0), elapsedS: 2, warmup: { requests: 0, seconds: 0 }, interrupted: false, disconnects: 0, disconnectedS: 0 });
+  return buildReport(recorder, {
+    params: resolveParams({ seed: String(seed), preset: 'small' }, () => 0),
+    topology: defaultTopology,
+    cluster: { dataDir: '/tmp/x', startedByBench: true },
+    startedAt: new Date(0),
+    elapsedS: 2,
+    warmup: { requests: 0, seconds: 0 },
+    interrupted: false,
+    disconnects: 0,
+    disconnectedS: 0,
+  });
 }
 
 describe('hgrm files', () => {
@@ -58,8 +75,14 @@ describe('hgrm files', () => {
   });
 
   test('parsing refuses what is not an hgrm, naming the line', () => {
-    assert.throws(() => parseHgrm('hello\nworld'), (e: unknown) => e instanceof LedgerError && /line 1/.test(e.message));
-    assert.throws(() => parseHgrm(''), (e: unknown) => e instanceof LedgerError);
+    assert.throws(
+      () => parseHgrm('hello\nworld'),
+      (e: unknown) => e instanceof LedgerError && /line 1/.test(e.message),
+    );
+    assert.throws(
+      () => parseHgrm(''),
+      (e: unknown) => e instanceof LedgerError,
+    );
   });
 
   test('the spectrum for the plots runs from 0 to 100 %, empty for no values', () => {
@@ -98,7 +121,8 @@ describe('report, compare and HTML', () => {
     const a = syntheticReport({ read: 1, intra: 2, cross: 8 });
     const b = syntheticReport({ read: 2, intra: 2, cross: 4 }, 2);
     const c = compareReports(a, b, { a: 'a.json', b: 'b.json' });
-    const get = (series: 'read' | 'intra' | 'cross', metric: string) => c.series[series].find((v) => v.metric === metric)!;
+    const get = (series: 'read' | 'intra' | 'cross', metric: string) =>
+      c.series[series].find((v) => v.metric === metric)!;
     assert.ok(Math.abs(get('read', 'latency p50 ms').ratio! - 2) < 0.01);
     assert.ok(Math.abs(get('intra', 'latency p50 ms').ratio! - 1) < 0.01);
     assert.ok(Math.abs(get('cross', 'latency p99 ms').ratio! - 0.5) < 0.01);
@@ -115,8 +139,16 @@ describe('report, compare and HTML', () => {
       writeFileSync(join(dir, 'other.json'), JSON.stringify({ hello: 1 }));
       writeFileSync(join(dir, 'bad.json'), '{');
       assert.equal(readReport(join(dir, 'ok.json')).all.count, 30);
-      for (const [file, code] of [['other.json', 'bad-input'], ['bad.json', 'bad-input'], ['missing.json', 'not-found']] as const) {
-        assert.throws(() => readReport(join(dir, file)), (e: unknown) => e instanceof LedgerError && e.code === code && e.hint !== undefined, file);
+      for (const [file, code] of [
+        ['other.json', 'bad-input'],
+        ['bad.json', 'bad-input'],
+        ['missing.json', 'not-found'],
+      ] as const) {
+        assert.throws(
+          () => readReport(join(dir, file)),
+          (e: unknown) => e instanceof LedgerError && e.code === code && e.hint !== undefined,
+          file,
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -141,7 +173,8 @@ describe('bench compare: direction and comparability', () => {
     const a = syntheticReport({ read: 1, intra: 2, cross: 8 });
     const b = syntheticReport({ read: 2, intra: 2, cross: 4 }, 2);
     const c = compareReports(a, b, { a: 'a.json', b: 'b.json' });
-    const get = (series: 'read' | 'intra' | 'cross' | 'all', metric: string) => c.series[series].find((v) => v.metric === metric)!;
+    const get = (series: 'read' | 'intra' | 'cross' | 'all', metric: string) =>
+      c.series[series].find((v) => v.metric === metric)!;
     assert.equal(get('all', 'throughput/s').better, 'higher');
     assert.equal(get('all', 'latency p99 ms').better, 'lower');
     assert.equal(get('all', 'committed rate').better, 'higher');

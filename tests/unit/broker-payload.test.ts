@@ -8,5 +8,8 @@ test('a broker whose max_payload is below what the message budgets need is a pro
   assert.equal(brokerPayloadProblem(needed, needed), undefined);
   assert.equal(brokerPayloadProblem(8 * needed, needed), undefined);
   assert.equal(brokerPayloadProblem(undefined, needed), undefined);
-  assert.equal(brokerPayloadProblem(needed - 1, needed), `the NATS server accepts payloads of at most ${needed - 1} bytes, and Ledger's messages need ${needed}`);
+  assert.equal(
+    brokerPayloadProblem(needed - 1, needed),
+    `the NATS server accepts payloads of at most ${needed - 1} bytes, and Ledger's messages need ${needed}`,
+  );
 });

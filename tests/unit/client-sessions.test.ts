@@ -42,11 +42,28 @@ test('after a definite answer the session is reused with the next sequence', asy
   const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 5, deadlineMs: 50 });
   await client.transfer(1, 2, 1);
   await client.transfer(1, 2, 1);
-  assert.deepEqual(commands.map((c) => [c.clientId === commands[0]?.clientId, c.seq]), [[true, 1], [true, 2]]);
+  assert.deepEqual(
+    commands.map((c) => [c.clientId === commands[0]?.clientId, c.seq]),
+    [
+      [true, 1],
+      [true, 2],
+    ],
+  );
 });
 
 test('after an unknown answer the session is never used again: the next request takes a new client id', async () => {
-  const { transport, commands } = scriptedTransport(['timeout', 'timeout', 'timeout', 'timeout', 'timeout', 'timeout', 'timeout', 'timeout', 'timeout', 'timeout']);
+  const { transport, commands } = scriptedTransport([
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+    'timeout',
+  ]);
   const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 5, deadlineMs: 30 });
   const first = await client.transfer(1, 2, 1);
   assert.equal(first.status, 'unknown');
@@ -54,11 +71,17 @@ test('after an unknown answer the session is never used again: the next request 
   commands.length = 0;
   await client.transfer(1, 2, 1);
   assert.ok(commands.length > 0);
-  assert.ok(commands.every((c) => c.clientId !== abandoned && c.seq === 1), `the next request used ${JSON.stringify(commands[0])}`);
+  assert.ok(
+    commands.every((c) => c.clientId !== abandoned && c.seq === 1),
+    `the next request used ${JSON.stringify(commands[0])}`,
+  );
 });
 
 test('a stale-sequence or duplicate answer is reported unknown, not aborted', async () => {
-  const { transport } = scriptedTransport([{ status: 'rejected', reason: 'stale-sequence' }, { status: 'aborted', reason: 'duplicate' }]);
+  const { transport } = scriptedTransport([
+    { status: 'rejected', reason: 'stale-sequence' },
+    { status: 'aborted', reason: 'duplicate' },
+  ]);
   const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 5, deadlineMs: 50 });
   assert.equal((await client.transfer(1, 2, 1)).status, 'unknown');
   assert.equal((await client.transfer(1, 2, 1)).status, 'unknown');

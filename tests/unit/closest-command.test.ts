@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { closestCommand, editDistance, unknownCommandWords } from '../../src/cli/closest-command.js';
 
-const commands = ['balance', 'transfer', 'version', 'cluster', 'cluster status', 'cluster start', 'node', 'node fail', 'node recover'];
+const commands = [
+  'balance',
+  'transfer',
+  'version',
+  'cluster',
+  'cluster status',
+  'cluster start',
+  'node',
+  'node fail',
+  'node recover',
+];
 
 test('edit distance', () => {
   assert.equal(editDistance('statsu', 'status'), 2);

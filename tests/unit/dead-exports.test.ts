@@ -34,6 +34,10 @@ const removed: Array<[file: string, name: string]> = [
 test('the dead exports removed in issue 11 are not exported again', () => {
   for (const [file, name] of removed) {
     const source = readFileSync(`${root}${file}`, 'utf8');
-    assert.doesNotMatch(source, new RegExp(`export\\s+(function|type|const|interface|class)\\s+${name}\\b`), `${file} exports ${name}`);
+    assert.doesNotMatch(
+      source,
+      new RegExp(`export\\s+(function|type|const|interface|class)\\s+${name}\\b`),
+      `${file} exports ${name}`,
+    );
   }
 });

@@ -11,7 +11,23 @@ function randomValue(r: SeededRandom, depth: number): unknown {
   const kind = depth > 3 ? r.int(0, 4) : r.int(0, 6);
   switch (kind) {
     case 0:
-      return r.pick([0, 1, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -25, -Number.MAX_SAFE_INTEGER, 0.5, 1e300]);
+      return r.pick([
+        0,
+        1,
+        23,
+        24,
+        255,
+        256,
+        65_535,
+        65_536,
+        2 ** 32,
+        Number.MAX_SAFE_INTEGER,
+        -1,
+        -25,
+        -Number.MAX_SAFE_INTEGER,
+        0.5,
+        1e300,
+      ]);
     case 1: {
       const n = r.pick([0, 1, 7, 8, 22, 23, 24, 85, 86, 300, 70_000]);
       let s = '';
@@ -40,12 +56,19 @@ describe('encodedBytesMax bounds the real CBOR encoding', () => {
     for (let i = 0; i < 3000; i++) {
       const v = randomValue(r, 0);
       const real = encodeCbor(v).length;
-      assert.ok(encodedBytesMax(v) >= real, `bound ${encodedBytesMax(v)} < real ${real} for ${JSON.stringify(v)?.slice(0, 200)}`);
+      assert.ok(
+        encodedBytesMax(v) >= real,
+        `bound ${encodedBytesMax(v)} < real ${real} for ${JSON.stringify(v)?.slice(0, 200)}`,
+      );
     }
   });
 
   test('close to it for what the ledger sends (a command): packing is not needlessly loose', () => {
-    const command = { clientId: 'bench-4711-17', seq: 123_456, op: { kind: 'transfer', from: 1234, to: 98_765, amount: 50 } };
+    const command = {
+      clientId: 'bench-4711-17',
+      seq: 123_456,
+      op: { kind: 'transfer', from: 1234, to: 98_765, amount: 50 },
+    };
     const real = encodeCbor(command).length;
     assert.ok(encodedBytesMax(command) <= real * 1.5, `bound ${encodedBytesMax(command)} vs real ${real}`);
   });
@@ -54,9 +77,21 @@ describe('encodedBytesMax bounds the real CBOR encoding', () => {
 describe('packing by bytes', () => {
   test('packs in order under the byte and count limits, an oversized item alone', () => {
     const sizes = [3, 3, 3, 10, 1, 1, 1, 1];
-    assert.deepEqual(packByBytes(sizes, (n) => n, 6), [[3, 3], [3], [10], [1, 1, 1, 1]]);
-    assert.deepEqual(packByBytes(sizes, (n) => n, 6, 3), [[3, 3], [3], [10], [1, 1, 1], [1]]);
-    assert.equal(fittingCount(sizes, 3, (n) => n, 6, 10), 1);
-    assert.equal(fittingCount([], 0, (n: number) => n, 6, 10), 0);
+    assert.deepEqual(
+      packByBytes(sizes, (n) => n, 6),
+      [[3, 3], [3], [10], [1, 1, 1, 1]],
+    );
+    assert.deepEqual(
+      packByBytes(sizes, (n) => n, 6, 3),
+      [[3, 3], [3], [10], [1, 1, 1], [1]],
+    );
+    assert.equal(
+      fittingCount(sizes, 3, (n) => n, 6, 10),
+      1,
+    );
+    assert.equal(
+      fittingCount([], 0, (n: number) => n, 6, 10),
+      0,
+    );
   });
 });

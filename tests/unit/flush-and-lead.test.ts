@@ -41,10 +41,17 @@ describe('flush: the leader agreed in advance', () => {
   test('the agreed leader runs Phase 1 in ballot (1, itself), serves once a majority promised, and records no NEW-VIEW', () => {
     const g = flushedGroup([2, 2, 2]);
     const leader = g.get(2);
-    assert.equal(leader.role, 'candidate', 'a flush does not let it skip Phase 1: another flush may name another leader');
+    assert.equal(
+      leader.role,
+      'candidate',
+      'a flush does not let it skip Phase 1: another flush may name another leader',
+    );
     assert.equal(leader.propose('x'), undefined);
     const rd = drain(leader);
-    assert.deepEqual(messagesOf(rd.messages, 'prepare').map((m) => m.message.ballot), [ballot(1, 2)]);
+    assert.deepEqual(
+      messagesOf(rd.messages, 'prepare').map((m) => m.message.ballot),
+      [ballot(1, 2)],
+    );
     assert.equal(messagesOf(rd.messages, 'prepare')[0]?.message.forced, undefined);
     g.inFlight = rd.messages.flatMap(({ message }) => [1, 3].map((to) => ({ from: 2, to, message })));
     g.settle();
@@ -72,7 +79,9 @@ describe('flush: the leader agreed in advance', () => {
     const g = flushedGroup([1, 2, 1]);
     const chosen = new Map<number, Set<string>>();
     const learn = () => {
-      for (const [, r] of g.nodes) for (const { slot, value } of r.takeCommitted()) chosen.set(slot, (chosen.get(slot) ?? new Set()).add(String(value)));
+      for (const [, r] of g.nodes)
+        for (const { slot, value } of r.takeCommitted())
+          chosen.set(slot, (chosen.get(slot) ?? new Set()).add(String(value)));
     };
     const proposed = new Set<number>();
     const phase = (link: (e: { from: number; to: number }) => boolean, rounds: number) => {
@@ -91,7 +100,8 @@ describe('flush: the leader agreed in advance', () => {
     phase((e) => [e.from, e.to].sort().join() === '1,3', 6);
     phase((e) => [e.from, e.to].sort().join() === '2,3', 6);
     phase(() => true, 60);
-    for (const [slot, values] of chosen) assert.equal(values.size, 1, `slot ${slot} chosen with ${[...values].join(' and ')}`);
+    for (const [slot, values] of chosen)
+      assert.equal(values.size, 1, `slot ${slot} chosen with ${[...values].join(' and ')}`);
     assert.ok(chosen.size > 0, 'something was chosen');
   });
 
@@ -107,10 +117,23 @@ describe('flush: the leader agreed in advance', () => {
   });
 
   test('an agreed leader is refused for a replica that has a log or a different promise (a programmer error)', () => {
-    const base = { self: 1, members: [1, 2, 3], settings: testSettings, random: new SeededRandom(1), appliedIndex: 0, initialLeader: 1 };
-    assert.throws(() => new Replica<string>({ ...base, promised: initialBallot(1), log: [logEntry(1, ballot(1, 1), 'x')] }), AssertionError);
+    const base = {
+      self: 1,
+      members: [1, 2, 3],
+      settings: testSettings,
+      random: new SeededRandom(1),
+      appliedIndex: 0,
+      initialLeader: 1,
+    };
+    assert.throws(
+      () => new Replica<string>({ ...base, promised: initialBallot(1), log: [logEntry(1, ballot(1, 1), 'x')] }),
+      AssertionError,
+    );
     assert.throws(() => new Replica<string>({ ...base, promised: ballot(3, 2), log: [] }), AssertionError);
-    assert.throws(() => new Replica<string>({ ...base, promised: initialBallot(4), log: [], initialLeader: 4 }), AssertionError);
+    assert.throws(
+      () => new Replica<string>({ ...base, promised: initialBallot(4), log: [], initialLeader: 4 }),
+      AssertionError,
+    );
   });
 });
 
@@ -157,10 +180,20 @@ describe('flush: the SQLite store', () => {
     const store = await openNodeStore(opts);
     store.persist({
       promised: ballot(7, 2),
-      entries: [{ slot: 1, ballot: ballot(7, 2), value: [{ clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 3 } }], chosen: true }],
+      entries: [
+        {
+          slot: 1,
+          ballot: ballot(7, 2),
+          value: [{ clientId: 'c', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 3 } }],
+          chosen: true,
+        },
+      ],
       newViews: [{ ballot: ballot(7, 2), leader: 2, commitIndex: 0, entries: [] }],
       state: {
-        balances: [[1, 7], [2, 13]],
+        balances: [
+          [1, 7],
+          [2, 13],
+        ],
         sessions: [{ clientId: 'c', seq: 1, outcome: { status: 'committed' }, slot: 1 }],
         evictedSessions: [],
         appliedIndex: 1,

@@ -16,12 +16,20 @@ function healthy(): Map<number, Received> {
     const cluster = Math.ceil(node / 3);
     const leader = (cluster - 1) * 3 + 1;
     const role = node === leader ? 'leader' : 'follower';
-    latest.set(node, { snapshot: sampleSnapshot({ node, cluster, role, leader, lagSlots: 0, commitsTotal: role === 'leader' ? 100 : 0 }), receivedAtMs: nowMs - 200 });
+    latest.set(node, {
+      snapshot: sampleSnapshot({ node, cluster, role, leader, lagSlots: 0, commitsTotal: role === 'leader' ? 100 : 0 }),
+      receivedAtMs: nowMs - 200,
+    });
   }
   return latest;
 }
 
-function change(latest: Map<number, Received>, node: number, fields: Partial<MetricsSnapshot>, receivedAtMs?: number): void {
+function change(
+  latest: Map<number, Received>,
+  node: number,
+  fields: Partial<MetricsSnapshot>,
+  receivedAtMs?: number,
+): void {
   const r = latest.get(node) as Received;
   latest.set(node, { snapshot: { ...r.snapshot, ...fields }, receivedAtMs: receivedAtMs ?? r.receivedAtMs });
 }
@@ -38,7 +46,10 @@ describe('the cluster view', () => {
     assert.equal(view.nodes.length, 9);
     assert.equal(view.nodes[8]?.state, 'silent');
     assert.equal(view.nodes[8]?.lastSeenMsAgo, undefined);
-    assert.deepEqual(view.clusters.map((c) => c.leaders), [[1], [4], [7]]);
+    assert.deepEqual(
+      view.clusters.map((c) => c.leaders),
+      [[1], [4], [7]],
+    );
   });
 
   test('a node whose last snapshot is older than 3 s is silent, and its rates are not shown as current', () => {
@@ -65,7 +76,14 @@ describe('health thresholds', () => {
     const report = health(healthy());
     assert.equal(report.status, 'ok');
     assert.equal(report.exitCode, 0);
-    assert.deepEqual(report.findings.map((f) => [f.severity, f.subject]), [['ok', 'cluster 1'], ['ok', 'cluster 2'], ['ok', 'cluster 3']]);
+    assert.deepEqual(
+      report.findings.map((f) => [f.severity, f.subject]),
+      [
+        ['ok', 'cluster 1'],
+        ['ok', 'cluster 2'],
+        ['ok', 'cluster 3'],
+      ],
+    );
   });
 
   test('one failed node is a warning (exit 1): its cluster still has a quorum', () => {
@@ -90,7 +108,9 @@ describe('health thresholds', () => {
     change(latest, 6, { role: 'failed' });
     const report = health(latest);
     assert.equal(report.exitCode, 2);
-    assert.ok(report.findings.some((f) => f.severity === 'critical' && f.subject === 'cluster 2' && f.check === 'quorum'));
+    assert.ok(
+      report.findings.some((f) => f.severity === 'critical' && f.subject === 'cluster 2' && f.check === 'quorum'),
+    );
   });
 
   test('a cluster without a leader is critical', () => {
@@ -98,7 +118,9 @@ describe('health thresholds', () => {
     change(latest, 7, { role: 'candidate', leader: undefined });
     const report = health(latest);
     assert.equal(report.status, 'critical');
-    assert.ok(report.findings.some((f) => f.subject === 'cluster 3' && f.check === 'leader' && f.severity === 'critical'));
+    assert.ok(
+      report.findings.some((f) => f.subject === 'cluster 3' && f.check === 'leader' && f.severity === 'critical'),
+    );
   });
 
   test('an isolated leader does not count: its cluster is critical when nobody else leads', () => {
@@ -140,11 +162,17 @@ describe('rendering', () => {
     const latest = healthy();
     change(latest, 5, { role: 'failed' });
     latest.delete(9);
-    const text = renderTop(buildClusterView(defaultTopology, latest, nowMs), undefined, { width: Infinity, plain: false });
+    const text = renderTop(buildClusterView(defaultTopology, latest, nowMs), undefined, {
+      width: Infinity,
+      plain: false,
+    });
     const lines = text.split('\n');
     assert.match(lines[0] ?? '', /^9 nodes, 3 of 3 clusters led with a quorum/);
     const n1 = lines.find((l) => l.startsWith('n1 '));
-    assert.match(n1 ?? '', /leader .* n1 .* 120 .* 0 .* 251 .* 240 .* 1\.20 .* 7\.90 .* 4\/0 .* 3\.5 .* 100 .* 0\.2 s ago/);
+    assert.match(
+      n1 ?? '',
+      /leader .* n1 .* 120 .* 0 .* 251 .* 240 .* 1\.20 .* 7\.90 .* 4\/0 .* 3\.5 .* 100 .* 0\.2 s ago/,
+    );
     assert.match(lines.find((l) => l.startsWith('n5 ')) ?? '', /failed/);
     assert.match(lines.find((l) => l.startsWith('n9 ')) ?? '', /silent .* never/);
   });
@@ -155,7 +183,13 @@ describe('rendering', () => {
     change(latest, 6, { role: 'failed' });
     const text = renderHealth(health(latest));
     const severities = [...text.matchAll(/^(CRITICAL|WARNING|OK)\s/gm)].map((m) => m[1]);
-    assert.deepEqual(severities, [...severities].sort((a, b) => ['CRITICAL', 'WARNING', 'OK'].indexOf(a as string) - ['CRITICAL', 'WARNING', 'OK'].indexOf(b as string)));
+    assert.deepEqual(
+      severities,
+      [...severities].sort(
+        (a, b) =>
+          ['CRITICAL', 'WARNING', 'OK'].indexOf(a as string) - ['CRITICAL', 'WARNING', 'OK'].indexOf(b as string),
+      ),
+    );
     assert.match(text, /health: CRITICAL \(exit 2\)$/);
   });
 });

@@ -5,7 +5,7 @@ import { helpProblems } from '../../src/cli/help-lint.js';
 test('the example from issue 15 (pre-wrapped at 100, wrapped again at 80) is caught', () => {
   const screen = [
     'DESCRIPTION',
-    '  linearizable  (default) goes through the cluster\'s log like a write: reflects',
+    "  linearizable  (default) goes through the cluster's log like a write: reflects",
     '  every transfer',
     '  acknowledged before it was asked; waits while a cross-shard transfer holds it',
   ].join('\n');
@@ -36,6 +36,12 @@ test('text wrapped at the edge, sentence ends and list items are not problems', 
 });
 
 test('long lines, DESIGN citations and "see above" are problems', () => {
-  const problems = helpProblems(`${'x'.repeat(81)}\nsee DESIGN §11\n  --cluster  auto, existing or own (see above)`, 80);
-  assert.deepEqual(problems.map((p) => p.line), [1, 2, 3]);
+  const problems = helpProblems(
+    `${'x'.repeat(81)}\nsee DESIGN §11\n  --cluster  auto, existing or own (see above)`,
+    80,
+  );
+  assert.deepEqual(
+    problems.map((p) => p.line),
+    [1, 2, 3],
+  );
 });

@@ -39,7 +39,10 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; output
 /** Runs the lint stage in `cwd`; the err-long reporter writes `  error RULE: FROM → ...`. */
 async function lint(cwd: string): Promise<LintRun> {
   const { code, output } = await run([lintScript], cwd);
-  const violations = [...output.matchAll(/^\s*error ([a-z-]+): (\S+)/gm)].map((m) => ({ rule: m[1] as string, from: m[2] as string }));
+  const violations = [...output.matchAll(/^\s*error ([a-z-]+): (\S+)/gm)].map((m) => ({
+    rule: m[1] as string,
+    from: m[2] as string,
+  }));
   return { code, output, violations };
 }
 
@@ -69,11 +72,15 @@ const cleanTree: Record<string, string> = {
   'src/node/runtime.ts':
     "import type { Store } from '../ports/store.js';\nimport { initialState, writesOf } from '../ledger/state.js';\n" +
     'export function run(store: Store): void { store.save(writesOf(initialState())); }\n',
-  'src/node/main.ts': "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { run } from './runtime.js';\nexport const runtime = { SqliteStore, run };\n",
+  'src/node/main.ts':
+    "import { SqliteStore } from '../storage/sqlite-store.js';\nimport { run } from './runtime.js';\nexport const runtime = { SqliteStore, run };\n",
   'bench/run.ts': "import { runtime } from '../src/node/main.js';\nexport const bench = runtime;\n",
 };
 
-const tsconfig = JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true }, include: ['src', 'bench'] });
+const tsconfig = JSON.stringify({
+  compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+  include: ['src', 'bench'],
+});
 
 const roots: string[] = [];
 after(() => {
@@ -146,7 +153,9 @@ describe('import rules', { concurrency: 4 }, () => {
 
   test('src/core importing any other folder of src fails core-to-nothing', async () => {
     // Nothing in the clean tree imports src/core: no cycle, only the wrong direction.
-    const result = await lint(tree({ 'src/core/ids-user.ts': "import type { NodeId } from '../protocol/ids.js';\nexport type Id = NodeId;\n" }));
+    const result = await lint(
+      tree({ 'src/core/ids-user.ts': "import type { NodeId } from '../protocol/ids.js';\nexport type Id = NodeId;\n" }),
+    );
     assertViolations(result, [{ rule: 'core-to-nothing', from: 'src/core/ids-user.ts' }]);
   });
 
@@ -182,7 +191,8 @@ describe('import rules', { concurrency: 4 }, () => {
     const result = await lint(
       tree({
         'src/twopc/book.ts': "import type { State } from '../ledger/state.js';\nexport type Book = State;\n",
-        'src/twopc/ballots.ts': "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
+        'src/twopc/ballots.ts':
+          "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
       }),
     );
     assertViolations(result, [
@@ -195,9 +205,11 @@ describe('import rules', { concurrency: 4 }, () => {
     const result = await lint(
       tree({
         'src/paxos/log.ts': "import pino from 'pino';\nexport const log = pino();\n",
-        'src/ledger/db.ts': "import Database from 'better-sqlite3';\nexport const open = (f: string) => new Database(f);\n",
+        'src/ledger/db.ts':
+          "import Database from 'better-sqlite3';\nexport const open = (f: string) => new Database(f);\n",
         'src/twopc/wire.ts': "import { encode } from 'cbor-x';\nexport const wire = encode;\n",
-        'src/core/bus.ts': "import type { NatsConnection } from '@nats-io/transport-node';\nexport type Bus = NatsConnection;\n",
+        'src/core/bus.ts':
+          "import type { NatsConnection } from '@nats-io/transport-node';\nexport type Bus = NatsConnection;\n",
       }),
     );
     assertViolations(result, [
@@ -211,7 +223,8 @@ describe('import rules', { concurrency: 4 }, () => {
   test('a node: module imported for its value in a core fails core-no-node-builtin', async () => {
     const result = await lint(
       tree({
-        'src/twopc/clock.ts': "import { performance } from 'node:perf_hooks';\nexport const now = () => performance.now();\n",
+        'src/twopc/clock.ts':
+          "import { performance } from 'node:perf_hooks';\nexport const now = () => performance.now();\n",
         'src/protocol/disk.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
       }),
     );
@@ -222,7 +235,12 @@ describe('import rules', { concurrency: 4 }, () => {
   });
 
   test('a core that reaches an outer layer fails core-not-to-outer-layer, even for a type', async () => {
-    const result = await lint(tree({ 'src/ledger/store-user.ts': "import type { SqliteStore } from '../storage/sqlite-store.js';\nexport type S = SqliteStore;\n" }));
+    const result = await lint(
+      tree({
+        'src/ledger/store-user.ts':
+          "import type { SqliteStore } from '../storage/sqlite-store.js';\nexport type S = SqliteStore;\n",
+      }),
+    );
     const rules = new Set(result.violations.filter((v) => v.from === 'src/ledger/store-user.ts').map((v) => v.rule));
     assert.equal(result.code, 1, result.output);
     assert.ok(rules.has('core-not-to-outer-layer'), result.output);
@@ -231,8 +249,10 @@ describe('import rules', { concurrency: 4 }, () => {
   test("an adapter that imports a core's internals, code or only a type, fails adapter-not-to-core-internals", async () => {
     const result = await lint(
       tree({
-        'src/codec/state-codec.ts': "import { initialState } from '../ledger/state.js';\nexport const empty = initialState;\n",
-        'src/transport/ballots.ts': "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
+        'src/codec/state-codec.ts':
+          "import { initialState } from '../ledger/state.js';\nexport const empty = initialState;\n",
+        'src/transport/ballots.ts':
+          "import { firstBallot } from '../paxos/ballot.js';\nexport const first = firstBallot;\n",
         'src/storage/state-user.ts': "import type { State } from '../ledger/state.js';\nexport type Saved = State;\n",
       }),
     );
@@ -245,7 +265,12 @@ describe('import rules', { concurrency: 4 }, () => {
 
   test('an adapter that reaches the runtime fails adapter-not-to-runtime', async () => {
     // The runtime imports storage, so this is a folder cycle too.
-    const result = await lint(tree({ 'src/storage/runtime-user.ts': "import type { runtime } from '../node/main.js';\nexport type R = typeof runtime;\n" }));
+    const result = await lint(
+      tree({
+        'src/storage/runtime-user.ts':
+          "import type { runtime } from '../node/main.js';\nexport type R = typeof runtime;\n",
+      }),
+    );
     assertViolations(result, [
       { rule: 'adapter-not-to-runtime', from: 'src/storage/runtime-user.ts' },
       { rule: 'no-folder-cycle', from: 'src/storage' },
@@ -285,7 +310,9 @@ describe('import rules', { concurrency: 4 }, () => {
   });
 
   test('an import that does not resolve fails no-unresolvable (no rule could see it otherwise)', async () => {
-    const result = await lint(tree({ 'src/paxos/typo.ts': "import { x } from '../core/idz.js';\nexport const y = x;\n" }));
+    const result = await lint(
+      tree({ 'src/paxos/typo.ts': "import { x } from '../core/idz.js';\nexport const y = x;\n" }),
+    );
     assertViolations(result, [{ rule: 'no-unresolvable', from: 'src/paxos/typo.ts' }]);
   });
 
@@ -295,7 +322,18 @@ describe('import rules', { concurrency: 4 }, () => {
       'src/client/b.ts': "import { a } from './a.js';\nexport const b = () => a;\n",
     });
     // A baseline listing exactly these violations, as `depcruise --output-type baseline` writes it.
-    const baseline = await run([depcruiseBin, '--config', join(repoRoot, '.dependency-cruiser.cjs'), '--output-type', 'baseline', 'src', 'bench'], root);
+    const baseline = await run(
+      [
+        depcruiseBin,
+        '--config',
+        join(repoRoot, '.dependency-cruiser.cjs'),
+        '--output-type',
+        'baseline',
+        'src',
+        'bench',
+      ],
+      root,
+    );
     assert.equal(baseline.code, 0, baseline.output);
     assert.match(baseline.output, /no-file-cycle/);
     writeFileSync(join(root, '.dependency-cruiser-known-violations.json'), baseline.output);

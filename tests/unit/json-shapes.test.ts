@@ -26,7 +26,15 @@ describe('one shape per concept in --json', () => {
       },
     } as unknown as LedgerClient;
     const report = await printDb(client, [1, 2, 3]);
-    assert.deepEqual(report.accounts, [{ account: 1001, replicas: [{ node: 1, balance: 8, pending: 2 }, { node: 2, balance: 10, pending: 0 }] }]);
+    assert.deepEqual(report.accounts, [
+      {
+        account: 1001,
+        replicas: [
+          { node: 1, balance: 8, pending: 2 },
+          { node: 2, balance: 10, pending: 0 },
+        ],
+      },
+    ]);
     assert.deepEqual(report.unreachable, [{ node: 3, reason: 'no answer' }]);
     assert.doesNotMatch(JSON.stringify(report.accounts), /"n\d+"/);
   });

@@ -12,7 +12,7 @@ import { FakeTransport } from './helpers/fake-transport.js';
 /** At most 3 decimals: what JSON.stringify prints for a rounded figure. */
 const threeDecimals = (v: number) => /^-?\d+(\.\d{1,3})?$/.test(JSON.stringify(v));
 
-describe('a set\'s latency summary (run and demo)', () => {
+describe("a set's latency summary (run and demo)", () => {
   test('a set whose slowest commands waited 3001.0 ms reports max 3001.0 and no percentile above it', () => {
     // A histogram with 3 significant digits put these in a bucket whose top is 3002.4 ms.
     const values = [2.1, 2.4, 3.3, 4.0, 5.5, 6.2, 7.1, 8.9, 3001.0, 3001.0];
@@ -26,7 +26,11 @@ describe('a set\'s latency summary (run and demo)', () => {
       const s = latencySummary(values);
       assert.ok(s.p50 <= s.p90 && s.p90 <= s.p99 && s.p99 <= s.max, JSON.stringify(s));
       assert.equal(s.max, roundMs(Math.max(...values)));
-      for (const v of [s.p50, s.p90, s.p99]) assert.ok(values.some((x) => roundMs(x) === v), `${v} is a recorded value`);
+      for (const v of [s.p50, s.p90, s.p99])
+        assert.ok(
+          values.some((x) => roundMs(x) === v),
+          `${v} is a recorded value`,
+        );
     }
     assert.deepEqual(latencySummary([]), { p50: 0, p90: 0, p99: 0, max: 0 });
   });
@@ -44,12 +48,20 @@ describe('latencies in --json carry 3 decimals, no float noise', () => {
     const p = percentilesMs(h);
     for (const [k, v] of Object.entries(p)) assert.ok(threeDecimals(v), `${k} = ${v}`);
     const r = new Recorder(0);
-    for (let i = 0; i < 100; i++) r.record({ type: 'intra', outcome: 'committed', latencyUs: 1000 + i * 37, serviceUs: 1000, answeredAtMs: i * 11 });
+    for (let i = 0; i < 100; i++)
+      r.record({
+        type: 'intra',
+        outcome: 'committed',
+        latencyUs: 1000 + i * 37,
+        serviceUs: 1000,
+        answeredAtMs: i * 11,
+      });
     r.finish(2500);
-    for (const i of r.intervals) assert.ok(threeDecimals(i.latencyMsP50) && threeDecimals(i.latencyMsP99), JSON.stringify(i));
+    for (const i of r.intervals)
+      assert.ok(threeDecimals(i.latencyMsP50) && threeDecimals(i.latencyMsP99), JSON.stringify(i));
   });
 
-  test('the client\'s transfer and balance latencies (transfer --json, balance --json, run --json)', async () => {
+  test("the client's transfer and balance latencies (transfer --json, balance --json, run --json)", async () => {
     const transport = new FakeTransport();
     await transport.close();
     const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 100, deadlineMs: 2_000 });

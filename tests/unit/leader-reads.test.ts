@@ -29,8 +29,14 @@ describe('leader reads: the documented staleness window', () => {
         if (leader.isServing) served = i;
       }
       assert.equal(leader.isServing, false, 'it steps down');
-      assert.ok(served <= windowTicks, `served leader reads ${served} ticks after it last heard a majority (documented: at most ${windowTicks})`);
-      assert.ok(served >= testSettings.electionTicksMin - testSettings.heartbeatTicks, `no lease: it does serve for a while (${served} ticks)`);
+      assert.ok(
+        served <= windowTicks,
+        `served leader reads ${served} ticks after it last heard a majority (documented: at most ${windowTicks})`,
+      );
+      assert.ok(
+        served >= testSettings.electionTicksMin - testSettings.heartbeatTicks,
+        `no lease: it does serve for a while (${served} ticks)`,
+      );
     });
   }
 });

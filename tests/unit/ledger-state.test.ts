@@ -13,7 +13,15 @@ function read(clientId: string, seq: number, account: number): Command {
 }
 
 /** Accounts 1..n, each holding `balance`. */
-function newState(options: { accounts?: number; balance?: number; sessionsMax?: number; sessions?: Session[]; appliedIndex?: number } = {}): LedgerState {
+function newState(
+  options: {
+    accounts?: number;
+    balance?: number;
+    sessionsMax?: number;
+    sessions?: Session[];
+    appliedIndex?: number;
+  } = {},
+): LedgerState {
   const balances = new Map<number, number>();
   for (let a = 1; a <= (options.accounts ?? 3); a++) balances.set(a, options.balance ?? 100);
   return new LedgerState({
@@ -55,7 +63,13 @@ describe('LedgerState: transfers', () => {
   test('self-transfers, non-positive or fractional amounts and accounts outside the shard are rejected without moving money', () => {
     const s = newState();
     const outcomes = s
-      .applySlot(1, [transfer('a', 1, 1, 1, 5), transfer('b', 1, 1, 2, 0), transfer('c', 1, 1, 2, -5), transfer('d', 1, 1, 2, 1.5), transfer('e', 1, 1, 99, 5)])
+      .applySlot(1, [
+        transfer('a', 1, 1, 1, 5),
+        transfer('b', 1, 1, 2, 0),
+        transfer('c', 1, 1, 2, -5),
+        transfer('d', 1, 1, 2, 1.5),
+        transfer('e', 1, 1, 99, 5),
+      ])
       .map((r) => r.outcome?.status);
     assert.deepEqual(outcomes, ['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
     assert.deepEqual(balances(s), [100, 100, 100]);
@@ -147,18 +161,35 @@ describe('LedgerState: writes and ordering', () => {
     s.applySlot(1, [transfer('c1', 1, 1, 2, 30), transfer('c2', 1, 3, 4, 500)]);
     const w = s.takeWrites();
     assert.equal(w.appliedIndex, 1);
-    assert.deepEqual(new Map(w.balances), new Map([[1, 70], [2, 130]]), 'account 3 had insufficient funds: nothing to write');
+    assert.deepEqual(
+      new Map(w.balances),
+      new Map([
+        [1, 70],
+        [2, 130],
+      ]),
+      'account 3 had insufficient funds: nothing to write',
+    );
     assert.deepEqual(w.sessions.map((x) => x.clientId).sort(), ['c1', 'c2']);
     assert.deepEqual(w.evictedSessions, []);
     s.applySlot(2, []);
-    assert.deepEqual(s.takeWrites(), { appliedIndex: 2, balances: [], sessions: [], evictedSessions: [], coordinatorRecords: [], participantRecords: [] });
+    assert.deepEqual(s.takeWrites(), {
+      appliedIndex: 2,
+      balances: [],
+      sessions: [],
+      evictedSessions: [],
+      coordinatorRecords: [],
+      participantRecords: [],
+    });
   });
 
   test('a session recorded and evicted within one batch is reported as evicted only', () => {
     const s = newState({ sessionsMax: 1 });
     s.applySlot(1, [transfer('a', 1, 1, 2, 1), transfer('b', 1, 1, 2, 1)]);
     const w = s.takeWrites();
-    assert.deepEqual(w.sessions.map((x) => x.clientId), ['b']);
+    assert.deepEqual(
+      w.sessions.map((x) => x.clientId),
+      ['b'],
+    );
     assert.deepEqual(w.evictedSessions, ['a']);
   });
 
@@ -166,7 +197,10 @@ describe('LedgerState: writes and ordering', () => {
     const s = newState({ sessionsMax: 1 });
     s.applySlot(1, [transfer('a', 1, 1, 2, 1), transfer('b', 1, 1, 2, 1), transfer('a', 2, 1, 2, 1)]);
     const w = s.takeWrites();
-    assert.deepEqual(w.sessions.map((x) => [x.clientId, x.seq]), [['a', 2]]);
+    assert.deepEqual(
+      w.sessions.map((x) => [x.clientId, x.seq]),
+      [['a', 2]],
+    );
     assert.deepEqual(w.evictedSessions, ['b']);
   });
 

@@ -25,7 +25,10 @@ describe('Zipf sampler', () => {
     const counts = frequencies(z, draws, 2);
     for (const k of [1, 2, 3, 10, 100]) {
       const expected = z.probability(k) * draws;
-      assert.ok(Math.abs(counts[k]! - expected) < 5 * Math.sqrt(expected) + 1, `rank ${k}: ${counts[k]} vs ${expected.toFixed(0)}`);
+      assert.ok(
+        Math.abs(counts[k]! - expected) < 5 * Math.sqrt(expected) + 1,
+        `rank ${k}: ${counts[k]} vs ${expected.toFixed(0)}`,
+      );
     }
     // P(1) / P(2) = 2 under 1/k.
     assert.ok(Math.abs(z.probability(1) / z.probability(2) - 2) < 1e-9);
@@ -59,8 +62,19 @@ describe('Zipf sampler', () => {
   });
 
   test('bad sizes and exponents are bad input', () => {
-    for (const [n, s] of [[0, 1], [-1, 1], [1.5, 1], [10, -0.1], [10, Number.NaN], [20_000_000, 1]] as const) {
-      assert.throws(() => new ZipfSampler(n, s), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input', `n=${n} s=${s}`);
+    for (const [n, s] of [
+      [0, 1],
+      [-1, 1],
+      [1.5, 1],
+      [10, -0.1],
+      [10, Number.NaN],
+      [20_000_000, 1],
+    ] as const) {
+      assert.throws(
+        () => new ZipfSampler(n, s),
+        (e: unknown) => e instanceof LedgerError && e.code === 'bad-input',
+        `n=${n} s=${s}`,
+      );
     }
   });
 

@@ -33,7 +33,15 @@ describe('the run menu', () => {
   });
 
   test('each shortcut key chooses its entry at once; a disabled entry, a Ctrl chord or an unknown key chooses nothing', () => {
-    const keys: Array<[string, string]> = [['b', 'balance'], ['d', 'db'], ['v', 'view'], ['p', 'performance'], ['n', 'next'], ['s', 'skip'], ['q', 'quit']];
+    const keys: Array<[string, string]> = [
+      ['b', 'balance'],
+      ['d', 'db'],
+      ['v', 'view'],
+      ['p', 'performance'],
+      ['n', 'next'],
+      ['s', 'skip'],
+      ['q', 'quit'],
+    ];
     for (const [key, value] of keys) {
       const step = menuKeypress(entries, 0, { name: key });
       assert.ok('chosen' in step && step.chosen === value, `${key} chooses ${value}`);

@@ -35,7 +35,16 @@ describe('Paxos messages out of range are refused and counted', () => {
 
   test('an accept carrying a slot far above the commit index stores and acknowledges only the slots in range, and the sender is still followed', () => {
     const r = newReplica(2);
-    r.step({ type: 'accept', from: 1, ballot: ballot(1, 1), commitIndex: 0, entries: [{ slot: 1, value: 'x' }, { slot: slotsAheadMax + 1, value: 'far' }] });
+    r.step({
+      type: 'accept',
+      from: 1,
+      ballot: ballot(1, 1),
+      commitIndex: 0,
+      entries: [
+        { slot: 1, value: 'x' },
+        { slot: slotsAheadMax + 1, value: 'far' },
+      ],
+    });
     const accepted = messagesOf(drain(r).messages, 'accepted')[0];
     assert.deepEqual(accepted?.message.slots, [1]);
     assert.equal(r.entry(slotsAheadMax + 1), undefined);
@@ -54,19 +63,39 @@ describe('Paxos messages out of range are refused and counted', () => {
     const prepare = messagesOf(drain(candidate).messages, 'prepare')[0];
     assert.ok(prepare);
     const b = prepare.message.ballot;
-    candidate.step({ type: 'promise', from: 2, ballot: b, commitIndex: 0, entries: [{ slot: 2 ** 40, ballot: ballot(1, 2), value: 'far', chosen: false }] });
+    candidate.step({
+      type: 'promise',
+      from: 2,
+      ballot: b,
+      commitIndex: 0,
+      entries: [{ slot: 2 ** 40, ballot: ballot(1, 2), value: 'far', chosen: false }],
+    });
     assert.equal(candidate.role, 'candidate');
     candidate.step({ type: 'promise', from: 3, ballot: b, commitIndex: 2 ** 40, entries: [] });
     assert.equal(candidate.role, 'candidate');
     assert.equal(candidate.refusals.get('slot-out-of-range'), 2);
-    candidate.step({ type: 'promise', from: 3, ballot: b, commitIndex: 0, entries: [{ slot: 3, ballot: ballot(1, 2), value: 'y', chosen: false }] });
+    candidate.step({
+      type: 'promise',
+      from: 3,
+      ballot: b,
+      commitIndex: 0,
+      entries: [{ slot: 3, ballot: ballot(1, 2), value: 'y', chosen: false }],
+    });
     assert.equal(candidate.role, 'leader');
     assert.equal(candidate.lastSlot, 3, 'the NEW-VIEW covers the slots in range only');
   });
 
   test('a catch-up reply may not hand out slots above the commit index it states', () => {
     const r = newReplica(2);
-    r.step({ type: 'catchup-reply', from: 1, commitIndex: 1, entries: [{ slot: 1, value: 'a' }, { slot: 2, value: 'b' }] });
+    r.step({
+      type: 'catchup-reply',
+      from: 1,
+      commitIndex: 1,
+      entries: [
+        { slot: 1, value: 'a' },
+        { slot: 2, value: 'b' },
+      ],
+    });
     assert.equal(r.commitIndex, 1);
     assert.equal(r.entry(2), undefined);
     assert.equal(r.refusals.get('slot-out-of-range'), 1);
@@ -97,7 +126,11 @@ function participantInit(): ShardServerInit {
     promised: ballotZero,
     log: [],
     appliedIndex: 0,
-    balances: new Map([[7, 10], [8, 10], [9, 10]]),
+    balances: new Map([
+      [7, 10],
+      [8, 10],
+      [9, 10],
+    ]),
     sessions: [],
   };
 }
@@ -125,7 +158,12 @@ describe('2PC messages out of range are refused and counted', () => {
     ['a PREPARE naming another coordinator than the cluster that sent it', prepare(3, 1), 1, 'cluster-not-the-sender'],
     ['a PREPARE of 2^53-1 units', prepare(1, Number.MAX_SAFE_INTEGER), 1, 'amount-out-of-range'],
     ['a PREPARE that would leave a balance above all the money there is', prepare(1, 81), 1, 'amount-out-of-range'],
-    ['a decision naming a cluster that does not exist', { type: 'decision', txn: { clientId: 'c', seq: 1 }, coordinator: 99, decision: 'commit' }, 99, 'cluster-out-of-range'],
+    [
+      'a decision naming a cluster that does not exist',
+      { type: 'decision', txn: { clientId: 'c', seq: 1 }, coordinator: 99, decision: 'commit' },
+      99,
+      'cluster-out-of-range',
+    ],
   ] as Array<[string, TwoPcMessage, number, string]>) {
     test(`${name}: no record, no lock, no vote`, () => {
       const s = participant();
@@ -153,13 +191,44 @@ describe('2PC messages out of range are refused and counted', () => {
   });
 
   test('a snapshot that does not hold exactly the accounts of the shard is refused, not asserted on', () => {
-    const chunk = { type: 'snapshot' as const, from: 5, appliedIndex: 50, chunk: 0, chunks: 1, balances: [[7, 10], [8, 10], [9, 10], [10, 10]] as Array<[number, number]>, sessions: [], coordinatorRecords: [], participantRecords: [] };
+    const chunk = {
+      type: 'snapshot' as const,
+      from: 5,
+      appliedIndex: 50,
+      chunk: 0,
+      chunks: 1,
+      balances: [
+        [7, 10],
+        [8, 10],
+        [9, 10],
+        [10, 10],
+      ] as Array<[number, number]>,
+      sessions: [],
+      coordinatorRecords: [],
+      participantRecords: [],
+    };
     const s3 = new ShardServer({ ...participantInit(), members: [4, 5, 6] });
     s3.step(chunk);
-    s3.step({ ...chunk, appliedIndex: 51, balances: [[7, 10], [8, 10], [9, 2 ** 40]] });
+    s3.step({
+      ...chunk,
+      appliedIndex: 51,
+      balances: [
+        [7, 10],
+        [8, 10],
+        [9, 2 ** 40],
+      ],
+    });
     assert.equal(s3.state.appliedIndex, 0);
     assert.equal(s3.refusals().get('snapshot-out-of-range'), 2);
-    s3.step({ ...chunk, appliedIndex: 52, balances: [[7, 5], [8, 15], [9, 10]] });
+    s3.step({
+      ...chunk,
+      appliedIndex: 52,
+      balances: [
+        [7, 5],
+        [8, 15],
+        [9, 10],
+      ],
+    });
     assert.equal(s3.state.appliedIndex, 52, 'a snapshot in range is installed');
   });
 });

@@ -20,7 +20,11 @@ import { Replica } from '../../src/paxos/replica.js';
  */
 
 /** The broker's limit as deployed, read from the configuration `ledger cluster start` writes. */
-const maxPayload = Number(/^max_payload:\s*(\d+)/m.exec(readFileSync(new URL('../../../infra/nats-server.conf.template', import.meta.url), 'utf8'))?.[1]);
+const maxPayload = Number(
+  /^max_payload:\s*(\d+)/m.exec(
+    readFileSync(new URL('../../../infra/nats-server.conf.template', import.meta.url), 'utf8'),
+  )?.[1],
+);
 const budgets = payloadBudgets(limits.natsMaxPayloadBytes);
 const settings = replicaSettings(defaultTiming);
 
@@ -33,12 +37,24 @@ function worstLogCommand(i: number): Command {
   return {
     clientId: clientId(i),
     seq: Number.MAX_SAFE_INTEGER,
-    op: { kind: 'x-prepare-coordinator', from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER, amount: Number.MAX_SAFE_INTEGER, participant: Number.MAX_SAFE_INTEGER, abort: wide(limits.reasonLengthMax) },
+    op: {
+      kind: 'x-prepare-coordinator',
+      from: Number.MAX_SAFE_INTEGER,
+      to: Number.MAX_SAFE_INTEGER,
+      amount: Number.MAX_SAFE_INTEGER,
+      participant: Number.MAX_SAFE_INTEGER,
+      abort: wide(limits.reasonLengthMax),
+    },
   };
 }
 
 function wire(message: ShardMessage): Uint8Array {
-  return encodeEnvelope({ kind: 'paxos', cluster: Number.MAX_SAFE_INTEGER, generation: Number.MAX_SAFE_INTEGER, message });
+  return encodeEnvelope({
+    kind: 'paxos',
+    cluster: Number.MAX_SAFE_INTEGER,
+    generation: Number.MAX_SAFE_INTEGER,
+    message,
+  });
 }
 
 /** Encodes a message as a node publishes it and checks it against the broker and our budget. */
@@ -55,7 +71,11 @@ function fullSlot(first: number): Batch {
   // Measured with the real codec, independently of the core's own estimate.
   while (true) {
     const next = [...batch, worstLogCommand(first + batch.length)];
-    if (wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: next }] }).length > budgets.slotBytesMax) return batch;
+    if (
+      wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: next }] })
+        .length > budgets.slotBytesMax
+    )
+      return batch;
     batch.push(worstLogCommand(first + batch.length));
   }
 }
@@ -72,19 +92,56 @@ describe('worst-case messages stay under the broker max_payload', () => {
 
   test('the largest command the decoder accepts is far below a slot, and one character more is refused', () => {
     const command = worstLogCommand(1);
-    const bytes = wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [command] }] }).length;
+    const bytes = wire({
+      type: 'accept',
+      from: 1,
+      ballot: ballotZero,
+      commitIndex: 0,
+      entries: [{ slot: 1, value: [command] }],
+    }).length;
     assert.ok(bytes < budgets.slotBytesMax / 16, `${bytes} bytes`);
-    const roundTrip = decodeEnvelope(wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [command] }] }));
+    const roundTrip = decodeEnvelope(
+      wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [command] }] }),
+    );
     assert.equal(roundTrip.kind, 'paxos');
     const longer = { ...command, clientId: command.clientId + 'x' };
-    assert.throws(() => decodeEnvelope(wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [longer] }] })), /clientId/);
+    assert.throws(
+      () =>
+        decodeEnvelope(
+          wire({
+            type: 'accept',
+            from: 1,
+            ballot: ballotZero,
+            commitIndex: 0,
+            entries: [{ slot: 1, value: [longer] }],
+          }),
+        ),
+      /clientId/,
+    );
     const longerReason = { ...command, op: { ...command.op, abort: wide(limits.reasonLengthMax + 1) } };
-    assert.throws(() => decodeEnvelope(wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [{ slot: 1, value: [longerReason as Command] }] })), /abort/);
+    assert.throws(
+      () =>
+        decodeEnvelope(
+          wire({
+            type: 'accept',
+            from: 1,
+            ballot: ballotZero,
+            commitIndex: 0,
+            entries: [{ slot: 1, value: [longerReason as Command] }],
+          }),
+        ),
+      /abort/,
+    );
   });
 
   test('the largest slot the decoder accepts (512 of the largest commands, more than any leader packs) still fits alone under max_payload', () => {
     const value = Array.from({ length: limits.commandsPerSlotMax }, (_, i) => worstLogCommand(i));
-    const message: ShardMessage = { type: 'catchup-reply', from: 1, commitIndex: Number.MAX_SAFE_INTEGER, entries: [{ slot: Number.MAX_SAFE_INTEGER, value }] };
+    const message: ShardMessage = {
+      type: 'catchup-reply',
+      from: 1,
+      commitIndex: Number.MAX_SAFE_INTEGER,
+      entries: [{ slot: Number.MAX_SAFE_INTEGER, value }],
+    };
     const bytes = wire(message).length;
     assert.equal(decodeEnvelope(wire(message)).kind, 'paxos');
     // A message always carries at least one entry, so even a slot from a leader that packed by
@@ -111,7 +168,8 @@ describe('worst-case messages stay under the broker max_payload', () => {
       initialLeader: 1,
     });
     // A flush's agreed leader runs Phase 1 in (1, itself): the other members promise.
-    for (const from of [2, 3]) server.step({ type: 'promise', from, ballot: initialBallot(1), commitIndex: 0, entries: [], fromSlot: 1 });
+    for (const from of [2, 3])
+      server.step({ type: 'promise', from, ballot: initialBallot(1), commitIndex: 0, entries: [], fromSlot: 1 });
     for (server.propose(); server.hasReady(); server.propose()) {
       server.ready();
       server.advance();
@@ -120,7 +178,15 @@ describe('worst-case messages stay under the broker max_payload', () => {
     // Disjoint accounts, so no command waits for a lock: all of them are ready for slots at once.
     const requests = 2000;
     for (let i = 0; i < requests; i++) {
-      server.request({ reqId: i, command: { clientId: clientId(i), seq: Number.MAX_SAFE_INTEGER, op: { kind: 'transfer', from: 2 * i + 1, to: 2 * i + 2, amount: Number.MAX_SAFE_INTEGER } }, hops: 0 });
+      server.request({
+        reqId: i,
+        command: {
+          clientId: clientId(i),
+          seq: Number.MAX_SAFE_INTEGER,
+          op: { kind: 'transfer', from: 2 * i + 1, to: 2 * i + 2, amount: Number.MAX_SAFE_INTEGER },
+        },
+        hops: 0,
+      });
     }
     server.propose();
     const accepts = sent(server.ready().paxos.messages, 'accept');
@@ -131,19 +197,46 @@ describe('worst-case messages stay under the broker max_payload', () => {
       largest = Math.max(largest, assertFits(message, 'an accept'));
       for (const e of (message as Extract<ShardMessage, { type: 'accept' }>).entries) {
         commands += e.value?.length ?? 0;
-        assert.ok(wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [e] }).length <= budgets.slotBytesMax + limits.messageOverheadBytes);
+        assert.ok(
+          wire({ type: 'accept', from: 1, ballot: ballotZero, commitIndex: 0, entries: [e] }).length <=
+            budgets.slotBytesMax + limits.messageOverheadBytes,
+        );
       }
     }
     // The pipeline (16 slots) took them all: slots were full by bytes, not by the 512 count.
     assert.equal(commands, requests);
-    assert.ok(accepts.length >= 1 && largest > budgets.slotBytesMax / 2, `${accepts.length} accepts, the largest ${largest} bytes`);
+    assert.ok(
+      accepts.length >= 1 && largest > budgets.slotBytesMax / 2,
+      `${accepts.length} accepts, the largest ${largest} bytes`,
+    );
   });
 
   test('a full catch-up reply: a member with many full chosen slots answers in messages under the budget, and the asker gets every slot', () => {
     const slots = 40;
-    const log: LogEntry<Batch>[] = Array.from({ length: slots }, (_, i) => ({ slot: i + 1, ballot: initialBallot(1), value: fullSlot(i * 1000), chosen: true }));
-    const holder = new Replica<Batch>({ self: 1, members: [1, 2, 3], settings, random: new SeededRandom(1), promised: initialBallot(1), log, appliedIndex: 0 });
-    const lagging = new Replica<Batch>({ self: 3, members: [1, 2, 3], settings, random: new SeededRandom(3), promised: initialBallot(1), log: [], appliedIndex: 0 });
+    const log: LogEntry<Batch>[] = Array.from({ length: slots }, (_, i) => ({
+      slot: i + 1,
+      ballot: initialBallot(1),
+      value: fullSlot(i * 1000),
+      chosen: true,
+    }));
+    const holder = new Replica<Batch>({
+      self: 1,
+      members: [1, 2, 3],
+      settings,
+      random: new SeededRandom(1),
+      promised: initialBallot(1),
+      log,
+      appliedIndex: 0,
+    });
+    const lagging = new Replica<Batch>({
+      self: 3,
+      members: [1, 2, 3],
+      settings,
+      random: new SeededRandom(3),
+      promised: initialBallot(1),
+      log: [],
+      appliedIndex: 0,
+    });
     holder.takeCommitted();
     holder.advance();
     let fromSlot: Slot = 1;
@@ -171,8 +264,24 @@ describe('worst-case messages stay under the broker max_payload', () => {
       values.set(i + 1, fullSlot(i * 1000));
       return { slot: i + 1, ballot: initialBallot(1), value: values.get(i + 1) as Batch, chosen: false };
     });
-    const acceptor = new Replica<Batch>({ self: 1, members: [1, 2, 3], settings, random: new SeededRandom(1), promised: initialBallot(1), log, appliedIndex: 0 });
-    const candidate = new Replica<Batch>({ self: 2, members: [1, 2, 3], settings, random: new SeededRandom(2), promised: initialBallot(1), log: [], appliedIndex: 0 });
+    const acceptor = new Replica<Batch>({
+      self: 1,
+      members: [1, 2, 3],
+      settings,
+      random: new SeededRandom(1),
+      promised: initialBallot(1),
+      log,
+      appliedIndex: 0,
+    });
+    const candidate = new Replica<Batch>({
+      self: 2,
+      members: [1, 2, 3],
+      settings,
+      random: new SeededRandom(2),
+      promised: initialBallot(1),
+      log: [],
+      appliedIndex: 0,
+    });
     candidate.campaign();
     let toAcceptor = sent(candidate.ready().messages, 'prepare').map((o) => o.message);
     candidate.advance();
@@ -193,12 +302,18 @@ describe('worst-case messages stay under the broker max_payload', () => {
         const view = rd.newViews[0];
         assert.ok(view !== undefined, 'the candidate led with a NEW-VIEW');
         // Every accepted slot came back through the pages, with its value.
-        assert.deepEqual(view.entries.map((e) => e.slot), Array.from({ length: slots }, (_, i) => i + 1));
+        assert.deepEqual(
+          view.entries.map((e) => e.slot),
+          Array.from({ length: slots }, (_, i) => i + 1),
+        );
         for (const e of view.entries) assert.deepEqual(e.value, values.get(e.slot));
         const accepts = sent(rd.messages, 'accept');
         assert.ok(accepts.length > 1, 'the NEW-VIEW went out in several accept batches');
         for (const { message } of accepts) assertFits(message, 'a NEW-VIEW accept batch');
-        assert.equal(accepts.flatMap((a) => (a.message as Extract<ShardMessage, { type: 'accept' }>).entries).length, slots);
+        assert.equal(
+          accepts.flatMap((a) => (a.message as Extract<ShardMessage, { type: 'accept' }>).entries).length,
+          slots,
+        );
       }
     }
     assert.equal(candidate.role, 'leader');
@@ -228,7 +343,9 @@ describe('worst-case messages stay under the broker max_payload', () => {
         log: [],
         appliedIndex: withState ? 10 : 0,
         logFloor: withState ? 10 : 0,
-        balances: new Map(Array.from({ length: accounts }, (_, i) => [i + 1, Number.MAX_SAFE_INTEGER] as [number, number])),
+        balances: new Map(
+          Array.from({ length: accounts }, (_, i) => [i + 1, Number.MAX_SAFE_INTEGER] as [number, number]),
+        ),
         sessions: withState ? sessions : [],
       });
     const holder = make(1, true);

@@ -4,7 +4,19 @@ import { LedgerError } from '../../src/core/errors.js';
 import { startMetricsHttp } from '../../src/node/metrics-http.js';
 import { NodeMetrics, type NodeSample } from '../../src/observability/metrics.js';
 
-const sample: NodeSample = { role: 'follower', isolated: false, leader: 2, ballot: '(1, n2)', commitIndex: 3, appliedIndex: 3, pendingRequests: 0, pendingCommands: 0, metricsPort: undefined, pid: 1, uptimeMs: 1 };
+const sample: NodeSample = {
+  role: 'follower',
+  isolated: false,
+  leader: 2,
+  ballot: '(1, n2)',
+  commitIndex: 3,
+  appliedIndex: 3,
+  pendingRequests: 0,
+  pendingCommands: 0,
+  metricsPort: undefined,
+  pid: 1,
+  uptimeMs: 1,
+};
 
 test('GET /metrics answers the text format on 127.0.0.1; other paths are 404; a taken port is a LedgerError', async () => {
   const metrics = new NodeMetrics({ node: 1, cluster: 1 }, () => sample, 0, { processMetrics: false });

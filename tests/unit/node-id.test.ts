@@ -14,21 +14,35 @@ import { parseTestFileNode } from '../../src/testfile/parse.js';
 
 test('parseNodeId reads 4, n4, N4 and s4 as node 4, and nothing else', () => {
   for (const text of ['4', 'n4', 'N4', ' n4 ', 's4']) assert.equal(parseNodeId(text), 4, text);
-  for (const text of ['', 'n', 'x4', 'n-4', 'n0', '0', '4.5', 'n4x', '99999999999999999999']) assert.equal(parseNodeId(text), undefined, text);
+  for (const text of ['', 'n', 'x4', 'n-4', 'n0', '0', '4.5', 'n4x', '99999999999999999999'])
+    assert.equal(parseNodeId(text), undefined, text);
 });
 
 test('a test file reads node ids with the same parser, the letter required (n4, S4, n 4; not 4)', () => {
   for (const text of ['n4', 'N4', 's4', 'S4', 'n 4', 'S  4', 'n04']) assert.equal(parseTestFileNode(text), 4, text);
-  for (const text of ['4', '', 'n', 'x4', 'nn4', 'n-4', 'n4x', 'n 4 5']) assert.equal(parseTestFileNode(text), undefined, text);
+  for (const text of ['4', '', 'n', 'x4', 'nn4', 'n-4', 'n4x', 'n 4 5'])
+    assert.equal(parseTestFileNode(text), undefined, text);
   // Whatever the CLI's parser accepts or refuses with a letter, the test files do too: one parser.
-  for (const text of ['n0', 'n99999999999999999999', 'n9007199254740991', 'n9007199254740992', 's12', 'n4.5', 'n+4', 'n1e3']) {
+  for (const text of [
+    'n0',
+    'n99999999999999999999',
+    'n9007199254740991',
+    'n9007199254740992',
+    's12',
+    'n4.5',
+    'n+4',
+    'n1e3',
+  ]) {
     assert.equal(parseTestFileNode(text), parseNodeId(text), text);
   }
 });
 
 test('the CLI refuses a bad node id as bad input, naming it', () => {
   assert.equal(parseNode('n7'), 7);
-  assert.throws(() => parseNode('seven'), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input' && /"seven"/.test(e.message));
+  assert.throws(
+    () => parseNode('seven'),
+    (e: unknown) => e instanceof LedgerError && e.code === 'bad-input' && /"seven"/.test(e.message),
+  );
   assert.deepEqual(parseNodeList('n1, 2, s3', [1, 2, 3]), [1, 2, 3]);
 });
 

@@ -5,7 +5,19 @@ import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import type { LogEntry, Outbound } from '../../src/protocol/paxos.js';
 import { NodeMetrics, type NodeSample } from '../../src/observability/metrics.js';
 
-const sample: NodeSample = { role: 'leader', isolated: false, leader: 1, ballot: '(1, n1)', commitIndex: 10, appliedIndex: 8, pendingRequests: 2, pendingCommands: 1, metricsPort: undefined, pid: 99, uptimeMs: 5_000 };
+const sample: NodeSample = {
+  role: 'leader',
+  isolated: false,
+  leader: 1,
+  ballot: '(1, n1)',
+  commitIndex: 10,
+  appliedIndex: 8,
+  pendingRequests: 2,
+  pendingCommands: 1,
+  metricsPort: undefined,
+  pid: 99,
+  uptimeMs: 5_000,
+};
 
 function ready(entries: Array<LogEntry<Batch>>, messages: Array<Outbound<Batch>>): ShardReady {
   return {
@@ -20,15 +32,35 @@ function ready(entries: Array<LogEntry<Batch>>, messages: Array<Outbound<Batch>>
 }
 
 const ballot = { round: 1, node: 1 };
-const transfer = (seq: number) => ({ clientId: 'c', seq, op: { kind: 'transfer' as const, from: 1, to: 2, amount: 1 } });
-const accept = (slot: number): Outbound<Batch> => ({ to: 'all', message: { type: 'accept', from: 1, ballot, commitIndex: slot - 1, entries: [] } });
+const transfer = (seq: number) => ({
+  clientId: 'c',
+  seq,
+  op: { kind: 'transfer' as const, from: 1, to: 2, amount: 1 },
+});
+const accept = (slot: number): Outbound<Batch> => ({
+  to: 'all',
+  message: { type: 'accept', from: 1, ballot, commitIndex: slot - 1, entries: [] },
+});
 
 describe('node metrics', () => {
   test('the snapshot covers the interval since the last one: rates, percentiles, batches, messages per commit', () => {
     const m = new NodeMetrics({ node: 1, cluster: 1 }, () => sample, 0, { processMetrics: false });
-    m.recordReady(ready([{ slot: 1, ballot, value: [transfer(1), transfer(2), transfer(3)], chosen: false }], [accept(1)]), { leading: true, ballot: '(1, n1)', cutOff: false });
-    m.recordReady(ready([{ slot: 2, ballot, value: [transfer(4)], chosen: false }, { slot: 1, ballot, value: [transfer(1)], chosen: true }], [accept(2), accept(3)]), { leading: true, ballot: '(1, n1)', cutOff: false });
-    for (let i = 1; i <= 99; i++) m.recordReply({ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 }, 2);
+    m.recordReady(
+      ready([{ slot: 1, ballot, value: [transfer(1), transfer(2), transfer(3)], chosen: false }], [accept(1)]),
+      { leading: true, ballot: '(1, n1)', cutOff: false },
+    );
+    m.recordReady(
+      ready(
+        [
+          { slot: 2, ballot, value: [transfer(4)], chosen: false },
+          { slot: 1, ballot, value: [transfer(1)], chosen: true },
+        ],
+        [accept(2), accept(3)],
+      ),
+      { leading: true, ballot: '(1, n1)', cutOff: false },
+    );
+    for (let i = 1; i <= 99; i++)
+      m.recordReply({ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 }, 2);
     m.recordReply({ kind: 'outcome', outcome: { status: 'aborted', reason: 'locked' }, servedBy: 1, slot: 2 }, 40);
     m.recordReply({ kind: 'redirect', leaderHint: 2 }, 1);
     m.recordPersist(3);
@@ -58,7 +90,11 @@ describe('node metrics', () => {
     const follower = { ...sample, role: 'follower' as const, commitIndex: 5, appliedIndex: 5 };
     const m = new NodeMetrics({ node: 2, cluster: 1 }, () => follower, 0, { processMetrics: false });
     m.recordIncoming({ type: 'accept', from: 1, ballot, commitIndex: 30, entries: [] });
-    m.recordReady(ready([{ slot: 6, ballot, value: [transfer(1)], chosen: false }], []), { leading: false, ballot: '(1, n1)', cutOff: false });
+    m.recordReady(ready([{ slot: 6, ballot, value: [transfer(1)], chosen: false }], []), {
+      leading: false,
+      ballot: '(1, n1)',
+      cutOff: false,
+    });
     m.recordReady(ready([], []), { leading: false, ballot: '(2, n3)', cutOff: false });
     const s = m.snapshot(1_000, 0);
     assert.equal(s.lagSlots, 25);
@@ -80,8 +116,14 @@ describe('node metrics', () => {
     assert.match(text, /^ledger_lag_slots\{node="3",cluster="1"\} 2$/m);
     assert.match(text, /^ledger_process_cpu_seconds_total/m);
     const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1] as string);
-    assert.deepEqual(names.filter((n) => !n.startsWith('ledger_')), []);
-    assert.deepEqual(names.filter((n) => /_ms\b|_milliseconds/.test(n)), []);
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith('ledger_')),
+      [],
+    );
+    assert.deepEqual(
+      names.filter((n) => /_ms\b|_milliseconds/.test(n)),
+      [],
+    );
   });
 
   test('after a flush (slots restart at 0 in a new generation) lag, batches and view changes behave as on a fresh node', () => {
@@ -89,9 +131,17 @@ describe('node metrics', () => {
     let current: NodeSample = { ...sample, role: 'leader', ballot: '(3, n2)', commitIndex: 400, appliedIndex: 400 };
     const flushed = new NodeMetrics({ node: 2, cluster: 1 }, () => current, 0, { processMetrics: false });
     // The old generation: a long log, a leader announcing a high commit index, a view change.
-    flushed.recordReady(ready([{ slot: 1, ballot, value: [transfer(1)], chosen: false }], []), { leading: false, ballot: '(1, n1)', cutOff: false });
+    flushed.recordReady(ready([{ slot: 1, ballot, value: [transfer(1)], chosen: false }], []), {
+      leading: false,
+      ballot: '(1, n1)',
+      cutOff: false,
+    });
     flushed.recordIncoming({ type: 'accept', from: 1, ballot, commitIndex: 500, entries: [] });
-    flushed.recordReady(ready([{ slot: 400, ballot, value: [transfer(2)], chosen: false }], []), { leading: true, ballot: '(3, n2)', cutOff: false });
+    flushed.recordReady(ready([{ slot: 400, ballot, value: [transfer(2)], chosen: false }], []), {
+      leading: true,
+      ballot: '(3, n2)',
+      cutOff: false,
+    });
     const before = flushed.snapshot(1_000, 0);
     assert.equal(before.viewChangesTotal, 1);
     assert.equal(before.lagSlots, 100);
@@ -102,8 +152,16 @@ describe('node metrics', () => {
     // The same events after the flush, on the flushed node and on a fresh one.
     const fresh = new NodeMetrics({ node: 2, cluster: 1 }, () => current, 1_000, { processMetrics: false });
     const afterFlush = (m: NodeMetrics) => {
-      m.recordReady(ready([{ slot: 1, ballot, value: [transfer(3), transfer(4)], chosen: false }], [accept(1)]), { leading: true, ballot: '(1, n2)', cutOff: false });
-      m.recordReady(ready([{ slot: 2, ballot, value: [transfer(5)], chosen: false }], [accept(2)]), { leading: true, ballot: '(1, n2)', cutOff: false });
+      m.recordReady(ready([{ slot: 1, ballot, value: [transfer(3), transfer(4)], chosen: false }], [accept(1)]), {
+        leading: true,
+        ballot: '(1, n2)',
+        cutOff: false,
+      });
+      m.recordReady(ready([{ slot: 2, ballot, value: [transfer(5)], chosen: false }], [accept(2)]), {
+        leading: true,
+        ballot: '(1, n2)',
+        cutOff: false,
+      });
       m.recordIncoming({ type: 'accept', from: 2, ballot, commitIndex: 2, entries: [] });
     };
     afterFlush(flushed);
@@ -116,7 +174,7 @@ describe('node metrics', () => {
     assert.equal(a.batchCommandsMean, 1.5, 'slots 1 and 2 of the new generation are new proposals');
     assert.equal(a.batchCommandsMax, 2);
     assert.deepEqual([a.batchCommandsMean, a.batchCommandsMax], [b.batchCommandsMean, b.batchCommandsMax]);
-    assert.equal(a.viewChangesTotal, 1, 'the fresh core\'s initial ballot is not a view change');
+    assert.equal(a.viewChangesTotal, 1, "the fresh core's initial ballot is not a view change");
     assert.equal(a.viewChangesTotal - before.viewChangesTotal, b.viewChangesTotal);
 
     // Real view changes after the flush still count.
@@ -126,7 +184,11 @@ describe('node metrics', () => {
 
   test('abort reasons are bounded: beyond the limit they are folded into "other"', () => {
     const m = new NodeMetrics({ node: 1, cluster: 1 }, () => sample, 0, { processMetrics: false });
-    for (let i = 0; i < 40; i++) m.recordReply({ kind: 'outcome', outcome: { status: 'aborted', reason: `reason-${i}` }, servedBy: 1, slot: 1 }, 1);
+    for (let i = 0; i < 40; i++)
+      m.recordReply(
+        { kind: 'outcome', outcome: { status: 'aborted', reason: `reason-${i}` }, servedBy: 1, slot: 1 },
+        1,
+      );
     const s = m.snapshot(1_000, 0);
     assert.equal(s.abortsTotal.length, 33);
     assert.deepEqual(s.abortsTotal.at(-1), { reason: 'other', count: 8 });

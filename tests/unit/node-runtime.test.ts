@@ -128,7 +128,13 @@ function spyOnSteps(server: ShardServer): ShardMessage['type'][] {
   return stepped;
 }
 
-const heartbeatFrom2 = (round: number): ShardMessage => ({ type: 'accept', from: 2, ballot: { round, node: 2 }, commitIndex: 0, entries: [] });
+const heartbeatFrom2 = (round: number): ShardMessage => ({
+  type: 'accept',
+  from: 2,
+  ballot: { round, node: 2 },
+  commitIndex: 0,
+  entries: [],
+});
 
 describe('the node runtime', () => {
   test("a leader's accepts leave before the persist, everything else after it, and the reply last", () => {
@@ -142,8 +148,14 @@ describe('the node runtime', () => {
     for (const from of [2, 3]) runtime.paxos({ type: 'accepted', from, ballot, slots: [1], commitIndex: 0 }, 0);
     scheduler.run();
     const reply = ports.events.indexOf('reply r1 outcome');
-    assert.ok(reply > ports.events.lastIndexOf('persist'), `the reply follows the persist of the chosen slot: ${ports.events.join(', ')}`);
-    assert.equal(ports.replies[0]?.response.kind === 'outcome' && ports.replies[0].response.outcome.status, 'committed');
+    assert.ok(
+      reply > ports.events.lastIndexOf('persist'),
+      `the reply follows the persist of the chosen slot: ${ports.events.join(', ')}`,
+    );
+    assert.equal(
+      ports.replies[0]?.response.kind === 'outcome' && ports.replies[0].response.outcome.status,
+      'committed',
+    );
   });
 
   test('inputs arriving while a ready whose accepts left is being persisted are held, then stepped in order', () => {
@@ -212,7 +224,11 @@ describe('the node runtime', () => {
     runtime.isolated = true;
     runtime.paxos(heartbeatFrom2(2), 0);
     runtime.request({ name: 'r1', hops: 0, receivedAtMs: 0 }, transfer(1), undefined);
-    runtime.request({ name: 'read', hops: 0, receivedAtMs: 0 }, { clientId: 'c', seq: 2, op: { kind: 'balance', account: 1, consistency: 'any' } }, undefined);
+    runtime.request(
+      { name: 'read', hops: 0, receivedAtMs: 0 },
+      { clientId: 'c', seq: 2, op: { kind: 'balance', account: 1, consistency: 'any' } },
+      undefined,
+    );
     for (let i = 0; i < 100; i++) runtime.tick(); // long enough to stand for election
     scheduler.run();
     assert.equal(runtime.server.replica.ballot.round, 1, 'a Paxos message reaching an isolated node is not heard');
@@ -273,9 +289,15 @@ test('the runtime and its ports read no clock, randomness or process of their ow
   ];
   const violations: string[] = [];
   for (const file of ['node/runtime.ts', 'ports/runtime.ts', 'ports/node-store.ts']) {
-    const code = readFileSync(fileURLToPath(new URL(`../../../src/${file}`, import.meta.url)), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    const code = readFileSync(fileURLToPath(new URL(`../../../src/${file}`, import.meta.url)), 'utf8').replace(
+      /\/\*[\s\S]*?\*\/|\/\/.*$/gm,
+      '',
+    );
     for (const [pattern, what] of forbidden) if (pattern.test(code)) violations.push(`${file}: ${what}`);
   }
   assert.deepEqual(violations, []);
-  assert.ok(forbidden.some(([p]) => p.test('const t = Date.now();')), 'the scan does catch a clock');
+  assert.ok(
+    forbidden.some(([p]) => p.test('const t = Date.now();')),
+    'the scan does catch a clock',
+  );
 });

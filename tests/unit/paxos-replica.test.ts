@@ -29,7 +29,9 @@ describe('acceptor: promises and refusals', () => {
     const r = newReplica(2, { promised: ballot(5, 3) });
     r.step({ type: 'prepare', from: 1, ballot: ballot(3, 1) });
     const rd = drain(r);
-    assert.deepEqual(rd.messages, [{ to: 1, message: { type: 'nack', from: 2, ballot: ballot(3, 1), promised: ballot(5, 3) } }]);
+    assert.deepEqual(rd.messages, [
+      { to: 1, message: { type: 'nack', from: 2, ballot: ballot(3, 1), promised: ballot(5, 3) } },
+    ]);
     assert.equal(rd.promised, undefined);
     assert.deepEqual(r.promisedBallot, ballot(5, 3));
   });
@@ -38,7 +40,9 @@ describe('acceptor: promises and refusals', () => {
     const r = newReplica(2, { promised: ballot(5, 3) });
     r.step({ type: 'accept', from: 1, ballot: ballot(3, 1), commitIndex: 0, entries: [{ slot: 1, value: 'x' }] });
     const rd = drain(r);
-    assert.deepEqual(rd.messages, [{ to: 1, message: { type: 'nack', from: 2, ballot: ballot(3, 1), promised: ballot(5, 3) } }]);
+    assert.deepEqual(rd.messages, [
+      { to: 1, message: { type: 'nack', from: 2, ballot: ballot(3, 1), promised: ballot(5, 3) } },
+    ]);
     assert.deepEqual(rd.entries, []);
     assert.equal(r.entry(1), undefined);
     assert.equal(r.leaderHint, undefined, 'a refused leader is not followed');
@@ -49,7 +53,9 @@ describe('acceptor: promises and refusals', () => {
     r.step({ type: 'prepare', from: 1, ballot: ballot(1, 1) });
     const rd = drain(r);
     assert.deepEqual(rd.promised, ballot(1, 1));
-    assert.deepEqual(rd.messages, [{ to: 1, message: { type: 'promise', from: 2, ballot: ballot(1, 1), commitIndex: 0, entries: [] } }]);
+    assert.deepEqual(rd.messages, [
+      { to: 1, message: { type: 'promise', from: 2, ballot: ballot(1, 1), commitIndex: 0, entries: [] } },
+    ]);
     assert.deepEqual(r.promisedBallot, ballot(1, 1));
   });
 
@@ -68,29 +74,61 @@ describe('acceptor: promises and refusals', () => {
 
   test('persist before send: the ready holding an accepted also holds the accepted entries and the raised promise', () => {
     const r = newReplica(2);
-    r.step({ type: 'accept', from: 1, ballot: ballot(1, 1), commitIndex: 0, entries: [{ slot: 1, value: 'x' }, { slot: 2, value: 'y' }] });
+    r.step({
+      type: 'accept',
+      from: 1,
+      ballot: ballot(1, 1),
+      commitIndex: 0,
+      entries: [
+        { slot: 1, value: 'x' },
+        { slot: 2, value: 'y' },
+      ],
+    });
     const rd = drain(r);
     assert.deepEqual(rd.promised, ballot(1, 1));
     assert.deepEqual(rd.entries, [logEntry(1, ballot(1, 1), 'x'), logEntry(2, ballot(1, 1), 'y')]);
-    assert.deepEqual(rd.messages, [{ to: 1, message: { type: 'accepted', from: 2, ballot: ballot(1, 1), slots: [1, 2], commitIndex: 0 } }]);
+    assert.deepEqual(rd.messages, [
+      { to: 1, message: { type: 'accepted', from: 2, ballot: ballot(1, 1), slots: [1, 2], commitIndex: 0 } },
+    ]);
     assert.equal(r.leaderHint, 1);
   });
 
   test('a duplicated accept is acknowledged again without anything new to persist', () => {
     const r = newReplica(2);
-    const accept: Msg = { type: 'accept', from: 1, ballot: ballot(1, 1), commitIndex: 0, entries: [{ slot: 1, value: 'x' }] };
+    const accept: Msg = {
+      type: 'accept',
+      from: 1,
+      ballot: ballot(1, 1),
+      commitIndex: 0,
+      entries: [{ slot: 1, value: 'x' }],
+    };
     r.step(accept);
     drain(r);
     r.step(accept);
     const rd = drain(r);
     assert.deepEqual(rd.entries, []);
     assert.equal(rd.promised, undefined);
-    assert.deepEqual(messagesOf(rd.messages, 'accepted').map((m) => m.message.slots), [[1]]);
+    assert.deepEqual(
+      messagesOf(rd.messages, 'accepted').map((m) => m.message.slots),
+      [[1]],
+    );
   });
 
   test('an accept in a higher ballot replaces an unchosen entry but never a chosen one', () => {
-    const r = newReplica(2, { promised: ballot(1, 3), log: [logEntry(1, ballot(1, 3), 'old'), logEntry(2, ballot(1, 3), 'decided', true)] });
-    r.step({ type: 'accept', from: 1, ballot: ballot(2, 1), commitIndex: 0, entries: [{ slot: 1, value: 'new' }, { slot: 2, value: 'other' }] });
+    const r = newReplica(2, {
+      promised: ballot(1, 3),
+      log: [logEntry(1, ballot(1, 3), 'old'), logEntry(2, ballot(1, 3), 'decided', true)],
+    });
+    r.step({
+      type: 'accept',
+      from: 1,
+      ballot: ballot(2, 1),
+      commitIndex: 0,
+      entries: [
+        { slot: 1, value: 'new' },
+        { slot: 2, value: 'other' },
+      ],
+    });
     assert.deepEqual(r.entry(1), logEntry(1, ballot(2, 1), 'new'));
     assert.deepEqual(r.entry(2), logEntry(2, ballot(1, 3), 'decided', true));
   });
@@ -100,7 +138,10 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
   test('a node whose election timeout expires without a leader becomes leader after pre-vote and prepare with a majority', () => {
     const g = new Group();
     const ticks = tickUntilPreVote(g.get(1));
-    assert.ok(ticks >= testSettings.electionTicksMin && ticks <= testSettings.electionTicksMax, `timeout ${ticks} outside the range`);
+    assert.ok(
+      ticks >= testSettings.electionTicksMin && ticks <= testSettings.electionTicksMax,
+      `timeout ${ticks} outside the range`,
+    );
     g.settle();
     assert.equal(g.get(1).role, 'leader');
     assert.deepEqual(g.get(1).ballot, ballot(1, 1));
@@ -145,17 +186,23 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const rd = drain(r);
     assert.equal(r.role, 'candidate');
     assert.deepEqual(rd.promised, ballot(1, 1));
-    assert.deepEqual(rd.messages, [{ to: 'all', message: { type: 'prepare', from: 1, ballot: ballot(1, 1), fromSlot: 1 } }]);
+    assert.deepEqual(rd.messages, [
+      { to: 'all', message: { type: 'prepare', from: 1, ballot: ballot(1, 1), fromSlot: 1 } },
+    ]);
   });
 
   test('a follower without a leader grants a pre-vote to a node at least as up to date, and refuses one behind it', () => {
     const fresh = newReplica(2);
     fresh.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
-    assert.deepEqual(drain(fresh).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: true } }]);
+    assert.deepEqual(drain(fresh).messages, [
+      { to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: true } },
+    ]);
 
     const ahead = newReplica(2, { log: [logEntry(1, ballot(1, 1), 'a', true), logEntry(2, ballot(1, 1), 'b', true)] });
     ahead.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 1 });
-    assert.deepEqual(drain(ahead).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } }]);
+    assert.deepEqual(drain(ahead).messages, [
+      { to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } },
+    ]);
   });
 
   test('stable leader: a follower that hears a live leader refuses a pre-vote', () => {
@@ -163,7 +210,9 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     g.elect(1);
     const follower = g.get(2);
     follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 100 });
-    assert.deepEqual(drain(follower).messages, [{ to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } }]);
+    assert.deepEqual(drain(follower).messages, [
+      { to: 3, message: { type: 'prevote-reply', from: 2, attempt: 1, granted: false } },
+    ]);
   });
 
   test('a follower grants a pre-vote once its leader has been silent for electionTicksMin', () => {
@@ -173,18 +222,27 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     for (let i = 0; i < testSettings.electionTicksMin - 1; i++) follower.tick();
     drain(follower);
     follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
-    assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [false]);
+    assert.deepEqual(
+      messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted),
+      [false],
+    );
     follower.tick();
     assert.equal(follower.role, 'follower');
     follower.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 0 });
-    assert.deepEqual(messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted), [true]);
+    assert.deepEqual(
+      messagesOf(drain(follower).messages, 'prevote-reply').map((m) => m.message.granted),
+      [true],
+    );
   });
 
   test('stable leader: the leader itself refuses a pre-vote', () => {
     const g = new Group();
     const leader = g.elect(1);
     leader.step({ type: 'prevote', from: 3, attempt: 1, commitIndex: 100 });
-    assert.deepEqual(messagesOf(drain(leader).messages, 'prevote-reply').map((m) => m.message.granted), [false]);
+    assert.deepEqual(
+      messagesOf(drain(leader).messages, 'prevote-reply').map((m) => m.message.granted),
+      [false],
+    );
   });
 
   test('stable leader: a follower that hears a live leader ignores a higher prepare, and promises it once the leader is silent', () => {
@@ -205,7 +263,10 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     follower.step({ type: 'prepare', from: 3, ballot: ballot(5, 3) });
     const later = drain(follower);
     assert.deepEqual(later.promised, ballot(5, 3));
-    assert.deepEqual(messagesOf(later.messages, 'promise').map((m) => m.to), [3]);
+    assert.deepEqual(
+      messagesOf(later.messages, 'promise').map((m) => m.to),
+      [3],
+    );
   });
 
   test('the new leader re-proposes, per slot, the value with the highest ballot among the promises and fills holes with NO-OP', () => {
@@ -214,9 +275,21 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const b = makeCandidate(r, [2, 3]);
     assert.deepEqual(b, ballot(4, 1));
     // Slot 1: the higher ballot arrives second; slot 3: the higher ballot arrives first.
-    r.step({ type: 'promise', from: 2, ballot: b, commitIndex: 0, entries: [logEntry(1, ballot(1, 2), 'low'), logEntry(3, ballot(2, 2), 'three-high')] });
+    r.step({
+      type: 'promise',
+      from: 2,
+      ballot: b,
+      commitIndex: 0,
+      entries: [logEntry(1, ballot(1, 2), 'low'), logEntry(3, ballot(2, 2), 'three-high')],
+    });
     assert.equal(r.role, 'candidate', 'two promises of five are not a majority');
-    r.step({ type: 'promise', from: 3, ballot: b, commitIndex: 0, entries: [logEntry(1, ballot(2, 3), 'high'), logEntry(3, ballot(1, 3), 'three-low')] });
+    r.step({
+      type: 'promise',
+      from: 3,
+      ballot: b,
+      commitIndex: 0,
+      entries: [logEntry(1, ballot(2, 3), 'high'), logEntry(3, ballot(1, 3), 'three-low')],
+    });
     assert.equal(r.role, 'leader');
     const rd = drain(r);
     const expected = [
@@ -225,17 +298,34 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
       { slot: 3, value: 'three-high' },
     ];
     assert.deepEqual(rd.newViews, [{ ballot: b, leader: 1, commitIndex: 0, entries: expected }]);
-    assert.deepEqual(acceptsWithEntries(rd.messages), [{ type: 'accept', from: 1, ballot: b, commitIndex: 0, entries: expected }]);
+    assert.deepEqual(acceptsWithEntries(rd.messages), [
+      { type: 'accept', from: 1, ballot: b, commitIndex: 0, entries: expected },
+    ]);
     // The leader accepts its own re-proposals in its ballot, durably in the same ready.
-    assert.deepEqual(rd.entries, expected.map((e) => logEntry(e.slot, b, e.value)));
+    assert.deepEqual(
+      rd.entries,
+      expected.map((e) => logEntry(e.slot, b, e.value)),
+    );
   });
 
   test('the new leader keeps a value known chosen over a higher-ballot unchosen one, whichever arrives first', () => {
     const members = [1, 2, 3, 4, 5];
     const r = newReplica(1, { members, promised: ballot(3, 5) });
     const b = makeCandidate(r, [2, 3]);
-    r.step({ type: 'promise', from: 2, ballot: b, commitIndex: 0, entries: [logEntry(1, ballot(1, 2), 'c1', true), logEntry(2, ballot(2, 2), 'x2')] });
-    r.step({ type: 'promise', from: 3, ballot: b, commitIndex: 0, entries: [logEntry(1, ballot(2, 3), 'x1'), logEntry(2, ballot(1, 3), 'c2', true)] });
+    r.step({
+      type: 'promise',
+      from: 2,
+      ballot: b,
+      commitIndex: 0,
+      entries: [logEntry(1, ballot(1, 2), 'c1', true), logEntry(2, ballot(2, 2), 'x2')],
+    });
+    r.step({
+      type: 'promise',
+      from: 3,
+      ballot: b,
+      commitIndex: 0,
+      entries: [logEntry(1, ballot(2, 3), 'x1'), logEntry(2, ballot(1, 3), 'c2', true)],
+    });
     assert.equal(r.role, 'leader');
     assert.deepEqual(drain(r).newViews[0]?.entries, [
       { slot: 1, value: 'c1' },
@@ -250,14 +340,24 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     assert.equal(r.role, 'leader');
     const rd = drain(r);
     assert.deepEqual(rd.newViews, [{ ballot: b, leader: 1, commitIndex: 2, entries: [{ slot: 3, value: 'y' }] }]);
-    assert.deepEqual(messagesOf(rd.messages, 'catchup-request'), [{ to: 2, message: { type: 'catchup-request', from: 1, fromSlot: 1 } }]);
+    assert.deepEqual(messagesOf(rd.messages, 'catchup-request'), [
+      { to: 2, message: { type: 'catchup-request', from: 1, fromSlot: 1 } },
+    ]);
 
     r.step({ type: 'accepted', from: 2, ballot: b, slots: [3], commitIndex: 2 });
     assert.equal(r.commitIndex, 0, 'slot 3 is chosen but slots 1-2 are still missing');
     assert.equal(r.isServing, false);
     assert.equal(r.propose('new'), undefined);
 
-    r.step({ type: 'catchup-reply', from: 2, commitIndex: 2, entries: [{ slot: 1, value: 'a' }, { slot: 2, value: 'b' }] });
+    r.step({
+      type: 'catchup-reply',
+      from: 2,
+      commitIndex: 2,
+      entries: [
+        { slot: 1, value: 'a' },
+        { slot: 2, value: 'b' },
+      ],
+    });
     assert.equal(r.commitIndex, 3);
     assert.equal(r.isServing, true);
     assert.deepEqual(r.takeCommitted(), [
@@ -285,7 +385,10 @@ describe('election: pre-vote, prepare and the NEW-VIEW', () => {
     const oldBallot = g.elect(1).ballot;
     const restarted = g.restart(1, 0);
     const b = makeCandidate(restarted, [2]);
-    assert.ok(compareBallots(b, oldBallot) > 0, `new ballot (${b.round}, n${b.node}) must be above (${oldBallot.round}, n${oldBallot.node})`);
+    assert.ok(
+      compareBallots(b, oldBallot) > 0,
+      `new ballot (${b.round}, n${b.node}) must be above (${oldBallot.round}, n${oldBallot.node})`,
+    );
   });
 
   test('a candidate nacked by an acceptor that promised a higher ballot gives up, and its next ballot is above that promise', () => {
@@ -309,7 +412,11 @@ describe('phase 2: choosing values', () => {
     leader.step({ type: 'accepted', from: 2, ballot: leader.ballot, slots: [1], commitIndex: 0 });
     assert.equal(leader.commitIndex, 1);
     const rd = drain(leader);
-    assert.deepEqual(rd.entries, [logEntry(1, leader.ballot, 'x', true)], 'the leader persists that the slot is chosen');
+    assert.deepEqual(
+      rd.entries,
+      [logEntry(1, leader.ballot, 'x', true)],
+      'the leader persists that the slot is chosen',
+    );
   });
 
   test('with 5 members, leader + 1 accepted is not enough, a duplicated accepted counts once, leader + 2 is enough', () => {
@@ -335,7 +442,10 @@ describe('phase 2: choosing values', () => {
   test('takeCommitted hands out chosen values in slot order, only once the prefix is chosen, and exactly once', () => {
     const g = new Group();
     const leader = g.elect(1);
-    assert.deepEqual(['a', 'b', 'c'].map((v) => leader.propose(v)), [1, 2, 3]);
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((v) => leader.propose(v)),
+      [1, 2, 3],
+    );
     leader.step({ type: 'accepted', from: 2, ballot: leader.ballot, slots: [3], commitIndex: 0 });
     assert.equal(leader.entry(3)?.chosen, true);
     assert.equal(leader.commitIndex, 0);
@@ -376,7 +486,10 @@ describe('phase 2: choosing values', () => {
     const entries = [1, 2, 3, 4, 5].map((s) => logEntry(s, ballot(1, 2), `v${s}`));
     r.step({ type: 'promise', from: 2, ballot: b, commitIndex: 0, entries });
     const accepts = acceptsWithEntries(drain(r).messages);
-    assert.deepEqual(accepts.map((a) => a.entries.map((e) => e.slot)), [[1, 2], [3, 4], [5]]);
+    assert.deepEqual(
+      accepts.map((a) => a.entries.map((e) => e.slot)),
+      [[1, 2], [3, 4], [5]],
+    );
   });
 
   test('a single-member cluster chooses on its own', () => {
@@ -399,7 +512,10 @@ describe('phase 2: choosing values', () => {
     }
     leader.tick();
     const resent = acceptsWithEntries(g.get(1).ready().messages);
-    assert.deepEqual(resent.map((a) => a.entries), [[{ slot: 1, value: 'x' }]]);
+    assert.deepEqual(
+      resent.map((a) => a.entries),
+      [[{ slot: 1, value: 'x' }]],
+    );
     g.settle();
     assert.equal(leader.commitIndex, 1);
     for (let i = 0; i < testSettings.retransmitTicks * 3; i++) {
@@ -425,28 +541,48 @@ describe('learning: commit index and catch-up', () => {
     assert.equal(g.delivered.filter((e) => e.message.type === 'catchup-request').length, 0, 'no catch-up was needed');
   });
 
-  test("a follower does not learn commit for an entry accepted in another ballot: it asks for catch-up, and the reply fills the gap", () => {
+  test('a follower does not learn commit for an entry accepted in another ballot: it asks for catch-up, and the reply fills the gap', () => {
     const r = newReplica(2, { promised: ballot(1, 3), log: [logEntry(1, ballot(1, 3), 'stale')] });
     r.step({ type: 'accept', from: 1, ballot: ballot(2, 1), commitIndex: 1, entries: [] });
     const rd = drain(r);
     assert.equal(r.commitIndex, 0);
     assert.equal(r.entry(1)?.chosen, false);
-    assert.deepEqual(messagesOf(rd.messages, 'catchup-request'), [{ to: 1, message: { type: 'catchup-request', from: 2, fromSlot: 1 } }]);
+    assert.deepEqual(messagesOf(rd.messages, 'catchup-request'), [
+      { to: 1, message: { type: 'catchup-request', from: 2, fromSlot: 1 } },
+    ]);
 
     r.step({ type: 'catchup-reply', from: 1, commitIndex: 1, entries: [{ slot: 1, value: 'new' }] });
     const after = drain(r);
     assert.equal(r.commitIndex, 1);
-    assert.deepEqual(after.entries.map((e) => [e.slot, e.value, e.chosen]), [[1, 'new', true]], 'the learned value is persisted');
+    assert.deepEqual(
+      after.entries.map((e) => [e.slot, e.value, e.chosen]),
+      [[1, 'new', true]],
+      'the learned value is persisted',
+    );
     assert.deepEqual(r.takeCommitted(), [{ slot: 1, value: 'new' }]);
   });
 
   test('catch-up continues while each reply makes progress, and stops when the gap is closed', () => {
     const r = newReplica(2);
     r.step({ type: 'accept', from: 1, ballot: ballot(1, 1), commitIndex: 3, entries: [] });
-    assert.deepEqual(messagesOf(drain(r).messages, 'catchup-request').map((m) => m.message.fromSlot), [1]);
+    assert.deepEqual(
+      messagesOf(drain(r).messages, 'catchup-request').map((m) => m.message.fromSlot),
+      [1],
+    );
     r.step({ type: 'catchup-reply', from: 1, commitIndex: 3, entries: [{ slot: 1, value: 'a' }] });
-    assert.deepEqual(messagesOf(drain(r).messages, 'catchup-request').map((m) => m.message.fromSlot), [2]);
-    r.step({ type: 'catchup-reply', from: 1, commitIndex: 3, entries: [{ slot: 2, value: 'b' }, { slot: 3, value: 'c' }] });
+    assert.deepEqual(
+      messagesOf(drain(r).messages, 'catchup-request').map((m) => m.message.fromSlot),
+      [2],
+    );
+    r.step({
+      type: 'catchup-reply',
+      from: 1,
+      commitIndex: 3,
+      entries: [
+        { slot: 2, value: 'b' },
+        { slot: 3, value: 'c' },
+      ],
+    });
     assert.deepEqual(messagesOf(drain(r).messages, 'catchup-request'), []);
     assert.equal(r.commitIndex, 3);
   });
@@ -460,7 +596,15 @@ describe('learning: commit index and catch-up', () => {
       r.step({ type: 'catchup-request', from: 2, fromSlot });
       return messagesOf(drain(r).messages, 'catchup-reply')[0]?.message;
     };
-    assert.deepEqual(ask(2), { type: 'catchup-reply', from: 1, commitIndex: 5, entries: [{ slot: 2, value: 'v2' }, { slot: 3, value: 'v3' }] });
+    assert.deepEqual(ask(2), {
+      type: 'catchup-reply',
+      from: 1,
+      commitIndex: 5,
+      entries: [
+        { slot: 2, value: 'v2' },
+        { slot: 3, value: 'v3' },
+      ],
+    });
     assert.deepEqual(ask(5)?.entries, [{ slot: 5, value: 'v5' }]);
     assert.deepEqual(ask(6)?.entries, [], 'slot 6 is not known chosen');
   });

@@ -15,13 +15,21 @@ const owner = 'src/process/exit.ts';
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 test('only src/process/exit.ts ends the process, sets its exit code or takes SIGINT/SIGTERM', () => {
   const sources = ['src', 'commands', 'bench'].flatMap((d) => files(join(root, d))).map((f) => relative(root, f));
   assert.ok(sources.length > 100, `scanned the sources (${sources.length})`);
-  const offenders = sources.filter((f) => f !== owner && /process\.exit\s*\(|process\.exitCode\s*=|process\.(once|on)\(\s*'SIG(INT|TERM)'/.test(readFileSync(join(root, f), 'utf8')));
+  const offenders = sources.filter(
+    (f) =>
+      f !== owner &&
+      /process\.exit\s*\(|process\.exitCode\s*=|process\.(once|on)\(\s*'SIG(INT|TERM)'/.test(
+        readFileSync(join(root, f), 'utf8'),
+      ),
+  );
   assert.deepEqual(offenders, []);
 });
 
@@ -32,9 +40,17 @@ test('onStopSignal calls its handler once, on the first of SIGINT or SIGTERM, th
   assert.equal(process.listenerCount('SIGTERM'), before.SIGTERM + 1);
   process.emit('SIGTERM');
   assert.deepEqual(seen, ['SIGTERM']);
-  assert.deepEqual({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }, before, 'both listeners gone');
+  assert.deepEqual(
+    { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') },
+    before,
+    'both listeners gone',
+  );
   const remove = onStopSignal((signal) => seen.push(signal));
   remove();
-  assert.deepEqual({ SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') }, before, 'removed unfired');
+  assert.deepEqual(
+    { SIGINT: process.listenerCount('SIGINT'), SIGTERM: process.listenerCount('SIGTERM') },
+    before,
+    'removed unfired',
+  );
   assert.deepEqual(signalExitCodes, { SIGINT: 130, SIGTERM: 143 });
 });

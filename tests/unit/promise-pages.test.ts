@@ -56,7 +56,10 @@ describe('promise pages', () => {
     const first = promisesOf(acceptor)[0] as Promise;
     candidate.step(first);
     const ask = messagesOf(drain(candidate).messages, 'prepare');
-    assert.deepEqual(ask.map((a) => [a.to, a.message.fromSlot]), [[1, first.nextSlot]]);
+    assert.deepEqual(
+      ask.map((a) => [a.to, a.message.fromSlot]),
+      [[1, first.nextSlot]],
+    );
     // Holding one page of a promise is not a promise: no majority yet.
     assert.equal(candidate.role, 'candidate');
     // A duplicate of the first page changes nothing and asks nothing.
@@ -70,13 +73,24 @@ describe('promise pages', () => {
       candidate.step(page);
       const rd = drain(candidate);
       request = messagesOf(rd.messages, 'prepare')[0]?.message;
-      if ((candidate.role as string) === 'leader') assert.deepEqual(rd.newViews[0]?.entries.map((e) => e.value), [1, 2, 3, 4, 5, 6, 7].map(value));
+      if ((candidate.role as string) === 'leader')
+        assert.deepEqual(
+          rd.newViews[0]?.entries.map((e) => e.value),
+          [1, 2, 3, 4, 5, 6, 7].map(value),
+        );
     }
   });
 
   test('a page that does not move forward is refused (a forged or broken one could loop the exchange)', () => {
     const { candidate, prepare } = campaign();
-    candidate.step({ type: 'promise', from: 1, ballot: prepare.ballot, commitIndex: 0, entries: [logEntry(5, ballot(1, 1), 'v')], nextSlot: 5 });
+    candidate.step({
+      type: 'promise',
+      from: 1,
+      ballot: prepare.ballot,
+      commitIndex: 0,
+      entries: [logEntry(5, ballot(1, 1), 'v')],
+      nextSlot: 5,
+    });
     assert.deepEqual(messagesOf(drain(candidate).messages, 'prepare'), []);
     assert.equal(candidate.role, 'candidate');
   });
@@ -87,7 +101,9 @@ describe('a long paged promise between two survivors', () => {
     // Nodes 1 and 2 survive (3 is down); both accepted the same 60-slot tail from the dead
     // leader 3 (round 1), none of it known committed: 20 pages each way at 3 values a page.
     const log: LogEntry<string>[] = Array.from({ length: 60 }, (_, i) => logEntry(i + 1, ballot(1, 3), value(i + 1)));
-    const nodes = [1, 2].map((id) => newReplica<string>(id, { log: log.map((e) => ({ ...e })), promised: ballot(1, 3), settings }));
+    const nodes = [1, 2].map((id) =>
+      newReplica<string>(id, { log: log.map((e) => ({ ...e })), promised: ballot(1, 3), settings }),
+    );
     // One tick per hop: a page round trip takes 2 ticks (electionTicks are 10..20).
     let inFlight: Array<{ to: number; message: PaxosMessage<string> }> = [];
     let leader: number | undefined;
@@ -106,6 +122,9 @@ describe('a long paged promise between two survivors', () => {
         if (n.role === 'leader') leader = n.self;
       }
     }
-    assert.ok(leader !== undefined, `no leader after 2000 ticks (${elections} elections started and preempted while paging)`);
+    assert.ok(
+      leader !== undefined,
+      `no leader after 2000 ticks (${elections} elections started and preempted while paging)`,
+    );
   });
 });

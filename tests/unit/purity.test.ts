@@ -21,7 +21,9 @@ const forbidden: Array<[RegExp, string]> = [
 ];
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 test('the cores use no clock, no Math.random, no timers and no process', () => {
@@ -36,7 +38,16 @@ test('the cores use no clock, no Math.random, no timers and no process', () => {
 });
 
 test('the purity scan does catch each forbidden global', () => {
-  for (const code of ['const t = Date.now();', 'const t = performance.now();', 'const r = Math.random();', 'setTimeout(f, 1);', 'const e = process.env.X;']) {
-    assert.ok(forbidden.some(([p]) => p.test(code)), code);
+  for (const code of [
+    'const t = Date.now();',
+    'const t = performance.now();',
+    'const r = Math.random();',
+    'setTimeout(f, 1);',
+    'const e = process.env.X;',
+  ]) {
+    assert.ok(
+      forbidden.some(([p]) => p.test(code)),
+      code,
+    );
   }
 });

@@ -10,12 +10,25 @@ import { openNodeStore } from '../../src/storage/open.js';
 import { TwoPcDriver, type DriverHost, type TwoPcSettings } from '../../src/twopc/driver.js';
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 
-const prepareP = (c: string, to: number): Command => ({ clientId: c, seq: 1, op: { kind: 'x-prepare-participant', to, amount: 5, coordinator: 1 } });
-const decideP = (c: string): Command => ({ clientId: c, seq: 1, op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1 } });
+const prepareP = (c: string, to: number): Command => ({
+  clientId: c,
+  seq: 1,
+  op: { kind: 'x-prepare-participant', to, amount: 5, coordinator: 1 },
+});
+const decideP = (c: string): Command => ({
+  clientId: c,
+  seq: 1,
+  op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1 },
+});
 
 test('a replica reloaded from SQLite forgets the same decided participant record as one that never restarted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-2pc-order-'));
-  const store = await openNodeStore({ file: join(dir, 'n.sqlite'), firstAccount: 1, lastAccount: 3, initialBalance: 100 });
+  const store = await openNodeStore({
+    file: join(dir, 'n.sqlite'),
+    firstAccount: 1,
+    lastAccount: 3,
+    initialBalance: 100,
+  });
   try {
     const live = new LedgerState({ balances: new Map(store.load().balances), appliedIndex: 0, sessionsMax: 2 });
     const slots = [[prepareP('A', 1)], [prepareP('B', 2)], [decideP('B')], [decideP('A')]];
@@ -24,10 +37,26 @@ test('a replica reloaded from SQLite forgets the same decided participant record
       store.persist({ promised: undefined, entries: [], newViews: [], state: live.takeWrites() });
     });
     const d = store.load();
-    const restarted = new LedgerState({ balances: d.balances, sessions: d.sessions, appliedIndex: d.appliedIndex, sessionsMax: 2, coordinatorRecords: d.coordinatorRecords, participantRecords: d.participantRecords });
+    const restarted = new LedgerState({
+      balances: d.balances,
+      sessions: d.sessions,
+      appliedIndex: d.appliedIndex,
+      sessionsMax: 2,
+      coordinatorRecords: d.coordinatorRecords,
+      participantRecords: d.participantRecords,
+    });
     assert.equal(restarted.stateHash, live.stateHash, 'equal right after the restart');
     for (const s of [live, restarted]) s.applySlot(5, [prepareP('C', 3)]); // forgets one decided record
-    assert.deepEqual(restarted.twoPc.participantRecords().map((r) => r.clientId).sort(), live.twoPc.participantRecords().map((r) => r.clientId).sort());
+    assert.deepEqual(
+      restarted.twoPc
+        .participantRecords()
+        .map((r) => r.clientId)
+        .sort(),
+      live.twoPc
+        .participantRecords()
+        .map((r) => r.clientId)
+        .sort(),
+    );
     assert.equal(restarted.stateHash, live.stateHash);
   } finally {
     store.close();
@@ -68,7 +97,10 @@ function chooseAll(h: TestHost, d: TwoPcDriver): void {
 
 function pump(a: TestHost, da: TwoPcDriver, b: TestHost, db: TwoPcDriver): void {
   for (let i = 0; i < 20; i++) {
-    for (const [from, to, dto] of [[a, b, db], [b, a, da]] as const) {
+    for (const [from, to, dto] of [
+      [a, b, db],
+      [b, a, da],
+    ] as const) {
       const sent = from.sent;
       from.sent = [];
       for (const x of sent) if (x.to === to.cluster) dto.onMessage(x.message);
@@ -84,7 +116,11 @@ test('a PREPARE repeated after the participant forgot the decided transaction do
   const p = host(2, [7, 8, 9], 1); // the participant keeps a single decided record
   const dp = new TwoPcDriver(p, settings);
   const run = (client: string, from: number, to: number) => {
-    const prepare: Command = { clientId: client, seq: 1, op: { kind: 'x-prepare-coordinator', from, to, amount: 30, participant: 2 } };
+    const prepare: Command = {
+      clientId: client,
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from, to, amount: 30, participant: 2 },
+    };
     c.state.applySlot(c.state.appliedIndex + 1, [prepare]);
     dc.onApplied(prepare);
     pump(c, dc, p, dp);

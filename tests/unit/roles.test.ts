@@ -10,7 +10,28 @@ import { sampleSnapshot } from './metrics-fixtures.js';
 
 test('a status reply and a metrics snapshot accept every replica role, and only those', () => {
   assert.deepEqual(snapshotRoles, [...replicaRoles, 'failed']);
-  const status = { node: 1, cluster: 1, leader: 1, ballot: '1.1', commitIndex: 0, appliedIndex: 0, lastSlot: 0, pendingCommands: 0, malformedMessages: 0, failed: false, isolated: false, logFloor: 0, logEntries: 0, synchronous: 'full', pid: 1, uptimeMs: 0, generation: 0, staleGenerationMessages: 0, publishErrors: 0, refusedMessages: {} };
+  const status = {
+    node: 1,
+    cluster: 1,
+    leader: 1,
+    ballot: '1.1',
+    commitIndex: 0,
+    appliedIndex: 0,
+    lastSlot: 0,
+    pendingCommands: 0,
+    malformedMessages: 0,
+    failed: false,
+    isolated: false,
+    logFloor: 0,
+    logEntries: 0,
+    synchronous: 'full',
+    pid: 1,
+    uptimeMs: 0,
+    generation: 0,
+    staleGenerationMessages: 0,
+    publishErrors: 0,
+    refusedMessages: {},
+  };
   for (const role of replicaRoles) {
     assert.equal(decodeNodeStatus({ ...status, role }).role, role);
     const decoded = decodeEnvelope(encodeEnvelope({ kind: 'metrics', snapshot: sampleSnapshot({ role }) }));

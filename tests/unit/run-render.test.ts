@@ -24,13 +24,19 @@ describe('outcomeText: what became of a command', () => {
   });
 
   test('insufficient-funds with a reason shows both', () => {
-    assert.equal(outcomeText({ ...transfer, status: 'insufficient-funds', reason: 'balance 2' }), 'insufficient-funds: balance 2');
+    assert.equal(
+      outcomeText({ ...transfer, status: 'insufficient-funds', reason: 'balance 2' }),
+      'insufficient-funds: balance 2',
+    );
   });
 
   test('aborted and unknown show their status, and their reason when there is one', () => {
     assert.equal(outcomeText({ ...transfer, status: 'aborted' }), 'aborted');
     assert.equal(outcomeText({ ...transfer, status: 'aborted', reason: 'locked' }), 'aborted: locked');
-    assert.equal(outcomeText({ ...transfer, status: 'unknown', reason: 'no answer in 5000 ms' }), 'unknown: no answer in 5000 ms');
+    assert.equal(
+      outcomeText({ ...transfer, status: 'unknown', reason: 'no answer in 5000 ms' }),
+      'unknown: no answer in 5000 ms',
+    );
   });
 
   test('a long reason is kept whole (the row cuts it to the terminal, a pipe gets it all)', () => {
@@ -44,7 +50,10 @@ describe('outcomeText: what became of a command', () => {
   });
 
   test('a read with no balance says it had no answer, and why', () => {
-    assert.equal(outcomeText({ op: 'balance', account: 7, balance: null, latencyMs: 2, reason: 'no quorum' }), 'no answer: no quorum');
+    assert.equal(
+      outcomeText({ op: 'balance', account: 7, balance: null, latencyMs: 2, reason: 'no quorum' }),
+      'no answer: no quorum',
+    );
   });
 
   test('fail and recover name the node', () => {
@@ -69,7 +78,17 @@ describe('performanceLines', () => {
     const text = lines.join('\n');
     assert.match(lines[0] ?? '', /37 transactions in 2\.50 s: 14\.8 per second/);
     assert.match(lines[1] ?? '', /p50 3\.\d ms, p90 11\.5 ms, p99 42\.\d ms, max 120\.5 ms/);
-    for (const part of ['committed 29', 'insufficient-funds 3', 'aborted 2', 'unknown 1', 'unavailable (not sent) 4', 'answered 5', 'unanswered 6', 'not sent 7']) assert.ok(text.includes(part), `has "${part}": ${text}`);
+    for (const part of [
+      'committed 29',
+      'insufficient-funds 3',
+      'aborted 2',
+      'unknown 1',
+      'unavailable (not sent) 4',
+      'answered 5',
+      'unanswered 6',
+      'not sent 7',
+    ])
+      assert.ok(text.includes(part), `has "${part}": ${text}`);
   });
 });
 
@@ -86,26 +105,52 @@ describe('batchText: a log slot as PrintView shows it', () => {
   test('a transfer and a read read as the file writes them, several in one slot separated by spaces', () => {
     assert.equal(batchText([cmd({ kind: 'transfer', from: 1001, to: 1002, amount: 3 })]), '(1001, 1002, 3)');
     assert.equal(batchText([cmd({ kind: 'balance', account: 1005 })]), '(1005)');
-    assert.equal(batchText([cmd({ kind: 'transfer', from: 1001, to: 1002, amount: 3 }), cmd({ kind: 'balance', account: 1005 })]), '(1001, 1002, 3) (1005)');
+    assert.equal(
+      batchText([cmd({ kind: 'transfer', from: 1001, to: 1002, amount: 3 }), cmd({ kind: 'balance', account: 1005 })]),
+      '(1001, 1002, 3) (1005)',
+    );
   });
 
   test('a refused transfer says so, with the reason', () => {
-    assert.equal(batchText([cmd({ kind: 'transfer', from: 1, to: 2, amount: 3, abort: 'locked' })]), '(1, 2, 3) refused: locked');
+    assert.equal(
+      batchText([cmd({ kind: 'transfer', from: 1, to: 2, amount: 3, abort: 'locked' })]),
+      '(1, 2, 3) refused: locked',
+    );
   });
 
   test('a coordinator prepare shows the transfer', () => {
-    assert.equal(batchText([cmd({ kind: 'x-prepare-coordinator', from: 1001, to: 4001, amount: 2, participant: 2 })]), '2PC prepare (1001, 4001, 2)');
-    assert.equal(batchText([cmd({ kind: 'x-prepare-coordinator', from: 1001, to: 4001, amount: 2, participant: 2, abort: 'locked' })]), '2PC prepare (1001, 4001, 2) refused: locked');
+    assert.equal(
+      batchText([cmd({ kind: 'x-prepare-coordinator', from: 1001, to: 4001, amount: 2, participant: 2 })]),
+      '2PC prepare (1001, 4001, 2)',
+    );
+    assert.equal(
+      batchText([
+        cmd({ kind: 'x-prepare-coordinator', from: 1001, to: 4001, amount: 2, participant: 2, abort: 'locked' }),
+      ]),
+      '2PC prepare (1001, 4001, 2) refused: locked',
+    );
   });
 
   test('a participant prepare shows the coordinator cluster, the account credited and the amount', () => {
-    assert.equal(batchText([cmd({ kind: 'x-prepare-participant', to: 4001, amount: 2, coordinator: 1 })]), '2PC prepare (c1 -> 4001, 2)');
-    assert.equal(batchText([cmd({ kind: 'x-prepare-participant', to: 4001, amount: 2, coordinator: 1, abort: 'locked' })]), '2PC prepare (c1 -> 4001, 2) refused: locked');
+    assert.equal(
+      batchText([cmd({ kind: 'x-prepare-participant', to: 4001, amount: 2, coordinator: 1 })]),
+      '2PC prepare (c1 -> 4001, 2)',
+    );
+    assert.equal(
+      batchText([cmd({ kind: 'x-prepare-participant', to: 4001, amount: 2, coordinator: 1, abort: 'locked' })]),
+      '2PC prepare (c1 -> 4001, 2) refused: locked',
+    );
   });
 
   test('a decision shows commit or abort, and the reason when there is one', () => {
-    assert.equal(batchText([cmd({ kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 })]), '2PC commit');
-    assert.equal(batchText([cmd({ kind: 'x-decide', role: 'participant', decision: 'abort', reason: 'participant-aborted' })]), '2PC abort (participant-aborted)');
+    assert.equal(
+      batchText([cmd({ kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 })]),
+      '2PC commit',
+    );
+    assert.equal(
+      batchText([cmd({ kind: 'x-decide', role: 'participant', decision: 'abort', reason: 'participant-aborted' })]),
+      '2PC abort (participant-aborted)',
+    );
   });
 
   test('the end of a transaction reads "2PC end"', () => {

@@ -17,13 +17,33 @@ import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } fro
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
-const transfer = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'transfer', from, to, amount } });
-const prepareC = (c: string, seq: number, from: number, to: number, amount: number): Command => ({ clientId: c, seq, op: { kind: 'x-prepare-coordinator', from, to, amount, participant: 2 } });
-const decideC = (c: string, seq: number, decision: 'commit' | 'abort'): Command => ({ clientId: c, seq, op: { kind: 'x-decide', role: 'coordinator', decision, peer: 2 } });
+const transfer = (c: string, seq: number, from: number, to: number, amount: number): Command => ({
+  clientId: c,
+  seq,
+  op: { kind: 'transfer', from, to, amount },
+});
+const prepareC = (c: string, seq: number, from: number, to: number, amount: number): Command => ({
+  clientId: c,
+  seq,
+  op: { kind: 'x-prepare-coordinator', from, to, amount, participant: 2 },
+});
+const decideC = (c: string, seq: number, decision: 'commit' | 'abort'): Command => ({
+  clientId: c,
+  seq,
+  op: { kind: 'x-decide', role: 'coordinator', decision, peer: 2 },
+});
 const end = (c: string, seq: number): Command => ({ clientId: c, seq, op: { kind: 'x-end' } });
 
 function state(sessionsMax?: number): LedgerState {
-  return new LedgerState({ balances: new Map([[1, 100], [2, 100], [3, 100]]), appliedIndex: 0, ...(sessionsMax === undefined ? {} : { sessionsMax }) });
+  return new LedgerState({
+    balances: new Map([
+      [1, 100],
+      [2, 100],
+      [3, 100],
+    ]),
+    appliedIndex: 0,
+    ...(sessionsMax === undefined ? {} : { sessionsMax }),
+  });
 }
 
 function applyEach(s: LedgerState, ...commands: Command[]): Array<Outcome | undefined> {
@@ -35,18 +55,33 @@ describe('LedgerState: a session never moves backward', () => {
     const s = state();
     applyEach(s, prepareC('S', 5, 1, 9, 10)); // T1 prepared, its decision delayed
     assert.deepEqual(applyEach(s, transfer('S', 6, 2, 3, 7)), [{ status: 'committed' }]); // T2
-    assert.deepEqual(applyEach(s, decideC('S', 5, 'commit')), [{ status: 'committed' }], 'T1 still answers its waiting client');
+    assert.deepEqual(
+      applyEach(s, decideC('S', 5, 'commit')),
+      [{ status: 'committed' }],
+      'T1 still answers its waiting client',
+    );
     assert.equal(s.sessionOf('S')?.seq, 6, 'the session stays at T2');
-    assert.deepEqual(applyEach(s, transfer('S', 6, 2, 3, 7)), [{ status: 'committed' }], 'the retry of T2 is answered from the session');
+    assert.deepEqual(
+      applyEach(s, transfer('S', 6, 2, 3, 7)),
+      [{ status: 'committed' }],
+      'the retry of T2 is answered from the session',
+    );
     assert.deepEqual([s.balanceOf(1), s.balanceOf(2), s.balanceOf(3)], [90, 93, 107], 'T2 moved 7 once');
   });
 
   test('a retry of the older (S,5) gets its own outcome from the record, and stale-sequence once the record is gone (never a made-up outcome)', () => {
     const s = state();
     applyEach(s, prepareC('S', 5, 1, 9, 10), transfer('S', 6, 2, 3, 7), decideC('S', 5, 'abort'));
-    assert.deepEqual(applyEach(s, prepareC('S', 5, 1, 9, 10)), [{ status: 'aborted', reason: 'participant-aborted' }], 'a re-proposed PREPARE finds it decided');
+    assert.deepEqual(
+      applyEach(s, prepareC('S', 5, 1, 9, 10)),
+      [{ status: 'aborted', reason: 'participant-aborted' }],
+      'a re-proposed PREPARE finds it decided',
+    );
     assert.equal(s.sessionOf('S')?.seq, 6);
-    assert.deepEqual(s.priorOutcome('S', 5), { outcome: { status: 'aborted', reason: 'participant-aborted' }, slot: undefined });
+    assert.deepEqual(s.priorOutcome('S', 5), {
+      outcome: { status: 'aborted', reason: 'participant-aborted' },
+      slot: undefined,
+    });
     assert.equal(s.balanceOf(1), 100, 'the abort undid the debit once, and the repeat debited nothing');
     applyEach(s, end('S', 5));
     assert.deepEqual(applyEach(s, prepareC('S', 5, 1, 9, 10)), [{ status: 'rejected', reason: 'stale-sequence' }]);
@@ -65,7 +100,10 @@ function singleMember(cluster: number, accounts: number[]): ShardServer {
   return singleMemberLeader(
     cluster,
     accounts.map((a) => [a, 100]),
-    { clusterOfAccount: (a: number) => (a <= 3 ? 1 : a <= 6 ? 2 : undefined), twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 1000, resendTicks: 1000, queryTicks: 1000 } },
+    {
+      clusterOfAccount: (a: number) => (a <= 3 ? 1 : a <= 6 ? 2 : undefined),
+      twoPc: { lockWaitTicks: 50, voteTimeoutTicks: 1000, resendTicks: 1000, queryTicks: 1000 },
+    },
   );
 }
 
@@ -89,7 +127,9 @@ describe('ShardServer: the bug 1 scenario through requests', () => {
     const sent = drain(c).sent;
     assert.equal(sent[0]?.type, 'prepare', 'T1 prepared; the client gives up waiting');
     c.request({ reqId: 2, command: transfer('S', 6, 2, 3, 7), hops: 0 }); // T2, intra-shard
-    assert.deepEqual((drain(c).replies.get(2) as Extract<Response, { kind: 'outcome' }>).outcome, { status: 'committed' });
+    assert.deepEqual((drain(c).replies.get(2) as Extract<Response, { kind: 'outcome' }>).outcome, {
+      status: 'committed',
+    });
     c.stepTwoPc({ type: 'vote', txn: { clientId: 'S', seq: 5 }, participant: 2, vote: 'yes' }); // the late decision
     drain(c);
     c.request({ reqId: 3, command: transfer('S', 6, 2, 3, 7), hops: 0 }); // T2's retry
@@ -97,7 +137,11 @@ describe('ShardServer: the bug 1 scenario through requests', () => {
     assert.deepEqual(retry.outcome, { status: 'committed' });
     assert.deepEqual([c.state.balanceOf(1), c.state.balanceOf(2), c.state.balanceOf(3)], [90, 93, 107], 'T2 ran once');
     c.request({ reqId: 4, command: transfer('S', 5, 1, 4, 10), hops: 0 }); // T1's retry
-    assert.deepEqual((drain(c).replies.get(4) as Extract<Response, { kind: 'outcome' }>).outcome, { status: 'committed' }, "T1's own outcome");
+    assert.deepEqual(
+      (drain(c).replies.get(4) as Extract<Response, { kind: 'outcome' }>).outcome,
+      { status: 'committed' },
+      "T1's own outcome",
+    );
   });
 });
 
@@ -136,9 +180,18 @@ function choose(h: Host, d: TwoPcDriver, ...extra: Command[]): void {
 }
 
 /** Delivers messages both ways and chooses proposals until nothing moves; `drop` filters. */
-function pump(a: Host, da: TwoPcDriver, b: Host, db: TwoPcDriver, drop: (m: TwoPcMessage) => boolean = () => false): void {
+function pump(
+  a: Host,
+  da: TwoPcDriver,
+  b: Host,
+  db: TwoPcDriver,
+  drop: (m: TwoPcMessage) => boolean = () => false,
+): void {
   for (let i = 0; i < 20; i++) {
-    for (const [from, to, dto] of [[a, b, db], [b, a, da]] as const) {
+    for (const [from, to, dto] of [
+      [a, b, db],
+      [b, a, da],
+    ] as const) {
       const sent = from.sent;
       from.sent = [];
       for (const x of sent) if (x.to === to.cluster && !drop(x.message)) dto.onMessage(x.message);
@@ -148,7 +201,14 @@ function pump(a: Host, da: TwoPcDriver, b: Host, db: TwoPcDriver, drop: (m: TwoP
   }
 }
 
-function tickBoth(a: Host, da: TwoPcDriver, b: Host, db: TwoPcDriver, ticks: number, drop?: (m: TwoPcMessage) => boolean): void {
+function tickBoth(
+  a: Host,
+  da: TwoPcDriver,
+  b: Host,
+  db: TwoPcDriver,
+  ticks: number,
+  drop?: (m: TwoPcMessage) => boolean,
+): void {
   for (let t = 0; t < ticks; t++) {
     a.now++;
     b.now++;
@@ -199,7 +259,13 @@ describe('Two-Phase Commit: the cross-shard form of bug 1', () => {
   test('a COMMIT for a transaction the participant refused is not applied and not acknowledged', () => {
     const p = host(2, [4, 5, 6]);
     const dp = new TwoPcDriver(p, settings);
-    p.state.applySlot(1, [{ clientId: 'S', seq: 1, op: { kind: 'x-prepare-participant', to: 4, amount: 10, coordinator: 1, abort: 'locked' } }]);
+    p.state.applySlot(1, [
+      {
+        clientId: 'S',
+        seq: 1,
+        op: { kind: 'x-prepare-participant', to: 4, amount: 10, coordinator: 1, abort: 'locked' },
+      },
+    ]);
     dp.onMessage({ type: 'decision', txn: { clientId: 'S', seq: 1 }, coordinator: 1, decision: 'commit' });
     assert.deepEqual(p.sent, []);
     assert.deepEqual(p.proposed, []);
@@ -251,8 +317,22 @@ describe('eviction suspicion: a PREPARE copy after the participant forgot a comm
 });
 
 describe('LedgerState: a commit names the preparation it commits', () => {
-  const prepareP = (slotAbort?: string): Command => ({ clientId: 'A', seq: 1, op: { kind: 'x-prepare-participant', to: 1, amount: 10, coordinator: 1, ...(slotAbort === undefined ? {} : { abort: slotAbort }) } });
-  const commitP = (prepareSlot: number): Command => ({ clientId: 'A', seq: 1, op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1, prepareSlot } });
+  const prepareP = (slotAbort?: string): Command => ({
+    clientId: 'A',
+    seq: 1,
+    op: {
+      kind: 'x-prepare-participant',
+      to: 1,
+      amount: 10,
+      coordinator: 1,
+      ...(slotAbort === undefined ? {} : { abort: slotAbort }),
+    },
+  });
+  const commitP = (prepareSlot: number): Command => ({
+    clientId: 'A',
+    seq: 1,
+    op: { kind: 'x-decide', role: 'participant', decision: 'commit', peer: 1, prepareSlot },
+  });
 
   test('a commit of the preparation held credits it', () => {
     const s = state();
@@ -273,9 +353,47 @@ describe('LedgerState: a commit names the preparation it commits', () => {
 
 describe('the preparation a commit names survives the wire and the disk', () => {
   const samples: Envelope[] = [
-    { kind: '2pc', fromCluster: 2, generation: 0, message: { type: 'vote', txn: { clientId: 'A', seq: 1 }, participant: 2, vote: 'yes', prepareSlot: 17 } },
-    { kind: '2pc', fromCluster: 1, generation: 0, message: { type: 'decision', txn: { clientId: 'A', seq: 1 }, coordinator: 1, decision: 'commit', prepareSlot: 17 } },
-    { kind: 'paxos', cluster: 1, generation: 0, message: { type: 'accept', from: 1, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [{ slot: 1, value: [{ clientId: 'A', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 17 } }] }] } },
+    {
+      kind: '2pc',
+      fromCluster: 2,
+      generation: 0,
+      message: { type: 'vote', txn: { clientId: 'A', seq: 1 }, participant: 2, vote: 'yes', prepareSlot: 17 },
+    },
+    {
+      kind: '2pc',
+      fromCluster: 1,
+      generation: 0,
+      message: {
+        type: 'decision',
+        txn: { clientId: 'A', seq: 1 },
+        coordinator: 1,
+        decision: 'commit',
+        prepareSlot: 17,
+      },
+    },
+    {
+      kind: 'paxos',
+      cluster: 1,
+      generation: 0,
+      message: {
+        type: 'accept',
+        from: 1,
+        ballot: { round: 1, node: 1 },
+        commitIndex: 0,
+        entries: [
+          {
+            slot: 1,
+            value: [
+              {
+                clientId: 'A',
+                seq: 1,
+                op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 17 },
+              },
+            ],
+          },
+        ],
+      },
+    },
   ];
   for (const sample of samples) {
     test(`prepareSlot round-trips in ${sample.kind === '2pc' ? sample.message.type : 'a chosen x-decide'}`, () => {
@@ -284,7 +402,16 @@ describe('the preparation a commit names survives the wire and the disk', () => 
   }
 
   test('prepareSlot round-trips in a coordinator record', () => {
-    const record = { clientId: 'A', seq: 1, from: 1, to: 4, amount: 10, participant: 2, state: 'committed' as const, prepareSlot: 17 };
+    const record = {
+      clientId: 'A',
+      seq: 1,
+      from: 1,
+      to: 4,
+      amount: 10,
+      participant: 2,
+      state: 'committed' as const,
+      prepareSlot: 17,
+    };
     assert.deepEqual(decodeCoordinatorRecord(JSON.parse(JSON.stringify(record)), 'record'), record);
   });
 });
@@ -293,12 +420,28 @@ describe('a second preparation undone as superseded', () => {
   test('the resent commit is acknowledged, so the coordinator can forget the transaction', () => {
     const p = host(2, [4, 5, 6]);
     const dp = new TwoPcDriver(p, settings);
-    const commitA = { clientId: 'A', seq: 1, op: { kind: 'x-decide' as const, role: 'participant' as const, decision: 'commit' as const, peer: 1, prepareSlot: 99 } };
+    const commitA = {
+      clientId: 'A',
+      seq: 1,
+      op: {
+        kind: 'x-decide' as const,
+        role: 'participant' as const,
+        decision: 'commit' as const,
+        peer: 1,
+        prepareSlot: 99,
+      },
+    };
     choose(p, dp, { clientId: 'A', seq: 1, op: { kind: 'x-prepare-participant', to: 4, amount: 10, coordinator: 1 } });
     choose(p, dp, commitA); // names preparation 99, not this one (slot 1): superseded
     assert.equal(p.state.twoPc.participantRecord('A#1')?.reason, 'superseded');
     p.sent = [];
-    dp.onMessage({ type: 'decision', txn: { clientId: 'A', seq: 1 }, coordinator: 1, decision: 'commit', prepareSlot: 99 });
+    dp.onMessage({
+      type: 'decision',
+      txn: { clientId: 'A', seq: 1 },
+      coordinator: 1,
+      decision: 'commit',
+      prepareSlot: 99,
+    });
     assert.deepEqual(p.sent, [{ to: 1, message: { type: 'ack', txn: { clientId: 'A', seq: 1 }, participant: 2 } }]);
     assert.equal(p.state.balanceOf(4), 100);
   });
@@ -323,11 +466,19 @@ describe('a late PREPARE copy refused (locked) after the participant forgot a co
     assert.equal(p.state.twoPc.participantRecord('Y#1')?.state, 'prepared', 'precondition: account 4 locked by Y');
     dp.onMessage(late); // the late copy of A's PREPARE: prepared again, refused as locked
     choose(p, dp);
-    assert.equal(p.state.twoPc.participantRecord('A#1')?.reason, 'locked', 'precondition: the second preparation was refused');
+    assert.equal(
+      p.state.twoPc.participantRecord('A#1')?.reason,
+      'locked',
+      'precondition: the second preparation was refused',
+    );
     tickBoth(c, dc, p, dp, 300); // everything flows from here on
     assert.equal(p.state.balanceOf(4), 111, 'A (10) and Y (1) credited account 4 once each');
     assert.equal(money(c, p), 600, 'money is conserved');
     assert.ok(!p.events.includes('participant:decision-refused'), "the coordinator's genuine commit was refused");
-    assert.equal(c.state.twoPc.coordinatorRecord('A#1'), undefined, 'the coordinator never forgets A#1: it resends its commit forever');
+    assert.equal(
+      c.state.twoPc.coordinatorRecord('A#1'),
+      undefined,
+      'the coordinator never forgets A#1: it resends its commit forever',
+    );
   });
 });

@@ -57,7 +57,8 @@ class ShardCluster {
   send(id: NodeId, ready: ShardReady): void {
     this.readies.push({ node: id, ready });
     for (const { to, message } of ready.paxos.messages) {
-      for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to]) this.inFlight.push({ from: id, to: t, message });
+      for (const t of to === 'all' ? [1, 2, 3].filter((m) => m !== id) : [to])
+        this.inFlight.push({ from: id, to: t, message });
     }
     this.get(id).advance();
   }
@@ -94,7 +95,8 @@ class ShardCluster {
   /** Every reply a node gave to `reqId`, in order. */
   repliesTo(node: NodeId, reqId: number): Response[] {
     const out: Response[] = [];
-    for (const r of this.readies) if (r.node === node) for (const x of r.ready.replies) if (x.reqId === reqId) out.push(x.response);
+    for (const r of this.readies)
+      if (r.node === node) for (const x of r.ready.replies) if (x.reqId === reqId) out.push(x.response);
     return out;
   }
 
@@ -161,7 +163,15 @@ describe('ShardServer: routing', () => {
       s.propose();
       const rd = s.ready();
       assert.deepEqual(rd.replies, [
-        { reqId: 9, response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'account 99 does not exist' }, servedBy: id, slot: undefined } },
+        {
+          reqId: 9,
+          response: {
+            kind: 'outcome',
+            outcome: { status: 'rejected', reason: 'account 99 does not exist' },
+            servedBy: id,
+            slot: undefined,
+          },
+        },
       ]);
       assert.deepEqual(rd.forwards, []);
       assert.deepEqual(proposed(rd), []);
@@ -184,7 +194,10 @@ describe('ShardServer: the leader', () => {
     const answering = c.readyAnswering(1, 1);
     assert.equal(s1.state.appliedIndex, 1);
     assert.equal(answering?.state, undefined, 'between checkpoints the state is not written: the chosen log holds it');
-    assert.ok(answering?.paxos.entries.some((e) => e.slot === 1 && e.chosen), 'the chosen mark is');
+    assert.ok(
+      answering?.paxos.entries.some((e) => e.slot === 1 && e.chosen),
+      'the chosen mark is',
+    );
     c.heartbeat(1);
     for (const id of [1, 2, 3]) assert.equal(c.get(id).state.balanceOf(1), 90, `n${id} applied the transfer`);
   });
@@ -197,7 +210,9 @@ describe('ShardServer: the leader', () => {
     s1.request({ reqId: 2, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
     s1.propose();
     const rd = s1.ready();
-    assert.deepEqual(rd.replies, [{ reqId: 2, response: { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 } }]);
+    assert.deepEqual(rd.replies, [
+      { reqId: 2, response: { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 } },
+    ]);
     assert.deepEqual(proposed(rd), []);
     c.settle();
     assert.equal(s1.state.balanceOf(1), 90);
@@ -236,10 +251,15 @@ describe('ShardServer: the leader', () => {
     assert.equal(s1.pendingCommands, 1);
     c.settle();
     const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
-    assert.deepEqual(proposals.filter(([, keys]) => keys.includes('b#1')).map(([slot]) => slot), [2]);
+    assert.deepEqual(
+      proposals.filter(([, keys]) => keys.includes('b#1')).map(([slot]) => slot),
+      [2],
+    );
     assert.deepEqual(c.repliesTo(1, 1), [{ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot: 1 }]);
     // Sequential, deterministic outcome: b sees a's debit, it does not fail spuriously on a lock.
-    assert.deepEqual(c.repliesTo(1, 2), [{ kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 0 }, servedBy: 1, slot: 2 }]);
+    assert.deepEqual(c.repliesTo(1, 2), [
+      { kind: 'outcome', outcome: { status: 'insufficient-funds', balance: 0 }, servedBy: 1, slot: 2 },
+    ]);
     assert.equal(s1.pendingCommands, 0);
   });
 
@@ -254,7 +274,11 @@ describe('ShardServer: the leader', () => {
     s1.request({ reqId: 3, command: transfer('c', 1, 1, 3, 10), hops: 0 });
     s1.request({ reqId: 4, command: transfer('d', 1, 5, 6, 10), hops: 0 });
     s1.propose();
-    assert.deepEqual(proposed(s1.ready()), [[2, ['d#1']]], 'd#1 does not wait behind slot 1 (c#1 does: it shares accounts)');
+    assert.deepEqual(
+      proposed(s1.ready()),
+      [[2, ['d#1']]],
+      'd#1 does not wait behind slot 1 (c#1 does: it shares accounts)',
+    );
   });
 
   test('a leader proposes everything that arrived while the previous batch was persisting in one slot', () => {
@@ -267,7 +291,8 @@ describe('ShardServer: the leader', () => {
     // The runtime persists and sends that ready; meanwhile five more requests arrive. They only
     // queue: a proposal is the runtime's input once per turn, after advance(), never between
     // ready() and advance().
-    for (let i = 1; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    for (let i = 1; i < 6; i++)
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
     assert.deepEqual(proposed(s1.ready()), [[1, ['c0#1']]], 'nothing is proposed between two readies');
     c.send(1, first);
     s1.propose();
@@ -287,13 +312,17 @@ describe('ShardServer: the leader', () => {
       c.collect();
     }
     assert.equal(s1.replica.proposalRoom, 0, 'slotsInFlightMax is 4');
-    for (let i = 4; i < 6; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    for (let i = 4; i < 6; i++)
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
     s1.propose();
     assert.equal(s1.hasReady(), false, 'no room: the commands wait');
     assert.equal(s1.pendingCommands, 2);
     c.settle();
     const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
-    assert.deepEqual(proposals.find(([slot]) => slot === 5), [5, ['c4#1', 'c5#1']]);
+    assert.deepEqual(
+      proposals.find(([slot]) => slot === 5),
+      [5, ['c4#1', 'c5#1']],
+    );
     for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });
 
@@ -301,9 +330,16 @@ describe('ShardServer: the leader', () => {
     const n = limits.commandsPerSlotMax + 3;
     const c = new ShardCluster(2 * n);
     const s1 = c.elect(1);
-    for (let i = 0; i < n; i++) s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    for (let i = 0; i < n; i++)
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
     s1.propose();
-    assert.deepEqual(proposed(s1.ready()).map(([slot, keys]) => [slot, keys.length]), [[1, limits.commandsPerSlotMax], [2, 3]]);
+    assert.deepEqual(
+      proposed(s1.ready()).map(([slot, keys]) => [slot, keys.length]),
+      [
+        [1, limits.commandsPerSlotMax],
+        [2, 3],
+      ],
+    );
   });
 
   test('a balance read proposed after a transfer answers the balance after it', () => {
@@ -340,10 +376,15 @@ describe('ShardServer: what may leave before the persist', () => {
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
     s1.propose();
     const rd = s1.ready();
-    assert.deepEqual(sendableBeforePersist(rd).map((m) => m.message.type), ['accept']);
+    assert.deepEqual(
+      sendableBeforePersist(rd).map((m) => m.message.type),
+      ['accept'],
+    );
     c.send(1, rd);
     const s2 = c.get(2);
-    for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    for (const r of c.readies)
+      for (const { message } of r.ready.paxos.messages)
+        if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
     s2.propose();
     const follower = s2.ready();
     assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
@@ -373,11 +414,16 @@ describe('ShardServer: what must reach the disk before the messages leave', () =
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 2, 10), hops: 0 });
     s1.propose();
     const proposal = s1.ready();
-    assert.ok(proposal.paxos.entries.some((e) => !e.chosen), "the leader's own acceptance of its proposal");
+    assert.ok(
+      proposal.paxos.entries.some((e) => !e.chosen),
+      "the leader's own acceptance of its proposal",
+    );
     assert.equal(mustSyncBeforeSend(proposal, 3), true);
     c.send(1, proposal);
     const s2 = c.get(2);
-    for (const r of c.readies) for (const { message } of r.ready.paxos.messages) if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
+    for (const r of c.readies)
+      for (const { message } of r.ready.paxos.messages)
+        if (message.type === 'accept' && message.entries.length > 0) s2.step(message);
     s2.propose();
     const follower = s2.ready();
     assert.ok(follower.paxos.messages.some((m) => m.message.type === 'accepted'));
@@ -391,14 +437,27 @@ describe('ShardServer: what must reach the disk before the messages leave', () =
     c.settle();
     const answering = c.readyAnswering(1, 7);
     assert.ok(answering !== undefined);
-    assert.ok(answering.paxos.entries.length > 0 && answering.paxos.entries.every((e) => e.chosen), 'it carries only chosen marks');
+    assert.ok(
+      answering.paxos.entries.length > 0 && answering.paxos.entries.every((e) => e.chosen),
+      'it carries only chosen marks',
+    );
     assert.equal(mustSyncBeforeSend(answering, 3), false);
     // A checkpoint's state writes are knowledge too.
-    assert.equal(mustSyncBeforeSend({ ...answering, state: { appliedIndex: 1, balances: [[1, 0]], sessions: [], evictedSessions: [] } }, 3), false);
+    assert.equal(
+      mustSyncBeforeSend(
+        { ...answering, state: { appliedIndex: 1, balances: [[1, 0]], sessions: [], evictedSessions: [] } },
+        3,
+      ),
+      false,
+    );
     c.heartbeat(1);
     const followerApply = c.readies.find((r) => r.node === 2 && r.ready.paxos.entries.some((e) => e.chosen));
     assert.ok(followerApply !== undefined);
     assert.equal(mustSyncBeforeSend(followerApply.ready, 3), false, 'a follower learning what was chosen');
-    assert.equal(mustSyncBeforeSend(answering, 1), true, 'in a single-member cluster every write is the whole majority');
+    assert.equal(
+      mustSyncBeforeSend(answering, 1),
+      true,
+      'in a single-member cluster every write is the whole majority',
+    );
   });
 });

@@ -7,7 +7,17 @@ import { SnapshotReceiver, SnapshotSender, type SnapshotTarget } from '../../src
 import type { SnapshotChunk } from '../../src/protocol/client.js';
 
 function chunk(from: number, appliedIndex: number, index: number, chunks: number, account: number): SnapshotChunk {
-  return { type: 'snapshot', from, appliedIndex, chunk: index, chunks, balances: [[account, 10]], sessions: [], coordinatorRecords: [], participantRecords: [] };
+  return {
+    type: 'snapshot',
+    from,
+    appliedIndex,
+    chunk: index,
+    chunks,
+    balances: [[account, 10]],
+    sessions: [],
+    coordinatorRecords: [],
+    participantRecords: [],
+  };
 }
 
 describe('SnapshotReceiver', () => {
@@ -38,7 +48,10 @@ describe('SnapshotReceiver', () => {
   });
 
   test("the sender cuts the state's image into pieces under the byte budget; received whole, they are that image again", () => {
-    const state = new LedgerState({ balances: new Map(Array.from({ length: 300 }, (_, i) => [i + 1, 100] as [number, number])), appliedIndex: 0 });
+    const state = new LedgerState({
+      balances: new Map(Array.from({ length: 300 }, (_, i) => [i + 1, 100] as [number, number])),
+      appliedIndex: 0,
+    });
     state.applySlot(1, [
       { clientId: 'a', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } },
       { clientId: 'b', seq: 1, op: { kind: 'x-prepare-coordinator', from: 3, to: 999, amount: 7, participant: 2 } },
@@ -52,8 +65,15 @@ describe('SnapshotReceiver', () => {
     assert.equal(whole?.appliedIndex, 1);
     const image = state.image();
     assert.deepEqual(new Map(whole?.image.balances), new Map(image.balances));
-    assert.deepEqual([whole?.image.sessions, whole?.image.coordinatorRecords, whole?.image.participantRecords], [image.sessions, image.coordinatorRecords, image.participantRecords]);
-    assert.equal(image.coordinatorRecords.length + image.participantRecords.length, 2, 'the 2PC records are in the image');
+    assert.deepEqual(
+      [whole?.image.sessions, whole?.image.coordinatorRecords, whole?.image.participantRecords],
+      [image.sessions, image.coordinatorRecords, image.participantRecords],
+    );
+    assert.equal(
+      image.coordinatorRecords.length + image.participantRecords.length,
+      2,
+      'the 2PC records are in the image',
+    );
   });
 });
 
@@ -61,7 +81,14 @@ describe('SnapshotReceiver.step: installing a snapshot', () => {
   /** Replica 1 of a shard with accounts 1..3, at slot 5, in a cluster of members 1..3. */
   function target(): SnapshotTarget & { installedAt: number[] } {
     const installedAt: number[] = [];
-    const state = new LedgerState({ balances: new Map([[1, 100], [2, 100], [3, 100]]), appliedIndex: 5 });
+    const state = new LedgerState({
+      balances: new Map([
+        [1, 100],
+        [2, 100],
+        [3, 100],
+      ]),
+      appliedIndex: 5,
+    });
     const hashes = new StateHashHistory();
     hashes.record(5, state.stateHash);
     return {
@@ -74,12 +101,32 @@ describe('SnapshotReceiver.step: installing a snapshot', () => {
       installedAt,
     };
   }
-  const snapshot = (from: number, appliedIndex: number, balances: Array<[number, number]>): SnapshotChunk => ({ type: 'snapshot', from, appliedIndex, chunk: 0, chunks: 1, balances, sessions: [], coordinatorRecords: [], participantRecords: [] });
+  const snapshot = (from: number, appliedIndex: number, balances: Array<[number, number]>): SnapshotChunk => ({
+    type: 'snapshot',
+    from,
+    appliedIndex,
+    chunk: 0,
+    chunks: 1,
+    balances,
+    sessions: [],
+    coordinatorRecords: [],
+    participantRecords: [],
+  });
 
   test('a whole snapshot from another member replaces the state; the log, the hash history and the checkpoint interval restart from its slot', () => {
     const t = target();
     const r = new SnapshotReceiver();
-    assert.equal(r.step(snapshot(2, 40, [[1, 50], [2, 150], [3, 100]]), t), true);
+    assert.equal(
+      r.step(
+        snapshot(2, 40, [
+          [1, 50],
+          [2, 150],
+          [3, 100],
+        ]),
+        t,
+      ),
+      true,
+    );
     assert.deepEqual([t.state.appliedIndex, t.state.balanceOf(1), t.installedAt], [40, 50, [40]]);
     assert.deepEqual(t.hashes.list(), [[40, t.state.stateHash]], 'only the hash at the snapshot');
     assert.equal(t.checkpoints.afterApply(49, 40), undefined, 'the next checkpoint counts from slot 40');
@@ -90,17 +137,69 @@ describe('SnapshotReceiver.step: installing a snapshot', () => {
   test('a piece from itself or from a non-member is ignored, and not counted', () => {
     const t = target();
     const r = new SnapshotReceiver();
-    assert.equal(r.step(snapshot(1, 40, [[1, 50], [2, 150], [3, 100]]), t), false);
-    assert.equal(r.step(snapshot(9, 40, [[1, 50], [2, 150], [3, 100]]), t), false);
+    assert.equal(
+      r.step(
+        snapshot(1, 40, [
+          [1, 50],
+          [2, 150],
+          [3, 100],
+        ]),
+        t,
+      ),
+      false,
+    );
+    assert.equal(
+      r.step(
+        snapshot(9, 40, [
+          [1, 50],
+          [2, 150],
+          [3, 100],
+        ]),
+        t,
+      ),
+      false,
+    );
     assert.deepEqual([t.state.appliedIndex, t.installedAt, r.refused.size], [5, [], 0]);
   });
 
   test('a snapshot that does not hold exactly the shard, or holds a balance above all the money, is refused and counted', () => {
     const t = target();
     const r = new SnapshotReceiver();
-    assert.equal(r.step(snapshot(2, 40, [[1, 50], [2, 150]]), t), false, 'an account missing');
-    assert.equal(r.step(snapshot(2, 41, [[1, 50], [2, 150], [4, 100]]), t), false, 'an account of another shard');
-    assert.equal(r.step(snapshot(2, 42, [[1, 0], [2, 0], [3, 301]]), t), false, 'more than all the money');
+    assert.equal(
+      r.step(
+        snapshot(2, 40, [
+          [1, 50],
+          [2, 150],
+        ]),
+        t,
+      ),
+      false,
+      'an account missing',
+    );
+    assert.equal(
+      r.step(
+        snapshot(2, 41, [
+          [1, 50],
+          [2, 150],
+          [4, 100],
+        ]),
+        t,
+      ),
+      false,
+      'an account of another shard',
+    );
+    assert.equal(
+      r.step(
+        snapshot(2, 42, [
+          [1, 0],
+          [2, 0],
+          [3, 301],
+        ]),
+        t,
+      ),
+      false,
+      'more than all the money',
+    );
     assert.deepEqual([t.state.appliedIndex, t.installedAt, t.hashes.list().length], [5, [], 1], 'nothing replaced');
     assert.equal(r.refused.get('snapshot-out-of-range'), 3);
   });

@@ -14,7 +14,13 @@ after(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
 let fileCount = 0;
 function options(overrides: Partial<OpenNodeStoreOptions> = {}): OpenNodeStoreOptions {
   fileCount += 1;
-  return { file: path.join(tempRoot, `node-${fileCount}.db`), firstAccount: 1, lastAccount: 10, initialBalance: 100, ...overrides };
+  return {
+    file: path.join(tempRoot, `node-${fileCount}.db`),
+    firstAccount: 1,
+    lastAccount: 10,
+    initialBalance: 100,
+    ...overrides,
+  };
 }
 
 /** Opens, runs `body`, and always closes, so a failed assertion does not leak a handle. */
@@ -35,8 +41,19 @@ const emptyBatch: PersistBatch = { promised: undefined, entries: [], newViews: [
 
 describe('SQLite node store', () => {
   test('the first open creates every account at the initial balance and an empty Paxos state', async () => {
-    const state = await withStore(options({ firstAccount: 3, lastAccount: 7, initialBalance: 50 }), (store) => store.load());
-    assert.deepEqual([...state.balances], [[3, 50], [4, 50], [5, 50], [6, 50], [7, 50]]);
+    const state = await withStore(options({ firstAccount: 3, lastAccount: 7, initialBalance: 50 }), (store) =>
+      store.load(),
+    );
+    assert.deepEqual(
+      [...state.balances],
+      [
+        [3, 50],
+        [4, 50],
+        [5, 50],
+        [6, 50],
+        [7, 50],
+      ],
+    );
     assert.deepEqual(state.promised, { round: 0, node: 0 });
     assert.deepEqual(state.log, []);
     assert.equal(state.appliedIndex, 0);
@@ -57,14 +74,32 @@ describe('SQLite node store', () => {
           { slot: 1, ballot: { round: 3, node: 2 }, value: batch1, chosen: true },
           { slot: 2, ballot: { round: 3, node: 2 }, value: batch2, chosen: false },
         ],
-        newViews: [{ ballot: { round: 3, node: 2 }, leader: 2, commitIndex: 0, entries: [{ slot: 1, value: batch1 }, { slot: 2, value: null }] }],
+        newViews: [
+          {
+            ballot: { round: 3, node: 2 },
+            leader: 2,
+            commitIndex: 0,
+            entries: [
+              { slot: 1, value: batch1 },
+              { slot: 2, value: null },
+            ],
+          },
+        ],
         state: undefined,
       });
       store.persist({
         promised: undefined,
         entries: [{ slot: 2, ballot: { round: 3, node: 2 }, value: batch2, chosen: true }],
         newViews: [{ ballot: { round: 4, node: 1 }, leader: 1, commitIndex: 2, entries: [] }],
-        state: { appliedIndex: 2, balances: [[1, 70], [2, 130]], sessions: [sessionB, sessionA], evictedSessions: [] },
+        state: {
+          appliedIndex: 2,
+          balances: [
+            [1, 70],
+            [2, 130],
+          ],
+          sessions: [sessionB, sessionA],
+          evictedSessions: [],
+        },
       });
     });
     const after = Date.now();
@@ -88,11 +123,21 @@ describe('SQLite node store', () => {
       assert.deepEqual(
         views.map(({ recordedAtMs: _recordedAtMs, ...rest }) => rest),
         [
-          { seq: 1, ballot: { round: 3, node: 2 }, leader: 2, commitIndex: 0, entries: [{ slot: 1, value: batch1 }, { slot: 2, value: null }] },
+          {
+            seq: 1,
+            ballot: { round: 3, node: 2 },
+            leader: 2,
+            commitIndex: 0,
+            entries: [
+              { slot: 1, value: batch1 },
+              { slot: 2, value: null },
+            ],
+          },
           { seq: 2, ballot: { round: 4, node: 1 }, leader: 1, commitIndex: 2, entries: [] },
         ],
       );
-      for (const view of views) assert.ok(view.recordedAtMs >= before && view.recordedAtMs <= after, 'recorded at persist time');
+      for (const view of views)
+        assert.ok(view.recordedAtMs >= before && view.recordedAtMs <= after, 'recorded at persist time');
     });
   });
 
@@ -132,8 +177,14 @@ describe('SQLite node store', () => {
   test('a later accept of the same slot replaces the earlier one', async () => {
     const opts = options();
     await withStore(opts, (store) => {
-      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: [transfer('a', 1, 1, 2, 5)], chosen: false }] });
-      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }] });
+      store.persist({
+        ...emptyBatch,
+        entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: [transfer('a', 1, 1, 2, 5)], chosen: false }],
+      });
+      store.persist({
+        ...emptyBatch,
+        entries: [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }],
+      });
     });
     const log = await withStore(opts, (store) => store.load().log);
     assert.deepEqual(log, [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }]);
@@ -141,10 +192,18 @@ describe('SQLite node store', () => {
 
   test('evicted sessions are deleted', async () => {
     const opts = options();
-    const sessions: Session[] = ['a', 'b', 'c'].map((clientId, i) => ({ clientId, seq: 1, outcome: { status: 'committed' }, slot: i + 1 }));
+    const sessions: Session[] = ['a', 'b', 'c'].map((clientId, i) => ({
+      clientId,
+      seq: 1,
+      outcome: { status: 'committed' },
+      slot: i + 1,
+    }));
     await withStore(opts, (store) => {
       store.persist({ ...emptyBatch, state: { appliedIndex: 3, balances: [], sessions, evictedSessions: [] } });
-      store.persist({ ...emptyBatch, state: { appliedIndex: 4, balances: [], sessions: [], evictedSessions: ['a', 'c'] } });
+      store.persist({
+        ...emptyBatch,
+        state: { appliedIndex: 4, balances: [], sessions: [], evictedSessions: ['a', 'c'] },
+      });
     });
     const state = await withStore(opts, (store) => store.load());
     assert.deepEqual(
@@ -163,7 +222,15 @@ describe('SQLite node store', () => {
           entries: [{ slot: 1, ballot: { round: 9, node: 9 }, value: null, chosen: true }],
           newViews: [],
           // Account 999 is not in this store: the balance write fails after the others ran.
-          state: { appliedIndex: 1, balances: [[1, 0], [999, 1]], sessions: [], evictedSessions: [] },
+          state: {
+            appliedIndex: 1,
+            balances: [
+              [1, 0],
+              [999, 1],
+            ],
+            sessions: [],
+            evictedSessions: [],
+          },
         }),
       );
     });
@@ -191,9 +258,18 @@ describe('SQLite node store', () => {
   test('a write without sync (knowledge, see mustSyncBeforeSend) is in the file for the next open, before and after a synced one', async () => {
     const opts = options();
     await withStore(opts, (store) => {
-      store.persist({ ...emptyBatch, sync: false, entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: null, chosen: true }], state: { appliedIndex: 1, balances: [[3, 70]], sessions: [], evictedSessions: [] } });
+      store.persist({
+        ...emptyBatch,
+        sync: false,
+        entries: [{ slot: 1, ballot: { round: 1, node: 1 }, value: null, chosen: true }],
+        state: { appliedIndex: 1, balances: [[3, 70]], sessions: [], evictedSessions: [] },
+      });
       store.persist({ ...emptyBatch, promised: { round: 2, node: 1 } });
-      store.persist({ ...emptyBatch, sync: false, state: { appliedIndex: 1, balances: [[4, 130]], sessions: [], evictedSessions: [] } });
+      store.persist({
+        ...emptyBatch,
+        sync: false,
+        state: { appliedIndex: 1, balances: [[4, 130]], sessions: [], evictedSessions: [] },
+      });
     });
     const state = await withStore(opts, (store) => store.load());
     assert.equal(state.balances.get(3), 70);

@@ -25,7 +25,23 @@ function busyView() {
     const leader = (cluster - 1) * 3 + 1;
     const role = node === leader ? 'leader' : 'follower';
     latest.set(node, {
-      snapshot: sampleSnapshot({ node, cluster, role, leader, ballot: '12.7', commitIndex: 123_456, lagSlots: 12, repliesPerSec: 12_345, commitsPerSec: 12_001, latencyMsP50: 123.4, latencyMsP99: 2999.9, pendingRequests: 128, pendingCommands: 64, batchCommandsMean: 12.5, commitsTotal: 1_234_567 }),
+      snapshot: sampleSnapshot({
+        node,
+        cluster,
+        role,
+        leader,
+        ballot: '12.7',
+        commitIndex: 123_456,
+        lagSlots: 12,
+        repliesPerSec: 12_345,
+        commitsPerSec: 12_001,
+        latencyMsP50: 123.4,
+        latencyMsP99: 2999.9,
+        pendingRequests: 128,
+        pendingCommands: 64,
+        batchCommandsMean: 12.5,
+        commitsTotal: 1_234_567,
+      }),
       receivedAtMs: node === 9 ? 90_000 : 99_800,
     });
   }
@@ -41,14 +57,28 @@ function statusRows(): NodeStatusRow[] {
       continue;
     }
     const leader = (cluster - 1) * 3 + 1;
-    rows.push({ node, cluster, role: node === leader ? 'leader' : 'follower', leader, ballot: '123.1', commitIndex: 123_456, appliedIndex: 123_450, failed: node === 5, isolated: node === 6, pid: 4_194_304 } as NodeStatus);
+    rows.push({
+      node,
+      cluster,
+      role: node === leader ? 'leader' : 'follower',
+      leader,
+      ballot: '123.1',
+      commitIndex: 123_456,
+      appliedIndex: 123_450,
+      failed: node === 5,
+      isolated: node === 6,
+      pid: 4_194_304,
+    } as NodeStatus);
   }
   return rows;
 }
 
 describe('the shared table renderer', () => {
   const head = [{ head: 'name' }, { head: 'n', right: true }, { head: 'extra', drop: 1 }, { head: 'more', drop: 2 }];
-  const rows = [['alpha', 1, 'x'.repeat(30), 'y'.repeat(30)], ['b', 22, '', 'z']];
+  const rows = [
+    ['alpha', 1, 'x'.repeat(30), 'y'.repeat(30)],
+    ['b', 22, '', 'z'],
+  ];
 
   test('a terminal table has a head, one rule under it and one line a row: no rule between rows', () => {
     const lines = table(head, rows, wide).split('\n');
@@ -97,11 +127,13 @@ describe('nine nodes at 80 columns', () => {
     const text = renderTop(busyView(), undefined, terminal80);
     assert.ok(longest(text) <= 80, `${longest(text)} columns:\n${text}`);
     assert.equal(text.split('\n').length, 1 + 2 + 9);
-    for (const h of ['node', 'role', 'leader', 'lag', 'ops/s', 'p50 ms', 'p99 ms']) assert.match(text.split('\n')[1] ?? '', new RegExp(`\\b${h.replace('/', '\\/')}\\b`));
+    for (const h of ['node', 'role', 'leader', 'lag', 'ops/s', 'p50 ms', 'p99 ms'])
+      assert.match(text.split('\n')[1] ?? '', new RegExp(`\\b${h.replace('/', '\\/')}\\b`));
     assert.match(text, /^n9\s+3\s+silent/m);
     for (const layout of [wide, pipe]) {
       const all = renderTop(busyView(), undefined, layout);
-      for (const h of ['ballot', 'commit', 'commits/s', 'queue', 'batch', 'commits', 'seen']) assert.ok(all.split('\n')[1]?.includes(h), `${h} in\n${all}`);
+      for (const h of ['ballot', 'commit', 'commits/s', 'queue', 'batch', 'commits', 'seen'])
+        assert.ok(all.split('\n')[1]?.includes(h), `${h} in\n${all}`);
     }
   });
 
@@ -118,13 +150,26 @@ describe('nine nodes at 80 columns', () => {
 
   test('ledger run rows fit 80 columns on one line each, the latency whole; a pipe gets the full outcome', () => {
     const transfer = { op: 'transfer' as const, from: 1001, to: 4001, amount: 10, line: 123 };
-    const result = { op: 'transfer' as const, from: 1001, to: 4001, amount: 10, status: 'unknown' as const, reason: 'no answer in 3000 ms: cluster 2 has no majority', latencyMs: 3002.4, servedBy: 4 };
+    const result = {
+      op: 'transfer' as const,
+      from: 1001,
+      to: 4001,
+      amount: 10,
+      status: 'unknown' as const,
+      reason: 'no answer in 3000 ms: cluster 2 has no majority',
+      latencyMs: 3002.4,
+      servedBy: 4,
+    };
     const head = runHead(terminal80);
     const row = runRow(transfer, result, undefined, terminal80);
     for (const line of [head, row]) assert.ok([...line].length <= 80, `${[...line].length}: ${line}`);
     assert.doesNotMatch(row, /\n/);
     assert.match(row, /^ {2}123 {4}\(1001, 4001, 10\)\s+unknown: no answer.*…\s+3002\.4 ms {2}n4$/);
-    assert.equal(head.indexOf('latency') + 'latency'.length, row.lastIndexOf(' ms') + ' ms'.length, 'the latency column lines up with its head');
+    assert.equal(
+      head.indexOf('latency') + 'latency'.length,
+      row.lastIndexOf(' ms') + ' ms'.length,
+      'the latency column lines up with its head',
+    );
     assert.match(runRow(transfer, result, undefined, pipe), /cluster 2 has no majority\s+3002\.4 ms/);
     // A demo note that does not fit goes under its row.
     const noted = runRow(transfer, result, 'the cluster of n4 has no majority, so the transfer waits', terminal80);

@@ -37,7 +37,10 @@ describe('applyTwoPcStep: the coordinator PREPARE', () => {
   test('refused by the leader (abort): aborted with its reason, nothing debited or recorded', () => {
     const twoPc = new TwoPcState(10);
     const b = book([[1, 100]]);
-    assert.deepEqual(applyTwoPcStep(twoPc, b, 1, prepareC('a', 1, 30, 'locked')), { status: 'aborted', reason: 'locked' });
+    assert.deepEqual(applyTwoPcStep(twoPc, b, 1, prepareC('a', 1, 30, 'locked')), {
+      status: 'aborted',
+      reason: 'locked',
+    });
     assert.deepEqual([b.balances.get(1), twoPc.coordinatorRecords(), twoPc.lockHolder(1)], [100, [], undefined]);
   });
 
@@ -52,15 +55,24 @@ describe('applyTwoPcStep: the coordinator PREPARE', () => {
   test('refused on its own terms: unknown sender, bad amount, insufficient funds', () => {
     const twoPc = new TwoPcState(10);
     const b = book([[1, 100]]);
-    assert.deepEqual(applyTwoPcStep(twoPc, b, 1, prepareC('a', 5, 1)), { status: 'rejected', reason: 'account 5 is not in this shard' });
-    assert.deepEqual(applyTwoPcStep(twoPc, b, 2, prepareC('b', 1, 0)), { status: 'rejected', reason: 'amount must be a positive integer' });
-    assert.deepEqual(applyTwoPcStep(twoPc, b, 3, prepareC('c', 1, 101)), { status: 'insufficient-funds', balance: 100 });
+    assert.deepEqual(applyTwoPcStep(twoPc, b, 1, prepareC('a', 5, 1)), {
+      status: 'rejected',
+      reason: 'account 5 is not in this shard',
+    });
+    assert.deepEqual(applyTwoPcStep(twoPc, b, 2, prepareC('b', 1, 0)), {
+      status: 'rejected',
+      reason: 'amount must be a positive integer',
+    });
+    assert.deepEqual(applyTwoPcStep(twoPc, b, 3, prepareC('c', 1, 101)), {
+      status: 'insufficient-funds',
+      balance: 100,
+    });
     assert.deepEqual([b.balances.get(1), twoPc.coordinatorRecords()], [100, []]);
   });
 });
 
 describe('which operations are steps of Two-Phase Commit', () => {
-  test('the x- operations are steps of Two-Phase Commit; transfers and reads are the ledger\'s own', () => {
+  test("the x- operations are steps of Two-Phase Commit; transfers and reads are the ledger's own", () => {
     assert.equal(isTwoPcStep({ kind: 'x-prepare-coordinator', from: 1, to: 9, amount: 1, participant: 2 }), true);
     assert.equal(isTwoPcStep({ kind: 'x-prepare-participant', to: 9, amount: 1, coordinator: 1 }), true);
     assert.equal(isTwoPcStep({ kind: 'x-decide', role: 'participant', decision: 'abort' }), true);

@@ -19,7 +19,10 @@ class FakeHost implements DriverHost {
   sent: Array<{ to: number; message: TwoPcMessage }> = [];
   events: TwoPcEvent[] = [];
 
-  constructor(readonly cluster: number, accounts: Array<[number, number]>) {
+  constructor(
+    readonly cluster: number,
+    accounts: Array<[number, number]>,
+  ) {
     this.state = new LedgerState({ balances: new Map(accounts), appliedIndex: 0 });
   }
 
@@ -45,7 +48,18 @@ class FakeHost implements DriverHost {
 
 /** A host and its driver. Cluster 1 holds accounts 1-3, cluster 2 accounts 7-9. */
 function setup(cluster = 1): { host: FakeHost; driver: TwoPcDriver } {
-  const accounts: Array<[number, number]> = cluster === 1 ? [[1, 100], [2, 100], [3, 100]] : [[7, 100], [8, 100], [9, 100]];
+  const accounts: Array<[number, number]> =
+    cluster === 1
+      ? [
+          [1, 100],
+          [2, 100],
+          [3, 100],
+        ]
+      : [
+          [7, 100],
+          [8, 100],
+          [9, 100],
+        ];
   const host = new FakeHost(cluster, accounts);
   return { host, driver: new TwoPcDriver(host, settings) };
 }
@@ -95,8 +109,13 @@ function opsProposed(host: FakeHost): Command['op'][] {
   return host.proposed.map((c) => c.op);
 }
 
-function sentOfType<T extends TwoPcMessage['type']>(host: FakeHost, type: T): Array<{ to: number; message: Extract<TwoPcMessage, { type: T }> }> {
-  return host.sent.filter((s): s is { to: number; message: Extract<TwoPcMessage, { type: T }> } => s.message.type === type);
+function sentOfType<T extends TwoPcMessage['type']>(
+  host: FakeHost,
+  type: T,
+): Array<{ to: number; message: Extract<TwoPcMessage, { type: T }> }> {
+  return host.sent.filter(
+    (s): s is { to: number; message: Extract<TwoPcMessage, { type: T }> } => s.message.type === type,
+  );
 }
 
 describe('TwoPcDriver: the coordinator', () => {
@@ -120,7 +139,9 @@ describe('TwoPcDriver: the coordinator', () => {
   test('on a yes vote it proposes a commit decision, and once chosen it sends COMMIT', () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
-    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } }]);
+    assert.deepEqual(host.proposed, [
+      { clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } },
+    ]);
     assert.deepEqual(host.sent, [], 'nobody hears the decision before it is chosen');
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
@@ -131,7 +152,13 @@ describe('TwoPcDriver: the coordinator', () => {
   test("on a no vote with reason locked it proposes abort 'locked'", () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
-    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'locked', peer: 2 } }]);
+    assert.deepEqual(host.proposed, [
+      {
+        clientId: 'c1',
+        seq: 1,
+        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'locked', peer: 2 },
+      },
+    ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
     assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
@@ -141,8 +168,16 @@ describe('TwoPcDriver: the coordinator', () => {
   test("on a no vote for any other reason it proposes abort 'participant-aborted'", () => {
     for (const reason of ['account 7 is not in this shard', 'aborted', undefined]) {
       const { host, driver } = preparedCoordinator();
-      driver.onMessage(reason === undefined ? { type: 'vote', txn, participant: 2, vote: 'no' } : { type: 'vote', txn, participant: 2, vote: 'no', reason });
-      assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'participant-aborted', peer: 2 }], String(reason));
+      driver.onMessage(
+        reason === undefined
+          ? { type: 'vote', txn, participant: 2, vote: 'no' }
+          : { type: 'vote', txn, participant: 2, vote: 'no', reason },
+      );
+      assert.deepEqual(
+        opsProposed(host),
+        [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'participant-aborted', peer: 2 }],
+        String(reason),
+      );
     }
   });
 
@@ -164,7 +199,9 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, [], 'not before the timeout');
     tickTo(host, driver, settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+    ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
   });
@@ -176,7 +213,9 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, []);
     tickTo(host, driver, settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
+    ]);
   });
 
   test('a yes vote after a no-leader vote still commits', () => {
@@ -254,7 +293,9 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
     assert.deepEqual(s.host.proposed, []);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(s.host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(s.host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+    ]);
   });
 
   test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
@@ -267,7 +308,10 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, 46 + settings.voteTimeoutTicks - 1);
     assert.deepEqual(host.proposed, [], 'the old deadline (tick 50) is forgotten');
     tickTo(host, driver, 46 + settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(host).map((op) => op.kind), ['x-decide']);
+    assert.deepEqual(
+      opsProposed(host).map((op) => op.kind),
+      ['x-decide'],
+    );
   });
 
   test('reset() forgets that the participant has no leader', () => {
@@ -275,7 +319,9 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     driver.reset();
     tickTo(host, driver, 1 + settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 }]);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+    ]);
   });
 });
 
@@ -314,7 +360,9 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     choose(host, driver, prepareC('c1', 5, 1, 7, 500)); // insufficient funds: session c1#5
     host.clear();
     driver.onMessage({ type: 'query', txn: { clientId: 'c1', seq: 3 }, participant: 2 });
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn: { clientId: 'c1', seq: 3 }, coordinator: 1, decision: 'abort' } }]);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'decision', txn: { clientId: 'c1', seq: 3 }, coordinator: 1, decision: 'abort' } },
+    ]);
     assert.deepEqual(host.proposed, []);
   });
 
@@ -322,7 +370,13 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     const { host, driver } = setup(1);
     driver.onMessage({ type: 'query', txn, participant: 2 });
     assert.deepEqual(host.sent, [], 'not before the abort is chosen');
-    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 } }]);
+    assert.deepEqual(host.proposed, [
+      {
+        clientId: 'c1',
+        seq: 1,
+        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+      },
+    ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
@@ -339,12 +393,18 @@ describe('TwoPcDriver: the participant', () => {
   test('a PREPARE with no record proposes x-prepare-participant; once chosen it marks participant:prepare-chosen and votes yes', () => {
     const { host, driver } = setup(2);
     driver.onMessage(prepare);
-    assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1 } }]);
+    assert.deepEqual(host.proposed, [
+      { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1 } },
+    ]);
     assert.deepEqual(host.sent, [], 'no vote before the PREPARE is chosen');
     chooseProposed(host, driver);
     assert.equal(host.state.balanceOf(7), 130);
     assert.deepEqual(host.events, ['participant:prepare-chosen']);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }], 'the yes names the slot that prepared it');
+    assert.deepEqual(
+      host.sent,
+      [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }],
+      'the yes names the slot that prepared it',
+    );
   });
 
   test('a PREPARE whose receiver is locked is chosen as a no vote with reason locked', () => {
@@ -353,7 +413,9 @@ describe('TwoPcDriver: the participant', () => {
     host.clear();
     driver.onMessage(prepare);
     chooseProposed(host, driver);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } }]);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } },
+    ]);
     assert.equal(host.state.balanceOf(7), 105);
   });
 
@@ -364,17 +426,27 @@ describe('TwoPcDriver: the participant', () => {
     host.clear();
     driver.onMessage(prepare);
     assert.deepEqual(host.proposed, []);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }], 'the yes names the slot that prepared it');
+    assert.deepEqual(
+      host.sent,
+      [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }],
+      'the yes names the slot that prepared it',
+    );
     assert.equal(host.state.balanceOf(7), 130, 'credited once');
   });
 
   test('a participant that voted no repeats its no vote and reason', () => {
     const { host, driver } = setup(2);
-    choose(host, driver, { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' } });
+    choose(host, driver, {
+      clientId: 'c1',
+      seq: 1,
+      op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' },
+    });
     host.clear();
     driver.onMessage(prepare);
     assert.deepEqual(host.proposed, []);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } }]);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' } },
+    ]);
   });
 
   test('a decision for a prepared record is proposed; once applied it marks participant:decision-applied and acks', () => {
@@ -384,7 +456,9 @@ describe('TwoPcDriver: the participant', () => {
       chooseProposed(host, driver);
       host.clear();
       driver.onMessage({ type: 'decision', txn, coordinator: 1, decision });
-      assert.deepEqual(host.proposed, [{ clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'participant', decision, peer: 1 } }]);
+      assert.deepEqual(host.proposed, [
+        { clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'participant', decision, peer: 1 } },
+      ]);
       assert.deepEqual(host.sent, [], 'no ack before the decision is chosen here');
       chooseProposed(host, driver);
       assert.deepEqual(host.events, ['participant:decision-applied']);
@@ -456,7 +530,11 @@ describe('TwoPcDriver: the participant', () => {
 
   test('a participant that voted no never queries', () => {
     const { host, driver } = setup(2);
-    choose(host, driver, { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' } });
+    choose(host, driver, {
+      clientId: 'c1',
+      seq: 1,
+      op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'locked' },
+    });
     host.clear();
     tickTo(host, driver, 200);
     assert.deepEqual(host.sent, []);

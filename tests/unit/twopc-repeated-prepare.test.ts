@@ -11,22 +11,39 @@ import type { Response } from '../../src/protocol/client.js';
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { singleMemberLeader } from './helpers/single-member-shard.js';
 
-const clusterOfAccount = (a: number): ClusterId | undefined => (a >= 1 && a <= 3 ? 1 : a >= 7 && a <= 9 ? 2 : undefined);
+const clusterOfAccount = (a: number): ClusterId | undefined =>
+  a >= 1 && a <= 3 ? 1 : a >= 7 && a <= 9 ? 2 : undefined;
 
 function server(self: NodeId, cluster: ClusterId, balances: Array<[number, number]>): ShardServer {
-  return singleMemberLeader(self, balances, { cluster, clusterOfAccount, twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 }, twoPcBounds: { clusters: 2, moneyTotal: 600 } });
+  return singleMemberLeader(self, balances, {
+    cluster,
+    clusterOfAccount,
+    twoPc: { lockWaitTicks: 5, voteTimeoutTicks: 60, resendTicks: 10, queryTicks: 30 },
+    twoPcBounds: { clusters: 2, moneyTotal: 600 },
+  });
 }
 
 describe('the money bound on a repeated PREPARE', () => {
   test('a PREPARE resent after a lost vote, while the balance holds its credit, is not refused: the transfer commits', () => {
     // All the money: 600. Account 7 holds 350, account 1 holds 250; transfer 200 from 1 to 7.
-    const c = server(1, 1, [[1, 250], [2, 0], [3, 0]]);
-    const p = server(7, 2, [[7, 350], [8, 0], [9, 0]]);
+    const c = server(1, 1, [
+      [1, 250],
+      [2, 0],
+      [3, 0],
+    ]);
+    const p = server(7, 2, [
+      [7, 350],
+      [8, 0],
+      [9, 0],
+    ]);
     const replies = new Map<number, Response>();
     let dropVotes = true;
     const pumpBoth = () => {
       for (let i = 0; i < 20; i++) {
-        for (const [from, to] of [[c, p], [p, c]] as const) {
+        for (const [from, to] of [
+          [c, p],
+          [p, c],
+        ] as const) {
           for (from.propose(); from.hasReady(); from.propose()) {
             const rd = from.ready();
             for (const r of rd.replies) replies.set(r.reqId, r.response);
@@ -37,7 +54,11 @@ describe('the money bound on a repeated PREPARE', () => {
         }
       }
     };
-    c.request({ reqId: 1, command: { clientId: 'S', seq: 1, op: { kind: 'transfer', from: 1, to: 7, amount: 200 } }, hops: 0 });
+    c.request({
+      reqId: 1,
+      command: { clientId: 'S', seq: 1, op: { kind: 'transfer', from: 1, to: 7, amount: 200 } },
+      hops: 0,
+    });
     pumpBoth(); // prepared on both sides (7 holds 550 with the tentative credit); the vote is lost
     assert.equal(p.state.balanceOf(7), 550, 'precondition: prepared at the participant');
     dropVotes = false;
@@ -47,6 +68,10 @@ describe('the money bound on a repeated PREPARE', () => {
       pumpBoth();
     }
     assert.deepEqual((replies.get(1) as Extract<Response, { kind: 'outcome' }>)?.outcome, { status: 'committed' });
-    assert.deepEqual(Object.fromEntries(p.refusals()), {}, 'the coordinator\'s resent PREPARE (550 + 200 > 600) was refused as forged');
+    assert.deepEqual(
+      Object.fromEntries(p.refusals()),
+      {},
+      "the coordinator's resent PREPARE (550 + 200 > 600) was refused as forged",
+    );
   });
 });

@@ -39,7 +39,11 @@ function newServer(self: NodeId, cluster: ClusterId, members: NodeId[]): ShardSe
     promised: ballotZero,
     log: [],
     appliedIndex: 0,
-    balances: new Map([[first, 100], [first + 1, 100], [first + 2, 100]]),
+    balances: new Map([
+      [first, 100],
+      [first + 1, 100],
+      [first + 2, 100],
+    ]),
     sessions: [],
   });
 }
@@ -48,8 +52,17 @@ function transfer(clientId: string, seq: number, from: number, to: number, amoun
   return { clientId, seq, op: { kind: 'transfer', from, to, amount } };
 }
 
-function balance(clientId: string, seq: number, account: number, consistency?: 'linearizable' | 'leader' | 'any'): Command {
-  return { clientId, seq, op: consistency === undefined ? { kind: 'balance', account } : { kind: 'balance', account, consistency } };
+function balance(
+  clientId: string,
+  seq: number,
+  account: number,
+  consistency?: 'linearizable' | 'leader' | 'any',
+): Command {
+  return {
+    clientId,
+    seq,
+    op: consistency === undefined ? { kind: 'balance', account } : { kind: 'balance', account, consistency },
+  };
 }
 
 interface Flight {
@@ -134,7 +147,8 @@ class TwoClusters {
   /** Every reply a cluster gave to `reqId`, in order. */
   repliesTo(cluster: ClusterId, reqId: number): Response[] {
     const out: Response[] = [];
-    for (const r of this.readies) if (r.cluster === cluster) for (const x of r.ready.replies) if (x.reqId === reqId) out.push(x.response);
+    for (const r of this.readies)
+      if (r.cluster === cluster) for (const x of r.ready.replies) if (x.reqId === reqId) out.push(x.response);
     return out;
   }
 
@@ -145,7 +159,9 @@ class TwoClusters {
   /** The commands a cluster chose (persisted log entries), in slot order. */
   chosen(cluster: ClusterId): Command[] {
     const bySlot = new Map<number, Command[]>();
-    for (const r of this.readies) if (r.cluster === cluster) for (const e of r.ready.paxos.entries) if (e.value !== null) bySlot.set(e.slot, e.value);
+    for (const r of this.readies)
+      if (r.cluster === cluster)
+        for (const e of r.ready.paxos.entries) if (e.value !== null) bySlot.set(e.slot, e.value);
     return [...bySlot.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, v]) => v);
   }
 
@@ -165,8 +181,13 @@ describe('ShardServer 2PC: routing', () => {
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
     w.collect();
     const prepares = w.chosen(1).filter((c) => c.op.kind === 'x-prepare-coordinator');
-    assert.deepEqual(prepares, [{ clientId: 'c1', seq: 1, op: { kind: 'x-prepare-coordinator', from: 1, to: 8, amount: 30, participant: 2 } }]);
-    assert.deepEqual(w.inFlight.map((f) => [f.to, f.message]), [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 }]]);
+    assert.deepEqual(prepares, [
+      { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-coordinator', from: 1, to: 8, amount: 30, participant: 2 } },
+    ]);
+    assert.deepEqual(
+      w.inFlight.map((f) => [f.to, f.message]),
+      [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 }]],
+    );
     assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the decision');
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen']);
     assert.equal(s1.state.twoPc.lockHolder(1), 'c1#1');
@@ -206,7 +227,10 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(s2.state.balanceOf(8), 130);
     assert.equal(s2.state.twoPc.lockHolder(8), 'c1#1');
     const prepareSlot = s2.state.twoPc.participantRecord('c1#1')?.slot;
-    assert.deepEqual(w.inFlight.map((f) => f.message), [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'yes', prepareSlot }]);
+    assert.deepEqual(
+      w.inFlight.map((f) => f.message),
+      [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'yes', prepareSlot }],
+    );
     assert.deepEqual(w.repliesTo(1, 1), [], 'a yes vote is not yet the decision');
 
     // The vote reaches the coordinator, which chooses COMMIT, then answers the client.
@@ -215,7 +239,9 @@ describe('ShardServer 2PC: end to end', () => {
     const answering = w.readies.find((r) => r.cluster === 1 && r.ready.replies.some((x) => x.reqId === 1))?.ready;
     assert.ok(answering !== undefined);
     assert.ok(
-      answering.paxos.entries.some((e) => e.chosen && (e.value ?? []).some((cmd) => cmd.op.kind === 'x-decide' && cmd.op.decision === 'commit')),
+      answering.paxos.entries.some(
+        (e) => e.chosen && (e.value ?? []).some((cmd) => cmd.op.kind === 'x-decide' && cmd.op.decision === 'commit'),
+      ),
       'the reply goes out with the chosen decision it reports (the log holds it; the state is written at checkpoints)',
     );
     assert.equal(s1.state.twoPc.lockHolder(1), undefined);
@@ -227,9 +253,20 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'committed');
     assert.deepEqual(s1.state.twoPc.coordinatorRecords(), [], 'acknowledged, then forgotten (x-end)');
     assert.equal(w.totalMoney(), 600);
-    assert.deepEqual(w.delivered.map((f) => `${f.from}->${f.to}:${f.message.type}`), ['1->2:prepare', '2->1:vote', '1->2:decision', '2->1:ack']);
-    assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen', 'coordinator:decision-chosen']);
-    assert.deepEqual(w.events(2), ['participant:prepare-proposed', 'participant:prepare-chosen', 'participant:decision-applied']);
+    assert.deepEqual(
+      w.delivered.map((f) => `${f.from}->${f.to}:${f.message.type}`),
+      ['1->2:prepare', '2->1:vote', '1->2:decision', '2->1:ack'],
+    );
+    assert.deepEqual(w.events(1), [
+      'coordinator:prepare-proposed',
+      'coordinator:prepare-chosen',
+      'coordinator:decision-chosen',
+    ]);
+    assert.deepEqual(w.events(2), [
+      'participant:prepare-proposed',
+      'participant:prepare-chosen',
+      'participant:decision-applied',
+    ]);
     assert.equal(w.repliesTo(1, 1).length, 1, 'answered once');
 
     // Nothing left to resend.
@@ -339,8 +376,14 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(decisions.length, 1);
     w.inFlight = []; // the decision is lost
     // Cluster 1's resends are lost too; the participant's query gets through.
-    w.tick(twoPc.queryTicks + 2, (f) => f.from === 2 || (f.message.type === 'decision' && w.delivered.some((d) => d.message.type === 'query')));
-    assert.ok(w.delivered.some((d) => d.message.type === 'query'), 'the participant asked');
+    w.tick(
+      twoPc.queryTicks + 2,
+      (f) => f.from === 2 || (f.message.type === 'decision' && w.delivered.some((d) => d.message.type === 'query')),
+    );
+    assert.ok(
+      w.delivered.some((d) => d.message.type === 'query'),
+      'the participant asked',
+    );
     w.settle();
     assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'committed');
     assert.equal(s2.state.twoPc.lockCount, 0);
@@ -422,7 +465,7 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     assert.equal(s1.pendingCommands, 0);
   });
 
-  test("a leader read of a held account goes through the log: a credit the client was told committed is visible once it answers; an any read answers at once with the balance before", () => {
+  test('a leader read of a held account goes through the log: a credit the client was told committed is visible once it answers; an any read answers at once with the balance before', () => {
     const w = new TwoClusters();
     const [s1, s2] = [w.get(1), w.get(2)];
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
@@ -434,7 +477,11 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     w.collect();
     assert.deepEqual(outcomesOf(w.repliesTo(1, 2)), [{ status: 'ok', balance: 70 }], 'the debit is decided: no wait');
     assert.deepEqual(w.repliesTo(2, 3), [], 'the participant has not heard the decision: the leader read waits');
-    assert.deepEqual(outcomesOf(w.repliesTo(2, 4)), [{ status: 'ok', balance: 100 }], 'any: never tentative, may be stale');
+    assert.deepEqual(
+      outcomesOf(w.repliesTo(2, 4)),
+      [{ status: 'ok', balance: 100 }],
+      'any: never tentative, may be stale',
+    );
     w.tick(twoPc.resendTicks + 2);
     assert.deepEqual(outcomesOf(w.repliesTo(2, 3)), [{ status: 'ok', balance: 130 }]);
   });
@@ -448,7 +495,11 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     w.collect();
     assert.deepEqual(w.repliesTo(1, 2), []);
     w.settle();
-    assert.deepEqual(outcomesOf(w.repliesTo(1, 2)), [{ status: 'committed' }], 'sees the committed debit: exactly 70 left');
+    assert.deepEqual(
+      outcomesOf(w.repliesTo(1, 2)),
+      [{ status: 'committed' }],
+      'sees the committed debit: exactly 70 left',
+    );
     assert.deepEqual([s1.state.balanceOf(1), s1.state.balanceOf(2)], [0, 170]);
   });
 
@@ -466,13 +517,24 @@ describe('ShardServer 2PC: reads of held accounts', () => {
 });
 
 describe('ShardServer 2PC: leaderless participants', () => {
-  test("a follower that knows no leader answers a PREPARE with a vote no, reason no-leader", () => {
+  test('a follower that knows no leader answers a PREPARE with a vote no, reason no-leader', () => {
     const s = newServer(4, 2, [4, 5, 6]);
-    const prepare: TwoPcMessage = { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 };
+    const prepare: TwoPcMessage = {
+      type: 'prepare',
+      txn: { clientId: 'c1', seq: 1 },
+      coordinator: 1,
+      to: 8,
+      amount: 30,
+    };
     s.stepTwoPc(prepare);
     s.propose();
     const rd = s.ready();
-    assert.deepEqual(rd.twoPc, [{ toCluster: 1, message: { type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' } }]);
+    assert.deepEqual(rd.twoPc, [
+      {
+        toCluster: 1,
+        message: { type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' },
+      },
+    ]);
     assert.equal(s.state.twoPc.participantRecord('c1#1'), undefined, 'it prepares nothing');
     assert.equal(s.pendingCommands, 0);
   });
@@ -493,13 +555,16 @@ describe('ShardServer 2PC: leaderless participants', () => {
     assert.deepEqual(fresh.ready().twoPc, [], 'only a PREPARE gets the no-leader answer');
   });
 
-  test("a coordinator whose participant has no leader aborts at the vote timeout with reason no-quorum", () => {
+  test('a coordinator whose participant has no leader aborts at the vote timeout with reason no-quorum', () => {
     const w = new TwoClusters();
     w.servers.set(2, newServer(4, 2, [4, 5, 6])); // cluster 2 never elects anyone
     const s1 = w.get(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
     w.deliver();
-    assert.deepEqual(w.inFlight.map((f) => f.message), [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' }]);
+    assert.deepEqual(
+      w.inFlight.map((f) => f.message),
+      [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' }],
+    );
     w.deliver();
     assert.deepEqual(w.repliesTo(1, 1), [], 'no-leader is not a no vote: it waits');
     w.tick(twoPc.voteTimeoutTicks + 2);

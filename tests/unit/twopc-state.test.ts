@@ -10,11 +10,23 @@ import { mergePieces, snapshotPieces } from '../../src/ledger/snapshot-pieces.js
  */
 
 function transfer(clientId: string, seq: number, from: number, to: number, amount: number, abort?: string): Command {
-  return { clientId, seq, op: abort === undefined ? { kind: 'transfer', from, to, amount } : { kind: 'transfer', from, to, amount, abort } };
+  return {
+    clientId,
+    seq,
+    op: abort === undefined ? { kind: 'transfer', from, to, amount } : { kind: 'transfer', from, to, amount, abort },
+  };
 }
 
 /** The coordinator's PREPARE: debit `from` of this shard towards `to` of cluster `participant`. */
-function prepareC(clientId: string, seq: number, from: number, to: number, amount: number, participant = 2, abort?: string): Command {
+function prepareC(
+  clientId: string,
+  seq: number,
+  from: number,
+  to: number,
+  amount: number,
+  participant = 2,
+  abort?: string,
+): Command {
   const op = { kind: 'x-prepare-coordinator' as const, from, to, amount, participant };
   return { clientId, seq, op: abort === undefined ? op : { ...op, abort } };
 }
@@ -25,11 +37,24 @@ function prepareP(clientId: string, seq: number, to: number, amount: number, coo
   return { clientId, seq, op: abort === undefined ? op : { ...op, abort } };
 }
 
-function decide(clientId: string, seq: number, role: 'coordinator' | 'participant', decision: 'commit' | 'abort', reason?: string, peer?: number): Command {
+function decide(
+  clientId: string,
+  seq: number,
+  role: 'coordinator' | 'participant',
+  decision: 'commit' | 'abort',
+  reason?: string,
+  peer?: number,
+): Command {
   return {
     clientId,
     seq,
-    op: { kind: 'x-decide', role, decision, ...(reason === undefined ? {} : { reason }), ...(peer === undefined ? {} : { peer }) },
+    op: {
+      kind: 'x-decide',
+      role,
+      decision,
+      ...(reason === undefined ? {} : { reason }),
+      ...(peer === undefined ? {} : { peer }),
+    },
   };
 }
 
@@ -41,7 +66,11 @@ function end(clientId: string, seq: number): Command {
 function newState(options: { accounts?: number; balance?: number; sessionsMax?: number } = {}): LedgerState {
   const balances = new Map<number, number>();
   for (let a = 1; a <= (options.accounts ?? 3); a++) balances.set(a, options.balance ?? 100);
-  return new LedgerState({ balances, appliedIndex: 0, ...(options.sessionsMax === undefined ? {} : { sessionsMax: options.sessionsMax }) });
+  return new LedgerState({
+    balances,
+    appliedIndex: 0,
+    ...(options.sessionsMax === undefined ? {} : { sessionsMax: options.sessionsMax }),
+  });
 }
 
 function balances(state: LedgerState): number[] {
@@ -73,7 +102,15 @@ describe('2PC state: the coordinator (sender side)', () => {
     assert.deepEqual(balances(s), [70, 100, 100], 'the sender is debited at PREPARE');
     assert.equal(s.twoPc.lockHolder(1), 'c1#1');
     assert.equal(s.twoPc.lockCount, 1);
-    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' });
+    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), {
+      clientId: 'c1',
+      seq: 1,
+      from: 1,
+      to: 7,
+      amount: 30,
+      participant: 2,
+      state: 'prepared',
+    });
     assert.equal(s.sessionOf('c1'), undefined, 'no answer is recorded while undecided');
   });
 
@@ -81,7 +118,12 @@ describe('2PC state: the coordinator (sender side)', () => {
     const s = newState();
     const [r] = s.applySlot(1, [prepareC('c1', 1, 1, 7, 101)]);
     assert.deepEqual(r?.outcome, { status: 'insufficient-funds', balance: 100 });
-    assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 1, outcome: { status: 'insufficient-funds', balance: 100 }, slot: 1 });
+    assert.deepEqual(s.sessionOf('c1'), {
+      clientId: 'c1',
+      seq: 1,
+      outcome: { status: 'insufficient-funds', balance: 100 },
+      slot: 1,
+    });
     assert.equal(s.twoPc.lockHolder(1), undefined);
     assert.equal(s.twoPc.lockCount, 0);
     assert.deepEqual(s.twoPc.coordinatorRecords(), []);
@@ -101,7 +143,10 @@ describe('2PC state: the coordinator (sender side)', () => {
   test('a PREPARE of an invalid amount is rejected and prepares nothing', () => {
     const s = newState();
     const out = applyEach(s, prepareC('a', 1, 1, 7, 0), prepareC('b', 1, 1, 7, 2.5), prepareC('c', 1, 99, 7, 5));
-    assert.deepEqual(out.map((o) => (o as { status: string }).status), ['rejected', 'rejected', 'rejected']);
+    assert.deepEqual(
+      out.map((o) => (o as { status: string }).status),
+      ['rejected', 'rejected', 'rejected'],
+    );
     assert.deepEqual(s.twoPc.coordinatorRecords(), []);
     assert.equal(s.twoPc.lockCount, 0);
     assert.deepEqual(balances(s), [100, 100, 100]);
@@ -147,20 +192,34 @@ describe('2PC state: the coordinator (sender side)', () => {
     assert.deepEqual(r?.outcome, { status: 'aborted', reason: 'locked' });
     assert.equal(s.balanceOf(1), 100);
     assert.equal(s.twoPc.lockCount, 0);
-    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), { clientId: 'c1', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'locked' });
+    assert.deepEqual(s.twoPc.coordinatorRecord('c1#1'), {
+      clientId: 'c1',
+      seq: 1,
+      from: 1,
+      to: 7,
+      amount: 30,
+      participant: 2,
+      state: 'aborted',
+      reason: 'locked',
+    });
     assert.deepEqual(s.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
     // A repeated ABORT, or a COMMIT arriving after it, changes nothing.
     const before = fingerprint(s);
-    assert.deepEqual(applyEach(s, decide('c1', 1, 'coordinator', 'abort', 'timeout'), decide('c1', 1, 'coordinator', 'commit')), [undefined, undefined]);
+    assert.deepEqual(
+      applyEach(s, decide('c1', 1, 'coordinator', 'abort', 'timeout'), decide('c1', 1, 'coordinator', 'commit')),
+      [undefined, undefined],
+    );
     assert.deepEqual(fingerprint(s), before);
     assert.equal(s.balanceOf(1), 100, 'undone exactly once');
     assert.deepEqual(s.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
   });
 
-  test("an ABORT without a reason is recorded as participant-aborted", () => {
+  test('an ABORT without a reason is recorded as participant-aborted', () => {
     const s = newState();
     applyEach(s, prepareC('c1', 1, 1, 7, 30));
-    assert.deepEqual(applyEach(s, decide('c1', 1, 'coordinator', 'abort')), [{ status: 'aborted', reason: 'participant-aborted' }]);
+    assert.deepEqual(applyEach(s, decide('c1', 1, 'coordinator', 'abort')), [
+      { status: 'aborted', reason: 'participant-aborted' },
+    ]);
   });
 
   test('a repeated COMMIT at the coordinator changes nothing and answers nothing new', () => {
@@ -168,7 +227,10 @@ describe('2PC state: the coordinator (sender side)', () => {
     applyEach(s, prepareC('c1', 1, 1, 7, 30), decide('c1', 1, 'coordinator', 'commit'));
     const before = fingerprint(s);
     const session = s.sessionOf('c1');
-    assert.deepEqual(applyEach(s, decide('c1', 1, 'coordinator', 'commit'), decide('c1', 1, 'coordinator', 'abort')), [undefined, undefined]);
+    assert.deepEqual(applyEach(s, decide('c1', 1, 'coordinator', 'commit'), decide('c1', 1, 'coordinator', 'abort')), [
+      undefined,
+      undefined,
+    ]);
     assert.deepEqual(fingerprint(s), before);
     assert.deepEqual(s.sessionOf('c1'), session);
   });
@@ -179,7 +241,14 @@ describe('2PC state: locks meet transfers and reads', () => {
     const s = newState();
     applyEach(s, prepareC('c1', 1, 1, 7, 30));
     const out = applyEach(s, transfer('c2', 1, 1, 2, 10), transfer('c3', 1, 3, 1, 10));
-    assert.deepEqual(out, [{ status: 'aborted', reason: 'locked' }, { status: 'aborted', reason: 'locked' }], 'neither from nor to may be held');
+    assert.deepEqual(
+      out,
+      [
+        { status: 'aborted', reason: 'locked' },
+        { status: 'aborted', reason: 'locked' },
+      ],
+      'neither from nor to may be held',
+    );
     assert.deepEqual(s.sessionOf('c2')?.outcome, { status: 'aborted', reason: 'locked' });
     assert.deepEqual(balances(s), [70, 100, 100]);
     // Accounts not held still move.
@@ -246,7 +315,15 @@ describe('2PC state: the participant (receiver side)', () => {
     assert.equal(r?.outcome, undefined);
     assert.equal(s.balanceOf(2), 140);
     assert.equal(s.twoPc.lockHolder(2), 'c1#1');
-    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 5, state: 'prepared', slot: 1 });
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), {
+      clientId: 'c1',
+      seq: 1,
+      to: 2,
+      amount: 40,
+      coordinator: 5,
+      state: 'prepared',
+      slot: 1,
+    });
     assert.equal(s.sessionOf('c1'), undefined, 'the participant keeps no client session');
   });
 
@@ -254,8 +331,17 @@ describe('2PC state: the participant (receiver side)', () => {
     const s = newState();
     applyEach(s, prepareC('c0', 1, 2, 9, 10)); // account 2 is held by this shard's own transaction
     applyEach(s, prepareP('c1', 1, 2, 40));
-    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'locked', slot: 2 });
-    assert.equal(s.balanceOf(2), 90, 'only the other transaction\'s debit');
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), {
+      clientId: 'c1',
+      seq: 1,
+      to: 2,
+      amount: 40,
+      coordinator: 1,
+      state: 'aborted',
+      reason: 'locked',
+      slot: 2,
+    });
+    assert.equal(s.balanceOf(2), 90, "only the other transaction's debit");
     assert.equal(s.twoPc.lockHolder(2), 'c0#1', 'the lock stays with its holder');
   });
 
@@ -308,7 +394,16 @@ describe('2PC state: the participant (receiver side)', () => {
     applyEach(s, decide('c1', 1, 'participant', 'abort', 'timeout'));
     assert.equal(s.balanceOf(2), 100);
     assert.equal(s.twoPc.lockCount, 0);
-    assert.deepEqual(s.twoPc.participantRecord('c1#1'), { clientId: 'c1', seq: 1, to: 2, amount: 40, coordinator: 1, state: 'aborted', reason: 'timeout', slot: 2 });
+    assert.deepEqual(s.twoPc.participantRecord('c1#1'), {
+      clientId: 'c1',
+      seq: 1,
+      to: 2,
+      amount: 40,
+      coordinator: 1,
+      state: 'aborted',
+      reason: 'timeout',
+      slot: 2,
+    });
     const before = fingerprint(s);
     applyEach(s, decide('c1', 1, 'participant', 'abort'), decide('c1', 1, 'participant', 'commit'));
     assert.deepEqual(fingerprint(s), before);
@@ -320,7 +415,13 @@ describe('2PC state: the participant (receiver side)', () => {
     applyEach(s, prepareP('c1', 1, 2, 40), prepareC('c2', 1, 1, 7, 30));
     s.takeWrites();
     const before = fingerprint(s);
-    const out = applyEach(s, decide('zz', 1, 'participant', 'commit'), decide('zz', 1, 'participant', 'abort'), decide('c1', 2, 'participant', 'abort'), decide('zz', 1, 'coordinator', 'commit'));
+    const out = applyEach(
+      s,
+      decide('zz', 1, 'participant', 'commit'),
+      decide('zz', 1, 'participant', 'abort'),
+      decide('c1', 2, 'participant', 'abort'),
+      decide('zz', 1, 'coordinator', 'commit'),
+    );
     assert.deepEqual(out, [undefined, undefined, undefined, undefined]);
     assert.deepEqual(fingerprint(s), before);
     assert.equal(s.sessionOf('zz'), undefined, 'a commit for an unknown transaction records no session');
@@ -355,7 +456,14 @@ describe('2PC state: presumed abort and forgetting', () => {
     applyEach(s, transfer('c1', 5, 1, 2, 10));
     const session = s.sessionOf('c1');
     const before = fingerprint(s);
-    assert.deepEqual(applyEach(s, decide('c1', 3, 'coordinator', 'abort', 'timeout', 2), decide('c1', 5, 'coordinator', 'abort', 'timeout', 2)), [undefined, undefined]);
+    assert.deepEqual(
+      applyEach(
+        s,
+        decide('c1', 3, 'coordinator', 'abort', 'timeout', 2),
+        decide('c1', 5, 'coordinator', 'abort', 'timeout', 2),
+      ),
+      [undefined, undefined],
+    );
     assert.deepEqual(s.sessionOf('c1'), session);
     assert.deepEqual(fingerprint(s), before);
   });
@@ -437,9 +545,9 @@ describe('2PC state: hashes, snapshots, writes', () => {
     // The installed state enforces those locks and can finish the transactions.
     assert.deepEqual(applyEach(y, transfer('g', 1, 2, 1, 1)), [{ status: 'aborted', reason: 'locked' }]);
     applyEach(y, decide('b', 1, 'participant', 'abort'));
-    assert.equal(y.balanceOf(2), x.balanceOf(2) as number - 40);
+    assert.equal(y.balanceOf(2), (x.balanceOf(2) as number) - 40);
     assert.equal(y.twoPc.lockHolder(2), undefined);
-    assert.equal(y.twoPc.participantRecord('f#1')?.reason, 'locked', 'f met b\'s lock before the snapshot');
+    assert.equal(y.twoPc.participantRecord('f#1')?.reason, 'locked', "f met b's lock before the snapshot");
   });
 
   test('a snapshot of a prepared coordinator record locks the sender on the installed replica', () => {
@@ -449,28 +557,58 @@ describe('2PC state: hashes, snapshots, writes', () => {
     y.install(x.appliedIndex, x.image());
     assert.equal(y.twoPc.lockHolder(1), 'a#1');
     assert.equal(y.committedBalance(1), 100);
-    assert.deepEqual(applyEach(y, decide('a', 1, 'coordinator', 'abort', 'timeout')), [{ status: 'aborted', reason: 'timeout' }]);
+    assert.deepEqual(applyEach(y, decide('a', 1, 'coordinator', 'abort', 'timeout')), [
+      { status: 'aborted', reason: 'timeout' },
+    ]);
     assert.equal(y.balanceOf(1), 100, 'the undo record came with the snapshot');
     const w = y.takeWrites();
     assert.equal(w.replaceAll, true, 'an install is written as a whole');
-    assert.deepEqual(w.coordinatorRecords, [['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'timeout' }]]);
+    assert.deepEqual(w.coordinatorRecords, [
+      [
+        'a#1',
+        { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'timeout' },
+      ],
+    ]);
   });
 
   test('takeWrites reports the 2PC records written and forgotten, then forgets them', () => {
     const s = newState();
     applyEach(s, prepareC('a', 1, 1, 7, 30), prepareP('b', 1, 2, 40, 3));
     const w1 = s.takeWrites();
-    assert.deepEqual(new Map(w1.balances), new Map([[1, 70], [2, 140]]));
-    assert.deepEqual(w1.coordinatorRecords, [['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' }]]);
-    assert.deepEqual(w1.participantRecords, [['b#1', { clientId: 'b', seq: 1, to: 2, amount: 40, coordinator: 3, state: 'prepared', slot: 2 }]]);
+    assert.deepEqual(
+      new Map(w1.balances),
+      new Map([
+        [1, 70],
+        [2, 140],
+      ]),
+    );
+    assert.deepEqual(w1.coordinatorRecords, [
+      ['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' }],
+    ]);
+    assert.deepEqual(w1.participantRecords, [
+      ['b#1', { clientId: 'b', seq: 1, to: 2, amount: 40, coordinator: 3, state: 'prepared', slot: 2 }],
+    ]);
     assert.deepEqual(w1.sessions, []);
 
     applyEach(s, decide('a', 1, 'coordinator', 'commit'), decide('b', 1, 'participant', 'abort'));
     const w2 = s.takeWrites();
-    assert.deepEqual(w2.coordinatorRecords?.map(([k, r]) => [k, r?.state]), [['a#1', 'committed']]);
-    assert.deepEqual(w2.participantRecords?.map(([k, r]) => [k, r?.state]), [['b#1', 'aborted']]);
-    assert.deepEqual(new Map(w2.balances), new Map([[2, 100]]), 'the undone credit is written; the committed debit was already');
-    assert.deepEqual(w2.sessions.map((x) => [x.clientId, x.outcome.status]), [['a', 'committed']]);
+    assert.deepEqual(
+      w2.coordinatorRecords?.map(([k, r]) => [k, r?.state]),
+      [['a#1', 'committed']],
+    );
+    assert.deepEqual(
+      w2.participantRecords?.map(([k, r]) => [k, r?.state]),
+      [['b#1', 'aborted']],
+    );
+    assert.deepEqual(
+      new Map(w2.balances),
+      new Map([[2, 100]]),
+      'the undone credit is written; the committed debit was already',
+    );
+    assert.deepEqual(
+      w2.sessions.map((x) => [x.clientId, x.outcome.status]),
+      [['a', 'committed']],
+    );
 
     applyEach(s, end('a', 1));
     const w3 = s.takeWrites();
@@ -493,7 +631,10 @@ describe('2PC state: hashes, snapshots, writes', () => {
     assert.equal(s.twoPc.participantRecord('b#1')?.state, 'committed');
     assert.equal(s.twoPc.lockHolder(1), 'p#1');
     const w = s.takeWrites();
-    assert.deepEqual(w.participantRecords?.find(([k]) => k === 'a#1'), ['a#1', null]);
+    assert.deepEqual(
+      w.participantRecords?.find(([k]) => k === 'a#1'),
+      ['a#1', null],
+    );
   });
 });
 
@@ -503,7 +644,11 @@ describe('LedgerState: a read applied while an undecided transfer holds its acco
     const read: Command = { clientId: 'r', seq: 1, op: { kind: 'balance', account: 2 } };
     // A new leader admitted the read before applying the PREPARE chosen in the slot before it.
     const [, readOutcome] = applyEach(s, prepareP('x', 1, 2, 30), read);
-    assert.equal(isHeldRead(read, readOutcome as Outcome), true, `a read of a held account was answered ${JSON.stringify(readOutcome)}`);
+    assert.equal(
+      isHeldRead(read, readOutcome as Outcome),
+      true,
+      `a read of a held account was answered ${JSON.stringify(readOutcome)}`,
+    );
     const [, again] = applyEach(s, decide('x', 1, 'participant', 'commit'), read);
     assert.deepEqual(again, { status: 'ok', balance: 130 });
     assert.equal(isHeldRead(read, again as Outcome), false);

@@ -7,11 +7,16 @@ import { closestCommand, unknownCommandWords } from '../closest-command.js';
  * never runs a command the user did not type, so it says the same on a terminal and in a script.
  */
 const hook: Hook<'command_not_found'> = async function (opts) {
-  const known = [...opts.config.commandIDs, ...opts.config.topics.map((t) => t.name)].filter((id) => !id.includes('help')).map((id) => id.replaceAll(':', ' '));
+  const known = [...opts.config.commandIDs, ...opts.config.topics.map((t) => t.name)]
+    .filter((id) => !id.includes('help'))
+    .map((id) => id.replaceAll(':', ' '));
   const typed = unknownCommandWords(opts.id.split(':'), known);
   const suggestion = closestCommand(typed, known);
   const message = `"${typed}" is not a ledger command`;
-  const hint = suggestion === undefined ? '`ledger --help` lists the commands' : `did you mean \`ledger ${suggestion}\`? (\`ledger --help\` lists the commands)`;
+  const hint =
+    suggestion === undefined
+      ? '`ledger --help` lists the commands'
+      : `did you mean \`ledger ${suggestion}\`? (\`ledger --help\` lists the commands)`;
   if ((opts.argv ?? []).includes('--json')) {
     process.stdout.write(`${JSON.stringify({ error: { code: 'usage', message, hint } }, null, 2)}\n`);
   } else {

@@ -1,7 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
 import { ConnectionWaiters } from '../../../src/transport/connection-waiters.js';
-import { NotSentError, TransportTimeoutError, type ConnectionState, type IncomingMessage, type Transport } from '../../../src/transport/transport.js';
+import {
+  NotSentError,
+  TransportTimeoutError,
+  type ConnectionState,
+  type IncomingMessage,
+  type Transport,
+} from '../../../src/transport/transport.js';
 
 /** What the fake broker does with a request that was sent: answer (committed, or balance 10
  *  for a read), or say nothing. */
@@ -52,16 +58,31 @@ export class FakeTransport implements Transport {
   }
 
   connection(): ConnectionState {
-    return { connected: this.isConnected, closed: this.isClosed, reconnectAttempt: this.isConnected ? 0 : 1, disconnects: 0, disconnectedMs: 0 };
+    return {
+      connected: this.isConnected,
+      closed: this.isClosed,
+      reconnectAttempt: this.isConnected ? 0 : 1,
+      disconnects: 0,
+      disconnectedMs: 0,
+    };
   }
 
   whenConnected(timeoutMs: number): Promise<boolean> {
-    return this.waiters.wait(timeoutMs, () => this.isConnected, () => this.isClosed);
+    return this.waiters.wait(
+      timeoutMs,
+      () => this.isConnected,
+      () => this.isClosed,
+    );
   }
 
   async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     this.calls++;
-    if (!this.isConnected) throw new NotSentError(this.isClosed ? 'not sent: the connection to NATS is closed' : 'not sent: no connection to NATS (reconnecting, attempt 1)');
+    if (!this.isConnected)
+      throw new NotSentError(
+        this.isClosed
+          ? 'not sent: the connection to NATS is closed'
+          : 'not sent: no connection to NATS (reconnecting, attempt 1)',
+      );
     this.sent.push(subject);
     if (this.reply === 'silence') {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
@@ -69,9 +90,16 @@ export class FakeTransport implements Transport {
     }
     const envelope = decodeEnvelope(data);
     const read = envelope.kind === 'request' && envelope.command.op.kind === 'balance';
-    return encodeEnvelope({ kind: 'response', response: { kind: 'outcome', outcome: read ? { status: 'ok', balance: 10 } : { status: 'committed' }, servedBy: 1, slot: 1 } });
+    return encodeEnvelope({
+      kind: 'response',
+      response: {
+        kind: 'outcome',
+        outcome: read ? { status: 'ok', balance: 10 } : { status: 'committed' },
+        servedBy: 1,
+        slot: 1,
+      },
+    });
   }
-
 }
 
 export const elapsedSince = (startMs: number) => performance.now() - startMs;

@@ -9,7 +9,11 @@ import { testSettings } from './replica-harness.js';
  * once, so a test drives a whole shard by hand. `self` is the node and the cluster id unless
  * `init` says otherwise.
  */
-export function singleMemberLeader(self: number, balances: Array<[number, number]>, init: Partial<ShardServerInit> & Pick<ShardServerInit, 'clusterOfAccount' | 'twoPc'>): ShardServer {
+export function singleMemberLeader(
+  self: number,
+  balances: Array<[number, number]>,
+  init: Partial<ShardServerInit> & Pick<ShardServerInit, 'clusterOfAccount' | 'twoPc'>,
+): ShardServer {
   const s = new ShardServer({
     self,
     members: [self],
