@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: checks the import rules (lint: scripts/lint.mjs, dependency-cruiser over the
-// sources, a few seconds), then runs the compiled test suites with the built-in node:test
+// sources, a few seconds) and the formatting (format: prettier --check, .prettierrc.json), then runs the compiled test suites with the built-in node:test
 // runner, stage by stage (unit, sim, integration), and ends with one line `N passed, N failed`
-// (the lint stage counts as one check).
+// (the lint and format stages count as one check each).
 //
 //   node scripts/test.mjs                      all stages
-//   node scripts/test.mjs --stage unit         one stage (lint | unit | sim | integration)
+//   node scripts/test.mjs --stage unit         one stage (lint | format | unit | sim | integration)
 //
 // Files are listed here rather than passing a directory to `node --test`: we want exactly the
 // `*.test.js` files (helpers such as dist/tests/sim/cli.js must not run as tests), and a
@@ -28,6 +28,12 @@ const testsDir = join(root, 'dist', 'tests');
  *  test files, and passes when it exits with 0. */
 const stages = [
   { name: 'lint', script: join(root, 'scripts', 'lint.mjs') },
+  // Formatting is checked, not applied: `npm run format` writes it.
+  {
+    name: 'format',
+    script: join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+    scriptArgs: ['--check', '.'],
+  },
   { name: 'unit', args: ['--test', '--test-reporter=spec'] },
   { name: 'sim', args: ['--test', '--test-reporter=spec'] },
   {
@@ -165,7 +171,7 @@ for (const { stage, files } of plan) {
   if (stage.script) {
     line(`test: stage ${stage.name}: ${relative(root, stage.script)}`);
     const startedMs = Date.now();
-    const { code, signal } = await runStage({ ...stage, args: [stage.script] }, []);
+    const { code, signal } = await runStage({ ...stage, args: [stage.script, ...(stage.scriptArgs ?? [])] }, []);
     const took = `${((Date.now() - startedMs) / 1000).toFixed(1)} s`;
     if (code === 0) {
       passed += 1;
