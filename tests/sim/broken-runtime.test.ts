@@ -5,6 +5,7 @@ import { mustSyncBeforeSend, sendableBeforePersist } from '../../src/ledger/shar
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
 import { runSeed, SimulationFailure } from './cluster-sim.js';
 import type { SimRequest } from './sim-message.js';
+import type { Command } from '../../src/protocol/commands.js';
 
 /**
  * The simulator drives the node runtime that real nodes run (src/node/runtime.ts), so it must
@@ -18,6 +19,13 @@ import type { SimRequest } from './sim-message.js';
 class NoGenerationCheck extends NodeRuntime<SimRequest> {
   override isStale(): boolean {
     return false;
+  }
+}
+
+/** Takes a client's request whatever flush generation it was sent in (the check on requests removed). */
+class RequestsOfAnyGeneration extends NodeRuntime<SimRequest> {
+  override request(request: SimRequest, command: Command): void {
+    super.request(request, command, undefined);
   }
 }
 
@@ -56,9 +64,11 @@ function firstFailingSeed(
 
 describe('the simulator catches a deliberately broken node runtime', () => {
   // The bound of each, and its first failing seed when it was written: seed 1 (two values chosen
-  // in one slot), seed 1 (a value applied that was not chosen), seed 140 (two values chosen).
+  // in one slot), seed 3 (a command of the previous generation chosen), seed 1 (a value applied
+  // that was not chosen), seed 140 (two values chosen).
   const cases: Array<[string, number, (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>]> = [
     ['the flush-generation check removed', 20, (init) => new NoGenerationCheck(init)],
+    ['requests of another flush generation taken', 20, (init) => new RequestsOfAnyGeneration(init)],
     ['inputs stepped while a ready is being persisted (no held inputs)', 50, (init) => new NoHeldInputs(init)],
     ['votes sent before they are persisted', 1000, votesBeforePersist],
   ];

@@ -26,7 +26,13 @@ import { StaleReplays } from './stale-replays.js';
 import { PowerLossStore, type DurableStore } from './power-loss-store.js';
 import { SimScheduler } from './sim-scheduler.js';
 import type { SimMessage, SimRequest } from './sim-message.js';
-import { previousGenerationMessage, simGeneration } from './previous-generation.js';
+import {
+  goneClientEndpoint,
+  isPreviousGenerationCommand,
+  previousGenerationCommand,
+  previousGenerationMessage,
+  simGeneration,
+} from './previous-generation.js';
 
 interface SimNode {
   id: NodeId;
@@ -406,9 +412,9 @@ export class ClusterSim {
       node.runtime.twoPc(m.message, this.nodes.get(from)?.cluster.id, m.generation);
     } else {
       node.runtime.request(
-        { client: m.client, command: m.command, hops: m.hops, receivedAtMs: this.tick },
+        { client: m.client, command: m.command, hops: m.hops, receivedAtMs: this.tick, generation: m.generation },
         m.command,
-        undefined,
+        m.generation,
       );
     }
     this.settleSometimes(node);
@@ -438,7 +444,13 @@ export class ClusterSim {
       reply: (req, response) =>
         this.network.send(this.tick, node.id, req.client, { kind: 'response', command: req.command, response }),
       forward: (req, to, hops) =>
-        this.network.send(this.tick, node.id, to, { kind: 'request', client: req.client, command: req.command, hops }),
+        this.network.send(this.tick, node.id, to, {
+          kind: 'request',
+          client: req.client,
+          command: req.command,
+          hops,
+          generation: req.generation,
+        }),
     };
   }
 
@@ -596,14 +608,29 @@ export class ClusterSim {
     const node = this.nodes.get(this.random.pick(this.allMembers)) as SimNode;
     const c = node.cluster;
     if (node.runtime === undefined) return;
-    const message = previousGenerationMessage(this.random, {
-      members: c.members.filter((m) => m !== node.id),
-      accounts: c.accounts,
-      chosenMax: c.referenceApplied,
-    });
     this.previousGenerationInjected++;
-    this.log(`t${this.tick} generation ${simGeneration - 1} message to n${node.id}: ${JSON.stringify(message)}`);
-    node.runtime.paxos(message, simGeneration - 1);
+    if (this.random.chance(0.5)) {
+      // A client's request of that generation, still on the broker (its client is long gone:
+      // the answer goes nowhere).
+      const command = previousGenerationCommand(this.random, c.accounts);
+      this.log(`t${this.tick} generation ${simGeneration - 1} request to n${node.id}: ${JSON.stringify(command)}`);
+      const request = {
+        client: goneClientEndpoint,
+        command,
+        hops: 0,
+        receivedAtMs: this.tick,
+        generation: simGeneration - 1,
+      };
+      node.runtime.request(request, command, simGeneration - 1);
+    } else {
+      const message = previousGenerationMessage(this.random, {
+        members: c.members.filter((m) => m !== node.id),
+        accounts: c.accounts,
+        chosenMax: c.referenceApplied,
+      });
+      this.log(`t${this.tick} generation ${simGeneration - 1} message to n${node.id}: ${JSON.stringify(message)}`);
+      node.runtime.paxos(message, simGeneration - 1);
+    }
     this.settleSometimes(node);
   }
 
@@ -656,6 +683,7 @@ export class ClusterSim {
           client: c.endpoint,
           command: old.command,
           hops: 0,
+          generation: simGeneration,
         });
       }
       const cluster = r.pick(this.clusters);
@@ -688,6 +716,7 @@ export class ClusterSim {
         client: c.endpoint,
         command: c.current.command,
         hops: 0,
+        generation: simGeneration,
       });
     }
   }
@@ -735,6 +764,8 @@ export class ClusterSim {
     const text = JSON.stringify(value);
     const known = c.chosen.get(slot);
     if (known === undefined) {
+      if (value?.some(isPreviousGenerationCommand) === true)
+        this.fail(`cluster ${c.id}: a command of the previous flush generation was chosen in slot ${slot}: ${text}`);
       if (this.heavy !== undefined && value !== null && encodeCbor(value).length > fullSlotBytes) this.fullSlots++;
       c.chosen.set(slot, text);
       c.chosenValues.set(slot, value ?? []);

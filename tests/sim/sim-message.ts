@@ -6,7 +6,8 @@ import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 /** Everything that crosses the simulated network. */
 export type SimMessage =
   | { kind: 'paxos'; message: ShardMessage; generation: number }
-  | { kind: 'request'; client: NodeId; command: Command; hops: number }
+  /** `generation`: the flush generation the client sent it in (kept when forwarded). */
+  | { kind: 'request'; client: NodeId; command: Command; hops: number; generation: number }
   | { kind: '2pc'; message: TwoPcMessage; generation: number }
   | { kind: 'response'; command: Command; response: Response };
 
@@ -16,4 +17,5 @@ export interface SimRequest {
   command: Command;
   hops: number;
   receivedAtMs: number;
+  generation: number;
 }
