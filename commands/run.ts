@@ -25,7 +25,7 @@ The run starts its own local cluster in <data-dir>/run (wiped first) and stops i
 
 On a terminal, each command's outcome appears as it completes and a menu follows each set (PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). A restart of the run's nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set goes on. --json prints one document: {"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row.`;
   static override examples = [
-    '<%= config.bin %> run ../shared/peer-tests/CSE535-F25-Project-3-Testcases.csv',
+    '<%= config.bin %> run infra/demo-tests.csv',
     '<%= config.bin %> run tests.csv --no-interactive',
     '<%= config.bin %> run tests.csv --concurrent --json > results.json',
     '<%= config.bin %> run tests.csv --set-shape 15=5x5',

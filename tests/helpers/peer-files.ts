@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The four peer test files (../shared/peer-tests, see its SOURCES.md). */
+/** The four peer test files (docs/test-files.md, "The peer files"). */
 export const PEER_FILES = [
   'CSE535-F25-Project-3-Testcases.csv',
   'CSE535-F25-Project-3-Demo-Tests.csv',

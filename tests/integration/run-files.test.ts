@@ -9,7 +9,7 @@ import { peerDir } from '../helpers/peer-files.js';
 import { cli, ledgerBin, waitUntil } from './harness.js';
 
 /**
- * `ledger run` end to end on the four peer files (../shared/peer-tests, see its SOURCES.md):
+ * `ledger run` end to end on the four peer files (docs/test-files.md, "The peer files"):
  * every set of every file, each file three times (the three runs at once, each with its own
  * nats-server and nodes, to keep the wall time down), results compared between runs, and for the
  * official Fall-2025 file every outcome checked against what the rules say it must be.

@@ -42,6 +42,14 @@ test('nothing cites a design document outside the repository', () => {
   assert.deepEqual(offenders, []);
 });
 
+test('nothing points the reader at a file outside the repository (../shared)', () => {
+  // The peer files' locator is the one place that must know where the workspace keeps them.
+  const locator = 'tests/helpers/peer-files.ts';
+  const offenders = all.filter((f) => f !== locator && /\.\.\/shared\//.test(readFileSync(join(root, f), 'utf8')));
+  assert.deepEqual(offenders, []);
+  assert.ok(all.includes('commands/run.ts') && all.includes(locator), 'the help texts and the locator are scanned');
+});
+
 test('every docs/ file the code and the README name exists', () => {
   const named = new Set<string>();
   for (const f of all)
