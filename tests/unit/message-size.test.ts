@@ -28,6 +28,19 @@ const maxPayload = Number(
 const budgets = payloadBudgets(limits.natsMaxPayloadBytes);
 const settings = replicaSettings(defaultTiming);
 
+/** Member `self` of a three-member cluster, promised to n1's first ballot, over `log`. */
+function memberOfThree(self: number, log: LogEntry<Batch>[]): Replica<Batch> {
+  return new Replica<Batch>({
+    self,
+    members: [1, 2, 3],
+    settings,
+    random: new SeededRandom(self),
+    promised: initialBallot(1),
+    log,
+    appliedIndex: 0,
+  });
+}
+
 /** The widest character per UTF-16 unit: 3 bytes in UTF-8. */
 const wide = (n: number) => '€'.repeat(n);
 const clientId = (i: number) => wide(limits.clientIdLengthMax - 10) + String(i).padStart(10, '0');
@@ -219,24 +232,8 @@ describe('worst-case messages stay under the broker max_payload', () => {
       value: fullSlot(i * 1000),
       chosen: true,
     }));
-    const holder = new Replica<Batch>({
-      self: 1,
-      members: [1, 2, 3],
-      settings,
-      random: new SeededRandom(1),
-      promised: initialBallot(1),
-      log,
-      appliedIndex: 0,
-    });
-    const lagging = new Replica<Batch>({
-      self: 3,
-      members: [1, 2, 3],
-      settings,
-      random: new SeededRandom(3),
-      promised: initialBallot(1),
-      log: [],
-      appliedIndex: 0,
-    });
+    const holder = memberOfThree(1, log);
+    const lagging = memberOfThree(3, []);
     holder.takeCommitted();
     holder.advance();
     let fromSlot: Slot = 1;
@@ -264,24 +261,8 @@ describe('worst-case messages stay under the broker max_payload', () => {
       values.set(i + 1, fullSlot(i * 1000));
       return { slot: i + 1, ballot: initialBallot(1), value: values.get(i + 1) as Batch, chosen: false };
     });
-    const acceptor = new Replica<Batch>({
-      self: 1,
-      members: [1, 2, 3],
-      settings,
-      random: new SeededRandom(1),
-      promised: initialBallot(1),
-      log,
-      appliedIndex: 0,
-    });
-    const candidate = new Replica<Batch>({
-      self: 2,
-      members: [1, 2, 3],
-      settings,
-      random: new SeededRandom(2),
-      promised: initialBallot(1),
-      log: [],
-      appliedIndex: 0,
-    });
+    const acceptor = memberOfThree(1, log);
+    const candidate = memberOfThree(2, []);
     candidate.campaign();
     let toAcceptor = sent(candidate.ready().messages, 'prepare').map((o) => o.message);
     candidate.advance();
