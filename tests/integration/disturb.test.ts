@@ -163,4 +163,15 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       await transport.close();
     }
   });
+
+  // Last: it resets the ledger.
+  test('a flush calms a disturbed node, as it heals an isolated one', async () => {
+    assert.deepEqual((await cluster.json(['node', 'disturb', '3', '--delay-ms', '20'])).disturbed, {
+      duplicatePercent: 0,
+      delayMsMax: 20,
+    });
+    await cluster.json(['cluster', 'flush']);
+    const { nodes } = await cluster.json(['cluster', 'status']);
+    assert.equal(nodes.find((s: NodeStatus) => s.node === 3).disturbed, null);
+  });
 });
