@@ -1,4 +1,6 @@
 import type { NodeStatusRow } from '../client/ledger-client.js';
+import type { NodeStatus } from '../protocol/admin.js';
+import { describeDisturbance } from './disturb-settings.js';
 import { table, type Column, type Layout } from './render.js';
 
 /** A down node's reason goes in its role cell, cut on a terminal so 9 nodes fit 80 columns. */
@@ -13,7 +15,7 @@ const statusColumns: Column[] = [
   { head: 'pid', right: true, drop: 1 },
 ];
 
-/** `ledger cluster status`: one line a node. */
+/** `ledger cluster status`: one line a node, then one line per disturbed node (`ledger node disturb`). */
 export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): string {
   const rows = nodes.map((s) =>
     s.role === 'down'
@@ -21,7 +23,7 @@ export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): 
       : [
           `n${s.node}`,
           s.cluster,
-          s.failed ? `${s.role} (failed)` : s.isolated ? `${s.role} (isolated)` : s.role,
+          roleCell(s),
           s.leader === undefined ? '?' : `n${s.leader}`,
           s.ballot,
           s.commitIndex,
@@ -29,5 +31,12 @@ export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): 
           s.pid,
         ],
   );
-  return table(statusColumns, rows, layout);
+  const disturbed = nodes.filter((s): s is NodeStatus => s.role !== 'down' && (s.disturbed ?? null) !== null);
+  return [table(statusColumns, rows, layout), ...disturbed.map(describeDisturbance)].join('\n');
+}
+
+function roleCell(s: NodeStatus): string {
+  const flags = [s.failed ? 'failed' : s.isolated ? 'isolated' : undefined, s.disturbed ? 'disturbed' : undefined];
+  const shown = flags.filter((f) => f !== undefined);
+  return shown.length === 0 ? s.role : `${s.role} (${shown.join(', ')})`;
 }

@@ -4,6 +4,7 @@ import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.j
 import type {
   AdminReplies,
   AdminRequest,
+  DisturbSettings,
   FaultOp,
   FlushArgs,
   LocalBalance,
@@ -12,6 +13,7 @@ import type {
   NodeViews,
   StateHashes,
 } from '../protocol/admin.js';
+import { disturbDelayMsMax } from '../protocol/admin.js';
 import { AdminRefused } from './admin-refused.js';
 import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';
@@ -458,6 +460,24 @@ export class LedgerClient {
       throw badInput(`node ${node} does not exist`, `nodes are 1..${allNodes(this.topology).length}`);
     }
     return this.admin(node, { op }, 2_000);
+  }
+
+  /**
+   * Arms `node`'s transport failpoint (`ledger node disturb`, for testing): it duplicates
+   * `duplicatePercent` % of the client requests and 2PC messages it receives and delays each by
+   * a random 0..`delayMsMax` ms. `{ duplicatePercent: 0, delayMsMax: 0 }` calms it. Answers the
+   * node's status afterwards (`disturbed`, `transportFaults`).
+   */
+  async disturb(node: NodeId, settings: DisturbSettings): Promise<NodeStatus> {
+    if (!allNodes(this.topology).includes(node)) {
+      throw badInput(`node ${node} does not exist`, `nodes are 1..${allNodes(this.topology).length}`);
+    }
+    const { duplicatePercent, delayMsMax } = settings;
+    if (!Number.isInteger(duplicatePercent) || duplicatePercent < 0 || duplicatePercent > 100)
+      throw badInput(`duplicate share ${duplicatePercent} is not valid`, 'a whole percentage, 0 to 100');
+    if (!Number.isInteger(delayMsMax) || delayMsMax < 0 || delayMsMax > disturbDelayMsMax)
+      throw badInput(`delay ${delayMsMax} ms is not valid`, `whole milliseconds, 0 to ${disturbDelayMsMax}`);
+    return this.admin(node, { op: 'disturb', duplicatePercent, delayMsMax }, 2_000);
   }
 }
 

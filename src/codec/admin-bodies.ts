@@ -3,17 +3,20 @@ import { replicaRoles } from '../core/roles.js';
 import {
   adminErrorCodes,
   adminOps,
+  disturbDelayMsMax,
   type AdminOp,
   type AdminReplies,
   type AdminReply,
   type AdminRequest,
   type CrossShardHold,
+  type DisturbSettings,
   type FlushArgs,
   type LocalBalance,
   type ModifiedAccounts,
   type NodeStatus,
   type NodeViews,
   type StateHashes,
+  type TransportFaultCounts,
 } from '../protocol/admin.js';
 import { decodeBatch } from './ledger-codec.js';
 import { arr, bool, DecodeError, int, obj, oneOf, optional, str, type Obj } from './validate.js';
@@ -39,12 +42,25 @@ export function decodeAdminRequest(o: Obj, path: string): AdminRequest {
         throw new DecodeError(`${path}.holdMs: expected at most ${limits.holdCrossShardMsMax}`);
       return { op, holdMs };
     }
+    case 'disturb':
+      return { op, ...decodeDisturbSettings(o, path) };
     case 'flush':
       if (o.flush === undefined) throw new DecodeError(`${path}.flush: a flush needs its arguments`);
       return { op, flush: decodeFlushArgs(o.flush, `${path}.flush`) };
     default:
       return { op };
   }
+}
+
+/** Both fields, each in range (a disturbance is never half-specified); 0 and 0 disarm. */
+function decodeDisturbSettings(o: Obj, path: string): DisturbSettings {
+  const within = (field: 'duplicatePercent' | 'delayMsMax', max: number): number => {
+    if (o[field] === undefined) throw new DecodeError(`${path}.${field}: a disturbance needs it (0 for none)`);
+    const value = int(o[field], `${path}.${field}`);
+    if (value > max) throw new DecodeError(`${path}.${field}: expected at most ${max}`);
+    return value;
+  };
+  return { duplicatePercent: within('duplicatePercent', 100), delayMsMax: within('delayMsMax', disturbDelayMsMax) };
 }
 
 function decodeFlushArgs(value: unknown, path: string): FlushArgs {
@@ -68,6 +84,7 @@ const replyBodies: { [Op in AdminOp]: (value: unknown) => AdminReplies[Op] } = {
   recover: decodeNodeStatus,
   isolate: decodeNodeStatus,
   heal: decodeNodeStatus,
+  disturb: decodeNodeStatus,
   flush: decodeNodeStatus,
   lead: decodeNodeStatus,
 };
@@ -109,6 +126,8 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     malformedMessages: int(o.malformedMessages, 'status.malformedMessages'),
     failed: bool(o.failed, 'status.failed'),
     isolated: bool(o.isolated, 'status.isolated'),
+    disturbed: decodeDisturbed(o.disturbed),
+    transportFaults: decodeTransportFaults(o.transportFaults),
     logFloor: int(o.logFloor, 'status.logFloor'),
     logEntries: int(o.logEntries, 'status.logEntries'),
     synchronous: oneOf(o.synchronous, 'status.synchronous', ['full', 'normal'] as const),
@@ -118,6 +137,24 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
     publishErrors: int(o.publishErrors, 'status.publishErrors'),
     refusedMessages: decodeCounts(o.refusedMessages, 'status.refusedMessages'),
+  };
+}
+
+/** Absent (an older node) or null: calm. */
+function decodeDisturbed(value: unknown): DisturbSettings | null {
+  if (value === undefined || value === null) return null;
+  return decodeDisturbSettings(obj(value, 'status.disturbed'), 'status.disturbed');
+}
+
+/** Absent from an older node: none. */
+function decodeTransportFaults(value: unknown): TransportFaultCounts {
+  if (value === undefined) return { delayed: 0, duplicated: 0, overflowed: 0, held: 0 };
+  const o = obj(value, 'status.transportFaults');
+  return {
+    delayed: int(o.delayed, 'status.transportFaults.delayed'),
+    duplicated: int(o.duplicated, 'status.transportFaults.duplicated'),
+    overflowed: int(o.overflowed, 'status.transportFaults.overflowed'),
+    held: int(o.held, 'status.transportFaults.held'),
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   AdminRequest,
   AdminRequestContext,
   AdminRequestOf,
+  DisturbSettings,
   FaultOp,
   FlushArgs,
   NodeStatus,
@@ -39,6 +40,8 @@ export interface AdminHost {
   status(): NodeStatus;
   /** Sets the fault flags, as `op` says. */
   injectFault(op: FaultOp): void;
+  /** Arms the transport failpoint (src/node/transport-faults.ts); 0 and 0 disarm it. */
+  disturb(settings: DisturbSettings): void;
   /** Back to the initial state in the flush's generation (arguments checked by the handler). */
   flush(args: FlushArgs): void;
   /** Counts a message from another flush generation (dropped). */
@@ -114,6 +117,13 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
   recover: fault('recover'),
   isolate: fault('isolate'),
   heal: fault('heal'),
+  disturb: {
+    // Bounded at decode (0..100 %, 0..disturbDelayMsMax ms).
+    handle: (host, { duplicatePercent, delayMsMax }) => {
+      host.disturb({ duplicatePercent, delayMsMax });
+      return host.status();
+    },
+  },
   flush: {
     anyGeneration: true,
     handle: (host, { flush }) => {

@@ -31,6 +31,7 @@ import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 import { PublishErrors } from './publish-errors.js';
 import { NodeRuntime } from './runtime.js';
+import { TransportFaults, type FaultTimers } from './transport-faults.js';
 import type { CrashPoint, HeldRequest, Outbox, RuntimeHooks, Scheduler } from '../ports/runtime.js';
 
 /** A request being served, kept by the runtime until it is answered or the client has long given up. */
@@ -62,6 +63,10 @@ export class LedgerNode {
   private readonly publishErrors: PublishErrors;
   /** Refusals already counted in the metrics, by reason (the core's totals restart at a flush). */
   private refusalsCounted = new Map<string, number>();
+  /** `ledger node disturb`: duplicates and delays incoming client requests and 2PC messages. */
+  private readonly transportFaults = new TransportFaults(new SeededRandom(randomInt(2 ** 31)), realTimers, (effect) =>
+    this.telemetry.recordTransportFault(effect),
+  );
 
   private constructor(
     private readonly config: LedgerConfig,
@@ -150,9 +155,10 @@ export class LedgerNode {
     const s = this.subjects;
     this.transport.subscribe(s.clusterPaxos(this.cluster), (m) => this.onPaxos(m));
     this.transport.subscribe(s.nodePaxos(this.id), (m) => this.onPaxos(m));
-    this.transport.subscribe(s.nodeRequests(this.id), (m) => this.onRequest(m));
+    const faults = this.transportFaults;
+    this.transport.subscribe(s.nodeRequests(this.id), (m) => faults.deliver(m, m.data.length, (d) => this.onRequest(d)));
     this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
-    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) => this.onTwoPc(m));
+    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) => faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)));
     this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
   }
 
@@ -160,6 +166,7 @@ export class LedgerNode {
     if (this.stopped) return;
     this.stopped = true;
     this.runtime.stop();
+    this.transportFaults.stop();
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
     await this.telemetry.stop().catch(() => undefined);
     await this.transport.close().catch(() => undefined);
@@ -364,6 +371,10 @@ export class LedgerNode {
       store: this.store,
       status: () => this.status(),
       injectFault: (op) => this.injectFault(op),
+      disturb: (settings) => {
+        this.transportFaults.arm(settings);
+        this.log.warn({ op: 'disturb', ...settings }, 'fault injection');
+      },
       flush: (args) => this.flush(args),
       countStale: () => this.runtime.countStale(),
       scheduleDrain: () => this.scheduleDrain(),
@@ -384,6 +395,7 @@ export class LedgerNode {
       args.generation,
       args.failed,
     );
+    this.transportFaults.arm({ duplicatePercent: 0, delayMsMax: 0 }); // like isolate: a flush calms it
     this.telemetry.metrics.onFlush();
     this.refusalsCounted = new Map();
     this.log.warn(
@@ -421,6 +433,8 @@ export class LedgerNode {
       malformedMessages: this.malformed,
       failed: this.runtime.failed,
       isolated: this.runtime.isolated,
+      disturbed: this.transportFaults.armed,
+      transportFaults: this.transportFaults.counts,
       logFloor: replica.logFloor,
       logEntries: replica.logSize,
       synchronous: this.store.synchronous,
@@ -457,6 +471,14 @@ function buildServer(
     ...extra,
   });
 }
+
+/** The transport failpoint's delays, on Node's timers. */
+const realTimers: FaultTimers = {
+  after: (ms, run) => {
+    const timer = setTimeout(run, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 /** The real node's time: the wall clock, and Node's event loop for the runtime's turns. */
 const eventLoopScheduler: Scheduler = {

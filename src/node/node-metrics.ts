@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
 import { NodeMetrics, type NodeSample } from '../observability/metrics.js';
 import type { Transport } from '../transport/transport.js';
 import { startMetricsHttp } from './metrics-http.js';
@@ -17,6 +18,8 @@ export interface RunningMetrics {
   metrics: NodeMetrics;
   /** Monotonic milliseconds, the clock every duration fed to `metrics` is measured on. */
   now: () => number;
+  /** The transport failpoint (`ledger node disturb`) held back, duplicated or could not hold a delivery. */
+  recordTransportFault(effect: 'delayed' | 'duplicated' | 'overflowed'): void;
   start(transport: Transport, eventsSubject: string, log: Logger): Promise<void>;
   stop(): Promise<void>;
 }
@@ -30,9 +33,16 @@ export function nodeMetrics(
   let port: number | undefined;
   const metrics = new NodeMetrics(labels, () => ({ ...sample(), metricsPort: port }), now());
   const stops: Array<() => Promise<void> | void> = [];
+  const transportFaults = new Counter({
+    name: 'ledger_transport_faults_total',
+    help: 'Incoming client requests and 2PC messages the transport failpoint (ledger node disturb) delayed, duplicated, or delivered at once because its held deliveries were at their bound (overflowed)',
+    labelNames: ['effect'],
+    registers: [metrics.registry],
+  });
   return {
     metrics,
     now,
+    recordTransportFault: (effect) => transportFaults.inc({ effect }),
     async start(transport, eventsSubject, log) {
       if (options.metricsPort !== undefined && options.metricsPort > 0) {
         try {

@@ -22,6 +22,35 @@ export interface FlushArgs {
 const faultOps = ['fail', 'recover', 'isolate', 'heal'] as const;
 export type FaultOp = (typeof faultOps)[number];
 
+/**
+ * The transport failpoint (`ledger node disturb`): what the node does to each client request
+ * and 2PC message it receives. `duplicatePercent` of them are delivered twice (the same bytes,
+ * the same reply subject), and every delivery waits a random 0..`delayMsMax` ms, so messages
+ * overtake each other. 0 and 0: calm (disarmed). For testing only.
+ */
+export interface DisturbSettings {
+  /** 0..100. */
+  duplicatePercent: number;
+  /** 0..disturbDelayMsMax. */
+  delayMsMax: number;
+}
+
+/** The longest delay `disturb` may ask for: long enough to reorder across election timeouts,
+ *  short enough that a forgotten or forged disturbance cannot hold a message for long. */
+export const disturbDelayMsMax = 2_000;
+
+/** What the transport failpoint did since the node started (src/node/transport-faults.ts). */
+export interface TransportFaultCounts {
+  /** Deliveries held back for a random delay (a duplicate counts on its own). */
+  delayed: number;
+  /** Messages delivered a second time. */
+  duplicated: number;
+  /** Deliveries made at once because the held ones were at their bound (count or bytes). */
+  overflowed: number;
+  /** Deliveries held now, waiting for their delay. */
+  held: number;
+}
+
 /** Every admin request, by op. */
 export type AdminRequest =
   /** The node's status (NodeStatus). */
@@ -41,6 +70,8 @@ export type AdminRequest =
   | { op: 'recover' }
   | { op: 'isolate' }
   | { op: 'heal' }
+  /** Arm the transport failpoint (DisturbSettings); 0 and 0 disarm it. */
+  | ({ op: 'disturb' } & DisturbSettings)
   /** Back to the initial state in a new flush generation (docs/test-files.md, "The flush"). */
   | { op: 'flush'; flush: FlushArgs }
   /** Stand for election at once (leadership transfer). */
@@ -61,6 +92,7 @@ export const adminOps = [
   'recover',
   'isolate',
   'heal',
+  'disturb',
   'flush',
   'lead',
 ] as const;
@@ -87,6 +119,7 @@ export interface AdminReplies {
   recover: NodeStatus;
   isolate: NodeStatus;
   heal: NodeStatus;
+  disturb: NodeStatus;
   flush: NodeStatus;
   lead: NodeStatus;
 }
@@ -137,6 +170,10 @@ export interface NodeStatus {
   failed: boolean;
   /** `ledger node isolate`: drops protocol messages to and from its peers. */
   isolated: boolean;
+  /** `ledger node disturb`: what its transport failpoint does now; null when calm. */
+  disturbed: DisturbSettings | null;
+  /** What that failpoint did since the node started. */
+  transportFaults: TransportFaultCounts;
   logFloor: Slot;
   logEntries: number;
   synchronous: 'full' | 'normal';

@@ -77,4 +77,26 @@ describe('the typed admin call', () => {
     for (const request of transport.asked)
       assert.deepEqual(request, { kind: 'admin', op: 'hold-cross-shard', holdMs: 2_000 });
   });
+
+  test('disturb sends both settings to the node; a node or a setting out of range is refused before anything is sent', async () => {
+    const transport = new AdminTransport(() => ({
+      kind: 'admin-reply',
+      ok: false,
+      code: 'internal',
+      message: 'the test reads the request only',
+    }));
+    const client = clientOn(transport);
+    await assert.rejects(client.disturb(6, { duplicatePercent: 50, delayMsMax: 40 }), AdminRefused);
+    assert.deepEqual(transport.asked, [{ kind: 'admin', op: 'disturb', duplicatePercent: 50, delayMsMax: 40 }]);
+    assert.deepEqual(transport.sent, ['ledger.n6.admin']);
+    for (const [node, settings, says] of [
+      [10, { duplicatePercent: 5, delayMsMax: 0 }, /node 10 does not exist/],
+      [6, { duplicatePercent: 101, delayMsMax: 0 }, /duplicate share 101/],
+      [6, { duplicatePercent: 1.5, delayMsMax: 0 }, /duplicate share 1.5/],
+      [6, { duplicatePercent: 0, delayMsMax: 2_001 }, /delay 2001 ms/],
+      [6, { duplicatePercent: 0, delayMsMax: -1 }, /delay -1 ms/],
+    ] as const)
+      await assert.rejects(client.disturb(node, settings), (e: unknown) => e instanceof Error && says.test(e.message));
+    assert.equal(transport.asked.length, 1, 'none of those was sent');
+  });
 });

@@ -9,6 +9,7 @@ import {
   adminOps,
   type AdminOp,
   type AdminRequest,
+  type DisturbSettings,
   type FaultOp,
   type FlushArgs,
   type NodeStatus,
@@ -28,6 +29,7 @@ class FakeHost implements AdminHost {
   readonly store = { views: () => [] };
   gen = 3;
   faults: FaultOp[] = [];
+  disturbances: DisturbSettings[] = [];
   flushes: FlushArgs[] = [];
   stale = 0;
   drains = 0;
@@ -47,6 +49,7 @@ class FakeHost implements AdminHost {
   server = () => this.core;
   status = () => ({ node: this.node, generation: this.gen, faults: this.faults.length }) as unknown as NodeStatus;
   injectFault = (op: FaultOp) => void this.faults.push(op);
+  disturb = (settings: DisturbSettings) => void this.disturbances.push(settings);
   flush = (args: FlushArgs) => {
     this.flushes.push(args);
     this.gen = args.generation;
@@ -115,6 +118,20 @@ describe('admin handlers', () => {
       assert.ok(reply.ok && reply.op === op, JSON.stringify(reply));
     }
     assert.deepEqual(host.faults, ['fail', 'recover', 'isolate', 'heal']);
+  });
+
+  test('disturb hands its settings to the node (0 and 0 to calm it) and answers the status', () => {
+    const host = new FakeHost();
+    const reply = answerAdmin(host, { op: 'disturb', duplicatePercent: 50, delayMsMax: 40 });
+    assert.ok(reply.ok && reply.op === 'disturb', JSON.stringify(reply));
+    assert.ok(answerAdmin(host, { op: 'disturb', duplicatePercent: 0, delayMsMax: 0 }).ok);
+    assert.deepEqual(host.disturbances, [
+      { duplicatePercent: 50, delayMsMax: 40 },
+      { duplicatePercent: 0, delayMsMax: 0 },
+    ]);
+    const stale = answerAdmin(host, { op: 'disturb', duplicatePercent: 10, delayMsMax: 0, generation: 2 });
+    assert.ok(!stale.ok && stale.code === 'stale-generation', 'like any fault, only in its generation');
+    assert.equal(host.disturbances.length, 2);
   });
 
   test('an op sent in another flush generation is refused `stale-generation` and counted; status and flush cross generations', () => {
@@ -198,6 +215,31 @@ describe('admitting an admin request', () => {
         encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'flush', flush: { generation: 2, failed: false } }),
         /envelope\.flush\.leader/,
       ],
+      [
+        'a disturbance above 100 %',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 101, delayMsMax: 0 }),
+        /envelope\.duplicatePercent: expected at most 100/,
+      ],
+      [
+        'a disturbance delaying past its bound',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 0, delayMsMax: 2_001 }),
+        /envelope\.delayMsMax: expected at most 2000/,
+      ],
+      [
+        'a disturbance without its delay',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 5 }),
+        /envelope\.delayMsMax/,
+      ],
+      [
+        'a negative disturbance',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: -1, delayMsMax: 10 }),
+        /envelope\.duplicatePercent/,
+      ],
+      [
+        'a fractional disturbance',
+        encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 5, delayMsMax: 0.5 }),
+        /envelope\.delayMsMax/,
+      ],
       ['an op that does not exist', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'reboot' }), /envelope\.op/],
       [
         'another kind of message',
@@ -218,5 +260,12 @@ describe('admitting an admin request', () => {
     assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'balance', account: 7, generation: 2 })), {
       request: { op: 'balance', account: 7, generation: 2 },
     });
+    for (const settings of [
+      { duplicatePercent: 100, delayMsMax: 2_000 },
+      { duplicatePercent: 0, delayMsMax: 0 },
+    ])
+      assert.deepEqual(admitAdminRequest(encodeEnvelope({ kind: 'admin', op: 'disturb', ...settings })), {
+        request: { op: 'disturb', ...settings },
+      });
   });
 });

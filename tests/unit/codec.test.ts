@@ -3,6 +3,34 @@ import { describe, test } from 'node:test';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
+import type { NodeStatus } from '../../src/protocol/admin.js';
+
+/** A disturbed node's status: the transport failpoint's settings and counts travel with it. */
+const disturbedStatus: NodeStatus = {
+  node: 4,
+  cluster: 2,
+  role: 'leader',
+  leader: 4,
+  ballot: '3.4',
+  commitIndex: 9,
+  appliedIndex: 9,
+  lastSlot: 9,
+  pendingCommands: 0,
+  malformedMessages: 0,
+  failed: false,
+  isolated: false,
+  disturbed: { duplicatePercent: 50, delayMsMax: 40 },
+  transportFaults: { delayed: 120, duplicated: 61, overflowed: 2, held: 7 },
+  logFloor: 0,
+  logEntries: 9,
+  synchronous: 'full',
+  pid: 4242,
+  uptimeMs: 1_000,
+  generation: 3,
+  staleGenerationMessages: 0,
+  publishErrors: 0,
+  refusedMessages: {},
+};
 
 describe('envelopes', () => {
   const samples: Envelope[] = [
@@ -69,6 +97,9 @@ describe('envelopes', () => {
     { kind: 'admin', op: 'flush', flush: { generation: 7, leader: 4, failed: false } },
     { kind: 'admin', op: 'lead' },
     { kind: 'admin', op: 'hold-cross-shard', holdMs: 10_000 },
+    { kind: 'admin', op: 'disturb', duplicatePercent: 100, delayMsMax: 2_000, generation: 3 },
+    { kind: 'admin-reply', ok: true, op: 'disturb', body: disturbedStatus },
+    { kind: 'admin-reply', ok: true, op: 'status', body: { ...disturbedStatus, disturbed: null } },
     { kind: 'admin-reply', ok: false, code: 'wrong-shard', message: 'account 12 is not on node 1' },
     { kind: 'admin-reply', ok: true, op: 'hold-cross-shard', body: { node: 4, heldMs: 2_000 } },
     {
@@ -174,6 +205,28 @@ describe('envelopes', () => {
     [
       'a hold above limits.holdCrossShardMsMax',
       encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'hold-cross-shard', holdMs: 10_001 }),
+    ],
+    [
+      'a disturbance duplicating more than 100 %',
+      encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 101, delayMsMax: 10 }),
+    ],
+    [
+      'a disturbance delaying more than disturbDelayMsMax',
+      encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', duplicatePercent: 10, delayMsMax: 2_001 }),
+    ],
+    [
+      'a disturbance without its duplicate share',
+      encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'disturb', delayMsMax: 10 }),
+    ],
+    [
+      'a status whose disturbance is out of range',
+      encodeCbor({
+        v: envelopeVersion,
+        kind: 'admin-reply',
+        ok: true,
+        op: 'disturb',
+        body: { ...disturbedStatus, disturbed: { duplicatePercent: 500, delayMsMax: 1 } },
+      }),
     ],
     ['a balance without its account', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance' })],
     ['a balance of account 0', encodeCbor({ v: envelopeVersion, kind: 'admin', op: 'balance', account: 0 })],
