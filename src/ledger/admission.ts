@@ -33,6 +33,9 @@ export interface AdmissionContext {
  * clears it all.
  */
 export class Admission {
+  /** Commands waiting here per client origin (clientOrigin), so that one client cannot take
+   *  the whole queue: it gets busy beyond limits.pendingCommandsPerOriginMax (fullFor). */
+  private readonly byOrigin = new Map<string, number>();
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
   private queue: Array<{ command: Command; sinceTick: number }> = [];
   /** Commands holding their locks, waiting for room in the pipeline. */
@@ -54,8 +57,29 @@ export class Admission {
     return this.pending >= limits.pendingCommandsMax;
   }
 
+  /** Whether a new request of `clientId` is told busy: the queues are full, or its origin holds
+   *  its share of them already. */
+  fullFor(clientId: string): boolean {
+    return this.full || (this.byOrigin.get(clientOrigin(clientId)) ?? 0) >= limits.pendingCommandsPerOriginMax;
+  }
+
+  /** Commands of `clientId`'s origin waiting here. */
+  pendingOf(clientId: string): number {
+    return this.byOrigin.get(clientOrigin(clientId)) ?? 0;
+  }
+
   enqueue(command: Command, now: number): void {
     this.queue.push({ command, sinceTick: now });
+    const origin = clientOrigin(command.clientId);
+    this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
+  }
+
+  /** A command left the queues (proposed, or its read gave up). */
+  private left(command: Command): void {
+    const origin = clientOrigin(command.clientId);
+    const n = (this.byOrigin.get(origin) ?? 0) - 1;
+    if (n > 0) this.byOrigin.set(origin, n);
+    else this.byOrigin.delete(origin);
   }
 
   /** Queues a command unless the queues are full (false): how the 2PC driver's steps join the
@@ -85,6 +109,7 @@ export class Admission {
       } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
       } else if (command.op.kind === 'balance') {
+        this.left(command);
         ctx.onReadGaveUp(key);
       } else {
         // Waited long enough: choose the refusal, so a retry gets the same answer.
@@ -98,7 +123,12 @@ export class Admission {
    *  bytes, so that the messages carrying slots (accepts, catch-up replies, promises) can be
    *  packed under max_payload. */
   takeSlot(slotBytesMax: number): Command[] {
-    return this.batch.splice(0, fittingCount(this.batch, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax));
+    const slot = this.batch.splice(
+      0,
+      fittingCount(this.batch, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax),
+    );
+    for (const command of slot) this.left(command);
+    return slot;
   }
 
   /** A command was applied: its in-flight locks go (a prepared transaction is now held by the
@@ -111,6 +141,19 @@ export class Admission {
   clear(): void {
     this.queue = [];
     this.batch = [];
+    this.byOrigin.clear();
     this.locks.clear();
   }
+}
+
+/**
+ * The client a command comes from, as admission counts it: its client id up to the last '-'
+ * (the whole id when it has none). A LedgerClient names its sessions `${prefix}-${n}` with one
+ * random prefix per client process (src/client/ledger-client.ts), so all the sessions of one
+ * process share an origin. Only a bound on fairness: a client that picks other ids gets other
+ * shares, and an origin is never trusted for anything else.
+ */
+export function clientOrigin(clientId: string): string {
+  const dash = clientId.lastIndexOf('-');
+  return dash < 0 ? clientId : clientId.slice(0, dash);
 }
