@@ -5,6 +5,7 @@ import { decodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import { limits } from '../../src/core/limits.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { sendMalformedClientRequests, sendMutatedProtocolMessages } from '../chaos/abuse.js';
+import { measureFlood } from '../chaos/flood.js';
 import { alive, TestCluster, waitUntil } from './harness.js';
 
 /**
@@ -110,5 +111,16 @@ describe('malformed client requests and mutated protocol messages against a real
     await waitUntil('the cluster still commits', 10_000, async () => {
       return (await cluster.json(['transfer', '9', '10', '1'], [0, 1])).status === 'committed';
     });
+  });
+
+  test('one client flooding a leader is told busy beyond its share, and the other clients keep committing', async () => {
+    // No timing threshold: on a loaded machine only the shape is robust. The flood keeps more
+    // requests unanswered than its share of the leader's queue, but fewer than the whole queue
+    // holds: only the per-origin bound makes the leader say busy.
+    const floodInFlight = 8_000;
+    assert.ok(limits.pendingCommandsPerOriginMax < floodInFlight && floodInFlight < limits.pendingCommandsMax);
+    const r = await measureFlood({ natsUrl: cluster.state.natsUrl, seconds: 3, normalClients: 4, floodInFlight });
+    assert.ok((r.with.outcomes.committed ?? 0) > 0, `the normal clients commit during the flood: ${JSON.stringify(r.with)}`);
+    assert.ok((r.with.flood.answers.busy ?? 0) > 0, `the flood is told busy: ${JSON.stringify(r.with.flood)}`);
   });
 });
