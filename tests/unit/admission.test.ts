@@ -118,4 +118,24 @@ describe('Admission', () => {
     assert.equal(clientOrigin('run-a-b-2'), 'run-a-b');
     assert.equal(clientOrigin('solo'), 'solo');
   });
+
+  test('a flood of contended commands costs admission linear work: while no lock is released and the tick stays, only new arrivals are looked at', () => {
+    const a = new Admission();
+    const arrivals = 5_000;
+    const ctx = context(0); // one view of the prepared locks, as a shard server passes it
+    for (let i = 0; i < arrivals; i++) {
+      const from = 1 + (i % 1_000);
+      a.enqueue(transfer(`f-${i}`, from, from + 1), 0);
+      a.admitWaiting(ctx);
+    }
+    assert.equal(a.batched, 500, 'every other account pair is free at first');
+    assert.ok(a.examined <= 2 * arrivals, `${a.examined} looks for ${arrivals} arrivals (a rescan per arrival is ~${arrivals ** 2 / 2})`);
+    // A release (a command applied) and the next tick each make the whole queue looked at again.
+    const [first] = a.takeSlot(Number.MAX_SAFE_INTEGER); // the whole batch: 500 commands
+    a.release(first as Command);
+    const before = a.examined;
+    a.admitWaiting(ctx);
+    assert.equal(a.examined - before, arrivals - 500, 'after a release every waiting command is looked at');
+    assert.equal(a.batched, 1, 'the one waiting for the freed accounts joined the batch');
+  });
 });
