@@ -28,6 +28,12 @@ export interface FloodOptions {
   seconds?: number;
   /** Flood requests awaiting their answer at any time. */
   floodInFlight?: number;
+  /** `raw` (default): requests published without waiting, refilled as answers come, busy or
+   *  not (an abusive client). `client`: one LedgerClient with `floodInFlight` transfers in
+   *  flight, which backs off on busy as every LedgerClient does. */
+  floodMode?: 'raw' | 'client';
+  /** Raw mode: stop after this many requests (default: flood until the phase ends). */
+  floodTotal?: number;
   seed?: number;
 }
 
@@ -63,6 +69,8 @@ export async function measureFlood(options: FloodOptions): Promise<FloodResult> 
     normalClients: 8,
     seconds: 10,
     floodInFlight: 20_000,
+    floodMode: 'raw' as 'raw' | 'client',
+    floodTotal: Number.POSITIVE_INFINITY,
     seed: 1,
     ...options,
   };
@@ -79,7 +87,10 @@ export async function measureFlood(options: FloodOptions): Promise<FloodResult> 
     const without = await normalPhase(transport, topology, o, normalAccounts, o.seed);
     const leader = await leaderOf(transport, topology, o.prefix, o.cluster);
     const stop = { now: false };
-    const flood = runFlood(floodTransport, o.prefix, leader, floodAccounts, o.floodInFlight, o.seed, stop);
+    const flood =
+      o.floodMode === 'raw'
+        ? runFlood(floodTransport, o.prefix, leader, floodAccounts, o, stop)
+        : runClientFlood(floodTransport, topology, o.prefix, floodAccounts, o.floodInFlight, o.seed, stop);
     const during = await normalPhase(transport, topology, o, normalAccounts, o.seed + 1);
     stop.now = true;
     return { options: o, without, with: { ...during, flood: await flood } };
@@ -134,10 +145,10 @@ async function runFlood(
   prefix: string,
   leader: NodeId,
   accounts: { first: number; last: number },
-  inFlight: number,
-  seed: number,
+  o: { floodInFlight: number; floodTotal: number; seed: number },
   stop: { now: boolean },
 ): Promise<FloodFigures> {
+  const { floodInFlight: inFlight, seed } = o;
   const rng = new SeededRandom(seed + 1000);
   const origin = `flood${seed}`;
   const inbox = `_flood.${seed}.${Date.now().toString(36)}`;
@@ -161,7 +172,8 @@ async function runFlood(
       await pause(1);
       continue;
     }
-    const burst = Math.min(500, inFlight - (figures.sent - answered));
+    if (figures.sent >= o.floodTotal) break;
+    const burst = Math.min(500, inFlight - (figures.sent - answered), o.floodTotal - figures.sent);
     for (let i = 0; i < burst; i++) {
       const n = figures.sent++;
       const from = rng.int(accounts.first, accounts.last);
@@ -182,21 +194,50 @@ async function runFlood(
   return figures;
 }
 
+/** One LedgerClient (one origin) with `inFlight` transfers in flight: it backs off on busy. */
+async function runClientFlood(
+  transport: Transport,
+  topology: Topology,
+  prefix: string,
+  accounts: { first: number; last: number },
+  inFlight: number,
+  seed: number,
+  stop: { now: boolean },
+): Promise<FloodFigures> {
+  const rng = new SeededRandom(seed + 2000);
+  const client = new LedgerClient(transport, topology, prefix);
+  const figures: FloodFigures = { sent: 0, answers: {}, unanswered: 0 };
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (!stop.now) {
+        const from = rng.int(accounts.first, accounts.last);
+        const to = from === accounts.last ? accounts.first : from + 1;
+        figures.sent++;
+        const r = await client.transfer(from, to, 1);
+        const key = `transfer:${r.status}`;
+        figures.answers[key] = (figures.answers[key] ?? 0) + 1;
+      }
+    }),
+  );
+  return figures;
+}
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// `node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT]`: prints the figures.
+// `node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]`: prints the figures.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [natsUrl, seconds, floodInFlight] = process.argv.slice(2);
-  if (natsUrl === undefined) {
-    process.stderr.write('usage: node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT]\n');
+  const [natsUrl, seconds, floodInFlight, mode] = process.argv.slice(2);
+  if (natsUrl === undefined || (mode !== undefined && mode !== 'raw' && mode !== 'client')) {
+    process.stderr.write('usage: node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]\n');
     process.exit(2);
   }
   const result = await measureFlood({
     natsUrl,
     ...(seconds === undefined ? {} : { seconds: Number(seconds) }),
     ...(floodInFlight === undefined ? {} : { floodInFlight: Number(floodInFlight) }),
+    ...(mode === undefined ? {} : { floodMode: mode }),
   });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
