@@ -76,6 +76,8 @@ export interface BalanceResult {
 /** What `send` gives back: the answer, or why there is none and whether anything was sent. */
 interface SendResult {
   response?: Extract<Response, { kind: 'outcome' }>;
+  /** The node refused the request (a `refused` response): why. A definite answer: nothing ran. */
+  refused?: string;
   /** Attempts that were sent. */
   attempts: number;
   reason: string;
@@ -163,6 +165,7 @@ export class LedgerClient {
     const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
     const latencyMs = roundMs(performance.now() - started);
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
+    if (result.refused !== undefined) return { ...base, status: 'aborted', reason: result.refused };
     if (result.response === undefined)
       return {
         ...base,
@@ -200,6 +203,7 @@ export class LedgerClient {
       consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
     const result = await this.send(clusterOfAccount(this.topology, account), op);
     const latencyMs = roundMs(performance.now() - started);
+    if (result.refused !== undefined) return { account, balance: null, reason: result.refused, latencyMs, sent: true };
     if (result.response === undefined)
       return {
         account,
@@ -276,6 +280,11 @@ export class LedgerClient {
           this.leaderHints.set(cluster, response.servedBy);
           answered = true;
           return { response, attempts, reason: '', sent: true };
+        }
+        if (response.kind === 'refused') {
+          // Definite: the node took nothing, and any node would refuse the same bytes.
+          answered = true;
+          return { refused: `refused by node ${target}: ${response.reason}`, attempts, reason: '', sent: true };
         }
         if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
           target = response.leaderHint;

@@ -135,7 +135,7 @@ export function decodeOutcome(value: unknown, path: string): Outcome {
 
 export function decodeResponse(value: unknown, path: string): Response {
   const o = obj(value, path);
-  const kind = oneOf(o.kind, `${path}.kind`, ['outcome', 'redirect', 'busy'] as const);
+  const kind = oneOf(o.kind, `${path}.kind`, ['outcome', 'redirect', 'busy', 'refused'] as const);
   switch (kind) {
     case 'outcome':
       return {
@@ -148,6 +148,8 @@ export function decodeResponse(value: unknown, path: string): Response {
       return { kind, leaderHint: optional(o.leaderHint, `${path}.leaderHint`, (v, p) => int(v, p, 1)) };
     case 'busy':
       return { kind };
+    case 'refused':
+      return { kind, reason: str(o.reason, `${path}.reason`, limits.reasonLengthMax) };
   }
 }
 

@@ -23,6 +23,16 @@ export const limits = {
   /** Client commands a leader holds waiting for locks or for room in the pipeline; beyond this
    *  it answers "busy" and the client backs off instead of the leader's memory growing. */
   pendingCommandsMax: 20_000,
+  /** Of those, what one client origin (clientOrigin in src/ledger/admission.ts: one client
+   *  process) may hold; beyond it that client alone is told "busy". A quarter: one client
+   *  flooding as fast as it can keeps three quarters of the queue for everyone else, while a
+   *  benchmark at its largest concurrency (10 000 in flight, spread over three clusters) stays
+   *  under it. */
+  pendingCommandsPerOriginMax: 5_000,
+  /** Bytes of one client request as it arrives (its envelope): the largest valid one is ~1.4 KB
+   *  (a command of ~1.3 KB, see clientIdLengthMax), so anything above this is refused before it
+   *  is decoded or held, however far under max_payload it is. */
+  clientRequestBytesMax: 4_096,
   /** Client sessions kept for exactly-once answers; the least recently used is evicted first.
    *  The bound of exactly-once: a retry runs again only after this many other clients recorded
    *  an answer since its client's request (clients retry within their deadline). Decided 2PC

@@ -33,11 +33,25 @@ export interface AdmissionContext {
  * clears it all.
  */
 export class Admission {
+  /** Commands waiting here per client origin (clientOrigin), so that one client cannot take
+   *  the whole queue: it gets busy beyond limits.pendingCommandsPerOriginMax (fullFor). */
+  private readonly byOrigin = new Map<string, number>();
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
   private queue: Array<{ command: Command; sinceTick: number }> = [];
   /** Commands holding their locks, waiting for room in the pipeline. */
   private batch: Command[] = [];
   private readonly locks = new LockTable();
+  /** What the last full look at the queue saw: while it holds (no lock released, same tick,
+   *  same hold), the commands it left waiting would be left waiting again, so admitWaiting looks
+   *  only at those queued since (`unseenFrom` on). Without it every input rescanned the whole
+   *  queue: a flood of contended commands cost the leader O(queue) per request (seconds of CPU
+   *  for a few thousand, enough to lose its leadership). */
+  private seen: { now: number; holdCrossShard: boolean; releases: number; prepared: HolderOf } | undefined;
+  private unseenFrom = 0;
+  /** Bumped whenever locks are released: a waiting command may then be admitted. */
+  private releases = 0;
+  /** Queue entries examined by admitWaiting since the start (tests check it stays linear). */
+  examined = 0;
 
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pending(): number {
@@ -54,8 +68,29 @@ export class Admission {
     return this.pending >= limits.pendingCommandsMax;
   }
 
+  /** Whether a new request of `clientId` is told busy: the queues are full, or its origin holds
+   *  its share of them already. */
+  fullFor(clientId: string): boolean {
+    return this.full || (this.byOrigin.get(clientOrigin(clientId)) ?? 0) >= limits.pendingCommandsPerOriginMax;
+  }
+
+  /** Commands of `clientId`'s origin waiting here. */
+  pendingOf(clientId: string): number {
+    return this.byOrigin.get(clientOrigin(clientId)) ?? 0;
+  }
+
   enqueue(command: Command, now: number): void {
     this.queue.push({ command, sinceTick: now });
+    const origin = clientOrigin(command.clientId);
+    this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
+  }
+
+  /** A command left the queues (proposed, or its read gave up). */
+  private left(command: Command): void {
+    const origin = clientOrigin(command.clientId);
+    const n = (this.byOrigin.get(origin) ?? 0) - 1;
+    if (n > 0) this.byOrigin.set(origin, n);
+    else this.byOrigin.delete(origin);
   }
 
   /** Queues a command unless the queues are full (false): how the 2PC driver's steps join the
@@ -69,8 +104,19 @@ export class Admission {
   /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch. */
   admitWaiting(ctx: AdmissionContext): void {
     if (this.queue.length === 0) return;
-    const still: typeof this.queue = [];
-    for (const item of this.queue) {
+    const unchanged =
+      this.seen !== undefined &&
+      this.seen.now === ctx.now &&
+      this.seen.holdCrossShard === ctx.holdCrossShard &&
+      this.seen.releases === this.releases &&
+      this.seen.prepared === ctx.prepared;
+    const from = unchanged ? this.unseenFrom : 0;
+    if (from >= this.queue.length) return;
+    // The commands to look at leave the queue (in order); those that still wait go back.
+    const look = this.queue.splice(from);
+    const still = this.queue;
+    for (const item of look) {
+      this.examined++;
       const { command } = item;
       if (ctx.holdCrossShard && startsTransaction(command.op)) {
         still.push({ command, sinceTick: ctx.now });
@@ -85,32 +131,55 @@ export class Admission {
       } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
       } else if (command.op.kind === 'balance') {
+        this.left(command);
         ctx.onReadGaveUp(key);
       } else {
         // Waited long enough: choose the refusal, so a retry gets the same answer.
         this.batch.push(lockWaitRefusal(command));
       }
     }
-    this.queue = still;
+    this.seen = { now: ctx.now, holdCrossShard: ctx.holdCrossShard, releases: this.releases, prepared: ctx.prepared };
+    this.unseenFrom = still.length;
   }
 
   /** The commands of the next slot, taken from the batch: a slot is bounded in commands and in
    *  bytes, so that the messages carrying slots (accepts, catch-up replies, promises) can be
    *  packed under max_payload. */
   takeSlot(slotBytesMax: number): Command[] {
-    return this.batch.splice(0, fittingCount(this.batch, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax));
+    const slot = this.batch.splice(
+      0,
+      fittingCount(this.batch, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax),
+    );
+    for (const command of slot) this.left(command);
+    return slot;
   }
 
   /** A command was applied: its in-flight locks go (a prepared transaction is now held by the
    *  replicated lock instead). */
   release(command: Command): void {
     this.locks.releaseAll(commandKey(command.clientId, command.seq), accountsOf(command.op));
+    this.releases++;
   }
 
   /** The leadership is lost: nothing waits here any more. */
   clear(): void {
     this.queue = [];
     this.batch = [];
+    this.byOrigin.clear();
     this.locks.clear();
+    this.seen = undefined;
+    this.unseenFrom = 0;
   }
+}
+
+/**
+ * The client a command comes from, as admission counts it: its client id up to the last '-'
+ * (the whole id when it has none). A LedgerClient names its sessions `${prefix}-${n}` with one
+ * random prefix per client process (src/client/ledger-client.ts), so all the sessions of one
+ * process share an origin. Only a bound on fairness: a client that picks other ids gets other
+ * shares, and an origin is never trusted for anything else.
+ */
+export function clientOrigin(clientId: string): string {
+  const dash = clientId.lastIndexOf('-');
+  return dash < 0 ? clientId : clientId.slice(0, dash);
 }

@@ -32,7 +32,7 @@ export interface RoutingView {
   clusterOfAccount: (account: AccountId) => ClusterId | undefined;
   /** A request for this command key waits already. */
   isWaiting(key: string): boolean;
-  /** The leader's queues are full (Admission.full). */
+  /** The leader's queues are full, or hold this client's share (Admission.fullFor). */
   queuesFull: boolean;
 }
 

@@ -185,7 +185,7 @@ export class ShardServer {
       replica: this.replica,
       clusterOfAccount: this.clusterOfAccount,
       isWaiting: (key) => this.waiters.has(key),
-      queuesFull: this.admission.full,
+      queuesFull: this.admission.fullFor(req.command.clientId),
     });
     switch (routing.kind) {
       case 'answer':

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { admitClientRequest } from '../codec/client-request.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
 import type { Envelope } from '../protocol/envelope.js';
 import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
@@ -257,7 +258,11 @@ export class LedgerNode {
       if (!(error instanceof DecodeError)) throw error;
       // Malformed input is counted and dropped; it must never take the node down.
       this.malformed++;
-      this.log.warn({ subject: m.subject, bytes: m.data.length, reason: error.message }, 'dropped a malformed message');
+      if (this.logsMalformed())
+        this.log.warn(
+          { subject: m.subject, bytes: m.data.length, reason: error.message, malformed: this.malformed },
+          'dropped a malformed message',
+        );
       return undefined;
     }
   }
@@ -286,12 +291,21 @@ export class LedgerNode {
 
   private onRequest(m: IncomingMessage): void {
     if (this.runtime.deafToClients) return;
-    const envelope = this.decode(m);
-    if (envelope === undefined) return;
-    if (envelope.kind !== 'request' || m.reply === undefined) {
+    const admitted = admitClientRequest(m.data);
+    if ('refusal' in admitted || m.reply === undefined) {
+      // Counted like any malformed message; refused with its reason when the client waits for
+      // an answer, so it knows at once that nothing happened (the state is not touched).
       this.malformed++;
+      const reason = 'refusal' in admitted ? admitted.refusal : 'no reply subject';
+      if (this.logsMalformed())
+        this.log.warn(
+          { subject: m.subject, bytes: m.data.length, reason, malformed: this.malformed },
+          'refused a malformed client request',
+        );
+      if ('refusal' in admitted && m.reply !== undefined) this.refuseRequest(m.reply, admitted.refusal);
       return;
     }
+    const { envelope } = admitted;
     const request = {
       reply: m.reply,
       data: m.data,
@@ -300,6 +314,18 @@ export class LedgerNode {
       arrivedAtMs: this.telemetry.now(),
     };
     this.runtime.request(request, envelope.command, envelope.generation);
+  }
+
+  /** The first malformed messages are logged, then one in a thousand (the count says how many):
+   *  a flood of garbage must not turn into a flood of log lines. */
+  private logsMalformed(): boolean {
+    return this.malformed <= 20 || this.malformed % 1000 === 0;
+  }
+
+  private refuseRequest(reply: string, reason: string): void {
+    const response = { kind: 'refused' as const, reason };
+    this.transport.publish(reply, encodeEnvelope({ kind: 'response', response }));
+    this.telemetry.metrics.recordReply(response, 0);
   }
 
   private onTick(): void {

@@ -40,5 +40,10 @@ export type Response =
   | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
   /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
   | { kind: 'redirect'; leaderHint: NodeId | undefined }
-  /** The leader's queues are full: back off and retry. Not a final answer. */
-  | { kind: 'busy' };
+  /** The leader's queues are full, or this client's share of them (Admission.fullFor): back off
+   *  and retry. Not a final answer. */
+  | { kind: 'busy' }
+  /** The node could not accept the request (too large, not CBOR, not a request envelope, a field
+   *  out of shape or range): `reason` says what. A final answer: nothing happened, and the same
+   *  bytes would be refused again. */
+  | { kind: 'refused'; reason: string };

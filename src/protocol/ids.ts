@@ -4,5 +4,7 @@ export type ClusterId = number;
 export type AccountId = number;
 /** A Paxos log position; the first slot is 1, slot 0 means "nothing yet". */
 export type Slot = number;
-/** Identifies a client session for exactly-once execution (docs/transfers.md, "Sessions: exactly once"). */
+/** Identifies a client session for exactly-once execution (docs/transfers.md, "Sessions: exactly once").
+ *  Its part before the last '-' is the client's origin (one client process), which the leader's
+ *  queue bounds on its own so one client cannot starve the others (clientOrigin, src/ledger/admission.ts). */
 export type ClientId = string;

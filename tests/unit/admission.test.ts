@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { limits } from '../../src/core/limits.js';
-import { Admission, type AdmissionContext } from '../../src/ledger/admission.js';
+import { Admission, clientOrigin, type AdmissionContext } from '../../src/ledger/admission.js';
 import type { Command } from '../../src/protocol/commands.js';
 
 /** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
@@ -84,5 +84,58 @@ describe('Admission', () => {
     assert.equal(a.full, true);
     assert.equal(a.offer(crossShard('y', 2), 0), false);
     assert.equal(a.pending, limits.pendingCommandsMax);
+  });
+
+  test("one client origin fills only its share: it is told busy, another client still gets in, and its share comes back as its commands leave", () => {
+    const a = new Admission();
+    for (let i = 0; i < limits.pendingCommandsPerOriginMax; i++) a.enqueue(read(`flood-${i}`, 1), 0);
+    assert.ok(limits.pendingCommandsPerOriginMax < limits.pendingCommandsMax);
+    assert.equal(a.full, false, 'the queues as a whole have room');
+    assert.equal(a.fullFor('flood-999999'), true, "the flooding client's new session is busy");
+    assert.equal(a.fullFor('calm-0'), false, 'another client still gets in');
+    a.enqueue(transfer('calm-0', 3, 4), 0);
+    assert.equal(a.pendingOf('calm-0'), 1);
+    a.admitWaiting(context(0));
+    while (a.batched > 0) a.takeSlot(Number.MAX_SAFE_INTEGER);
+    assert.equal(a.pendingOf('flood-0'), 0, 'proposed commands no longer count');
+    assert.equal(a.fullFor('flood-0'), false);
+  });
+
+  test('a read that gives up leaves its origin\'s count; clear forgets every count', () => {
+    const a = new Admission();
+    a.enqueue(transfer('w-1', 1, 2), 0);
+    a.enqueue(read('r-1', 1), 0);
+    a.admitWaiting(context(0));
+    assert.equal(a.pendingOf('r-2'), 1);
+    a.admitWaiting(context(41));
+    assert.equal(a.pendingOf('r-2'), 0);
+    a.clear();
+    assert.equal(a.pendingOf('w-9'), 0);
+  });
+
+  test("a client's origin is its id up to the last '-' (a LedgerClient's sessions share one)", () => {
+    assert.equal(clientOrigin('3fa9c2e1b0d4-17'), '3fa9c2e1b0d4');
+    assert.equal(clientOrigin('run-a-b-2'), 'run-a-b');
+    assert.equal(clientOrigin('solo'), 'solo');
+  });
+
+  test('a flood of contended commands costs admission linear work: while no lock is released and the tick stays, only new arrivals are looked at', () => {
+    const a = new Admission();
+    const arrivals = 5_000;
+    const ctx = context(0); // one view of the prepared locks, as a shard server passes it
+    for (let i = 0; i < arrivals; i++) {
+      const from = 1 + (i % 1_000);
+      a.enqueue(transfer(`f-${i}`, from, from + 1), 0);
+      a.admitWaiting(ctx);
+    }
+    assert.equal(a.batched, 500, 'every other account pair is free at first');
+    assert.ok(a.examined <= 2 * arrivals, `${a.examined} looks for ${arrivals} arrivals (a rescan per arrival is ~${arrivals ** 2 / 2})`);
+    // A release (a command applied) and the next tick each make the whole queue looked at again.
+    const [first] = a.takeSlot(Number.MAX_SAFE_INTEGER); // the whole batch: 500 commands
+    a.release(first as Command);
+    const before = a.examined;
+    a.admitWaiting(ctx);
+    assert.equal(a.examined - before, arrivals - 500, 'after a release every waiting command is looked at');
+    assert.equal(a.batched, 1, 'the one waiting for the freed accounts joined the batch');
   });
 });

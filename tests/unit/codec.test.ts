@@ -53,6 +53,7 @@ describe('envelopes', () => {
     },
     { kind: 'response', response: { kind: 'redirect', leaderHint: 5 } },
     { kind: 'response', response: { kind: 'busy' } },
+    { kind: 'response', response: { kind: 'refused', reason: 'envelope.command.op.amount: expected an integer >= 1' } },
     {
       kind: 'paxos',
       cluster: 2,

@@ -10,8 +10,8 @@ import {
 } from '../../../src/transport/transport.js';
 
 /** What the fake broker does with a request that was sent: answer (committed, or balance 10
- *  for a read), or say nothing. */
-export type FakeReply = 'commit' | 'silence';
+ *  for a read), refuse it (a node that could not accept it), or say nothing. */
+export type FakeReply = 'commit' | 'refuse' | 'silence';
 
 /**
  * A Transport for client tests, without NATS: the test connects and disconnects it at will.
@@ -88,6 +88,8 @@ export class FakeTransport implements Transport {
       await new Promise((resolve) => setTimeout(resolve, timeoutMs));
       throw new TransportTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`);
     }
+    if (this.reply === 'refuse')
+      return encodeEnvelope({ kind: 'response', response: { kind: 'refused', reason: 'envelope.hops: expected an integer >= 0' } });
     const envelope = decodeEnvelope(data);
     const read = envelope.kind === 'request' && envelope.command.op.kind === 'balance';
     return encodeEnvelope({
