@@ -62,16 +62,23 @@ test('accounts no transfer touched must keep the initial balance; an account no 
   assert.match(unheld.violations[0] as string, /account 1, 2, 3: no replica holds it/);
 });
 
-test('beyond the cap on the subset search the group is undecided, not passed', () => {
+test('past the cap on the listed sums a depth-first search finds a subset; past its budget too the group is undecided', () => {
   // 12 unknown transfers of distinct amounts: 4096 subset sums.
   const many = Array.from({ length: 12 }, (_, i) => attempt(i, 1, transfer(1, 2, 2 ** i), 10, 20, 'unknown')).flat();
   const finals = { 1: 100 - 5, 2: 105 };
   assert.deepEqual([replay(many, finals).explained, replay(many, finals).violations], [1, []]);
-  // The search keeps only the partial sums from which the target is still reachable: with all
-  // twelve applied, one path, well within a small cap; half of them leaves too many.
+  // The listing keeps only the partial sums from which the target is still reachable: with all
+  // twelve applied, one path, well within a small cap; half of them leaves too many to list.
   const all = replay(many, { 1: 100 - 4095, 2: 4195 }, {}, { sumsCap: 100 });
   assert.deepEqual([all.explained, all.undecided, all.violations], [1, 0, []]);
-  const capped = replay(many, { 1: 100 - 2730, 2: 2830 }, {}, { sumsCap: 100 });
+  const half = { 1: 100 - 2730, 2: 2830 };
+  assert.deepEqual([replay(many, half, {}, { sumsCap: 20 }).explained, replay(many, half, {}, { sumsCap: 20 }).violations], [1, []]);
+  // The search's budget is ten times the cap: 10 nodes cannot reach the twelfth transfer.
+  const capped = replay(many, half, {}, { sumsCap: 1 });
   assert.deepEqual([capped.explained, capped.undecided, capped.violations], [0, 1, []]);
-  assert.equal(replay(many, { 1: 100 - 2730, 2: 2830 }).explained, 1);
+  // A difference no subset reaches (odd, from even amounts), proved by the search.
+  const even = Array.from({ length: 6 }, (_, i) => attempt(i, 1, transfer(1, 2, 2 ** (i + 1)), 10, 20, 'unknown')).flat();
+  const odd = replay(even, { 1: 99, 2: 101 }, {}, { sumsCap: 20 });
+  assert.deepEqual([odd.explained, odd.undecided], [0, 0]);
+  assert.match(odd.violations[0] as string, /unexplained: no subset of the 6 unknown transfers explains it/);
 });

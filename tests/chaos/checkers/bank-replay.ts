@@ -5,9 +5,10 @@
  * equal its final balance. Accounts are judged together with every account a transfer links
  * them to (a group, when transfers stay inside groups), because one unknown transfer moves two.
  *
- * The subset is found by a search over the sums the unknowns can reach (a set of difference
- * vectors, pruned by what the remaining unknowns can still add), with a cap on the set: beyond
- * it the group is undecided, which is not a pass. When no subset exists the report names a
+ * The subset is found by listing the sums the unknowns can reach (a set of difference vectors,
+ * pruned by what the remaining unknowns can still add), with a cap on the set; past it, by a
+ * depth-first search for one subset with a budget of ten times the cap: past that the group is
+ * undecided, which is not a pass. When no subset exists the report names a
  * committed transfer whose single loss or doubling explains the difference, if one does, and
  * otherwise each account's unexplained difference.
  */
@@ -90,6 +91,46 @@ function subsetSums(effects: readonly number[][], width: number, cap: number, ta
   return new Set(sums.keys());
 }
 
+/**
+ * A subset of `effects` summing to `target`, by a depth-first search over include/exclude with
+ * the same bounds, and a memo of the (index, partial sum) already found hopeless. When the
+ * unknowns are many, sums are too many to list but subsets reaching a given one are plentiful,
+ * so a search finds one fast. 'found', 'none' (the whole space searched), or 'undecided' past
+ * `budget` nodes.
+ */
+function searchSubset(unordered: readonly number[][], target: number[], budget: number): 'found' | 'none' | 'undecided' {
+  // The largest first: the bounds then cut early.
+  const size = (e: readonly number[]) => e.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const effects = [...unordered].sort((a, b) => size(b) - size(a));
+  const width = target.length;
+  const low: number[][] = [];
+  const high: number[][] = [];
+  low[effects.length] = new Array<number>(width).fill(0);
+  high[effects.length] = new Array<number>(width).fill(0);
+  for (let i = effects.length - 1; i >= 0; i--) {
+    const e = effects[i] as number[];
+    low[i] = (low[i + 1] as number[]).map((v, k) => v + Math.min(0, e[k] as number));
+    high[i] = (high[i + 1] as number[]).map((v, k) => v + Math.max(0, e[k] as number));
+  }
+  const hopeless = new Set<string>();
+  let nodes = 0;
+  const visit = (i: number, rest: number[]): 'found' | 'none' | 'undecided' => {
+    if (++nodes > budget) return 'undecided';
+    if (rest.some((r, k) => r < (low[i] as number[])[k]! || r > (high[i] as number[])[k]!)) return 'none';
+    if (i === effects.length) return 'found';
+    const key = `${i}|${rest.join(',')}`;
+    if (hopeless.has(key)) return 'none';
+    const e = effects[i] as number[];
+    for (const next of [rest.map((r, k) => r - (e[k] as number)), rest]) {
+      const result = visit(i + 1, next);
+      if (result !== 'none') return result;
+    }
+    if (hopeless.size < budget) hopeless.add(key);
+    return 'none';
+  };
+  return visit(0, target);
+}
+
 export function checkBankReplay(record: Accounts, operations: readonly Operation[], options: BankReplayOptions = {}): BankReplayResult {
   const cap = options.sumsCap ?? defaultSumsCap;
   const violations: string[] = [];
@@ -128,16 +169,21 @@ export function checkBankReplay(record: Accounts, operations: readonly Operation
     const effects = unknownTransfers.map((t) => active.map((k) => effectOf(t)[k] as number));
     const explains = (diff: number[], sums: Set<string>) =>
       diff.every((d, k) => d === 0 || active.includes(k)) && sums.has(active.map((k) => diff[k]).join(','));
-    const all = subsetSums(effects, active.length, cap);
-    const sums = all ?? subsetSums(effects, active.length, cap, active.map((k) => difference[k] as number));
-    if (sums === undefined) {
-      undecided++;
-      continue;
-    }
-    if (explains(difference, sums)) {
+    // First only the sums that can still reach the difference (cheap); all of them only to
+    // name a culprit once none does.
+    const target = active.map((k) => difference[k] as number);
+    const reaching = subsetSums(effects, active.length, cap, target);
+    const untouchedEqual = difference.every((d, k) => d === 0 || active.includes(k));
+    if (reaching === undefined) {
+      const found = untouchedEqual ? searchSubset(effects, target, cap * 10) : 'none';
+      if (found === 'found') explained++;
+      if (found === 'undecided') undecided++;
+      if (found !== 'none') continue;
+    } else if (explains(difference, reaching)) {
       explained++;
       continue;
     }
+    const all = subsetSums(effects, active.length, cap);
     const who = `accounts ${accounts[0]}..${accounts[accounts.length - 1]}`;
     // A single committed transfer lost (absent) or doubled (applied twice) that explains it.
     const culprit =

@@ -31,7 +31,7 @@ export interface LinearizabilityOptions {
   stepsBudget?: number;
 }
 
-export const defaultStepsBudget = 2_000_000;
+export const defaultStepsBudget = 10_000_000;
 
 export interface GroupVerdict {
   group: number;
@@ -92,51 +92,109 @@ interface Entry {
   next: Entry | null;
 }
 
-function lift(call: Entry): void {
-  const ret = call.match as Entry;
-  (call.prev as Entry).next = call.next;
-  if (call.next !== null) call.next.prev = call.prev;
-  (ret.prev as Entry).next = ret.next;
-  if (ret.next !== null) ret.next.prev = ret.prev;
+function remove(e: Entry): void {
+  (e.prev as Entry).next = e.next;
+  if (e.next !== null) e.next.prev = e.prev;
 }
 
-function unlift(call: Entry): void {
-  const ret = call.match as Entry;
-  (ret.prev as Entry).next = ret;
-  if (ret.next !== null) ret.next.prev = ret;
-  (call.prev as Entry).next = call;
-  if (call.next !== null) call.next.prev = call;
+/** Undoes remove(e); entries are restored in the reverse order of their removal. */
+function restore(e: Entry): void {
+  (e.prev as Entry).next = e;
+  if (e.next !== null) e.next.prev = e;
 }
 
-function hashOf(bits: Uint32Array, state: readonly number[]): number {
-  let h = 2166136261;
-  for (const w of bits) h = Math.imul(h ^ w, 16777619);
+/** An operation that changes no state whatever its place: a read, a refusal, the final state. */
+function observes(op: ModelOp): boolean {
+  return op.kind !== 'transfer' || op.answer === 'insufficient';
+}
+
+/** A well-mixed 32-bit key per operation and seed (the murmur3 finalizer). */
+function keyOf(op: number, seed: number): number {
+  let h = Math.imul(op + 1, 0x9e3779b1) ^ seed;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function stateHashOf(state: readonly number[], seed: number): number {
+  let h = 2166136261 ^ seed;
   for (const b of state) h = Math.imul(h ^ (b | 0), 16777619);
-  return h >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return (h ^ (h >>> 13)) >>> 0;
 }
 
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/**
+ * The memo of explored (linearized set, state) pairs, by an 85-bit fingerprint (53 bits of key,
+ * 32 of check) rather than the set itself: a set is a bit per operation, too big to keep for
+ * each of a million states. Two pairs with one fingerprint (about 1e-13 per lookup at a million
+ * states) would only prune a branch not explored: it could cost a pass, never grant one.
+ */
+class Explored {
+  private readonly seen = new Map<number, number | number[]>();
+  size = 0;
+
+  /** Adds the pair; false when it was there. */
+  add(key53: number, check: number): boolean {
+    const known = this.seen.get(key53);
+    if (known === undefined) this.seen.set(key53, check);
+    else if (known === check || (Array.isArray(known) && known.includes(check))) return false;
+    else this.seen.set(key53, Array.isArray(known) ? [...known, check] : [known, check]);
+    this.size++;
+    return true;
+  }
 }
 
 interface SearchResult {
   verdict: 'pass' | 'fail' | 'undecided';
   statesExplored: number;
   steps: number;
-  /** The deepest point the search got stuck at. */
-  deepest?: { linearized: number[]; blocking: number; state: number[] };
+  /** The most operations linearized at once. */
+  longest: number;
+  /** The deepest point the search got stuck at: how many were placed, the last of them. */
+  deepest?: { count: number; tail: number[]; blocking: number; state: number[] };
 }
 
-/** Wing & Gong / Lowe over `ops` from `initial`. */
+/**
+ * The reads of one account, sorted by call time, each placed (linearized) or not; every read
+ * before `cursor` is placed. A read is never scanned: it is placed as soon as it can be (see
+ * search), found here by its account and the balance it answered.
+ */
+interface ReadBucket {
+  reads: number[];
+  cursor: number;
+}
+
+/**
+ * Wing & Gong / Lowe over `ops` from `initial`. One refinement keeps wide read intervals cheap
+ * (an `any` read is open from the start of the history): a read, which changes no state, is
+ * placed as soon as its call is reachable (no operation it must follow is left) and the state
+ * shows its answer; placing it then loses nothing, since every order of the others stays open,
+ * so reads are never choices to backtrack over. They wait in buckets by (account, answer),
+ * not in the list: only their return entries are there, blocking as any return does.
+ */
 function search(ops: readonly CheckedOp[], initial: number[], stepsBudget: number): SearchResult {
   const entries: Entry[] = [];
+  const returnOf: Entry[] = [];
+  const buckets = new Map<string, ReadBucket>();
+  const bucketOf: Array<{ bucket: ReadBucket; at: number } | undefined> = [];
   ops.forEach((op, i) => {
     const ret: Entry = { op: i, time: op.returnMs, match: null, prev: null, next: null };
-    entries.push({ op: i, time: op.callMs, match: ret, prev: null, next: null }, ret);
+    returnOf[i] = ret;
+    entries.push(ret);
+    if (op.model.kind !== 'read') entries.push({ op: i, time: op.callMs, match: ret, prev: null, next: null });
   });
   // By time; at equal times calls first, so touching intervals count as concurrent.
   entries.sort((a, b) => a.time - b.time || (a.match === null ? 1 : 0) - (b.match === null ? 1 : 0));
+  const readOrder = ops.map((_, i) => i).filter((i) => (ops[i] as CheckedOp).model.kind === 'read');
+  readOrder.sort((a, b) => (ops[a] as CheckedOp).callMs - (ops[b] as CheckedOp).callMs);
+  for (const i of readOrder) {
+    const model = (ops[i] as CheckedOp).model as Extract<ModelOp, { kind: 'read' }>;
+    const key = `${model.at}:${model.balance}`;
+    const bucket = buckets.get(key) ?? { reads: [], cursor: 0 };
+    buckets.set(key, bucket);
+    bucketOf[i] = { bucket, at: bucket.reads.length };
+    bucket.reads.push(i);
+  }
   const head: Entry = { op: -1, time: Number.NEGATIVE_INFINITY, match: null, prev: null, next: null };
   let last = head;
   for (const e of entries) {
@@ -144,49 +202,132 @@ function search(ops: readonly CheckedOp[], initial: number[], stepsBudget: numbe
     e.prev = last;
     last = e;
   }
-  const bits = new Uint32Array(Math.ceil(ops.length / 32));
-  const cache = new Map<number, Array<{ bits: Uint32Array; state: number[] }>>();
-  let statesExplored = 0;
-  const calls: Array<{ entry: Entry; state: number[] }> = [];
-  let state = initial;
-  let entry = head.next;
+  const placed = new Uint8Array(ops.length);
+  /** The linearized set's hashes (three), kept as it changes (Zobrist: the xor of each member's key). */
+  const setHash = [0, 0, 0];
+  const flip = (op: number) => {
+    for (let k = 0; k < 3; k++) setHash[k] = ((setHash[k] as number) ^ keyOf(op, k)) >>> 0;
+  };
+  const explored = new Explored();
   let steps = 0;
+  let state = initial;
+
+  /** Places every read reachable now whose answer the state shows, until none is left; returns them. */
+  const placeReads = (): number[] => {
+    const done: number[] = [];
+    for (;;) {
+      let first = head.next;
+      while (first !== null && first.match !== null) first = first.next;
+      const frontierMs = first === null ? Number.POSITIVE_INFINITY : first.time;
+      const before = done.length;
+      state.forEach((balance, at) => {
+        const bucket = buckets.get(`${at}:${balance}`);
+        if (bucket === undefined) return;
+        for (let k = bucket.cursor; k < bucket.reads.length; k++) {
+          const r = bucket.reads[k] as number;
+          if ((ops[r] as CheckedOp).callMs > frontierMs) break;
+          if (placed[r] === 1) continue;
+          placed[r] = 1;
+          flip(r);
+          remove(returnOf[r] as Entry);
+          done.push(r);
+          steps++;
+        }
+        while (bucket.cursor < bucket.reads.length && placed[bucket.reads[bucket.cursor] as number] === 1) bucket.cursor++;
+      });
+      if (done.length === before) return done;
+    }
+  };
+  const unplaceReads = (reads: readonly number[]) => {
+    for (let k = reads.length - 1; k >= 0; k--) {
+      const r = reads[k] as number;
+      placed[r] = 0;
+      flip(r);
+      restore(returnOf[r] as Entry);
+      const where = bucketOf[r] as { bucket: ReadBucket; at: number };
+      where.bucket.cursor = Math.min(where.bucket.cursor, where.at);
+    }
+  };
+
+  /** Each choice: an operation placed from the list, the state before it, the reads it let in. */
+  const frames: Array<{ entry: Entry; state: number[]; reads: number[] }> = [];
+  const rootReads = placeReads();
+  /** How many operations are placed now. */
+  let linearized = rootReads.length;
+  /** The most ever placed at once. */
+  let longest = linearized;
+  let entry = head.next;
   let deepest: SearchResult['deepest'];
+  /** Undoes the last choice; false when there is none left. */
+  const backtrack = (): boolean => {
+    for (;;) {
+      const top = frames.pop();
+      if (top === undefined) return false;
+      linearized -= 1 + top.reads.length;
+      unplaceReads(top.reads);
+      restore(top.entry.match as Entry);
+      restore(top.entry);
+      flip(top.entry.op);
+      state = top.state;
+      entry = top.entry.next;
+      // An observer placed as soon as it fits loses nothing (as a read), so when it failed
+      // there, placing it later fails too: undo the choice before it as well.
+      if (!observes((ops[top.entry.op] as CheckedOp).model)) return true;
+    }
+  };
   while (head.next !== null) {
-    if (++steps > stepsBudget) return { verdict: 'undecided', statesExplored, steps, deepest };
+    if (++steps > stepsBudget) return { verdict: 'undecided', statesExplored: explored.size, steps, longest, deepest };
     const current = entry as Entry;
     if (current.match !== null) {
-      const next = step(state, (ops[current.op] as CheckedOp).model);
+      const model = (ops[current.op] as CheckedOp).model;
+      const next = step(state, model);
       if (next !== undefined) {
-        bits[current.op >>> 5] = (bits[current.op >>> 5] as number) | (1 << (current.op & 31));
-        const h = hashOf(bits, next);
-        const seen = cache.get(h) ?? [];
-        if (!seen.some((s) => sameBits(s.bits, bits) && s.state.every((b, i) => b === next[i]))) {
-          seen.push({ bits: bits.slice(), state: next });
-          cache.set(h, seen);
-          statesExplored++;
-          calls.push({ entry: current, state });
-          state = next;
-          lift(current);
+        const before = state;
+        flip(current.op);
+        remove(current);
+        remove(current.match);
+        state = next;
+        const reads = placeReads();
+        const high = ((setHash[0] as number) ^ stateHashOf(next, 0)) & 0x1fffff;
+        const key53 = high * 2 ** 32 + (((setHash[1] as number) ^ stateHashOf(next, 1)) >>> 0);
+        if (explored.add(key53, ((setHash[2] as number) ^ stateHashOf(next, 2)) >>> 0)) {
+          frames.push({ entry: current, state: before, reads });
+          linearized += 1 + reads.length;
+          longest = Math.max(longest, linearized);
           entry = head.next;
           continue;
         }
-        bits[current.op >>> 5] = (bits[current.op >>> 5] as number) & ~(1 << (current.op & 31));
+        // Explored already, and it failed.
+        unplaceReads(reads);
+        restore(current.match);
+        restore(current);
+        flip(current.op);
+        state = before;
+        // For an observer, failing here means failing later too (see backtrack).
+        if (observes(model)) {
+          if (!backtrack()) return { verdict: 'fail', statesExplored: explored.size, steps, longest, deepest };
+          continue;
+        }
       }
       entry = current.next;
       continue;
     }
     // The return of an operation not linearized yet: this order cannot go on.
-    if (deepest === undefined || calls.length > deepest.linearized.length)
-      deepest = { linearized: calls.map((c) => c.entry.op), blocking: current.op, state };
-    const top = calls.pop();
-    if (top === undefined) return { verdict: 'fail', statesExplored, steps, deepest };
-    state = top.state;
-    bits[top.entry.op >>> 5] = (bits[top.entry.op >>> 5] as number) & ~(1 << (top.entry.op & 31));
-    unlift(top.entry);
-    entry = top.entry.next;
+    if (deepest === undefined || linearized > deepest.count)
+      deepest = { count: linearized, tail: lastPlaced(frames, rootReads, 3), blocking: current.op, state };
+    if (!backtrack()) return { verdict: 'fail', statesExplored: explored.size, steps, longest, deepest };
   }
-  return { verdict: 'pass', statesExplored, steps };
+  return { verdict: 'pass', statesExplored: explored.size, steps, longest };
+}
+
+/** The last `n` operations placed, in their order. */
+function lastPlaced(frames: ReadonlyArray<{ entry: Entry; reads: number[] }>, rootReads: number[], n: number): number[] {
+  const tail: number[] = [];
+  for (let k = frames.length - 1; k >= 0 && tail.length < n; k--) {
+    const frame = frames[k] as { entry: Entry; reads: number[] };
+    tail.unshift(frame.entry.op, ...frame.reads);
+  }
+  return [...rootReads.slice(-n), ...tail].slice(-n);
 }
 
 function balancesText(accounts: readonly number[], state: readonly number[]): string {
@@ -196,11 +337,11 @@ function balancesText(accounts: readonly number[], state: readonly number[]): st
 function explain(result: SearchResult, ops: readonly CheckedOp[], accounts: readonly number[]): string {
   const deepest = result.deepest;
   if (result.verdict === 'undecided')
-    return `search budget exceeded after ${result.steps} steps (${result.statesExplored} states); longest prefix ${deepest?.linearized.length ?? 0}`;
+    return `search budget exceeded after ${result.steps} steps (${result.statesExplored} states); longest prefix ${result.longest} of ${ops.length} operations`;
   if (deepest === undefined) return 'no operation could be placed';
-  const tail = deepest.linearized.slice(-3).map((i) => (ops[i] as CheckedOp).describe);
+  const tail = deepest.tail.map((i) => (ops[i] as CheckedOp).describe);
   return (
-    `longest linearizable prefix: ${deepest.linearized.length} of ${ops.length} operations` +
+    `longest linearizable prefix: ${deepest.count} of ${ops.length} operations` +
     (tail.length > 0 ? ` (ending ${tail.join('; ')})` : '') +
     `; then ${(ops[deepest.blocking] as CheckedOp).describe} could not be placed; model state then: ${balancesText(accounts, deepest.state)}`
   );
