@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HistoryEvent, HistoryResult, ReadConsistency, RunRecord } from '../chaos/history.js';
+import type { HistoryEvent, HistoryOp, HistoryResult, ReadConsistency, RunRecord } from '../chaos/history.js';
 import { checkLinearizability, type LinearizabilityOptions } from '../chaos/checkers/linearizability.js';
 import { operationsOf } from '../chaos/checkers/operations.js';
 import { aborted, attempt, balance, committed, insufficient, read, readFailed, runRecord, transfer } from './chaos-fixtures.js';
@@ -243,4 +243,118 @@ test('the search budget: a group the search cannot finish within it is undecided
   assert.match(group.explanation, /^search budget exceeded after \d+ steps \(\d+ states\); longest prefix \d+ of \d+ operations$/);
   assert.ok(group.steps > 20 && group.steps < 100, String(group.steps));
   assert.equal(verdicts(record).groups[0]!.verdict, 'pass');
+});
+
+/**
+ * The same question answered by brute force, written apart from the checker: every order of the
+ * operations that respects real time (b may not precede a when b's return is before a's call),
+ * each unknown transfer in it or left out, replayed on the bank, the final state last.
+ */
+function bruteForce(record: RunRecord): boolean {
+  const window = (consistency: ReadConsistency, invokeMs: number) =>
+    consistency === 'linearizable' ? invokeMs : consistency === 'leader' ? invokeMs - record.leaderReadWindowMs : -Infinity;
+  interface Brute {
+    callMs: number;
+    returnMs: number;
+    op: HistoryOp;
+    value: number;
+    answer: string;
+  }
+  const ops = operationsOf(record.events).operations.flatMap((o): Brute[] => {
+    if (o.op.kind === 'read')
+      return o.result?.kind === 'balance'
+        ? [{ callMs: window(o.op.consistency, o.invokeMs), returnMs: o.returnMs, op: o.op, value: o.result.balance, answer: '' }]
+        : [];
+    const answer = o.outcome === 'unknown' ? 'unknown' : (o.result?.kind ?? '');
+    return answer === 'aborted' ? [] : [{ callMs: o.invokeMs, returnMs: o.returnMs, op: o.op, value: 0, answer }];
+  });
+  const finals = new Map<number, number>();
+  for (const r of record.final)
+    for (let a = r.firstAccount; a <= r.lastAccount; a++) finals.set(a, r.modified[String(a)] ?? record.initialBalance);
+  const accounts = record.groups.flat();
+  const order: number[] = [];
+  const used = new Set<number>();
+  const explore = (balances: Map<number, number>): boolean => {
+    // Every op placed or (an unknown) left out: the final state must match.
+    if (ops.every((o, i) => used.has(i) || o.answer === 'unknown') && accounts.every((a) => balances.get(a) === finals.get(a)))
+      return true;
+    for (let i = 0; i < ops.length; i++) {
+      if (used.has(i)) continue;
+      const o = ops[i]!;
+      // Something not placed yet that returned before o was called must come first.
+      if (ops.some((p, j) => j !== i && !used.has(j) && p.returnMs < o.callMs && p.answer !== 'unknown')) continue;
+      const next = new Map(balances);
+      if (o.op.kind === 'read') {
+        if (balances.get(o.op.account) !== o.value) continue;
+      } else {
+        const enough = (balances.get(o.op.from) as number) >= o.op.amount;
+        if (o.answer === 'committed' && !enough) continue;
+        if (o.answer === 'insufficient-funds' && enough) continue;
+        if (enough && o.answer !== 'insufficient-funds') {
+          next.set(o.op.from, (next.get(o.op.from) as number) - o.op.amount);
+          next.set(o.op.to, (next.get(o.op.to) as number) + o.op.amount);
+        }
+      }
+      used.add(i);
+      order.push(i);
+      const found = explore(next);
+      used.delete(i);
+      order.pop();
+      if (found) return true;
+    }
+    return false;
+  };
+  return explore(new Map(accounts.map((a) => [a, record.initialBalance])));
+}
+
+test('randomized: on small histories of any shape the checker agrees with a brute-force search of every order', () => {
+  const next = random(7);
+  const pick = (n: number) => Math.floor(next() * n);
+  const counts = { pass: 0, fail: 0 };
+  for (let n = 0; n < 400; n++) {
+    // Mostly what a run in invoke order would answer, sometimes anything: both verdicts come up.
+    const events: HistoryEvent[] = [];
+    const bank = new Map([
+      [1, 10],
+      [2, 10],
+    ]);
+    const starts = Array.from({ length: 2 + pick(4) }, () => pick(60)).sort((a, b) => a - b);
+    starts.forEach((invokeMs, i) => {
+      const returnMs = invokeMs + pick(40);
+      const honest = next() < 0.7;
+      if (next() < 0.5) {
+        const from = 1 + pick(2);
+        const amount = 5 * (1 + pick(2));
+        const op = transfer(from, 3 - from, amount);
+        const enough = (bank.get(from) as number) >= amount;
+        const outcome = honest ? (next() < 0.3 ? 2 : enough ? 0 : 1) : pick(4);
+        if (enough && (outcome === 0 || (outcome === 2 && next() < 0.5))) {
+          bank.set(from, (bank.get(from) as number) - amount);
+          bank.set(3 - from, (bank.get(3 - from) as number) + amount);
+        }
+        events.push(
+          ...(outcome === 0
+            ? attempt(i, 1, op, invokeMs, returnMs, 'ok', committed)
+            : outcome === 1
+              ? attempt(i, 1, op, invokeMs, returnMs, 'fail', insufficient)
+              : outcome === 2
+                ? attempt(i, 1, op, invokeMs, returnMs, 'unknown')
+                : attempt(i, 1, op, invokeMs, returnMs, 'fail', aborted)),
+        );
+      } else {
+        const consistency = (['linearizable', 'leader', 'any'] as const)[pick(3)] as ReadConsistency;
+        const account = 1 + pick(2);
+        const seen = honest ? (bank.get(account) as number) : pick(5) * 5;
+        events.push(...attempt(i, 1, read(account, consistency), invokeMs, returnMs, 'ok', balance(seen)));
+      }
+    });
+    const finals = next() < 0.8 ? { 1: bank.get(1) as number, 2: bank.get(2) as number } : { 1: 5, 2: 15 };
+    const record = runRecord(events, finals, { groups: [[1, 2]], initialBalance: 10, leaderReadWindowMs: 20 });
+    record.final = [{ node: 1, cluster: 0, firstAccount: 1, lastAccount: 2, modified: finals, stateHash: 1, appliedIndex: 1 }];
+    const expected = bruteForce(record);
+    const group = verdicts(record).groups[0]!;
+    assert.equal(group.verdict, expected ? 'pass' : 'fail', `case ${n}: ${JSON.stringify(events)} ${JSON.stringify(finals)}`);
+    counts[expected ? 'pass' : 'fail']++;
+  }
+  assert.ok(counts.pass > 40 && counts.fail > 40, JSON.stringify(counts));
 });
