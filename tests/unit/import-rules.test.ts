@@ -79,7 +79,7 @@ const cleanTree: Record<string, string> = {
 
 const tsconfig = JSON.stringify({
   compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
-  include: ['src', 'bench'],
+  include: ['src', 'bench', 'tests'],
 });
 
 const roots: string[] = [];
@@ -306,6 +306,29 @@ describe('import rules', { concurrency: 4 }, () => {
     assertViolations(result, [
       { rule: 'src-not-to-bench-commands-tests', from: 'src/demo/burst.ts' },
       { rule: 'src-not-to-bench-commands-tests', from: 'src/load/quick.ts' },
+    ]);
+  });
+
+  test('a chaos checker that imports src, a package or other test code fails chaos-checkers-independent', async () => {
+    // Allowed: another checker, the history format and a node: module (the first file).
+    const result = await lint(
+      tree({
+        'tests/chaos/history.ts': 'export interface RunRecord { seed: number }\n',
+        'tests/chaos/run.ts': 'export const runs = 1;\n',
+        'tests/chaos/checkers/audits.ts':
+          "import { strict } from 'node:assert';\nimport type { RunRecord } from '../history.js';\n" +
+          'export const check = (r: RunRecord) => strict.ok(r.seed >= 0);\n',
+        'tests/chaos/checkers/index.ts': "import { check } from './audits.js';\nexport const all = [check];\n",
+        'tests/chaos/checkers/model.ts':
+          "import type { State } from '../../../src/ledger/state.js';\nexport type Model = State;\n",
+        'tests/chaos/checkers/wire.ts': "import { encode } from 'cbor-x';\nexport const wire = encode;\n",
+        'tests/chaos/checkers/runs.ts': "import { runs } from '../run.js';\nexport const count = runs;\n",
+      }),
+    );
+    assertViolations(result, [
+      { rule: 'chaos-checkers-independent', from: 'tests/chaos/checkers/model.ts' },
+      { rule: 'chaos-checkers-independent', from: 'tests/chaos/checkers/wire.ts' },
+      { rule: 'chaos-checkers-independent', from: 'tests/chaos/checkers/runs.ts' },
     ]);
   });
 

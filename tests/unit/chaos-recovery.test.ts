@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { FaultRecord, HistoryEvent } from '../chaos/history.js';
+import { checkRecovery } from '../chaos/checkers/recovery.js';
+import { operationsOf } from '../chaos/checkers/operations.js';
+import { attempt, committed, insufficient, transfer } from './chaos-fixtures.js';
+
+/** Transfers committed at each of `times` (each invoked 5 ms before). */
+function commitsAt(times: number[]): HistoryEvent[] {
+  return times.flatMap((t, i) => attempt(i, 1, transfer(1, 2, 1), t - 5, t, 'ok', committed));
+}
+
+function recovery(events: HistoryEvent[], faults: FaultRecord[], lastHealMs: number, loadEndMs: number) {
+  return checkRecovery({ events, faults, lastHealMs, loadEndMs }, operationsOf(events).operations);
+}
+
+test('the time to the first commit after the last heal, and the longest commit gap over each fault, per kind', () => {
+  const events = [...commitsAt([100, 200, 1200, 1300, 5000, 5100]), ...attempt(9, 1, transfer(1, 2, 9e9), 5200, 5300, 'fail', insufficient)];
+  const faults: FaultRecord[] = [
+    { kind: 'kill', nodes: [1], startMs: 250, healedMs: 900 },
+    { kind: 'stop', nodes: [2], startMs: 1350, healedMs: 4000 },
+    { kind: 'kill', nodes: [3], startMs: 1250, healedMs: 1260 },
+  ];
+  const figures = recovery(events, faults, 4000, 6000);
+  assert.deepEqual(figures.violations, []);
+  assert.equal(figures.recoveryMs, 1000);
+  assert.deepEqual(figures.faults.map((f) => f.longestGapMs), [1000, 3700, 100]);
+  assert.deepEqual(figures.longestGapByKind, { kill: 1000, stop: 3700 });
+});
+
+test('a gap running to the end of the load counts; no commit after the last heal, or a late one, is a violation', () => {
+  const none = recovery(commitsAt([100, 200]), [{ kind: 'nats', nodes: [], startMs: 300, healedMs: 400 }], 400, 3000);
+  assert.equal(none.recoveryMs, null);
+  assert.deepEqual(none.longestGapByKind, { nats: 2800 });
+  assert.match(none.violations[0] as string, /no transfer committed after the last heal at 400 \(load ended at 3000\)/);
+  const late = recovery(commitsAt([100, 10_501]), [], 500, 11_000);
+  assert.equal(late.recoveryMs, 10_001);
+  assert.match(late.violations[0] as string, /came 10001 ms after it, more than 10000 ms/);
+  assert.deepEqual(recovery(commitsAt([100, 10_500]), [], 500, 11_000).violations, []);
+});
