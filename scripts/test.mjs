@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: checks the import rules (lint: scripts/lint.mjs, dependency-cruiser over the
 // sources, a few seconds) and the formatting (format: prettier --check, .prettierrc.json), then runs the compiled test suites with the built-in node:test
-// runner, stage by stage (unit, sim, integration), and ends with one line `N passed, N failed`
+// runner, stage by stage (unit, sim, integration, chaos), and ends with one line `N passed, N failed`
 // (the lint and format stages count as one check each).
 //
 //   node scripts/test.mjs                      all stages
-//   node scripts/test.mjs --stage unit         one stage (lint | format | unit | sim | integration)
+//   node scripts/test.mjs --stage unit         one stage (lint | format | unit | sim | integration | chaos)
 //
 // Files are listed here rather than passing a directory to `node --test`: we want exactly the
 // `*.test.js` files (helpers such as dist/tests/sim/cli.js must not run as tests), and a
@@ -40,6 +40,9 @@ const stages = [
     name: 'integration',
     args: ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=600000'],
   },
+  // The short chaos run (tests/chaos/short.test.ts, docs/chaos.md): real processes under every
+  // fault kind, judged by the history checkers. `npm run test:chaos` runs the long version.
+  { name: 'chaos', args: ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=600000'] },
 ];
 
 function usage(message) {

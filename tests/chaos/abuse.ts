@@ -179,7 +179,12 @@ function malformedRequest(what: ClientCase, rng: SeededRandom, topology: Topolog
 
 function validRequest(rng: SeededRandom, topology: Topology): Record<string, unknown> {
   const op = rng.chance(0.7)
-    ? { kind: 'transfer', from: rng.int(1, topology.accounts), to: rng.int(1, topology.accounts), amount: rng.int(1, 9) }
+    ? {
+        kind: 'transfer',
+        from: rng.int(1, topology.accounts),
+        to: rng.int(1, topology.accounts),
+        amount: rng.int(1, 9),
+      }
     : { kind: 'balance', account: rng.int(1, topology.accounts) };
   return {
     v: envelopeVersion,
@@ -285,7 +290,10 @@ function candidateRequest(what: ClientCase, rng: SeededRandom, topology: Topolog
       return encodeCbor(base);
     case 'over-size-bound':
       // Valid fields, but over the node's request bound (well under the broker's max_payload).
-      return encodeCbor({ ...base, pad: 'p'.repeat(rng.chance(0.01) ? rng.int(16_000, 1_000_000) : rng.int(4_100, 16_000)) });
+      return encodeCbor({
+        ...base,
+        pad: 'p'.repeat(rng.chance(0.01) ? rng.int(16_000, 1_000_000) : rng.int(4_100, 16_000)),
+      });
     case 'wrong-envelope-kind':
       return rng.pick([
         () => encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }),
@@ -334,7 +342,9 @@ function wellFormedRequest(data: Uint8Array): boolean {
   if (op.kind === 'transfer') return whole(op.from, 1) && whole(op.to, 1) && whole(op.amount, 1);
   if (op.kind !== 'balance' || !whole(op.account, 1)) return false;
   return (
-    op.consistency === undefined || op.consistency === null || ['linearizable', 'leader', 'any'].includes(op.consistency as string)
+    op.consistency === undefined ||
+    op.consistency === null ||
+    ['linearizable', 'leader', 'any'].includes(op.consistency as string)
   );
 }
 
@@ -599,7 +609,11 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
     }
     case 'random-bytes':
       return {
-        subject: rng.pick([t.subjects.clusterPaxos(t.cluster), t.subjects.nodePaxos(t.node), t.subjects.clusterTwoPc(t.cluster)]),
+        subject: rng.pick([
+          t.subjects.clusterPaxos(t.cluster),
+          t.subjects.nodePaxos(t.node),
+          t.subjects.clusterTwoPc(t.cluster),
+        ]),
         data: randomBytes(rng, rng.int(0, 512)),
       };
   }

@@ -160,7 +160,12 @@ async function runFlood(
     let kind: string;
     try {
       const e = decodeEnvelope(m.data);
-      kind = e.kind !== 'response' ? e.kind : e.response.kind === 'outcome' ? `outcome:${e.response.outcome.status}` : e.response.kind;
+      kind =
+        e.kind !== 'response'
+          ? e.kind
+          : e.response.kind === 'outcome'
+            ? `outcome:${e.response.outcome.status}`
+            : e.response.kind;
     } catch {
       kind = 'undecodable';
     }

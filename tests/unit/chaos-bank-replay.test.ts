@@ -5,7 +5,12 @@ import { checkBankReplay, type BankReplayOptions } from '../chaos/checkers/bank-
 import { operationsOf } from '../chaos/checkers/operations.js';
 import { aborted, attempt, committed, insufficient, runRecord, transfer } from './chaos-fixtures.js';
 
-function replay(events: HistoryEvent[], finals: Record<number, number>, more: Partial<RunRecord> = {}, options: BankReplayOptions = {}) {
+function replay(
+  events: HistoryEvent[],
+  finals: Record<number, number>,
+  more: Partial<RunRecord> = {},
+  options: BankReplayOptions = {},
+) {
   const record = runRecord(events, finals, more);
   return checkBankReplay(record, operationsOf(record.events).operations, options);
 }
@@ -46,7 +51,10 @@ test('a committed transfer applied twice is reported doubled; an unknown one app
   const doubled = replay(history, { 1: 70, 2: 30, 3: 200 });
   assert.match(doubled.violations[0] as string, /doubled: client c1 seq 1 \(transfer 2->3 of 50.*\) is applied twice/);
   const twice = replay(history, { 1: 56, 2: 80, 3: 164 });
-  assert.match(twice.violations[0] as string, /unexplained: no subset of the 2 unknown transfers explains it; account 1: replay 70, final 56/);
+  assert.match(
+    twice.violations[0] as string,
+    /unexplained: no subset of the 2 unknown transfers explains it; account 1: replay 70, final 56/,
+  );
 });
 
 test('an aborted or insufficient-funds transfer must have no effect', () => {
@@ -72,12 +80,17 @@ test('past the cap on the listed sums a depth-first search finds a subset; past 
   const all = replay(many, { 1: 100 - 4095, 2: 4195 }, {}, { sumsCap: 100 });
   assert.deepEqual([all.explained, all.undecided, all.violations], [1, 0, []]);
   const half = { 1: 100 - 2730, 2: 2830 };
-  assert.deepEqual([replay(many, half, {}, { sumsCap: 20 }).explained, replay(many, half, {}, { sumsCap: 20 }).violations], [1, []]);
+  assert.deepEqual(
+    [replay(many, half, {}, { sumsCap: 20 }).explained, replay(many, half, {}, { sumsCap: 20 }).violations],
+    [1, []],
+  );
   // The search's budget is ten times the cap: 10 nodes cannot reach the twelfth transfer.
   const capped = replay(many, half, {}, { sumsCap: 1 });
   assert.deepEqual([capped.explained, capped.undecided, capped.violations], [0, 1, []]);
   // A difference no subset reaches (odd, from even amounts), proved by the search.
-  const even = Array.from({ length: 6 }, (_, i) => attempt(i, 1, transfer(1, 2, 2 ** (i + 1)), 10, 20, 'unknown')).flat();
+  const even = Array.from({ length: 6 }, (_, i) =>
+    attempt(i, 1, transfer(1, 2, 2 ** (i + 1)), 10, 20, 'unknown'),
+  ).flat();
   const odd = replay(even, { 1: 99, 2: 101 }, {}, { sumsCap: 20 });
   assert.deepEqual([odd.explained, odd.undecided], [0, 0]);
   assert.match(odd.violations[0] as string, /unexplained: no subset of the 6 unknown transfers explains it/);

@@ -2,7 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HistoryEvent } from '../chaos/history.js';
 import { checkRun } from '../chaos/checkers/index.js';
-import { aborted, attempt, balance, committed, insufficient, read, readFailed, replica, runRecord, transfer } from './chaos-fixtures.js';
+import {
+  aborted,
+  attempt,
+  balance,
+  committed,
+  insufficient,
+  read,
+  readFailed,
+  replica,
+  runRecord,
+  transfer,
+} from './chaos-fixtures.js';
 
 const events: HistoryEvent[] = [
   ...attempt(0, 1, transfer(1, 2, 30), 10, 20, 'ok', committed),
@@ -70,7 +81,10 @@ test('checkRun: each checker reports under its name; messages are capped, counts
   });
   const kept = (checker: string) => report.violations.filter((v) => v.checker === checker).length;
   assert.deepEqual([kept('audits'), kept('replica-agreement'), kept('bank-replay')], [2, 2, 1]);
-  assert.match(report.violations.find((v) => v.checker === 'linearizability')?.message ?? '', /group 0 \(accounts 1, 2, 3\): longest linearizable prefix/);
+  assert.match(
+    report.violations.find((v) => v.checker === 'linearizability')?.message ?? '',
+    /group 0 \(accounts 1, 2, 3\): longest linearizable prefix/,
+  );
   assert.equal(report.recovery.recoveryMs, null);
 });
 

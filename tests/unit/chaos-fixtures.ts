@@ -11,7 +11,12 @@ import type {
   RunRecord,
 } from '../chaos/history.js';
 
-export const transfer = (from: number, to: number, amount: number): HistoryOp => ({ kind: 'transfer', from, to, amount });
+export const transfer = (from: number, to: number, amount: number): HistoryOp => ({
+  kind: 'transfer',
+  from,
+  to,
+  amount,
+});
 export const read = (account: number, consistency: ReadConsistency = 'linearizable'): HistoryOp => ({
   kind: 'read',
   account,
@@ -69,7 +74,11 @@ export function replica(
 }
 
 /** A run over one group [1, 2, 3] at 100 each, the final state `finals` held by one replica. */
-export function runRecord(events: HistoryEvent[], finals: Record<number, number> = {}, more: Partial<RunRecord> = {}): RunRecord {
+export function runRecord(
+  events: HistoryEvent[],
+  finals: Record<number, number> = {},
+  more: Partial<RunRecord> = {},
+): RunRecord {
   const groups = more.groups ?? [[1, 2, 3]];
   const accounts = groups.flat();
   const endMs = events.reduce((m, e) => Math.max(m, e.timeMs), 0);

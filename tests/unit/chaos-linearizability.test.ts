@@ -3,7 +3,17 @@ import { describe, test } from 'node:test';
 import type { HistoryEvent, HistoryOp, HistoryResult, ReadConsistency, RunRecord } from '../chaos/history.js';
 import { checkLinearizability, type LinearizabilityOptions } from '../chaos/checkers/linearizability.js';
 import { operationsOf } from '../chaos/checkers/operations.js';
-import { aborted, attempt, balance, committed, insufficient, read, readFailed, runRecord, transfer } from './chaos-fixtures.js';
+import {
+  aborted,
+  attempt,
+  balance,
+  committed,
+  insufficient,
+  read,
+  readFailed,
+  runRecord,
+  transfer,
+} from './chaos-fixtures.js';
 
 function verdicts(record: RunRecord, options: LinearizabilityOptions = {}) {
   const { operations, violations } = operationsOf(record.events);
@@ -60,7 +70,10 @@ describe('linearizability: known-bad histories fail', () => {
   test('(b) a committed transfer absent from the final state is a lost write', () => {
     const group = verdictOf(moved, {});
     assert.equal(group.verdict, 'fail');
-    assert.match(group.explanation, /the final state 1=100 2=100 3=100 could not be placed; model state then: 1=70 2=130/);
+    assert.match(
+      group.explanation,
+      /the final state 1=100 2=100 3=100 could not be placed; model state then: 1=70 2=130/,
+    );
   });
 
   test('(c) a committed transfer applied twice in the final state is a doubled write', () => {
@@ -87,7 +100,10 @@ describe('linearizability: known-bad histories fail', () => {
       ...attempt(0, 1, transfer(1, 3, 90), 10, 20, 'ok', committed),
       ...attempt(1, 1, transfer(1, 2, 50), 30, 40, 'ok', committed),
     ];
-    for (const finals of [{ 1: 10, 3: 190 }, { 1: -40, 2: 150, 3: 190 }] as Array<Record<number, number>>)
+    for (const finals of [
+      { 1: 10, 3: 190 },
+      { 1: -40, 2: 150, 3: 190 },
+    ] as Array<Record<number, number>>)
       assert.equal(verdictOf(overdrawn, finals).verdict, 'fail', JSON.stringify(finals));
   });
 });
@@ -112,7 +128,11 @@ describe('linearizability: each read level is held to what its help promises', (
     const never = verdictOf([...moved, ...leaderRead(100_000, 55, 'any')], afterMove);
     assert.equal(never.verdict, 'fail');
     // Not a value from the future either: 70 before the transfer was even invoked.
-    assert.equal(verdictOf([...leaderRead(0, 70, 'any'), ...attempt(0, 1, transfer(1, 2, 30), 20, 30, 'ok', committed)], afterMove).verdict, 'fail');
+    assert.equal(
+      verdictOf([...leaderRead(0, 70, 'any'), ...attempt(0, 1, transfer(1, 2, 30), 20, 30, 'ok', committed)], afterMove)
+        .verdict,
+      'fail',
+    );
   });
 });
 
@@ -154,13 +174,24 @@ test('an operation outside the groups is reported; groups are checked one by one
         ...attempt(2, 1, transfer(4, 5, 30), 10, 20, 'ok', committed),
       ],
       { 4: 70, 5: 130 },
-      { groups: [[1, 2, 3], [4, 5, 6]] },
+      {
+        groups: [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+      },
     ),
   );
   assert.equal(result.violations.length, 2, result.violations.join('\n'));
   assert.match(result.violations[0] as string, /transfer 1->4 of 30\): its accounts are not inside one group/);
   assert.match(result.violations[1] as string, /read 9 .*: its account is in no group/);
-  assert.deepEqual(result.groups.map((g) => [g.verdict, g.operations]), [['pass', 0], ['pass', 1]]);
+  assert.deepEqual(
+    result.groups.map((g) => [g.verdict, g.operations]),
+    [
+      ['pass', 0],
+      ['pass', 1],
+    ],
+  );
 });
 
 /** A seeded generator (mulberry32). */
@@ -208,13 +239,17 @@ function generated(seed: number, count: number): { record: RunRecord; reads: num
       } else {
         if (enough) apply();
         const result: HistoryResult = enough ? committed : insufficient;
-        events.push(...attempt(i, 1, transfer(from + 1, to + 1, amount), invokeMs, returnMs, enough ? 'ok' : 'fail', result));
+        events.push(
+          ...attempt(i, 1, transfer(from + 1, to + 1, amount), invokeMs, returnMs, enough ? 'ok' : 'fail', result),
+        );
       }
     } else {
       const account = pick(4);
       const consistency = (['linearizable', 'linearizable', 'leader', 'any'] as const)[pick(4)] as ReadConsistency;
       reads.push(events.length + 1);
-      events.push(...attempt(i, 1, read(account + 1, consistency), invokeMs, returnMs, 'ok', balance(state[account] as number)));
+      events.push(
+        ...attempt(i, 1, read(account + 1, consistency), invokeMs, returnMs, 'ok', balance(state[account] as number)),
+      );
     }
   }
   const finals = { 1: state[0] as number, 2: state[1] as number, 3: state[2] as number, 4: state[3] as number };
@@ -240,7 +275,10 @@ test('the search budget: a group the search cannot finish within it is undecided
   const { record } = generated(3, 80);
   const group = verdicts(record, { stepsBudget: 20 }).groups[0]!;
   assert.equal(group.verdict, 'undecided');
-  assert.match(group.explanation, /^search budget exceeded after \d+ steps \(\d+ states\); longest prefix \d+ of \d+ operations$/);
+  assert.match(
+    group.explanation,
+    /^search budget exceeded after \d+ steps \(\d+ states\); longest prefix \d+ of \d+ operations$/,
+  );
   assert.ok(group.steps > 20 && group.steps < 100, String(group.steps));
   assert.equal(verdicts(record).groups[0]!.verdict, 'pass');
 });
@@ -252,7 +290,11 @@ test('the search budget: a group the search cannot finish within it is undecided
  */
 function bruteForce(record: RunRecord): boolean {
   const window = (consistency: ReadConsistency, invokeMs: number) =>
-    consistency === 'linearizable' ? invokeMs : consistency === 'leader' ? invokeMs - record.leaderReadWindowMs : -Infinity;
+    consistency === 'linearizable'
+      ? invokeMs
+      : consistency === 'leader'
+        ? invokeMs - record.leaderReadWindowMs
+        : -Infinity;
   interface Brute {
     callMs: number;
     returnMs: number;
@@ -263,7 +305,15 @@ function bruteForce(record: RunRecord): boolean {
   const ops = operationsOf(record.events).operations.flatMap((o): Brute[] => {
     if (o.op.kind === 'read')
       return o.result?.kind === 'balance'
-        ? [{ callMs: window(o.op.consistency, o.invokeMs), returnMs: o.returnMs, op: o.op, value: o.result.balance, answer: '' }]
+        ? [
+            {
+              callMs: window(o.op.consistency, o.invokeMs),
+              returnMs: o.returnMs,
+              op: o.op,
+              value: o.result.balance,
+              answer: '',
+            },
+          ]
         : [];
     const answer = o.outcome === 'unknown' ? 'unknown' : (o.result?.kind ?? '');
     return answer === 'aborted' ? [] : [{ callMs: o.invokeMs, returnMs: o.returnMs, op: o.op, value: 0, answer }];
@@ -276,7 +326,10 @@ function bruteForce(record: RunRecord): boolean {
   const used = new Set<number>();
   const explore = (balances: Map<number, number>): boolean => {
     // Every op placed or (an unknown) left out: the final state must match.
-    if (ops.every((o, i) => used.has(i) || o.answer === 'unknown') && accounts.every((a) => balances.get(a) === finals.get(a)))
+    if (
+      ops.every((o, i) => used.has(i) || o.answer === 'unknown') &&
+      accounts.every((a) => balances.get(a) === finals.get(a))
+    )
       return true;
     for (let i = 0; i < ops.length; i++) {
       if (used.has(i)) continue;
@@ -350,10 +403,16 @@ test('randomized: on small histories of any shape the checker agrees with a brut
     });
     const finals = next() < 0.8 ? { 1: bank.get(1) as number, 2: bank.get(2) as number } : { 1: 5, 2: 15 };
     const record = runRecord(events, finals, { groups: [[1, 2]], initialBalance: 10, leaderReadWindowMs: 20 });
-    record.final = [{ node: 1, cluster: 0, firstAccount: 1, lastAccount: 2, modified: finals, stateHash: 1, appliedIndex: 1 }];
+    record.final = [
+      { node: 1, cluster: 0, firstAccount: 1, lastAccount: 2, modified: finals, stateHash: 1, appliedIndex: 1 },
+    ];
     const expected = bruteForce(record);
     const group = verdicts(record).groups[0]!;
-    assert.equal(group.verdict, expected ? 'pass' : 'fail', `case ${n}: ${JSON.stringify(events)} ${JSON.stringify(finals)}`);
+    assert.equal(
+      group.verdict,
+      expected ? 'pass' : 'fail',
+      `case ${n}: ${JSON.stringify(events)} ${JSON.stringify(finals)}`,
+    );
     counts[expected ? 'pass' : 'fail']++;
   }
   assert.ok(counts.pass > 40 && counts.fail > 40, JSON.stringify(counts));

@@ -40,11 +40,22 @@ test('a malformed history is reported: a completion with no invoke, two open at 
     ],
     [
       'other op',
-      [...attempt(0, 1, transfer(1, 2, 5), 10, 20, 'unknown'), ...attempt(0, 1, transfer(1, 3, 5), 30, 40, 'ok', committed)],
+      [
+        ...attempt(0, 1, transfer(1, 2, 5), 10, 20, 'unknown'),
+        ...attempt(0, 1, transfer(1, 3, 5), 30, 40, 'ok', committed),
+      ],
       /invoked again as transfer 1->3 of 5, first as transfer 1->2 of 5/,
     ],
-    ['ok insufficient', attempt(0, 1, transfer(1, 2, 5), 10, 20, 'ok', insufficient), /a transfer answered ok insufficient-funds/],
-    ['fail committed', attempt(0, 1, transfer(1, 2, 5), 10, 20, 'fail', committed), /a transfer answered fail committed/],
+    [
+      'ok insufficient',
+      attempt(0, 1, transfer(1, 2, 5), 10, 20, 'ok', insufficient),
+      /a transfer answered ok insufficient-funds/,
+    ],
+    [
+      'fail committed',
+      attempt(0, 1, transfer(1, 2, 5), 10, 20, 'fail', committed),
+      /a transfer answered fail committed/,
+    ],
     ['read ok without balance', attempt(0, 1, read(1), 10, 20, 'ok', readFailed), /a read answered ok read-failed/],
     ['ok without result', attempt(0, 1, read(1), 10, 20, 'ok'), /an ok completion without a result/],
   ];

@@ -15,7 +15,10 @@ function recovery(events: HistoryEvent[], faults: FaultRecord[], lastHealMs: num
 }
 
 test('the time to the first commit after the last heal, and the longest commit gap over each fault, per kind', () => {
-  const events = [...commitsAt([100, 200, 1200, 1300, 5000, 5100]), ...attempt(9, 1, transfer(1, 2, 9e9), 5200, 5300, 'fail', insufficient)];
+  const events = [
+    ...commitsAt([100, 200, 1200, 1300, 5000, 5100]),
+    ...attempt(9, 1, transfer(1, 2, 9e9), 5200, 5300, 'fail', insufficient),
+  ];
   const faults: FaultRecord[] = [
     { kind: 'kill', nodes: [1], startMs: 250, healedMs: 900 },
     { kind: 'stop', nodes: [2], startMs: 1350, healedMs: 4000 },
@@ -24,8 +27,23 @@ test('the time to the first commit after the last heal, and the longest commit g
   const figures = recovery(events, faults, 4000, 6000);
   assert.deepEqual(figures.violations, []);
   assert.equal(figures.recoveryMs, 1000);
-  assert.deepEqual(figures.faults.map((f) => f.longestGapMs), [1000, 3700, 100]);
+  // By start: kill at 250, kill at 1250, stop at 1350.
+  assert.deepEqual(
+    figures.faults.map((f) => f.longestGapMs),
+    [1000, 100, 3700],
+  );
   assert.deepEqual(figures.longestGapByKind, { kill: 1000, stop: 3700 });
+});
+
+test("a gap that began before the previous fault was healed is that fault's, not the next one's", () => {
+  // A kill-all at 250 healed at 900, its outage lasting to 5000; a stop starts at 1000 inside it.
+  const events = commitsAt([100, 200, 5000, 5100, 5200]);
+  const faults: FaultRecord[] = [
+    { kind: 'kill-all', nodes: [1, 2, 3], startMs: 250, healedMs: 900 },
+    { kind: 'stop', nodes: [2], startMs: 1000, healedMs: 1500 },
+  ];
+  const figures = recovery(events, faults, 1500, 6000);
+  assert.deepEqual(figures.longestGapByKind, { 'kill-all': 4800, stop: 0 });
 });
 
 test('a gap running to the end of the load counts; no commit after the last heal, or a late one, is a violation', () => {

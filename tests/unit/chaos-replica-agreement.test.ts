@@ -20,7 +20,10 @@ test('replicas of a cluster with equal applied index, hash and balances agree; o
 test('a different applied index, state hash, balance or range is reported', () => {
   const base = replica(1, accounts, { 1: 70, 2: 130 });
   const cases: Array<[ReturnType<typeof replica>, RegExp]> = [
-    [{ ...base, node: 2, appliedIndex: 39 }, /node 1 and node 2 applied up to different indexes after quiescence: 40 and 39/],
+    [
+      { ...base, node: 2, appliedIndex: 39 },
+      /node 1 and node 2 applied up to different indexes after quiescence: 40 and 39/,
+    ],
     [{ ...base, node: 2, stateHash: 8 }, /node 1 and node 2 have different state hashes at applied index 40: 7 and 8/],
     [{ ...base, node: 2, modified: { 1: 70 } }, /node 1 and node 2 disagree on account 2: 130 and 100/],
     [{ ...base, node: 2, lastAccount: 4 }, /hold accounts 1\.\.3 and 1\.\.4/],

@@ -31,7 +31,9 @@ function randomValue(r: SeededRandom, depth: number): unknown {
       ]);
     case 1: {
       // A long string only at the top: one inside each of thousands of leaves cost minutes.
-      const n = r.pick(depth === 0 ? [0, 1, 7, 8, 22, 23, 24, 85, 86, 300, 70_000] : [0, 1, 7, 8, 22, 23, 24, 85, 86, 300]);
+      const n = r.pick(
+        depth === 0 ? [0, 1, 7, 8, 22, 23, 24, 85, 86, 300, 70_000] : [0, 1, 7, 8, 22, 23, 24, 85, 86, 300],
+      );
       let s = '';
       while (s.length < n) s += r.pick(alphabet);
       return s;

@@ -61,7 +61,12 @@ function componentsOf(groups: readonly number[][], links: ReadonlyArray<[number,
  * Every sum of a subset of `effects` (vectors of one length), as keys; with `target`, only the
  * partial sums from which the remaining effects can still reach it. Undefined past `cap`.
  */
-function subsetSums(effects: readonly number[][], width: number, cap: number, target?: number[]): Set<string> | undefined {
+function subsetSums(
+  effects: readonly number[][],
+  width: number,
+  cap: number,
+  target?: number[],
+): Set<string> | undefined {
   // What the effects from i on can still add, per account: [lowest, highest].
   const low: number[][] = [];
   const high: number[][] = [];
@@ -74,8 +79,13 @@ function subsetSums(effects: readonly number[][], width: number, cap: number, ta
   }
   const fits = (sum: number[], i: number) =>
     target === undefined ||
-    sum.every((s, k) => (target[k] as number) - s >= (low[i] as number[])[k]! && (target[k] as number) - s <= (high[i] as number[])[k]!);
-  let sums = new Map<string, number[]>([[new Array<number>(width).fill(0).join(','), new Array<number>(width).fill(0)]]);
+    sum.every(
+      (s, k) =>
+        (target[k] as number) - s >= (low[i] as number[])[k]! && (target[k] as number) - s <= (high[i] as number[])[k]!,
+    );
+  let sums = new Map<string, number[]>([
+    [new Array<number>(width).fill(0).join(','), new Array<number>(width).fill(0)],
+  ]);
   for (let i = 0; i < effects.length; i++) {
     const e = effects[i] as number[];
     const next = new Map<string, number[]>();
@@ -98,7 +108,11 @@ function subsetSums(effects: readonly number[][], width: number, cap: number, ta
  * so a search finds one fast. 'found', 'none' (the whole space searched), or 'undecided' past
  * `budget` nodes.
  */
-function searchSubset(unordered: readonly number[][], target: number[], budget: number): 'found' | 'none' | 'undecided' {
+function searchSubset(
+  unordered: readonly number[][],
+  target: number[],
+  budget: number,
+): 'found' | 'none' | 'undecided' {
   // The largest first: the bounds then cut early.
   const size = (e: readonly number[]) => e.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const effects = [...unordered].sort((a, b) => size(b) - size(a));
@@ -131,7 +145,11 @@ function searchSubset(unordered: readonly number[][], target: number[], budget: 
   return visit(0, target);
 }
 
-export function checkBankReplay(record: Accounts, operations: readonly Operation[], options: BankReplayOptions = {}): BankReplayResult {
+export function checkBankReplay(
+  record: Accounts,
+  operations: readonly Operation[],
+  options: BankReplayOptions = {},
+): BankReplayResult {
   const cap = options.sumsCap ?? defaultSumsCap;
   const violations: string[] = [];
   const transfers = operations.flatMap((o) =>
@@ -194,8 +212,20 @@ export function checkBankReplay(record: Accounts, operations: readonly Operation
             .flatMap((t) => {
               const e = effectOf(t);
               const label = `client ${t.o.clientId} seq ${t.o.seq} (${describeOp(t.o.op)}, committed at ${t.o.returnMs})`;
-              if (explains(difference.map((d, k) => d + (e[k] as number)), all)) return [`lost: ${label} is absent from the final state`];
-              if (explains(difference.map((d, k) => d - (e[k] as number)), all)) return [`doubled: ${label} is applied twice in the final state`];
+              if (
+                explains(
+                  difference.map((d, k) => d + (e[k] as number)),
+                  all,
+                )
+              )
+                return [`lost: ${label} is absent from the final state`];
+              if (
+                explains(
+                  difference.map((d, k) => d - (e[k] as number)),
+                  all,
+                )
+              )
+                return [`doubled: ${label} is applied twice in the final state`];
               return [];
             })[0];
     const details = accounts

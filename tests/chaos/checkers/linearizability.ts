@@ -233,7 +233,8 @@ function search(ops: readonly CheckedOp[], initial: number[], stepsBudget: numbe
           done.push(r);
           steps++;
         }
-        while (bucket.cursor < bucket.reads.length && placed[bucket.reads[bucket.cursor] as number] === 1) bucket.cursor++;
+        while (bucket.cursor < bucket.reads.length && placed[bucket.reads[bucket.cursor] as number] === 1)
+          bucket.cursor++;
       });
       if (done.length === before) return done;
     }
@@ -321,7 +322,11 @@ function search(ops: readonly CheckedOp[], initial: number[], stepsBudget: numbe
 }
 
 /** The last `n` operations placed, in their order. */
-function lastPlaced(frames: ReadonlyArray<{ entry: Entry; reads: number[] }>, rootReads: number[], n: number): number[] {
+function lastPlaced(
+  frames: ReadonlyArray<{ entry: Entry; reads: number[] }>,
+  rootReads: number[],
+  n: number,
+): number[] {
   const tail: number[] = [];
   for (let k = frames.length - 1; k >= 0 && tail.length < n; k--) {
     const frame = frames[k] as { entry: Entry; reads: number[] };

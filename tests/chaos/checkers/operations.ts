@@ -44,7 +44,8 @@ export function describeOp(op: HistoryOp): string {
 }
 
 function sameOp(a: HistoryOp, b: HistoryOp): boolean {
-  if (a.kind === 'transfer' && b.kind === 'transfer') return a.from === b.from && a.to === b.to && a.amount === b.amount;
+  if (a.kind === 'transfer' && b.kind === 'transfer')
+    return a.from === b.from && a.to === b.to && a.amount === b.amount;
   if (a.kind === 'read' && b.kind === 'read') return a.account === b.account && a.consistency === b.consistency;
   return false;
 }

@@ -15,7 +15,8 @@ function balancesOf(replica: FinalReplica, initialBalance: number): Map<number, 
 export function checkReplicaAgreement(record: Pick<RunRecord, 'final' | 'initialBalance'>): string[] {
   const violations: string[] = [];
   const clusters = new Map<number, FinalReplica[]>();
-  for (const replica of record.final) clusters.set(replica.cluster, [...(clusters.get(replica.cluster) ?? []), replica]);
+  for (const replica of record.final)
+    clusters.set(replica.cluster, [...(clusters.get(replica.cluster) ?? []), replica]);
   for (const [cluster, replicas] of clusters) {
     const [first, ...others] = [...replicas].sort((a, b) => a.node - b.node);
     if (first === undefined) continue;
@@ -23,11 +24,17 @@ export function checkReplicaAgreement(record: Pick<RunRecord, 'final' | 'initial
     for (const other of others) {
       const pair = `cluster ${cluster}: node ${first.node} and node ${other.node}`;
       if (other.firstAccount !== first.firstAccount || other.lastAccount !== first.lastAccount)
-        violations.push(`${pair} hold accounts ${first.firstAccount}..${first.lastAccount} and ${other.firstAccount}..${other.lastAccount}`);
+        violations.push(
+          `${pair} hold accounts ${first.firstAccount}..${first.lastAccount} and ${other.firstAccount}..${other.lastAccount}`,
+        );
       if (other.appliedIndex !== first.appliedIndex) {
-        violations.push(`${pair} applied up to different indexes after quiescence: ${first.appliedIndex} and ${other.appliedIndex}`);
+        violations.push(
+          `${pair} applied up to different indexes after quiescence: ${first.appliedIndex} and ${other.appliedIndex}`,
+        );
       } else if (other.stateHash !== first.stateHash) {
-        violations.push(`${pair} have different state hashes at applied index ${first.appliedIndex}: ${first.stateHash} and ${other.stateHash}`);
+        violations.push(
+          `${pair} have different state hashes at applied index ${first.appliedIndex}: ${first.stateHash} and ${other.stateHash}`,
+        );
       }
       const otherBalances = balancesOf(other, record.initialBalance);
       for (const account of new Set([...firstBalances.keys(), ...otherBalances.keys()])) {
