@@ -187,7 +187,7 @@ module.exports = {
       name: 'chaos-checkers-independent',
       severity: 'error',
       comment:
-        'The chaos suite\'s checkers (tests/chaos/checkers) judge the system from outside: they import only each ' +
+        "The chaos suite's checkers (tests/chaos/checkers) judge the system from outside: they import only each " +
         'other, the history format (tests/chaos/history.ts) and node: modules, nothing of src/ (not even a type), ' +
         'no package and no other test code, so they share neither code nor assumptions with what they check.',
       from: { path: '^tests/chaos/checkers/' },

@@ -14,7 +14,10 @@ export function disturbSettings(flags: { duplicate?: number; 'delay-ms'?: number
     return { duplicatePercent: 0, delayMsMax: 0 };
   }
   if (!given)
-    throw badInput('say how to disturb the node', 'give --duplicate PERCENT and/or --delay-ms MAX, or --off to calm it');
+    throw badInput(
+      'say how to disturb the node',
+      'give --duplicate PERCENT and/or --delay-ms MAX, or --off to calm it',
+    );
   return { duplicatePercent: flags.duplicate ?? 0, delayMsMax: flags['delay-ms'] ?? 0 };
 }
 

@@ -157,9 +157,13 @@ export class LedgerNode {
     this.transport.subscribe(s.clusterPaxos(this.cluster), (m) => this.onPaxos(m));
     this.transport.subscribe(s.nodePaxos(this.id), (m) => this.onPaxos(m));
     const faults = this.transportFaults;
-    this.transport.subscribe(s.nodeRequests(this.id), (m) => faults.deliver(m, m.data.length, (d) => this.onRequest(d)));
+    this.transport.subscribe(s.nodeRequests(this.id), (m) =>
+      faults.deliver(m, m.data.length, (d) => this.onRequest(d)),
+    );
     this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
-    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) => faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)));
+    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) =>
+      faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)),
+    );
     this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
   }
 

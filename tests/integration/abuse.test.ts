@@ -55,7 +55,9 @@ describe('malformed client requests and mutated protocol messages against a real
     assert.deepEqual(Object.keys(client.answeredOtherwise), ['unknown-accounts -> outcome:rejected']);
     assert.ok((client.byCase['unknown-accounts'] ?? 0) > 0 && (client.byCase['over-size-bound'] ?? 0) > 0);
     assert.equal(
-      client.refused + (client.answeredOtherwise['unknown-accounts -> outcome:rejected'] ?? 0) + client.sentWithoutReply,
+      client.refused +
+        (client.answeredOtherwise['unknown-accounts -> outcome:rejected'] ?? 0) +
+        client.sentWithoutReply,
       client.sent,
     );
     assert.equal(protocol.sent, 5_000);
@@ -78,7 +80,7 @@ describe('malformed client requests and mutated protocol messages against a real
     assert.equal((await cluster.json(['transfer', '7', '8', '1'])).status, 'committed', 'and a real transfer commits');
   });
 
-  test('over the payload limits: a request over the node\'s bound is refused with the reason; one over max_payload is refused by the client library, and the connection stays', async () => {
+  test("over the payload limits: a request over the node's bound is refused with the reason; one over max_payload is refused by the client library, and the connection stays", async () => {
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-abuse-big', longRunning: false });
     try {
       const request = {
@@ -128,7 +130,10 @@ describe('malformed client requests and mutated protocol messages against a real
       floodInFlight,
       floodTotal: floodInFlight,
     });
-    assert.ok((r.with.outcomes.committed ?? 0) > 0, `the normal clients commit during the flood: ${JSON.stringify(r.with)}`);
+    assert.ok(
+      (r.with.outcomes.committed ?? 0) > 0,
+      `the normal clients commit during the flood: ${JSON.stringify(r.with)}`,
+    );
     assert.ok((r.with.flood.answers.busy ?? 0) > 0, `the flood is told busy: ${JSON.stringify(r.with.flood)}`);
   });
 });

@@ -32,7 +32,10 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
     const nodes = allNodes(defaultTopology);
     const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-disturb', longRunning: true });
     try {
-      const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 1_000, deadlineMs: 20_000 });
+      const client = new LedgerClient(transport, defaultTopology, 'ledger', {
+        attemptTimeoutMs: 1_000,
+        deadlineMs: 20_000,
+      });
       // One node through the CLI (its flags, its --json), the others through the client.
       const armed = await cluster.json(['node', 'disturb', '1', '--duplicate', '50', '--delay-ms', '50']);
       assert.deepEqual(armed.disturbed, { duplicatePercent: 50, delayMsMax: 50 });
@@ -82,7 +85,8 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       // Calm every node (one through the CLI's --off), then wait for what is still held.
       const calmed = await cluster.json(['node', 'disturb', 'n1', '--off']);
       assert.equal(calmed.disturbed, null);
-      for (const node of nodes.slice(1)) assert.equal((await client.disturb(node, { duplicatePercent: 0, delayMsMax: 0 })).disturbed, null);
+      for (const node of nodes.slice(1))
+        assert.equal((await client.disturb(node, { duplicatePercent: 0, delayMsMax: 0 })).disturbed, null);
       let statuses: NodeStatus[] = [];
       await waitUntil('no delivery held any more', 10_000, async () => {
         statuses = await Promise.all(nodes.map((n) => client.nodeStatus(n)));
@@ -141,7 +145,11 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       const requests = 12;
       for (let seq = 1; seq <= requests; seq++) {
         const to = seq % 2 === 0 ? 2902 : 5901;
-        const command = { clientId: 'it-disturb-twice', seq, op: { kind: 'transfer' as const, from: 2901, to, amount: 1 } };
+        const command = {
+          clientId: 'it-disturb-twice',
+          seq,
+          op: { kind: 'transfer' as const, from: 2901, to, amount: 1 },
+        };
         transport.publish(
           subjects('ledger').nodeRequests(leader),
           encodeEnvelope({ kind: 'request', command, hops: 0 }),

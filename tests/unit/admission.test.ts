@@ -86,7 +86,7 @@ describe('Admission', () => {
     assert.equal(a.pending, limits.pendingCommandsMax);
   });
 
-  test("one client origin fills only its share: it is told busy, another client still gets in, and its share comes back as its commands leave", () => {
+  test('one client origin fills only its share: it is told busy, another client still gets in, and its share comes back as its commands leave', () => {
     const a = new Admission();
     for (let i = 0; i < limits.pendingCommandsPerOriginMax; i++) a.enqueue(read(`flood-${i}`, 1), 0);
     assert.ok(limits.pendingCommandsPerOriginMax < limits.pendingCommandsMax);
@@ -101,7 +101,7 @@ describe('Admission', () => {
     assert.equal(a.fullFor('flood-0'), false);
   });
 
-  test('a read that gives up leaves its origin\'s count; clear forgets every count', () => {
+  test("a read that gives up leaves its origin's count; clear forgets every count", () => {
     const a = new Admission();
     a.enqueue(transfer('w-1', 1, 2), 0);
     a.enqueue(read('r-1', 1), 0);
@@ -129,7 +129,10 @@ describe('Admission', () => {
       a.admitWaiting(ctx);
     }
     assert.equal(a.batched, 500, 'every other account pair is free at first');
-    assert.ok(a.examined <= 2 * arrivals, `${a.examined} looks for ${arrivals} arrivals (a rescan per arrival is ~${arrivals ** 2 / 2})`);
+    assert.ok(
+      a.examined <= 2 * arrivals,
+      `${a.examined} looks for ${arrivals} arrivals (a rescan per arrival is ~${arrivals ** 2 / 2})`,
+    );
     // A release (a command applied) and the next tick each make the whole queue looked at again.
     const [first] = a.takeSlot(Number.MAX_SAFE_INTEGER); // the whole batch: 500 commands
     a.release(first as Command);

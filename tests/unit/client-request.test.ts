@@ -8,8 +8,13 @@ import { limits } from '../../src/core/limits.js';
 /** What a node's request subject accepts (src/codec/client-request.ts): a refusal with its
  *  reason for anything else, never a throw. */
 
-const valid = { kind: 'request', command: { clientId: 'c-1', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } }, hops: 0 } as const;
-const withOp = (op: unknown) => encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c-1', seq: 1, op } });
+const valid = {
+  kind: 'request',
+  command: { clientId: 'c-1', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 5 } },
+  hops: 0,
+} as const;
+const withOp = (op: unknown) =>
+  encodeCbor({ v: envelopeVersion, kind: 'request', hops: 0, command: { clientId: 'c-1', seq: 1, op } });
 
 function refusal(data: Uint8Array): string {
   const r = admitClientRequest(data);
@@ -28,14 +33,38 @@ describe('client requests as a node admits them', () => {
       ['random bytes', new Uint8Array([0xff, 0x00, 0x13, 0x99]), /not CBOR|envelope/],
       ['empty', new Uint8Array(0), /not CBOR|envelope/],
       ['a truncated envelope', encodeEnvelope(valid).subarray(0, 20), /not CBOR/],
-      ['another kind of envelope', encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }), /expected request, got response/],
-      ['a negative amount', withOp({ kind: 'transfer', from: 1, to: 2, amount: -5 }), /amount: expected an integer >= 1/],
+      [
+        'another kind of envelope',
+        encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }),
+        /expected request, got response/,
+      ],
+      [
+        'a negative amount',
+        withOp({ kind: 'transfer', from: 1, to: 2, amount: -5 }),
+        /amount: expected an integer >= 1/,
+      ],
       ['a huge amount', withOp({ kind: 'transfer', from: 1, to: 2, amount: 2 ** 60 }), /amount/],
       ['an amount as a string', withOp({ kind: 'transfer', from: 1, to: 2, amount: '5' }), /amount/],
-      ['a 2PC step as a client op', withOp({ kind: 'x-decide', role: 'coordinator', decision: 'commit' }), /op.kind: expected one of transfer, balance/],
-      ['an oversized client id', encodeCbor({ ...valid, v: envelopeVersion, command: { ...valid.command, clientId: 'x'.repeat(limits.clientIdLengthMax + 1) } }), /clientId/],
+      [
+        'a 2PC step as a client op',
+        withOp({ kind: 'x-decide', role: 'coordinator', decision: 'commit' }),
+        /op.kind: expected one of transfer, balance/,
+      ],
+      [
+        'an oversized client id',
+        encodeCbor({
+          ...valid,
+          v: envelopeVersion,
+          command: { ...valid.command, clientId: 'x'.repeat(limits.clientIdLengthMax + 1) },
+        }),
+        /clientId/,
+      ],
       ['an old envelope version', encodeCbor({ ...valid, v: envelopeVersion - 1 }), /envelope.v/],
-      ['a request over the size bound', encodeCbor({ ...valid, v: envelopeVersion, pad: 'x'.repeat(limits.clientRequestBytesMax) }), /too large: \d+ bytes, at most 4096/],
+      [
+        'a request over the size bound',
+        encodeCbor({ ...valid, v: envelopeVersion, pad: 'x'.repeat(limits.clientRequestBytesMax) }),
+        /too large: \d+ bytes, at most 4096/,
+      ],
     ];
     for (const [what, data, reason] of cases) assert.match(refusal(data), reason, what);
   });
@@ -50,7 +79,8 @@ describe('client requests as a node admits them', () => {
   test('a refusal without a reason, or with one over the bound, does not decode', () => {
     for (const reason of ['', 'r'.repeat(limits.reasonLengthMax + 1), 7])
       assert.throws(
-        () => decodeEnvelope(encodeCbor({ v: envelopeVersion, kind: 'response', response: { kind: 'refused', reason } })),
+        () =>
+          decodeEnvelope(encodeCbor({ v: envelopeVersion, kind: 'response', response: { kind: 'refused', reason } })),
         DecodeError,
       );
   });

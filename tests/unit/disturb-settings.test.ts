@@ -12,7 +12,10 @@ test('the flags become settings: what is not given is 0, --off is 0 and 0, alone
   assert.deepEqual(disturbSettings({ duplicate: 5 }), { duplicatePercent: 5, delayMsMax: 0 });
   assert.deepEqual(disturbSettings({ 'delay-ms': 100 }), { duplicatePercent: 0, delayMsMax: 100 });
   assert.deepEqual(disturbSettings({ off: true }), { duplicatePercent: 0, delayMsMax: 0 });
-  assert.throws(() => disturbSettings({}), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input');
+  assert.throws(
+    () => disturbSettings({}),
+    (e: unknown) => e instanceof LedgerError && e.code === 'bad-input',
+  );
   assert.throws(
     () => disturbSettings({ off: true, duplicate: 3 }),
     (e: unknown) => e instanceof LedgerError && /alone/.test(e.message),

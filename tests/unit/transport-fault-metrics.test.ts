@@ -20,11 +20,19 @@ test('ledger_transport_faults_total counts each effect of the transport failpoin
     }),
     {},
   );
-  for (const effect of ['delayed', 'delayed', 'duplicated', 'overflowed'] as const) running.recordTransportFault(effect);
+  for (const effect of ['delayed', 'delayed', 'duplicated', 'overflowed'] as const)
+    running.recordTransportFault(effect);
   const text = await running.metrics.prometheusText();
   const count = (effect: string) =>
     Number(new RegExp(`^ledger_transport_faults_total\\{[^}]*effect="${effect}"[^}]*\\} (\\d+)$`, 'm').exec(text)?.[1]);
-  assert.equal(count('delayed'), 2, text.split('\n').filter((l) => l.includes('transport_faults')).join('\n'));
+  assert.equal(
+    count('delayed'),
+    2,
+    text
+      .split('\n')
+      .filter((l) => l.includes('transport_faults'))
+      .join('\n'),
+  );
   assert.equal(count('duplicated'), 1);
   assert.equal(count('overflowed'), 1);
   assert.match(text, /ledger_transport_faults_total\{[^}]*node="4"/);

@@ -86,7 +86,10 @@ describe('transport faults', () => {
       const copies = new Map<number, number>();
       for (const d of delivered) copies.set(d.message, (copies.get(d.message) ?? 0) + 1);
       assert.equal(copies.size, n, 'none lost');
-      assert.ok([...copies.values()].every((c) => c === 1 || c === 2), 'none more than twice');
+      assert.ok(
+        [...copies.values()].every((c) => c === 1 || c === 2),
+        'none more than twice',
+      );
       const twice = [...copies.values()].filter((c) => c === 2).length;
       assert.equal(faults.counts.duplicated, twice);
       // 4000 draws: the share is within a few points of the setting (binomial sd <= 0.8 %).

@@ -89,7 +89,10 @@ export class FakeTransport implements Transport {
       throw new TransportTimeoutError(`no answer on ${subject} within ${timeoutMs} ms`);
     }
     if (this.reply === 'refuse')
-      return encodeEnvelope({ kind: 'response', response: { kind: 'refused', reason: 'envelope.hops: expected an integer >= 0' } });
+      return encodeEnvelope({
+        kind: 'response',
+        response: { kind: 'refused', reason: 'envelope.hops: expected an integer >= 0' },
+      });
     const envelope = decodeEnvelope(data);
     const read = envelope.kind === 'request' && envelope.command.op.kind === 'balance';
     return encodeEnvelope({
