@@ -6,6 +6,7 @@ import { LockTable } from '../twopc/lock-table.js';
 import { accountsOf, admit, lockWaitOver, lockWaitRefusal, type HolderOf } from '../twopc/locks.js';
 import { startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
+import { FairBatch } from './fair-batch.js';
 
 /** What admission needs to know at the moment it looks at the queue. */
 export interface AdmissionContext {
@@ -39,7 +40,7 @@ export class Admission {
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
   private queue: Array<{ command: Command; sinceTick: number }> = [];
   /** Commands holding their locks, waiting for room in the pipeline. */
-  private batch: Command[] = [];
+  private readonly batch = new FairBatch();
   private readonly locks = new LockTable();
   /** What the last full look at the queue saw: while it holds (no lock released, same tick,
    *  same hold), the commands it left waiting would be left waiting again, so admitWaiting looks
@@ -55,11 +56,11 @@ export class Admission {
 
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pending(): number {
-    return this.queue.length + this.batch.length;
+    return this.queue.length + this.batch.size;
   }
 
   get batched(): number {
-    return this.batch.length;
+    return this.batch.size;
   }
 
   /** The queues hold `limits.pendingCommandsMax` commands: a new client request is told busy,
@@ -126,7 +127,7 @@ export class Admission {
       // The lock rule: the accounts are free of prepared transactions and of other commands in
       // flight; a write takes the in-flight locks as it is admitted.
       if (admit(key, command.op, ctx.prepared, this.locks)) {
-        this.batch.push(command);
+        this.batch.push(clientOrigin(command.clientId), command);
         if (command.op.kind !== 'balance') ctx.onAdmitted(command);
       } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
@@ -135,21 +136,19 @@ export class Admission {
         ctx.onReadGaveUp(key);
       } else {
         // Waited long enough: choose the refusal, so a retry gets the same answer.
-        this.batch.push(lockWaitRefusal(command));
+        this.batch.push(clientOrigin(command.clientId), lockWaitRefusal(command));
       }
     }
     this.seen = { now: ctx.now, holdCrossShard: ctx.holdCrossShard, releases: this.releases, prepared: ctx.prepared };
     this.unseenFrom = still.length;
   }
 
-  /** The commands of the next slot, taken from the batch: a slot is bounded in commands and in
-   *  bytes, so that the messages carrying slots (accepts, catch-up replies, promises) can be
-   *  packed under max_payload. */
+  /** The commands of the next slot, taken from the batch in turns by origin (FairBatch): a slot
+   *  is bounded in commands and in bytes, so that the messages carrying slots (accepts, catch-up
+   *  replies, promises) can be packed under max_payload. */
   takeSlot(slotBytesMax: number): Command[] {
-    const slot = this.batch.splice(
-      0,
-      fittingCount(this.batch, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax),
-    );
+    const candidates = this.batch.peek(limits.commandsPerSlotMax);
+    const slot = this.batch.take(fittingCount(candidates, 0, encodedBytesMax, slotBytesMax, limits.commandsPerSlotMax));
     for (const command of slot) this.left(command);
     return slot;
   }
@@ -164,7 +163,7 @@ export class Admission {
   /** The leadership is lost: nothing waits here any more. */
   clear(): void {
     this.queue = [];
-    this.batch = [];
+    this.batch.clear();
     this.byOrigin.clear();
     this.locks.clear();
     this.seen = undefined;

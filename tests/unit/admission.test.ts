@@ -141,4 +141,16 @@ describe('Admission', () => {
     assert.equal(a.examined - before, arrivals - 500, 'after a release every waiting command is looked at');
     assert.equal(a.batched, 1, 'the one waiting for the freed accounts joined the batch');
   });
+
+  test("a client's backlog does not delay another client's command: the next slot takes the origins in turns", () => {
+    const a = new Admission();
+    const backlog = limits.commandsPerSlotMax + 100;
+    for (let i = 0; i < backlog; i++) a.enqueue(transfer(`flood-${i}`, 2 * i + 1, 2 * i + 2), 0);
+    a.enqueue(transfer('other-1', 5_000, 5_001), 0);
+    a.admitWaiting(context(0));
+    assert.equal(a.batched, backlog + 1);
+    const slot = a.takeSlot(Number.MAX_SAFE_INTEGER);
+    assert.equal(slot.length, limits.commandsPerSlotMax);
+    assert.deepEqual(slot[1], transfer('other-1', 5_000, 5_001), 'second in the slot, after one of the flood');
+  });
 });
