@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LedgerClient, type TransferStatus } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import { SeededRandom } from '../../src/core/random.js';
@@ -34,6 +35,9 @@ export interface FloodOptions {
   floodMode?: 'raw' | 'client';
   /** Raw mode: stop after this many requests (default: flood until the phase ends). */
   floodTotal?: number;
+  /** Run the flood in its own process, as a real flooding client would be, so that it does not
+   *  share an event loop (and its delays) with the normal clients being measured. */
+  floodInChild?: boolean;
   seed?: number;
 }
 
@@ -71,6 +75,7 @@ export async function measureFlood(options: FloodOptions): Promise<FloodResult> 
     floodInFlight: 20_000,
     floodMode: 'raw' as 'raw' | 'client',
     floodTotal: Number.POSITIVE_INFINITY,
+    floodInChild: false,
     seed: 1,
     ...options,
   };
@@ -87,8 +92,10 @@ export async function measureFlood(options: FloodOptions): Promise<FloodResult> 
     const without = await normalPhase(transport, topology, o, normalAccounts, o.seed);
     const leader = await leaderOf(transport, topology, o.prefix, o.cluster);
     const stop = { now: false };
-    const flood =
-      o.floodMode === 'raw'
+    const child: ChildFlood = { ...o, topology, leader, accounts: floodAccounts };
+    const flood = o.floodInChild
+      ? await startChildFlood(child)
+      : o.floodMode === 'raw'
         ? runFlood(floodTransport, o.prefix, leader, floodAccounts, o, stop)
         : runClientFlood(floodTransport, topology, o.prefix, floodAccounts, o.floodInFlight, o.seed, stop);
     const during = await normalPhase(transport, topology, o, normalAccounts, o.seed + 1);
@@ -227,12 +234,83 @@ async function runClientFlood(
   return figures;
 }
 
+/** What a flood in its own process needs to know (passed as JSON on its command line). */
+interface ChildFlood {
+  natsUrl: string;
+  prefix: string;
+  topology: Topology;
+  leader: NodeId;
+  accounts: { first: number; last: number };
+  floodMode: 'raw' | 'client';
+  floodInFlight: number;
+  floodTotal: number;
+  seconds: number;
+  seed: number;
+}
+
+const childFlag = '--flood-child';
+
+/** Starts the flood in a child process; resolves once it floods, with the promise of its
+ *  figures (printed as JSON when its `seconds` are over). */
+async function startChildFlood(options: ChildFlood): Promise<Promise<FloodFigures>> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), childFlag, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  let flooding: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (flooding = resolve));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    if (out.includes('flooding\n')) flooding();
+  });
+  const figures = new Promise<FloodFigures>((resolve, reject) =>
+    child.on('exit', (code) => {
+      flooding();
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) resolve(JSON.parse(last) as FloodFigures);
+      else reject(new Error(`the flood process exited with ${code}: ${out}`));
+    }),
+  );
+  await started;
+  return figures;
+}
+
+/** The child's side: floods for `seconds` (plus one, so it outlasts the measured phase). */
+async function childFlood(options: ChildFlood): Promise<void> {
+  const transport = await connectNats({ url: options.natsUrl, name: 'flood-child', longRunning: true });
+  const stop = { now: false };
+  const flood =
+    options.floodMode === 'raw'
+      ? runFlood(transport, options.prefix, options.leader, options.accounts, options, stop)
+      : runClientFlood(
+          transport,
+          options.topology,
+          options.prefix,
+          options.accounts,
+          options.floodInFlight,
+          options.seed,
+          stop,
+        );
+  process.stdout.write('flooding\n');
+  await pause((options.seconds + 1) * 1000);
+  stop.now = true;
+  const figures = await flood;
+  await transport.close();
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // `node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]`: prints the figures.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (
+  process.argv[2] === childFlag &&
+  process.argv[1] !== undefined &&
+  import.meta.url === pathToFileURL(process.argv[1]).href
+) {
+  await childFlood(JSON.parse(process.argv[3] as string) as ChildFlood);
+} else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [natsUrl, seconds, floodInFlight, mode] = process.argv.slice(2);
   if (natsUrl === undefined || (mode !== undefined && mode !== 'raw' && mode !== 'client')) {
     process.stderr.write('usage: node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]\n');

@@ -191,7 +191,11 @@ async function healAll(system: ChaosSystem): Promise<void> {
 
 /** Waits until, in every cluster, every replica has applied the same slot with no cross-shard
  *  transaction in flight, twice in a row. Returns a problem when it never happens. */
-async function quiescence(system: ChaosSystem, topology: Topology, timeoutMs: number): Promise<string | undefined> {
+export async function quiescence(
+  system: ChaosSystem,
+  topology: Topology,
+  timeoutMs: number,
+): Promise<string | undefined> {
   const deadline = performance.now() + timeoutMs;
   let previous = '';
   let last = '';
