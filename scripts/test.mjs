@@ -35,7 +35,8 @@ const stages = [
     scriptArgs: ['--check', '.'],
   },
   { name: 'unit', args: ['--test', '--test-reporter=spec'] },
-  { name: 'sim', args: ['--test', '--test-reporter=spec'] },
+  // Two files at a time: the simulator's files are single-threaded and the machine has two cores.
+  { name: 'sim', args: ['--test', '--test-concurrency=2', '--test-reporter=spec'] },
   {
     name: 'integration',
     args: ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-timeout=600000'],
