@@ -125,7 +125,16 @@ export class LedgerNode {
       durable,
       id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {},
     );
-    const transport = await connectNats({ url: config.natsUrl, name: `ledger-n${id}`, longRunning: true });
+    const transport = await connectNats({
+      url: config.natsUrl,
+      name: `ledger-n${id}`,
+      longRunning: true,
+      // Started while the broker is down (or restarting): wait for it, saying so now and then.
+      waitForBroker: (attempt, error) => {
+        if (attempt === 1 || attempt % 40 === 0)
+          log.warn({ natsUrl: config.natsUrl, attempt, reason: (error as Error).message }, 'waiting for NATS');
+      },
+    });
     const payloadProblem = brokerPayloadProblem(
       transport.brokerMaxPayloadBytes,
       settings.payloadBytesMax ?? limits.natsMaxPayloadBytes,

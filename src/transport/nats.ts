@@ -32,10 +32,32 @@ export interface NatsOptions {
    * out a broker restart; a one-shot command gives up after 3 attempts, so it fails fast.
    */
   longRunning: boolean;
+  /**
+   * Set for a node: when the broker cannot be reached at start, keep trying every 250 ms instead
+   * of failing, and call this before each new try. A node may be started while its broker is
+   * down or restarting (a whole-system restart, a supervisor that starts both at once); it must
+   * wait for it rather than exit. A client fails fast instead, with a clear error.
+   */
+  waitForBroker?: (attempt: number, error: unknown) => void;
 }
 
 /** The only importer of the NATS client. */
 export async function connectNats(options: NatsOptions): Promise<Transport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(options);
+    } catch (error) {
+      if (options.waitForBroker === undefined) throw error;
+      options.waitForBroker(attempt, error);
+      await new Promise((resolve) => setTimeout(resolve, brokerRetryMs));
+    }
+  }
+}
+
+/** How often a node that waits for its broker at start tries again. */
+const brokerRetryMs = 250;
+
+async function connectOnce(options: NatsOptions): Promise<Transport> {
   let nc: NatsConnection;
   try {
     nc = await connect({

@@ -40,6 +40,8 @@ export interface NemesisOptions {
  */
 export class Nemesis {
   readonly faults: FaultRecord[] = [];
+  /** What went wrong while injecting or healing (a node that stopped answering, say). */
+  readonly problems: string[] = [];
   private readonly random: SeededRandom;
   private cycle: FaultKind[] = [];
   private stopRequested = false;
@@ -59,7 +61,19 @@ export class Nemesis {
       const holdMs = this.between(this.options.holdMs);
       // A fault that could not be healed before the end is not started.
       if (performance.now() + holdMs + 3_000 > untilMs || this.stopRequested) break;
-      await this.inject(this.nextKind(), holdMs);
+      const kind = this.nextKind();
+      try {
+        await this.inject(kind, holdMs);
+      } catch (error) {
+        // Recorded and the run goes on: the harness heals everything before it judges.
+        this.problems.push(`${kind}: ${(error as Error).message}`);
+        this.log(`nemesis: ${kind} failed: ${(error as Error).message}`);
+      }
+      const crashed = this.system.crashedNodes();
+      if (crashed.length > 0) {
+        this.problems.push(`after ${kind}: n${crashed.join(', n')} crashed (not killed by the nemesis)`);
+        break;
+      }
     }
   }
 

@@ -17,6 +17,8 @@ export interface RunOptions {
   /** Every kind at least once (a shuffled cycle) rather than random draws. */
   everyKind: boolean;
   log: (line: string) => void;
+  /** Keep the system's data dir (node logs, SQLite files) even when the run went well. */
+  keepDataDir?: boolean;
 }
 
 /** What one run leaves: the record the checkers judge, and what the harness saw itself. */
@@ -100,6 +102,9 @@ export async function runChaos(options: RunOptions): Promise<RunOutput> {
       log,
     );
     await nemesis.run(loadEndMs - tailMs);
+    harnessProblems.push(...nemesis.problems);
+    const crashed = system.crashedNodes();
+    if (crashed.length > 0) harnessProblems.push(`n${crashed.join(', n')} crashed (not killed by the nemesis)`);
     // Nothing stays broken: every node runs, none is isolated or failed.
     await system.everyNodeRunning();
     await healAll(system);
@@ -113,7 +118,10 @@ export async function runChaos(options: RunOptions): Promise<RunOutput> {
     log(`run seed ${options.seed}: load ended with ${events.length} events; waiting for quiescence`);
     const quiet = await quiescence(system, topology, 60_000);
     if (quiet !== undefined) harnessProblems.push(quiet);
-    const final = await finalState(system, topology);
+    const final = await finalState(system, topology).catch((error: unknown) => {
+      harnessProblems.push(`the final state could not be read: ${(error as Error).message}`);
+      return [];
+    });
     const stoppedMsMax = Math.max(
       0,
       ...nemesis.faults.filter((f) => f.kind.startsWith('stop')).map((f) => f.healedMs - f.startMs),
@@ -139,9 +147,15 @@ export async function runChaos(options: RunOptions): Promise<RunOutput> {
       auditsIncomplete,
       harnessProblems,
     };
+  } catch (error) {
+    harnessProblems.push(`the run stopped: ${(error as Error).message}`);
+    throw error;
   } finally {
     for (const t of transports) await t.close().catch(() => undefined);
-    await system.close();
+    // A run that went wrong keeps its data dir (node logs, SQLite files) for the post-mortem.
+    const keep = harnessProblems.length > 0 || options.keepDataDir === true;
+    if (keep) log(`run seed ${options.seed}: data dir kept in ${system.dataDir}`);
+    await system.close(keep);
   }
 }
 

@@ -28,6 +28,8 @@ export class ChaosSystem {
   private readonly pids = new Set<number>();
   /** Nodes stopped with SIGSTOP (continued before anything else touches them). */
   private readonly stopped = new Set<number>();
+  /** Nodes the nemesis killed and has not restarted yet. */
+  private readonly killed = new Set<number>();
 
   private constructor(
     readonly dataDir: string,
@@ -87,11 +89,18 @@ export class ChaosSystem {
     const pid = this.pidOf(node);
     await waitFor(`node ${node} gone`, 10_000, async () => (isAlive(pid) ? undefined : true), 10);
     this.stopped.delete(node);
+    this.killed.add(node);
+  }
+
+  /** Nodes whose process is gone although the nemesis did not kill them: a crash to report. */
+  crashedNodes(): number[] {
+    return this.nodes().filter((node) => !this.killed.has(node) && !isAlive(this.pidOf(node)));
   }
 
   /** Starts a node again from its SQLite file (as `ledger node restart`). */
   async restart(node: number): Promise<void> {
     this.stopped.delete(node);
+    this.killed.delete(node);
     const { pid } = await restartNode(this.dataDir, node);
     this.pids.add(pid);
   }
@@ -120,7 +129,8 @@ export class ChaosSystem {
     await waitFor('nats-server back', 10_000, async () => ((await portAccepts(state.natsPort)) ? true : undefined), 20);
   }
 
-  /** Every node runs, none is stopped: continues the stopped ones and restarts the dead ones. */
+  /** Every node runs, none is stopped: continues the stopped ones and restarts the dead ones
+   *  (ask crashedNodes() first: a crash is a finding). */
   async everyNodeRunning(): Promise<void> {
     for (const node of [...this.stopped]) await this.resume(node);
     for (const node of this.nodes()) if (!isAlive(this.pidOf(node))) await this.restart(node);

@@ -276,3 +276,32 @@ describe('ledger run across a broker restart', () => {
     }
   });
 });
+
+describe('a node started while the broker is down', () => {
+  // Found by the chaos suite (seed 100: a broker restart right after a kill-all's restart of
+  // every node): a node whose first connection failed exited ("cannot reach NATS"), so a
+  // whole-system restart that raced a broker restart lost nodes for good.
+  test('waits for the broker, saying so in its log, and serves once it is back', async () => {
+    const cluster = await TestCluster.start();
+    try {
+      await killBroker(cluster.dataDir);
+      const restarted = await cluster.json(['node', 'restart', '2']);
+      const pid = restarted.pid as number;
+      cluster.adopt(pid);
+      const logFile = join(cluster.dataDir, 'logs', 'n2.log');
+      await waitUntil('n2 to say it waits for NATS', 20_000, async () =>
+        existsSync(logFile) ? readFileSync(logFile, 'utf8').includes('waiting for NATS') : false,
+      );
+      assert.ok(alive(pid), 'n2 still runs while the broker is down');
+      cluster.adopt(await restartBroker(cluster.dataDir));
+      await waitUntil('n2 to answer its status', 20_000, async () => {
+        const status = await cluster.cli(['cluster', 'status', '--json']);
+        return status.json?.nodes?.find((n: any) => n.node === 2)?.role !== 'down' && status.json !== undefined;
+      });
+      assert.ok(alive(pid), 'the same process serves');
+      assert.equal((await cluster.json(['transfer', '1', '2', '1'])).status, 'committed');
+    } finally {
+      await cluster.close();
+    }
+  });
+});
