@@ -43,8 +43,11 @@ export class Admission {
   private readonly batch = new FairBatch();
   private readonly locks = new LockTable();
   /** What the last full look at the queue saw: while it holds (no lock released, same tick,
-   *  same hold), the commands it left waiting would be left waiting again, so admitWaiting looks
-   *  only at those queued since (`unseenFrom` on). Without it every input rescanned the whole
+   *  same hold, same prepared-lock lookup), the commands it left waiting would be left waiting
+   *  again, so admitWaiting looks only at those queued since (`unseenFrom` on). Skipping can only
+   *  delay an admission, never make a wrong one: each command looked at is checked against the
+   *  locks as they are. A prepared lock that goes without a release here (a snapshot installed)
+   *  is noticed at the next tick. Without it every input rescanned the whole
    *  queue: a flood of contended commands cost the leader O(queue) per request (seconds of CPU
    *  for a few thousand, enough to lose its leadership). */
   private seen: { now: number; holdCrossShard: boolean; releases: number; prepared: HolderOf } | undefined;

@@ -6,8 +6,12 @@ import type { Command } from '../protocol/commands.js';
  * in a rotation that carries on from where the last slot stopped. Without the turns, a client
  * that keeps thousands of commands admitted (its share of the queue) puts every other client
  * behind all of them, so their latency grows with its backlog; with them, another client's
- * command waits for about one slot. Any order of admitted commands is a valid one: each holds the
- * in-flight locks of its accounts, so no two of them conflict, and none has been answered.
+ * command waits for about one slot. Why the reordering is safe:
+ * - within an origin the order is kept, and every command of one client id (its sequence
+ *   numbers, and the 2PC steps of its transactions, which carry its id) shares that origin;
+ * - commands of different origins here are all unanswered, so they are concurrent, and any
+ *   order of them is a linearizable one; the writes among them hold their accounts' in-flight
+ *   locks, so no two conflict (reads and lock-wait refusals take none, and change no balance).
  */
 export class FairBatch {
   private readonly byOrigin = new Map<string, Command[]>();

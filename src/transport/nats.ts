@@ -47,11 +47,17 @@ export async function connectNats(options: NatsOptions): Promise<Transport> {
     try {
       return await connectOnce(options);
     } catch (error) {
-      if (options.waitForBroker === undefined) throw error;
+      // Only an absent broker is waited for: a refused login or certificate will not get better.
+      if (options.waitForBroker === undefined || notAnOutage(error)) throw error;
       options.waitForBroker(attempt, error);
       await new Promise((resolve) => setTimeout(resolve, brokerRetryMs));
     }
   }
+}
+
+function notAnOutage(error: unknown): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? '')}`;
+  return /authori[sz]ation|authentication|permission|tls|certificate/i.test(text);
 }
 
 /** How often a node that waits for its broker at start tries again. */

@@ -18,6 +18,11 @@ export interface AbuseReport {
   violations: string[];
 }
 
+/** How much the other clients' p99 may grow during a single-client flood before it counts as
+ *  starving them (a bound on starvation, generous enough for a shared 2-core machine). */
+const floodP99Factor = 5;
+const floodP99FloorMs = 1_000;
+
 /** The one answer a malformed request may get other than a refusal: a well-formed request for an
  *  account no shard holds is a definite `rejected`, without effect. */
 const allowedOtherAnswer = 'unknown-accounts -> outcome:rejected';
@@ -98,12 +103,19 @@ export async function runAbusePhase(
         topology: chaosTopology,
         seconds: floodSeconds,
         floodMode: 'client',
-        floodInFlight: 5_000,
+        // Over its share of the leader's queue (limits.pendingCommandsPerOriginMax): it is told busy.
+        floodInFlight: 8_000,
         floodInChild: true,
         seed,
       });
       if ((flood.with.outcomes.committed ?? 0) === 0)
         violations.push('the normal clients committed nothing during the flood');
+      // Starvation, not speed: the others' p99 must stay within a few times what it was alone.
+      const boundMs = Math.max(floodP99Factor * flood.without.p99Ms, floodP99FloorMs);
+      if (flood.with.p99Ms > boundMs)
+        violations.push(
+          `the normal clients' p99 was ${flood.with.p99Ms} ms during the flood (alone ${flood.without.p99Ms} ms; bound ${boundMs} ms)`,
+        );
     }
     return { clientRequests, protocolMessages, flood, violations };
   } finally {

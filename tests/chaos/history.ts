@@ -55,6 +55,8 @@ export interface CompletionEvent {
   result?: HistoryResult;
   /** Why the answer is unknown, or details of a failure, for the report. */
   reason?: string;
+  /** The node that answered, when one did. */
+  servedBy?: number;
 }
 
 export type HistoryEvent = InvokeEvent | CompletionEvent;
@@ -67,6 +69,9 @@ export interface FaultRecord {
   startMs: number;
   /** When the fault was healed (the process restarted, SIGCONT sent, heal sent...). */
   healedMs: number;
+  /** SIGSTOP: the node's timers stood still, and with them the clock it measures its leadership
+   *  by, so after SIGCONT it may serve `leader` reads as of when it was stopped. */
+  freezesClock?: boolean;
 }
 
 /** One replica's view of the accounts it holds at the end, after heal and quiescence. */
@@ -103,8 +108,9 @@ export interface RunRecord {
   groups: number[][];
   /**
    * How much older than its invocation a `leader` read may be: the staleness window the help
-   * promises (2 x election timeout + heartbeat, of the node's own clock), plus the longest time
-   * a node was stopped (SIGSTOP freezes its clock too), plus scheduling slack.
+   * promises (2 x election timeout + heartbeat, of the node's own clock), plus scheduling slack
+   * (timers run late on a loaded machine). A read served by a node soon after a fault that froze
+   * its clock may go back to when it was frozen, less this window (`freezesClock`).
    */
   leaderReadWindowMs: number;
   events: HistoryEvent[];

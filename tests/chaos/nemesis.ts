@@ -54,14 +54,19 @@ export class Nemesis {
     this.random = new SeededRandom(options.seed);
   }
 
-  /** Injects faults until `untilMs` (performance.now()) or stop(); every fault is healed on return. */
+  /** Injects faults until `untilMs` (performance.now()) or stop(); every fault is healed on
+   *  return. With `everyKind`, it goes on past `untilMs` until each kind was injected once (a
+   *  loaded machine is slower; the caller extends the load to match). */
   async run(untilMs: number): Promise<void> {
+    const injected = new Set<string>();
+    const everyKindDone = () => !this.options.everyKind || this.options.kinds.every((k) => injected.has(k));
     while (!this.stopRequested) {
       await sleep(this.between(this.options.calmMs));
       const holdMs = this.between(this.options.holdMs);
       // A fault that could not be healed before the end is not started.
-      if (performance.now() + holdMs + 3_000 > untilMs || this.stopRequested) break;
+      if ((performance.now() + holdMs + 3_000 > untilMs && everyKindDone()) || this.stopRequested) break;
       const kind = this.nextKind();
+      injected.add(kind);
       try {
         await this.inject(kind, holdMs);
       } catch (error) {
@@ -176,7 +181,8 @@ export class Nemesis {
     this.log(`nemesis: ${kind}${nodes.length > 0 ? ` on n${nodes.join(',n')}` : ''} for ${holdMs} ms`);
     await sleep(holdMs);
     await heal();
-    this.faults.push({ kind, nodes, startMs, healedMs: performance.now() });
+    const freezesClock = kind === 'stop-node' || kind === 'stop-leader';
+    this.faults.push({ kind, nodes, startMs, healedMs: performance.now(), ...(freezesClock ? { freezesClock } : {}) });
   }
 }
 

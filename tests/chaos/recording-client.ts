@@ -24,6 +24,10 @@ export interface RecordingClientOptions {
   /** How many more times an `unknown` (client id, seq) is invoked again before the client gives
    *  up on it and moves on to its next sequence number. */
   retriesAfterUnknown: number;
+  /** Which transfers, after their definite answer, are sent once more under the same (client id,
+   *  seq), as a client that missed the answer would: the retry must get the same answer. Reads
+   *  are not: a read that does not go through the log is answered afresh. */
+  resendAfterAnswer: (op: HistoryOp) => boolean;
 }
 
 /**
@@ -57,6 +61,9 @@ export class RecordingClient {
     let completion = await this.invoke(seq, op, false);
     for (let retry = 0; completion.type === 'unknown' && retry < this.options.retriesAfterUnknown; retry++)
       completion = await this.invoke(seq, op, true);
+    // Only an answer from the ledger: a request that was never sent must not be sent later.
+    const answered = completion.type === 'ok' || (completion.type === 'fail' && completion.reason === undefined);
+    if (answered && op.kind === 'transfer' && this.options.resendAfterAnswer(op)) await this.invoke(seq, op, true);
     return completion;
   }
 
@@ -80,7 +87,7 @@ export class RecordingClient {
   private async send(
     seq: number,
     op: HistoryOp,
-  ): Promise<{ type: CompletionEvent['type']; result?: HistoryResult; reason?: string }> {
+  ): Promise<{ type: CompletionEvent['type']; result?: HistoryResult; reason?: string; servedBy?: number }> {
     const operation: Operation =
       op.kind === 'transfer'
         ? { kind: 'transfer', from: op.from, to: op.to, amount: op.amount }
@@ -123,7 +130,7 @@ export class RecordingClient {
       }
       if (response.kind === 'outcome') {
         this.leaderHints.set(cluster, response.servedBy);
-        return interpret(op, response.outcome);
+        return { ...interpret(op, response.outcome), servedBy: response.servedBy };
       }
       // Refused as malformed: nothing ran (the workload never sends one, so say why loudly).
       if (response.kind === 'refused') return failed(op, `refused: ${response.reason}`);

@@ -122,6 +122,27 @@ describe('linearizability: each read level is held to what its help promises', (
     assert.equal(verdictOf([...moved, ...leaderRead(900, 100, 'linearizable')], afterMove).verdict, 'fail');
   });
 
+  test('(d) a leader read served by a node whose clock was frozen (SIGSTOP) may go back to when it froze, another node may not', () => {
+    // n2 was stopped over [0, 5000]; a read it served at 5500 (within the 1000 ms window after
+    // SIGCONT) saw the balance before the transfer of [10, 20].
+    const frozen = [{ kind: 'stop-leader', nodes: [2], startMs: 0, healedMs: 5000, freezesClock: true }];
+    const servedBy = (node: number) =>
+      leaderRead(5500, 100, 'leader').map((e) => (e.type === 'ok' ? { ...e, servedBy: node } : e));
+    const more = { leaderReadWindowMs: 1000, faults: frozen };
+    const byFrozen = verdictOf([...moved, ...servedBy(2)], afterMove, more);
+    assert.equal(byFrozen.verdict, 'pass', byFrozen.explanation);
+    assert.equal(verdictOf([...moved, ...servedBy(3)], afterMove, more).verdict, 'fail', 'n3 was never frozen');
+    const unfrozen = { ...more, faults: frozen.map((f) => ({ ...f, freezesClock: false })) };
+    assert.equal(
+      verdictOf([...moved, ...servedBy(2)], afterMove, unfrozen).verdict,
+      'fail',
+      'an isolation is no freeze',
+    );
+    // Long after SIGCONT the node's clock has caught up: the usual window again.
+    const later = leaderRead(7000, 100, 'leader').map((e) => (e.type === 'ok' ? { ...e, servedBy: 2 } : e));
+    assert.equal(verdictOf([...moved, ...later], afterMove, more).verdict, 'fail');
+  });
+
   test('(e) an any read of an old value passes, of a value the account never held fails', () => {
     const old = verdictOf([...moved, ...leaderRead(100_000, 100, 'any')], afterMove);
     assert.equal(old.verdict, 'pass', old.explanation);

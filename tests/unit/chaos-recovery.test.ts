@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { FaultRecord, HistoryEvent } from '../chaos/history.js';
 import { checkRecovery } from '../chaos/checkers/recovery.js';
 import { operationsOf } from '../chaos/checkers/operations.js';
-import { attempt, committed, insufficient, transfer } from './chaos-fixtures.js';
+import { attempt, committed, insufficient, replica, transfer } from './chaos-fixtures.js';
 
 /** Transfers committed at each of `times` (each invoked 5 ms before). */
 function commitsAt(times: number[]): HistoryEvent[] {
@@ -55,4 +55,30 @@ test('a gap running to the end of the load counts; no commit after the last heal
   assert.equal(late.recoveryMs, 10_001);
   assert.match(late.violations[0] as string, /came 10001 ms after it, more than 10000 ms/);
   assert.deepEqual(recovery(commitsAt([100, 10_500]), [], 500, 11_000).violations, []);
+});
+
+test('per cluster: a leader outage in one cluster is not hidden by the others, and every cluster must commit again', () => {
+  // Cluster 1 holds accounts 1..2 (node 1), cluster 2 accounts 3..4 (node 2).
+  const final = [replica(1, [1, 2], {}, 100, 1), replica(2, [3, 4], {}, 100, 2)];
+  const inCluster = (account: number, times: number[], process: number) =>
+    times.flatMap((t, i) => attempt(process, i + 1, transfer(account, account + 1, 1), t - 5, t, 'ok', committed));
+  const events = [...inCluster(1, [100, 3000], 1), ...inCluster(3, [100, 500, 1000, 1500, 2000, 2500], 2)];
+  const faults: FaultRecord[] = [{ kind: 'kill-leader', nodes: [1], startMs: 200, healedMs: 1200 }];
+  const figures = checkRecovery(
+    { events, faults, lastHealMs: 1200, loadEndMs: 3100, final },
+    operationsOf(events).operations,
+  );
+  assert.deepEqual(figures.longestGapByKind, { 'kill-leader': 2900 }, "cluster 1's gap, not cluster 2's 500 ms");
+  assert.equal(figures.recoveryMs, 1800, 'until cluster 1 committed again');
+  assert.deepEqual(figures.violations, []);
+
+  const stuck = [...inCluster(1, [100], 1), ...inCluster(3, [100, 1300], 2)];
+  const never = checkRecovery(
+    { events: stuck, faults, lastHealMs: 1200, loadEndMs: 3100, final },
+    operationsOf(stuck).operations,
+  );
+  assert.equal(never.recoveryMs, null);
+  assert.deepEqual(never.violations, [
+    'cluster 1: no transfer committed after the last heal at 1200 (load ended at 3100)',
+  ]);
 });

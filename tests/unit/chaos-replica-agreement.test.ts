@@ -34,3 +34,12 @@ test('a different applied index, state hash, balance or range is reported', () =
     assert.match(violations[0] as string, message);
   }
 });
+
+test('a replica with no state hash at its applied index is reported, even when its peers lack one too', () => {
+  const missing = { ...replica(1, accounts, { 1: 70, 2: 130 }), stateHash: -1 };
+  const violations = checkReplicaAgreement({ initialBalance: 100, final: [missing, { ...missing, node: 2 }] });
+  assert.deepEqual(violations, [
+    'node 1 reported no state hash at its applied index 40',
+    'node 2 reported no state hash at its applied index 40',
+  ]);
+});

@@ -55,3 +55,14 @@ test('an origin that runs out leaves the turns; one that comes back joins at the
   assert.equal(batch.size, 0);
   assert.deepEqual(batch.take(1), []);
 });
+
+test("one client id's commands keep their order whatever the other origins do (its seqs, its transaction's 2PC steps)", () => {
+  const batch = new FairBatch();
+  const step: Command = { clientId: 'c-7', seq: 3, op: { kind: 'x-end' } };
+  batch.push('c', command('c-7', 2));
+  for (let seq = 1; seq <= 4; seq++) batch.push('d', command('d-1', seq));
+  batch.push('c', step);
+  batch.push('c', command('c-7', 4));
+  const order = names([...batch.take(3), ...batch.take(10)]).filter((n) => n.startsWith('c-7'));
+  assert.deepEqual(order, ['c-7:2', 'c-7:3', 'c-7:4']);
+});

@@ -356,8 +356,25 @@ function interval(o: Operation): string {
   return `[${o.invokeMs}, ${Number.isFinite(o.returnMs) ? o.returnMs : 'inf'}]`;
 }
 
+/**
+ * How far back a `leader` read may go: leaderReadWindowMs before its invocation, or, when the
+ * node that served it had its clock frozen (SIGSTOP) and the read came while it was frozen or
+ * within the window after, that window before the moment it was frozen: its own clock did not
+ * see the time in between.
+ */
+function leaderReadStart(o: Operation, record: Pick<RunRecord, 'leaderReadWindowMs' | 'faults'>): number {
+  const w = record.leaderReadWindowMs;
+  const servedBy = o.completions.find((c) => c.type === 'ok')?.servedBy;
+  let start = o.invokeMs - w;
+  for (const f of record.faults)
+    if (f.freezesClock === true && servedBy !== undefined && f.nodes.includes(servedBy))
+      if (o.invokeMs >= f.startMs && o.invokeMs <= f.healedMs + w) start = Math.min(start, f.startMs - w);
+  return start;
+}
+
 export function checkLinearizability(
-  record: Pick<RunRecord, 'groups' | 'initialBalance' | 'leaderReadWindowMs' | 'final'>,
+  record: Pick<RunRecord, 'groups' | 'initialBalance' | 'leaderReadWindowMs' | 'final'> &
+    Partial<Pick<RunRecord, 'faults'>>,
   operations: readonly Operation[],
   options: LinearizabilityOptions = {},
 ): LinearizabilityResult {
@@ -410,7 +427,7 @@ export function checkLinearizability(
       o.op.consistency === 'linearizable'
         ? o.invokeMs
         : o.op.consistency === 'leader'
-          ? o.invokeMs - record.leaderReadWindowMs
+          ? leaderReadStart(o, { leaderReadWindowMs: record.leaderReadWindowMs, faults: record.faults ?? [] })
           : Number.NEGATIVE_INFINITY;
     (perGroup[g] as CheckedOp[]).push({
       model: { kind: 'read', at: (record.groups[g] as number[]).indexOf(o.op.account), balance: o.result.balance },

@@ -17,6 +17,9 @@ export function checkReplicaAgreement(record: Pick<RunRecord, 'final' | 'initial
   const clusters = new Map<number, FinalReplica[]>();
   for (const replica of record.final)
     clusters.set(replica.cluster, [...(clusters.get(replica.cluster) ?? []), replica]);
+  for (const replica of record.final)
+    if (replica.stateHash < 0)
+      violations.push(`node ${replica.node} reported no state hash at its applied index ${replica.appliedIndex}`);
   for (const [cluster, replicas] of clusters) {
     const [first, ...others] = [...replicas].sort((a, b) => a.node - b.node);
     if (first === undefined) continue;
