@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { killNode, restartNode } from '../../src/cluster/local-cluster.js';
 import { freePort, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { NotSentError, TransportTimeoutError } from '../../src/transport/transport.js';
@@ -277,29 +278,51 @@ describe('ledger run across a broker restart', () => {
   });
 });
 
-describe('a node started while the broker is down', () => {
-  // Found by the chaos suite (seed 100: a broker restart right after a kill-all's restart of
-  // every node): a node whose first connection failed exited ("cannot reach NATS"), so a
-  // whole-system restart that raced a broker restart lost nodes for good.
-  test('waits for the broker, saying so in its log, and serves once it is back', async () => {
+describe('nodes started while the broker is down', () => {
+  // Found by the chaos suite (`npm run test:chaos -- --seed 100`: a kill-all whose restart of
+  // every node raced a broker restart): a node whose first connection failed exited ("cannot
+  // reach NATS"), so the whole-system restart lost nodes for good. This replays that schedule,
+  // with the race made certain: every node killed, the broker killed, every node started again
+  // while it is down, then the broker.
+  test('wait for the broker, saying so in their logs, and serve once it is back', async () => {
     const cluster = await TestCluster.start();
     try {
+      const nodes = cluster.state.nodes.map((n) => n.node);
+      for (const node of nodes) await killNode(cluster.dataDir, node);
       await killBroker(cluster.dataDir);
-      const restarted = await cluster.json(['node', 'restart', '2']);
-      const pid = restarted.pid as number;
-      cluster.adopt(pid);
-      const logFile = join(cluster.dataDir, 'logs', 'n2.log');
-      await waitUntil('n2 to say it waits for NATS', 20_000, async () =>
-        existsSync(logFile) ? readFileSync(logFile, 'utf8').includes('waiting for NATS') : false,
+      for (const node of nodes) cluster.adopt((await restartNode(cluster.dataDir, node)).pid);
+      const pids = cluster.state.nodes.map((n) => n.pid);
+      for (const node of nodes) {
+        const logFile = join(cluster.dataDir, 'logs', `n${node}.log`);
+        const waiting = () =>
+          readFileSync(logFile, 'utf8').split('"msg":"node started"').at(-1)?.includes('waiting for NATS');
+        await waitUntil(
+          `n${node} to say it waits for NATS`,
+          20_000,
+          async () => existsSync(logFile) && waiting() === true,
+        );
+      }
+      assert.deepEqual(
+        pids.map((pid) => alive(pid)),
+        pids.map(() => true),
+        'every node still runs while the broker is down',
       );
-      assert.ok(alive(pid), 'n2 still runs while the broker is down');
       cluster.adopt(await restartBroker(cluster.dataDir));
-      await waitUntil('n2 to answer its status', 20_000, async () => {
+      await waitUntil('every node to answer its status', 30_000, async () => {
         const status = await cluster.cli(['cluster', 'status', '--json']);
-        return status.json?.nodes?.find((n: any) => n.node === 2)?.role !== 'down' && status.json !== undefined;
+        return status.json !== undefined && status.json.nodes.every((n: any) => n.role !== 'down');
       });
-      assert.ok(alive(pid), 'the same process serves');
-      assert.equal((await cluster.json(['transfer', '1', '2', '1'])).status, 'committed');
+      assert.deepEqual(
+        pids.map((pid) => alive(pid)),
+        pids.map(() => true),
+        'the same processes serve',
+      );
+      for (const [from, to] of [
+        [1, 2],
+        [3001, 3002],
+        [6001, 6002],
+      ])
+        assert.equal((await cluster.json(['transfer', String(from), String(to), '1'])).status, 'committed');
     } finally {
       await cluster.close();
     }
