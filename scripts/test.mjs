@@ -34,7 +34,8 @@ const stages = [
     script: join(root, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
     scriptArgs: ['--check', '.'],
   },
-  { name: 'unit', args: ['--test', '--test-reporter=spec'] },
+  // Unit files are pure and independent: two at a time on the two cores.
+  { name: 'unit', args: ['--test', '--test-concurrency=2', '--test-reporter=spec'] },
   // Two files at a time: the simulator's files are single-threaded and the machine has two cores.
   { name: 'sim', args: ['--test', '--test-concurrency=2', '--test-reporter=spec'] },
   {
