@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { decodeCbor, encodeCbor } from '../../src/codec/cbor.js';
 import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
@@ -639,10 +640,6 @@ function flipBits(bytes: Uint8Array, rng: SeededRandom, flips: number): Uint8Arr
 
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

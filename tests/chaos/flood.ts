@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -297,10 +298,6 @@ async function childFlood(options: ChildFlood): Promise<void> {
   const figures = await flood;
   await transport.close();
   process.stdout.write(`${JSON.stringify(figures)}\n`);
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // `node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]`: prints the figures.

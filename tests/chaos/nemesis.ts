@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { SeededRandom } from '../../src/core/random.js';
 import type { FaultRecord } from './history.js';
@@ -203,8 +204,4 @@ async function retried(request: () => Promise<unknown>): Promise<void> {
       await sleep(100);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as pause } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../../src/codec/envelope.js';
 import { clusterOfAccount, nodesOfCluster, type Topology } from '../../src/ledger/topology.js';
@@ -182,8 +183,4 @@ function failed(op: HistoryOp, reason: string): { type: 'fail'; result: HistoryR
     result: op.kind === 'read' ? { kind: 'read-failed', reason } : { kind: 'aborted', reason },
     reason,
   };
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { checkConsistency } from '../../src/client/consistency.js';
 import { SeededRandom } from '../../src/core/random.js';
@@ -258,8 +259,4 @@ async function finalState(system: ChaosSystem, topology: Topology): Promise<Fina
     });
   }
   return final;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

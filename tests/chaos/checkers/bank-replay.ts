@@ -67,16 +67,7 @@ function subsetSums(
   cap: number,
   target?: number[],
 ): Set<string> | undefined {
-  // What the effects from i on can still add, per account: [lowest, highest].
-  const low: number[][] = [];
-  const high: number[][] = [];
-  low[effects.length] = new Array<number>(width).fill(0);
-  high[effects.length] = new Array<number>(width).fill(0);
-  for (let i = effects.length - 1; i >= 0; i--) {
-    const e = effects[i] as number[];
-    low[i] = (low[i + 1] as number[]).map((v, k) => v + Math.min(0, e[k] as number));
-    high[i] = (high[i + 1] as number[]).map((v, k) => v + Math.max(0, e[k] as number));
-  }
+  const { low, high } = suffixBounds(effects, width);
   const fits = (sum: number[], i: number) =>
     target === undefined ||
     sum.every(
@@ -117,15 +108,7 @@ function searchSubset(
   const size = (e: readonly number[]) => e.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const effects = [...unordered].sort((a, b) => size(b) - size(a));
   const width = target.length;
-  const low: number[][] = [];
-  const high: number[][] = [];
-  low[effects.length] = new Array<number>(width).fill(0);
-  high[effects.length] = new Array<number>(width).fill(0);
-  for (let i = effects.length - 1; i >= 0; i--) {
-    const e = effects[i] as number[];
-    low[i] = (low[i + 1] as number[]).map((v, k) => v + Math.min(0, e[k] as number));
-    high[i] = (high[i + 1] as number[]).map((v, k) => v + Math.max(0, e[k] as number));
-  }
+  const { low, high } = suffixBounds(effects, width);
   const hopeless = new Set<string>();
   let nodes = 0;
   const visit = (i: number, rest: number[]): 'found' | 'none' | 'undecided' => {
@@ -143,6 +126,20 @@ function searchSubset(
     return 'none';
   };
   return visit(0, target);
+}
+
+/** What the effects from i on can still add, per account: low[i] the lowest, high[i] the highest. */
+function suffixBounds(effects: readonly number[][], width: number): { low: number[][]; high: number[][] } {
+  const low: number[][] = [];
+  const high: number[][] = [];
+  low[effects.length] = new Array<number>(width).fill(0);
+  high[effects.length] = new Array<number>(width).fill(0);
+  for (let i = effects.length - 1; i >= 0; i--) {
+    const e = effects[i] as number[];
+    low[i] = (low[i + 1] as number[]).map((v, k) => v + Math.min(0, e[k] as number));
+    high[i] = (high[i + 1] as number[]).map((v, k) => v + Math.max(0, e[k] as number));
+  }
+  return { low, high };
 }
 
 export function checkBankReplay(
