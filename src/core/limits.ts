@@ -46,6 +46,20 @@ export const limits = {
   /** Longest hold on new cross-shard transfers one admin request may ask for (an audit renews
    *  its 2 s holds while it counts): a forgotten or forged hold lifts itself within this. */
   holdCrossShardMsMax: 10_000,
+  /** Accounts one move carries, and shard map entries one map-merge carries. Both travel in a
+   *  client request (clientRequestBytesMax: an entry encodes to ~40 bytes, an account to ~5),
+   *  and a move's record, with its sessions, in one slot (slotBytesMax). A reshard of 1000
+   *  accounts is then 16 moves, each a few log rounds. */
+  accountsPerMoveMax: 64,
+  mapEntriesPerMergeMax: 64,
+  /** Bytes of the sessions one move carries to the destination (an upper bound of their
+   *  encoding): the most recent first, so a slot (slotBytesMax, 64 KiB at NATS's default) holds
+   *  the move with room to spare. A session beyond it stays behind: a retry of its command at
+   *  the new owner would run again, like a retry after its session was evicted. */
+  movedSessionsBytesMax: 24_576,
+  /** Transfers one shard's history keeps for planning a reshard (the node's --history, 10 000
+   *  by default): a bound on the state a snapshot carries and on a `history` admin reply. */
+  historyCapacityMax: 100_000,
   /** Hops a forwarded request may take before it is dropped (stops forwarding loops between
    *  nodes that disagree about who leads during a view change). */
   forwardHopsMax: 2,

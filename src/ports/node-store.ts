@@ -5,6 +5,8 @@ import type { StateWrites } from '../protocol/state-writes.js';
 import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import type { NewView } from '../paxos/replica.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
+import type { MapEntry } from '../protocol/shard-map.js';
+import type { OutboundMove } from '../protocol/moves.js';
 
 /** Everything a node needs from disk to come back after a crash or a restart. */
 export interface DurableState {
@@ -17,6 +19,12 @@ export interface DurableState {
   sessions: Session[];
   coordinatorRecords: CoordinatorRecord[];
   participantRecords: ParticipantRecord[];
+  /** Resharding: the shard map's entries, the moves not yet acknowledged, and the transfer
+   *  history (oldest first, `historyStart` the position of its first pair). */
+  mapEntries: MapEntry[];
+  outboundMoves: OutboundMove[];
+  history: Array<[AccountId, AccountId]>;
+  historyStart: number;
   /** Which flush this state belongs to (0 before the first). */
   generation: number;
 }
@@ -44,8 +52,8 @@ export interface NodeStore {
   persist(batch: PersistBatch): void;
   views(): StoredView[];
   /**
-   * Flush: back to the initial state in one transaction (balances, log, sessions, 2PC records,
-   * views), with `promised` as the acceptor's promise and `generation` as the new generation.
+   * Flush: back to the initial state in one transaction (balances of the initial range, log,
+   * sessions, 2PC records, views, shard map, moves, history), with `promised` as the acceptor's promise and `generation` as the new generation.
    */
   reset(generation: number, promised: Ballot): void;
   /** What synchronous mode the database runs in, as read back after opening. */

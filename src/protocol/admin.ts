@@ -2,6 +2,7 @@ import type { AccountId, ClusterId, NodeId, Slot } from './ids.js';
 import type { ReplicaRole } from '../core/roles.js';
 import type { Batch } from './commands.js';
 import type { Ballot } from './paxos.js';
+import type { ShardMapImage } from './shard-map.js';
 
 /**
  * The admin RPC of a node (`ledger.n{N}.admin`, request and reply): one typed request and one
@@ -75,7 +76,11 @@ export type AdminRequest =
   /** Back to the initial state in a new flush generation (docs/test-files.md, "The flush"). */
   | { op: 'flush'; flush: FlushArgs }
   /** Stand for election at once (leadership transfer). */
-  | { op: 'lead' };
+  | { op: 'lead' }
+  /** The node's copy of the shard map (ShardMap). */
+  | { op: 'shard-map' }
+  /** The transfers of the shard's history, as account pairs (TransferHistory). */
+  | { op: 'history' };
 
 export type AdminOp = AdminRequest['op'];
 export type AdminRequestOf<Op extends AdminOp> = Extract<AdminRequest, { op: Op }>;
@@ -95,6 +100,8 @@ export const adminOps = [
   'disturb',
   'flush',
   'lead',
+  'shard-map',
+  'history',
 ] as const;
 type Exhaustive<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const adminOpsComplete: Exhaustive<(typeof adminOps)[number], AdminOp> = true;
@@ -122,6 +129,8 @@ export interface AdminReplies {
   disturb: NodeStatus;
   flush: NodeStatus;
   lead: NodeStatus;
+  'shard-map': NodeShardMap;
+  history: TransferHistory;
 }
 
 /** Why a node refused an admin request (the `code` of a refusal). */
@@ -187,6 +196,10 @@ export interface NodeStatus {
   publishErrors: number;
   /** Protocol messages refused as out of range (forged or absurd), by reason, since start. */
   refusedMessages: Record<string, number>;
+  /** The epoch of the node's copy of the shard map (0: the initial map). */
+  mapEpoch: number;
+  /** Accounts its shard holds now (resharding moves them). */
+  accounts: number;
 }
 
 /** A replica's own copy of a balance (may be stale on a lagging follower: that is the point). */
@@ -211,8 +224,11 @@ export interface StateHashes {
   appliedIndex: Slot;
   /** Sum of the balances this replica holds (its shard's money). */
   total: number;
-  /** Cross-shard transactions not finished here (money may be between shards). */
+  /** Cross-shard transactions and moves of accounts not finished here (money may be between
+   *  shards). */
   inFlight: number;
+  /** The epoch of its shard map: an audit whose counts saw an epoch change counts again. */
+  mapEpoch: number;
   /** [slot, hash of the state after applying it]. */
   hashes: Array<[Slot, number]>;
 }
@@ -239,4 +255,20 @@ export interface NodeViews {
 export interface CrossShardHold {
   node: NodeId;
   heldMs: number;
+}
+
+/** A node's copy of the shard map, and how many accounts its shard holds. */
+export interface NodeShardMap extends ShardMapImage {
+  node: NodeId;
+  cluster: ClusterId;
+  accounts: number;
+  appliedIndex: Slot;
+}
+
+/** A shard's transfer history (the last `capacity` committed transfers, oldest first). */
+export interface TransferHistory {
+  node: NodeId;
+  cluster: ClusterId;
+  capacity: number;
+  pairs: Array<[AccountId, AccountId]>;
 }

@@ -2,6 +2,8 @@ import type { AccountId, NodeId, Slot } from './ids.js';
 import type { Batch, Command, Outcome, Session } from './commands.js';
 import type { PaxosMessage } from './paxos.js';
 import type { CoordinatorRecord, ParticipantRecord } from './twopc.js';
+import type { MapEntry } from './shard-map.js';
+import type { OutboundMove } from './moves.js';
 
 /** What one piece of a snapshot holds: a share of each part of the state machine's state. */
 export interface SnapshotPiece {
@@ -9,6 +11,12 @@ export interface SnapshotPiece {
   sessions: Session[];
   coordinatorRecords: CoordinatorRecord[];
   participantRecords: ParticipantRecord[];
+  /** Resharding's share of the state (optional: a piece of another kind leaves them out). */
+  mapEntries?: MapEntry[];
+  outboundMoves?: OutboundMove[];
+  /** The transfer history, oldest first, with the position of its first pair. */
+  history?: Array<[AccountId, AccountId]>;
+  historyStart?: number;
 }
 
 /**
@@ -37,7 +45,14 @@ export interface ClientRequest {
 
 export type Response =
   /** `slot`: where the command took effect (an earlier slot for a repeat; undefined when unknown). */
-  | { kind: 'outcome'; outcome: Outcome; servedBy: NodeId; slot: Slot | undefined }
+  | {
+      kind: 'outcome';
+      outcome: Outcome;
+      servedBy: NodeId;
+      slot: Slot | undefined;
+      /** With a wrong-shard rejection: where this node's map says the account is. */
+      owner?: MapEntry;
+    }
   /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
   | { kind: 'redirect'; leaderHint: NodeId | undefined }
   /** The leader's queues are full, or this client's share of them (Admission.fullFor): back off

@@ -1,4 +1,6 @@
 import type { AccountId, ClientId, ClusterId, Slot } from './ids.js';
+import type { OutboundMove } from './moves.js';
+import type { MapEntry } from './shard-map.js';
 
 /**
  * How fresh a read must be (the simulator checks each promise: tests/sim/read-checker.ts):
@@ -18,10 +20,19 @@ import type { AccountId, ClientId, ClusterId, Slot } from './ids.js';
 export type Consistency = 'linearizable' | 'leader' | 'any';
 export const consistencies: readonly Consistency[] = ['linearizable', 'leader', 'any'];
 
+/** The resharding commands a client (the reshard driver, src/reshard) may send a leader. */
+export type ReshardOperation =
+  /** Source: give `accounts` (all of this cluster's, none held by a transaction) to `to`, as the
+   *  move of `epoch`; refused whole when any is not here or is held. */
+  | { kind: 'move-out'; accounts: AccountId[]; to: ClusterId; epoch: number }
+  /** Any cluster: learn where accounts went (an entry older than the one held is ignored). */
+  | { kind: 'map-merge'; entries: MapEntry[] };
+
 /** What a client may ask a shard to do. */
 export type ClientOperation =
   | { kind: 'transfer'; from: AccountId; to: AccountId; amount: number }
-  | { kind: 'balance'; account: AccountId; consistency?: Consistency };
+  | { kind: 'balance'; account: AccountId; consistency?: Consistency }
+  | ReshardOperation;
 
 /**
  * What a shard's log holds: client operations, and the steps of Two-Phase Commit that the
@@ -54,7 +65,12 @@ export type Operation =
       prepareSlot?: number;
     }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
-  | { kind: 'x-end' };
+  | { kind: 'x-end' }
+  | ReshardOperation
+  /** Destination: take the accounts of a move the source chose (its record travels whole). */
+  | { kind: 'move-in'; move: OutboundMove }
+  /** Source: the destination chose the move of `epoch`: forget its record. */
+  | { kind: 'move-done'; epoch: number };
 
 /**
  * A command as it is replicated: (clientId, seq) identifies it, so a retry after a leader
@@ -96,6 +112,18 @@ export const heldReadReason = 'held-by-undecided-transfer';
 /** Why a participant's preparation was undone by a commit of an earlier preparation. */
 export const supersededReason = 'superseded';
 
+/** The rejection of a command whose account this cluster does not hold (never held, or moved
+ *  away): the client asks the owner the answer names (Response.owner), with the same sequence,
+ *  since nothing ran here. Not recorded in the session, for that reason. */
+export function wrongShardReason(account: AccountId): string {
+  return `account ${account} is not in this shard`;
+}
+export function isWrongShard(outcome: Outcome): boolean {
+  return (
+    (outcome.status === 'rejected' || outcome.status === 'aborted') && outcome.reason.endsWith(' is not in this shard')
+  );
+}
+
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
 
@@ -105,4 +133,7 @@ export interface Session {
   seq: number;
   outcome: Outcome;
   slot: Slot;
+  /** The accounts the command touched: a move carries the sessions of its accounts (absent in
+   *  sessions written before resharding existed: such a session moves with none). */
+  accounts?: AccountId[];
 }

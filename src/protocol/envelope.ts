@@ -3,6 +3,7 @@ import type { Response, ShardMessage } from './client.js';
 import type { Command } from './commands.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { TwoPcMessage } from './twopc.js';
+import type { MoveMessage } from './moves.js';
 
 /** Everything that travels over NATS, tagged by `kind` (encoded and checked by src/codec/envelope.ts). */
 export type Envelope =
@@ -15,6 +16,8 @@ export type Envelope =
   | { kind: 'request'; command: Command; hops: number; generation?: number }
   /** Two-Phase Commit between the leaders of two clusters. */
   | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
+  /** Moves of accounts between the leaders of two clusters (resharding), on the 2PC subject. */
+  | { kind: 'move'; fromCluster: number; generation: number; message: MoveMessage }
   | { kind: 'response'; response: Response }
   /** The admin RPC, typed per op in admin.ts. */
   | ({ kind: 'admin' } & AdminRequestContext & AdminRequest)
