@@ -12,14 +12,18 @@ const statusColumns: Column[] = [
   { head: 'ballot' },
   { head: 'commit', right: true },
   { head: 'applied', right: true },
+  { head: 'map epoch', right: true, drop: 2 },
+  { head: 'accounts', right: true, drop: 3 },
   { head: 'pid', right: true, drop: 1 },
 ];
 
-/** `ledger cluster status`: one line a node, then one line per disturbed node (`ledger node disturb`). */
+/** `ledger cluster status`: one line a node (with its copy of the shard map's epoch and the
+ *  accounts its shard holds: resharding moves them), then one line per disturbed node
+ *  (`ledger node disturb`). */
 export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): string {
   const rows = nodes.map((s) =>
     s.role === 'down'
-      ? [`n${s.node}`, s.cluster, `down: ${s.reason}`, '', '', '', '', '']
+      ? [`n${s.node}`, s.cluster, `down: ${s.reason}`, '', '', '', '', '', '', '']
       : [
           `n${s.node}`,
           s.cluster,
@@ -28,6 +32,8 @@ export function renderStatus(nodes: readonly NodeStatusRow[], layout?: Layout): 
           s.ballot,
           s.commitIndex,
           s.appliedIndex,
+          s.mapEpoch,
+          s.accounts,
           s.pid,
         ],
   );

@@ -10,8 +10,10 @@ import type {
   LocalBalance,
   ModifiedAccounts,
   NodeStatus,
+  NodeShardMap,
   NodeViews,
   StateHashes,
+  TransferHistory,
 } from '../protocol/admin.js';
 import { disturbDelayMsMax } from '../protocol/admin.js';
 import { AdminRefused } from './admin-refused.js';
@@ -21,11 +23,15 @@ import { badInput, LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import {
   duplicatePrepare,
+  isWrongShard,
   staleSequence,
   type Command,
   type Consistency,
   type Operation,
+  type Outcome,
+  type ReshardOperation,
 } from '../protocol/commands.js';
+import { ShardMap } from '../ledger/shard-map.js';
 import type { Response } from '../protocol/client.js';
 import { allNodes, clusterOfAccount, isAccount, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { subjects, type Subjects } from '../transport/subjects.js';
@@ -115,6 +121,9 @@ export class LedgerClient {
   private readonly idleSessions: Session[] = [];
   private readonly clientPrefix = randomBytes(6).toString('hex');
   private sessionCount = 0;
+  /** Where this client believes each account is: the initial ranges, corrected by the nodes'
+   *  wrong-shard answers (Response.owner) and by refreshMap. */
+  readonly map = new ShardMap();
 
   constructor(
     private readonly transport: Transport,
@@ -129,6 +138,22 @@ export class LedgerClient {
    *  agreed leader) until an answer says who leads. */
   preferNode(cluster: ClusterId, node: NodeId): void {
     this.leaderHints.set(cluster, node);
+  }
+
+  /** The cluster this client believes holds `account` now. */
+  ownerOf(account: AccountId): ClusterId {
+    return this.map.ownerOf(account, (a) => clusterOfAccount(this.topology, a)) as ClusterId;
+  }
+
+  /** Takes every node's copy of the shard map (the newest entry of each account wins); answers
+   *  the nodes' copies. A node that does not answer is left out. */
+  async refreshMap(timeoutMs = 1_000): Promise<NodeShardMap[]> {
+    const copies = await Promise.all(
+      allNodes(this.topology).map((node) => this.admin(node, { op: 'shard-map' }, timeoutMs).catch(() => undefined)),
+    );
+    const answered = copies.filter((c): c is NodeShardMap => c !== undefined);
+    for (const copy of answered) for (const e of copy.entries) this.map.merge(e);
+    return answered;
   }
 
   // ---- input checks ------------------------------------------------------------------------
@@ -161,8 +186,15 @@ export class LedgerClient {
     const started = performance.now();
     // The sender's cluster serves it: alone for an intra-shard transfer, as the coordinator of
     // Two-Phase Commit with the receiver's cluster otherwise.
-    const cluster = clusterOfAccount(this.topology, from);
-    const result = await this.send(cluster, { kind: 'transfer', from, to, amount });
+    let result = await this.send(from, { kind: 'transfer', from, to, amount });
+    // The receiver moved while the coordinator's map still had it at its old owner: that
+    // transaction aborted (nothing ran), so a new one (a new sequence) goes to the new owner
+    // once the coordinator has heard of the move, which the source tells every cluster.
+    for (let retry = 1; retry <= movedReceiverRetries && abortedForMovedReceiver(result.response?.outcome); retry++) {
+      await pause(50 * retry);
+      result = await this.send(from, { kind: 'transfer', from, to, amount });
+    }
+    const cluster = this.ownerOf(from);
     const latencyMs = roundMs(performance.now() - started);
     const base = { from, to, amount, latencyMs, attempts: result.attempts };
     if (result.refused !== undefined) return { ...base, status: 'aborted', reason: result.refused };
@@ -201,14 +233,14 @@ export class LedgerClient {
     const started = performance.now();
     const op: Operation =
       consistency === 'linearizable' ? { kind: 'balance', account } : { kind: 'balance', account, consistency };
-    const result = await this.send(clusterOfAccount(this.topology, account), op);
+    const result = await this.send(account, op);
     const latencyMs = roundMs(performance.now() - started);
     if (result.refused !== undefined) return { account, balance: null, reason: result.refused, latencyMs, sent: true };
     if (result.response === undefined)
       return {
         account,
         balance: null,
-        reason: await this.unansweredReason(clusterOfAccount(this.topology, account), result),
+        reason: await this.unansweredReason(this.ownerOf(account), result),
         latencyMs,
         sent: result.sent,
       };
@@ -229,11 +261,30 @@ export class LedgerClient {
     return this.transport.connection();
   }
 
-  private async send(cluster: ClusterId, op: Operation): Promise<SendResult> {
+  /**
+   * One resharding command to the leader of `cluster` (the reshard driver, src/reshard): its
+   * outcome, or undefined when no answer came before the deadline (each is idempotent by its
+   * epoch: ask again).
+   */
+  async reshardCommand(cluster: ClusterId, op: ReshardOperation): Promise<Outcome | undefined> {
+    const result = await this.send({ cluster }, op);
+    if (result.refused !== undefined) throw new LedgerError('bad-input', result.refused);
+    return result.response?.outcome;
+  }
+
+  /**
+   * Sends one command until a definite answer or the deadline. `route`: the account whose owner
+   * serves it (followed as the map changes: a wrong-shard answer that names a newer owner sends
+   * the same command, the same sequence, there, since nothing ran where it was refused), or a
+   * cluster for resharding's commands.
+   */
+  private async send(route: AccountId | { cluster: ClusterId }, op: Operation): Promise<SendResult> {
+    const account = typeof route === 'number' ? route : undefined;
+    let cluster = typeof route === 'number' ? this.ownerOf(route) : route.cluster;
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
     const data = encodeEnvelope({ kind: 'request', command, hops: 0, ...this.generationField() });
-    const members = nodesOfCluster(this.topology, cluster);
+    let members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
     /** Attempts sent: one that was refused for want of a connection is taken back. */
@@ -276,6 +327,18 @@ export class LedgerClient {
           target = next();
           continue;
         }
+        if (response.kind === 'outcome' && account !== undefined && this.wrongShard(response, account)) {
+          // Not here (any more, or not yet): follow the owner the node names when it is news,
+          // else wait a little (a move of it is on its way in) and ask the owner we know.
+          const owner = this.ownerOf(account);
+          reason = `account ${account} is moving`;
+          if (owner !== cluster) {
+            cluster = owner;
+            members = nodesOfCluster(this.topology, cluster);
+            target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
+          } else await pause(Math.min(200, 20 * attempts));
+          continue;
+        }
         if (response.kind === 'outcome') {
           this.leaderHints.set(cluster, response.servedBy);
           answered = true;
@@ -303,6 +366,14 @@ export class LedgerClient {
       // request none of whose attempts left the process (not sent) cannot run at all.
       if (answered || attempts === 0) this.idleSessions.push(session);
     }
+  }
+
+  /** Whether the answer is a wrong shard for `account` (after taking the owner it names). A
+   *  wrong shard about another account (a cross-shard transfer's receiver) is an answer. */
+  private wrongShard(response: Extract<Response, { kind: 'outcome' }>, account: AccountId): boolean {
+    if (!isWrongShard(response.outcome)) return false;
+    if (response.owner !== undefined) this.map.merge(response.owner);
+    return response.outcome.status === 'rejected' && (response.owner === undefined || response.owner.account === account);
   }
 
   /** Why a request got no answer. Sent and unanswered: a cluster without a majority is named as
@@ -418,7 +489,9 @@ export class LedgerClient {
     accountInput: number,
   ): Promise<Array<LocalBalance | { node: NodeId; balance: null; reason: string }>> {
     const account = this.checkAccount(accountInput);
-    const members = nodesOfCluster(this.topology, clusterOfAccount(this.topology, account));
+    // The account's home now: resharding may have moved it since this client last looked.
+    await this.refreshMap();
+    const members = nodesOfCluster(this.topology, this.ownerOf(account));
     return Promise.all(
       members.map(async (node) => {
         try {
@@ -432,6 +505,14 @@ export class LedgerClient {
 
   async modifiedAccounts(node: NodeId): Promise<ModifiedAccounts> {
     return this.admin(node, { op: 'db' });
+  }
+
+  async shardMap(node: NodeId): Promise<NodeShardMap> {
+    return this.admin(node, { op: 'shard-map' });
+  }
+
+  async history(node: NodeId): Promise<TransferHistory> {
+    return this.admin(node, { op: 'history' }, 3_000);
   }
 
   async views(node: NodeId): Promise<NodeViews> {
@@ -488,6 +569,14 @@ export class LedgerClient {
       throw badInput(`delay ${delayMsMax} ms is not valid`, `whole milliseconds, 0 to ${disturbDelayMsMax}`);
     return this.admin(node, { op: 'disturb', duplicatePercent, delayMsMax }, 2_000);
   }
+}
+
+/** How often a transfer whose receiver moved is tried again as a new transaction. */
+const movedReceiverRetries = 5;
+
+/** A cross-shard transfer aborted because its receiver was not at the cluster it was sent to. */
+function abortedForMovedReceiver(outcome: Outcome | undefined): boolean {
+  return outcome?.status === 'aborted' && isWrongShard(outcome);
 }
 
 function pause(ms: number): Promise<void> {

@@ -134,7 +134,8 @@ export class Admission {
         if (command.op.kind !== 'balance') ctx.onAdmitted(command);
       } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
-      } else if (command.op.kind === 'balance') {
+      } else if (command.op.kind === 'balance' || command.op.kind === 'move-out') {
+        // Nothing to choose for these: their clients are told busy and ask again.
         this.left(command);
         ctx.onReadGaveUp(key);
       } else {

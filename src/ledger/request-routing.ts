@@ -1,7 +1,7 @@
 import type { AccountId, ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import type { Replica } from '../paxos/replica.js';
-import type { Command, Outcome } from '../protocol/commands.js';
+import { wrongShardReason, type Command, type Outcome } from '../protocol/commands.js';
 import { readServable } from '../twopc/locks.js';
 import { coordinatorPrepare } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
@@ -45,22 +45,18 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
   let { command } = req;
   const { op } = command;
   const { state, replica } = view;
+  // Resharding's commands (from `ledger reshard`) go to the leader like a write; each is
+  // idempotent by its epoch, so a retry is simply proposed again.
+  if (op.kind === 'move-out' || op.kind === 'map-merge') return toLeader(req, view, command);
   const own = op.kind === 'transfer' ? op.from : op.kind === 'balance' ? op.account : undefined;
-  if (own === undefined || !state.hasAccount(own))
-    return {
-      kind: 'answer',
-      outcome: { status: 'rejected', reason: `account ${String(own)} is not in this shard` },
-      slot: undefined,
-    };
+  if (own === undefined) return refuse(`not a client operation: ${op.kind}`);
+  if (!state.hasAccount(own)) return refuse(wrongShardReason(own));
   if (op.kind === 'transfer' && !state.hasAccount(op.to)) {
     // Cross-shard: this cluster (the sender's) coordinates; the receiver's participates.
     const participant = view.clusterOfAccount(op.to);
-    if (participant === undefined || participant === view.cluster)
-      return {
-        kind: 'answer',
-        outcome: { status: 'rejected', reason: `account ${op.to} does not exist` },
-        slot: undefined,
-      };
+    if (participant === undefined) return refuse(`account ${op.to} does not exist`);
+    // Our map has the account here but our state not yet: a move of it is on its way in.
+    if (participant === view.cluster) return { kind: 'busy' };
     command = coordinatorPrepare(command, op, participant);
   }
   // A leader read of an account a cross-shard transfer holds goes through the log instead
@@ -78,16 +74,26 @@ export function routeRequest(req: ClientRequest, view: RoutingView): Routing {
       slot: undefined,
     };
   }
+  if (replica.role === 'leader' && command.op.kind !== 'balance') {
+    const prior = state.priorOutcome(command.clientId, command.seq);
+    if (prior !== undefined && prior !== 'undecided')
+      return { kind: 'answer', outcome: prior.outcome, slot: prior.slot };
+  }
+  return toLeader(req, view, command);
+}
+
+function refuse(reason: string): Routing {
+  return { kind: 'answer', outcome: { status: 'rejected', reason }, slot: undefined };
+}
+
+/** A write (or a read through the log): forwarded to the leader, or admitted by it. */
+function toLeader(req: ClientRequest, view: RoutingView, command: Command): Routing {
+  const { state, replica } = view;
   if (replica.role !== 'leader') {
     const hint = replica.leaderHint;
     if (hint !== undefined && hint !== view.self && req.hops < limits.forwardHopsMax)
       return { kind: 'forward', to: hint };
     return { kind: 'redirect', leaderHint: hint };
-  }
-  if (command.op.kind !== 'balance') {
-    const prior = state.priorOutcome(command.clientId, command.seq);
-    if (prior !== undefined && prior !== 'undecided')
-      return { kind: 'answer', outcome: prior.outcome, slot: prior.slot };
   }
   const key = commandKey(command.clientId, command.seq);
   // A retry of a command already in flight, or of a cross-shard transfer whose PREPARE is

@@ -1,8 +1,8 @@
-import type { NodeId } from '../protocol/ids.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { PaxosReady } from '../paxos/replica.js';
 import type { TwoPcEvent } from '../twopc/driver.js';
-import type { TwoPcOutbound } from '../protocol/twopc.js';
+import type { ClusterMessage } from '../protocol/moves.js';
+import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Response, SnapshotChunk } from '../protocol/client.js';
 import type { StateWrites } from '../protocol/state-writes.js';
@@ -17,8 +17,9 @@ export interface ShardReady {
   forwards: Array<{ reqId: number; to: NodeId }>;
   /** Snapshot pieces for members that fell behind the log's floor. */
   snapshots: Array<{ to: NodeId; message: SnapshotChunk }>;
-  /** Two-Phase Commit messages to other clusters' leaders (after persisting, like the rest). */
-  twoPc: TwoPcOutbound[];
+  /** Two-Phase Commit and move messages to other clusters' leaders (after persisting, like the
+   *  rest). */
+  twoPc: Array<{ toCluster: ClusterId; message: ClusterMessage }>;
   /** Steps of Two-Phase Commit this ready carries out (failpoints and logs watch them). */
   events: TwoPcEvent[];
 }

@@ -5,9 +5,9 @@ import type { Ballot, LogEntry } from '../protocol/paxos.js';
 import type { ReplicaRole } from '../core/roles.js';
 import { Replica, type PaxosReady, type ReplicaInit, type ReplicaSettings } from '../paxos/replica.js';
 import type { ClientRequest, ShardMessage } from '../protocol/client.js';
-import type { Batch, Outcome, Session } from '../protocol/commands.js';
+import type { Batch, Operation, Outcome, Session } from '../protocol/commands.js';
 import { TwoPcDriver, type TwoPcSettings } from '../twopc/driver.js';
-import type { TwoPcMessage, TwoPcOutbound, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
+import type { CoordinatorRecord, ParticipantRecord, TwoPcMessage } from '../protocol/twopc.js';
 import { senderCluster, type TwoPcBounds } from '../twopc/message-bounds.js';
 import { isTwoPcStep } from '../twopc/steps.js';
 import { Admission } from './admission.js';
@@ -20,13 +20,24 @@ import type { ShardReady } from './shard-ready.js';
 import { SnapshotReceiver, SnapshotSender, type SnapshotTarget } from './snapshot-transfer.js';
 import { isHeldRead, LedgerState } from './state.js';
 import { StateHashHistory } from './state-hashes.js';
+import { MoveDriver } from './move-driver.js';
+import { isMoveMessage, type ClusterMessage, type OutboundMove } from '../protocol/moves.js';
+import type { MapEntry } from '../protocol/shard-map.js';
+import { isWrongShard } from '../protocol/commands.js';
 
 export interface ShardServerInit {
   self: NodeId;
   cluster: ClusterId;
   members: NodeId[];
-  /** Which cluster holds an account (undefined: no such account): routes cross-shard work. */
+  /** Which cluster held an account at the start, in the initial shard map (undefined: no such
+   *  account). The shard's replicated map (LedgerState.map) says where it is now. */
   clusterOfAccount: (account: AccountId) => ClusterId | undefined;
+  /** Resharding's durable state (see LedgerState), and how many transfers the history keeps. */
+  mapEntries?: MapEntry[];
+  outboundMoves?: OutboundMove[];
+  history?: Array<[AccountId, AccountId]>;
+  historyStart?: number;
+  historyCapacity?: number;
   twoPc: TwoPcSettings;
   coordinatorRecords?: CoordinatorRecord[];
   participantRecords?: ParticipantRecord[];
@@ -74,7 +85,8 @@ export class ShardServer {
   private readonly proposer: ProposerHost;
   private replies: ShardReady['replies'] = [];
   private forwards: ShardReady['forwards'] = [];
-  private twoPcOut: TwoPcOutbound[] = [];
+  private twoPcOut: ShardReady['twoPc'] = [];
+  private readonly moves: MoveDriver;
   private events: ShardReady['events'] = [];
   /** Something was applied since the last advance(). */
   private applied = false;
@@ -97,9 +109,16 @@ export class ShardServer {
     this.checkpoints = new Checkpoints(init.checkpoint, init.appliedIndex);
     this.snapshotSender = new SnapshotSender(init.self, init.settings.electionTicksMax, this.budgets.messageBytesMax);
     this.cluster = init.cluster;
-    this.clusterOfAccount = init.clusterOfAccount;
+    const initialOwner = init.clusterOfAccount;
+    this.clusterOfAccount = (account) => this.state.map.ownerOf(account, initialOwner);
     this.twoPcSettings = init.twoPc;
     this.state = new LedgerState({
+      cluster: init.cluster,
+      ...(init.mapEntries === undefined ? {} : { mapEntries: init.mapEntries }),
+      ...(init.outboundMoves === undefined ? {} : { outboundMoves: init.outboundMoves }),
+      ...(init.history === undefined ? {} : { history: init.history }),
+      ...(init.historyStart === undefined ? {} : { historyStart: init.historyStart }),
+      ...(init.historyCapacity === undefined ? {} : { historyCapacity: init.historyCapacity }),
       balances: init.balances,
       sessions: init.sessions,
       appliedIndex: init.appliedIndex,
@@ -121,6 +140,19 @@ export class ShardServer {
       },
       init.twoPc,
       this.twoPcBounds,
+    );
+    this.moves = new MoveDriver(
+      {
+        cluster: init.cluster,
+        clusters: init.twoPcBounds?.clusters,
+        state: this.state,
+        get now() {
+          return server.ticks;
+        },
+        propose: (command) => this.admission.offer(command, this.ticks),
+        send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
+      },
+      init.twoPc.resendTicks,
     );
     const createReplica = init.createReplica ?? ((r: ReplicaInit<Batch>) => new Replica<Batch>(r));
     this.replica = createReplica({
@@ -162,6 +194,7 @@ export class ShardServer {
     const all = new Map(this.replica.refusals);
     for (const [reason, n] of [...this.driver.refused, ...this.snapshotReceiver.refused])
       all.set(reason, (all.get(reason) ?? 0) + n);
+    if (this.moves.refused > 0) all.set('move-not-for-us', this.moves.refused);
     return all;
   }
 
@@ -189,7 +222,7 @@ export class ShardServer {
     });
     switch (routing.kind) {
       case 'answer':
-        return this.reply(req.reqId, routing.outcome, routing.slot);
+        return this.reply(req.reqId, routing.outcome, routing.slot, wrongShardAccount(req.command.op, routing.outcome));
       case 'forward':
         this.forwards.push({ reqId: req.reqId, to: routing.to });
         return;
@@ -211,7 +244,18 @@ export class ShardServer {
 
   /** A Two-Phase Commit message from another cluster (`fromCluster`: the envelope's sender;
    *  checked against the topology and the message when the shard knows its bounds). */
-  stepTwoPc(message: TwoPcMessage, fromCluster: ClusterId = senderCluster(message)): void {
+  stepTwoPc(message: ClusterMessage, fromCluster?: ClusterId): void {
+    if (isMoveMessage(message)) {
+      // Only the serving leader acts on a move; the source resends it until acknowledged.
+      if (fromCluster !== undefined && this.replica.role === 'leader' && this.replica.isServing)
+        this.moves.receive(message, fromCluster);
+      this.pump();
+      return;
+    }
+    this.stepTwoPcMessage(message, fromCluster ?? senderCluster(message));
+  }
+
+  private stepTwoPcMessage(message: TwoPcMessage, fromCluster: ClusterId): void {
     const leaderless = this.replica.role !== 'leader' && this.replica.leaderHint === undefined;
     this.driver.receive(message, fromCluster, { serving: this.replica.isServing, leaderless });
     this.pump();
@@ -244,7 +288,10 @@ export class ShardServer {
   tick(): void {
     this.ticks++;
     this.replica.tick();
-    if (this.replica.isServing) this.driver.onTick();
+    if (this.replica.isServing) {
+      this.driver.onTick();
+      if (this.replica.role === 'leader') this.moves.onTick();
+    }
     this.pump();
   }
 
@@ -366,6 +413,7 @@ export class ShardServer {
       const key = commandKey(command.clientId, command.seq);
       this.admission.release(command);
       if (isTwoPcStep(command.op) && leading) this.driver.onApplied(command);
+      if (leading) this.moves.onApplied(command);
       if (outcome === undefined) continue;
       if (isHeldRead(command, outcome)) {
         // A read that found its account held when applied: the leader that took it asks again
@@ -373,7 +421,8 @@ export class ShardServer {
         if (leading && this.waiters.has(key)) this.admission.enqueue(command, this.ticks);
         continue;
       }
-      for (const reqId of this.waiters.take(key)) this.reply(reqId, outcome, executedIn);
+      for (const reqId of this.waiters.take(key))
+        this.reply(reqId, outcome, executedIn, wrongShardAccount(command.op, outcome));
     }
   }
 
@@ -389,9 +438,37 @@ export class ShardServer {
       this.replies.push({ reqId, response: { kind: 'redirect', leaderHint: hint } });
     this.admission.clear();
     this.driver.reset();
+    this.moves.reset();
   }
 
-  private reply(reqId: number, outcome: Outcome, slot: Slot | undefined): void {
-    this.replies.push({ reqId, response: { kind: 'outcome', outcome, servedBy: this.self, slot } });
+  private reply(reqId: number, outcome: Outcome, slot: Slot | undefined, account?: AccountId): void {
+    const response: Extract<ShardReady['replies'][number]['response'], { kind: 'outcome' }> = {
+      kind: 'outcome',
+      outcome,
+      servedBy: this.self,
+      slot,
+    };
+    // A wrong shard: say where this node's map has the account, so the client asks there.
+    if (account !== undefined && isWrongShard(outcome)) {
+      const owner = this.clusterOfAccount(account);
+      if (owner !== undefined && owner !== this.cluster)
+        response.owner = { account, cluster: owner, epoch: this.state.map.epochOf(account) };
+    }
+    this.replies.push({ reqId, response });
+  }
+}
+
+/** The account a wrong-shard answer is about: the receiver's when another cluster refused it
+ *  (an abort of a cross-shard transfer), else the command's own. */
+function wrongShardAccount(op: Operation, outcome: Outcome): AccountId | undefined {
+  if (!isWrongShard(outcome)) return undefined;
+  switch (op.kind) {
+    case 'transfer':
+    case 'x-prepare-coordinator':
+      return outcome.status === 'aborted' ? op.to : op.from;
+    case 'balance':
+      return op.account;
+    default:
+      return undefined;
   }
 }

@@ -1,11 +1,13 @@
 import { assert } from '../core/assert.js';
-import type { AccountId, ClientId, Slot } from '../protocol/ids.js';
+import type { AccountId, ClientId, ClusterId, Slot } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import { compareText, mix, stringHash } from '../core/mix-hash.js';
 import {
   heldReadReason,
+  isWrongShard,
   lockedReason,
   staleSequence,
+  wrongShardReason,
   type Command,
   type Operation,
   type Outcome,
@@ -19,6 +21,11 @@ import { heldAtApply } from '../twopc/locks.js';
 import { isTwoPcStep, txnKey } from '../twopc/steps.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { TwoPcState } from '../twopc/twopc-state.js';
+import type { MapEntry } from '../protocol/shard-map.js';
+import type { OutboundMove } from '../protocol/moves.js';
+import { ShardMap } from './shard-map.js';
+import { TransferHistory } from './history.js';
+import { applyMapMerge, applyMoveDone, applyMoveIn, applyMoveOut, type MoveBook } from './moves.js';
 
 /** Everything a replica's state holds, for snapshots and for start-up. */
 export interface StateImage {
@@ -26,6 +33,19 @@ export interface StateImage {
   sessions: readonly Session[];
   coordinatorRecords?: readonly CoordinatorRecord[];
   participantRecords?: readonly ParticipantRecord[];
+  mapEntries?: readonly MapEntry[];
+  outboundMoves?: readonly OutboundMove[];
+  history?: ReadonlyArray<readonly [AccountId, AccountId]>;
+  historyStart?: number;
+}
+
+/** Transfers a shard's history keeps unless told otherwise (the node's --history). */
+export const historyCapacityDefault = 10_000;
+
+function outboundHash(m: OutboundMove): number {
+  let h = mix(m.epoch ^ 0x7f4a7c15) ^ mix(m.to);
+  for (const [a, b] of m.balances) h = (h + balanceHash(a, b)) | 0;
+  return mix(h);
 }
 
 function balanceHash(account: AccountId, balance: number): number {
@@ -64,7 +84,7 @@ export interface AppliedCommand {
  * outcomes on every replica. Funds are checked here, at execution, so the decision never
  * depends on timing.
  */
-export class LedgerState implements AccountBook {
+export class LedgerState implements AccountBook, MoveBook {
   private readonly balances: Map<AccountId, number>;
   /** Map iteration order is insertion order; a touched session is re-inserted, so the first
    *  key is always the least recently used one (deterministic eviction). */
@@ -80,6 +100,15 @@ export class LedgerState implements AccountBook {
   private readonly sessionsMax: number;
   /** The records of cross-shard transactions and the locks they hold (src/twopc). */
   readonly twoPc: TwoPcState;
+  /** Resharding (moves.ts): this shard's copy of the shard map, the moves it gave away that the
+   *  destination has not acknowledged, and the transfer history a reshard plans from. */
+  readonly cluster: ClusterId | undefined;
+  readonly map = new ShardMap();
+  private readonly outboundMoves = new Map<number, OutboundMove>();
+  private readonly dirtyOutbound = new Set<number>();
+  private readonly removedAccounts = new Set<AccountId>();
+  private outboundHashSum = 0;
+  readonly history: TransferHistory;
 
   constructor(init: {
     balances: Map<AccountId, number>;
@@ -88,7 +117,15 @@ export class LedgerState implements AccountBook {
     sessionsMax?: number;
     coordinatorRecords?: readonly CoordinatorRecord[];
     participantRecords?: readonly ParticipantRecord[];
+    cluster?: ClusterId;
+    mapEntries?: readonly MapEntry[];
+    outboundMoves?: readonly OutboundMove[];
+    history?: ReadonlyArray<readonly [AccountId, AccountId]>;
+    historyStart?: number;
+    historyCapacity?: number;
   }) {
+    this.cluster = init.cluster;
+    this.history = new TransferHistory(init.historyCapacity ?? historyCapacityDefault);
     this.balances = new Map(init.balances);
     this.sessions = new Map();
     this.applied = init.appliedIndex;
@@ -99,6 +136,10 @@ export class LedgerState implements AccountBook {
       sessions: init.sessions ?? [],
       coordinatorRecords: init.coordinatorRecords ?? [],
       participantRecords: init.participantRecords ?? [],
+      mapEntries: init.mapEntries ?? [],
+      outboundMoves: init.outboundMoves ?? [],
+      history: init.history ?? [],
+      historyStart: init.historyStart ?? 0,
     });
   }
 
@@ -108,6 +149,14 @@ export class LedgerState implements AccountBook {
     this.sessions.clear();
     for (const s of [...image.sessions].sort(bySessionAge)) this.sessions.set(s.clientId, s);
     this.twoPc.load(image.coordinatorRecords ?? [], image.participantRecords ?? []);
+    this.map.load(image.mapEntries ?? []);
+    this.outboundMoves.clear();
+    this.outboundHashSum = 0;
+    for (const m of image.outboundMoves ?? []) {
+      this.outboundMoves.set(m.epoch, m);
+      this.outboundHashSum = (this.outboundHashSum + outboundHash(m)) | 0;
+    }
+    this.history.load(image.history ?? [], image.historyStart ?? 0);
     this.hash = this.fullHash();
   }
 
@@ -116,7 +165,7 @@ export class LedgerState implements AccountBook {
    * same slots. A sum of per-item hashes, so each change updates it in O(1).
    */
   get stateHash(): number {
-    return (this.hash + this.twoPc.hash) >>> 0;
+    return (this.hash + this.twoPc.hash + this.map.hash + this.outboundHashSum + this.history.hash) >>> 0;
   }
 
   private fullHash(): number {
@@ -151,6 +200,16 @@ export class LedgerState implements AccountBook {
 
   sessionOf(clientId: ClientId): Session | undefined {
     return this.sessions.get(clientId);
+  }
+
+  /** Moves given away and not yet acknowledged by their destination (money in transit). */
+  get movesInFlight(): number {
+    return this.outboundMoves.size;
+  }
+
+  /** Accounts this shard holds. */
+  get accountCount(): number {
+    return this.balances.size;
   }
 
   /** Sum of all balances of this shard (money conservation checks). */
@@ -192,11 +251,41 @@ export class LedgerState implements AccountBook {
     }
     // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
+    if (isReshardStep(op)) return this.applyReshard(slot, op);
     const outcome = isTwoPcStep(op) ? applyTwoPcStep(this.twoPc, this, slot, command) : this.applyOwn(op);
-    // Reads are not recorded in sessions: re-running a read later is still a correct read.
-    if (outcome !== undefined && op.kind !== 'balance')
-      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot });
+    if (outcome?.status === 'committed') this.recordHistory(command);
+    // Reads are not recorded in sessions: re-running a read later is still a correct read. Nor
+    // is a wrong shard: nothing ran, and the client asks the owner with the same sequence.
+    if (outcome !== undefined && op.kind !== 'balance' && !isWrongShard(outcome))
+      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot, accounts: accountsTouched(op) });
     return outcome;
+  }
+
+  /** A committed transfer joins the history: within the shard, or at its coordinator. */
+  private recordHistory(command: Command): void {
+    const { op } = command;
+    if (op.kind === 'transfer') this.history.append(op.from, op.to);
+    else if (op.kind === 'x-decide' && op.role === 'coordinator') {
+      const record = this.twoPc.coordinatorRecord(txnKey(command.clientId, command.seq));
+      if (record !== undefined) this.history.append(record.from, record.to);
+    }
+  }
+
+  /** Resharding's commands (moves.ts). Not recorded in sessions: each is idempotent by its
+   *  epoch, so a retry gets the same answer from the state itself. */
+  private applyReshard(slot: Slot, op: ReshardStep): Outcome | undefined {
+    switch (op.kind) {
+      case 'move-out':
+        return applyMoveOut(this, op);
+      case 'move-in':
+        applyMoveIn(this, slot, op);
+        return undefined;
+      case 'move-done':
+        applyMoveDone(this, op);
+        return undefined;
+      case 'map-merge':
+        return applyMapMerge(this, op);
+    }
   }
 
   /**
@@ -211,7 +300,7 @@ export class LedgerState implements AccountBook {
   private applyOwn(op: Extract<Operation, { kind: 'transfer' | 'balance' }>): Outcome {
     if (op.kind === 'transfer' && op.abort !== undefined) return { status: 'aborted', reason: op.abort };
     if (op.kind === 'balance' && !this.balances.has(op.account))
-      return { status: 'rejected', reason: `account ${op.account} is not in this shard` };
+      return { status: 'rejected', reason: wrongShardReason(op.account) };
     const held = heldAtApply(op, this.twoPc.lockHolder);
     if (op.kind === 'balance')
       return held ? heldRead : { status: 'ok', balance: this.committedBalance(op.account) as number };
@@ -241,7 +330,7 @@ export class LedgerState implements AccountBook {
     const fromBalance = this.balances.get(from);
     const toBalance = this.balances.get(to);
     if (fromBalance === undefined || toBalance === undefined) {
-      return { status: 'rejected', reason: `account ${fromBalance === undefined ? from : to} is not in this shard` };
+      return { status: 'rejected', reason: wrongShardReason(fromBalance === undefined ? from : to) };
     }
     if (from === to) return { status: 'rejected', reason: 'self-transfer' };
     if (!Number.isSafeInteger(amount) || amount <= 0)
@@ -262,6 +351,62 @@ export class LedgerState implements AccountBook {
     const balance = this.balances.get(account);
     assert(balance !== undefined, `debit of account ${account}, not in this shard`);
     this.setBalance(account, balance, balance - amount);
+  }
+
+  // ---- MoveBook (moves.ts) ---------------------------------------------------------------
+
+  get lockHolder() {
+    return this.twoPc.lockHolder;
+  }
+
+  removeAccount(account: AccountId): void {
+    const balance = this.balances.get(account);
+    assert(balance !== undefined, `removal of account ${account}, not in this shard`);
+    this.balances.delete(account);
+    this.dirtyBalances.delete(account);
+    this.removedAccounts.add(account);
+    this.hash = (this.hash - balanceHash(account, balance)) | 0;
+  }
+
+  addAccount(account: AccountId, balance: number): void {
+    assert(!this.balances.has(account), `account ${account} arrives twice`);
+    this.balances.set(account, balance);
+    this.removedAccounts.delete(account);
+    this.dirtyBalances.add(account);
+    this.hash = (this.hash + balanceHash(account, balance)) | 0;
+  }
+
+  sessionsTouching(accounts: ReadonlySet<AccountId>): Session[] {
+    const found: Session[] = [];
+    for (const s of this.sessions.values()) if (s.accounts?.some((a) => accounts.has(a))) found.push(s);
+    // Most recent first (a move carries as many as fit): the map holds them least recent first.
+    return found.reverse();
+  }
+
+  adoptSession(session: Session, slot: Slot): void {
+    // Its slot becomes this log's (the LRU order is by slot here); a session held that is as
+    // recent wins (recordSession never moves a session backward).
+    this.recordSession({ ...session, slot });
+  }
+
+  outbound(epoch: number): OutboundMove | undefined {
+    return this.outboundMoves.get(epoch);
+  }
+
+  /** The moves in transit, oldest first (the leader resends them until acknowledged). */
+  outboundList(): OutboundMove[] {
+    return [...this.outboundMoves.values()].sort((a, b) => a.epoch - b.epoch);
+  }
+
+  setOutbound(epoch: number, move: OutboundMove | undefined): void {
+    const held = this.outboundMoves.get(epoch);
+    if (held !== undefined) this.outboundHashSum = (this.outboundHashSum - outboundHash(held)) | 0;
+    if (move === undefined) this.outboundMoves.delete(epoch);
+    else {
+      this.outboundMoves.set(epoch, move);
+      this.outboundHashSum = (this.outboundHashSum + outboundHash(move)) | 0;
+    }
+    this.dirtyOutbound.add(epoch);
   }
 
   private setBalance(account: AccountId, before: number, after: number): void {
@@ -319,14 +464,18 @@ export class LedgerState implements AccountBook {
       sessions: [...this.sessions.values()],
       coordinatorRecords: this.twoPc.coordinatorRecords(),
       participantRecords: this.twoPc.participantRecords(),
+      mapEntries: this.map.image().entries,
+      outboundMoves: this.outboundList(),
+      history: this.history.pairs(),
+      historyStart: this.history.first,
     };
   }
 
   /** Replaces the whole state with a snapshot taken at `appliedIndex` by another replica. */
   install(appliedIndex: Slot, image: StateImage): void {
     assert(appliedIndex > this.applied, 'a snapshot only moves the state forward');
-    const size = image.balances instanceof Map ? image.balances.size : image.balances.length;
-    assert(size === this.balances.size, 'a snapshot holds every account of the shard');
+    // Moves change a shard's accounts, so a snapshot may hold other accounts than ours: every
+    // account's row is rewritten (replaceAll).
     this.load(image);
     this.applied = appliedIndex;
     this.replaced = true;
@@ -343,6 +492,10 @@ export class LedgerState implements AccountBook {
         sessions: [...this.sessions.values()],
         evictedSessions: [],
         ...this.twoPc.pendingWrites(true),
+        mapEntries: this.map.image().entries,
+        outboundMoves: this.outboundList().map((m) => [m.epoch, m]),
+        historyAppended: this.history.pairs().map(([a, b], i) => [this.history.first + i, a, b]),
+        historyFloor: this.history.first - 1,
       };
     }
     return {
@@ -351,6 +504,10 @@ export class LedgerState implements AccountBook {
       sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
       evictedSessions: [...this.evicted],
       ...this.twoPc.pendingWrites(false),
+      removedAccounts: [...this.removedAccounts],
+      mapEntries: this.map.pendingEntries(),
+      outboundMoves: [...this.dirtyOutbound].map((e) => [e, this.outboundMoves.get(e) ?? null]),
+      ...this.history.pendingWrites(),
     };
   }
 
@@ -361,6 +518,10 @@ export class LedgerState implements AccountBook {
     this.dirtySessions.clear();
     this.evicted.clear();
     this.twoPc.writesPersisted();
+    this.removedAccounts.clear();
+    this.map.clearDirty();
+    this.dirtyOutbound.clear();
+    this.history.writesPersisted();
   }
 
   /** Hands out the pending writes and forgets them (pendingWrites, then writesPersisted). */
@@ -369,4 +530,15 @@ export class LedgerState implements AccountBook {
     this.writesPersisted();
     return writes;
   }
+}
+
+type ReshardStep = Extract<Operation, { kind: 'move-out' | 'move-in' | 'move-done' | 'map-merge' }>;
+
+function isReshardStep(op: Operation): op is ReshardStep {
+  return op.kind === 'move-out' || op.kind === 'move-in' || op.kind === 'move-done' || op.kind === 'map-merge';
+}
+
+/** The accounts a client's write touched, kept in its session so a move can carry it. */
+function accountsTouched(op: Operation): AccountId[] | undefined {
+  return op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' ? [op.from, op.to] : undefined;
 }

@@ -100,7 +100,10 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
         appliedIndex: server.state.appliedIndex,
         total: server.state.total(),
         inFlight:
-          server.state.twoPc.coordinatorRecords().length + server.state.twoPc.preparedParticipantRecords().length,
+          server.state.twoPc.coordinatorRecords().length +
+          server.state.twoPc.preparedParticipantRecords().length +
+          server.state.movesInFlight,
+        mapEpoch: server.state.map.epoch,
         hashes: server.stateHashes(),
       };
     },
@@ -111,6 +114,24 @@ export const adminHandlers: { [Op in AdminOp]: Handler<Op> } = {
       host.server().holdCrossShard(Math.ceil(holdMs / host.tickMs));
       host.scheduleDrain();
       return { node: host.node, heldMs: holdMs };
+    },
+  },
+  'shard-map': {
+    handle: (host) => {
+      const { state } = host.server();
+      return {
+        node: host.node,
+        cluster: host.cluster,
+        ...state.map.image(),
+        accounts: state.accountCount,
+        appliedIndex: state.appliedIndex,
+      };
+    },
+  },
+  history: {
+    handle: (host) => {
+      const { history } = host.server().state;
+      return { node: host.node, cluster: host.cluster, capacity: history.capacity, pairs: history.pairs() };
     },
   },
   fail: fault('fail'),

@@ -5,6 +5,7 @@ import type { ReplicaSettings } from '../paxos/replica.js';
 import { limits } from '../core/limits.js';
 import { defaultClientOptions, type ClientOptions } from '../client/ledger-client.js';
 import type { CheckpointSettings } from '../ledger/checkpoints.js';
+import { historyCapacityDefault } from '../ledger/state.js';
 import type { TwoPcSettings } from '../twopc/driver.js';
 
 /**
@@ -75,6 +76,9 @@ export interface LedgerConfig {
   durability: 'full' | 'normal';
   /** Node N serves Prometheus metrics on 127.0.0.1:(metricsPortBase + N); 0: no endpoint. */
   metricsPortBase: number;
+  /** Committed transfers each shard's history keeps for `ledger reshard` to plan from
+   *  (src/ledger/history.ts); 0 keeps none. */
+  historyCapacity: number;
 }
 
 export function replicaSettings(timing: Timing): ReplicaSettings {
@@ -99,6 +103,7 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
     client: defaultClientTimeouts,
     durability: 'full',
     metricsPortBase: 0,
+    historyCapacity: historyCapacityDefault,
     ...partial,
   });
 }
@@ -155,6 +160,11 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
       `metricsPortBase must be 0 (off) or a port leaving room for every node below 65536, got ${String(c.metricsPortBase)}`,
     );
   }
+  if (!(Number.isSafeInteger(c.historyCapacity) && c.historyCapacity >= 0 && c.historyCapacity <= limits.historyCapacityMax))
+    throw new LedgerError(
+      'config',
+      `historyCapacity must be an integer from 0 to ${limits.historyCapacityMax}, got ${String(c.historyCapacity)}`,
+    );
   return c;
 }
 
@@ -181,6 +191,7 @@ export function readConfig(file: string): LedgerConfig {
       twoPc: defaultTwoPc,
       client: defaultClientTimeouts,
       metricsPortBase: 0,
+      historyCapacity: historyCapacityDefault,
     };
     return validateConfig({ ...defaults, ...(JSON.parse(text) as Partial<LedgerConfig>) } as LedgerConfig);
   } catch (error) {

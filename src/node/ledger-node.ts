@@ -6,6 +6,7 @@ import { admitClientRequest } from '../codec/client-request.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
 import type { Envelope } from '../protocol/envelope.js';
 import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
+import { isMoveMessage } from '../protocol/moves.js';
 import { admitAdminRequest, answerAdmin, type AdminHost } from './admin-handlers.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import { LedgerError } from '../core/errors.js';
@@ -208,7 +209,11 @@ export class LedgerNode {
       twoPc: (toCluster, message, generation) => {
         transport.publish(
           s.clusterTwoPc(toCluster),
-          encodeEnvelope({ kind: '2pc', fromCluster: cluster, generation, message }),
+          encodeEnvelope(
+            isMoveMessage(message)
+              ? { kind: 'move', fromCluster: cluster, generation, message }
+              : { kind: '2pc', fromCluster: cluster, generation, message },
+          ),
         );
       },
       reply: (p, response) => {
@@ -295,7 +300,7 @@ export class LedgerNode {
     if (this.runtime.deafToPeers) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
-    if (envelope.kind !== '2pc' || envelope.fromCluster === this.cluster) {
+    if ((envelope.kind !== '2pc' && envelope.kind !== 'move') || envelope.fromCluster === this.cluster) {
       this.malformed++;
       return;
     }
@@ -483,6 +488,8 @@ export class LedgerNode {
       staleGenerationMessages: this.runtime.staleGenerationMessages,
       publishErrors: this.publishErrors.total,
       refusedMessages: Object.fromEntries(this.server.refusals()),
+      mapEpoch: this.server.state.map.epoch,
+      accounts: this.server.state.accountCount,
     };
   }
 }
@@ -506,6 +513,7 @@ function buildServer(
       isAccount(config.topology, account) ? clusterOfAccount(config.topology, account) : undefined,
     twoPc: config.twoPc,
     twoPcBounds: { clusters: config.topology.clusters, moneyTotal: totalMoney(config.topology) },
+    historyCapacity: config.historyCapacity,
     ...durable,
     ...extra,
   });

@@ -4,7 +4,7 @@ import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../l
 import type { ShardMessage } from '../protocol/client.js';
 import type { Batch, Command } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
-import type { TwoPcMessage } from '../protocol/twopc.js';
+import type { ClusterMessage } from '../protocol/moves.js';
 import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from '../ports/runtime.js';
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
@@ -124,7 +124,7 @@ export class NodeRuntime<R extends HeldRequest> {
     this.scheduleDrain();
   }
 
-  twoPc(message: TwoPcMessage, fromCluster: ClusterId | undefined, generation: number): void {
+  twoPc(message: ClusterMessage, fromCluster: ClusterId | undefined, generation: number): void {
     if (this.deafToPeers) return;
     this.input(() => {
       if (!this.isStale(generation)) this.core.stepTwoPc(message, fromCluster);

@@ -3,7 +3,7 @@ import type { ShardReady } from '../ledger/shard-ready.js';
 import type { Response, ShardMessage } from '../protocol/client.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
-import type { TwoPcMessage } from '../protocol/twopc.js';
+import type { ClusterMessage } from '../protocol/moves.js';
 import type { NodeStore } from './node-store.js';
 
 /**
@@ -30,8 +30,9 @@ export interface HeldRequest {
 export interface Outbox<R extends HeldRequest> {
   /** To one member of the cluster, or to every other member ('all'). */
   paxos(to: NodeId | 'all', message: ShardMessage, generation: number): void;
-  /** To the leader of another cluster (every member hears; only the leader acts). */
-  twoPc(toCluster: ClusterId, message: TwoPcMessage, generation: number): void;
+  /** To the leader of another cluster (every member hears; only the leader acts): a step of
+   *  Two-Phase Commit, or of a move of accounts. */
+  twoPc(toCluster: ClusterId, message: ClusterMessage, generation: number): void;
   /** The answer to a client, at the handle it came with. */
   reply(request: R, response: Response): void;
   /** The request itself, to the member believed to lead; it answers the client directly.

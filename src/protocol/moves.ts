@@ -1,6 +1,7 @@
 import type { Session } from './commands.js';
 import type { AccountId, ClusterId } from './ids.js';
 import type { MapEntry } from './shard-map.js';
+import type { TwoPcMessage } from './twopc.js';
 
 /**
  * A move of accounts from one cluster (the source) to another (the destination), as the source
@@ -28,3 +29,10 @@ export type MoveMessage =
   | { type: 'move-ack'; from: ClusterId; epoch: number }
   /** Source -> every other cluster: these accounts moved (so their 2PC reaches the new owner). */
   | { type: 'map'; from: ClusterId; entries: MapEntry[] };
+
+/** Everything one cluster's leader sends another's: Two-Phase Commit, and moves. */
+export type ClusterMessage = TwoPcMessage | MoveMessage;
+
+export function isMoveMessage(m: ClusterMessage): m is MoveMessage {
+  return m.type === 'move' || m.type === 'move-ack' || m.type === 'map';
+}

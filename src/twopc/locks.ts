@@ -51,8 +51,15 @@ export function accountsOf(op: Operation): AccountId[] {
       return [op.from];
     case 'x-prepare-participant':
       return [op.to];
+    // A move takes its accounts like a write: what was admitted before it on them is applied
+    // first, and what comes after waits, then finds them gone (a wrong shard).
+    case 'move-out':
+      return op.accounts;
     case 'x-decide':
     case 'x-end':
+    case 'move-in':
+    case 'move-done':
+    case 'map-merge':
       return [];
   }
 }
@@ -87,6 +94,8 @@ export const readWaitLockWaits = 4;
  * lockWaitRefusal), a read after `readWaitLockWaits` of them (its clients are told busy).
  */
 export function lockWaitOver(op: Operation, waitedTicks: number, lockWaitTicks: number): boolean {
+  // A move that cannot take its accounts gives up like a write (its driver is told busy and
+  // tries again: a move has no refusal to choose, nothing ran).
   return op.kind === 'balance' ? waitedTicks > readWaitLockWaits * lockWaitTicks : waitedTicks >= lockWaitTicks;
 }
 

@@ -28,7 +28,9 @@ export function isTwoPcStep(op: Operation): op is TwoPcStepOp {
  * already started run to their end, so that a moment comes with no money between shards.
  */
 export function startsTransaction(op: Operation): boolean {
-  return op.kind === 'x-prepare-coordinator';
+  // A move too: money leaves the shard with it, and comes back into the count only once its
+  // destination has it (docs/resharding.md).
+  return op.kind === 'x-prepare-coordinator' || op.kind === 'move-out';
 }
 
 /** Identifies one 2PC step of one transaction, so the leader proposes it once. */

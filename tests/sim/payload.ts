@@ -1,3 +1,4 @@
+import { isMoveMessage } from '../../src/protocol/moves.js';
 import { encodeEnvelope } from '../../src/codec/envelope.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import type { SimMessage } from './sim-message.js';
@@ -42,7 +43,9 @@ function envelopeOf(m: SimMessage): Envelope {
     case 'request':
       return { kind: 'request', command: m.command, hops: m.hops };
     case '2pc':
-      return { kind: '2pc', fromCluster: 1_000, generation: 2 ** 20, message: m.message };
+      return isMoveMessage(m.message)
+        ? { kind: 'move', fromCluster: 1_000, generation: 2 ** 20, message: m.message }
+        : { kind: '2pc', fromCluster: 1_000, generation: 2 ** 20, message: m.message };
     case 'response':
       return { kind: 'response', response: m.response };
   }

@@ -1,3 +1,4 @@
+import { isMoveMessage } from '../../src/protocol/moves.js';
 /**
  * Issue 10, bug 1: a cross-shard decision chosen after the client's later requests rewound the
  * client's session, and a retry of those later requests then ran again (money destroyed when
@@ -114,7 +115,7 @@ function drain(s: ShardServer): { replies: Map<number, Response>; sent: TwoPcMes
   for (s.propose(); s.hasReady(); s.propose()) {
     const rd = s.ready();
     for (const r of rd.replies) replies.set(r.reqId, r.response);
-    for (const m of rd.twoPc) sent.push(m.message);
+    for (const m of rd.twoPc) if (!isMoveMessage(m.message)) sent.push(m.message);
     s.advance();
   }
   return { replies, sent };

@@ -1,3 +1,4 @@
+import { isMoveMessage } from '../../src/protocol/moves.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
@@ -104,7 +105,8 @@ class TwoClusters {
       for (let i = 0; i < 10 && (s.propose(), s.hasReady()); i++) {
         const ready = s.ready();
         this.readies.push({ cluster, ready });
-        for (const { toCluster, message } of ready.twoPc) this.inFlight.push({ from: cluster, to: toCluster, message });
+        for (const { toCluster, message } of ready.twoPc)
+          if (!isMoveMessage(message)) this.inFlight.push({ from: cluster, to: toCluster, message });
         s.advance();
       }
     }
