@@ -226,7 +226,7 @@ export class SqliteNodeStore implements NodeStore {
       });
     }
     for (const clientId of state.evictedSessions) s.deleteSession.run({ clientId });
-    for (const entry of state.mapEntries ?? []) s.upsertMapEntry.run(entry);
+    for (const { account, cluster, epoch } of state.mapEntries ?? []) s.upsertMapEntry.run({ account, cluster, epoch });
     for (const [epoch, move] of state.outboundMoves ?? []) this.writeOutboundMove(epoch, move);
     for (const [position, from, to] of state.historyAppended ?? []) s.upsertHistory.run({ position, from, to });
     // After the appends: a pair appended and already past the capacity goes at once.
