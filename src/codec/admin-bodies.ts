@@ -13,12 +13,15 @@ import {
   type FlushArgs,
   type LocalBalance,
   type ModifiedAccounts,
+  type NodeShardMap,
   type NodeStatus,
   type NodeViews,
   type StateHashes,
+  type TransferHistory,
   type TransportFaultCounts,
 } from '../protocol/admin.js';
 import { decodeBatch } from './ledger-codec.js';
+import { decodeHistoryPairs, decodeMapImageEntries } from './resharding-codec.js';
 import { arr, bool, DecodeError, int, obj, oneOf, optional, str, type Obj } from './validate.js';
 
 /**
@@ -87,6 +90,8 @@ const replyBodies: { [Op in AdminOp]: (value: unknown) => AdminReplies[Op] } = {
   disturb: decodeNodeStatus,
   flush: decodeNodeStatus,
   lead: decodeNodeStatus,
+  'shard-map': decodeNodeShardMap,
+  history: decodeTransferHistory,
 };
 
 /** A reply: the body its op names, or a refusal with its code. */
@@ -137,6 +142,8 @@ export function decodeNodeStatus(value: unknown): NodeStatus {
     staleGenerationMessages: int(o.staleGenerationMessages, 'status.staleGenerationMessages'),
     publishErrors: int(o.publishErrors, 'status.publishErrors'),
     refusedMessages: decodeCounts(o.refusedMessages, 'status.refusedMessages'),
+    mapEpoch: int(o.mapEpoch, 'status.mapEpoch'),
+    accounts: int(o.accounts, 'status.accounts'),
   };
 }
 
@@ -206,6 +213,7 @@ function decodeStateHashes(value: unknown): StateHashes {
     appliedIndex: int(o.appliedIndex, 'hashes.appliedIndex'),
     total: int(o.total, 'hashes.total'),
     inFlight: int(o.inFlight, 'hashes.inFlight'),
+    mapEpoch: int(o.mapEpoch, 'hashes.mapEpoch'),
     hashes: arr(o.hashes, 'hashes.hashes', 100_000, (v, p) => {
       const pair = arr(v, p, 2, int);
       if (pair.length !== 2) throw new Error(`${p}: expected a [slot, hash] pair`);
@@ -233,5 +241,33 @@ function decodeNodeViews(value: unknown): NodeViews {
         recordedAtMs: int(x.recordedAtMs, `${p}.recordedAtMs`),
       };
     }),
+  };
+}
+
+function decodeNodeShardMap(value: unknown): NodeShardMap {
+  const o = obj(value, 'shard-map');
+  return {
+    node: int(o.node, 'shard-map.node', 1),
+    cluster: int(o.cluster, 'shard-map.cluster', 1),
+    epoch: int(o.epoch, 'shard-map.epoch'),
+    entries: decodeMapImageEntries(o.entries, 'shard-map.entries'),
+    accounts: int(o.accounts, 'shard-map.accounts'),
+    appliedIndex: int(o.appliedIndex, 'shard-map.appliedIndex'),
+  };
+}
+
+/** At most limits.historyCapacityMax pairs, and no more than the capacity the node names. */
+function decodeTransferHistory(value: unknown): TransferHistory {
+  const o = obj(value, 'history');
+  const capacity = int(o.capacity, 'history.capacity');
+  if (capacity > limits.historyCapacityMax)
+    throw new DecodeError(`history.capacity: expected at most ${limits.historyCapacityMax}`);
+  const pairs = decodeHistoryPairs(o.pairs, 'history.pairs');
+  if (pairs.length > capacity) throw new DecodeError(`history.pairs: expected at most capacity (${capacity})`);
+  return {
+    node: int(o.node, 'history.node', 1),
+    cluster: int(o.cluster, 'history.cluster', 1),
+    capacity,
+    pairs,
   };
 }

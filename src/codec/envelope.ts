@@ -3,6 +3,7 @@ import { decodeAdminReply, decodeAdminRequest } from './admin-bodies.js';
 import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
 import { decodeMetricsSnapshot } from './metrics-snapshot.js';
+import { decodeMoveMessage } from './resharding-codec.js';
 import { DecodeError, int, obj, oneOf, optional } from './validate.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
@@ -26,6 +27,7 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     'paxos',
     'request',
     '2pc',
+    'move',
     'response',
     'admin',
     'admin-reply',
@@ -54,6 +56,13 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
         fromCluster: int(o.fromCluster, 'envelope.fromCluster', 1),
         generation: int(o.generation, 'envelope.generation'),
         message: decodeTwoPcMessage(o.message, 'envelope.message'),
+      };
+    case 'move':
+      return {
+        kind,
+        fromCluster: int(o.fromCluster, 'envelope.fromCluster', 1),
+        generation: int(o.generation, 'envelope.generation'),
+        message: decodeMoveMessage(o.message, 'envelope.message'),
       };
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };

@@ -4,21 +4,29 @@ import {
   type ClientOperation,
   type Command,
   type Operation,
-  type Outcome,
   type Batch,
-  type Session,
 } from '../protocol/commands.js';
 import type { CoordinatorRecord, ParticipantRecord, TwoPcMessage, TxnId } from '../protocol/twopc.js';
-import type { Response, ShardMessage, SnapshotChunk } from '../protocol/client.js';
+import type { Response, ShardMessage, SnapshotChunk, SnapshotPiece } from '../protocol/client.js';
 import type { Ballot, LogEntry, PaxosMessage, SlotValue } from '../protocol/paxos.js';
 import { arr, bool, fail, int, obj, oneOf, optional, str } from './validate.js';
+import { decodeOutcome, decodeSession } from './session-codec.js';
+import {
+  decodeHistoryPairs,
+  decodeMapEntry,
+  decodeMapImageEntries,
+  decodeOutboundMove,
+  decodeReshardOperation,
+} from './resharding-codec.js';
 
 /** Checks for the ledger's own types, shared by every envelope that carries them. */
 
-/** What a client may send: a transfer or a read, nothing else (2PC steps come from leaders). */
+/** What a client may send: a transfer, a read, or a resharding command (the reshard driver);
+ *  2PC steps and the other halves of moves come from leaders. */
 function decodeClientOperation(value: unknown, path: string): ClientOperation {
   const o = obj(value, path);
-  const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance'] as const);
+  const kind = oneOf(o.kind, `${path}.kind`, ['transfer', 'balance', 'move-out', 'map-merge'] as const);
+  if (kind === 'move-out' || kind === 'map-merge') return decodeReshardOperation(o, kind, path);
   if (kind === 'balance') {
     const consistency = optional(o.consistency, `${path}.consistency`, (v, p) => oneOf(v, p, consistencies));
     return consistency === undefined
@@ -43,6 +51,10 @@ function decodeLogOperation(value: unknown, path: string): Operation {
     'x-prepare-participant',
     'x-decide',
     'x-end',
+    'move-out',
+    'map-merge',
+    'move-in',
+    'move-done',
   ] as const);
   const abort = optional(o.abort, `${path}.abort`, (v, p) => str(v, p, limits.reasonLengthMax));
   const withAbort = <T extends object>(x: T) => (abort === undefined ? x : { ...x, abort });
@@ -86,6 +98,13 @@ function decodeLogOperation(value: unknown, path: string): Operation {
     }
     case 'x-end':
       return { kind };
+    case 'move-out':
+    case 'map-merge':
+      return decodeReshardOperation(o, kind, path);
+    case 'move-in':
+      return { kind, move: decodeOutboundMove(o.move, `${path}.move`) };
+    case 'move-done':
+      return { kind, epoch: int(o.epoch, `${path}.epoch`, 1) };
   }
 }
 
@@ -112,38 +131,20 @@ export function decodeBatch(value: unknown, path: string): Batch | null {
   return arr(value, path, limits.commandsPerSlotMax, decodeLogCommand);
 }
 
-export function decodeOutcome(value: unknown, path: string): Outcome {
-  const o = obj(value, path);
-  const status = oneOf(o.status, `${path}.status`, [
-    'committed',
-    'insufficient-funds',
-    'ok',
-    'aborted',
-    'rejected',
-  ] as const);
-  switch (status) {
-    case 'committed':
-      return { status };
-    case 'insufficient-funds':
-    case 'ok':
-      return { status, balance: int(o.balance, `${path}.balance`) };
-    case 'aborted':
-    case 'rejected':
-      return { status, reason: str(o.reason, `${path}.reason`, 1024) };
-  }
-}
-
 export function decodeResponse(value: unknown, path: string): Response {
   const o = obj(value, path);
   const kind = oneOf(o.kind, `${path}.kind`, ['outcome', 'redirect', 'busy', 'refused'] as const);
   switch (kind) {
-    case 'outcome':
+    case 'outcome': {
+      const owner = optional(o.owner, `${path}.owner`, decodeMapEntry);
       return {
         kind,
         outcome: decodeOutcome(o.outcome, `${path}.outcome`),
         servedBy: int(o.servedBy, `${path}.servedBy`, 1),
         slot: optional(o.slot, `${path}.slot`, int),
+        ...(owner === undefined ? {} : { owner }),
       };
+    }
     case 'redirect':
       return { kind, leaderHint: optional(o.leaderHint, `${path}.leaderHint`, (v, p) => int(v, p, 1)) };
     case 'busy':
@@ -263,17 +264,25 @@ function decodePaxosMessage(value: unknown, path: string): PaxosMessage<Batch> {
   return fail(path, 'a known message type');
 }
 
-function decodeSession(value: unknown, path: string): Session {
-  const o = obj(value, path);
+const snapshotItemsMax = 100_000;
+
+type ReshardingPiece = Pick<SnapshotPiece, 'mapEntries' | 'outboundMoves' | 'history' | 'historyStart'>;
+
+/** Resharding's share of a snapshot piece: each part optional, and absent when absent. */
+function decodeReshardingPiece(o: Record<string, unknown>, path: string): ReshardingPiece {
+  const mapEntries = optional(o.mapEntries, `${path}.mapEntries`, decodeMapImageEntries);
+  const outboundMoves = optional(o.outboundMoves, `${path}.outboundMoves`, (v, p) =>
+    arr(v, p, snapshotItemsMax, decodeOutboundMove),
+  );
+  const history = optional(o.history, `${path}.history`, decodeHistoryPairs);
+  const historyStart = optional(o.historyStart, `${path}.historyStart`, int);
   return {
-    clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
-    seq: int(o.seq, `${path}.seq`, 1),
-    outcome: decodeOutcome(o.outcome, `${path}.outcome`),
-    slot: int(o.slot, `${path}.slot`),
+    ...(mapEntries === undefined ? {} : { mapEntries }),
+    ...(outboundMoves === undefined ? {} : { outboundMoves }),
+    ...(history === undefined ? {} : { history }),
+    ...(historyStart === undefined ? {} : { historyStart }),
   };
 }
-
-const snapshotItemsMax = 100_000;
 
 function decodeSnapshotChunk(o: Record<string, unknown>, path: string): SnapshotChunk {
   const chunks = int(o.chunks, `${path}.chunks`, 1);
@@ -303,6 +312,7 @@ function decodeSnapshotChunk(o: Record<string, unknown>, path: string): Snapshot
       snapshotItemsMax,
       decodeParticipantRecord,
     ),
+    ...decodeReshardingPiece(o, path),
   };
 }
 

@@ -90,6 +90,30 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /** Resharding: the shard map's entries, the moves not yet acknowledged, the transfer history,
+   *  and the accounts each session's command touched (NULL in sessions written before). */
+  '0005_resharding': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('shard_map')
+        .addColumn('account', 'integer', (c) => c.primaryKey())
+        .addColumn('cluster', 'integer', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('outbound_moves')
+        .addColumn('epoch', 'integer', (c) => c.primaryKey())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('transfer_history')
+        .addColumn('position', 'integer', (c) => c.primaryKey())
+        .addColumn('from_account', 'integer', (c) => c.notNull())
+        .addColumn('to_account', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('client_sessions').addColumn('accounts', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -36,7 +36,7 @@ export async function openNodeStore(options: OpenNodeStoreOptions): Promise<Node
     await migrateToLatest(kysely, options.file);
     await initialiseOrCheck(kysely, options.file, options);
     const statements = prepareStatements(kysely, db);
-    return new SqliteNodeStore({ db, statements, synchronous, initialBalance: options.initialBalance });
+    return new SqliteNodeStore({ db, statements, synchronous });
   } catch (error) {
     db.close();
     throw error;

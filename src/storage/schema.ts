@@ -14,6 +14,9 @@ export interface StoreTables {
   coordinator_txns: CoordinatorTxnsTable;
   participant_txns: ParticipantTxnsTable;
   view_changes: ViewChangesTable;
+  shard_map: ShardMapTable;
+  outbound_moves: OutboundMovesTable;
+  transfer_history: TransferHistoryTable;
 }
 
 /** Single row (id = 1): what the file was initialised with, checked on every later open. */
@@ -57,6 +60,8 @@ export interface ClientSessionsTable {
   /** JSON of the Outcome: small, and readable with the sqlite3 shell when debugging. */
   outcome: string;
   slot: number;
+  /** JSON array of the accounts the command touched (migration 0005); NULL when unknown. */
+  accounts: string | null;
 }
 
 export interface ViewChangesTable {
@@ -80,4 +85,25 @@ export interface CoordinatorTxnsTable {
 export interface ParticipantTxnsTable {
   txn_key: string;
   record: string;
+}
+
+/** The shard map's entries (migration 0005): where each account that ever moved is now. */
+export interface ShardMapTable {
+  account: number;
+  cluster: number;
+  epoch: number;
+}
+
+/** Moves this shard gave away and the destination has not acknowledged (migration 0005);
+ *  `record` is JSON of the OutboundMove: the money in transit. */
+export interface OutboundMovesTable {
+  epoch: number;
+  record: string;
+}
+
+/** The transfer history (migration 0005): one committed transfer's accounts per position. */
+export interface TransferHistoryTable {
+  position: number;
+  from_account: number;
+  to_account: number;
 }

@@ -16,6 +16,9 @@ import {
 import type { Durability } from './pragmas.js';
 import type { Statements } from './statements.js';
 import { decodeCoordinatorRecord, decodeParticipantRecord } from '../codec/ledger-codec.js';
+import { decodeOutboundMove } from '../codec/resharding-codec.js';
+import { decodeSessionAccounts } from '../codec/session-codec.js';
+import type { OutboundMove } from '../protocol/moves.js';
 import { LedgerError } from '../core/errors.js';
 
 /** Parses and checks a JSON column; a damaged row is a storage error, not a crash later. */
@@ -36,19 +39,16 @@ export class SqliteNodeStore implements NodeStore {
   readonly synchronous: Durability;
   private readonly db: BetterSqlite3.Database;
   private readonly statements: Statements;
-  private readonly initialBalance: number;
   private readonly persistTransaction: BetterSqlite3.Transaction<(batch: PersistBatch) => void>;
 
   constructor(init: {
     db: BetterSqlite3.Database;
     statements: Statements;
     synchronous: Durability;
-    initialBalance: number;
   }) {
     this.db = init.db;
     this.statements = init.statements;
     this.synchronous = init.synchronous;
-    this.initialBalance = init.initialBalance;
     this.persistTransaction = this.db.transaction((batch: PersistBatch) => this.writeBatch(batch));
   }
 
@@ -63,18 +63,32 @@ export class SqliteNodeStore implements NodeStore {
     }));
     const balances = new Map<AccountId, number>();
     for (const row of this.statements.selectBalances.all()) balances.set(row.account, row.balance);
-    const sessions: Session[] = this.statements.selectSessions.all().map((row) => ({
-      clientId: row.client_id,
-      seq: row.seq,
-      outcome: decodeOutcome(row.outcome, `session ${row.client_id}`),
-      slot: row.slot,
-    }));
+    const sessions: Session[] = this.statements.selectSessions.all().map((row) => {
+      const session: Session = {
+        clientId: row.client_id,
+        seq: row.seq,
+        outcome: decodeOutcome(row.outcome, `session ${row.client_id}`),
+        slot: row.slot,
+      };
+      // NULL in a session written before resharding (migration 0005): it stays without.
+      if (row.accounts !== null)
+        session.accounts = decodeRecord(row.accounts, `session ${row.client_id} accounts`, decodeSessionAccounts);
+      return session;
+    });
     const coordinatorRecords = this.statements.selectCoordinatorTxns
       .all()
       .map((row) => decodeRecord(row.record, `coordinator txn ${row.txn_key}`, decodeCoordinatorRecord));
     const participantRecords = this.statements.selectParticipantTxns
       .all()
       .map((row) => decodeRecord(row.record, `participant txn ${row.txn_key}`, decodeParticipantRecord));
+    const mapEntries = this.statements.selectMapEntries.all();
+    const outboundMoves = this.statements.selectOutboundMoves.all().map((row) => {
+      const move = decodeRecord(row.record, `outbound move ${row.epoch}`, decodeOutboundMove);
+      if (move.epoch !== row.epoch)
+        throw new LedgerError('storage', `outbound move ${row.epoch} is damaged: its record says epoch ${move.epoch}`);
+      return move;
+    });
+    const historyRows = this.statements.selectHistory.all();
     return {
       coordinatorRecords,
       participantRecords,
@@ -84,6 +98,10 @@ export class SqliteNodeStore implements NodeStore {
       logFloor: meta.log_floor,
       balances,
       sessions,
+      mapEntries,
+      outboundMoves,
+      history: historyRows.map((row) => [row.from_account, row.to_account]),
+      historyStart: historyRows[0]?.position ?? 0,
       generation: meta.generation,
     };
   }
@@ -115,7 +133,12 @@ export class SqliteNodeStore implements NodeStore {
         s.deleteAllSessions.run();
         s.deleteAllCoordinatorTxns.run();
         s.deleteAllParticipantTxns.run();
-        s.resetBalances.run({ initialBalance: this.initialBalance });
+        s.deleteAllMapEntries.run();
+        s.deleteAllOutboundMoves.run();
+        s.deleteAllHistory.run();
+        // Back to the initial range: accounts that moved in go, those that moved away return.
+        s.deleteAllAccounts.run();
+        s.insertInitialAccounts.run();
         s.resetMeta.run({ round: promised.round, node: promised.node, generation });
       })
       .immediate();
@@ -173,11 +196,16 @@ export class SqliteNodeStore implements NodeStore {
 
   private writeState(state: StateWrites): void {
     const s = this.statements;
-    // A snapshot replaces the whole state: its session list is complete.
+    // A snapshot replaces the whole state: every list is complete (its accounts too, since
+    // moves may have changed which accounts the shard holds).
     if (state.replaceAll) {
       s.deleteAllSessions.run();
       s.deleteAllCoordinatorTxns.run();
       s.deleteAllParticipantTxns.run();
+      s.deleteAllAccounts.run();
+      s.deleteAllMapEntries.run();
+      s.deleteAllOutboundMoves.run();
+      s.deleteAllHistory.run();
     }
     for (const [key, record] of state.coordinatorRecords ?? []) {
       if (record === null) s.deleteCoordinatorTxn.run({ key });
@@ -187,20 +215,58 @@ export class SqliteNodeStore implements NodeStore {
       if (record === null) s.deleteParticipantTxn.run({ key });
       else s.upsertParticipantTxn.run({ key, record: JSON.stringify(record) });
     }
-    for (const [account, balance] of state.balances) {
-      const { changes } = s.updateBalance.run({ account, balance });
-      // The state machine only holds accounts loaded from this file, so a miss is a bug.
-      assert(changes === 1, `balance write for account ${account}, which this store does not hold`);
-    }
+    this.writeAccounts(state);
     for (const session of state.sessions) {
       s.upsertSession.run({
         clientId: session.clientId,
         seq: session.seq,
         outcome: encodeOutcome(session.outcome),
         slot: session.slot,
+        accounts: session.accounts === undefined ? null : JSON.stringify(session.accounts),
       });
     }
     for (const clientId of state.evictedSessions) s.deleteSession.run({ clientId });
+    for (const { account, cluster, epoch } of state.mapEntries ?? []) s.upsertMapEntry.run({ account, cluster, epoch });
+    for (const [epoch, move] of state.outboundMoves ?? []) this.writeOutboundMove(epoch, move);
+    for (const [position, from, to] of state.historyAppended ?? []) s.upsertHistory.run({ position, from, to });
+    // After the appends: a pair appended and already past the capacity goes at once.
+    if (state.historyFloor !== undefined) s.deleteHistoryThrough.run({ position: state.historyFloor });
     s.updateApplied.run({ appliedIndex: state.appliedIndex });
+  }
+
+  /**
+   * Balances are upserts (an account that moved in is a new row) and removed accounts are
+   * deleted. The two lists say where each account ends, so one account in both is a bug of the
+   * state machine, as is removing an account this store does not hold (outside a snapshot,
+   * which deleted every row first) or a row that is not an account id and an integer.
+   */
+  private writeAccounts(state: StateWrites): void {
+    const s = this.statements;
+    const removed = state.removedAccounts ?? [];
+    if (removed.length > 0) {
+      const set = new Set(removed);
+      for (const [account] of state.balances)
+        assert(!set.has(account), `account ${account} is both written and removed in one step`);
+    }
+    for (const [account, balance] of state.balances) {
+      assert(
+        Number.isSafeInteger(account) && account >= 1 && Number.isSafeInteger(balance),
+        `balance write ${balance} for account ${account}: not an account and a balance`,
+      );
+      s.upsertBalance.run({ account, balance });
+    }
+    for (const account of removed) {
+      const { changes } = s.deleteAccount.run({ account });
+      assert(changes === 1 || state.replaceAll === true, `removal of account ${account}, which this store does not hold`);
+    }
+  }
+
+  private writeOutboundMove(epoch: number, move: OutboundMove | null): void {
+    if (move === null) {
+      this.statements.deleteOutboundMove.run({ epoch });
+      return;
+    }
+    assert(move.epoch === epoch, `outbound move written under epoch ${epoch} but its record says ${move.epoch}`);
+    this.statements.upsertOutboundMove.run({ epoch, record: JSON.stringify(move) });
   }
 }

@@ -26,6 +26,31 @@ export interface SessionParams {
   seq: number;
   outcome: string;
   slot: number;
+  /** JSON of Session.accounts, NULL without them. */
+  accounts: string | null;
+}
+export interface AccountParams {
+  account: number;
+}
+export interface MapEntryParams {
+  account: number;
+  cluster: number;
+  epoch: number;
+}
+export interface MoveParams {
+  epoch: number;
+  record: string;
+}
+export interface EpochParams {
+  epoch: number;
+}
+export interface HistoryParams {
+  position: number;
+  from: number;
+  to: number;
+}
+export interface PositionParams {
+  position: number;
 }
 export interface ClientIdParams {
   clientId: string;
@@ -48,9 +73,6 @@ export interface KeyParams {
 export interface SlotParams {
   slot: number;
 }
-export interface InitialBalanceParams {
-  initialBalance: number;
-}
 export interface ResetParams {
   round: number;
   node: number;
@@ -72,11 +94,16 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
   const session = namedParams<SessionParams>();
   const client = namedParams<ClientIdParams>();
   const view = namedParams<ViewParams>();
-  const initial = namedParams<InitialBalanceParams>();
   const slot = namedParams<SlotParams>();
   const rec = namedParams<RecordParams>();
   const key = namedParams<KeyParams>();
   const reset = namedParams<ResetParams>();
+  const account = namedParams<AccountParams>();
+  const entry = namedParams<MapEntryParams>();
+  const move = namedParams<MoveParams>();
+  const epoch = namedParams<EpochParams>();
+  const history = namedParams<HistoryParams>();
+  const position = namedParams<PositionParams>();
 
   return {
     selectMeta: prepareBare(
@@ -104,7 +131,7 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       db,
       kysely
         .selectFrom('client_sessions')
-        .select(['client_id', 'seq', 'outcome', 'slot'])
+        .select(['client_id', 'seq', 'outcome', 'slot', 'accounts'])
         .orderBy('slot')
         .orderBy('client_id')
         .compile(),
@@ -147,14 +174,20 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
         )
         .compile(),
     ),
-    updateBalance: prepareNamed<BalanceParams, unknown>(
+    // An upsert: an account that moved in is a new row.
+    upsertBalance: prepareNamed<BalanceParams, unknown>(
       db,
       kysely
-        .updateTable('accounts')
-        .set({ balance: balance('balance') })
-        .where('account', '=', balance('account'))
+        .insertInto('accounts')
+        .values({ account: balance('account'), balance: balance('balance') })
+        .onConflict((oc) => oc.column('account').doUpdateSet((eb) => ({ balance: eb.ref('excluded.balance') })))
         .compile(),
     ),
+    deleteAccount: prepareNamed<AccountParams, unknown>(
+      db,
+      kysely.deleteFrom('accounts').where('account', '=', account('account')).compile(),
+    ),
+    deleteAllAccounts: prepareBare(db, kysely.deleteFrom('accounts').compile()),
     upsertSession: prepareNamed<SessionParams, unknown>(
       db,
       kysely
@@ -164,12 +197,14 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
           seq: session('seq'),
           outcome: session('outcome'),
           slot: session('slot'),
+          accounts: session('accounts'),
         })
         .onConflict((oc) =>
           oc.column('client_id').doUpdateSet((eb) => ({
             seq: eb.ref('excluded.seq'),
             outcome: eb.ref('excluded.outcome'),
             slot: eb.ref('excluded.slot'),
+            accounts: eb.ref('excluded.accounts'),
           })),
         )
         .compile(),
@@ -225,6 +260,70 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
       db,
       kysely.deleteFrom('client_sessions').where('client_id', '=', client('clientId')).compile(),
     ),
+    // ---- resharding (migration 0005) ----
+    selectMapEntries: prepareBare(
+      db,
+      kysely.selectFrom('shard_map').select(['account', 'cluster', 'epoch']).orderBy('account').compile(),
+    ),
+    upsertMapEntry: prepareNamed<MapEntryParams, unknown>(
+      db,
+      kysely
+        .insertInto('shard_map')
+        .values({ account: entry('account'), cluster: entry('cluster'), epoch: entry('epoch') })
+        .onConflict((oc) =>
+          oc.column('account').doUpdateSet((eb) => ({
+            cluster: eb.ref('excluded.cluster'),
+            epoch: eb.ref('excluded.epoch'),
+          })),
+        )
+        .compile(),
+    ),
+    deleteAllMapEntries: prepareBare(db, kysely.deleteFrom('shard_map').compile()),
+    selectOutboundMoves: prepareBare(
+      db,
+      kysely.selectFrom('outbound_moves').select(['epoch', 'record']).orderBy('epoch').compile(),
+    ),
+    upsertOutboundMove: prepareNamed<MoveParams, unknown>(
+      db,
+      kysely
+        .insertInto('outbound_moves')
+        .values({ epoch: move('epoch'), record: move('record') })
+        .onConflict((oc) => oc.column('epoch').doUpdateSet((eb) => ({ record: eb.ref('excluded.record') })))
+        .compile(),
+    ),
+    deleteOutboundMove: prepareNamed<EpochParams, unknown>(
+      db,
+      kysely.deleteFrom('outbound_moves').where('epoch', '=', epoch('epoch')).compile(),
+    ),
+    deleteAllOutboundMoves: prepareBare(db, kysely.deleteFrom('outbound_moves').compile()),
+    // Position order is the history's order (oldest first).
+    selectHistory: prepareBare(
+      db,
+      kysely
+        .selectFrom('transfer_history')
+        .select(['position', 'from_account', 'to_account'])
+        .orderBy('position')
+        .compile(),
+    ),
+    // A position written again takes the pair written last (the state machine's word).
+    upsertHistory: prepareNamed<HistoryParams, unknown>(
+      db,
+      kysely
+        .insertInto('transfer_history')
+        .values({ position: history('position'), from_account: history('from'), to_account: history('to') })
+        .onConflict((oc) =>
+          oc.column('position').doUpdateSet((eb) => ({
+            from_account: eb.ref('excluded.from_account'),
+            to_account: eb.ref('excluded.to_account'),
+          })),
+        )
+        .compile(),
+    ),
+    deleteHistoryThrough: prepareNamed<PositionParams, unknown>(
+      db,
+      kysely.deleteFrom('transfer_history').where('position', '<=', position('position')).compile(),
+    ),
+    deleteAllHistory: prepareBare(db, kysely.deleteFrom('transfer_history').compile()),
     // PRAGMA synchronous for one transaction (see SqliteNodeStore.persist).
     synchronousNormal: db.prepare('PRAGMA synchronous = NORMAL'),
     synchronousFull: db.prepare('PRAGMA synchronous = FULL'),
@@ -243,12 +342,32 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
         .where('id', '=', theRow)
         .compile(),
     ),
-    resetBalances: prepareNamed<InitialBalanceParams, unknown>(
+    // The initial range of store_config, each account at the initial balance, in one statement
+    // (after deleteAllAccounts: accounts that moved in are gone, those that moved away are back).
+    insertInitialAccounts: prepareBare(
       db,
       kysely
-        .updateTable('accounts')
-        .set({ balance: initial('initialBalance') })
-        .where('balance', '!=', initial('initialBalance'))
+        .withRecursive('initial_range(account)', (cte) =>
+          cte
+            .selectFrom('store_config')
+            .select('first_account as account')
+            .where('id', '=', theRow)
+            .unionAll((next) =>
+              next
+                .selectFrom('initial_range')
+                .innerJoin('store_config', (join) => join.on('store_config.id', '=', theRow))
+                .select((eb) => eb('initial_range.account', '+', sql.lit(1)).as('account'))
+                .whereRef('initial_range.account', '<', 'store_config.last_account'),
+            ),
+        )
+        .insertInto('accounts')
+        .columns(['account', 'balance'])
+        .expression((eb) =>
+          eb
+            .selectFrom('initial_range')
+            .innerJoin('store_config', (join) => join.on('store_config.id', '=', theRow))
+            .select(['initial_range.account', 'store_config.initial_balance']),
+        )
         .compile(),
     ),
     deleteAllLog: prepareBare(db, kysely.deleteFrom('paxos_log').compile()),

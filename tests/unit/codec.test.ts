@@ -30,6 +30,8 @@ const disturbedStatus: NodeStatus = {
   staleGenerationMessages: 0,
   publishErrors: 0,
   refusedMessages: {},
+  mapEpoch: 2,
+  accounts: 1_001,
 };
 
 describe('envelopes', () => {

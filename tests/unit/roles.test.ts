@@ -31,6 +31,8 @@ test('a status reply and a metrics snapshot accept every replica role, and only 
     staleGenerationMessages: 0,
     publishErrors: 0,
     refusedMessages: {},
+    mapEpoch: 0,
+    accounts: 1_000,
   };
   for (const role of replicaRoles) {
     assert.equal(decodeNodeStatus({ ...status, role }).role, role);

@@ -1,43 +1,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { LedgerError } from '../../src/core/errors.js';
 import type { Command, Session } from '../../src/protocol/commands.js';
-import type { NodeStore, PersistBatch } from '../../src/ports/node-store.js';
-import { openNodeStore, type OpenNodeStoreOptions } from '../../src/storage/open.js';
+import { openNodeStore } from '../../src/storage/open.js';
+import { emptyBatch, tempStores } from './helpers/temp-store.js';
 
-const tempRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-storage-test-'));
-after(() => fs.rmSync(tempRoot, { recursive: true, force: true }));
-
-let fileCount = 0;
-function options(overrides: Partial<OpenNodeStoreOptions> = {}): OpenNodeStoreOptions {
-  fileCount += 1;
-  return {
-    file: path.join(tempRoot, `node-${fileCount}.db`),
-    firstAccount: 1,
-    lastAccount: 10,
-    initialBalance: 100,
-    ...overrides,
-  };
-}
-
-/** Opens, runs `body`, and always closes, so a failed assertion does not leak a handle. */
-async function withStore<T>(opts: OpenNodeStoreOptions, body: (store: NodeStore) => T): Promise<T> {
-  const store = await openNodeStore(opts);
-  try {
-    return body(store);
-  } finally {
-    store.close();
-  }
-}
+const { options, withStore } = tempStores('ledger-storage-test-');
 
 function transfer(clientId: string, seq: number, from: number, to: number, amount: number): Command {
   return { clientId, seq, op: { kind: 'transfer', from, to, amount } };
 }
-
-const emptyBatch: PersistBatch = { promised: undefined, entries: [], newViews: [], state: undefined };
 
 describe('SQLite node store', () => {
   test('the first open creates every account at the initial balance and an empty Paxos state', async () => {
@@ -221,12 +194,13 @@ describe('SQLite node store', () => {
           promised: { round: 9, node: 9 },
           entries: [{ slot: 1, ballot: { round: 9, node: 9 }, value: null, chosen: true }],
           newViews: [],
-          // Account 999 is not in this store: the balance write fails after the others ran.
+          // Account 0 is no account: the balance write fails after the others ran. (Account 999
+          // would be written: an account that moved in is a new row.)
           state: {
             appliedIndex: 1,
             balances: [
               [1, 0],
-              [999, 1],
+              [0, 1],
             ],
             sessions: [],
             evictedSessions: [],
