@@ -1,0 +1,97 @@
+import type { ClusterId } from '../protocol/ids.js';
+import type { AccountGraph } from './graph.js';
+
+/** The account counts every cluster must end within: inclusive, from the balance tolerance. */
+export interface BalanceBounds {
+  lower: number;
+  upper: number;
+}
+
+/** ±tolerance around accounts/clusters, rounded inwards (the epsilon absorbs 3000 * 0.95 = 2850.0000000000005). */
+export function balanceBounds(accounts: number, clusters: number, tolerance: number): BalanceBounds {
+  const average = accounts / clusters;
+  return {
+    lower: Math.ceil(average * (1 - tolerance) - 1e-9),
+    upper: Math.floor(average * (1 + tolerance) + 1e-9),
+  };
+}
+
+export function isWithin(bounds: BalanceBounds, sizes: readonly number[]): boolean {
+  return sizes.every((n) => n >= bounds.lower && n <= bounds.upper);
+}
+
+/**
+ * Takes back the moves of a proposed placement (each vertex's cluster after METIS and the
+ * labels) that do not pay, and returns the placement kept. Only ever undoes moves, so it cannot
+ * move an account METIS left home, and it ends (each round undoes at least one move or stops).
+ *
+ * - A move that does not lower the cut: the account's transfers to accounts placed in its new
+ *   cluster do not outnumber those to accounts placed in its old one (an account with equal
+ *   pull, or pulled towards a third cluster only). METIS weighs balance against cut, and the
+ *   inertia edge of weight 1 is a nudge, not a rule; moving such an account costs a transfer of
+ *   its record and gains nothing.
+ * - A move that breaks the balance: while a cluster holds more accounts than the bounds allow,
+ *   a move into it is undone (fewer than allowed: a move out of it), the one with the least gain
+ *   first (ties: the higher account). METIS's imbalance factor is a target it misses on small
+ *   graphs. When the current map is within the bounds this always ends within them: a cluster
+ *   with no move into it holds at most what it holds today.
+ */
+export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly ClusterId[], bounds: BalanceBounds): ClusterId[] {
+  const placement = [...proposed];
+  const sizes = [...graph.clusterSizes];
+  const undo = (v: number) => {
+    sizes[placement[v]! - 1]! -= 1;
+    sizes[graph.owners[v]! - 1]! += 1;
+    placement[v] = graph.owners[v]!;
+  };
+  const gain = (v: number) => {
+    let pull = 0;
+    for (const [u, transfers] of graph.transfers[v]!) {
+      if (placement[u] === placement[v]) pull += transfers;
+      else if (placement[u] === graph.owners[v]) pull -= transfers;
+    }
+    return pull;
+  };
+  const moved = () => placement.flatMap((c, v) => (c !== graph.owners[v] ? [v] : []));
+
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let dropped = true; dropped; ) {
+      dropped = false;
+      for (const v of moved()) {
+        if (gain(v) > 0) continue;
+        undo(v);
+        dropped = changed = true;
+      }
+    }
+    const v = worstForBalance(graph, placement, sizes, bounds, moved(), gain);
+    if (v !== undefined) {
+      undo(v);
+      changed = true;
+    }
+  }
+  return placement;
+}
+
+/** The move to undo for the first cluster out of bounds that a move can fix, if any. */
+function worstForBalance(
+  graph: AccountGraph,
+  placement: readonly ClusterId[],
+  sizes: readonly number[],
+  bounds: BalanceBounds,
+  moved: readonly number[],
+  gain: (v: number) => number,
+): number | undefined {
+  for (let c = 1; c <= sizes.length; c++) {
+    const n = sizes[c - 1]!;
+    const culprits =
+      n > bounds.upper ? moved.filter((v) => placement[v] === c)
+      : n < bounds.lower ? moved.filter((v) => graph.owners[v] === c)
+      : [];
+    if (culprits.length === 0) continue;
+    const gains = new Map(culprits.map((v) => [v, gain(v)]));
+    // Vertices ascend with their accounts, so "the higher account" is the higher vertex.
+    return culprits.reduce((best, v) => (gains.get(v)! < gains.get(best)! || (gains.get(v) === gains.get(best) && v > best) ? v : best));
+  }
+  return undefined;
+}
