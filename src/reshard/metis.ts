@@ -36,7 +36,8 @@ export function ufactorForTolerance(tolerance: number, clusters: number, account
   assert(clusters >= 2, 'a balance needs two clusters');
   const e = tolerance / (clusters - 1);
   const allowed = ((1 + e) * accounts) / (accounts + padding) - 1;
-  return Math.max(1, Math.floor(allowed * 1000));
+  // The epsilon keeps 0.025 (computed as 0.02499999...) at 25.
+  return Math.max(1, Math.floor(allowed * 1000 + 1e-9));
 }
 
 /**
