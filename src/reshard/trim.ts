@@ -39,9 +39,13 @@ export function isWithin(bounds: BalanceBounds, sizes: readonly number[]): boole
 export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly ClusterId[], bounds: BalanceBounds): ClusterId[] {
   const placement = [...proposed];
   const sizes = [...graph.clusterSizes];
+  placement.forEach((c, v) => {
+    sizes[graph.owners[v]! - 1]! -= graph.accountCounts[v]!;
+    sizes[c - 1]! += graph.accountCounts[v]!;
+  });
   const undo = (v: number) => {
-    sizes[placement[v]! - 1]! -= 1;
-    sizes[graph.owners[v]! - 1]! += 1;
+    sizes[placement[v]! - 1]! -= graph.accountCounts[v]!;
+    sizes[graph.owners[v]! - 1]! += graph.accountCounts[v]!;
     placement[v] = graph.owners[v]!;
   };
   const gain = (v: number) => {
