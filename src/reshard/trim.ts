@@ -68,8 +68,7 @@ export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly Cluste
         dropped = changed = true;
       }
     }
-    const v = worstForBalance(graph, placement, sizes, bounds, moved(), gain);
-    if (v !== undefined) {
+    for (const v of movesBreakingBalance(graph, placement, sizes, bounds, moved(), gain)) {
       undo(v);
       changed = true;
     }
@@ -77,25 +76,36 @@ export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly Cluste
   return placement;
 }
 
-/** The move to undo for the first cluster out of bounds that a move can fix, if any. */
-function worstForBalance(
+/**
+ * The moves to undo so that every cluster that a move can bring back within the bounds is: for
+ * each cluster out of them in turn, its culprits by least gain (ties: the higher account), as
+ * many as it takes. Gains are taken once per cluster, not after each undo: a pass of the loop
+ * above re-checks every move anyway, and this keeps a large plan to a few passes.
+ */
+function movesBreakingBalance(
   graph: AccountGraph,
   placement: readonly ClusterId[],
   sizes: readonly number[],
   bounds: BalanceBounds,
   moved: readonly number[],
   gain: (v: number) => number,
-): number | undefined {
-  for (let c = 1; c <= sizes.length; c++) {
-    const n = sizes[c - 1]!;
-    const culprits =
-      n > bounds.upper ? moved.filter((v) => placement[v] === c)
-      : n < bounds.lower ? moved.filter((v) => graph.owners[v] === c)
-      : [];
-    if (culprits.length === 0) continue;
+): number[] {
+  const after = [...sizes];
+  const undone = new Set<number>();
+  for (let c = 1; c <= after.length; c++) {
+    const over = after[c - 1]! > bounds.upper;
+    const under = after[c - 1]! < bounds.lower;
+    if (!over && !under) continue;
+    const culprits = moved.filter((v) => (over ? placement[v] === c : graph.owners[v] === c) && !undone.has(v));
     const gains = new Map(culprits.map((v) => [v, gain(v)]));
     // Vertices ascend with their accounts, so "the higher account" is the higher vertex.
-    return culprits.reduce((best, v) => (gains.get(v)! < gains.get(best)! || (gains.get(v) === gains.get(best) && v > best) ? v : best));
+    culprits.sort((x, y) => gains.get(x)! - gains.get(y)! || y - x);
+    for (const v of culprits) {
+      if (after[c - 1]! <= bounds.upper && after[c - 1]! >= bounds.lower) break;
+      after[placement[v]! - 1]! -= graph.accountCounts[v]!;
+      after[graph.owners[v]! - 1]! += graph.accountCounts[v]!;
+      undone.add(v);
+    }
   }
-  return undefined;
+  return [...undone];
 }
