@@ -1,9 +1,8 @@
 import { badInput } from '../core/errors.js';
 import type { Topology } from '../ledger/topology.js';
 import type { AccountId, ClusterId } from '../protocol/ids.js';
-import { buildAccountGraph, formatMetisGraph, metisWeightPadding } from './graph.js';
-import { labelParts, overlapOf } from './labels.js';
-import { partitionWithGpmetis, ufactorForTolerance } from './metis.js';
+import { buildAccountGraph } from './graph.js';
+import { proposePlacement } from './propose.js';
 import { balanceBounds, isWithin, keepMovesThatHelp } from './trim.js';
 
 /**
@@ -56,7 +55,7 @@ const seedMax = 2 ** 31 - 1;
 
 /**
  * Plans a reshard: the account graph of the history (graph.ts) partitioned by METIS into one
- * part per cluster, the parts labelled so that the fewest accounts move (labels.ts), then only
+ * part per cluster, the parts labelled so that the fewest accounts move (propose.ts), then only
  * the moves that lower the cut and keep the balance (trim.ts). Accounts in no history never move.
  */
 export async function planReshard(input: ReshardInput): Promise<ReshardPlan> {
@@ -71,15 +70,7 @@ export async function planReshard(input: ReshardInput): Promise<ReshardPlan> {
 
   let placement = graph.owners;
   if (history.length > 0 && clusters > 1) {
-    const ufactor = ufactorForTolerance(balanceTolerance, clusters, accounts, metisWeightPadding(graph));
-    const partition = await partitionWithGpmetis(
-      { text: formatMetisGraph(graph), vertices: graph.owners.length },
-      clusters,
-      { seed, ufactor, ...(input.gpmetis === undefined ? {} : { binary: input.gpmetis }) },
-    );
-    const labels = labelParts(overlapOf(partition, graph.owners, graph.accountCounts, clusters));
-    // A heavy vertex stands for accounts in no history: they stay whatever METIS did with it.
-    const proposed = partition.map((p, v) => (v < clusters ? graph.owners[v]! : labels[p]!));
+    const proposed = await proposePlacement(graph, { seed, balanceTolerance, accounts, gpmetis: input.gpmetis });
     placement = keepMovesThatHelp(graph, proposed, bounds);
   }
 
