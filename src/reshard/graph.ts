@@ -47,9 +47,12 @@ export interface AccountGraph {
 /** Builds the graph; refuses (bad input) a history or a map that does not fit the topology. */
 export function buildAccountGraph(input: GraphInput): AccountGraph {
   const { history, ownerOf, clusters, accounts } = input;
-  if (accounts > reshardAccountsMax) throw badInput(`${accounts} accounts is too many to plan (at most ${reshardAccountsMax})`);
+  if (accounts > reshardAccountsMax)
+    throw badInput(`${accounts} accounts is too many to plan (at most ${reshardAccountsMax})`);
   if (history.length > reshardHistoryTransfersMax) {
-    throw badInput(`a history of ${history.length} transfers is too long to plan (at most ${reshardHistoryTransfersMax})`);
+    throw badInput(
+      `a history of ${history.length} transfers is too long to plan (at most ${reshardHistoryTransfersMax})`,
+    );
   }
   const ownerChecked = (account: AccountId): ClusterId => {
     const c = ownerOf(account);

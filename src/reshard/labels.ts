@@ -20,7 +20,10 @@ export const labelsExactClustersMax = 8;
  */
 export function labelParts(overlap: ReadonlyArray<ReadonlyArray<number>>): ClusterId[] {
   const k = overlap.length;
-  assert(overlap.every((row) => row.length === k), 'the overlap is square: as many parts as clusters');
+  assert(
+    overlap.every((row) => row.length === k),
+    'the overlap is square: as many parts as clusters',
+  );
   const chosen = k <= labelsExactClustersMax ? bestPermutation(overlap) : greedyAssignment(overlap);
   return chosen.map((c) => c + 1);
 }

@@ -77,7 +77,9 @@ function runGpmetis(binary: string, args: string[]): Promise<void> {
           }),
         );
       }
-      const why = error.killed ? `was stopped after ${gpmetisTimeoutMs} ms` : `failed (${error.message.split('\n')[0]})`;
+      const why = error.killed
+        ? `was stopped after ${gpmetisTimeoutMs} ms`
+        : `failed (${error.message.split('\n')[0]})`;
       const said = stderr.trim().slice(0, gpmetisErrorCharsMax);
       reject(
         new LedgerError('setup', `gpmetis ${why}${said === '' ? '' : `: ${said}`}`, {
@@ -97,7 +99,9 @@ function parsePartition(text: string, vertices: number, parts: number): number[]
   const bad = partition.findIndex((p) => !(Number.isInteger(p) && p >= 0 && p < parts));
   if (partition.length !== vertices || bad !== -1) {
     throw new LedgerError('setup', `gpmetis wrote a partition file that does not fit the graph`, {
-      hint: `expected ${vertices} lines of parts 0..${parts - 1}` + (bad === -1 ? `, got ${partition.length} lines` : `, line ${bad + 1} is "${lines[bad]}"`),
+      hint:
+        `expected ${vertices} lines of parts 0..${parts - 1}` +
+        (bad === -1 ? `, got ${partition.length} lines` : `, line ${bad + 1} is "${lines[bad]}"`),
     });
   }
   return partition;

@@ -60,7 +60,8 @@ const seedMax = 2 ** 31 - 1;
  */
 export async function planReshard(input: ReshardInput): Promise<ReshardPlan> {
   const { topology, history, seed, balanceTolerance } = input;
-  if (!(Number.isSafeInteger(seed) && seed >= 0 && seed <= seedMax)) throw badInput(`the seed must be an integer in 0..${seedMax}, got ${seed}`);
+  if (!(Number.isSafeInteger(seed) && seed >= 0 && seed <= seedMax))
+    throw badInput(`the seed must be an integer in 0..${seedMax}, got ${seed}`);
   if (!(Number.isFinite(balanceTolerance) && balanceTolerance >= 0 && balanceTolerance < 1)) {
     throw badInput(`the balance tolerance must be a fraction in [0, 1), got ${balanceTolerance}`);
   }

@@ -36,7 +36,11 @@ export function isWithin(bounds: BalanceBounds, sizes: readonly number[]): boole
  *   graphs. When the current map is within the bounds this always ends within them: a cluster
  *   with no move into it holds at most what it holds today.
  */
-export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly ClusterId[], bounds: BalanceBounds): ClusterId[] {
+export function keepMovesThatHelp(
+  graph: AccountGraph,
+  proposed: readonly ClusterId[],
+  bounds: BalanceBounds,
+): ClusterId[] {
   const placement = [...proposed];
   const sizes = [...graph.clusterSizes];
   placement.forEach((c, v) => {
@@ -58,9 +62,9 @@ export function keepMovesThatHelp(graph: AccountGraph, proposed: readonly Cluste
   };
   const moved = () => placement.flatMap((c, v) => (c !== graph.owners[v] ? [v] : []));
 
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
-    for (let dropped = true; dropped; ) {
+    for (let dropped = true; dropped;) {
       dropped = false;
       for (const v of moved()) {
         if (gain(v) > 0) continue;

@@ -29,7 +29,14 @@ function parseMetis(text: string) {
 describe('reshard graph: the account graph in METIS format', () => {
   test('a tiny history gives exactly the file METIS expects', () => {
     // 2-6 twice (once each way), 2-3 once; c3 has no account in the history.
-    const graph = buildAccountGraph({ ...tiny, history: [[2, 6], [6, 2], [2, 3]] });
+    const graph = buildAccountGraph({
+      ...tiny,
+      history: [
+        [2, 6],
+        [6, 2],
+        [2, 3],
+      ],
+    });
     assert.deepEqual(graph.historyAccounts, [2, 3, 6]);
     // Vertices: heavy c1 (1, 4 untouched: 2), heavy c2 (3 untouched), heavy c3 (4), then 2, 3, 6.
     // Edges: 2-6 (2), 2-3 (1), and the inertia edges 2-H1, 3-H1, 6-H2: 5 in all.
@@ -72,7 +79,11 @@ describe('reshard graph: the account graph in METIS format', () => {
   });
 
   test('a cluster whose accounts are all in the history has a heavy vertex of weight 1, counted as padding', () => {
-    const history: Array<[number, number]> = [[1, 2], [3, 4], [1, 5]];
+    const history: Array<[number, number]> = [
+      [1, 2],
+      [3, 4],
+      [1, 5],
+    ];
     const graph = buildAccountGraph({ ...tiny, history });
     assert.equal(graph.accountCounts[0], 0);
     assert.equal(parseMetis(formatMetisGraph(graph)).vertices[0]!.weight, 1);

@@ -18,8 +18,21 @@ describe('reshard labels: METIS parts to clusters, fewest accounts moved', () =>
   });
 
   test('on a tie (here: nothing known) the identity wins', () => {
-    assert.deepEqual(labelParts([[0, 0, 0], [0, 0, 0], [0, 0, 0]]), [1, 2, 3]);
-    assert.deepEqual(labelParts([[5, 5], [5, 5]]), [1, 2]);
+    assert.deepEqual(
+      labelParts([
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ]),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      labelParts([
+        [5, 5],
+        [5, 5],
+      ]),
+      [1, 2],
+    );
   });
 
   test('parts numbered in another order are relabelled to their clusters', () => {
@@ -41,7 +54,9 @@ describe('reshard labels: METIS parts to clusters, fewest accounts moved', () =>
     assert.deepEqual(labelParts(overlap), [2, 1]);
     assert.equal(kept(overlap, labelParts(overlap)), 18);
     // The same trap inside an 8 x 8 matrix (the rest diagonal).
-    const eight = Array.from({ length: 8 }, (_, p) => Array.from({ length: 8 }, (_, c): number => (p === c && p >= 2 ? 100 : 0)));
+    const eight = Array.from({ length: 8 }, (_, p) =>
+      Array.from({ length: 8 }, (_, c): number => (p === c && p >= 2 ? 100 : 0)),
+    );
     eight[0]![0] = 10;
     eight[0]![1] = 9;
     eight[1]![0] = 9;
@@ -52,9 +67,14 @@ describe('reshard labels: METIS parts to clusters, fewest accounts moved', () =>
   test('beyond 8 clusters a greedy by largest overlap gives a permutation keeping each largest block', () => {
     const k = 10;
     // Part p holds mostly cluster ((p + 3) mod k) + 1.
-    const overlap = Array.from({ length: k }, (_, p) => Array.from({ length: k }, (_, c) => (c === (p + 3) % k ? 50 + p : 1)));
+    const overlap = Array.from({ length: k }, (_, p) =>
+      Array.from({ length: k }, (_, c) => (c === (p + 3) % k ? 50 + p : 1)),
+    );
     const labels = labelParts(overlap);
-    assert.deepEqual(labels, Array.from({ length: k }, (_, p) => ((p + 3) % k) + 1));
+    assert.deepEqual(
+      labels,
+      Array.from({ length: k }, (_, p) => ((p + 3) % k) + 1),
+    );
     assert.equal(new Set(labels).size, k);
   });
 

@@ -8,9 +8,16 @@ import { partitionWithGpmetis, ufactorForTolerance } from '../../src/reshard/met
 
 /** Two triangles joined by one light edge: 1-2-3 and 4-5-6, 3-4 of weight 1, the rest 10. */
 const twoTriangles = {
-  text: ['6 7 011', '1 2 10 3 10', '1 1 10 3 10', '1 1 10 2 10 4 1', '1 3 1 5 10 6 10', '1 4 10 6 10', '1 4 10 5 10', ''].join(
-    '\n',
-  ),
+  text: [
+    '6 7 011',
+    '1 2 10 3 10',
+    '1 1 10 3 10',
+    '1 1 10 2 10 4 1',
+    '1 3 1 5 10 6 10',
+    '1 4 10 6 10',
+    '1 4 10 5 10',
+    '',
+  ].join('\n'),
   vertices: 6,
 };
 
@@ -38,7 +45,11 @@ describe('reshard metis: gpmetis on a temp file', () => {
   });
 
   test('one part needs no METIS: every vertex in part 0, even with no gpmetis at all', async () => {
-    const partition = await partitionWithGpmetis(twoTriangles, 1, { seed: 1, ufactor: 30, binary: join(emptyDir, 'gpmetis') });
+    const partition = await partitionWithGpmetis(twoTriangles, 1, {
+      seed: 1,
+      ufactor: 30,
+      binary: join(emptyDir, 'gpmetis'),
+    });
     assert.deepEqual(partition, [0, 0, 0, 0, 0, 0]);
   });
 
@@ -51,7 +62,10 @@ describe('reshard metis: gpmetis on a temp file', () => {
     const path = process.env.PATH;
     process.env.PATH = emptyDir;
     try {
-      await assert.rejects(partitionWithGpmetis(twoTriangles, 2, { seed: 1, ufactor: 30 }), isSetupError(/not installed/, hint));
+      await assert.rejects(
+        partitionWithGpmetis(twoTriangles, 2, { seed: 1, ufactor: 30 }),
+        isSetupError(/not installed/, hint),
+      );
     } finally {
       process.env.PATH = path;
     }
@@ -64,7 +78,10 @@ describe('reshard metis: gpmetis on a temp file', () => {
       partitionWithGpmetis(truncated, 2, { seed: 1, ufactor: 30 }),
       isSetupError(/gpmetis failed.*Premature end of input file/s, /gpmetis -help/),
     );
-    assert.deepEqual([...ourTempDirs()].filter((d) => !before.has(d)), []);
+    assert.deepEqual(
+      [...ourTempDirs()].filter((d) => !before.has(d)),
+      [],
+    );
   });
 
   test('a partition file that does not fit the graph is refused', async () => {

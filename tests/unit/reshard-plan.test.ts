@@ -10,8 +10,16 @@ const initialMap = (a: number) => clusterOfAccount(topology, a);
 
 /** Set 9 of the peer test file: 1001..1005 (c1) and 4001 (c2), four of ten transfers cross. */
 const peerHistory: Array<[number, number]> = [
-  [1001, 4001], [1002, 1003], [1004, 1005], [4001, 1002], [1003, 1004],
-  [1001, 1005], [1003, 4001], [1005, 1002], [1004, 4001], [1005, 1001],
+  [1001, 4001],
+  [1002, 1003],
+  [1004, 1005],
+  [4001, 1002],
+  [1003, 1004],
+  [1001, 1005],
+  [1003, 4001],
+  [1005, 1002],
+  [1004, 4001],
+  [1005, 1001],
 ];
 
 /**
@@ -20,7 +28,9 @@ const peerHistory: Array<[number, number]> = [
  * lower accounts of a community (Zipf-like) far more often than the rest.
  */
 function communities(seed: number, transfers: number): Array<[number, number]> {
-  const members = [0, 1, 2].map((g) => [0, 1, 2].flatMap((c) => Array.from({ length: 20 }, (_, i) => c * 3000 + g * 100 + i + 1)));
+  const members = [0, 1, 2].map((g) =>
+    [0, 1, 2].flatMap((c) => Array.from({ length: 20 }, (_, i) => c * 3000 + g * 100 + i + 1)),
+  );
   const random = new SeededRandom(seed);
   const pick = (group: number[]) => group[Math.floor(group.length * random.next() ** 2)]!;
   const history: Array<[number, number]> = [];
@@ -64,8 +74,12 @@ describe('reshard plan: METIS over the history, the fewest useful moves', () => 
     assert.equal(result.crossShareAfter, after);
     assert.ok(after <= before / 2, `after ${after}, before ${before}`);
     assert.equal(result.withinTolerance, true);
-    for (const n of result.accountsPerClusterAfter) assert.ok(n >= 2850 && n <= 3150, `${result.accountsPerClusterAfter}`);
-    assert.equal(result.accountsPerClusterAfter.reduce((s, n) => s + n, 0), 9000);
+    for (const n of result.accountsPerClusterAfter)
+      assert.ok(n >= 2850 && n <= 3150, `${result.accountsPerClusterAfter}`);
+    assert.equal(
+      result.accountsPerClusterAfter.reduce((s, n) => s + n, 0),
+      9000,
+    );
   });
 
   test('accounts outside the history never move; every move leaves its current cluster', async () => {

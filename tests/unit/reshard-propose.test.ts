@@ -24,8 +24,16 @@ describe("reshard propose: METIS's own proposal, labelled", () => {
 
   test('the peer set: METIS alone already proposes only 4001', async () => {
     const history: Array<[number, number]> = [
-      [1001, 4001], [1002, 1003], [1004, 1005], [4001, 1002], [1003, 1004],
-      [1001, 1005], [1003, 4001], [1005, 1002], [1004, 4001], [1005, 1001],
+      [1001, 4001],
+      [1002, 1003],
+      [1004, 1005],
+      [4001, 1002],
+      [1003, 1004],
+      [1001, 1005],
+      [1003, 4001],
+      [1005, 1002],
+      [1004, 4001],
+      [1005, 1001],
     ];
     for (const seed of [1, 2, 3]) assert.deepEqual(await proposedMoves(history, seed), [4001], `seed ${seed}`);
   });
