@@ -103,7 +103,7 @@ export function buildAccountGraph(input: GraphInput): AccountGraph {
  * partition has to place. The planner allows for this padding (at most one per cluster) when it
  * derives METIS's imbalance factor.
  */
-export function metisVertexWeight(graph: AccountGraph, vertex: number): number {
+function metisVertexWeight(graph: AccountGraph, vertex: number): number {
   return Math.max(1, graph.accountCounts[vertex]!);
 }
 

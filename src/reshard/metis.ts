@@ -9,7 +9,7 @@ import { LedgerError } from '../core/errors.js';
  * How long gpmetis may run: a graph at the planner's bounds (graph.ts) partitions in seconds, so
  * a minute means something is wrong, and the command reports it instead of hanging.
  */
-export const gpmetisTimeoutMs = 60_000;
+const gpmetisTimeoutMs = 60_000;
 /** gpmetis prints a summary of a few dozen lines; a megabyte of output means it went astray. */
 const gpmetisOutputBytesMax = 1024 * 1024;
 /** The most of gpmetis's error output an error message quotes. */

@@ -1,5 +1,5 @@
 import { badInput } from '../core/errors.js';
-import type { Topology } from '../ledger/topology.js';
+import { validateTopology, type Topology } from '../ledger/topology.js';
 import type { AccountId, ClusterId } from '../protocol/ids.js';
 import { buildAccountGraph } from './graph.js';
 import { proposePlacement } from './propose.js';
@@ -65,7 +65,7 @@ export async function planReshard(input: ReshardInput): Promise<ReshardPlan> {
   if (!(Number.isFinite(balanceTolerance) && balanceTolerance >= 0 && balanceTolerance < 1)) {
     throw badInput(`the balance tolerance must be a fraction in [0, 1), got ${balanceTolerance}`);
   }
-  const { clusters, accounts } = topology;
+  const { clusters, accounts } = validateTopology(topology);
   const graph = buildAccountGraph({ history, ownerOf: input.ownerOf, clusters, accounts });
   const bounds = balanceBounds(accounts, clusters, balanceTolerance);
 

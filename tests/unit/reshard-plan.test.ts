@@ -134,11 +134,16 @@ describe('reshard plan: METIS over the history, the fewest useful moves', () => 
     assert.deepEqual(again.accountsPerClusterBefore, [3001, 2999, 3000]);
   });
 
-  test('refuses a bad seed or tolerance', async () => {
+  test('refuses a bad seed, tolerance or topology', async () => {
     const badInput = (e: unknown) => e instanceof LedgerError && e.code === 'bad-input';
     await assert.rejects(plan(peerHistory, -1), badInput);
     await assert.rejects(plan(peerHistory, 1.5), badInput);
     await assert.rejects(plan(peerHistory, 1, 1), badInput);
     await assert.rejects(plan(peerHistory, 1, Number.NaN), badInput);
+    const noClusters = { ...topology, clusters: 0 };
+    await assert.rejects(
+      planReshard({ topology: noClusters, ownerOf: initialMap, history: [], seed: 1, balanceTolerance: 0.05 }),
+      badInput,
+    );
   });
 });
