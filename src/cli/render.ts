@@ -13,6 +13,8 @@ export interface Column {
   drop?: number;
   /** The narrowest this column's cells may be cut to (with "…") before columns are dropped. */
   shrinkTo?: number;
+  /** Dropped before any column is shortened (an extra that never costs a cut cell elsewhere). */
+  extra?: boolean;
 }
 
 export interface Layout {
@@ -49,7 +51,13 @@ export function table(
   const total = () => shown.reduce((sum, i) => sum + (widths[i] as number), 0) + gap.length * (shown.length - 1);
   for (;;) {
     if (total() <= layout.width) break;
-    // First shorten the columns that may shrink, then drop the least important.
+    // First drop the extras, then shorten the columns that may shrink, then drop the least
+    // important.
+    const extra = shown.filter((i) => columns[i]?.extra === true).pop();
+    if (extra !== undefined) {
+      shown.splice(shown.indexOf(extra), 1);
+      continue;
+    }
     const over = total() - layout.width;
     const shrinkable = shown.find(
       (i) =>

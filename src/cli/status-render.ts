@@ -12,8 +12,8 @@ const statusColumns: Column[] = [
   { head: 'ballot' },
   { head: 'commit', right: true },
   { head: 'applied', right: true },
-  { head: 'map epoch', right: true, drop: 2 },
-  { head: 'accounts', right: true, drop: 3 },
+  { head: 'map epoch', right: true, extra: true },
+  { head: 'accounts', right: true, extra: true },
   { head: 'pid', right: true, drop: 1 },
 ];
 

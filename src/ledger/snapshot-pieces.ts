@@ -22,6 +22,23 @@ export function snapshotPieces(image: SnapshotPiece, bytesMax: number): Snapshot
       participantRecords,
     })),
   ];
+  // Resharding's share: map entries and moves in transit packed like the rest; the history in
+  // runs, each piece saying where its run starts.
+  pieces.push(
+    ...packByBytes(image.mapEntries ?? [], encodedBytesMax, bytesMax).map((mapEntries) => ({ ...empty(), mapEntries })),
+    ...packByBytes(image.outboundMoves ?? [], encodedBytesMax, bytesMax).map((outboundMoves) => ({
+      ...empty(),
+      outboundMoves,
+    })),
+  );
+  const history = image.history ?? [];
+  let start = image.historyStart ?? 0;
+  for (const run of packByBytes(history, encodedBytesMax, bytesMax)) {
+    pieces.push({ ...empty(), history: run, historyStart: start });
+    start += run.length;
+  }
+  if (history.length === 0 && (image.historyStart ?? 0) > 0)
+    pieces.push({ ...empty(), history: [], historyStart: image.historyStart ?? 0 });
   return pieces.length === 0 ? [empty()] : pieces;
 }
 
@@ -32,5 +49,17 @@ export function mergePieces(pieces: readonly SnapshotPiece[]): SnapshotPiece {
     sessions: pieces.flatMap((p) => p.sessions),
     coordinatorRecords: pieces.flatMap((p) => p.coordinatorRecords),
     participantRecords: pieces.flatMap((p) => p.participantRecords),
+    mapEntries: pieces.flatMap((p) => p.mapEntries ?? []),
+    outboundMoves: pieces.flatMap((p) => p.outboundMoves ?? []),
+    ...mergeHistory(pieces),
   };
+}
+
+/** The history's runs put back in order by where each starts (pieces arrive in any order). */
+function mergeHistory(pieces: readonly SnapshotPiece[]): Pick<SnapshotPiece, 'history' | 'historyStart'> {
+  const runs = pieces
+    .filter((p) => p.historyStart !== undefined)
+    .sort((a, b) => (a.historyStart as number) - (b.historyStart as number));
+  if (runs.length === 0) return {};
+  return { history: runs.flatMap((p) => p.history ?? []), historyStart: runs[0]?.historyStart as number };
 }

@@ -257,8 +257,20 @@ export class LedgerState implements AccountBook, MoveBook {
     // Reads are not recorded in sessions: re-running a read later is still a correct read. Nor
     // is a wrong shard: nothing ran, and the client asks the owner with the same sequence.
     if (outcome !== undefined && op.kind !== 'balance' && !isWrongShard(outcome))
-      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot, accounts: accountsTouched(op) });
+      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot, ...this.accountsTouched(command) });
     return outcome;
+  }
+
+  /** The accounts a client's write touched, kept in its session so that a move of one of them
+   *  carries it (a cross-shard transfer's decision: its record's). */
+  private accountsTouched(command: Command): { accounts?: AccountId[] } {
+    const { op } = command;
+    if (op.kind === 'transfer' || op.kind === 'x-prepare-coordinator') return { accounts: [op.from, op.to] };
+    if (op.kind === 'x-decide' && op.role === 'coordinator') {
+      const record = this.twoPc.coordinatorRecord(txnKey(command.clientId, command.seq));
+      if (record !== undefined) return { accounts: [record.from, record.to] };
+    }
+    return {};
   }
 
   /** A committed transfer joins the history: within the shard, or at its coordinator. */
@@ -504,11 +516,21 @@ export class LedgerState implements AccountBook, MoveBook {
       sessions: [...this.dirtySessions].map((c) => this.sessions.get(c) as Session),
       evictedSessions: [...this.evicted],
       ...this.twoPc.pendingWrites(false),
-      removedAccounts: [...this.removedAccounts],
-      mapEntries: this.map.pendingEntries(),
-      outboundMoves: [...this.dirtyOutbound].map((e) => [e, this.outboundMoves.get(e) ?? null]),
-      ...this.history.pendingWrites(),
+      ...this.reshardWrites(),
     };
+  }
+
+  /** Resharding's share of the writes, only what changed (most writes have none of it). */
+  private reshardWrites(): Partial<StateWrites> {
+    const writes: Partial<StateWrites> = {};
+    if (this.removedAccounts.size > 0) writes.removedAccounts = [...this.removedAccounts];
+    const entries = this.map.pendingEntries();
+    if (entries.length > 0) writes.mapEntries = entries;
+    if (this.dirtyOutbound.size > 0)
+      writes.outboundMoves = [...this.dirtyOutbound].map((e) => [e, this.outboundMoves.get(e) ?? null]);
+    const history = this.history.pendingWrites();
+    if (history.historyAppended.length > 0) Object.assign(writes, history);
+    return writes;
   }
 
   /** The pending writes were persisted: forget them. */
@@ -538,7 +560,3 @@ function isReshardStep(op: Operation): op is ReshardStep {
   return op.kind === 'move-out' || op.kind === 'move-in' || op.kind === 'move-done' || op.kind === 'map-merge';
 }
 
-/** The accounts a client's write touched, kept in its session so a move can carry it. */
-function accountsTouched(op: Operation): AccountId[] | undefined {
-  return op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' ? [op.from, op.to] : undefined;
-}

@@ -1,5 +1,8 @@
-import type { AccountId, ClientId, ClusterId, Slot } from './ids.js';
+import type { AccountId, ClientId, ClusterId } from './ids.js';
 import type { OutboundMove } from './moves.js';
+import type { Outcome } from './outcomes.js';
+
+export type { Outcome, Session } from './outcomes.js';
 import type { MapEntry } from './shard-map.js';
 
 /**
@@ -83,16 +86,6 @@ export interface Command {
   op: Operation;
 }
 
-/** The result of applying a command, decided deterministically on every replica. */
-export type Outcome =
-  | { status: 'committed' }
-  | { status: 'insufficient-funds'; balance: number }
-  | { status: 'ok'; balance: number }
-  /** Refused without effect, with the reason (`locked`, `participant-aborted`, `timeout`, …). */
-  | { status: 'aborted'; reason: string }
-  /** Not a valid command here (wrong shard, stale sequence): a client or routing error. */
-  | { status: 'rejected'; reason: string };
-
 /**
  * The reasons of aborted and rejected outcomes (and of 2PC votes and records) that code acts on,
  * not only shows: the cores that give them and the client that reads them spell each one here.
@@ -126,14 +119,3 @@ export function isWrongShard(outcome: Outcome): boolean {
 
 /** The value chosen in one Paxos slot: a batch of client commands (null is a NO-OP). */
 export type Batch = Command[];
-
-/** The last answer a client got, kept so that its retry gets the same answer. */
-export interface Session {
-  clientId: ClientId;
-  seq: number;
-  outcome: Outcome;
-  slot: Slot;
-  /** The accounts the command touched: a move carries the sessions of its accounts (absent in
-   *  sessions written before resharding existed: such a session moves with none). */
-  accounts?: AccountId[];
-}

@@ -1,4 +1,4 @@
-import type { Session } from './commands.js';
+import type { Session } from './outcomes.js';
 import type { AccountId, ClusterId } from './ids.js';
 import type { MapEntry } from './shard-map.js';
 import type { TwoPcMessage } from './twopc.js';

@@ -127,7 +127,13 @@ describe('LedgerState: exactly-once sessions', () => {
     s.applySlot(1, [transfer('c1', 1, 1, 2, 10)]);
     s.applySlot(2, [transfer('c1', 2, 1, 2, 10)]);
     assert.deepEqual(balances(s), [80, 120, 100]);
-    assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 2, outcome: { status: 'committed' }, slot: 2 });
+    assert.deepEqual(s.sessionOf('c1'), {
+      clientId: 'c1',
+      seq: 2,
+      outcome: { status: 'committed' },
+      slot: 2,
+      accounts: [1, 2],
+    });
   });
 
   test('sessions are bounded: beyond sessionsMax the least recently used one is evicted, not the first one created', () => {

@@ -123,6 +123,7 @@ describe('2PC state: the coordinator (sender side)', () => {
       seq: 1,
       outcome: { status: 'insufficient-funds', balance: 100 },
       slot: 1,
+      accounts: [1, 7],
     });
     assert.equal(s.twoPc.lockHolder(1), undefined);
     assert.equal(s.twoPc.lockCount, 0);
@@ -181,7 +182,13 @@ describe('2PC state: the coordinator (sender side)', () => {
     assert.equal(s.twoPc.lockHolder(1), undefined);
     assert.equal(s.twoPc.lockCount, 0);
     assert.equal(s.twoPc.coordinatorRecord('c1#1')?.state, 'committed', 'kept until the participant acknowledges');
-    assert.deepEqual(s.sessionOf('c1'), { clientId: 'c1', seq: 1, outcome: { status: 'committed' }, slot: 2 });
+    assert.deepEqual(s.sessionOf('c1'), {
+      clientId: 'c1',
+      seq: 1,
+      outcome: { status: 'committed' },
+      slot: 2,
+      accounts: [1, 7],
+    });
     assert.equal(s.committedBalance(1), 70);
   });
 
