@@ -95,7 +95,8 @@ function runGpmetis(binary: string, args: string[]): Promise<void> {
 function parsePartition(text: string, vertices: number, parts: number): number[] {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  const partition = lines.map((line) => Number(line.trim()));
+  // Digits only: Number('') is 0, and a blank line must not read as part 0.
+  const partition = lines.map((line) => (/^\s*\d+\s*$/.test(line) ? Number(line) : Number.NaN));
   const bad = partition.findIndex((p) => !(Number.isInteger(p) && p >= 0 && p < parts));
   if (partition.length !== vertices || bad !== -1) {
     throw new LedgerError('setup', `gpmetis wrote a partition file that does not fit the graph`, {

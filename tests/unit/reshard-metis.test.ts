@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -89,6 +89,16 @@ describe('reshard metis: gpmetis on a temp file', () => {
     await assert.rejects(
       partitionWithGpmetis({ ...twoTriangles, vertices: 7 }, 2, { seed: 1, ufactor: 30 }),
       isSetupError(/does not fit the graph/, /expected 7 lines/),
+    );
+  });
+
+  test('a partition file with a blank line is refused, not read as part 0', async () => {
+    // A stand-in gpmetis (args: -seed, -ufactor, file, parts) that writes six lines, one blank.
+    const fake = join(emptyDir, 'blank-gpmetis');
+    writeFileSync(fake, `#!/bin/sh\nprintf '0\\n\\n1\\n1\\n0\\n0\\n' > "$3.part.$4"\n`, { mode: 0o755 });
+    await assert.rejects(
+      partitionWithGpmetis(twoTriangles, 2, { seed: 1, ufactor: 30, binary: fake }),
+      isSetupError(/does not fit the graph/, /line 2 is ""/),
     );
   });
 

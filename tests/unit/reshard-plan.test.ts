@@ -140,9 +140,9 @@ describe('reshard plan: METIS over the history, the fewest useful moves', () => 
     await assert.rejects(plan(peerHistory, 1.5), badInput);
     await assert.rejects(plan(peerHistory, 1, 1), badInput);
     await assert.rejects(plan(peerHistory, 1, Number.NaN), badInput);
-    const noClusters = { ...topology, clusters: 0 };
+    const fractional = { ...topology, accounts: 9000.5 };
     await assert.rejects(
-      planReshard({ topology: noClusters, ownerOf: initialMap, history: [], seed: 1, balanceTolerance: 0.05 }),
+      planReshard({ topology: fractional, ownerOf: initialMap, history: [], seed: 1, balanceTolerance: 0.05 }),
       badInput,
     );
   });
