@@ -268,6 +268,9 @@ export class ClusterSim {
           sessions: new Map(),
           coordinatorRecords: new Map(),
           participantRecords: new Map(),
+          mapEntries: new Map(),
+          outboundMoves: new Map(),
+          history: new Map(),
         };
         const clockRate = r.pick([1, 1, 0.5, 0.8, 1.25]);
         const node: SimNode = {
@@ -491,6 +494,9 @@ export class ClusterSim {
       twoPcBounds: this.twoPcBounds,
       coordinatorRecords: [...d.coordinatorRecords.values()],
       participantRecords: [...d.participantRecords.values()],
+      mapEntries: [...d.mapEntries.values()],
+      outboundMoves: [...d.outboundMoves.values()],
+      ...historyOf(d),
       balances: new Map(d.balances),
       sessions: [...d.sessions.values()],
       sessionsMax: this.sessionsMax,
@@ -926,4 +932,10 @@ export class ClusterSim {
 
 export function runSeed(options: SimOptions): SimResult {
   return new ClusterSim(options).run();
+}
+
+/** The stored history as the state loads it: oldest first, with the position of the first. */
+function historyOf(d: DurableStore): { history: Array<[number, number]>; historyStart: number } {
+  const positions = [...d.history.keys()].sort((a, b) => a - b);
+  return { history: positions.map((p) => d.history.get(p) as [number, number]), historyStart: positions[0] ?? 0 };
 }

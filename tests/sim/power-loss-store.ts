@@ -5,6 +5,8 @@ import type { PersistBatch } from '../../src/ports/node-store.js';
 import type { ReadyStore } from '../../src/ports/runtime.js';
 import type { Ballot, LogEntry } from '../../src/protocol/paxos.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../../src/protocol/twopc.js';
+import type { MapEntry } from '../../src/protocol/shard-map.js';
+import type { OutboundMove } from '../../src/protocol/moves.js';
 
 /** What survives a crash of the process: exactly what the runtime persisted before sending.
  *  A power loss keeps less: see PowerLossStore. */
@@ -17,6 +19,10 @@ export interface DurableStore {
   sessions: Map<string, Session>;
   coordinatorRecords: Map<string, CoordinatorRecord>;
   participantRecords: Map<string, ParticipantRecord>;
+  mapEntries: Map<number, MapEntry>;
+  outboundMoves: Map<number, OutboundMove>;
+  /** The transfer history by position. */
+  history: Map<number, [number, number]>;
 }
 
 /**
@@ -64,9 +70,24 @@ function applyBatch(d: DurableStore, batch: PersistBatch): void {
   const state = batch.state;
   const snapshot = state?.replaceAll === true;
   if (state !== undefined) {
-    if (snapshot) d.sessions.clear();
+    if (snapshot) {
+      d.sessions.clear();
+      d.balances.clear();
+      d.mapEntries.clear();
+      d.outboundMoves.clear();
+      d.history.clear();
+    }
     d.appliedIndex = state.appliedIndex;
+    for (const a of state.removedAccounts ?? []) d.balances.delete(a);
     for (const [a, b] of state.balances) d.balances.set(a, b);
+    for (const e of state.mapEntries ?? []) d.mapEntries.set(e.account, e);
+    for (const [epoch, m] of state.outboundMoves ?? []) {
+      if (m === null) d.outboundMoves.delete(epoch);
+      else d.outboundMoves.set(epoch, m);
+    }
+    for (const [position, from, to] of state.historyAppended ?? []) d.history.set(position, [from, to]);
+    if (state.historyFloor !== undefined)
+      for (const position of [...d.history.keys()]) if (position <= state.historyFloor) d.history.delete(position);
     for (const s of state.sessions) d.sessions.set(s.clientId, s);
     for (const c of state.evictedSessions) d.sessions.delete(c);
     if (snapshot) {
@@ -99,6 +120,9 @@ function cloneStore(d: DurableStore): DurableStore {
     sessions: new Map(d.sessions),
     coordinatorRecords: new Map(d.coordinatorRecords),
     participantRecords: new Map(d.participantRecords),
+    mapEntries: new Map(d.mapEntries),
+    outboundMoves: new Map(d.outboundMoves),
+    history: new Map(d.history),
   };
 }
 
