@@ -1,3 +1,5 @@
+import { historyCapacityDefault } from '../../src/ledger/state.js';
+import { limits } from '../../src/core/limits.js';
 import { Flags } from '@oclif/core';
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import {
@@ -54,6 +56,11 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
     'log-tail': Flags.integer({
       description: `applied slots kept below a checkpoint for slow followers [default: ${defaultCheckpoint.logTailSlots}]`,
       min: 0,
+    }),
+    history: Flags.integer({
+      description: `committed transfers each cluster keeps for \`ledger reshard\` to plan from; 0 keeps none [default: ${historyCapacityDefault}]`,
+      min: 0,
+      max: limits.historyCapacityMax,
     }),
     'tick-ms': Flags.integer({
       description: `length of one protocol tick in ms [default: ${defaultTiming.tickMs}]`,
@@ -135,6 +142,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
       };
     }
     if (f['metrics-port-base'] !== undefined) overrides.metricsPortBase = f['metrics-port-base'];
+    if (f.history !== undefined) overrides.historyCapacity = f.history;
     if (f['client-timeout-ms'] !== undefined)
       overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(

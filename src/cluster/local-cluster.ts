@@ -36,7 +36,10 @@ export interface StartOptions {
   topology: Topology;
   /** Settings that override the data dir's config (or the defaults) for this start. */
   overrides?: Partial<
-    Pick<LedgerConfig, 'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc' | 'metricsPortBase'>
+    Pick<
+      LedgerConfig,
+      'checkpoint' | 'durability' | 'timing' | 'client' | 'twoPc' | 'metricsPortBase' | 'historyCapacity'
+    >
   >;
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
