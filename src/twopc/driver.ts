@@ -1,5 +1,11 @@
 import type { AccountId, ClientId, ClusterId, Slot } from '../protocol/ids.js';
-import { duplicatePrepare, lockedReason, supersededReason, type Command } from '../protocol/commands.js';
+import {
+  duplicatePrepare,
+  lockedReason,
+  supersededReason,
+  wrongShardReason,
+  type Command,
+} from '../protocol/commands.js';
 import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
 import { txnKey, stepKey } from './steps.js';
@@ -198,12 +204,7 @@ export class TwoPcDriver {
         if (r === undefined || r.state !== 'prepared') return;
         if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
         else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else
-          this.decide(
-            r,
-            'abort',
-            m.reason === lockedReason || m.reason === duplicatePrepare ? m.reason : 'participant-aborted',
-          );
+        else this.decide(r, 'abort', abortReason(r, m.reason));
         return;
       }
       case 'decision': {
@@ -387,4 +388,17 @@ function voteFor(r: ParticipantRecord, participant: ClusterId): TwoPcMessage {
   if (r.state === 'committed') return { type: 'vote', txn, participant, vote: 'no', reason: duplicatePrepare };
   if (r.state === 'aborted') return { type: 'vote', txn, participant, vote: 'no', reason: r.reason ?? 'aborted' };
   return { type: 'vote', txn, participant, vote: 'yes', prepareSlot: r.slot };
+}
+
+/**
+ * The reason a coordinator aborts with after a no vote, rebuilt from its own record rather than
+ * copied from the message: `locked` and `duplicate` as they are, a receiver the participant does
+ * not hold (resharding moved it) as a wrong shard for that receiver, so the client sends the
+ * transfer again as a new transaction once the map has the move; anything else
+ * `participant-aborted`.
+ */
+function abortReason(record: CoordinatorRecord, reason: string | undefined): string {
+  if (reason === lockedReason || reason === duplicatePrepare) return reason;
+  if (reason === wrongShardReason(record.to)) return reason;
+  return 'participant-aborted';
 }

@@ -166,7 +166,7 @@ describe('TwoPcDriver: the coordinator', () => {
   });
 
   test("on a no vote for any other reason it proposes abort 'participant-aborted'", () => {
-    for (const reason of ['account 7 is not in this shard', 'aborted', undefined]) {
+    for (const reason of ['account 8 is not in this shard', 'aborted', undefined]) {
       const { host, driver } = preparedCoordinator();
       driver.onMessage(
         reason === undefined
@@ -179,6 +179,14 @@ describe('TwoPcDriver: the coordinator', () => {
         String(reason),
       );
     }
+  });
+
+  test('on a no vote because the receiver is not in its shard (resharding moved it) it aborts with that reason', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'account 7 is not in this shard' });
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'account 7 is not in this shard', peer: 2 },
+    ]);
   });
 
   test('a vote for an unknown or already decided transaction proposes nothing', () => {
