@@ -9,7 +9,7 @@ import type { Transport } from '../../src/transport/transport.js';
  * A workload with community structure, the kind METIS can improve: groups of accounts that
  * transact only within their group, each group's accounts spread evenly over the clusters (so
  * most of its transfers cross shards), and a zipf-like skew over the groups (group g is picked
- * with weight 1/(g+1)). Gathering a group in one cluster makes its transfers local.
+ * with weight 1/(g+1)^skew; 0 is uniform). Gathering a group in one cluster makes its transfers local.
  */
 export class Communities {
   readonly groups: number[][];
@@ -17,7 +17,7 @@ export class Communities {
 
   /** `count` groups of `perCluster` accounts in each cluster, from account `offset` of each
    *  cluster's range (disjoint from the accounts other tests of a file use). */
-  constructor(count: number, perCluster: number, offset: number, topology: Topology = defaultTopology) {
+  constructor(count: number, perCluster: number, offset: number, skew = 1, topology: Topology = defaultTopology) {
     this.groups = Array.from({ length: count }, (_, g) => {
       const group: number[] = [];
       for (let c = 1; c <= topology.clusters; c++)
@@ -25,7 +25,7 @@ export class Communities {
       return group;
     });
     let total = 0;
-    this.cumulative = this.groups.map((_, g) => (total += 1 / (g + 1)));
+    this.cumulative = this.groups.map((_, g) => (total += 1 / (g + 1) ** skew));
   }
 
   get accounts(): number[] {

@@ -74,6 +74,16 @@ async function inChunks<T, R>(items: readonly T[], size: number, fn: (item: T) =
   return results;
 }
 
+/** Reports how long each step of a test took (this machine is slow and shared: where the time goes). */
+function stopwatch(t: { diagnostic: (message: string) => void }): (step: string) => void {
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    t.diagnostic(`${step}: ${Math.round(now - last)} ms`);
+    last = now;
+  };
+}
+
 /** Every node's `cluster status` row. */
 async function statusRows(cluster: TestCluster): Promise<any[]> {
   return (await cluster.json(['cluster', 'status'])).nodes;
@@ -108,7 +118,8 @@ describe('ledger reshard with real processes', () => {
     await cluster?.close();
   });
 
-  test('set 9 moves 4001 from c2 to c1 alone; it then reads 12 on n1..n3, and transfers from and to it commit', async () => {
+  test('set 9 moves 4001 from c2 to c1 alone; it then reads 12 on n1..n3, and transfers from and to it commit', async (t) => {
+    const lap = stopwatch(t);
     ({ client, transport } = await connectClient(cluster, 'it-reshard-set9'));
     const set9: Array<[number, number]> = [
       [1001, 4001],
@@ -123,6 +134,7 @@ describe('ledger reshard with real processes', () => {
       [1005, 1001],
     ];
     for (const [from, to] of set9) assert.equal((await client.transfer(from, to, 1)).status, 'committed', `${from} -> ${to}`);
+    lap('set 9');
 
     const dry = await cluster.json(['reshard', '--dry-run']);
     assert.equal(dry.applied, undefined, 'a dry run moves nothing');
@@ -131,12 +143,14 @@ describe('ledger reshard with real processes', () => {
     assert.equal(dry.plan.crossShareBefore, 0.4);
     assert.equal(dry.plan.crossShareAfter, 0);
     assert.deepEqual(await cluster.json(['reshard', '--dry-run']), dry, 'the same history and seed give the same plan');
+    lap('two dry runs');
 
     const text = await cluster.cli(['reshard']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^\(4001, c2, c1\)$/m, 'PrintReshard prints the triplet');
     assert.match(text.stdout, /40\.0 % → 0\.0 %/);
     assert.match(text.stdout, /moved 1 accounts in 1 moves .*shard map epoch 1/);
+    lap('reshard');
 
     await waitUntil('4001 reads 12 on n1, n2 and n3', 10_000, async () => {
       const copies = await Promise.all([1, 2, 3].map((n) => nodeBalance(client, n, 4001)));
@@ -157,8 +171,10 @@ describe('ledger reshard with real processes', () => {
       rows.length === 9 && rows.every((n) => n.mapEpoch === 1 && n.accounts === [3001, 2999, 3000][n.cluster - 1]);
     await waitUntil('map epoch 1 and 3001/2999/3000 on every node', 10_000, async () => epochOneEverywhere(await client.status()));
     assert.ok(epochOneEverywhere(await statusRows(cluster)), '`ledger cluster status` shows it');
+    lap('replicas and status');
     const audit = await cluster.json(['check', 'consistency']);
     assert.equal(audit.ok, true, JSON.stringify(audit));
+    lap('check consistency');
 
     // A new CLI process starts from the initial map and follows the owners' answers.
     assert.equal((await cluster.json(['transfer', '4001', '5', '2'])).status, 'committed');
@@ -272,7 +288,9 @@ describe('ledger reshard with real processes', () => {
       finals.set(account, r.balance as number);
     });
     const counts = Object.fromEntries(['committed', 'insufficient-funds', 'aborted', 'unknown', 'unavailable'].map((s) => [s, all().filter((x) => x.status === s).length]));
-    t.diagnostic(`outcomes: ${JSON.stringify(counts)}`);
+    const reasons = new Map<string, number>();
+    for (const x of all()) if (x.status === 'aborted') reasons.set(x.reason ?? '?', (reasons.get(x.reason ?? '?') ?? 0) + 1);
+    t.diagnostic(`outcomes: ${JSON.stringify(counts)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
     assert.deepEqual(replayViolations(communities.groups, all(), finals, topology.initialBalance), []);
 
     // (e) Every moved account at its new cluster, the same balance on all its replicas; its old
@@ -290,7 +308,9 @@ describe('ledger reshard with real processes', () => {
   });
 
   test('kill -9 of the driver after its first move: the map stays consistent and a re-run completes the kept plan', async (t) => {
+    const lap = stopwatch(t);
     ({ client, transport } = await freshStart(cluster, 'it-reshard-kill'));
+    lap('flush');
     // 60 groups of 6: well over a hundred accounts to move, in several move commands.
     const communities = new Communities(60, 2, 100);
     const load = await CommunityLoad.connect(cluster.state.natsUrl, communities, 7);
@@ -311,6 +331,7 @@ describe('ledger reshard with real processes', () => {
     process.kill(driverPid, 'SIGKILL');
     await waitUntil('the driver gone', 10_000, async () => !alive(driverPid as number));
     driverPid = undefined;
+    lap('driver run and killed');
 
     const planFile = join(cluster.dataDir, 'reshard', 'unfinished-plan.json');
     assert.ok(existsSync(planFile), 'the plan is kept');
@@ -332,6 +353,7 @@ describe('ledger reshard with real processes', () => {
       else assert.equal(at[0], m.from, `${m.account} is at c${at[0]}, neither c${m.from} nor c${m.to}`);
     });
     t.diagnostic(`killed after ${arrived} of ${plan.moves.length} accounts arrived`);
+    lap('every planned account held once');
     assert.ok(arrived > 0 && arrived < plan.moves.length, `${arrived} of ${plan.moves.length} arrived: killed half-way`);
     const audit = await cluster.json(['check', 'consistency']);
     assert.equal(audit.ok, true, JSON.stringify(audit));
@@ -341,6 +363,7 @@ describe('ledger reshard with real processes', () => {
     assert.match(rerun.stdout, /completing the unfinished plan/);
     assert.match(rerun.stdout, new RegExp(`; ${arrived} were already there`));
     assert.ok(!existsSync(planFile), 'the completed plan is no longer kept');
+    lap('audit and re-run');
     await client.refreshMap();
     await inChunks(plan.moves, 8, async (m) => {
       assert.equal(client.ownerOf(m.account), m.to, `${m.account} mapped to c${m.to}`);
@@ -351,5 +374,6 @@ describe('ledger reshard with real processes', () => {
       for (const row of rows.filter((r) => r.cluster === c.cluster)) assert.equal(row.accounts, c.accountsAfter, `n${row.node}`);
     const final = await cluster.json(['check', 'consistency']);
     assert.equal(final.ok, true, JSON.stringify(final));
+    lap('checks after');
   });
 });
