@@ -291,6 +291,11 @@ describe('ledger reshard with real processes', () => {
     const reasons = new Map<string, number>();
     for (const x of all()) if (x.status === 'aborted') reasons.set(x.reason ?? '?', (reasons.get(x.reason ?? '?') ?? 0) + 1);
     t.diagnostic(`outcomes: ${JSON.stringify(counts)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
+    // A transfer whose receiver moved under its PREPARE is aborted (nothing ran): how many.
+    const movedAccounts = new Set(plan.moves.map((m) => m.account));
+    t.diagnostic(
+      `aborted 'participant-aborted' with a moved receiver: ${all().filter((x) => x.reason === 'participant-aborted' && movedAccounts.has(x.to)).length} of ${reasons.get('participant-aborted') ?? 0}`,
+    );
     assert.deepEqual(replayViolations(communities.groups, all(), finals, topology.initialBalance), []);
 
     // (e) Every moved account at its new cluster, the same balance on all its replicas; its old
@@ -311,8 +316,8 @@ describe('ledger reshard with real processes', () => {
     const lap = stopwatch(t);
     ({ client, transport } = await freshStart(cluster, 'it-reshard-kill'));
     lap('flush');
-    // 60 groups of 6: well over a hundred accounts to move, in several move commands.
-    const communities = new Communities(60, 2, 100);
+    // 60 groups of 6, less skewed: well over a hundred accounts to move, in several move commands.
+    const communities = new Communities(60, 2, 100, 0.5);
     const load = await CommunityLoad.connect(cluster.state.natsUrl, communities, 7);
     try {
       const phaseMs = performance.now();
@@ -326,7 +331,13 @@ describe('ledger reshard with real processes', () => {
     driverPid = driver.pid as number;
     let exited = false;
     driver.on('exit', () => (exited = true));
-    await waitUntil('the first move done', 30_000, async () => exited || (await client.status()).some((n) => 'mapEpoch' in n && n.mapEpoch >= 1));
+    // Polled tightly (not waitUntil's 100 ms): a move takes a few hundred ms, and the kill
+    // must come before the last one.
+    const deadline = performance.now() + 30_000;
+    while (!exited && !(await client.status()).some((n) => 'mapEpoch' in n && n.mapEpoch >= 1)) {
+      assert.ok(performance.now() < deadline, 'the first move did not happen in 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     assert.equal(exited, false, 'the driver was still moving when killed');
     process.kill(driverPid, 'SIGKILL');
     await waitUntil('the driver gone', 10_000, async () => !alive(driverPid as number));
@@ -337,6 +348,7 @@ describe('ledger reshard with real processes', () => {
     assert.ok(existsSync(planFile), 'the plan is kept');
     const plan = JSON.parse(readFileSync(planFile, 'utf8')) as ReshardPlanJson;
     assert.ok(plan.moves.length > 64, `${plan.moves.length} accounts to move`);
+    t.diagnostic(`the plan moves ${plan.moves.length} accounts`);
 
     // Consistent: 9,000 accounts in all (the move chosen last completes on its own), each
     // planned one held by exactly one cluster, and the audit passes.
