@@ -358,7 +358,7 @@ describe('ledger reshard with real processes', () => {
       return perCluster.reduce((a, b) => a + b, 0) === topology.accounts;
     });
     let arrived = 0;
-    await inChunks(plan.moves, 8, async (m) => {
+    await inChunks(plan.moves, 24, async (m) => {
       const at = await holders(client, m.account);
       assert.equal(at.length, 1, `${m.account} is held by ${at.length === 0 ? 'no cluster' : at.map((c) => `c${c}`).join(' and ')}`);
       if (at[0] === m.to) arrived++;
@@ -377,7 +377,7 @@ describe('ledger reshard with real processes', () => {
     assert.ok(!existsSync(planFile), 'the completed plan is no longer kept');
     lap('audit and re-run');
     await client.refreshMap();
-    await inChunks(plan.moves, 8, async (m) => {
+    await inChunks(plan.moves, 24, async (m) => {
       assert.equal(client.ownerOf(m.account), m.to, `${m.account} mapped to c${m.to}`);
       assert.deepEqual(await holders(client, m.account), [m.to], `${m.account} held at c${m.to} only`);
     });
