@@ -26,7 +26,7 @@ export async function afterSetMenu(
     { key: 'd', name: 'PrintDB: every account that changed, on every node', value: 'db' },
     { key: 'v', name: 'PrintView: every NEW-VIEW since the set started', value: 'view' },
     { key: 'p', name: 'Performance: throughput and latency of this set', value: 'performance' },
-    { key: 'r', name: "PrintReshard: reshard over the set's transfers, print the moves", value: 'reshard' },
+    { key: 'r', name: "PrintReshard: reshard over this set's history, print the moves", value: 'reshard' },
     { key: 'n', name: last ? 'Finish' : 'Next set', value: 'next' },
     ...(last ? [] : [{ key: 's', name: 'Skip the next set', value: 'skip' as const }]),
     { key: 'q', name: 'Quit', value: 'quit' },
