@@ -10,6 +10,8 @@ import { consistencies, type Consistency } from '../src/protocol/commands.js';
 import { parseTestFile } from '../src/testfile/parse.js';
 import { parseSetShape, planRun } from '../src/testfile/plan.js';
 import { TestRunner, type RunReport } from '../src/testfile/runner.js';
+import { pickSets } from '../src/testfile/pick-sets.js';
+import { setReshardLines } from '../src/testfile/set-reshard.js';
 
 export default class Run extends LedgerCommand<typeof Run> {
   static override summary = 'Run the test sets of a CSV file, with the menu after each set';
@@ -23,12 +25,13 @@ Commands: "(s, r, amt)" transfer, (s) or -s balance read, F(nK) fail, R(nK) reco
 
 The run starts its own local cluster in <data-dir>/run (wiped first) and stops it at the end. A set naming more nodes than 3 x 3 (the Fall-2025 file's set 15 lists n1..n23) runs on a cluster reconfigured for it: of 3, 5 and 7 nodes per cluster, the shape in which its live list gives the most clusters a majority (set 15: 5 clusters x 5); --set-shape overrides the guess.
 
-On a terminal, each command's outcome appears as it completes and a menu follows each set (PrintBalance, PrintDB, PrintView, Performance, next, skip, quit). A restart of the run's nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set goes on. --json prints one document: {"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row.`;
+On a terminal, each command's outcome appears as it completes and a menu follows each set (PrintBalance, PrintDB, PrintView, Performance, PrintReshard, next, skip, quit). PrintReshard reshards over the set's history (after a flush it holds only that set's transfers; METIS seed 1, as \`ledger reshard\`), carries the moves out and prints them as triplets, (account, cSOURCE, cDESTINATION), with the cross-shard share before → after; PrintBalance then reads a moved account at its new home. --reshard-after-each-set does the same after every set without a terminal. The next set's flush returns every account to its initial cluster. A restart of the run's nats-server does not end it: requests wait for the connection (up to --deadline-ms) and the set goes on. --json prints one document: {"sets":[{"set":N,"results":[...],"performance":{...}}]} with one result per command row, and with --reshard-after-each-set a "reshard" per set: {"moves":[{"account","from","to"}],"triplets":["(4001, c2, c1)"],"historyTransfers","crossShareBefore","crossShareAfter"} (or {"error"} when it could not be done; the run goes on).`;
   static override examples = [
     '<%= config.bin %> run infra/demo-tests.csv',
     '<%= config.bin %> run tests.csv --no-interactive',
     '<%= config.bin %> run tests.csv --concurrent --json > results.json',
     '<%= config.bin %> run tests.csv --set-shape 15=5x5',
+    '<%= config.bin %> run tests.csv --sets 9 --reshard-after-each-set',
   ];
   static override args = { file: Args.string({ description: 'the CSV test file', required: true }) };
   static override flags = {
@@ -68,6 +71,15 @@ On a terminal, each command's outcome appears as it completes and a menu follows
       min: 1,
     }),
     'initial-balance': Flags.integer({ description: 'what every account starts with', default: 10, min: 0 }),
+    'reshard-after-each-set': Flags.boolean({
+      description:
+        "after each set, reshard over its history and carry the moves out (PrintReshard without the menu): the triplets print under the set and go into --json under it",
+      default: false,
+    }),
+    sets: Flags.string({
+      description:
+        'run only these sets, by the number in the file, e.g. 9 or 2,9,10 (four-column files: the state the skipped sets would leave is missing)',
+    }),
     'set-shape': Flags.string({
       description: 'the shape of one set, SET=CLUSTERSxNODES (repeatable), e.g. 15=5x5',
       multiple: true,
@@ -86,12 +98,13 @@ On a terminal, each command's outcome appears as it completes and a menu follows
       );
     }
     const parsed = parseTestFile(text, this.args.file);
-    const plans = planRun(parsed, this.args.file, {
+    const allPlans = planRun(parsed, this.args.file, {
       flush: this.flags.flush,
       initialBalance: this.flags['initial-balance'],
       setShapes: new Map((this.flags['set-shape'] ?? []).map(parseSetShape)),
       ...(this.flags.accounts === undefined ? {} : { accounts: this.flags.accounts }),
     });
+    const plans = this.flags.sets === undefined ? allPlans : pickSets(allPlans, this.flags.sets);
     const quiet = this.jsonEnabled();
     const terminal = !quiet && process.stdout.isTTY === true;
     const menu = terminal && process.stdin.isTTY === true && this.flags.interactive;
@@ -105,12 +118,14 @@ On a terminal, each command's outcome appears as it completes and a menu follows
         consistency: this.flags.consistency as Consistency,
         deadlineMs: this.flags['deadline-ms'],
         leadTimeoutMs: 10_000,
+        reshardAfterEachSet: this.flags['reshard-after-each-set'],
       },
       {
         ...view.hooks(),
         afterSet: async (plan, report, session, last) => {
           view.close();
           for (const line of performanceLines(report.performance)) out(line);
+          if (report.reshard !== undefined) for (const line of setReshardLines(report.reshard)) out(line);
           return menu ? afterSetMenu(plan, report, session, out, last) : 'next';
         },
       },

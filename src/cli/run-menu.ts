@@ -6,6 +6,7 @@ import type { AfterSet, RunSession, SetReport } from '../testfile/runner.js';
 import { printBalance, printDb, printView } from './inspect.js';
 import { initialActive, menuKeypress, menuLines, type MenuEntry } from './menu-keys.js';
 import { performanceLines } from './run-view.js';
+import { reshardSet, setReshardLines } from '../testfile/set-reshard.js';
 
 type Choice = 'balance' | 'db' | 'view' | 'performance' | 'reshard' | 'next' | 'skip' | 'quit';
 
@@ -25,7 +26,7 @@ export async function afterSetMenu(
     { key: 'd', name: 'PrintDB: every account that changed, on every node', value: 'db' },
     { key: 'v', name: 'PrintView: every NEW-VIEW since the set started', value: 'view' },
     { key: 'p', name: 'Performance: throughput and latency of this set', value: 'performance' },
-    { key: 'r', name: 'PrintReshard', value: 'reshard', disabled: '(comes with resharding)' },
+    { key: 'r', name: "PrintReshard: reshard over this set's history, print the moves", value: 'reshard' },
     { key: 'n', name: last ? 'Finish' : 'Next set', value: 'next' },
     ...(last ? [] : [{ key: 's', name: 'Skip the next set', value: 'skip' as const }]),
     { key: 'q', name: 'Quit', value: 'quit' },
@@ -72,6 +73,7 @@ export async function afterSetMenu(
         for (const line of performanceLines(report.performance)) out(line);
         break;
       case 'reshard':
+        for (const line of await menuReshard(session)) out(line);
         break;
       case 'next':
         return 'next';
@@ -81,6 +83,15 @@ export async function afterSetMenu(
         return 'quit';
     }
   }
+}
+
+/**
+ * The menu's PrintReshard: reshards over the clusters' histories (after a flush, this set's
+ * transfers only) and carries the moves out; PrintBalance then reads a moved account at its new
+ * home, as LedgerClient.replicaBalances follows the map.
+ */
+export async function menuReshard(session: RunSession): Promise<string[]> {
+  return setReshardLines(await reshardSet(session.client, session.topology));
 }
 
 /** Every entry on one screen, the cursor on `default`, ↑/↓ without wrapping, a key per entry. */

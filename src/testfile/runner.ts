@@ -13,6 +13,7 @@ import { connectNats } from '../transport/nats.js';
 import type { Transport } from '../transport/transport.js';
 import { latencySummary } from './latency-summary.js';
 import { segments, type SetPlan } from './plan.js';
+import { reshardSet, type SetReshard } from './set-reshard.js';
 import type { TestCommand, TestFileDialect } from './types.js';
 
 /** One entry per command row of a set, in file order (the `--json` document's `results`). */
@@ -59,6 +60,8 @@ export interface SetReport {
   flushed: boolean;
   results: CommandResult[];
   performance: SetPerformance;
+  /** With `reshardAfterEachSet`: the moves made after the set (PrintReshard). */
+  reshard?: SetReshard;
 }
 
 export interface RunReport {
@@ -81,6 +84,8 @@ export interface RunnerOptions {
   leadTimeoutMs: number;
   /** Leave the cluster running at the end (`ledger demo --keep`). */
   keepCluster?: boolean;
+  /** After each set, reshard over its history and carry the moves out (`--reshard-after-each-set`). */
+  reshardAfterEachSet?: boolean;
 }
 
 /** What the runner offers the menu after a set: the live cluster and its client. */
@@ -128,6 +133,7 @@ export class TestRunner {
         const client = await this.prepare(plan);
         this.hooks.onSetStart?.(plan);
         const setReport = await this.runSet(plan, client);
+        if (this.options.reshardAfterEachSet === true) setReport.reshard = await reshardSet(client, plan.topology);
         report.sets.push(setReport);
         const last = index === plans.length - 1;
         const next =
@@ -177,6 +183,9 @@ export class TestRunner {
       const statuses = await flushCluster(client, plan.topology, { live: plan.live, leaders: plan.leaders });
       // From now on this set's requests carry the new generation (a node drops other ones).
       client.generation = statuses[0]?.generation;
+      // The flush cleared every node's shard map (moves of the last set's reshard included): the
+      // client's copy starts from the initial ranges too, so no account is sent to an old home.
+      client.map.load([]);
     } else {
       await this.applyLiveList(client, plan);
       await this.moveLeads(client, plan);
