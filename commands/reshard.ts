@@ -8,7 +8,7 @@ import { formatMove } from '../src/reshard/render.js';
 import { reshard, type ReshardResult } from '../src/reshard/reshard.js';
 
 export default class Reshard extends LedgerCommand<typeof Reshard> {
-  static override summary = 'Move accounts between clusters so that fewer transfers cross shards (PrintReshard)';
+  static override summary = 'Move accounts so that fewer transfers cross shards (PrintReshard)';
   static override description = `Reads every cluster's history (the last transfers each committed, --history of \`cluster start\`), builds the graph of accounts that transacted (an edge weighted by how often), and partitions it with METIS (gpmetis) into one part per cluster, labelled so that as few accounts as possible move. Accounts that appear in no history stay where they are, and every cluster ends within --tolerance of an even share.
 
 The moves print as triplets, (account, cSOURCE, cDESTINATION), with the cross-shard share of the history before and after. Without --dry-run they are then carried out while transfers go on: each move is chosen in the source's log and then in the destination's, with a new epoch of the shard map; clients that ask the old cluster are sent to the new one. A run that is stopped half-way leaves its plan in the data dir, and the next \`ledger reshard\` completes it (--replan plans afresh). docs/resharding.md tells the whole path.`;
