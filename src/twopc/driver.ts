@@ -1,5 +1,5 @@
 import type { AccountId, ClientId, ClusterId, Slot } from '../protocol/ids.js';
-import { duplicatePrepare, lockedReason, supersededReason, type Command } from '../protocol/commands.js';
+import { duplicatePrepare, lockedReason, supersededReason, wrongShardReason, type Command } from '../protocol/commands.js';
 import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
 import { txnKey, stepKey } from './steps.js';
@@ -202,7 +202,11 @@ export class TwoPcDriver {
           this.decide(
             r,
             'abort',
-            m.reason === lockedReason || m.reason === duplicatePrepare ? m.reason : 'participant-aborted',
+            // The receiver moved away (resharding): the client sends it again to its new owner
+            // (LedgerClient.transfer), so that reason is kept, spelled here for our own record.
+            m.reason === lockedReason || m.reason === duplicatePrepare || m.reason === wrongShardReason(r.to)
+              ? m.reason
+              : 'participant-aborted',
           );
         return;
       }

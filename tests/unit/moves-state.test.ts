@@ -364,6 +364,30 @@ describe('exactly once across a move', () => {
   });
 });
 
+describe('a cross-shard transfer whose receiver moved', () => {
+  test('its abort (not in this shard) is a decision: recorded in the session, so a late copy of the request does not run it after its record is forgotten', () => {
+    const s = source();
+    const prepare: Command = {
+      clientId: 'c',
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from: 1, to: 21, amount: 5, participant: 2 },
+    };
+    apply(s, prepare);
+    const reason = 'account 21 is not in this shard';
+    assert.deepEqual(
+      apply(s, { clientId: 'c', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', peer: 2, reason } }),
+      [{ status: 'aborted', reason }],
+    );
+    apply(s, { clientId: 'c', seq: 1, op: { kind: 'x-end' } });
+    assert.equal(s.twoPc.coordinatorRecord('c#1'), undefined);
+    assert.deepEqual(s.sessionOf('c')?.outcome, { status: 'aborted', reason });
+    // The same request again (a duplicate from the network): answered, not prepared again.
+    assert.deepEqual(apply(s, prepare), [{ status: 'aborted', reason }]);
+    assert.equal(s.balanceOf(1), 1000);
+    assert.equal(s.twoPc.coordinatorRecord('c#1'), undefined);
+  });
+});
+
 describe('history in the state', () => {
   test('a committed transfer joins the history; a refused one does not; a cross-shard one at its coordinator’s commit only', () => {
     const s = source();
