@@ -9,6 +9,7 @@ import type { ClusterMessage, MoveMessage, OutboundMove } from '../../src/protoc
 import { ballotZero } from '../../src/paxos/ballot.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
 import { testSettings } from './helpers/replica-harness.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 
 /**
  * Moves between shard servers wired by hand (src/ledger/move-driver.ts through ShardServer):
@@ -378,6 +379,21 @@ describe('ShardServer routing after a move', () => {
     assert.ok((r.outcome as { reason: string }).reason.endsWith(' is not in this shard'), JSON.stringify(r));
     assert.equal(w2.get(1).state.balanceOf(11), 100, 'the debit undone');
     assert.equal(w2.get(3).state.balanceOf(21), 100);
+  });
+
+  test('a wrong shard from a cluster whose map has no entry for the account (its move-in not applied yet) names no owner, and the reply decodes', () => {
+    const w = new Clusters();
+    w.moveOut(1, 1, [11], 2, 1);
+    w.collect();
+    w.inFlight = []; // the move has not reached 2
+    w.get(2).request({ reqId: 2, command: { clientId: 'c', seq: 1, op: { kind: 'balance', account: 11 } }, hops: 0 });
+    w.collect();
+    const [r] = w.repliesTo(2, 2);
+    assert.ok(r?.kind === 'outcome');
+    assert.deepEqual(r.outcome, { status: 'rejected', reason: 'account 11 is not in this shard' });
+    assert.equal(r.owner, undefined, 'the initial owner is no news to a client');
+    const decoded = decodeEnvelope(encodeEnvelope({ kind: 'response', response: r }));
+    assert.deepEqual(decoded, { kind: 'response', response: r });
   });
 
   test("wrong shard comes before a session's answer: a retry of a command that ran before the move is sent on, and the destination answers it from the carried session", () => {
