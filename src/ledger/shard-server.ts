@@ -448,11 +448,12 @@ export class ShardServer {
       servedBy: this.self,
       slot,
     };
-    // A wrong shard: say where this node's map has the account, so the client asks there.
+    // A wrong shard: say where this node's map has the account, so the client asks there. Only
+    // an entry of a move (epoch >= 1): the initial owner is no news to a client, and an owner at
+    // epoch 0 is not a map entry (the client's decoder refuses it, and the whole reply with it).
     if (account !== undefined && isWrongShard(outcome)) {
-      const owner = this.clusterOfAccount(account);
-      if (owner !== undefined && owner !== this.cluster)
-        response.owner = { account, cluster: owner, epoch: this.state.map.epochOf(account) };
+      const entry = this.state.map.entryOf(account);
+      if (entry !== undefined && entry.cluster !== this.cluster) response.owner = { ...entry };
     }
     this.replies.push({ reqId, response });
   }

@@ -255,9 +255,9 @@ export class LedgerState implements AccountBook, MoveBook {
     const outcome = isTwoPcStep(op) ? applyTwoPcStep(this.twoPc, this, slot, command) : this.applyOwn(op);
     if (outcome?.status === 'committed') this.recordHistory(command);
     // Reads are not recorded in sessions: re-running a read later is still a correct read. Nor
-    // is a refusal for a wrong shard: nothing ran, and the client asks the owner with the same
-    // sequence. (A cross-shard transfer aborted because its receiver moved is an outcome like
-    // any abort, and is recorded: the client sends a new transaction.)
+    // is a wrong shard: nothing ran, and the client asks the owner with the same sequence. (A
+    // coordinator's abort because the receiver moved is a decision, `aborted`: it is recorded,
+    // so a late copy of the request cannot start the transaction again once its record goes.)
     if (outcome !== undefined && op.kind !== 'balance' && !(outcome.status === 'rejected' && isWrongShard(outcome)))
       this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot, ...this.accountsTouched(command) });
     return outcome;

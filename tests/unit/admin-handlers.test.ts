@@ -98,6 +98,49 @@ describe('admin handlers', () => {
     assert.deepEqual(answerAdmin(host, { op: 'view' }), { ok: true, op: 'view', body: { node: 1, views: [] } });
   });
 
+  test("shard-map, history and hashes after a move: the map's entries and epoch, the accounts held, the history, the move counted in flight", () => {
+    const host = new FakeHost();
+    const core = host.core;
+    const run = (reqId: number, op: Parameters<ShardServer['request']>[0]['command']['op']) => {
+      core.request({ reqId, command: { clientId: `c${reqId}`, seq: 1, op }, hops: 0 });
+      for (core.propose(); core.hasReady(); core.propose()) {
+        core.ready();
+        core.advance();
+      }
+    };
+    run(1, { kind: 'transfer', from: 1, to: 2, amount: 3 });
+    run(2, { kind: 'move-out', accounts: [1], to: 2, epoch: 2 });
+    assert.deepEqual(answerAdmin(host, { op: 'shard-map' }), {
+      ok: true,
+      op: 'shard-map',
+      body: {
+        node: 1,
+        cluster: 1,
+        epoch: 2,
+        entries: [{ account: 1, cluster: 2, epoch: 2 }],
+        accounts: 1,
+        appliedIndex: core.state.appliedIndex,
+      },
+    });
+    assert.deepEqual(answerAdmin(host, { op: 'history' }), {
+      ok: true,
+      op: 'history',
+      body: { node: 1, cluster: 1, capacity: 10_000, pairs: [[1, 2]] },
+    });
+    const hashes = answerAdmin(host, { op: 'hashes' });
+    assert.ok(hashes.ok && hashes.op === 'hashes');
+    assert.equal(hashes.body.total, 10, 'account 1 (7) is in transit');
+    assert.equal(hashes.body.inFlight, 1, 'the move not yet acknowledged');
+    assert.equal(hashes.body.mapEpoch, 2);
+    // Each reply goes through the codec whole.
+    for (const op of ['shard-map', 'history', 'hashes'] as const) {
+      const reply = answerAdmin(host, { op });
+      assert.ok(reply.ok);
+      const decoded = decodeEnvelope(encodeEnvelope({ kind: 'admin-reply', ...reply }));
+      assert.deepEqual(decoded, { kind: 'admin-reply', ...reply }, op);
+    }
+  });
+
   test('hold-cross-shard takes milliseconds in holdMs, rounds up to ticks and drains', () => {
     const host = new FakeHost();
     const held: number[] = [];

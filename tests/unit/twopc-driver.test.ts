@@ -165,7 +165,16 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.equal(host.state.balanceOf(1), 100);
   });
 
+  test("on a no vote because the receiver is not in the participant's shard (it moved) it proposes abort with that reason, which the client acts on", () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'account 7 is not in this shard' });
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'account 7 is not in this shard', peer: 2 },
+    ]);
+  });
+
   test("on a no vote for any other reason it proposes abort 'participant-aborted'", () => {
+    // A wrong shard naming another account than the receiver is not taken at its word.
     for (const reason of ['account 8 is not in this shard', 'aborted', undefined]) {
       const { host, driver } = preparedCoordinator();
       driver.onMessage(
@@ -179,14 +188,6 @@ describe('TwoPcDriver: the coordinator', () => {
         String(reason),
       );
     }
-  });
-
-  test('on a no vote because the receiver is not in its shard (resharding moved it) it aborts with that reason', () => {
-    const { host, driver } = preparedCoordinator();
-    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'account 7 is not in this shard' });
-    assert.deepEqual(opsProposed(host), [
-      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'account 7 is not in this shard', peer: 2 },
-    ]);
   });
 
   test('a vote for an unknown or already decided transaction proposes nothing', () => {
