@@ -22,6 +22,8 @@ export interface GpmetisOptions {
   ufactor: number;
   /** The program to run: `gpmetis` from PATH unless told. */
   binary?: string;
+  /** Where the temp dir is made: the system's temp folder unless told (tests give their own). */
+  tempRoot?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function partitionWithGpmetis(
 ): Promise<number[]> {
   assert(Number.isSafeInteger(parts) && parts >= 1, `cannot partition into ${parts} parts`);
   if (parts === 1) return new Array<number>(graph.vertices).fill(0);
-  const dir = await mkdtemp(join(tmpdir(), 'ledger-reshard-'));
+  const dir = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'ledger-reshard-'));
   try {
     const file = join(dir, 'accounts.graph');
     await writeFile(file, graph.text);

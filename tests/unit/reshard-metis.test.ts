@@ -21,7 +21,6 @@ const twoTriangles = {
   vertices: 6,
 };
 
-const ourTempDirs = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('ledger-reshard-')));
 
 function isSetupError(pattern: RegExp, hint: RegExp) {
   return (e: unknown) =>
@@ -33,15 +32,16 @@ describe('reshard metis: gpmetis on a temp file', () => {
   after(() => rmSync(emptyDir, { recursive: true, force: true }));
 
   test('the real gpmetis cuts two triangles at their light edge, and leaves no temp dir behind', async () => {
-    const before = ourTempDirs();
-    const partition = await partitionWithGpmetis(twoTriangles, 2, { seed: 1, ufactor: 30 });
+    // A temp root of our own: other tests running at the same time make dirs in the system's.
+    const tempRoot = mkdtempSync(join(tmpdir(), 'reshard-metis-root-'));
+    after(() => rmSync(tempRoot, { recursive: true, force: true }));
+    const partition = await partitionWithGpmetis(twoTriangles, 2, { seed: 1, ufactor: 30, tempRoot });
     assert.equal(partition.length, 6);
     assert.ok(partition.every((p) => p === 0 || p === 1));
     assert.equal(new Set(partition.slice(0, 3)).size, 1, `${partition}`);
     assert.equal(new Set(partition.slice(3)).size, 1, `${partition}`);
     assert.notEqual(partition[0], partition[3]);
-    const left = [...ourTempDirs()].filter((d) => !before.has(d));
-    assert.deepEqual(left, []);
+    assert.deepEqual(readdirSync(tempRoot), []);
   });
 
   test('one part needs no METIS: every vertex in part 0, even with no gpmetis at all', async () => {
@@ -72,16 +72,14 @@ describe('reshard metis: gpmetis on a temp file', () => {
   });
 
   test('a gpmetis that fails is a setup error quoting its stderr, and the temp dir is still removed', async () => {
-    const before = ourTempDirs();
+    const tempRoot = mkdtempSync(join(tmpdir(), 'reshard-metis-root-'));
+    after(() => rmSync(tempRoot, { recursive: true, force: true }));
     const truncated = { text: '3 5 011\n1 2 1\n', vertices: 3 };
     await assert.rejects(
-      partitionWithGpmetis(truncated, 2, { seed: 1, ufactor: 30 }),
+      partitionWithGpmetis(truncated, 2, { seed: 1, ufactor: 30, tempRoot }),
       isSetupError(/gpmetis failed.*Premature end of input file/s, /gpmetis -help/),
     );
-    assert.deepEqual(
-      [...ourTempDirs()].filter((d) => !before.has(d)),
-      [],
-    );
+    assert.deepEqual(readdirSync(tempRoot), []);
   });
 
   test('a partition file that does not fit the graph is refused', async () => {
