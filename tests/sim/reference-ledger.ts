@@ -185,6 +185,8 @@ export class ReferenceLedger {
           to !== this.cluster &&
           accounts.length > 0 &&
           new Set(accounts).size === accounts.length &&
+          // An epoch names one move: above every epoch this shard knows.
+          [...this.epochs.values()].every((e) => e < epoch) &&
           accounts.every((a) => this.balances.has(a) && !this.held.has(a) && (this.epochs.get(a) ?? 0) < epoch);
         if (!ok) return;
         const balances: Array<[number, number]> = accounts.map((a) => [a, this.balances.get(a) as number]);

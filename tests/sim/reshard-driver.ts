@@ -60,13 +60,16 @@ export class ReshardDriver {
   drive(view: ReshardView): void {
     if (!this.enabled) return;
     const r = this.random;
-    if (this.current !== undefined && view.faultsOn && view.tick - this.current.startedAtTick > 100 && r.chance(0.01)) {
+    if (this.current !== undefined && view.faultsOn && view.tick - this.current.startedAtTick > 10 && r.chance(0.01)) {
       // Killed half-way and run again: what it sent may still be chosen.
       view.log(`t${view.tick} reshard driver restarts, abandoning ${JSON.stringify(this.current.command)}`);
+      // A re-run with a new plan often starts where the last one was: the same source.
+      const source = r.chance(0.5) ? this.current.cluster : undefined;
       this.current = undefined;
       this.epochSent = 0;
       this.restarts++;
       this.nextMoveAtTick = view.tick + r.int(0, 30);
+      if (source !== undefined) this.startMove(view, source);
     }
     if (this.current === undefined && view.faultsOn && view.tick >= this.nextMoveAtTick) this.startMove(view);
     if (view.faultsOn && r.chance(0.005)) this.sendMapMerge(view);
@@ -105,9 +108,9 @@ export class ReshardDriver {
     return epoch;
   }
 
-  private startMove(view: ReshardView): void {
+  private startMove(view: ReshardView, source?: number): void {
     const r = this.random;
-    const from = r.int(1, view.clusterCount);
+    const from = source ?? r.int(1, view.clusterCount);
     const state = view.mostAdvanced(from);
     if (state === undefined) return;
     const held = [...state.accounts()].map(([a]) => a);
