@@ -102,10 +102,10 @@ export class ReferenceLedger {
         return;
       case 'transfer': {
         if (!isNew) return;
-        if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
-        if (this.held.has(op.from) || this.held.has(op.to)) return finish({ status: 'aborted', reason: 'locked' });
         // An account moved away: nothing runs, nothing is recorded (the client asks its owner).
         if (!this.balances.has(op.from) || !this.balances.has(op.to)) return;
+        if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
+        if (this.held.has(op.from) || this.held.has(op.to)) return finish({ status: 'aborted', reason: 'locked' });
         const have = this.balances.get(op.from) as number;
         if (have < op.amount) return finish({ status: 'insufficient-funds', balance: have });
         this.move(op.from, -op.amount);
@@ -114,9 +114,9 @@ export class ReferenceLedger {
       }
       case 'x-prepare-coordinator': {
         if (!isNew || this.outgoing.has(key)) return;
+        if (!this.balances.has(op.from)) return;
         if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
         if (this.held.has(op.from)) return finish({ status: 'aborted', reason: 'locked' });
-        if (!this.balances.has(op.from)) return;
         const have = this.balances.get(op.from) as number;
         if (have < op.amount) return finish({ status: 'insufficient-funds', balance: have });
         this.move(op.from, -op.amount);
