@@ -43,6 +43,11 @@ export function applyMoveOut(book: MoveBook, op: Op<'move-out'>): Outcome {
   if (book.cluster === undefined || op.to === book.cluster)
     return { status: 'rejected', reason: 'a move must go to another cluster' };
   if (new Set(op.accounts).size !== op.accounts.length) return { status: 'rejected', reason: 'an account is named twice' };
+  // An epoch names one move of this source: a second move-out at an epoch it already knows (a
+  // driver re-run while its last move-out was still on its way in) would replace that move's
+  // record, and the money in it, or be closed by the other move's acknowledgement.
+  if (op.epoch <= book.map.epoch)
+    return { status: 'rejected', reason: `stale epoch ${op.epoch}: the map is at ${book.map.epoch}` };
   for (const a of op.accounts) {
     if (book.balanceOf(a) === undefined) return { status: 'rejected', reason: wrongShardReason(a) };
     if (book.map.epochOf(a) >= op.epoch)

@@ -78,7 +78,7 @@ export class SnapshotReceiver {
     if (!target.replica.isMember(m.from) || m.from === target.self) return false;
     const snapshot = this.receive(m, target.state.appliedIndex);
     if (snapshot === undefined) return false;
-    if (!wholeShard(target.state, snapshot.image.balances, target.moneyMax)) {
+    if (!wholeShard(target.state, snapshot.image, target.moneyMax)) {
       this.refused.set('snapshot-out-of-range', (this.refused.get('snapshot-out-of-range') ?? 0) + 1);
       return false;
     }
@@ -115,13 +115,25 @@ export class SnapshotReceiver {
 }
 
 /** A snapshot holds every account of this shard once, each with a possible balance (a forged
- *  or broken one is refused before it replaces the state). */
-function wholeShard(state: LedgerState, balances: ReadonlyArray<[AccountId, number]>, moneyMax: number): boolean {
-  let accounts = 0;
-  for (const _ of state.accounts()) accounts++;
-  return (
-    balances.length === accounts &&
-    new Set(balances.map(([a]) => a)).size === accounts &&
-    balances.every(([a, b]) => state.hasAccount(a) && b <= moneyMax)
+ *  or broken one is refused before it replaces the state). The shard's accounts are ours, less
+ *  those the snapshot's own map gave another cluster after the epoch we know (moved away in
+ *  slots we have not applied), plus those it gives this cluster (moved in): a replica that fell
+ *  behind a move must still take the snapshot (refusing it left it behind for good). */
+function wholeShard(
+  state: LedgerState,
+  image: ReceivedSnapshot['image'],
+  moneyMax: number,
+): boolean {
+  const { balances } = image;
+  const entries = new Map((image.mapEntries ?? []).map((e) => [e.account, e]));
+  const held = new Set(balances.map(([a]) => a));
+  if (held.size !== balances.length) return false;
+  for (const [a] of state.accounts()) {
+    const e = entries.get(a);
+    const movedAway = e !== undefined && e.cluster !== state.cluster && e.epoch > state.map.epochOf(a);
+    if (held.has(a) === movedAway) return false;
+  }
+  return balances.every(
+    ([a, b]) => b <= moneyMax && (state.hasAccount(a) || (state.cluster !== undefined && entries.get(a)?.cluster === state.cluster)),
   );
 }

@@ -312,6 +312,10 @@ export class LedgerState implements AccountBook, MoveBook {
    * later (isHeldRead).
    */
   private applyOwn(op: Extract<Operation, { kind: 'transfer' | 'balance' }>): Outcome {
+    // An account moved away since the leader admitted it: nothing runs here, whatever the leader
+    // marked it (an abort recorded here would answer a command its new owner then runs).
+    if (op.kind === 'transfer' && (!this.balances.has(op.from) || !this.balances.has(op.to)))
+      return { status: 'rejected', reason: wrongShardReason(this.balances.has(op.from) ? op.to : op.from) };
     if (op.kind === 'transfer' && op.abort !== undefined) return { status: 'aborted', reason: op.abort };
     if (op.kind === 'balance' && !this.balances.has(op.account))
       return { status: 'rejected', reason: wrongShardReason(op.account) };

@@ -28,10 +28,11 @@ function prepareCoordinator(
   command: Command,
   op: Op<'x-prepare-coordinator'>,
 ): Outcome | undefined {
-  if (op.abort !== undefined) return { status: 'aborted', reason: op.abort };
-  if (heldAtApply(op, twoPc.lockHolder)) return { status: 'aborted', reason: lockedReason };
+  // Moved away since the leader admitted it: nothing runs here, whatever the leader marked it.
   const balance = book.balanceOf(op.from);
   if (balance === undefined) return { status: 'rejected', reason: `account ${op.from} is not in this shard` };
+  if (op.abort !== undefined) return { status: 'aborted', reason: op.abort };
+  if (heldAtApply(op, twoPc.lockHolder)) return { status: 'aborted', reason: lockedReason };
   if (!Number.isSafeInteger(op.amount) || op.amount <= 0)
     return { status: 'rejected', reason: 'amount must be a positive integer' };
   if (balance < op.amount) return { status: 'insufficient-funds', balance };

@@ -5,6 +5,9 @@ import type { Batch } from '../../src/protocol/commands.js';
 import type { LogEntry } from '../../src/protocol/paxos.js';
 import { Replica, type ReplicaInit } from '../../src/paxos/replica.js';
 import { runSeed, SimulationFailure, type SimOptions } from './cluster-sim.js';
+import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
+import type { Command } from '../../src/protocol/commands.js';
+import type { SimRequest } from './sim-message.js';
 
 /**
  * The simulator is only worth its seeds if it catches a broken protocol. Each replica here
@@ -31,6 +34,43 @@ class ForgetfulPromise extends Replica<Batch> {
   protected override uncommittedEntries(): LogEntry<Batch>[] {
     return [];
   }
+}
+
+/**
+ * A source whose leader sends a move to its destination when it receives the move-out, not once
+ * the move-out is applied: the destination credits the accounts before the source gave them up
+ * (or when it never does: a move-out refused, or moves raced). The real runtime and core run;
+ * only this extra message is the mutant's.
+ */
+function movesBeforeChosen(init: NodeRuntimeInit<SimRequest>): NodeRuntime<SimRequest> {
+  return new (class extends NodeRuntime<SimRequest> {
+    override request(request: SimRequest, command: Command, generation: number | undefined): void {
+      const { op } = command;
+      const server = init.server;
+      if (op.kind === 'move-out' && server.role === 'leader' && op.accounts.every((a) => server.state.hasAccount(a))) {
+        const balances = op.accounts.map((a) => [a, server.state.balanceOf(a) as number] as [number, number]);
+        const move = { epoch: op.epoch, from: server.cluster, to: op.to, balances, sessions: [] };
+        init.outbox.twoPc(op.to, { type: 'move', move }, init.generation);
+      }
+      super.request(request, command, generation);
+    }
+  })(init);
+}
+
+/** The first of seeds 1..seedsMax on which the simulator fails with this runtime. */
+function firstFailingSeedOfRuntime(
+  createRuntime: (init: NodeRuntimeInit<SimRequest>) => NodeRuntime<SimRequest>,
+  seedsMax: number,
+): number | undefined {
+  for (let seed = 1; seed <= seedsMax; seed++) {
+    try {
+      runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createRuntime });
+    } catch (error) {
+      if (error instanceof SimulationFailure || error instanceof AssertionError) return seed;
+      throw error;
+    }
+  }
+  return undefined;
 }
 
 function firstFailingSeed(
@@ -75,6 +115,14 @@ describe('the simulator catches a deliberately broken core', () => {
       (rd) => rd.paxos.promised !== undefined,
     );
     assert.ok(seed !== undefined, 'no seed out of 3000 caught votes lost in a power loss');
+  });
+
+  // Seed 2 (the first seed that runs moves) caught it when it was written: the destination took in a move its source had not chosen.
+  test('a destination credited before the source chose the move-out is caught within 60 seeds', () => {
+    const seed = firstFailingSeedOfRuntime(movesBeforeChosen, 60);
+    assert.ok(seed !== undefined, 'no seed out of 60 caught a move sent before its move-out was chosen');
+    // The real runtime passes the seeds up to the one that caught it.
+    assert.equal(firstFailingSeedOfRuntime((init) => new NodeRuntime<SimRequest>(init), seed), undefined);
   });
 
   test('the unbroken replica passes the same seeds the broken ones fail on', () => {

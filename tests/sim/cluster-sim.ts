@@ -26,6 +26,10 @@ import { StaleReplays } from './stale-replays.js';
 import { PowerLossStore, type DurableStore } from './power-loss-store.js';
 import { SimScheduler } from './sim-scheduler.js';
 import type { SimMessage, SimRequest } from './sim-message.js';
+import { ReshardDriver, type ReshardView } from './reshard-driver.js';
+import { checkOwnership, checkRawShards, movedMoney, type RawShard } from './move-checks.js';
+import { ShardMap } from '../../src/ledger/shard-map.js';
+import { isWrongShard } from '../../src/protocol/commands.js';
 import {
   goneClientEndpoint,
   isPreviousGenerationCommand,
@@ -65,6 +69,8 @@ interface SimClient {
   /** Where the current command goes next (a leader hint, or a member of its cluster). */
   leaderHint: NodeId | undefined;
   acknowledged: Map<string, { cluster: SimCluster; outcome: Outcome }>;
+  /** Where it believes accounts are, from the owners wrong-shard answers named (as LedgerClient). */
+  owners: ShardMap;
 }
 
 /** One shard: its members, and what the checks know about its log. */
@@ -123,6 +129,13 @@ export interface SimResult {
   forgedInjected: number;
   /** Messages of the previous flush generation that reached nodes (previous-generation.ts). */
   previousGenerationInjected: number;
+  /** Resharding (reshard-driver.ts): whether the driver ran, the move-outs chosen (and taken
+   *  effect) in the sources' logs, the move-ins in the destinations', the driver's restarts. */
+  reshard: boolean;
+  movesChosen: number;
+  movesApplied: number;
+  reshardRestarts: number;
+  rawChecks: number;
 }
 
 export class SimulationFailure extends Error {
@@ -188,6 +201,9 @@ export class ClusterSim {
   private readonly reads: ReadChecker;
   private forgedInjected = 0;
   private previousGenerationInjected = 0;
+  private readonly reshard: ReshardDriver;
+  /** Steps at which the replicas' own state was checked (checkRawShards). */
+  private rawChecks = 0;
 
   constructor(private readonly options: SimOptions) {
     this.random = new SeededRandom(options.seed);
@@ -228,7 +244,7 @@ export class ClusterSim {
     for (let c = 1; c <= clusterCount; c++) {
       const members = Array.from({ length: size }, (_, i) => (c - 1) * size + i + 1);
       const accounts = Array.from({ length: accountsPerCluster }, (_, i) => (c - 1) * accountsPerCluster + i + 1);
-      const reference = new ReferenceLedger(accounts, initialBalance, this.sessionsMax);
+      const reference = new ReferenceLedger(accounts, initialBalance, this.sessionsMax, c);
       const cluster: SimCluster = {
         id: c,
         members,
@@ -252,6 +268,12 @@ export class ClusterSim {
             `transaction ${key}: participant cluster ${c} chose ${decision}${committedBefore ? ' for a second preparation of a transaction it had committed' : ''}, coordinator cluster ${coordinator} has ${JSON.stringify(truth)}`,
           );
         }
+      };
+      // A move taken in must be one its source chose, as it chose it.
+      reference.onMoveIn = (move) => {
+        const source = this.clusters[move.from - 1]?.reference.givenAway.find((m) => m.epoch === move.epoch && m.to === c);
+        if (source === undefined || JSON.stringify(source.balances) !== JSON.stringify(move.balances))
+          this.fail(`cluster ${c} took in the move ${JSON.stringify(move)}, which cluster ${move.from} did not choose so (${JSON.stringify(source)})`);
       };
       this.clusters.push(cluster);
       // Half the clusters start as a flush leaves them (members promised (1, L) and follow L),
@@ -304,6 +326,7 @@ export class ClusterSim {
         retryAtTick: 0,
         leaderHint: undefined,
         acknowledged: new Map(),
+        owners: new ShardMap(),
       });
     }
     for (let i = 0; i < (plan?.clients ?? 0); i++) {
@@ -322,9 +345,11 @@ export class ClusterSim {
         retryAtTick: 0,
         leaderHint: undefined,
         acknowledged: new Map(),
+        owners: new ShardMap(),
       });
     }
     if (plan !== undefined) this.log(`heavy traffic: ${JSON.stringify(plan)}`);
+    this.reshard = new ReshardDriver(options.seed, clusterCount, this.heavy !== undefined);
     this.log(
       `clusters=${clusterCount}x${size} accounts=${accountsPerCluster}/cluster clients=${clientCount} sessionsMax=${this.sessionsMax} epochs=${this.epochs.count} habits=${JSON.stringify(this.clients.map((c) => c.habits))} faults=${JSON.stringify(faults)}`,
     );
@@ -369,6 +394,11 @@ export class ClusterSim {
       readsChecked: this.reads.reads,
       forgedInjected: this.forgedInjected,
       previousGenerationInjected: this.previousGenerationInjected,
+      reshard: this.reshard.enabled,
+      movesChosen: this.clusters.reduce((sum, c) => sum + c.reference.movesOut, 0),
+      movesApplied: this.clusters.reduce((sum, c) => sum + c.reference.takenIn.size, 0),
+      reshardRestarts: this.reshard.restarts,
+      rawChecks: this.rawChecks,
     };
   }
 
@@ -386,6 +416,7 @@ export class ClusterSim {
       }
     }
     for (const client of this.clients) this.driveClient(client);
+    this.reshard.drive(this.reshardView());
     for (const { from, to, message } of this.network.takeDue(this.tick)) this.deliver(from, to, message);
     const replay = this.faultsOn ? this.replays.take() : undefined;
     if (replay !== undefined) this.deliver(replay.from, replay.to, replay.message);
@@ -402,6 +433,7 @@ export class ClusterSim {
 
   private deliver(from: NodeId, to: NodeId, m: SimMessage): void {
     if (m.kind === 'response') {
+      if (to === this.reshard.endpoint) return this.reshard.onResponse(this.reshardView(), m.command, m.response);
       const client = this.clients.find((c) => c.endpoint === to);
       if (client !== undefined) this.onResponse(client, from, m.command, m.response);
       return;
@@ -703,13 +735,15 @@ export class ClusterSim {
         r.chance(0.2) || from === to
           ? { kind: 'balance', account: from, consistency: r.pick(['linearizable', 'leader', 'any'] as const) }
           : { kind: 'transfer', from, to, amount: r.int(1, 8) };
+      // Sent where its map has the account (an account that moved: where it was told it went).
+      const home = this.clusters[(c.owners.ownerOf(from, () => cluster.id) as number) - 1] ?? cluster;
       c.current = {
         command: { clientId: c.clientId, seq: c.seq, op },
-        cluster,
+        cluster: home,
         sentAtTick: -Infinity,
         startedAtTick: this.tick,
       };
-      c.sent.add(c.current.command, cluster, this.tick);
+      c.sent.add(c.current.command, home, this.tick);
       this.reads.onInvoke(c.current.command, this.tick);
       c.leaderHint = undefined;
     }
@@ -728,8 +762,14 @@ export class ClusterSim {
   }
 
   private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
+    if (response.kind === 'outcome' && isWrongShard(response.outcome)) return this.followOwner(c, command, response);
     if (response.kind === 'outcome' && command.op.kind === 'transfer') {
-      const complaint = this.executions.report(`${command.clientId}#${command.seq}`, response.outcome, response.slot);
+      const complaint = this.executions.report(
+        `${command.clientId}#${command.seq}`,
+        response.outcome,
+        response.slot,
+        this.nodes.get(from)?.cluster.id,
+      );
       if (complaint !== undefined)
         this.fail(
           `n${from} answered ${command.clientId}#${command.seq} ${JSON.stringify(response.outcome)} at slot ${response.slot}: ${complaint}`,
@@ -751,7 +791,10 @@ export class ClusterSim {
       if (command.op.kind === 'transfer' && !staleOk)
         c.acknowledged.set(`${c.clientId}#${command.seq}`, { cluster: c.current.cluster, outcome });
       if (outcome.status === 'ok' && outcome.balance < 0) this.fail(`read returned a negative balance`);
-      const wrongRead = outcome.status === 'ok' ? this.reads.onRead(command, outcome.balance, this.tick) : undefined;
+      const wrongRead =
+        outcome.status === 'ok'
+          ? this.reads.onRead(command, outcome.balance, this.tick, this.nodes.get(from)?.cluster.id)
+          : undefined;
       if (wrongRead !== undefined) this.fail(wrongRead);
       if (outcome.status === 'committed') this.reads.onTransferCommitted(command, this.tick);
       c.current = undefined;
@@ -761,6 +804,24 @@ export class ClusterSim {
     c.leaderHint = response.kind === 'redirect' ? response.leaderHint : undefined;
     c.current.sentAtTick = -Infinity;
     c.retryAtTick = this.tick + 3;
+  }
+
+  /** A wrong shard: nothing ran there (never recorded in a session); the client sends the same
+   *  command where the answer says the account is, as LedgerClient does, or waits for the move. */
+  private followOwner(c: SimClient, command: Command, response: Extract<Response, { kind: 'outcome' }>): void {
+    const cur = c.current;
+    if (cur === undefined || cur.command.seq !== command.seq || cur.command.clientId !== command.clientId) return;
+    if (response.owner !== undefined) c.owners.merge(response.owner);
+    const account = response.owner?.account;
+    const initial = (a: number) => this.clusters.find((cl) => cl.accounts.includes(a))?.id;
+    const next = account === undefined ? undefined : this.clusters[(c.owners.ownerOf(account, initial) ?? 0) - 1];
+    this.log(`t${this.tick} ${c.clientId}#${command.seq}: ${JSON.stringify(response.outcome)} owner ${JSON.stringify(response.owner)}`);
+    if (next !== undefined && next !== cur.cluster) {
+      cur.cluster = next;
+      c.retryAtTick = this.tick;
+    } else c.retryAtTick = this.tick + 5;
+    c.leaderHint = undefined;
+    cur.sentAtTick = -Infinity;
   }
 
   // ---- checks ------------------------------------------------------------------------------
@@ -808,8 +869,83 @@ export class ClusterSim {
       for (const a of c.reference.debited.values()) money += a;
       for (const a of c.reference.credited.values()) money -= a;
     }
+    // And the money of the moves a source chose that their destination has not taken in.
+    const references = this.clusters.map((c) => c.reference);
+    money += movedMoney(references);
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money across shards is ${money}, ${created} were created`);
+    const owners = checkOwnership(references, this.clusters.flatMap((c) => c.accounts));
+    if (owners !== undefined) this.fail(owners);
+    // The replicas' own state, when the most advanced replica of every cluster applied its whole
+    // chosen prefix (before, a chosen step may be applied nowhere yet: a vote or a move can leave
+    // before its persist, and its replica die).
+    const shards = this.clusters.map((c) => this.mostAdvancedRaw(c));
+    if (shards.every((s, i) => s.applied === this.clusters[i]?.referenceApplied)) {
+      const raw = checkRawShards(shards, created);
+      if (raw !== undefined) this.fail(raw);
+      this.rawChecks++;
+    }
+  }
+
+  /** The cluster's replica that applied the most, live or down (its durable store). */
+  private mostAdvancedRaw(c: SimCluster): RawShard {
+    let best: RawShard | undefined;
+    for (const id of c.members) {
+      const node = this.nodes.get(id) as SimNode;
+      const state = node.server?.state;
+      const d = node.store.durable;
+      const shard: RawShard =
+        state !== undefined
+          ? {
+              cluster: c.id,
+              applied: state.appliedIndex,
+              balances: new Map(state.accounts()),
+              outbound: state.outboundList(),
+              epochOf: (a) => state.map.epochOf(a),
+              twoPcPrepared:
+                state.twoPc.coordinatorRecords().some((r) => r.state === 'prepared') ||
+                state.twoPc.participantRecords().some((r) => r.state === 'prepared'),
+            }
+          : {
+              cluster: c.id,
+              applied: d.appliedIndex,
+              balances: d.balances,
+              outbound: [...d.outboundMoves.values()],
+              epochOf: (a) => d.mapEntries.get(a)?.epoch ?? 0,
+              twoPcPrepared:
+                [...d.coordinatorRecords.values()].some((r) => r.state === 'prepared') ||
+                [...d.participantRecords.values()].some((r) => r.state === 'prepared'),
+            };
+      if (best === undefined || shard.applied > best.applied) best = shard;
+    }
+    return best as RawShard;
+  }
+
+  private reshardView(): ReshardView {
+    return {
+      tick: this.tick,
+      faultsOn: this.faultsOn,
+      clusterCount: this.clusters.length,
+      membersOf: (c) => this.clusters[c - 1]?.members ?? [],
+      mostAdvanced: (c) => {
+        let best: SimNode['server'];
+        for (const id of this.clusters[c - 1]?.members ?? []) {
+          const server = this.nodes.get(id)?.server;
+          if (server !== undefined && (best === undefined || server.state.appliedIndex > best.state.appliedIndex))
+            best = server;
+        }
+        return best?.state;
+      },
+      send: (to, command) =>
+        this.network.send(this.tick, this.reshard.endpoint, to, {
+          kind: 'request',
+          client: this.reshard.endpoint,
+          command,
+          hops: 0,
+          generation: simGeneration,
+        }),
+      log: (line) => this.log(line),
+    };
   }
 
   private checkInvariants(): void {
@@ -863,9 +999,12 @@ export class ClusterSim {
 
   private converged(): boolean {
     if (this.clients.some((c) => c.remaining > 0 || c.current !== undefined) || !this.epochs.done) return false;
+    if (!this.reshard.idle) return false;
     for (const node of this.nodes.values()) {
       const server = node.server;
       if (server === undefined || server.state.appliedIndex !== node.cluster.referenceApplied) return false;
+      // Every move ran to its end: taken in and closed at its source.
+      if (server.state.outboundList().length > 0) return false;
       // Every transaction ran to its end: acknowledged and forgotten by its coordinator.
       if (
         server.state.twoPc.coordinatorRecords().length > 0 ||
@@ -886,6 +1025,25 @@ export class ClusterSim {
     for (const cluster of this.clusters) money += cluster.reference.total();
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money not conserved across shards: ${money} != ${created}`);
+    // Every move chosen ended: its accounts at its destination on every replica, none in transit.
+    for (const cluster of this.clusters)
+      for (const m of cluster.reference.givenAway)
+        this.fail(`the move of epoch ${m.epoch} (c${m.from} -> c${m.to}, ${JSON.stringify(m.balances)}) is still in transit at the end`);
+    for (const node of this.nodes.values()) {
+      const state = node.server?.state;
+      if (state === undefined) continue;
+      if (state.outboundList().length > 0) this.fail(`n${node.id} still holds moves in transit at the end`);
+      for (const a of node.cluster.reference.balances.keys())
+        if (state.balanceOf(a) === undefined) this.fail(`n${node.id} does not hold account ${a}, which its log moved in`);
+    }
+    // Each client command ran in one cluster at most (a move carries its session).
+    const ranIn = new Map<string, number>();
+    for (const cluster of this.clusters)
+      for (const key of cluster.reference.outcomes.keys()) {
+        const other = ranIn.get(key);
+        if (other !== undefined) this.fail(`${key} ran in cluster ${other} and in cluster ${cluster.id}`);
+        ranIn.set(key, cluster.id);
+      }
     for (const node of this.nodes.values())
       if ((node.server?.state.twoPc.lockCount ?? 0) > 0) this.fail(`n${node.id} still holds locks at the end`);
     for (const [key, outcome] of this.executions.definiteAnswers()) {
@@ -895,8 +1053,9 @@ export class ClusterSim {
         this.fail(`${key} was answered ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
     }
     for (const c of this.clients) {
-      for (const [key, { cluster, outcome }] of c.acknowledged) {
-        const truth = cluster.reference.outcomes.get(key);
+      for (const [key, { outcome }] of c.acknowledged) {
+        // Where it ran: a move may have carried its session elsewhere since.
+        const truth = this.clusters.map((cl) => cl.reference.outcomes.get(key)).find((o) => o !== undefined);
         if (truth === undefined) this.fail(`client was told ${key} ${outcome.status}, but it was never executed`);
         if (JSON.stringify(truth) !== JSON.stringify(outcome))
           this.fail(`client was told ${key} ${JSON.stringify(outcome)}, but it executed as ${JSON.stringify(truth)}`);
@@ -916,7 +1075,11 @@ export class ClusterSim {
       over.count === 0
         ? ''
         : `; ${over.count} messages over the payload limit dropped, the largest ${over.largest} of ${over.largestBytes} bytes`;
-    return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}${oversize}`;
+    const moves = [...this.nodes.values()].flatMap((n) =>
+      (n.server?.state.outboundList() ?? []).map((m) => `n${n.id}:e${m.epoch}->c${m.to}`),
+    );
+    const transit = moves.length === 0 ? '' : `; moves in transit ${moves.join(' ')}`;
+    return `nodes ${nodes.join(' ')}; chosen prefixes ${prefixes.join(' ')}; clients left ${clients.join(' ')}${oversize}${transit}`;
   }
 
   private log(line: string): void {

@@ -13,7 +13,7 @@ export class ExecutionCount {
   private readonly answers = new Map<string, Outcome>();
 
   /** Returns a complaint when the report contradicts an earlier one. */
-  report(key: string, outcome: Outcome, slot: number | undefined): string | undefined {
+  report(key: string, outcome: Outcome, slot: number | undefined, cluster = 0): string | undefined {
     if (outcome.status === 'ok' || outcome.status === 'rejected') return undefined;
     const before = this.answers.get(key);
     if (before !== undefined && JSON.stringify(before) !== JSON.stringify(outcome)) {
@@ -21,9 +21,11 @@ export class ExecutionCount {
     }
     this.answers.set(key, outcome);
     if (slot === undefined) return undefined;
-    const first = this.slots.get(key);
+    // Slots of one cluster's log only: a move's session answers at the destination with the
+    // slot it arrived in (running in two clusters is checked on the chosen logs instead).
+    const first = this.slots.get(`${key}@c${cluster}`);
     if (first !== undefined && first !== slot) return `${key} executed twice: in slot ${first} and in slot ${slot}`;
-    this.slots.set(key, slot);
+    this.slots.set(`${key}@c${cluster}`, slot);
     return undefined;
   }
 

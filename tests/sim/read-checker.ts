@@ -24,6 +24,8 @@ export class ReadChecker {
   private readonly acknowledged: Array<{ key: string; tick: number; to: number }> = [];
   /** Slot of the participant's commit decision, by transaction key. */
   private readonly creditSlot = new Map<string, Slot>();
+  /** The cluster each cross-shard transfer was prepared in as participant (where its credit is). */
+  private readonly creditCluster = new Map<string, number>();
   private readonly invoked = new Map<string, number>();
   reads = 0;
 
@@ -39,16 +41,20 @@ export class ReadChecker {
     let accounts = this.history.get(cluster);
     if (accounts === undefined) this.history.set(cluster, (accounts = new Map()));
     for (const [account] of reference.balances) {
-      const changes = accounts.get(account) ?? [[0, this.initialBalance]];
+      // An account that moved in has no history here before its move-in.
+      const changes: Array<[Slot, number]> =
+        accounts.get(account) ?? (this.clusterOfAccount(account) === cluster ? [[0, this.initialBalance]] : []);
       accounts.set(account, changes);
       const balance = reference.committedBalance(account);
-      if ((changes[changes.length - 1] as [Slot, number])[1] !== balance) changes.push([slot, balance]);
+      if (changes.length === 0 || (changes[changes.length - 1] as [Slot, number])[1] !== balance)
+        changes.push([slot, balance]);
     }
     const at = this.prefixAt.get(cluster) ?? [];
     this.prefixAt.set(cluster, at);
     at.push([tick, slot]);
     for (const c of batch) {
       const key = `${c.clientId}#${c.seq}`;
+      if (c.op.kind === 'x-prepare-participant' && !this.creditCluster.has(key)) this.creditCluster.set(key, cluster);
       if (
         c.op.kind === 'x-decide' &&
         c.op.role === 'participant' &&
@@ -65,17 +71,19 @@ export class ReadChecker {
 
   onTransferCommitted(command: Command, tick: number): void {
     const op = command.op;
-    if (op.kind !== 'transfer' || this.clusterOfAccount(op.from) === this.clusterOfAccount(op.to)) return;
+    // Cross-shard when it was prepared as such (moves change which transfers cross shards).
+    if (op.kind !== 'transfer' || !this.creditCluster.has(`${command.clientId}#${command.seq}`)) return;
     this.acknowledged.push({ key: `${command.clientId}#${command.seq}`, tick, to: op.to });
   }
 
   /** A client got `balance` for its read; says what is wrong with it, or undefined. */
-  onRead(command: Command, balance: number, tick: number): string | undefined {
+  onRead(command: Command, balance: number, tick: number, answeredBy?: number): string | undefined {
     const op = command.op;
     if (op.kind !== 'balance') return undefined;
     this.reads++;
     const level: Consistency = op.consistency ?? 'linearizable';
-    const cluster = this.clusterOfAccount(op.account) as number;
+    // The cluster that answered (the account may have moved there).
+    const cluster = answeredBy ?? (this.clusterOfAccount(op.account) as number);
     const invokedAt = this.invoked.get(`${command.clientId}#${command.seq}`) as number;
     const upTo = this.prefixKnownAt(cluster, tick);
     let from = 0;
@@ -85,7 +93,8 @@ export class ReadChecker {
       from = this.prefixKnownAt(cluster, since);
       bound = `the prefix ${from} chosen at t${since}`;
       for (const a of this.acknowledged) {
-        if (a.to !== op.account || a.tick > since) continue;
+        // A credit in another cluster came before the account moved here, with it.
+        if (a.to !== op.account || a.tick > since || this.creditCluster.get(a.key) !== cluster) continue;
         const credit = this.creditSlot.get(a.key);
         if (credit === undefined || credit > upTo)
           return `a ${level} read of ${op.account} at t${tick} (invoked t${invokedAt}) returned before the credit of ${a.key}, acknowledged at t${a.tick}, was chosen`;

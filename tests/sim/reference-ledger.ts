@@ -1,4 +1,13 @@
 import type { Command, Outcome } from '../../src/protocol/commands.js';
+import type { OutboundMove } from '../../src/protocol/moves.js';
+
+/** A move of accounts as the specification of its source chose it (see applyOne 'move-out'). */
+export interface SpecMove {
+  epoch: number;
+  from: number;
+  to: number;
+  balances: Array<[number, number]>;
+}
 
 /**
  * The specification of a shard's state machine, written independently of src/ledger/state.ts:
@@ -52,10 +61,23 @@ export class ReferenceLedger {
     committedBefore: boolean,
   ) => void = () => undefined;
 
+  /** Resharding (docs/resharding.md), specified here without src/ledger/moves.ts: the epoch of
+   *  each account's last move this shard knows of, the moves it gave away that its log has not
+   *  closed (move-done), and the moves it took in, by "from/epoch". */
+  readonly epochs = new Map<number, number>();
+  readonly givenAway: SpecMove[] = [];
+  readonly takenIn = new Set<string>();
+  /** Move-outs that took effect here. */
+  movesOut = 0;
+  /** Called when a move-in takes effect here, to check it against the source's log. */
+  onMoveIn: (move: OutboundMove, slot: number) => void = () => undefined;
+
   constructor(
     accounts: number[],
     initialBalance: number,
     private readonly recordsMax: number,
+    /** This shard's cluster (moves go to another one). */
+    private readonly cluster = 0,
   ) {
     this.balances = new Map(accounts.map((a) => [a, initialBalance]));
   }
@@ -80,6 +102,8 @@ export class ReferenceLedger {
         return;
       case 'transfer': {
         if (!isNew) return;
+        // An account moved away: nothing runs, nothing is recorded (the client asks its owner).
+        if (!this.balances.has(op.from) || !this.balances.has(op.to)) return;
         if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
         if (this.held.has(op.from) || this.held.has(op.to)) return finish({ status: 'aborted', reason: 'locked' });
         const have = this.balances.get(op.from) as number;
@@ -90,6 +114,7 @@ export class ReferenceLedger {
       }
       case 'x-prepare-coordinator': {
         if (!isNew || this.outgoing.has(key)) return;
+        if (!this.balances.has(op.from)) return;
         if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
         if (this.held.has(op.from)) return finish({ status: 'aborted', reason: 'locked' });
         const have = this.balances.get(op.from) as number;
@@ -102,7 +127,7 @@ export class ReferenceLedger {
       }
       case 'x-prepare-participant': {
         if (this.incoming.has(key)) return;
-        const aborted = op.abort !== undefined || this.held.has(op.to);
+        const aborted = op.abort !== undefined || this.held.has(op.to) || !this.balances.has(op.to);
         if (this.committedHere.has(key)) this.repreparations++;
         this.writeIncoming(key, {
           seq: c.seq,
@@ -151,6 +176,52 @@ export class ReferenceLedger {
         return;
       }
       case 'x-end':
+        return;
+      case 'move-out': {
+        // Given away all or none: accounts held here, each once, none held by a prepared
+        // transfer, each at an epoch below the move's, to another cluster.
+        const { accounts, to, epoch } = op;
+        const ok =
+          to !== this.cluster &&
+          accounts.length > 0 &&
+          new Set(accounts).size === accounts.length &&
+          // An epoch names one move: above every epoch this shard knows.
+          [...this.epochs.values()].every((e) => e < epoch) &&
+          accounts.every((a) => this.balances.has(a) && !this.held.has(a) && (this.epochs.get(a) ?? 0) < epoch);
+        if (!ok) return;
+        const balances: Array<[number, number]> = accounts.map((a) => [a, this.balances.get(a) as number]);
+        for (const a of accounts) {
+          this.balances.delete(a);
+          this.epochs.set(a, epoch);
+        }
+        this.givenAway.push({ epoch, from: this.cluster, to, balances });
+        this.movesOut++;
+        return;
+      }
+      case 'move-in': {
+        const { move } = op;
+        if (move.to !== this.cluster || this.takenIn.has(`${move.from}/${move.epoch}`)) return;
+        if (move.balances.some(([a]) => this.balances.has(a) || (this.epochs.get(a) ?? 0) >= move.epoch)) return;
+        this.onMoveIn(move, slot);
+        this.takenIn.add(`${move.from}/${move.epoch}`);
+        for (const [a, b] of move.balances) {
+          this.balances.set(a, b);
+          this.epochs.set(a, move.epoch);
+        }
+        // The sessions it carries: a client's sequence only moves forward.
+        for (const session of move.sessions)
+          this.lastSeq.set(session.clientId, Math.max(session.seq, this.lastSeq.get(session.clientId) ?? 0));
+        return;
+      }
+      case 'move-done': {
+        const i = this.givenAway.findIndex((m) => m.epoch === op.epoch);
+        if (i >= 0) this.givenAway.splice(i, 1);
+        return;
+      }
+      case 'map-merge':
+        for (const e of op.entries)
+          if (!this.balances.has(e.account) && e.cluster !== this.cluster && (this.epochs.get(e.account) ?? 0) < e.epoch)
+            this.epochs.set(e.account, e.epoch);
         return;
     }
   }

@@ -21,6 +21,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   let reads = 0;
   let forged = 0;
   let previousGeneration = 0;
+  let reshardSeeds = 0;
+  let movesApplied = 0;
   for (let seed = start; seed < start + seedCount; seed++) {
     const result = runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000 });
     slots += result.chosenSlots;
@@ -36,6 +38,8 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
     reads += result.readsChecked;
     forged += result.forgedInjected;
     previousGeneration += result.previousGenerationInjected;
+    if (result.reshard) reshardSeeds++;
+    movesApplied += result.movesApplied;
   }
   // The runs must have done real work, not converged on nothing.
   assert.ok(slots > seedCount, `only ${slots} slots chosen over ${seedCount} seeds`);
@@ -58,6 +62,9 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   // Reads at all three levels were checked, and forged messages reached the shards.
   assert.ok(reads > seedCount, `only ${reads} reads checked over ${seedCount} seeds`);
   assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
+  // About one seed in five moves accounts (tests/sim/reshard-driver.ts), a few moves each.
+  if (seedCount >= 100)
+    assert.ok(reshardSeeds > 0 && movesApplied > seedCount / 10, `${reshardSeeds} seeds moved only ${movesApplied} times`);
   // Messages of the previous flush generation reached the nodes' runtimes (previous-generation.ts).
   assert.ok(
     previousGeneration > seedCount,
