@@ -283,7 +283,17 @@ export class LedgerClient {
     let cluster = typeof route === 'number' ? this.ownerOf(route) : route.cluster;
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
-    const data = encodeEnvelope({ kind: 'request', command, hops: 0, ...this.generationField() });
+    // Each attempt carries the epoch of its account as we know it then (Command.mapEpoch).
+    const encode = () => {
+      const mapEpoch = account === undefined ? 0 : this.map.epochOf(account);
+      return encodeEnvelope({
+        kind: 'request',
+        command: mapEpoch === 0 ? command : { ...command, mapEpoch },
+        hops: 0,
+        ...this.generationField(),
+      });
+    };
+    let data = encode();
     let members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
@@ -331,12 +341,14 @@ export class LedgerClient {
           // Not here (any more, or not yet): follow the owner the node names when it is news,
           // else wait a little (a move of it is on its way in) and ask the owner we know.
           const owner = this.ownerOf(account);
+          const stamped = data;
+          data = encode();
           reason = `account ${account} is moving`;
           if (owner !== cluster) {
             cluster = owner;
             members = nodesOfCluster(this.topology, cluster);
             target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
-          } else await pause(Math.min(200, 20 * attempts));
+          } else if (data === stamped || Buffer.compare(data, stamped) === 0) await pause(Math.min(200, 20 * attempts));
           continue;
         }
         if (response.kind === 'outcome') {

@@ -114,6 +114,7 @@ function decodeCommandWith(value: unknown, path: string, op: (v: unknown, p: str
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
     seq: int(o.seq, `${path}.seq`, 1),
     op: op(o.op, `${path}.op`),
+    ...(o.mapEpoch === undefined ? {} : { mapEpoch: int(o.mapEpoch, `${path}.mapEpoch`, 1) }),
   };
 }
 

@@ -448,12 +448,13 @@ export class ShardServer {
       servedBy: this.self,
       slot,
     };
-    // A wrong shard: say where this node's map has the account, so the client asks there. Only
-    // an entry of a move (epoch >= 1): the initial owner is no news to a client, and an owner at
+    // A wrong shard: say where this node's map has the account, so the client asks there (or,
+    // naming this cluster, with the epoch its account arrived at: Command.mapEpoch). Only an
+    // entry of a move (epoch >= 1): the initial owner is no news to a client, and an owner at
     // epoch 0 is not a map entry (the client's decoder refuses it, and the whole reply with it).
     if (account !== undefined && isWrongShard(outcome)) {
       const entry = this.state.map.entryOf(account);
-      if (entry !== undefined && entry.cluster !== this.cluster) response.owner = { ...entry };
+      if (entry !== undefined) response.owner = { ...entry };
     }
     this.replies.push({ reqId, response });
   }

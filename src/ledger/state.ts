@@ -248,6 +248,9 @@ export class LedgerState implements AccountBook, MoveBook {
         this.executedIn = prior.slot;
         return prior.outcome;
       }
+      // Sent before its account arrived here (see Command.mapEpoch): refused like a wrong
+      // shard, unrecorded; the client's live attempt carries the epoch it learned and runs.
+      if ((command.mapEpoch ?? 0) < this.map.epochOf(op.from)) return { status: 'rejected', reason: wrongShardReason(op.from) };
     }
     // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
@@ -402,8 +405,11 @@ export class LedgerState implements AccountBook, MoveBook {
   }
 
   adoptSession(session: Session, slot: Slot): void {
-    // Its slot becomes this log's (the LRU order is by slot here); a session held that is as
-    // recent wins (recordSession never moves a session backward).
+    // A session held that is as recent wins: the same sequence is the same answer, which this
+    // shard gave itself (an account that comes back), with the slot it ran in here.
+    const held = this.sessions.get(session.clientId);
+    if (held !== undefined && held.seq >= session.seq) return;
+    // Its slot becomes this log's (the LRU order is by slot here).
     this.recordSession({ ...session, slot });
   }
 

@@ -84,6 +84,11 @@ export interface Command {
   clientId: ClientId;
   seq: number;
   op: Operation;
+  /** The shard map epoch of the command's own account (a transfer's sender) as the client knew
+   *  it when it sent this attempt (absent: 0). A write runs only where its account arrived at or
+   *  before that epoch: a copy sent before a move (a late duplicate on the network) never runs
+   *  at the account's new home, where the client's session may not have followed it. */
+  mapEpoch?: number;
 }
 
 /**

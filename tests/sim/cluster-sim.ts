@@ -737,8 +737,9 @@ export class ClusterSim {
           : { kind: 'transfer', from, to, amount: r.int(1, 8) };
       // Sent where its map has the account (an account that moved: where it was told it went).
       const home = this.clusters[(c.owners.ownerOf(from, () => cluster.id) as number) - 1] ?? cluster;
+      const mapEpoch = c.owners.epochOf(from);
       c.current = {
-        command: { clientId: c.clientId, seq: c.seq, op },
+        command: { clientId: c.clientId, seq: c.seq, op, ...(mapEpoch === 0 ? {} : { mapEpoch }) },
         cluster: home,
         sentAtTick: -Infinity,
         startedAtTick: this.tick,
@@ -762,7 +763,10 @@ export class ClusterSim {
   }
 
   private onResponse(c: SimClient, from: NodeId, command: Command, response: Response): void {
-    if (response.kind === 'outcome' && isWrongShard(response.outcome)) return this.followOwner(c, command, response);
+    // A refusal for a wrong shard follows the owner; an abort whose receiver moved is an answer
+    // (the transaction is over; LedgerClient would start a new one).
+    if (response.kind === 'outcome' && response.outcome.status === 'rejected' && isWrongShard(response.outcome))
+      return this.followOwner(c, command, response);
     if (response.kind === 'outcome' && command.op.kind === 'transfer') {
       const complaint = this.executions.report(
         `${command.clientId}#${command.seq}`,
@@ -816,10 +820,15 @@ export class ClusterSim {
     const initial = (a: number) => this.clusters.find((cl) => cl.accounts.includes(a))?.id;
     const next = account === undefined ? undefined : this.clusters[(c.owners.ownerOf(account, initial) ?? 0) - 1];
     this.log(`t${this.tick} ${c.clientId}#${command.seq}: ${JSON.stringify(response.outcome)} owner ${JSON.stringify(response.owner)}`);
+    // Each attempt carries the epoch of its account as the client knows it (Command.mapEpoch).
+    const own = cur.command.op.kind === 'transfer' ? cur.command.op.from : cur.command.op.kind === 'balance' ? cur.command.op.account : undefined;
+    const mapEpoch = own === undefined ? 0 : c.owners.epochOf(own);
+    const restamped = mapEpoch > (cur.command.mapEpoch ?? 0);
+    if (restamped) cur.command = { ...cur.command, mapEpoch };
     if (next !== undefined && next !== cur.cluster) {
       cur.cluster = next;
       c.retryAtTick = this.tick;
-    } else c.retryAtTick = this.tick + 5;
+    } else c.retryAtTick = restamped ? this.tick : this.tick + 5;
     c.leaderHint = undefined;
     cur.sentAtTick = -Infinity;
   }

@@ -104,6 +104,8 @@ export class ReferenceLedger {
         if (!isNew) return;
         // An account moved away: nothing runs, nothing is recorded (the client asks its owner).
         if (!this.balances.has(op.from) || !this.balances.has(op.to)) return;
+        // Sent before its account arrived here: the same (the client's live attempt says so).
+        if ((c.mapEpoch ?? 0) < (this.epochs.get(op.from) ?? 0)) return;
         if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
         if (this.held.has(op.from) || this.held.has(op.to)) return finish({ status: 'aborted', reason: 'locked' });
         const have = this.balances.get(op.from) as number;
@@ -115,6 +117,7 @@ export class ReferenceLedger {
       case 'x-prepare-coordinator': {
         if (!isNew || this.outgoing.has(key)) return;
         if (!this.balances.has(op.from)) return;
+        if ((c.mapEpoch ?? 0) < (this.epochs.get(op.from) ?? 0)) return;
         if (op.abort !== undefined) return finish({ status: 'aborted', reason: op.abort });
         if (this.held.has(op.from)) return finish({ status: 'aborted', reason: 'locked' });
         const have = this.balances.get(op.from) as number;

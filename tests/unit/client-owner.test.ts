@@ -86,7 +86,9 @@ describe('LedgerClient follows the owner a node names', () => {
       sent.map((s) => s.node),
       [1, 4],
     );
-    assert.deepEqual(sent[1]?.command, sent[0]?.command, 'the same command: same client id, same sequence');
+    // The same command (same client id, same sequence), now carrying the epoch it learned.
+    assert.deepEqual(sent[0]?.command.mapEpoch, undefined);
+    assert.deepEqual(sent[1]?.command, { ...sent[0]?.command, mapEpoch: 3 });
     assert.deepEqual(client.map.entryOf(1), { account: 1, cluster: 2, epoch: 3 });
     assert.equal(client.ownerOf(1), 2);
     // The next request goes straight to the new owner.
@@ -129,7 +131,8 @@ describe('LedgerClient follows the owner a node names', () => {
       [1, 4, 4, 4],
       'it does not go back to the old owner',
     );
-    for (const s of sent) assert.deepEqual(s.command, sent[0]?.command);
+    // The same command each time; from the second on with the epoch learned from n1.
+    for (const s of sent.slice(1)) assert.deepEqual(s.command, { ...sent[0]?.command, mapEpoch: 3 });
     // It paused before asking again (20 ms a try so far, growing).
     const gaps = sent.slice(1).map((s, i) => s.atMs - (sent[i] as Sent).atMs);
     assert.ok((gaps[1] as number) >= 30, `gaps ${gaps.map((g) => g.toFixed(1)).join(', ')} ms`);

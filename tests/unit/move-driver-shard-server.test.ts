@@ -350,9 +350,14 @@ describe('ShardServer routing after a move', () => {
       assert.ok((r.outcome as { reason: string }).reason.endsWith(' is not in this shard'));
       assert.deepEqual(r.owner, { account: 11, cluster: 2, epoch: 4 });
     }
+    // The client sends it there with the epoch it learned (Command.mapEpoch); the copy it sent
+    // before, without it, is refused at the new owner as well (it never runs there).
     w.get(2).request({ reqId: 4, command: transfer('d', 1, 11, 12, 5), hops: 0 });
     w.settle();
-    assert.deepEqual(w.outcomesTo(2, 4), [{ status: 'committed' }]);
+    assert.deepEqual(w.outcomesTo(2, 4), [{ status: 'rejected', reason: 'account 11 is not in this shard' }]);
+    w.get(2).request({ reqId: 5, command: { ...transfer('d', 1, 11, 12, 5), mapEpoch: 4 }, hops: 0 });
+    w.settle();
+    assert.deepEqual(w.outcomesTo(2, 5), [{ status: 'committed' }]);
     assert.equal(w.get(2).state.balanceOf(11), 95);
   });
 

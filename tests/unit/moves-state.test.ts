@@ -346,8 +346,9 @@ describe('exactly once across a move', () => {
     assert.equal(s.sessionOf('e')?.seq, 1, 'the wrong shard is not the session’s answer');
     assert.equal(s.stateHash, hash);
     apply(d, moveIn(s.outbound(1) as OutboundMove));
-    assert.deepEqual(apply(d, transfer('e', 2, 1, 2, 40)), [committed]);
-    assert.deepEqual(apply(d, transfer('e', 2, 1, 2, 40)), [committed], 'its retry: the same answer');
+    // Sent again by the client with the epoch the source's answer named (Command.mapEpoch).
+    assert.deepEqual(apply(d, stamped(transfer('e', 2, 1, 2, 40), 1)), [committed]);
+    assert.deepEqual(apply(d, stamped(transfer('e', 2, 1, 2, 40), 1)), [committed], 'its retry: the same answer');
     assert.equal(d.balanceOf(1), 960);
     assert.equal(d.balanceOf(2), 1040);
   });
@@ -359,10 +360,32 @@ describe('exactly once across a move', () => {
     assert.deepEqual(apply(d, transfer('f', 1, 1, 2, 40)), [wrongShard(1)]);
     assert.equal(d.sessionOf('f'), undefined);
     apply(d, moveIn(s.outbound(1) as OutboundMove));
-    assert.deepEqual(apply(d, transfer('f', 1, 1, 2, 40)), [committed]);
+    assert.deepEqual(apply(d, stamped(transfer('f', 1, 1, 2, 40), 1)), [committed]);
     assert.equal(d.balanceOf(1), 960);
   });
+
+  test('a copy sent before the account arrived (a late duplicate, epoch below its arrival) never runs at the destination, even with no session there', () => {
+    const s = source();
+    const d = destination();
+    // g's command 1 ran at the source and was answered; g went on at the source with other
+    // accounts, so its session there no longer touches 1 and does not travel with it.
+    assert.deepEqual(apply(s, transfer('g', 1, 1, 2, 5)), [committed]);
+    apply(s, transfer('g', 2, 3, 4, 1));
+    apply(s, moveOut([1, 2], 2, 1));
+    apply(d, moveIn(s.outbound(1) as OutboundMove));
+    assert.equal(d.sessionOf('g'), undefined);
+    const hash = d.stateHash;
+    // A late copy of command 1 (sent at epoch 0) reaches the destination: refused, unrecorded.
+    assert.deepEqual(apply(d, transfer('g', 1, 1, 2, 5)), [wrongShard(1)]);
+    assert.equal(d.stateHash, hash);
+    assert.equal(d.balanceOf(1), 995);
+  });
 });
+
+/** The command as a client that knows the account's move at `epoch` sends it. */
+function stamped(command: Command, mapEpoch: number): Command {
+  return { ...command, mapEpoch };
+}
 
 describe('a cross-shard transfer whose receiver moved', () => {
   test('its abort (not in this shard) is a decision: recorded in the session, so a late copy of the request does not run it after its record is forgotten', () => {
