@@ -19,7 +19,11 @@ The moves print as triplets, (account, cSOURCE, cDESTINATION), with the cross-sh
   ];
   static override flags = {
     'dry-run': Flags.boolean({ description: 'plan and print the moves, change nothing' }),
-    seed: Flags.integer({ description: "METIS's seed: the same history and seed give the same plan", default: 1, min: 0 }),
+    seed: Flags.integer({
+      description: "METIS's seed: the same history and seed give the same plan",
+      default: 1,
+      min: 0,
+    }),
     tolerance: Flags.string({
       description: `how far from an even share of accounts a cluster may end, as a fraction [default: ${reshardBalanceToleranceDefault}]`,
     }),
@@ -67,7 +71,8 @@ The moves print as triplets, (account, cSOURCE, cDESTINATION), with the cross-sh
         plan.clusters.map((c) => [`c${c.cluster}`, c.accountsBefore, c.accountsAfter]),
       ),
     );
-    if (!plan.withinTolerance) this.logToStderr(`warning: not every cluster is within ±${pct(plan.balanceTolerance)} of an even share`);
+    if (!plan.withinTolerance)
+      this.logToStderr(`warning: not every cluster is within ±${pct(plan.balanceTolerance)} of an even share`);
     if (result.applied !== undefined) {
       const a = result.applied;
       const longest = Math.max(0, ...a.moves.map((m) => m.durationMs));

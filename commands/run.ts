@@ -73,7 +73,7 @@ On a terminal, each command's outcome appears as it completes and a menu follows
     'initial-balance': Flags.integer({ description: 'what every account starts with', default: 10, min: 0 }),
     'reshard-after-each-set': Flags.boolean({
       description:
-        "after each set, reshard over its history and carry the moves out (PrintReshard without the menu): the triplets print under the set and go into --json under it",
+        'after each set, reshard over its history and carry the moves out (PrintReshard without the menu): the triplets print under the set and go into --json under it',
       default: false,
     }),
     sets: Flags.string({

@@ -385,7 +385,9 @@ export class LedgerClient {
   private wrongShard(response: Extract<Response, { kind: 'outcome' }>, account: AccountId): boolean {
     if (!isWrongShard(response.outcome)) return false;
     if (response.owner !== undefined) this.map.merge(response.owner);
-    return response.outcome.status === 'rejected' && (response.owner === undefined || response.owner.account === account);
+    return (
+      response.outcome.status === 'rejected' && (response.owner === undefined || response.owner.account === account)
+    );
   }
 
   /** Why a request got no answer. Sent and unanswered: a cluster without a majority is named as

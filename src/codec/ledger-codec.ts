@@ -1,11 +1,5 @@
 import { limits } from '../core/limits.js';
-import {
-  consistencies,
-  type ClientOperation,
-  type Command,
-  type Operation,
-  type Batch,
-} from '../protocol/commands.js';
+import { consistencies, type ClientOperation, type Command, type Operation, type Batch } from '../protocol/commands.js';
 import type { CoordinatorRecord, ParticipantRecord, TwoPcMessage, TxnId } from '../protocol/twopc.js';
 import type { Response, ShardMessage, SnapshotChunk, SnapshotPiece } from '../protocol/client.js';
 import type { Ballot, LogEntry, PaxosMessage, SlotValue } from '../protocol/paxos.js';

@@ -61,9 +61,11 @@ export class TransferHistory {
     this.hashSum = (this.hashSum + pairHash(position, from, to)) | 0;
     this.appended.push([position, from, to]);
     // Between two checkpoints more may be appended than the history keeps: drop what it forgot.
-    if (this.appended.length > 2 * this.capacity) this.appended = this.appended.filter(([p]) => p > position - this.capacity);
+    if (this.appended.length > 2 * this.capacity)
+      this.appended = this.appended.filter(([p]) => p > position - this.capacity);
     if (this.length > this.capacity) {
-      this.hashSum = (this.hashSum - pairHash(this.start, this.from[this.head] as number, this.to[this.head] as number)) | 0;
+      this.hashSum =
+        (this.hashSum - pairHash(this.start, this.from[this.head] as number, this.to[this.head] as number)) | 0;
       this.head++;
       this.start++;
       // Trim now and then: amortised O(1) per append.

@@ -55,7 +55,8 @@ export class MoveDriver {
     } else if (op.kind === 'move-in') {
       this.proposed.delete(`move-in/${op.move.epoch}`);
       // Applied now or before (a repeat): either way the destination has it.
-      if (this.holds(op.move)) this.host.send(op.move.from, { type: 'move-ack', from: this.host.cluster, epoch: op.move.epoch });
+      if (this.holds(op.move))
+        this.host.send(op.move.from, { type: 'move-ack', from: this.host.cluster, epoch: op.move.epoch });
     } else if (op.kind === 'move-done') {
       this.proposed.delete(`move-done/${op.epoch}`);
       this.sentAt.delete(op.epoch);
@@ -77,7 +78,11 @@ export class MoveDriver {
           this.host.send(move.from, { type: 'move-ack', from: this.host.cluster, epoch: move.epoch });
           return;
         }
-        this.proposeOnce(`move-in/${move.epoch}`, { clientId: `move-in:${move.from}`, seq: move.epoch, op: { kind: 'move-in', move } });
+        this.proposeOnce(`move-in/${move.epoch}`, {
+          clientId: `move-in:${move.from}`,
+          seq: move.epoch,
+          op: { kind: 'move-in', move },
+        });
         return;
       }
       case 'move-ack':
@@ -134,7 +139,11 @@ export class MoveDriver {
     for (let c = 1; c <= clusters; c++) {
       if (c === move.from || c === move.to) continue;
       for (let i = 0; i < entries.length; i += limits.mapEntriesPerMergeMax)
-        this.host.send(c, { type: 'map', from: this.host.cluster, entries: entries.slice(i, i + limits.mapEntriesPerMergeMax) });
+        this.host.send(c, {
+          type: 'map',
+          from: this.host.cluster,
+          entries: entries.slice(i, i + limits.mapEntriesPerMergeMax),
+        });
     }
   }
 }

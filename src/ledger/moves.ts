@@ -42,7 +42,8 @@ export function applyMoveOut(book: MoveBook, op: Op<'move-out'>): Outcome {
     return { status: 'committed' };
   if (book.cluster === undefined || op.to === book.cluster)
     return { status: 'rejected', reason: 'a move must go to another cluster' };
-  if (new Set(op.accounts).size !== op.accounts.length) return { status: 'rejected', reason: 'an account is named twice' };
+  if (new Set(op.accounts).size !== op.accounts.length)
+    return { status: 'rejected', reason: 'an account is named twice' };
   // An epoch names one move of this source: a second move-out at an epoch it already knows (a
   // driver re-run while its last move-out was still on its way in) would replace that move's
   // record, and the money in it, or be closed by the other move's acknowledgement.
@@ -58,7 +59,10 @@ export function applyMoveOut(book: MoveBook, op: Op<'move-out'>): Outcome {
   const moved = new Set(op.accounts);
   const balances: Array<[AccountId, number]> = op.accounts.map((a) => [a, book.balanceOf(a) as number]);
   const touching = book.sessionsTouching(moved);
-  const sessions = touching.slice(0, fittingCount(touching, 0, encodedBytesMax, limits.movedSessionsBytesMax, Infinity));
+  const sessions = touching.slice(
+    0,
+    fittingCount(touching, 0, encodedBytesMax, limits.movedSessionsBytesMax, Infinity),
+  );
   for (const a of op.accounts) {
     book.removeAccount(a);
     book.map.merge({ account: a, cluster: op.to, epoch: op.epoch });

@@ -119,11 +119,7 @@ export class SnapshotReceiver {
  *  those the snapshot's own map gave another cluster after the epoch we know (moved away in
  *  slots we have not applied), plus those it gives this cluster (moved in): a replica that fell
  *  behind a move must still take the snapshot (refusing it left it behind for good). */
-function wholeShard(
-  state: LedgerState,
-  image: ReceivedSnapshot['image'],
-  moneyMax: number,
-): boolean {
+function wholeShard(state: LedgerState, image: ReceivedSnapshot['image'], moneyMax: number): boolean {
   const { balances } = image;
   const entries = new Map((image.mapEntries ?? []).map((e) => [e.account, e]));
   const held = new Set(balances.map(([a]) => a));
@@ -134,6 +130,8 @@ function wholeShard(
     if (held.has(a) === movedAway) return false;
   }
   return balances.every(
-    ([a, b]) => b <= moneyMax && (state.hasAccount(a) || (state.cluster !== undefined && entries.get(a)?.cluster === state.cluster)),
+    ([a, b]) =>
+      b <= moneyMax &&
+      (state.hasAccount(a) || (state.cluster !== undefined && entries.get(a)?.cluster === state.cluster)),
   );
 }

@@ -250,7 +250,8 @@ export class LedgerState implements AccountBook, MoveBook {
       }
       // Sent before its account arrived here (see Command.mapEpoch): refused like a wrong
       // shard, unrecorded; the client's live attempt carries the epoch it learned and runs.
-      if ((command.mapEpoch ?? 0) < this.map.epochOf(op.from)) return { status: 'rejected', reason: wrongShardReason(op.from) };
+      if ((command.mapEpoch ?? 0) < this.map.epochOf(op.from))
+        return { status: 'rejected', reason: wrongShardReason(op.from) };
     }
     // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
@@ -262,7 +263,13 @@ export class LedgerState implements AccountBook, MoveBook {
     // coordinator's abort because the receiver moved is a decision, `aborted`: it is recorded,
     // so a late copy of the request cannot start the transaction again once its record goes.)
     if (outcome !== undefined && op.kind !== 'balance' && !(outcome.status === 'rejected' && isWrongShard(outcome)))
-      this.recordSession({ clientId: command.clientId, seq: command.seq, outcome, slot, ...this.accountsTouched(command) });
+      this.recordSession({
+        clientId: command.clientId,
+        seq: command.seq,
+        outcome,
+        slot,
+        ...this.accountsTouched(command),
+      });
     return outcome;
   }
 
@@ -571,4 +578,3 @@ type ReshardStep = Extract<Operation, { kind: 'move-out' | 'move-in' | 'move-don
 function isReshardStep(op: Operation): op is ReshardStep {
   return op.kind === 'move-out' || op.kind === 'move-in' || op.kind === 'move-done' || op.kind === 'map-merge';
 }
-

@@ -160,7 +160,11 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
       `metricsPortBase must be 0 (off) or a port leaving room for every node below 65536, got ${String(c.metricsPortBase)}`,
     );
   }
-  if (!(Number.isSafeInteger(c.historyCapacity) && c.historyCapacity >= 0 && c.historyCapacity <= limits.historyCapacityMax))
+  if (!(
+    Number.isSafeInteger(c.historyCapacity) &&
+    c.historyCapacity >= 0 &&
+    c.historyCapacity <= limits.historyCapacityMax
+  ))
     throw new LedgerError(
       'config',
       `historyCapacity must be an integer from 0 to ${limits.historyCapacityMax}, got ${String(c.historyCapacity)}`,

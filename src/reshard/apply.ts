@@ -110,9 +110,13 @@ async function moveOne(
   let last = 'no answer';
   for (let attempt = 1; ; attempt++) {
     if (performance.now() >= deadline)
-      throw new LedgerError('timeout', `the move of epoch ${epoch} (${accounts.length} accounts, c${from} to c${to}) did not happen: ${last}`, {
-        hint: 'run `ledger reshard` again: it completes the plan',
-      });
+      throw new LedgerError(
+        'timeout',
+        `the move of epoch ${epoch} (${accounts.length} accounts, c${from} to c${to}) did not happen: ${last}`,
+        {
+          hint: 'run `ledger reshard` again: it completes the plan',
+        },
+      );
     const outcome = await client.reshardCommand(from, { kind: 'move-out', accounts, to, epoch });
     if (outcome?.status === 'committed') break;
     if (outcome?.status === 'rejected')
@@ -120,7 +124,10 @@ async function moveOne(
         hint: 'the shard map changed under the plan: run `ledger reshard` again to plan from it',
       });
     // Held by a prepared cross-shard transfer, or the leader was busy: ask again shortly.
-    last = outcome === undefined ? 'no answer from its leader' : `${outcome.status}: ${'reason' in outcome ? outcome.reason : ''}`;
+    last =
+      outcome === undefined
+        ? 'no answer from its leader'
+        : `${outcome.status}: ${'reason' in outcome ? outcome.reason : ''}`;
     await sleep(Math.min(500, 20 * attempt));
   }
   const entries: MapEntry[] = accounts.map((account) => ({ account, cluster: to, epoch }));
@@ -129,7 +136,10 @@ async function moveOne(
   for (let c = 1; c <= topology.clusters; c++) {
     if (c === from || c === to) continue;
     for (let i = 0; i < entries.length; i += limits.mapEntriesPerMergeMax)
-      await client.reshardCommand(c, { kind: 'map-merge', entries: entries.slice(i, i + limits.mapEntriesPerMergeMax) });
+      await client.reshardCommand(c, {
+        kind: 'map-merge',
+        entries: entries.slice(i, i + limits.mapEntriesPerMergeMax),
+      });
   }
   return { epoch, from, to, accounts, durationMs: Math.round(performance.now() - started) };
 }

@@ -69,11 +69,14 @@ export async function planFromCluster(
  * dir), and unless it is a dry run carries it out while transfers go on (apply.ts). The plan is
  * kept in the data dir until every move is done, so a re-run after a kill completes it.
  */
-export async function reshard(client: LedgerClient, topology: Topology, options: ReshardOptions): Promise<ReshardResult> {
+export async function reshard(
+  client: LedgerClient,
+  topology: Topology,
+  options: ReshardOptions,
+): Promise<ReshardResult> {
   const file = options.dataDir === undefined ? undefined : planFile(options.dataDir);
   const kept = file !== undefined && !options.replan && !options.dryRun ? readKept(file) : undefined;
-  const plan =
-    kept ?? planJson(await planFromCluster(client, topology, options.seed, options.balanceTolerance));
+  const plan = kept ?? planJson(await planFromCluster(client, topology, options.seed, options.balanceTolerance));
   if (options.dryRun) return { plan, resumed: false };
   if (file !== undefined) writeKept(file, plan);
   const applied = await applyPlan(client, topology, plan.moves, {

@@ -41,11 +41,7 @@ export class SqliteNodeStore implements NodeStore {
   private readonly statements: Statements;
   private readonly persistTransaction: BetterSqlite3.Transaction<(batch: PersistBatch) => void>;
 
-  constructor(init: {
-    db: BetterSqlite3.Database;
-    statements: Statements;
-    synchronous: Durability;
-  }) {
+  constructor(init: { db: BetterSqlite3.Database; statements: Statements; synchronous: Durability }) {
     this.db = init.db;
     this.statements = init.statements;
     this.synchronous = init.synchronous;
@@ -257,7 +253,10 @@ export class SqliteNodeStore implements NodeStore {
     }
     for (const account of removed) {
       const { changes } = s.deleteAccount.run({ account });
-      assert(changes === 1 || state.replaceAll === true, `removal of account ${account}, which this store does not hold`);
+      assert(
+        changes === 1 || state.replaceAll === true,
+        `removal of account ${account}, which this store does not hold`,
+      );
     }
   }
 

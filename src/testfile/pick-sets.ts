@@ -14,9 +14,6 @@ export function pickSets(plans: SetPlan[], list: string): SetPlan[] {
   const known = new Set(plans.map((p) => p.set.set));
   const missing = [...wanted].filter((n) => !known.has(n));
   if (missing.length > 0)
-    throw badInput(
-      `--sets: the file has no set ${missing.join(', ')}`,
-      `its sets are ${[...known].join(', ')}`,
-    );
+    throw badInput(`--sets: the file has no set ${missing.join(', ')}`, `its sets are ${[...known].join(', ')}`);
   return plans.filter((p) => wanted.has(p.set.set));
 }

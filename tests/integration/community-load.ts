@@ -72,7 +72,10 @@ export class CommunityLoad {
 
   static async connect(natsUrl: string, communities: Communities, seed: number): Promise<CommunityLoad> {
     const transport = await connectNats({ url: natsUrl, name: `it-community-${seed}`, longRunning: true });
-    const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
+    const client = new LedgerClient(transport, defaultTopology, 'ledger', {
+      attemptTimeoutMs: 500,
+      deadlineMs: 15_000,
+    });
     return new CommunityLoad(client, transport, communities, seed);
   }
 

@@ -19,9 +19,15 @@ import { alive, endProcess, ledgerBin, TestCluster, waitUntil } from './harness.
 const topology = defaultTopology;
 
 /** A client of the test's own, beside the CLI (reads every node's copy of things). */
-async function connectClient(cluster: TestCluster, name: string): Promise<{ client: LedgerClient; transport: Transport }> {
+async function connectClient(
+  cluster: TestCluster,
+  name: string,
+): Promise<{ client: LedgerClient; transport: Transport }> {
   const transport = await connectNats({ url: cluster.state.natsUrl, name, longRunning: true });
-  return { transport, client: new LedgerClient(transport, topology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 }) };
+  return {
+    transport,
+    client: new LedgerClient(transport, topology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 }),
+  };
 }
 
 /** One node's own copy of an account's balance, or the code it refused with. */
@@ -133,7 +139,8 @@ describe('ledger reshard with real processes', () => {
       [1004, 4001],
       [1005, 1001],
     ];
-    for (const [from, to] of set9) assert.equal((await client.transfer(from, to, 1)).status, 'committed', `${from} -> ${to}`);
+    for (const [from, to] of set9)
+      assert.equal((await client.transfer(from, to, 1)).status, 'committed', `${from} -> ${to}`);
     lap('set 9');
 
     const dry = await cluster.json(['reshard', '--dry-run']);
@@ -169,7 +176,9 @@ describe('ledger reshard with real processes', () => {
     // Every node, the third cluster's too, has the map at epoch 1, and the counts moved by one.
     const epochOneEverywhere = (rows: any[]) =>
       rows.length === 9 && rows.every((n) => n.mapEpoch === 1 && n.accounts === [3001, 2999, 3000][n.cluster - 1]);
-    await waitUntil('map epoch 1 and 3001/2999/3000 on every node', 10_000, async () => epochOneEverywhere(await client.status()));
+    await waitUntil('map epoch 1 and 3001/2999/3000 on every node', 10_000, async () =>
+      epochOneEverywhere(await client.status()),
+    );
     assert.ok(epochOneEverywhere(await statusRows(cluster)), '`ledger cluster status` shows it');
     lap('replicas and status');
     const audit = await cluster.json(['check', 'consistency']);
@@ -195,11 +204,17 @@ describe('ledger reshard with real processes', () => {
     await warmup.run(600, 8);
     t.diagnostic(`600 transfers before the reshard in ${Math.round(performance.now() - phaseMs)} ms`);
 
-    const moving = await Promise.all([2, 3, 4].map((seed) => CommunityLoad.connect(cluster.state.natsUrl, communities, seed)));
+    const moving = await Promise.all(
+      [2, 3, 4].map((seed) => CommunityLoad.connect(cluster.state.natsUrl, communities, seed)),
+    );
     loads.push(...moving);
     const all = () => loads.flatMap((l) => l.transfers);
     for (const load of moving) load.start(2);
-    await waitUntil('the load clients commit', 20_000, async () => all().filter((x) => x.status === 'committed').length >= 700);
+    await waitUntil(
+      'the load clients commit',
+      20_000,
+      async () => all().filter((x) => x.status === 'committed').length >= 700,
+    );
 
     // Audits over and over while the moves go on.
     let resharding = true;
@@ -224,8 +239,10 @@ describe('ledger reshard with real processes', () => {
     await auditor.transport.close();
     // Some transfers after the moves, at the new homes.
     const committedBefore = all().filter((x) => x.status === 'committed').length;
-    await waitUntil('commits after the reshard', 20_000, async () =>
-      all().filter((x) => x.status === 'committed').length >= committedBefore + 100,
+    await waitUntil(
+      'commits after the reshard',
+      20_000,
+      async () => all().filter((x) => x.status === 'committed').length >= committedBefore + 100,
     );
     for (const load of moving) await load.stop();
 
@@ -257,7 +274,9 @@ describe('ledger reshard with real processes', () => {
     await client.refreshMap();
     const before = crossShare(all(), (a) => clusterOfAccount(topology, a));
     const afterShare = crossShare(all(), (a) => client.ownerOf(a));
-    t.diagnostic(`cross-shard share of the ${all().length} transfers: ${before.toFixed(3)} -> ${afterShare.toFixed(3)}`);
+    t.diagnostic(
+      `cross-shard share of the ${all().length} transfers: ${before.toFixed(3)} -> ${afterShare.toFixed(3)}`,
+    );
     assert.ok(before > 0.6, `the workload crosses shards (${before})`);
     assert.ok(afterShare <= before / 2, `the share fell from ${before} to ${afterShare} only`);
 
@@ -278,7 +297,12 @@ describe('ledger reshard with real processes', () => {
       audits.some((a) => a.startedMs < reshardEndedMs),
       'at least one audit ran during the moves',
     );
-    for (const { report } of audits) assert.equal(report.ok, true, JSON.stringify({ money: report.money, problems: report.clusters.map((c) => c.problems) }));
+    for (const { report } of audits)
+      assert.equal(
+        report.ok,
+        true,
+        JSON.stringify({ money: report.money, problems: report.clusters.map((c) => c.problems) }),
+      );
 
     // (d) No acknowledged transfer lost or doubled.
     const finals = new Map<number, number>();
@@ -287,10 +311,18 @@ describe('ledger reshard with real processes', () => {
       assert.notEqual(r.balance, null, `${account}: ${r.reason}`);
       finals.set(account, r.balance as number);
     });
-    const counts = Object.fromEntries(['committed', 'insufficient-funds', 'aborted', 'unknown', 'unavailable'].map((s) => [s, all().filter((x) => x.status === s).length]));
+    const counts = Object.fromEntries(
+      ['committed', 'insufficient-funds', 'aborted', 'unknown', 'unavailable'].map((s) => [
+        s,
+        all().filter((x) => x.status === s).length,
+      ]),
+    );
     const reasons = new Map<string, number>();
-    for (const x of all()) if (x.status === 'aborted') reasons.set(x.reason ?? '?', (reasons.get(x.reason ?? '?') ?? 0) + 1);
-    t.diagnostic(`outcomes: ${JSON.stringify(counts)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`);
+    for (const x of all())
+      if (x.status === 'aborted') reasons.set(x.reason ?? '?', (reasons.get(x.reason ?? '?') ?? 0) + 1);
+    t.diagnostic(
+      `outcomes: ${JSON.stringify(counts)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`,
+    );
     // A transfer whose receiver moved under its PREPARE is aborted (nothing ran): how many.
     const movedAccounts = new Set(plan.moves.map((m) => m.account));
     t.diagnostic(
@@ -305,7 +337,8 @@ describe('ledger reshard with real processes', () => {
         const copies = await Promise.all(nodesOfCluster(topology, m.to).map((n) => nodeBalance(client, n, m.account)));
         return copies.every((b) => b === finals.get(m.account));
       });
-      for (const n of nodesOfCluster(topology, m.from)) assert.equal(await nodeBalance(client, n, m.account), 'wrong-shard');
+      for (const n of nodesOfCluster(topology, m.from))
+        assert.equal(await nodeBalance(client, n, m.account), 'wrong-shard');
     });
     for (const load of loads.splice(0)) await load.close();
     await transport.close();
@@ -360,13 +393,20 @@ describe('ledger reshard with real processes', () => {
     let arrived = 0;
     await inChunks(plan.moves, 24, async (m) => {
       const at = await holders(client, m.account);
-      assert.equal(at.length, 1, `${m.account} is held by ${at.length === 0 ? 'no cluster' : at.map((c) => `c${c}`).join(' and ')}`);
+      assert.equal(
+        at.length,
+        1,
+        `${m.account} is held by ${at.length === 0 ? 'no cluster' : at.map((c) => `c${c}`).join(' and ')}`,
+      );
       if (at[0] === m.to) arrived++;
       else assert.equal(at[0], m.from, `${m.account} is at c${at[0]}, neither c${m.from} nor c${m.to}`);
     });
     t.diagnostic(`killed after ${arrived} of ${plan.moves.length} accounts arrived`);
     lap('every planned account held once');
-    assert.ok(arrived > 0 && arrived < plan.moves.length, `${arrived} of ${plan.moves.length} arrived: killed half-way`);
+    assert.ok(
+      arrived > 0 && arrived < plan.moves.length,
+      `${arrived} of ${plan.moves.length} arrived: killed half-way`,
+    );
     const audit = await cluster.json(['check', 'consistency']);
     assert.equal(audit.ok, true, JSON.stringify(audit));
 
@@ -383,7 +423,8 @@ describe('ledger reshard with real processes', () => {
     });
     const rows = await statusRows(cluster);
     for (const c of plan.clusters)
-      for (const row of rows.filter((r) => r.cluster === c.cluster)) assert.equal(row.accounts, c.accountsAfter, `n${row.node}`);
+      for (const row of rows.filter((r) => r.cluster === c.cluster))
+        assert.equal(row.accounts, c.accountsAfter, `n${row.node}`);
     const final = await cluster.json(['check', 'consistency']);
     assert.equal(final.ok, true, JSON.stringify(final));
     lap('checks after');

@@ -71,7 +71,6 @@ describe('ledger run: PrintReshard', { concurrency: true }, () => {
     assert.equal(set9.reshard.historyTransfers, 10);
     assert.equal(set9.reshard.crossShareBefore, 0.4);
     assert.equal(set9.reshard.crossShareAfter, 0);
-
   });
 
   test('the menu reshards set 9; PrintBalance reads 4001 = 12 on n1-n3 (n2 once recovered); the next flush puts it back in c2', async () => {

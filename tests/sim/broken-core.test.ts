@@ -122,7 +122,10 @@ describe('the simulator catches a deliberately broken core', () => {
     const seed = firstFailingSeedOfRuntime(movesBeforeChosen, 60);
     assert.ok(seed !== undefined, 'no seed out of 60 caught a move sent before its move-out was chosen');
     // The real runtime passes the seeds up to the one that caught it.
-    assert.equal(firstFailingSeedOfRuntime((init) => new NodeRuntime<SimRequest>(init), seed), undefined);
+    assert.equal(
+      firstFailingSeedOfRuntime((init) => new NodeRuntime<SimRequest>(init), seed),
+      undefined,
+    );
   });
 
   test('the unbroken replica passes the same seeds the broken ones fail on', () => {

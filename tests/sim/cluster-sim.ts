@@ -271,9 +271,13 @@ export class ClusterSim {
       };
       // A move taken in must be one its source chose, as it chose it.
       reference.onMoveIn = (move) => {
-        const source = this.clusters[move.from - 1]?.reference.givenAway.find((m) => m.epoch === move.epoch && m.to === c);
+        const source = this.clusters[move.from - 1]?.reference.givenAway.find(
+          (m) => m.epoch === move.epoch && m.to === c,
+        );
         if (source === undefined || JSON.stringify(source.balances) !== JSON.stringify(move.balances))
-          this.fail(`cluster ${c} took in the move ${JSON.stringify(move)}, which cluster ${move.from} did not choose so (${JSON.stringify(source)})`);
+          this.fail(
+            `cluster ${c} took in the move ${JSON.stringify(move)}, which cluster ${move.from} did not choose so (${JSON.stringify(source)})`,
+          );
       };
       this.clusters.push(cluster);
       // Half the clusters start as a flush leaves them (members promised (1, L) and follow L),
@@ -819,9 +823,16 @@ export class ClusterSim {
     const account = response.owner?.account;
     const initial = (a: number) => this.clusters.find((cl) => cl.accounts.includes(a))?.id;
     const next = account === undefined ? undefined : this.clusters[(c.owners.ownerOf(account, initial) ?? 0) - 1];
-    this.log(`t${this.tick} ${c.clientId}#${command.seq}: ${JSON.stringify(response.outcome)} owner ${JSON.stringify(response.owner)}`);
+    this.log(
+      `t${this.tick} ${c.clientId}#${command.seq}: ${JSON.stringify(response.outcome)} owner ${JSON.stringify(response.owner)}`,
+    );
     // Each attempt carries the epoch of its account as the client knows it (Command.mapEpoch).
-    const own = cur.command.op.kind === 'transfer' ? cur.command.op.from : cur.command.op.kind === 'balance' ? cur.command.op.account : undefined;
+    const own =
+      cur.command.op.kind === 'transfer'
+        ? cur.command.op.from
+        : cur.command.op.kind === 'balance'
+          ? cur.command.op.account
+          : undefined;
     const mapEpoch = own === undefined ? 0 : c.owners.epochOf(own);
     const restamped = mapEpoch > (cur.command.mapEpoch ?? 0);
     if (restamped) cur.command = { ...cur.command, mapEpoch };
@@ -883,7 +894,10 @@ export class ClusterSim {
     money += movedMoney(references);
     const created = this.clusters.reduce((sum, c) => sum + c.accounts.length * initialBalance, 0);
     if (money !== created) this.fail(`money across shards is ${money}, ${created} were created`);
-    const owners = checkOwnership(references, this.clusters.flatMap((c) => c.accounts));
+    const owners = checkOwnership(
+      references,
+      this.clusters.flatMap((c) => c.accounts),
+    );
     if (owners !== undefined) this.fail(owners);
     // The replicas' own state, when the most advanced replica of every cluster applied its whole
     // chosen prefix (before, a chosen step may be applied nowhere yet: a vote or a move can leave
@@ -1037,13 +1051,16 @@ export class ClusterSim {
     // Every move chosen ended: its accounts at its destination on every replica, none in transit.
     for (const cluster of this.clusters)
       for (const m of cluster.reference.givenAway)
-        this.fail(`the move of epoch ${m.epoch} (c${m.from} -> c${m.to}, ${JSON.stringify(m.balances)}) is still in transit at the end`);
+        this.fail(
+          `the move of epoch ${m.epoch} (c${m.from} -> c${m.to}, ${JSON.stringify(m.balances)}) is still in transit at the end`,
+        );
     for (const node of this.nodes.values()) {
       const state = node.server?.state;
       if (state === undefined) continue;
       if (state.outboundList().length > 0) this.fail(`n${node.id} still holds moves in transit at the end`);
       for (const a of node.cluster.reference.balances.keys())
-        if (state.balanceOf(a) === undefined) this.fail(`n${node.id} does not hold account ${a}, which its log moved in`);
+        if (state.balanceOf(a) === undefined)
+          this.fail(`n${node.id} does not hold account ${a}, which its log moved in`);
     }
     // Each client command ran in one cluster at most (a move carries its session).
     const ranIn = new Map<string, number>();

@@ -17,7 +17,10 @@ export function movedMoney(references: readonly ReferenceLedger[]): number {
 }
 
 /** Every account is held by exactly one cluster's specification, or in exactly one move in transit. */
-export function checkOwnership(references: readonly ReferenceLedger[], accounts: readonly number[]): string | undefined {
+export function checkOwnership(
+  references: readonly ReferenceLedger[],
+  accounts: readonly number[],
+): string | undefined {
   const places = new Map<number, string[]>(accounts.map((a) => [a, []]));
   references.forEach((ref, i) => {
     for (const a of ref.balances.keys()) places.get(a)?.push(`held by c${i + 1}`);
@@ -26,7 +29,8 @@ export function checkOwnership(references: readonly ReferenceLedger[], accounts:
         for (const [a] of m.balances) places.get(a)?.push(`in the move of epoch ${m.epoch} c${m.from}->c${m.to}`);
   });
   for (const [a, where] of places)
-    if (where.length !== 1) return `account ${a} is ${where.length === 0 ? 'nowhere' : where.join(' and ')} in the chosen logs`;
+    if (where.length !== 1)
+      return `account ${a} is ${where.length === 0 ? 'nowhere' : where.join(' and ')} in the chosen logs`;
   return undefined;
 }
 
@@ -65,6 +69,7 @@ export function checkRawShards(shards: readonly RawShard[], created: number): st
       for (const [, b] of m.balances) money += b;
     }
   }
-  if (money !== created) return `the most advanced replicas hold ${money} with the moves in transit, ${created} were created`;
+  if (money !== created)
+    return `the most advanced replicas hold ${money} with the moves in transit, ${created} were created`;
   return undefined;
 }

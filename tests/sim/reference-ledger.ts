@@ -223,7 +223,11 @@ export class ReferenceLedger {
       }
       case 'map-merge':
         for (const e of op.entries)
-          if (!this.balances.has(e.account) && e.cluster !== this.cluster && (this.epochs.get(e.account) ?? 0) < e.epoch)
+          if (
+            !this.balances.has(e.account) &&
+            e.cluster !== this.cluster &&
+            (this.epochs.get(e.account) ?? 0) < e.epoch
+          )
             this.epochs.set(e.account, e.epoch);
         return;
     }

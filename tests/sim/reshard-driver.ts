@@ -125,7 +125,11 @@ export class ReshardDriver {
     if (to >= from) to++;
     const epoch = this.highestEpochSeen(view) + 1;
     this.epochSent = Math.max(this.epochSent, epoch);
-    const command: Command = { clientId: this.clientId, seq: ++this.seq, op: { kind: 'move-out', accounts, to, epoch } };
+    const command: Command = {
+      clientId: this.clientId,
+      seq: ++this.seq,
+      op: { kind: 'move-out', accounts, to, epoch },
+    };
     this.current = { command, cluster: from, sentAtTick: -Infinity, startedAtTick: view.tick, hint: undefined };
     this.movesSent++;
     view.log(`t${view.tick} reshard driver: move ${JSON.stringify(accounts)} c${from} -> c${to} at epoch ${epoch}`);

@@ -64,7 +64,10 @@ test(`one cluster stays safe and live under loss, duplication, reordering, parti
   assert.ok(forged > seedCount, `only ${forged} forged messages over ${seedCount} seeds`);
   // About one seed in five moves accounts (tests/sim/reshard-driver.ts), a few moves each.
   if (seedCount >= 100)
-    assert.ok(reshardSeeds > 0 && movesApplied > seedCount / 10, `${reshardSeeds} seeds moved only ${movesApplied} times`);
+    assert.ok(
+      reshardSeeds > 0 && movesApplied > seedCount / 10,
+      `${reshardSeeds} seeds moved only ${movesApplied} times`,
+    );
   // Messages of the previous flush generation reached the nodes' runtimes (previous-generation.ts).
   assert.ok(
     previousGeneration > seedCount,

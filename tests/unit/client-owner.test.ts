@@ -53,7 +53,12 @@ function fakeTransport(answer: (node: number, command: Command, k: number) => Re
 
 const clusterOfNode = (node: number) => Math.ceil(node / 3);
 
-function wrongShard(node: number, account: number, owner?: { cluster: number; epoch: number }, status: 'rejected' | 'aborted' = 'rejected'): Response {
+function wrongShard(
+  node: number,
+  account: number,
+  owner?: { cluster: number; epoch: number },
+  status: 'rejected' | 'aborted' = 'rejected',
+): Response {
   return {
     kind: 'outcome',
     outcome: { status, reason: `account ${account} is not in this shard` },
@@ -67,7 +72,12 @@ function ok(node: number, balance: number): Response {
   return { kind: 'outcome', outcome: { status: 'ok', balance }, servedBy: node, slot: undefined };
 }
 
-const committed = (node: number): Response => ({ kind: 'outcome', outcome: { status: 'committed' }, servedBy: node, slot: 1 });
+const committed = (node: number): Response => ({
+  kind: 'outcome',
+  outcome: { status: 'committed' },
+  servedBy: node,
+  slot: 1,
+});
 
 const options = { attemptTimeoutMs: 50, deadlineMs: 3_000 };
 

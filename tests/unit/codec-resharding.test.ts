@@ -68,7 +68,8 @@ const snapshot = (extra: Record<string, unknown>) =>
       ...extra,
     },
   });
-const reply = (op: string, body: unknown) => encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, op, body });
+const reply = (op: string, body: unknown) =>
+  encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, op, body });
 
 describe('resharding envelopes round-trip', () => {
   const samples: Envelope[] = [
@@ -77,7 +78,11 @@ describe('resharding envelopes round-trip', () => {
       command: { clientId: 'driver', seq: 1, op: { kind: 'move-out', accounts: [3, 4], to: 2, epoch: 5 } },
       hops: 0,
     },
-    { kind: 'request', command: { clientId: 'driver', seq: 2, op: { kind: 'map-merge', entries: entries(2) } }, hops: 1 },
+    {
+      kind: 'request',
+      command: { clientId: 'driver', seq: 2, op: { kind: 'map-merge', entries: entries(2) } },
+      hops: 1,
+    },
     {
       kind: 'request',
       command: {
@@ -89,7 +94,11 @@ describe('resharding envelopes round-trip', () => {
     },
     {
       kind: 'request',
-      command: { clientId: 'driver', seq: 4, op: { kind: 'map-merge', entries: entries(limits.mapEntriesPerMergeMax) } },
+      command: {
+        clientId: 'driver',
+        seq: 4,
+        op: { kind: 'map-merge', entries: entries(limits.mapEntriesPerMergeMax) },
+      },
       hops: 0,
     },
     {
@@ -158,7 +167,12 @@ describe('resharding envelopes round-trip', () => {
       op: 'shard-map',
       body: { node: 1, cluster: 1, epoch: 5, entries: entries(2, 3), accounts: 998, appliedIndex: 77 },
     },
-    { kind: 'admin-reply', ok: true, op: 'shard-map', body: { node: 4, cluster: 2, epoch: 0, entries: [], accounts: 1000, appliedIndex: 0 } },
+    {
+      kind: 'admin-reply',
+      ok: true,
+      op: 'shard-map',
+      body: { node: 4, cluster: 2, epoch: 0, entries: [], accounts: 1000, appliedIndex: 0 },
+    },
     {
       kind: 'admin-reply',
       ok: true,
@@ -177,7 +191,15 @@ describe('resharding envelopes round-trip', () => {
       kind: 'admin-reply',
       ok: true,
       op: 'hashes',
-      body: { node: 1, cluster: 1, appliedIndex: 3, total: 100_000, inFlight: 1, mapEpoch: 5, hashes: [[3, 4_000_000_000]] },
+      body: {
+        node: 1,
+        cluster: 1,
+        appliedIndex: 3,
+        total: 100_000,
+        inFlight: 1,
+        mapEpoch: 5,
+        hashes: [[3, 4_000_000_000]],
+      },
     },
   ];
   for (const sample of samples) {
@@ -189,38 +211,90 @@ describe('resharding envelopes round-trip', () => {
   test('a session without accounts and a snapshot without resharding parts stay without them', () => {
     const decoded = decodeEnvelope(snapshot({ sessions: [oldSession] }));
     assert.ok(decoded.kind === 'paxos' && decoded.message.type === 'snapshot');
-    assert.deepEqual(Object.keys(decoded.message.sessions[0] as Session).sort(), ['clientId', 'outcome', 'seq', 'slot']);
+    assert.deepEqual(Object.keys(decoded.message.sessions[0] as Session).sort(), [
+      'clientId',
+      'outcome',
+      'seq',
+      'slot',
+    ]);
     for (const part of ['mapEntries', 'outboundMoves', 'history', 'historyStart'])
       assert.equal(part in decoded.message, false, part);
   });
 });
 
 describe('resharding bounds refuse with a DecodeError', () => {
-  const tooManySessions = Array.from({ length: movedSessionsMax + 1 }, (_, i) => ({ ...oldSession, clientId: `c${i}` }));
+  const tooManySessions = Array.from({ length: movedSessionsMax + 1 }, (_, i) => ({
+    ...oldSession,
+    clientId: `c${i}`,
+  }));
   const malformed: Array<[what: string, bytes: Uint8Array, field: string]> = [
     [
       `a move-out of ${limits.accountsPerMoveMax + 1} accounts`,
       request({ kind: 'move-out', accounts: accounts(limits.accountsPerMoveMax + 1), to: 2, epoch: 1 }),
       'envelope.command.op.accounts',
     ],
-    ['a move-out of no account', request({ kind: 'move-out', accounts: [], to: 2, epoch: 1 }), 'envelope.command.op.accounts'],
-    ['a move-out naming an account twice', request({ kind: 'move-out', accounts: [3, 3], to: 2, epoch: 1 }), 'envelope.command.op.accounts'],
-    ['a move-out of account 0', request({ kind: 'move-out', accounts: [0], to: 2, epoch: 1 }), 'envelope.command.op.accounts[0]'],
-    ['a move-out to cluster 0', request({ kind: 'move-out', accounts: [3], to: 0, epoch: 1 }), 'envelope.command.op.to'],
-    ['a move-out at epoch 0', request({ kind: 'move-out', accounts: [3], to: 2, epoch: 0 }), 'envelope.command.op.epoch'],
+    [
+      'a move-out of no account',
+      request({ kind: 'move-out', accounts: [], to: 2, epoch: 1 }),
+      'envelope.command.op.accounts',
+    ],
+    [
+      'a move-out naming an account twice',
+      request({ kind: 'move-out', accounts: [3, 3], to: 2, epoch: 1 }),
+      'envelope.command.op.accounts',
+    ],
+    [
+      'a move-out of account 0',
+      request({ kind: 'move-out', accounts: [0], to: 2, epoch: 1 }),
+      'envelope.command.op.accounts[0]',
+    ],
+    [
+      'a move-out to cluster 0',
+      request({ kind: 'move-out', accounts: [3], to: 0, epoch: 1 }),
+      'envelope.command.op.to',
+    ],
+    [
+      'a move-out at epoch 0',
+      request({ kind: 'move-out', accounts: [3], to: 2, epoch: 0 }),
+      'envelope.command.op.epoch',
+    ],
     ['a map-merge of no entry', request({ kind: 'map-merge', entries: [] }), 'envelope.command.op.entries'],
     [
       `a map-merge of ${limits.mapEntriesPerMergeMax + 1} entries`,
       request({ kind: 'map-merge', entries: entries(limits.mapEntriesPerMergeMax + 1) }),
       'envelope.command.op.entries',
     ],
-    ['a map entry at epoch 0', request({ kind: 'map-merge', entries: [{ account: 3, cluster: 2, epoch: 0 }] }), 'envelope.command.op.entries[0].epoch'],
-    ['a client sending a move-in (only leaders log it)', request({ kind: 'move-in', move }), 'envelope.command.op.kind'],
+    [
+      'a map entry at epoch 0',
+      request({ kind: 'map-merge', entries: [{ account: 3, cluster: 2, epoch: 0 }] }),
+      'envelope.command.op.entries[0].epoch',
+    ],
+    [
+      'a client sending a move-in (only leaders log it)',
+      request({ kind: 'move-in', move }),
+      'envelope.command.op.kind',
+    ],
     ['a client sending a move-done', request({ kind: 'move-done', epoch: 5 }), 'envelope.command.op.kind'],
-    ['a negative balance in a move record', moveEnvelope({ type: 'move', move: { ...move, balances: [[3, -1]] } }), 'envelope.message.move.balances[0][1]'],
-    ['a negative balance in a logged move-in', inLog({ kind: 'move-in', move: { ...move, balances: [[3, -1]] } }), 'envelope.message.entries[0].value[0].op.move.balances[0][1]'],
-    ['a fractional balance in a move record', moveEnvelope({ type: 'move', move: { ...move, balances: [[3, 0.5]] } }), 'envelope.message.move.balances[0][1]'],
-    ['a move record of no account', moveEnvelope({ type: 'move', move: { ...move, balances: [] } }), 'envelope.message.move.balances'],
+    [
+      'a negative balance in a move record',
+      moveEnvelope({ type: 'move', move: { ...move, balances: [[3, -1]] } }),
+      'envelope.message.move.balances[0][1]',
+    ],
+    [
+      'a negative balance in a logged move-in',
+      inLog({ kind: 'move-in', move: { ...move, balances: [[3, -1]] } }),
+      'envelope.message.entries[0].value[0].op.move.balances[0][1]',
+    ],
+    [
+      'a fractional balance in a move record',
+      moveEnvelope({ type: 'move', move: { ...move, balances: [[3, 0.5]] } }),
+      'envelope.message.move.balances[0][1]',
+    ],
+    [
+      'a move record of no account',
+      moveEnvelope({ type: 'move', move: { ...move, balances: [] } }),
+      'envelope.message.move.balances',
+    ],
     [
       `a move record of ${limits.accountsPerMoveMax + 1} accounts`,
       moveEnvelope({
@@ -243,7 +317,11 @@ describe('resharding bounds refuse with a DecodeError', () => {
       }),
       'envelope.message.move.balances',
     ],
-    ['a move record from cluster 0', moveEnvelope({ type: 'move', move: { ...move, from: 0 } }), 'envelope.message.move.from'],
+    [
+      'a move record from cluster 0',
+      moveEnvelope({ type: 'move', move: { ...move, from: 0 } }),
+      'envelope.message.move.from',
+    ],
     [
       `a move record carrying ${movedSessionsMax + 1} sessions`,
       moveEnvelope({ type: 'move', move: { ...move, sessions: tooManySessions } }),
@@ -257,8 +335,16 @@ describe('resharding bounds refuse with a DecodeError', () => {
       }),
       'envelope.message.move.sessions[0].accounts',
     ],
-    ['a session naming account 0', snapshot({ sessions: [{ ...session, accounts: [0] }] }), 'envelope.message.sessions[0].accounts[0]'],
-    ['a logged move-done at epoch 0', inLog({ kind: 'move-done', epoch: 0 }), 'envelope.message.entries[0].value[0].op.epoch'],
+    [
+      'a session naming account 0',
+      snapshot({ sessions: [{ ...session, accounts: [0] }] }),
+      'envelope.message.sessions[0].accounts[0]',
+    ],
+    [
+      'a logged move-done at epoch 0',
+      inLog({ kind: 'move-done', epoch: 0 }),
+      'envelope.message.entries[0].value[0].op.epoch',
+    ],
     ['a move-ack at epoch 0', moveEnvelope({ type: 'move-ack', from: 2, epoch: 0 }), 'envelope.message.epoch'],
     ['a map message of no entry', moveEnvelope({ type: 'map', from: 1, entries: [] }), 'envelope.message.entries'],
     [
@@ -291,7 +377,12 @@ describe('resharding bounds refuse with a DecodeError', () => {
       encodeCbor({
         v: envelopeVersion,
         kind: 'response',
-        response: { kind: 'outcome', outcome: { status: 'rejected', reason: 'x' }, servedBy: 1, owner: { account: 3, cluster: 2 } },
+        response: {
+          kind: 'outcome',
+          outcome: { status: 'rejected', reason: 'x' },
+          servedBy: 1,
+          owner: { account: 3, cluster: 2 },
+        },
       }),
       'envelope.response.owner.epoch',
     ],
@@ -310,9 +401,21 @@ describe('resharding bounds refuse with a DecodeError', () => {
       'envelope.message.history',
     ],
     ['a snapshot history pair of three accounts', snapshot({ history: [[1, 2, 3]] }), 'envelope.message.history[0]'],
-    ['a snapshot history starting below 0', snapshot({ history: [], historyStart: -1 }), 'envelope.message.historyStart'],
-    ['a snapshot move record with a negative balance', snapshot({ outboundMoves: [{ ...move, balances: [[3, -5]] }] }), 'envelope.message.outboundMoves[0].balances[0][1]'],
-    ['a snapshot map entry of account 0', snapshot({ mapEntries: [{ account: 0, cluster: 1, epoch: 1 }] }), 'envelope.message.mapEntries[0].account'],
+    [
+      'a snapshot history starting below 0',
+      snapshot({ history: [], historyStart: -1 }),
+      'envelope.message.historyStart',
+    ],
+    [
+      'a snapshot move record with a negative balance',
+      snapshot({ outboundMoves: [{ ...move, balances: [[3, -5]] }] }),
+      'envelope.message.outboundMoves[0].balances[0][1]',
+    ],
+    [
+      'a snapshot map entry of account 0',
+      snapshot({ mapEntries: [{ account: 0, cluster: 1, epoch: 1 }] }),
+      'envelope.message.mapEntries[0].account',
+    ],
     [
       `a history reply of ${limits.historyCapacityMax + 1} pairs`,
       reply('history', {
@@ -380,7 +483,9 @@ describe('resharding bounds refuse with a DecodeError', () => {
         move: {
           ...move,
           balances: accounts(limits.accountsPerMoveMax).map((a) => [a, 0]),
-          sessions: tooManySessions.slice(0, movedSessionsMax).map((s) => ({ ...s, accounts: accounts(sessionAccountsMax) })),
+          sessions: tooManySessions
+            .slice(0, movedSessionsMax)
+            .map((s) => ({ ...s, accounts: accounts(sessionAccountsMax) })),
         },
       }),
       snapshot({ history: Array.from({ length: limits.historyCapacityMax }, () => [1, 2]), historyStart: 0 }),
@@ -389,7 +494,13 @@ describe('resharding bounds refuse with a DecodeError', () => {
       request({ kind: 'move-out', accounts: [3], to: 2, epoch: 1 }),
       inLog({ kind: 'move-in', move }),
       inLog({ kind: 'move-done', epoch: 1 }),
-      snapshot({ sessions: [session], outboundMoves: [move], mapEntries: entries(1), history: [[1, 2]], historyStart: 7 }),
+      snapshot({
+        sessions: [session],
+        outboundMoves: [move],
+        mapEntries: entries(1),
+        history: [[1, 2]],
+        historyStart: 7,
+      }),
       reply('history', { node: 1, cluster: 1, capacity: 2, pairs: [[1, 2]] }),
       reply('shard-map', { node: 1, cluster: 1, epoch: 0, entries: [], accounts: 0, appliedIndex: 1 }),
     ];

@@ -14,7 +14,14 @@ for (const op of [
   { kind: 'x-prepare-coordinator' as const, from: 1, to: 9, amount: 3, participant: 2, abort: 'locked' },
 ]) {
   test(`a ${op.kind} marked aborted whose account moved away is a wrong shard, not recorded`, () => {
-    const state = new LedgerState({ balances: new Map([[1, 10], [2, 10]]), appliedIndex: 0, cluster: 1 });
+    const state = new LedgerState({
+      balances: new Map([
+        [1, 10],
+        [2, 10],
+      ]),
+      appliedIndex: 0,
+      cluster: 1,
+    });
     state.applySlot(1, [{ clientId: 'reshard', seq: 1, op: { kind: 'move-out', accounts: [1], to: 2, epoch: 1 } }]);
     const [applied] = state.applySlot(2, [{ clientId: 'c', seq: 7, op }]);
     assert.ok(applied?.outcome !== undefined && isWrongShard(applied.outcome), JSON.stringify(applied?.outcome));

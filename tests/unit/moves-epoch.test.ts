@@ -4,7 +4,15 @@ import { LedgerState } from '../../src/ledger/state.js';
 
 /** Cluster 1 holding accounts 1..3 with 10 each. */
 function source(): LedgerState {
-  return new LedgerState({ balances: new Map([[1, 10], [2, 10], [3, 10]]), appliedIndex: 0, cluster: 1 });
+  return new LedgerState({
+    balances: new Map([
+      [1, 10],
+      [2, 10],
+      [3, 10],
+    ]),
+    appliedIndex: 0,
+    cluster: 1,
+  });
 }
 
 function inTransit(state: LedgerState): number {
@@ -21,7 +29,10 @@ test('a second move-out at an epoch the source already used is refused: the firs
   assert.equal(first?.outcome?.status, 'committed');
   assert.equal(second?.outcome?.status, 'rejected');
   assert.equal(state.total() + inTransit(state), 30, 'no money lost');
-  assert.deepEqual(state.outboundList().map((m) => [m.epoch, m.to, m.balances]), [[5, 2, [[1, 10]]]]);
+  assert.deepEqual(
+    state.outboundList().map((m) => [m.epoch, m.to, m.balances]),
+    [[5, 2, [[1, 10]]]],
+  );
 });
 
 test('a move-out below the epoch the source knows is refused; a repeat of a chosen one still gets its answer', () => {

@@ -133,7 +133,10 @@ describe('move-out at the source', () => {
     assert.equal(s.balanceOf(3), 1000);
     assert.equal(s.movesInFlight, 1);
     const w = s.takeWrites();
-    assert.deepEqual([w.balances, w.sessions, w.removedAccounts, w.mapEntries, w.outboundMoves], [[], [], undefined, undefined, undefined]);
+    assert.deepEqual(
+      [w.balances, w.sessions, w.removedAccounts, w.mapEntries, w.outboundMoves],
+      [[], [], undefined, undefined, undefined],
+    );
   });
 
   test('a stale epoch is refused: the account is at that epoch or later in this map', () => {
@@ -158,7 +161,11 @@ describe('move-out at the source', () => {
 
   test('an account held by a prepared cross-shard transfer is refused with aborted: locked (coordinator or participant), nothing changes; after the decision it moves', () => {
     const s = source();
-    apply(s, { clientId: 'x', seq: 1, op: { kind: 'x-prepare-coordinator', from: 1, to: 11, amount: 5, participant: 2 } });
+    apply(s, {
+      clientId: 'x',
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from: 1, to: 11, amount: 5, participant: 2 },
+    });
     apply(s, { clientId: 'y', seq: 1, op: { kind: 'x-prepare-participant', to: 3, amount: 7, coordinator: 2 } });
     assert.equal(s.lockHolder(1), 'x#1');
     assert.equal(s.lockHolder(3), 'y#1');
@@ -320,7 +327,7 @@ describe('map-merge', () => {
 });
 
 describe('exactly once across a move', () => {
-  test("a transfer that ran at the source, retried at the destination after the move, gets the first outcome and does not run again", () => {
+  test('a transfer that ran at the source, retried at the destination after the move, gets the first outcome and does not run again', () => {
     const s = source();
     const d = destination();
     assert.deepEqual(apply(s, transfer('c', 1, 1, 2, 100)), [committed]);
@@ -398,7 +405,11 @@ describe('a cross-shard transfer whose receiver moved', () => {
     apply(s, prepare);
     const reason = 'account 21 is not in this shard';
     assert.deepEqual(
-      apply(s, { clientId: 'c', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', peer: 2, reason } }),
+      apply(s, {
+        clientId: 'c',
+        seq: 1,
+        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', peer: 2, reason },
+      }),
       [{ status: 'aborted', reason }],
     );
     apply(s, { clientId: 'c', seq: 1, op: { kind: 'x-end' } });
@@ -417,10 +428,18 @@ describe('history in the state', () => {
     apply(s, transfer('a', 1, 1, 2, 10));
     apply(s, transfer('b', 1, 1, 2, 100_000)); // insufficient funds
     apply(s, transfer('c', 1, 1, 99, 1)); // wrong shard
-    apply(s, { clientId: 'x', seq: 1, op: { kind: 'x-prepare-coordinator', from: 3, to: 14, amount: 5, participant: 2 } });
+    apply(s, {
+      clientId: 'x',
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from: 3, to: 14, amount: 5, participant: 2 },
+    });
     assert.deepEqual(s.history.pairs(), [[1, 2]], 'not at the PREPARE');
     apply(s, { clientId: 'x', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } });
-    apply(s, { clientId: 'y', seq: 1, op: { kind: 'x-prepare-coordinator', from: 4, to: 15, amount: 5, participant: 2 } });
+    apply(s, {
+      clientId: 'y',
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from: 4, to: 15, amount: 5, participant: 2 },
+    });
     apply(s, {
       clientId: 'y',
       seq: 1,
@@ -450,7 +469,11 @@ describe('replicas and snapshots', () => {
     apply(s, moveIn({ epoch: 3, from: 2, to: 1, balances: [[13, 777]], sessions: [] }));
     apply(s, mapMerge([{ account: 30, cluster: 3, epoch: 5 }]));
     apply(s, transfer('u', 1, 13, 3, 7));
-    apply(s, { clientId: 'x', seq: 1, op: { kind: 'x-prepare-coordinator', from: 3, to: 14, amount: 5, participant: 2 } });
+    apply(s, {
+      clientId: 'x',
+      seq: 1,
+      op: { kind: 'x-prepare-coordinator', from: 3, to: 14, amount: 5, participant: 2 },
+    });
   }
 
   test('two replicas applying the same slots agree on the state hash, which the moves change', () => {
@@ -503,7 +526,13 @@ describe('replicas and snapshots', () => {
   });
 
   test('an empty history that forgot its pairs still carries where it starts', () => {
-    const s = new LedgerState({ cluster: 1, balances: new Map([[1, 5]]), appliedIndex: 3, historyStart: 9, historyCapacity: 4 });
+    const s = new LedgerState({
+      cluster: 1,
+      balances: new Map([[1, 5]]),
+      appliedIndex: 3,
+      historyStart: 9,
+      historyCapacity: 4,
+    });
     const fresh = new LedgerState({ cluster: 1, balances: new Map(), appliedIndex: 0, historyCapacity: 4 });
     fresh.install(3, mergePieces(snapshotPieces(s.image(), 200)));
     assert.equal(fresh.history.first, 9);

@@ -21,7 +21,6 @@ const twoTriangles = {
   vertices: 6,
 };
 
-
 function isSetupError(pattern: RegExp, hint: RegExp) {
   return (e: unknown) =>
     e instanceof LedgerError && e.code === 'setup' && pattern.test(e.message) && hint.test(e.hint ?? '');

@@ -38,7 +38,10 @@ describe('--sets', () => {
 
   for (const bad of ['', 'nine', '9-10', '9,,10', '-1'])
     test(`refuses "${bad}" (not a list of set numbers)`, () => {
-      assert.throws(() => pickSets(plans, bad), (e: unknown) => e instanceof LedgerError && e.code === 'bad-input');
+      assert.throws(
+        () => pickSets(plans, bad),
+        (e: unknown) => e instanceof LedgerError && e.code === 'bad-input',
+      );
     });
 });
 

@@ -51,7 +51,13 @@ describe('ShardMap', () => {
     for (const e of entries) a.merge(e);
     const b = new ShardMap();
     for (const e of [...entries].reverse()) b.merge(e);
-    const c = new ShardMap([entries[3] as MapEntry, entries[0] as MapEntry, entries[4] as MapEntry, entries[1] as MapEntry, entries[2] as MapEntry]);
+    const c = new ShardMap([
+      entries[3] as MapEntry,
+      entries[0] as MapEntry,
+      entries[4] as MapEntry,
+      entries[1] as MapEntry,
+      entries[2] as MapEntry,
+    ]);
     assert.equal(a.hash, b.hash);
     assert.equal(a.hash, c.hash);
     assert.deepEqual(a.image(), b.image());

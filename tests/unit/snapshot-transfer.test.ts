@@ -162,12 +162,19 @@ describe('SnapshotReceiver.step: installing a snapshot', () => {
     assert.deepEqual([t.state.appliedIndex, t.installedAt, r.refused.size], [5, [], 0]);
   });
 
-  test("a snapshot taken after moves installs: without the accounts its map gave away, with those it gave this cluster", () => {
+  test('a snapshot taken after moves installs: without the accounts its map gave away, with those it gave this cluster', () => {
     // Cluster 1 holds 1..3 at slot 5; by slot 40 it gave 3 to cluster 2 and took in 7.
     const base = target();
-    const t = { ...base, state: new LedgerState({ balances: new Map(base.state.accounts()), appliedIndex: 5, cluster: 1 }) };
+    const t = {
+      ...base,
+      state: new LedgerState({ balances: new Map(base.state.accounts()), appliedIndex: 5, cluster: 1 }),
+    };
     const r = new SnapshotReceiver();
-    const moved = (appliedIndex: number, balances: Array<[number, number]>, mapEntries: SnapshotChunk['mapEntries']) => ({
+    const moved = (
+      appliedIndex: number,
+      balances: Array<[number, number]>,
+      mapEntries: SnapshotChunk['mapEntries'],
+    ) => ({
       ...snapshot(2, appliedIndex, balances),
       mapEntries,
     });
@@ -175,10 +182,59 @@ describe('SnapshotReceiver.step: installing a snapshot', () => {
       { account: 3, cluster: 2, epoch: 1 },
       { account: 7, cluster: 1, epoch: 2 },
     ];
-    assert.equal(r.step(moved(38, [[1, 50], [2, 150], [3, 100], [7, 10]], entries), t), false, 'holds an account it gave away');
-    assert.equal(r.step(moved(39, [[1, 50], [2, 150], [8, 10]], entries), t), false, 'holds an account its map does not give us');
-    assert.equal(r.step(moved(40, [[1, 50], [2, 150], [7, 10]], entries), t), true);
-    assert.deepEqual([...t.state.accounts()].sort(), [[1, 50], [2, 150], [7, 10]]);
+    assert.equal(
+      r.step(
+        moved(
+          38,
+          [
+            [1, 50],
+            [2, 150],
+            [3, 100],
+            [7, 10],
+          ],
+          entries,
+        ),
+        t,
+      ),
+      false,
+      'holds an account it gave away',
+    );
+    assert.equal(
+      r.step(
+        moved(
+          39,
+          [
+            [1, 50],
+            [2, 150],
+            [8, 10],
+          ],
+          entries,
+        ),
+        t,
+      ),
+      false,
+      'holds an account its map does not give us',
+    );
+    assert.equal(
+      r.step(
+        moved(
+          40,
+          [
+            [1, 50],
+            [2, 150],
+            [7, 10],
+          ],
+          entries,
+        ),
+        t,
+      ),
+      true,
+    );
+    assert.deepEqual([...t.state.accounts()].sort(), [
+      [1, 50],
+      [2, 150],
+      [7, 10],
+    ]);
   });
 
   test('a snapshot that does not hold exactly the shard, or holds a balance above all the money, is refused and counted', () => {

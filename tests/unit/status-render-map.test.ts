@@ -36,7 +36,10 @@ const downReason = 'down: no answer within 1000 ms (killed or not started)';
 describe('ledger cluster status: the map epoch and accounts columns', () => {
   test('wide: both columns shown, with each node’s epoch and accounts', () => {
     const text = renderStatus(rows(), { width: Infinity, plain: false });
-    assert.match(headOf(text), /^node\s+cluster\s+role\s+leader\s+ballot\s+commit\s+applied\s+map epoch\s+accounts\s+pid$/);
+    assert.match(
+      headOf(text),
+      /^node\s+cluster\s+role\s+leader\s+ballot\s+commit\s+applied\s+map epoch\s+accounts\s+pid$/,
+    );
     assert.match(text, /^n1\s+1\s+leader\s+n1\s+123\.1\s+123456\s+123450\s+12\s+3001\s+4194304$/m);
     assert.match(text, /^n9\s+3\s+follower\s+n7\s+123\.1\s+123456\s+123450\s+12\s+3009\s+4194304$/m);
     const piped = renderStatus(rows(), { width: Infinity, plain: true });

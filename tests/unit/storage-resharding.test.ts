@@ -235,7 +235,10 @@ describe('SQLite node store: resharding', () => {
   test('a file of migrations 0001-0004 migrates, and its sessions load without accounts', async () => {
     const opts = options();
     await withStore(opts, (store) =>
-      store.persist({ ...emptyBatch, state: writes({ sessions: [sessionWithout, { ...sessionWithout, clientId: 'x' }] }) }),
+      store.persist({
+        ...emptyBatch,
+        state: writes({ sessions: [sessionWithout, { ...sessionWithout, clientId: 'x' }] }),
+      }),
     );
     // Back to the schema of 0004 by hand: what a file written before resharding looks like.
     const db = new Database(opts.file);
@@ -263,7 +266,10 @@ describe('SQLite node store: resharding', () => {
 
   test('a damaged move record or session accounts on disk is a storage error at load', async () => {
     const cases: Array<[string, string]> = [
-      ['a negative balance in a move', `UPDATE outbound_moves SET record = '${JSON.stringify({ ...move, balances: [[3, -1]] })}'`],
+      [
+        'a negative balance in a move',
+        `UPDATE outbound_moves SET record = '${JSON.stringify({ ...move, balances: [[3, -1]] })}'`,
+      ],
       ['a move filed under another epoch', `UPDATE outbound_moves SET epoch = 5`],
       ['a move that is not JSON', `UPDATE outbound_moves SET record = '{'`],
       ['session accounts that are not accounts', `UPDATE client_sessions SET accounts = '[0]'`],
