@@ -4,7 +4,7 @@ import { runSeed } from './cluster-sim.js';
 
 /** Seeds run by `npm test`; `npm run test:sim -- --seeds N` runs more. The start changes every
  *  run so that CI explores new seeds; a failure prints its seed for replay. */
-const seedCount = Number(process.env.LEDGER_SIM_SEEDS ?? 3000);
+const seedCount = Number(process.env.LEDGER_SIM_SEEDS ?? 2000);
 const start = Number(process.env.LEDGER_SIM_START ?? Math.floor(Math.random() * 2 ** 31));
 
 test(`one cluster stays safe and live under loss, duplication, reordering, partitions and crashes (${seedCount} seeds from ${start})`, () => {
