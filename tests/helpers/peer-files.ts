@@ -35,3 +35,21 @@ export function peerDir(): string {
   }
   return found;
 }
+
+/**
+ * The transfers of set 9 of CSE535-F25-Project-3-New-Testcases.csv as (from, to) pairs, each of
+ * 1 unit: 1001..1005 are in c1 and 4001 in c2, so four of the ten cross shards. The reshard
+ * tests plan from it (PrintReshard gives `(4001, c2, c1)`).
+ */
+export const peerSet9Transfers: ReadonlyArray<readonly [number, number]> = [
+  [1001, 4001],
+  [1002, 1003],
+  [1004, 1005],
+  [4001, 1002],
+  [1003, 1004],
+  [1001, 1005],
+  [1003, 4001],
+  [1005, 1002],
+  [1004, 4001],
+  [1005, 1001],
+];

@@ -15,6 +15,7 @@ import { connectNats } from '../../src/transport/nats.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { Communities, CommunityLoad, replayViolations, type Tracked } from './community-load.js';
 import { alive, endProcess, ledgerBin, TestCluster, waitUntil } from './harness.js';
+import { peerSet9Transfers } from '../helpers/peer-files.js';
 
 const topology = defaultTopology;
 
@@ -127,18 +128,7 @@ describe('ledger reshard with real processes', () => {
   test('set 9 moves 4001 from c2 to c1 alone; it then reads 12 on n1..n3, and transfers from and to it commit', async (t) => {
     const lap = stopwatch(t);
     ({ client, transport } = await connectClient(cluster, 'it-reshard-set9'));
-    const set9: Array<[number, number]> = [
-      [1001, 4001],
-      [1002, 1003],
-      [1004, 1005],
-      [4001, 1002],
-      [1003, 1004],
-      [1001, 1005],
-      [1003, 4001],
-      [1005, 1002],
-      [1004, 4001],
-      [1005, 1001],
-    ];
+    const set9 = peerSet9Transfers;
     for (const [from, to] of set9)
       assert.equal((await client.transfer(from, to, 1)).status, 'committed', `${from} -> ${to}`);
     lap('set 9');

@@ -4,23 +4,13 @@ import { LedgerError } from '../../src/core/errors.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { clusterOfAccount, type Topology } from '../../src/ledger/topology.js';
 import { planReshard, reshardBalanceToleranceDefault, type ReshardPlan } from '../../src/reshard/plan.js';
+import { peerSet9Transfers } from '../helpers/peer-files.js';
 
 const topology: Topology = { clusters: 3, nodesPerCluster: 3, accounts: 9000, initialBalance: 10 };
 const initialMap = (a: number) => clusterOfAccount(topology, a);
 
 /** Set 9 of the peer test file: 1001..1005 (c1) and 4001 (c2), four of ten transfers cross. */
-const peerHistory: Array<[number, number]> = [
-  [1001, 4001],
-  [1002, 1003],
-  [1004, 1005],
-  [4001, 1002],
-  [1003, 1004],
-  [1001, 1005],
-  [1003, 4001],
-  [1005, 1002],
-  [1004, 4001],
-  [1005, 1001],
-];
+const peerHistory = peerSet9Transfers;
 
 /**
  * A skewed workload of three communities, each split evenly over the three clusters: 60
@@ -43,14 +33,17 @@ function communities(seed: number, transfers: number): Array<[number, number]> {
 }
 
 /** The share of transfers between clusters under a map, counted here, not by the planner. */
-function crossShareUnder(history: Array<[number, number]>, plan: ReshardPlan | undefined): number {
+function crossShareUnder(history: ReadonlyArray<readonly [number, number]>, plan: ReshardPlan | undefined): number {
   const moved = new Map((plan?.moves ?? []).map((m) => [m.account, m.to]));
   const owner = (a: number) => moved.get(a) ?? initialMap(a);
   return history.filter(([a, b]) => owner(a) !== owner(b)).length / history.length;
 }
 
-const plan = (history: Array<[number, number]>, seed = 1, balanceTolerance = reshardBalanceToleranceDefault) =>
-  planReshard({ topology, ownerOf: initialMap, history, seed, balanceTolerance });
+const plan = (
+  history: ReadonlyArray<readonly [number, number]>,
+  seed = 1,
+  balanceTolerance = reshardBalanceToleranceDefault,
+) => planReshard({ topology, ownerOf: initialMap, history, seed, balanceTolerance });
 
 describe('reshard plan: METIS over the history, the fewest useful moves', () => {
   test('the peer set: exactly one move, (4001, c2, c1), and no transfer crosses after', async () => {

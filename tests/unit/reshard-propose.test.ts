@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildAccountGraph } from '../../src/reshard/graph.js';
 import { proposePlacement } from '../../src/reshard/propose.js';
+import { peerSet9Transfers } from '../helpers/peer-files.js';
 
 /** Three clusters of 3000 accounts, as in the default topology. */
 const map = { ownerOf: (a: number) => Math.ceil(a / 3000), clusters: 3, accounts: 9000 };
 
 /** The accounts METIS's proposal (before any trim) would move. */
-async function proposedMoves(history: Array<[number, number]>, seed: number): Promise<number[]> {
+async function proposedMoves(history: ReadonlyArray<readonly [number, number]>, seed: number): Promise<number[]> {
   const graph = buildAccountGraph({ ...map, history });
   const placement = await proposePlacement(graph, { seed, balanceTolerance: 0.05, accounts: 9000 });
   return graph.historyAccounts.filter((_, i) => placement[graph.clusters + i] !== graph.owners[graph.clusters + i]);
@@ -23,18 +24,7 @@ describe("reshard propose: METIS's own proposal, labelled", () => {
   });
 
   test('the peer set: METIS alone already proposes only 4001', async () => {
-    const history: Array<[number, number]> = [
-      [1001, 4001],
-      [1002, 1003],
-      [1004, 1005],
-      [4001, 1002],
-      [1003, 1004],
-      [1001, 1005],
-      [1003, 4001],
-      [1005, 1002],
-      [1004, 4001],
-      [1005, 1001],
-    ];
+    const history = peerSet9Transfers;
     for (const seed of [1, 2, 3]) assert.deepEqual(await proposedMoves(history, seed), [4001], `seed ${seed}`);
   });
 });
