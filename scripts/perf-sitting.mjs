@@ -8,15 +8,14 @@
  * --out as JSON.
  *
  *   node scripts/perf-sitting.mjs --build before=/work/wt-base --build after=. \
- *     [--runs 3] [--duration 20s] [--clients 1,4] [--etcd] [--out /tmp/sitting.json]
+ *     [--runs 3] [--duration 20s] [--clients 1,4] [--etcd RUN_SH] [--out /tmp/sitting.json]
  *
  * A build is a checkout with dist/ built (`npx tsc -p tsconfig.json`). --clients takes effect only
  * on builds whose `ledger bench` has that flag; others run as one client.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -25,13 +24,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     duration: { type: 'string', default: '20s' },
     clients: { type: 'string', default: '1' },
-    etcd: { type: 'boolean', default: false },
+    // The etcd baseline's run.sh (kept outside the repository), run first when given.
+    etcd: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string', default: '/tmp/perf-sitting.json' },
   },
 });
 
-const here = dirname(fileURLToPath(import.meta.url));
 const builds = values.build.map((b) => {
   const [label, dir] = b.split('=');
   if (!label || !dir) throw new Error(`--build wants LABEL=DIR, got ${b}`);
@@ -109,9 +108,9 @@ const median = (xs) => {
 };
 
 let etcd;
-if (values.etcd) {
+if (values.etcd !== undefined) {
   say('etcd baseline: run.sh 15 1,64,192');
-  const run = spawnSync('bash', [join(here, '../../shared/tools/etcd-baseline/run.sh'), '15', '1,64,192'], {
+  const run = spawnSync('bash', [resolve(values.etcd), '15', '1,64,192'], {
     encoding: 'utf8',
   });
   etcd = run.stdout

@@ -9,6 +9,9 @@ export const limits = {
    *  bounded in bytes too (slotBytesMax below): a typical command is ~60-80 bytes encoded, so
    *  512 of them (~40 KB) fit, while commands with long ids or reasons fill a slot sooner. */
   commandsPerSlotMax: 512,
+  /** Commands a batch must hold to be proposed while another slot is still in flight
+   *  (src/ledger/proposer.ts): below it the batch waits for the pipeline to empty. */
+  commandsPerSlotBehindMin: 32,
   /** Slots the leader keeps in flight (proposed, not yet chosen): the Phase 2 pipeline depth. */
   slotsInFlightMax: 16,
   /** Log entries in one catch-up reply or accept batch. Messages are bounded in bytes too

@@ -88,6 +88,7 @@ export function replicaSettings(timing: Timing): ReplicaSettings {
     electionTicksMax: timing.electionTicksMax,
     retransmitTicks: timing.retransmitTicks,
     slotsInFlightMax: limits.slotsInFlightMax,
+    commandsPerSlotBehindMin: limits.commandsPerSlotBehindMin,
     entriesPerMessageMax: limits.entriesPerMessageMax,
     payloadBytesMax: limits.natsMaxPayloadBytes,
   };
