@@ -3,6 +3,8 @@ import { spectrumOf } from './hgrm.js';
 import { percentilesMs, type Percentiles } from '../src/load/histograms.js';
 import { outcomes, type Outcome } from '../src/load/outcome.js';
 import type { BenchParams } from './params.js';
+import type { CpuReport } from './measure.js';
+import type { ProfileReport } from './profiling.js';
 import type { Counts, Interval, Recorder, TypeRecord } from '../src/load/recorder.js';
 import { txTypes, type TxType } from '../src/load/workload.js';
 
@@ -50,6 +52,10 @@ export interface BenchReport {
   timeline: Interval[];
   /** Percentile spectra ([percentile 0..1, ms]) for the plots, as in the .hgrm files. */
   spectrum: { latencyMs: Record<Series, Array<[number, number]>>; serviceMs: Record<Series, Array<[number, number]>> };
+  /** CPU of each process over the measured phase, per committed transfer (null: not measured). */
+  cpu: CpuReport | null;
+  /** --profile: where the CPU profiles are and the top self time of each role. */
+  profile: ProfileReport | null;
 }
 
 export interface Outage {
@@ -109,6 +115,8 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
     },
     timeline: recorder.intervals,
     spectrum: { latencyMs: spectra('latency'), serviceMs: spectra('service') },
+    cpu: null,
+    profile: null,
   };
 }
 

@@ -5,9 +5,15 @@ import { writeOutputs } from '../../bench/output.js';
 import { presets, presetNames, resolveParams } from '../../bench/params.js';
 import { paramsLines, progressLine, summaryText } from '../../bench/render-text.js';
 import type { BenchReport } from '../../bench/report.js';
+import type { Recorder } from '../../src/load/recorder.js';
 import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
 import { WorkloadGenerator } from '../../src/load/workload.js';
+import { badInput } from '../../src/core/errors.js';
+import { PhaseProbe } from '../../bench/measure.js';
+import { cpuText, profileText } from '../../bench/render-profile.js';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { signalExitCodes, type StopSignal } from '../../src/process/exit.js';
 
 export default class Bench extends LedgerCommand<typeof Bench> {
@@ -66,6 +72,9 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
       default: 'auto',
       options: [...clusterModes],
     }),
+    profile: Flags.string({
+      description: 'write CPU profiles (.cpuprofile) of every node and client into DIR; needs --cluster own',
+    }),
   };
 
   async run(): Promise<BenchReport> {
@@ -110,7 +119,19 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
       this.onStopSignal((again) => this.exitForSignal(again));
     });
     try {
-      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
+      if (f.profile !== undefined && f.cluster !== 'own')
+        throw badInput(
+          '--profile needs --cluster own',
+          'the nodes must be started under the profiler: add --cluster own',
+        );
+      const profileDir = f.profile === undefined ? undefined : resolve(f.profile);
+      if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line), {
+        cpuProfileDir: profileDir,
+      });
+      let report: BenchReport;
+      let recorder: Recorder;
+      const probe = new PhaseProbe({ client: target.client, dataDir: target.dataDir, profileDir, selfIsClient: true });
       try {
         // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
         // anything is printed or sent.
@@ -121,25 +142,33 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
           target.startedByBench ? 'a local cluster started for this run' : target.dataDir,
         ))
           say(line);
-        const { report, recorder } = await runBench(target, params, {
+        ({ report, recorder } = await runBench(target, params, {
           onInterval: (i, note) => toStderr(progressLine(i, note)),
           say: (line) => toStderr(line),
           stopped: () => stopped,
-        });
-        if (!json) this.log(summaryText(report));
-        if (f.out !== undefined) {
-          const files = writeOutputs(f.out, report, recorder);
-          say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
-        }
-        // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
-        // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
-        // cleanup, so whoever sent it does not take a cut-short run for a completed one.
-        if (stoppedBy === 'SIGTERM') this.setExitCode(signalExitCodes.SIGTERM);
-        return report;
+          measure: { begin: () => probe.begin([{ name: 'client', pid: null }]), end: () => probe.end() },
+        }));
+        report.cpu = probe.cpu(report.byType.intra.counts.committed + report.byType.cross.counts.committed);
       } finally {
         if (target.startedByBench) toStderr('stopping the local cluster');
         await target.close();
       }
+      // The nodes write their profiles as they stop: summarised once the cluster is down.
+      report.profile = probe.profiles();
+      if (!json) {
+        this.log(summaryText(report));
+        this.log(cpuText(report.cpu));
+        if (report.profile !== null) this.log(profileText(report.profile));
+      }
+      if (f.out !== undefined) {
+        const files = writeOutputs(f.out, report, recorder);
+        say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+      }
+      // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
+      // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
+      // cleanup, so whoever sent it does not take a cut-short run for a completed one.
+      if (stoppedBy === 'SIGTERM') this.setExitCode(signalExitCodes.SIGTERM);
+      return report;
     } finally {
       stopListening();
     }

@@ -1,0 +1,111 @@
+import { Session } from 'node:inspector';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { cropProfile, parseCpuProfile, summariseProfiles, type CpuProfile, type ProfileSummary } from './profile-summary.js';
+
+/**
+ * `ledger bench --profile DIR`: V8 CPU profiles of every process of the run over its measured
+ * phase. The nodes run with `--cpu-prof` (started so by the bench's own cluster) and write
+ * their whole life when they stop; they are then cropped to the measured phase, whose bounds
+ * are taken on the monotonic clock that V8's profiles use. Each client process profiles itself
+ * with the inspector's Profiler for exactly that phase.
+ */
+
+export type ProcessRole = 'leader' | 'follower' | 'client';
+export const processRoles: readonly ProcessRole[] = ['leader', 'follower', 'client'];
+
+/** Now on the profiles' clock: microseconds of the monotonic clock (process.hrtime's). */
+export function profileClockUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export function profileFile(dir: string, processName: string): string {
+  return join(dir, `${processName}.cpuprofile`);
+}
+
+/** Samples each millisecond, as `node --cpu-prof` does by default, so the roles compare. */
+const samplingIntervalUs = 1000;
+
+/** The inspector's CPU profiler, in this process. */
+export class SelfProfiler {
+  private readonly session = new Session();
+
+  async start(): Promise<void> {
+    this.session.connect();
+    await this.post('Profiler.enable');
+    await this.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
+    await this.post('Profiler.start');
+  }
+
+  /** Stops, writes the profile to `file` and returns it. */
+  async stop(file: string): Promise<CpuProfile> {
+    const { profile } = (await this.post('Profiler.stop')) as { profile: CpuProfile };
+    this.session.disconnect();
+    writeFileSync(file, JSON.stringify(profile));
+    return profile;
+  }
+
+  private post(method: string, params?: object): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  }
+}
+
+export interface RoleSummary extends ProfileSummary {
+  role: ProcessRole;
+  /** The processes whose profiles were summed, e.g. n1, n4, n7 for the leaders. */
+  processes: string[];
+}
+
+export interface ProfileReport {
+  dir: string;
+  /** The measured phase the profiles cover, in ms. */
+  windowMs: number;
+  /** Profile files written (absolute), and processes whose profile was missing. */
+  files: string[];
+  missing: string[];
+  roles: RoleSummary[];
+}
+
+/** The project's root as a file URL prefix, stripped from the file names in summaries. */
+const projectRoot = pathToFileURL(fileURLToPath(new URL('../../', import.meta.url))).href;
+
+/** How many functions and files each role's summary lists in the JSON report. */
+export const summaryLimit = 25;
+
+/**
+ * Crops each process's profile in `dir` (written by then: the nodes stopped, the clients
+ * finished) to the measured phase [fromUs, toUs], writes it back, and sums self time by role.
+ */
+export function collectProfiles(
+  dir: string,
+  window: { fromUs: number; toUs: number },
+  roleOf: ReadonlyMap<string, ProcessRole>,
+): ProfileReport {
+  const files: string[] = [];
+  const missing: string[] = [];
+  const byRole = new Map<ProcessRole, { processes: string[]; profiles: CpuProfile[] }>();
+  for (const [name, role] of roleOf) {
+    const file = profileFile(dir, name);
+    if (!existsSync(file)) {
+      missing.push(name);
+      continue;
+    }
+    const profile = cropProfile(parseCpuProfile(readFileSync(file, 'utf8')), window.fromUs, window.toUs);
+    writeFileSync(file, JSON.stringify(profile));
+    files.push(file);
+    const entry = byRole.get(role) ?? { processes: [], profiles: [] };
+    entry.processes.push(name);
+    entry.profiles.push(profile);
+    byRole.set(role, entry);
+  }
+  const roles: RoleSummary[] = [];
+  for (const role of processRoles) {
+    const entry = byRole.get(role);
+    if (entry === undefined) continue;
+    roles.push({ role, processes: entry.processes, ...summariseProfiles(entry.profiles, projectRoot, summaryLimit) });
+  }
+  return { dir, windowMs: Math.round((window.toUs - window.fromUs) / 1000), files, missing, roles };
+}
