@@ -38,10 +38,12 @@ export class PhaseProbe {
     },
   ) {}
 
-  async begin(clients: CountedProcess[]): Promise<void> {
+  /** `clients`: the client processes whose CPU is read here; `reportedClients`: those that
+   *  report their own (child clients, for exactly their measured phase; see cpu()). */
+  async begin(clients: CountedProcess[], reportedClients: string[] = []): Promise<void> {
     const status = await this.o.client.status(2_000);
     for (const s of status) if (s.role === 'leader' || s.role === 'follower') this.roles.set(`n${s.node}`, s.role);
-    for (const c of clients) this.roles.set(c.name, 'client');
+    for (const name of [...clients.map((c) => c.name), ...reportedClients]) this.roles.set(name, 'client');
     const cluster = clusterProcesses(this.o.dataDir);
     this.counted = [
       ...(cluster.natsPid === null ? [] : [{ name: 'nats', pid: cluster.natsPid }]),
@@ -63,8 +65,14 @@ export class PhaseProbe {
       await this.profiler.stop(profileFile(this.o.profileDir, 'client'));
   }
 
-  cpu(committedTransfers: number): CpuReport {
-    const use = cpuUse(this.before, this.after, committedTransfers);
+  cpu(committedTransfers: number, reported: ReadonlyMap<string, number> = new Map()): CpuReport {
+    const before = new Map(this.before);
+    const after = new Map(this.after);
+    for (const [name, seconds] of reported) {
+      before.set(name, 0);
+      after.set(name, seconds);
+    }
+    const use = cpuUse(before, after, committedTransfers);
     const mean = (role: ProcessRole) => {
       const values = [...this.roles]
         .filter(([name, r]) => r === role && use.usPerTransfer[name] != null)

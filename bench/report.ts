@@ -5,7 +5,8 @@ import { outcomes, type Outcome } from '../src/load/outcome.js';
 import type { BenchParams } from './params.js';
 import type { CpuReport } from './measure.js';
 import type { ProfileReport } from './profiling.js';
-import type { Counts, Interval, Recorder, TypeRecord } from '../src/load/recorder.js';
+import type { Counts, Interval, TypeRecord } from '../src/load/recorder.js';
+import type { RecordedRun } from '../src/load/merge.js';
 import { txTypes, type TxType } from '../src/load/workload.js';
 
 export const reportKind = 'ledger-bench-report';
@@ -80,7 +81,7 @@ export interface ReportContext {
   disconnectedS: number;
 }
 
-export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport {
+export function buildReport(recorder: RecordedRun, ctx: ReportContext): BenchReport {
   const elapsedS = Math.max(ctx.elapsedS, 1e-9);
   const record = (s: Series): TypeRecord => (s === 'all' ? recorder.all : recorder.byType[s]);
   const all = summarise(recorder.all, elapsedS);

@@ -5,7 +5,9 @@ import { writeOutputs } from '../../bench/output.js';
 import { presets, presetNames, resolveParams } from '../../bench/params.js';
 import { paramsLines, progressLine, summaryText } from '../../bench/render-text.js';
 import type { BenchReport } from '../../bench/report.js';
-import type { Recorder } from '../../src/load/recorder.js';
+import type { Interval } from '../../src/load/recorder.js';
+import type { RecordedRun } from '../../src/load/merge.js';
+import { clientName, runClients } from '../../bench/clients.js';
 import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
 import { WorkloadGenerator } from '../../src/load/workload.js';
@@ -72,6 +74,9 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
       default: 'auto',
       options: [...clusterModes],
     }),
+    clients: Flags.string({
+      description: 'client processes that share the requests in flight and the request stream [default: 1]',
+    }),
     profile: Flags.string({
       description: 'write CPU profiles (.cpuprofile) of every node and client into DIR; needs --cluster own',
     }),
@@ -93,6 +98,7 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         seed: f.seed,
         consistency: f.consistency,
         amount: f.amount,
+        clients: f.clients,
       },
       () => randomInt(0, 2 ** 32 - 1),
     );
@@ -130,8 +136,13 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         cpuProfileDir: profileDir,
       });
       let report: BenchReport;
-      let recorder: Recorder;
-      const probe = new PhaseProbe({ client: target.client, dataDir: target.dataDir, profileDir, selfIsClient: true });
+      let recorder: RecordedRun;
+      const probe = new PhaseProbe({
+        client: target.client,
+        dataDir: target.dataDir,
+        profileDir,
+        selfIsClient: params.clients === 1,
+      });
       try {
         // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
         // anything is printed or sent.
@@ -142,13 +153,27 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
           target.startedByBench ? 'a local cluster started for this run' : target.dataDir,
         ))
           say(line);
-        ({ report, recorder } = await runBench(target, params, {
-          onInterval: (i, note) => toStderr(progressLine(i, note)),
-          say: (line) => toStderr(line),
+        const hooks = {
+          onInterval: (i: Interval, note: string | undefined) => toStderr(progressLine(i, note)),
+          say: (line: string) => toStderr(line),
           stopped: () => stopped,
-          measure: { begin: () => probe.begin([{ name: 'client', pid: null }]), end: () => probe.end() },
-        }));
-        report.cpu = probe.cpu(report.byType.intra.counts.committed + report.byType.cross.counts.committed);
+        };
+        const committed = (r: BenchReport) => r.byType.intra.counts.committed + r.byType.cross.counts.committed;
+        if (params.clients === 1) {
+          ({ report, recorder } = await runBench(target, params, {
+            ...hooks,
+            measure: { begin: () => probe.begin([{ name: 'client', pid: null }]), end: () => probe.end() },
+          }));
+          report.cpu = probe.cpu(committed(report));
+        } else {
+          const names = Array.from({ length: params.clients }, (_, i) => clientName(i));
+          const run = await runClients(target, params, profileDir, {
+            ...hooks,
+            measure: { begin: () => probe.begin([], names), end: () => probe.end() },
+          });
+          ({ report, recorder } = run);
+          report.cpu = probe.cpu(committed(report), run.cpuSeconds);
+        }
       } finally {
         if (target.startedByBench) toStderr('stopping the local cluster');
         await target.close();

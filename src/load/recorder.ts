@@ -59,7 +59,12 @@ export class Recorder {
   private lastCommitMs: number;
   private longestGap: CommitGap = { ms: 0, fromMs: 0, toMs: 0 };
 
-  constructor(private readonly startMs: number) {
+  /** `onClose` sees each second as it closes with its latency histogram, before the reset
+   *  (a client process of `ledger bench --clients N` sends both to the parent). */
+  constructor(
+    private readonly startMs: number,
+    private readonly onClose?: (interval: Interval, latency: Histogram) => void,
+  ) {
     this.lastCommitMs = startMs;
   }
 
@@ -134,6 +139,7 @@ export class Recorder {
       latencyMsP99: at(99),
     };
     this.intervals.push(interval);
+    this.onClose?.(interval, this.current);
     this.current.reset();
     this.currentCounts = { completed: 0, successful: 0, errors: 0 };
   }
