@@ -35,6 +35,12 @@ Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile req
 
 Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there, otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and stops it (every process, by PID) and deletes it at the end; existing insists on the running cluster; own always starts one. Accounts and shards come from the cluster's topology.
 
+Clients (--clients N): N client processes share the run, each with its own NATS connection, an equal share of --concurrency (and of --rate) and every N-th request of the seeded stream, so together they send the requests one client would; their histograms, outcomes and seconds merge into one report. 1 (the default) sends everything from this process.
+
+CPU: the report gives the CPU each process spent in the measured phase (nats-server and the nodes read from /proc, so for a cluster on this machine; each client process) and per committed transfer: in all, nats-server, each leader and each follower (the mean), and the client side (all client processes together).
+
+Profiles (--profile DIR, with --cluster own): the nodes run under V8's CPU profiler and each client process profiles itself; DIR receives nN.cpuprofile for every node and client.cpuprofile (client1, client2, ... with --clients), cut to the measured phase: open them in Chrome DevTools (Performance). The summary lists for the leaders, the followers and the clients the functions with the most self time, as a share of the samples in which the process was busy (a process blocked in a system call, such as SQLite's fsync, counts as busy), and the files; --json has more of each.
+
 Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what ran, and a cluster this run started is stopped; a second signal quits at once.
 
 Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ctrl-C, 143 when stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or started.`;
@@ -43,6 +49,8 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
     '<%= config.bin %> bench --preset skewed --rate 400 --out bench/out/skewed',
     '<%= config.bin %> bench --read-ratio 0.5 --cross-shard 10% --skew 0.99 --seed 7',
     '<%= config.bin %> bench --preset intra --json > intra.json',
+    '<%= config.bin %> bench --read-ratio 0 --concurrency 192 --clients 4 --duration 20s',
+    '<%= config.bin %> bench --read-ratio 0 --duration 20s --cluster own --profile prof',
   ];
   static override flags = {
     preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (listed under DESCRIPTION)` }),
