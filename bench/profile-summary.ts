@@ -120,22 +120,26 @@ export interface ProfileSummary {
   files: SelfTime[];
 }
 
-/** Where a frame is, relative to `root` (a file:// URL prefix) when under it. */
-function fileOf(url: string, root: string): string {
-  if (url === '') return '';
-  return url.startsWith(root) ? url.slice(root.length) : url.replace(/^file:\/\//, '');
-}
+/** file:line (1-based) of a frame's function; '' for V8's own frames (no URL). */
+export type Locate = (url: string, line: number, column: number) => string;
 
 /**
  * Self time by function and by file, summed over one or more profiles (the processes of one
- * role), top `limit` of each. `root` is stripped from file URLs (e.g. file:///work/ledger/).
+ * role), top `limit` of each. `locate` names where a function is (see source-map.ts).
  */
-export function summariseProfiles(profiles: CpuProfile[], root: string, limit: number): ProfileSummary {
+export function summariseProfiles(profiles: CpuProfile[], locate: Locate, limit: number): ProfileSummary {
   const byFunction = new Map<string, { name: string; where: string; samples: number }>();
   const byFile = new Map<string, number>();
   let samples = 0;
   let busy = 0;
   let spanUs = 0;
+  const located = new Map<string, string>();
+  const whereOf = (f: CallFrame) => {
+    const key = `${f.url}:${f.lineNumber}:${f.columnNumber}`;
+    let where = located.get(key);
+    if (where === undefined) located.set(key, (where = locate(f.url, f.lineNumber, f.columnNumber)));
+    return where;
+  };
   for (const profile of profiles) {
     const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
     spanUs += profile.timeDeltas.reduce((a, b) => a + b, 0);
@@ -144,8 +148,8 @@ export function summariseProfiles(profiles: CpuProfile[], root: string, limit: n
       samples++;
       if (frame.functionName === idleName) continue;
       busy++;
-      const file = fileOf(frame.url, root);
-      const where = file === '' ? '' : `${file}:${frame.lineNumber + 1}`;
+      const where = whereOf(frame);
+      const file = where.replace(/:\d+$/, '');
       const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
       const key = `${name}\0${where}`;
       const entry = byFunction.get(key) ?? { name, where, samples: 0 };

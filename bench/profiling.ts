@@ -1,7 +1,8 @@
 import { Session } from 'node:inspector';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { sourceLocator } from './source-map.js';
 import { cropProfile, parseCpuProfile, summariseProfiles, type CpuProfile, type ProfileSummary } from './profile-summary.js';
 
 /**
@@ -69,8 +70,8 @@ export interface ProfileReport {
   roles: RoleSummary[];
 }
 
-/** The project's root as a file URL prefix, stripped from the file names in summaries. */
-const projectRoot = pathToFileURL(fileURLToPath(new URL('../../', import.meta.url))).href;
+/** The project's root (above dist/): file names in summaries are relative to it. */
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** How many functions and files each role's summary lists in the JSON report. */
 export const summaryLimit = 25;
@@ -102,10 +103,11 @@ export function collectProfiles(
     byRole.set(role, entry);
   }
   const roles: RoleSummary[] = [];
+  const locate = sourceLocator(projectRoot);
   for (const role of processRoles) {
     const entry = byRole.get(role);
     if (entry === undefined) continue;
-    roles.push({ role, processes: entry.processes, ...summariseProfiles(entry.profiles, projectRoot, summaryLimit) });
+    roles.push({ role, processes: entry.processes, ...summariseProfiles(entry.profiles, locate, summaryLimit) });
   }
   return { dir, windowMs: Math.round((window.toUs - window.fromUs) / 1000), files, missing, roles };
 }

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { cropProfile, parseCpuProfile, summariseProfiles, type CpuProfile } from '../../bench/profile-summary.js';
+import { decodeVlq, SourceMap, sourceLocator } from '../../bench/source-map.js';
 
 const root = 'file:///proj/';
+/** The file relative to the project and the 1-based line (the real one maps to TypeScript). */
+const locate = (url: string, line: number) => (url === '' ? '' : `${url.replace(root, '')}:${line + 1}`);
 const frame = (functionName: string, url = '', lineNumber = -1) => ({
   functionName,
   scriptId: '0',
@@ -33,7 +40,7 @@ function fixture(): CpuProfile {
 
 describe('CPU profile summary (.cpuprofile)', () => {
   test('self time by function and by file, as shares of the busy (not idle) samples', () => {
-    const s = summariseProfiles([parseCpuProfile(JSON.stringify(fixture()))], root, 10);
+    const s = summariseProfiles([parseCpuProfile(JSON.stringify(fixture()))], locate, 10);
     assert.equal(s.samples, 10);
     assert.equal(s.busySamples, 7);
     assert.equal(s.spanMs, 10);
@@ -57,7 +64,7 @@ describe('CPU profile summary (.cpuprofile)', () => {
   });
 
   test('several profiles (the processes of one role) add up; the limit keeps the top', () => {
-    const s = summariseProfiles([fixture(), fixture()], root, 1);
+    const s = summariseProfiles([fixture(), fixture()], locate, 1);
     assert.equal(s.busySamples, 14);
     assert.deepEqual(
       s.functions.map((f) => [f.name, f.samples, f.pct]),
@@ -95,5 +102,45 @@ describe('CPU profile summary (.cpuprofile)', () => {
     bad((p) => (p.startTime = 'soon'), /numeric startTime/);
     bad((p) => (p.nodes[1].callFrame = undefined), /every node has an id and a callFrame/);
     assert.throws(() => parseCpuProfile('null'), /JSON object/);
+  });
+});
+
+describe('source maps: a profile names the TypeScript line', () => {
+  test('base64 VLQ segments decode, signs and continuation digits included', () => {
+    assert.deepEqual(decodeVlq('AAAA'), [0, 0, 0, 0]);
+    assert.deepEqual(decodeVlq('IAAC'), [4, 0, 0, 1]);
+    assert.deepEqual(decodeVlq('F'), [-2]);
+    assert.deepEqual(decodeVlq('gB'), [16]);
+    assert.throws(() => decodeVlq('A*'), /not a base64 VLQ digit/);
+  });
+
+  test('a generated position maps to the original line of the last segment at or before it', () => {
+    // Line 0 -> a.ts line 0; line 1: column 0 -> line 2, column 4 -> line 2 (column 1);
+    // line 2 has no segment; line 3 -> line 4 (relative to the previous: +2 lines).
+    const map = new SourceMap({ sources: ['../src/a.ts'], mappings: 'AAAA;AAEA,IAAC;;AAEA' });
+    assert.deepEqual(map.originalOf(0, 10), { source: '../src/a.ts', line: 0 });
+    assert.deepEqual(map.originalOf(1, 5), { source: '../src/a.ts', line: 2 });
+    assert.equal(map.originalOf(2, 0), undefined);
+    assert.deepEqual(map.originalOf(3, 0), { source: '../src/a.ts', line: 4 });
+    assert.equal(map.originalOf(9, 0), undefined);
+  });
+
+  test('the locator reads the .js.map beside a compiled file, and falls back to the compiled line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-srcmap-'));
+    try {
+      mkdirSync(join(dir, 'dist', 'src'), { recursive: true });
+      writeFileSync(join(dir, 'dist', 'src', 'a.js'), '');
+      writeFileSync(
+        join(dir, 'dist', 'src', 'a.js.map'),
+        JSON.stringify({ version: 3, sources: ['../../src/a.ts'], mappings: 'AAAA;AAEA' }),
+      );
+      const locate = sourceLocator(dir);
+      assert.equal(locate(pathToFileURL(join(dir, 'dist', 'src', 'a.js')).href, 1, 0), 'src/a.ts:3');
+      assert.equal(locate(pathToFileURL(join(dir, 'dist', 'src', 'b.js')).href, 4, 0), 'dist/src/b.js:5');
+      assert.equal(locate('node:internal/timers', 99, 0), 'node:internal/timers:100');
+      assert.equal(locate('', -1, -1), '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
