@@ -15,6 +15,7 @@ import { runPhase } from '../src/load/scheduler.js';
 import { shareOf, strided } from '../src/load/shares.js';
 import { txTypes, WorkloadGenerator, type TxType } from '../src/load/workload.js';
 import { connectNats } from '../src/transport/nats.js';
+import { exitNow, onStopSignal, setExitCode } from '../src/process/exit.js';
 import { cpuSecondsOfSelf } from './cpu-usage.js';
 import type { ParentMessage, WorkerMessage, WorkerSetup } from './clients.js';
 import { profileFile, SelfProfiler } from './profiling.js';
@@ -33,10 +34,14 @@ const setup = new Promise<WorkerSetup>((resolve) => {
 let finished = false;
 // The parent's end is ours: if it dies, no one reads our results.
 process.on('disconnect', () => {
-  if (!finished) process.exit(1);
+  if (!finished) exitNow(1);
 });
-// Ctrl-C reaches the whole process group: the parent decides, via 'stop'.
-process.on('SIGINT', () => undefined);
+// Ctrl-C reaches the whole process group, the parent included, which sends 'stop' too: the
+// first signal stops sending (answers are awaited), as it does in one process; a second one
+// ends this process at once, as it ends the parent.
+onStopSignal(() => {
+  stopped = true;
+});
 
 try {
   const s = await setup;
@@ -121,7 +126,7 @@ try {
   process.disconnect();
 } catch (error) {
   send({ kind: 'failed', message: (error as Error).message });
-  process.exitCode = 1;
+  setExitCode(1);
   finished = true;
   process.disconnect();
 }
