@@ -3,7 +3,8 @@
  * over the IPC channel): its share of the run's requests (every N-th of the seeded stream, see
  * src/load/shares.ts) with its share of the requests in flight, through its own NATS connection
  * and LedgerClient. It warms up, says ready, measures from the parent's start, sends each second
- * as it closes and then its whole result (histograms encoded), and ends.
+ * as it closes and then its whole result (histograms encoded), and ends. With --profile it runs
+ * under `node --cpu-prof`, as the nodes do, and its profile is cut to the measured phase.
  */
 import { performance } from 'node:perf_hooks';
 import { LedgerClient } from '../src/client/ledger-client.js';
@@ -18,7 +19,6 @@ import { connectNats } from '../src/transport/nats.js';
 import { exitNow, onStopSignal, setExitCode } from '../src/process/exit.js';
 import { cpuSecondsOfSelf } from './cpu-usage.js';
 import type { ParentMessage, WorkerMessage, WorkerSetup } from './clients.js';
-import { profileFile, SelfProfiler } from './profiling.js';
 import { warmupSeed } from './run.js';
 
 const send = (m: WorkerMessage) => process.send?.(m);
@@ -76,8 +76,6 @@ try {
     onStart = resolve;
     send({ kind: 'ready', warmupRequests: warmup });
   });
-  const profiler = s.profileDir === undefined ? undefined : new SelfProfiler();
-  await profiler?.start();
   const cpuStart = cpuSecondsOfSelf();
   const connectionAtStart = client.connection();
   const startMs = performance.now();
@@ -100,8 +98,6 @@ try {
   });
   recorder.finish(result.endMs);
   const cpuSeconds = cpuSecondsOfSelf() - cpuStart;
-  if (profiler !== undefined && s.profileDir !== undefined)
-    await profiler.stop(profileFile(s.profileDir, `client${index + 1}`));
   const connectionAtEnd = client.connection();
   const clientResult: ClientResult = {
     all: encodeTypeRecord(recorder.all),

@@ -14,7 +14,6 @@ export interface WorkerSetup {
   clients: number;
   dataDir: string;
   params: BenchParams;
-  profileDir: string | undefined;
 }
 
 export type ParentMessage = { kind: 'setup'; setup: WorkerSetup } | { kind: 'start' } | { kind: 'stop' };
@@ -78,7 +77,14 @@ export async function runClients(
   };
   try {
     for (let i = 0; i < n; i++) {
-      const child = fork(workerMain, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      // Profiled as the nodes are (the profile is written when the client exits, then cut to
+      // the measured phase): the inspector's in-process profiler lost seconds of samples in
+      // client processes of a starved machine, `--cpu-prof` did not.
+      const execArgv =
+        profileDir === undefined
+          ? []
+          : ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${clientName(i)}.cpuprofile`];
+      const child = fork(workerMain, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
       children.push(child);
       exited.push(new Promise((resolve) => child.once('exit', () => resolve())));
       child.on('message', (m: WorkerMessage) => {
@@ -97,7 +103,7 @@ export async function runClients(
         if (results[i] === undefined && failure === undefined) failure = `${clientName(i)} exited (${code}) early`;
         changed();
       });
-      const setup: WorkerSetup = { index: i, clients: n, dataDir: target.dataDir, params, profileDir };
+      const setup: WorkerSetup = { index: i, clients: n, dataDir: target.dataDir, params };
       child.send({ kind: 'setup', setup } satisfies ParentMessage);
     }
     if (params.warmupS > 0) hooks.say(`warming up ${n} client processes for ${params.warmupS} s (not measured)`);
