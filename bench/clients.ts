@@ -77,9 +77,8 @@ export async function runClients(
   };
   try {
     for (let i = 0; i < n; i++) {
-      // Profiled as the nodes are (the profile is written when the client exits, then cut to
-      // the measured phase): the inspector's in-process profiler lost seconds of samples in
-      // client processes of a starved machine, `--cpu-prof` did not.
+      // Profiled as the nodes are: the profile is written when the client exits, then cut to
+      // the measured phase (see profiling.ts).
       const execArgv =
         profileDir === undefined
           ? []

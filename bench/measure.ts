@@ -1,7 +1,7 @@
 import type { LedgerClient } from '../src/client/ledger-client.js';
 import { clusterProcesses } from '../src/cluster/local-cluster.js';
 import { cpuSnapshot, cpuUse, type CountedProcess, type CpuSnapshot, type CpuUse } from './cpu-usage.js';
-import { collectProfiles, profileClockUs, profileFile, SelfProfiler, type ProcessRole, type ProfileReport } from './profiling.js';
+import { collectProfiles, profileClockUs, type ProcessRole, type ProfileReport } from './profiling.js';
 
 /** The CPU of the measured phase, per process and per role (nats-server, a leader, a follower,
  *  the client side), with each node's role when the phase began. */
@@ -25,16 +25,13 @@ export class PhaseProbe {
   private roles = new Map<string, ProcessRole>();
   private fromUs = 0;
   private toUs = 0;
-  private profiler: SelfProfiler | undefined;
 
   constructor(
     private readonly o: {
       client: LedgerClient;
       dataDir: string;
-      /** --profile DIR, when given. */
+      /** --profile DIR, when given (the processes write their profiles there themselves). */
       profileDir: string | undefined;
-      /** Whether this process sends load itself (then it profiles itself as `client`). */
-      selfIsClient: boolean;
     },
   ) {}
 
@@ -50,10 +47,6 @@ export class PhaseProbe {
       ...cluster.nodes.map(({ node, pid }) => ({ name: `n${node}`, pid })),
       ...clients,
     ];
-    if (this.o.profileDir !== undefined && this.o.selfIsClient) {
-      this.profiler = new SelfProfiler();
-      await this.profiler.start();
-    }
     this.before = cpuSnapshot(this.counted);
     this.fromUs = profileClockUs();
   }
@@ -61,8 +54,6 @@ export class PhaseProbe {
   async end(): Promise<void> {
     this.toUs = profileClockUs();
     this.after = cpuSnapshot(this.counted);
-    if (this.profiler !== undefined && this.o.profileDir !== undefined)
-      await this.profiler.stop(profileFile(this.o.profileDir, 'client'));
   }
 
   cpu(committedTransfers: number, reported: ReadonlyMap<string, number> = new Map()): CpuReport {

@@ -1,4 +1,3 @@
-import { Session } from 'node:inspector';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +6,11 @@ import { cropProfile, parseCpuProfile, summariseProfiles, type CpuProfile, type 
 
 /**
  * `ledger bench --profile DIR`: V8 CPU profiles of every process of the run over its measured
- * phase. The nodes run with `--cpu-prof` (started so by the bench's own cluster) and write
- * their whole life when they stop; they are then cropped to the measured phase, whose bounds
- * are taken on the monotonic clock that V8's profiles use. Each client process profiles itself
- * with the inspector's Profiler for exactly that phase.
+ * phase. The nodes and the client processes run under `node --cpu-prof` and write their whole
+ * life when they exit; each profile is then cut to the measured phase, whose bounds are taken
+ * on the monotonic clock that V8's profiles use. (The inspector's in-process Profiler was tried
+ * for the client first: on a starved machine it kept a sample every few ms at best, with gaps
+ * of seconds, where --cpu-prof in the same run kept one a millisecond.)
  */
 
 export type ProcessRole = 'leader' | 'follower' | 'client';
@@ -23,35 +23,6 @@ export function profileClockUs(): number {
 
 export function profileFile(dir: string, processName: string): string {
   return join(dir, `${processName}.cpuprofile`);
-}
-
-/** Samples each millisecond, as `node --cpu-prof` does by default, so the roles compare. */
-const samplingIntervalUs = 1000;
-
-/** The inspector's CPU profiler, in this process. */
-export class SelfProfiler {
-  private readonly session = new Session();
-
-  async start(): Promise<void> {
-    this.session.connect();
-    await this.post('Profiler.enable');
-    await this.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
-    await this.post('Profiler.start');
-  }
-
-  /** Stops, writes the profile to `file` and returns it. */
-  async stop(file: string): Promise<CpuProfile> {
-    const { profile } = (await this.post('Profiler.stop')) as { profile: CpuProfile };
-    this.session.disconnect();
-    writeFileSync(file, JSON.stringify(profile));
-    return profile;
-  }
-
-  private post(method: string, params?: object): Promise<unknown> {
-    return new Promise((resolve, reject) =>
-      this.session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
-    );
-  }
 }
 
 export interface RoleSummary extends ProfileSummary {

@@ -39,7 +39,7 @@ Clients (--clients N): N client processes share the run, each with its own NATS 
 
 CPU: the report gives the CPU each process spent in the measured phase (nats-server and the nodes read from /proc, so for a cluster on this machine; each client process) and per committed transfer: in all, nats-server, each leader and each follower (the mean), and the client side (all client processes together).
 
-Profiles (--profile DIR, with --cluster own): the nodes and the client processes of --clients run under V8's CPU profiler (node --cpu-prof), a single client profiles itself; DIR receives nN.cpuprofile for every node and client.cpuprofile (client1, client2, ... with --clients), cut to the measured phase: open them in Chrome DevTools (Performance). The summary lists for the leaders, the followers and the clients the functions with the most self time, as a share of the samples in which the process was busy (a process blocked in a system call, such as SQLite's fsync, counts as busy), and the files; --json has more of each.
+Profiles (--profile DIR, with --cluster own): the nodes and the client processes (one unless --clients says more; the load then always comes from client processes) run under V8's CPU profiler (node --cpu-prof); DIR receives nN.cpuprofile for every node and clientK.cpuprofile for every client process, cut to the measured phase: open them in Chrome DevTools (Performance). The summary lists for the leaders, the followers and the clients the functions with the most self time, as a share of the samples in which the process was busy (a process blocked in a system call, such as SQLite's fsync, counts as busy), and the files; --json has more of each.
 
 Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what ran, and a cluster this run started is stopped; a second signal quits at once.
 
@@ -149,7 +149,6 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         client: target.client,
         dataDir: target.dataDir,
         profileDir,
-        selfIsClient: params.clients === 1,
       });
       try {
         // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
@@ -167,7 +166,9 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
           stopped: () => stopped,
         };
         const committed = (r: BenchReport) => r.byType.intra.counts.committed + r.byType.cross.counts.committed;
-        if (params.clients === 1) {
+        // Profiled, the load always comes from client processes (one by default) run under
+        // --cpu-prof as the nodes are; otherwise one client runs in this process.
+        if (params.clients === 1 && profileDir === undefined) {
           ({ report, recorder } = await runBench(target, params, {
             ...hooks,
             measure: { begin: () => probe.begin([{ name: 'client', pid: null }]), end: () => probe.end() },
