@@ -23,6 +23,7 @@ export class PhaseProbe {
   private before: CpuSnapshot = new Map();
   private after: CpuSnapshot = new Map();
   private roles = new Map<string, ProcessRole>();
+  private reportedClients: string[] = [];
   private fromUs = 0;
   private toUs = 0;
 
@@ -41,6 +42,7 @@ export class PhaseProbe {
     const status = await this.o.client.status(2_000);
     for (const s of status) if (s.role === 'leader' || s.role === 'follower') this.roles.set(`n${s.node}`, s.role);
     for (const name of [...clients.map((c) => c.name), ...reportedClients]) this.roles.set(name, 'client');
+    this.reportedClients = reportedClients;
     const cluster = clusterProcesses(this.o.dataDir);
     this.counted = [
       ...(cluster.natsPid === null ? [] : [{ name: 'nats', pid: cluster.natsPid }]),
@@ -82,6 +84,7 @@ export class PhaseProbe {
   /** Once every process has written its profile (the cluster stopped, the clients ended). */
   profiles(): ProfileReport | null {
     if (this.o.profileDir === undefined) return null;
-    return collectProfiles(this.o.profileDir, { fromUs: this.fromUs, toUs: this.toUs }, this.roles);
+    const processes = [...this.counted.map((p) => p.name).filter((name) => name !== 'nats'), ...this.reportedClients];
+    return collectProfiles(this.o.profileDir, { fromUs: this.fromUs, toUs: this.toUs }, processes, this.roles);
   }
 }

@@ -48,18 +48,20 @@ const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const summaryLimit = 25;
 
 /**
- * Crops each process's profile in `dir` (written by then: the nodes stopped, the clients
- * finished) to the measured phase [fromUs, toUs], writes it back, and sums self time by role.
+ * Crops the profile of each of `processes` in `dir` (written by then: the nodes stopped, the
+ * clients exited) to the measured phase [fromUs, toUs], writes it back, and sums self time by
+ * role.
  */
 export function collectProfiles(
   dir: string,
   window: { fromUs: number; toUs: number },
+  processes: readonly string[],
   roleOf: ReadonlyMap<string, ProcessRole>,
 ): ProfileReport {
   const files: string[] = [];
   const missing: string[] = [];
   const byRole = new Map<ProcessRole, { processes: string[]; profiles: CpuProfile[] }>();
-  for (const [name, role] of roleOf) {
+  for (const name of processes) {
     const file = profileFile(dir, name);
     if (!existsSync(file)) {
       missing.push(name);
@@ -68,6 +70,10 @@ export function collectProfiles(
     const profile = cropProfile(parseCpuProfile(readFileSync(file, 'utf8')), window.fromUs, window.toUs);
     writeFileSync(file, JSON.stringify(profile));
     files.push(file);
+    // A node that was neither leader nor follower when the phase began (electing) is cut too,
+    // but summed in no role.
+    const role = roleOf.get(name);
+    if (role === undefined) continue;
     const entry = byRole.get(role) ?? { processes: [], profiles: [] };
     entry.processes.push(name);
     entry.profiles.push(profile);
