@@ -106,6 +106,7 @@ try {
       ClientResult['all']
     >,
     reasons: Object.fromEntries(recorder.reasons),
+    attempts: { ...recorder.attempts },
     commitMarks: marks.encode(),
     elapsedMs: result.endMs - startMs,
     issued: result.issued,

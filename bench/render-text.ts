@@ -95,6 +95,10 @@ export function summaryText(r: BenchReport): string {
     ),
   );
   lines.push(outageLine(r));
+  if (r.attempts.retried > 0 && r.attempts.perTransfer !== null)
+    lines.push(
+      `attempts: ${r.attempts.perTransfer.toFixed(2)} per transfer; ${r.attempts.retried} of ${r.attempts.transfers} transfers took more than one (an attempt timed out or was redirected)`,
+    );
   const reasons = Object.entries(r.reasons);
   if (reasons.length > 0) lines.push(`reasons: ${reasons.map(([k, v]) => `${k} x${v}`).join('; ')}`);
   return lines.join('\n');

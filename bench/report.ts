@@ -48,6 +48,8 @@ export interface BenchReport {
   byType: Record<TxType, TypeSummary>;
   /** "aborted: locked" -> count. */
   reasons: Record<string, number>;
+  /** Attempts per transfer: more than one after an attempt timed out or was redirected. */
+  attempts: { transfers: number; total: number; perTransfer: number | null; retried: number };
   /** Where the run lost its connection to NATS, and the gap that left in the commits. */
   outage: Outage;
   timeline: Interval[];
@@ -109,6 +111,12 @@ export function buildReport(recorder: RecordedRun, ctx: ReportContext): BenchRep
       TypeSummary
     >,
     reasons: Object.fromEntries([...recorder.reasons].sort((a, b) => b[1] - a[1])),
+    attempts: {
+      transfers: recorder.attempts.requests,
+      total: recorder.attempts.total,
+      perTransfer: recorder.attempts.requests === 0 ? null : recorder.attempts.total / recorder.attempts.requests,
+      retried: recorder.attempts.retried,
+    },
     outage: {
       disconnects: ctx.disconnects,
       disconnectedS: ctx.disconnectedS,

@@ -2,7 +2,7 @@ import * as hdr from 'hdr-histogram-js';
 import { roundMs } from '../core/round-ms.js';
 import { newHistogram, type Histogram } from './histograms.js';
 import { outcomes } from './outcome.js';
-import type { CommitGap, Counts, Interval, Recorder, TypeRecord } from './recorder.js';
+import type { AttemptCounts, CommitGap, Counts, Interval, Recorder, TypeRecord } from './recorder.js';
 import { txTypes, type TxType } from './workload.js';
 
 /**
@@ -14,7 +14,10 @@ import { txTypes, type TxType } from './workload.js';
  */
 
 /** What a report needs of a run: a Recorder, or N of them merged. */
-export type RecordedRun = Pick<Recorder, 'all' | 'byType' | 'reasons' | 'intervals' | 'longestWithoutCommit'>;
+export type RecordedRun = Pick<
+  Recorder,
+  'all' | 'byType' | 'reasons' | 'intervals' | 'longestWithoutCommit' | 'attempts'
+>;
 
 export interface EncodedTypeRecord {
   /** HDR histograms, compressed base64 (hdr-histogram-js's encoding). */
@@ -34,6 +37,7 @@ export interface ClientResult {
   all: EncodedTypeRecord;
   byType: Record<TxType, EncodedTypeRecord>;
   reasons: Record<string, number>;
+  attempts: AttemptCounts;
   /** Milliseconds (since the client began measuring) in which it saw a commit: a bitmap. */
   commitMarks: string;
   /** From its start of measuring to its last answer. */
@@ -203,13 +207,17 @@ export function mergeResults(results: ClientResult[], intervals: Interval[]): Re
   const byType = Object.fromEntries(txTypes.map((t) => [t, newTypeRecord()])) as Record<TxType, TypeRecord>;
   const reasons = new Map<string, number>();
   const marks = new CommitMarks();
+  const attempts: AttemptCounts = { requests: 0, total: 0, retried: 0 };
   let elapsedMs = 0;
   for (const r of results) {
+    attempts.requests += r.attempts.requests;
+    attempts.total += r.attempts.total;
+    attempts.retried += r.attempts.retried;
     addTypeRecord(all, r.all);
     for (const t of txTypes) addTypeRecord(byType[t], r.byType[t]);
     for (const [k, v] of Object.entries(r.reasons)) reasons.set(k, (reasons.get(k) ?? 0) + v);
     marks.or(CommitMarks.decode(r.commitMarks));
     elapsedMs = Math.max(elapsedMs, r.elapsedMs);
   }
-  return { all, byType, reasons, intervals, longestWithoutCommit: marks.longestGap(elapsedMs), elapsedMs };
+  return { all, byType, reasons, intervals, longestWithoutCommit: marks.longestGap(elapsedMs), attempts, elapsedMs };
 }

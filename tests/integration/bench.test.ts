@@ -267,6 +267,9 @@ describe('ledger bench --clients 2 --profile DIR (a cluster of its own)', () => 
       assert.equal(sum(report.all.counts), 200);
       assert.equal(report.byType.read.count + report.byType.intra.count + report.byType.cross.count, 200);
       assert.equal(report.all.latencyMs.count, 200, 'the merged histogram holds every answer');
+      // Every transfer said how many attempts it took; the clients' counts add up.
+      assert.equal(report.attempts.transfers, report.byType.intra.count + report.byType.cross.count);
+      assert.ok(report.attempts.total >= report.attempts.transfers);
       const files = readdirSync(profiles).sort();
       const names = ['client1', 'client2', ...Array.from({ length: 9 }, (_, i) => `n${i + 1}`)];
       assert.deepEqual(files, names.map((n) => `${n}.cpuprofile`).sort());

@@ -26,6 +26,7 @@ function resultOf(recorder: Recorder, marks: CommitMarks, elapsedMs: number, iss
       ClientResult['all']
     >,
     reasons: Object.fromEntries(recorder.reasons),
+    attempts: { ...recorder.attempts },
     commitMarks: marks.encode(),
     elapsedMs,
     issued,
@@ -137,11 +138,11 @@ describe('bench --clients N: merging the clients results', () => {
       recorders[i]!.record(c);
       if (c.outcome === 'committed') marks[i]!.mark(c.answeredAtMs - startMs);
     };
-    record(0, completion({ answeredAtMs: 1010, latencyUs: 2000 }));
-    record(0, completion({ answeredAtMs: 1400, type: 'cross', latencyUs: 9000 }));
+    record(0, completion({ answeredAtMs: 1010, latencyUs: 2000, attempts: 1 }));
+    record(0, completion({ answeredAtMs: 1400, type: 'cross', latencyUs: 9000, attempts: 3 }));
     record(0, completion({ answeredAtMs: 1500, outcome: 'aborted', reason: 'locked' }));
     record(1, completion({ answeredAtMs: 1200, type: 'read', latencyUs: 500 }));
-    record(1, completion({ answeredAtMs: 1300, outcome: 'aborted', reason: 'locked' }));
+    record(1, completion({ answeredAtMs: 1300, outcome: 'aborted', reason: 'locked', attempts: 2 }));
     record(1, completion({ answeredAtMs: 1350, outcome: 'unknown', reason: 'no answer' }));
     for (const r of recorders) r.finish(1600);
     const merged = mergeResults(
@@ -171,5 +172,9 @@ describe('bench --clients N: merging the clients results', () => {
     // Client 0 alone went 390 ms without a commit (10 -> 400).
     assert.deepEqual(merged.longestWithoutCommit, { ms: 200, fromMs: 200, toMs: 400 });
     assert.equal(merged.elapsedMs, 600);
+    // Attempts count where the client said (transfers; the read did not): 1 + 3 + 2 over 3,
+    // two of them retried.
+    assert.deepEqual(recorders[0]!.attempts, { requests: 2, total: 4, retried: 1 });
+    assert.deepEqual(merged.attempts, { requests: 3, total: 6, retried: 2 });
   });
 });
