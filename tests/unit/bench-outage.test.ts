@@ -43,7 +43,8 @@ describe('the bench executor when requests cannot be sent', () => {
   test('unavailable is its own outcome, with one reason for all (`unavailable: not sent`), apart from unknown', async () => {
     const { client } = scriptedClient(['unknown', 'unavailable']);
     const execute = executor(client, 'linearizable', () => 0);
-    assert.deepEqual(await execute(transfer), { outcome: 'unknown', reason: 'no answer' });
+    // The attempts the client sent come along, for the report's attempts per transfer.
+    assert.deepEqual(await execute(transfer), { outcome: 'unknown', reason: 'no answer', attempts: 1 });
     assert.deepEqual(await execute(transfer), { outcome: 'unavailable', reason: notSentReason });
   });
 
