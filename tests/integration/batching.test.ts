@@ -64,8 +64,11 @@ describe('client batching with real processes', () => {
   });
 
   test('200 concurrent requests through a follower travel in a few messages each way, and each gets its own answer', async () => {
-    // Through node 2, a follower: it forwards them to the leader, which answers the client.
-    client.preferNode(1, 2);
+    // Through a follower: it forwards them to the leader, which answers the client.
+    const leader = (await client.nodeStatus(1)).leader;
+    assert.ok(leader !== undefined);
+    const follower = leader === 1 ? 2 : 1;
+    client.preferNode(1, follower);
     wire.clear();
     const n = 200;
     // Accounts 1..400 each start with 10: even ones ask for more than that, odd ones for 1.
@@ -80,9 +83,9 @@ describe('client batching with real processes', () => {
     const batches = wire.requests.filter((m) => m.envelope?.kind === 'request-batch');
     const items = batches.reduce((k, m) => k + (m.envelope?.kind === 'request-batch' ? m.envelope.items.length : 0), 0);
     assert.ok(wire.requests.length <= n / 10, `${wire.requests.length} request messages for ${n} requests`);
-    assert.ok(items >= 2 * n, `each request reached node 2, then the leader: ${items} items`);
+    assert.ok(items >= 2 * n, `each request reached node ${follower}, then the leader: ${items} items`);
     assert.ok(
-      batches.some((m) => m.subject === 'ledger.n1.req'),
+      batches.some((m) => m.subject === `ledger.n${leader}.req`),
       'the follower forwarded them to the leader in batches',
     );
     const answers = wire.replies.filter((m) => m.envelope?.kind === 'response-batch');
@@ -100,7 +103,8 @@ describe('client batching with real processes', () => {
   });
 
   test('a slow request of a batch (a cross-shard transfer held back) does not delay the others past their commit', async () => {
-    client.preferNode(1, 1);
+    const leader = (await client.nodeStatus(1)).leader ?? 1;
+    client.preferNode(1, leader);
     // Leaders start no new cross-shard transfer for 2 s: the one in the batch waits that long.
     const holdMs = 2_000;
     await client.holdCrossShard(holdMs);
@@ -120,7 +124,9 @@ describe('client batching with real processes', () => {
     assert.ok(held.ms >= holdMs * 0.75, `the cross-shard one waited for the hold (${held.ms.toFixed(0)} ms)`);
     // On the wire: all 21 left in one batch, and their answers came in more than one message.
     await watcher.flush();
-    const sent = wire.requests.filter((m) => m.envelope?.kind === 'request-batch' && m.subject === 'ledger.n1.req');
+    const sent = wire.requests.filter(
+      (m) => m.envelope?.kind === 'request-batch' && m.subject === `ledger.n${leader}.req`,
+    );
     assert.equal(sent.length, 1, `${sent.length} request batches`);
     assert.equal(sent[0]?.envelope?.kind === 'request-batch' && sent[0].envelope.items.length, 21);
     const answerMessages = wire.replies.filter((m) => m.envelope?.kind === 'response-batch');
@@ -130,7 +136,8 @@ describe('client batching with real processes', () => {
   });
 
   test('a bad batch is refused whole with the reason, counted, and none of its requests runs', async () => {
-    const malformedBefore = (await client.nodeStatus(1)).malformedMessages;
+    const leader = (await client.nodeStatus(1)).leader ?? 1;
+    const malformedBefore = (await client.nodeStatus(leader)).malformedMessages;
     const command = (seq: number) => ({ clientId: 'bad-batch', seq, op: { kind: 'transfer', from: 2001, to: 2002, amount: 3 } });
     const batch = (items: unknown, extra: object = {}) =>
       encodeCbor({ v: envelopeVersion, kind: 'request-batch', hops: 0, items, ...extra });
@@ -149,11 +156,11 @@ describe('client batching with real processes', () => {
       ['one malformed request', batch([{ id: 1, command: command(1) }, { id: 2, command: { ...command(2), seq: -1 } }]), /seq/],
     ];
     for (const [what, data, reason] of cases) {
-      const answer = decodeEnvelope(await transport.request('ledger.n1.req', data, 5_000));
+      const answer = decodeEnvelope(await transport.request(`ledger.n${leader}.req`, data, 5_000));
       assert.ok(answer.kind === 'response' && answer.response.kind === 'refused', what);
       assert.match(answer.response.reason, reason, what);
     }
-    const status = await client.nodeStatus(1);
+    const status = await client.nodeStatus(leader);
     assert.equal(status.malformedMessages - malformedBefore, cases.length, 'each counted');
     // Nothing ran: both accounts as they started, on every replica.
     for (const account of [2001, 2002])
@@ -164,7 +171,8 @@ describe('client batching with real processes', () => {
     const batcher = new RequestBatcher(transport, 'ledger.inbox.it-batch-nobody');
     const command = { clientId: 'nobody', seq: 1, op: { kind: 'transfer' as const, from: 1, to: 2, amount: 1 } };
     const started = performance.now();
-    const attempts = [1, 2].map((seq) => batcher.request('ledger.n99.req', { ...command, seq }, undefined, 10_000));
+    // A subject outside the watched ones (the watcher would be a listener).
+    const attempts = [1, 2].map((seq) => batcher.request('nobody.n99.req', { ...command, seq }, undefined, 10_000));
     for (const attempt of attempts) await assert.rejects(attempt, NoRespondersError);
     assert.ok(performance.now() - started < 5_000, `${(performance.now() - started).toFixed(0)} ms`);
     assert.equal(batcher.inFlight, 0);
