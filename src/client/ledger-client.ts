@@ -293,6 +293,9 @@ export class LedgerClient {
       return mapEpoch === 0 ? command : { ...command, mapEpoch };
     };
     let stamped = stamp();
+    // The flush generation it was started in, for every attempt: one started before a flush
+    // must not run after it (see `generation`).
+    const generation = this.generation;
     let members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
@@ -311,7 +314,7 @@ export class LedgerClient {
           response = await this.batcher.request(
             this.subjects.nodeRequests(target),
             stamped,
-            this.generation,
+            generation,
             timeoutMs,
           );
         } catch (error) {
