@@ -8,6 +8,10 @@ import { TurnBatches } from '../transport/turn-batches.js';
 /** Room kept in a batch's byte budget for its envelope (version, kind, hops, generation). */
 const envelopeBytesMax = 64;
 
+/** A request delivered twice (a duplicating broker, `ledger node disturb`) is answered or
+ *  forwarded twice; two copies in one batch would make the receiver refuse all of it. */
+const byId = (item: { id: number }) => item.id;
+
 const bounds = { itemsMax: limits.requestsPerBatchMax, bytesMax: limits.requestBatchBytesMax - envelopeBytesMax };
 
 /** Where a forwarded batch goes: the leader, with the client's reply subject, hop count and
@@ -26,6 +30,10 @@ interface ForwardTo {
  * in one turn go to its leader in one `request-batch` per reply subject. Each request is
  * answered when its own answer is ready: a slow one (a cross-shard transfer, one waiting on a
  * lock) goes out in a later turn's batch and delays nobody.
+ *
+ * A forwarded batch is rebuilt from requests already checked, each id once and within the
+ * bounds, so the leader never refuses it: a `refused` at a reply subject (which answers every
+ * request of the batch still waiting) is always about the client's own batch.
  */
 export class ClientBatches {
   private readonly replies: TurnBatches<BatchedResponse>;
@@ -40,11 +48,11 @@ export class ClientBatches {
     /** After this turn's sends (the node: a microtask, once the Ready loop's sends are done). */
     schedule: (run: () => void) => void,
   ) {
-    this.replies = new TurnBatches(bounds, schedule, (reply, items) => {
+    this.replies = new TurnBatches<BatchedResponse>(bounds, schedule, (reply, items) => {
       this.responseBatchesSent++;
       this.publish(reply, encodeEnvelope({ kind: 'response-batch', items }));
-    });
-    this.forwards = new TurnBatches(bounds, schedule, (f, items) => {
+    }, byId);
+    this.forwards = new TurnBatches<BatchedRequest, ForwardTo>(bounds, schedule, (f, items) => {
       this.forwardBatchesSent++;
       const envelope = { kind: 'request-batch' as const, items, hops: f.hops };
       this.publish(
@@ -52,7 +60,7 @@ export class ClientBatches {
         encodeEnvelope(f.generation === undefined ? envelope : { ...envelope, generation: f.generation }),
         f.reply,
       );
-    });
+    }, byId);
   }
 
   /** The answer to request `id` of a batch that came with reply subject `reply`. */

@@ -18,6 +18,8 @@ interface OpenBatch<T, K> {
   key: K;
   items: T[];
   bytes: number;
+  /** The ids of its items, when items have ids (see `idOf`). */
+  ids: Set<number> | undefined;
 }
 
 export class TurnBatches<T, K = string> {
@@ -31,7 +33,13 @@ export class TurnBatches<T, K = string> {
     /** Sends one batch: 1..itemsMax items of at most bytesMax bytes together (one item alone may
      *  be larger; the caller bounds items themselves). */
     private readonly send: (key: K, items: T[]) => void,
+    /** Items with ids: a second item of the same id in the open batch is dropped (a duplicated
+     *  delivery), since a receiver refuses a batch that names an id twice. */
+    private readonly idOf?: (item: T) => number,
   ) {}
+
+  /** Items dropped as a second copy of one already in their batch. */
+  duplicatesDropped = 0;
 
   /** Items waiting for the end of the turn. */
   get waiting(): number {
@@ -43,6 +51,10 @@ export class TurnBatches<T, K = string> {
   /** `id`: the key as text (the map's key); `key`: what `send` gets. */
   add(id: string, key: K, item: T, bytes: number): void {
     let batch = this.open.get(id);
+    if (batch?.ids !== undefined && this.idOf !== undefined && batch.ids.has(this.idOf(item))) {
+      this.duplicatesDropped++;
+      return;
+    }
     if (
       batch !== undefined &&
       (batch.items.length >= this.bounds.itemsMax || batch.bytes + bytes > this.bounds.bytesMax)
@@ -52,10 +64,11 @@ export class TurnBatches<T, K = string> {
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = { key, items: [], bytes: 0 };
+      batch = { key, items: [], bytes: 0, ids: this.idOf === undefined ? undefined : new Set() };
       this.open.set(id, batch);
     }
     batch.items.push(item);
+    if (this.idOf !== undefined) batch.ids?.add(this.idOf(item));
     batch.bytes += bytes;
     if (!this.scheduled) {
       this.scheduled = true;

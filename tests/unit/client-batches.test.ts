@@ -100,6 +100,32 @@ describe("a node's answers to batched requests", () => {
   });
 });
 
+describe('a request delivered twice (a duplicating broker)', () => {
+  test('is forwarded and answered once per batch: a batch naming an id twice would be refused whole', () => {
+    const n = node();
+    const to = { to: 1, reply: 'ledger.inbox.a.1', hops: 1, generation: undefined };
+    n.batches.forward(to, { id: 1, command: transfer(1) });
+    n.batches.forward(to, { id: 2, command: transfer(2) });
+    n.batches.forward(to, { id: 1, command: transfer(1) });
+    n.batches.reply('ledger.inbox.a.1', 5, outcome(3));
+    n.batches.reply('ledger.inbox.a.1', 5, outcome(3));
+    n.endTurn();
+    const [forwarded, answered] = n.sent;
+    assert.ok(forwarded?.envelope.kind === 'request-batch');
+    assert.deepEqual(
+      forwarded.envelope.items.map((i) => i.id),
+      [1, 2],
+    );
+    assert.ok('envelope' in admitClientRequest(forwarded.data), 'the leader takes it');
+    assert.deepEqual(answered?.envelope, { kind: 'response-batch', items: [{ id: 5, response: outcome(3) }] });
+    assert.ok('kind' in decodeEnvelope(answered.data), 'the client takes it');
+    // In the next turn a copy goes again: it is another message.
+    n.batches.forward(to, { id: 1, command: transfer(1) });
+    n.endTurn();
+    assert.equal(n.sent.length, 3);
+  });
+});
+
 describe('a request batch as a node takes it in', () => {
   const batch = (items: unknown, extra: object = {}) =>
     encodeCbor({ v: envelopeVersion, kind: 'request-batch', hops: 0, items, ...extra });
