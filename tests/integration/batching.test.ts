@@ -16,7 +16,7 @@ import { defaultTopology } from '../../src/ledger/topology.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { NoRespondersError, type Transport } from '../../src/transport/transport.js';
-import { TestCluster } from './harness.js';
+import { killBroker, restartBroker, TestCluster } from './harness.js';
 
 /** Every message on the nodes' request subjects and on the clients' inboxes, decoded. */
 class Wire {
@@ -176,5 +176,21 @@ describe('client batching with real processes', () => {
     for (const attempt of attempts) await assert.rejects(attempt, NoRespondersError);
     assert.ok(performance.now() - started < 5_000, `${(performance.now() - started).toFixed(0)} ms`);
     assert.equal(batcher.inFlight, 0);
+  });
+
+  test("a long-lived client's batches ride out a broker restart: its inbox subscription comes back", async () => {
+    assert.equal((await client.transfer(1501, 1502, 1)).status, 'committed');
+    await killBroker(cluster.dataDir);
+    // Not sent while the broker is down: it waits for the connection, then goes.
+    const during = client.transfer(1503, 1504, 1);
+    cluster.adopt(await restartBroker(cluster.dataDir));
+    const r = await during;
+    assert.equal(r.status, 'committed', JSON.stringify(r));
+    const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => client.transfer(1601 + i, 1701 + i, 1)));
+    assert.deepEqual(
+      burst.filter((b) => b.status !== 'committed'),
+      [],
+      'every request of the burst answered through the inbox',
+    );
   });
 });
