@@ -62,3 +62,16 @@ export type Response =
    *  out of shape or range): `reason` says what. A final answer: nothing happened, and the same
    *  bytes would be refused again. */
   | { kind: 'refused'; reason: string };
+
+/** One request of a client's batch (docs/transfers.md, "Batches"): `id` names it within the
+ *  client's batches, so its answer finds it whichever message carries it. */
+export interface BatchedRequest {
+  id: number;
+  command: Command;
+}
+
+/** The answer to the batched request `id`. */
+export interface BatchedResponse {
+  id: number;
+  response: Response;
+}
