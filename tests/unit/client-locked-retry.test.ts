@@ -90,7 +90,8 @@ test('a transfer answered locked is sent again, the same (client id, seq) to the
 
 test('locked until the deadline: unknown (not aborted), saying why, and the session is not used again', async () => {
   const { transport, sent } = scriptedTransport([locked]);
-  const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 50, deadlineMs: 150 });
+  // Long enough for several attempts even on a loaded machine (each pause is at most 100 ms).
+  const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 50, deadlineMs: 1_000 });
   const r = await client.transfer(1, 2, 1);
   assert.equal(r.status, 'unknown');
   assert.match(r.reason ?? '', /held by other transfers \(locked\)/);
