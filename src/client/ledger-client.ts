@@ -303,6 +303,7 @@ export class LedgerClient {
     let attempts = 0;
     let reason = 'no answer before the deadline';
     let answered = false;
+    let lockedAnswers = 0;
     try {
       while (performance.now() < deadline) {
         attempts++;
@@ -366,6 +367,14 @@ export class LedgerClient {
           // Definite: the node took nothing, and any node would refuse the same bytes.
           answered = true;
           return { refused: `refused by node ${target}: ${response.reason}`, attempts, reason: '', sent: true };
+        }
+        if (response.kind === 'busy' && response.locked === true) {
+          // Its accounts stayed held by other transfers through the leader's lock wait, and
+          // nothing of it was chosen: the same (client id, seq) again, after a short pause, until
+          // our deadline (then `unknown`: a copy still on its way may yet run).
+          reason = 'its accounts stayed held by other transfers (locked)';
+          await pause(lockedRetryPauseMs(++lockedAnswers));
+          continue;
         }
         if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
           target = response.leaderHint;
@@ -591,6 +600,13 @@ const movedReceiverRetries = 5;
 /** A cross-shard transfer aborted because its receiver was not at the cluster it was sent to. */
 function abortedForMovedReceiver(outcome: Outcome | undefined): boolean {
   return outcome?.status === 'aborted' && isWrongShard(outcome);
+}
+
+/** The pause before sending a request again after its `n`th locked answer: short, because the
+ *  leader already waited its lock wait before answering; growing, and spread at random so that
+ *  clients that gave up on one account together do not come back together. */
+export function lockedRetryPauseMs(n: number, random: () => number = Math.random): number {
+  return Math.round(Math.min(100, 10 * n) * (0.5 + random() / 2));
 }
 
 function pause(ms: number): Promise<void> {
