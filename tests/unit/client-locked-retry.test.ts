@@ -13,6 +13,7 @@ import type { NodeStatus } from '../../src/protocol/admin.js';
 import type { Response } from '../../src/protocol/client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import type { Transport } from '../../src/transport/transport.js';
+import { BatchService } from './helpers/batch-service.js';
 
 const locked: Response = { kind: 'busy', locked: true };
 const committed: Response = { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 2, slot: 9 };
@@ -48,11 +49,16 @@ const liveStatus: NodeStatus = {
 
 /** A broker stand-in: answers each request with the next scripted response (the last one
  *  again once the script is used up), and notes what was sent where. */
-function scriptedTransport(script: Response[]): { transport: Transport; sent: Array<{ to: string; command: Command }> } {
+function scriptedTransport(script: Response[]): {
+  transport: Transport;
+  sent: Array<{ to: string; command: Command }>;
+} {
   const sent: Array<{ to: string; command: Command }> = [];
+  // LedgerClient's batches, each request answered by request() below.
+  const batches = new BatchService((subject, data) => transport.request(subject, data, 1));
   const transport: Transport = {
-    publish: () => undefined,
-    subscribe: () => undefined,
+    publish: (subject, data, reply) => batches.publish(subject, data, reply),
+    subscribe: (subject, handler) => batches.subscribe(subject, handler),
     async request(subject, data) {
       const envelope = decodeEnvelope(data);
       // A request that ends unanswered makes the client ask each node how it is: all are up.
@@ -85,7 +91,11 @@ test('a transfer answered locked is sent again, the same (client id, seq) to the
   const client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 50, deadlineMs: 5_000 });
   const r = await client.transfer(1, 2, 1);
   assert.deepEqual([r.status, r.attempts], ['committed', 3]);
-  assert.equal(new Set(sent.map((s) => `${s.to} ${s.command.clientId}#${s.command.seq}`)).size, 1, JSON.stringify(sent));
+  assert.equal(
+    new Set(sent.map((s) => `${s.to} ${s.command.clientId}#${s.command.seq}`)).size,
+    1,
+    JSON.stringify(sent),
+  );
 });
 
 test('locked until the deadline: unknown (not aborted), saying why, and the session is not used again', async () => {
@@ -99,7 +109,10 @@ test('locked until the deadline: unknown (not aborted), saying why, and the sess
   const first = sent[0]?.command.clientId;
   sent.length = 0;
   await client.transfer(1, 2, 1);
-  assert.ok(sent.every((s) => s.command.clientId !== first), 'a new session: the old one may still run');
+  assert.ok(
+    sent.every((s) => s.command.clientId !== first),
+    'a new session: the old one may still run',
+  );
 });
 
 test('the pause after a locked answer is short, grows with each one up to 100 ms, and is spread at random', () => {
