@@ -47,10 +47,19 @@ try {
   const s = await setup;
   const { params, index, clients } = s;
   const config = requireRunningConfig(s.dataDir);
-  const transport = await connectNats({ url: config.natsUrl, name: `ledger-bench-client-${index + 1}`, longRunning: true });
+  const transport = await connectNats({
+    url: config.natsUrl,
+    name: `ledger-bench-client-${index + 1}`,
+    longRunning: true,
+  });
   const client = new LedgerClient(transport, config.topology, config.prefix, config.client);
   const execute = executor(client, params.consistency);
-  const shape = { readRatio: params.readRatio, crossShardRatio: params.crossShardRatio, skew: params.skew, amount: params.amount };
+  const shape = {
+    readRatio: params.readRatio,
+    crossShardRatio: params.crossShardRatio,
+    skew: params.skew,
+    amount: params.amount,
+  };
   const loop = {
     rateTps: params.rateTps === null ? null : params.rateTps / clients,
     concurrency: shareOf(params.concurrency, index, clients),

@@ -1,7 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LedgerError } from '../src/core/errors.js';
-import { IntervalMerger, mergeResults, type ClientInterval, type ClientResult, type RecordedRun } from '../src/load/merge.js';
+import {
+  IntervalMerger,
+  mergeResults,
+  type ClientInterval,
+  type ClientResult,
+  type RecordedRun,
+} from '../src/load/merge.js';
 import { buildReport, type BenchReport } from './report.js';
 import type { BenchParams } from './params.js';
 import type { RunHooks } from './run.js';

@@ -72,6 +72,7 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, transfers: numbe
 /** "nats 1.23, n1 2.34, …; total 9.87 s (228 us a transfer)". */
 export function cpuUseText(use: CpuUse): string {
   const each = Object.entries(use.seconds).map(([name, s]) => `${name} ${s === null ? '?' : s.toFixed(2)}`);
-  const per = use.totalUsPerTransfer === null ? 'no transfer committed' : `${use.totalUsPerTransfer.toFixed(0)} us a transfer`;
+  const per =
+    use.totalUsPerTransfer === null ? 'no transfer committed' : `${use.totalUsPerTransfer.toFixed(0)} us a transfer`;
   return `${each.join(', ')}; total ${use.totalSeconds.toFixed(2)} s (${per})`;
 }

@@ -77,7 +77,12 @@ export class PhaseProbe {
     return {
       ...use,
       roles: Object.fromEntries(this.roles),
-      byRole: { nats: use.usPerTransfer.nats ?? null, leader: mean('leader'), follower: mean('follower'), client: mean('client') },
+      byRole: {
+        nats: use.usPerTransfer.nats ?? null,
+        leader: mean('leader'),
+        follower: mean('follower'),
+        client: mean('client'),
+      },
     };
   }
 

@@ -2,7 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sourceLocator } from './source-map.js';
-import { cropProfile, parseCpuProfile, summariseProfiles, type CpuProfile, type ProfileSummary } from './profile-summary.js';
+import {
+  cropProfile,
+  parseCpuProfile,
+  summariseProfiles,
+  type CpuProfile,
+  type ProfileSummary,
+} from './profile-summary.js';
 
 /**
  * `ledger bench --profile DIR`: V8 CPU profiles of every process of the run over its measured

@@ -312,12 +312,7 @@ export class LedgerClient {
         try {
           const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, deadline - performance.now()));
           // In this turn's batch for the node (RequestBatcher), answered on its own.
-          response = await this.batcher.request(
-            this.subjects.nodeRequests(target),
-            stamped,
-            generation,
-            timeoutMs,
-          );
+          response = await this.batcher.request(this.subjects.nodeRequests(target), stamped, generation, timeoutMs);
         } catch (error) {
           if (error instanceof NotSentError) {
             // Nothing left the process. Wait for the connection (a long-lived client rides out

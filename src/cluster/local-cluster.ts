@@ -245,7 +245,10 @@ export async function stopLocalCluster(dataDir: string): Promise<{ stopped: numb
 }
 
 /** The processes of the cluster running in `dataDir` (those still ours), e.g. to count their CPU. */
-export function clusterProcesses(dataDir: string): { natsPid: number | null; nodes: Array<{ node: NodeId; pid: number }> } {
+export function clusterProcesses(dataDir: string): {
+  natsPid: number | null;
+  nodes: Array<{ node: NodeId; pid: number }>;
+} {
   const p = paths(resolve(dataDir));
   const state = readClusterState(resolve(dataDir));
   if (state === undefined) return { natsPid: null, nodes: [] };

@@ -3,7 +3,15 @@ import { limits } from '../core/limits.js';
 import { fittingCount } from '../core/pack.js';
 import type { Command } from '../protocol/commands.js';
 import { LockTable } from '../twopc/lock-table.js';
-import { accountsOf, admit, lockWaitEnd, lockWaitOver, lockWaitRefusal, waitDies, type HolderOf } from '../twopc/locks.js';
+import {
+  accountsOf,
+  admit,
+  lockWaitEnd,
+  lockWaitOver,
+  lockWaitRefusal,
+  waitDies,
+  type HolderOf,
+} from '../twopc/locks.js';
 import { startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 import { FairBatch } from './fair-batch.js';

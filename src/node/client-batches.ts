@@ -48,19 +48,29 @@ export class ClientBatches {
     /** After this turn's sends (the node: a microtask, once the Ready loop's sends are done). */
     schedule: (run: () => void) => void,
   ) {
-    this.replies = new TurnBatches<BatchedResponse>(bounds, schedule, (reply, items) => {
-      this.responseBatchesSent++;
-      this.publish(reply, encodeEnvelope({ kind: 'response-batch', items }));
-    }, byId);
-    this.forwards = new TurnBatches<BatchedRequest, ForwardTo>(bounds, schedule, (f, items) => {
-      this.forwardBatchesSent++;
-      const envelope = { kind: 'request-batch' as const, items, hops: f.hops };
-      this.publish(
-        this.requestSubject(f.to),
-        encodeEnvelope(f.generation === undefined ? envelope : { ...envelope, generation: f.generation }),
-        f.reply,
-      );
-    }, byId);
+    this.replies = new TurnBatches<BatchedResponse>(
+      bounds,
+      schedule,
+      (reply, items) => {
+        this.responseBatchesSent++;
+        this.publish(reply, encodeEnvelope({ kind: 'response-batch', items }));
+      },
+      byId,
+    );
+    this.forwards = new TurnBatches<BatchedRequest, ForwardTo>(
+      bounds,
+      schedule,
+      (f, items) => {
+        this.forwardBatchesSent++;
+        const envelope = { kind: 'request-batch' as const, items, hops: f.hops };
+        this.publish(
+          this.requestSubject(f.to),
+          encodeEnvelope(f.generation === undefined ? envelope : { ...envelope, generation: f.generation }),
+          f.reply,
+        );
+      },
+      byId,
+    );
   }
 
   /** The answer to request `id` of a batch that came with reply subject `reply`. */

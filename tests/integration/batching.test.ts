@@ -138,11 +138,22 @@ describe('client batching with real processes', () => {
   test('a bad batch is refused whole with the reason, counted, and none of its requests runs', async () => {
     const leader = (await client.nodeStatus(1)).leader ?? 1;
     const malformedBefore = (await client.nodeStatus(leader)).malformedMessages;
-    const command = (seq: number) => ({ clientId: 'bad-batch', seq, op: { kind: 'transfer', from: 2001, to: 2002, amount: 3 } });
+    const command = (seq: number) => ({
+      clientId: 'bad-batch',
+      seq,
+      op: { kind: 'transfer', from: 2001, to: 2002, amount: 3 },
+    });
     const batch = (items: unknown, extra: object = {}) =>
       encodeCbor({ v: envelopeVersion, kind: 'request-batch', hops: 0, items, ...extra });
     const cases: Array<[string, Uint8Array, RegExp]> = [
-      ['duplicate ids', batch([{ id: 1, command: command(1) }, { id: 1, command: command(2) }]), /appears twice/],
+      [
+        'duplicate ids',
+        batch([
+          { id: 1, command: command(1) },
+          { id: 1, command: command(2) },
+        ]),
+        /appears twice/,
+      ],
       [
         'too many requests',
         batch(Array.from({ length: limits.requestsPerBatchMax + 1 }, (_, i) => ({ id: i, command: command(i + 1) }))),
@@ -153,7 +164,14 @@ describe('client batching with real processes', () => {
         batch([{ id: 1, command: command(1) }], { pad: 'x'.repeat(limits.requestBatchBytesMax) }),
         /too large/,
       ],
-      ['one malformed request', batch([{ id: 1, command: command(1) }, { id: 2, command: { ...command(2), seq: -1 } }]), /seq/],
+      [
+        'one malformed request',
+        batch([
+          { id: 1, command: command(1) },
+          { id: 2, command: { ...command(2), seq: -1 } },
+        ]),
+        /seq/,
+      ],
     ];
     for (const [what, data, reason] of cases) {
       const answer = decodeEnvelope(await transport.request(`ledger.n${leader}.req`, data, 5_000));
@@ -164,7 +182,8 @@ describe('client batching with real processes', () => {
     assert.equal(status.malformedMessages - malformedBefore, cases.length, 'each counted');
     // Nothing ran: both accounts as they started, on every replica.
     for (const account of [2001, 2002])
-      for (const r of await client.replicaBalances(account)) assert.equal(r.balance, 10, `account ${account} at n${r.node}`);
+      for (const r of await client.replicaBalances(account))
+        assert.equal(r.balance, 10, `account ${account} at n${r.node}`);
   });
 
   test("a batch to a node nobody serves fails at once on the broker's no-responders notice, not at its timeout", async () => {

@@ -256,7 +256,22 @@ describe('ledger bench --clients 2 --profile DIR (a cluster of its own)', () => 
     const profiles = join(tmp, 'profiles');
     try {
       const r = await cli(
-        ['bench', '--cluster', 'own', '--clients', '2', '--profile', profiles, '--transactions', '200', '--warmup', '0.5s', '--seed', '3', '--json'],
+        [
+          'bench',
+          '--cluster',
+          'own',
+          '--clients',
+          '2',
+          '--profile',
+          profiles,
+          '--transactions',
+          '200',
+          '--warmup',
+          '0.5s',
+          '--seed',
+          '3',
+          '--json',
+        ],
         { TMPDIR: tmp },
       );
       assert.equal(r.code, 0, r.stderr);
@@ -298,7 +313,10 @@ describe('ledger bench --clients 2 --profile DIR (a cluster of its own)', () => 
       for (const d of readdirSync(tmp).filter((x) => x.startsWith('ledger-bench-'))) {
         const state = join(tmp, d, 'cluster.json');
         if (!existsSync(state)) continue;
-        const { natsPid, nodes } = JSON.parse(readFileSync(state, 'utf8')) as { natsPid: number; nodes: Array<{ pid: number }> };
+        const { natsPid, nodes } = JSON.parse(readFileSync(state, 'utf8')) as {
+          natsPid: number;
+          nodes: Array<{ pid: number }>;
+        };
         for (const pid of [natsPid, ...nodes.map((n) => n.pid)])
           try {
             process.kill(pid, 'SIGKILL');

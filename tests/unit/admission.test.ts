@@ -62,7 +62,11 @@ describe('Admission', () => {
 
   test("a participant's PREPARE held past its lock wait is refused with locked, chosen like any command (it breaks cycles)", () => {
     const a = new Admission();
-    const prepare: Command = { clientId: 'c', seq: 4, op: { kind: 'x-prepare-participant', to: 7, amount: 1, coordinator: 2 } };
+    const prepare: Command = {
+      clientId: 'c',
+      seq: 4,
+      op: { kind: 'x-prepare-participant', to: 7, amount: 1, coordinator: 2 },
+    };
     a.enqueue(prepare, 0);
     a.admitWaiting(context(9, { prepared: [[7, 'x#1']] }));
     assert.equal(a.batched, 0, 'still waiting');

@@ -26,7 +26,11 @@ function node() {
 }
 
 const outcome = (slot: number): Response => ({ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot });
-const transfer = (seq: number) => ({ clientId: 'c-1', seq, op: { kind: 'transfer' as const, from: 1, to: 2, amount: 1 } });
+const transfer = (seq: number) => ({
+  clientId: 'c-1',
+  seq,
+  op: { kind: 'transfer' as const, from: 1, to: 2, amount: 1 },
+});
 
 describe("a node's answers to batched requests", () => {
   test("one turn's answers to a reply subject go in one message; a slow one goes alone, later", () => {
@@ -72,7 +76,10 @@ describe("a node's answers to batched requests", () => {
       assert.ok(s.envelope.kind === 'response-batch' && s.envelope.items.length <= limits.requestsPerBatchMax);
       if (s.envelope.kind === 'response-batch') ids.push(...s.envelope.items.map((i) => i.id));
     }
-    assert.deepEqual(ids, Array.from({ length: count }, (_, i) => i + 1));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
   });
 
   test("a follower's forwards of one turn go to the leader in one batch per reply subject, keeping it", () => {
@@ -149,7 +156,14 @@ describe('a request batch as a node takes it in', () => {
 
   test('a malformed, oversized or ambiguous batch is refused whole, with the reason', () => {
     const cases: Array<[string, Uint8Array, RegExp]> = [
-      ['duplicate ids', batch([{ id: 1, command: transfer(1) }, { id: 1, command: transfer(2) }]), /id 1 appears twice/],
+      [
+        'duplicate ids',
+        batch([
+          { id: 1, command: transfer(1) },
+          { id: 1, command: transfer(2) },
+        ]),
+        /id 1 appears twice/,
+      ],
       ['no items', batch([]), /at least one item/],
       [
         'too many items',
@@ -160,10 +174,17 @@ describe('a request batch as a node takes it in', () => {
       ['an item without an id', batch([{ command: transfer(1) }]), /items\[0\].id/],
       [
         'one bad command among good ones',
-        batch([{ id: 1, command: transfer(1) }, { id: 2, command: { ...transfer(2), seq: 0 } }]),
+        batch([
+          { id: 1, command: transfer(1) },
+          { id: 2, command: { ...transfer(2), seq: 0 } },
+        ]),
         /items\[1\].command.seq/,
       ],
-      ['no hops', encodeCbor({ v: envelopeVersion, kind: 'request-batch', items: [{ id: 1, command: transfer(1) }] }), /hops/],
+      [
+        'no hops',
+        encodeCbor({ v: envelopeVersion, kind: 'request-batch', items: [{ id: 1, command: transfer(1) }] }),
+        /hops/,
+      ],
       [
         'over the byte bound',
         batch([{ id: 1, command: transfer(1) }], { pad: 'x'.repeat(limits.requestBatchBytesMax) }),

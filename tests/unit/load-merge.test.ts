@@ -163,10 +163,13 @@ describe('bench --clients N: merging the clients results', () => {
     assert.equal(merged.byType.intra.latency.totalCount, 4);
     assert.ok(Math.abs(merged.all.latency.maxValue - 9000) <= 9, `max ${merged.all.latency.maxValue}`);
     assert.ok(Math.abs(merged.all.latency.minNonZeroValue - 500) <= 1);
-    assert.deepEqual([...merged.reasons], [
-      ['aborted: locked', 2],
-      ['unknown: no answer', 1],
-    ]);
+    assert.deepEqual(
+      [...merged.reasons],
+      [
+        ['aborted: locked', 2],
+        ['unknown: no answer', 1],
+      ],
+    );
     // Commits at 10 (client 0), 200 (client 1) and 400 ms (client 0); the run ends at 600 ms:
     // 10 -> 200 is 190 ms, 200 -> 400 and 400 -> 600 are 200 ms, the first of them is reported.
     // Client 0 alone went 390 ms without a commit (10 -> 400).

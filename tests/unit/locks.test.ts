@@ -111,7 +111,11 @@ describe('the lock rule', () => {
       ['retry', 'retry', 'retry', 'retry'],
       'a client waits for these at no one: it retries the same (client, seq)',
     );
-    assert.equal(lockWaitEnd(prepare), 'refuse', 'its coordinator holds a lock while it waits: a no vote breaks cycles');
+    assert.equal(
+      lockWaitEnd(prepare),
+      'refuse',
+      'its coordinator holds a lock while it waits: a no vote breaks cycles',
+    );
   });
 
   test("only a participant's PREPARE is marked refused with locked; a client's write, a read or a decision never is", () => {
@@ -123,7 +127,10 @@ describe('the lock rule', () => {
     });
     assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 2, op: transfer }), /only a participant's PREPARE/);
     assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 4, op: read }), /only a participant's PREPARE/);
-    assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 5, op: { kind: 'x-end' } }), /only a participant's PREPARE/);
+    assert.throws(
+      () => lockWaitRefusal({ clientId: 'c', seq: 5, op: { kind: 'x-end' } }),
+      /only a participant's PREPARE/,
+    );
   });
   test('wait-die ends only a PREPARE, only after waitDieTicks, only against a coordinator-prepared holder that outranks it', () => {
     const prepare: Operation = { kind: 'x-prepare-participant', to: 9, amount: 5, coordinator: 1 };
@@ -137,7 +144,11 @@ describe('the lock rule', () => {
     assert.equal(waitDies(low, prepare, short, 10, holders([])), false, 'no coordinator-prepared holder');
     assert.equal(waitDies(low, prepare, short, 10, heldBy(low)), false, 'its own transaction');
     const coordinator: Operation = { kind: 'x-prepare-coordinator', from: 9, to: 1, amount: 5, participant: 2 };
-    assert.equal(waitDies(low, coordinator, short, 10, heldBy(high)), false, "a client's command holds nothing: it never dies");
+    assert.equal(
+      waitDies(low, coordinator, short, 10, heldBy(high)),
+      false,
+      "a client's command holds nothing: it never dies",
+    );
     assert.equal(waitDies(low, { kind: 'transfer', from: 9, to: 1, amount: 5 }, short, 10, heldBy(high)), false);
   });
 

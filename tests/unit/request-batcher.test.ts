@@ -34,13 +34,20 @@ function recordingTransport(brokerMaxPayloadBytes?: number) {
     publish(subject: string, data: Uint8Array, reply?: string) {
       const envelope = decodeEnvelope(data);
       assert.equal(envelope.kind, 'request-batch');
-      if (envelope.kind === 'request-batch') published.push({ subject, data, reply: reply ?? '', items: envelope.items });
+      if (envelope.kind === 'request-batch')
+        published.push({ subject, data, reply: reply ?? '', items: envelope.items });
     },
     subscribe(subject: string, handler: (m: IncomingMessage) => void) {
       inboxPattern = subject;
       inbox = handler;
     },
-    connection: () => ({ connected, closed: false, reconnectAttempt: connected ? 0 : 2, disconnects: 0, disconnectedMs: 0 }),
+    connection: () => ({
+      connected,
+      closed: false,
+      reconnectAttempt: connected ? 0 : 2,
+      disconnects: 0,
+      disconnectedMs: 0,
+    }),
     brokerMaxPayloadBytes,
   } as unknown as Transport;
   return {
@@ -66,7 +73,12 @@ const command = (seq: number, clientId = 'c-1'): Command => ({
   seq,
   op: { kind: 'transfer', from: 1, to: 2, amount: seq },
 });
-const committed = (slot: number): Response => ({ kind: 'outcome', outcome: { status: 'committed' }, servedBy: 1, slot });
+const committed = (slot: number): Response => ({
+  kind: 'outcome',
+  outcome: { status: 'committed' },
+  servedBy: 1,
+  slot,
+});
 const settled = <T>(p: Promise<T>) =>
   p.then(
     (value) => ({ value }),
@@ -94,7 +106,10 @@ describe('the client batches its requests', () => {
     assert.ok(b1.reply.startsWith('ledger.inbox.x.') && b1.reply !== b2.reply, 'each batch has its own reply subject');
     // Answers out of order, in two messages: each request gets its own.
     const [i1, i2, i3] = b1.items as [BatchedRequest, BatchedRequest, BatchedRequest];
-    broker.deliver(b1.reply, encodeEnvelope({ kind: 'response-batch', items: [{ id: i3.id, response: committed(30) }] }));
+    broker.deliver(
+      b1.reply,
+      encodeEnvelope({ kind: 'response-batch', items: [{ id: i3.id, response: committed(30) }] }),
+    );
     broker.deliver(
       b1.reply,
       encodeEnvelope({
@@ -113,11 +128,17 @@ describe('the client batches its requests', () => {
     // An answer for an id of another batch at this batch's subject is not taken.
     broker.deliver(
       b1.reply,
-      encodeEnvelope({ kind: 'response-batch', items: [{ id: (b2.items[0] as BatchedRequest).id, response: committed(1) }] }),
+      encodeEnvelope({
+        kind: 'response-batch',
+        items: [{ id: (b2.items[0] as BatchedRequest).id, response: committed(1) }],
+      }),
     );
     broker.deliver(
       b2.reply,
-      encodeEnvelope({ kind: 'response-batch', items: [{ id: (b2.items[0] as BatchedRequest).id, response: committed(40) }] }),
+      encodeEnvelope({
+        kind: 'response-batch',
+        items: [{ id: (b2.items[0] as BatchedRequest).id, response: committed(40) }],
+      }),
     );
     const last = await toN2;
     assert.equal(last.kind === 'outcome' && last.slot, 40);
@@ -149,11 +170,15 @@ describe('the client batches its requests', () => {
     const turns = manualTurns();
     const batcher = new RequestBatcher(broker.transport, 'ledger.inbox.x', turns.schedule);
     const long = 'c'.repeat(limits.clientIdLengthMax);
-    for (let seq = 1; seq <= 100; seq++) void settled(batcher.request('ledger.n1.req', command(seq, long), undefined, 50));
+    for (let seq = 1; seq <= 100; seq++)
+      void settled(batcher.request('ledger.n1.req', command(seq, long), undefined, 50));
     turns.endTurn();
     assert.ok(broker.published.length > 1, `${broker.published.length} batches`);
     for (const p of broker.published) assert.ok(p.data.length <= maxPayload / 2, `a batch of ${p.data.length} bytes`);
-    assert.equal(broker.published.reduce((n, p) => n + p.items.length, 0), 100);
+    assert.equal(
+      broker.published.reduce((n, p) => n + p.items.length, 0),
+      100,
+    );
   });
 
   test('a batch refused whole answers each of its requests; no responders fails each of its own', async () => {
@@ -182,7 +207,13 @@ describe('the client batches its requests', () => {
     const silent = settled(batcher.request('ledger.n1.req', command(2), undefined, 30));
     turns.endTurn();
     const b = broker.published[0] as Published;
-    broker.deliver(b.reply, encodeEnvelope({ kind: 'response-batch', items: [{ id: (b.items[0] as BatchedRequest).id, response: committed(7) }] }));
+    broker.deliver(
+      b.reply,
+      encodeEnvelope({
+        kind: 'response-batch',
+        items: [{ id: (b.items[0] as BatchedRequest).id, response: committed(7) }],
+      }),
+    );
     assert.equal((await answered).kind, 'outcome');
     const r = await silent;
     assert.ok('error' in r && r.error instanceof TransportTimeoutError);

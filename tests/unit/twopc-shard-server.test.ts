@@ -327,7 +327,7 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(s2.state.twoPc.lockHolder(8), 'other#1', 'the other transaction still holds its lock');
   });
 
-  test("wait-die: a PREPARE that does not outrank the coordinator-prepared holder of its receiver dies after waitDieTicks, long before the lock wait", () => {
+  test('wait-die: a PREPARE that does not outrank the coordinator-prepared holder of its receiver dies after waitDieTicks, long before the lock wait', () => {
     const w = new TwoClusters();
     const [s1, s2] = [w.get(1), w.get(2)];
     // As above: other#1 is prepared at cluster 2 as coordinator, holding 8, and never decided.
