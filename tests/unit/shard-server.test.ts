@@ -326,40 +326,42 @@ describe('ShardServer: the leader', () => {
     for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });
 
-  test('behind a slot in flight, a batch smaller than commandsPerSlotBehindMin waits for it to be chosen', () => {
+  test('behind two slots in flight, a batch smaller than commandsPerSlotBehindMin waits for one to be chosen', () => {
     const c = new ShardCluster(20, { ...testSettings, commandsPerSlotBehindMin: 3 });
     const s1 = c.elect(1);
     const send = (i: number) =>
       s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
-    // Nothing in flight: one command goes at once.
+    const proposeOne = (): ShardReady => {
+      s1.propose();
+      const ready = s1.ready();
+      c.send(1, ready);
+      return ready;
+    };
+    // Nothing in flight, then one: a single command goes at once both times.
     send(0);
-    s1.propose();
-    const first = s1.ready();
-    assert.deepEqual(proposed(first), [[1, ['c0#1']]]);
-    c.send(1, first);
-    // Slot 1 in flight: two commands are fewer than 3, so they wait...
+    assert.deepEqual(proposed(proposeOne()), [[1, ['c0#1']]]);
     send(1);
+    assert.deepEqual(proposed(proposeOne()), [[2, ['c1#1']]]);
+    // Two slots in flight: two commands are fewer than 3, so they wait...
     send(2);
-    s1.propose();
-    assert.equal(s1.hasReady(), false, 'a small batch waits behind the slot in flight');
-    assert.equal(s1.replica.slotsInFlight, 1);
-    // ...and a third makes the batch big enough to go behind it.
     send(3);
     s1.propose();
-    const second = s1.ready();
-    assert.deepEqual(proposed(second), [[2, ['c1#1', 'c2#1', 'c3#1']]]);
-    c.send(1, second);
-    // One more waits until both slots are chosen, then goes alone.
+    assert.equal(s1.hasReady(), false, 'a small batch waits behind two slots in flight');
+    assert.equal(s1.replica.slotsInFlight, 2);
+    // ...and a third makes the batch big enough to go behind them.
     send(4);
+    assert.deepEqual(proposed(proposeOne()), [[3, ['c2#1', 'c3#1', 'c4#1']]]);
+    // One more waits until a slot is chosen, then goes alone.
+    send(5);
     s1.propose();
     assert.equal(s1.hasReady(), false);
     c.settle();
     const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
     assert.deepEqual(
-      proposals.find(([slot]) => slot === 3),
-      [3, ['c4#1']],
+      proposals.find(([slot]) => slot === 4),
+      [4, ['c5#1']],
     );
-    for (let i = 0; i < 5; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
+    for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });
 
   test('a batch larger than a slot holds is split over several slots of at most commandsPerSlotMax', () => {
