@@ -10,11 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { LedgerClient } from '../src/client/ledger-client.js';
 import { requireRunningConfig } from '../src/cluster/local-cluster.js';
 import { executor } from '../src/load/execute.js';
-import { CommitMarks, encodeHistogram, encodeTypeRecord, type ClientResult } from '../src/load/merge.js';
+import { clientResultOf, CommitMarks, encodeHistogram } from '../src/load/merge.js';
 import { Recorder } from '../src/load/recorder.js';
 import { runPhase } from '../src/load/scheduler.js';
 import { shareOf, strided } from '../src/load/shares.js';
-import { txTypes, WorkloadGenerator, type TxType } from '../src/load/workload.js';
+import { WorkloadGenerator } from '../src/load/workload.js';
 import { connectNats } from '../src/transport/nats.js';
 import { exitNow, onStopSignal, setExitCode } from '../src/process/exit.js';
 import { cpuSecondsOfSelf } from './cpu-usage.js';
@@ -108,18 +108,7 @@ try {
   recorder.finish(result.endMs);
   const cpuSeconds = cpuSecondsOfSelf() - cpuStart;
   const connectionAtEnd = client.connection();
-  const clientResult: ClientResult = {
-    all: encodeTypeRecord(recorder.all),
-    byType: Object.fromEntries(txTypes.map((t) => [t, encodeTypeRecord(recorder.byType[t])])) as Record<
-      TxType,
-      ClientResult['all']
-    >,
-    reasons: Object.fromEntries(recorder.reasons),
-    attempts: { ...recorder.attempts },
-    commitMarks: marks.encode(),
-    elapsedMs: result.endMs - startMs,
-    issued: result.issued,
-  };
+  const clientResult = clientResultOf(recorder, marks, result.endMs - startMs, result.issued);
   send({
     kind: 'done',
     result: clientResult,

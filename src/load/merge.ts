@@ -45,6 +45,27 @@ export interface ClientResult {
   issued: number;
 }
 
+/** What a client process sends its parent at its end (bench/client-worker.ts). */
+export function clientResultOf(
+  recorder: Recorder,
+  marks: CommitMarks,
+  elapsedMs: number,
+  issued: number,
+): ClientResult {
+  return {
+    all: encodeTypeRecord(recorder.all),
+    byType: Object.fromEntries(txTypes.map((t) => [t, encodeTypeRecord(recorder.byType[t])])) as Record<
+      TxType,
+      EncodedTypeRecord
+    >,
+    reasons: Object.fromEntries(recorder.reasons),
+    attempts: { ...recorder.attempts },
+    commitMarks: marks.encode(),
+    elapsedMs,
+    issued,
+  };
+}
+
 export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }

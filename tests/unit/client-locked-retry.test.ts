@@ -13,7 +13,7 @@ import type { NodeStatus } from '../../src/protocol/admin.js';
 import type { Response } from '../../src/protocol/client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { BatchService } from './helpers/batch-service.js';
+import { alwaysConnected, BatchService } from './helpers/batch-service.js';
 
 const locked: Response = { kind: 'busy', locked: true };
 const committed: Response = { kind: 'outcome', outcome: { status: 'committed' }, servedBy: 2, slot: 9 };
@@ -69,14 +69,7 @@ function scriptedTransport(script: Response[]): {
       const next = (script.length > 1 ? script.shift() : script[0]) as Response;
       return encodeEnvelope({ kind: 'response', response: next });
     },
-    flush: async () => undefined,
-    close: async () => undefined,
-    connected: true,
-    droppedWhileDisconnected: 0,
-    connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
-    whenConnected: async () => true,
-    onPublishError: () => undefined,
-    brokerMaxPayloadBytes: undefined,
+    ...alwaysConnected,
   };
   return { transport, sent };
 }

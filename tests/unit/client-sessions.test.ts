@@ -9,7 +9,7 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { BatchService } from './helpers/batch-service.js';
+import { alwaysConnected, BatchService } from './helpers/batch-service.js';
 import { TransportTimeoutError, type Transport } from '../../src/transport/transport.js';
 
 /** A broker stand-in: answers each request with the next scripted outcome, or times out. */
@@ -28,14 +28,7 @@ function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Tra
       if (next === 'timeout') throw new TransportTimeoutError('no answer');
       return encodeEnvelope({ kind: 'response', response: { kind: 'outcome', outcome: next, servedBy: 1, slot: 1 } });
     },
-    flush: async () => undefined,
-    close: async () => undefined,
-    connected: true,
-    droppedWhileDisconnected: 0,
-    connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
-    whenConnected: async () => true,
-    onPublishError: () => undefined,
-    brokerMaxPayloadBytes: undefined,
+    ...alwaysConnected,
   };
   return { transport, commands };
 }

@@ -1,37 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  CommitMarks,
-  encodeHistogram,
-  encodeTypeRecord,
-  IntervalMerger,
-  mergeResults,
-  type ClientResult,
-} from '../../src/load/merge.js';
+import { clientResultOf, CommitMarks, encodeHistogram, IntervalMerger, mergeResults } from '../../src/load/merge.js';
 import { newHistogram, recordUs } from '../../src/load/histograms.js';
 import type { Completion } from '../../src/load/outcome.js';
 import { Recorder } from '../../src/load/recorder.js';
 import { shareOf, strided } from '../../src/load/shares.js';
-import { txTypes, WorkloadGenerator, type TxType } from '../../src/load/workload.js';
+import { WorkloadGenerator } from '../../src/load/workload.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 
 const shape = { readRatio: 0.2, crossShardRatio: 0.2, skew: 0.5, amount: 1 };
-
-/** What a client process sends at its end (bench/client-worker.ts does the same). */
-function resultOf(recorder: Recorder, marks: CommitMarks, elapsedMs: number, issued: number): ClientResult {
-  return {
-    all: encodeTypeRecord(recorder.all),
-    byType: Object.fromEntries(txTypes.map((t) => [t, encodeTypeRecord(recorder.byType[t])])) as Record<
-      TxType,
-      ClientResult['all']
-    >,
-    reasons: Object.fromEntries(recorder.reasons),
-    attempts: { ...recorder.attempts },
-    commitMarks: marks.encode(),
-    elapsedMs,
-    issued,
-  };
-}
 
 const completion = (c: Partial<Completion> & Pick<Completion, 'answeredAtMs'>): Completion => ({
   type: 'intra',
@@ -146,7 +123,7 @@ describe('bench --clients N: merging the clients results', () => {
     record(1, completion({ answeredAtMs: 1350, outcome: 'unknown', reason: 'no answer' }));
     for (const r of recorders) r.finish(1600);
     const merged = mergeResults(
-      [resultOf(recorders[0]!, marks[0]!, 600, 3), resultOf(recorders[1]!, marks[1]!, 550, 3)],
+      [clientResultOf(recorders[0]!, marks[0]!, 600, 3), clientResultOf(recorders[1]!, marks[1]!, 550, 3)],
       [],
     );
     assert.equal(merged.all.latency.totalCount, 6);

@@ -1,5 +1,17 @@
 import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
-import { NoRespondersError, type IncomingMessage } from '../../../src/transport/transport.js';
+import { NoRespondersError, type IncomingMessage, type Transport } from '../../../src/transport/transport.js';
+
+/** The rest of a client test's fake Transport: connected for good, nothing to flush or close. */
+export const alwaysConnected: Omit<Transport, 'publish' | 'subscribe' | 'request'> = {
+  flush: async () => undefined,
+  close: async () => undefined,
+  connected: true,
+  droppedWhileDisconnected: 0,
+  connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
+  whenConnected: async () => true,
+  onPublishError: () => undefined,
+  brokerMaxPayloadBytes: undefined,
+};
 
 /**
  * The broker and node side of request batches for client tests without NATS: a fake that
