@@ -297,3 +297,14 @@ export async function restartNode(
   writeClusterState(dataDir, state);
   return { node, pid, killed };
 }
+
+/** A clean stop of one node for `ledger cluster restart --rolling`: SIGTERM (it closes its
+ *  NATS connection and its SQLite file), SIGKILL after `graceMs`. The PID it stopped, or null
+ *  when it did not run. Start it again with restartNode. */
+export async function stopNode(dataDir: string, node: NodeId, graceMs: number): Promise<number | null> {
+  const entry = requireClusterState(dataDir).nodes.find((n) => n.node === node);
+  if (entry === undefined) throw new LedgerError('bad-input', `node ${node} does not exist`);
+  if (!isOurs(entry.pid, paths(dataDir).config)) return null;
+  await stopProcess(entry.pid, graceMs);
+  return entry.pid;
+}
