@@ -15,9 +15,18 @@ A step that takes longer than --step-timeout stops the roll with an error that n
 
 Without --rolling the command refuses: for a restart with downtime, use \`ledger cluster stop\` and \`ledger cluster start --detach\`. It restarts the processes that \`ledger cluster start\` started on this machine; docs/operations.md says how to roll nodes run by a supervisor on several hosts.`;
   static override examples = [
-    '<%= config.bin %> cluster restart --rolling',
-    '<%= config.bin %> cluster restart --rolling --step-timeout 60 --json',
-    '<%= config.bin %> cluster restart --rolling --data-dir /tmp/ledger',
+    {
+      description: 'Restart every node of ./.ledger while clients go on',
+      command: '<%= config.bin %> cluster restart --rolling',
+    },
+    {
+      description: 'Give each node a minute (a slow host); the steps as JSON',
+      command: '<%= config.bin %> cluster restart --rolling --step-timeout 60 --json',
+    },
+    {
+      description: 'Afterwards: new PIDs, and the lead transfers as NEW-VIEWs',
+      command: '<%= config.bin %> cluster status; <%= config.bin %> view',
+    },
   ];
   static override flags = {
     rolling: Flags.boolean({ description: 'one node at a time, followers first, each leader after a lead transfer' }),

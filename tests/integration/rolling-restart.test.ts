@@ -82,6 +82,20 @@ describe('ledger cluster restart --rolling under load', () => {
     await cluster?.close();
   });
 
+  test('without --rolling: refused, exit 2, with the way to a restart with downtime; nothing restarted', async () => {
+    const pids = cluster.state.nodes.map((n) => n.pid);
+    const plain = await cluster.cli(['cluster', 'restart']);
+    assert.equal(plain.code, 2, plain.stderr);
+    assert.match(plain.stderr, /^error: only a rolling restart is supported: pass --rolling\nhint: .*ledger cluster stop.*ledger cluster start --detach/);
+    const json = await cluster.cli(['cluster', 'restart', '--json']);
+    assert.equal(json.code, 2);
+    assert.equal(json.json.error.code, 'bad-input');
+    assert.deepEqual(
+      cluster.state.nodes.map((n) => n.pid),
+      pids,
+    );
+  });
+
   test('every process replaced, no client error, leaders moved only by the planned transfers, nothing lost, replicas agree', async (t) => {
     const pidsBefore = new Map(cluster.state.nodes.map((n) => [n.node, n.pid]));
     const load = await Load.withPairs(cluster.state.natsUrl, pairs());
