@@ -2,6 +2,7 @@ import type { NodeStatus } from '../protocol/admin.js';
 import { performance } from 'node:perf_hooks';
 import type { LedgerClient, NodeStatusRow } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
+import { roundMs } from '../core/round-ms.js';
 import type { ClusterId, NodeId, Slot } from '../protocol/ids.js';
 import { nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { moveLead } from './lead.js';
@@ -135,17 +136,18 @@ export async function rollingRestart(
         pidAfter,
         caughtUpAtSlot: target,
         ms: {
-          leadTransfer: leadDoneMs - stepStartMs,
-          stop: stoppedMs - leadDoneMs,
-          start: backMs - stoppedMs,
-          catchUp: doneMs - backMs,
-          total: doneMs - stepStartMs,
+          leadTransfer: roundMs(leadDoneMs - stepStartMs),
+          stop: roundMs(stoppedMs - leadDoneMs),
+          start: roundMs(backMs - stoppedMs),
+          catchUp: roundMs(doneMs - backMs),
+          total: roundMs(doneMs - stepStartMs),
         },
       });
       say(node, cluster, 'done', `n${node} restarted (pid ${pidBefore ?? '-'} -> ${pidAfter}) and caught up at slot ${target}`);
     }
   }
-  return { steps, leadersBefore, leadersAfter: leadersOf(topology, await ports.status()), totalMs: ports.now() - startedMs };
+  const leadersAfter = leadersOf(topology, await ports.status());
+  return { steps, leadersBefore, leadersAfter, totalMs: roundMs(ports.now() - startedMs) };
 }
 
 /** Every node must answer and serve before the roll starts: taking one down while another is

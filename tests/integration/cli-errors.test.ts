@@ -40,6 +40,15 @@ describe('CLI errors on a 2x3 cluster of real processes', () => {
           command.join(' '),
         );
       }
+      // A rolling restart refuses before it stops anything: n6's cluster has no node to spare.
+      const pids = cluster.state.nodes.map((n) => n.pid);
+      const roll = await cluster.cli(['cluster', 'restart', '--rolling']);
+      assert.equal(roll.code, 1, roll.stderr);
+      assert.match(roll.stderr, /^error: a rolling restart needs every node up and serving: n6 is down\nhint: /);
+      assert.deepEqual(
+        cluster.state.nodes.map((n) => n.pid),
+        pids,
+      );
     } finally {
       assert.equal((await cluster.cli(['node', 'restart', '6'])).code, 0);
     }
