@@ -69,7 +69,14 @@ Without --rolling the command refuses: for a restart with downtime, use \`ledger
     const s = (ms: number) => (ms / 1000).toFixed(1);
     this.log(
       table(
-        ['node', 'cluster', 'role', 'lead to', 'pid', 'lead s', 'stop s', 'start s', 'catch-up s', 'total s'],
+        [
+          'node',
+          { head: 'cluster', right: true },
+          'role',
+          'lead to',
+          'pid',
+          ...['lead s', 'stop s', 'start s', 'catch-up s', 'total s'].map((head) => ({ head, right: true })),
+        ],
         result.steps.map((step) => [
           `n${step.node}`,
           step.cluster,
