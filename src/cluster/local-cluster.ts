@@ -67,6 +67,11 @@ export function paths(dataDir: string) {
   };
 }
 
+/** Node N's SQLite file (the node opens it at this path: src/node/ledger-node.ts). */
+export function nodeFile(dataDir: string, node: NodeId): string {
+  return join(paths(dataDir).nodes, `n${node}.sqlite`);
+}
+
 function readClusterState(dataDir: string): ClusterState | undefined {
   const file = paths(dataDir).state;
   if (!existsSync(file)) return undefined;
@@ -282,6 +287,22 @@ export async function killNode(dataDir: string, node: NodeId): Promise<{ node: N
   process.kill(entry.pid, 'SIGKILL');
   await waitFor(`node ${node} to die`, 10_000, async () => (isAlive(entry.pid) ? undefined : true), 10);
   return { node, pid: entry.pid };
+}
+
+/** Stops node N with SIGTERM (a clean close of its file) if it still runs and is ours; the
+ *  cluster's other processes go on. Answers the PID it stopped, or null. */
+export async function stopNode(dataDir: string, node: NodeId): Promise<number | null> {
+  const state = readClusterState(dataDir);
+  const entry = state?.nodes.find((n) => n.node === node);
+  if (entry === undefined || !isOurs(entry.pid, paths(dataDir).config)) return null;
+  await stopProcess(entry.pid);
+  return entry.pid;
+}
+
+/** Is the cluster of this data dir running (its nats-server still ours)? */
+export function clusterRunning(dataDir: string): boolean {
+  const state = readClusterState(dataDir);
+  return state !== undefined && isOurs(state.natsPid, paths(dataDir).natsConfig);
 }
 
 /** `ledger node restart N`: SIGKILL if it still runs, then start it again from its SQLite file. */
