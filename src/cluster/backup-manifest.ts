@@ -43,8 +43,7 @@ export interface ClusterBackupEntry {
   /** The highest slot in the file's log, and its checkpoint's. */
   lastSlot: Slot;
   checkpointSlot: Slot;
-  /** The leader's ballot, flush generation and shard-map epoch at the cut. */
-  ballot: string;
+  /** The leader's flush generation and shard-map epoch at the cut. */
   generation: number;
   mapEpoch: number;
   takenAtMs: number;
@@ -111,7 +110,6 @@ function entry(value: unknown, where: string, path: string): ClusterBackupEntry 
     throw bad(where, `${path}.file must be a plain file name in the backup directory`);
   if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
     throw bad(where, `${path}.sha256 is not a SHA-256 in hex`);
-  if (typeof e.ballot !== 'string') throw bad(where, `${path}.ballot is not a string`);
   return {
     cluster: count(e.cluster, where, `${path}.cluster`, 1),
     node: count(e.node, where, `${path}.node`, 1),
@@ -121,7 +119,6 @@ function entry(value: unknown, where: string, path: string): ClusterBackupEntry 
     appliedIndex: count(e.appliedIndex, where, `${path}.appliedIndex`, 0),
     lastSlot: count(e.lastSlot, where, `${path}.lastSlot`, 0),
     checkpointSlot: count(e.checkpointSlot, where, `${path}.checkpointSlot`, 0),
-    ballot: e.ballot,
     generation: count(e.generation, where, `${path}.generation`, 0),
     mapEpoch: count(e.mapEpoch, where, `${path}.mapEpoch`, 0),
     takenAtMs: count(e.takenAtMs, where, `${path}.takenAtMs`, 0),

@@ -89,7 +89,6 @@ export async function backupCluster(
           appliedIndex: at.appliedIndex,
           lastSlot: result.lastSlot,
           checkpointSlot: result.checkpointSlot,
-          ballot: leader.ballot,
           generation: leader.generation,
           mapEpoch: leader.mapEpoch,
           takenAtMs: result.takenAtMs,

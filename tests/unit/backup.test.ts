@@ -63,7 +63,6 @@ function manifest(overrides: Record<string, unknown> = {}): Record<string, unkno
       appliedIndex: 7,
       lastSlot: 8,
       checkpointSlot: 0,
-      ballot: '1.1',
       generation: 0,
       mapEpoch: 0,
       takenAtMs: 5,
