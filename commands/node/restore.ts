@@ -3,7 +3,6 @@ import { LedgerCommand } from '../../src/cli/base-command.js';
 import { withClient } from '../../src/cli/connect.js';
 import { parseNode } from '../../src/cli/parse.js';
 import { nodeArg } from '../../src/cli/node-flag.js';
-import { LedgerError } from '../../src/core/errors.js';
 import { clusterRunning, requireRunningConfig, restartNode, stopNode } from '../../src/cluster/local-cluster.js';
 import {
   checkNodeBackup,
@@ -52,13 +51,7 @@ export default class NodeRestore extends LedgerCommand<typeof NodeRestore> {
       return { ...placed, from: file, fromNode, cluster, pid: null, stopped: null, caughtUp: null };
     }
     return withClient(dataDir, async (client) => {
-      const { generation } = await checkPeersForRestore(client, config.topology, cluster, node);
-      if (generation !== undefined && generation !== contents.generation)
-        throw new LedgerError(
-          'bad-input',
-          `${file} is of flush generation ${contents.generation}, the cluster is in generation ${generation} (flushed since the backup)`,
-          { hint: 'take a new backup: a node of another generation cannot rejoin its cluster' },
-        );
+      await checkPeersForRestore(client, config.topology, node, contents.generation);
       const stopped = await stopNode(dataDir, node);
       if (stopped !== null) this.log(`stopped n${node} (pid ${stopped})`);
       const placed = placeNodeFile(dataDir, node, file, stamp);

@@ -83,26 +83,34 @@ export function fileStamp(ms: number): string {
  * A restored replica has forgotten what it promised and accepted after its backup was taken.
  * That is safe while the replicas that remember are a majority without it (they alone can form
  * every quorum until it has caught up), so a restore into a running cluster asks for a majority
- * of the cluster among the other replicas, answering and not failed.
+ * of the cluster among the other replicas, answering and not failed. And the backup must be of
+ * their flush generation: a node of another one drops every message of its peers.
  */
 export async function checkPeersForRestore(
-  client: LedgerClient,
+  client: Pick<LedgerClient, 'status'>,
   topology: Topology,
-  cluster: ClusterId,
   node: NodeId,
-): Promise<{ generation: number | undefined; peersLive: NodeId[] }> {
+  backupGeneration: number,
+): Promise<{ peersLive: NodeId[] }> {
+  const cluster = checkNodeExists(topology, node);
   const peers = nodesOfCluster(topology, cluster).filter((n) => n !== node);
   const statuses = await client.status(1_000);
-  const live = statuses.filter((s) => peers.includes(s.node) && s.role !== 'down' && !('failed' in s && s.failed));
+  const live = statuses.flatMap((s) => (peers.includes(s.node) && s.role !== 'down' && !s.failed ? [s] : []));
   const majority = Math.floor(topology.nodesPerCluster / 2) + 1;
   if (live.length < majority)
     throw new LedgerError(
       'unavailable',
       `only ${live.length} of node ${node}'s peers in cluster ${cluster} are live (need ${majority}): restoring now could lose committed transfers`,
-      { hint: 'start or recover the other replicas first, or stop the whole cluster and use `ledger cluster restore`' },
+      { hint: 'start or recover the other replicas first, or stop the whole system and use `ledger cluster restore`' },
     );
-  const first = live[0];
-  return { generation: first !== undefined && 'generation' in first ? first.generation : undefined, peersLive: live.map((s) => s.node) };
+  const generation = Math.max(...live.map((s) => s.generation));
+  if (generation !== backupGeneration)
+    throw new LedgerError(
+      'bad-input',
+      `the backup is of flush generation ${backupGeneration}, cluster ${cluster} is in generation ${generation} (flushed since the backup)`,
+      { hint: 'take a new backup: a node of another generation cannot rejoin its cluster' },
+    );
+  return { peersLive: live.map((s) => s.node) };
 }
 
 /** Waits until node N has applied what its cluster had committed when it started: caught up. */

@@ -44,6 +44,12 @@ test('a node backed up under load and restored after a wipe catches up, and its 
     const again = await cluster.cli(['node', 'backup', '2', '--out', backup, '--json']);
     assert.equal(again.code, 2);
     assert.match(again.json.error.message, /already exists/);
+    const nowhere = await cluster.cli(['node', 'backup', '2', '--out', join(work, 'no-such-dir', 'x.sqlite'), '--json']);
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.json.error.message, /no such directory/);
+    const unknown = await cluster.cli(['node', 'backup', '12', '--out', join(work, 'n12.sqlite'), '--json']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.json.error.message, /node 12 does not exist/);
 
     // Bad inputs are refused and change nothing: n5's file and process stay as they were.
     const n5Pid = cluster.state.nodes.find((n) => n.node === 5)?.pid;

@@ -9,7 +9,8 @@ import { defaultTopology } from '../../src/ledger/topology.js';
 import { checkBackupFits } from '../../src/cluster/backup-check.js';
 import { manifestFormat, manifestVersion, parseManifest } from '../../src/cluster/backup-manifest.js';
 import { nodeFile } from '../../src/cluster/local-cluster.js';
-import { placeNodeFile } from '../../src/cluster/node-restore.js';
+import { checkPeersForRestore, placeNodeFile } from '../../src/cluster/node-restore.js';
+import type { NodeStatusRow } from '../../src/client/ledger-client.js';
 import {
   backupFormat,
   backupVersion,
@@ -236,5 +237,45 @@ describe('placing a backup as a node file', () => {
       fs.readdirSync(path.join(dataDir, 'nodes')).filter((f) => f.includes('restor')),
       [],
     );
+  });
+});
+
+describe('restoring a node into a running cluster', () => {
+  /** Status rows as the client reports them: live peers at `generation`, the rest down. */
+  const rows = (live: number[], generation = 0, failed: number[] = []) => ({
+    status: async (): Promise<NodeStatusRow[]> =>
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map((node) =>
+        live.includes(node)
+          ? ({ node, cluster: Math.ceil(node / 3), role: 'follower', failed: failed.includes(node), generation } as unknown as NodeStatusRow)
+          : { node, cluster: Math.ceil(node / 3), role: 'down', reason: 'not answering' },
+      ),
+  });
+  const refused = async (p: Promise<unknown>): Promise<LedgerError> => {
+    try {
+      await p;
+    } catch (error) {
+      assert.ok(error instanceof LedgerError);
+      return error;
+    }
+    assert.fail('expected a refusal');
+  };
+
+  test('goes ahead when the live peers are a majority of the cluster, in the backup\'s generation', async () => {
+    assert.deepEqual((await checkPeersForRestore(rows([5, 6]), defaultTopology, 4, 0)).peersLive, [5, 6]);
+    assert.deepEqual((await checkPeersForRestore(rows([1, 2, 3]), defaultTopology, 2, 0)).peersLive, [1, 3]);
+  });
+
+  test('is refused when the peers that remember are no majority without the node', async () => {
+    const down = await refused(checkPeersForRestore(rows([4, 5]), defaultTopology, 4, 0));
+    assert.equal(down.code, 'unavailable');
+    assert.match(down.message, /only 1 of node 4's peers in cluster 2 are live \(need 2\)/);
+    const failed = await refused(checkPeersForRestore(rows([4, 5, 6], 0, [6]), defaultTopology, 4, 0));
+    assert.match(failed.message, /only 1 of node 4's peers/);
+  });
+
+  test('is refused when the cluster was flushed since the backup', async () => {
+    const flushed = await refused(checkPeersForRestore(rows([5, 6], 3), defaultTopology, 4, 2));
+    assert.equal(flushed.code, 'bad-input');
+    assert.match(flushed.message, /generation 2, cluster 2 is in generation 3/);
   });
 });
