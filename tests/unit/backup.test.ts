@@ -9,6 +9,9 @@ import { defaultTopology } from '../../src/ledger/topology.js';
 import { checkBackupFits } from '../../src/cluster/backup-check.js';
 import { manifestFormat, manifestVersion, parseManifest } from '../../src/cluster/backup-manifest.js';
 import { nodeFile } from '../../src/cluster/local-cluster.js';
+import { restoreCluster } from '../../src/cluster/cluster-restore.js';
+import { accountRange } from '../../src/ledger/topology.js';
+import { sha256OfFile } from '../../src/storage/backup-file.js';
 import { checkPeersForRestore, placeNodeFile } from '../../src/cluster/node-restore.js';
 import type { NodeStatusRow } from '../../src/client/ledger-client.js';
 import {
@@ -277,5 +280,59 @@ describe('restoring a node into a running cluster', () => {
     const flushed = await refused(checkPeersForRestore(rows([5, 6], 3), defaultTopology, 4, 2));
     assert.equal(flushed.code, 'bad-input');
     assert.match(flushed.message, /generation 2, cluster 2 is in generation 3/);
+  });
+});
+
+describe('restoring a whole system from a backup set', () => {
+  /** A set as `cluster backup` writes it: one stamped node file per cluster and the manifest. */
+  async function backupSet(): Promise<{ dir: string; manifest: Record<string, any> }> {
+    const dir = temp('set');
+    fs.mkdirSync(dir);
+    const m = manifest() as Record<string, any>;
+    for (const entry of m.clusters) {
+      const range = accountRange(defaultTopology, entry.cluster);
+      const live = temp(`c${entry.cluster}.sqlite`);
+      const store = await openNodeStore({ file: live, firstAccount: range.first, lastAccount: range.last, initialBalance: 10 });
+      store.close();
+      const file = path.join(dir, entry.file);
+      await copyDatabase(live, file);
+      stampBackup(file, { format: backupFormat, version: backupVersion, cluster: entry.cluster, node: entry.node, topology: defaultTopology, takenAtMs: 1 });
+      entry.sha256 = sha256OfFile(file);
+      entry.bytes = fs.statSync(file).size;
+    }
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
+    return { dir, manifest: m };
+  }
+
+  test('every replica of each cluster gets its cluster\'s backup, and a fresh data dir its config', async () => {
+    const { dir } = await backupSet();
+    const dataDir = temp('fresh');
+    const result = restoreCluster(dataDir, dir, Date.UTC(2026, 0, 1));
+    assert.equal(result.wroteConfig, true);
+    assert.deepEqual(
+      result.clusters.map((c) => c.nodes.map((n) => n.node)),
+      [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+    );
+    for (const node of [1, 5, 9]) {
+      const read = readBackup(nodeFile(dataDir, node));
+      assert.equal(read.identity, undefined);
+      assert.equal(read.firstAccount, accountRange(defaultTopology, Math.ceil(node / 3)).first);
+    }
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dataDir, 'config.json'), 'utf8')).topology.accounts, 9000);
+  });
+
+  test('a set whose files do not match their clusters or checksums is refused before any file is written', async () => {
+    const { dir, manifest: m } = await backupSet();
+    // Cluster 1's entry names cluster 2's file (with its right checksum).
+    const swapped = { ...m, clusters: m.clusters.map((e: any, i: number) => (i === 0 ? { ...m.clusters[1], cluster: 1, node: 1 } : e)) };
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(swapped));
+    const dataDir = temp('untouched');
+    assert.match(refusal(() => restoreCluster(dataDir, dir, 0)).message, /backup of cluster 2 \(node 4\), not of cluster 1/);
+    assert.equal(fs.existsSync(dataDir), false);
+    const wrongSum = { ...m, clusters: m.clusters.map((e: any, i: number) => (i === 2 ? { ...e, sha256: 'b'.repeat(64) } : e)) };
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(wrongSum));
+    assert.match(refusal(() => restoreCluster(dataDir, dir, 0)).message, /checksum/);
+    assert.equal(fs.existsSync(dataDir), false);
+    assert.equal(refusal(() => restoreCluster(dataDir, temp('no-set'), 0)).code, 'not-found');
   });
 });
