@@ -67,6 +67,11 @@ export function paths(dataDir: string) {
   };
 }
 
+/** Node N's SQLite file (the node opens it at this path: src/node/ledger-node.ts). */
+export function nodeFile(dataDir: string, node: NodeId): string {
+  return join(paths(dataDir).nodes, `n${node}.sqlite`);
+}
+
 function readClusterState(dataDir: string): ClusterState | undefined {
   const file = paths(dataDir).state;
   if (!existsSync(file)) return undefined;
@@ -284,6 +289,12 @@ export async function killNode(dataDir: string, node: NodeId): Promise<{ node: N
   return { node, pid: entry.pid };
 }
 
+/** Is the cluster of this data dir running (its nats-server still ours)? */
+export function clusterRunning(dataDir: string): boolean {
+  const state = readClusterState(dataDir);
+  return state !== undefined && isOurs(state.natsPid, paths(dataDir).natsConfig);
+}
+
 /** `ledger node restart N`: SIGKILL if it still runs, then start it again from its SQLite file. */
 export async function restartNode(
   dataDir: string,
@@ -298,13 +309,13 @@ export async function restartNode(
   return { node, pid, killed };
 }
 
-/** A clean stop of one node for `ledger cluster restart --rolling`: SIGTERM (it closes its
- *  NATS connection and its SQLite file), SIGKILL after `graceMs`. The PID it stopped, or null
- *  when it did not run. Start it again with restartNode. */
-export async function stopNode(dataDir: string, node: NodeId, graceMs: number): Promise<number | null> {
-  const entry = requireClusterState(dataDir).nodes.find((n) => n.node === node);
-  if (entry === undefined) throw new LedgerError('bad-input', `node ${node} does not exist`);
-  if (!isOurs(entry.pid, paths(dataDir).config)) return null;
+/** A clean stop of one node (`ledger cluster restart --rolling`, `ledger node restore`): SIGTERM
+ *  (it closes its NATS connection and its SQLite file), SIGKILL after `graceMs`; the cluster's
+ *  other processes go on. The PID it stopped, or null when it did not run or is not ours.
+ *  Start it again with restartNode. */
+export async function stopNode(dataDir: string, node: NodeId, graceMs?: number): Promise<number | null> {
+  const entry = readClusterState(dataDir)?.nodes.find((n) => n.node === node);
+  if (entry === undefined || !isOurs(entry.pid, paths(dataDir).config)) return null;
   await stopProcess(entry.pid, graceMs);
   return entry.pid;
 }

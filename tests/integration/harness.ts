@@ -59,6 +59,14 @@ export class TestCluster {
     return cluster;
   }
 
+  /** A cluster started in a data dir the test prepared (say, restored from a backup); close()
+   *  removes that dir too. */
+  static async startIn(dataDir: string, extraArgs: string[] = []): Promise<TestCluster> {
+    const cluster = new TestCluster(dataDir);
+    await cluster.startProcesses(extraArgs);
+    return cluster;
+  }
+
   async startProcesses(extraArgs: string[] = []): Promise<void> {
     const r = await this.cli(['cluster', 'start', '--detach', '--json', ...extraArgs]);
     this.rememberPids();
