@@ -16,6 +16,8 @@ export interface NatsClusterServer {
   name: string;
   clientPort: number;
   routePort: number;
+  /** HTTP monitoring on 127.0.0.1 (/connz lists the connections by name, /routez the routes). */
+  monitorPort: number;
   /** nats://127.0.0.1:clientPort */
   url: string;
   configFile: string;
@@ -29,6 +31,7 @@ export interface NatsServerSettings {
   listenHost: string;
   clientPort: number;
   routePort: number;
+  monitorPort: number;
   /** The other servers' route URLs, nats-route://host:port. */
   routes: string[];
 }
@@ -41,6 +44,7 @@ export function renderNatsServerConfig(s: NatsServerSettings): string {
     .replaceAll('{{listenHost}}', s.listenHost)
     .replaceAll('{{clientPort}}', String(s.clientPort))
     .replaceAll('{{routePort}}', String(s.routePort))
+    .replaceAll('{{monitorPort}}', String(s.monitorPort))
     .replaceAll('{{routes}}', s.routes.map((r) => `    "${r}"`).join('\n'));
 }
 
@@ -71,6 +75,7 @@ export async function startNatsCluster(options: {
       name,
       clientPort,
       routePort: await freePort(),
+      monitorPort: await freePort(),
       url: `nats://127.0.0.1:${clientPort}`,
       configFile: join(options.dir, `${name}.conf`),
       logFile: join(options.dir, `${name}.log`),
@@ -80,7 +85,7 @@ export async function startNatsCluster(options: {
     const routes = servers.filter((o) => o !== s).map((o) => `nats-route://127.0.0.1:${o.routePort}`);
     writeFileSync(
       s.configFile,
-      renderNatsServerConfig({ name: s.name, listenHost: '127.0.0.1', clientPort: s.clientPort, routePort: s.routePort, routes }),
+      renderNatsServerConfig({ ...s, listenHost: '127.0.0.1', routes }),
     );
   }
   const pids: number[] = [];
