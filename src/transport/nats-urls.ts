@@ -29,13 +29,13 @@ export function natsServerUrls(text: string): string[] {
 
 function natsUrlProblem(url: string): string | undefined {
   if (url === '') return 'is empty (a comma too many?)';
+  if (!/^(nats|tls):\/\//.test(url)) return 'must start with nats:// or tls://';
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return 'is not a URL';
   }
-  if (parsed.protocol !== 'nats:' && parsed.protocol !== 'tls:') return 'must start with nats:// or tls://';
   if (parsed.hostname === '') return 'has no host';
   if (parsed.username !== '' || parsed.password !== '') return 'holds credentials: give them in their own settings';
   if ((parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '' || parsed.hash !== '')
