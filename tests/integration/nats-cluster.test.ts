@@ -9,6 +9,7 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { waitForLeaders } from '../../src/cluster/local-cluster.js';
 import {
   natsUrlFrom,
+  renderNatsServerConfig,
   startNatsCluster,
   startNatsServer,
   waitForRoutes,
@@ -18,6 +19,7 @@ import { defaultTopology, nodesOfCluster } from '../../src/ledger/topology.js';
 import { readConfig } from '../../src/node/config.js';
 import { connectNats } from '../../src/transport/nats.js';
 import { Communities, CommunityLoad, longestCommitGapMs, replayViolations } from './community-load.js';
+import { freePort } from '../../src/cluster/processes.js';
 import { alive, cli, endProcess, ledgerBin, stopwatch, waitUntil } from './harness.js';
 
 /**
@@ -191,5 +193,29 @@ describe('ledger node start --config', () => {
     const r = await cli(['node', 'start', '--id', '2', '--config', file]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^error: node 2 does not run on this host \(hostNodes: 1, 4, 7\)\nhint: /);
+  });
+});
+
+describe('waitForRoutes', () => {
+  test('does not call two servers without routes between them a cluster', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledger-no-routes-'));
+    dirs.push(root);
+    const servers: NatsClusterServer[] = [];
+    for (const name of ['lone-a', 'lone-b']) {
+      const [clientPort, routePort, monitorPort] = [await freePort(), await freePort(), await freePort()];
+      const server = {
+        name,
+        clientPort,
+        routePort,
+        monitorPort,
+        url: `nats://127.0.0.1:${clientPort}`,
+        configFile: join(root, `${name}.conf`),
+        logFile: join(root, `${name}.log`),
+      };
+      writeFileSync(server.configFile, renderNatsServerConfig({ ...server, listenHost: '127.0.0.1', routes: [] }));
+      started.add(await startNatsServer(server, true));
+      servers.push(server);
+    }
+    await assert.rejects(waitForRoutes(servers, 1_500), /routes between the 2 NATS servers did not happen within 1500 ms/);
   });
 });
