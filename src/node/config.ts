@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { LedgerError } from '../core/errors.js';
 import { defaultTopology, nodeCount, validateTopology, type Topology } from '../ledger/topology.js';
 import type { ReplicaSettings } from '../paxos/replica.js';
+import type { NodeId } from '../protocol/ids.js';
 import { limits } from '../core/limits.js';
 import { defaultClientOptions, type ClientOptions } from '../client/ledger-client.js';
 import type { CheckpointSettings } from '../ledger/checkpoints.js';
 import { historyCapacityDefault } from '../ledger/state.js';
 import type { TwoPcSettings } from '../twopc/driver.js';
+import { natsServerUrls } from '../transport/nats-urls.js';
 
 /**
  * Protocol timing. The cores count ticks; only the runtime knows how long a tick is.
@@ -63,12 +66,21 @@ export const defaultTwoPc: TwoPcSettings = {
   queryTicks: 100,
 };
 
-/** Everything a node process needs to know; written by `ledger cluster start` into the data dir. */
+/**
+ * Everything a node process needs to know; written by `ledger cluster start` into the data dir,
+ * or by hand for a host (`ledger node start --id N --config FILE`; infra/hosts/ has examples).
+ */
 export interface LedgerConfig {
   /** Subject prefix, so several deployments can share a broker. */
   prefix: string;
+  /** One NATS URL, or several comma-separated (a NATS cluster), home server first: natsServerUrls. */
   natsUrl: string;
+  // The NATS credentials and TLS files of a host go here, beside natsUrl (issue 16, items 1-2).
+  /** Where the node keeps nodes/n<N>.sqlite and logs/; relative to the config file's folder. */
   dataDir: string;
+  /** On a host: the nodes it runs. `node start --id N` refuses any other, so that one node is
+   *  never started on two hosts by a slip of the finger. Absent: any node of the topology. */
+  hostNodes?: NodeId[];
   topology: Topology;
   timing: Timing;
   checkpoint: CheckpointSettings;
@@ -113,11 +125,17 @@ export function makeConfig(partial: { natsUrl: string; dataDir: string } & Parti
 function validateConfig(c: LedgerConfig): LedgerConfig {
   if (typeof c.prefix !== 'string' || !/^[A-Za-z0-9_-]+$/.test(c.prefix))
     throw new LedgerError('config', `subject prefix must be letters, digits, - or _, got ${String(c.prefix)}`);
-  if (typeof c.natsUrl !== 'string' || c.natsUrl.length === 0) throw new LedgerError('config', 'natsUrl is missing');
+  natsServerUrls(c.natsUrl);
+  if (typeof c.dataDir !== 'string' || c.dataDir.length === 0) throw new LedgerError('config', 'dataDir is missing');
+  if (typeof c.topology !== 'object' || c.topology === null)
+    throw new LedgerError('config', 'topology is missing', {
+      hint: 'every host names the same topology, e.g. {"clusters":3,"nodesPerCluster":3,"accounts":9000,"initialBalance":10}',
+    });
   validateTopology(c.topology);
+  if (c.hostNodes !== undefined) validateHostNodes(c.hostNodes, nodeCount(c.topology));
   const t = c.timing;
   const positive = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
-  if (![t.tickMs, t.heartbeatTicks, t.electionTicksMin, t.electionTicksMax, t.retransmitTicks].every(positive)) {
+  if (typeof t !== 'object' || t === null || ![t.tickMs, t.heartbeatTicks, t.electionTicksMin, t.electionTicksMax, t.retransmitTicks].every(positive)) {
     throw new LedgerError('config', 'timing values must be positive integers');
   }
   if (t.electionTicksMin <= t.heartbeatTicks || t.electionTicksMax < t.electionTicksMin) {
@@ -174,6 +192,27 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
   return c;
 }
 
+function validateHostNodes(hostNodes: unknown, nodes: number): void {
+  if (
+    !Array.isArray(hostNodes) ||
+    hostNodes.length === 0 ||
+    !hostNodes.every((n) => Number.isSafeInteger(n) && n >= 1 && n <= nodes) ||
+    new Set(hostNodes).size !== hostNodes.length
+  )
+    throw new LedgerError(
+      'config',
+      `hostNodes must list distinct node ids from 1 to ${nodes}, got ${JSON.stringify(hostNodes)}`,
+    );
+}
+
+/** Refuses to run a node that the config's host does not run (see hostNodes). */
+export function requireNodeOfHost(c: LedgerConfig, id: NodeId): void {
+  if (c.hostNodes !== undefined && !c.hostNodes.includes(id))
+    throw new LedgerError('config', `node ${id} does not run on this host (hostNodes: ${c.hostNodes.join(', ')})`, {
+      hint: 'start one of those, or use the config file of the host that runs it',
+    });
+}
+
 /** The port node `id` serves /metrics on, if any: an explicit one wins over the config's base. */
 export function metricsPortOf(c: LedgerConfig, id: number, explicit?: number): number | undefined {
   if (explicit !== undefined) return explicit > 0 ? explicit : undefined;
@@ -186,22 +225,58 @@ export function readConfig(file: string): LedgerConfig {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new LedgerError('config', `cannot read the configuration ${file}`, {
-      hint: 'start a cluster with `ledger cluster start`',
+      hint: 'start a cluster with `ledger cluster start`, or write a host config (infra/hosts/)',
       cause: error,
     });
   }
+  let parsed: unknown;
   try {
-    // Settings added in later versions take their defaults in an older config file.
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new LedgerError('config', `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new LedgerError('config', `${file} must hold a JSON object`);
+  // A misspelt setting would otherwise be ignored without a word, and its default used.
+  const unknown = Object.keys(parsed).filter((k) => !Object.hasOwn(configKeys, k));
+  if (unknown.length > 0)
+    throw new LedgerError('config', `${file}: unknown setting ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, {
+      hint: `the settings are ${Object.keys(configKeys).join(', ')}`,
+    });
+  const given = parsed as Partial<LedgerConfig>;
+  try {
+    // Settings added in later versions take their defaults in an older config file, and a host's
+    // hand-written config needs only natsUrl, dataDir and topology.
     const defaults: Partial<LedgerConfig> = {
+      prefix: 'ledger',
+      timing: defaultTiming,
+      durability: 'full',
       checkpoint: defaultCheckpoint,
       twoPc: defaultTwoPc,
       client: defaultClientTimeouts,
       metricsPortBase: 0,
       historyCapacity: historyCapacityDefault,
     };
-    return validateConfig({ ...defaults, ...(JSON.parse(text) as Partial<LedgerConfig>) } as LedgerConfig);
+    const dataDir = typeof given.dataDir === 'string' && given.dataDir !== '' ? resolve(dirname(file), given.dataDir) : given.dataDir;
+    return validateConfig({ ...defaults, ...given, dataDir } as LedgerConfig);
   } catch (error) {
-    if (error instanceof LedgerError) throw error;
-    throw new LedgerError('config', `${file} is not valid JSON: ${(error as Error).message}`);
+    if (error instanceof LedgerError) throw new LedgerError('config', `${file}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    throw error;
   }
 }
+
+/** Every setting a config file may hold (a new field of LedgerConfig must be added here). */
+const configKeys: Record<keyof LedgerConfig, true> = {
+  prefix: true,
+  natsUrl: true,
+  dataDir: true,
+  hostNodes: true,
+  topology: true,
+  timing: true,
+  checkpoint: true,
+  twoPc: true,
+  client: true,
+  durability: true,
+  metricsPortBase: true,
+  historyCapacity: true,
+};

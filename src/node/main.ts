@@ -4,7 +4,7 @@ import { LedgerError } from '../core/errors.js';
 import { parseNodeId } from '../core/node-id-text.js';
 import { nodeCount } from '../ledger/topology.js';
 import { fileLogger } from '../observability/logger.js';
-import { metricsPortOf, readConfig, type LedgerConfig } from './config.js';
+import { metricsPortOf, readConfig, requireNodeOfHost, type LedgerConfig } from './config.js';
 import { LedgerNode } from './ledger-node.js';
 import { exitNow, onStopSignal } from '../process/exit.js';
 
@@ -23,6 +23,7 @@ export async function runNode(
   if (!Number.isSafeInteger(id) || id < 1 || id > nodeCount(config.topology)) {
     throw new LedgerError('bad-input', `node id must be 1..${nodeCount(config.topology)}, got ${id}`);
   }
+  requireNodeOfHost(config, id);
   const log = fileLogger(join(config.dataDir, 'logs', `n${id}.log`), `n${id}`);
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'uncaught exception: crashing');

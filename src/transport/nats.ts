@@ -10,6 +10,7 @@ import {
 } from '@nats-io/transport-node';
 import { LedgerError } from '../core/errors.js';
 import { ConnectionWaiters } from './connection-waiters.js';
+import { natsServerUrls } from './nats-urls.js';
 import {
   NoRespondersError,
   NotSentError,
@@ -22,7 +23,7 @@ import {
 } from './transport.js';
 
 export interface NatsOptions {
-  /** e.g. nats://127.0.0.1:4222 */
+  /** e.g. nats://127.0.0.1:4222, or several comma-separated for a NATS cluster (natsServerUrls). */
   url: string;
   /** Shown in the server's connection list. */
   name: string;
@@ -43,9 +44,11 @@ export interface NatsOptions {
 
 /** The only importer of the NATS client. */
 export async function connectNats(options: NatsOptions): Promise<Transport> {
+  // A malformed URL list is a configuration error, not an outage to wait out.
+  const servers = natsServerUrls(options.url);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await connectOnce(options);
+      return await connectOnce(options, servers);
     } catch (error) {
       // Only an absent broker is waited for: a refused login or certificate will not get better.
       if (options.waitForBroker === undefined || notAnOutage(error)) throw error;
@@ -63,11 +66,14 @@ function notAnOutage(error: unknown): boolean {
 /** How often a node that waits for its broker at start tries again. */
 const brokerRetryMs = 250;
 
-async function connectOnce(options: NatsOptions): Promise<Transport> {
+async function connectOnce(options: NatsOptions, servers: string[]): Promise<Transport> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: options.url,
+      servers,
+      // In the order given: the first is the home server (a host's own nats-server), the others
+      // where to go when it dies. Servers the cluster announces are added by the client too.
+      noRandomize: true,
       name: options.name,
       // A node or a long-lived client must outlive broker restarts; a one-shot CLI call should
       // fail fast with a clear error. The client adds up to 100 ms of jitter to each wait.

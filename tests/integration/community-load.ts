@@ -182,3 +182,18 @@ export function replayViolations(
   });
   return violations;
 }
+
+/** The longest time without a commit in [fromMs, toMs], counted from the last commit before it
+ *  to the first one after it. */
+export function longestCommitGapMs(transfers: readonly Tracked[], fromMs: number, toMs: number): number {
+  const times = transfers
+    .filter((t) => t.status === 'committed')
+    .map((t) => t.answeredAtMs)
+    .sort((a, b) => a - b);
+  const start = times.filter((t) => t <= fromMs).pop() ?? fromMs;
+  const end = times.find((t) => t >= toMs) ?? toMs;
+  const inside = [start, ...times.filter((t) => t > start && t < end), end];
+  let gap = 0;
+  for (let i = 1; i < inside.length; i++) gap = Math.max(gap, (inside[i] as number) - (inside[i - 1] as number));
+  return Math.round(gap);
+}

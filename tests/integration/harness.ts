@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isAlive, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
 
@@ -133,6 +134,16 @@ export async function waitUntil(what: string, timeoutMs: number, condition: () =
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Reports how long each step of a test took (this machine is slow and shared: where the time goes). */
+export function stopwatch(t: { diagnostic: (message: string) => void }): (step: string) => void {
+  let last = performance.now();
+  return (step) => {
+    const now = performance.now();
+    t.diagnostic(`${step}: ${Math.round(now - last)} ms`);
+    last = now;
+  };
 }
 
 /** SIGKILL the nats-server of the cluster in `dataDir` (as cluster.json names it); resolves

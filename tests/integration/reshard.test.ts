@@ -13,8 +13,8 @@ import type { ReshardPlanJson } from '../../src/reshard/render.js';
 import { reshard } from '../../src/reshard/reshard.js';
 import { connectNats } from '../../src/transport/nats.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { Communities, CommunityLoad, replayViolations, type Tracked } from './community-load.js';
-import { alive, endProcess, ledgerBin, TestCluster, waitUntil } from './harness.js';
+import { Communities, CommunityLoad, longestCommitGapMs, replayViolations } from './community-load.js';
+import { alive, endProcess, ledgerBin, stopwatch, TestCluster, waitUntil } from './harness.js';
 import { peerSet9Transfers } from '../helpers/peer-files.js';
 
 const topology = defaultTopology;
@@ -59,36 +59,11 @@ function crossShare(pairs: ReadonlyArray<{ from: number; to: number }>, ownerOf:
   return pairs.filter((p) => ownerOf(p.from) !== ownerOf(p.to)).length / pairs.length;
 }
 
-/** The longest time without a commit in [fromMs, toMs], counted from the last commit before it
- *  to the first one after it. */
-function longestCommitGapMs(transfers: readonly Tracked[], fromMs: number, toMs: number): number {
-  const times = transfers
-    .filter((t) => t.status === 'committed')
-    .map((t) => t.answeredAtMs)
-    .sort((a, b) => a - b);
-  const start = times.filter((t) => t <= fromMs).pop() ?? fromMs;
-  const end = times.find((t) => t >= toMs) ?? toMs;
-  const inside = [start, ...times.filter((t) => t > start && t < end), end];
-  let gap = 0;
-  for (let i = 1; i < inside.length; i++) gap = Math.max(gap, (inside[i] as number) - (inside[i - 1] as number));
-  return Math.round(gap);
-}
-
 /** fn over every item, `size` at a time (the nodes answer admin requests one by one). */
 async function inChunks<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   for (let i = 0; i < items.length; i += size) results.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
   return results;
-}
-
-/** Reports how long each step of a test took (this machine is slow and shared: where the time goes). */
-function stopwatch(t: { diagnostic: (message: string) => void }): (step: string) => void {
-  let last = performance.now();
-  return (step) => {
-    const now = performance.now();
-    t.diagnostic(`${step}: ${Math.round(now - last)} ms`);
-    last = now;
-  };
 }
 
 /** Every node's `cluster status` row. */
