@@ -7,6 +7,7 @@ import { defaultClientOptions, type ClientOptions } from '../client/ledger-clien
 import type { CheckpointSettings } from '../ledger/checkpoints.js';
 import { historyCapacityDefault } from '../ledger/state.js';
 import type { TwoPcSettings } from '../twopc/driver.js';
+import type { TlsFiles } from '../transport/nats.js';
 
 /**
  * Protocol timing. The cores count ticks; only the runtime knows how long a tick is.
@@ -80,6 +81,16 @@ export interface LedgerConfig {
   /** Committed transfers each shard's history keeps for `ledger reshard` to plan from
    *  (src/ledger/history.ts); 0 keeps none. */
   historyCapacity: number;
+  /** How every process logs in to NATS (docs/security.md); absent: no login, no TLS. */
+  natsSecurity?: NatsSecurity;
+}
+
+/** Written by `ledger cluster start` (src/cluster/nats-security-files.ts); paths are absolute. */
+export interface NatsSecurity {
+  /** One `<user>.json` ({user, password}, mode 0600) per user: n<N>, client, admin. */
+  credentialsDir?: string;
+  /** Set: every connection is TLS, with this CA and this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export function replicaSettings(timing: Timing): ReplicaSettings {
@@ -171,7 +182,22 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
       'config',
       `historyCapacity must be an integer from 0 to ${limits.historyCapacityMax}, got ${String(c.historyCapacity)}`,
     );
+  const ns = c.natsSecurity;
+  if (ns !== undefined && (typeof ns !== 'object' || ns === null))
+    throw new LedgerError('config', 'natsSecurity must be an object (credentialsDir, tls)');
   return c;
+}
+
+/** The config with the TLS files given on the command line in place of its own (all three). */
+export function withTlsFlags(
+  c: LedgerConfig,
+  flags: { caFile: string | undefined; certFile: string | undefined; keyFile: string | undefined },
+): LedgerConfig {
+  const { caFile, certFile, keyFile } = flags;
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return c;
+  if (caFile === undefined || certFile === undefined || keyFile === undefined)
+    throw new LedgerError('bad-input', 'TLS needs all of --tls-ca, --tls-cert and --tls-key');
+  return { ...c, natsSecurity: { ...c.natsSecurity, tls: { caFile, certFile, keyFile } } };
 }
 
 /** The port node `id` serves /metrics on, if any: an explicit one wins over the config's base. */
