@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAlive, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
+import { readConfig, type LedgerConfig } from '../../src/node/config.js';
+import { connectAs } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
+import type { Transport } from '../../src/transport/transport.js';
 
 /** The real `ledger` launcher of this checkout. */
 export const ledgerBin = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -79,6 +83,16 @@ export class TestCluster {
 
   get state(): ClusterFile {
     return JSON.parse(readFileSync(join(this.dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+  }
+
+  /** The configuration `cluster start` wrote into the data dir. */
+  get config(): LedgerConfig {
+    return readConfig(join(this.dataDir, 'config.json'));
+  }
+
+  /** A connection to this cluster's broker as `role`, with the credentials in its data dir. */
+  connect(role: NatsRole, name: string, longRunning = false): Promise<Transport> {
+    return connectAs(this.config, role, { name, longRunning });
   }
 
   /** A process the test started for this cluster (say, a restarted broker): ended at close. */

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { TestCluster, waitUntil } from './harness.js';
 
 /** Can we listen on this port on 127.0.0.1 right now? */
@@ -38,7 +38,7 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
   });
 
   test('after some transfers, top --once --json shows all 9 nodes, a leader per cluster and commits on the leaders', async () => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'metrics-test', longRunning: false });
+    const transport = await cluster.connect(asAdmin, 'metrics-test', false);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       // In every cluster, and across clusters (2PC): each leader answers some commits.
