@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,4 +170,23 @@ export async function restartBroker(dataDir: string): Promise<number> {
 /** Ends a process by PID if it still runs. */
 export function endProcess(pid: number): void {
   killQuietly(pid, 'SIGKILL');
+}
+
+/** Can we listen on this port on 127.0.0.1 right now? */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base P with P+1..P+9 free, so each node gets its own metrics port. */
+export async function freePortBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const ports = Array.from({ length: nodes }, (_, i) => base + i + 1);
+    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
+  }
+  throw new Error('no free range of metrics ports');
 }
