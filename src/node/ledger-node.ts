@@ -162,9 +162,13 @@ export class LedgerNode {
       });
     }
     const node = new LedgerNode(config, id, store, server, durable.generation, transport, log, metricsOptions);
+    let refusals = 0;
     transport.onBrokerRefusal?.((refusal) => {
       node.telemetry.recordBrokerRefusal(refusal.operation);
-      log.error(refusal, 'the broker refused a publish or subscription: check its authorization block');
+      // A client's request can name any reply subject, so refusals can come in floods: the
+      // first ones are logged, then one in a thousand.
+      if (++refusals <= 20 || refusals % 1000 === 0)
+        log.warn({ ...refusal, refusals }, 'the broker refused a publish or subscription of this node');
     });
     node.listen();
     await node.telemetry.start(transport, node.subjects.events, log);

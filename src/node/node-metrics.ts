@@ -23,7 +23,8 @@ export interface RunningMetrics {
   /** A protocol message dropped because its envelope claims a sender other than the one its
    *  subject names, which the broker enforced (docs/security.md): a forgery. */
   recordForged(channel: 'paxos' | '2pc'): void;
-  /** A publish or subscription of this node the broker refused: a permission misconfigured. */
+  /** A publish or subscription of this node the broker refused: a reply to a subject no node
+   *  may answer on (a client named it), or an authorization block that disagrees with the code. */
   recordBrokerRefusal(operation: 'publish' | 'subscribe'): void;
   start(transport: Transport, eventsSubject: string, log: Logger): Promise<void>;
   stop(): Promise<void>;

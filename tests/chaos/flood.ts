@@ -160,7 +160,8 @@ async function runFlood(
   const { floodInFlight: inFlight, seed } = o;
   const rng = new SeededRandom(seed + 1000);
   const origin = `flood${seed}`;
-  const inbox = `_flood.${seed}.${Date.now().toString(36)}`;
+  // Below the user's own inbox: the only subjects the broker lets a client read.
+  const inbox = `${subjects(prefix).userInbox(transport.user ?? 'anonymous')}.flood-${seed}-${Date.now().toString(36)}`;
   const subject = subjects(prefix).nodeRequests(leader);
   const figures: FloodFigures = { sent: 0, answers: {}, unanswered: 0 };
   let answered = 0;

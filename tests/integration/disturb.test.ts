@@ -133,7 +133,7 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       // Every request twice; half the time both copies at once, else each after its own delay.
       await client.disturb(leader, { duplicatePercent: 100, delayMsMax: 30 });
       const answers = new Map<number, Response[]>();
-      const inbox = `it.disturb.${process.pid}`;
+      const inbox = `${subjects('ledger').userInbox(transport.user ?? 'anonymous')}.disturb-${process.pid}`;
       transport.subscribe(`${inbox}.*`, (m) => {
         const envelope = decodeEnvelope(m.data);
         if (envelope.kind !== 'response') return;

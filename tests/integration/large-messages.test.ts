@@ -34,7 +34,7 @@ async function status(cluster: TestCluster): Promise<any[]> {
  * fill slots to their byte budget. Resolves with how many got a final answer by `untilMs`.
  */
 function burst(transport: Transport, node: number, n: number): { answered: () => number } {
-  const inbox = `_it.large.${n}.${Math.random().toString(36).slice(2)}`;
+  const inbox = `${s.userInbox(transport.user ?? 'anonymous')}.large-${n}-${Math.random().toString(36).slice(2)}`;
   let answered = 0;
   transport.subscribe(inbox, (m) => {
     const e = decodeEnvelope(m.data);
