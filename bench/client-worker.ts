@@ -15,7 +15,7 @@ import { Recorder } from '../src/load/recorder.js';
 import { runPhase } from '../src/load/scheduler.js';
 import { shareOf, strided } from '../src/load/shares.js';
 import { WorkloadGenerator } from '../src/load/workload.js';
-import { connectNats } from '../src/transport/nats.js';
+import { asClient, connectAs } from '../src/node/nats-access.js';
 import { exitNow, onStopSignal, setExitCode } from '../src/process/exit.js';
 import { cpuSecondsOfSelf } from './cpu-usage.js';
 import type { ParentMessage, WorkerMessage, WorkerSetup } from './clients.js';
@@ -47,11 +47,8 @@ try {
   const s = await setup;
   const { params, index, clients } = s;
   const config = requireRunningConfig(s.dataDir);
-  const transport = await connectNats({
-    url: config.natsUrl,
-    name: `ledger-bench-client-${index + 1}`,
-    longRunning: true,
-  });
+  // Client credentials, as any remote client: the figures include the broker's permission checks.
+  const transport = await connectAs(config, asClient, { name: `ledger-bench-client-${index + 1}`, longRunning: true });
   const client = new LedgerClient(transport, config.topology, config.prefix, config.client);
   const execute = executor(client, params.consistency);
   const shape = {

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerClient } from '../src/client/ledger-client.js';
 import { cpuSnapshot, cpuUse, cpuUseText, type CountedProcess } from './cpu-usage.js';
-import { startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
+import { requireRunningConfig, startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
 import { intraShardLoad, transferLoad, type LoadReport } from '../src/load/transfer-load.js';
 import { defaultTopology } from '../src/ledger/topology.js';
-import { connectNats } from '../src/transport/nats.js';
+import { asClient, connectAs } from '../src/node/nats-access.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ try {
     detached: true,
     readyTimeoutMs: 30_000,
   });
-  const transport = await connectNats({ url: state.natsUrl, name: 'bench-quick', longRunning: true });
+  const transport = await connectAs(requireRunningConfig(dataDir), asClient, { name: 'bench-quick', longRunning: true });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
   // Warm-up: the JIT of every process, SQLite's page cache.
   await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });

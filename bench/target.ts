@@ -11,7 +11,7 @@ import {
 } from '../src/cluster/local-cluster.js';
 import { LedgerError } from '../src/core/errors.js';
 import { defaultTopology, type Topology } from '../src/ledger/topology.js';
-import { connectNats } from '../src/transport/nats.js';
+import { asAdmin, connectAs } from '../src/node/nats-access.js';
 import type { Transport } from '../src/transport/transport.js';
 
 /** auto: the cluster of --data-dir if one answers there, else a cluster of our own. */
@@ -48,7 +48,7 @@ async function answersAt(dataDir: string): Promise<boolean> {
   // With no broker there, the connection is refused at once: no wait.
   let transport: Transport;
   try {
-    transport = await connectNats({ url: config.natsUrl, name: 'ledger-bench-probe', longRunning: false });
+    transport = await connectAs(config, asAdmin, { name: 'ledger-bench-probe', longRunning: false });
   } catch {
     return false;
   }
@@ -63,7 +63,7 @@ async function answersAt(dataDir: string): Promise<boolean> {
 async function useExisting(dataDir: string): Promise<Target> {
   const config = requireRunningConfig(dataDir);
   await waitForLeaders(config, readyTimeoutMs);
-  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-bench', longRunning: true });
+  const transport = await connectAs(config, asAdmin, { name: 'ledger-bench', longRunning: true });
   return {
     client: new LedgerClient(transport, config.topology, config.prefix, config.client),
     topology: config.topology,
@@ -78,7 +78,7 @@ async function startOwn(say: (line: string) => void, cpuProfileDir: string | und
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
   let transport: Transport | undefined;
   try {
-    const state = await startLocalCluster(
+    await startLocalCluster(
       {
         dataDir,
         port: undefined,
@@ -89,7 +89,7 @@ async function startOwn(say: (line: string) => void, cpuProfileDir: string | und
       },
       (line) => say(`  ${line}`),
     );
-    transport = await connectNats({ url: state.natsUrl, name: 'ledger-bench', longRunning: true });
+    transport = await connectAs(requireRunningConfig(dataDir), asAdmin, { name: 'ledger-bench', longRunning: true });
   } catch (error) {
     await stopLocalCluster(dataDir).catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });

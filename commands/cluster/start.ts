@@ -29,6 +29,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
     '<%= config.bin %> cluster start --detach',
     '<%= config.bin %> cluster start --data-dir /tmp/ledger --port 4333 --detach',
     '<%= config.bin %> cluster start --clusters 5 --nodes-per-cluster 5 --accounts 9000',
+    '<%= config.bin %> cluster start --tls --detach',
   ];
   static override flags = {
     port: Flags.integer({ description: 'port for nats-server on 127.0.0.1 [default: a free one]', min: 1, max: 65535 }),
@@ -96,6 +97,16 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
       min: 0,
       max: 65535,
     }),
+    auth: Flags.boolean({
+      description:
+        'log every process in to nats-server with its own user and permissions (docs/security.md); --no-auth: anyone who reaches the broker may publish anything (benchmarks only)',
+      default: true,
+      allowNo: true,
+    }),
+    tls: Flags.boolean({
+      description: 'TLS between every process and nats-server, with a local CA and certificates made in <data-dir>/nats/tls',
+      default: false,
+    }),
     'ready-timeout': Flags.integer({
       description: 'seconds to wait for every cluster to elect a leader',
       default: 30,
@@ -146,7 +157,16 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
     if (f['client-timeout-ms'] !== undefined)
       overrides.client = { ...defaultClientTimeouts, attemptTimeoutMs: f['client-timeout-ms'] };
     const state = await startLocalCluster(
-      { dataDir, port: f.port, topology, overrides, detached: f.detach, readyTimeoutMs: f['ready-timeout'] * 1000 },
+      {
+        dataDir,
+        port: f.port,
+        topology,
+        overrides,
+        detached: f.detach,
+        readyTimeoutMs: f['ready-timeout'] * 1000,
+        auth: f.auth,
+        tls: f.tls,
+      },
       (line) => quiet || this.log(line),
     );
     if (!quiet) this.log(`cluster ready: ${state.nodes.length} nodes, NATS at ${state.natsUrl}, data in ${dataDir}`);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { LedgerCommand } from '../../src/cli/base-command.js';
 import { nodeFlag } from '../../src/cli/node-flag.js';
-import { readConfig } from '../../src/node/config.js';
+import { readConfig, withTlsFlags } from '../../src/node/config.js';
 import { runNode } from '../../src/node/main.js';
 
 export default class NodeStart extends LedgerCommand<typeof NodeStart> {
@@ -22,10 +22,17 @@ export default class NodeStart extends LedgerCommand<typeof NodeStart> {
       max: 65535,
     }),
     'metrics-host': Flags.string({ description: 'address the metrics endpoint binds to', default: '127.0.0.1' }),
+    'tls-ca': Flags.string({ description: "CA (PEM) that signed nats-server's certificate [default: the config's]" }),
+    'tls-cert': Flags.string({ description: "this node's client certificate (PEM) [default: the config's]" }),
+    'tls-key': Flags.string({ description: "this node's private key (PEM) [default: the config's]" }),
   };
 
   async run(): Promise<{ node: number }> {
-    const config = readConfig(this.flags.config ?? join(this.dataDir, 'config.json'));
+    const config = withTlsFlags(readConfig(this.flags.config ?? join(this.dataDir, 'config.json')), {
+      caFile: this.flags['tls-ca'],
+      certFile: this.flags['tls-cert'],
+      keyFile: this.flags['tls-key'],
+    });
     const node = await runNode(config, this.flags.id, {
       ...(this.flags['metrics-port'] === undefined ? {} : { port: this.flags['metrics-port'] }),
       host: this.flags['metrics-host'],

@@ -8,7 +8,7 @@ import {
   type ClusterView,
   type Received,
 } from '../observability/cluster-view.js';
-import { connectNats } from '../transport/nats.js';
+import { asAdmin, connectAs } from '../node/nats-access.js';
 import { subjects } from '../transport/subjects.js';
 import { disconnectedText, type Transport } from '../transport/transport.js';
 
@@ -28,7 +28,7 @@ export class MetricsFeed {
   /** `live`: `ledger top` redrawing until Ctrl-C, which must ride out a broker restart; a
    *  one-shot look (--once, --json, check health) fails fast instead. */
   static async open(config: LedgerConfig, live = false): Promise<MetricsFeed> {
-    const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-metrics', longRunning: live });
+    const transport = await connectAs(config, asAdmin, { name: 'ledger-cli-metrics', longRunning: live });
     const feed = new MetricsFeed(config, transport);
     transport.subscribe(subjects(config.prefix).events, (m) => feed.onEvent(m.data));
     return feed;

@@ -135,7 +135,9 @@ export class LedgerClient {
     private readonly options: ClientOptions = defaultClientOptions,
   ) {
     this.subjects = subjects(prefix);
-    this.batcher = new RequestBatcher(transport, this.subjects.clientInbox(this.clientPrefix));
+    // Below its NATS user's inbox, the only one the broker lets it read (docs/security.md).
+    const inbox = this.subjects.clientInbox(transport.user ?? 'anonymous', this.clientPrefix);
+    this.batcher = new RequestBatcher(transport, inbox);
   }
 
   /** Send this cluster's requests to `node` first (a test file's contact server, a flush's

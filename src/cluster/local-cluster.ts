@@ -5,8 +5,16 @@ import { LedgerClient } from '../client/ledger-client.js';
 import { LedgerError } from '../core/errors.js';
 import type { NodeId } from '../protocol/ids.js';
 import { allNodes, type Topology } from '../ledger/topology.js';
-import { makeConfig, readConfig, type LedgerConfig } from '../node/config.js';
-import { connectNats } from '../transport/nats.js';
+import { makeConfig, readConfig, type LedgerConfig, type NatsSecurity } from '../node/config.js';
+import { asAdmin, connectAs } from '../node/nats-access.js';
+import {
+  authorizationBlock,
+  tlsBlock,
+  writeNatsCredentials,
+  writeSecret,
+  writeTlsFiles,
+  type TlsSet,
+} from './nats-security-files.js';
 import {
   commandLineOf,
   freePort,
@@ -44,6 +52,10 @@ export interface StartOptions {
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
   readyTimeoutMs: number;
+  /** Logins and per-user permissions at the broker (docs/security.md); default on. */
+  auth?: boolean;
+  /** TLS between every process and the broker, with a local CA made for this data dir. */
+  tls?: boolean;
   /** Run each node under V8's CPU profiler (`ledger bench --profile`): it writes
    *  nN.cpuprofile into this directory when it stops. */
   cpuProfileDir?: string;
@@ -62,6 +74,8 @@ export function paths(dataDir: string) {
     state: join(dataDir, 'cluster.json'),
     natsConfig: join(dataDir, 'nats', 'nats-server.conf'),
     natsLog: join(dataDir, 'nats', 'nats-server.log'),
+    natsCredentials: join(dataDir, 'nats', 'credentials'),
+    natsTls: join(dataDir, 'nats', 'tls'),
     logs: join(dataDir, 'logs'),
     nodes: join(dataDir, 'nodes'),
   };
@@ -148,19 +162,28 @@ export async function startLocalCluster(
       },
     );
   }
+  const tlsSet = options.tls === true ? writeTlsFiles(p.natsTls) : undefined;
   const config = makeConfig({
     ...(previous ?? {}),
     ...(options.overrides ?? {}),
     natsUrl,
     dataDir,
     topology: options.topology,
+    natsSecurity: natsSecurityOf(p, options.auth ?? true, tlsSet),
   });
   // What a failed start must put back, so that it blocks no later start (say with other flags).
   const previousConfigText = previous === undefined ? undefined : readFileSync(p.config, 'utf8');
   const nodeFilesBefore = new Set(readdirSync(p.nodes));
   writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
   const template = readFileSync(natsTemplate, 'utf8');
-  writeFileSync(p.natsConfig, template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir));
+  const credentials =
+    config.natsSecurity?.credentialsDir === undefined ? undefined : writeNatsCredentials(p.natsCredentials, config.topology);
+  writeSecret(
+    p.natsConfig,
+    template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir) +
+      (credentials === undefined ? '' : authorizationBlock(config.prefix, config.topology, credentials)) +
+      (tlsSet === undefined ? '' : tlsBlock(tlsSet.server)),
+  );
 
   onProgress(`starting nats-server on 127.0.0.1:${natsPort}`);
   const nats = startProcess(natsServerBinary(), ['-c', p.natsConfig], p.natsLog, options.detached);
@@ -196,6 +219,15 @@ export async function startLocalCluster(
   return state;
 }
 
+/** Where the processes find their logins and TLS files; undefined: neither (`--no-auth`). */
+function natsSecurityOf(p: ReturnType<typeof paths>, auth: boolean, tls: TlsSet | undefined): NatsSecurity | undefined {
+  if (!auth && tls === undefined) return undefined;
+  return {
+    ...(auth ? { credentialsDir: p.natsCredentials } : {}),
+    ...(tls === undefined ? {} : { tls: tls.client }),
+  };
+}
+
 function failNats(logFile: string, port: number): never {
   const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : '';
   if (/address already in use/i.test(log)) throw portTaken(port, 'nats-server: bind: address already in use');
@@ -210,7 +242,7 @@ function portTaken(port: number, why: string): LedgerError {
 
 /** Waits until each cluster has exactly one node that says it leads. */
 export async function waitForLeaders(config: LedgerConfig, timeoutMs: number): Promise<void> {
-  const transport = await connectNats({ url: config.natsUrl, name: 'ledger-cli-wait', longRunning: false });
+  const transport = await connectAs(config, asAdmin, { name: 'ledger-cli-wait', longRunning: false });
   try {
     const client = new LedgerClient(transport, config.topology, config.prefix);
     await waitFor(

@@ -10,6 +10,7 @@ import type { CheckpointSettings } from '../ledger/checkpoints.js';
 import { historyCapacityDefault } from '../ledger/state.js';
 import type { TwoPcSettings } from '../twopc/driver.js';
 import { natsServerUrls } from '../transport/nats-urls.js';
+import type { TlsFiles } from '../transport/nats.js';
 
 /**
  * Protocol timing. The cores count ticks; only the runtime knows how long a tick is.
@@ -92,6 +93,16 @@ export interface LedgerConfig {
   /** Committed transfers each shard's history keeps for `ledger reshard` to plan from
    *  (src/ledger/history.ts); 0 keeps none. */
   historyCapacity: number;
+  /** How every process logs in to NATS (docs/security.md); absent: no login, no TLS. */
+  natsSecurity?: NatsSecurity;
+}
+
+/** Written by `ledger cluster start` (src/cluster/nats-security-files.ts); paths are absolute. */
+export interface NatsSecurity {
+  /** One `<user>.json` ({user, password}, mode 0600) per user: n<N>, client, admin. */
+  credentialsDir?: string;
+  /** Set: every connection is TLS, with this CA and this certificate and key. */
+  tls?: TlsFiles;
 }
 
 export function replicaSettings(timing: Timing): ReplicaSettings {
@@ -189,6 +200,9 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
       'config',
       `historyCapacity must be an integer from 0 to ${limits.historyCapacityMax}, got ${String(c.historyCapacity)}`,
     );
+  const ns = c.natsSecurity;
+  if (ns !== undefined && (typeof ns !== 'object' || ns === null))
+    throw new LedgerError('config', 'natsSecurity must be an object (credentialsDir, tls)');
   return c;
 }
 
@@ -211,6 +225,18 @@ export function requireNodeOfHost(c: LedgerConfig, id: NodeId): void {
     throw new LedgerError('config', `node ${id} does not run on this host (hostNodes: ${c.hostNodes.join(', ')})`, {
       hint: 'start one of those, or use the config file of the host that runs it',
     });
+}
+
+/** The config with the TLS files given on the command line in place of its own (all three). */
+export function withTlsFlags(
+  c: LedgerConfig,
+  flags: { caFile: string | undefined; certFile: string | undefined; keyFile: string | undefined },
+): LedgerConfig {
+  const { caFile, certFile, keyFile } = flags;
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return c;
+  if (caFile === undefined || certFile === undefined || keyFile === undefined)
+    throw new LedgerError('bad-input', 'TLS needs all of --tls-ca, --tls-cert and --tls-key');
+  return { ...c, natsSecurity: { ...c.natsSecurity, tls: { caFile, certFile, keyFile } } };
 }
 
 /** The port node `id` serves /metrics on, if any: an explicit one wins over the config's base. */
@@ -257,8 +283,32 @@ export function readConfig(file: string): LedgerConfig {
       metricsPortBase: 0,
       historyCapacity: historyCapacityDefault,
     };
-    const dataDir = typeof given.dataDir === 'string' && given.dataDir !== '' ? resolve(dirname(file), given.dataDir) : given.dataDir;
-    return validateConfig({ ...defaults, ...given, dataDir } as LedgerConfig);
+    // Paths in a host's config are relative to the file.
+    const near = <T>(path: T): T => (typeof path === 'string' && path !== '' ? (resolve(dirname(file), path) as T) : path);
+    const dataDir = near(given.dataDir);
+    const security = given.natsSecurity;
+    const natsSecurity =
+      typeof security === 'object' && security !== null
+        ? {
+            ...security,
+            ...(security.credentialsDir === undefined ? {} : { credentialsDir: near(security.credentialsDir) }),
+            ...(typeof security.tls === 'object' && security.tls !== null
+              ? {
+                  tls: {
+                    caFile: near(security.tls.caFile),
+                    certFile: near(security.tls.certFile),
+                    keyFile: near(security.tls.keyFile),
+                  },
+                }
+              : {}),
+          }
+        : security;
+    return validateConfig({
+      ...defaults,
+      ...given,
+      dataDir,
+      ...(natsSecurity === undefined ? {} : { natsSecurity }),
+    } as LedgerConfig);
   } catch (error) {
     if (error instanceof LedgerError) throw new LedgerError('config', `${file}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
     throw error;
@@ -279,4 +329,5 @@ const configKeys: Record<keyof LedgerConfig, true> = {
   durability: true,
   metricsPortBase: true,
   historyCapacity: true,
+  natsSecurity: true,
 };

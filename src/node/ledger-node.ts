@@ -27,7 +27,8 @@ import {
 import { ballotText, initialBallot } from '../paxos/ballot.js';
 import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
-import { subjects, type Subjects } from '../transport/subjects.js';
+import { senderOfSubject, subjects, type Subjects } from '../transport/subjects.js';
+import { natsConnectionOf } from './nats-access.js';
 import { brokerPayloadProblem, type IncomingMessage, type Transport } from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { DurableState, NodeStore, PersistBatch } from '../ports/node-store.js';
@@ -61,6 +62,8 @@ export class LedgerNode {
   private readonly runtime: NodeRuntime<PendingRequest>;
   private tickTimer: NodeJS.Timeout | undefined;
   private malformed = 0;
+  /** Protocol messages dropped for a sender other than their subject's (dropForged). */
+  private forged = 0;
   private readonly startedAtMs = Date.now();
   private stopped = false;
   /** Inert unless LEDGER_FAILPOINT is set (crash tests only). */
@@ -139,7 +142,7 @@ export class LedgerNode {
       id === members[0] ? { firstElectionTicks: settings.heartbeatTicks + 1 } : {},
     );
     const transport = await connectNats({
-      url: config.natsUrl,
+      ...natsConnectionOf(config, { kind: 'node', node: id }),
       name: `ledger-n${id}`,
       longRunning: true,
       // Started while the broker is down (or restarting): wait for it, saying so now and then.
@@ -159,6 +162,14 @@ export class LedgerNode {
       });
     }
     const node = new LedgerNode(config, id, store, server, durable.generation, transport, log, metricsOptions);
+    let refusals = 0;
+    transport.onBrokerRefusal?.((refusal) => {
+      node.telemetry.recordBrokerRefusal(refusal.operation);
+      // A client's request can name any reply subject, so refusals can come in floods: the
+      // first ones are logged, then one in a thousand.
+      if (++refusals <= 20 || refusals % 1000 === 0)
+        log.warn({ ...refusal, refusals }, 'the broker refused a publish or subscription of this node');
+    });
     node.listen();
     await node.telemetry.start(transport, node.subjects.events, log);
     log.info(
@@ -176,14 +187,14 @@ export class LedgerNode {
 
   private listen(): void {
     const s = this.subjects;
-    this.transport.subscribe(s.clusterPaxos(this.cluster), (m) => this.onPaxos(m));
-    this.transport.subscribe(s.nodePaxos(this.id), (m) => this.onPaxos(m));
+    this.transport.subscribe(s.clusterPaxosFromAny(this.cluster), (m) => this.onPaxos(m));
+    this.transport.subscribe(s.nodePaxosFromAny(this.id), (m) => this.onPaxos(m));
     const faults = this.transportFaults;
     this.transport.subscribe(s.nodeRequests(this.id), (m) =>
       faults.deliver(m, m.data.length, (d) => this.onRequest(d)),
     );
     this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
-    this.transport.subscribe(s.clusterTwoPc(this.cluster), (m) =>
+    this.transport.subscribe(s.clusterTwoPcFromAny(this.cluster), (m) =>
       faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)),
     );
     this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
@@ -212,15 +223,15 @@ export class LedgerNode {
 
   /** The runtime's messages as NATS publishes, each in its envelope. */
   private outbox(): Outbox<PendingRequest> {
-    const { transport, subjects: s, cluster } = this;
+    const { transport, subjects: s, cluster, id } = this;
     return {
       paxos: (to, message, generation) => {
-        const subject = to === 'all' ? s.clusterPaxos(cluster) : s.nodePaxos(to);
+        const subject = to === 'all' ? s.clusterPaxos(cluster, id) : s.nodePaxos(to, id);
         transport.publish(subject, encodeEnvelope({ kind: 'paxos', cluster, generation, message }));
       },
       twoPc: (toCluster, message, generation) => {
         transport.publish(
-          s.clusterTwoPc(toCluster),
+          s.clusterTwoPc(toCluster, cluster),
           encodeEnvelope(
             isMoveMessage(message)
               ? { kind: 'move', fromCluster: cluster, generation, message }
@@ -311,6 +322,7 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
+    if (envelope.message.from !== senderOfSubject(m.subject, 'n')) return this.dropForged(m, 'paxos');
     this.runtime.paxos(envelope.message, envelope.generation);
   }
 
@@ -322,7 +334,17 @@ export class LedgerNode {
       this.malformed++;
       return;
     }
+    if (envelope.fromCluster !== senderOfSubject(m.subject, 'c')) return this.dropForged(m, '2pc');
     this.runtime.twoPc(envelope.message, envelope.fromCluster, envelope.generation);
+  }
+
+  /** A sender the broker did not vouch for: the subject (which only that sender's user may
+   *  publish on) names another one. Dropped and counted, never stepped (docs/security.md). */
+  private dropForged(m: IncomingMessage, channel: 'paxos' | '2pc'): void {
+    this.forged++;
+    this.telemetry.recordForged(channel);
+    if (this.forged <= 20 || this.forged % 1000 === 0)
+      this.log.warn({ subject: m.subject, forged: this.forged }, 'dropped a message whose sender is not its subject\'s');
   }
 
   private onRequest(m: IncomingMessage): void {

@@ -20,6 +20,12 @@ export interface RunningMetrics {
   now: () => number;
   /** The transport failpoint (`ledger node disturb`) held back, duplicated or could not hold a delivery. */
   recordTransportFault(effect: 'delayed' | 'duplicated' | 'overflowed'): void;
+  /** A protocol message dropped because its envelope claims a sender other than the one its
+   *  subject names, which the broker enforced (docs/security.md): a forgery. */
+  recordForged(channel: 'paxos' | '2pc'): void;
+  /** A publish or subscription of this node the broker refused: a reply to a subject no node
+   *  may answer on (a client named it), or an authorization block that disagrees with the code. */
+  recordBrokerRefusal(operation: 'publish' | 'subscribe'): void;
   start(transport: Transport, eventsSubject: string, log: Logger): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,10 +45,24 @@ export function nodeMetrics(
     labelNames: ['effect'],
     registers: [metrics.registry],
   });
+  const forged = new Counter({
+    name: 'ledger_forged_messages_total',
+    help: 'Protocol messages dropped because the sender in their envelope is not the one their subject names (the identity the broker enforced), by channel',
+    labelNames: ['channel'],
+    registers: [metrics.registry],
+  });
+  const brokerRefusals = new Counter({
+    name: 'ledger_broker_refusals_total',
+    help: "Publishes and subscriptions of this node that the broker refused for want of permission: a reply to a subject a client named that no node may answer on, or an authorization block that disagrees with the code",
+    labelNames: ['operation'],
+    registers: [metrics.registry],
+  });
   return {
     metrics,
     now,
     recordTransportFault: (effect) => transportFaults.inc({ effect }),
+    recordForged: (channel) => forged.inc({ channel }),
+    recordBrokerRefusal: (operation) => brokerRefusals.inc({ operation }),
     async start(transport, eventsSubject, log) {
       if (options.metricsPort !== undefined && options.metricsPort > 0) {
         try {

@@ -9,7 +9,7 @@ import { roundMs } from '../core/round-ms.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { Consistency } from '../protocol/commands.js';
 import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
-import { connectNats } from '../transport/nats.js';
+import { asAdmin, connectAs } from '../node/nats-access.js';
 import type { Transport } from '../transport/transport.js';
 import { latencySummary } from './latency-summary.js';
 import { segments, type SetPlan } from './plan.js';
@@ -201,7 +201,7 @@ export class TestRunner {
     this.hooks.say(`starting a local cluster of ${shapeText(topology)}`);
     this.hooks.say(`  in ${this.options.clusterDir}`);
     if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
-    const state = await startLocalCluster({
+    await startLocalCluster({
       dataDir: this.options.clusterDir,
       port: undefined,
       topology,
@@ -210,8 +210,9 @@ export class TestRunner {
     });
     try {
       if (this.closing) throw new LedgerError('unavailable', 'the run was stopped');
-      const transport = await connectNats({ url: state.natsUrl, name: 'ledger-run', longRunning: true });
-      this.cluster = { topology, transport, prefix: requireRunningConfig(this.options.clusterDir).prefix };
+      const config = requireRunningConfig(this.options.clusterDir);
+      const transport = await connectAs(config, asAdmin, { name: 'ledger-run', longRunning: true });
+      this.cluster = { topology, transport, prefix: config.prefix };
     } catch (error) {
       await stopLocalCluster(this.options.clusterDir);
       throw error;

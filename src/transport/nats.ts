@@ -4,6 +4,7 @@ import {
   connect,
   DrainingConnectionError as NatsDraining,
   NoRespondersError as NatsNoResponders,
+  PermissionViolationError as NatsPermissionViolation,
   RequestError as NatsRequestError,
   TimeoutError as NatsTimeout,
   type NatsConnection,
@@ -11,7 +12,9 @@ import {
 import { LedgerError } from '../core/errors.js';
 import { ConnectionWaiters } from './connection-waiters.js';
 import { natsServerUrls } from './nats-urls.js';
+import { requestInboxPrefix } from './subjects.js';
 import {
+  type BrokerRefusal,
   NoRespondersError,
   NotSentError,
   TransportTimeoutError,
@@ -22,9 +25,25 @@ import {
   type Transport,
 } from './transport.js';
 
-export interface NatsOptions {
+/** Where the broker is and how to log in: what src/node/nats-access.ts works out for a role. */
+export interface NatsLogin {
   /** e.g. nats://127.0.0.1:4222, or several comma-separated for a NATS cluster (natsServerUrls). */
   url: string;
+  /** A user and password of the broker's authorization block (none: no login). */
+  user?: string;
+  password?: string;
+  /** PEM files: the CA that signed the broker's certificate, and this process's certificate
+   *  and key (the broker verifies them). Set: the connection is TLS. */
+  tls?: TlsFiles;
+}
+
+export interface TlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface NatsOptions extends NatsLogin {
   /** Shown in the server's connection list. */
   name: string;
   /**
@@ -89,14 +108,24 @@ async function connectOnce(options: NatsOptions, servers: string[]): Promise<Tra
       // errors say which subject timed out; the stack of the NATS client adds nothing.
       noAsyncTraces: true,
       timeout: 5_000,
+      ...(options.user === undefined
+        ? {}
+        : // Replies to requests come below the user's own prefix, the only one it may read.
+          { user: options.user, pass: options.password ?? '', inboxPrefix: requestInboxPrefix(options.user) }),
+      ...(options.tls === undefined ? {} : { tls: { ...options.tls } }),
     });
   } catch (error) {
+    if (notAnOutage(error))
+      throw new LedgerError('unavailable', `NATS at ${options.url} refused the connection: ${String(error)}`, {
+        hint: 'check the credentials and TLS files (docs/security.md): the data dir, or LEDGER_NATS_* variables',
+        cause: error,
+      });
     throw new LedgerError('unavailable', `cannot reach NATS at ${options.url}`, {
       hint: 'is the cluster running? start it with `ledger cluster start --detach`',
       cause: error,
     });
   }
-  return new NatsTransport(nc);
+  return new NatsTransport(nc, options.user);
 }
 
 class NatsTransport implements Transport {
@@ -112,7 +141,12 @@ class NatsTransport implements Transport {
   /** whenConnected() callers, woken by a reconnect or the close. */
   private readonly waiters = new ConnectionWaiters();
 
-  constructor(private readonly nc: NatsConnection) {
+  private readonly refusalListeners: Array<(refusal: BrokerRefusal) => void> = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly user: string | undefined,
+  ) {
     void this.watchStatus();
     void nc.closed().then(() => {
       this.isClosed = true;
@@ -155,6 +189,12 @@ class NatsTransport implements Transport {
       } else if (s.type === 'reconnecting') {
         // One per dial while the connection is lost.
         if (!this.isConnected) this.reconnectAttempt++;
+      } else if (s.type === 'error' && s.error instanceof NatsPermissionViolation) {
+        const refusal: BrokerRefusal = {
+          operation: s.error.operation === 'publish' ? 'publish' : 'subscribe',
+          subject: s.error.subject,
+        };
+        for (const listener of this.refusalListeners) listener(refusal);
       } else if (s.type === 'reconnect') {
         if (this.disconnectedAtMs !== undefined) this.disconnectedMsBefore += performance.now() - this.disconnectedAtMs;
         this.disconnectedAtMs = undefined;
@@ -209,6 +249,10 @@ class NatsTransport implements Transport {
       return 'payload-too-large';
     if (error instanceof NatsClosed || error instanceof NatsDraining) return 'closed';
     return 'other';
+  }
+
+  onBrokerRefusal(listener: (refusal: BrokerRefusal) => void): void {
+    this.refusalListeners.push(listener);
   }
 
   subscribe(subject: string, handler: (message: IncomingMessage) => void): void {

@@ -33,6 +33,18 @@ export interface Transport {
   /** The largest payload the broker accepts, as it announced on connecting (undefined when it
    *  did not say): the message budgets must fit under it (see checkBrokerPayload). */
   readonly brokerMaxPayloadBytes: number | undefined;
+  /** The NATS user this connection logged in as (undefined: no login): its replies come below
+   *  subjects.userInbox(user), the only inbox the broker lets it read (docs/security.md). */
+  readonly user?: string;
+  /** Calls `listener` on every publish or subscription the broker refused for want of
+   *  permission (it answers them with an error, never at the caller). */
+  onBrokerRefusal?(listener: (refusal: BrokerRefusal) => void): void;
+}
+
+/** A publish or a subscription the broker refused: the user has no permission for `subject`. */
+export interface BrokerRefusal {
+  operation: 'publish' | 'subscribe';
+  subject: string;
 }
 
 /**

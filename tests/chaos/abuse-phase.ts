@@ -1,3 +1,5 @@
+import { asClient, natsConnectionOf } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
 import { isAlive } from '../../src/cluster/processes.js';
 import {
   sendMalformedClientRequests,
@@ -61,8 +63,9 @@ export async function runAbusePhase(
     const nodes = system.nodes();
     const options = { topology: chaosTopology };
     log(`abuse: ${count} malformed client requests`);
+    const connect = (role: NatsRole, name: string) => system.connect(name, role);
     const clientRequests = await sendMalformedClientRequests(
-      system.config.natsUrl,
+      connect,
       system.config.prefix,
       nodes,
       count,
@@ -71,7 +74,7 @@ export async function runAbusePhase(
     );
     log(`abuse: ${count} mutated protocol messages`);
     const protocolMessages = await sendMutatedProtocolMessages(
-      system.config.natsUrl,
+      connect,
       system.config.prefix,
       nodes,
       count,
@@ -98,7 +101,7 @@ export async function runAbusePhase(
     if (floodSeconds > 0) {
       log(`abuse: a single-client flood for ${floodSeconds} s`);
       flood = await measureFlood({
-        natsUrl: system.config.natsUrl,
+        nats: natsConnectionOf(system.config, asClient),
         prefix: system.config.prefix,
         topology: chaosTopology,
         seconds: floodSeconds,

@@ -5,7 +5,8 @@ import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec
 import { SeededRandom } from '../../src/core/random.js';
 import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
 import { clusterOfNode, defaultTopology, nodesOfCluster, type Topology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin, asClient } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
 import { subjects } from '../../src/transport/subjects.js';
 import type { IncomingMessage, Transport } from '../../src/transport/transport.js';
 
@@ -21,10 +22,16 @@ import type { IncomingMessage, Transport } from '../../src/transport/transport.j
  * well-formed request, with a `rejected` outcome), drops the protocol messages and counts them,
  * keeps running, and changes no state.
  *
- * What this does not send: well-formed protocol messages from a member with in-range values.
- * Peers are not authenticated (anyone on the broker may speak for a member), so such a forgery
- * is outside what a node can tell from a real message.
+ * Each protocol message goes out with a node's own credentials (a compromised node: with logins
+ * on, nobody else may publish on a protocol subject), on a subject that names that node as the
+ * sender. One claiming another sender in its envelope is dropped as forged (docs/security.md).
+ *
+ * What this does not send: well-formed protocol messages from a member with in-range values:
+ * a compromised member may say what it likes as itself, which no node can tell from the truth.
  */
+
+/** Connects to the cluster under attack as `role` (with that role's credentials, if any). */
+export type Connector = (role: NatsRole, name: string) => Promise<Transport>;
 
 /** Client requests of each case, and what came back. */
 export interface ClientAbuseCounts {
@@ -88,7 +95,7 @@ type ClientCase = (typeof clientCases)[number];
  * (or until they time out), with a flush to the broker every `chunk` messages.
  */
 export async function sendMalformedClientRequests(
-  natsUrl: string,
+  connect: Connector,
   prefix: string,
   nodes: readonly NodeId[],
   count: number,
@@ -99,8 +106,9 @@ export async function sendMalformedClientRequests(
   const topology = options.topology ?? defaultTopology;
   const rng = new SeededRandom(seed);
   const s = subjects(prefix);
-  const transport = await connectNats({ url: natsUrl, name: `abuse-client-${seed}`, longRunning: true });
-  const inbox = `_abuse.${seed}.${Date.now().toString(36)}`;
+  const transport = await connect(asClient, `abuse-client-${seed}`);
+  // Below the client's own inbox: the only subjects the broker lets it read.
+  const inbox = `${s.userInbox(transport.user ?? 'anonymous')}.abuse-${seed}-${Date.now().toString(36)}`;
   const caseOf = new Map<number, ClientCase>();
   const counts: ClientAbuseCounts = {
     sent: 0,
@@ -375,7 +383,7 @@ type ProtocolCase = (typeof protocolCases)[number];
  * so that they reach the cores rather than being dropped as stale.
  */
 export async function sendMutatedProtocolMessages(
-  natsUrl: string,
+  connect: Connector,
   prefix: string,
   nodes: readonly NodeId[],
   count: number,
@@ -386,38 +394,56 @@ export async function sendMutatedProtocolMessages(
   const topology = options.topology ?? defaultTopology;
   const rng = new SeededRandom(seed);
   const s = subjects(prefix);
-  const transport = await connectNats({ url: natsUrl, name: `abuse-protocol-${seed}`, longRunning: true });
+  const transport = await connect(asAdmin, `abuse-protocol-${seed}`);
   const counts: ProtocolAbuseCounts = { sent: 0, byCase: {}, answered: 0 };
-  const inbox = `_abuse.p${seed}.${Date.now().toString(36)}`;
+  const inbox = `${s.userInbox(transport.user ?? 'anonymous')}.abuse-p${seed}-${Date.now().toString(36)}`;
   transport.subscribe(`${inbox}.*`, () => counts.answered++);
+  // One connection per attacking node, with its own credentials.
+  const attackers = new Map<NodeId, Transport>();
+  const attacker = async (node: NodeId): Promise<Transport> => {
+    let t = attackers.get(node);
+    if (t === undefined) {
+      t = await connect({ kind: 'node', node }, `abuse-protocol-${seed}-n${node}`);
+      attackers.set(node, t);
+    }
+    return t;
+  };
   try {
     const generations = await clusterGenerations(transport, prefix, topology, nodes);
     for (let i = 0; i < count; i++) {
       const node = rng.pick(nodes);
       const cluster = clusterOfNode(topology, node);
       const what = rng.pick(protocolCases);
-      const { subject, data } = mutatedMessage(what, rng, {
+      const members = nodesOfCluster(topology, cluster);
+      const peers = members.filter((n) => n !== node);
+      const otherCluster = (cluster % topology.clusters) + 1;
+      const target: Target = {
         topology,
         node,
         cluster,
         generation: generations.get(cluster) ?? 0,
         subjects: s,
-      });
+        paxosSender: peers.length > 0 ? rng.pick(peers) : node,
+        twoPcSender: nodesOfCluster(topology, otherCluster)[0] as NodeId,
+      };
+      const { subject, data } = mutatedMessage(what, rng, target);
+      const sender = await attacker(subject.includes('.2pc.') ? target.twoPcSender : target.paxosSender);
       bump(counts.byCase, what);
       counts.sent++;
       // A reply subject on some: a peer message is never answered, whatever it asks for.
-      if (rng.chance(0.1)) transport.publish(subject, data, `${inbox}.${i}`);
-      else transport.publish(subject, data);
+      if (rng.chance(0.1)) sender.publish(subject, data, `${inbox}.${i}`);
+      else sender.publish(subject, data);
       if ((i + 1) % chunk === 0) {
-        await transport.flush();
+        for (const t of attackers.values()) await t.flush();
         // Let the nodes keep up (they decode each message): the broker would otherwise queue
         // without bound for a slow node and drop its connection.
         await pause(2);
       }
     }
-    await transport.flush();
+    for (const t of attackers.values()) await t.flush();
     return counts;
   } finally {
+    for (const t of attackers.values()) await t.close();
     await transport.close();
   }
 }
@@ -453,6 +479,11 @@ interface Target {
   cluster: ClusterId;
   generation: number;
   subjects: ReturnType<typeof subjects>;
+  /** The member (not the target) whose credentials send the Paxos messages: the sender the
+   *  subject names, and the one the well-formed cases claim. */
+  paxosSender: NodeId;
+  /** A node of another cluster, whose credentials send the 2PC messages. */
+  twoPcSender: NodeId;
 }
 
 /** A node id that is no member of the cluster (another cluster's node, or none at all). */
@@ -497,7 +528,9 @@ function paxosEnvelope(t: Target, message: unknown, extra: Record<string, unknow
 }
 
 function paxosSubject(rng: SeededRandom, t: Target): string {
-  return rng.chance(0.5) ? t.subjects.clusterPaxos(t.cluster) : t.subjects.nodePaxos(t.node);
+  return rng.chance(0.5)
+    ? t.subjects.clusterPaxos(t.cluster, t.paxosSender)
+    : t.subjects.nodePaxos(t.node, t.paxosSender);
 }
 
 /** Another cluster than the target's, as a 2PC sender; or one that does not exist. */
@@ -512,7 +545,13 @@ function twoPcBase(rng: SeededRandom, t: Target): { fromCluster: number; message
     () => ({ type: 'ack', txn, participant: badCluster }),
     () => ({ type: 'query', txn, participant: badCluster }),
   ])();
-  return { fromCluster: badCluster, message };
+  // The envelope names the sender's own cluster (another would be dropped as forged before
+  // any check of the message): the bad clusters are inside the message.
+  return { fromCluster: clusterOfNode(t.topology, t.twoPcSender), message };
+}
+
+function twoPcSubject(t: Target): string {
+  return t.subjects.clusterTwoPc(t.cluster, clusterOfNode(t.topology, t.twoPcSender));
 }
 
 function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { subject: string; data: Uint8Array } {
@@ -520,7 +559,7 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
   switch (what) {
     case 'absurd-ballot': {
       // From a member, but a ballot no election could reach, or of a non-member.
-      const member = rng.pick(nodesOfCluster(t.topology, t.cluster));
+      const member = t.paxosSender;
       const ballot = rng.chance(0.5)
         ? { round: absurdRound() + rng.int(0, 2 ** 20), node: member }
         : { round: rng.int(1, 5), node: nonMember(rng, t) };
@@ -534,7 +573,7 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
     }
     case 'absurd-slot': {
       // From a member, with slots far beyond the window (or not slots at all).
-      const member = rng.pick(nodesOfCluster(t.topology, t.cluster));
+      const member = t.paxosSender;
       const slot = rng.pick([2 ** 40, 2 ** 53 - 1, 10_000_000 + rng.int(0, 1e6)]);
       const message = {
         type: 'catchup-reply',
@@ -579,7 +618,7 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
             hops: 0,
           }),
         };
-      return { subject: t.subjects.clusterTwoPc(t.cluster), data: encodeCbor(paxos()) };
+      return { subject: twoPcSubject(t), data: encodeCbor(paxos()) };
     }
     case 'twopc-out-of-range': {
       const { fromCluster, message } = twoPcBase(rng, t);
@@ -587,12 +626,12 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
       const env = { v: envelopeVersion, kind: '2pc', fromCluster, generation: t.generation, message };
       const bytes = encodeCbor(env);
       return {
-        subject: t.subjects.clusterTwoPc(t.cluster),
+        subject: twoPcSubject(t),
         data: rng.chance(0.3) ? flipBits(bytes, rng, rng.int(1, 4)) : bytes,
       };
     }
     case 'snapshot-forged': {
-      const member = rng.pick(nodesOfCluster(t.topology, t.cluster));
+      const member = t.paxosSender;
       const chunks = rng.int(1, 4);
       const message = {
         type: 'snapshot',
@@ -606,14 +645,14 @@ function mutatedMessage(what: ProtocolCase, rng: SeededRandom, t: Target): { sub
         coordinatorRecords: [],
         participantRecords: [],
       };
-      return { subject: t.subjects.nodePaxos(t.node), data: encodeCbor(paxosEnvelope(t, message)) };
+      return { subject: t.subjects.nodePaxos(t.node, t.paxosSender), data: encodeCbor(paxosEnvelope(t, message)) };
     }
     case 'random-bytes':
       return {
         subject: rng.pick([
-          t.subjects.clusterPaxos(t.cluster),
-          t.subjects.nodePaxos(t.node),
-          t.subjects.clusterTwoPc(t.cluster),
+          t.subjects.clusterPaxos(t.cluster, t.paxosSender),
+          t.subjects.nodePaxos(t.node, t.paxosSender),
+          twoPcSubject(t),
         ]),
         data: randomBytes(rng, rng.int(0, 512)),
       };

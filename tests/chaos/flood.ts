@@ -8,7 +8,7 @@ import { SeededRandom } from '../../src/core/random.js';
 import { accountRange, defaultTopology, nodesOfCluster, type Topology } from '../../src/ledger/topology.js';
 import { newHistogram, percentilesMs, recordUs } from '../../src/load/histograms.js';
 import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { connectNats, type NatsLogin } from '../../src/transport/nats.js';
 import { subjects } from '../../src/transport/subjects.js';
 import type { Transport } from '../../src/transport/transport.js';
 
@@ -21,7 +21,8 @@ import type { Transport } from '../../src/transport/transport.js';
  * its share, so the normal clients keep committing; the figures say at what latency.
  */
 export interface FloodOptions {
-  natsUrl: string;
+  /** The broker and a client's login (natsConnectionOf). */
+  nats: NatsLogin;
   prefix?: string;
   topology?: Topology;
   /** The cluster both the normal clients and the flood use. */
@@ -81,8 +82,8 @@ export async function measureFlood(options: FloodOptions): Promise<FloodResult> 
     ...options,
   };
   const topology = options.topology ?? defaultTopology;
-  const transport = await connectNats({ url: o.natsUrl, name: 'flood-normal', longRunning: true });
-  const floodTransport = await connectNats({ url: o.natsUrl, name: 'flood', longRunning: true });
+  const transport = await connectNats({ ...o.nats, name: 'flood-normal', longRunning: true });
+  const floodTransport = await connectNats({ ...o.nats, name: 'flood', longRunning: true });
   try {
     const range = accountRange(topology, o.cluster);
     // The normal clients use the first third of the cluster's accounts, the flood the last:
@@ -159,7 +160,8 @@ async function runFlood(
   const { floodInFlight: inFlight, seed } = o;
   const rng = new SeededRandom(seed + 1000);
   const origin = `flood${seed}`;
-  const inbox = `_flood.${seed}.${Date.now().toString(36)}`;
+  // Below the user's own inbox: the only subjects the broker lets a client read.
+  const inbox = `${subjects(prefix).userInbox(transport.user ?? 'anonymous')}.flood-${seed}-${Date.now().toString(36)}`;
   const subject = subjects(prefix).nodeRequests(leader);
   const figures: FloodFigures = { sent: 0, answers: {}, unanswered: 0 };
   let answered = 0;
@@ -237,7 +239,7 @@ async function runClientFlood(
 
 /** What a flood in its own process needs to know (passed as JSON on its command line). */
 interface ChildFlood {
-  natsUrl: string;
+  nats: NatsLogin;
   prefix: string;
   topology: Topology;
   leader: NodeId;
@@ -250,12 +252,15 @@ interface ChildFlood {
 }
 
 const childFlag = '--flood-child';
+const childEnv = 'LEDGER_FLOOD_CHILD';
 
 /** Starts the flood in a child process; resolves once it floods, with the promise of its
  *  figures (printed as JSON when its `seconds` are over). */
 async function startChildFlood(options: ChildFlood): Promise<Promise<FloodFigures>> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), childFlag, JSON.stringify(options)], {
+  // In the environment, not on the command line: the login holds a password.
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), childFlag], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, [childEnv]: JSON.stringify(options) },
   });
   let out = '';
   let flooding: () => void = () => undefined;
@@ -278,7 +283,7 @@ async function startChildFlood(options: ChildFlood): Promise<Promise<FloodFigure
 
 /** The child's side: floods for `seconds` (plus one, so it outlasts the measured phase). */
 async function childFlood(options: ChildFlood): Promise<void> {
-  const transport = await connectNats({ url: options.natsUrl, name: 'flood-child', longRunning: true });
+  const transport = await connectNats({ ...options.nats, name: 'flood-child', longRunning: true });
   const stop = { now: false };
   const flood =
     options.floodMode === 'raw'
@@ -306,15 +311,20 @@ if (
   process.argv[1] !== undefined &&
   import.meta.url === pathToFileURL(process.argv[1]).href
 ) {
-  await childFlood(JSON.parse(process.argv[3] as string) as ChildFlood);
+  await childFlood(JSON.parse(process.env[childEnv] as string) as ChildFlood);
 } else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [natsUrl, seconds, floodInFlight, mode] = process.argv.slice(2);
   if (natsUrl === undefined || (mode !== undefined && mode !== 'raw' && mode !== 'client')) {
     process.stderr.write('usage: node dist/tests/chaos/flood.js NATS_URL [SECONDS] [FLOOD_IN_FLIGHT] [raw|client]\n');
     process.exit(2);
   }
+  // A cluster started with --no-auth, or LEDGER_NATS_USER and LEDGER_NATS_PASSWORD of its client.
+  const env = process.env;
   const result = await measureFlood({
-    natsUrl,
+    nats: {
+      url: natsUrl,
+      ...(env.LEDGER_NATS_USER === undefined ? {} : { user: env.LEDGER_NATS_USER, password: env.LEDGER_NATS_PASSWORD }),
+    },
     ...(seconds === undefined ? {} : { seconds: Number(seconds) }),
     ...(floodInFlight === undefined ? {} : { floodInFlight: Number(floodInFlight) }),
     ...(mode === undefined ? {} : { floodMode: mode }),

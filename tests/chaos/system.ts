@@ -14,7 +14,8 @@ import { isAlive, natsServerBinary, portAccepts, startProcess, waitFor } from '.
 import type { Topology } from '../../src/ledger/topology.js';
 import type { LedgerConfig } from '../../src/node/config.js';
 import type { NodeStatus } from '../../src/protocol/admin.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin, asClient, connectAs } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /**
@@ -49,15 +50,15 @@ export class ChaosSystem {
       throw error;
     }
     const config = requireRunningConfig(dataDir);
-    const transport = await connectNats({ url: config.natsUrl, name: 'ledger-chaos-admin', longRunning: true });
+    const transport = await connectAs(config, asAdmin, { name: 'ledger-chaos-admin', longRunning: true });
     const system = new ChaosSystem(dataDir, config, new LedgerClient(transport, topology, config.prefix), transport);
     system.rememberPids();
     return system;
   }
 
-  /** A long-lived connection to the broker (for a recording client, say). */
-  connect(name: string): Promise<Transport> {
-    return connectNats({ url: this.config.natsUrl, name, longRunning: true });
+  /** A long-lived connection to the broker (for a recording client, say), as `role`. */
+  connect(name: string, role: NatsRole = asClient): Promise<Transport> {
+    return connectAs(this.config, role, { name, longRunning: true });
   }
 
   get state(): ClusterState {

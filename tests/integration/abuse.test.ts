@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { decodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import { limits } from '../../src/core/limits.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin, asClient, natsConnectionOf } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
 import { sendMalformedClientRequests, sendMutatedProtocolMessages } from '../chaos/abuse.js';
 import { measureFlood } from '../chaos/flood.js';
 import { alive, TestCluster, waitUntil } from './harness.js';
@@ -42,11 +43,12 @@ describe('malformed client requests and mutated protocol messages against a real
       assert.equal((await cluster.json(['transfer', String(from), String(to), '2'])).status, 'committed');
     const before = await ledgerState();
     const statusBefore = (await cluster.json(['cluster', 'status'])).nodes;
-    const { natsUrl, nodes } = cluster.state;
+    const { nodes } = cluster.state;
     const ids = nodes.map((n) => n.node);
 
-    const client = await sendMalformedClientRequests(natsUrl, 'ledger', ids, 5_000, 12);
-    const protocol = await sendMutatedProtocolMessages(natsUrl, 'ledger', ids, 5_000, 12);
+    const connect = (role: NatsRole, name: string) => cluster.connect(role, name, true);
+    const client = await sendMalformedClientRequests(connect, 'ledger', ids, 5_000, 12);
+    const protocol = await sendMutatedProtocolMessages(connect, 'ledger', ids, 5_000, 12);
 
     assert.equal(client.sent, 5_000);
     assert.equal(client.noAnswer, 0, 'every request with a reply subject was answered');
@@ -81,7 +83,7 @@ describe('malformed client requests and mutated protocol messages against a real
   });
 
   test("over the payload limits: a request over the node's bound is refused with the reason; one over max_payload is refused by the client library, and the connection stays", async () => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-abuse-big', longRunning: false });
+    const transport = await cluster.connect(asAdmin, 'it-abuse-big', false);
     try {
       const request = {
         v: envelopeVersion,
@@ -124,7 +126,7 @@ describe('malformed client requests and mutated protocol messages against a real
     // Sent at once and not refilled: a flood that refills as fast as it is answered takes the
     // leader's CPU, which no queue bound shares out (see the figures in tests/chaos/flood.ts).
     const r = await measureFlood({
-      natsUrl: cluster.state.natsUrl,
+      nats: natsConnectionOf(cluster.config, asClient),
       seconds: 2,
       normalClients: 4,
       floodInFlight,

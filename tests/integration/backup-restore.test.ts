@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { cli, TestCluster, waitUntil } from './harness.js';
+import { asClient, natsConnectionOf } from '../../src/node/nats-access.js';
 import { Load } from './load.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ledger-it-backup-'));
@@ -27,7 +28,7 @@ async function committed(load: Load, atLeast: number): Promise<void> {
 test('a node backed up under load and restored after a wipe catches up, and its replicas agree; bad backups change nothing', async () => {
   const cluster = await TestCluster.start();
   clusters.push(cluster);
-  const load = await Load.connect(cluster.state.natsUrl, { first: 1, last: 1500 });
+  const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 1, last: 1500 });
   try {
     load.start(4, 5);
     await committed(load, 10);
@@ -99,7 +100,7 @@ test('a whole system restored from a cluster backup taken under cross-shard load
   // restore a pair reads 9/11 (in the backup) or 10/10 (not), never half of it.
   const pairs: Array<[number, number]> = [];
   for (let i = 1; i <= 900; i++) pairs.push(i % 3 === 0 ? [i, 3000 + i] : i % 3 === 1 ? [3000 + i, 6000 + i] : [6000 + i, i]);
-  const load = await Load.withPairs(cluster.state.natsUrl, pairs);
+  const load = await Load.withPairs(natsConnectionOf(cluster.config, asClient), pairs);
   const set = join(work, 'set');
   let backupStartedAtMs = 0;
   try {
@@ -149,7 +150,7 @@ test('a whole system restored from a cluster backup taken under cross-shard load
   assert.equal(audit.ok, true, JSON.stringify(audit));
   assert.equal(audit.money.actual, audit.money.expected);
   // No half-applied transfer, read from each cluster's leader's state (every changed account).
-  const reader = await Load.withPairs(restored.state.natsUrl, []);
+  const reader = await Load.withPairs(natsConnectionOf(restored.config, asClient), []);
   try {
     const balances = new Map<number, number>();
     for (const node of [1, 4, 7]) {

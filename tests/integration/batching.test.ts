@@ -14,7 +14,7 @@ import { decodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
 import { limits } from '../../src/core/limits.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import type { Envelope } from '../../src/protocol/envelope.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { NoRespondersError, type Transport } from '../../src/transport/transport.js';
 import { killBroker, restartBroker, TestCluster } from './harness.js';
 
@@ -48,11 +48,12 @@ describe('client batching with real processes', () => {
   let wire: Wire;
   let client: LedgerClient;
   before(async () => {
-    cluster = await TestCluster.start();
-    watcher = await connectNats({ url: cluster.state.natsUrl, name: 'it-batch-watch', longRunning: true });
+    // Without logins: the watcher reads every request and every inbox, which no user may.
+    cluster = await TestCluster.start(['--no-auth']);
+    watcher = await cluster.connect(asAdmin, 'it-batch-watch', true);
     wire = new Wire(watcher);
     await watcher.flush();
-    transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-batch', longRunning: true });
+    transport = await cluster.connect(asAdmin, 'it-batch', true);
     client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 5_000, deadlineMs: 20_000 });
     // Warm up: the leader is known, and this client's inbox subscription is in place.
     assert.equal((await client.transfer(2999, 3000, 1)).status, 'committed');

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { LedgerClient, type TransferStatus } from '../../src/client/ledger-client.js';
 import { SeededRandom } from '../../src/core/random.js';
 import { accountRange, defaultTopology, type Topology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { connectNats, type NatsLogin } from '../../src/transport/nats.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /**
@@ -70,8 +70,8 @@ export class CommunityLoad {
     private readonly seed: number,
   ) {}
 
-  static async connect(natsUrl: string, communities: Communities, seed: number): Promise<CommunityLoad> {
-    const transport = await connectNats({ url: natsUrl, name: `it-community-${seed}`, longRunning: true });
+  static async connect(nats: NatsLogin, communities: Communities, seed: number): Promise<CommunityLoad> {
+    const transport = await connectNats({ ...nats, name: `it-community-${seed}`, longRunning: true });
     const client = new LedgerClient(transport, defaultTopology, 'ledger', {
       attemptTimeoutMs: 500,
       deadlineMs: 15_000,

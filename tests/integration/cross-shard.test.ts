@@ -5,7 +5,7 @@ import { LedgerClient, type TransferStatus } from '../../src/client/ledger-clien
 import { SeededRandom } from '../../src/core/random.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { transferLoad } from '../../src/load/transfer-load.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin, asClient, natsConnectionOf } from '../../src/node/nats-access.js';
 import { TestCluster, waitUntil } from './harness.js';
 import { Load } from './load.js';
 
@@ -41,7 +41,7 @@ describe('cross-shard transfers with real processes', () => {
     // 8 workers x 150: enough that every account is fought over hundreds of times (the npm test
     // budget decides the rest).
     const transfersPerWorker = 150;
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-hot', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'it-hot', true);
     const outcomes: Record<TransferStatus, number> = {
       committed: 0,
       'insufficient-funds': 0,
@@ -94,7 +94,7 @@ describe('cross-shard transfers with real processes', () => {
   test('kill -9 of the coordinator leader during cross-shard load: atomic, nothing acknowledged lost, nothing left prepared', async (t) => {
     const pairs: Array<[number, number]> = [];
     for (let i = 0; i < 600; i++) pairs.push([1001 + i, 4001 + i]);
-    const load = await Load.withPairs(cluster.state.natsUrl, pairs);
+    const load = await Load.withPairs(natsConnectionOf(cluster.config, asClient), pairs);
     try {
       load.start(4);
       await waitUntil('some commits', 30_000, async () => load.committedSince(0).length >= 30);
@@ -121,7 +121,7 @@ describe('cross-shard transfers with real processes', () => {
   });
   // Last in this file: its random transfers touch accounts the tests above check one by one.
   test('an audit while cross-shard transfers run: every account across shards adds up to the money created', async (t) => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-audit', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'it-audit', true);
     let running = true;
     let done = 0;
     try {

@@ -7,7 +7,7 @@ import { allNodes, defaultTopology } from '../../src/ledger/topology.js';
 import type { NodeStatus } from '../../src/protocol/admin.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { Response } from '../../src/protocol/client.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { subjects } from '../../src/transport/subjects.js';
 import { TestCluster, waitUntil } from './harness.js';
 
@@ -30,7 +30,7 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
 
   test('every node duplicating 50 % and delaying up to 50 ms: every transfer answered once, nothing applied twice, replicas agree', async (t) => {
     const nodes = allNodes(defaultTopology);
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-disturb', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'it-disturb', true);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger', {
         attemptTimeoutMs: 1_000,
@@ -125,7 +125,7 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
   });
 
   test('a request delivered twice is answered twice, the same way, and applied once', async () => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-disturb-twice', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'it-disturb-twice', true);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       const leader = (await client.status()).find((s) => s.cluster === 1 && s.role === 'leader')!.node;
@@ -133,7 +133,7 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       // Every request twice; half the time both copies at once, else each after its own delay.
       await client.disturb(leader, { duplicatePercent: 100, delayMsMax: 30 });
       const answers = new Map<number, Response[]>();
-      const inbox = `it.disturb.${process.pid}`;
+      const inbox = `${subjects('ledger').userInbox(transport.user ?? 'anonymous')}.disturb-${process.pid}`;
       transport.subscribe(`${inbox}.*`, (m) => {
         const envelope = decodeEnvelope(m.data);
         if (envelope.kind !== 'response') return;

@@ -8,7 +8,7 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
 import { intraShardLoad } from '../../src/load/transfer-load.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin, asClient, natsConnectionOf } from '../../src/node/nats-access.js';
 import { alive, TestCluster, waitUntil } from './harness.js';
 import { Load } from './load.js';
 
@@ -64,7 +64,7 @@ describe('fault tolerance with real processes under continuous load', () => {
   });
 
   test('kill -9 of a leader: a new leader commits, nothing acknowledged is lost, the old one catches up after restart', async (t) => {
-    const load = await Load.connect(cluster.state.natsUrl, { first: 1, last: 1500 });
+    const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 1, last: 1500 });
     try {
       load.start(4);
       await waitForCommits(load, 50);
@@ -86,7 +86,7 @@ describe('fault tolerance with real processes under continuous load', () => {
   });
 
   test('fail and recover of a leader', async (t) => {
-    const load = await Load.connect(cluster.state.natsUrl, { first: 3001, last: 4500 });
+    const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 3001, last: 4500 });
     try {
       load.start(4);
       await waitForCommits(load, 50);
@@ -118,7 +118,7 @@ describe('fault tolerance with real processes under continuous load', () => {
   });
 
   test('isolate and heal of a leader', async (t) => {
-    const load = await Load.connect(cluster.state.natsUrl, { first: 6001, last: 7500 });
+    const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 6001, last: 7500 });
     try {
       load.start(4);
       await waitForCommits(load, 50);
@@ -143,7 +143,7 @@ describe('fault tolerance with real processes under continuous load', () => {
   });
 
   test('a nats-server restart in the middle of load', async (t) => {
-    const load = await Load.connect(cluster.state.natsUrl, { first: 1501, last: 3000 });
+    const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 1501, last: 3000 });
     let natsPid: number | undefined;
     try {
       load.start(4);
@@ -191,7 +191,7 @@ describe('a slow consumer', () => {
       readFileSync(natsLog, 'utf8')
         .split('\n')
         .some((line) => line.includes('Slow Consumer') && line.includes(`ledger-n${stalled.node}"`));
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-slow', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'it-slow', true);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       const clusterOne = {
@@ -242,7 +242,7 @@ describe('catch-up by snapshot', () => {
     const leader = await leaderOf(cluster, 1);
     const follower = leader.node === 1 ? 2 : 1;
     await cluster.json(['node', 'fail', String(follower)]);
-    const load = await Load.connect(cluster.state.natsUrl, { first: 1, last: 400 });
+    const load = await Load.connect(natsConnectionOf(cluster.config, asClient), { first: 1, last: 400 });
     try {
       load.start(1);
       await waitForCommits(load, 40);

@@ -1,10 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isAlive, natsServerBinary, portAccepts } from '../../src/cluster/processes.js';
+import { readConfig, type LedgerConfig } from '../../src/node/config.js';
+import { connectAs } from '../../src/node/nats-access.js';
+import type { NatsRole } from '../../src/node/nats-permissions.js';
+import type { Transport } from '../../src/transport/transport.js';
 
 /** The real `ledger` launcher of this checkout. */
 export const ledgerBin = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -88,6 +93,16 @@ export class TestCluster {
 
   get state(): ClusterFile {
     return JSON.parse(readFileSync(join(this.dataDir, 'cluster.json'), 'utf8')) as ClusterFile;
+  }
+
+  /** The configuration `cluster start` wrote into the data dir. */
+  get config(): LedgerConfig {
+    return readConfig(join(this.dataDir, 'config.json'));
+  }
+
+  /** A connection to this cluster's broker as `role`, with the credentials in its data dir. */
+  connect(role: NatsRole, name: string, longRunning = false): Promise<Transport> {
+    return connectAs(this.config, role, { name, longRunning });
   }
 
   /** A process the test started for this cluster (say, a restarted broker): ended at close. */
@@ -174,4 +189,23 @@ export async function restartBroker(dataDir: string): Promise<number> {
 /** Ends a process by PID if it still runs. */
 export function endProcess(pid: number): void {
   killQuietly(pid, 'SIGKILL');
+}
+
+/** Can we listen on this port on 127.0.0.1 right now? */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A base P with P+1..P+9 free, so each node gets its own metrics port. */
+export async function freePortBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const ports = Array.from({ length: nodes }, (_, i) => base + i + 1);
+    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
+  }
+  throw new Error('no free range of metrics ports');
 }

@@ -5,7 +5,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import { limits, payloadBudgets } from '../../src/core/limits.js';
 import type { Command } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { subjects } from '../../src/transport/subjects.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { TestCluster, waitUntil } from './harness.js';
@@ -34,7 +34,7 @@ async function status(cluster: TestCluster): Promise<any[]> {
  * fill slots to their byte budget. Resolves with how many got a final answer by `untilMs`.
  */
 function burst(transport: Transport, node: number, n: number): { answered: () => number } {
-  const inbox = `_it.large.${n}.${Math.random().toString(36).slice(2)}`;
+  const inbox = `${s.userInbox(transport.user ?? 'anonymous')}.large-${n}-${Math.random().toString(36).slice(2)}`;
   let answered = 0;
   transport.subscribe(inbox, (m) => {
     const e = decodeEnvelope(m.data);
@@ -60,7 +60,7 @@ describe('messages over max_payload (issue 10, bug 2)', () => {
 
   before(async () => {
     cluster = await TestCluster.start();
-    transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-large', longRunning: true });
+    transport = await cluster.connect(asAdmin, 'it-large', true);
     client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 });
     transport.subscribe(s.events, (m) => {
       const e = decodeEnvelope(m.data);

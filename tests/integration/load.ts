@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LedgerClient, type TransferResult } from '../../src/client/ledger-client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { connectNats, type NatsLogin } from '../../src/transport/nats.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 export interface Attempt {
@@ -36,15 +36,15 @@ export class Load {
 
   /** A client that rides out broker restarts (reconnects forever), like a node does. Pairs
    *  are (first, first+1), (first+2, first+3), … within the range. */
-  static async connect(natsUrl: string, accounts: { first: number; last: number }): Promise<Load> {
+  static async connect(nats: NatsLogin, accounts: { first: number; last: number }): Promise<Load> {
     const pairs: Array<[number, number]> = [];
     for (let a = accounts.first; a + 1 <= accounts.last; a += 2) pairs.push([a, a + 1]);
-    return Load.withPairs(natsUrl, pairs);
+    return Load.withPairs(nats, pairs);
   }
 
   /** Load over the given (from, to) pairs, say across two shards. */
-  static async withPairs(natsUrl: string, pairs: Array<[number, number]>): Promise<Load> {
-    const transport = await connectNats({ url: natsUrl, name: 'it-load', longRunning: true });
+  static async withPairs(nats: NatsLogin, pairs: Array<[number, number]>): Promise<Load> {
+    const transport = await connectNats({ ...nats, name: 'it-load', longRunning: true });
     const client = new LedgerClient(transport, defaultTopology, 'ledger', {
       attemptTimeoutMs: 500,
       deadlineMs: 15_000,

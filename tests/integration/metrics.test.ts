@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
-import { TestCluster, waitUntil } from './harness.js';
-
-/** Can we listen on this port on 127.0.0.1 right now? */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base P with P+1..P+9 free, so each node gets its own metrics port. */
-async function freePortBase(nodes: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const ports = Array.from({ length: nodes }, (_, i) => base + i + 1);
-    if ((await Promise.all(ports.map(bindable))).every(Boolean)) return base;
-  }
-  throw new Error('no free range of metrics ports');
-}
+import { asAdmin } from '../../src/node/nats-access.js';
+import { freePortBase, TestCluster, waitUntil } from './harness.js';
 
 describe('live metrics: ledger top, the Prometheus endpoint and ledger check health', () => {
   let cluster: TestCluster;
@@ -38,7 +18,7 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
   });
 
   test('after some transfers, top --once --json shows all 9 nodes, a leader per cluster and commits on the leaders', async () => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'metrics-test', longRunning: false });
+    const transport = await cluster.connect(asAdmin, 'metrics-test', false);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       // In every cluster, and across clusters (2PC): each leader answers some commits.

@@ -106,7 +106,7 @@ describe('9 nodes on 3 hosts over a 3-server NATS cluster', () => {
     // over the three clusters, so most transfers are cross-shard (2PC between the leaders).
     const communities = new Communities(30, 2, 200);
     const loads = await Promise.all(
-      servers.map((_, h) => CommunityLoad.connect(natsUrlFrom(servers, h), communities, 11 + h)),
+      servers.map((_, h) => CommunityLoad.connect({ url: natsUrlFrom(servers, h) }, communities, 11 + h)),
     );
     const all = () => loads.flatMap((l) => l.transfers);
     const committedAfter = (atMs: number, load?: CommunityLoad) =>

@@ -11,7 +11,7 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { clusterOfAccount, defaultTopology, nodesOfCluster } from '../../src/ledger/topology.js';
 import type { ReshardPlanJson } from '../../src/reshard/render.js';
 import { reshard } from '../../src/reshard/reshard.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asClient, asAdmin, natsConnectionOf } from '../../src/node/nats-access.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { Communities, CommunityLoad, longestCommitGapMs, replayViolations } from './community-load.js';
 import { alive, endProcess, ledgerBin, stopwatch, TestCluster, waitUntil } from './harness.js';
@@ -24,7 +24,7 @@ async function connectClient(
   cluster: TestCluster,
   name: string,
 ): Promise<{ client: LedgerClient; transport: Transport }> {
-  const transport = await connectNats({ url: cluster.state.natsUrl, name, longRunning: true });
+  const transport = await cluster.connect(asAdmin, name, true);
   return {
     transport,
     client: new LedgerClient(transport, topology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 15_000 }),
@@ -163,14 +163,14 @@ describe('ledger reshard with real processes', () => {
     ({ client, transport } = await freshStart(cluster, 'it-reshard-load'));
     // 40 groups of 6 accounts (2 in each cluster): 4 of a group's 5 partners are elsewhere.
     const communities = new Communities(40, 2, 100);
-    const warmup = await CommunityLoad.connect(cluster.state.natsUrl, communities, 1);
+    const warmup = await CommunityLoad.connect(natsConnectionOf(cluster.config, asClient), communities, 1);
     loads.push(warmup);
     const phaseMs = performance.now();
     await warmup.run(600, 8);
     t.diagnostic(`600 transfers before the reshard in ${Math.round(performance.now() - phaseMs)} ms`);
 
     const moving = await Promise.all(
-      [2, 3, 4].map((seed) => CommunityLoad.connect(cluster.state.natsUrl, communities, seed)),
+      [2, 3, 4].map((seed) => CommunityLoad.connect(natsConnectionOf(cluster.config, asClient), communities, seed)),
     );
     loads.push(...moving);
     const all = () => loads.flatMap((l) => l.transfers);
@@ -316,7 +316,7 @@ describe('ledger reshard with real processes', () => {
     lap('flush');
     // 60 groups of 6, less skewed: well over a hundred accounts to move, in several move commands.
     const communities = new Communities(60, 2, 100, 0.5);
-    const load = await CommunityLoad.connect(cluster.state.natsUrl, communities, 7);
+    const load = await CommunityLoad.connect(natsConnectionOf(cluster.config, asClient), communities, 7);
     try {
       const phaseMs = performance.now();
       await load.run(700, 8);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { alive, TestCluster } from './harness.js';
+import { asClient, natsConnectionOf } from '../../src/node/nats-access.js';
 import { Load, type Attempt } from './load.js';
 
 /**
@@ -98,7 +99,7 @@ describe('ledger cluster restart --rolling under load', () => {
 
   test('every process replaced, no client error, leaders moved only by the planned transfers, nothing lost, replicas agree', async (t) => {
     const pidsBefore = new Map(cluster.state.nodes.map((n) => [n.node, n.pid]));
-    const load = await Load.withPairs(cluster.state.natsUrl, pairs());
+    const load = await Load.withPairs(natsConnectionOf(cluster.config, asClient), pairs());
     try {
       const loadStartMs = performance.now();
       load.start(6, 50);

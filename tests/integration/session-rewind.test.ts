@@ -12,7 +12,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { NodeId } from '../../src/protocol/ids.js';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { subjects } from '../../src/transport/subjects.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { TestCluster, waitUntil } from './harness.js';
@@ -23,7 +23,7 @@ let client: LedgerClient;
 
 before(async () => {
   cluster = await TestCluster.start();
-  transport = await connectNats({ url: cluster.state.natsUrl, name: 'it-session-rewind', longRunning: true });
+  transport = await cluster.connect(asAdmin, 'it-session-rewind', true);
   client = new LedgerClient(transport, defaultTopology, 'ledger', { attemptTimeoutMs: 500, deadlineMs: 10_000 });
 });
 

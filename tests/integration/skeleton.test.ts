@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { decodeEnvelope, encodeEnvelope, envelopeVersion } from '../../src/codec/envelope.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { TestCluster, waitUntil } from './harness.js';
 
 describe('a 3x3 cluster of real processes over a real nats-server', () => {
@@ -66,7 +66,7 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     assert.ok(follower, 'cluster 3 has a follower');
     const before = (await cluster.json(['balance', '6001'])).balance;
     // The client sends to its guess of the leader; ask the follower directly over NATS instead.
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'test', longRunning: false });
+    const transport = await cluster.connect(asAdmin, 'test', false);
     try {
       const request = encodeEnvelope({
         kind: 'request',
@@ -128,14 +128,15 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
   });
 
   test('malformed bytes on node subjects are counted and dropped; the node keeps serving', async () => {
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'fuzz', longRunning: false });
+    // Garbage from a member's own credentials (n2): nobody else may publish on a Paxos subject.
+    const transport = await cluster.connect({ kind: 'node', node: 2 }, 'fuzz', false);
     try {
       const garbage = [
         new Uint8Array([0xff, 0x00, 0x13]),
         new TextEncoder().encode('{"not":"cbor"}'),
         encodeCbor({ v: envelopeVersion, kind: 'admin-reply', ok: true, body: 1 }),
       ];
-      for (const subject of ['ledger.c1.paxos', 'ledger.n1.paxos', 'ledger.n2.paxos'])
+      for (const subject of ['ledger.c1.paxos.n2', 'ledger.n1.paxos.n2', 'ledger.n3.paxos.n2'])
         for (const g of garbage) transport.publish(subject, g);
       for (const g of garbage) transport.publish('ledger.n1.req', g, 'nobody.listens');
       await transport.flush();
@@ -193,7 +194,7 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
     assert.equal(t.servedBy, 2);
 
     // A protocol message from before the flush (generation 0) is dropped, not applied.
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'stale', longRunning: false });
+    const transport = await cluster.connect(asAdmin, 'stale', false);
     try {
       const stale = encodeEnvelope({
         kind: 'paxos',
@@ -201,8 +202,10 @@ describe('a 3x3 cluster of real processes over a real nats-server', () => {
         generation: 0,
         message: { type: 'prepare', from: 1, ballot: { round: 99, node: 1 } },
       });
-      transport.publish('ledger.c1.paxos', stale);
-      await transport.flush();
+      const asNode1 = await cluster.connect({ kind: 'node', node: 1 }, 'stale-n1', false);
+      asNode1.publish('ledger.c1.paxos.n1', stale);
+      await asNode1.flush();
+      await asNode1.close();
       // A request or an operation sent in the old generation (held in a buffer while the flush
       // passed) is dropped, not run in the new one.
       const staleTransfer = encodeEnvelope({

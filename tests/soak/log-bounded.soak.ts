@@ -10,7 +10,7 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { intraShardLoad } from '../../src/load/transfer-load.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
 import { defaultCheckpoint } from '../../src/node/config.js';
-import { connectNats } from '../../src/transport/nats.js';
+import { asAdmin } from '../../src/node/nats-access.js';
 import { TestCluster } from '../integration/harness.js';
 
 const minutes = Number(process.env.LEDGER_SOAK_MINUTES ?? 10);
@@ -20,7 +20,7 @@ test(
   { timeout: (minutes + 5) * 60_000 },
   async (t) => {
     const cluster = await TestCluster.start();
-    const transport = await connectNats({ url: cluster.state.natsUrl, name: 'soak', longRunning: true });
+    const transport = await cluster.connect(asAdmin, 'soak', true);
     try {
       const client = new LedgerClient(transport, defaultTopology, 'ledger');
       const deadline = Date.now() + minutes * 60_000;
