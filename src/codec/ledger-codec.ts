@@ -81,6 +81,7 @@ function decodeLogOperation(value: unknown, path: string): Operation {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+      const presumed = optional(o.presumed, `${path}.presumed`, (v, p) => bool(v, p) || fail(p, 'true'));
       return {
         kind,
         role: oneOf(o.role, `${path}.role`, ['coordinator', 'participant'] as const),
@@ -88,6 +89,7 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         ...(reason === undefined ? {} : { reason }),
         ...(peer === undefined ? {} : { peer }),
         ...(prepareSlot === undefined ? {} : { prepareSlot }),
+        ...(presumed === undefined ? {} : { presumed }),
       };
     }
     case 'x-end':
@@ -355,14 +357,17 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
   const type = oneOf(o.type, `${path}.type`, ['prepare', 'vote', 'decision', 'ack', 'query'] as const);
   const txn = decodeTxnId(o.txn, `${path}.txn`);
   switch (type) {
-    case 'prepare':
+    case 'prepare': {
+      const orAbort = optional(o.orAbort, `${path}.orAbort`, (v, p) => bool(v, p) || fail(p, 'true'));
       return {
         type,
         txn,
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
+        ...(orAbort === undefined ? {} : { orAbort }),
       };
+    }
     case 'vote': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));

@@ -137,6 +137,10 @@ export class ShardServer {
         propose: (command) => this.admission.offer(command, this.ticks),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),
+        // Parallel commit: the outcome before its decision is chosen (see TwoPcDriver.onVote).
+        answer: (txn, outcome) => {
+          for (const reqId of this.waiters.take(commandKey(txn.clientId, txn.seq))) this.reply(reqId, outcome, undefined);
+        },
       },
       init.twoPc,
       this.twoPcBounds,

@@ -66,6 +66,11 @@ export type Operation =
       reason?: string;
       peer?: ClusterId;
       prepareSlot?: number;
+      /** A coordinator's abort for a transaction it had no record of when a participant asked
+       *  (a presumed abort): applied, it changes nothing where the PREPARE was chosen before it,
+       *  and elsewhere records the abort in the client's session, so the PREPARE can never be
+       *  chosen after it (see decideCoordinator in src/twopc/apply-step.ts). */
+      presumed?: true;
     }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
   | { kind: 'x-end' }

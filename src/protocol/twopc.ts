@@ -11,8 +11,12 @@ export interface TxnId {
 }
 
 export type TwoPcMessage =
-  /** Coordinator -> participant: lock `to`, credit it tentatively, and vote. */
-  | { type: 'prepare'; txn: TxnId; coordinator: ClusterId; to: AccountId; amount: number }
+  /** Coordinator -> participant: lock `to`, credit it tentatively, and vote. Sent when the
+   *  coordinator proposes its own PREPARE, not once it is chosen (parallel commit, see
+   *  docs/transfers.md). `orAbort`: the coordinator heard no vote in time and asks for a
+   *  tombstone: with no record of the transaction, choose an ABORT for it (so a late PREPARE
+   *  copy can never be prepared) and vote no; with a record, answer from it. */
+  | { type: 'prepare'; txn: TxnId; coordinator: ClusterId; to: AccountId; amount: number; orAbort?: true }
   /** Participant -> coordinator, after its PREPARE (or ABORT) is chosen in its own log. A yes
    *  names the participant's slot that chose the PREPARE (see ParticipantRecord.slot). */
   | { type: 'vote'; txn: TxnId; participant: ClusterId; vote: 'yes' | 'no'; reason?: string; prepareSlot?: number }

@@ -120,6 +120,18 @@ function decideCoordinator(
 ): Outcome | undefined {
   const key = txnKey(command.clientId, command.seq);
   const record = twoPc.coordinatorRecord(key);
+  if (op.presumed === true) {
+    // A presumed abort (a participant asked about a transaction this leader had no record of).
+    // The PREPARE was chosen before it: then it is no decision at all, because that PREPARE
+    // may have had its participant's yes, and the client may have been told it committed
+    // (parallel commit): the record goes on to be decided from the participant's vote. No
+    // record: the abort is the tombstone. The ledger passes a presumed abort here only when no
+    // session covers the transaction either (LedgerState.applyCommand), so the answer returned
+    // is recorded in the client's session, and a PREPARE of it chosen later (proposed before,
+    // by this leader or a deposed one) is answered from there instead of preparing.
+    if (record !== undefined) return undefined;
+    return { status: 'aborted', reason: op.reason ?? 'timeout' };
+  }
   if (record === undefined) {
     // No record: a presumed abort (a participant asked about a transaction we have no
     // record of). A participant holds a PREPARE only after our record was chosen, and the

@@ -81,6 +81,7 @@ function host(cluster: number, accounts: number[], sessionsMax: number): TestHos
     propose: (c) => void h.proposed.push(c),
     send: (to, message) => void h.sent.push({ to, message }),
     event: () => undefined,
+    answer: () => undefined,
   };
   return h;
 }

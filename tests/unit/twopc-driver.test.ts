@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command } from '../../src/protocol/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/protocol/twopc.js';
+import type { TwoPcMessage, TxnId } from '../../src/protocol/twopc.js';
 
 /**
  * The leader's side of Two-Phase Commit, driven by hand: a fake host records what the driver
@@ -18,6 +18,7 @@ class FakeHost implements DriverHost {
   proposed: Command[] = [];
   sent: Array<{ to: number; message: TwoPcMessage }> = [];
   events: TwoPcEvent[] = [];
+  answers: Array<{ key: string; outcome: Outcome }> = [];
 
   constructor(
     readonly cluster: number,
@@ -38,11 +39,16 @@ class FakeHost implements DriverHost {
     this.events.push(name);
   }
 
+  answer(txn: TxnId, outcome: Outcome): void {
+    this.answers.push({ key: `${txn.clientId}#${txn.seq}`, outcome });
+  }
+
   /** Forgets what was recorded so far. */
   clear(): void {
     this.proposed = [];
     this.sent = [];
     this.events = [];
+    this.answers = [];
   }
 }
 
@@ -136,15 +142,19 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.sent, []);
   });
 
-  test('on a yes vote it proposes a commit decision, and once chosen it sends COMMIT', () => {
+  test('on a yes vote it answers the client committed at once, proposes a commit decision, and once chosen it sends COMMIT', () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
     assert.deepEqual(host.proposed, [
       { clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } },
     ]);
-    assert.deepEqual(host.sent, [], 'nobody hears the decision before it is chosen');
+    assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }], 'both PREPAREs are chosen');
+    assert.deepEqual(host.events, ['coordinator:committed']);
+    assert.deepEqual(host.sent, [], 'the participant hears the decision only once it is chosen');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.equal(host.answers.length, 1, 'a repeated yes answers no one twice');
     chooseProposed(host, driver);
-    assert.deepEqual(host.events, ['coordinator:decision-chosen']);
+    assert.deepEqual(host.events, ['coordinator:committed', 'coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
     assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'committed');
   });
@@ -203,11 +213,21 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.proposed, [], 'decided: a late or repeated vote changes nothing');
   });
 
-  test("with no vote before voteTimeoutTicks it proposes abort 'timeout'", () => {
+  test("with no vote before voteTimeoutTicks it asks the participant for a tombstone (PREPARE orAbort) and aborts only on its no, 'timeout'", () => {
     const { host, driver } = preparedCoordinator();
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, [], 'not before the timeout');
+    assert.ok(
+      sentOfType(host, 'prepare').every((s) => s.message.orAbort === undefined),
+      'a plain PREPARE before the timeout',
+    );
+    host.clear();
     tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, orAbort: true } },
+    ]);
+    tickTo(host, driver, settings.voteTimeoutTicks * 4);
+    assert.deepEqual(host.proposed, [], 'silence is no abort: the participant may hold a yes');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
     ]);
@@ -215,13 +235,22 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
   });
 
-  test("after a 'no-leader' vote it waits, then proposes abort 'no-quorum' at the timeout", () => {
+  test('a yes vote after the tombstone request still commits (the participant had prepared)', () => {
+    const { host, driver } = preparedCoordinator();
+    tickTo(host, driver, settings.voteTimeoutTicks + 1);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 4 });
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 4 },
+    ]);
+  });
+
+  test("after a 'no-leader' vote it waits past the timeout; the tombstone's no then aborts 'no-quorum'", () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     assert.deepEqual(host.proposed, [], 'a leaderless participant is not a no vote');
-    tickTo(host, driver, settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, []);
-    tickTo(host, driver, settings.voteTimeoutTicks);
+    tickTo(host, driver, settings.voteTimeoutTicks * 3);
+    assert.deepEqual(host.proposed, [], 'it may have chosen its PREPARE before it lost its leader');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
     ]);
@@ -293,18 +322,18 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.proposed, []);
   });
 
-  test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and times out from then', () => {
+  test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and asks for a tombstone at the timeout from then', () => {
     const s = setup(1);
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
     assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
-    assert.deepEqual(s.host.proposed, []);
+    assert.ok(sentOfType(s.host, 'prepare').every((m) => m.message.orAbort === undefined));
+    s.host.clear();
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(s.host), [
-      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
-    ]);
+    assert.equal(sentOfType(s.host, 'prepare')[0]?.message.orAbort, true);
+    assert.deepEqual(s.host.proposed, []);
   });
 
   test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
@@ -315,12 +344,13 @@ describe('TwoPcDriver: the coordinator', () => {
     tickTo(host, driver, 46);
     assert.deepEqual(sentOfType(host, 'prepare').length, 1, 'resent at once, not at tick 50');
     tickTo(host, driver, 46 + settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, [], 'the old deadline (tick 50) is forgotten');
-    tickTo(host, driver, 46 + settings.voteTimeoutTicks);
-    assert.deepEqual(
-      opsProposed(host).map((op) => op.kind),
-      ['x-decide'],
+    assert.ok(
+      sentOfType(host, 'prepare').every((m) => m.message.orAbort === undefined),
+      'the old deadline (tick 50) is forgotten',
     );
+    host.clear();
+    tickTo(host, driver, 46 + settings.voteTimeoutTicks);
+    assert.equal(sentOfType(host, 'prepare')[0]?.message.orAbort, true);
   });
 
   test('reset() forgets that the participant has no leader', () => {
@@ -328,9 +358,75 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     driver.reset();
     tickTo(host, driver, 1 + settings.voteTimeoutTicks);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
     ]);
+  });
+});
+
+describe('TwoPcDriver: parallel commit', () => {
+  test('admitting a PREPARE sends it to the participant at once, before it is chosen', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.events, ['coordinator:prepare-proposed']);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.sent, [], 'already sent: not again when chosen');
+    assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
+  });
+
+  test('a PREPARE that will find too little money, or is a lock-wait refusal, is not sent early', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 500));
+    const refused = prepareC('c1', 2, 2, 7, 5);
+    driver.onAdmitted({ ...refused, op: { ...refused.op, abort: 'locked' } as Command['op'] });
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('a yes vote before our PREPARE is applied is kept: the client hears committed once it is applied', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    assert.deepEqual(host.answers, [], "not while our own PREPARE is not chosen");
+    assert.deepEqual(host.proposed, []);
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }]);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 2 },
+    ]);
+  });
+
+  test('a yes vote for a PREPARE refused here (insufficient funds at apply) commits nothing; the participant is told abort', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    host.clear();
+    // Money left account 1 in between (this admission check ran against an older balance).
+    choose(host, driver, { clientId: 'x', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 90 } });
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.answers, []);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
+    assert.equal(host.state.sessionOf('c1')?.outcome.status, 'insufficient-funds');
+  });
+
+  test('a query while our own PREPARE is on its way presumes nothing', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    host.clear();
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('a no vote after the client was told committed changes nothing (only a commit can follow)', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    host.proposed = [];
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    assert.deepEqual(host.proposed, []);
   });
 });
 
@@ -375,7 +471,7 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     assert.deepEqual(host.proposed, []);
   });
 
-  test('a query with no record and no session proposes a presumed abort; once chosen the participant hears abort', () => {
+  test('a query with no record and no session proposes a presumed abort; once chosen it is a tombstone and the participant hears abort', () => {
     const { host, driver } = setup(1);
     driver.onMessage({ type: 'query', txn, participant: 2 });
     assert.deepEqual(host.sent, [], 'not before the abort is chosen');
@@ -383,21 +479,69 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
       {
         clientId: 'c1',
         seq: 1,
-        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2, presumed: true },
       },
     ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
-    // Nothing recorded for the client: with no record and no session the coordinator cannot
-    // tell whether it ran (it may have committed), and a session written for it would evict
-    // another client's.
-    assert.equal(host.state.sessionOf('c1'), undefined);
+    // The tombstone: the session holds the abort, so a PREPARE of c1#1 chosen after it (one
+    // a deposed leader proposed) does not prepare.
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1'), undefined);
+    assert.equal(host.state.balanceOf(1), 100, 'not debited');
+  });
+
+  test('a presumed abort chosen after the PREPARE changes nothing: the record goes on to be decided from the vote', () => {
+    const { host, driver } = setup(1);
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    const presumed = host.proposed;
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    choose(host, driver, ...presumed);
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'prepared');
+    assert.equal(host.state.balanceOf(1), 70);
+    assert.deepEqual(sentOfType(host, 'decision'), [], 'no abort reaches the participant');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    chooseProposed(host, driver);
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'committed');
   });
 });
 
 describe('TwoPcDriver: the participant', () => {
   const prepare: TwoPcMessage = { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 };
+
+  test('a tombstone request (PREPARE orAbort) with no record chooses an ABORT and votes no; a late PREPARE then gets the same no', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage({ ...prepare, orAbort: true });
+    assert.deepEqual(host.proposed, [
+      { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'timeout' } },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.events, ['participant:tombstone-chosen']);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    assert.equal(host.state.balanceOf(7), 100);
+    host.clear();
+    driver.onMessage(prepare);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    // Even chosen (a copy proposed before the tombstone), it prepares nothing.
+    choose(host, driver, prepareP('c1', 1, 7, 30));
+    assert.equal(host.state.balanceOf(7), 100);
+    assert.equal(host.state.twoPc.participantRecord('c1#1')?.state, 'aborted');
+  });
+
+  test('a tombstone request for a prepared record gets its yes', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ ...prepare, orAbort: true });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }]);
+  });
 
   test('a PREPARE with no record proposes x-prepare-participant; once chosen it marks participant:prepare-chosen and votes yes', () => {
     const { host, driver } = setup(2);
@@ -585,7 +729,7 @@ describe('TwoPcDriver: both sides together', () => {
     assert.equal(p.host.state.twoPc.participantRecord('c1#1')?.state, 'committed');
     assert.equal(c.host.state.twoPc.lockCount + p.host.state.twoPc.lockCount, 0);
     assert.deepEqual(c.host.state.sessionOf('c1')?.outcome, { status: 'committed' });
-    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:decision-chosen']);
+    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:committed', 'coordinator:decision-chosen']);
     assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);
   });
 });
