@@ -70,17 +70,21 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         amount: int(o.amount, `${path}.amount`, 1),
         participant: int(o.participant, `${path}.participant`, 1),
       });
-    case 'x-prepare-participant':
+    case 'x-prepare-participant': {
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
       return withAbort({
         kind,
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+        ...(from === undefined ? {} : { from }),
       });
+    }
     case 'x-decide': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
       const presumed = optional(o.presumed, `${path}.presumed`, (v, p) => bool(v, p) || fail(p, 'true'));
       return {
         kind,
@@ -90,6 +94,7 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         ...(peer === undefined ? {} : { peer }),
         ...(prepareSlot === undefined ? {} : { prepareSlot }),
         ...(presumed === undefined ? {} : { presumed }),
+        ...(from === undefined ? {} : { from }),
       };
     }
     case 'x-end':
@@ -334,6 +339,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
 
 export function decodeParticipantRecord(value: unknown, path: string): ParticipantRecord {
   const o = obj(value, path);
+  const from = optional(o.from, `${path}.from`, (v, p) => int(v, p));
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   return {
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
@@ -341,6 +347,7 @@ export function decodeParticipantRecord(value: unknown, path: string): Participa
     to: int(o.to, `${path}.to`),
     amount: int(o.amount, `${path}.amount`),
     coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+    ...(from === undefined ? {} : { from }),
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
     slot: int(o.slot, `${path}.slot`),
@@ -359,12 +366,14 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
   switch (type) {
     case 'prepare': {
       const orAbort = optional(o.orAbort, `${path}.orAbort`, (v, p) => bool(v, p) || fail(p, 'true'));
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
       return {
         type,
         txn,
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
+        ...(from === undefined ? {} : { from }),
         ...(orAbort === undefined ? {} : { orAbort }),
       };
     }
@@ -395,8 +404,10 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
     }
     case 'ack':
       return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
-    case 'query':
-      return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
+    case 'query': {
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      return { type, txn, participant: int(o.participant, `${path}.participant`, 1), ...(from === undefined ? {} : { from }) };
+    }
   }
 }
 

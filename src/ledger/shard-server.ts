@@ -60,6 +60,8 @@ export interface ShardServerInit {
   twoPcBounds?: Omit<TwoPcBounds, 'cluster'>;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
+  /** Builds the 2PC driver (tests/sim/broken-core.test.ts passes one with a rule broken). */
+  createTwoPcDriver?: (...args: ConstructorParameters<typeof TwoPcDriver>) => TwoPcDriver;
 }
 
 /**
@@ -127,7 +129,8 @@ export class ShardServer {
       ...(init.participantRecords === undefined ? {} : { participantRecords: init.participantRecords }),
     });
     const server = this;
-    this.driver = new TwoPcDriver(
+    const createDriver = init.createTwoPcDriver ?? ((...args) => new TwoPcDriver(...args));
+    this.driver = createDriver(
       {
         cluster: init.cluster,
         state: this.state,

@@ -16,7 +16,17 @@ export type TwoPcMessage =
    *  docs/transfers.md). `orAbort`: the coordinator heard no vote in time and asks for a
    *  tombstone: with no record of the transaction, choose an ABORT for it (so a late PREPARE
    *  copy can never be prepared) and vote no; with a record, answer from it. */
-  | { type: 'prepare'; txn: TxnId; coordinator: ClusterId; to: AccountId; amount: number; orAbort?: true }
+  | {
+      type: 'prepare';
+      txn: TxnId;
+      coordinator: ClusterId;
+      to: AccountId;
+      amount: number;
+      /** The sender's account, kept in the participant's record and named back in its queries,
+       *  so a presumed abort knows whether the transfer could still be prepared there. */
+      from?: AccountId;
+      orAbort?: true;
+    }
   /** Participant -> coordinator, after its PREPARE (or ABORT) is chosen in its own log. A yes
    *  names the participant's slot that chose the PREPARE (see ParticipantRecord.slot). */
   | { type: 'vote'; txn: TxnId; participant: ClusterId; vote: 'yes' | 'no'; reason?: string; prepareSlot?: number }
@@ -25,8 +35,9 @@ export type TwoPcMessage =
   | { type: 'decision'; txn: TxnId; coordinator: ClusterId; decision: 'commit' | 'abort'; prepareSlot?: number }
   /** Participant -> coordinator, once the decision is chosen in the participant's log. */
   | { type: 'ack'; txn: TxnId; participant: ClusterId }
-  /** Participant -> coordinator: "I voted yes and heard nothing: what was decided?" */
-  | { type: 'query'; txn: TxnId; participant: ClusterId };
+  /** Participant -> coordinator: "I voted yes and heard nothing: what was decided?" (`from`:
+   *  the sender's account, as the PREPARE named it). */
+  | { type: 'query'; txn: TxnId; participant: ClusterId; from?: AccountId };
 
 export interface TwoPcOutbound {
   toCluster: ClusterId;
@@ -63,6 +74,8 @@ export interface ParticipantRecord {
   to: AccountId;
   amount: number;
   coordinator: ClusterId;
+  /** The sender's account at the coordinator, as its PREPARE named it. */
+  from?: AccountId;
   state: 'prepared' | 'committed' | 'aborted';
   reason?: string;
   /** The slot that last wrote it: decided records are forgotten oldest first, in the same

@@ -95,6 +95,7 @@ function prepareParticipant(
     to: op.to,
     amount: op.amount,
     coordinator: op.coordinator,
+    ...(op.from === undefined ? {} : { from: op.from }),
     slot,
   };
   const balance = book.balanceOf(op.to);
@@ -129,7 +130,10 @@ function decideCoordinator(
     // session covers the transaction either (LedgerState.applyCommand), so the answer returned
     // is recorded in the client's session, and a PREPARE of it chosen later (proposed before,
     // by this leader or a deposed one) is answered from there instead of preparing.
-    if (record !== undefined) return undefined;
+    // A sender's account no longer here (moved away): a PREPARE of it is refused here anyway
+    // (a wrong shard, or an old map epoch once it is back), and the transfer may run at the
+    // account's new home: no tombstone, which would be a second outcome.
+    if (record !== undefined || (op.from !== undefined && book.balanceOf(op.from) === undefined)) return undefined;
     return { status: 'aborted', reason: op.reason ?? 'timeout' };
   }
   if (record === undefined) {

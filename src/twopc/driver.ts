@@ -111,7 +111,7 @@ export class TwoPcDriver {
   /** `bounds`: the topology and the money, to refuse messages out of range (twoPcRefusal);
    *  without them (unit tests) every well-formed message is taken. */
   constructor(
-    private readonly host: DriverHost,
+    protected readonly host: DriverHost,
     private readonly settings: TwoPcSettings,
     private readonly bounds?: TwoPcBounds,
   ) {}
@@ -172,7 +172,14 @@ export class TwoPcDriver {
       if (op.abort === undefined && (this.host.state.balanceOf(op.from) ?? 0) >= op.amount && !this.preparing.has(key)) {
         this.preparing.add(key);
         const txn = { clientId: command.clientId, seq: command.seq };
-        this.host.send(op.participant, { type: 'prepare', txn, coordinator: this.host.cluster, to: op.to, amount: op.amount });
+        this.host.send(op.participant, {
+          type: 'prepare',
+          txn,
+          coordinator: this.host.cluster,
+          to: op.to,
+          amount: op.amount,
+          from: op.from,
+        });
       }
     }
     if (op.kind === 'x-prepare-participant') this.host.event('participant:prepare-proposed');
@@ -223,6 +230,7 @@ export class TwoPcDriver {
           type: 'query',
           txn: { clientId: r.clientId, seq: r.seq },
           participant: this.host.cluster,
+          ...(r.from === undefined ? {} : { from: r.from }),
         });
       }
     }
@@ -296,7 +304,7 @@ export class TwoPcDriver {
         return;
       }
       case 'query':
-        return this.onQuery(m.txn, m.participant);
+        return this.onQuery(m.txn, m.participant, m.from);
     }
   }
 
@@ -404,6 +412,7 @@ export class TwoPcDriver {
         coordinator: this.host.cluster,
         to: r.to,
         amount: r.amount,
+        from: r.from,
         ...(orAbort ? { orAbort: true as const } : {}),
       });
     } else {
@@ -442,15 +451,16 @@ export class TwoPcDriver {
     // A tombstone request: choose an ABORT in our log, so that the PREPARE (a copy late or
     // still on its way) can never be chosen after it, and the coordinator may abort on our no.
     const tombstone = m.orAbort === true ? { abort: tombstoneReason } : {};
+    const from = m.from === undefined ? {} : { from: m.from };
     this.propose({
       clientId: m.txn.clientId,
       seq: m.txn.seq,
-      op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator, ...tombstone },
+      op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator, ...from, ...tombstone },
     });
   }
 
   /** A participant that voted yes asks what was decided. */
-  private onQuery(txn: TxnId, participant: ClusterId): void {
+  private onQuery(txn: TxnId, participant: ClusterId, from: AccountId | undefined): void {
     const key = txnKey(txn.clientId, txn.seq);
     const r = this.host.state.twoPc.coordinatorRecord(key);
     if (r !== undefined) {
@@ -475,7 +485,15 @@ export class TwoPcDriver {
     this.propose({
       clientId: txn.clientId,
       seq: txn.seq,
-      op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant, presumed: true },
+      op: {
+        kind: 'x-decide',
+        role: 'coordinator',
+        decision: 'abort',
+        reason: 'timeout',
+        peer: participant,
+        presumed: true,
+        ...(from === undefined ? {} : { from }),
+      },
     });
   }
 }

@@ -151,6 +151,14 @@ export class ReferenceLedger {
       case 'x-decide': {
         if (op.role === 'coordinator') {
           const out = this.outgoing.get(key);
+          // A presumed abort (a participant asked, the leader had no record): nothing where the
+          // PREPARE was chosen before it or the client's sequence is past it; else a tombstone,
+          // the transaction's outcome, so that its PREPARE chosen later does nothing.
+          if (op.presumed === true) {
+            const here = op.from === undefined || this.balances.has(op.from);
+            if (out === undefined && isNew && here) finish({ status: 'aborted', reason: op.reason ?? 'timeout' });
+            return;
+          }
           // An abort for a transaction with no record here (a presumed abort, only after its
           // session was forgotten): its outcome is unknown, nothing is recorded.
           if (out === undefined) return;

@@ -129,7 +129,7 @@ describe('TwoPcDriver: the coordinator', () => {
     const { host, driver } = setup(1);
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
     assert.deepEqual(host.proposed, []);
   });
 
@@ -223,7 +223,7 @@ describe('TwoPcDriver: the coordinator', () => {
     host.clear();
     tickTo(host, driver, settings.voteTimeoutTicks);
     assert.deepEqual(host.sent, [
-      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, orAbort: true } },
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, orAbort: true } },
     ]);
     tickTo(host, driver, settings.voteTimeoutTicks * 4);
     assert.deepEqual(host.proposed, [], 'silence is no abort: the participant may hold a yes');
@@ -271,7 +271,7 @@ describe('TwoPcDriver: the coordinator', () => {
       host.now = t;
       driver.onTick();
       if (host.sent.length > 0) {
-        assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+        assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
         sentAt.push(t);
         host.sent = [];
       }
@@ -327,7 +327,7 @@ describe('TwoPcDriver: the coordinator', () => {
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
-    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
     assert.ok(sentOfType(s.host, 'prepare').every((m) => m.message.orAbort === undefined));
     s.host.clear();
@@ -370,7 +370,7 @@ describe('TwoPcDriver: parallel commit', () => {
     const { host, driver } = setup(1);
     driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.events, ['coordinator:prepare-proposed']);
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
     host.clear();
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.sent, [], 'already sent: not again when chosen');

@@ -188,7 +188,7 @@ describe('ShardServer 2PC: routing', () => {
     ]);
     assert.deepEqual(
       w.inFlight.map((f) => [f.to, f.message]),
-      [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 }]],
+      [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30, from: 1 }]],
     );
     assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the decision');
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen']);
