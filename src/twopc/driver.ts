@@ -57,6 +57,9 @@ export interface DriverHost {
  *  record of, when the coordinator heard no vote in time (`orAbort`). */
 export const tombstoneReason = 'timeout';
 
+/** A participant's no to a PREPARE from another coordinator than its record's (see onPrepare). */
+export const otherCoordinatorReason = 'other-coordinator';
+
 /** The steps a failpoint can stop a leader at (see src/node/failpoints.ts). */
 export type TwoPcEvent =
   | 'coordinator:prepare-proposed'
@@ -247,7 +250,9 @@ export class TwoPcDriver {
         const r = this.host.state.twoPc.coordinatorRecord(key);
         // Our PREPARE is still on its way: keep the vote for when it is applied (onApplied).
         if (r === undefined && this.preparing.has(key) && m.reason !== 'no-leader') this.earlyVotes.set(key, m);
-        if (r === undefined || r.state !== 'prepared') return;
+        // Only the record's participant's vote counts: an early PREPARE of this leader may have
+        // named another (its map had the receiver elsewhere) than the PREPARE chosen first.
+        if (r === undefined || r.state !== 'prepared' || m.participant !== r.participant) return;
         this.onVote(r, m);
         return;
       }
@@ -372,7 +377,7 @@ export class TwoPcDriver {
       p.sentAtTick = this.host.now;
       this.sendFor(r);
     }
-    if (early !== undefined) this.onVote(r, early);
+    if (early !== undefined && early.participant === r.participant) this.onVote(r, early);
   }
 
   /** A vote for our prepared record. A yes: both PREPAREs are chosen, the transfer is committed:
@@ -444,8 +449,16 @@ export class TwoPcDriver {
     const r = this.host.state.twoPc.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
-      // We already chose our answer: repeat it (the first vote may have been lost).
-      this.host.send(m.coordinator, voteFor(r, cluster));
+      // We already chose our answer: repeat it (the first vote may have been lost). Only to
+      // the record's coordinator: another cluster sending a PREPARE of the same transaction is
+      // the sender's account's new home (an early PREPARE from its old one was refused there);
+      // a yes to it would commit there while the old home's presumed abort undoes our credit.
+      this.host.send(
+        m.coordinator,
+        r.coordinator === m.coordinator
+          ? voteFor(r, cluster)
+          : { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: otherCoordinatorReason },
+      );
       return;
     }
     // A tombstone request: choose an ABORT in our log, so that the PREPARE (a copy late or

@@ -733,3 +733,35 @@ describe('TwoPcDriver: both sides together', () => {
     assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);
   });
 });
+
+describe('TwoPcDriver: a vote belongs to one pair of clusters (review of parallel commit)', () => {
+  test("a participant's yes goes only to its record's coordinator: a PREPARE of the same transaction from another cluster (the sender's account moved there and the client retried with the same id) gets a no", () => {
+    // C (1) sent its PREPARE early, then refused its own (the account had moved away): it has
+    // no record, so it answers P's query with a presumed abort. Had P voted yes to the new
+    // home (3) as well, 3 would commit (debit) while P's credit is undone by 1's abort.
+    const { host, driver } = setup(2);
+    driver.onMessage({ type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'prepare', txn, coordinator: 3, to: 7, amount: 30, from: 1 });
+    assert.deepEqual(host.proposed, []);
+    const votes = sentOfType(host, 'vote');
+    assert.equal(votes.length, 1);
+    assert.equal(votes[0]?.to, 3);
+    assert.equal(votes[0]?.message.vote, 'no');
+  });
+
+  test("a coordinator decides only on its record's participant's vote: a yes from another cluster (the receiver moved between two leaders' admissions of the same transfer) is no commit", () => {
+    // This leader admitted the client's retry with participant 4 (its map has the receiver
+    // there) and sent it early; 4 voted yes. The PREPARE chosen first is the deposed leader's,
+    // naming participant 2: the record's. 4's yes says nothing of 2.
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30, 4));
+    driver.onMessage({ type: 'vote', txn, participant: 4, vote: 'yes', prepareSlot: 5 });
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30, 2), prepareC('c1', 1, 1, 7, 30, 4));
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.participant, 2);
+    driver.onMessage({ type: 'vote', txn, participant: 4, vote: 'yes', prepareSlot: 5 });
+    assert.deepEqual(host.answers, []);
+    assert.deepEqual(host.proposed, []);
+  });
+});
