@@ -3,14 +3,14 @@ import { join, resolve } from 'node:path';
 import { LedgerError } from '../src/core/errors.js';
 import { formatHgrm } from './hgrm.js';
 import { htmlReport } from './html-report.js';
-import type { Recorder } from '../src/load/recorder.js';
+import type { RecordedRun } from '../src/load/merge.js';
 import { seriesNames, type BenchReport } from './report.js';
 
 /**
  * `--out DIR`: bench.json (the --json document), report.html, and per series (all, read,
  * intra, cross; those with answers) latency-SERIES.hgrm and service-SERIES.hgrm.
  */
-export function writeOutputs(dir: string, report: BenchReport, recorder: Recorder): string[] {
+export function writeOutputs(dir: string, report: BenchReport, recorder: RecordedRun): string[] {
   const out = resolve(dir);
   const written: string[] = [];
   const write = (name: string, text: string) => {

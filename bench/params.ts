@@ -25,6 +25,8 @@ export interface BenchParams {
   consistency: Consistency;
   /** Units each transfer moves. */
   amount: number;
+  /** Client processes sharing the load (1: this process sends it all). */
+  clients: number;
 }
 
 /** The flags as the user gave them: undefined when not given, so a preset can fill them. */
@@ -41,6 +43,7 @@ export interface BenchFlags {
   seed?: string;
   consistency?: string;
   amount?: string;
+  clients?: string;
 }
 
 export type PresetName = 'small' | 'skewed' | 'intra';
@@ -91,6 +94,7 @@ export const defaultParams: Omit<BenchParams, 'seed'> = {
   warmupS: 1,
   consistency: 'linearizable',
   amount: 1,
+  clients: 1,
 };
 
 /** Bounds that keep a typo from asking for something absurd. */
@@ -98,6 +102,8 @@ const concurrencyMax = 10_000;
 const rateTpsMax = 1_000_000;
 const transactionsMax = 100_000_000;
 const durationSMax = 24 * 3600;
+/** Client processes: each is a Node process with its own NATS connection. */
+const clientsMax = 64;
 
 /**
  * Defaults, then the preset, then every flag given explicitly: a flag always wins. A given
@@ -155,6 +161,12 @@ export function resolveParams(flags: BenchFlags, randomSeed: () => number): Benc
     params.consistency = flags.consistency as Consistency;
   }
   if (flags.amount !== undefined) params.amount = parseWhole(flags.amount, '--amount', 1, Number.MAX_SAFE_INTEGER);
+  if (flags.clients !== undefined) params.clients = parseWhole(flags.clients, '--clients', 1, clientsMax);
+  if (params.clients > params.concurrency)
+    throw badInput(
+      `--clients ${params.clients} is more than --concurrency ${params.concurrency}`,
+      'each client process needs at least one request in flight: raise --concurrency or lower --clients',
+    );
   params.seed = flags.seed === undefined ? randomSeed() : parseWhole(flags.seed, '--seed', 0, 0xffff_ffff);
   return params;
 }

@@ -7,11 +7,12 @@
  * workload generator and scheduler (src/load/transfer-load.ts); `ledger bench` is the full tool
  * (open loop, reads, skew, HDR reports).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LedgerClient } from '../src/client/ledger-client.js';
+import { cpuSnapshot, cpuUse, cpuUseText, type CountedProcess } from './cpu-usage.js';
 import { startLocalCluster, stopLocalCluster } from '../src/cluster/local-cluster.js';
 import { intraShardLoad, transferLoad, type LoadReport } from '../src/load/transfer-load.js';
 import { defaultTopology } from '../src/ledger/topology.js';
@@ -35,20 +36,6 @@ const runs = Number(values.runs);
 const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
 const say = (line: string) => values.json || console.log(line);
 
-/** CPU seconds (user + system) a process has used so far, from /proc; NaN where unavailable. */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-function cpuSecondsOfSelf(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 try {
@@ -66,15 +53,11 @@ try {
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
   // Warm-up: the JIT of every process, SQLite's page cache.
   await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });
-  const pids: Array<[string, number]> = [
-    ['nats', state.natsPid],
-    ...state.nodes.map(({ node, pid }): [string, number] => [`n${node}`, pid]),
+  const counted: CountedProcess[] = [
+    { name: 'nats', pid: state.natsPid },
+    ...state.nodes.map(({ node, pid }) => ({ name: `n${node}`, pid })),
+    { name: 'client', pid: null },
   ];
-  const cpuNow = () =>
-    new Map<string, number>([
-      ...pids.map(([name, pid]): [string, number] => [name, cpuSecondsOf(pid)]),
-      ['client', cpuSecondsOfSelf()],
-    ]);
   const single: LoadReport[] = [];
   const parallel: LoadReport[] = [];
   for (let run = 1; run <= runs; run++) {
@@ -89,24 +72,20 @@ try {
     say(
       `run ${run}: 1 in flight: p50 ${s.latencyMs.p50.toFixed(2)} ms, p99 ${s.latencyMs.p99.toFixed(2)} ms (${s.throughputPerSecond.toFixed(0)}/s)`,
     );
-    const cpuBefore = cpuNow();
+    const cpuBefore = cpuSnapshot(counted);
     const p = await transferLoad(client, defaultTopology, {
       transfers: Number(values.concurrent),
       concurrency: Number(values.concurrency),
       seed: 100 + run,
       crossShardShare,
     });
-    const cpuAfter = cpuNow();
+    const cpuAfter = cpuSnapshot(counted);
     parallel.push(p);
     say(
       `run ${run}: ${p.concurrency} in flight: ${p.throughputPerSecond.toFixed(0)} transfers/s, p50 ${p.latencyMs.p50.toFixed(1)} ms, p99 ${p.latencyMs.p99.toFixed(1)} ms, ${JSON.stringify(p.outcomes)}`,
     );
     if (values.cpu) {
-      const used = [...cpuAfter].map(([name, s]) => `${name} ${(s - (cpuBefore.get(name) ?? 0)).toFixed(2)}`);
-      const total = [...cpuAfter].reduce((sum, [name, s]) => sum + s - (cpuBefore.get(name) ?? 0), 0);
-      say(
-        `run ${run}: CPU s over ${p.seconds.toFixed(1)} s: ${used.join(', ')}; total ${total.toFixed(2)} (${((total / p.transfers) * 1e6).toFixed(0)} us a transfer)`,
-      );
+      say(`run ${run}: CPU s over ${p.seconds.toFixed(1)} s: ${cpuUseText(cpuUse(cpuBefore, cpuAfter, p.transfers))}`);
     }
   }
   const summary = {

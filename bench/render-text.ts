@@ -16,13 +16,20 @@ export function paramsLines(params: BenchParams, topology: Topology, where: stri
     params.rateTps === null
       ? `closed loop: ${params.concurrency} in flight, each request sent when one is answered (no --rate; latency = service time)`
       : `open loop: ${params.rateTps} arrivals/s, at most ${params.concurrency} in flight; latency from each request's intended start`;
-  return [
+  const lines = [
     `seed ${params.seed}${params.preset === null ? '' : `  (preset ${params.preset})`}`,
     `workload: ${pct(params.readRatio)} reads (${params.consistency}), ${pct(params.crossShardRatio)} of transfers cross-shard, skew ${params.skew} (Zipf exponent ${zipfExponentOfSkew(params.skew)}), ${params.amount} unit(s) a transfer`,
     `length: ${params.transactions === null ? `${params.durationS} s` : `${params.transactions} transactions`}, ${params.warmupS > 0 ? `after ${params.warmupS} s of warm-up (not measured)` : 'no warm-up'}`,
     loop,
     `cluster: ${topology.clusters} clusters x ${topology.nodesPerCluster} nodes, ${topology.accounts} accounts (${where})`,
   ];
+  if (params.clients > 1)
+    lines.splice(
+      4,
+      0,
+      `clients: ${params.clients} processes, each with its own connection and 1/${params.clients} of the requests in flight and of the seed's request stream`,
+    );
+  return lines;
 }
 
 /** The per-second line on stderr; `note` says when the connection to NATS is lost. */
@@ -88,6 +95,10 @@ export function summaryText(r: BenchReport): string {
     ),
   );
   lines.push(outageLine(r));
+  if (r.attempts.retried > 0 && r.attempts.perTransfer !== null)
+    lines.push(
+      `attempts: ${r.attempts.perTransfer.toFixed(2)} per transfer; ${r.attempts.retried} of ${r.attempts.transfers} transfers took more than one (an attempt timed out or was redirected)`,
+    );
   const reasons = Object.entries(r.reasons);
   if (reasons.length > 0) lines.push(`reasons: ${reasons.map(([k, v]) => `${k} x${v}`).join('; ')}`);
   return lines.join('\n');

@@ -3,7 +3,10 @@ import { spectrumOf } from './hgrm.js';
 import { percentilesMs, type Percentiles } from '../src/load/histograms.js';
 import { outcomes, type Outcome } from '../src/load/outcome.js';
 import type { BenchParams } from './params.js';
-import type { Counts, Interval, Recorder, TypeRecord } from '../src/load/recorder.js';
+import type { CpuReport } from './measure.js';
+import type { ProfileReport } from './profiling.js';
+import type { Counts, Interval, TypeRecord } from '../src/load/recorder.js';
+import type { RecordedRun } from '../src/load/merge.js';
 import { txTypes, type TxType } from '../src/load/workload.js';
 
 export const reportKind = 'ledger-bench-report';
@@ -45,11 +48,17 @@ export interface BenchReport {
   byType: Record<TxType, TypeSummary>;
   /** "aborted: locked" -> count. */
   reasons: Record<string, number>;
+  /** Attempts per transfer: more than one after an attempt timed out or was redirected. */
+  attempts: { transfers: number; total: number; perTransfer: number | null; retried: number };
   /** Where the run lost its connection to NATS, and the gap that left in the commits. */
   outage: Outage;
   timeline: Interval[];
   /** Percentile spectra ([percentile 0..1, ms]) for the plots, as in the .hgrm files. */
   spectrum: { latencyMs: Record<Series, Array<[number, number]>>; serviceMs: Record<Series, Array<[number, number]>> };
+  /** CPU of each process over the measured phase, per committed transfer (null: not measured). */
+  cpu: CpuReport | null;
+  /** --profile: where the CPU profiles are and the top self time of each role. */
+  profile: ProfileReport | null;
 }
 
 export interface Outage {
@@ -74,7 +83,7 @@ export interface ReportContext {
   disconnectedS: number;
 }
 
-export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport {
+export function buildReport(recorder: RecordedRun, ctx: ReportContext): BenchReport {
   const elapsedS = Math.max(ctx.elapsedS, 1e-9);
   const record = (s: Series): TypeRecord => (s === 'all' ? recorder.all : recorder.byType[s]);
   const all = summarise(recorder.all, elapsedS);
@@ -102,6 +111,12 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
       TypeSummary
     >,
     reasons: Object.fromEntries([...recorder.reasons].sort((a, b) => b[1] - a[1])),
+    attempts: {
+      transfers: recorder.attempts.requests,
+      total: recorder.attempts.total,
+      perTransfer: recorder.attempts.requests === 0 ? null : recorder.attempts.total / recorder.attempts.requests,
+      retried: recorder.attempts.retried,
+    },
     outage: {
       disconnects: ctx.disconnects,
       disconnectedS: ctx.disconnectedS,
@@ -109,6 +124,8 @@ export function buildReport(recorder: Recorder, ctx: ReportContext): BenchReport
     },
     timeline: recorder.intervals,
     spectrum: { latencyMs: spectra('latency'), serviceMs: spectra('service') },
+    cpu: null,
+    profile: null,
   };
 }
 

@@ -15,6 +15,8 @@ export interface RunHooks {
   say: (line: string) => void;
   /** True once the user asked to stop (Ctrl-C): sending stops, answers are awaited. */
   stopped: () => boolean;
+  /** Called just before the measured phase and just after its last answer (CPU, profiles). */
+  measure?: { begin(): Promise<void>; end(): Promise<void> };
 }
 
 /** The warm-up draws from its own stream, so the measured requests are the same with or without one. */
@@ -51,6 +53,7 @@ export async function runBench(
     });
     warmup = { requests: w.issued, seconds: (w.endMs - w.startMs) / 1000 };
   }
+  await hooks.measure?.begin();
   const startedAt = new Date();
   const startMs = performance.now();
   const recorder = new Recorder(startMs);
@@ -78,6 +81,7 @@ export async function runBench(
   } finally {
     clearInterval(ticker);
   }
+  await hooks.measure?.end();
   recorder.finish(result.endMs);
   printClosed();
   const connectionAtEnd = target.client.connection();

@@ -30,10 +30,15 @@ export interface Target {
 /** How long a cluster gets to have a leader in every shard before the run. */
 const readyTimeoutMs = 30_000;
 
-export async function openTarget(dataDir: string, mode: ClusterMode, say: (line: string) => void): Promise<Target> {
+export async function openTarget(
+  dataDir: string,
+  mode: ClusterMode,
+  say: (line: string) => void,
+  options: { cpuProfileDir?: string | undefined } = {},
+): Promise<Target> {
   if (mode === 'existing' || (mode === 'auto' && (await answersAt(dataDir)))) return useExisting(dataDir);
   if (mode === 'auto') say(`no running cluster in ${dataDir}: starting a local one for this run`);
-  return startOwn(say);
+  return startOwn(say, options.cpuProfileDir);
 }
 
 /** Is a cluster answering at this data dir? Cheap when there is none: no config, no broker. */
@@ -69,12 +74,19 @@ async function useExisting(dataDir: string): Promise<Target> {
 }
 
 /** A default-topology cluster in a temp dir, stopped (every process, by PID) and removed at close. */
-async function startOwn(say: (line: string) => void): Promise<Target> {
+async function startOwn(say: (line: string) => void, cpuProfileDir: string | undefined): Promise<Target> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-bench-'));
   let transport: Transport | undefined;
   try {
     const state = await startLocalCluster(
-      { dataDir, port: undefined, topology: defaultTopology, detached: true, readyTimeoutMs },
+      {
+        dataDir,
+        port: undefined,
+        topology: defaultTopology,
+        detached: true,
+        readyTimeoutMs,
+        ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }),
+      },
       (line) => say(`  ${line}`),
     );
     transport = await connectNats({ url: state.natsUrl, name: 'ledger-bench', longRunning: true });

@@ -5,9 +5,17 @@ import { writeOutputs } from '../../bench/output.js';
 import { presets, presetNames, resolveParams } from '../../bench/params.js';
 import { paramsLines, progressLine, summaryText } from '../../bench/render-text.js';
 import type { BenchReport } from '../../bench/report.js';
+import type { Interval } from '../../src/load/recorder.js';
+import type { RecordedRun } from '../../src/load/merge.js';
+import { clientName, runClients } from '../../bench/clients.js';
 import { runBench } from '../../bench/run.js';
 import { clusterModes, openTarget, type ClusterMode } from '../../bench/target.js';
 import { WorkloadGenerator } from '../../src/load/workload.js';
+import { badInput } from '../../src/core/errors.js';
+import { PhaseProbe } from '../../bench/measure.js';
+import { cpuText, profileText } from '../../bench/render-profile.js';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { signalExitCodes, type StopSignal } from '../../src/process/exit.js';
 
 export default class Bench extends LedgerCommand<typeof Bench> {
@@ -27,6 +35,12 @@ Broker outages: the run reconnects to NATS for as long as it runs. Meanwhile req
 
 Cluster (--cluster): auto (default) uses the cluster running at --data-dir if one answers there, otherwise starts a local 3 x 3 cluster (nats-server and 9 nodes) in a temp dir for this run and stops it (every process, by PID) and deletes it at the end; existing insists on the running cluster; own always starts one. Accounts and shards come from the cluster's topology.
 
+Clients (--clients N): N client processes share the run, each with its own NATS connection, an equal share of --concurrency (and of --rate) and every N-th request of the seeded stream, so together they send the requests one client would; their histograms, outcomes and seconds merge into one report. 1 (the default) sends everything from this process.
+
+CPU: the report gives the CPU each process spent in the measured phase (nats-server and the nodes read from /proc, so for a cluster on this machine; each client process) and per committed transfer: in all, nats-server, each leader and each follower (the mean), and the client side (all client processes together).
+
+Profiles (--profile DIR, with --cluster own): the nodes and the client processes (one unless --clients says more; the load then always comes from client processes) run under V8's CPU profiler (node --cpu-prof); DIR receives nN.cpuprofile for every node and clientK.cpuprofile for every client process, cut to the measured phase: open them in Chrome DevTools (Performance). The summary lists for the leaders, the followers and the clients the functions with the most self time, as a share of the samples in which the process was busy (a process blocked in a system call, such as SQLite's fsync, counts as busy), and the files; --json has more of each.
+
 Ctrl-C or SIGTERM stops early: no new requests, those in flight are awaited, the report of what ran, and a cluster this run started is stopped; a second signal quits at once.
 
 Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ctrl-C, 143 when stopped by SIGTERM, 2 for bad input, 1 when the cluster cannot be reached or started.`;
@@ -35,6 +49,8 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
     '<%= config.bin %> bench --preset skewed --rate 400 --out bench/out/skewed',
     '<%= config.bin %> bench --read-ratio 0.5 --cross-shard 10% --skew 0.99 --seed 7',
     '<%= config.bin %> bench --preset intra --json > intra.json',
+    '<%= config.bin %> bench --read-ratio 0 --concurrency 192 --clients 4 --duration 20s',
+    '<%= config.bin %> bench --read-ratio 0 --duration 20s --cluster own --profile prof',
   ];
   static override flags = {
     preset: Flags.string({ description: `start from a preset: ${presetNames.join(', ')} (listed under DESCRIPTION)` }),
@@ -66,6 +82,12 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
       default: 'auto',
       options: [...clusterModes],
     }),
+    clients: Flags.string({
+      description: 'client processes that share the requests in flight and the request stream [default: 1]',
+    }),
+    profile: Flags.string({
+      description: 'write CPU profiles (.cpuprofile) of every node and client into DIR; needs --cluster own',
+    }),
   };
 
   async run(): Promise<BenchReport> {
@@ -84,6 +106,7 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
         seed: f.seed,
         consistency: f.consistency,
         amount: f.amount,
+        clients: f.clients,
       },
       () => randomInt(0, 2 ** 32 - 1),
     );
@@ -110,7 +133,23 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
       this.onStopSignal((again) => this.exitForSignal(again));
     });
     try {
-      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line));
+      if (f.profile !== undefined && f.cluster !== 'own')
+        throw badInput(
+          '--profile needs --cluster own',
+          'the nodes must be started under the profiler: add --cluster own',
+        );
+      const profileDir = f.profile === undefined ? undefined : resolve(f.profile);
+      if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+      const target = await openTarget(this.dataDir, f.cluster as ClusterMode, (line) => toStderr(line), {
+        cpuProfileDir: profileDir,
+      });
+      let report: BenchReport;
+      let recorder: RecordedRun;
+      const probe = new PhaseProbe({
+        client: target.client,
+        dataDir: target.dataDir,
+        profileDir,
+      });
       try {
         // Checks the workload against the topology (e.g. cross-shard needs 2 clusters) before
         // anything is printed or sent.
@@ -121,25 +160,49 @@ Exit code: 0 when the run completed (whatever its outcomes) or was stopped by Ct
           target.startedByBench ? 'a local cluster started for this run' : target.dataDir,
         ))
           say(line);
-        const { report, recorder } = await runBench(target, params, {
-          onInterval: (i, note) => toStderr(progressLine(i, note)),
-          say: (line) => toStderr(line),
+        const hooks = {
+          onInterval: (i: Interval, note: string | undefined) => toStderr(progressLine(i, note)),
+          say: (line: string) => toStderr(line),
           stopped: () => stopped,
-        });
-        if (!json) this.log(summaryText(report));
-        if (f.out !== undefined) {
-          const files = writeOutputs(f.out, report, recorder);
-          say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+        };
+        const committed = (r: BenchReport) => r.byType.intra.counts.committed + r.byType.cross.counts.committed;
+        // Profiled, the load always comes from client processes (one by default) run under
+        // --cpu-prof as the nodes are; otherwise one client runs in this process.
+        if (params.clients === 1 && profileDir === undefined) {
+          ({ report, recorder } = await runBench(target, params, {
+            ...hooks,
+            measure: { begin: () => probe.begin([{ name: 'client', pid: null }]), end: () => probe.end() },
+          }));
+          report.cpu = probe.cpu(committed(report));
+        } else {
+          const names = Array.from({ length: params.clients }, (_, i) => clientName(i));
+          const run = await runClients(target, params, profileDir, {
+            ...hooks,
+            measure: { begin: () => probe.begin([], names), end: () => probe.end() },
+          });
+          ({ report, recorder } = run);
+          report.cpu = probe.cpu(committed(report), run.cpuSeconds);
         }
-        // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
-        // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
-        // cleanup, so whoever sent it does not take a cut-short run for a completed one.
-        if (stoppedBy === 'SIGTERM') this.setExitCode(signalExitCodes.SIGTERM);
-        return report;
       } finally {
         if (target.startedByBench) toStderr('stopping the local cluster');
         await target.close();
       }
+      // The nodes write their profiles as they stop: summarised once the cluster is down.
+      report.profile = probe.profiles();
+      if (!json) {
+        this.log(summaryText(report));
+        this.log(cpuText(report.cpu));
+        if (report.profile !== null) this.log(profileText(report.profile));
+      }
+      if (f.out !== undefined) {
+        const files = writeOutputs(f.out, report, recorder);
+        say(`wrote ${files.length} files to ${f.out}: ${files.map((x) => x.split('/').pop()).join(', ')}`);
+      }
+      // Ctrl-C is how a person ends a run early and still gets its report: exit 0 as before.
+      // SIGTERM asks the process to terminate: say it was terminated (128 + 15), after the
+      // cleanup, so whoever sent it does not take a cut-short run for a completed one.
+      if (stoppedBy === 'SIGTERM') this.setExitCode(signalExitCodes.SIGTERM);
+      return report;
     } finally {
       stopListening();
     }

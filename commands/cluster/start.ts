@@ -74,7 +74,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
       description: `election timeout range in ticks, MIN-MAX [default: ${defaultTiming.electionTicksMin}-${defaultTiming.electionTicksMax}]`,
     }),
     'lock-wait-ticks': Flags.integer({
-      description: `how long a transfer waits for an account held by another before it is refused (locked) [default: ${defaultTwoPc.lockWaitTicks}]`,
+      description: `how long a transfer waits at the leader for an account held by another before its client is told to retry (busy, locked; a participant's PREPARE is refused) [default: ${defaultTwoPc.lockWaitTicks}]`,
       min: 1,
     }),
     'vote-timeout-ticks': Flags.integer({

@@ -17,6 +17,7 @@ import type {
 } from '../protocol/admin.js';
 import { disturbDelayMsMax } from '../protocol/admin.js';
 import { AdminRefused } from './admin-refused.js';
+import { RequestBatcher } from './request-batcher.js';
 import type { AccountId, ClusterId, NodeId } from '../protocol/ids.js';
 import { assert } from '../core/assert.js';
 import { badInput, LedgerError } from '../core/errors.js';
@@ -121,6 +122,8 @@ export class LedgerClient {
   private readonly idleSessions: Session[] = [];
   private readonly clientPrefix = randomBytes(6).toString('hex');
   private sessionCount = 0;
+  /** Every request's attempts go through it: one message per node per turn. */
+  private readonly batcher: RequestBatcher;
   /** Where this client believes each account is: the initial ranges, corrected by the nodes'
    *  wrong-shard answers (Response.owner) and by refreshMap. */
   readonly map = new ShardMap();
@@ -132,6 +135,7 @@ export class LedgerClient {
     private readonly options: ClientOptions = defaultClientOptions,
   ) {
     this.subjects = subjects(prefix);
+    this.batcher = new RequestBatcher(transport, this.subjects.clientInbox(this.clientPrefix));
   }
 
   /** Send this cluster's requests to `node` first (a test file's contact server, a flush's
@@ -284,16 +288,14 @@ export class LedgerClient {
     const session = this.takeSession();
     const command: Command = { clientId: session.clientId, seq: session.nextSeq++, op };
     // Each attempt carries the epoch of its account as we know it then (Command.mapEpoch).
-    const encode = () => {
+    const stamp = (): Command => {
       const mapEpoch = account === undefined ? 0 : this.map.epochOf(account);
-      return encodeEnvelope({
-        kind: 'request',
-        command: mapEpoch === 0 ? command : { ...command, mapEpoch },
-        hops: 0,
-        ...this.generationField(),
-      });
+      return mapEpoch === 0 ? command : { ...command, mapEpoch };
     };
-    let data = encode();
+    let stamped = stamp();
+    // The flush generation it was started in, for every attempt: one started before a flush
+    // must not run after it (see `generation`).
+    const generation = this.generation;
     let members = nodesOfCluster(this.topology, cluster);
     const deadline = performance.now() + this.options.deadlineMs;
     let target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
@@ -301,6 +303,7 @@ export class LedgerClient {
     let attempts = 0;
     let reason = 'no answer before the deadline';
     let answered = false;
+    let lockedAnswers = 0;
     try {
       while (performance.now() < deadline) {
         attempts++;
@@ -308,9 +311,8 @@ export class LedgerClient {
         let response: Response;
         try {
           const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, deadline - performance.now()));
-          response = this.decodeResponse(
-            await this.transport.request(this.subjects.nodeRequests(target), data, timeoutMs),
-          );
+          // In this turn's batch for the node (RequestBatcher), answered on its own.
+          response = await this.batcher.request(this.subjects.nodeRequests(target), stamped, generation, timeoutMs);
         } catch (error) {
           if (error instanceof NotSentError) {
             // Nothing left the process. Wait for the connection (a long-lived client rides out
@@ -341,14 +343,14 @@ export class LedgerClient {
           // Not here (any more, or not yet): follow the owner the node names when it is news,
           // else wait a little (a move of it is on its way in) and ask the owner we know.
           const owner = this.ownerOf(account);
-          const stamped = data;
-          data = encode();
+          const before = stamped.mapEpoch;
+          stamped = stamp();
           reason = `account ${account} is moving`;
           if (owner !== cluster) {
             cluster = owner;
             members = nodesOfCluster(this.topology, cluster);
             target = this.leaderHints.get(cluster) ?? (members[0] as NodeId);
-          } else if (data === stamped || Buffer.compare(data, stamped) === 0) await pause(Math.min(200, 20 * attempts));
+          } else if (stamped.mapEpoch === before) await pause(Math.min(200, 20 * attempts));
           continue;
         }
         if (response.kind === 'outcome') {
@@ -360,6 +362,14 @@ export class LedgerClient {
           // Definite: the node took nothing, and any node would refuse the same bytes.
           answered = true;
           return { refused: `refused by node ${target}: ${response.reason}`, attempts, reason: '', sent: true };
+        }
+        if (response.kind === 'busy' && response.locked === true) {
+          // Its accounts stayed held by other transfers through the leader's lock wait, and
+          // nothing of it was chosen: the same (client id, seq) again, after a short pause, until
+          // our deadline (then `unknown`: a copy still on its way may yet run).
+          reason = 'its accounts stayed held by other transfers (locked)';
+          await pause(lockedRetryPauseMs(++lockedAnswers));
+          continue;
         }
         if (response.kind === 'redirect' && response.leaderHint !== undefined && response.leaderHint !== target) {
           target = response.leaderHint;
@@ -425,12 +435,6 @@ export class LedgerClient {
 
   private generationField(): { generation?: number } {
     return this.generation === undefined ? {} : { generation: this.generation };
-  }
-
-  private decodeResponse(data: Uint8Array): Response {
-    const envelope = decodeEnvelope(data);
-    if (envelope.kind !== 'response') throw new DecodeError(`expected a response, got ${envelope.kind}`);
-    return envelope.response;
   }
 
   private takeSession(): Session {
@@ -591,6 +595,13 @@ const movedReceiverRetries = 5;
 /** A cross-shard transfer aborted because its receiver was not at the cluster it was sent to. */
 function abortedForMovedReceiver(outcome: Outcome | undefined): boolean {
   return outcome?.status === 'aborted' && isWrongShard(outcome);
+}
+
+/** The pause before sending a request again after its `n`th locked answer: short, because the
+ *  leader already waited its lock wait before answering; growing, and spread at random so that
+ *  clients that gave up on one account together do not come back together. */
+export function lockedRetryPauseMs(n: number, random: () => number = Math.random): number {
+  return Math.round(Math.min(100, 10 * n) * (0.5 + random() / 2));
 }
 
 function pause(ms: number): Promise<void> {

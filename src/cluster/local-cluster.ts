@@ -44,6 +44,9 @@ export interface StartOptions {
   detached: boolean;
   /** How long to wait for every cluster to elect a leader. */
   readyTimeoutMs: number;
+  /** Run each node under V8's CPU profiler (`ledger bench --profile`): it writes
+   *  nN.cpuprofile into this directory when it stops. */
+  cpuProfileDir?: string;
 }
 
 const nodeMain = fileURLToPath(new URL('../node/main.js', import.meta.url));
@@ -85,12 +88,17 @@ function isOurs(pid: number, marker: string): boolean {
   return isAlive(pid) && (commandLineOf(pid)?.includes(marker) ?? false);
 }
 
-function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean): number {
+function spawnNode(config: LedgerConfig, node: NodeId, detached: boolean, cpuProfileDir?: string): number {
   const p = paths(config.dataDir);
   mkdirSync(p.logs, { recursive: true });
+  // The profile is written when the node exits, which it does on SIGTERM (cluster stop).
+  const profiling =
+    cpuProfileDir === undefined
+      ? []
+      : ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir, '--cpu-prof-name', `n${node}.cpuprofile`];
   const child = startProcess(
     process.execPath,
-    [nodeMain, '--id', String(node), '--config', p.config],
+    [...profiling, nodeMain, '--id', String(node), '--config', p.config],
     join(p.logs, `n${node}.out`),
     detached,
   );
@@ -166,7 +174,7 @@ export async function startLocalCluster(
     );
     onProgress(`starting ${allNodes(options.topology).length} nodes`);
     for (const node of allNodes(options.topology))
-      state.nodes.push({ node, pid: spawnNode(config, node, options.detached) });
+      state.nodes.push({ node, pid: spawnNode(config, node, options.detached, options.cpuProfileDir) });
     writeClusterState(dataDir, state);
     await waitForLeaders(config, options.readyTimeoutMs);
   } catch (error) {
@@ -234,6 +242,20 @@ export async function stopLocalCluster(dataDir: string): Promise<{ stopped: numb
   }
   rmSync(p.state, { force: true });
   return { stopped };
+}
+
+/** The processes of the cluster running in `dataDir` (those still ours), e.g. to count their CPU. */
+export function clusterProcesses(dataDir: string): {
+  natsPid: number | null;
+  nodes: Array<{ node: NodeId; pid: number }>;
+} {
+  const p = paths(resolve(dataDir));
+  const state = readClusterState(resolve(dataDir));
+  if (state === undefined) return { natsPid: null, nodes: [] };
+  return {
+    natsPid: isOurs(state.natsPid, p.natsConfig) ? state.natsPid : null,
+    nodes: state.nodes.filter(({ pid }) => isOurs(pid, p.config)),
+  };
 }
 
 function writeClusterState(dataDir: string, state: ClusterState): void {

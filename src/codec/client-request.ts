@@ -3,7 +3,7 @@ import type { Envelope } from '../protocol/envelope.js';
 import { decodeEnvelope } from './envelope.js';
 import { DecodeError } from './validate.js';
 
-export type RequestEnvelope = Extract<Envelope, { kind: 'request' }>;
+export type RequestEnvelope = Extract<Envelope, { kind: 'request' | 'request-batch' }>;
 
 /**
  * A client request as it arrives on a node's request subject, checked before the node holds or
@@ -13,11 +13,15 @@ export type RequestEnvelope = Extract<Envelope, { kind: 'request' }>;
  * for a timeout. Never throws on input; only a bug of the decoder would.
  */
 export function admitClientRequest(data: Uint8Array): { envelope: RequestEnvelope } | { refusal: string } {
-  if (data.length > limits.clientRequestBytesMax)
-    return { refusal: `request too large: ${data.length} bytes, at most ${limits.clientRequestBytesMax}` };
+  // A batch may be larger than one request; one request alone is held to its own bound below.
+  if (data.length > limits.requestBatchBytesMax)
+    return { refusal: `request too large: ${data.length} bytes, at most ${limits.requestBatchBytesMax}` };
   try {
     const envelope = decodeEnvelope(data);
-    if (envelope.kind !== 'request') return { refusal: `envelope.kind: expected request, got ${envelope.kind}` };
+    if (envelope.kind !== 'request' && envelope.kind !== 'request-batch')
+      return { refusal: `envelope.kind: expected request or request-batch, got ${envelope.kind}` };
+    if (envelope.kind === 'request' && data.length > limits.clientRequestBytesMax)
+      return { refusal: `request too large: ${data.length} bytes, at most ${limits.clientRequestBytesMax}` };
     return { envelope };
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error;

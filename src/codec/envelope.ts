@@ -4,7 +4,8 @@ import { decodeCbor, encodeCbor } from './cbor.js';
 import { decodeCommand, decodeResponse, decodeShardMessage, decodeTwoPcMessage } from './ledger-codec.js';
 import { decodeMetricsSnapshot } from './metrics-snapshot.js';
 import { decodeMoveMessage } from './resharding-codec.js';
-import { DecodeError, int, obj, oneOf, optional } from './validate.js';
+import { arr, DecodeError, int, obj, oneOf, optional, type Obj } from './validate.js';
+import { limits } from '../core/limits.js';
 
 /** Bumped on any incompatible change; a node drops envelopes of another version. */
 export const envelopeVersion = 2;
@@ -26,9 +27,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const kind = oneOf(o.kind, 'envelope.kind', [
     'paxos',
     'request',
+    'request-batch',
     '2pc',
     'move',
     'response',
+    'response-batch',
     'admin',
     'admin-reply',
     'metrics',
@@ -50,6 +53,15 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       };
       return generation === undefined ? request : { ...request, generation };
     }
+    case 'request-batch': {
+      const generation = optional(o.generation, 'envelope.generation', int);
+      const items = batchItems(o.items, 'envelope.items', (item, path) => ({
+        id: int(item.id, `${path}.id`),
+        command: decodeCommand(item.command, `${path}.command`),
+      }));
+      const request = { kind, items, hops: int(o.hops, 'envelope.hops') };
+      return generation === undefined ? request : { ...request, generation };
+    }
     case '2pc':
       return {
         kind,
@@ -66,6 +78,14 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
       };
     case 'response':
       return { kind, response: decodeResponse(o.response, 'envelope.response') };
+    case 'response-batch':
+      return {
+        kind,
+        items: batchItems(o.items, 'envelope.items', (item, path) => ({
+          id: int(item.id, `${path}.id`),
+          response: decodeResponse(item.response, `${path}.response`),
+        })),
+      };
     case 'admin': {
       const request = decodeAdminRequest(o, 'envelope');
       const generation = optional(o.generation, 'envelope.generation', int);
@@ -76,6 +96,19 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
     case 'metrics':
       return { kind, snapshot: decodeMetricsSnapshot(o.snapshot, 'envelope.snapshot') };
   }
+}
+
+/** The items of a request or response batch: 1..limits.requestsPerBatchMax of them, each id
+ *  once (two answers for one id, or one answer for two requests, would be a guess). */
+function batchItems<T extends { id: number }>(value: unknown, path: string, item: (o: Obj, path: string) => T): T[] {
+  const items = arr(value, path, limits.requestsPerBatchMax, (v, p) => item(obj(v, p), p));
+  if (items.length === 0) throw new DecodeError(`${path}: expected at least one item`);
+  const ids = new Set<number>();
+  for (const { id } of items) {
+    if (ids.has(id)) throw new DecodeError(`${path}: id ${id} appears twice`);
+    ids.add(id);
+  }
+  return items;
 }
 
 export { DecodeError };

@@ -150,7 +150,7 @@ export function decodeResponse(value: unknown, path: string): Response {
     case 'redirect':
       return { kind, leaderHint: optional(o.leaderHint, `${path}.leaderHint`, (v, p) => int(v, p, 1)) };
     case 'busy':
-      return { kind };
+      return o.locked === true ? { kind, locked: true } : { kind };
     case 'refused':
       return { kind, reason: str(o.reason, `${path}.reason`, limits.reasonLengthMax) };
   }

@@ -9,6 +9,9 @@ export const limits = {
    *  bounded in bytes too (slotBytesMax below): a typical command is ~60-80 bytes encoded, so
    *  512 of them (~40 KB) fit, while commands with long ids or reasons fill a slot sooner. */
   commandsPerSlotMax: 512,
+  /** Commands a batch must hold to be proposed while another slot is still in flight
+   *  (src/ledger/proposer.ts): below it the batch waits for the pipeline to empty. */
+  commandsPerSlotBehindMin: 32,
   /** Slots the leader keeps in flight (proposed, not yet chosen): the Phase 2 pipeline depth. */
   slotsInFlightMax: 16,
   /** Log entries in one catch-up reply or accept batch. Messages are bounded in bytes too
@@ -33,6 +36,20 @@ export const limits = {
    *  (a command of ~1.3 KB, see clientIdLengthMax), so anything above this is refused before it
    *  is decoded or held, however far under max_payload it is. */
   clientRequestBytesMax: 4_096,
+  /** Requests in one client batch (a `request-batch` envelope), and answers in one
+   *  `response-batch`: a client with 192 in flight to a leader sends them in one or two
+   *  messages; and, with requestBatchBytesMax, a batch stays a small share of what a leader takes
+   *  in one slot (commandsPerSlotMax). */
+  requestsPerBatchMax: 256,
+  /** Bytes of one request batch or response batch as it travels: 256 typical commands (~100
+   *  bytes with their ids) fit, while large ones start the next batch. Far under max_payload
+   *  (and the client takes the broker's own budget when it is lower: payloadBudgets), and
+   *  refused before it is decoded above this, like clientRequestBytesMax for one request. */
+  requestBatchBytesMax: 65_536,
+  /** Requests one LedgerClient waits on at once (its reply correlation map): beyond it a new
+   *  request waits (it is not sent) until others are answered. Twice the benchmark's largest
+   *  concurrency (10 000). */
+  clientRequestsInFlightMax: 20_000,
   /** Client sessions kept for exactly-once answers; the least recently used is evicted first.
    *  The bound of exactly-once: a retry runs again only after this many other clients recorded
    *  an answer since its client's request (clients retry within their deadline). Decided 2PC

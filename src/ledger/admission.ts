@@ -3,7 +3,15 @@ import { limits } from '../core/limits.js';
 import { fittingCount } from '../core/pack.js';
 import type { Command } from '../protocol/commands.js';
 import { LockTable } from '../twopc/lock-table.js';
-import { accountsOf, admit, lockWaitOver, lockWaitRefusal, type HolderOf } from '../twopc/locks.js';
+import {
+  accountsOf,
+  admit,
+  lockWaitEnd,
+  lockWaitOver,
+  lockWaitRefusal,
+  waitDies,
+  type HolderOf,
+} from '../twopc/locks.js';
 import { startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 import { FairBatch } from './fair-batch.js';
@@ -16,12 +24,15 @@ export interface AdmissionContext {
   holdCrossShard: boolean;
   /** The replicated locks of prepared transactions (TwoPcState.lockHolder). */
   prepared: HolderOf;
-  /** How long a write waits for its locks before it is refused with `locked` (see lockWaitOver). */
+  /** The same, for transactions prepared here as coordinator only (for wait-die, see waitDies). */
+  preparedCoordinator: HolderOf;
+  /** How long a write waits for its locks before it gives up (see lockWaitOver, lockWaitEnd). */
   lockWaitTicks: number;
   /** A step went into the batch (2PC marks it for failpoints and logs). */
   onAdmitted(command: Command): void;
-  /** A read waited too long for its account: its clients are told to retry. */
-  onReadGaveUp(key: string): void;
+  /** A command waited too long for its accounts and nothing of it is chosen (lockWaitEnd:
+   *  `retry`): its clients are told to retry (busy, locked). */
+  onLockWaitGaveUp(key: string): void;
 }
 
 /**
@@ -89,7 +100,7 @@ export class Admission {
     this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
   }
 
-  /** A command left the queues (proposed, or its read gave up). */
+  /** A command left the queues (proposed, or its lock wait gave up). */
   private left(command: Command): void {
     const origin = clientOrigin(command.clientId);
     const n = (this.byOrigin.get(origin) ?? 0) - 1;
@@ -132,12 +143,15 @@ export class Admission {
       if (admit(key, command.op, ctx.prepared, this.locks)) {
         this.batch.push(clientOrigin(command.clientId), command);
         if (command.op.kind !== 'balance') ctx.onAdmitted(command);
+      } else if (waitDies(key, command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks, ctx.preparedCoordinator)) {
+        // Wait-die: a transaction that outranks it holds the account; it may be waiting for us.
+        this.batch.push(clientOrigin(command.clientId), lockWaitRefusal(command));
       } else if (!lockWaitOver(command.op, ctx.now - item.sinceTick, ctx.lockWaitTicks)) {
         still.push(item);
-      } else if (command.op.kind === 'balance' || command.op.kind === 'move-out') {
-        // Nothing to choose for these: their clients are told busy and ask again.
+      } else if (lockWaitEnd(command.op) === 'retry') {
+        // Nothing is chosen: its clients are told busy and ask again, the same (client, seq).
         this.left(command);
-        ctx.onReadGaveUp(key);
+        ctx.onLockWaitGaveUp(key);
       } else {
         // Waited long enough: choose the refusal, so a retry gets the same answer.
         this.batch.push(clientOrigin(command.clientId), lockWaitRefusal(command));

@@ -374,14 +374,21 @@ export class ShardServer {
     this.maybeCheckpoint();
   }
 
+  /** Who holds an account as a transaction prepared here by its coordinator (wait-die). */
+  private readonly preparedCoordinator = (account: AccountId): string | undefined => {
+    const key = this.state.twoPc.lockHolder(account);
+    return key !== undefined && this.state.twoPc.coordinatorRecord(key)?.state === 'prepared' ? key : undefined;
+  };
+
   private admitWaiting(): void {
     this.admission.admitWaiting({
       now: this.ticks,
       holdCrossShard: this.ticks < this.holdCrossShardUntilTick,
       prepared: this.state.twoPc.lockHolder,
+      preparedCoordinator: this.preparedCoordinator,
       lockWaitTicks: this.twoPcSettings.lockWaitTicks,
       onAdmitted: (command) => this.driver.onAdmitted(command),
-      onReadGaveUp: (key) => this.answerBusy(key),
+      onLockWaitGaveUp: (key) => this.answerLocked(key),
     });
   }
 
@@ -433,8 +440,8 @@ export class ShardServer {
     }
   }
 
-  private answerBusy(key: string): void {
-    for (const reqId of this.waiters.take(key)) this.replies.push({ reqId, response: { kind: 'busy' } });
+  private answerLocked(key: string): void {
+    for (const reqId of this.waiters.take(key)) this.replies.push({ reqId, response: { kind: 'busy', locked: true } });
   }
 
   /** We are no longer the leader: whatever we proposed may still be chosen by the next one,

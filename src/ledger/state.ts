@@ -351,8 +351,13 @@ export class LedgerState implements AccountBook, MoveBook {
     seq: number,
   ): { outcome: Outcome; slot: Slot | undefined } | 'undecided' | undefined {
     const recorded = this.twoPc.clientOutcome(txnKey(clientId, seq));
-    if (recorded !== undefined) return recorded === 'undecided' ? recorded : { outcome: recorded, slot: undefined };
     const session = this.sessions.get(clientId);
+    if (recorded !== undefined) {
+      if (recorded === 'undecided') return recorded;
+      // Decided: the session, when it still holds this seq, knows the slot it took effect in,
+      // so a repeat is answered exactly as the original was (slot included).
+      return { outcome: recorded, slot: session?.seq === seq ? session.slot : undefined };
+    }
     if (session === undefined || seq > session.seq) return undefined;
     if (seq === session.seq) return { outcome: session.outcome, slot: session.slot };
     return { outcome: { status: 'rejected', reason: staleSequence }, slot: undefined };

@@ -46,10 +46,11 @@ export function executor(
     }
     const result = await client.transfer(request.from, request.to, request.amount);
     if (result.status === 'unavailable') return answer({ outcome: 'unavailable', reason: notSentReason });
+    const attempts = result.attempts;
     // The reason of an insufficient-funds answer names an account and its balance: too many
     // distinct strings to count usefully, so only aborted and unknown keep theirs.
     if (result.status === 'aborted' || result.status === 'unknown')
-      return answer({ outcome: result.status, reason: result.reason ?? 'no reason given' });
-    return answer({ outcome: result.status });
+      return answer({ outcome: result.status, reason: result.reason ?? 'no reason given', attempts });
+    return answer({ outcome: result.status, attempts });
   };
 }

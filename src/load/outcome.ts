@@ -31,4 +31,6 @@ export interface Completion {
   answeredAtMs: number;
   /** Why it was aborted, unknown or unavailable, when the client said. */
   reason?: string;
+  /** Attempts sent for it (a transfer: the first, and one per timeout or redirect). */
+  attempts?: number;
 }

@@ -31,6 +31,15 @@ export interface CommitGap {
   toMs: number;
 }
 
+/** How many attempts requests took: more than one after a timeout or a redirect. */
+export interface AttemptCounts {
+  /** Requests that said how many attempts they took. */
+  requests: number;
+  total: number;
+  /** Requests that took more than one. */
+  retried: number;
+}
+
 export interface TypeRecord {
   latency: Histogram;
   service: Histogram;
@@ -52,6 +61,8 @@ export class Recorder {
   >;
   readonly reasons = new Map<string, number>();
   readonly intervals: Interval[] = [];
+  /** Attempts of the answers that said how many they took (transfers). */
+  readonly attempts: AttemptCounts = { requests: 0, total: 0, retried: 0 };
   private readonly current = newHistogram();
   private currentCounts = { completed: 0, successful: 0, errors: 0 };
   /** Intervals before this index were handed out by takeClosed(). */
@@ -59,7 +70,12 @@ export class Recorder {
   private lastCommitMs: number;
   private longestGap: CommitGap = { ms: 0, fromMs: 0, toMs: 0 };
 
-  constructor(private readonly startMs: number) {
+  /** `onClose` sees each second as it closes with its latency histogram, before the reset
+   *  (a client process of `ledger bench --clients N` sends both to the parent). */
+  constructor(
+    private readonly startMs: number,
+    private readonly onClose?: (interval: Interval, latency: Histogram) => void,
+  ) {
     this.lastCommitMs = startMs;
   }
 
@@ -79,6 +95,11 @@ export class Recorder {
     if (c.reason !== undefined && c.outcome !== 'committed') {
       const key = `${c.outcome}: ${c.reason}`;
       this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1);
+    }
+    if (c.attempts !== undefined) {
+      this.attempts.requests++;
+      this.attempts.total += c.attempts;
+      if (c.attempts > 1) this.attempts.retried++;
     }
     recordUs(this.current, c.latencyUs);
     this.currentCounts.completed++;
@@ -134,6 +155,7 @@ export class Recorder {
       latencyMsP99: at(99),
     };
     this.intervals.push(interval);
+    this.onClose?.(interval, this.current);
     this.current.reset();
     this.currentCounts = { completed: 0, successful: 0, errors: 0 };
   }

@@ -5,6 +5,8 @@ import type { BenchRequest } from './workload.js';
 export interface Answer {
   outcome: Outcome;
   reason?: string;
+  /** Attempts the client sent for it (timeouts and redirects add some), when it says. */
+  attempts?: number;
 }
 
 export interface PhaseOptions {
@@ -69,6 +71,7 @@ export async function runPhase(o: PhaseOptions): Promise<PhaseResult> {
         answeredAtMs,
       };
       if (answer.reason !== undefined) completion.reason = answer.reason;
+      if (answer.attempts !== undefined) completion.attempts = answer.attempts;
       o.onCompletion(completion);
       inFlight--;
       wake?.();

@@ -50,7 +50,8 @@ export const defaultClientTimeouts: ClientOptions = defaultClientOptions;
 /**
  * Two-Phase Commit, in ticks of 10 ms: a command waits up to 500 ms for locks held by another
  * transaction (the tail of the previous transfer on an account is a few ms; two transfers in
- * opposite directions cannot wait on each other for longer); the coordinator waits 2 s for a
+ * opposite directions cannot wait on each other for longer; what each gets then: lockWaitEnd in
+ * src/twopc/locks.ts); the coordinator waits 2 s for a
  * vote (a healthy participant answers in milliseconds; a loaded one well within that) before it
  * aborts; unanswered PREPAREs and decisions are resent every 200 ms; a participant that voted
  * yes asks for the decision after 1 s of silence.
@@ -88,6 +89,7 @@ export function replicaSettings(timing: Timing): ReplicaSettings {
     electionTicksMax: timing.electionTicksMax,
     retransmitTicks: timing.retransmitTicks,
     slotsInFlightMax: limits.slotsInFlightMax,
+    commandsPerSlotBehindMin: limits.commandsPerSlotBehindMin,
     entriesPerMessageMax: limits.entriesPerMessageMax,
     payloadBytesMax: limits.natsMaxPayloadBytes,
   };

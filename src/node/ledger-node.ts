@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { admitClientRequest } from '../codec/client-request.js';
 import { decodeEnvelope, DecodeError, encodeEnvelope } from '../codec/envelope.js';
 import type { Envelope } from '../protocol/envelope.js';
+import type { Command } from '../protocol/commands.js';
+import { ClientBatches } from './client-batches.js';
 import type { FaultOp, FlushArgs, NodeStatus } from '../protocol/admin.js';
 import { isMoveMessage } from '../protocol/moves.js';
 import { admitAdminRequest, answerAdmin, type AdminHost } from './admin-handlers.js';
@@ -42,6 +44,9 @@ interface PendingRequest extends HeldRequest {
   data: Uint8Array;
   /** Monotonic arrival time, for the latency metrics. */
   arrivedAtMs: number;
+  /** One request of a `request-batch` (then `data` is the whole batch): answered and forwarded
+   *  with the other requests of its turn (ClientBatches). */
+  batched?: { id: number; command: Command; generation: number | undefined };
 }
 
 /**
@@ -63,6 +68,8 @@ export class LedgerNode {
   private readonly telemetry: RunningMetrics;
   /** Publishes the NATS client refused: counted by reason and logged, never swallowed. */
   private readonly publishErrors: PublishErrors;
+  /** Answers and forwards of batched requests, one message per reply subject per turn. */
+  private readonly clientBatches: ClientBatches;
   /** Refusals already counted in the metrics, by reason (the core's totals restart at a flush). */
   private refusalsCounted = new Map<string, number>();
   /** `ledger node disturb`: duplicates and delays incoming client requests and 2PC messages. */
@@ -90,6 +97,11 @@ export class LedgerNode {
       (reason) => this.telemetry.metrics.recordPublishError(reason),
     );
     transport.onPublishError((failure) => this.publishErrors.record(failure));
+    this.clientBatches = new ClientBatches(
+      (subject, data, reply) => transport.publish(subject, data, reply),
+      (node) => this.subjects.nodeRequests(node),
+      queueMicrotask,
+    );
     this.runtime = new NodeRuntime<PendingRequest>({
       server,
       generation,
@@ -217,11 +229,17 @@ export class LedgerNode {
         );
       },
       reply: (p, response) => {
-        transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
+        if (p.batched !== undefined) this.clientBatches.reply(p.reply, p.batched.id, response);
+        else transport.publish(p.reply, encodeEnvelope({ kind: 'response', response }));
         this.telemetry.metrics.recordReply(response, this.telemetry.now() - p.arrivedAtMs);
       },
       forward: (p, to, hops) => {
         // Forward to the leader, keeping the client's reply subject: the leader answers directly.
+        if (p.batched !== undefined) {
+          const { id, command, generation } = p.batched;
+          this.clientBatches.forward({ to, reply: p.reply, hops, generation }, { id, command });
+          return;
+        }
         const envelope = decodeEnvelope(p.data);
         if (envelope.kind !== 'request') return;
         transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops }), p.reply);
@@ -331,7 +349,11 @@ export class LedgerNode {
       receivedAtMs: Date.now(),
       arrivedAtMs: this.telemetry.now(),
     };
-    this.runtime.request(request, envelope.command, envelope.generation);
+    if (envelope.kind === 'request') return this.runtime.request(request, envelope.command, envelope.generation);
+    // Each request of a batch on its own, as if it had come alone (docs/transfers.md, "Batches").
+    const { generation } = envelope;
+    for (const { id, command } of envelope.items)
+      this.runtime.request({ ...request, batched: { id, command, generation } }, command, generation);
   }
 
   /** The first malformed messages are logged, then one in a thousand (the count says how many):

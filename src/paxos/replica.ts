@@ -18,6 +18,9 @@ export interface ReplicaSettings {
   /** How long a leader waits for an accepted before sending an accept again. */
   retransmitTicks: number;
   slotsInFlightMax: number;
+  /** Commands a batch must hold to be proposed while another slot is still in flight; a
+   *  smaller one waits for the pipeline to empty (src/ledger/proposer.ts) [default: 1, any]. */
+  commandsPerSlotBehindMin?: number;
   entriesPerMessageMax: number;
   /** The broker's max_payload [default: limits.natsMaxPayloadBytes]: accept batches, catch-up
    *  replies and promise pages are packed under its budget (payloadBudgets in limits.ts). */
@@ -246,6 +249,15 @@ export class Replica<V> {
   /** True when this replica leads and has finished its view change: new work may be proposed. */
   get isServing(): boolean {
     return this.currentRole === 'leader' && this.leader !== undefined && this.commit >= this.leader.servingFromCommit;
+  }
+  /** Slots this leader proposed that are not chosen yet (0 when not leading). */
+  get slotsInFlight(): number {
+    if (this.currentRole !== 'leader' || this.leader === undefined) return 0;
+    return this.leader.nextSlot - 1 - this.commit;
+  }
+  /** See ReplicaSettings.commandsPerSlotBehindMin. */
+  get commandsPerSlotBehindMin(): number {
+    return this.settings.commandsPerSlotBehindMin ?? 1;
   }
   /** How many more slots the pipeline takes right now. */
   get proposalRoom(): number {

@@ -56,9 +56,24 @@ export type Response =
   /** Not the leader: ask `leaderHint` (or any other member when unknown). Not a final answer. */
   | { kind: 'redirect'; leaderHint: NodeId | undefined }
   /** The leader's queues are full, or this client's share of them (Admission.fullFor): back off
-   *  and retry. Not a final answer. */
-  | { kind: 'busy' }
+   *  and retry. Not a final answer. `locked`: the command waited its lock wait at the leader for
+   *  an account another transfer holds, and nothing of it was chosen (lockWaitEnd in
+   *  src/twopc/locks.ts): send the same (client id, seq) again after a short pause. */
+  | { kind: 'busy'; locked?: true }
   /** The node could not accept the request (too large, not CBOR, not a request envelope, a field
    *  out of shape or range): `reason` says what. A final answer: nothing happened, and the same
    *  bytes would be refused again. */
   | { kind: 'refused'; reason: string };
+
+/** One request of a client's batch (docs/transfers.md, "Batches"): `id` names it within the
+ *  client's batches, so its answer finds it whichever message carries it. */
+export interface BatchedRequest {
+  id: number;
+  command: Command;
+}
+
+/** The answer to the batched request `id`. */
+export interface BatchedResponse {
+  id: number;
+  response: Response;
+}

@@ -1,5 +1,5 @@
 import type { AdminReply, AdminRequest, AdminRequestContext } from './admin.js';
-import type { Response, ShardMessage } from './client.js';
+import type { BatchedRequest, BatchedResponse, Response, ShardMessage } from './client.js';
 import type { Command } from './commands.js';
 import type { MetricsSnapshot } from './metrics.js';
 import type { TwoPcMessage } from './twopc.js';
@@ -14,11 +14,18 @@ export type Envelope =
    *  runner): a node in another generation drops the request, so nothing sent before a flush
    *  runs after it. Without it the request runs in whatever generation the node is in. */
   | { kind: 'request'; command: Command; hops: number; generation?: number }
+  /** Several requests of one client in one message (limits.requestsPerBatchMax,
+   *  requestBatchBytesMax), each handled as if it came alone; answered by `response-batch`es at
+   *  the message's reply subject, a request's answer as soon as it is ready. Otherwise as `request`. */
+  | { kind: 'request-batch'; items: BatchedRequest[]; hops: number; generation?: number }
   /** Two-Phase Commit between the leaders of two clusters. */
   | { kind: '2pc'; fromCluster: number; generation: number; message: TwoPcMessage }
   /** Moves of accounts between the leaders of two clusters (resharding), on the 2PC subject. */
   | { kind: 'move'; fromCluster: number; generation: number; message: MoveMessage }
   | { kind: 'response'; response: Response }
+  /** Answers to the requests of batches, those that were ready in the same turn. A `response`
+   *  at a batch's reply subject answers all its requests (a batch refused as a whole). */
+  | { kind: 'response-batch'; items: BatchedResponse[] }
   /** The admin RPC, typed per op in admin.ts. */
   | ({ kind: 'admin' } & AdminRequestContext & AdminRequest)
   | ({ kind: 'admin-reply' } & AdminReply)

@@ -4,7 +4,8 @@ import type { AccountId } from '../protocol/ids.js';
 import type { StateWrites } from '../protocol/state-writes.js';
 import type { Session } from '../protocol/commands.js';
 import type { DurableState, NodeStore, PersistBatch, StoredView } from '../ports/node-store.js';
-import type { Ballot } from '../protocol/paxos.js';
+import type { Ballot, LogEntry } from '../protocol/paxos.js';
+import type { Batch } from '../protocol/commands.js';
 import {
   decodeBatch,
   decodeOutcome,
@@ -20,6 +21,10 @@ import { decodeOutboundMove } from '../codec/resharding-codec.js';
 import { decodeSessionAccounts } from '../codec/session-codec.js';
 import type { OutboundMove } from '../protocol/moves.js';
 import { LedgerError } from '../core/errors.js';
+
+/** Unchosen entries whose flag-only update the store remembers: a few pipelines' worth
+ *  (limits.slotsInFlightMax is 16); an entry beyond it is simply written whole when chosen. */
+const unchosenRememberedMax = 256;
 
 /** Parses and checks a JSON column; a damaged row is a storage error, not a crash later. */
 function decodeRecord<T>(text: string, what: string, check: (value: unknown, path: string) => T): T {
@@ -40,6 +45,8 @@ export class SqliteNodeStore implements NodeStore {
   private readonly db: BetterSqlite3.Database;
   private readonly statements: Statements;
   private readonly persistTransaction: BetterSqlite3.Transaction<(batch: PersistBatch) => void>;
+  /** Entries written not chosen, by slot, as last written (see writeEntry). */
+  private readonly unchosenWritten = new Map<number, LogEntry<Batch>>();
 
   constructor(init: { db: BetterSqlite3.Database; statements: Statements; synchronous: Durability }) {
     this.db = init.db;
@@ -122,6 +129,7 @@ export class SqliteNodeStore implements NodeStore {
 
   reset(generation: number, promised: Ballot): void {
     const s = this.statements;
+    this.unchosenWritten.clear();
     this.db
       .transaction(() => {
         s.deleteAllLog.run();
@@ -158,15 +166,7 @@ export class SqliteNodeStore implements NodeStore {
   private writeBatch(batch: PersistBatch): void {
     const s = this.statements;
     if (batch.promised !== undefined) this.writePromised(batch.promised);
-    for (const entry of batch.entries) {
-      s.upsertLog.run({
-        slot: entry.slot,
-        ballotRound: entry.ballot.round,
-        ballotNode: entry.ballot.node,
-        value: encodeBatch(entry.value),
-        chosen: entry.chosen ? 1 : 0,
-      });
-    }
+    for (const entry of batch.entries) this.writeEntry(entry);
     // Wall clock for display only (PrintView); nothing orders by it.
     const recordedAtMs = Date.now();
     for (const view of batch.newViews) {
@@ -185,6 +185,49 @@ export class SqliteNodeStore implements NodeStore {
       s.updateLogFloor.run({ slot: batch.compactedThrough });
     }
   }
+
+  /**
+   * Every slot is written twice on every replica: accepted, then learned chosen. The second time
+   * only the flag changes (the replica marks the same entry object chosen, same ballot, same
+   * value), so it is an UPDATE of the flag instead of encoding and writing the whole batch again.
+   * The store remembers the entries it wrote unchosen, a bounded few: a slot it no longer
+   * remembers is written whole, which is always correct.
+   */
+  private writeEntry(entry: LogEntry<Batch>): void {
+    const s = this.statements;
+    const written = this.unchosenWritten.get(entry.slot);
+    this.unchosenWritten.delete(entry.slot);
+    if (
+      entry.chosen &&
+      written !== undefined &&
+      written.value === entry.value &&
+      written.ballot.round === entry.ballot.round &&
+      written.ballot.node === entry.ballot.node
+    ) {
+      // A row that is not there (whatever the reason) is written whole below.
+      if (s.markLogChosen.run({ slot: entry.slot }).changes === 1) {
+        this.entryMarksChosen++;
+        return;
+      }
+    }
+    s.upsertLog.run({
+      slot: entry.slot,
+      ballotRound: entry.ballot.round,
+      ballotNode: entry.ballot.node,
+      value: encodeBatch(entry.value),
+      chosen: entry.chosen ? 1 : 0,
+    });
+    if (entry.chosen) return;
+    this.unchosenWritten.set(entry.slot, entry);
+    // Map order is insertion order: forget the oldest beyond the bound.
+    if (this.unchosenWritten.size > unchosenRememberedMax) {
+      const oldest = this.unchosenWritten.keys().next().value as number;
+      this.unchosenWritten.delete(oldest);
+    }
+  }
+
+  /** Entries marked chosen by the flag alone since opening (tests read it). */
+  entryMarksChosen = 0;
 
   private writePromised(promised: Ballot): void {
     this.statements.updatePromised.run({ round: promised.round, node: promised.node });

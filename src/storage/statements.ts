@@ -209,6 +209,15 @@ export function prepareStatements(kysely: Kysely<StoreTables>, db: BetterSqlite3
         )
         .compile(),
     ),
+    /** Marks a stored entry chosen without writing its value again (see SqliteNodeStore.writeEntry). */
+    markLogChosen: prepareNamed<SlotParams, unknown>(
+      db,
+      kysely
+        .updateTable('paxos_log')
+        .set({ chosen: sql<number>`1` })
+        .where('slot', '=', slot('slot'))
+        .compile(),
+    ),
     updateLogFloor: prepareNamed<SlotParams, unknown>(
       db,
       kysely

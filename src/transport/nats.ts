@@ -209,7 +209,14 @@ class NatsTransport implements Transport {
     this.nc.subscribe(subject, {
       callback: (error, msg) => {
         if (error !== null) return;
-        handler({ subject: msg.subject, data: msg.data, reply: msg.reply === '' ? undefined : msg.reply });
+        const message: IncomingMessage = {
+          subject: msg.subject,
+          data: msg.data,
+          reply: msg.reply === '' ? undefined : msg.reply,
+        };
+        // How the NATS client itself recognises a no-responders notice (its request()).
+        if (msg.data.length === 0 && msg.headers?.code === 503) message.noResponders = true;
+        handler(message);
       },
     });
   }

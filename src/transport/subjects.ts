@@ -13,6 +13,8 @@ export function subjects(prefix: string) {
     /** Client requests to one node (served, or forwarded to its leader with the reply subject). */
     nodeRequests: (node: NodeId) => `${prefix}.n${node}.req`,
     nodeAdmin: (node: NodeId) => `${prefix}.n${node}.admin`,
+    /** One client's replies: each of its request batches is answered at `<inbox>.<batch>`. */
+    clientInbox: (client: string) => `${prefix}.inbox.${client}`,
     /** Two-Phase Commit messages to whoever leads a cluster (its other members ignore them). */
     clusterTwoPc: (cluster: ClusterId) => `${prefix}.c${cluster}.2pc`,
     events: `${prefix}.events`,

@@ -4,6 +4,9 @@ export interface IncomingMessage {
   data: Uint8Array;
   /** Where an answer goes, when the sender expects one. */
   reply: string | undefined;
+  /** The broker's notice that a message sent with this subject as its reply subject found
+   *  nobody listening (NATS's 503 status): a request batch's no-responders. */
+  noResponders?: boolean;
 }
 
 export interface Transport {

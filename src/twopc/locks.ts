@@ -1,4 +1,5 @@
 import { assert } from '../core/assert.js';
+import { mix, stringHash } from '../core/mix-hash.js';
 import type { AccountId } from '../protocol/ids.js';
 import { lockedReason, type Command, type Operation } from '../protocol/commands.js';
 
@@ -90,26 +91,85 @@ export const readWaitLockWaits = 4;
 
 /**
  * Whether a command that still cannot take its accounts (see admit) after `waitedTicks` in the
- * leader's queue stops waiting: a write after `lockWaitTicks` (it is then refused, see
- * lockWaitRefusal), a read after `readWaitLockWaits` of them (its clients are told busy).
+ * leader's queue stops waiting: a write after `lockWaitTicks`, a read after `readWaitLockWaits`
+ * of them. What it gets then is lockWaitEnd's.
  */
 export function lockWaitOver(op: Operation, waitedTicks: number, lockWaitTicks: number): boolean {
-  // A move that cannot take its accounts gives up like a write (its driver is told busy and
-  // tries again: a move has no refusal to choose, nothing ran).
   return op.kind === 'balance' ? waitedTicks > readWaitLockWaits * lockWaitTicks : waitedTicks >= lockWaitTicks;
 }
 
 /**
- * A write whose lock wait is over, marked as refused with `locked`: the refusal is proposed and
- * chosen like any command, so applying it records the answer (a retry gets the same one) and
- * changes nothing else (a participant's PREPARE becomes a no vote).
+ * What a command whose lock wait is over (lockWaitOver) gets, the hot-account policy:
+ * - `retry`: nothing of it is chosen; it leaves the queue and its clients are told busy, locked
+ *   (not final), and send the same (client id, seq) again after a pause, until their own
+ *   deadline. So for whatever a client sends: a transfer (intra-shard, or the coordinator's
+ *   PREPARE it becomes), a read, a move. Waiting for them never deadlocks: they hold no lock
+ *   while they wait (admit takes all or none), and every holder ends without them (a command in
+ *   flight is applied, a prepared transaction is decided, at the latest by its coordinator's vote
+ *   timeout). Giving up after a short wait, instead of waiting on, keeps the leader's queue
+ *   bounded in time as well as in count; refusing instead (`locked`, as before) turned
+ *   contention into definite aborts the client could not undo: its session held the refusal.
+ * - `refuse`: its refusal (`locked`) is chosen (lockWaitRefusal). Only a participant's PREPARE:
+ *   its coordinator holds the sender's lock while it waits, so two transactions that each
+ *   prepared one side of the other's accounts would wait for each other for ever (a deadlock
+ *   across clusters). The no vote after `lockWaitTicks` breaks every such cycle, and no client
+ *   is there to retry it.
+ */
+export type LockWaitEnd = 'retry' | 'refuse';
+
+export function lockWaitEnd(op: Operation): LockWaitEnd {
+  return op.kind === 'x-prepare-participant' ? 'refuse' : 'retry';
+}
+
+/**
+ * Wait-die between prepared transactions, so that a cycle of them (T1 prepared A and waits at
+ * B's cluster; T2 prepared B and waits at A's) ends after a short wait with one victim instead
+ * of two refusals at the end of a whole lock wait each. A participant's PREPARE is the only
+ * command that waits while its transaction holds a lock (its coordinator's), and only a
+ * transaction prepared by its coordinator waits on one (for its own participant's vote); a
+ * participant-prepared one is decided without taking any lock, a command in flight is applied.
+ * So every cycle runs through PREPAREs held by coordinator-prepared transactions, and there:
+ * after `waitDieTicks` the PREPARE of a transaction that does not outrank the holder dies (its
+ * refusal is chosen, lockWaitRefusal), one that outranks it waits on (to the end of its lock
+ * wait, the safety net). In a cycle some holder outranks its waiter, so that waiter dies and
+ * the cycle breaks. The rank is a hash of the transaction id, which every cluster computes
+ * alike: there is no clock common to the clusters to tell age by, and a hash favours no client.
+ * A transaction that dies is over (aborted: locked, chosen); its client's next one draws anew.
+ */
+export function waitDies(
+  key: string,
+  op: Operation,
+  waitedTicks: number,
+  lockWaitTicks: number,
+  preparedCoordinator: HolderOf,
+): boolean {
+  if (op.kind !== 'x-prepare-participant' || waitedTicks < waitDieTicks(lockWaitTicks)) return false;
+  const holder = preparedCoordinator(op.to);
+  return holder !== undefined && holder !== key && outranks(holder, key);
+}
+
+/** How long a PREPARE waits before wait-die may end it: a fifth of the lock wait (100 ms at the
+ *  defaults), well above the few ms in which a prepared transaction that waits on no cycle gets
+ *  its vote and lets go. */
+export function waitDieTicks(lockWaitTicks: number): number {
+  return Math.max(1, Math.ceil(lockWaitTicks / 5));
+}
+
+/** Whether transaction `a` outranks `b` in wait-die (a total order on transaction ids). */
+export function outranks(a: string, b: string): boolean {
+  const ra = mix(stringHash(a)) >>> 0;
+  const rb = mix(stringHash(b)) >>> 0;
+  return ra !== rb ? ra < rb : a < b;
+}
+
+/**
+ * A participant's PREPARE whose lock wait is over, marked as refused with `locked`: the refusal
+ * is proposed and chosen like any command, so applying it records the answer (a repeat gets the
+ * same vote) and changes nothing else (the PREPARE becomes a no vote).
  */
 export function lockWaitRefusal(command: Command): Command {
   const { op } = command;
-  assert(
-    op.kind === 'transfer' || op.kind === 'x-prepare-coordinator' || op.kind === 'x-prepare-participant',
-    `only lock-taking commands wait for locks, not ${op.kind}`,
-  );
+  assert(op.kind === 'x-prepare-participant', `only a participant's PREPARE is refused for its locks, not ${op.kind}`);
   return { ...command, op: { ...op, abort: lockedReason } };
 }
 

@@ -96,7 +96,7 @@ describe('malformed client requests and mutated protocol messages against a real
         kind: 'response',
         response: {
           kind: 'refused',
-          reason: `request too large: ${big.length} bytes, at most ${limits.clientRequestBytesMax}`,
+          reason: `request too large: ${big.length} bytes, at most ${limits.requestBatchBytesMax}`,
         },
       });
       await assert.rejects(

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { parseHgrm } from '../../bench/hgrm.js';
+import { parseCpuProfile } from '../../bench/profile-summary.js';
 import { runChromium } from './chromium.js';
 import { alive, cli, ledgerBin, TestCluster, waitUntil } from './harness.js';
 import { decodePng, inkOf } from './png.js';
@@ -243,6 +244,85 @@ describe('ledger bench with a cluster of its own, stopped by SIGTERM', () => {
         } catch {
           // already gone
         }
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ledger bench --clients 2 --profile DIR (a cluster of its own)', () => {
+  test('two client processes share 200 transactions; every process wrote a CPU profile with samples; roles, CPU and counts add up', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ledger-bench-prof-'));
+    const profiles = join(tmp, 'profiles');
+    try {
+      const r = await cli(
+        [
+          'bench',
+          '--cluster',
+          'own',
+          '--clients',
+          '2',
+          '--profile',
+          profiles,
+          '--transactions',
+          '200',
+          '--warmup',
+          '0.5s',
+          '--seed',
+          '3',
+          '--json',
+        ],
+        { TMPDIR: tmp },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const report = r.json;
+      assert.equal(report.params.clients, 2);
+      const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+      assert.equal(report.all.count, 200, 'the two clients together sent the 200 transactions');
+      assert.equal(sum(report.all.counts), 200);
+      assert.equal(report.byType.read.count + report.byType.intra.count + report.byType.cross.count, 200);
+      assert.equal(report.all.latencyMs.count, 200, 'the merged histogram holds every answer');
+      // Every transfer said how many attempts it took; the clients' counts add up.
+      assert.equal(report.attempts.transfers, report.byType.intra.count + report.byType.cross.count);
+      assert.ok(report.attempts.total >= report.attempts.transfers);
+      const files = readdirSync(profiles).sort();
+      const names = ['client1', 'client2', ...Array.from({ length: 9 }, (_, i) => `n${i + 1}`)];
+      assert.deepEqual(files, names.map((n) => `${n}.cpuprofile`).sort());
+      for (const file of files) {
+        const profile = parseCpuProfile(readFileSync(join(profiles, file), 'utf8'));
+        assert.ok(profile.samples.length > 0, `${file} has samples`);
+      }
+      const roles = Object.fromEntries(report.profile.roles.map((role: any) => [role.role, role]));
+      assert.deepEqual(Object.keys(roles), ['leader', 'follower', 'client']);
+      assert.equal(roles.leader.processes.length, 3, 'one leader a cluster');
+      assert.equal(roles.follower.processes.length, 6);
+      assert.deepEqual(roles.client.processes, ['client1', 'client2']);
+      for (const role of Object.values(roles) as any[]) {
+        assert.ok(role.busySamples > 0 && role.functions.length > 0, `${role.role} has busy samples`);
+        assert.ok(role.functions.every((f: any) => f.pct > 0 && f.pct <= 100));
+      }
+      // Every process's CPU is counted, and per transfer is CPU over the committed transfers.
+      const cpu = report.cpu;
+      assert.deepEqual(Object.keys(cpu.seconds).sort(), ['nats', ...names].sort());
+      assert.equal(cpu.transfers, report.byType.intra.counts.committed + report.byType.cross.counts.committed);
+      assert.ok(cpu.byRole.client > 0 && cpu.byRole.leader > 0 && cpu.byRole.follower > 0, JSON.stringify(cpu.byRole));
+      // The cluster it started is gone with its data dir; only the profiles stay.
+      assert.deepEqual(readdirSync(tmp), ['profiles']);
+    } finally {
+      // Whatever failed above, no cluster of this test outlives it.
+      for (const d of readdirSync(tmp).filter((x) => x.startsWith('ledger-bench-'))) {
+        const state = join(tmp, d, 'cluster.json');
+        if (!existsSync(state)) continue;
+        const { natsPid, nodes } = JSON.parse(readFileSync(state, 'utf8')) as {
+          natsPid: number;
+          nodes: Array<{ pid: number }>;
+        };
+        for (const pid of [natsPid, ...nodes.map((n) => n.pid)])
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
       }
       rmSync(tmp, { recursive: true, force: true });
     }

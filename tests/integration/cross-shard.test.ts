@@ -73,8 +73,12 @@ describe('cross-shard transfers with real processes', () => {
         `${8 * transfersPerWorker} transfers among ${hot.length} hot accounts in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(outcomes)}, aborted by reason ${JSON.stringify(Object.fromEntries(reasons))}`,
       );
       assert.equal(outcomes.unknown, 0, 'every transfer got an answer: nothing hung');
-      // Contention on 5 accounts makes many wait past the lock bound and abort (`locked`); what
-      // matters is that every one ended, and that some work got through.
+      // The hot-account policy (lockWaitEnd, waitDies in src/twopc/locks.ts): a transfer held at
+      // its own leader is retried by its client, not refused, so the only aborts left are
+      // PREPAREs that wait-die or the lock wait refused (a cycle's victim). With the refusal
+      // after 500 ms that this replaced, 368 to 423 of these 1,200 aborted (`locked`).
+      const total = 8 * transfersPerWorker;
+      assert.ok(outcomes.aborted <= total / 4, `${outcomes.aborted} of ${total} aborted`);
       assert.ok(outcomes.committed > 100, `only ${outcomes.committed} committed`);
       let sum = 0;
       for (const a of hot) sum += (await client.balance(a)).balance ?? NaN;

@@ -159,6 +159,8 @@ const settings: ReplicaSettings = {
   electionTicksMax: 24,
   retransmitTicks: 6,
   slotsInFlightMax: 4,
+  // Small, so that a seed's light load both waits behind a slot in flight and proposes past one.
+  commandsPerSlotBehindMin: 3,
   entriesPerMessageMax: 8,
   ...payloadSettings,
 };

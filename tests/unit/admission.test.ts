@@ -3,24 +3,30 @@ import { describe, test } from 'node:test';
 import { limits } from '../../src/core/limits.js';
 import { Admission, clientOrigin, type AdmissionContext } from '../../src/ledger/admission.js';
 import type { Command } from '../../src/protocol/commands.js';
+import { outranks, waitDieTicks } from '../../src/twopc/locks.js';
 
 /** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
  *  src/twopc (locks.ts, steps.ts); these check that admission applies it. */
 
 function context(
   now: number,
-  options: { holdCrossShard?: boolean; prepared?: Array<[number, string]> } = {},
+  options: { holdCrossShard?: boolean; prepared?: Array<[number, string]>; coordinators?: string[] } = {},
 ): AdmissionContext & { admitted: Command[]; gaveUp: string[] } {
   const prepared = new Map(options.prepared ?? []);
+  const coordinators = new Set(options.coordinators ?? []);
   const admitted: Command[] = [];
   const gaveUp: string[] = [];
   return {
     now,
     holdCrossShard: options.holdCrossShard ?? false,
     prepared: (a) => prepared.get(a),
+    preparedCoordinator: (a) => {
+      const key = prepared.get(a);
+      return key !== undefined && coordinators.has(key) ? key : undefined;
+    },
     lockWaitTicks: 10,
     onAdmitted: (c) => admitted.push(c),
-    onReadGaveUp: (k) => gaveUp.push(k),
+    onLockWaitGaveUp: (k) => gaveUp.push(k),
     admitted,
     gaveUp,
   };
@@ -39,14 +45,36 @@ const crossShard = (clientId: string, from: number): Command => ({
 });
 
 describe('Admission', () => {
-  test('a write held by a prepared transaction waits, then is refused with locked once its lock wait is over', () => {
+  test('a client write held by a prepared transaction waits, then leaves the queue unchosen and its clients are told to retry', () => {
     const a = new Admission();
-    a.enqueue(transfer('w', 1, 2), 0);
+    a.enqueue(transfer('w-1', 1, 2), 0);
     a.admitWaiting(context(9, { prepared: [[1, 'x#1']] }));
+    assert.equal(a.pending, 1, 'still waiting');
+    const over = context(10, { prepared: [[1, 'x#1']] });
+    a.admitWaiting(over);
+    assert.deepEqual(over.gaveUp, ['w-1#1'], 'its clients hear busy (locked)');
+    assert.deepEqual([a.pending, a.batched, a.pendingOf('w-2')], [0, 0, 0], 'nothing is proposed, no refusal chosen');
+    // The retry of the same (client, seq) once the account is free is admitted like a new one.
+    a.enqueue(transfer('w-1', 1, 2), 11);
+    a.admitWaiting(context(11));
+    assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [transfer('w-1', 1, 2)]);
+  });
+
+  test("a participant's PREPARE held past its lock wait is refused with locked, chosen like any command (it breaks cycles)", () => {
+    const a = new Admission();
+    const prepare: Command = {
+      clientId: 'c',
+      seq: 4,
+      op: { kind: 'x-prepare-participant', to: 7, amount: 1, coordinator: 2 },
+    };
+    a.enqueue(prepare, 0);
+    a.admitWaiting(context(9, { prepared: [[7, 'x#1']] }));
     assert.equal(a.batched, 0, 'still waiting');
-    a.admitWaiting(context(10, { prepared: [[1, 'x#1']] }));
+    const over = context(10, { prepared: [[7, 'x#1']] });
+    a.admitWaiting(over);
+    assert.deepEqual(over.gaveUp, []);
     assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [
-      { ...transfer('w', 1, 2), op: { kind: 'transfer', from: 1, to: 2, amount: 1, abort: 'locked' } },
+      { ...prepare, op: { kind: 'x-prepare-participant', to: 7, amount: 1, coordinator: 2, abort: 'locked' } },
     ]);
   });
 
@@ -64,6 +92,26 @@ describe('Admission', () => {
     assert.deepEqual([late.gaveUp, a.pending], [['r#1'], 1]);
   });
 
+  test('wait-die: a PREPARE outranked by the coordinator-prepared holder of its account is refused after waitDieTicks; held by a participant-prepared one it waits its whole lock wait', () => {
+    const prepare = (clientId: string): Command => ({
+      clientId,
+      seq: 1,
+      op: { kind: 'x-prepare-participant', to: 7, amount: 1, coordinator: 2 },
+    });
+    const [low, high] = outranks('p#1', 'h#1') ? ['h', 'p'] : ['p', 'h'];
+    const short = waitDieTicks(10);
+    const asCoordinator = new Admission();
+    asCoordinator.enqueue(prepare(low), 0);
+    asCoordinator.admitWaiting(context(short - 1, { prepared: [[7, `${high}#1`]], coordinators: [`${high}#1`] }));
+    assert.equal(asCoordinator.batched, 0, 'a short wait first');
+    asCoordinator.admitWaiting(context(short, { prepared: [[7, `${high}#1`]], coordinators: [`${high}#1`] }));
+    assert.equal((asCoordinator.takeSlot(Number.MAX_SAFE_INTEGER)[0]?.op as { abort?: string }).abort, 'locked');
+    const asParticipant = new Admission();
+    asParticipant.enqueue(prepare(low), 0);
+    asParticipant.admitWaiting(context(9, { prepared: [[7, `${high}#1`]] }));
+    assert.equal(asParticipant.batched, 0, 'a participant-prepared holder waits on no one: no death');
+  });
+
   test("an audit's hold keeps new cross-shard transfers waiting, without counting against their lock wait", () => {
     const a = new Admission();
     a.enqueue(crossShard('x', 1), 0);
@@ -71,9 +119,10 @@ describe('Admission', () => {
     a.admitWaiting(context(100, { holdCrossShard: true, prepared: [[1, 'y#1']] }));
     assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [transfer('w', 3, 4)], 'an intra-shard transfer goes on');
     a.admitWaiting(context(109, { prepared: [[1, 'y#1']] }));
-    assert.equal(a.batched, 0, 'its lock wait counts from the end of the hold');
-    a.admitWaiting(context(110, { prepared: [[1, 'y#1']] }));
-    assert.equal((a.takeSlot(Number.MAX_SAFE_INTEGER)[0]?.op as { abort?: string }).abort, 'locked');
+    assert.equal(a.pending, 1, 'its lock wait counts from the end of the hold');
+    const over = context(110, { prepared: [[1, 'y#1']] });
+    a.admitWaiting(over);
+    assert.deepEqual([over.gaveUp, a.pending], [['x#1'], 0], 'then its client is told to retry');
   });
 
   test('offer queues a 2PC step unless the queues are full', () => {

@@ -74,6 +74,21 @@ describe('bench parameters: presets and flags', () => {
     assert.equal(p.preset, null);
   });
 
+  test('--clients: 1 by default; each client process needs a request in flight', () => {
+    assert.equal(resolve({}).clients, 1);
+    assert.equal(resolve({ clients: '4', concurrency: '192' }).clients, 4);
+    assert.throws(
+      () => resolve({ clients: '32' }),
+      isBadInput(/--clients 32 is more than --concurrency 16/),
+      'the default concurrency is 16',
+    );
+    // Out of range: the message says the range (as for every whole-number flag).
+    const outOfRange = (e: unknown) =>
+      e instanceof LedgerError && e.code === 'bad-input' && /--clients "\d+" .* from 1 to 64/.test(e.message);
+    assert.throws(() => resolve({ clients: '0' }), outOfRange);
+    assert.throws(() => resolve({ clients: '65', concurrency: '100' }), outOfRange);
+  });
+
   test('bad input is a bad-input error with a hint', () => {
     assert.throws(() => resolve({ readRatio: '2' }), isBadInput(/--read-ratio must be between 0 and 1/));
     assert.throws(() => resolve({ crossShard: '-0.1' }), isBadInput(/--cross-shard/));

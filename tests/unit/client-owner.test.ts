@@ -12,6 +12,7 @@ import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { Command } from '../../src/protocol/commands.js';
 import type { Response } from '../../src/protocol/client.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
+import { alwaysConnected, BatchService } from './helpers/batch-service.js';
 import { TransportTimeoutError, type Transport } from '../../src/transport/transport.js';
 
 /** Defaults: clusters of nodes 1-3, 4-6, 7-9 holding accounts 1-3000, 3001-6000, 6001-9000. */
@@ -27,9 +28,11 @@ function fakeTransport(answer: (node: number, command: Command, k: number) => Re
   sent: Sent[];
 } {
   const sent: Sent[] = [];
+  // LedgerClient's batches, each request answered by request() below.
+  const batches = new BatchService((subject, data) => transport.request(subject, data, 1));
   const transport: Transport = {
-    publish: () => undefined,
-    subscribe: () => undefined,
+    publish: (subject, data, reply) => batches.publish(subject, data, reply),
+    subscribe: (subject, handler) => batches.subscribe(subject, handler),
     async request(subject, data) {
       const node = Number(/\.n(\d+)\.req$/.exec(subject)?.[1]);
       const envelope = decodeEnvelope(data);
@@ -39,14 +42,7 @@ function fakeTransport(answer: (node: number, command: Command, k: number) => Re
       if (response === 'timeout') throw new TransportTimeoutError('no answer');
       return encodeEnvelope({ kind: 'response', response });
     },
-    flush: async () => undefined,
-    close: async () => undefined,
-    connected: true,
-    droppedWhileDisconnected: 0,
-    connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
-    whenConnected: async () => true,
-    onPublishError: () => undefined,
-    brokerMaxPayloadBytes: undefined,
+    ...alwaysConnected,
   };
   return { transport, sent };
 }

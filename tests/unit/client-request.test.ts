@@ -36,7 +36,7 @@ describe('client requests as a node admits them', () => {
       [
         'another kind of envelope',
         encodeEnvelope({ kind: 'response', response: { kind: 'busy' } }),
-        /expected request, got response/,
+        /expected request or request-batch, got response/,
       ],
       [
         'a negative amount',

@@ -9,14 +9,17 @@ import { LedgerClient } from '../../src/client/ledger-client.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/codec/envelope.js';
 import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { defaultTopology } from '../../src/ledger/topology.js';
+import { alwaysConnected, BatchService } from './helpers/batch-service.js';
 import { TransportTimeoutError, type Transport } from '../../src/transport/transport.js';
 
 /** A broker stand-in: answers each request with the next scripted outcome, or times out. */
 function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Transport; commands: Command[] } {
   const commands: Command[] = [];
+  // LedgerClient's batches, each request answered by request() below.
+  const batches = new BatchService((subject, data) => transport.request(subject, data, 1));
   const transport: Transport = {
-    publish: () => undefined,
-    subscribe: () => undefined,
+    publish: (subject, data, reply) => batches.publish(subject, data, reply),
+    subscribe: (subject, handler) => batches.subscribe(subject, handler),
     async request(_subject, data) {
       const envelope = decodeEnvelope(data);
       if (envelope.kind !== 'request') throw new Error(`unexpected ${envelope.kind}`);
@@ -25,14 +28,7 @@ function scriptedTransport(script: Array<Outcome | 'timeout'>): { transport: Tra
       if (next === 'timeout') throw new TransportTimeoutError('no answer');
       return encodeEnvelope({ kind: 'response', response: { kind: 'outcome', outcome: next, servedBy: 1, slot: 1 } });
     },
-    flush: async () => undefined,
-    close: async () => undefined,
-    connected: true,
-    droppedWhileDisconnected: 0,
-    connection: () => ({ connected: true, closed: false, reconnectAttempt: 0, disconnects: 0, disconnectedMs: 0 }),
-    whenConnected: async () => true,
-    onPublishError: () => undefined,
-    brokerMaxPayloadBytes: undefined,
+    ...alwaysConnected,
   };
   return { transport, commands };
 }

@@ -29,7 +29,7 @@ interface LintRun {
 /** Runs node with `args` in `cwd` (asynchronously, so the cases can overlap). */
 function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, encoding: 'utf8', timeout: 300_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, output: `${stdout}${stderr}` });
     });

@@ -7,9 +7,13 @@ import {
   admit,
   heldAtApply,
   heldByOther,
+  lockWaitEnd,
   lockWaitOver,
   lockWaitRefusal,
+  outranks,
   readServable,
+  waitDies,
+  waitDieTicks,
   type HolderOf,
 } from '../../src/twopc/locks.js';
 
@@ -98,15 +102,76 @@ describe('the lock rule', () => {
     assert.equal(lockWaitOver(read, 41, 10), true, 'a read: past four lock waits');
   });
 
-  test('a write whose lock wait is over is marked refused with locked; a read or a decision never is', () => {
-    assert.deepEqual(lockWaitRefusal({ clientId: 'c', seq: 2, op: transfer }), {
-      clientId: 'c',
-      seq: 2,
-      op: { ...transfer, abort: 'locked' },
-    });
+  test("the hot-account policy: what a client sent is given back to it to retry (nothing chosen); only a participant's PREPARE is refused", () => {
     const prepare: Operation = { kind: 'x-prepare-participant', to: 9, amount: 5, coordinator: 1 };
-    assert.deepEqual(lockWaitRefusal({ clientId: 'c', seq: 3, op: prepare }).op, { ...prepare, abort: 'locked' });
-    assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 4, op: read }), /only lock-taking commands/);
-    assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 5, op: { kind: 'x-end' } }), /only lock-taking commands/);
+    const coordinator: Operation = { kind: 'x-prepare-coordinator', from: 1, to: 9, amount: 5, participant: 2 };
+    const moveOut: Operation = { kind: 'move-out', accounts: [1], to: 2, epoch: 1 };
+    assert.deepEqual(
+      [transfer, coordinator, read, moveOut].map(lockWaitEnd),
+      ['retry', 'retry', 'retry', 'retry'],
+      'a client waits for these at no one: it retries the same (client, seq)',
+    );
+    assert.equal(
+      lockWaitEnd(prepare),
+      'refuse',
+      'its coordinator holds a lock while it waits: a no vote breaks cycles',
+    );
+  });
+
+  test("only a participant's PREPARE is marked refused with locked; a client's write, a read or a decision never is", () => {
+    const prepare: Operation = { kind: 'x-prepare-participant', to: 9, amount: 5, coordinator: 1 };
+    assert.deepEqual(lockWaitRefusal({ clientId: 'c', seq: 3, op: prepare }), {
+      clientId: 'c',
+      seq: 3,
+      op: { ...prepare, abort: 'locked' },
+    });
+    assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 2, op: transfer }), /only a participant's PREPARE/);
+    assert.throws(() => lockWaitRefusal({ clientId: 'c', seq: 4, op: read }), /only a participant's PREPARE/);
+    assert.throws(
+      () => lockWaitRefusal({ clientId: 'c', seq: 5, op: { kind: 'x-end' } }),
+      /only a participant's PREPARE/,
+    );
+  });
+  test('wait-die ends only a PREPARE, only after waitDieTicks, only against a coordinator-prepared holder that outranks it', () => {
+    const prepare: Operation = { kind: 'x-prepare-participant', to: 9, amount: 5, coordinator: 1 };
+    const [low, high] = outranks('a#1', 'b#1') ? ['b#1', 'a#1'] : ['a#1', 'b#1'];
+    const heldBy = (key: string) => holders([[9, key]]);
+    const short = waitDieTicks(10);
+    assert.ok(short >= 1 && short < 10, 'a short wait, within the lock wait');
+    assert.equal(waitDies(low, prepare, short, 10, heldBy(high)), true, 'outranked: it dies');
+    assert.equal(waitDies(low, prepare, short - 1, 10, heldBy(high)), false, 'not before the short wait');
+    assert.equal(waitDies(high, prepare, 9, 10, heldBy(low)), false, 'it outranks the holder: it waits on');
+    assert.equal(waitDies(low, prepare, short, 10, holders([])), false, 'no coordinator-prepared holder');
+    assert.equal(waitDies(low, prepare, short, 10, heldBy(low)), false, 'its own transaction');
+    const coordinator: Operation = { kind: 'x-prepare-coordinator', from: 9, to: 1, amount: 5, participant: 2 };
+    assert.equal(
+      waitDies(low, coordinator, short, 10, heldBy(high)),
+      false,
+      "a client's command holds nothing: it never dies",
+    );
+    assert.equal(waitDies(low, { kind: 'transfer', from: 9, to: 1, amount: 5 }, short, 10, heldBy(high)), false);
+  });
+
+  test('the rank is a total order on transaction ids: every cycle of prepared transactions waiting on each other has a victim', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `${(i * 7919) % 997}-c#${1 + (i % 5)}`);
+    for (const a of ids)
+      for (const b of ids) {
+        if (a === b) assert.equal(outranks(a, b), false, 'irreflexive');
+        else assert.notEqual(outranks(a, b), outranks(b, a), `exactly one of ${a}, ${b} outranks the other`);
+        for (const c of ids.slice(0, 10))
+          if (outranks(a, b) && outranks(b, c)) assert.ok(outranks(a, c), `transitive: ${a} ${b} ${c}`);
+      }
+    // Rings of k transactions: T_i holds account i (prepared as coordinator) and its participant's
+    // PREPARE waits for account i+1. Some PREPARE in the ring must die.
+    for (let k = 2; k <= 6; k++)
+      for (let start = 0; start + k <= ids.length; start += k) {
+        const ring = ids.slice(start, start + k);
+        const victims = ring.filter((waiter, i) => {
+          const next = (i + 1) % k;
+          const prepare: Operation = { kind: 'x-prepare-participant', to: next, amount: 1, coordinator: 1 };
+          return waitDies(waiter, prepare, waitDieTicks(10), 10, holders([[next, ring[next] as string]]));
+        });
+        assert.ok(victims.length >= 1 && victims.length < k, `ring ${ring.join(' ')}: ${victims.length} victims`);
+      }
   });
 });

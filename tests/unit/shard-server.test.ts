@@ -14,11 +14,11 @@ function transfer(clientId: string, seq: number, from: number, to: number, amoun
   return { clientId, seq, op: { kind: 'transfer', from, to, amount } };
 }
 
-function newServer(self: NodeId, accounts: number): ShardServer {
+function newServer(self: NodeId, accounts: number, settings = testSettings): ShardServer {
   return new ShardServer({
     self,
     members: [1, 2, 3],
-    settings: testSettings,
+    settings,
     random: new SeededRandom(self),
     cluster: 1,
     clusterOfAccount: (a: number) => (a >= 1 && a <= accounts ? 1 : undefined),
@@ -38,8 +38,8 @@ class ShardCluster {
   readonly readies: Array<{ node: NodeId; ready: ShardReady }> = [];
   private inFlight: Envelope<Batch>[] = [];
 
-  constructor(accounts = 4) {
-    for (const id of [1, 2, 3]) this.servers.set(id, newServer(id, accounts));
+  constructor(accounts = 4, settings = testSettings) {
+    for (const id of [1, 2, 3]) this.servers.set(id, newServer(id, accounts, settings));
   }
 
   get(id: NodeId): ShardServer {
@@ -322,6 +322,44 @@ describe('ShardServer: the leader', () => {
     assert.deepEqual(
       proposals.find(([slot]) => slot === 5),
       [5, ['c4#1', 'c5#1']],
+    );
+    for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
+  });
+
+  test('behind two slots in flight, a batch smaller than commandsPerSlotBehindMin waits for one to be chosen', () => {
+    const c = new ShardCluster(20, { ...testSettings, commandsPerSlotBehindMin: 3 });
+    const s1 = c.elect(1);
+    const send = (i: number) =>
+      s1.request({ reqId: i, command: transfer(`c${i}`, 1, 2 * i + 1, 2 * i + 2, 1), hops: 0 });
+    const proposeOne = (): ShardReady => {
+      s1.propose();
+      const ready = s1.ready();
+      c.send(1, ready);
+      return ready;
+    };
+    // Nothing in flight, then one: a single command goes at once both times.
+    send(0);
+    assert.deepEqual(proposed(proposeOne()), [[1, ['c0#1']]]);
+    send(1);
+    assert.deepEqual(proposed(proposeOne()), [[2, ['c1#1']]]);
+    // Two slots in flight: two commands are fewer than 3, so they wait...
+    send(2);
+    send(3);
+    s1.propose();
+    assert.equal(s1.hasReady(), false, 'a small batch waits behind two slots in flight');
+    assert.equal(s1.replica.slotsInFlight, 2);
+    // ...and a third makes the batch big enough to go behind them.
+    send(4);
+    assert.deepEqual(proposed(proposeOne()), [[3, ['c2#1', 'c3#1', 'c4#1']]]);
+    // One more waits until a slot is chosen, then goes alone.
+    send(5);
+    s1.propose();
+    assert.equal(s1.hasReady(), false);
+    c.settle();
+    const proposals = c.readies.filter((r) => r.node === 1).flatMap((r) => proposed(r.ready));
+    assert.deepEqual(
+      proposals.find(([slot]) => slot === 4),
+      [4, ['c5#1']],
     );
     for (let i = 0; i < 6; i++) assert.deepEqual(outcomeOf(c.repliesTo(1, i)[0]), { status: 'committed' });
   });

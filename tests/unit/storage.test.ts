@@ -163,6 +163,31 @@ describe('SQLite node store', () => {
     assert.deepEqual(log, [{ slot: 1, ballot: { round: 2, node: 3 }, value: null, chosen: true }]);
   });
 
+  test('an entry learned chosen is marked by its flag alone, and only when it is the entry written', async () => {
+    const opts = options();
+    const ballot = { round: 1, node: 1 };
+    const value = [transfer('a', 1, 1, 2, 5)];
+    const other = [transfer('b', 1, 2, 3, 1)];
+    const marks = await withStore(opts, (store) => {
+      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot, value, chosen: false }] });
+      store.persist({ ...emptyBatch, entries: [{ slot: 2, ballot, value, chosen: false }] });
+      store.persist({ ...emptyBatch, entries: [{ slot: 3, ballot, value, chosen: false }] });
+      // The same entry, now chosen: the flag alone.
+      store.persist({ ...emptyBatch, entries: [{ slot: 1, ballot, value, chosen: true }] });
+      // Another value at slot 2, and slot 3 chosen in another ballot: written whole.
+      store.persist({ ...emptyBatch, entries: [{ slot: 2, ballot, value: other, chosen: true }] });
+      store.persist({ ...emptyBatch, entries: [{ slot: 3, ballot: { round: 2, node: 2 }, value, chosen: true }] });
+      return (store as unknown as { entryMarksChosen: number }).entryMarksChosen;
+    });
+    assert.equal(marks, 1);
+    const log = await withStore(opts, (store) => store.load().log);
+    assert.deepEqual(log, [
+      { slot: 1, ballot, value, chosen: true },
+      { slot: 2, ballot, value: other, chosen: true },
+      { slot: 3, ballot: { round: 2, node: 2 }, value, chosen: true },
+    ]);
+  });
+
   test('evicted sessions are deleted', async () => {
     const opts = options();
     const sessions: Session[] = ['a', 'b', 'c'].map((clientId, i) => ({

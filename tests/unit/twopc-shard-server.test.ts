@@ -9,6 +9,7 @@ import type { Response } from '../../src/protocol/client.js';
 import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import type { TwoPcSettings } from '../../src/twopc/driver.js';
+import { outranks, waitDieTicks } from '../../src/twopc/locks.js';
 import type { TwoPcMessage } from '../../src/protocol/twopc.js';
 import { ballot, testSettings } from './helpers/replica-harness.js';
 
@@ -299,7 +300,7 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(w.get(2).state.balanceOf(8), 130);
   });
 
-  test("it aborts when the participant's receiver stays locked past lockWaitTicks: the client hears aborted: locked and the debit is undone", () => {
+  test("it aborts when the participant's receiver stays locked past lockWaitTicks (a transaction that outranks the holder waits it out): the client hears aborted: locked and the debit is undone", () => {
     const w = new TwoClusters();
     const [s1, s2] = [w.get(1), w.get(2)];
     // Cluster 2 prepares its own transfer out of account 8 and never hears a vote (its PREPARE to
@@ -310,23 +311,46 @@ describe('ShardServer 2PC: end to end', () => {
     w.inFlight = [];
 
     const otherLost = (f: Flight) => !(f.message.type === 'prepare' && f.message.txn.clientId === 'other');
-    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
+    assert.ok(outranks('c6#1', 'other#1'), 'c6#1 waits (wait-die)');
+    s1.request({ reqId: 1, command: transfer('c6', 1, 1, 8, 30), hops: 0 });
     w.deliver(otherLost);
-    assert.equal(s2.state.twoPc.participantRecord('c1#1'), undefined, 'the participant waits for the lock');
+    assert.equal(s2.state.twoPc.participantRecord('c6#1'), undefined, 'the participant waits for the lock');
     w.tick(twoPc.lockWaitTicks - 1, otherLost);
-    assert.equal(s2.state.twoPc.participantRecord('c1#1'), undefined, 'still waiting within lockWaitTicks');
+    assert.equal(s2.state.twoPc.participantRecord('c6#1'), undefined, 'still waiting within lockWaitTicks');
     assert.deepEqual(w.repliesTo(1, 1), []);
     w.tick(2, otherLost);
-    assert.deepEqual(s2.state.twoPc.participantRecord('c1#1')?.reason, 'locked');
-    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.state, 'aborted');
+    assert.deepEqual(s2.state.twoPc.participantRecord('c6#1')?.reason, 'locked');
+    assert.equal(s2.state.twoPc.participantRecord('c6#1')?.state, 'aborted');
     assert.equal(s2.state.balanceOf(8), 95, 'only its own debit');
 
     w.settle(otherLost);
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'locked' }]);
     assert.equal(s1.state.balanceOf(1), 100);
     assert.equal(s1.state.twoPc.lockHolder(1), undefined);
-    assert.equal(s1.state.twoPc.coordinatorRecord('c1#1'), undefined, 'the participant acknowledged the abort');
+    assert.equal(s1.state.twoPc.coordinatorRecord('c6#1'), undefined, 'the participant acknowledged the abort');
     assert.equal(s2.state.twoPc.lockHolder(8), 'other#1', 'the other transaction still holds its lock');
+  });
+
+  test('wait-die: a PREPARE that does not outrank the coordinator-prepared holder of its receiver dies after waitDieTicks, long before the lock wait', () => {
+    const w = new TwoClusters();
+    const [s1, s2] = [w.get(1), w.get(2)];
+    // As above: other#1 is prepared at cluster 2 as coordinator, holding 8, and never decided.
+    s2.request({ reqId: 10, command: transfer('other', 1, 8, 2, 5), hops: 0 });
+    w.collect();
+    w.inFlight = [];
+    const otherLost = (f: Flight) => !(f.message.type === 'prepare' && f.message.txn.clientId === 'other');
+    assert.ok(outranks('other#1', 'c1#1'), 'c1#1 dies (wait-die)');
+    assert.ok(waitDieTicks(twoPc.lockWaitTicks) < twoPc.lockWaitTicks);
+    s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
+    w.deliver(otherLost);
+    w.tick(waitDieTicks(twoPc.lockWaitTicks) - 1, otherLost);
+    assert.equal(s2.state.twoPc.participantRecord('c1#1'), undefined, 'it waits a little first');
+    w.tick(2, otherLost);
+    assert.equal(s2.state.twoPc.participantRecord('c1#1')?.reason, 'locked', 'then its refusal is chosen');
+    w.settle(otherLost);
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'locked' }]);
+    assert.equal(s1.state.balanceOf(1), 100, 'the debit is undone');
+    assert.equal(s2.state.twoPc.lockHolder(8), 'other#1', 'the holder goes on');
   });
 
   test('a receiver locked only for a moment (the tail of a previous transaction) does not make the next one fail', () => {
@@ -469,7 +493,7 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     w.tick(4 * twoPc.lockWaitTicks, () => false);
     assert.deepEqual(w.repliesTo(1, 2), [], 'still waiting');
     w.tick(2, () => false);
-    assert.deepEqual(w.repliesTo(1, 2), [{ kind: 'busy' }]);
+    assert.deepEqual(w.repliesTo(1, 2), [{ kind: 'busy', locked: true }]);
     assert.equal(s1.pendingCommands, 0);
   });
 
@@ -511,16 +535,27 @@ describe('ShardServer 2PC: reads of held accounts', () => {
     assert.deepEqual([s1.state.balanceOf(1), s1.state.balanceOf(2)], [0, 170]);
   });
 
-  test('an intra-shard transfer from a sender held past lockWaitTicks is answered aborted: locked', () => {
+  test('an intra-shard transfer from a sender held past lockWaitTicks is told busy, locked: nothing chosen, and the same (client, seq) commits once the sender is free', () => {
     const w = new TwoClusters();
     const s1 = w.get(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
     w.collect();
     w.inFlight = [];
     s1.request({ reqId: 2, command: transfer('c2', 1, 1, 2, 10), hops: 0 });
-    w.tick(twoPc.lockWaitTicks + 1, () => false);
-    assert.deepEqual(outcomesOf(w.repliesTo(1, 2)), [{ status: 'aborted', reason: 'locked' }]);
+    w.tick(twoPc.lockWaitTicks - 1, () => false);
+    assert.deepEqual(w.repliesTo(1, 2), [], 'still waiting within lockWaitTicks');
+    w.tick(2, () => false);
+    assert.deepEqual(w.repliesTo(1, 2), [{ kind: 'busy', locked: true }]);
+    assert.equal(s1.state.sessionOf('c2'), undefined, 'no refusal chosen: the session has nothing for it');
+    assert.equal(s1.pendingCommands, 0, 'it left the queue');
     assert.deepEqual([s1.state.balanceOf(1), s1.state.balanceOf(2)], [70, 100]);
+    // The coordinator's resends reach the participant now; c1 is decided and frees account 1.
+    w.tick(twoPc.resendTicks + 2);
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'committed' }]);
+    s1.request({ reqId: 3, command: transfer('c2', 1, 1, 2, 10), hops: 0 });
+    w.settle();
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 3)), [{ status: 'committed' }], 'the retry runs, once');
+    assert.deepEqual([s1.state.balanceOf(1), s1.state.balanceOf(2)], [60, 110]);
   });
 });
 

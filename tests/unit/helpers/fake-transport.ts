@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
+import { BatchService } from './batch-service.js';
 import { ConnectionWaiters } from '../../../src/transport/connection-waiters.js';
 import {
   NotSentError,
@@ -28,10 +29,17 @@ export class FakeTransport implements Transport {
   private isClosed = false;
   private readonly waiters = new ConnectionWaiters();
 
-  publish(): void {}
+  /** LedgerClient's request batches, each request answered by request() below. */
+  private readonly batches = new BatchService((subject, data) => this.request(subject, data, 1));
+
+  publish(subject: string, data: Uint8Array, reply?: string): void {
+    this.batches.publish(subject, data, reply);
+  }
   onPublishError(): void {}
   readonly brokerMaxPayloadBytes = undefined;
-  subscribe(_subject: string, _handler: (message: IncomingMessage) => void): void {}
+  subscribe(subject: string, handler: (message: IncomingMessage) => void): void {
+    this.batches.subscribe(subject, handler);
+  }
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {
