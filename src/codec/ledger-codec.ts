@@ -324,6 +324,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
   const o = obj(value, path);
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+  const slot = optional(o.slot, `${path}.slot`, (v, p) => int(v, p, 1));
   return {
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
     seq: int(o.seq, `${path}.seq`, 1),
@@ -334,6 +335,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
     ...(prepareSlot === undefined ? {} : { prepareSlot }),
+    ...(slot === undefined ? {} : { slot }),
   };
 }
 

@@ -137,6 +137,9 @@ export class ShardServer {
         get now() {
           return server.ticks;
         },
+        get recoveredUpTo() {
+          return server.replica.recoveredUpTo;
+        },
         propose: (command) => this.admission.offer(command, this.ticks),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),

@@ -65,6 +65,10 @@ export interface CoordinatorRecord {
    *  followed. A participant that forgot the transaction and prepared it again from a late
    *  PREPARE copy holds another preparation, which the commit must not credit a second time. */
   prepareSlot?: number;
+  /** The slot that chose its PREPARE (absent in records written before it was kept). A leader
+   *  may abort on the participant's silence only a PREPARE chosen in its own term: see
+   *  TwoPcDriver.mayAbortOnSilence. */
+  slot?: number;
 }
 
 /** The receiver's cluster (participant) side: the last transaction of each client. */

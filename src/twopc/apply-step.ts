@@ -25,6 +25,7 @@ type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
 function prepareCoordinator(
   twoPc: TwoPcState,
   book: AccountBook,
+  slot: Slot,
   command: Command,
   op: Op<'x-prepare-coordinator'>,
 ): Outcome | undefined {
@@ -45,6 +46,7 @@ function prepareCoordinator(
     amount: op.amount,
     participant: op.participant,
     state: 'prepared',
+    slot,
   });
   return undefined;
 }
@@ -63,7 +65,7 @@ export function applyTwoPcStep(
   const { op } = command;
   switch (op.kind) {
     case 'x-prepare-coordinator':
-      return prepareCoordinator(twoPc, book, command, op);
+      return prepareCoordinator(twoPc, book, slot, command, op);
     case 'x-prepare-participant':
       prepareParticipant(twoPc, book, slot, command, op);
       return undefined;

@@ -40,6 +40,9 @@ export interface DriverHost {
   readonly cluster: ClusterId;
   readonly state: DriverView;
   readonly now: number;
+  /** While leading: the last slot it recovered from earlier leaders (Replica.recoveredUpTo).
+   *  A PREPARE chosen above it was proposed by this leader, in this term. */
+  readonly recoveredUpTo: Slot | undefined;
   /** Queues a step for the log; false when the leader's queues are full (the driver asks again
    *  on a later message or tick). The driver proposes each step once until it is applied. A
    *  step waits in the leader's queue with the clients' commands (Admission.offer), so a
@@ -83,6 +86,9 @@ interface CoordinatorProgress {
   participantLeaderless: boolean;
   /** The vote timeout passed: the PREPARE is resent as a tombstone request (`orAbort`). */
   tombstoneAsked: boolean;
+  /** This leader proposed an abort on the participant's silence (mayAbortOnSilence): a yes
+   *  that arrives now is too late to be answered committed. */
+  abortedOnSilence: boolean;
 }
 
 /**
@@ -107,7 +113,7 @@ export class TwoPcDriver {
   /** Votes that arrived for a transaction in `preparing`, before its PREPARE was applied here. */
   private readonly earlyVotes = new Map<string, Extract<TwoPcMessage, { type: 'vote' }>>();
   /** Transactions whose clients this leader told committed (their commit is on its way). */
-  private readonly answered = new Set<string>();
+  protected readonly answered = new Set<string>();
   /** Messages refused as out of range, by reason (see receive). */
   readonly refused = new Map<string, number>();
 
@@ -207,10 +213,15 @@ export class TwoPcDriver {
         p = this.newProgress();
         this.coordinator.set(key, p);
       }
-      // No vote in time: the participant may still choose its PREPARE (its yes would make the
-      // transfer committed), so abort only on its no. Ask it for one: a tombstone where it has
-      // no record (onPrepare), its vote from the record where it has one.
-      if (r.state === 'prepared' && now >= p.voteDeadlineTick && !p.tombstoneAsked) {
+      // No vote in time. The PREPARE this leader chose in its own term, and whose client it has
+      // not told committed, it aborts now (no-quorum when the participant's cluster said it has
+      // no leader). Otherwise the participant may still choose its PREPARE, and an earlier
+      // leader may have told the client committed on its yes, so abort only on its no. Ask it
+      // for one: a tombstone where it has no record (onPrepare), its vote where it has one.
+      if (r.state === 'prepared' && now >= p.voteDeadlineTick && this.mayAbortOnSilence(r)) {
+        p.abortedOnSilence = true;
+        this.decide(r, 'abort', p.participantLeaderless ? 'no-quorum' : 'timeout');
+      } else if (r.state === 'prepared' && now >= p.voteDeadlineTick && !p.tombstoneAsked) {
         p.tombstoneAsked = true;
         p.sentAtTick = -Infinity;
       }
@@ -386,6 +397,8 @@ export class TwoPcDriver {
   private onVote(r: CoordinatorRecord, m: Extract<TwoPcMessage, { type: 'vote' }>): void {
     const key = txnKey(r.clientId, r.seq);
     if (m.vote === 'yes') {
+      // Our abort on its silence is on its way: the participant's yes is undone by it.
+      if (this.coordinator.get(key)?.abortedOnSilence === true) return;
       if (!this.answered.has(key)) {
         this.answered.add(key);
         this.host.event('coordinator:committed');
@@ -405,7 +418,27 @@ export class TwoPcDriver {
       voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks,
       participantLeaderless: false,
       tombstoneAsked: false,
+      abortedOnSilence: false,
     };
+  }
+
+  /**
+   * Whether this leader may abort a prepared transaction for want of a vote: only when it chose
+   * the PREPARE itself, in its current term (above the slots it recovered), and has not told
+   * the client committed. Then no other leader can have told it so: an earlier one never
+   * applied that slot while leading, and a later one serves only once it has applied every slot
+   * it recovered from us, so our abort, if ever chosen, comes before its vote is heard (the
+   * record is no longer prepared then, and the yes is ignored). A participant that chooses its
+   * PREPARE afterwards votes yes to a decided record and is sent the abort (sendFor).
+   */
+  protected mayAbortOnSilence(r: CoordinatorRecord): boolean {
+    const recoveredUpTo = this.host.recoveredUpTo;
+    return (
+      r.slot !== undefined &&
+      recoveredUpTo !== undefined &&
+      r.slot > recoveredUpTo &&
+      !this.answered.has(txnKey(r.clientId, r.seq))
+    );
   }
 
   private sendFor(r: CoordinatorRecord, orAbort = false): void {

@@ -10,6 +10,7 @@ import type { Command } from '../../src/protocol/commands.js';
 import type { SimRequest } from './sim-message.js';
 import { TwoPcDriver } from '../../src/twopc/driver.js';
 import { txnKey } from '../../src/twopc/steps.js';
+import type { CoordinatorRecord } from '../../src/protocol/twopc.js';
 
 /**
  * The simulator is only worth its seeds if it catches a broken protocol. Each replica here
@@ -70,6 +71,17 @@ class AnswersBeforeParticipant extends TwoPcDriver {
     const key = txnKey(command.clientId, command.seq);
     if (command.op.kind === 'x-prepare-coordinator' && this.host.state.twoPc.coordinatorRecord(key)?.state === 'prepared')
       this.host.answer({ clientId: command.clientId, seq: command.seq }, { status: 'committed' });
+  }
+}
+
+/**
+ * A coordinator that aborts on the participant's silence any PREPARE it has not answered, also
+ * one an earlier leader chose (and may have answered committed on the participant's yes): the
+ * real rule allows it only for a PREPARE chosen in the leader's own term.
+ */
+class AbortsOnSilenceInAnyTerm extends TwoPcDriver {
+  protected override mayAbortOnSilence(r: CoordinatorRecord): boolean {
+    return !this.answered.has(txnKey(r.clientId, r.seq));
   }
 }
 
@@ -164,6 +176,15 @@ describe('the simulator catches a deliberately broken core', () => {
     const seed = firstFailingSeedOfDriver((...args) => new AnswersBeforeParticipant(...args), 30);
     assert.ok(seed !== undefined, 'no seed out of 30 caught an answer given before the participant voted');
     // The real driver passes the seeds up to the one that caught it.
+    assert.equal(
+      firstFailingSeedOfDriver((...args) => new TwoPcDriver(...args), seed),
+      undefined,
+    );
+  });
+
+  test('a coordinator that aborts on silence a PREPARE chosen in an earlier term is caught within SEEDS seeds', () => {
+    const seed = firstFailingSeedOfDriver((...args) => new AbortsOnSilenceInAnyTerm(...args), 1000);
+    assert.ok(seed !== undefined, 'no seed out of SEEDS caught an abort on silence of an earlier term');
     assert.equal(
       firstFailingSeedOfDriver((...args) => new TwoPcDriver(...args), seed),
       undefined,

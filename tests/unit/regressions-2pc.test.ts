@@ -75,6 +75,7 @@ function host(cluster: number, accounts: number[], sessionsMax: number): TestHos
   const h: TestHost = {
     cluster,
     now: 0,
+    recoveredUpTo: undefined,
     proposed: [],
     sent: [],
     state: new LedgerState({ balances: new Map(accounts.map((a) => [a, 100])), appliedIndex: 0, sessionsMax }),

@@ -160,6 +160,7 @@ function host(cluster: number, accounts: number[], sessionsMax = 1000): Host {
   const h: Host = {
     cluster,
     now: 0,
+    recoveredUpTo: undefined,
     proposed: [],
     sent: [],
     events: [],

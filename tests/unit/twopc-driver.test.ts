@@ -15,6 +15,9 @@ const settings: TwoPcSettings = { lockWaitTicks: 5, voteTimeoutTicks: 50, resend
 class FakeHost implements DriverHost {
   readonly state: LedgerState;
   now = 0;
+  /** By default every PREPARE here was chosen in an earlier leader's term (recovered), so
+   *  silence never aborts it; a test of the leader's own term sets 0. */
+  recoveredUpTo: number | undefined = Number.MAX_SAFE_INTEGER;
   proposed: Command[] = [];
   sent: Array<{ to: number; message: TwoPcMessage }> = [];
   events: TwoPcEvent[] = [];
@@ -427,6 +430,84 @@ describe('TwoPcDriver: parallel commit', () => {
     host.proposed = [];
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
     assert.deepEqual(host.proposed, []);
+  });
+});
+
+describe("TwoPcDriver: the participant's silence, in the leader's own term", () => {
+  /** A coordinator that chose the PREPARE of c1#1 itself, in its current term. */
+  function ownTerm(): { host: FakeHost; driver: TwoPcDriver } {
+    const s = setup(1);
+    s.host.recoveredUpTo = 0;
+    choose(s.host, s.driver, prepareC('c1', 1, 1, 7, 30));
+    s.host.clear();
+    return s;
+  }
+
+  test("no vote by voteTimeoutTicks: it aborts 'timeout' without a tombstone, and the client hears aborted once chosen", () => {
+    const { host, driver } = ownTerm();
+    tickTo(host, driver, settings.voteTimeoutTicks - 1);
+    assert.deepEqual(host.proposed, []);
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    assert.equal(host.state.balanceOf(1), 100, 'the debit is undone');
+    assert.ok(
+      sentOfType(host, 'decision').some((s) => s.message.decision === 'abort'),
+      'the participant hears abort',
+    );
+  });
+
+  test("after a 'no-leader' vote the abort on silence is 'no-quorum'", () => {
+    const { host, driver } = ownTerm();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
+    ]);
+  });
+
+  test('a yes that arrives after the abort on silence was proposed is not answered committed; the participant is told abort', () => {
+    const { host, driver } = ownTerm();
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.answers, [], 'no committed answer');
+    assert.ok(
+      opsProposed(host).every((op) => op.kind !== 'x-decide' || op.decision === 'abort'),
+      'no commit proposed',
+    );
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.proposed, [], 'a yes for a decided record changes nothing');
+    tickTo(host, driver, host.now + settings.resendTicks);
+    assert.ok(sentOfType(host, 'decision').every((s) => s.message.decision === 'abort'));
+  });
+
+  test('once the client was told committed, silence never aborts (the commit is on its way)', () => {
+    const { host, driver } = ownTerm();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.equal(host.answers.length, 1);
+    host.clear();
+    tickTo(host, driver, settings.voteTimeoutTicks * 3);
+    assert.ok(
+      opsProposed(host).every((op) => op.kind !== 'x-decide' || op.decision === 'commit'),
+      'never an abort after committed was answered',
+    );
+  });
+
+  test('a PREPARE chosen at or below the slots it recovered, or a driver not leading, waits for a no instead', () => {
+    for (const recoveredUpTo of [1, undefined]) {
+      const s = setup(1);
+      s.host.recoveredUpTo = recoveredUpTo;
+      choose(s.host, s.driver, prepareC('c1', 1, 1, 7, 30));
+      s.host.clear();
+      tickTo(s.host, s.driver, settings.voteTimeoutTicks * 3);
+      assert.deepEqual(s.host.proposed, [], `recoveredUpTo ${String(recoveredUpTo)}: no abort on silence`);
+      assert.ok(sentOfType(s.host, 'prepare').some((m) => m.message.orAbort === true), 'a tombstone is asked');
+    }
   });
 });
 
