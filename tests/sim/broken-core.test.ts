@@ -89,8 +89,9 @@ class AbortsOnSilenceInAnyTerm extends TwoPcDriver {
 function firstFailingSeedOfDriver(
   createTwoPcDriver: NonNullable<SimOptions['createTwoPcDriver']>,
   seedsMax: number,
+  seedFirst = 1,
 ): number | undefined {
-  for (let seed = 1; seed <= seedsMax; seed++) {
+  for (let seed = seedFirst; seed <= seedsMax; seed++) {
     try {
       runSeed({ seed, faultTicks: 600, livenessTicksMax: 3000, createTwoPcDriver });
     } catch (error) {
@@ -182,11 +183,14 @@ describe('the simulator catches a deliberately broken core', () => {
     );
   });
 
-  test('a coordinator that aborts on silence a PREPARE chosen in an earlier term is caught within SEEDS seeds', () => {
-    const seed = firstFailingSeedOfDriver((...args) => new AbortsOnSilenceInAnyTerm(...args), 1000);
-    assert.ok(seed !== undefined, 'no seed out of SEEDS caught an abort on silence of an earlier term');
+  // It needs a leader deposed after it told a client committed, and the next one timing out on
+  // a participant that is slow to answer: seed 622 was the first of 1..1000 to catch it when it
+  // was written (the real driver passes 1..622). The range starts at 601 to keep the stage short.
+  test('a coordinator that aborts on silence a PREPARE chosen in an earlier term is caught within seeds 601-1000', () => {
+    const seed = firstFailingSeedOfDriver((...args) => new AbortsOnSilenceInAnyTerm(...args), 1000, 601);
+    assert.ok(seed !== undefined, 'no seed of 601-1000 caught an abort on silence of an earlier term');
     assert.equal(
-      firstFailingSeedOfDriver((...args) => new TwoPcDriver(...args), seed),
+      firstFailingSeedOfDriver((...args) => new TwoPcDriver(...args), seed, 601),
       undefined,
     );
   });
