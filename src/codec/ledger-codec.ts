@@ -72,12 +72,14 @@ function decodeLogOperation(value: unknown, path: string): Operation {
       });
     case 'x-prepare-participant': {
       const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
       return withAbort({
         kind,
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
         ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
       });
     }
     case 'x-decide': {
@@ -85,6 +87,7 @@ function decodeLogOperation(value: unknown, path: string): Operation {
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
       const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
       const presumed = optional(o.presumed, `${path}.presumed`, (v, p) => bool(v, p) || fail(p, 'true'));
       return {
         kind,
@@ -95,6 +98,7 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         ...(prepareSlot === undefined ? {} : { prepareSlot }),
         ...(presumed === undefined ? {} : { presumed }),
         ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
       };
     }
     case 'x-end':
@@ -342,6 +346,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
 export function decodeParticipantRecord(value: unknown, path: string): ParticipantRecord {
   const o = obj(value, path);
   const from = optional(o.from, `${path}.from`, (v, p) => int(v, p));
+  const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   return {
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
@@ -350,6 +355,7 @@ export function decodeParticipantRecord(value: unknown, path: string): Participa
     amount: int(o.amount, `${path}.amount`),
     coordinator: int(o.coordinator, `${path}.coordinator`, 1),
     ...(from === undefined ? {} : { from }),
+    ...(fromEpoch === undefined ? {} : { fromEpoch }),
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
     slot: int(o.slot, `${path}.slot`),
@@ -369,6 +375,7 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
     case 'prepare': {
       const orAbort = optional(o.orAbort, `${path}.orAbort`, (v, p) => bool(v, p) || fail(p, 'true'));
       const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
       return {
         type,
         txn,
@@ -376,6 +383,7 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
         ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
         ...(orAbort === undefined ? {} : { orAbort }),
       };
     }
@@ -408,7 +416,14 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
       return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
     case 'query': {
       const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
-      return { type, txn, participant: int(o.participant, `${path}.participant`, 1), ...(from === undefined ? {} : { from }) };
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
+      return {
+        type,
+        txn,
+        participant: int(o.participant, `${path}.participant`, 1),
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
+      };
     }
   }
 }

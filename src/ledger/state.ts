@@ -198,6 +198,11 @@ export class LedgerState implements AccountBook, MoveBook {
     return this.balances.get(account);
   }
 
+  /** The map epoch of the account's last move, as this shard's map knows it (0: never moved). */
+  epochOf(account: AccountId): number {
+    return this.map.epochOf(account);
+  }
+
   sessionOf(clientId: ClientId): Session | undefined {
     return this.sessions.get(clientId);
   }

@@ -63,6 +63,8 @@ export type Operation =
       coordinator: ClusterId;
       /** The sender's account at the coordinator (see ParticipantRecord.from). */
       from?: AccountId;
+      /** Its epoch there (see ParticipantRecord.fromEpoch). */
+      fromEpoch?: number;
       abort?: string;
     }
   /** The decision, chosen first in the coordinator's log, then in the participant's.
@@ -81,6 +83,8 @@ export type Operation =
       presumed?: true;
       /** With `presumed`: the sender's account, as the participant's record names it. */
       from?: AccountId;
+      /** With `presumed`: its epoch, as the participant's record names it. */
+      fromEpoch?: number;
     }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
   | { kind: 'x-end' }

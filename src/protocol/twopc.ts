@@ -25,6 +25,9 @@ export type TwoPcMessage =
       /** The sender's account, kept in the participant's record and named back in its queries,
        *  so a presumed abort knows whether the transfer could still be prepared there. */
       from?: AccountId;
+      /** The epoch of the sender's account at the coordinator when it sent this (the map
+       *  epoch of its last move there), kept and named back with `from`: see ParticipantRecord. */
+      fromEpoch?: number;
       orAbort?: true;
     }
   /** Participant -> coordinator, after its PREPARE (or ABORT) is chosen in its own log. A yes
@@ -37,7 +40,7 @@ export type TwoPcMessage =
   | { type: 'ack'; txn: TxnId; participant: ClusterId }
   /** Participant -> coordinator: "I voted yes and heard nothing: what was decided?" (`from`:
    *  the sender's account, as the PREPARE named it). */
-  | { type: 'query'; txn: TxnId; participant: ClusterId; from?: AccountId };
+  | { type: 'query'; txn: TxnId; participant: ClusterId; from?: AccountId; fromEpoch?: number };
 
 export interface TwoPcOutbound {
   toCluster: ClusterId;
@@ -80,6 +83,10 @@ export interface ParticipantRecord {
   coordinator: ClusterId;
   /** The sender's account at the coordinator, as its PREPARE named it. */
   from?: AccountId;
+  /** Its epoch there when that PREPARE was sent. A presumed abort leaves no tombstone where the
+   *  account arrived again since: that PREPARE is refused there anyway (an old map epoch), and
+   *  the transfer may have run elsewhere meanwhile (see decideCoordinator). */
+  fromEpoch?: number;
   state: 'prepared' | 'committed' | 'aborted';
   reason?: string;
   /** The slot that last wrote it: decided records are forgotten oldest first, in the same

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { Slot } from '../protocol/ids.js';
+import type { AccountId, Slot } from '../protocol/ids.js';
 import { lockedReason, supersededReason, type Command, type Operation, type Outcome } from '../protocol/commands.js';
 import type { AccountBook } from './account-book.js';
 import { heldAtApply } from './locks.js';
@@ -98,6 +98,7 @@ function prepareParticipant(
     amount: op.amount,
     coordinator: op.coordinator,
     ...(op.from === undefined ? {} : { from: op.from }),
+    ...(op.fromEpoch === undefined ? {} : { fromEpoch: op.fromEpoch }),
     slot,
   };
   const balance = book.balanceOf(op.to);
@@ -113,6 +114,13 @@ function prepareParticipant(
   // PREPARE at the participant: credit tentatively and lock; the record is the undo record.
   book.credit(op.to, op.amount);
   twoPc.setParticipant({ ...base, state: 'prepared' });
+}
+
+/** The sender's account is here, and has not arrived again since the epoch the participant's
+ *  PREPARE named (a participant record from before epochs were kept names none). */
+function senderStillHere(book: AccountBook, from: AccountId, fromEpoch: number | undefined): boolean {
+  if (book.balanceOf(from) === undefined) return false;
+  return fromEpoch === undefined || book.epochOf(from) <= fromEpoch;
 }
 
 function decideCoordinator(
@@ -132,10 +140,12 @@ function decideCoordinator(
     // session covers the transaction either (LedgerState.applyCommand), so the answer returned
     // is recorded in the client's session, and a PREPARE of it chosen later (proposed before,
     // by this leader or a deposed one) is answered from there instead of preparing.
-    // A sender's account no longer here (moved away): a PREPARE of it is refused here anyway
-    // (a wrong shard, or an old map epoch once it is back), and the transfer may run at the
-    // account's new home: no tombstone, which would be a second outcome.
-    if (record !== undefined || (op.from !== undefined && book.balanceOf(op.from) === undefined)) return undefined;
+    // A sender's account no longer here (moved away), or here again since the PREPARE the
+    // participant holds was sent (a later epoch): that PREPARE is refused here anyway (a wrong
+    // shard, or an old map epoch), and the transfer may run, or have run, at the account's
+    // other home: no tombstone, which would be a second outcome.
+    if (record !== undefined || (op.from !== undefined && !senderStillHere(book, op.from, op.fromEpoch)))
+      return undefined;
     return { status: 'aborted', reason: op.reason ?? 'timeout' };
   }
   if (record === undefined) {

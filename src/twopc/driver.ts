@@ -32,6 +32,8 @@ export interface DriverView {
   readonly twoPc: TwoPcState;
   readonly appliedIndex: Slot;
   balanceOf(account: AccountId): number | undefined;
+  /** The map epoch of the account's last move (0: it never moved). */
+  epochOf(account: AccountId): number;
   sessionOf(clientId: ClientId): { seq: number } | undefined;
 }
 
@@ -177,8 +179,17 @@ export class TwoPcDriver {
       // Parallel commit: the participant prepares while our PREPARE is being chosen. Only when
       // it will be prepared here: the sender's account is locked from now until it is applied,
       // so its applied balance is the one the PREPARE will find (else it is sent once applied).
+      // Nor for a late copy sent before the account's last arrival here: it is refused at apply
+      // (an old map epoch, LedgerState.applyCommand) and recorded nowhere, while the same
+      // transfer may have run at the account's other home meanwhile.
       const key = txnKey(command.clientId, command.seq);
-      if (op.abort === undefined && (this.host.state.balanceOf(op.from) ?? 0) >= op.amount && !this.preparing.has(key)) {
+      const fromEpoch = this.host.state.epochOf(op.from);
+      if (
+        op.abort === undefined &&
+        (command.mapEpoch ?? 0) >= fromEpoch &&
+        (this.host.state.balanceOf(op.from) ?? 0) >= op.amount &&
+        !this.preparing.has(key)
+      ) {
         this.preparing.add(key);
         const txn = { clientId: command.clientId, seq: command.seq };
         this.host.send(op.participant, {
@@ -188,6 +199,7 @@ export class TwoPcDriver {
           to: op.to,
           amount: op.amount,
           from: op.from,
+          fromEpoch,
         });
       }
     }
@@ -245,6 +257,7 @@ export class TwoPcDriver {
           txn: { clientId: r.clientId, seq: r.seq },
           participant: this.host.cluster,
           ...(r.from === undefined ? {} : { from: r.from }),
+          ...(r.fromEpoch === undefined ? {} : { fromEpoch: r.fromEpoch }),
         });
       }
     }
@@ -320,7 +333,7 @@ export class TwoPcDriver {
         return;
       }
       case 'query':
-        return this.onQuery(m.txn, m.participant, m.from);
+        return this.onQuery(m.txn, m.participant, m.from, m.fromEpoch);
     }
   }
 
@@ -451,6 +464,7 @@ export class TwoPcDriver {
         to: r.to,
         amount: r.amount,
         from: r.from,
+        fromEpoch: this.host.state.epochOf(r.from),
         ...(orAbort ? { orAbort: true as const } : {}),
       });
     } else {
@@ -498,15 +512,29 @@ export class TwoPcDriver {
     // still on its way) can never be chosen after it, and the coordinator may abort on our no.
     const tombstone = m.orAbort === true ? { abort: tombstoneReason } : {};
     const from = m.from === undefined ? {} : { from: m.from };
+    const fromEpoch = m.fromEpoch === undefined ? {} : { fromEpoch: m.fromEpoch };
     this.propose({
       clientId: m.txn.clientId,
       seq: m.txn.seq,
-      op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator, ...from, ...tombstone },
+      op: {
+        kind: 'x-prepare-participant',
+        to: m.to,
+        amount: m.amount,
+        coordinator: m.coordinator,
+        ...from,
+        ...fromEpoch,
+        ...tombstone,
+      },
     });
   }
 
   /** A participant that voted yes asks what was decided. */
-  private onQuery(txn: TxnId, participant: ClusterId, from: AccountId | undefined): void {
+  private onQuery(
+    txn: TxnId,
+    participant: ClusterId,
+    from: AccountId | undefined,
+    fromEpoch: number | undefined,
+  ): void {
     const key = txnKey(txn.clientId, txn.seq);
     const r = this.host.state.twoPc.coordinatorRecord(key);
     if (r !== undefined) {
@@ -539,6 +567,7 @@ export class TwoPcDriver {
         peer: participant,
         presumed: true,
         ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
       },
     });
   }

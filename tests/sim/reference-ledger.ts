@@ -155,7 +155,11 @@ export class ReferenceLedger {
           // PREPARE was chosen before it or the client's sequence is past it; else a tombstone,
           // the transaction's outcome, so that its PREPARE chosen later does nothing.
           if (op.presumed === true) {
-            const here = op.from === undefined || this.balances.has(op.from);
+            // Here, and not arrived again since the PREPARE the participant holds was sent.
+            const here =
+              op.from === undefined ||
+              (this.balances.has(op.from) &&
+                (op.fromEpoch === undefined || (this.epochs.get(op.from) ?? 0) <= op.fromEpoch));
             if (out === undefined && isNew && here) finish({ status: 'aborted', reason: op.reason ?? 'timeout' });
             return;
           }

@@ -132,7 +132,9 @@ describe('TwoPcDriver: the coordinator', () => {
     const { host, driver } = setup(1);
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
     assert.deepEqual(host.proposed, []);
   });
 
@@ -226,7 +228,7 @@ describe('TwoPcDriver: the coordinator', () => {
     host.clear();
     tickTo(host, driver, settings.voteTimeoutTicks);
     assert.deepEqual(host.sent, [
-      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, orAbort: true } },
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0, orAbort: true } },
     ]);
     tickTo(host, driver, settings.voteTimeoutTicks * 4);
     assert.deepEqual(host.proposed, [], 'silence is no abort: the participant may hold a yes');
@@ -274,7 +276,9 @@ describe('TwoPcDriver: the coordinator', () => {
       host.now = t;
       driver.onTick();
       if (host.sent.length > 0) {
-        assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
+        assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
         sentAt.push(t);
         host.sent = [];
       }
@@ -330,7 +334,7 @@ describe('TwoPcDriver: the coordinator', () => {
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
-    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
+    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } }]);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
     assert.ok(sentOfType(s.host, 'prepare').every((m) => m.message.orAbort === undefined));
     s.host.clear();
@@ -373,7 +377,9 @@ describe('TwoPcDriver: parallel commit', () => {
     const { host, driver } = setup(1);
     driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.events, ['coordinator:prepare-proposed']);
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 } }]);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
     host.clear();
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.sent, [], 'already sent: not again when chosen');
@@ -386,6 +392,19 @@ describe('TwoPcDriver: parallel commit', () => {
     const refused = prepareC('c1', 2, 2, 7, 5);
     driver.onAdmitted({ ...refused, op: { ...refused.op, abort: 'locked' } as Command['op'] });
     assert.deepEqual(host.sent, []);
+  });
+
+  test("a late copy sent before the sender's account last arrived here (an older map epoch) is not sent early: it will be refused at apply, recorded nowhere", () => {
+    const { host, driver } = setup(1);
+    host.state.epochOf = () => 4; // account 1 came back here at epoch 4
+    driver.onAdmitted({ ...prepareC('c1', 1, 1, 7, 30), mapEpoch: 2 });
+    assert.deepEqual(host.sent, [], 'an old copy');
+    driver.onAdmitted({ ...prepareC('c1', 2, 1, 7, 30), mapEpoch: 4 });
+    assert.deepEqual(
+      sentOfType(host, 'prepare').map((m) => m.message),
+      [{ type: 'prepare', txn: { clientId: 'c1', seq: 2 }, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 4 }],
+      'a live attempt names the epoch, which the participant keeps for its queries',
+    );
   });
 
   test('a yes vote before our PREPARE is applied is kept: the client hears committed once it is applied', () => {
