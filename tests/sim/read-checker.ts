@@ -66,6 +66,17 @@ export class ReadChecker {
         reference.incomingState(key) === 'committed'
       )
         this.creditSlot.set(key, slot);
+      // A preparation undone (an early PREPARE whose coordinator PREPARE was refused, the
+      // sender's account having moved): no credit of it here. The same transfer may then commit
+      // within one shard (seed 755258127), where its credit is an ordinary change of the account.
+      if (
+        c.op.kind === 'x-decide' &&
+        c.op.role === 'participant' &&
+        !this.creditSlot.has(key) &&
+        this.creditCluster.get(key) === cluster &&
+        reference.incomingState(key) === 'aborted'
+      )
+        this.creditCluster.delete(key);
     }
   }
 

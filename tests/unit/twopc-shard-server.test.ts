@@ -189,7 +189,20 @@ describe('ShardServer 2PC: routing', () => {
     ]);
     assert.deepEqual(
       w.inFlight.map((f) => [f.to, f.message]),
-      [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30, from: 1 }]],
+      [
+        [
+          2,
+          {
+            type: 'prepare',
+            txn: { clientId: 'c1', seq: 1 },
+            coordinator: 1,
+            to: 8,
+            amount: 30,
+            from: 1,
+            fromEpoch: 0,
+          },
+        ],
+      ],
     );
     assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the decision');
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen']);
@@ -379,7 +392,7 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(w.totalMoney(), 600);
   });
 
-  test("with no vote by voteTimeoutTicks the leader that chose the PREPARE in its own term aborts: the client hears aborted: timeout, the debit is undone, and the healed participant hears abort", () => {
+  test('with no vote by voteTimeoutTicks the leader that chose the PREPARE in its own term aborts: the client hears aborted: timeout, the debit is undone, and the healed participant hears abort', () => {
     const w = new TwoClusters();
     const s1 = w.get(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
@@ -611,5 +624,4 @@ describe('ShardServer 2PC: leaderless participants', () => {
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'no-quorum' }]);
     assert.equal(s1.state.balanceOf(1), 100);
   });
-
 });
