@@ -412,7 +412,10 @@ export class TwoPcDriver {
     if (m.vote === 'yes') {
       // Our abort on its silence is on its way: the participant's yes is undone by it.
       if (this.coordinator.get(key)?.abortedOnSilence === true) return;
-      if (!this.answered.has(key)) {
+      // Answered now only for a PREPARE of this leader's own term. One it recovered may still
+      // be aborted by the leader that chose it, deposed without knowing it (its abort on
+      // silence can be adopted by a later leader): that client hears the decision once chosen.
+      if (!this.answered.has(key) && this.choseInOwnTerm(r)) {
         this.answered.add(key);
         this.host.event('coordinator:committed');
         this.host.answer({ clientId: r.clientId, seq: r.seq }, { status: 'committed' });
@@ -439,19 +442,19 @@ export class TwoPcDriver {
    * Whether this leader may abort a prepared transaction for want of a vote: only when it chose
    * the PREPARE itself, in its current term (above the slots it recovered), and has not told
    * the client committed. Then no other leader can have told it so: an earlier one never
-   * applied that slot while leading, and a later one serves only once it has applied every slot
-   * it recovered from us, so our abort, if ever chosen, comes before its vote is heard (the
-   * record is no longer prepared then, and the yes is ignored). A participant that chooses its
-   * PREPARE afterwards votes yes to a decided record and is sent the abort (sendFor).
+   * applied that slot while leading, and a later one recovered it, so it answers that client
+   * only once its decision is chosen (onVote), and the first decision chosen is the outcome
+   * (our abort may be adopted by a later leader even after we were deposed). A participant
+   * that chooses its PREPARE afterwards votes yes to a decided record and is sent the abort.
    */
   protected mayAbortOnSilence(r: CoordinatorRecord): boolean {
+    return this.choseInOwnTerm(r) && !this.answered.has(txnKey(r.clientId, r.seq));
+  }
+
+  /** This leader chose the record's PREPARE itself, in its current term. */
+  private choseInOwnTerm(r: CoordinatorRecord): boolean {
     const recoveredUpTo = this.host.recoveredUpTo;
-    return (
-      r.slot !== undefined &&
-      recoveredUpTo !== undefined &&
-      r.slot > recoveredUpTo &&
-      !this.answered.has(txnKey(r.clientId, r.seq))
-    );
+    return r.slot !== undefined && recoveredUpTo !== undefined && r.slot > recoveredUpTo;
   }
 
   private sendFor(r: CoordinatorRecord, orAbort = false): void {

@@ -15,9 +15,9 @@ const settings: TwoPcSettings = { lockWaitTicks: 5, voteTimeoutTicks: 50, resend
 class FakeHost implements DriverHost {
   readonly state: LedgerState;
   now = 0;
-  /** By default every PREPARE here was chosen in an earlier leader's term (recovered), so
-   *  silence never aborts it; a test of the leader's own term sets 0. */
-  recoveredUpTo: number | undefined = Number.MAX_SAFE_INTEGER;
+  /** By default every PREPARE here was chosen in the leader's own term (it recovered nothing):
+   *  a yes is answered at once, and silence aborts. A test of a recovered PREPARE sets more. */
+  recoveredUpTo: number | undefined = 0;
   proposed: Command[] = [];
   sent: Array<{ to: number; message: TwoPcMessage }> = [];
   events: TwoPcEvent[] = [];
@@ -220,6 +220,7 @@ describe('TwoPcDriver: the coordinator', () => {
 
   test("with no vote before voteTimeoutTicks it asks the participant for a tombstone (PREPARE orAbort) and aborts only on its no, 'timeout'", () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
     assert.ok(
       sentOfType(host, 'prepare').every((s) => s.message.orAbort === undefined),
@@ -242,6 +243,7 @@ describe('TwoPcDriver: the coordinator', () => {
 
   test('a yes vote after the tombstone request still commits (the participant had prepared)', () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     tickTo(host, driver, settings.voteTimeoutTicks + 1);
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 4 });
     assert.deepEqual(opsProposed(host), [
@@ -251,6 +253,7 @@ describe('TwoPcDriver: the coordinator', () => {
 
   test("after a 'no-leader' vote it waits past the timeout; the tombstone's no then aborts 'no-quorum'", () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     assert.deepEqual(host.proposed, [], 'a leaderless participant is not a no vote');
     tickTo(host, driver, settings.voteTimeoutTicks * 3);
@@ -331,6 +334,7 @@ describe('TwoPcDriver: the coordinator', () => {
 
   test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and asks for a tombstone at the timeout from then', () => {
     const s = setup(1);
+    s.host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
@@ -345,6 +349,7 @@ describe('TwoPcDriver: the coordinator', () => {
 
   test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     tickTo(host, driver, 45);
     host.clear();
     driver.reset();
@@ -515,6 +520,18 @@ describe("TwoPcDriver: the participant's silence, in the leader's own term", () 
       opsProposed(host).every((op) => op.kind !== 'x-decide' || op.decision === 'commit'),
       'never an abort after committed was answered',
     );
+  });
+
+  test("a yes for a PREPARE it recovered from an earlier term is not answered at once: the leader that chose it may abort it on silence, deposed without knowing; the client hears the decision once chosen", () => {
+    const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1;
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.answers, [], 'no early answer');
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 3 },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'committed' }, 'the decision is the answer');
   });
 
   test('a PREPARE chosen at or below the slots it recovered, or a driver not leading, waits for a no instead', () => {
