@@ -101,7 +101,10 @@ export class ReferenceLedger {
       case 'balance':
         return;
       case 'transfer': {
-        if (!isNew) return;
+        // Also nothing while the same (client, seq) is a transaction in flight here: it is a
+        // retry of that transfer, answered by its decision (seed 1326674604: sent again within
+        // one shard once the receiver had moved here, while its cross-shard PREPARE was prepared).
+        if (!isNew || this.outgoing.has(key)) return;
         // An account moved away: nothing runs, nothing is recorded (the client asks its owner).
         if (!this.balances.has(op.from) || !this.balances.has(op.to)) return;
         // Sent before its account arrived here: the same (the client's live attempt says so).
