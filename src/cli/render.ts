@@ -142,7 +142,7 @@ function opText(op: Record<string, unknown>): string {
     case 'x-prepare-participant':
       return `2PC prepare (c${String(op.coordinator)} -> ${String(op.to)}, ${String(op.amount)})${refused}`;
     case 'x-decide':
-      return `2PC ${String(op.decision)}${typeof op.reason === 'string' ? ` (${op.reason})` : ''}`;
+      return `2PC ${String(op.decision)}${typeof op.reason === 'string' ? ` (${op.reason})` : ''}${op.presumed === true ? ' presumed' : ''}`;
     case 'x-end':
       return '2PC end';
     default:

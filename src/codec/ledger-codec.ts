@@ -70,17 +70,25 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         amount: int(o.amount, `${path}.amount`, 1),
         participant: int(o.participant, `${path}.participant`, 1),
       });
-    case 'x-prepare-participant':
+    case 'x-prepare-participant': {
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
       return withAbort({
         kind,
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
       });
+    }
     case 'x-decide': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const peer = optional(o.peer, `${path}.peer`, (v, p) => int(v, p, 1));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
+      const presumed = optional(o.presumed, `${path}.presumed`, (v, p) => bool(v, p) || fail(p, 'true'));
       return {
         kind,
         role: oneOf(o.role, `${path}.role`, ['coordinator', 'participant'] as const),
@@ -88,6 +96,9 @@ function decodeLogOperation(value: unknown, path: string): Operation {
         ...(reason === undefined ? {} : { reason }),
         ...(peer === undefined ? {} : { peer }),
         ...(prepareSlot === undefined ? {} : { prepareSlot }),
+        ...(presumed === undefined ? {} : { presumed }),
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
       };
     }
     case 'x-end':
@@ -317,6 +328,7 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
   const o = obj(value, path);
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
+  const slot = optional(o.slot, `${path}.slot`, (v, p) => int(v, p, 1));
   return {
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
     seq: int(o.seq, `${path}.seq`, 1),
@@ -327,11 +339,14 @@ export function decodeCoordinatorRecord(value: unknown, path: string): Coordinat
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
     ...(prepareSlot === undefined ? {} : { prepareSlot }),
+    ...(slot === undefined ? {} : { slot }),
   };
 }
 
 export function decodeParticipantRecord(value: unknown, path: string): ParticipantRecord {
   const o = obj(value, path);
+  const from = optional(o.from, `${path}.from`, (v, p) => int(v, p));
+  const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
   const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
   return {
     clientId: str(o.clientId, `${path}.clientId`, limits.clientIdLengthMax),
@@ -339,6 +354,8 @@ export function decodeParticipantRecord(value: unknown, path: string): Participa
     to: int(o.to, `${path}.to`),
     amount: int(o.amount, `${path}.amount`),
     coordinator: int(o.coordinator, `${path}.coordinator`, 1),
+    ...(from === undefined ? {} : { from }),
+    ...(fromEpoch === undefined ? {} : { fromEpoch }),
     state: oneOf(o.state, `${path}.state`, txnStates),
     ...(reason === undefined ? {} : { reason }),
     slot: int(o.slot, `${path}.slot`),
@@ -355,14 +372,21 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
   const type = oneOf(o.type, `${path}.type`, ['prepare', 'vote', 'decision', 'ack', 'query'] as const);
   const txn = decodeTxnId(o.txn, `${path}.txn`);
   switch (type) {
-    case 'prepare':
+    case 'prepare': {
+      const orAbort = optional(o.orAbort, `${path}.orAbort`, (v, p) => bool(v, p) || fail(p, 'true'));
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
       return {
         type,
         txn,
         coordinator: int(o.coordinator, `${path}.coordinator`, 1),
         to: int(o.to, `${path}.to`, 1),
         amount: int(o.amount, `${path}.amount`, 1),
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
+        ...(orAbort === undefined ? {} : { orAbort }),
       };
+    }
     case 'vote': {
       const reason = optional(o.reason, `${path}.reason`, (v, p) => str(v, p, limits.reasonLengthMax));
       const prepareSlot = optional(o.prepareSlot, `${path}.prepareSlot`, (v, p) => int(v, p, 1));
@@ -390,8 +414,17 @@ export function decodeTwoPcMessage(value: unknown, path: string): TwoPcMessage {
     }
     case 'ack':
       return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
-    case 'query':
-      return { type, txn, participant: int(o.participant, `${path}.participant`, 1) };
+    case 'query': {
+      const from = optional(o.from, `${path}.from`, (v, p) => int(v, p, 1));
+      const fromEpoch = optional(o.fromEpoch, `${path}.fromEpoch`, (v, p) => int(v, p));
+      return {
+        type,
+        txn,
+        participant: int(o.participant, `${path}.participant`, 1),
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
+      };
+    }
   }
 }
 

@@ -60,6 +60,8 @@ export interface ShardServerInit {
   twoPcBounds?: Omit<TwoPcBounds, 'cluster'>;
   /** Builds the Paxos replica; the simulator's broken-core test passes a subclass. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
+  /** Builds the 2PC driver (tests/sim/broken-core.test.ts passes one with a rule broken). */
+  createTwoPcDriver?: (...args: ConstructorParameters<typeof TwoPcDriver>) => TwoPcDriver;
 }
 
 /**
@@ -127,16 +129,24 @@ export class ShardServer {
       ...(init.participantRecords === undefined ? {} : { participantRecords: init.participantRecords }),
     });
     const server = this;
-    this.driver = new TwoPcDriver(
+    const createDriver = init.createTwoPcDriver ?? ((...args) => new TwoPcDriver(...args));
+    this.driver = createDriver(
       {
         cluster: init.cluster,
         state: this.state,
         get now() {
           return server.ticks;
         },
+        get recoveredUpTo() {
+          return server.replica.recoveredUpTo;
+        },
         propose: (command) => this.admission.offer(command, this.ticks),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),
+        // Parallel commit: the outcome before its decision is chosen (see TwoPcDriver.onVote).
+        answer: (txn, outcome) => {
+          for (const reqId of this.waiters.take(commandKey(txn.clientId, txn.seq))) this.reply(reqId, outcome, undefined);
+        },
       },
       init.twoPc,
       this.twoPcBounds,

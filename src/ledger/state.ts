@@ -198,6 +198,11 @@ export class LedgerState implements AccountBook, MoveBook {
     return this.balances.get(account);
   }
 
+  /** The map epoch of the account's last move, as this shard's map knows it (0: never moved). */
+  epochOf(account: AccountId): number {
+    return this.map.epochOf(account);
+  }
+
   sessionOf(clientId: ClientId): Session | undefined {
     return this.sessions.get(clientId);
   }
@@ -253,6 +258,10 @@ export class LedgerState implements AccountBook, MoveBook {
       if ((command.mapEpoch ?? 0) < this.map.epochOf(op.from))
         return { status: 'rejected', reason: wrongShardReason(op.from) };
     }
+    // A presumed abort is a tombstone only for a transaction this shard knows nothing of: with
+    // a record or a session covering it, it changes nothing (see decideCoordinator).
+    if (op.kind === 'x-decide' && op.presumed === true && this.priorOutcome(command.clientId, command.seq) !== undefined)
+      return undefined;
     // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.
     if (isReshardStep(op)) return this.applyReshard(slot, op);

@@ -9,8 +9,11 @@ import type { TwoPcEvent } from '../twopc/driver.js';
  * dies (it creates DIR; others find it there), so a whole cluster can be armed at once and
  * whichever node leads at that moment crashes. Unset, the failpoint is inert.
  *
- * Events: coordinator:prepare-proposed, coordinator:prepare-chosen, coordinator:decision-chosen,
- * participant:prepare-proposed, participant:prepare-chosen, participant:decision-applied.
+ * Events: coordinator:prepare-proposed (the PREPARE goes to the participant in the same ready),
+ * coordinator:prepare-chosen, coordinator:committed (both PREPAREs chosen with yes: the client's
+ * answer is in the same ready, the decision not chosen yet), coordinator:decision-chosen,
+ * participant:prepare-proposed, participant:prepare-chosen, participant:tombstone-chosen (an
+ * ABORT chosen at the coordinator's request, see TwoPcDriver), participant:decision-applied.
  */
 export interface Failpoint {
   event: TwoPcEvent;

@@ -250,6 +250,12 @@ export class Replica<V> {
   get isServing(): boolean {
     return this.currentRole === 'leader' && this.leader !== undefined && this.commit >= this.leader.servingFromCommit;
   }
+  /** While leading: the last slot this leader recovered from its predecessors when it took
+   *  over. Every slot above it that is chosen while it still leads holds its own proposal: a
+   *  value of a later leader reaches it only in an accept, which makes it a follower first. */
+  get recoveredUpTo(): Slot | undefined {
+    return this.currentRole === 'leader' && this.leader !== undefined ? this.leader.servingFromCommit : undefined;
+  }
   /** Slots this leader proposed that are not chosen yet (0 when not leading). */
   get slotsInFlight(): number {
     if (this.currentRole !== 'leader' || this.leader === undefined) return 0;

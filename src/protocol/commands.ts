@@ -56,7 +56,17 @@ export type Operation =
       abort?: string;
     }
   /** Participant (receiver's cluster): lock and credit `to`, keep an undo record; or vote no. */
-  | { kind: 'x-prepare-participant'; to: AccountId; amount: number; coordinator: ClusterId; abort?: string }
+  | {
+      kind: 'x-prepare-participant';
+      to: AccountId;
+      amount: number;
+      coordinator: ClusterId;
+      /** The sender's account at the coordinator (see ParticipantRecord.from). */
+      from?: AccountId;
+      /** Its epoch there (see ParticipantRecord.fromEpoch). */
+      fromEpoch?: number;
+      abort?: string;
+    }
   /** The decision, chosen first in the coordinator's log, then in the participant's.
    *  `prepareSlot` on a commit: the participant's preparation it commits (see CoordinatorRecord). */
   | {
@@ -66,6 +76,15 @@ export type Operation =
       reason?: string;
       peer?: ClusterId;
       prepareSlot?: number;
+      /** A coordinator's abort for a transaction it had no record of when a participant asked
+       *  (a presumed abort): applied, it changes nothing where the PREPARE was chosen before it,
+       *  and elsewhere records the abort in the client's session, so the PREPARE can never be
+       *  chosen after it (see decideCoordinator in src/twopc/apply-step.ts). */
+      presumed?: true;
+      /** With `presumed`: the sender's account, as the participant's record names it. */
+      from?: AccountId;
+      /** With `presumed`: its epoch, as the participant's record names it. */
+      fromEpoch?: number;
     }
   /** The participant acknowledged the decision: the coordinator forgets the transaction. */
   | { kind: 'x-end' }

@@ -13,4 +13,6 @@ export interface AccountBook {
   credit(account: AccountId, amount: number): void;
   /** Takes `amount` from an account of this shard (the caller checked the funds). */
   debit(account: AccountId, amount: number): void;
+  /** The map epoch of the account's last move (0: it never moved). */
+  epochOf(account: AccountId): number;
 }

@@ -1,5 +1,5 @@
 import { assert } from '../core/assert.js';
-import type { Slot } from '../protocol/ids.js';
+import type { AccountId, Slot } from '../protocol/ids.js';
 import { lockedReason, supersededReason, type Command, type Operation, type Outcome } from '../protocol/commands.js';
 import type { AccountBook } from './account-book.js';
 import { heldAtApply } from './locks.js';
@@ -25,6 +25,7 @@ type Op<K extends Operation['kind']> = Extract<Operation, { kind: K }>;
 function prepareCoordinator(
   twoPc: TwoPcState,
   book: AccountBook,
+  slot: Slot,
   command: Command,
   op: Op<'x-prepare-coordinator'>,
 ): Outcome | undefined {
@@ -45,6 +46,7 @@ function prepareCoordinator(
     amount: op.amount,
     participant: op.participant,
     state: 'prepared',
+    slot,
   });
   return undefined;
 }
@@ -63,7 +65,7 @@ export function applyTwoPcStep(
   const { op } = command;
   switch (op.kind) {
     case 'x-prepare-coordinator':
-      return prepareCoordinator(twoPc, book, command, op);
+      return prepareCoordinator(twoPc, book, slot, command, op);
     case 'x-prepare-participant':
       prepareParticipant(twoPc, book, slot, command, op);
       return undefined;
@@ -95,6 +97,8 @@ function prepareParticipant(
     to: op.to,
     amount: op.amount,
     coordinator: op.coordinator,
+    ...(op.from === undefined ? {} : { from: op.from }),
+    ...(op.fromEpoch === undefined ? {} : { fromEpoch: op.fromEpoch }),
     slot,
   };
   const balance = book.balanceOf(op.to);
@@ -112,6 +116,13 @@ function prepareParticipant(
   twoPc.setParticipant({ ...base, state: 'prepared' });
 }
 
+/** The sender's account is here, and has not arrived again since the epoch the participant's
+ *  PREPARE named (a participant record from before epochs were kept names none). */
+function senderStillHere(book: AccountBook, from: AccountId, fromEpoch: number | undefined): boolean {
+  if (book.balanceOf(from) === undefined) return false;
+  return fromEpoch === undefined || book.epochOf(from) <= fromEpoch;
+}
+
 function decideCoordinator(
   twoPc: TwoPcState,
   book: AccountBook,
@@ -120,6 +131,23 @@ function decideCoordinator(
 ): Outcome | undefined {
   const key = txnKey(command.clientId, command.seq);
   const record = twoPc.coordinatorRecord(key);
+  if (op.presumed === true) {
+    // A presumed abort (a participant asked about a transaction this leader had no record of).
+    // The PREPARE was chosen before it: then it is no decision at all, because that PREPARE
+    // may have had its participant's yes, and the client may have been told it committed
+    // (parallel commit): the record goes on to be decided from the participant's vote. No
+    // record: the abort is the tombstone. The ledger passes a presumed abort here only when no
+    // session covers the transaction either (LedgerState.applyCommand), so the answer returned
+    // is recorded in the client's session, and a PREPARE of it chosen later (proposed before,
+    // by this leader or a deposed one) is answered from there instead of preparing.
+    // A sender's account no longer here (moved away), or here again since the PREPARE the
+    // participant holds was sent (a later epoch): that PREPARE is refused here anyway (a wrong
+    // shard, or an old map epoch), and the transfer may run, or have run, at the account's
+    // other home: no tombstone, which would be a second outcome.
+    if (record !== undefined || (op.from !== undefined && !senderStillHere(book, op.from, op.fromEpoch)))
+      return undefined;
+    return { status: 'aborted', reason: op.reason ?? 'timeout' };
+  }
   if (record === undefined) {
     // No record: a presumed abort (a participant asked about a transaction we have no
     // record of). A participant holds a PREPARE only after our record was chosen, and the

@@ -5,6 +5,7 @@ import {
   supersededReason,
   wrongShardReason,
   type Command,
+  type Outcome,
 } from '../protocol/commands.js';
 import type { TwoPcMessage, TxnId, CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 import { twoPcRefusal, type TwoPcBounds } from './message-bounds.js';
@@ -31,6 +32,8 @@ export interface DriverView {
   readonly twoPc: TwoPcState;
   readonly appliedIndex: Slot;
   balanceOf(account: AccountId): number | undefined;
+  /** The map epoch of the account's last move (0: it never moved). */
+  epochOf(account: AccountId): number;
   sessionOf(clientId: ClientId): { seq: number } | undefined;
 }
 
@@ -39,6 +42,9 @@ export interface DriverHost {
   readonly cluster: ClusterId;
   readonly state: DriverView;
   readonly now: number;
+  /** While leading: the last slot it recovered from earlier leaders (Replica.recoveredUpTo).
+   *  A PREPARE chosen above it was proposed by this leader, in this term. */
+  readonly recoveredUpTo: Slot | undefined;
   /** Queues a step for the log; false when the leader's queues are full (the driver asks again
    *  on a later message or tick). The driver proposes each step once until it is applied. A
    *  step waits in the leader's queue with the clients' commands (Admission.offer), so a
@@ -47,15 +53,29 @@ export interface DriverHost {
   send(toCluster: ClusterId, message: TwoPcMessage): void;
   /** Marks a step of the protocol (for failpoints and logs): `coordinator:decision-chosen`, … */
   event(name: TwoPcEvent): void;
+  /** Answers the clients waiting for this transaction now, before its decision is chosen (a
+   *  parallel commit: both PREPAREs are chosen with yes, so the outcome can no longer change). */
+  answer(txn: TxnId, outcome: Outcome): void;
 }
+
+/** The reason of a participant's tombstone: an ABORT it chose for a transaction it had no
+ *  record of, when the coordinator heard no vote in time (`orAbort`). */
+export const tombstoneReason = 'timeout';
+
+/** A participant's no to a PREPARE from another coordinator than its record's (see onPrepare). */
+export const otherCoordinatorReason = 'other-coordinator';
 
 /** The steps a failpoint can stop a leader at (see src/node/failpoints.ts). */
 export type TwoPcEvent =
   | 'coordinator:prepare-proposed'
   | 'coordinator:prepare-chosen'
+  /** Both PREPAREs chosen with yes: the client is told committed; the decision is not chosen yet. */
+  | 'coordinator:committed'
   | 'coordinator:decision-chosen'
   | 'participant:prepare-proposed'
   | 'participant:prepare-chosen'
+  /** An ABORT chosen for a transaction it had no record of, at the coordinator's request. */
+  | 'participant:tombstone-chosen'
   | 'participant:decision-applied'
   /** A commit for a transaction this participant refused: not applied, not acknowledged. */
   | 'participant:decision-refused';
@@ -66,6 +86,11 @@ interface CoordinatorProgress {
   voteDeadlineTick: number;
   /** The participant's cluster told us it has no leader (so a timeout means `no-quorum`). */
   participantLeaderless: boolean;
+  /** The vote timeout passed: the PREPARE is resent as a tombstone request (`orAbort`). */
+  tombstoneAsked: boolean;
+  /** This leader proposed an abort on the participant's silence (mayAbortOnSilence): a yes
+   *  that arrives now is too late to be answered committed. */
+  abortedOnSilence: boolean;
 }
 
 /**
@@ -84,13 +109,20 @@ export class TwoPcDriver {
   private readonly queriedAtTick = new Map<string, number>();
   /** Steps this leader proposed and has not applied yet (see steps.ts): each is proposed once. */
   private readonly proposing = new Set<string>();
+  /** Transactions whose coordinator PREPARE this leader admitted and sent to the participant at
+   *  once (parallel commit), not applied yet. Bounded by the leader's queue. */
+  private readonly preparing = new Set<string>();
+  /** Votes that arrived for a transaction in `preparing`, before its PREPARE was applied here. */
+  private readonly earlyVotes = new Map<string, Extract<TwoPcMessage, { type: 'vote' }>>();
+  /** Transactions whose clients this leader told committed (their commit is on its way). */
+  protected readonly answered = new Set<string>();
   /** Messages refused as out of range, by reason (see receive). */
   readonly refused = new Map<string, number>();
 
   /** `bounds`: the topology and the money, to refuse messages out of range (twoPcRefusal);
    *  without them (unit tests) every well-formed message is taken. */
   constructor(
-    private readonly host: DriverHost,
+    protected readonly host: DriverHost,
     private readonly settings: TwoPcSettings,
     private readonly bounds?: TwoPcBounds,
   ) {}
@@ -101,6 +133,9 @@ export class TwoPcDriver {
     this.coordinator.clear();
     this.queriedAtTick.clear();
     this.proposing.clear();
+    this.preparing.clear();
+    this.earlyVotes.clear();
+    this.answered.clear();
   }
 
   /**
@@ -138,8 +173,37 @@ export class TwoPcDriver {
 
   /** A step went into the leader's batch (its locks taken): mark it for failpoints and logs. */
   onAdmitted(command: Command): void {
-    if (command.op.kind === 'x-prepare-coordinator') this.host.event('coordinator:prepare-proposed');
-    if (command.op.kind === 'x-prepare-participant') this.host.event('participant:prepare-proposed');
+    const { op } = command;
+    if (op.kind === 'x-prepare-coordinator') {
+      this.host.event('coordinator:prepare-proposed');
+      // Parallel commit: the participant prepares while our PREPARE is being chosen. Only when
+      // it will be prepared here: the sender's account is locked from now until it is applied,
+      // so its applied balance is the one the PREPARE will find (else it is sent once applied).
+      // Nor for a late copy sent before the account's last arrival here: it is refused at apply
+      // (an old map epoch, LedgerState.applyCommand) and recorded nowhere, while the same
+      // transfer may have run at the account's other home meanwhile.
+      const key = txnKey(command.clientId, command.seq);
+      const fromEpoch = this.host.state.epochOf(op.from);
+      if (
+        op.abort === undefined &&
+        (command.mapEpoch ?? 0) >= fromEpoch &&
+        (this.host.state.balanceOf(op.from) ?? 0) >= op.amount &&
+        !this.preparing.has(key)
+      ) {
+        this.preparing.add(key);
+        const txn = { clientId: command.clientId, seq: command.seq };
+        this.host.send(op.participant, {
+          type: 'prepare',
+          txn,
+          coordinator: this.host.cluster,
+          to: op.to,
+          amount: op.amount,
+          from: op.from,
+          fromEpoch,
+        });
+      }
+    }
+    if (op.kind === 'x-prepare-participant') this.host.event('participant:prepare-proposed');
   }
 
   /** Proposes a step once: a step already on its way is not queued twice. */
@@ -158,20 +222,24 @@ export class TwoPcDriver {
       live.add(key);
       let p = this.coordinator.get(key);
       if (p === undefined) {
-        p = {
-          sentAtTick: -Infinity,
-          voteDeadlineTick: now + this.settings.voteTimeoutTicks,
-          participantLeaderless: false,
-        };
+        p = this.newProgress();
         this.coordinator.set(key, p);
       }
-      if (r.state === 'prepared' && now >= p.voteDeadlineTick) {
+      // No vote in time. The PREPARE this leader chose in its own term, and whose client it has
+      // not told committed, it aborts now (no-quorum when the participant's cluster said it has
+      // no leader). Otherwise the participant may still choose its PREPARE, and an earlier
+      // leader may have told the client committed on its yes, so abort only on its no. Ask it
+      // for one: a tombstone where it has no record (onPrepare), its vote where it has one.
+      if (r.state === 'prepared' && now >= p.voteDeadlineTick && this.mayAbortOnSilence(r)) {
+        p.abortedOnSilence = true;
         this.decide(r, 'abort', p.participantLeaderless ? 'no-quorum' : 'timeout');
-        continue;
+      } else if (r.state === 'prepared' && now >= p.voteDeadlineTick && !p.tombstoneAsked) {
+        p.tombstoneAsked = true;
+        p.sentAtTick = -Infinity;
       }
       if (now - p.sentAtTick >= this.settings.resendTicks) {
         p.sentAtTick = now;
-        this.sendFor(r);
+        this.sendFor(r, p.tombstoneAsked);
       }
     }
     for (const key of this.coordinator.keys()) if (!live.has(key)) this.coordinator.delete(key);
@@ -188,6 +256,8 @@ export class TwoPcDriver {
           type: 'query',
           txn: { clientId: r.clientId, seq: r.seq },
           participant: this.host.cluster,
+          ...(r.from === undefined ? {} : { from: r.from }),
+          ...(r.fromEpoch === undefined ? {} : { fromEpoch: r.fromEpoch }),
         });
       }
     }
@@ -200,11 +270,14 @@ export class TwoPcDriver {
       case 'prepare':
         return this.onPrepare(m);
       case 'vote': {
-        const r = this.host.state.twoPc.coordinatorRecord(txnKey(m.txn.clientId, m.txn.seq));
-        if (r === undefined || r.state !== 'prepared') return;
-        if (m.vote === 'yes') this.decide(r, 'commit', undefined, m.prepareSlot);
-        else if (m.reason === 'no-leader') this.markLeaderless(r);
-        else this.decide(r, 'abort', abortReason(r, m.reason));
+        const key = txnKey(m.txn.clientId, m.txn.seq);
+        const r = this.host.state.twoPc.coordinatorRecord(key);
+        // Our PREPARE is still on its way: keep the vote for when it is applied (onApplied).
+        if (r === undefined && this.preparing.has(key) && m.reason !== 'no-leader') this.earlyVotes.set(key, m);
+        // Only the record's participant's vote counts: an early PREPARE of this leader may have
+        // named another (its map had the receiver elsewhere) than the PREPARE chosen first.
+        if (r === undefined || r.state !== 'prepared' || m.participant !== r.participant) return;
+        this.onVote(r, m);
         return;
       }
       case 'decision': {
@@ -260,7 +333,7 @@ export class TwoPcDriver {
         return;
       }
       case 'query':
-        return this.onQuery(m.txn, m.participant);
+        return this.onQuery(m.txn, m.participant, m.from, m.fromEpoch);
     }
   }
 
@@ -270,19 +343,17 @@ export class TwoPcDriver {
     const { op } = command;
     const txn: TxnId = { clientId: command.clientId, seq: command.seq };
     const key = txnKey(txn.clientId, txn.seq);
-    if (op.kind === 'x-prepare-coordinator' || (op.kind === 'x-decide' && op.role === 'coordinator')) {
+    if (op.kind === 'x-prepare-coordinator') return this.onPrepareApplied(command, op);
+    if (op.kind === 'x-decide' && op.role === 'coordinator') {
+      this.answered.delete(key);
       const r = this.host.state.twoPc.coordinatorRecord(key);
-      if (r !== undefined) {
-        this.host.event(r.state === 'prepared' ? 'coordinator:prepare-chosen' : 'coordinator:decision-chosen');
-        const p = this.coordinator.get(key) ?? {
-          sentAtTick: -Infinity,
-          voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks,
-          participantLeaderless: false,
-        };
+      if (r !== undefined && r.state !== 'prepared') {
+        this.host.event('coordinator:decision-chosen');
+        const p = this.coordinator.get(key) ?? this.newProgress();
         p.sentAtTick = this.host.now;
         this.coordinator.set(key, p);
         this.sendFor(r);
-      } else if (op.kind === 'x-decide' && op.peer !== undefined) {
+      } else if (r === undefined && op.peer !== undefined) {
         this.host.event('coordinator:decision-chosen');
         // An abort chosen for a transaction that never prepared here (a participant asked).
         this.host.send(op.peer, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
@@ -290,7 +361,11 @@ export class TwoPcDriver {
     } else if (op.kind === 'x-prepare-participant') {
       const r = this.host.state.twoPc.participantRecord(key);
       if (r === undefined) return;
-      this.host.event('participant:prepare-chosen');
+      this.host.event(
+        op.abort === tombstoneReason && r.reason === tombstoneReason
+          ? 'participant:tombstone-chosen'
+          : 'participant:prepare-chosen',
+      );
       this.host.send(r.coordinator, voteFor(r, this.host.cluster));
     } else if (op.kind === 'x-decide' && op.role === 'participant' && op.peer !== undefined) {
       this.host.event('participant:decision-applied');
@@ -298,7 +373,91 @@ export class TwoPcDriver {
     }
   }
 
-  private sendFor(r: CoordinatorRecord): void {
+  /**
+   * Our PREPARE was applied. Prepared: decide from a vote that came before (parallel commit),
+   * else wait for it (sending the PREPARE now unless it went out at admission). Refused here
+   * (funds, locked, a repeat): a participant we already sent it to learns the abort now, when
+   * the client's session holds the refusal, because then no PREPARE of this transaction can be
+   * chosen here any more (LedgerState.priorOutcome). Otherwise it asks (onQuery).
+   */
+  private onPrepareApplied(command: Command, op: Extract<Command['op'], { kind: 'x-prepare-coordinator' }>): void {
+    const txn: TxnId = { clientId: command.clientId, seq: command.seq };
+    const key = txnKey(txn.clientId, txn.seq);
+    const sentEarly = this.preparing.delete(key);
+    const early = this.earlyVotes.get(key);
+    this.earlyVotes.delete(key);
+    const r = this.host.state.twoPc.coordinatorRecord(key);
+    if (r === undefined) {
+      const session = this.host.state.sessionOf(txn.clientId);
+      if (sentEarly && session !== undefined && session.seq >= txn.seq)
+        this.host.send(op.participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
+      return;
+    }
+    if (r.state !== 'prepared') return;
+    this.host.event('coordinator:prepare-chosen');
+    const p = this.coordinator.get(key) ?? this.newProgress();
+    this.coordinator.set(key, p);
+    if (!sentEarly) {
+      p.sentAtTick = this.host.now;
+      this.sendFor(r);
+    }
+    if (early !== undefined && early.participant === r.participant) this.onVote(r, early);
+  }
+
+  /** A vote for our prepared record. A yes: both PREPAREs are chosen, the transfer is committed:
+   *  the client hears it now and the decision follows. An abort only on a no (never on a
+   *  silence: the participant may hold a yes the client was told of). */
+  private onVote(r: CoordinatorRecord, m: Extract<TwoPcMessage, { type: 'vote' }>): void {
+    const key = txnKey(r.clientId, r.seq);
+    if (m.vote === 'yes') {
+      // Our abort on its silence is on its way: the participant's yes is undone by it.
+      if (this.coordinator.get(key)?.abortedOnSilence === true) return;
+      // Answered now only for a PREPARE of this leader's own term. One it recovered may still
+      // be aborted by the leader that chose it, deposed without knowing it (its abort on
+      // silence can be adopted by a later leader): that client hears the decision once chosen.
+      if (!this.answered.has(key) && this.choseInOwnTerm(r)) {
+        this.answered.add(key);
+        this.host.event('coordinator:committed');
+        this.host.answer({ clientId: r.clientId, seq: r.seq }, { status: 'committed' });
+      }
+      this.decide(r, 'commit', undefined, m.prepareSlot);
+    } else if (m.reason === 'no-leader') this.markLeaderless(r);
+    else if (!this.answered.has(key)) {
+      const leaderless = this.coordinator.get(key)?.participantLeaderless === true;
+      this.decide(r, 'abort', abortReason(r, m.reason, leaderless));
+    }
+  }
+
+  private newProgress(): CoordinatorProgress {
+    return {
+      sentAtTick: -Infinity,
+      voteDeadlineTick: this.host.now + this.settings.voteTimeoutTicks,
+      participantLeaderless: false,
+      tombstoneAsked: false,
+      abortedOnSilence: false,
+    };
+  }
+
+  /**
+   * Whether this leader may abort a prepared transaction for want of a vote: only when it chose
+   * the PREPARE itself, in its current term (above the slots it recovered), and has not told
+   * the client committed. Then no other leader can have told it so: an earlier one never
+   * applied that slot while leading, and a later one recovered it, so it answers that client
+   * only once its decision is chosen (onVote), and the first decision chosen is the outcome
+   * (our abort may be adopted by a later leader even after we were deposed). A participant
+   * that chooses its PREPARE afterwards votes yes to a decided record and is sent the abort.
+   */
+  protected mayAbortOnSilence(r: CoordinatorRecord): boolean {
+    return this.choseInOwnTerm(r) && !this.answered.has(txnKey(r.clientId, r.seq));
+  }
+
+  /** This leader chose the record's PREPARE itself, in its current term. */
+  private choseInOwnTerm(r: CoordinatorRecord): boolean {
+    const recoveredUpTo = this.host.recoveredUpTo;
+    return r.slot !== undefined && recoveredUpTo !== undefined && r.slot > recoveredUpTo;
+  }
+
+  private sendFor(r: CoordinatorRecord, orAbort = false): void {
     const txn = { clientId: r.clientId, seq: r.seq };
     if (r.state === 'prepared') {
       this.host.send(r.participant, {
@@ -307,6 +466,9 @@ export class TwoPcDriver {
         coordinator: this.host.cluster,
         to: r.to,
         amount: r.amount,
+        from: r.from,
+        fromEpoch: this.host.state.epochOf(r.from),
+        ...(orAbort ? { orAbort: true as const } : {}),
       });
     } else {
       const prepareSlot = r.state === 'committed' && r.prepareSlot !== undefined ? { prepareSlot: r.prepareSlot } : {};
@@ -337,19 +499,45 @@ export class TwoPcDriver {
     const r = this.host.state.twoPc.participantRecord(txnKey(m.txn.clientId, m.txn.seq));
     const cluster = this.host.cluster;
     if (r !== undefined) {
-      // We already chose our answer: repeat it (the first vote may have been lost).
-      this.host.send(m.coordinator, voteFor(r, cluster));
+      // We already chose our answer: repeat it (the first vote may have been lost). Only to
+      // the record's coordinator: another cluster sending a PREPARE of the same transaction is
+      // the sender's account's new home (an early PREPARE from its old one was refused there);
+      // a yes to it would commit there while the old home's presumed abort undoes our credit.
+      this.host.send(
+        m.coordinator,
+        r.coordinator === m.coordinator
+          ? voteFor(r, cluster)
+          : { type: 'vote', txn: m.txn, participant: cluster, vote: 'no', reason: otherCoordinatorReason },
+      );
       return;
     }
+    // A tombstone request: choose an ABORT in our log, so that the PREPARE (a copy late or
+    // still on its way) can never be chosen after it, and the coordinator may abort on our no.
+    const tombstone = m.orAbort === true ? { abort: tombstoneReason } : {};
+    const from = m.from === undefined ? {} : { from: m.from };
+    const fromEpoch = m.fromEpoch === undefined ? {} : { fromEpoch: m.fromEpoch };
     this.propose({
       clientId: m.txn.clientId,
       seq: m.txn.seq,
-      op: { kind: 'x-prepare-participant', to: m.to, amount: m.amount, coordinator: m.coordinator },
+      op: {
+        kind: 'x-prepare-participant',
+        to: m.to,
+        amount: m.amount,
+        coordinator: m.coordinator,
+        ...from,
+        ...fromEpoch,
+        ...tombstone,
+      },
     });
   }
 
   /** A participant that voted yes asks what was decided. */
-  private onQuery(txn: TxnId, participant: ClusterId): void {
+  private onQuery(
+    txn: TxnId,
+    participant: ClusterId,
+    from: AccountId | undefined,
+    fromEpoch: number | undefined,
+  ): void {
     const key = txnKey(txn.clientId, txn.seq);
     const r = this.host.state.twoPc.coordinatorRecord(key);
     if (r !== undefined) {
@@ -364,13 +552,26 @@ export class TwoPcDriver {
       this.host.send(participant, { type: 'decision', txn, coordinator: this.host.cluster, decision: 'abort' });
       return;
     }
+    // Our own PREPARE of it is on its way (sent to the participant in parallel): once applied
+    // it is decided from the vote; the participant asks again meanwhile.
+    if (this.preparing.has(key)) return;
     // No record and no session covering it: presumed abort. It goes through our log before the
-    // participant hears it, so it is sent by the leader that chose it (onApplied); applying it
-    // records nothing (see decideCoordinator in apply-step.ts: the outcome is not known here).
+    // participant hears it, so it is sent by the leader that chose it (onApplied). Applied, it
+    // is the tombstone that a PREPARE chosen after it (one a deposed leader proposed) finds in
+    // the session, or nothing where a PREPARE was chosen before it (decideCoordinator).
     this.propose({
       clientId: txn.clientId,
       seq: txn.seq,
-      op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: participant },
+      op: {
+        kind: 'x-decide',
+        role: 'coordinator',
+        decision: 'abort',
+        reason: 'timeout',
+        peer: participant,
+        presumed: true,
+        ...(from === undefined ? {} : { from }),
+        ...(fromEpoch === undefined ? {} : { fromEpoch }),
+      },
     });
   }
 }
@@ -397,7 +598,9 @@ function voteFor(r: ParticipantRecord, participant: ClusterId): TwoPcMessage {
  * transfer again as a new transaction once the map has the move; anything else
  * `participant-aborted`.
  */
-function abortReason(record: CoordinatorRecord, reason: string | undefined): string {
+function abortReason(record: CoordinatorRecord, reason: string | undefined, leaderless: boolean): string {
+  // A tombstone the coordinator asked for after its vote timeout: the old timeout abort.
+  if (reason === tombstoneReason) return leaderless ? 'no-quorum' : 'timeout';
   if (reason === lockedReason || reason === duplicatePrepare) return reason;
   if (reason === wrongShardReason(record.to)) return reason;
   return 'participant-aborted';

@@ -15,8 +15,23 @@ const points: Array<{ side: 'coordinator' | 'participant'; failpoint: string; wh
   { side: 'coordinator', failpoint: 'coordinator:prepare-proposed@before-send', what: 'before PREPARE is chosen' },
   {
     side: 'coordinator',
+    failpoint: 'coordinator:prepare-proposed@after-send',
+    what: 'after sending PREPARE to the participant, before its own is chosen',
+  },
+  {
+    side: 'coordinator',
     failpoint: 'coordinator:prepare-chosen@before-send',
-    what: 'after PREPARE is chosen, before asking the participant',
+    what: 'after PREPARE is chosen (the participant asked already)',
+  },
+  {
+    side: 'coordinator',
+    failpoint: 'coordinator:committed@before-send',
+    what: 'with both PREPAREs chosen, before answering the client',
+  },
+  {
+    side: 'coordinator',
+    failpoint: 'coordinator:committed@after-send',
+    what: 'after answering the client committed, before the decision is chosen',
   },
   {
     side: 'coordinator',

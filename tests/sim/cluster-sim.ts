@@ -2,7 +2,7 @@ import type { NodeId, Slot } from '../../src/protocol/ids.js';
 import { encodeCbor } from '../../src/codec/cbor.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';
-import { ShardServer } from '../../src/ledger/shard-server.js';
+import { ShardServer, type ShardServerInit } from '../../src/ledger/shard-server.js';
 import type { Response } from '../../src/protocol/client.js';
 import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
 import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
@@ -30,6 +30,7 @@ import { ReshardDriver, type ReshardView } from './reshard-driver.js';
 import { checkOwnership, checkRawShards, movedMoney, type RawShard } from './move-checks.js';
 import { ShardMap } from '../../src/ledger/shard-map.js';
 import { isWrongShard } from '../../src/protocol/commands.js';
+import { TwoPcStepCount } from './twopc-steps.js';
 import {
   goneClientEndpoint,
   isPreviousGenerationCommand,
@@ -98,6 +99,8 @@ export interface SimOptions {
   verbose?: boolean;
   /** Builds each Paxos replica: tests/sim/broken-core.test.ts passes one with a rule broken. */
   createReplica?: (init: ReplicaInit<Batch>) => Replica<Batch>;
+  /** Builds each shard's 2PC driver (broken-core.test.ts passes one with a rule broken). */
+  createTwoPcDriver?: ShardServerInit['createTwoPcDriver'];
   /** Which readies reach the disk before their messages leave (the runtime's rule by default). */
   mustSync?: (rd: ShardReady, members: number) => boolean;
   /** Builds each node's runtime: tests/sim/broken-runtime.test.ts passes one with a rule broken. */
@@ -201,6 +204,8 @@ export class ClusterSim {
   /** The deployment the shards are told of (they refuse 2PC messages outside it). */
   private twoPcBounds = { clusters: 0, moneyTotal: 0 };
   private readonly reads: ReadChecker;
+  /** The cross-shard steps this seed reached (logged with --verbose). */
+  private readonly twoPcSteps = new TwoPcStepCount();
   private forgedInjected = 0;
   private previousGenerationInjected = 0;
   private readonly reshard: ReshardDriver;
@@ -374,6 +379,7 @@ export class ClusterSim {
       this.step();
     }
     this.finalChecks();
+    this.log(`2PC steps: ${this.twoPcSteps.text()}`);
     let committed = 0;
     let chosenSlots = 0;
     for (const c of this.clusters) {
@@ -539,6 +545,7 @@ export class ClusterSim {
       sessions: [...d.sessions.values()],
       sessionsMax: this.sessionsMax,
       ...(this.options.createReplica === undefined ? {} : { createReplica: this.options.createReplica }),
+      ...(this.options.createTwoPcDriver === undefined ? {} : { createTwoPcDriver: this.options.createTwoPcDriver }),
       ...(node.agreedLeader === undefined ? {} : { initialLeader: node.agreedLeader }),
     });
     const init: NodeRuntimeInit<SimRequest> = {
@@ -774,6 +781,11 @@ export class ClusterSim {
     if (response.kind === 'outcome' && response.outcome.status === 'rejected' && isWrongShard(response.outcome))
       return this.followOwner(c, command, response);
     if (response.kind === 'outcome' && command.op.kind === 'transfer') {
+      const coordinator = this.nodes.get(from)?.cluster;
+      this.twoPcSteps.onAnswer(
+        response.outcome,
+        coordinator?.reference.outcomes.has(`${command.clientId}#${command.seq}`) ?? true,
+      );
       const complaint = this.executions.report(
         `${command.clientId}#${command.seq}`,
         response.outcome,
@@ -858,6 +870,7 @@ export class ClusterSim {
       if (this.heavy !== undefined && value !== null && encodeCbor(value).length > fullSlotBytes) this.fullSlots++;
       c.chosen.set(slot, text);
       c.chosenValues.set(slot, value ?? []);
+      this.twoPcSteps.onChosen(value);
       this.advanceReference(c);
     } else if (known !== text) {
       this.fail(`cluster ${c.id}: two values chosen in slot ${slot}: ${known} and, at n${node.id}, ${text}`);

@@ -54,7 +54,11 @@ export class ReadChecker {
     at.push([tick, slot]);
     for (const c of batch) {
       const key = `${c.clientId}#${c.seq}`;
-      if (c.op.kind === 'x-prepare-participant' && !this.creditCluster.has(key)) this.creditCluster.set(key, cluster);
+      // Only a PREPARE that prepared: with parallel commit an early PREPARE can be refused at the
+      // participant (its receiver moved away) while the transfer runs elsewhere, even within one
+      // shard (seed 1136892059); its credit is then not this cluster's.
+      if (c.op.kind === 'x-prepare-participant' && !this.creditCluster.has(key) && reference.incomingState(key) === 'prepared')
+        this.creditCluster.set(key, cluster);
       if (
         c.op.kind === 'x-decide' &&
         c.op.role === 'participant' &&
@@ -62,6 +66,17 @@ export class ReadChecker {
         reference.incomingState(key) === 'committed'
       )
         this.creditSlot.set(key, slot);
+      // A preparation undone (an early PREPARE whose coordinator PREPARE was refused, the
+      // sender's account having moved): no credit of it here. The same transfer may then commit
+      // within one shard (seed 755258127), where its credit is an ordinary change of the account.
+      if (
+        c.op.kind === 'x-decide' &&
+        c.op.role === 'participant' &&
+        !this.creditSlot.has(key) &&
+        this.creditCluster.get(key) === cluster &&
+        reference.incomingState(key) === 'aborted'
+      )
+        this.creditCluster.delete(key);
     }
   }
 

@@ -101,7 +101,10 @@ export class ReferenceLedger {
       case 'balance':
         return;
       case 'transfer': {
-        if (!isNew) return;
+        // Also nothing while the same (client, seq) is a transaction in flight here: it is a
+        // retry of that transfer, answered by its decision (seed 1326674604: sent again within
+        // one shard once the receiver had moved here, while its cross-shard PREPARE was prepared).
+        if (!isNew || this.outgoing.has(key)) return;
         // An account moved away: nothing runs, nothing is recorded (the client asks its owner).
         if (!this.balances.has(op.from) || !this.balances.has(op.to)) return;
         // Sent before its account arrived here: the same (the client's live attempt says so).
@@ -151,6 +154,18 @@ export class ReferenceLedger {
       case 'x-decide': {
         if (op.role === 'coordinator') {
           const out = this.outgoing.get(key);
+          // A presumed abort (a participant asked, the leader had no record): nothing where the
+          // PREPARE was chosen before it or the client's sequence is past it; else a tombstone,
+          // the transaction's outcome, so that its PREPARE chosen later does nothing.
+          if (op.presumed === true) {
+            // Here, and not arrived again since the PREPARE the participant holds was sent.
+            const here =
+              op.from === undefined ||
+              (this.balances.has(op.from) &&
+                (op.fromEpoch === undefined || (this.epochs.get(op.from) ?? 0) <= op.fromEpoch));
+            if (out === undefined && isNew && here) finish({ status: 'aborted', reason: op.reason ?? 'timeout' });
+            return;
+          }
           // An abort for a transaction with no record here (a presumed abort, only after its
           // session was forgotten): its outcome is unknown, nothing is recorded.
           if (out === undefined) return;

@@ -75,12 +75,14 @@ function host(cluster: number, accounts: number[], sessionsMax: number): TestHos
   const h: TestHost = {
     cluster,
     now: 0,
+    recoveredUpTo: undefined,
     proposed: [],
     sent: [],
     state: new LedgerState({ balances: new Map(accounts.map((a) => [a, 100])), appliedIndex: 0, sessionsMax }),
     propose: (c) => void h.proposed.push(c),
     send: (to, message) => void h.sent.push({ to, message }),
     event: () => undefined,
+    answer: () => undefined,
   };
   return h;
 }

@@ -9,11 +9,16 @@ import { TwoPcState } from '../../src/twopc/twopc-state.js';
 /** src/twopc applies every step of Two-Phase Commit on its own, over a bare AccountBook: the
  *  coordinator's PREPARE included (its refusals and its lock check), with no ledger around it. */
 
-function book(entries: Array<[number, number]>): AccountBook & { balances: Map<number, number> } {
+function book(
+  entries: Array<[number, number]>,
+): AccountBook & { balances: Map<number, number>; epochs: Map<number, number> } {
   const balances = new Map(entries);
+  const epochs = new Map<number, number>();
   return {
     balances,
+    epochs,
     balanceOf: (a) => balances.get(a),
+    epochOf: (a) => epochs.get(a) ?? 0,
     credit: (a, n) => void balances.set(a, (balances.get(a) as number) + n),
     debit: (a, n) => void balances.set(a, (balances.get(a) as number) - n),
   };
@@ -68,6 +73,35 @@ describe('applyTwoPcStep: the coordinator PREPARE', () => {
       balance: 100,
     });
     assert.deepEqual([b.balances.get(1), twoPc.coordinatorRecords()], [100, []]);
+  });
+});
+
+describe('applyTwoPcStep: a presumed abort at the coordinator', () => {
+  function presumed(fromEpoch?: number): Command {
+    const op = {
+      kind: 'x-decide' as const,
+      role: 'coordinator' as const,
+      decision: 'abort' as const,
+      reason: 'timeout',
+      peer: 2,
+      presumed: true as const,
+      from: 1,
+    };
+    return { clientId: 'a', seq: 1, op: fromEpoch === undefined ? op : { ...op, fromEpoch } };
+  }
+
+  test("with no record, where the sender's account still is since the participant's PREPARE was sent, it is the tombstone (the client's answer)", () => {
+    const b = book([[1, 100]]);
+    b.epochs.set(1, 3);
+    for (const command of [presumed(3), presumed(undefined)])
+      assert.deepEqual(applyTwoPcStep(new TwoPcState(10), b, 1, command), { status: 'aborted', reason: 'timeout' });
+  });
+
+  test('an account moved away, or here again since a later move (its epoch past the one the PREPARE named), gets no tombstone: the transfer may have run at its other home', () => {
+    const back = book([[1, 100]]);
+    back.epochs.set(1, 4);
+    assert.equal(applyTwoPcStep(new TwoPcState(10), back, 1, presumed(2)), undefined);
+    assert.equal(applyTwoPcStep(new TwoPcState(10), book([[5, 100]]), 1, presumed(0)), undefined);
   });
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Command } from '../../src/protocol/commands.js';
+import type { Command, Outcome } from '../../src/protocol/commands.js';
 import { LedgerState } from '../../src/ledger/state.js';
 import { TwoPcDriver, type DriverHost, type TwoPcEvent, type TwoPcSettings } from '../../src/twopc/driver.js';
-import type { TwoPcMessage } from '../../src/protocol/twopc.js';
+import type { TwoPcMessage, TxnId } from '../../src/protocol/twopc.js';
 
 /**
  * The leader's side of Two-Phase Commit, driven by hand: a fake host records what the driver
@@ -15,9 +15,13 @@ const settings: TwoPcSettings = { lockWaitTicks: 5, voteTimeoutTicks: 50, resend
 class FakeHost implements DriverHost {
   readonly state: LedgerState;
   now = 0;
+  /** By default every PREPARE here was chosen in the leader's own term (it recovered nothing):
+   *  a yes is answered at once, and silence aborts. A test of a recovered PREPARE sets more. */
+  recoveredUpTo: number | undefined = 0;
   proposed: Command[] = [];
   sent: Array<{ to: number; message: TwoPcMessage }> = [];
   events: TwoPcEvent[] = [];
+  answers: Array<{ key: string; outcome: Outcome }> = [];
 
   constructor(
     readonly cluster: number,
@@ -38,11 +42,16 @@ class FakeHost implements DriverHost {
     this.events.push(name);
   }
 
+  answer(txn: TxnId, outcome: Outcome): void {
+    this.answers.push({ key: `${txn.clientId}#${txn.seq}`, outcome });
+  }
+
   /** Forgets what was recorded so far. */
   clear(): void {
     this.proposed = [];
     this.sent = [];
     this.events = [];
+    this.answers = [];
   }
 }
 
@@ -123,7 +132,9 @@ describe('TwoPcDriver: the coordinator', () => {
     const { host, driver } = setup(1);
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
-    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
     assert.deepEqual(host.proposed, []);
   });
 
@@ -136,15 +147,19 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.sent, []);
   });
 
-  test('on a yes vote it proposes a commit decision, and once chosen it sends COMMIT', () => {
+  test('on a yes vote it answers the client committed at once, proposes a commit decision, and once chosen it sends COMMIT', () => {
     const { host, driver } = preparedCoordinator();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
     assert.deepEqual(host.proposed, [
       { clientId: 'c1', seq: 1, op: { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2 } },
     ]);
-    assert.deepEqual(host.sent, [], 'nobody hears the decision before it is chosen');
+    assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }], 'both PREPAREs are chosen');
+    assert.deepEqual(host.events, ['coordinator:committed']);
+    assert.deepEqual(host.sent, [], 'the participant hears the decision only once it is chosen');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.equal(host.answers.length, 1, 'a repeated yes answers no one twice');
     chooseProposed(host, driver);
-    assert.deepEqual(host.events, ['coordinator:decision-chosen']);
+    assert.deepEqual(host.events, ['coordinator:committed', 'coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'commit' } }]);
     assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'committed');
   });
@@ -203,11 +218,22 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.proposed, [], 'decided: a late or repeated vote changes nothing');
   });
 
-  test("with no vote before voteTimeoutTicks it proposes abort 'timeout'", () => {
+  test("with no vote before voteTimeoutTicks it asks the participant for a tombstone (PREPARE orAbort) and aborts only on its no, 'timeout'", () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     tickTo(host, driver, settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, [], 'not before the timeout');
+    assert.ok(
+      sentOfType(host, 'prepare').every((s) => s.message.orAbort === undefined),
+      'a plain PREPARE before the timeout',
+    );
+    host.clear();
     tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0, orAbort: true } },
+    ]);
+    tickTo(host, driver, settings.voteTimeoutTicks * 4);
+    assert.deepEqual(host.proposed, [], 'silence is no abort: the participant may hold a yes');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
     ]);
@@ -215,13 +241,24 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
   });
 
-  test("after a 'no-leader' vote it waits, then proposes abort 'no-quorum' at the timeout", () => {
+  test('a yes vote after the tombstone request still commits (the participant had prepared)', () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
+    tickTo(host, driver, settings.voteTimeoutTicks + 1);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 4 });
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 4 },
+    ]);
+  });
+
+  test("after a 'no-leader' vote it waits past the timeout; the tombstone's no then aborts 'no-quorum'", () => {
+    const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     assert.deepEqual(host.proposed, [], 'a leaderless participant is not a no vote');
-    tickTo(host, driver, settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, []);
-    tickTo(host, driver, settings.voteTimeoutTicks);
+    tickTo(host, driver, settings.voteTimeoutTicks * 3);
+    assert.deepEqual(host.proposed, [], 'it may have chosen its PREPARE before it lost its leader');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
     ]);
@@ -242,7 +279,9 @@ describe('TwoPcDriver: the coordinator', () => {
       host.now = t;
       driver.onTick();
       if (host.sent.length > 0) {
-        assert.deepEqual(host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+        assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
         sentAt.push(t);
         host.sent = [];
       }
@@ -293,34 +332,37 @@ describe('TwoPcDriver: the coordinator', () => {
     assert.deepEqual(host.proposed, []);
   });
 
-  test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and times out from then', () => {
+  test('a driver that never saw the PREPARE chosen (a new leader) sends it on its first tick and asks for a tombstone at the timeout from then', () => {
     const s = setup(1);
+    s.host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
-    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 } }]);
+    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } }]);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
-    assert.deepEqual(s.host.proposed, []);
+    assert.ok(sentOfType(s.host, 'prepare').every((m) => m.message.orAbort === undefined));
+    s.host.clear();
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks);
-    assert.deepEqual(opsProposed(s.host), [
-      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
-    ]);
+    assert.equal(sentOfType(s.host, 'prepare')[0]?.message.orAbort, true);
+    assert.deepEqual(s.host.proposed, []);
   });
 
   test('reset() forgets timers: the PREPARE is resent at once and the vote timeout restarts', () => {
     const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1; // chosen in an earlier leader's term, recovered
     tickTo(host, driver, 45);
     host.clear();
     driver.reset();
     tickTo(host, driver, 46);
     assert.deepEqual(sentOfType(host, 'prepare').length, 1, 'resent at once, not at tick 50');
     tickTo(host, driver, 46 + settings.voteTimeoutTicks - 1);
-    assert.deepEqual(host.proposed, [], 'the old deadline (tick 50) is forgotten');
-    tickTo(host, driver, 46 + settings.voteTimeoutTicks);
-    assert.deepEqual(
-      opsProposed(host).map((op) => op.kind),
-      ['x-decide'],
+    assert.ok(
+      sentOfType(host, 'prepare').every((m) => m.message.orAbort === undefined),
+      'the old deadline (tick 50) is forgotten',
     );
+    host.clear();
+    tickTo(host, driver, 46 + settings.voteTimeoutTicks);
+    assert.equal(sentOfType(host, 'prepare')[0]?.message.orAbort, true);
   });
 
   test('reset() forgets that the participant has no leader', () => {
@@ -328,9 +370,180 @@ describe('TwoPcDriver: the coordinator', () => {
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
     driver.reset();
     tickTo(host, driver, 1 + settings.voteTimeoutTicks);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' });
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
     ]);
+  });
+});
+
+describe('TwoPcDriver: parallel commit', () => {
+  test('admitting a PREPARE sends it to the participant at once, before it is chosen', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.events, ['coordinator:prepare-proposed']);
+    assert.deepEqual(host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.sent, [], 'already sent: not again when chosen');
+    assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
+  });
+
+  test('a PREPARE that will find too little money, or is a lock-wait refusal, is not sent early', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 500));
+    const refused = prepareC('c1', 2, 2, 7, 5);
+    driver.onAdmitted({ ...refused, op: { ...refused.op, abort: 'locked' } as Command['op'] });
+    assert.deepEqual(host.sent, []);
+  });
+
+  test("a late copy sent before the sender's account last arrived here (an older map epoch) is not sent early: it will be refused at apply, recorded nowhere", () => {
+    const { host, driver } = setup(1);
+    host.state.epochOf = () => 4; // account 1 came back here at epoch 4
+    driver.onAdmitted({ ...prepareC('c1', 1, 1, 7, 30), mapEpoch: 2 });
+    assert.deepEqual(host.sent, [], 'an old copy');
+    driver.onAdmitted({ ...prepareC('c1', 2, 1, 7, 30), mapEpoch: 4 });
+    assert.deepEqual(
+      sentOfType(host, 'prepare').map((m) => m.message),
+      [{ type: 'prepare', txn: { clientId: 'c1', seq: 2 }, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 4 }],
+      'a live attempt names the epoch, which the participant keeps for its queries',
+    );
+  });
+
+  test('a yes vote before our PREPARE is applied is kept: the client hears committed once it is applied', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    assert.deepEqual(host.answers, [], "not while our own PREPARE is not chosen");
+    assert.deepEqual(host.proposed, []);
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }]);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 2 },
+    ]);
+  });
+
+  test('a yes vote for a PREPARE refused here (insufficient funds at apply) commits nothing; the participant is told abort', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    host.clear();
+    // Money left account 1 in between (this admission check ran against an older balance).
+    choose(host, driver, { clientId: 'x', seq: 1, op: { kind: 'transfer', from: 1, to: 2, amount: 90 } });
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.deepEqual(host.answers, []);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
+    assert.equal(host.state.sessionOf('c1')?.outcome.status, 'insufficient-funds');
+  });
+
+  test('a query while our own PREPARE is on its way presumes nothing', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    host.clear();
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, []);
+  });
+
+  test('a no vote after the client was told committed changes nothing (only a commit can follow)', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
+    host.proposed = [];
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    assert.deepEqual(host.proposed, []);
+  });
+});
+
+describe("TwoPcDriver: the participant's silence, in the leader's own term", () => {
+  /** A coordinator that chose the PREPARE of c1#1 itself, in its current term. */
+  function ownTerm(): { host: FakeHost; driver: TwoPcDriver } {
+    const s = setup(1);
+    s.host.recoveredUpTo = 0;
+    choose(s.host, s.driver, prepareC('c1', 1, 1, 7, 30));
+    s.host.clear();
+    return s;
+  }
+
+  test("no vote by voteTimeoutTicks: it aborts 'timeout' without a tombstone, and the client hears aborted once chosen", () => {
+    const { host, driver } = ownTerm();
+    tickTo(host, driver, settings.voteTimeoutTicks - 1);
+    assert.deepEqual(host.proposed, []);
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    assert.equal(host.state.balanceOf(1), 100, 'the debit is undone');
+    assert.ok(
+      sentOfType(host, 'decision').some((s) => s.message.decision === 'abort'),
+      'the participant hears abort',
+    );
+  });
+
+  test("after a 'no-leader' vote the abort on silence is 'no-quorum'", () => {
+    const { host, driver } = ownTerm();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
+    ]);
+  });
+
+  test('a yes that arrives after the abort on silence was proposed is not answered committed; the participant is told abort', () => {
+    const { host, driver } = ownTerm();
+    tickTo(host, driver, settings.voteTimeoutTicks);
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.answers, [], 'no committed answer');
+    assert.ok(
+      opsProposed(host).every((op) => op.kind !== 'x-decide' || op.decision === 'abort'),
+      'no commit proposed',
+    );
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.proposed, [], 'a yes for a decided record changes nothing');
+    tickTo(host, driver, host.now + settings.resendTicks);
+    assert.ok(sentOfType(host, 'decision').every((s) => s.message.decision === 'abort'));
+  });
+
+  test('once the client was told committed, silence never aborts (the commit is on its way)', () => {
+    const { host, driver } = ownTerm();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.equal(host.answers.length, 1);
+    host.clear();
+    tickTo(host, driver, settings.voteTimeoutTicks * 3);
+    assert.ok(
+      opsProposed(host).every((op) => op.kind !== 'x-decide' || op.decision === 'commit'),
+      'never an abort after committed was answered',
+    );
+  });
+
+  test("a yes for a PREPARE it recovered from an earlier term is not answered at once: the leader that chose it may abort it on silence, deposed without knowing; the client hears the decision once chosen", () => {
+    const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1;
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.answers, [], 'no early answer');
+    assert.deepEqual(opsProposed(host), [
+      { kind: 'x-decide', role: 'coordinator', decision: 'commit', peer: 2, prepareSlot: 3 },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'committed' }, 'the decision is the answer');
+  });
+
+  test('a PREPARE chosen at or below the slots it recovered, or a driver not leading, waits for a no instead', () => {
+    for (const recoveredUpTo of [1, undefined]) {
+      const s = setup(1);
+      s.host.recoveredUpTo = recoveredUpTo;
+      choose(s.host, s.driver, prepareC('c1', 1, 1, 7, 30));
+      s.host.clear();
+      tickTo(s.host, s.driver, settings.voteTimeoutTicks * 3);
+      assert.deepEqual(s.host.proposed, [], `recoveredUpTo ${String(recoveredUpTo)}: no abort on silence`);
+      assert.ok(sentOfType(s.host, 'prepare').some((m) => m.message.orAbort === true), 'a tombstone is asked');
+    }
   });
 });
 
@@ -375,7 +588,7 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
     assert.deepEqual(host.proposed, []);
   });
 
-  test('a query with no record and no session proposes a presumed abort; once chosen the participant hears abort', () => {
+  test('a query with no record and no session proposes a presumed abort; once chosen it is a tombstone and the participant hears abort', () => {
     const { host, driver } = setup(1);
     driver.onMessage({ type: 'query', txn, participant: 2 });
     assert.deepEqual(host.sent, [], 'not before the abort is chosen');
@@ -383,21 +596,69 @@ describe('TwoPcDriver: the coordinator answers queries', () => {
       {
         clientId: 'c1',
         seq: 1,
-        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2 },
+        op: { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'timeout', peer: 2, presumed: true },
       },
     ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['coordinator:decision-chosen']);
     assert.deepEqual(host.sent, [{ to: 2, message: { type: 'decision', txn, coordinator: 1, decision: 'abort' } }]);
-    // Nothing recorded for the client: with no record and no session the coordinator cannot
-    // tell whether it ran (it may have committed), and a session written for it would evict
-    // another client's.
-    assert.equal(host.state.sessionOf('c1'), undefined);
+    // The tombstone: the session holds the abort, so a PREPARE of c1#1 chosen after it (one
+    // a deposed leader proposed) does not prepare.
+    assert.deepEqual(host.state.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'timeout' });
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1'), undefined);
+    assert.equal(host.state.balanceOf(1), 100, 'not debited');
+  });
+
+  test('a presumed abort chosen after the PREPARE changes nothing: the record goes on to be decided from the vote', () => {
+    const { host, driver } = setup(1);
+    driver.onMessage({ type: 'query', txn, participant: 2 });
+    const presumed = host.proposed;
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    choose(host, driver, ...presumed);
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'prepared');
+    assert.equal(host.state.balanceOf(1), 70);
+    assert.deepEqual(sentOfType(host, 'decision'), [], 'no abort reaches the participant');
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    chooseProposed(host, driver);
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.state, 'committed');
   });
 });
 
 describe('TwoPcDriver: the participant', () => {
   const prepare: TwoPcMessage = { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 };
+
+  test('a tombstone request (PREPARE orAbort) with no record chooses an ABORT and votes no; a late PREPARE then gets the same no', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage({ ...prepare, orAbort: true });
+    assert.deepEqual(host.proposed, [
+      { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'timeout' } },
+    ]);
+    chooseProposed(host, driver);
+    assert.deepEqual(host.events, ['participant:tombstone-chosen']);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    assert.equal(host.state.balanceOf(7), 100);
+    host.clear();
+    driver.onMessage(prepare);
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    // Even chosen (a copy proposed before the tombstone), it prepares nothing.
+    choose(host, driver, prepareP('c1', 1, 7, 30));
+    assert.equal(host.state.balanceOf(7), 100);
+    assert.equal(host.state.twoPc.participantRecord('c1#1')?.state, 'aborted');
+  });
+
+  test('a tombstone request for a prepared record gets its yes', () => {
+    const { host, driver } = setup(2);
+    driver.onMessage(prepare);
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ ...prepare, orAbort: true });
+    assert.deepEqual(host.proposed, []);
+    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }]);
+  });
 
   test('a PREPARE with no record proposes x-prepare-participant; once chosen it marks participant:prepare-chosen and votes yes', () => {
     const { host, driver } = setup(2);
@@ -585,7 +846,39 @@ describe('TwoPcDriver: both sides together', () => {
     assert.equal(p.host.state.twoPc.participantRecord('c1#1')?.state, 'committed');
     assert.equal(c.host.state.twoPc.lockCount + p.host.state.twoPc.lockCount, 0);
     assert.deepEqual(c.host.state.sessionOf('c1')?.outcome, { status: 'committed' });
-    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:decision-chosen']);
+    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:committed', 'coordinator:decision-chosen']);
     assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);
+  });
+});
+
+describe('TwoPcDriver: a vote belongs to one pair of clusters (review of parallel commit)', () => {
+  test("a participant's yes goes only to its record's coordinator: a PREPARE of the same transaction from another cluster (the sender's account moved there and the client retried with the same id) gets a no", () => {
+    // C (1) sent its PREPARE early, then refused its own (the account had moved away): it has
+    // no record, so it answers P's query with a presumed abort. Had P voted yes to the new
+    // home (3) as well, 3 would commit (debit) while P's credit is undone by 1's abort.
+    const { host, driver } = setup(2);
+    driver.onMessage({ type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1 });
+    chooseProposed(host, driver);
+    host.clear();
+    driver.onMessage({ type: 'prepare', txn, coordinator: 3, to: 7, amount: 30, from: 1 });
+    assert.deepEqual(host.proposed, []);
+    const votes = sentOfType(host, 'vote');
+    assert.equal(votes.length, 1);
+    assert.equal(votes[0]?.to, 3);
+    assert.equal(votes[0]?.message.vote, 'no');
+  });
+
+  test("a coordinator decides only on its record's participant's vote: a yes from another cluster (the receiver moved between two leaders' admissions of the same transfer) is no commit", () => {
+    // This leader admitted the client's retry with participant 4 (its map has the receiver
+    // there) and sent it early; 4 voted yes. The PREPARE chosen first is the deposed leader's,
+    // naming participant 2: the record's. 4's yes says nothing of 2.
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30, 4));
+    driver.onMessage({ type: 'vote', txn, participant: 4, vote: 'yes', prepareSlot: 5 });
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30, 2), prepareC('c1', 1, 1, 7, 30, 4));
+    assert.equal(host.state.twoPc.coordinatorRecord('c1#1')?.participant, 2);
+    driver.onMessage({ type: 'vote', txn, participant: 4, vote: 'yes', prepareSlot: 5 });
+    assert.deepEqual(host.answers, []);
+    assert.deepEqual(host.proposed, []);
   });
 });

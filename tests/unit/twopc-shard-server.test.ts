@@ -189,7 +189,20 @@ describe('ShardServer 2PC: routing', () => {
     ]);
     assert.deepEqual(
       w.inFlight.map((f) => [f.to, f.message]),
-      [[2, { type: 'prepare', txn: { clientId: 'c1', seq: 1 }, coordinator: 1, to: 8, amount: 30 }]],
+      [
+        [
+          2,
+          {
+            type: 'prepare',
+            txn: { clientId: 'c1', seq: 1 },
+            coordinator: 1,
+            to: 8,
+            amount: 30,
+            from: 1,
+            fromEpoch: 0,
+          },
+        ],
+      ],
     );
     assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the decision');
     assert.deepEqual(w.events(1), ['coordinator:prepare-proposed', 'coordinator:prepare-chosen']);
@@ -217,7 +230,7 @@ describe('ShardServer 2PC: routing', () => {
 });
 
 describe('ShardServer 2PC: end to end', () => {
-  test('the whole protocol commits: balances move on both clusters, locks are released, the client hears committed only once the decision is applied', () => {
+  test('the whole protocol commits: balances move on both clusters, locks are released, the client hears committed once both PREPAREs are chosen, before the decision', () => {
     const w = new TwoClusters();
     const [s1, s2] = [w.get(1), w.get(2)];
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
@@ -236,18 +249,21 @@ describe('ShardServer 2PC: end to end', () => {
     );
     assert.deepEqual(w.repliesTo(1, 1), [], 'a yes vote is not yet the decision');
 
-    // The vote reaches the coordinator, which chooses COMMIT, then answers the client.
-    w.deliver();
-    assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'committed' }]);
-    const answering = w.readies.find((r) => r.cluster === 1 && r.ready.replies.some((x) => x.reqId === 1))?.ready;
-    assert.ok(answering !== undefined);
-    assert.ok(
-      answering.paxos.entries.some(
-        (e) => e.chosen && (e.value ?? []).some((cmd) => cmd.op.kind === 'x-decide' && cmd.op.decision === 'commit'),
-      ),
-      'the reply goes out with the chosen decision it reports (the log holds it; the state is written at checkpoints)',
+    // The vote reaches the coordinator: both PREPAREs are chosen with yes, so the transfer is
+    // committed; the client hears it now and COMMIT is chosen after (parallel commit).
+    const [vote] = w.inFlight;
+    assert.ok(vote !== undefined);
+    s1.stepTwoPc(vote.message);
+    assert.deepEqual(
+      s1.ready().replies.map((r) => r.reqId),
+      [1],
+      'the reply is ready before the decision is even proposed',
     );
-    assert.equal(s1.state.twoPc.lockHolder(1), undefined);
+    assert.equal(s1.state.twoPc.coordinatorRecord('c1#1')?.state, 'prepared');
+    w.inFlight = [];
+    w.delivered.push(vote);
+    w.collect();
+    assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'committed' }]);
 
     w.settle();
     assert.equal(s1.state.balanceOf(1), 70);
@@ -263,6 +279,7 @@ describe('ShardServer 2PC: end to end', () => {
     assert.deepEqual(w.events(1), [
       'coordinator:prepare-proposed',
       'coordinator:prepare-chosen',
+      'coordinator:committed',
       'coordinator:decision-chosen',
     ]);
     assert.deepEqual(w.events(2), [
@@ -375,20 +392,19 @@ describe('ShardServer 2PC: end to end', () => {
     assert.equal(w.totalMoney(), 600);
   });
 
-  test("with no vote before voteTimeoutTicks the client hears aborted: timeout and the sender's debit is undone", () => {
+  test('with no vote by voteTimeoutTicks the leader that chose the PREPARE in its own term aborts: the client hears aborted: timeout, the debit is undone, and the healed participant hears abort', () => {
     const w = new TwoClusters();
     const s1 = w.get(1);
     s1.request({ reqId: 1, command: transfer('c1', 1, 1, 8, 30), hops: 0 });
-    w.tick(twoPc.voteTimeoutTicks + 2, () => false); // every message is lost
+    w.tick(twoPc.voteTimeoutTicks - 2, () => false); // every message is lost
+    assert.deepEqual(w.repliesTo(1, 1), [], 'no answer before the vote timeout');
+    w.tick(4, () => false);
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'timeout' }]);
     assert.equal(s1.state.balanceOf(1), 100);
-    assert.equal(s1.state.twoPc.lockCount, 0);
-    assert.equal(s1.state.twoPc.coordinatorRecord('c1#1')?.state, 'aborted', 'kept until the participant acknowledges');
-    // Once the network heals, the participant hears the decision and acknowledges.
-    w.tick(twoPc.resendTicks + 1);
-    w.settle();
+    w.tick(twoPc.resendTicks * 3); // healed: the abort is resent until the participant acknowledges it
     assert.deepEqual(s1.state.twoPc.coordinatorRecords(), []);
-    assert.equal(w.get(2).state.balanceOf(8), 100);
+    assert.equal(w.get(2).state.balanceOf(8), 100, 'nothing credited there');
+    assert.equal(w.get(2).state.twoPc.lockCount, 0);
   });
 
   test('a participant that voted yes and lost the decision asks for it and commits', () => {
@@ -592,7 +608,7 @@ describe('ShardServer 2PC: leaderless participants', () => {
     assert.deepEqual(fresh.ready().twoPc, [], 'only a PREPARE gets the no-leader answer');
   });
 
-  test('a coordinator whose participant has no leader aborts at the vote timeout with reason no-quorum', () => {
+  test('a coordinator whose participant has no leader aborts its own PREPARE at the vote timeout: no-quorum', () => {
     const w = new TwoClusters();
     w.servers.set(2, newServer(4, 2, [4, 5, 6])); // cluster 2 never elects anyone
     const s1 = w.get(1);
@@ -603,7 +619,7 @@ describe('ShardServer 2PC: leaderless participants', () => {
       [{ type: 'vote', txn: { clientId: 'c1', seq: 1 }, participant: 2, vote: 'no', reason: 'no-leader' }],
     );
     w.deliver();
-    assert.deepEqual(w.repliesTo(1, 1), [], 'no-leader is not a no vote: it waits');
+    assert.deepEqual(w.repliesTo(1, 1), [], 'no-leader is not a no vote: it waits for the vote timeout');
     w.tick(twoPc.voteTimeoutTicks + 2);
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'aborted', reason: 'no-quorum' }]);
     assert.equal(s1.state.balanceOf(1), 100);

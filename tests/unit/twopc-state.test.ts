@@ -110,6 +110,7 @@ describe('2PC state: the coordinator (sender side)', () => {
       amount: 30,
       participant: 2,
       state: 'prepared',
+      slot: 1,
     });
     assert.equal(s.sessionOf('c1'), undefined, 'no answer is recorded while undecided');
   });
@@ -208,6 +209,7 @@ describe('2PC state: the coordinator (sender side)', () => {
       participant: 2,
       state: 'aborted',
       reason: 'locked',
+      slot: 1,
     });
     assert.deepEqual(s.sessionOf('c1')?.outcome, { status: 'aborted', reason: 'locked' });
     // A repeated ABORT, or a COMMIT arriving after it, changes nothing.
@@ -573,7 +575,7 @@ describe('2PC state: hashes, snapshots, writes', () => {
     assert.deepEqual(w.coordinatorRecords, [
       [
         'a#1',
-        { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'timeout' },
+        { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'timeout', slot: 1 },
       ],
     ]);
   });
@@ -590,7 +592,7 @@ describe('2PC state: hashes, snapshots, writes', () => {
       ]),
     );
     assert.deepEqual(w1.coordinatorRecords, [
-      ['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared' }],
+      ['a#1', { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'prepared', slot: 1 }],
     ]);
     assert.deepEqual(w1.participantRecords, [
       ['b#1', { clientId: 'b', seq: 1, to: 2, amount: 40, coordinator: 3, state: 'prepared', slot: 2 }],
