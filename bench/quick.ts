@@ -49,7 +49,10 @@ try {
     detached: true,
     readyTimeoutMs: 30_000,
   });
-  const transport = await connectAs(requireRunningConfig(dataDir), asClient, { name: 'bench-quick', longRunning: true });
+  const transport = await connectAs(requireRunningConfig(dataDir), asClient, {
+    name: 'bench-quick',
+    longRunning: true,
+  });
   const client = new LedgerClient(transport, defaultTopology, 'ledger');
   // Warm-up: the JIT of every process, SQLite's page cache.
   await intraShardLoad(client, defaultTopology, { transfers: Number(values.warmup), concurrency: 32, seed: 999 });

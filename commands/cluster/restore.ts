@@ -17,7 +17,9 @@ export default class ClusterRestore extends LedgerCommand<typeof ClusterRestore>
   async run(): Promise<ClusterRestoreResult> {
     const result = restoreCluster(this.dataDir, this.flags.from, Date.now());
     for (const c of result.clusters)
-      this.log(`cluster ${c.cluster}: ${c.nodes.map((n) => `n${n.node}`).join(', ')} restored from the backup of n${c.fromNode}`);
+      this.log(
+        `cluster ${c.cluster}: ${c.nodes.map((n) => `n${n.node}`).join(', ')} restored from the backup of n${c.fromNode}`,
+      );
     this.log(`restored into ${result.dataDir}; start it with \`ledger cluster start\``);
     return result;
   }

@@ -104,7 +104,8 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
       allowNo: true,
     }),
     tls: Flags.boolean({
-      description: 'TLS between every process and nats-server, with a local CA and certificates made in <data-dir>/nats/tls',
+      description:
+        'TLS between every process and nats-server, with a local CA and certificates made in <data-dir>/nats/tls',
       default: false,
     }),
     'ready-timeout': Flags.integer({

@@ -25,7 +25,7 @@ interface NodeRestoreResult extends PlacedFile {
 }
 
 export default class NodeRestore extends LedgerCommand<typeof NodeRestore> {
-  static override summary = 'Replace a node\'s file with a backup and start it; it catches up from its peers';
+  static override summary = "Replace a node's file with a backup and start it; it catches up from its peers";
   static override description = `Checks first, changing nothing on a refusal: the file must be a backup (\`ledger node backup\` or \`cluster backup\`) of the node's own cluster, in this data dir's topology and flush generation, and in a running system the node's live peers must be a majority of its cluster (a restored replica has forgotten what it accepted after the backup; only a majority that remembers keeps that safe). Then it stops the node (SIGTERM), keeps its old file as nN.sqlite.before-restore-<time> (with its -wal), puts the backup in place and starts the node, which catches up from its peers by log or by snapshot; the command waits for that up to --wait seconds. In a stopped system it only puts the file in place.`;
   static override examples = [
     '<%= config.bin %> node restore 4 --from /backups/n4.sqlite',
@@ -59,7 +59,9 @@ export default class NodeRestore extends LedgerCommand<typeof NodeRestore> {
       const { pid } = await restartNode(dataDir, node);
       this.log(`started n${node} (pid ${pid}) on the backup of n${fromNode}; waiting for it to catch up`);
       const caughtUp = await waitCaughtUp(client, config.topology, cluster, node, this.flags.wait * 1000);
-      this.log(`n${node} caught up: applied slot ${caughtUp.appliedIndex} (its peers had committed ${caughtUp.target})`);
+      this.log(
+        `n${node} caught up: applied slot ${caughtUp.appliedIndex} (its peers had committed ${caughtUp.target})`,
+      );
       return { ...placed, from: file, fromNode, cluster, pid, stopped, caughtUp };
     });
   }

@@ -33,7 +33,11 @@ export function checkBackupFits(
       { hint: `restore it onto a node of cluster ${identity.cluster}, or pick a backup of cluster ${cluster}` },
     );
   const range = accountRange(topology, cluster);
-  if (contents.firstAccount !== range.first || contents.lastAccount !== range.last || contents.initialBalance !== topology.initialBalance)
+  if (
+    contents.firstAccount !== range.first ||
+    contents.lastAccount !== range.last ||
+    contents.initialBalance !== topology.initialBalance
+  )
     return new LedgerError(
       'bad-input',
       `${file} holds accounts ${contents.firstAccount}..${contents.lastAccount} at ${contents.initialBalance}, cluster ${cluster} is ${range.first}..${range.last} at ${topology.initialBalance}`,

@@ -69,7 +69,8 @@ export function parseManifest(text: string, where: string): ClusterBackupManifes
   }
   const m = record(value, where, 'the manifest');
   if (m.format !== manifestFormat) throw bad(where, `format is ${JSON.stringify(m.format)}, not "${manifestFormat}"`);
-  if (m.version !== manifestVersion) throw bad(where, `version ${String(m.version)}; this ledger reads ${manifestVersion}`);
+  if (m.version !== manifestVersion)
+    throw bad(where, `version ${String(m.version)}; this ledger reads ${manifestVersion}`);
   const t = record(m.topology, where, 'topology');
   const topology: Topology = {
     clusters: count(t.clusters, where, 'topology.clusters', 1),

@@ -54,7 +54,12 @@ export function restoreCluster(dataDir: string, fromDir: string, nowMs: number):
   if (existing === undefined) {
     mkdirSync(dataDir, { recursive: true });
     // natsUrl is set again by `ledger cluster start`.
-    const config = makeConfig({ ...manifest.settings, topology: manifest.topology, natsUrl: 'nats://127.0.0.1:4222', dataDir });
+    const config = makeConfig({
+      ...manifest.settings,
+      topology: manifest.topology,
+      natsUrl: 'nats://127.0.0.1:4222',
+      dataDir,
+    });
     writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
     wroteConfig = true;
   }
@@ -69,7 +74,11 @@ export function restoreCluster(dataDir: string, fromDir: string, nowMs: number):
   return { dataDir, from, takenAtMs: manifest.takenAtMs, wroteConfig, clusters };
 }
 
-function checkEntry(dir: string, manifest: ClusterBackupManifest, entry: ClusterBackupManifest['clusters'][number]): void {
+function checkEntry(
+  dir: string,
+  manifest: ClusterBackupManifest,
+  entry: ClusterBackupManifest['clusters'][number],
+): void {
   const file = join(dir, entry.file);
   if (!existsSync(file))
     throw new LedgerError('not-found', `cluster ${entry.cluster}'s backup ${file} is missing`, {

@@ -177,7 +177,9 @@ export async function startLocalCluster(
   writeFileSync(p.config, `${JSON.stringify(config, null, 2)}\n`);
   const template = readFileSync(natsTemplate, 'utf8');
   const credentials =
-    config.natsSecurity?.credentialsDir === undefined ? undefined : writeNatsCredentials(p.natsCredentials, config.topology);
+    config.natsSecurity?.credentialsDir === undefined
+      ? undefined
+      : writeNatsCredentials(p.natsCredentials, config.topology);
   writeSecret(
     p.natsConfig,
     template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir) +

@@ -83,10 +83,7 @@ export async function startNatsCluster(options: {
   }
   for (const s of servers) {
     const routes = servers.filter((o) => o !== s).map((o) => `nats-route://127.0.0.1:${o.routePort}`);
-    writeFileSync(
-      s.configFile,
-      renderNatsServerConfig({ ...s, listenHost: '127.0.0.1', routes }),
-    );
+    writeFileSync(s.configFile, renderNatsServerConfig({ ...s, listenHost: '127.0.0.1', routes }));
   }
   const pids: number[] = [];
   for (const s of servers) pids.push(await startNatsServer(s, options.detached));
@@ -126,9 +123,7 @@ export async function waitForRoutes(servers: readonly NatsClusterServer[], timeo
       transports.push(await connectNats({ url: s.url, name: `ledger-route-probe-${s.name}`, longRunning: false }));
     // heard[i] holds the servers whose probes reached server i's subscriber.
     const heard = servers.map(() => new Set<string>());
-    transports.forEach((t, i) =>
-      t.subscribe(`${probe}.${i}`, (m) => heard[i]?.add(new TextDecoder().decode(m.data))),
-    );
+    transports.forEach((t, i) => t.subscribe(`${probe}.${i}`, (m) => heard[i]?.add(new TextDecoder().decode(m.data))));
     await Promise.all(transports.map((t) => t.flush()));
     await waitFor(
       `routes between the ${servers.length} NATS servers`,

@@ -78,13 +78,38 @@ export function writeTlsFiles(dir: string): TlsSet {
   if ([set.server, set.client].every((s) => [s.caFile, s.certFile, s.keyFile].every((file) => existsSync(file))))
     return set;
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...key, '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '3650', '-subj', '/CN=ledger local CA']);
+  openssl([
+    'req',
+    '-x509',
+    ...key,
+    '-keyout',
+    f('ca-key.pem'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=ledger local CA',
+  ]);
   const signed = (name: string, commonName: string, extensions: string) => {
     writeFileSync(f(`${name}.ext`), extensions);
     openssl(['req', ...key, '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.csr`), '-subj', `/CN=${commonName}`]);
     openssl([
-      'x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial',
-      '-out', f(`${name}-cert.pem`), '-days', '825', '-extfile', f(`${name}.ext`),
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca-key.pem'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}-cert.pem`),
+      '-days',
+      '825',
+      '-extfile',
+      f(`${name}.ext`),
     ]);
     rmSync(f(`${name}.csr`));
     rmSync(f(`${name}.ext`));
@@ -100,10 +125,14 @@ function openssl(args: string[]): void {
   try {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
-    throw new LedgerError('unavailable', `openssl ${args[0]} failed: ${String((error as { stderr?: unknown }).stderr ?? error)}`, {
-      hint: 'TLS certificates are made with the openssl command: is it installed?',
-      cause: error,
-    });
+    throw new LedgerError(
+      'unavailable',
+      `openssl ${args[0]} failed: ${String((error as { stderr?: unknown }).stderr ?? error)}`,
+      {
+        hint: 'TLS certificates are made with the openssl command: is it installed?',
+        cause: error,
+      },
+    );
   }
 }
 

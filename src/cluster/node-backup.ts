@@ -100,7 +100,9 @@ export async function backupNode(
 export function checkWritable(out: string, force: boolean): void {
   if (existsSync(out)) {
     if (statSync(out).isDirectory())
-      throw new LedgerError('bad-input', `${out} is a directory`, { hint: 'give the path of the backup file to write' });
+      throw new LedgerError('bad-input', `${out} is a directory`, {
+        hint: 'give the path of the backup file to write',
+      });
     if (!force)
       throw new LedgerError('bad-input', `${out} already exists`, {
         hint: 'pass --force to replace it, or choose another path',
@@ -110,8 +112,12 @@ export function checkWritable(out: string, force: boolean): void {
   try {
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new LedgerError('bad-input', `cannot write to ${dir}: ${existsSync(dir) ? 'not writable' : 'no such directory'}`, {
-      hint: 'create the directory, or choose a writable path',
-    });
+    throw new LedgerError(
+      'bad-input',
+      `cannot write to ${dir}: ${existsSync(dir) ? 'not writable' : 'no such directory'}`,
+      {
+        hint: 'create the directory, or choose a writable path',
+      },
+    );
   }
 }

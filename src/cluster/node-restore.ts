@@ -21,7 +21,9 @@ export function checkNodeBackup(
   const cluster = checkNodeExists(topology, node);
   const file = resolve(from);
   if (!existsSync(file))
-    throw new LedgerError('not-found', `no backup at ${file}`, { hint: 'pass the file `ledger node backup --out` wrote' });
+    throw new LedgerError('not-found', `no backup at ${file}`, {
+      hint: 'pass the file `ledger node backup --out` wrote',
+    });
   const contents = readBackup(file);
   const misfit = checkBackupFits(file, contents, topology, cluster);
   if (misfit !== undefined) throw misfit;
@@ -125,13 +127,18 @@ export async function waitCaughtUp(
   let target = 0;
   for (const s of await client.status(1_000))
     if (peers.includes(s.node) && s.role !== 'down') target = Math.max(target, s.commitIndex);
-  const appliedIndex = await waitFor(`node ${node} to catch up to slot ${target}`, timeoutMs, async () => {
-    try {
-      const s = await client.nodeStatus(node, 500);
-      return s.appliedIndex >= target ? s.appliedIndex : undefined;
-    } catch {
-      return undefined;
-    }
-  }, 100);
+  const appliedIndex = await waitFor(
+    `node ${node} to catch up to slot ${target}`,
+    timeoutMs,
+    async () => {
+      try {
+        const s = await client.nodeStatus(node, 500);
+        return s.appliedIndex >= target ? s.appliedIndex : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    100,
+  );
   return { appliedIndex, target };
 }

@@ -116,7 +116,12 @@ export async function rollingRestart(
         }
       }
       const leadDoneMs = ports.now();
-      say(node, cluster, 'stopping', `stopping n${node} (cluster ${cluster}, ${follower === undefined ? 'leader' : 'follower'})`);
+      say(
+        node,
+        cluster,
+        'stopping',
+        `stopping n${node} (cluster ${cluster}, ${follower === undefined ? 'leader' : 'follower'})`,
+      );
       const pidBefore = await ports.stop(node);
       const stoppedMs = ports.now();
       say(node, cluster, 'starting', `starting n${node}`);
@@ -143,7 +148,12 @@ export async function rollingRestart(
           total: roundMs(doneMs - stepStartMs),
         },
       });
-      say(node, cluster, 'done', `n${node} restarted (pid ${pidBefore ?? '-'} -> ${pidAfter}) and caught up at slot ${target}`);
+      say(
+        node,
+        cluster,
+        'done',
+        `n${node} restarted (pid ${pidBefore ?? '-'} -> ${pidAfter}) and caught up at slot ${target}`,
+      );
     }
   }
   const leadersAfter = leadersOf(topology, await ports.status());
@@ -158,7 +168,9 @@ function refuseUnhealthy(statuses: NodeStatusRow[]): void {
     throw new LedgerError(
       'unavailable',
       `a rolling restart needs every node up and serving: ${out.map((s) => `n${s.node} is ${s.role === 'down' ? 'down' : s.failed ? 'failed' : 'isolated'}`).join(', ')}`,
-      { hint: 'bring it back first (`ledger node restart N`, `node recover N`, `node heal N`), then see `ledger cluster status`' },
+      {
+        hint: 'bring it back first (`ledger node restart N`, `node recover N`, `node heal N`), then see `ledger cluster status`',
+      },
     );
 }
 
@@ -184,8 +196,7 @@ function leadersOf(topology: Topology, statuses: NodeStatusRow[]): Record<Cluste
  *  tie), so the new leader has the least to catch up before it serves. */
 function heirOf(statuses: NodeStatusRow[], cluster: ClusterId, leader: NodeId): NodeId | undefined {
   const candidates = statuses.filter(
-    (s): s is NodeStatus =>
-      s.cluster === cluster && s.node !== leader && s.role !== 'down' && !s.failed && !s.isolated,
+    (s): s is NodeStatus => s.cluster === cluster && s.node !== leader && s.role !== 'down' && !s.failed && !s.isolated,
   );
   candidates.sort((a, b) => b.appliedIndex - a.appliedIndex || a.node - b.node);
   return candidates[0]?.node;
@@ -233,7 +244,9 @@ async function waitUntilBack(
         own === undefined
           ? `n${node} did not come back within ${seconds(stepTimeoutMs)} (it does not answer its status)`
           : `n${node} came back, but its cluster had no leader within ${seconds(stepTimeoutMs)}`,
-        { hint: `see logs/n${node}.log in the data dir and \`ledger cluster status\`; the nodes after it were not restarted` },
+        {
+          hint: `see logs/n${node}.log in the data dir and \`ledger cluster status\`; the nodes after it were not restarted`,
+        },
       );
     await ports.sleep(pollMs);
   }
@@ -259,7 +272,9 @@ async function waitUntilCaughtUp(
         own === undefined
           ? `n${node} did not stay up: it stopped answering while catching up`
           : `n${node} did not catch up within ${seconds(stepTimeoutMs)} (applied slot ${own.appliedIndex} of ${target}${own.leader === undefined ? ', no leader known' : ''})`,
-        { hint: `see logs/n${node}.log in the data dir and \`ledger cluster status\`; the nodes after it were not restarted` },
+        {
+          hint: `see logs/n${node}.log in the data dir and \`ledger cluster status\`; the nodes after it were not restarted`,
+        },
       );
     await ports.sleep(pollMs);
   }

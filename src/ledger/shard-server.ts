@@ -145,7 +145,8 @@ export class ShardServer {
         event: (name) => this.events.push(name),
         // Parallel commit: the outcome before its decision is chosen (see TwoPcDriver.onVote).
         answer: (txn, outcome) => {
-          for (const reqId of this.waiters.take(commandKey(txn.clientId, txn.seq))) this.reply(reqId, outcome, undefined);
+          for (const reqId of this.waiters.take(commandKey(txn.clientId, txn.seq)))
+            this.reply(reqId, outcome, undefined);
         },
       },
       init.twoPc,

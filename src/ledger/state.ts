@@ -260,7 +260,11 @@ export class LedgerState implements AccountBook, MoveBook {
     }
     // A presumed abort is a tombstone only for a transaction this shard knows nothing of: with
     // a record or a session covering it, it changes nothing (see decideCoordinator).
-    if (op.kind === 'x-decide' && op.presumed === true && this.priorOutcome(command.clientId, command.seq) !== undefined)
+    if (
+      op.kind === 'x-decide' &&
+      op.presumed === true &&
+      this.priorOutcome(command.clientId, command.seq) !== undefined
+    )
       return undefined;
     // A step of Two-Phase Commit is applied by src/twopc; its answer, when it gives one (a
     // coordinator's PREPARE refused, a decision at the coordinator), is the client's.

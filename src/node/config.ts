@@ -146,7 +146,11 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
   if (c.hostNodes !== undefined) validateHostNodes(c.hostNodes, nodeCount(c.topology));
   const t = c.timing;
   const positive = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
-  if (typeof t !== 'object' || t === null || ![t.tickMs, t.heartbeatTicks, t.electionTicksMin, t.electionTicksMax, t.retransmitTicks].every(positive)) {
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    ![t.tickMs, t.heartbeatTicks, t.electionTicksMin, t.electionTicksMax, t.retransmitTicks].every(positive)
+  ) {
     throw new LedgerError('config', 'timing values must be positive integers');
   }
   if (t.electionTicksMin <= t.heartbeatTicks || t.electionTicksMax < t.electionTicksMin) {
@@ -284,7 +288,8 @@ export function readConfig(file: string): LedgerConfig {
       historyCapacity: historyCapacityDefault,
     };
     // Paths in a host's config are relative to the file.
-    const near = <T>(path: T): T => (typeof path === 'string' && path !== '' ? (resolve(dirname(file), path) as T) : path);
+    const near = <T>(path: T): T =>
+      typeof path === 'string' && path !== '' ? (resolve(dirname(file), path) as T) : path;
     const dataDir = near(given.dataDir);
     const security = given.natsSecurity;
     const natsSecurity =
@@ -310,7 +315,12 @@ export function readConfig(file: string): LedgerConfig {
       ...(natsSecurity === undefined ? {} : { natsSecurity }),
     } as LedgerConfig);
   } catch (error) {
-    if (error instanceof LedgerError) throw new LedgerError('config', `${file}: ${error.message}`, error.hint === undefined ? {} : { hint: error.hint });
+    if (error instanceof LedgerError)
+      throw new LedgerError(
+        'config',
+        `${file}: ${error.message}`,
+        error.hint === undefined ? {} : { hint: error.hint },
+      );
     throw error;
   }
 }

@@ -344,7 +344,7 @@ export class LedgerNode {
     this.forged++;
     this.telemetry.recordForged(channel);
     if (this.forged <= 20 || this.forged % 1000 === 0)
-      this.log.warn({ subject: m.subject, forged: this.forged }, 'dropped a message whose sender is not its subject\'s');
+      this.log.warn({ subject: m.subject, forged: this.forged }, "dropped a message whose sender is not its subject's");
   }
 
   private onRequest(m: IncomingMessage): void {

@@ -58,7 +58,8 @@ export const asClient: NatsRole = { kind: 'client' };
 export const asAdmin: NatsRole = { kind: 'admin' };
 
 function credentialsOf(config: LedgerConfig, role: NatsRole, env: NodeJS.ProcessEnv): NatsCredentials | undefined {
-  if (env.LEDGER_NATS_USER !== undefined) return { user: env.LEDGER_NATS_USER, password: env.LEDGER_NATS_PASSWORD ?? '' };
+  if (env.LEDGER_NATS_USER !== undefined)
+    return { user: env.LEDGER_NATS_USER, password: env.LEDGER_NATS_PASSWORD ?? '' };
   if (env.LEDGER_NATS_CREDS !== undefined) return readCredentials(env.LEDGER_NATS_CREDS);
   const dir = config.natsSecurity?.credentialsDir;
   return dir === undefined ? undefined : readCredentials(credentialsFileOf(dir, natsUserOf(role)));

@@ -13,7 +13,11 @@ export function natsUserOf(role: NatsRole): string {
 
 /** Every role of a topology, one user each: the nodes, the client and the admin. */
 export function rolesOf(topology: Topology): NatsRole[] {
-  return [...allNodes(topology).map((node): NatsRole => ({ kind: 'node', node })), { kind: 'client' }, { kind: 'admin' }];
+  return [
+    ...allNodes(topology).map((node): NatsRole => ({ kind: 'node', node })),
+    { kind: 'client' },
+    { kind: 'admin' },
+  ];
 }
 
 /** What the broker lets a user publish and subscribe to: allow lists, everything else denied. */

@@ -53,7 +53,7 @@ export function nodeMetrics(
   });
   const brokerRefusals = new Counter({
     name: 'ledger_broker_refusals_total',
-    help: "Publishes and subscriptions of this node that the broker refused for want of permission: a reply to a subject a client named that no node may answer on, or an authorization block that disagrees with the code",
+    help: 'Publishes and subscriptions of this node that the broker refused for want of permission: a reply to a subject a client named that no node may answer on, or an authorization block that disagrees with the code',
     labelNames: ['operation'],
     registers: [metrics.registry],
   });

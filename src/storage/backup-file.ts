@@ -126,16 +126,13 @@ export function readBackup(file: string): BackupContents {
       ),
     );
     for (const needed of ['store_config', 'paxos_meta', 'paxos_log', 'accounts'])
-      if (!tables.has(needed))
-        throw notLedger(file, `it is a SQLite database but has no ${needed} table`);
+      if (!tables.has(needed)) throw notLedger(file, `it is a SQLite database but has no ${needed} table`);
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw notLedger(file, `SQLite's quick_check reports: ${String(check)}`);
     const config = db.prepare('SELECT first_account, last_account, initial_balance FROM store_config').get() as
-      | { first_account: number; last_account: number; initial_balance: number }
-      | undefined;
+      { first_account: number; last_account: number; initial_balance: number } | undefined;
     const meta = db.prepare('SELECT applied_index, generation FROM paxos_meta').get() as
-      | { applied_index: number; generation: number }
-      | undefined;
+      { applied_index: number; generation: number } | undefined;
     if (config === undefined || meta === undefined) throw notLedger(file, 'it was never initialised by a node');
     const lastLogged = (db.prepare('SELECT max(slot) AS slot FROM paxos_log').get() as { slot: number | null }).slot;
     const mapEpoch = tables.has('shard_map')
@@ -187,7 +184,10 @@ function parseIdentity(file: string, text: string): BackupIdentity {
   )
     throw notLedger(file, 'its backup identity is not one `ledger node backup` writes');
   if (o.version !== backupVersion)
-    throw new LedgerError('bad-input', `${file} is a backup of format version ${o.version}, this ledger reads ${backupVersion}`);
+    throw new LedgerError(
+      'bad-input',
+      `${file} is a backup of format version ${o.version}, this ledger reads ${backupVersion}`,
+    );
   return o as BackupIdentity;
 }
 

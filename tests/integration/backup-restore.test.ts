@@ -20,8 +20,10 @@ const nodeFile = (dataDir: string, node: number) => join(dataDir, 'nodes', `n${n
 
 /** Waits until some transfers of `load` have committed. */
 async function committed(load: Load, atLeast: number): Promise<void> {
-  await waitUntil(`${atLeast} transfers committed`, 20_000, async () =>
-    load.attempts.filter((a) => a.result.status === 'committed').length >= atLeast,
+  await waitUntil(
+    `${atLeast} transfers committed`,
+    20_000,
+    async () => load.attempts.filter((a) => a.result.status === 'committed').length >= atLeast,
   );
 }
 
@@ -45,7 +47,14 @@ test('a node backed up under load and restored after a wipe catches up, and its 
     const again = await cluster.cli(['node', 'backup', '2', '--out', backup, '--json']);
     assert.equal(again.code, 2);
     assert.match(again.json.error.message, /already exists/);
-    const nowhere = await cluster.cli(['node', 'backup', '2', '--out', join(work, 'no-such-dir', 'x.sqlite'), '--json']);
+    const nowhere = await cluster.cli([
+      'node',
+      'backup',
+      '2',
+      '--out',
+      join(work, 'no-such-dir', 'x.sqlite'),
+      '--json',
+    ]);
     assert.equal(nowhere.code, 2);
     assert.match(nowhere.json.error.message, /no such directory/);
     const unknown = await cluster.cli(['node', 'backup', '12', '--out', join(work, 'n12.sqlite'), '--json']);
@@ -57,10 +66,18 @@ test('a node backed up under load and restored after a wipe catches up, and its 
     const notDb = join(work, 'not-a-db.sqlite');
     writeFileSync(notDb, 'not a database '.repeat(1000));
     const cases: Array<[string, string[], RegExp]> = [
-      ['a backup of another cluster', ['node', 'restore', '5', '--from', backup], /backup of cluster 1 \(node 2\), not of cluster 2/],
+      [
+        'a backup of another cluster',
+        ['node', 'restore', '5', '--from', backup],
+        /backup of cluster 1 \(node 2\), not of cluster 2/,
+      ],
       ['a missing file', ['node', 'restore', '5', '--from', join(work, 'missing.sqlite')], /no backup at/],
       ['not a database', ['node', 'restore', '5', '--from', notDb], /not a Ledger node backup/],
-      ["a node's own live file", ['node', 'restore', '5', '--from', nodeFile(cluster.dataDir, 4)], /not a backup|not a Ledger/],
+      [
+        "a node's own live file",
+        ['node', 'restore', '5', '--from', nodeFile(cluster.dataDir, 4)],
+        /not a backup|not a Ledger/,
+      ],
     ];
     const n5Before = readdirSync(join(cluster.dataDir, 'nodes')).filter((f) => f.startsWith('n5.'));
     for (const [what, args, message] of cases) {
@@ -68,7 +85,10 @@ test('a node backed up under load and restored after a wipe catches up, and its 
       assert.notEqual(r.code, 0, what);
       assert.match(r.json?.error?.message ?? r.stderr, message, what);
     }
-    assert.deepEqual(readdirSync(join(cluster.dataDir, 'nodes')).filter((f) => f.startsWith('n5.')), n5Before);
+    assert.deepEqual(
+      readdirSync(join(cluster.dataDir, 'nodes')).filter((f) => f.startsWith('n5.')),
+      n5Before,
+    );
     assert.equal(cluster.state.nodes.find((n) => n.node === 5)?.pid, n5Pid, 'n5 was not stopped');
 
     // Wipe n2 (kill it and delete its files), then restore it from the backup under load.
@@ -99,7 +119,8 @@ test('a whole system restored from a cluster backup taken under cross-shard load
   // Every transfer crosses shards, each between two accounts no other touches: after the
   // restore a pair reads 9/11 (in the backup) or 10/10 (not), never half of it.
   const pairs: Array<[number, number]> = [];
-  for (let i = 1; i <= 900; i++) pairs.push(i % 3 === 0 ? [i, 3000 + i] : i % 3 === 1 ? [3000 + i, 6000 + i] : [6000 + i, i]);
+  for (let i = 1; i <= 900; i++)
+    pairs.push(i % 3 === 0 ? [i, 3000 + i] : i % 3 === 1 ? [3000 + i, 6000 + i] : [6000 + i, i]);
   const load = await Load.withPairs(natsConnectionOf(cluster.config, asClient), pairs);
   const set = join(work, 'set');
   let backupStartedAtMs = 0;
@@ -108,7 +129,10 @@ test('a whole system restored from a cluster backup taken under cross-shard load
     await committed(load, 20);
     backupStartedAtMs = performance.now();
     const manifest = await cluster.json(['cluster', 'backup', '--out', set, '--timeout', '30']);
-    assert.deepEqual(manifest.clusters.map((c: any) => c.cluster), [1, 2, 3]);
+    assert.deepEqual(
+      manifest.clusters.map((c: any) => c.cluster),
+      [1, 2, 3],
+    );
     for (const c of manifest.clusters) assert.equal(c.sha256, sha(join(set, c.file)));
     await committed(load, load.attempts.filter((a) => a.result.status === 'committed').length + 10);
   } finally {
@@ -172,7 +196,11 @@ test('a whole system restored from a cluster backup taken under cross-shard load
     }
     assert.deepEqual(half, [], 'no cross-shard transfer is half-applied');
     const lost = before.filter((a) => `${balances.get(a.from)}/${balances.get(a.to)}` !== '9/11');
-    assert.deepEqual(lost.map((a) => `${a.from}->${a.to}`), [], 'nothing acknowledged before the backup is lost');
+    assert.deepEqual(
+      lost.map((a) => `${a.from}->${a.to}`),
+      [],
+      'nothing acknowledged before the backup is lost',
+    );
     assert.ok(applied >= before.length);
     // And the restored system takes new cross-shard transfers.
     const t = await restored.json(['transfer', '2999', '3999', '1']);

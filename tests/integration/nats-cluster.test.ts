@@ -99,7 +99,8 @@ describe('9 nodes on 3 hosts over a 3-server NATS cluster', () => {
     // Each host's nodes are on its own server.
     for (const [h, server] of servers.entries()) {
       const names = await connectionNames(server);
-      for (const node of nodesOfHost(h)) assert.ok(names.includes(`ledger-n${node}`), `n${node} on ${server.name}: ${names}`);
+      for (const node of nodesOfHost(h))
+        assert.ok(names.includes(`ledger-n${node}`), `n${node} on ${server.name}: ${names}`);
     }
 
     // Load: one client per host, each on its host's server first; groups of 6 accounts spread
@@ -123,15 +124,20 @@ describe('9 nodes on 3 hosts over a 3-server NATS cluster', () => {
     await waitUntil(`${victim.name} gone`, 10_000, async () => !alive(pids[0] as number));
     // While it is down: its nodes reconnect to the other two, every client commits again.
     await waitUntil('host a nodes on the other servers', 20_000, async () => {
-      const names = [...(await connectionNames(servers[1] as NatsClusterServer)), ...(await connectionNames(servers[2] as NatsClusterServer))];
+      const names = [
+        ...(await connectionNames(servers[1] as NatsClusterServer)),
+        ...(await connectionNames(servers[2] as NatsClusterServer)),
+      ];
       return nodesOfHost(0).every((n) => names.includes(`ledger-n${n}`));
     });
-    await waitUntil('commits from every client while the server is down', 20_000, async () =>
-      committedAfter(killedAtMs) >= 150 && loads.every((l) => committedAfter(killedAtMs, l) >= 20),
+    await waitUntil(
+      'commits from every client while the server is down',
+      20_000,
+      async () => committedAfter(killedAtMs) >= 150 && loads.every((l) => committedAfter(killedAtMs, l) >= 20),
     );
     lap(`${victim.name} down`);
     const restartedAtMs = performance.now();
-    const commitsWhileDown = committedAfter(killedAtMs) ;
+    const commitsWhileDown = committedAfter(killedAtMs);
     const restarted = await startNatsServer(victim, true);
     started.add(restarted);
     await waitForRoutes(servers, 15_000);
@@ -188,7 +194,12 @@ describe('ledger node start --config', () => {
     const root = mkdtempSync(join(tmpdir(), 'ledger-host-config-'));
     dirs.push(root);
     const file = join(root, 'ledger.json');
-    const config = { natsUrl: 'nats://127.0.0.1:1,nats://127.0.0.1:2', dataDir: 'data', topology, hostNodes: [1, 4, 7] };
+    const config = {
+      natsUrl: 'nats://127.0.0.1:1,nats://127.0.0.1:2',
+      dataDir: 'data',
+      topology,
+      hostNodes: [1, 4, 7],
+    };
     writeFileSync(file, JSON.stringify(config));
     const r = await cli(['node', 'start', '--id', '2', '--config', file]);
     assert.equal(r.code, 1, r.stderr);
@@ -216,6 +227,9 @@ describe('waitForRoutes', () => {
       started.add(await startNatsServer(server, true));
       servers.push(server);
     }
-    await assert.rejects(waitForRoutes(servers, 1_500), /routes between the 2 NATS servers did not happen within 1500 ms/);
+    await assert.rejects(
+      waitForRoutes(servers, 1_500),
+      /routes between the 2 NATS servers did not happen within 1500 ms/,
+    );
   });
 });

@@ -64,8 +64,9 @@ function windowFigures(attempts: Attempt[], fromMs: number, toMs: number) {
   const byCluster = (c: number) => attempts.filter((a) => clusterOf(a.from) === c);
   return {
     seconds: Number(((toMs - fromMs) / 1000).toFixed(1)),
-    commits: attempts.filter((a) => a.result.status === 'committed' && a.answeredAtMs >= fromMs && a.answeredAtMs <= toMs)
-      .length,
+    commits: attempts.filter(
+      (a) => a.result.status === 'committed' && a.answeredAtMs >= fromMs && a.answeredAtMs <= toMs,
+    ).length,
     p99LatencyMs: p99Ms(attempts, fromMs, toMs),
     longestCommitGapMs: longestGapMs(attempts, fromMs, toMs),
     longestCommitGapMsByShard: Object.fromEntries(
@@ -87,7 +88,10 @@ describe('ledger cluster restart --rolling under load', () => {
     const pids = cluster.state.nodes.map((n) => n.pid);
     const plain = await cluster.cli(['cluster', 'restart']);
     assert.equal(plain.code, 2, plain.stderr);
-    assert.match(plain.stderr, /^error: only a rolling restart is supported: pass --rolling\nhint: .*ledger cluster stop.*ledger cluster start --detach/);
+    assert.match(
+      plain.stderr,
+      /^error: only a rolling restart is supported: pass --rolling\nhint: .*ledger cluster stop.*ledger cluster start --detach/,
+    );
     const json = await cluster.cli(['cluster', 'restart', '--json']);
     assert.equal(json.code, 2);
     assert.equal(json.json.error.code, 'bad-input');
@@ -158,7 +162,11 @@ describe('ledger cluster restart --rolling under load', () => {
         (v: any) => v.recordedAtMs >= rollStartWallMs - 50 && v.recordedAtMs <= rollEndWallMs + 50,
       );
       for (const v of during)
-        assert.equal(v.leader, heirs.get(Math.ceil(v.leader / 3)), `unplanned view ${JSON.stringify(v.ballot)} led by n${v.leader}`);
+        assert.equal(
+          v.leader,
+          heirs.get(Math.ceil(v.leader / 3)),
+          `unplanned view ${JSON.stringify(v.ballot)} led by n${v.leader}`,
+        );
       for (const heir of heirs.values())
         assert.ok(
           during.some((v: any) => v.leader === heir),
@@ -168,7 +176,9 @@ describe('ledger cluster restart --rolling under load', () => {
       // No client error: every transfer committed (nothing here can lack funds).
       const errors = load.attempts
         .filter((a) => a.result.status !== 'committed' && a.result.status !== 'insufficient-funds')
-        .map((a) => `${a.from} -> ${a.to}: ${a.result.status} (${a.result.reason ?? ''}) after ${a.result.latencyMs} ms`);
+        .map(
+          (a) => `${a.from} -> ${a.to}: ${a.result.status} (${a.result.reason ?? ''}) after ${a.result.latencyMs} ms`,
+        );
       assert.deepEqual(errors, []);
       const figures = {
         command: 'ledger cluster restart --rolling --json',

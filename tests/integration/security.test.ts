@@ -203,7 +203,9 @@ describe('NATS logins, permissions and the sender check', () => {
     for (const node of allNodes(defaultTopology)) {
       const text = await (await fetch(`http://127.0.0.1:${base + node}/metrics`)).text();
       const count = (channel: string) => {
-        const m = new RegExp(`^ledger_forged_messages_total\\{[^}]*channel="${channel}"[^}]*\\} (\\d+)`, 'm').exec(text);
+        const m = new RegExp(`^ledger_forged_messages_total\\{[^}]*channel="${channel}"[^}]*\\} (\\d+)`, 'm').exec(
+          text,
+        );
         return m === null ? 0 : Number(m[1]);
       };
       paxos.set(node, count('paxos'));
@@ -226,7 +228,11 @@ describe('TLS', () => {
   });
 
   test('every process talks TLS; a connection without TLS, or without a certificate of our CA, is refused', async () => {
-    assert.equal((await cluster.json(['transfer', '1', '2', '3'])).status, 'committed', 'the nodes and the CLI use TLS');
+    assert.equal(
+      (await cluster.json(['transfer', '1', '2', '3'])).status,
+      'committed',
+      'the nodes and the CLI use TLS',
+    );
     const login: NatsLogin = natsConnectionOf(cluster.config, asAdmin);
     assert.ok(login.tls !== undefined && login.user !== undefined);
     const { tls, ...plain } = login;

@@ -69,7 +69,10 @@ class AnswersBeforeParticipant extends TwoPcDriver {
   override onApplied(command: Command): void {
     super.onApplied(command);
     const key = txnKey(command.clientId, command.seq);
-    if (command.op.kind === 'x-prepare-coordinator' && this.host.state.twoPc.coordinatorRecord(key)?.state === 'prepared')
+    if (
+      command.op.kind === 'x-prepare-coordinator' &&
+      this.host.state.twoPc.coordinatorRecord(key)?.state === 'prepared'
+    )
       this.host.answer({ clientId: command.clientId, seq: command.seq }, { status: 'committed' });
   }
 }

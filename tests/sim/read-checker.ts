@@ -57,7 +57,11 @@ export class ReadChecker {
       // Only a PREPARE that prepared: with parallel commit an early PREPARE can be refused at the
       // participant (its receiver moved away) while the transfer runs elsewhere, even within one
       // shard (seed 1136892059); its credit is then not this cluster's.
-      if (c.op.kind === 'x-prepare-participant' && !this.creditCluster.has(key) && reference.incomingState(key) === 'prepared')
+      if (
+        c.op.kind === 'x-prepare-participant' &&
+        !this.creditCluster.has(key) &&
+        reference.incomingState(key) === 'prepared'
+      )
         this.creditCluster.set(key, cluster);
       if (
         c.op.kind === 'x-decide' &&

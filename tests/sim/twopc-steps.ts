@@ -12,11 +12,17 @@ export class TwoPcStepCount {
   /** A slot chosen in some cluster's log (each slot once). */
   onChosen(value: Batch | null): void {
     for (const { op } of value ?? []) {
-      if (op.kind === 'x-prepare-coordinator') this.add(op.abort === undefined ? 'coordinator-prepare' : 'coordinator-prepare-refused');
+      if (op.kind === 'x-prepare-coordinator')
+        this.add(op.abort === undefined ? 'coordinator-prepare' : 'coordinator-prepare-refused');
       else if (op.kind === 'x-prepare-participant')
-        this.add(op.abort === 'timeout' ? 'participant-tombstone' : op.abort === undefined ? 'participant-prepare' : 'participant-prepare-refused');
-      else if (op.kind === 'x-decide')
-        this.add(`${op.role}-${op.decision}${op.presumed === true ? '-presumed' : ''}`);
+        this.add(
+          op.abort === 'timeout'
+            ? 'participant-tombstone'
+            : op.abort === undefined
+              ? 'participant-prepare'
+              : 'participant-prepare-refused',
+        );
+      else if (op.kind === 'x-decide') this.add(`${op.role}-${op.decision}${op.presumed === true ? '-presumed' : ''}`);
     }
   }
 

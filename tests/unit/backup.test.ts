@@ -37,7 +37,14 @@ async function nodeDb(file: string): Promise<void> {
 
 function contents(overrides: Partial<BackupContents> = {}): BackupContents {
   return {
-    identity: { format: backupFormat, version: backupVersion, cluster: 1, node: 2, topology: defaultTopology, takenAtMs: 1 },
+    identity: {
+      format: backupFormat,
+      version: backupVersion,
+      cluster: 1,
+      node: 2,
+      topology: defaultTopology,
+      takenAtMs: 1,
+    },
     firstAccount: 1,
     lastAccount: 3000,
     initialBalance: 10,
@@ -104,11 +111,19 @@ describe('backup manifest', () => {
       ['not JSON', '{', /not JSON/],
       ['another format', JSON.stringify(manifest({ format: 'x' })), /format/],
       ['another version', JSON.stringify(manifest({ version: 99 })), /version 99/],
-      ['a cluster missing', JSON.stringify(manifest({ clusters: (manifest().clusters as unknown[]).slice(0, 2) })), /lists clusters 1, 2/],
+      [
+        'a cluster missing',
+        JSON.stringify(manifest({ clusters: (manifest().clusters as unknown[]).slice(0, 2) })),
+        /lists clusters 1, 2/,
+      ],
     ];
     const withEntry = (patch: Record<string, unknown>) =>
       JSON.stringify(
-        manifest({ clusters: (manifest().clusters as Array<Record<string, unknown>>).map((c, i) => (i === 1 ? { ...c, ...patch } : c)) }),
+        manifest({
+          clusters: (manifest().clusters as Array<Record<string, unknown>>).map((c, i) =>
+            i === 1 ? { ...c, ...patch } : c,
+          ),
+        }),
       );
     cases.push(['a file outside the directory', withEntry({ file: '../../etc/passwd' }), /plain file name/]);
     cases.push(['a hidden file', withEntry({ file: '.x' }), /plain file name/]);
@@ -134,7 +149,12 @@ describe('whether a backup fits a node', () => {
       ['no identity', contents({ identity: undefined }), /not a backup/],
       [
         'another topology',
-        contents({ identity: { ...(contents().identity as NonNullable<BackupContents['identity']>), topology: { ...defaultTopology, accounts: 900 } } }),
+        contents({
+          identity: {
+            ...(contents().identity as NonNullable<BackupContents['identity']>),
+            topology: { ...defaultTopology, accounts: 900 },
+          },
+        }),
         /another deployment/,
       ],
     ];
@@ -149,7 +169,7 @@ describe('whether a backup fits a node', () => {
 });
 
 describe('backup file', () => {
-  test("the copy is of one snapshot while another connection writes, and never restarts", async () => {
+  test('the copy is of one snapshot while another connection writes, and never restarts', async () => {
     const source = temp('busy.db');
     const writer = new Database(source);
     writer.pragma('journal_mode = WAL');
@@ -176,9 +196,14 @@ describe('backup file', () => {
     assert.ok(done.length >= 3, `several steps (${done.length})`);
     assert.ok(writes >= 3);
     // A restart would start counting pages from 0 again.
-    for (let i = 1; i < done.length; i++) assert.ok((done[i] as number) >= (done[i - 1] as number), `no restart: ${done.join(',')}`);
+    for (let i = 1; i < done.length; i++)
+      assert.ok((done[i] as number) >= (done[i - 1] as number), `no restart: ${done.join(',')}`);
     const copy = new Database(target, { readonly: true });
-    assert.equal((copy.prepare('SELECT n FROM counter').get() as { n: number }).n, 0, 'the copy is of the moment it began');
+    assert.equal(
+      (copy.prepare('SELECT n FROM counter').get() as { n: number }).n,
+      0,
+      'the copy is of the moment it began',
+    );
     assert.equal((copy.prepare('SELECT count(*) AS c FROM blobs').get() as { c: number }).c, 3_000);
     copy.close();
   });
@@ -189,7 +214,14 @@ describe('backup file', () => {
     const copy = temp('n1.backup');
     await copyDatabase(file, copy);
     assert.equal(readBackup(copy).identity, undefined);
-    stampBackup(copy, { format: backupFormat, version: backupVersion, cluster: 1, node: 1, topology: defaultTopology, takenAtMs: 9 });
+    stampBackup(copy, {
+      format: backupFormat,
+      version: backupVersion,
+      cluster: 1,
+      node: 1,
+      topology: defaultTopology,
+      takenAtMs: 9,
+    });
     const read = readBackup(copy);
     assert.equal(read.identity?.node, 1);
     assert.deepEqual([read.firstAccount, read.lastAccount, read.initialBalance], [1, 3000, 10]);
@@ -215,13 +247,20 @@ describe('placing a backup as a node file', () => {
     fs.writeFileSync(`${file}-wal`, 'old wal');
     const backup = temp('b.sqlite');
     await copyDatabase(file, backup);
-    stampBackup(backup, { format: backupFormat, version: backupVersion, cluster: 1, node: 1, topology: defaultTopology, takenAtMs: 9 });
+    stampBackup(backup, {
+      format: backupFormat,
+      version: backupVersion,
+      cluster: 1,
+      node: 1,
+      topology: defaultTopology,
+      takenAtMs: 9,
+    });
     const oldBytes = fs.readFileSync(file);
     const placed = placeNodeFile(dataDir, 2, backup, 'T1');
     assert.equal(placed.previous, `${file}.before-restore-T1`);
     assert.deepEqual(fs.readFileSync(placed.previous), oldBytes);
     assert.equal(fs.readFileSync(`${placed.previous}-wal`, 'utf8'), 'old wal');
-    assert.ok(!fs.existsSync(`${file}-wal`), "the old WAL is not left beside the new file");
+    assert.ok(!fs.existsSync(`${file}-wal`), 'the old WAL is not left beside the new file');
     assert.equal(readBackup(file).identity, undefined, "the node's file holds only its own tables");
     // And a node opens it.
     const store = await openNodeStore({ file, firstAccount: 1, lastAccount: 3000, initialBalance: 10 });
@@ -249,7 +288,13 @@ describe('restoring a node into a running cluster', () => {
     status: async (): Promise<NodeStatusRow[]> =>
       [1, 2, 3, 4, 5, 6, 7, 8, 9].map((node) =>
         live.includes(node)
-          ? ({ node, cluster: Math.ceil(node / 3), role: 'follower', failed: failed.includes(node), generation } as unknown as NodeStatusRow)
+          ? ({
+              node,
+              cluster: Math.ceil(node / 3),
+              role: 'follower',
+              failed: failed.includes(node),
+              generation,
+            } as unknown as NodeStatusRow)
           : { node, cluster: Math.ceil(node / 3), role: 'down', reason: 'not answering' },
       ),
   });
@@ -263,7 +308,7 @@ describe('restoring a node into a running cluster', () => {
     assert.fail('expected a refusal');
   };
 
-  test('goes ahead when the live peers are a majority of the cluster, in the backup\'s generation', async () => {
+  test("goes ahead when the live peers are a majority of the cluster, in the backup's generation", async () => {
     assert.deepEqual((await checkPeersForRestore(rows([5, 6]), defaultTopology, 4, 0)).peersLive, [5, 6]);
     assert.deepEqual((await checkPeersForRestore(rows([1, 2, 3]), defaultTopology, 2, 0)).peersLive, [1, 3]);
   });
@@ -292,11 +337,23 @@ describe('restoring a whole system from a backup set', () => {
     for (const entry of m.clusters) {
       const range = accountRange(defaultTopology, entry.cluster);
       const live = temp(`c${entry.cluster}.sqlite`);
-      const store = await openNodeStore({ file: live, firstAccount: range.first, lastAccount: range.last, initialBalance: 10 });
+      const store = await openNodeStore({
+        file: live,
+        firstAccount: range.first,
+        lastAccount: range.last,
+        initialBalance: 10,
+      });
       store.close();
       const file = path.join(dir, entry.file);
       await copyDatabase(live, file);
-      stampBackup(file, { format: backupFormat, version: backupVersion, cluster: entry.cluster, node: entry.node, topology: defaultTopology, takenAtMs: 1 });
+      stampBackup(file, {
+        format: backupFormat,
+        version: backupVersion,
+        cluster: entry.cluster,
+        node: entry.node,
+        topology: defaultTopology,
+        takenAtMs: 1,
+      });
       entry.sha256 = sha256OfFile(file);
       entry.bytes = fs.statSync(file).size;
     }
@@ -304,14 +361,18 @@ describe('restoring a whole system from a backup set', () => {
     return { dir, manifest: m };
   }
 
-  test('every replica of each cluster gets its cluster\'s backup, and a fresh data dir its config', async () => {
+  test("every replica of each cluster gets its cluster's backup, and a fresh data dir its config", async () => {
     const { dir } = await backupSet();
     const dataDir = temp('fresh');
     const result = restoreCluster(dataDir, dir, Date.UTC(2026, 0, 1));
     assert.equal(result.wroteConfig, true);
     assert.deepEqual(
       result.clusters.map((c) => c.nodes.map((n) => n.node)),
-      [[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
     );
     for (const node of [1, 5, 9]) {
       const read = readBackup(nodeFile(dataDir, node));
@@ -324,12 +385,21 @@ describe('restoring a whole system from a backup set', () => {
   test('a set whose files do not match their clusters or checksums is refused before any file is written', async () => {
     const { dir, manifest: m } = await backupSet();
     // Cluster 1's entry names cluster 2's file (with its right checksum).
-    const swapped = { ...m, clusters: m.clusters.map((e: any, i: number) => (i === 0 ? { ...m.clusters[1], cluster: 1, node: 1 } : e)) };
+    const swapped = {
+      ...m,
+      clusters: m.clusters.map((e: any, i: number) => (i === 0 ? { ...m.clusters[1], cluster: 1, node: 1 } : e)),
+    };
     fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(swapped));
     const dataDir = temp('untouched');
-    assert.match(refusal(() => restoreCluster(dataDir, dir, 0)).message, /backup of cluster 2 \(node 4\), not of cluster 1/);
+    assert.match(
+      refusal(() => restoreCluster(dataDir, dir, 0)).message,
+      /backup of cluster 2 \(node 4\), not of cluster 1/,
+    );
     assert.equal(fs.existsSync(dataDir), false);
-    const wrongSum = { ...m, clusters: m.clusters.map((e: any, i: number) => (i === 2 ? { ...e, sha256: 'b'.repeat(64) } : e)) };
+    const wrongSum = {
+      ...m,
+      clusters: m.clusters.map((e: any, i: number) => (i === 2 ? { ...e, sha256: 'b'.repeat(64) } : e)),
+    };
     fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(wrongSum));
     assert.match(refusal(() => restoreCluster(dataDir, dir, 0)).message, /checksum/);
     assert.equal(fs.existsSync(dataDir), false);

@@ -49,7 +49,10 @@ describe('a host config', () => {
     const { topology: _, ...noTopology } = host;
     const cases: Array<[unknown, RegExp]> = [
       [{ ...host, natsUrls: host.natsUrl }, /: unknown setting "natsUrls"$/],
-      [{ ...host, natsUrl: 'nats://a:1,https://b:2' }, /: natsUrl: "https:\/\/b:2" must start with nats:\/\/ or tls:\/\/$/],
+      [
+        { ...host, natsUrl: 'nats://a:1,https://b:2' },
+        /: natsUrl: "https:\/\/b:2" must start with nats:\/\/ or tls:\/\/$/,
+      ],
       [{ ...host, natsUrl: '' }, /: natsUrl is missing$/],
       [{ ...host, dataDir: '' }, /: dataDir is missing$/],
       [noTopology, /: topology is missing$/],
@@ -75,7 +78,10 @@ describe('a host config', () => {
   test('a node the host does not run is refused; any node when the config names no host nodes', () => {
     const c = readConfig(configFile(host));
     for (const id of [1, 4, 7]) requireNodeOfHost(c, id);
-    assert.throws(() => requireNodeOfHost(c, 2), configError(/^node 2 does not run on this host \(hostNodes: 1, 4, 7\)$/));
+    assert.throws(
+      () => requireNodeOfHost(c, 2),
+      configError(/^node 2 does not run on this host \(hostNodes: 1, 4, 7\)$/),
+    );
     const { hostNodes: _, ...anyNode } = host;
     requireNodeOfHost(readConfig(configFile(anyNode)), 2);
   });
@@ -87,7 +93,10 @@ describe('infra/hosts: 9 nodes on 3 hosts', () => {
 
   test('every host config is valid, the nodes are split between the hosts, one replica of each cluster per host', () => {
     const nodes = configs.flatMap((c) => c.hostNodes ?? []);
-    assert.deepEqual([...nodes].sort((a, b) => a - b), Array.from({ length: 9 }, (_, i) => i + 1));
+    assert.deepEqual(
+      [...nodes].sort((a, b) => a - b),
+      Array.from({ length: 9 }, (_, i) => i + 1),
+    );
     for (const c of configs) {
       assert.deepEqual(c.topology, configs[0]?.topology, 'one topology everywhere');
       assert.equal(nodeCount(c.topology), 9);
@@ -99,7 +108,8 @@ describe('infra/hosts: 9 nodes on 3 hosts', () => {
   test("each host lists its own server first, then the others; each nats-server.conf is the template's rendering", () => {
     const homes = configs.map((c) => c.natsUrl.split(',')[0]);
     assert.equal(new Set(homes).size, 3);
-    for (const c of configs) assert.deepEqual([...c.natsUrl.split(',')].sort(), [...(configs[0]?.natsUrl.split(',') ?? [])].sort());
+    for (const c of configs)
+      assert.deepEqual([...c.natsUrl.split(',')].sort(), [...(configs[0]?.natsUrl.split(',') ?? [])].sort());
     const hostOf = (url: string) => new URL(url).hostname;
     names.forEach((h, i) => {
       const self = hostOf(homes[i] as string);
@@ -112,7 +122,11 @@ describe('infra/hosts: 9 nodes on 3 hosts', () => {
         monitorPort: 8222,
         routes: others,
       });
-      assert.equal(readFileSync(join(root, 'infra', 'hosts', `host-${h}`, 'nats-server.conf'), 'utf8'), rendered, `host ${h} (${self})`);
+      assert.equal(
+        readFileSync(join(root, 'infra', 'hosts', `host-${h}`, 'nats-server.conf'), 'utf8'),
+        rendered,
+        `host ${h} (${self})`,
+      );
     });
   });
 });

@@ -27,7 +27,17 @@ const node = (n: number): NatsRole => ({ kind: 'node', node: n });
 describe('NATS permissions by role', () => {
   test('one user per node, a client and an admin', () => {
     assert.deepEqual(rolesOf(defaultTopology).map(natsUserOf), [
-      'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8', 'n9', 'client', 'admin',
+      'n1',
+      'n2',
+      'n3',
+      'n4',
+      'n5',
+      'n6',
+      'n7',
+      'n8',
+      'n9',
+      'client',
+      'admin',
     ]);
   });
 
@@ -38,7 +48,14 @@ describe('NATS permissions by role', () => {
       assert.ok(!may(p.publish, subject), `client publishes ${subject}`);
     assert.ok(may(p.subscribe, `${s.clientInbox('client', 'abc')}.7`));
     assert.ok(may(p.subscribe, '_INBOX.client.xyz.1'));
-    for (const subject of [`${s.clientInbox('admin', 'abc')}.7`, '_INBOX.admin.xyz.1', '_INBOX.xyz.1', s.events, s.nodeRequests(1), s.clusterPaxos(1, 1)])
+    for (const subject of [
+      `${s.clientInbox('admin', 'abc')}.7`,
+      '_INBOX.admin.xyz.1',
+      '_INBOX.xyz.1',
+      s.events,
+      s.nodeRequests(1),
+      s.clusterPaxos(1, 1),
+    ])
       assert.ok(!may(p.subscribe, subject), `client reads ${subject}`);
   });
 
@@ -54,7 +71,13 @@ describe('NATS permissions by role', () => {
 
   test("a node publishes only as itself: its cluster's and its peers' Paxos subjects, 2PC to other clusters", () => {
     const p = permissionsOf(node(2), 'ledger', defaultTopology); // cluster 1: nodes 1..3
-    for (const subject of [s.clusterPaxos(1, 2), s.nodePaxos(1, 2), s.nodePaxos(3, 2), s.clusterTwoPc(2, 1), s.clusterTwoPc(3, 1)])
+    for (const subject of [
+      s.clusterPaxos(1, 2),
+      s.nodePaxos(1, 2),
+      s.nodePaxos(3, 2),
+      s.clusterTwoPc(2, 1),
+      s.clusterTwoPc(3, 1),
+    ])
       assert.ok(may(p.publish, subject), `n2 may publish ${subject}`);
     for (const subject of [
       s.clusterPaxos(1, 1), // as another member
@@ -74,9 +97,23 @@ describe('NATS permissions by role', () => {
 
   test('a node reads only what is meant for it', () => {
     const p = permissionsOf(node(5), 'ledger', defaultTopology); // cluster 2: nodes 4..6
-    for (const subject of [s.clusterPaxos(2, 4), s.nodePaxos(5, 6), s.nodeRequests(5), s.nodeAdmin(5), s.clusterTwoPc(2, 3)])
+    for (const subject of [
+      s.clusterPaxos(2, 4),
+      s.nodePaxos(5, 6),
+      s.nodeRequests(5),
+      s.nodeAdmin(5),
+      s.clusterTwoPc(2, 3),
+    ])
       assert.ok(may(p.subscribe, subject), `n5 reads ${subject}`);
-    for (const subject of [s.clusterPaxos(1, 1), s.nodePaxos(4, 6), s.nodeRequests(4), s.nodeAdmin(4), s.clusterTwoPc(1, 2), `${s.userInbox('client')}.a.1`, s.events])
+    for (const subject of [
+      s.clusterPaxos(1, 1),
+      s.nodePaxos(4, 6),
+      s.nodeRequests(4),
+      s.nodeAdmin(4),
+      s.clusterTwoPc(1, 2),
+      `${s.userInbox('client')}.a.1`,
+      s.events,
+    ])
       assert.ok(!may(p.subscribe, subject), `n5 reads ${subject}`);
   });
 
@@ -85,7 +122,13 @@ describe('NATS permissions by role', () => {
     assert.equal(senderOfSubject(s.nodePaxos(1, 12), 'n'), 12);
     assert.equal(senderOfSubject(s.clusterTwoPc(1, 2), 'c'), 2);
     assert.equal(senderOfSubject(s.clusterTwoPc(1, 2), 'n'), undefined);
-    for (const bad of ['ledger.c1.paxos', 'ledger.c1.paxos.n', 'ledger.c1.paxos.n0', 'ledger.c1.paxos.n01', 'ledger.c1.paxos.nx'])
+    for (const bad of [
+      'ledger.c1.paxos',
+      'ledger.c1.paxos.n',
+      'ledger.c1.paxos.n0',
+      'ledger.c1.paxos.n01',
+      'ledger.c1.paxos.nx',
+    ])
       assert.equal(senderOfSubject(bad, 'n'), undefined, bad);
   });
 });

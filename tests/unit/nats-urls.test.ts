@@ -41,7 +41,12 @@ describe('natsServerUrls', () => {
   test('connectNats refuses a malformed list at once, even for a node that waits for its broker', async () => {
     let waited = 0;
     await assert.rejects(
-      connectNats({ url: 'nats://127.0.0.1:1,http://x:2', name: 'unit', longRunning: true, waitForBroker: () => waited++ }),
+      connectNats({
+        url: 'nats://127.0.0.1:1,http://x:2',
+        name: 'unit',
+        longRunning: true,
+        waitForBroker: () => waited++,
+      }),
       configError(/must start with nats:\/\/ or tls:\/\//),
     );
     assert.equal(waited, 0, 'a configuration error is not an outage to wait out');

@@ -207,8 +207,7 @@ describe('rolling restart: order and waits', () => {
     await assert.rejects(
       rollingRestart(topology, cluster, { stepTimeoutMs: 3_000 }),
       (e: unknown) =>
-        e instanceof LedgerError &&
-        /^n2 did not catch up within 3 s \(applied slot \d+ of \d+\)$/.test(e.message),
+        e instanceof LedgerError && /^n2 did not catch up within 3 s \(applied slot \d+ of \d+\)$/.test(e.message),
     );
     assert.deepEqual(cluster.log, ['stop n2', 'start n2']);
   });

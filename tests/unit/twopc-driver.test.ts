@@ -229,7 +229,10 @@ describe('TwoPcDriver: the coordinator', () => {
     host.clear();
     tickTo(host, driver, settings.voteTimeoutTicks);
     assert.deepEqual(host.sent, [
-      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0, orAbort: true } },
+      {
+        to: 2,
+        message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0, orAbort: true },
+      },
     ]);
     tickTo(host, driver, settings.voteTimeoutTicks * 4);
     assert.deepEqual(host.proposed, [], 'silence is no abort: the participant may hold a yes');
@@ -280,8 +283,8 @@ describe('TwoPcDriver: the coordinator', () => {
       driver.onTick();
       if (host.sent.length > 0) {
         assert.deepEqual(host.sent, [
-      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
-    ]);
+          { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+        ]);
         sentAt.push(t);
         host.sent = [];
       }
@@ -338,7 +341,9 @@ describe('TwoPcDriver: the coordinator', () => {
     s.host.state.applySlot(1, [prepareC('c1', 1, 1, 7, 30)]); // applied, the driver not told
     s.host.now = 100;
     s.driver.onTick();
-    assert.deepEqual(s.host.sent, [{ to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } }]);
+    assert.deepEqual(s.host.sent, [
+      { to: 2, message: { type: 'prepare', txn, coordinator: 1, to: 7, amount: 30, from: 1, fromEpoch: 0 } },
+    ]);
     tickTo(s.host, s.driver, 100 + settings.voteTimeoutTicks - 1);
     assert.ok(sentOfType(s.host, 'prepare').every((m) => m.message.orAbort === undefined));
     s.host.clear();
@@ -416,7 +421,7 @@ describe('TwoPcDriver: parallel commit', () => {
     const { host, driver } = setup(1);
     driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 2 });
-    assert.deepEqual(host.answers, [], "not while our own PREPARE is not chosen");
+    assert.deepEqual(host.answers, [], 'not while our own PREPARE is not chosen');
     assert.deepEqual(host.proposed, []);
     choose(host, driver, prepareC('c1', 1, 1, 7, 30));
     assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }]);
@@ -522,7 +527,7 @@ describe("TwoPcDriver: the participant's silence, in the leader's own term", () 
     );
   });
 
-  test("a yes for a PREPARE it recovered from an earlier term is not answered at once: the leader that chose it may abort it on silence, deposed without knowing; the client hears the decision once chosen", () => {
+  test('a yes for a PREPARE it recovered from an earlier term is not answered at once: the leader that chose it may abort it on silence, deposed without knowing; the client hears the decision once chosen', () => {
     const { host, driver } = preparedCoordinator();
     host.recoveredUpTo = 1;
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
@@ -542,7 +547,10 @@ describe("TwoPcDriver: the participant's silence, in the leader's own term", () 
       s.host.clear();
       tickTo(s.host, s.driver, settings.voteTimeoutTicks * 3);
       assert.deepEqual(s.host.proposed, [], `recoveredUpTo ${String(recoveredUpTo)}: no abort on silence`);
-      assert.ok(sentOfType(s.host, 'prepare').some((m) => m.message.orAbort === true), 'a tombstone is asked');
+      assert.ok(
+        sentOfType(s.host, 'prepare').some((m) => m.message.orAbort === true),
+        'a tombstone is asked',
+      );
     }
   });
 });
@@ -634,16 +642,24 @@ describe('TwoPcDriver: the participant', () => {
     const { host, driver } = setup(2);
     driver.onMessage({ ...prepare, orAbort: true });
     assert.deepEqual(host.proposed, [
-      { clientId: 'c1', seq: 1, op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'timeout' } },
+      {
+        clientId: 'c1',
+        seq: 1,
+        op: { kind: 'x-prepare-participant', to: 7, amount: 30, coordinator: 1, abort: 'timeout' },
+      },
     ]);
     chooseProposed(host, driver);
     assert.deepEqual(host.events, ['participant:tombstone-chosen']);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } },
+    ]);
     assert.equal(host.state.balanceOf(7), 100);
     host.clear();
     driver.onMessage(prepare);
     assert.deepEqual(host.proposed, []);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } }]);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'vote', txn, participant: 2, vote: 'no', reason: 'timeout' } },
+    ]);
     // Even chosen (a copy proposed before the tombstone), it prepares nothing.
     choose(host, driver, prepareP('c1', 1, 7, 30));
     assert.equal(host.state.balanceOf(7), 100);
@@ -657,7 +673,9 @@ describe('TwoPcDriver: the participant', () => {
     host.clear();
     driver.onMessage({ ...prepare, orAbort: true });
     assert.deepEqual(host.proposed, []);
-    assert.deepEqual(host.sent, [{ to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } }]);
+    assert.deepEqual(host.sent, [
+      { to: 1, message: { type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 1 } },
+    ]);
   });
 
   test('a PREPARE with no record proposes x-prepare-participant; once chosen it marks participant:prepare-chosen and votes yes', () => {
@@ -846,7 +864,11 @@ describe('TwoPcDriver: both sides together', () => {
     assert.equal(p.host.state.twoPc.participantRecord('c1#1')?.state, 'committed');
     assert.equal(c.host.state.twoPc.lockCount + p.host.state.twoPc.lockCount, 0);
     assert.deepEqual(c.host.state.sessionOf('c1')?.outcome, { status: 'committed' });
-    assert.deepEqual(c.host.events, ['coordinator:prepare-chosen', 'coordinator:committed', 'coordinator:decision-chosen']);
+    assert.deepEqual(c.host.events, [
+      'coordinator:prepare-chosen',
+      'coordinator:committed',
+      'coordinator:decision-chosen',
+    ]);
     assert.deepEqual(p.host.events, ['participant:prepare-chosen', 'participant:decision-applied']);
   });
 });

@@ -575,7 +575,17 @@ describe('2PC state: hashes, snapshots, writes', () => {
     assert.deepEqual(w.coordinatorRecords, [
       [
         'a#1',
-        { clientId: 'a', seq: 1, from: 1, to: 7, amount: 30, participant: 2, state: 'aborted', reason: 'timeout', slot: 1 },
+        {
+          clientId: 'a',
+          seq: 1,
+          from: 1,
+          to: 7,
+          amount: 30,
+          participant: 2,
+          state: 'aborted',
+          reason: 'timeout',
+          slot: 1,
+        },
       ],
     ]);
   });
