@@ -30,6 +30,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
     '<%= config.bin %> cluster start --data-dir /tmp/ledger --port 4333 --detach',
     '<%= config.bin %> cluster start --clusters 5 --nodes-per-cluster 5 --accounts 9000',
     '<%= config.bin %> cluster start --tls --detach',
+    '<%= config.bin %> cluster start --client-user teller-1 --client-user teller-2 --detach',
   ];
   static override flags = {
     port: Flags.integer({ description: 'port for nats-server on 127.0.0.1 [default: a free one]', min: 1, max: 65535 }),
@@ -108,6 +109,11 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
         'TLS between every process and nats-server, with a local CA and certificates made in <data-dir>/nats/tls',
       default: false,
     }),
+    'client-user': Flags.string({
+      description:
+        'a named client login besides the shared one (repeat for several): <data-dir>/nats/credentials/client-NAME.json; it reads only its own answers, no other client can (a restart keeps the names)',
+      multiple: true,
+    }),
     'ready-timeout': Flags.integer({
       description: 'seconds to wait for every cluster to elect a leader',
       default: 30,
@@ -167,6 +173,7 @@ Without --detach it stays in the foreground and Ctrl-C stops everything cleanly;
         readyTimeoutMs: f['ready-timeout'] * 1000,
         auth: f.auth,
         tls: f.tls,
+        ...(f['client-user'] === undefined ? {} : { clientUsers: f['client-user'] }),
       },
       (line) => quiet || this.log(line),
     );

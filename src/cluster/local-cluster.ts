@@ -54,6 +54,8 @@ export interface StartOptions {
   readyTimeoutMs: number;
   /** Logins and per-user permissions at the broker (docs/security.md); default on. */
   auth?: boolean;
+  /** Named client users besides the shared `client` (NatsRole); a restart keeps the config's. */
+  clientUsers?: string[];
   /** TLS between every process and the broker, with a local CA made for this data dir. */
   tls?: boolean;
   /** Run each node under V8's CPU profiler (`ledger bench --profile`): it writes
@@ -169,7 +171,12 @@ export async function startLocalCluster(
     natsUrl,
     dataDir,
     topology: options.topology,
-    natsSecurity: natsSecurityOf(p, options.auth ?? true, tlsSet),
+    natsSecurity: natsSecurityOf(
+      p,
+      options.auth ?? true,
+      tlsSet,
+      options.clientUsers ?? previous?.natsSecurity?.clientUsers ?? [],
+    ),
   });
   // What a failed start must put back, so that it blocks no later start (say with other flags).
   const previousConfigText = previous === undefined ? undefined : readFileSync(p.config, 'utf8');
@@ -179,11 +186,13 @@ export async function startLocalCluster(
   const credentials =
     config.natsSecurity?.credentialsDir === undefined
       ? undefined
-      : writeNatsCredentials(p.natsCredentials, config.topology);
+      : writeNatsCredentials(p.natsCredentials, config.topology, config.natsSecurity.clientUsers);
   writeSecret(
     p.natsConfig,
     template.replaceAll('{{port}}', String(natsPort)).replaceAll('{{dataDir}}', dataDir) +
-      (credentials === undefined ? '' : authorizationBlock(config.prefix, config.topology, credentials)) +
+      (credentials === undefined
+        ? ''
+        : authorizationBlock(config.prefix, config.topology, credentials, config.natsSecurity?.clientUsers)) +
       (tlsSet === undefined ? '' : tlsBlock(tlsSet.server)),
   );
 
@@ -222,11 +231,17 @@ export async function startLocalCluster(
 }
 
 /** Where the processes find their logins and TLS files; undefined: neither (`--no-auth`). */
-function natsSecurityOf(p: ReturnType<typeof paths>, auth: boolean, tls: TlsSet | undefined): NatsSecurity | undefined {
+function natsSecurityOf(
+  p: ReturnType<typeof paths>,
+  auth: boolean,
+  tls: TlsSet | undefined,
+  clientUsers: string[],
+): NatsSecurity | undefined {
   if (!auth && tls === undefined) return undefined;
   return {
     ...(auth ? { credentialsDir: p.natsCredentials } : {}),
     ...(tls === undefined ? {} : { tls: tls.client }),
+    ...(auth && clientUsers.length > 0 ? { clientUsers } : {}),
   };
 }
 

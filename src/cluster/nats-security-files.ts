@@ -16,9 +16,13 @@ export const secretFileMode = 0o600;
  * are kept (a restart keeps the logins that remote hosts were given), the missing ones get a
  * new 192-bit random password.
  */
-export function writeNatsCredentials(dir: string, topology: Topology): NatsCredentials[] {
+export function writeNatsCredentials(
+  dir: string,
+  topology: Topology,
+  clientUsers: readonly string[] = [],
+): NatsCredentials[] {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return rolesOf(topology).map((role) => {
+  return rolesOf(topology, clientUsers).map((role) => {
     const user = natsUserOf(role);
     const file = credentialsFileOf(dir, user);
     if (existsSync(file)) return readCredentials(file);
@@ -30,11 +34,16 @@ export function writeNatsCredentials(dir: string, topology: Topology): NatsCrede
 
 /** The broker's `authorization` block: each user, its password and its allow lists
  *  (permissionsOf); anything not allowed is refused by nats-server. */
-export function authorizationBlock(prefix: string, topology: Topology, credentials: NatsCredentials[]): string {
+export function authorizationBlock(
+  prefix: string,
+  topology: Topology,
+  credentials: NatsCredentials[],
+  clientUsers: readonly string[] = [],
+): string {
   const passwords = new Map(credentials.map((c) => [c.user, c.password]));
   const quote = (text: string) => JSON.stringify(text);
   const list = (subjects: string[]) => `[${subjects.map(quote).join(', ')}]`;
-  const users = rolesOf(topology).map((role) => {
+  const users = rolesOf(topology, clientUsers).map((role) => {
     const user = natsUserOf(role);
     const password = passwords.get(user);
     if (password === undefined) throw new LedgerError('config', `no credentials for the NATS user ${user}`);

@@ -1,3 +1,4 @@
+import { clientUserNamePattern } from './nats-permissions.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LedgerError } from '../core/errors.js';
@@ -103,6 +104,9 @@ export interface NatsSecurity {
   credentialsDir?: string;
   /** Set: every connection is TLS, with this CA and this certificate and key. */
   tls?: TlsFiles;
+  /** Named client users (`cluster start --client-user NAME`), each with its own login, which
+   *  reads only its own inboxes: `client-<name>.json` in credentialsDir. */
+  clientUsers?: string[];
 }
 
 export function replicaSettings(timing: Timing): ReplicaSettings {
@@ -206,7 +210,20 @@ function validateConfig(c: LedgerConfig): LedgerConfig {
     );
   const ns = c.natsSecurity;
   if (ns !== undefined && (typeof ns !== 'object' || ns === null))
-    throw new LedgerError('config', 'natsSecurity must be an object (credentialsDir, tls)');
+    throw new LedgerError('config', 'natsSecurity must be an object (credentialsDir, tls, clientUsers)');
+  const names = ns?.clientUsers;
+  if (
+    names !== undefined &&
+    !(
+      Array.isArray(names) &&
+      names.every((n) => typeof n === 'string' && clientUserNamePattern.test(n)) &&
+      new Set(names).size === names.length
+    )
+  )
+    throw new LedgerError(
+      'config',
+      `natsSecurity.clientUsers must be distinct names of lower-case letters, digits and dashes, got ${JSON.stringify(names)}`,
+    );
   return c;
 }
 

@@ -3,19 +3,28 @@ import { allNodes, clusterOfNode, nodesOfCluster, type Topology } from '../ledge
 import { requestInboxPrefix, subjects } from '../transport/subjects.js';
 
 /** Who logs in to the broker: a node, a client (requests only), or the admin (requests and the
- *  admin RPC, `ledger node fail`, `cluster flush`..., and the metrics on `ledger.events`). */
-export type NatsRole = { kind: 'node'; node: NodeId } | { kind: 'client' } | { kind: 'admin' };
+ *  admin RPC, `ledger node fail`, `cluster flush`..., and the metrics on `ledger.events`). A
+ *  client is the shared `client` user, or a named one (`cluster start --client-user NAME`),
+ *  which reads only its own inboxes: no other client can read its answers. */
+export type NatsRole = { kind: 'node'; node: NodeId } | { kind: 'client'; name?: string } | { kind: 'admin' };
 
-/** The NATS user of a role: `n<N>`, `client` or `admin`. */
+/** The NATS user of a role: `n<N>`, `client`, `client-<name>` or `admin`. */
 export function natsUserOf(role: NatsRole): string {
-  return role.kind === 'node' ? `n${role.node}` : role.kind;
+  if (role.kind === 'node') return `n${role.node}`;
+  if (role.kind === 'client' && role.name !== undefined) return `client-${role.name}`;
+  return role.kind;
 }
 
-/** Every role of a topology, one user each: the nodes, the client and the admin. */
-export function rolesOf(topology: Topology): NatsRole[] {
+/** A named client user's name: lower-case letters, digits and dashes (it is part of subjects). */
+export const clientUserNamePattern = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Every role of a topology, one user each: the nodes, the shared client, the named clients and
+ *  the admin. */
+export function rolesOf(topology: Topology, clientUsers: readonly string[] = []): NatsRole[] {
   return [
     ...allNodes(topology).map((node): NatsRole => ({ kind: 'node', node })),
     { kind: 'client' },
+    ...clientUsers.map((name): NatsRole => ({ kind: 'client', name })),
     { kind: 'admin' },
   ];
 }

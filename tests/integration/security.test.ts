@@ -59,7 +59,14 @@ describe('NATS logins, permissions and the sender check', () => {
 
   before(async () => {
     base = await freePortBase(9);
-    cluster = await TestCluster.start(['--metrics-port-base', String(base)]);
+    cluster = await TestCluster.start([
+      '--metrics-port-base',
+      String(base),
+      '--client-user',
+      'teller-a',
+      '--client-user',
+      'teller-b',
+    ]);
     admin = await cluster.connect(asAdmin, 'it-security-admin', true);
     client = new LedgerClient(admin, defaultTopology, 'ledger');
     assert.equal((await cluster.json(['transfer', '5', '3005', '7'])).status, 'committed');
@@ -110,6 +117,31 @@ describe('NATS logins, permissions and the sender check', () => {
       assert.equal((await own.transfer(20, 21, 1)).status, 'committed');
       assert.equal((await cluster.json(['balance', '20'])).balance, before - 1);
       assert.equal((await cluster.json(['transfer', '21', '20', '1'])).status, 'committed');
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("a named client's credentials read no other client's inbox, named or shared, and its own answers still reach it", async () => {
+    const tellerA: NatsRole = { kind: 'client', name: 'teller-a' };
+    const { t, refused } = await recording(cluster, tellerA, 'it-security-teller-a');
+    try {
+      assert.equal(t.user, 'client-teller-a');
+      const reads = [
+        'ledger.inbox.client-teller-b.>',
+        '_INBOX.client-teller-b.>',
+        'ledger.inbox.client.>',
+        '_INBOX.client.>',
+      ];
+      for (const subject of reads) t.subscribe(subject, () => assert.fail(`teller-a read ${subject}`));
+      await t.flush();
+      await refusedEach(
+        refused,
+        reads.map((subject) => ({ operation: 'subscribe' as const, subject })),
+      );
+      const own = new LedgerClient(t, defaultTopology, 'ledger');
+      assert.equal((await own.transfer(30, 31, 1)).status, 'committed');
+      assert.equal((await cluster.json(['transfer', '31', '30', '1'])).status, 'committed');
     } finally {
       await t.close();
     }

@@ -45,6 +45,24 @@ describe('a host config', () => {
     assert.equal(readConfig(configFile({ ...host, dataDir: '/var/lib/ledger' })).dataDir, '/var/lib/ledger');
   });
 
+  test("natsSecurity's files are relative to the config file too, and its named client users are kept", () => {
+    const c = readConfig(
+      configFile({
+        ...host,
+        natsSecurity: {
+          credentialsDir: 'creds',
+          tls: { caFile: 'tls/ca.pem', certFile: '/etc/ledger/cert.pem', keyFile: 'tls/key.pem' },
+          clientUsers: ['teller-1'],
+        },
+      }),
+    );
+    assert.deepEqual(c.natsSecurity, {
+      credentialsDir: join(dir, 'creds'),
+      tls: { caFile: join(dir, 'tls/ca.pem'), certFile: '/etc/ledger/cert.pem', keyFile: join(dir, 'tls/key.pem') },
+      clientUsers: ['teller-1'],
+    });
+  });
+
   test('refuses what is wrong, naming the file and the setting', () => {
     const { topology: _, ...noTopology } = host;
     const cases: Array<[unknown, RegExp]> = [
@@ -62,6 +80,8 @@ describe('a host config', () => {
       [{ ...host, hostNodes: [] }, /: hostNodes must list distinct node ids/],
       [{ ...host, hostNodes: '1,4,7' }, /: hostNodes must list distinct node ids/],
       [{ ...host, timing: null }, /: timing values must be positive integers$/],
+      [{ ...host, natsSecurity: { clientUsers: ['Teller'] } }, /: natsSecurity.clientUsers must be distinct names/],
+      [{ ...host, natsSecurity: { clientUsers: ['a', 'a'] } }, /: natsSecurity.clientUsers must be distinct names/],
       [[host], /must hold a JSON object$/],
       ['{"natsUrl": ', /is not valid JSON/],
     ];

@@ -41,6 +41,21 @@ describe('NATS permissions by role', () => {
     ]);
   });
 
+  test('named clients are users of their own, each reading only its own inboxes', () => {
+    const users = rolesOf(defaultTopology, ['teller-a', 'teller-b']).map(natsUserOf);
+    assert.deepEqual(users.slice(9), ['client', 'client-teller-a', 'client-teller-b', 'admin']);
+    const a = permissionsOf({ kind: 'client', name: 'teller-a' }, 'ledger', defaultTopology);
+    const shared = permissionsOf({ kind: 'client' }, 'ledger', defaultTopology);
+    assert.ok(may(a.subscribe, `${s.clientInbox('client-teller-a', 'x')}.1`));
+    assert.ok(may(a.subscribe, '_INBOX.client-teller-a.q.1'));
+    for (const other of ['client-teller-b', 'client']) {
+      assert.ok(!may(a.subscribe, `${s.clientInbox(other, 'x')}.1`), `teller-a reads ${other}'s inbox`);
+      assert.ok(!may(a.subscribe, `_INBOX.${other}.q.1`), `teller-a reads ${other}'s request inbox`);
+    }
+    assert.ok(!may(shared.subscribe, `${s.clientInbox('client-teller-a', 'x')}.1`), 'the shared client reads teller-a');
+    assert.deepEqual(a.publish, shared.publish, 'requests only, like any client');
+  });
+
   test('a client publishes requests only, and reads only its own inboxes', () => {
     const p = permissionsOf({ kind: 'client' }, 'ledger', defaultTopology);
     assert.ok(may(p.publish, s.nodeRequests(4)));
