@@ -490,9 +490,14 @@ export class TwoPcDriver {
     this.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
   }
 
+  /** The participant's cluster says it has no leader: a PREPARE of our own term is aborted on
+   *  silence after half the vote timeout from now (no-quorum is what its client learns, within
+   *  its deadline; an election there takes well under that). */
   private markLeaderless(r: CoordinatorRecord): void {
     const p = this.coordinator.get(txnKey(r.clientId, r.seq));
-    if (p !== undefined) p.participantLeaderless = true;
+    if (p === undefined) return;
+    p.participantLeaderless = true;
+    p.voteDeadlineTick = Math.min(p.voteDeadlineTick, this.host.now + Math.ceil(this.settings.voteTimeoutTicks / 2));
   }
 
   private onPrepare(m: Extract<TwoPcMessage, { type: 'prepare' }>): void {

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { writeTlsFiles } from '../../src/cluster/nats-security-files.js';
 import { encodeEnvelope } from '../../src/codec/envelope.js';
-import { allNodes, defaultTopology } from '../../src/ledger/topology.js';
+import { allNodes, clusterOfNode, defaultTopology } from '../../src/ledger/topology.js';
 import { asAdmin, asClient, natsConnectionOf } from '../../src/node/nats-access.js';
 import type { NatsRole } from '../../src/node/nats-permissions.js';
 import { connectNats, type NatsLogin } from '../../src/transport/nats.js';
@@ -30,6 +30,20 @@ async function ledgerState(client: LedgerClient): Promise<unknown> {
     }),
   );
   return nodes;
+}
+
+/** The state once every replica has applied what its leader has (a follower learns the last
+ *  commit with the next message, which would otherwise look like a change made by a refusal). */
+async function settledState(client: LedgerClient): Promise<unknown> {
+  let state: unknown;
+  await waitUntil('every replica caught up with its leader', 10_000, async () => {
+    state = await ledgerState(client);
+    const rows = state as Array<{ node: number; applied: number }>;
+    return [1, 2, 3].every(
+      (c) => new Set(rows.filter((r) => clusterOfNode(defaultTopology, r.node) === c).map((r) => r.applied)).size === 1,
+    );
+  });
+  return state;
 }
 
 /** A connection that records what the broker refused it. */
@@ -77,7 +91,7 @@ describe('NATS logins, permissions and the sender check', () => {
   });
 
   test('client credentials publish on no paxos, 2pc or admin subject and read no other inbox; nothing changes', async () => {
-    const stateBefore = await ledgerState(client);
+    const stateBefore = await settledState(client);
     const { t, refused } = await recording(cluster, asClient, 'it-security-client');
     try {
       // Each would change something if delivered: a higher ballot, a 2PC decision, a failed node.
@@ -148,7 +162,7 @@ describe('NATS logins, permissions and the sender check', () => {
   });
 
   test("a node's credentials publish on no other cluster's Paxos subject, nor as another node", async () => {
-    const stateBefore = await ledgerState(client);
+    const stateBefore = await settledState(client);
     const { t, refused } = await recording(cluster, { kind: 'node', node: 1 }, 'it-security-n1');
     try {
       const prepare = encodeEnvelope({
@@ -184,7 +198,7 @@ describe('NATS logins, permissions and the sender check', () => {
 
   test('a well-formed protocol message with a false sender is dropped and counted', async () => {
     const forgedBefore = await forgedCounts();
-    const stateBefore = await ledgerState(client);
+    const stateBefore = await settledState(client);
     // Node 2's own credentials, claiming to be node 1 (which leads cluster 1): a prepare with a
     // ballot beyond the current one would make every follower promise it, and the next
     // accepts of the real leader would be refused.

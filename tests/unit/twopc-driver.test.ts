@@ -489,10 +489,12 @@ describe("TwoPcDriver: the participant's silence, in the leader's own term", () 
     );
   });
 
-  test("after a 'no-leader' vote the abort on silence is 'no-quorum'", () => {
+  test("after a 'no-leader' vote the abort on silence is 'no-quorum', after half the vote timeout", () => {
     const { host, driver } = ownTerm();
     driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'no-leader' });
-    tickTo(host, driver, settings.voteTimeoutTicks);
+    tickTo(host, driver, settings.voteTimeoutTicks / 2 - 1);
+    assert.deepEqual(host.proposed, [], 'not before half the vote timeout');
+    tickTo(host, driver, settings.voteTimeoutTicks / 2);
     assert.deepEqual(opsProposed(host), [
       { kind: 'x-decide', role: 'coordinator', decision: 'abort', reason: 'no-quorum', peer: 2 },
     ]);
