@@ -70,6 +70,9 @@ describe('client batching with real processes', () => {
     assert.ok(leader !== undefined);
     const follower = leader === 1 ? 2 : 1;
     client.preferNode(1, follower);
+    // The watcher's own connection may still be receiving its copy of the status reply: a round
+    // trip first, so that the count starts clean (it once saw 201 answers for 200 requests).
+    await watcher.flush();
     wire.clear();
     const n = 200;
     // Accounts 1..400 each start with 10: even ones ask for more than that, odd ones for 1.
@@ -82,20 +85,25 @@ describe('client batching with real processes', () => {
     }
     await watcher.flush();
     const batches = wire.requests.filter((m) => m.envelope?.kind === 'request-batch');
-    const items = batches.reduce((k, m) => k + (m.envelope?.kind === 'request-batch' ? m.envelope.items.length : 0), 0);
+    const forwarded = batches.reduce(
+      (k, m) => k + (m.envelope?.kind === 'request-batch' ? m.envelope.items.length : 0),
+      0,
+    );
     assert.ok(wire.requests.length <= n / 10, `${wire.requests.length} request messages for ${n} requests`);
-    assert.ok(items >= 2 * n, `each request reached node ${follower}, then the leader: ${items} items`);
+    assert.ok(forwarded >= 2 * n, `each request reached node ${follower}, then the leader: ${forwarded} items`);
     assert.ok(
       batches.some((m) => m.subject === `ledger.n${leader}.req`),
       'the follower forwarded them to the leader in batches',
     );
     const answers = wire.replies.filter((m) => m.envelope?.kind === 'response-batch');
     assert.ok(wire.replies.length <= n / 10, `${wire.replies.length} reply messages for ${n} requests`);
-    assert.equal(
-      answers.reduce((k, m) => k + (m.envelope?.kind === 'response-batch' ? m.envelope.items.length : 0), 0),
-      n,
-      'one answer each',
-    );
+    // One outcome each. A loaded node may also tell a request busy or redirect it first (the
+    // client then sends it again): that is an answer too, but no outcome.
+    const items = answers.flatMap((m) => (m.envelope?.kind === 'response-batch' ? m.envelope.items : []));
+    const outcomes = items.filter((item) => item.response.kind === 'outcome');
+    assert.equal(outcomes.length, n, 'one outcome each');
+    assert.equal(new Set(outcomes.map((item) => item.id)).size, n, 'each to its own request');
+    assert.ok(items.length - n <= n / 10, `${items.length - n} answers besides the outcomes`);
     // The answers took effect: balances as each transfer said.
     assert.equal((await client.balance(2)).balance, 9);
     assert.equal((await client.balance(202)).balance, 11);
