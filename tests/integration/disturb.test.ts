@@ -160,7 +160,17 @@ describe('a disturbed transport (duplicated, delayed, reordered messages)', () =
       await client.disturb(leader, { duplicatePercent: 0, delayMsMax: 0 });
       for (let seq = 1; seq <= requests; seq++) {
         const [first, second] = answers.get(seq)!;
-        assert.deepEqual(second, first, `seq ${seq}: the duplicate's answer is the original's`);
+        // A cross-shard transfer (odd seq) may be answered committed before its decision is
+        // chosen (parallel commit: docs/transfers.md), with no slot yet; a copy answered after
+        // it names the decision's slot. The outcome and the node are the same either way.
+        const crossShard = seq % 2 === 1;
+        const withoutSlot = (r: Response | undefined) =>
+          crossShard && r !== undefined && r.kind === 'outcome' ? { ...r, slot: undefined } : r;
+        assert.deepEqual(
+          withoutSlot(second),
+          withoutSlot(first),
+          `seq ${seq}: the duplicate's answer is the original's`,
+        );
         assert.ok(first?.kind === 'outcome', JSON.stringify(first));
         assert.equal(first.outcome.status, seq <= 10 ? 'committed' : 'insufficient-funds', `seq ${seq}`);
       }
