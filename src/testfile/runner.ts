@@ -251,7 +251,7 @@ export class TestRunner {
     const results: Array<CommandResult | undefined> = new Array(commands.length).fill(undefined);
     const started = performance.now();
     const execute = async (index: number, command: TestCommand) => {
-      const result = await this.execute(client, command);
+      const result = await this.execute(client, command, plan.topology);
       results[index] = result;
       this.hooks.onResult?.(plan, index, result);
     };
@@ -275,7 +275,7 @@ export class TestRunner {
     };
   }
 
-  private async execute(client: LedgerClient, command: TestCommand): Promise<CommandResult> {
+  private async execute(client: LedgerClient, command: TestCommand, topology: Topology): Promise<CommandResult> {
     switch (command.op) {
       case 'transfer': {
         const r = await client.transfer(command.from, command.to, command.amount);
@@ -304,9 +304,46 @@ export class TestRunner {
       }
       case 'fail':
       case 'recover':
+        if (command.op === 'fail') await decisionsSettled(client, topology);
         await client.injectFault(command.node, command.op);
         return { op: command.op, node: command.node };
     }
+  }
+}
+
+/** How long a failure waits at most for the cross-shard transactions already answered. */
+const decisionsSettledMsMax = 2_000;
+
+/**
+ * Before a failure is injected, the cross-shard transactions already answered finish on both
+ * sides (at most decisionsSettledMsMax): a client is told committed once both PREPAREs are
+ * chosen, before the decision is (parallel commit, docs/transfers.md), and a failure that took
+ * the coordinator's majority in between would leave the receiver locked until it is back, which
+ * a file's next line would meet. A file's lines run one after the other, each on what the last
+ * one left; this keeps "what it left" whole. Failed nodes, which finish nothing, are left out.
+ */
+async function decisionsSettled(client: LedgerClient, topology: Topology): Promise<void> {
+  const deadline = performance.now() + decisionsSettledMsMax;
+  const serving = await Promise.all(
+    allNodes(topology).map((node) =>
+      client.nodeStatus(node, 500).then(
+        (status) => (status.failed ? undefined : node),
+        () => undefined,
+      ),
+    ),
+  );
+  const nodes = serving.filter((node): node is NodeId => node !== undefined);
+  while (performance.now() < deadline) {
+    const inFlight = await Promise.all(
+      nodes.map((node) =>
+        client.stateHashes(node).then(
+          (h) => h.inFlight,
+          () => 0,
+        ),
+      ),
+    );
+    if (inFlight.every((n) => n === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
