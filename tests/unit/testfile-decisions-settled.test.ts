@@ -5,6 +5,8 @@ import { defaultTopology } from '../../src/ledger/topology.js';
 import type { FaultOp } from '../../src/protocol/admin.js';
 import type { NodeId } from '../../src/protocol/ids.js';
 import { injectFaultSettled, type FaultClient, type SettleLimits } from '../../src/testfile/decisions-settled.js';
+import { TestRunner, type CommandResult } from '../../src/testfile/runner.js';
+import type { TestCommand } from '../../src/testfile/types.js';
 
 /** One node as the stand-in client plays it: its status answer, then its in-flight counts, one
  *  per request (the last one repeats); `'refuses'` rejects the request. */
@@ -123,5 +125,42 @@ describe('test-file runner: before F(nK), the cross-shard decisions already answ
     const s = standIn({ 2: { inFlight: [3] }, 5: { inFlight: [1] } }, 2_000);
     await injectFaultSettled(s.client, topology, 4, 'recover', s.limits);
     assert.deepEqual(s.events, [{ kind: 'inject', node: 4, op: 'recover', at: 0 }]);
+  });
+
+  test("the runner's F(nK) goes through the wait, its R(nK) does not", async () => {
+    // The runner's private step for one command, driven with the stand-in client: this is what
+    // breaks if the runner calls injectFault itself. Its own 2 s limit and real clock apply; the
+    // script settles after one 20 ms pause, so the test waits on that, not on a fixed sleep.
+    const runner = new TestRunner(
+      {
+        clusterDir: '/nonexistent-never-started',
+        concurrent: false,
+        concurrencyMax: 1,
+        consistency: 'linearizable',
+        deadlineMs: 1_000,
+        leadTimeoutMs: 1_000,
+      },
+      { say: () => undefined },
+    );
+    const execute = (client: FaultClient, command: TestCommand): Promise<CommandResult> =>
+      (
+        runner as unknown as { execute(c: FaultClient, cmd: TestCommand, t: typeof topology): Promise<CommandResult> }
+      ).execute(client, command, topology);
+
+    const failing = standIn({ 2: { inFlight: [1, 0] } }, 2_000);
+    assert.deepEqual(await execute(failing.client, { op: 'fail', node: 4, line: 7 }), { op: 'fail', node: 4 });
+    assert.deepEqual(hashesOf(failing.events, 2), [1, 0]);
+    assert.equal(failing.events.at(-1)?.kind, 'inject');
+    assert.equal(injects(failing.events).length, 1);
+
+    const recovering = standIn({ 2: { inFlight: [1] } }, 2_000);
+    assert.deepEqual(await execute(recovering.client, { op: 'recover', node: 4, line: 8 }), {
+      op: 'recover',
+      node: 4,
+    });
+    assert.deepEqual(
+      recovering.events.map((e) => e.kind),
+      ['inject'],
+    );
   });
 });
