@@ -11,6 +11,7 @@ import type { Consistency } from '../protocol/commands.js';
 import { allNodes, nodesOfCluster, type Topology } from '../ledger/topology.js';
 import { asAdmin, connectAs } from '../node/nats-access.js';
 import type { Transport } from '../transport/transport.js';
+import { injectFaultSettled } from './decisions-settled.js';
 import { latencySummary } from './latency-summary.js';
 import { segments, type SetPlan } from './plan.js';
 import { reshardSet, type SetReshard } from './set-reshard.js';
@@ -304,46 +305,9 @@ export class TestRunner {
       }
       case 'fail':
       case 'recover':
-        if (command.op === 'fail') await decisionsSettled(client, topology);
-        await client.injectFault(command.node, command.op);
+        await injectFaultSettled(client, topology, command.node, command.op);
         return { op: command.op, node: command.node };
     }
-  }
-}
-
-/** How long a failure waits at most for the cross-shard transactions already answered. */
-const decisionsSettledMsMax = 2_000;
-
-/**
- * Before a failure is injected, the cross-shard transactions already answered finish on both
- * sides (at most decisionsSettledMsMax): a client is told committed once both PREPAREs are
- * chosen, before the decision is (parallel commit, docs/transfers.md), and a failure that took
- * the coordinator's majority in between would leave the receiver locked until it is back, which
- * a file's next line would meet. A file's lines run one after the other, each on what the last
- * one left; this keeps "what it left" whole. Failed nodes, which finish nothing, are left out.
- */
-async function decisionsSettled(client: LedgerClient, topology: Topology): Promise<void> {
-  const deadline = performance.now() + decisionsSettledMsMax;
-  const serving = await Promise.all(
-    allNodes(topology).map((node) =>
-      client.nodeStatus(node, 500).then(
-        (status) => (status.failed ? undefined : node),
-        () => undefined,
-      ),
-    ),
-  );
-  const nodes = serving.filter((node): node is NodeId => node !== undefined);
-  while (performance.now() < deadline) {
-    const inFlight = await Promise.all(
-      nodes.map((node) =>
-        client.stateHashes(node).then(
-          (h) => h.inFlight,
-          () => 0,
-        ),
-      ),
-    );
-    if (inFlight.every((n) => n === 0)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
