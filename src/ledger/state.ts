@@ -471,6 +471,12 @@ export class LedgerState implements AccountBook, MoveBook {
    * decision still applies to balances and records, and its record answers its own retries.
    */
   private recordSession(session: Session): void {
+    // The slot being applied, never an earlier one (such as a cross-shard transfer's PREPARE's):
+    // sessions are then touched in slot order, which the eviction order relies on.
+    assert(
+      session.slot === this.applied,
+      `session of ${session.clientId} at slot ${session.slot}, not ${this.applied}`,
+    );
     const previous = this.sessions.get(session.clientId);
     if (previous !== undefined && previous.seq > session.seq) return;
     if (previous !== undefined) this.hash = (this.hash - sessionHash(previous)) | 0;

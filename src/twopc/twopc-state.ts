@@ -5,8 +5,11 @@ import type { Outcome } from '../protocol/commands.js';
 import { txnKey } from './steps.js';
 import type { CoordinatorRecord, ParticipantRecord } from '../protocol/twopc.js';
 
+/** The slot is in it: a leader's abort on silence (TwoPcDriver.mayAbortOnSilence) and a yes
+ *  vote's prepareSlot read it, so the replicas' hash check (the simulator's) covers every path
+ *  that writes or restores it (apply, restart from disk, snapshot install). */
 function recordHash(r: CoordinatorRecord | ParticipantRecord): number {
-  return mix(stringHash(r.clientId) ^ mix(r.seq) ^ stringHash(r.state) ^ mix(r.amount));
+  return mix(stringHash(r.clientId) ^ mix(r.seq) ^ stringHash(r.state) ^ mix(r.amount) ^ mix(r.slot ?? 0));
 }
 
 /** The client's answer for a decided coordinator record (the same as decideCoordinator gave). */

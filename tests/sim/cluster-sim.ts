@@ -22,6 +22,7 @@ import { ReferenceLedger } from './reference-ledger.js';
 import { drawHabits, SentCommands, type ClientHabits } from './client-habits.js';
 import { ExecutionCount } from './execution-count.js';
 import { ClientEpochs, drawSessionsMax } from './client-epochs.js';
+import { recordSlotProblem } from './record-slots.js';
 import { StaleReplays } from './stale-replays.js';
 import { PowerLossStore, type DurableStore } from './power-loss-store.js';
 import { SimScheduler } from './sim-scheduler.js';
@@ -1022,6 +1023,12 @@ export class ClusterSim {
         this.fail(`n${node.id}: the index of prepared participant records is off`);
       if (state.twoPc.lockCount !== prepared)
         this.fail(`n${node.id}: ${state.twoPc.lockCount} locks held for ${prepared} prepared transactions`);
+      const slotProblem = recordSlotProblem(
+        state.twoPc.coordinatorRecords(),
+        state.twoPc.preparedParticipantRecords(),
+        cluster.chosenValues,
+      );
+      if (slotProblem !== undefined) this.fail(`n${node.id}: ${slotProblem}`);
       const expected = cluster.referenceAfter.get(applied);
       if (expected === undefined) this.fail(`n${node.id} applied slot ${applied} before the reference knows it`);
       const hash = state.stateHash;

@@ -193,6 +193,28 @@ describe('2PC state: the coordinator (sender side)', () => {
     assert.equal(s.committedBalance(1), 70);
   });
 
+  test("the decision's session takes the decision's slot, not the PREPARE's: a replica that reloaded its sessions evicts the same one", () => {
+    // A session's slot is its place in the eviction order (LedgerState.leastRecentlyUsed): the
+    // PREPARE's slot, older than sessions written meanwhile, would put the map out of slot order
+    // on the replica that applied it, but not on one that reloaded its sessions sorted by slot.
+    const live = newState({ sessionsMax: 2 });
+    applyEach(live, prepareC('a', 1, 1, 7, 30), transfer('b', 1, 2, 3, 5), decide('a', 1, 'coordinator', 'commit'));
+    const reloaded = newState({ sessionsMax: 2 });
+    reloaded.install(live.appliedIndex, live.image());
+    for (const s of [live, reloaded]) applyEach(s, transfer('c', 1, 2, 3, 1));
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((c) => [live.sessionOf(c)?.seq, reloaded.sessionOf(c)?.seq]),
+      [
+        [1, 1],
+        [undefined, undefined],
+        [1, 1],
+      ],
+      'b, the least recently used, is evicted on both',
+    );
+    assert.equal(reloaded.stateHash, live.stateHash);
+    assert.equal(live.sessionOf('a')?.slot, 3);
+  });
+
   test('ABORT at the coordinator undoes the debit exactly once and records aborted with the reason', () => {
     const s = newState();
     applyEach(s, prepareC('c1', 1, 1, 7, 30));
@@ -531,6 +553,25 @@ describe('2PC state: hashes, snapshots, writes', () => {
     applyEach(y, prepareP('b', 1, 2, 40), decide('b', 1, 'participant', 'commit'));
     assert.deepEqual(balances(x), balances(y));
     assert.notEqual(x.stateHash, y.stateHash);
+  });
+
+  test("the state hash covers each 2PC record's slot: a record restored without it, or with another, differs", () => {
+    const x = newState();
+    applyEach(x, prepareC('a', 1, 1, 7, 30), prepareP('b', 1, 2, 40, 3));
+    const image = x.image();
+    const [coordinator] = image.coordinatorRecords;
+    const [participant] = image.participantRecords;
+    assert.deepEqual([coordinator?.slot, participant?.slot], [1, 2]);
+    const same = newState();
+    same.install(x.appliedIndex, x.image());
+    assert.equal(same.stateHash, x.stateHash, 'the same records, slots included');
+    const noSlot = newState();
+    const { slot: _slot, ...withoutSlot } = coordinator!;
+    noSlot.install(x.appliedIndex, { ...image, coordinatorRecords: [withoutSlot] });
+    assert.notEqual(noSlot.stateHash, x.stateHash, 'the coordinator record lost its slot');
+    const otherSlot = newState();
+    otherSlot.install(x.appliedIndex, { ...image, participantRecords: [{ ...participant!, slot: 1 }] });
+    assert.notEqual(otherSlot.stateHash, x.stateHash, 'the participant record names another slot');
   });
 
   test('a snapshot (image -> pieces -> merged -> install on a fresh state) carries the 2PC records and the locks they imply', () => {
