@@ -9,6 +9,7 @@
  *
  *   node scripts/perf-sitting.mjs --build before=/work/wt-base --build after=. \
  *     [--runs 3] [--duration 20s] [--clients 1,4] [--etcd RUN_SH] [--out /tmp/sitting.json]
+ *     [--only "one client, cross-shard" | --only "cross,one client,cpu"]
  *
  * A build is a checkout with dist/ built (`npx tsc -p tsconfig.json`). --clients takes effect only
  * on builds whose `ledger bench` has that flag; others run as one client.
@@ -47,13 +48,24 @@ const runs = Number(values.runs);
 const clientCounts = values.clients.split(',').map(Number);
 
 /** The workloads of issue 14's table. */
-const workloads = [
+const allWorkloads = [
   { name: 'intra, 192 in flight', args: ['--cross-shard', '0', '--concurrency', '192'], many: true },
   { name: '20 % cross-shard, 192 in flight', args: ['--cross-shard', '0.2', '--concurrency', '192'], many: true },
   { name: 'all cross-shard, 64 in flight', args: ['--cross-shard', '1', '--concurrency', '64'], many: true },
   { name: 'one client, intra', args: ['--cross-shard', '0', '--concurrency', '1'], many: false },
   { name: 'one client, cross-shard', args: ['--cross-shard', '1', '--concurrency', '1'], many: false },
-].filter((w) => values.only === undefined || values.only.split(',').some((o) => w.name.includes(o)));
+];
+/**
+ * What --only names: one workload (or part of a name) as given, since names hold commas ("one
+ * client, cross-shard"), or else a comma-separated list of parts ("cross,one client,cpu").
+ */
+const onlyParts = (() => {
+  if (values.only === undefined) return undefined;
+  const names = [...allWorkloads.map((w) => w.name), 'cpu'];
+  if (names.some((name) => name.includes(values.only))) return [values.only];
+  return values.only.split(',').map((part) => part.trim());
+})();
+const workloads = allWorkloads.filter((w) => onlyParts === undefined || onlyParts.some((o) => w.name.includes(o)));
 
 const results = [];
 const say = (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -136,7 +148,7 @@ for (const workload of workloads) {
   }
 }
 const cpu = [];
-if (values.only === undefined || values.only.includes('cpu')) {
+if (onlyParts === undefined || onlyParts.includes('cpu')) {
   for (let run = 1; run <= runs; run++) {
     for (const build of builds) {
       say(`CPU per transfer (quick.js --cpu, 192 in flight), run ${run}: ${build.label}`);
