@@ -34,12 +34,32 @@ export interface ShardReady {
  * one disk write less on the path of every slot. A crash before the persist loses the
  * leader's own acceptance and nothing else: the ballot was promised durably before (a ready
  * that carries a promise sends nothing early), and a restarted node never proposes again in
- * that ballot. Readies with a NEW-VIEW or a step of Two-Phase Commit keep the plain order,
- * so the crash tests' `before-send` failpoints still mean that nothing left.
+ * that ballot. Readies with a NEW-VIEW keep the plain order.
  */
 export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
-  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0 || rd.events.length > 0) return [];
+  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0) return [];
   return rd.paxos.messages.filter((m) => m.message.type === 'accept');
+}
+
+/**
+ * The messages to other clusters that may leave before the persist, with the accepts: a
+ * coordinator's PREPARE. It commits nothing: whether or not the coordinator's own PREPARE is
+ * ever chosen, a participant that prepares from it is answered from the coordinator's records
+ * (a presumed abort where none is chosen), exactly as for a PREPARE sent once persisted but
+ * before it is chosen (parallel commit). Sending it with the accepts lets the participant choose
+ * its PREPARE while the coordinator writes its own. Votes, decisions and acks wait for the
+ * persist: each reports a step chosen in this cluster's log.
+ */
+export function twoPcSendableBeforePersist(rd: ShardReady): ShardReady['twoPc'] {
+  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0) return [];
+  return rd.twoPc.filter((m) => m.message.type === 'prepare');
+}
+
+/** The plain order for a node under a failpoint (src/node/failpoints.ts): a ready that carries
+ *  a step of Two-Phase Commit sends nothing before its persist, so that a crash `before-send`
+ *  means that nothing of that step left. */
+export function sendableBeforePersistUnderFailpoint(rd: ShardReady): Outbound<Batch>[] {
+  return rd.events.length > 0 ? [] : sendableBeforePersist(rd);
 }
 
 /**

@@ -1,16 +1,27 @@
 import type { ClusterId } from '../protocol/ids.js';
 import type { ShardServer } from '../ledger/shard-server.js';
-import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../ledger/shard-ready.js';
+import {
+  mustSyncBeforeSend,
+  sendableBeforePersist,
+  twoPcSendableBeforePersist,
+  type ShardReady,
+} from '../ledger/shard-ready.js';
 import type { ShardMessage } from '../protocol/client.js';
 import type { Batch, Command } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { ClusterMessage } from '../protocol/moves.js';
 import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from '../ports/runtime.js';
 
+/** What a ready sent before its persist (see drain). */
+interface SentEarly {
+  paxos: ReadonlySet<Outbound<Batch>>;
+  twoPc: ReadonlySet<ShardReady['twoPc'][number]>;
+}
+
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
 export const pendingRequestTtlMs = 30_000;
 
-const projectRules: SendRules = { sendableBeforePersist, mustSyncBeforeSend };
+const projectRules: SendRules = { sendableBeforePersist, twoPcSendableBeforePersist, mustSyncBeforeSend };
 
 export interface NodeRuntimeInit<R extends HeldRequest> {
   server: ShardServer;
@@ -216,20 +227,23 @@ export class NodeRuntime<R extends HeldRequest> {
       if (!this.core.hasReady()) break;
       const rd = this.core.ready();
       const early = this.cutOff ? [] : this.rules.sendableBeforePersist(rd);
-      if (early.length === 0) {
+      const earlyTwoPc = this.cutOff ? [] : (this.rules.twoPcSendableBeforePersist?.(rd) ?? []);
+      if (early.length === 0 && earlyTwoPc.length === 0) {
         if (!this.persistSendAdvance(rd, undefined)) return;
         continue;
       }
-      // The leader's accepts go first (see sendableBeforePersist). The transport writes them out
-      // (NATS: in a microtask); the persist and the rest come after (ours, queued after it), so
-      // the followers' disk writes overlap the leader's. Until then the core takes no input.
+      // The leader's accepts (and a coordinator's PREPAREs) go first (see sendableBeforePersist).
+      // The transport writes them out (NATS: in a microtask); the persist and the rest come after
+      // (ours, queued after it), so the followers' disk writes overlap the leader's. Until then
+      // the core takes no input.
       this.sendPaxos(early);
+      for (const { toCluster, message } of earlyTwoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
       if (this.hooks.crash?.('after-early-send', rd) === true) return this.stop();
       this.readyOutstanding = true;
       this.scheduler.afterSend(() => {
         this.readyOutstanding = false;
         if (this.stopped) return;
-        if (!this.persistSendAdvance(rd, new Set(early))) return;
+        if (!this.persistSendAdvance(rd, { paxos: new Set(early), twoPc: new Set(earlyTwoPc) })) return;
         const inputs = this.heldInputs;
         this.heldInputs = [];
         for (const input of inputs) input();
@@ -241,7 +255,7 @@ export class NodeRuntime<R extends HeldRequest> {
 
   /** Persist before send (see PaxosReady), then the messages not already sent, then advance.
    *  False when the node crashed on the way (it then stopped). */
-  private persistSendAdvance(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>> | undefined): boolean {
+  private persistSendAdvance(rd: ShardReady, sent: SentEarly | undefined): boolean {
     // Synchronous, so nothing interleaves.
     this.store.persist({
       promised: rd.paxos.promised,
@@ -269,11 +283,14 @@ export class NodeRuntime<R extends HeldRequest> {
     for (const { to, message } of messages) this.outbox.paxos(to, message, this.generationNow);
   }
 
-  private send(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>> | undefined): void {
+  private send(rd: ShardReady, sent: SentEarly | undefined): void {
     const cutOff = this.cutOff;
-    if (!cutOff) this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.has(m)));
     if (!cutOff)
-      for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
+      this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.paxos.has(m)));
+    if (!cutOff)
+      for (const out of rd.twoPc)
+        if (sent === undefined || !sent.twoPc.has(out))
+          this.outbox.twoPc(out.toCluster, out.message, this.generationNow);
     // Replies go out even from a node cut off from its peers: only its peers are cut off.
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);

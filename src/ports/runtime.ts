@@ -77,6 +77,8 @@ export interface RuntimeHooks {
 export interface SendRules {
   /** The messages of a ready that may leave before it is persisted. */
   sendableBeforePersist(rd: ShardReady): Outbound<Batch>[];
+  /** The messages to other clusters that may leave then too (none when absent). */
+  twoPcSendableBeforePersist?(rd: ShardReady): ShardReady['twoPc'];
   /** Whether a ready must reach the disk (fsync) before its messages leave. */
   mustSyncBeforeSend(rd: ShardReady, members: number): boolean;
 }

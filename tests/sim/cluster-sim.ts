@@ -5,7 +5,12 @@ import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';
 import { ShardServer, type ShardServerInit } from '../../src/ledger/shard-server.js';
 import type { Response } from '../../src/protocol/client.js';
 import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
-import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
+import {
+  mustSyncBeforeSend,
+  sendableBeforePersist,
+  twoPcSendableBeforePersist,
+  type ShardReady,
+} from '../../src/ledger/shard-ready.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
 import type { CrashPoint, Outbox } from '../../src/ports/runtime.js';
@@ -556,7 +561,11 @@ export class ClusterSim {
       outbox: this.outbox(node),
       scheduler: node.scheduler,
       hooks: { crash: (point) => this.crashesAt(node, point) },
-      rules: { sendableBeforePersist, mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend },
+      rules: {
+        sendableBeforePersist,
+        twoPcSendableBeforePersist,
+        mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend,
+      },
     };
     node.runtime = this.options.createRuntime?.(init) ?? new NodeRuntime(init);
     node.server = server;
