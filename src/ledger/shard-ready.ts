@@ -1,7 +1,7 @@
 import type { Outbound } from '../protocol/paxos.js';
 import type { PaxosReady } from '../paxos/replica.js';
 import type { TwoPcEvent } from '../twopc/driver.js';
-import type { ClusterMessage } from '../protocol/moves.js';
+import { isMoveMessage, type ClusterMessage } from '../protocol/moves.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Response, SnapshotChunk } from '../protocol/client.js';
@@ -42,17 +42,25 @@ export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
 }
 
 /**
- * The messages to other clusters that may leave before the persist, with the accepts: a
- * coordinator's PREPARE. It commits nothing: whether or not the coordinator's own PREPARE is
- * ever chosen, a participant that prepares from it is answered from the coordinator's records
- * (a presumed abort where none is chosen), exactly as for a PREPARE sent once persisted but
- * before it is chosen (parallel commit). Sending it with the accepts lets the participant choose
- * its PREPARE while the coordinator writes its own. Votes, decisions and acks wait for the
- * persist: each reports a step chosen in this cluster's log.
+ * Whether the rest of a ready (its client replies, forwards and messages to other clusters)
+ * may leave with the accepts, before the persist. None of them is a vote this node gives: each
+ * reports what is already chosen, durable on a majority that does not need this node's write
+ * (a reply for an applied slot, a participant's vote on a chosen PREPARE, a decision, an
+ * acknowledgement, a committed answer once both PREPAREs are chosen), or commits nothing (a
+ * coordinator's PREPARE, whose own slot may never be chosen and is then presumed aborted; a
+ * forward; a refusal). A leader counts its own acceptance of a slot only once it is persisted,
+ * so a ready never reports a slot chosen by the write it carries. Two exceptions keep the plain
+ * order: a single-member cluster, whose own write is the whole majority, and a ready with a
+ * promise or a NEW-VIEW (a new ballot is being taken). Without this, a reply or a vote that
+ * shares its ready with the next slot's proposal waits for that slot's synchronous commit.
  */
-export function twoPcSendableBeforePersist(rd: ShardReady): ShardReady['twoPc'] {
-  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0) return [];
-  return rd.twoPc.filter((m) => m.message.type === 'prepare');
+export function restSendableBeforePersist(rd: ShardReady, members: number): boolean {
+  return (
+    members > 1 &&
+    rd.paxos.promised === undefined &&
+    rd.paxos.newViews.length === 0 &&
+    !rd.twoPc.some((m) => isMoveMessage(m.message))
+  );
 }
 
 /** The plain order for a node under a failpoint (src/node/failpoints.ts): a ready that carries

@@ -259,6 +259,7 @@ export class LedgerNode {
         if (envelope.kind !== 'request') return;
         transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops }), p.reply);
       },
+      flush: () => this.clientBatches.flush(),
     };
   }
 

@@ -3,7 +3,7 @@ import type { ShardServer } from '../ledger/shard-server.js';
 import {
   mustSyncBeforeSend,
   sendableBeforePersist,
-  twoPcSendableBeforePersist,
+  restSendableBeforePersist,
   type ShardReady,
 } from '../ledger/shard-ready.js';
 import type { ShardMessage } from '../protocol/client.js';
@@ -15,13 +15,14 @@ import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRule
 /** What a ready sent before its persist (see drain). */
 interface SentEarly {
   paxos: ReadonlySet<Outbound<Batch>>;
-  twoPc: ReadonlySet<ShardReady['twoPc'][number]>;
+  /** The replies, forwards and messages to other clusters went too. */
+  rest: boolean;
 }
 
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
 export const pendingRequestTtlMs = 30_000;
 
-const projectRules: SendRules = { sendableBeforePersist, twoPcSendableBeforePersist, mustSyncBeforeSend };
+const projectRules: SendRules = { sendableBeforePersist, restSendableBeforePersist, mustSyncBeforeSend };
 
 export interface NodeRuntimeInit<R extends HeldRequest> {
   server: ShardServer;
@@ -227,23 +228,28 @@ export class NodeRuntime<R extends HeldRequest> {
       if (!this.core.hasReady()) break;
       const rd = this.core.ready();
       const early = this.cutOff ? [] : this.rules.sendableBeforePersist(rd);
-      const earlyTwoPc = this.cutOff ? [] : (this.rules.twoPcSendableBeforePersist?.(rd) ?? []);
-      if (early.length === 0 && earlyTwoPc.length === 0) {
+      const rest =
+        rd.replies.length + rd.forwards.length + rd.twoPc.length > 0 &&
+        this.rules.restSendableBeforePersist?.(rd, this.core.replica.memberCount) === true;
+      if (early.length === 0 && !rest) {
         if (!this.persistSendAdvance(rd, undefined)) return;
         continue;
       }
-      // The leader's accepts (and a coordinator's PREPAREs) go first (see sendableBeforePersist).
-      // The transport writes them out (NATS: in a microtask); the persist and the rest come after
-      // (ours, queued after it), so the followers' disk writes overlap the leader's. Until then
-      // the core takes no input.
+      // The leader's accepts (and, when they may, the replies and messages to other clusters)
+      // go first (see sendableBeforePersist, restSendableBeforePersist). The transport writes them
+      // out (NATS: in a microtask); the persist and the rest come after (ours, queued after it),
+      // so the followers' disk writes overlap the leader's. Until then the core takes no input.
       this.sendPaxos(early);
-      for (const { toCluster, message } of earlyTwoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
+      if (rest) {
+        this.sendRest(rd);
+        this.outbox.flush?.();
+      }
       if (this.hooks.crash?.('after-early-send', rd) === true) return this.stop();
       this.readyOutstanding = true;
       this.scheduler.afterSend(() => {
         this.readyOutstanding = false;
         if (this.stopped) return;
-        if (!this.persistSendAdvance(rd, { paxos: new Set(early), twoPc: new Set(earlyTwoPc) })) return;
+        if (!this.persistSendAdvance(rd, { paxos: new Set(early), rest })) return;
         const inputs = this.heldInputs;
         this.heldInputs = [];
         for (const input of inputs) input();
@@ -284,13 +290,16 @@ export class NodeRuntime<R extends HeldRequest> {
   }
 
   private send(rd: ShardReady, sent: SentEarly | undefined): void {
-    const cutOff = this.cutOff;
-    if (!cutOff)
+    if (!this.cutOff)
       this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.paxos.has(m)));
-    if (!cutOff)
-      for (const out of rd.twoPc)
-        if (sent === undefined || !sent.twoPc.has(out))
-          this.outbox.twoPc(out.toCluster, out.message, this.generationNow);
+    if (sent?.rest !== true) this.sendRest(rd);
+    if (!this.cutOff) for (const { to, message } of rd.snapshots) this.outbox.paxos(to, message, this.generationNow);
+  }
+
+  /** A ready's replies, forwards and messages to other clusters. */
+  private sendRest(rd: ShardReady): void {
+    const cutOff = this.cutOff;
+    if (!cutOff) for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
     // Replies go out even from a node cut off from its peers: only its peers are cut off.
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);
@@ -298,7 +307,6 @@ export class NodeRuntime<R extends HeldRequest> {
       this.pending.delete(reqId);
       this.outbox.reply(p, response);
     }
-    if (!cutOff) for (const { to, message } of rd.snapshots) this.outbox.paxos(to, message, this.generationNow);
     for (const { reqId, to } of rd.forwards) {
       const p = this.pending.get(reqId);
       if (p === undefined) continue;
@@ -306,4 +314,5 @@ export class NodeRuntime<R extends HeldRequest> {
       if (!cutOff) this.outbox.forward(p, to, p.hops + 1);
     }
   }
+
 }

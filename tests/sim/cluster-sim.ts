@@ -8,7 +8,7 @@ import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
 import {
   mustSyncBeforeSend,
   sendableBeforePersist,
-  twoPcSendableBeforePersist,
+  restSendableBeforePersist,
   type ShardReady,
 } from '../../src/ledger/shard-ready.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';
@@ -560,10 +560,19 @@ export class ClusterSim {
       store: { persist: (batch) => this.persist(node, batch) },
       outbox: this.outbox(node),
       scheduler: node.scheduler,
-      hooks: { crash: (point) => this.crashesAt(node, point) },
+      hooks: {
+        crash: (point, rd) => {
+          // What a ready sends before its persist may already report slots it marks chosen
+          // (restSendableBeforePersist): the checks learn those marks as they leave, not at the
+          // persist a crash may never reach.
+          if (point === 'after-early-send')
+            for (const e of rd.paxos.entries) if (e.chosen) this.recordChosen(node, e.slot, e.value);
+          return this.crashesAt(node, point);
+        },
+      },
       rules: {
         sendableBeforePersist,
-        twoPcSendableBeforePersist,
+        restSendableBeforePersist,
         mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend,
       },
     };
