@@ -299,7 +299,8 @@ export class NodeRuntime<R extends HeldRequest> {
   /** A ready's replies, forwards and messages to other clusters. */
   private sendRest(rd: ShardReady): void {
     const cutOff = this.cutOff;
-    if (!cutOff) for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
+    if (!cutOff)
+      for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
     // Replies go out even from a node cut off from its peers: only its peers are cut off.
     for (const { reqId, response } of rd.replies) {
       const p = this.pending.get(reqId);
@@ -314,5 +315,4 @@ export class NodeRuntime<R extends HeldRequest> {
       if (!cutOff) this.outbox.forward(p, to, p.hops + 1);
     }
   }
-
 }
