@@ -294,6 +294,10 @@ export class LedgerState implements AccountBook, MoveBook {
     if (op.kind === 'x-decide' && op.role === 'coordinator') {
       const record = this.twoPc.coordinatorRecord(txnKey(command.clientId, command.seq));
       if (record !== undefined) return { accounts: [record.from, record.to] };
+      // A presumed abort has no record; its tombstone names the sender's account, here, and must
+      // travel with it: otherwise, once that account moved, the client's retry would run the
+      // transfer again at the new owner, a second outcome for one command.
+      if (op.presumed === true && op.from !== undefined) return { accounts: [op.from] };
     }
     return {};
   }

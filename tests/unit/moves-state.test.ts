@@ -50,6 +50,40 @@ const committed: Outcome = { status: 'committed' };
 const wrongShard = (a: number): Outcome => ({ status: 'rejected', reason: `account ${a} is not in this shard` });
 
 describe('move-out at the source', () => {
+  test("a presumed abort's tombstone (no coordinator record) travels with the sender's account, so the retry at the new owner is answered, not run again", () => {
+    const s = source();
+    // A participant asked about S#1, which this cluster never chose: the abort is recorded in
+    // the session (the tombstone), naming the sender's account as the participant's record does.
+    const presumedAbort: Command = {
+      clientId: 'S',
+      seq: 1,
+      op: {
+        kind: 'x-decide',
+        role: 'coordinator',
+        decision: 'abort',
+        reason: 'timeout',
+        peer: 3,
+        presumed: true,
+        from: 4,
+        fromEpoch: 0,
+      },
+    };
+    apply(s, presumedAbort);
+    assert.deepEqual(s.sessionOf('S')?.outcome, { status: 'aborted', reason: 'timeout' });
+    assert.deepEqual(apply(s, moveOut([4], 2, 1)), [committed]);
+    const move = s.outbound(1) as OutboundMove;
+    assert.deepEqual(
+      move.sessions.map((x) => [x.clientId, x.seq]),
+      [['S', 1]],
+      'the tombstone goes with account 4',
+    );
+    const d = destination();
+    apply(d, moveIn(move));
+    const retry: Command = { ...transfer('S', 1, 4, 11, 5), mapEpoch: 1 };
+    assert.deepEqual(apply(d, retry), [{ status: 'aborted', reason: 'timeout' }], 'answered from the session');
+    assert.equal(d.balanceOf(4), 1000, 'nothing ran');
+  });
+
   test('removes the accounts, gives them to the destination in the map, and keeps a record with their balances and the sessions that touched them, most recent first', () => {
     const s = source();
     apply(s, transfer('a', 1, 1, 2, 100)); // touches 1
