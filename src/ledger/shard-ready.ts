@@ -1,7 +1,7 @@
 import type { Outbound } from '../protocol/paxos.js';
 import type { PaxosReady } from '../paxos/replica.js';
 import type { TwoPcEvent } from '../twopc/driver.js';
-import { isMoveMessage, type ClusterMessage } from '../protocol/moves.js';
+import type { ClusterMessage } from '../protocol/moves.js';
 import type { ClusterId, NodeId } from '../protocol/ids.js';
 import type { Batch } from '../protocol/commands.js';
 import type { Response, SnapshotChunk } from '../protocol/client.js';
@@ -46,7 +46,8 @@ export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
  * may leave with the accepts, before the persist. None of them is a vote this node gives: each
  * reports what is already chosen, durable on a majority that does not need this node's write
  * (a reply for an applied slot, a participant's vote on a chosen PREPARE, a decision, an
- * acknowledgement, a committed answer once both PREPAREs are chosen), or commits nothing (a
+ * acknowledgement, a committed answer once both PREPAREs are chosen, an applied move of
+ * accounts, its acknowledgement and map entries), or commits nothing (a
  * coordinator's PREPARE, whose own slot may never be chosen and is then presumed aborted; a
  * forward; a refusal). A leader counts its own acceptance of a slot only once it is persisted,
  * so a ready never reports a slot chosen by the write it carries. Two exceptions keep the plain
@@ -55,12 +56,7 @@ export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
  * shares its ready with the next slot's proposal waits for that slot's synchronous commit.
  */
 export function restSendableBeforePersist(rd: ShardReady, members: number): boolean {
-  return (
-    members > 1 &&
-    rd.paxos.promised === undefined &&
-    rd.paxos.newViews.length === 0 &&
-    !rd.twoPc.some((m) => isMoveMessage(m.message))
-  );
+  return members > 1 && rd.paxos.promised === undefined && rd.paxos.newViews.length === 0;
 }
 
 /** The plain order for a node under a failpoint (src/node/failpoints.ts): a ready that carries

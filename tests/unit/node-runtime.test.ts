@@ -323,7 +323,6 @@ describe('restSendableBeforePersist: what else may leave with the accepts', () =
     toCluster: 2,
     message: { type: 'prepare', txn: { clientId: 'c', seq: 1 }, coordinator: 1, to: 5, amount: 1 },
   } as unknown as ShardReady['twoPc'][number];
-  const move = { toCluster: 2, message: { type: 'move-ack', from: 1, epoch: 3 } } as ShardReady['twoPc'][number];
 
   test('replies and 2PC messages may, in a cluster of several members', () => {
     assert.equal(restSendableBeforePersist(ready({ twoPc: [prepare] }), 3), true);
@@ -332,9 +331,6 @@ describe('restSendableBeforePersist: what else may leave with the accepts', () =
     assert.equal(restSendableBeforePersist(ready({}), 1), false);
     assert.equal(restSendableBeforePersist(ready({ promised: true }), 3), false);
     assert.equal(restSendableBeforePersist(ready({ newView: true }), 3), false);
-  });
-  test('never with a message of a move of accounts', () => {
-    assert.equal(restSendableBeforePersist(ready({ twoPc: [prepare, move] }), 3), false);
   });
 });
 
