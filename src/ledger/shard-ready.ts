@@ -34,12 +34,36 @@ export interface ShardReady {
  * one disk write less on the path of every slot. A crash before the persist loses the
  * leader's own acceptance and nothing else: the ballot was promised durably before (a ready
  * that carries a promise sends nothing early), and a restarted node never proposes again in
- * that ballot. Readies with a NEW-VIEW or a step of Two-Phase Commit keep the plain order,
- * so the crash tests' `before-send` failpoints still mean that nothing left.
+ * that ballot. Readies with a NEW-VIEW keep the plain order.
  */
 export function sendableBeforePersist(rd: ShardReady): Outbound<Batch>[] {
-  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0 || rd.events.length > 0) return [];
+  if (rd.paxos.promised !== undefined || rd.paxos.newViews.length > 0) return [];
   return rd.paxos.messages.filter((m) => m.message.type === 'accept');
+}
+
+/**
+ * Whether the rest of a ready (its client replies, forwards and messages to other clusters)
+ * may leave with the accepts, before the persist. None of them is a vote this node gives: each
+ * reports what is already chosen, durable on a majority that does not need this node's write
+ * (a reply for an applied slot, a participant's vote on a chosen PREPARE, a decision, an
+ * acknowledgement, a committed answer once both PREPAREs are chosen, an applied move of
+ * accounts, its acknowledgement and map entries), or commits nothing (a
+ * coordinator's PREPARE, whose own slot may never be chosen and is then presumed aborted; a
+ * forward; a refusal). A leader counts its own acceptance of a slot only once it is persisted,
+ * so a ready never reports a slot chosen by the write it carries. Two exceptions keep the plain
+ * order: a single-member cluster, whose own write is the whole majority, and a ready with a
+ * promise or a NEW-VIEW (a new ballot is being taken). Without this, a reply or a vote that
+ * shares its ready with the next slot's proposal waits for that slot's synchronous commit.
+ */
+export function restSendableBeforePersist(rd: ShardReady, members: number): boolean {
+  return members > 1 && rd.paxos.promised === undefined && rd.paxos.newViews.length === 0;
+}
+
+/** The plain order for a node under a failpoint (src/node/failpoints.ts): a ready that carries
+ *  a step of Two-Phase Commit sends nothing before its persist, so that a crash `before-send`
+ *  means that nothing of that step left. */
+export function sendableBeforePersistUnderFailpoint(rd: ShardReady): Outbound<Batch>[] {
+  return rd.events.length > 0 ? [] : sendableBeforePersist(rd);
 }
 
 /**

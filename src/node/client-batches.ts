@@ -73,6 +73,12 @@ export class ClientBatches {
     );
   }
 
+  /** Publishes the open batches now, before the end of the turn. */
+  flush(): void {
+    this.replies.flush();
+    this.forwards.flush();
+  }
+
   /** The answer to request `id` of a batch that came with reply subject `reply`. */
   reply(reply: string, id: number, response: Response): void {
     const item = { id, response };

@@ -15,7 +15,7 @@ import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
 import { ShardServer } from '../ledger/shard-server.js';
-import type { ShardReady } from '../ledger/shard-ready.js';
+import { mustSyncBeforeSend, sendableBeforePersistUnderFailpoint, type ShardReady } from '../ledger/shard-ready.js';
 import {
   accountRange,
   clusterOfAccount,
@@ -112,6 +112,10 @@ export class LedgerNode {
       outbox: this.outbox(),
       scheduler: eventLoopScheduler,
       hooks: this.hooks(),
+      // Under a failpoint a step of Two-Phase Commit keeps the plain order (crash tests).
+      ...(this.failpoint === undefined
+        ? {}
+        : { rules: { sendableBeforePersist: sendableBeforePersistUnderFailpoint, mustSyncBeforeSend } }),
     });
   }
 
@@ -255,6 +259,7 @@ export class LedgerNode {
         if (envelope.kind !== 'request') return;
         transport.publish(s.nodeRequests(to), encodeEnvelope({ ...envelope, hops }), p.reply);
       },
+      flush: () => this.clientBatches.flush(),
     };
   }
 

@@ -1,16 +1,28 @@
 import type { ClusterId } from '../protocol/ids.js';
 import type { ShardServer } from '../ledger/shard-server.js';
-import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../ledger/shard-ready.js';
+import {
+  mustSyncBeforeSend,
+  sendableBeforePersist,
+  restSendableBeforePersist,
+  type ShardReady,
+} from '../ledger/shard-ready.js';
 import type { ShardMessage } from '../protocol/client.js';
 import type { Batch, Command } from '../protocol/commands.js';
 import type { Outbound } from '../protocol/paxos.js';
 import type { ClusterMessage } from '../protocol/moves.js';
 import type { HeldRequest, Outbox, ReadyStore, RuntimeHooks, Scheduler, SendRules } from '../ports/runtime.js';
 
+/** What a ready sent before its persist (see drain). */
+interface SentEarly {
+  paxos: ReadonlySet<Outbound<Batch>>;
+  /** The replies, forwards and messages to other clusters went too. */
+  rest: boolean;
+}
+
 /** Requests older than this are forgotten: every client has timed out and retried by then. */
 export const pendingRequestTtlMs = 30_000;
 
-const projectRules: SendRules = { sendableBeforePersist, mustSyncBeforeSend };
+const projectRules: SendRules = { sendableBeforePersist, restSendableBeforePersist, mustSyncBeforeSend };
 
 export interface NodeRuntimeInit<R extends HeldRequest> {
   server: ShardServer;
@@ -216,20 +228,28 @@ export class NodeRuntime<R extends HeldRequest> {
       if (!this.core.hasReady()) break;
       const rd = this.core.ready();
       const early = this.cutOff ? [] : this.rules.sendableBeforePersist(rd);
-      if (early.length === 0) {
+      const rest =
+        rd.replies.length + rd.forwards.length + rd.twoPc.length > 0 &&
+        this.rules.restSendableBeforePersist?.(rd, this.core.replica.memberCount) === true;
+      if (early.length === 0 && !rest) {
         if (!this.persistSendAdvance(rd, undefined)) return;
         continue;
       }
-      // The leader's accepts go first (see sendableBeforePersist). The transport writes them out
-      // (NATS: in a microtask); the persist and the rest come after (ours, queued after it), so
-      // the followers' disk writes overlap the leader's. Until then the core takes no input.
+      // The leader's accepts (and, when they may, the replies and messages to other clusters)
+      // go first (see sendableBeforePersist, restSendableBeforePersist). The transport writes them
+      // out (NATS: in a microtask); the persist and the rest come after (ours, queued after it),
+      // so the followers' disk writes overlap the leader's. Until then the core takes no input.
       this.sendPaxos(early);
+      if (rest) {
+        this.sendRest(rd);
+        this.outbox.flush?.();
+      }
       if (this.hooks.crash?.('after-early-send', rd) === true) return this.stop();
       this.readyOutstanding = true;
       this.scheduler.afterSend(() => {
         this.readyOutstanding = false;
         if (this.stopped) return;
-        if (!this.persistSendAdvance(rd, new Set(early))) return;
+        if (!this.persistSendAdvance(rd, { paxos: new Set(early), rest })) return;
         const inputs = this.heldInputs;
         this.heldInputs = [];
         for (const input of inputs) input();
@@ -241,7 +261,7 @@ export class NodeRuntime<R extends HeldRequest> {
 
   /** Persist before send (see PaxosReady), then the messages not already sent, then advance.
    *  False when the node crashed on the way (it then stopped). */
-  private persistSendAdvance(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>> | undefined): boolean {
+  private persistSendAdvance(rd: ShardReady, sent: SentEarly | undefined): boolean {
     // Synchronous, so nothing interleaves.
     this.store.persist({
       promised: rd.paxos.promised,
@@ -269,9 +289,16 @@ export class NodeRuntime<R extends HeldRequest> {
     for (const { to, message } of messages) this.outbox.paxos(to, message, this.generationNow);
   }
 
-  private send(rd: ShardReady, sent: ReadonlySet<Outbound<Batch>> | undefined): void {
+  private send(rd: ShardReady, sent: SentEarly | undefined): void {
+    if (!this.cutOff)
+      this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.paxos.has(m)));
+    if (sent?.rest !== true) this.sendRest(rd);
+    if (!this.cutOff) for (const { to, message } of rd.snapshots) this.outbox.paxos(to, message, this.generationNow);
+  }
+
+  /** A ready's replies, forwards and messages to other clusters. */
+  private sendRest(rd: ShardReady): void {
     const cutOff = this.cutOff;
-    if (!cutOff) this.sendPaxos(sent === undefined ? rd.paxos.messages : rd.paxos.messages.filter((m) => !sent.has(m)));
     if (!cutOff)
       for (const { toCluster, message } of rd.twoPc) this.outbox.twoPc(toCluster, message, this.generationNow);
     // Replies go out even from a node cut off from its peers: only its peers are cut off.
@@ -281,7 +308,6 @@ export class NodeRuntime<R extends HeldRequest> {
       this.pending.delete(reqId);
       this.outbox.reply(p, response);
     }
-    if (!cutOff) for (const { to, message } of rd.snapshots) this.outbox.paxos(to, message, this.generationNow);
     for (const { reqId, to } of rd.forwards) {
       const p = this.pending.get(reqId);
       if (p === undefined) continue;

@@ -38,6 +38,9 @@ export interface Outbox<R extends HeldRequest> {
   /** The request itself, to the member believed to lead; it answers the client directly.
    *  `hops`: what the forwarded copy carries (the runtime counted this hop already). */
   forward(request: R, to: NodeId, hops: number): void;
+  /** Hands the transport now what the outbox holds for the end of the turn (batched replies and
+   *  forwards), so that it leaves before a persist that blocks the turn (absent: nothing held). */
+  flush?(): void;
 }
 
 /** The runtime's only view of time: it never reads a clock or sets a timer of its own. */
@@ -77,6 +80,9 @@ export interface RuntimeHooks {
 export interface SendRules {
   /** The messages of a ready that may leave before it is persisted. */
   sendableBeforePersist(rd: ShardReady): Outbound<Batch>[];
+  /** Whether the replies, forwards and messages to other clusters may leave then too (never
+   *  when absent). */
+  restSendableBeforePersist?(rd: ShardReady, members: number): boolean;
   /** Whether a ready must reach the disk (fsync) before its messages leave. */
   mustSyncBeforeSend(rd: ShardReady, members: number): boolean;
 }

@@ -5,7 +5,12 @@ import type { Command, Outcome, Batch } from '../../src/protocol/commands.js';
 import { ShardServer, type ShardServerInit } from '../../src/ledger/shard-server.js';
 import type { Response } from '../../src/protocol/client.js';
 import type { CheckpointSettings } from '../../src/ledger/checkpoints.js';
-import { mustSyncBeforeSend, sendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
+import {
+  mustSyncBeforeSend,
+  sendableBeforePersist,
+  restSendableBeforePersist,
+  type ShardReady,
+} from '../../src/ledger/shard-ready.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';
 import { NodeRuntime, type NodeRuntimeInit } from '../../src/node/runtime.js';
 import type { CrashPoint, Outbox } from '../../src/ports/runtime.js';
@@ -555,8 +560,21 @@ export class ClusterSim {
       store: { persist: (batch) => this.persist(node, batch) },
       outbox: this.outbox(node),
       scheduler: node.scheduler,
-      hooks: { crash: (point) => this.crashesAt(node, point) },
-      rules: { sendableBeforePersist, mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend },
+      hooks: {
+        crash: (point, rd) => {
+          // What a ready sends before its persist may already report slots it marks chosen
+          // (restSendableBeforePersist): the checks learn those marks as they leave, not at the
+          // persist a crash may never reach.
+          if (point === 'after-early-send')
+            for (const e of rd.paxos.entries) if (e.chosen) this.recordChosen(node, e.slot, e.value);
+          return this.crashesAt(node, point);
+        },
+      },
+      rules: {
+        sendableBeforePersist,
+        restSendableBeforePersist,
+        mustSyncBeforeSend: this.options.mustSync ?? mustSyncBeforeSend,
+      },
     };
     node.runtime = this.options.createRuntime?.(init) ?? new NodeRuntime(init);
     node.server = server;

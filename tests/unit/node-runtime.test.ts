@@ -9,6 +9,7 @@ import type { Response, ShardMessage } from '../../src/protocol/client.js';
 import type { Command } from '../../src/protocol/commands.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';
 import { NodeRuntime, pendingRequestTtlMs } from '../../src/node/runtime.js';
+import { restSendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
 import type { HeldRequest, Outbox, Scheduler } from '../../src/ports/runtime.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { testSettings } from './helpers/replica-harness.js';
@@ -66,16 +67,19 @@ class Recorder implements Outbox<Req> {
     this.events.push(`forward ${request.name} to ${to}`);
     this.forwards.push({ name: request.name, hops, to });
   }
+  flush(): void {
+    this.events.push('flush');
+  }
 }
 
 function transfer(seq: number): Command {
   return { clientId: 'c', seq, op: { kind: 'transfer', from: 1, to: 2, amount: 1 } };
 }
 
-function newServer(): ShardServer {
+function newServer(members: NodeId[] = [1, 2, 3]): ShardServer {
   return new ShardServer({
     self: 1,
-    members: [1, 2, 3],
+    members,
     settings: testSettings,
     random: new SeededRandom(1),
     cluster: 1,
@@ -137,7 +141,7 @@ const heartbeatFrom2 = (round: number): ShardMessage => ({
 });
 
 describe('the node runtime', () => {
-  test("a leader's accepts leave before the persist, everything else after it, and the reply last", () => {
+  test("a leader's accepts leave before the persist; a reply to a chosen slot leaves before the persist of the ready that applies it", () => {
     const server = leaderOfThree();
     const ballot = server.replica.ballot;
     const { runtime, ports, scheduler } = runtimeOver(server);
@@ -148,14 +152,33 @@ describe('the node runtime', () => {
     for (const from of [2, 3]) runtime.paxos({ type: 'accepted', from, ballot, slots: [1], commitIndex: 0 }, 0);
     scheduler.run();
     const reply = ports.events.indexOf('reply r1 outcome');
-    assert.ok(
-      reply > ports.events.lastIndexOf('persist'),
-      `the reply follows the persist of the chosen slot: ${ports.events.join(', ')}`,
-    );
+    assert.ok(reply > 1, `the reply waits for the slot to be chosen: ${ports.events.join(', ')}`);
+    // The slot is chosen by the two followers' durable votes, so the answer need not wait for
+    // this node's write (restSendableBeforePersist), and the outbox hands it over at once.
+    assert.deepEqual(ports.events.slice(reply, reply + 3), ['reply r1 outcome', 'flush', 'persist']);
     assert.equal(
       ports.replies[0]?.response.kind === 'outcome' && ports.replies[0].response.outcome.status,
       'committed',
     );
+  });
+
+  test('in a cluster of one member, whose own write is the majority, the reply follows the persist', () => {
+    const server = newServer([1]);
+    for (let i = 0; i < 500 && server.role !== 'leader'; i++) {
+      server.tick();
+      while (server.hasReady()) {
+        server.ready();
+        server.advance();
+      }
+    }
+    assert.equal(server.role, 'leader');
+    const { runtime, ports, scheduler } = runtimeOver(server);
+    runtime.request({ name: 'r1', hops: 0, receivedAtMs: 0 }, transfer(1), undefined);
+    scheduler.run();
+    const reply = ports.events.indexOf('reply r1 outcome');
+    assert.ok(reply > 0, `answered: ${ports.events.join(', ')}`);
+    assert.ok(ports.events.slice(0, reply).includes('persist'), `persist first: ${ports.events.join(', ')}`);
+    assert.ok(!ports.events.includes('flush'), 'nothing left before its persist');
   });
 
   test('inputs arriving while a ready whose accepts left is being persisted are held, then stepped in order', () => {
@@ -233,7 +256,7 @@ describe('the node runtime', () => {
     scheduler.run();
     assert.equal(runtime.server.replica.ballot.round, 1, 'a Paxos message reaching an isolated node is not heard');
     assert.deepEqual(
-      ports.events.filter((e) => !e.startsWith('persist')),
+      ports.events.filter((e) => !e.startsWith('persist') && e !== 'flush'),
       ['reply read outcome'],
       'the read is answered; the forward is dropped, no Paxos message leaves',
     );
@@ -276,6 +299,38 @@ describe('the node runtime', () => {
     runtime.tick();
     scheduler.run();
     assert.deepEqual(ports.events, ['paxos accept to all in 0']);
+  });
+});
+
+describe('restSendableBeforePersist: what else may leave with the accepts', () => {
+  const ready = (over: { promised?: boolean; newView?: boolean; twoPc?: ShardReady['twoPc'] }): ShardReady => ({
+    paxos: {
+      promised: over.promised === true ? { round: 2, node: 1 } : undefined,
+      entries: [],
+      compactedThrough: undefined,
+      messages: [],
+      newViews: over.newView === true ? [{} as ShardReady['paxos']['newViews'][number]] : [],
+      snapshotsFor: [],
+    },
+    state: undefined,
+    replies: [],
+    forwards: [],
+    snapshots: [],
+    twoPc: over.twoPc ?? [],
+    events: [],
+  });
+  const prepare = {
+    toCluster: 2,
+    message: { type: 'prepare', txn: { clientId: 'c', seq: 1 }, coordinator: 1, to: 5, amount: 1 },
+  } as unknown as ShardReady['twoPc'][number];
+
+  test('replies and 2PC messages may, in a cluster of several members', () => {
+    assert.equal(restSendableBeforePersist(ready({ twoPc: [prepare] }), 3), true);
+  });
+  test('never in a cluster of one member, nor with a promise or a NEW-VIEW', () => {
+    assert.equal(restSendableBeforePersist(ready({}), 1), false);
+    assert.equal(restSendableBeforePersist(ready({ promised: true }), 3), false);
+    assert.equal(restSendableBeforePersist(ready({ newView: true }), 3), false);
   });
 });
 
