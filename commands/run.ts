@@ -21,7 +21,7 @@ Test files come in two dialects (also in the README, "Test files"):
 - 3 columns: Set Number,Transactions,Live Nodes (header optional). Before each set the whole system is flushed to its initial state (balances, logs, locks, sessions, views), nodes missing from the live list start failed, and the first live node of each cluster leads.
 - 4 columns: Set,Transactions,Live Servers,Contact Servers. State carries over from set to set; each set recovers its live servers, fails the others, and makes each cluster's contact server its leader, which receives that cluster's requests.
 
-Commands: "(s, r, amt)" transfer, (s) or -s balance read, F(nK) fail, R(nK) recover.
+Commands: "(s, r, amt)" transfer, (s) or -s balance read, F(nK) fail, R(nK) recover. Before F(nK) the run waits, at most 2 s, until no live node has a cross-shard transfer in flight: a transfer is answered committed before its decision is chosen (docs/test-files.md).
 
 The run starts its own local cluster in <data-dir>/run (wiped first) and stops it at the end. A set naming more nodes than 3 x 3 (the Fall-2025 file's set 15 lists n1..n23) runs on a cluster reconfigured for it: of 3, 5 and 7 nodes per cluster, the shape in which its live list gives the most clusters a majority (set 15: 5 clusters x 5); --set-shape overrides the guess.
 

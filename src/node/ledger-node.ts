@@ -15,7 +15,7 @@ import { LedgerError } from '../core/errors.js';
 import { limits } from '../core/limits.js';
 import { SeededRandom } from '../core/random.js';
 import { ShardServer } from '../ledger/shard-server.js';
-import { mustSyncBeforeSend, sendableBeforePersistUnderFailpoint, type ShardReady } from '../ledger/shard-ready.js';
+import type { ShardReady } from '../ledger/shard-ready.js';
 import {
   accountRange,
   clusterOfAccount,
@@ -35,7 +35,7 @@ import type { DurableState, NodeStore, PersistBatch } from '../ports/node-store.
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
 import { nodeMetrics, type MetricsOptions, type RunningMetrics } from './node-metrics.js';
 import { PublishErrors } from './publish-errors.js';
-import { NodeRuntime } from './runtime.js';
+import { failpointRules, NodeRuntime } from './runtime.js';
 import { TransportFaults, type FaultTimers } from './transport-faults.js';
 import type { CrashPoint, HeldRequest, Outbox, RuntimeHooks, Scheduler } from '../ports/runtime.js';
 
@@ -112,10 +112,7 @@ export class LedgerNode {
       outbox: this.outbox(),
       scheduler: eventLoopScheduler,
       hooks: this.hooks(),
-      // Under a failpoint a step of Two-Phase Commit keeps the plain order (crash tests).
-      ...(this.failpoint === undefined
-        ? {}
-        : { rules: { sendableBeforePersist: sendableBeforePersistUnderFailpoint, mustSyncBeforeSend } }),
+      ...(this.failpoint === undefined ? {} : { rules: failpointRules }),
     });
   }
 

@@ -3,6 +3,7 @@ import type { ShardServer } from '../ledger/shard-server.js';
 import {
   mustSyncBeforeSend,
   sendableBeforePersist,
+  sendableBeforePersistUnderFailpoint,
   restSendableBeforePersist,
   type ShardReady,
 } from '../ledger/shard-ready.js';
@@ -23,6 +24,16 @@ interface SentEarly {
 export const pendingRequestTtlMs = 30_000;
 
 const projectRules: SendRules = { sendableBeforePersist, restSendableBeforePersist, mustSyncBeforeSend };
+
+/**
+ * The rules of a node under a failpoint (src/node/failpoints.ts, the crash tests): only the
+ * accepts may leave before the persist, and not those of a ready that carries a step of
+ * Two-Phase Commit, so that a crash `before-send` at a step means that nothing of it left.
+ */
+export const failpointRules: SendRules = {
+  sendableBeforePersist: sendableBeforePersistUnderFailpoint,
+  mustSyncBeforeSend,
+};
 
 export interface NodeRuntimeInit<R extends HeldRequest> {
   server: ShardServer;

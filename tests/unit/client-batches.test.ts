@@ -82,6 +82,25 @@ describe("a node's answers to batched requests", () => {
     );
   });
 
+  test('flush publishes the open answers and forwards at once (before a persist blocks the turn); the end of the turn adds nothing', () => {
+    const n = node();
+    n.batches.reply('ledger.inbox.a.1', 1, outcome(5));
+    n.batches.forward({ to: 1, reply: 'ledger.inbox.b.2', hops: 1, generation: 4 }, { id: 1, command: transfer(1) });
+    n.batches.flush();
+    assert.deepEqual(
+      n.sent.map((s) => [s.subject, s.envelope.kind]),
+      [
+        ['ledger.inbox.a.1', 'response-batch'],
+        ['ledger.n1.req', 'request-batch'],
+      ],
+    );
+    n.endTurn();
+    assert.equal(n.sent.length, 2, 'nothing is sent twice');
+    n.batches.reply('ledger.inbox.a.1', 2, outcome(6));
+    n.endTurn();
+    assert.equal(n.sent.length, 3, 'a later answer still goes at the end of its turn');
+  });
+
   test("a follower's forwards of one turn go to the leader in one batch per reply subject, keeping it", () => {
     const n = node();
     const to = { to: 1, reply: 'ledger.inbox.a.1', hops: 1, generation: 4 };

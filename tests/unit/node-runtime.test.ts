@@ -8,9 +8,14 @@ import { ShardServer } from '../../src/ledger/shard-server.js';
 import type { Response, ShardMessage } from '../../src/protocol/client.js';
 import type { Command } from '../../src/protocol/commands.js';
 import type { PersistBatch } from '../../src/ports/node-store.js';
-import { NodeRuntime, pendingRequestTtlMs } from '../../src/node/runtime.js';
-import { restSendableBeforePersist, type ShardReady } from '../../src/ledger/shard-ready.js';
-import type { HeldRequest, Outbox, Scheduler } from '../../src/ports/runtime.js';
+import { failpointRules, NodeRuntime, pendingRequestTtlMs } from '../../src/node/runtime.js';
+import {
+  restSendableBeforePersist,
+  sendableBeforePersist,
+  sendableBeforePersistUnderFailpoint,
+  type ShardReady,
+} from '../../src/ledger/shard-ready.js';
+import type { HeldRequest, Outbox, Scheduler, SendRules } from '../../src/ports/runtime.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
 import { testSettings } from './helpers/replica-harness.js';
 
@@ -114,10 +119,17 @@ function leaderOfThree(): ShardServer {
   return s;
 }
 
-function runtimeOver(server: ShardServer, generation = 0) {
+function runtimeOver(server: ShardServer, generation = 0, rules?: SendRules) {
   const ports = new Recorder();
   const scheduler = new ManualScheduler();
-  const runtime = new NodeRuntime<Req>({ server, generation, store: ports.store, outbox: ports, scheduler });
+  const runtime = new NodeRuntime<Req>({
+    server,
+    generation,
+    store: ports.store,
+    outbox: ports,
+    scheduler,
+    ...(rules === undefined ? {} : { rules }),
+  });
   return { runtime, ports, scheduler };
 }
 
@@ -179,6 +191,23 @@ describe('the node runtime', () => {
     assert.ok(reply > 0, `answered: ${ports.events.join(', ')}`);
     assert.ok(ports.events.slice(0, reply).includes('persist'), `persist first: ${ports.events.join(', ')}`);
     assert.ok(!ports.events.includes('flush'), 'nothing left before its persist');
+  });
+
+  test('under a failpoint (failpointRules) the reply follows the persist, and nothing is flushed early', () => {
+    const server = leaderOfThree();
+    const ballot = server.replica.ballot;
+    const { runtime, ports, scheduler } = runtimeOver(server, 0, failpointRules);
+    runtime.request({ name: 'r1', hops: 0, receivedAtMs: 0 }, transfer(1), undefined);
+    scheduler.run();
+    for (const from of [2, 3]) runtime.paxos({ type: 'accepted', from, ballot, slots: [1], commitIndex: 0 }, 0);
+    scheduler.run();
+    const reply = ports.events.indexOf('reply r1 outcome');
+    assert.equal(
+      ports.events[reply - 1],
+      'persist',
+      `the persist of the applying ready first: ${ports.events.join(', ')}`,
+    );
+    assert.ok(!ports.events.includes('flush'));
   });
 
   test('inputs arriving while a ready whose accepts left is being persisted are held, then stepped in order', () => {
@@ -303,12 +332,18 @@ describe('the node runtime', () => {
 });
 
 describe('restSendableBeforePersist: what else may leave with the accepts', () => {
-  const ready = (over: { promised?: boolean; newView?: boolean; twoPc?: ShardReady['twoPc'] }): ShardReady => ({
+  const ready = (over: {
+    promised?: boolean;
+    newView?: boolean;
+    twoPc?: ShardReady['twoPc'];
+    messages?: ShardReady['paxos']['messages'];
+    events?: ShardReady['events'];
+  }): ShardReady => ({
     paxos: {
       promised: over.promised === true ? { round: 2, node: 1 } : undefined,
       entries: [],
       compactedThrough: undefined,
-      messages: [],
+      messages: over.messages ?? [],
       newViews: over.newView === true ? [{} as ShardReady['paxos']['newViews'][number]] : [],
       snapshotsFor: [],
     },
@@ -317,7 +352,7 @@ describe('restSendableBeforePersist: what else may leave with the accepts', () =
     forwards: [],
     snapshots: [],
     twoPc: over.twoPc ?? [],
-    events: [],
+    events: over.events ?? [],
   });
   const prepare = {
     toCluster: 2,
@@ -331,6 +366,16 @@ describe('restSendableBeforePersist: what else may leave with the accepts', () =
     assert.equal(restSendableBeforePersist(ready({}), 1), false);
     assert.equal(restSendableBeforePersist(ready({ promised: true }), 3), false);
     assert.equal(restSendableBeforePersist(ready({ newView: true }), 3), false);
+  });
+  test('a step of Two-Phase Commit holds the accepts back only under a failpoint', () => {
+    const accept = {
+      to: 'all',
+      message: { type: 'accept', from: 1, ballot: { round: 1, node: 1 }, commitIndex: 0, entries: [] },
+    } as ShardReady['paxos']['messages'][number];
+    const withStep = ready({ messages: [accept], twoPc: [prepare], events: ['coordinator:prepare-proposed'] });
+    assert.deepEqual(sendableBeforePersist(withStep), [accept]);
+    assert.deepEqual(sendableBeforePersistUnderFailpoint(withStep), []);
+    assert.deepEqual(sendableBeforePersistUnderFailpoint(ready({ messages: [accept] })), [accept]);
   });
 });
 
