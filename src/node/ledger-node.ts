@@ -29,7 +29,12 @@ import { openNodeStore } from '../storage/open.js';
 import { connectNats } from '../transport/nats.js';
 import { senderOfSubject, subjects, type Subjects } from '../transport/subjects.js';
 import { natsConnectionOf } from './nats-access.js';
-import { brokerPayloadProblem, type IncomingMessage, type Transport } from '../transport/transport.js';
+import {
+  brokerPayloadProblem,
+  type IncomingMessage,
+  type Subscription,
+  type Transport,
+} from '../transport/transport.js';
 import { replicaSettings, type LedgerConfig } from './config.js';
 import type { DurableState, NodeStore, PersistBatch } from '../ports/node-store.js';
 import { crashNow, failpointFromEnv, shouldCrash } from './failpoints.js';
@@ -61,6 +66,8 @@ export class LedgerNode {
   private readonly subjects: Subjects;
   private readonly runtime: NodeRuntime<PendingRequest>;
   private tickTimer: NodeJS.Timeout | undefined;
+  /** Its cluster's 2PC subject, while it leads (followTwoPcLead). */
+  private twoPcSubscription: Subscription | undefined;
   private malformed = 0;
   /** Protocol messages dropped for a sender other than their subject's (dropForged). */
   private forged = 0;
@@ -195,9 +202,7 @@ export class LedgerNode {
       faults.deliver(m, m.data.length, (d) => this.onRequest(d)),
     );
     this.transport.subscribe(s.nodeAdmin(this.id), (m) => this.onAdmin(m));
-    this.transport.subscribe(s.clusterTwoPcFromAny(this.cluster), (m) =>
-      faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)),
-    );
+    this.followTwoPcLead();
     this.tickTimer = setInterval(() => this.onTick(), this.config.timing.tickMs);
   }
 
@@ -264,6 +269,7 @@ export class LedgerNode {
     const hooks: RuntimeHooks = {
       stepped: (message) => this.telemetry.metrics.recordIncoming(message),
       carriedOut: (rd, cutOff) => {
+        this.followTwoPcLead(); // at once, on the ready that makes it leader
         const replica = this.server.replica;
         this.telemetry.metrics.recordReady(rd, {
           leading: replica.role === 'leader',
@@ -329,6 +335,7 @@ export class LedgerNode {
   }
 
   private onTwoPc(m: IncomingMessage): void {
+    this.telemetry.recordTwoPcHeard();
     if (this.runtime.deafToPeers) return;
     const envelope = this.decode(m);
     if (envelope === undefined) return;
@@ -392,8 +399,28 @@ export class LedgerNode {
     this.telemetry.metrics.recordReply(response, 0);
   }
 
+  /**
+   * Hears its cluster's 2PC subject only while it leads: only a leader steps those messages,
+   * and a follower woken for each one would spend CPU, on a machine whose cores the leaders
+   * share, only to drop it. A message sent while the lead changes hands may reach nobody; the
+   * 2PC driver resends until answered, as it does for any lost message (docs/architecture.md, "Subjects").
+   */
+  private followTwoPcLead(): void {
+    const leading = this.server.replica.role === 'leader';
+    if (leading && this.twoPcSubscription === undefined) {
+      const faults = this.transportFaults;
+      this.twoPcSubscription = this.transport.subscribe(this.subjects.clusterTwoPcFromAny(this.cluster), (m) =>
+        faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)),
+      );
+    } else if (!leading && this.twoPcSubscription !== undefined) {
+      this.twoPcSubscription.unsubscribe();
+      this.twoPcSubscription = undefined;
+    }
+  }
+
   private onTick(): void {
     this.runtime.tick(); // a failed node's runtime does nothing on it
+    this.followTwoPcLead();
     this.countRefusals();
   }
 

@@ -23,6 +23,8 @@ export interface RunningMetrics {
   /** A protocol message dropped because its envelope claims a sender other than the one its
    *  subject names, which the broker enforced (docs/security.md): a forgery. */
   recordForged(channel: 'paxos' | '2pc'): void;
+  /** A 2PC or move message from another cluster reached this node (only a leader hears them). */
+  recordTwoPcHeard(): void;
   /** A publish or subscription of this node the broker refused: a reply to a subject no node
    *  may answer on (a client named it), or an authorization block that disagrees with the code. */
   recordBrokerRefusal(operation: 'publish' | 'subscribe'): void;
@@ -51,6 +53,11 @@ export function nodeMetrics(
     labelNames: ['channel'],
     registers: [metrics.registry],
   });
+  const twoPcHeard = new Counter({
+    name: 'ledger_twopc_messages_heard_total',
+    help: "2PC and move messages from other clusters that reached this node; only a cluster's leader subscribes to them, so a follower's count stays still (docs/architecture.md)",
+    registers: [metrics.registry],
+  });
   const brokerRefusals = new Counter({
     name: 'ledger_broker_refusals_total',
     help: 'Publishes and subscriptions of this node that the broker refused for want of permission: a reply to a subject a client named that no node may answer on, or an authorization block that disagrees with the code',
@@ -62,6 +69,7 @@ export function nodeMetrics(
     now,
     recordTransportFault: (effect) => transportFaults.inc({ effect }),
     recordForged: (channel) => forged.inc({ channel }),
+    recordTwoPcHeard: () => twoPcHeard.inc(),
     recordBrokerRefusal: (operation) => brokerRefusals.inc({ operation }),
     async start(transport, eventsSubject, log) {
       if (options.metricsPort !== undefined && options.metricsPort > 0) {

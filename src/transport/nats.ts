@@ -22,6 +22,7 @@ import {
   type IncomingMessage,
   type PublishErrorReason,
   type PublishFailure,
+  type Subscription,
   type Transport,
 } from './transport.js';
 
@@ -255,8 +256,8 @@ class NatsTransport implements Transport {
     this.refusalListeners.push(listener);
   }
 
-  subscribe(subject: string, handler: (message: IncomingMessage) => void): void {
-    this.nc.subscribe(subject, {
+  subscribe(subject: string, handler: (message: IncomingMessage) => void): Subscription {
+    return this.nc.subscribe(subject, {
       callback: (error, msg) => {
         if (error !== null) return;
         const message: IncomingMessage = {

@@ -12,7 +12,8 @@ export interface IncomingMessage {
 export interface Transport {
   /** Fire and forget (at most once). Dropped, and counted, while disconnected. */
   publish(subject: string, data: Uint8Array, reply?: string): void;
-  subscribe(subject: string, handler: (message: IncomingMessage) => void): void;
+  /** Until unsubscribed (which drops what has not been delivered yet). */
+  subscribe(subject: string, handler: (message: IncomingMessage) => void): Subscription;
   /**
    * One request, one answer; rejects with a TransportTimeoutError when none comes in time, and
    * with a NotSentError, before anything is sent, while there is no connection to the broker.
@@ -39,6 +40,11 @@ export interface Transport {
   /** Calls `listener` on every publish or subscription the broker refused for want of
    *  permission (it answers them with an error, never at the caller). */
   onBrokerRefusal?(listener: (refusal: BrokerRefusal) => void): void;
+}
+
+/** One subscription, for ending it. */
+export interface Subscription {
+  unsubscribe(): void;
 }
 
 /** A publish or a subscription the broker refused: the user has no permission for `subject`. */

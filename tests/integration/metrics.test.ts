@@ -90,6 +90,67 @@ describe('live metrics: ledger top, the Prometheus endpoint and ledger check hea
     assert.equal((await fetch(`http://127.0.0.1:${base + leader}/other`)).status, 404);
   });
 
+  test("only a cluster's leader hears 2PC messages, and the hearing moves with the lead", async () => {
+    /** ledger_twopc_messages_heard_total of every node, from its /metrics (index = node - 1). */
+    const heard = async (): Promise<number[]> =>
+      Promise.all(
+        Array.from({ length: 9 }, async (_, i) => {
+          const body = await (await fetch(`http://127.0.0.1:${base + i + 1}/metrics`)).text();
+          const m = /^ledger_twopc_messages_heard_total\{[^}]*\} (\d+)$/m.exec(body);
+          assert.ok(m !== null, `n${i + 1} exports ledger_twopc_messages_heard_total`);
+          return Number(m[1]);
+        }),
+      );
+    /** Each node's role and ballot: the same text before and after a round means no lead moved. */
+    const lead = async (): Promise<string> =>
+      JSON.stringify((await cluster.json(['cluster', 'status'])).nodes.map((n: any) => [n.node, n.role, n.ballot]));
+    const leaderOf = (status: string, c: number): number =>
+      (JSON.parse(status) as Array<[number, string]>).find(
+        ([node, role]) => role === 'leader' && node > (c - 1) * 3 && node <= c * 3,
+      )![0];
+    const transport = await cluster.connect(asAdmin, 'twopc-heard', false);
+    const client = new LedgerClient(transport, defaultTopology, 'ledger');
+    /** Cross-shard transfers between every pair of clusters; what each node heard meanwhile,
+     *  and who led. A round the lead moved in (a spurious election) is run again. */
+    const round = async (first: number): Promise<{ delta: number[]; status: string }> => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const status = await lead();
+        const before = await heard();
+        const at = first + attempt * 10;
+        const pairs: Array<[number, number]> = [
+          [at, 3000 + at],
+          [3000 + at + 1, 6000 + at],
+          [6000 + at + 1, at + 1],
+        ];
+        for (const r of await Promise.all(pairs.map(([from, to]) => client.transfer(from, to, 1))))
+          assert.equal(r.status, 'committed', JSON.stringify(r));
+        const after = await heard();
+        if ((await lead()) === status) return { delta: after.map((n, i) => n - before[i]!), status };
+      }
+      throw new Error('the lead moved in every round');
+    };
+    try {
+      const first = await round(100);
+      for (let c = 1; c <= 3; c++) {
+        const leader = leaderOf(first.status, c);
+        for (let node = (c - 1) * 3 + 1; node <= c * 3; node++) {
+          if (node === leader) assert.ok(first.delta[node - 1]! >= 2, `leader n${node} heard ${first.delta[node - 1]}`);
+          else assert.equal(first.delta[node - 1], 0, `follower n${node} heard nothing`);
+        }
+      }
+      // The lead of cluster 1 moves: the new leader hears, the old one no longer does.
+      const old = leaderOf(first.status, 1);
+      const next = old === 1 ? 2 : 1;
+      assert.equal((await cluster.cli(['node', 'lead', String(next)])).code, 0);
+      const second = await round(200);
+      assert.equal(leaderOf(second.status, 1), next);
+      assert.ok(second.delta[next - 1]! >= 2, `new leader n${next} heard ${second.delta[next - 1]}`);
+      assert.equal(second.delta[old - 1], 0, `former leader n${old} heard nothing`);
+    } finally {
+      await transport.close();
+    }
+  });
+
   test('check health exits 0 on a healthy cluster, and 2 when a cluster lost its quorum', async () => {
     let healthy: any;
     await waitUntil('health ok', 20_000, async () => {

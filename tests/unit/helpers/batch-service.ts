@@ -1,5 +1,10 @@
 import { decodeEnvelope, encodeEnvelope } from '../../../src/codec/envelope.js';
-import { NoRespondersError, type IncomingMessage, type Transport } from '../../../src/transport/transport.js';
+import {
+  NoRespondersError,
+  type IncomingMessage,
+  type Subscription,
+  type Transport,
+} from '../../../src/transport/transport.js';
 
 /** The rest of a client test's fake Transport: connected for good, nothing to flush or close. */
 export const alwaysConnected: Omit<Transport, 'publish' | 'subscribe' | 'request'> = {
@@ -25,8 +30,18 @@ export class BatchService {
 
   constructor(private readonly answerOne: (subject: string, data: Uint8Array) => Promise<Uint8Array>) {}
 
-  subscribe(subject: string, handler: (message: IncomingMessage) => void): void {
-    this.handlers.push([subject.endsWith('.>') ? subject.slice(0, -1) : subject, handler]);
+  subscribe(subject: string, handler: (message: IncomingMessage) => void): Subscription {
+    const entry: [string, (message: IncomingMessage) => void] = [
+      subject.endsWith('.>') ? subject.slice(0, -1) : subject,
+      handler,
+    ];
+    this.handlers.push(entry);
+    return {
+      unsubscribe: () => {
+        const at = this.handlers.indexOf(entry);
+        if (at >= 0) this.handlers.splice(at, 1);
+      },
+    };
   }
 
   publish(subject: string, data: Uint8Array, reply?: string): void {

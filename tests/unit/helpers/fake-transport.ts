@@ -7,6 +7,7 @@ import {
   TransportTimeoutError,
   type ConnectionState,
   type IncomingMessage,
+  type Subscription,
   type Transport,
 } from '../../../src/transport/transport.js';
 
@@ -37,8 +38,8 @@ export class FakeTransport implements Transport {
   }
   onPublishError(): void {}
   readonly brokerMaxPayloadBytes = undefined;
-  subscribe(subject: string, handler: (message: IncomingMessage) => void): void {
-    this.batches.subscribe(subject, handler);
+  subscribe(subject: string, handler: (message: IncomingMessage) => void): Subscription {
+    return this.batches.subscribe(subject, handler);
   }
   async flush(): Promise<void> {}
 
