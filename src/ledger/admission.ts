@@ -12,9 +12,14 @@ import {
   waitDies,
   type HolderOf,
 } from '../twopc/locks.js';
-import { startsTransaction } from '../twopc/steps.js';
+import { mayWaitForCompany, startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 import { FairBatch } from './fair-batch.js';
+
+/** How long a step that may wait for company (mayWaitForCompany) waits at most, in ticks: one
+ *  to two ticks (10-20 ms at defaults), far below the 2PC resend interval (200 ms), so that
+ *  nobody resends for it. */
+export const companyWaitTicksMax = 2;
 
 /** What admission needs to know at the moment it looks at the queue. */
 export interface AdmissionContext {
@@ -50,6 +55,10 @@ export class Admission {
   private readonly byOrigin = new Map<string, number>();
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
   private queue: Array<{ command: Command; sinceTick: number }> = [];
+  /** 2PC steps that wait for company (mayWaitForCompany), with the tick they arrived: they take
+   *  no lock, and join the batch with the next commands, as soon as anything is queued, or
+   *  after companyWaitTicksMax (joinCompany). */
+  private waitingForCompany: Array<{ command: Command; sinceTick: number }> = [];
   /** Commands holding their locks, waiting for room in the pipeline. */
   private readonly batch = new FairBatch();
   private readonly locks = new LockTable();
@@ -70,7 +79,7 @@ export class Admission {
 
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pending(): number {
-    return this.queue.length + this.batch.size;
+    return this.queue.length + this.waitingForCompany.length + this.batch.size;
   }
 
   get batched(): number {
@@ -112,12 +121,38 @@ export class Admission {
    *  clients' commands (DriverHost.propose). */
   offer(command: Command, now: number): boolean {
     if (this.full) return false;
-    this.enqueue(command, now);
+    if (mayWaitForCompany(command.op)) {
+      this.waitingForCompany.push({ command, sinceTick: now });
+      const origin = clientOrigin(command.clientId);
+      this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
+    } else this.enqueue(command, now);
     return true;
   }
 
-  /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch. */
+  /** Moves queued commands whose accounts are free (or whose lock wait ran out) to the batch,
+   *  then the steps waiting for company when they have it (joinCompany). */
   admitWaiting(ctx: AdmissionContext): void {
+    this.admitQueued(ctx);
+    this.joinCompany(ctx);
+  }
+
+  /**
+   * The steps waiting for company join the batch when the slot they go in is proposed anyway
+   * (the batch holds other commands), when anything waits in the queue (it may wait for an
+   * account one of them releases), or once the oldest has waited companyWaitTicksMax.
+   */
+  private joinCompany(ctx: AdmissionContext): void {
+    const first = this.waitingForCompany[0];
+    if (first === undefined) return;
+    if (this.batch.size === 0 && this.queue.length === 0 && ctx.now - first.sinceTick < companyWaitTicksMax) return;
+    for (const { command } of this.waitingForCompany) {
+      this.batch.push(clientOrigin(command.clientId), command);
+      ctx.onAdmitted(command);
+    }
+    this.waitingForCompany = [];
+  }
+
+  private admitQueued(ctx: AdmissionContext): void {
     if (this.queue.length === 0) return;
     const unchanged =
       this.seen !== undefined &&
@@ -181,6 +216,7 @@ export class Admission {
   /** The leadership is lost: nothing waits here any more. */
   clear(): void {
     this.queue = [];
+    this.waitingForCompany = [];
     this.batch.clear();
     this.byOrigin.clear();
     this.locks.clear();

@@ -67,7 +67,7 @@ export class ReadChecker {
         c.op.kind === 'x-decide' &&
         c.op.role === 'participant' &&
         !this.creditSlot.has(key) &&
-        reference.incomingState(key) === 'committed'
+        reference.decidedInLastApply.get(key) === 'commit'
       )
         this.creditSlot.set(key, slot);
       // A preparation undone (an early PREPARE whose coordinator PREPARE was refused, the
@@ -78,7 +78,7 @@ export class ReadChecker {
         c.op.role === 'participant' &&
         !this.creditSlot.has(key) &&
         this.creditCluster.get(key) === cluster &&
-        reference.incomingState(key) === 'aborted'
+        reference.decidedInLastApply.get(key) === 'abort'
       )
         this.creditCluster.delete(key);
     }

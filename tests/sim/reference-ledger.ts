@@ -82,7 +82,13 @@ export class ReferenceLedger {
     this.balances = new Map(accounts.map((a) => [a, initialBalance]));
   }
 
+  /** The participant decisions the last apply() took, by transaction key: what each decided,
+   *  even when a later command of the same slot forgot the record (the bound reached; seed
+   *  846461918, two decisions of one client in one slot with room for one record). */
+  readonly decidedInLastApply = new Map<string, 'commit' | 'abort'>();
+
   apply(commands: readonly Command[], slot: number): void {
+    this.decidedInLastApply.clear();
     for (const c of commands) this.applyOne(c, slot);
   }
 
@@ -185,6 +191,7 @@ export class ReferenceLedger {
             ? 'commit'
             : 'abort';
         this.onParticipantDecision(key, decision, inc.coordinator, this.committedHere.has(key));
+        this.decidedInLastApply.set(key, decision);
         this.writeIncoming(key, { ...inc, state: decision === 'commit' ? 'committed' : 'aborted', slot });
         if (decision === 'commit') this.committedHere.add(key);
         else {

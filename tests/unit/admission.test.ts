@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { limits } from '../../src/core/limits.js';
-import { Admission, clientOrigin, type AdmissionContext } from '../../src/ledger/admission.js';
+import { Admission, clientOrigin, companyWaitTicksMax, type AdmissionContext } from '../../src/ledger/admission.js';
 import type { Command } from '../../src/protocol/commands.js';
 import { outranks, waitDieTicks } from '../../src/twopc/locks.js';
+import { mayWaitForCompany } from '../../src/twopc/steps.js';
 
 /** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
  *  src/twopc (locks.ts, steps.ts); these check that admission applies it. */
@@ -201,5 +202,75 @@ describe('Admission', () => {
     const slot = a.takeSlot(Number.MAX_SAFE_INTEGER);
     assert.equal(slot.length, limits.commandsPerSlotMax);
     assert.deepEqual(slot[1], transfer('other-1', 5_000, 5_001), 'second in the slot, after one of the flood');
+  });
+
+  describe("2PC steps that wait for company (END, a participant's decision)", () => {
+    const end: Command = { clientId: 'e', seq: 3, op: { kind: 'x-end' } };
+    const decision: Command = {
+      clientId: 'd',
+      seq: 5,
+      op: { kind: 'x-decide', role: 'participant', decision: 'commit', prepareSlot: 4 },
+    };
+
+    test('which steps may wait: END and a participant decision, never a coordinator decision or a client command', () => {
+      assert.equal(mayWaitForCompany(end.op), true);
+      assert.equal(mayWaitForCompany(decision.op), true);
+      assert.equal(mayWaitForCompany({ kind: 'x-decide', role: 'coordinator', decision: 'commit' }), false);
+      assert.equal(mayWaitForCompany(transfer('c-1', 1, 2).op), false);
+      assert.equal(mayWaitForCompany(crossShard('c-1', 1).op), false);
+    });
+
+    test('alone, they wait up to companyWaitTicksMax, counted as pending, then go in one slot', () => {
+      const a = new Admission();
+      assert.equal(a.offer(end, 0), true);
+      assert.equal(a.offer(decision, 0), true);
+      for (let now = 0; now < companyWaitTicksMax; now++) {
+        const ctx = context(now);
+        a.admitWaiting(ctx);
+        assert.equal(a.batched, 0, `tick ${now}: still waiting for company`);
+        assert.deepEqual(ctx.admitted, []);
+      }
+      assert.equal(a.pending, 2, 'they count against the queue bound');
+      const ctx = context(companyWaitTicksMax);
+      a.admitWaiting(ctx);
+      assert.deepEqual(ctx.admitted, [end, decision]);
+      assert.deepEqual(
+        a.takeSlot(Number.MAX_SAFE_INTEGER).sort((x, y) => x.seq - y.seq),
+        [end, decision],
+      );
+      assert.equal(a.pending, 0);
+    });
+
+    test('they join the slot of the next command admitted, at once', () => {
+      const a = new Admission();
+      a.offer(end, 0);
+      a.admitWaiting(context(0));
+      assert.equal(a.batched, 0);
+      a.enqueue(transfer('c-1', 1, 2), 0);
+      a.admitWaiting(context(0));
+      assert.deepEqual(
+        a.takeSlot(Number.MAX_SAFE_INTEGER).map((c) => c.op.kind),
+        ['transfer', 'x-end'],
+      );
+    });
+
+    test('anything waiting in the queue (it may want the account a decision releases) ends the wait', () => {
+      const a = new Admission();
+      a.offer(decision, 0);
+      a.enqueue(read('r-1', 7), 0);
+      const ctx = context(0, { prepared: [[7, 'd#5']] });
+      a.admitWaiting(ctx);
+      assert.deepEqual(ctx.admitted, [decision], 'the read waits for account 7, the decision goes now');
+      assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [decision]);
+    });
+
+    test('a lost leadership drops them with the rest (the next leader drives its transactions on)', () => {
+      const a = new Admission();
+      a.offer(end, 0);
+      a.clear();
+      assert.equal(a.pending, 0);
+      a.admitWaiting(context(companyWaitTicksMax));
+      assert.equal(a.batched, 0);
+    });
   });
 });
