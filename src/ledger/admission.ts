@@ -1,3 +1,4 @@
+import { assert } from '../core/assert.js';
 import { encodedBytesMax } from '../core/encoded-size.js';
 import { limits } from '../core/limits.js';
 import { fittingCount } from '../core/pack.js';
@@ -12,11 +13,11 @@ import {
   waitDies,
   type HolderOf,
 } from '../twopc/locks.js';
-import { mayWaitForCompany, startsTransaction } from '../twopc/steps.js';
+import { startsTransaction } from '../twopc/steps.js';
 import { commandKey } from './commands.js';
 import { FairBatch } from './fair-batch.js';
 
-/** How long a step that may wait for company (mayWaitForCompany) waits at most, in ticks: one
+/** How long a step that may wait for company (TwoPcDriver.propose) waits at most, in ticks: one
  *  to two ticks (10-20 ms at defaults), far below the 2PC resend interval (200 ms), so that
  *  nobody resends for it. */
 export const companyWaitTicksMax = 2;
@@ -33,6 +34,8 @@ export interface AdmissionContext {
   preparedCoordinator: HolderOf;
   /** How long a write waits for its locks before it gives up (see lockWaitOver, lockWaitEnd). */
   lockWaitTicks: number;
+  /** Whether a client waits for the answer of `command` (a retry joined its transaction). */
+  awaited(command: Command): boolean;
   /** A step went into the batch (2PC marks it for failpoints and logs). */
   onAdmitted(command: Command): void;
   /** A command waited too long for its accounts and nothing of it is chosen (lockWaitEnd:
@@ -55,7 +58,7 @@ export class Admission {
   private readonly byOrigin = new Map<string, number>();
   /** Commands waiting for locks (FIFO), with the tick they arrived. */
   private queue: Array<{ command: Command; sinceTick: number }> = [];
-  /** 2PC steps that wait for company (mayWaitForCompany), with the tick they arrived: they take
+  /** 2PC steps that wait for company (TwoPcDriver.propose), with the tick they arrived: they take
    *  no lock, and join the batch with the next commands, as soon as anything is queued, or
    *  after companyWaitTicksMax (joinCompany). */
   private waitingForCompany: Array<{ command: Command; sinceTick: number }> = [];
@@ -80,6 +83,11 @@ export class Admission {
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pending(): number {
     return this.queue.length + this.waitingForCompany.length + this.batch.size;
+  }
+
+  /** 2PC steps waiting for company (joinCompany). */
+  get waitingForCompanyCount(): number {
+    return this.waitingForCompany.length;
   }
 
   get batched(): number {
@@ -118,10 +126,12 @@ export class Admission {
   }
 
   /** Queues a command unless the queues are full (false): how the 2PC driver's steps join the
-   *  clients' commands (DriverHost.propose). */
-  offer(command: Command, now: number): boolean {
+   *  clients' commands (DriverHost.propose). With `waitForCompany`, a step that takes no lock
+   *  waits for other commands to share its slot (joinCompany). */
+  offer(command: Command, now: number, waitForCompany = false): boolean {
     if (this.full) return false;
-    if (mayWaitForCompany(command.op)) {
+    if (waitForCompany) {
+      assert(accountsOf(command.op).length === 0, 'a step that waits for company takes no lock');
       this.waitingForCompany.push({ command, sinceTick: now });
       const origin = clientOrigin(command.clientId);
       this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
@@ -139,12 +149,19 @@ export class Admission {
   /**
    * The steps waiting for company join the batch when the slot they go in is proposed anyway
    * (the batch holds other commands), when anything waits in the queue (it may wait for an
-   * account one of them releases), or once the oldest has waited companyWaitTicksMax.
+   * account one of them releases), when a client waits for one of them (a retry joined its
+   * transaction), or once the oldest has waited companyWaitTicksMax.
    */
   private joinCompany(ctx: AdmissionContext): void {
     const first = this.waitingForCompany[0];
     if (first === undefined) return;
-    if (this.batch.size === 0 && this.queue.length === 0 && ctx.now - first.sinceTick < companyWaitTicksMax) return;
+    if (
+      this.batch.size === 0 &&
+      this.queue.length === 0 &&
+      ctx.now - first.sinceTick < companyWaitTicksMax &&
+      !this.waitingForCompany.some(({ command }) => ctx.awaited(command))
+    )
+      return;
     for (const { command } of this.waitingForCompany) {
       this.batch.push(clientOrigin(command.clientId), command);
       ctx.onAdmitted(command);

@@ -140,7 +140,7 @@ export class ShardServer {
         get recoveredUpTo() {
           return server.replica.recoveredUpTo;
         },
-        propose: (command) => this.admission.offer(command, this.ticks),
+        propose: (command, waitForCompany) => this.admission.offer(command, this.ticks, waitForCompany),
         send: (toCluster, message) => this.twoPcOut.push({ toCluster, message }),
         event: (name) => this.events.push(name),
         // Parallel commit: the outcome before its decision is chosen (see TwoPcDriver.onVote).
@@ -212,6 +212,12 @@ export class ShardServer {
   /** Commands waiting at this leader (queued for locks or for the pipeline). */
   get pendingCommands(): number {
     return this.admission.pending;
+  }
+
+  /** 2PC steps waiting at this leader for other commands to share their slot (a tick or two at
+   *  most: TwoPcDriver.propose). */
+  get stepsWaitingForCompany(): number {
+    return this.admission.waitingForCompanyCount;
   }
 
   /** The state hash after each recently applied slot, oldest first. */
@@ -391,6 +397,7 @@ export class ShardServer {
       prepared: this.state.twoPc.lockHolder,
       preparedCoordinator: this.preparedCoordinator,
       lockWaitTicks: this.twoPcSettings.lockWaitTicks,
+      awaited: (command) => this.waiters.has(commandKey(command.clientId, command.seq)),
       onAdmitted: (command) => this.driver.onAdmitted(command),
       onLockWaitGaveUp: (key) => this.answerLocked(key),
     });

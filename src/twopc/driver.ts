@@ -48,8 +48,10 @@ export interface DriverHost {
   /** Queues a step for the log; false when the leader's queues are full (the driver asks again
    *  on a later message or tick). The driver proposes each step once until it is applied. A
    *  step waits in the leader's queue with the clients' commands (Admission.offer), so a
-   *  PREPARE takes the lock of its account through the same lock rule and lock wait. */
-  propose(command: Command): boolean | void;
+   *  PREPARE takes the lock of its account through the same lock rule and lock wait.
+   *  `waitForCompany`: the step may wait to share a slot with other commands (see
+   *  TwoPcDriver.propose). */
+  propose(command: Command, waitForCompany?: boolean): boolean | void;
   send(toCluster: ClusterId, message: TwoPcMessage): void;
   /** Marks a step of the protocol (for failpoints and logs): `coordinator:decision-chosen`, … */
   event(name: TwoPcEvent): void;
@@ -206,11 +208,23 @@ export class TwoPcDriver {
     if (op.kind === 'x-prepare-participant') this.host.event('participant:prepare-proposed');
   }
 
-  /** Proposes a step once: a step already on its way is not queued twice. */
-  private propose(command: Command): void {
+  /**
+   * Proposes a step once: a step already on its way is not queued twice.
+   *
+   * `waitForCompany` for a step nobody waits on while nobody waits in this leader's queue:
+   * Admission holds it until another command goes into a slot, something queues, or a tick or
+   * two passed (Admission.joinCompany). Alone, each such step costs a consensus round (a disk
+   * write on every replica) that one client's next cross-shard transfer meets on the disk. They
+   * are: END (it only forgets a finished record); a participant's decision (it releases the
+   * receiver's account, which only a command queued here can want); and a commit whose client
+   * was already told (onVote; it releases the sender's account here, and the participant's,
+   * whose waiters this leader cannot see: they wait a tick or two more at most). Not an abort,
+   * nor a commit whose client still waits for it.
+   */
+  private propose(command: Command, waitForCompany = false): void {
     const key = stepKey(command);
     if (this.proposing.has(key)) return;
-    if (this.host.propose(command) !== false) this.proposing.add(key);
+    if (this.host.propose(command, waitForCompany) !== false) this.proposing.add(key);
   }
 
   /** Once per tick on a serving leader: resend, time out, ask. */
@@ -285,11 +299,14 @@ export class TwoPcDriver {
         if (r !== undefined && r.state === 'prepared') {
           const prepareSlot =
             m.decision === 'commit' && m.prepareSlot !== undefined ? { prepareSlot: m.prepareSlot } : {};
-          this.propose({
-            clientId: m.txn.clientId,
-            seq: m.txn.seq,
-            op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot },
-          });
+          this.propose(
+            {
+              clientId: m.txn.clientId,
+              seq: m.txn.seq,
+              op: { kind: 'x-decide', role: 'participant', decision: m.decision, peer: m.coordinator, ...prepareSlot },
+            },
+            true,
+          );
         } else if (
           r !== undefined &&
           m.decision === 'commit' &&
@@ -329,7 +346,7 @@ export class TwoPcDriver {
         const key = txnKey(m.txn.clientId, m.txn.seq);
         const r = this.host.state.twoPc.coordinatorRecord(key);
         if (r !== undefined && r.state !== 'prepared')
-          this.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } });
+          this.propose({ clientId: r.clientId, seq: r.seq, op: { kind: 'x-end' } }, true);
         return;
       }
       case 'query':
@@ -397,10 +414,10 @@ export class TwoPcDriver {
     this.host.event('coordinator:prepare-chosen');
     const p = this.coordinator.get(key) ?? this.newProgress();
     this.coordinator.set(key, p);
-    if (!sentEarly) {
-      p.sentAtTick = this.host.now;
-      this.sendFor(r);
-    }
+    // Sent at admission or now: the next one is a resend, resendTicks from now (not at the next
+    // tick: the vote may be on its way, or the commit waiting for company).
+    p.sentAtTick = this.host.now;
+    if (!sentEarly) this.sendFor(r);
     if (early !== undefined && early.participant === r.participant) this.onVote(r, early);
   }
 
@@ -420,7 +437,7 @@ export class TwoPcDriver {
         this.host.event('coordinator:committed');
         this.host.answer({ clientId: r.clientId, seq: r.seq }, { status: 'committed' });
       }
-      this.decide(r, 'commit', undefined, m.prepareSlot);
+      this.decide(r, 'commit', undefined, m.prepareSlot, this.answered.has(key));
     } else if (m.reason === 'no-leader') this.markLeaderless(r);
     else if (!this.answered.has(key)) {
       const leaderless = this.coordinator.get(key)?.participantLeaderless === true;
@@ -482,12 +499,21 @@ export class TwoPcDriver {
     }
   }
 
-  private decide(r: CoordinatorRecord, decision: 'commit' | 'abort', reason?: string, prepareSlot?: number): void {
+  private decide(
+    r: CoordinatorRecord,
+    decision: 'commit' | 'abort',
+    reason?: string,
+    prepareSlot?: number,
+    clientTold = false,
+  ): void {
     const op =
       reason === undefined
         ? { kind: 'x-decide' as const, role: 'coordinator' as const, decision, peer: r.participant }
         : { kind: 'x-decide' as const, role: 'coordinator' as const, decision, reason, peer: r.participant };
-    this.propose({ clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } });
+    this.propose(
+      { clientId: r.clientId, seq: r.seq, op: prepareSlot === undefined ? op : { ...op, prepareSlot } },
+      decision === 'commit' && clientTold,
+    );
   }
 
   /** The participant's cluster says it has no leader: a PREPARE of our own term is aborted on

@@ -23,20 +23,6 @@ export function isTwoPcStep(op: Operation): op is TwoPcStepOp {
 }
 
 /**
- * Whether a step may wait, at its leader, to share a slot with other commands (Admission holds
- * it a tick or two): nobody waits on it while nobody waits in that leader's queue. A
- * coordinator's END only forgets a finished record; a participant's decision releases the
- * receiver's account, which only a command queued at this leader can want (and a queued
- * command ends the wait). Alone, each costs a consensus round (a disk write on every replica)
- * that one client's next cross-shard transfer would meet on the disk. Not the coordinator's
- * decision: the participant's account stays held until it arrives, and what waits for it there
- * is not seen here.
- */
-export function mayWaitForCompany(op: Operation): boolean {
-  return op.kind === 'x-end' || (op.kind === 'x-decide' && op.role === 'participant');
-}
-
-/**
  * Whether `op` starts a new cross-shard transaction (its coordinator's PREPARE): what an audit's
  * hold keeps waiting at the leader (ShardServer.holdCrossShard), while the steps of transactions
  * already started run to their end, so that a moment comes with no money between shards.

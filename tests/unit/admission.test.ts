@@ -4,14 +4,18 @@ import { limits } from '../../src/core/limits.js';
 import { Admission, clientOrigin, companyWaitTicksMax, type AdmissionContext } from '../../src/ledger/admission.js';
 import type { Command } from '../../src/protocol/commands.js';
 import { outranks, waitDieTicks } from '../../src/twopc/locks.js';
-import { mayWaitForCompany } from '../../src/twopc/steps.js';
 
 /** The leader's queue (src/ledger/admission.ts), on its own: the lock policy it follows lives in
  *  src/twopc (locks.ts, steps.ts); these check that admission applies it. */
 
 function context(
   now: number,
-  options: { holdCrossShard?: boolean; prepared?: Array<[number, string]>; coordinators?: string[] } = {},
+  options: {
+    holdCrossShard?: boolean;
+    prepared?: Array<[number, string]>;
+    coordinators?: string[];
+    awaited?: string[];
+  } = {},
 ): AdmissionContext & { admitted: Command[]; gaveUp: string[] } {
   const prepared = new Map(options.prepared ?? []);
   const coordinators = new Set(options.coordinators ?? []);
@@ -26,6 +30,7 @@ function context(
       return key !== undefined && coordinators.has(key) ? key : undefined;
     },
     lockWaitTicks: 10,
+    awaited: (c) => (options.awaited ?? []).includes(`${c.clientId}#${c.seq}`),
     onAdmitted: (c) => admitted.push(c),
     onLockWaitGaveUp: (k) => gaveUp.push(k),
     admitted,
@@ -212,18 +217,10 @@ describe('Admission', () => {
       op: { kind: 'x-decide', role: 'participant', decision: 'commit', prepareSlot: 4 },
     };
 
-    test('which steps may wait: END and a participant decision, never a coordinator decision or a client command', () => {
-      assert.equal(mayWaitForCompany(end.op), true);
-      assert.equal(mayWaitForCompany(decision.op), true);
-      assert.equal(mayWaitForCompany({ kind: 'x-decide', role: 'coordinator', decision: 'commit' }), false);
-      assert.equal(mayWaitForCompany(transfer('c-1', 1, 2).op), false);
-      assert.equal(mayWaitForCompany(crossShard('c-1', 1).op), false);
-    });
-
     test('alone, they wait up to companyWaitTicksMax, counted as pending, then go in one slot', () => {
       const a = new Admission();
-      assert.equal(a.offer(end, 0), true);
-      assert.equal(a.offer(decision, 0), true);
+      assert.equal(a.offer(end, 0, true), true);
+      assert.equal(a.offer(decision, 0, true), true);
       for (let now = 0; now < companyWaitTicksMax; now++) {
         const ctx = context(now);
         a.admitWaiting(ctx);
@@ -243,7 +240,7 @@ describe('Admission', () => {
 
     test('they join the slot of the next command admitted, at once', () => {
       const a = new Admission();
-      a.offer(end, 0);
+      a.offer(end, 0, true);
       a.admitWaiting(context(0));
       assert.equal(a.batched, 0);
       a.enqueue(transfer('c-1', 1, 2), 0);
@@ -256,7 +253,7 @@ describe('Admission', () => {
 
     test('anything waiting in the queue (it may want the account a decision releases) ends the wait', () => {
       const a = new Admission();
-      a.offer(decision, 0);
+      a.offer(decision, 0, true);
       a.enqueue(read('r-1', 7), 0);
       const ctx = context(0, { prepared: [[7, 'd#5']] });
       a.admitWaiting(ctx);
@@ -264,13 +261,28 @@ describe('Admission', () => {
       assert.deepEqual(a.takeSlot(Number.MAX_SAFE_INTEGER), [decision]);
     });
 
+    test('a client waiting for one of them (a retry joined its transaction) ends the wait', () => {
+      const a = new Admission();
+      a.offer(end, 0, true);
+      a.offer(decision, 0, true);
+      a.admitWaiting(context(0, { awaited: ['x#1'] }));
+      assert.equal(a.batched, 0, 'nobody waits for these');
+      const ctx = context(0, { awaited: ['d#5'] });
+      a.admitWaiting(ctx);
+      assert.deepEqual(ctx.admitted, [end, decision], 'all go, in one slot');
+    });
+
     test('a lost leadership drops them with the rest (the next leader drives its transactions on)', () => {
       const a = new Admission();
-      a.offer(end, 0);
+      a.offer(end, 0, true);
       a.clear();
       assert.equal(a.pending, 0);
       a.admitWaiting(context(companyWaitTicksMax));
       assert.equal(a.batched, 0);
+    });
+
+    test('a step that takes a lock may not wait for company (its lock is taken at admission)', () => {
+      assert.throws(() => new Admission().offer(transfer('c-1', 1, 2), 0, true), /takes no lock/);
     });
   });
 });

@@ -30,8 +30,14 @@ class FakeHost implements DriverHost {
     this.state = new LedgerState({ balances: new Map(accounts), appliedIndex: 0 });
   }
 
-  propose(command: Command): void {
+  /** The operation kinds (and a decision's role and outcome) proposed to wait for company. */
+  waitingForCompany: string[] = [];
+
+  propose(command: Command, waitForCompany?: boolean): void {
     this.proposed.push(command);
+    const { op } = command;
+    if (waitForCompany === true)
+      this.waitingForCompany.push(op.kind === 'x-decide' ? `${op.kind}/${op.role}/${op.decision}` : op.kind);
   }
 
   send(toCluster: number, message: TwoPcMessage): void {
@@ -904,5 +910,54 @@ describe('TwoPcDriver: a vote belongs to one pair of clusters (review of paralle
     driver.onMessage({ type: 'vote', txn, participant: 4, vote: 'yes', prepareSlot: 5 });
     assert.deepEqual(host.answers, []);
     assert.deepEqual(host.proposed, []);
+  });
+});
+
+describe('TwoPcDriver: the steps that wait for company (nobody waits on them)', () => {
+  test("a commit whose client was told, and the END after the participant's ack, wait", () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes' });
+    assert.deepEqual(host.answers, [{ key: 'c1#1', outcome: { status: 'committed' } }]);
+    assert.deepEqual(host.waitingForCompany, ['x-decide/coordinator/commit']);
+    chooseProposed(host, driver);
+    driver.onMessage({ type: 'ack', txn, participant: 2 });
+    assert.deepEqual(host.waitingForCompany, ['x-decide/coordinator/commit', 'x-end']);
+  });
+
+  test('a commit whose client still waits for it (a PREPARE recovered from an earlier term) does not wait', () => {
+    const { host, driver } = preparedCoordinator();
+    host.recoveredUpTo = 1;
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'yes', prepareSlot: 3 });
+    assert.deepEqual(host.answers, []);
+    assert.equal(host.proposed.length, 1);
+    assert.deepEqual(host.waitingForCompany, []);
+  });
+
+  test('an abort does not wait: its client hears it once chosen', () => {
+    const { host, driver } = preparedCoordinator();
+    driver.onMessage({ type: 'vote', txn, participant: 2, vote: 'no', reason: 'locked' });
+    assert.equal(host.proposed.length, 1);
+    assert.deepEqual(host.waitingForCompany, []);
+  });
+
+  test("a participant's decision waits, a commit or an abort", () => {
+    for (const decision of ['commit', 'abort'] as const) {
+      const { host, driver } = setup(2);
+      choose(host, driver, prepareP('c1', 1, 7, 30));
+      host.clear();
+      driver.onMessage({ type: 'decision', txn, coordinator: 1, decision });
+      assert.deepEqual(opsProposed(host), [{ kind: 'x-decide', role: 'participant', decision, peer: 1 }]);
+      assert.deepEqual(host.waitingForCompany, [`x-decide/participant/${decision}`]);
+    }
+  });
+
+  test("a participant's PREPARE and a coordinator's presumed abort do not wait", () => {
+    const { host, driver } = setup(2);
+    driver.onMessage({ type: 'prepare', txn, coordinator: 1, to: 7, amount: 30 });
+    assert.equal(host.proposed.length, 1);
+    const c = setup(1);
+    c.driver.onMessage({ type: 'query', txn: { clientId: 'c9', seq: 4 }, participant: 2 });
+    assert.equal(c.host.proposed.length, 1, 'a presumed abort');
+    assert.deepEqual([...host.waitingForCompany, ...c.host.waitingForCompany], []);
   });
 });

@@ -5,6 +5,7 @@ import type { ClusterId, NodeId } from '../../src/protocol/ids.js';
 import { SeededRandom } from '../../src/core/random.js';
 import type { Command } from '../../src/protocol/commands.js';
 import { ShardServer } from '../../src/ledger/shard-server.js';
+import { companyWaitTicksMax } from '../../src/ledger/admission.js';
 import type { Response } from '../../src/protocol/client.js';
 import type { ShardReady } from '../../src/ledger/shard-ready.js';
 import { ballotZero } from '../../src/paxos/ballot.js';
@@ -129,11 +130,22 @@ class TwoClusters {
     return n;
   }
 
-  /** Delivers until nothing is in flight. */
+  /** Ticks both servers until the steps that wait for company have gone (delivering nothing). */
+  afterCompanyWait(): void {
+    for (let t = 0; t < companyWaitTicksMax; t++) for (const s of this.servers.values()) s.tick();
+    this.collect();
+  }
+
+  /** Delivers until nothing is in flight and no step waits at a leader. A step that waits for
+   *  company (END, a decision nobody waits on: TwoPcDriver.propose) goes after a tick or two. */
   settle(keep: (f: Flight) => boolean = () => true): void {
     for (let i = 0; i < 50; i++) {
       this.collect();
-      if (this.inFlight.length === 0) return;
+      if (this.inFlight.length === 0) {
+        if (![...this.servers.values()].some((s) => s.stepsWaitingForCompany > 0)) return;
+        this.afterCompanyWait();
+        continue;
+      }
       this.deliver(keep);
     }
     assert.fail('2PC messages still in flight after 50 rounds');
@@ -414,6 +426,7 @@ describe('ShardServer 2PC: end to end', () => {
     w.deliver();
     w.deliver(); // the vote: the coordinator commits
     assert.deepEqual(outcomesOf(w.repliesTo(1, 1)), [{ status: 'committed' }]);
+    w.afterCompanyWait(); // the client was told: the commit waited for company
     const decisions = w.inFlight.filter((f) => f.message.type === 'decision');
     assert.equal(decisions.length, 1);
     w.inFlight = []; // the decision is lost
