@@ -273,9 +273,21 @@ export class ShardServer {
   }
 
   private stepTwoPcMessage(message: TwoPcMessage, fromCluster: ClusterId): void {
-    const leaderless = this.replica.role !== 'leader' && this.replica.leaderHint === undefined;
-    this.driver.receive(message, fromCluster, { serving: this.replica.isServing, leaderless });
+    this.driver.receive(message, fromCluster, { serving: this.replica.isServing, leaderless: this.leaderless });
     this.pump();
+  }
+
+  /** Not leading, and knowing of no leader: a PREPARE then gets a `no-leader` no, so that its
+   *  coordinator aborts `no-quorum` early (TwoPcDriver.receive). */
+  private get leaderless(): boolean {
+    return this.replica.role !== 'leader' && this.replica.leaderHint === undefined;
+  }
+
+  /** Whether messages to this cluster's leader (2PC, moves) concern this node: it leads, or it
+   *  knows of no leader and answers a PREPARE `no-leader`. Another follower only drops them, so
+   *  the node hears its cluster's 2PC subject only while this holds (src/node/ledger-node.ts). */
+  get answersClusterMessages(): boolean {
+    return this.replica.role === 'leader' || this.leaderless;
   }
 
   /**

@@ -66,7 +66,7 @@ export class LedgerNode {
   private readonly subjects: Subjects;
   private readonly runtime: NodeRuntime<PendingRequest>;
   private tickTimer: NodeJS.Timeout | undefined;
-  /** Its cluster's 2PC subject, while it leads (followTwoPcLead). */
+  /** Its cluster's 2PC subject, while it leads or knows of no leader (followTwoPcLead). */
   private twoPcSubscription: Subscription | undefined;
   private malformed = 0;
   /** Protocol messages dropped for a sender other than their subject's (dropForged). */
@@ -269,7 +269,7 @@ export class LedgerNode {
     const hooks: RuntimeHooks = {
       stepped: (message) => this.telemetry.metrics.recordIncoming(message),
       carriedOut: (rd, cutOff) => {
-        this.followTwoPcLead(); // at once, on the ready that makes it leader
+        this.followTwoPcLead(); // at once, on the ready that makes it leader (or a follower)
         const replica = this.server.replica;
         this.telemetry.metrics.recordReady(rd, {
           leading: replica.role === 'leader',
@@ -400,19 +400,21 @@ export class LedgerNode {
   }
 
   /**
-   * Hears its cluster's 2PC subject only while it leads: only a leader steps those messages,
-   * and a follower woken for each one would spend CPU, on a machine whose cores the leaders
-   * share, only to drop it. A message sent while the lead changes hands may reach nobody; the
-   * 2PC driver resends until answered, as it does for any lost message (docs/architecture.md, "Subjects").
+   * Hears its cluster's 2PC subject only while those messages concern it: while it leads, or
+   * knows of no leader (it answers a PREPARE `no-leader`: ShardServer.answersClusterMessages).
+   * A follower of a known leader woken for each one would spend CPU, on a machine whose cores
+   * the leaders share, only to drop it; so would a failed node. A message sent while the lead
+   * changes hands may reach nobody: docs/architecture.md ("NATS subjects") says who sends it
+   * again.
    */
   private followTwoPcLead(): void {
-    const leading = this.server.replica.role === 'leader';
-    if (leading && this.twoPcSubscription === undefined) {
+    const hears = this.server.answersClusterMessages && !this.runtime.failed;
+    if (hears && this.twoPcSubscription === undefined) {
       const faults = this.transportFaults;
       this.twoPcSubscription = this.transport.subscribe(this.subjects.clusterTwoPcFromAny(this.cluster), (m) =>
         faults.deliver(m, m.data.length, (d) => this.onTwoPc(d)),
       );
-    } else if (!leading && this.twoPcSubscription !== undefined) {
+    } else if (!hears && this.twoPcSubscription !== undefined) {
       this.twoPcSubscription.unsubscribe();
       this.twoPcSubscription = undefined;
     }

@@ -23,7 +23,8 @@ export interface RunningMetrics {
   /** A protocol message dropped because its envelope claims a sender other than the one its
    *  subject names, which the broker enforced (docs/security.md): a forgery. */
   recordForged(channel: 'paxos' | '2pc'): void;
-  /** A 2PC or move message from another cluster reached this node (only a leader hears them). */
+  /** A 2PC or move message from another cluster reached this node (only a leader, or a member
+   *  that knows of no leader, hears them). */
   recordTwoPcHeard(): void;
   /** A publish or subscription of this node the broker refused: a reply to a subject no node
    *  may answer on (a client named it), or an authorization block that disagrees with the code. */
@@ -55,7 +56,7 @@ export function nodeMetrics(
   });
   const twoPcHeard = new Counter({
     name: 'ledger_twopc_messages_heard_total',
-    help: "2PC and move messages from other clusters that reached this node; only a cluster's leader subscribes to them, so a follower's count stays still (docs/architecture.md)",
+    help: "2PC and move messages from other clusters that reached this node; only a cluster's leader subscribes to them, and a member that knows of no leader, so the count of a follower of a known leader stays still (docs/architecture.md)",
     registers: [metrics.registry],
   });
   const brokerRefusals = new Counter({

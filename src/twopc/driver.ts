@@ -112,8 +112,9 @@ export class TwoPcDriver {
   /** Steps this leader proposed and has not applied yet (see steps.ts): each is proposed once. */
   private readonly proposing = new Set<string>();
   /** Transactions whose coordinator PREPARE this leader admitted and sent to the participant at
-   *  once (parallel commit), not applied yet. Bounded by the leader's queue. */
-  private readonly preparing = new Set<string>();
+   *  once (parallel commit), not applied yet, with the participant it went to. Bounded by the
+   *  leader's queue. */
+  private readonly preparing = new Map<string, ClusterId>();
   /** Votes that arrived for a transaction in `preparing`, before its PREPARE was applied here. */
   private readonly earlyVotes = new Map<string, Extract<TwoPcMessage, { type: 'vote' }>>();
   /** Transactions whose clients this leader told committed (their commit is on its way). */
@@ -192,7 +193,7 @@ export class TwoPcDriver {
         (this.host.state.balanceOf(op.from) ?? 0) >= op.amount &&
         !this.preparing.has(key)
       ) {
-        this.preparing.add(key);
+        this.preparing.set(key, op.participant);
         const txn = { clientId: command.clientId, seq: command.seq };
         this.host.send(op.participant, {
           type: 'prepare',
@@ -400,7 +401,9 @@ export class TwoPcDriver {
   private onPrepareApplied(command: Command, op: Extract<Command['op'], { kind: 'x-prepare-coordinator' }>): void {
     const txn: TxnId = { clientId: command.clientId, seq: command.seq };
     const key = txnKey(txn.clientId, txn.seq);
-    const sentEarly = this.preparing.delete(key);
+    const sentEarlyTo = this.preparing.get(key);
+    this.preparing.delete(key);
+    const sentEarly = sentEarlyTo !== undefined;
     const early = this.earlyVotes.get(key);
     this.earlyVotes.delete(key);
     const r = this.host.state.twoPc.coordinatorRecord(key);
@@ -414,10 +417,10 @@ export class TwoPcDriver {
     this.host.event('coordinator:prepare-chosen');
     const p = this.coordinator.get(key) ?? this.newProgress();
     this.coordinator.set(key, p);
-    // Sent at admission or now: the next one is a resend, resendTicks from now (not at the next
-    // tick: the vote may be on its way, or the commit waiting for company).
+    // Sent to its participant at admission or now: the next one is a resend, resendTicks from
+    // now (not at the next tick: the vote may be on its way, or the commit waiting for company).
     p.sentAtTick = this.host.now;
-    if (!sentEarly) this.sendFor(r);
+    if (sentEarlyTo !== r.participant) this.sendFor(r);
     if (early !== undefined && early.participant === r.participant) this.onVote(r, early);
   }
 

@@ -177,6 +177,14 @@ describe('ledger run on the peer files', () => {
     assert.notEqual(set8.results[2].servedBy, 1, '(3, 3001) after F(n1)');
     assert.notEqual(set8.results[5].servedBy, 4, '(3004, 6001) after F(n4)');
     assert.notEqual(set8.results[8].servedBy, 7, '(6001) after F(n7)');
+    // Set 7's two aborts: the participant's lone member, knowing of no leader, answers the
+    // PREPARE no-leader, so the coordinator aborts no-quorum after half its vote timeout.
+    const set7 = (run as Run).doc.sets.find((s: any) => s.set === 7);
+    assert.deepEqual(
+      [set7.results[2].reason, set7.results[5].reason],
+      ['no-quorum', 'no-quorum'],
+      'a cluster without a majority says so (docs/transfers.md)',
+    );
   });
 
   test('CSE535-F25-Project-3-New-Testcases.csv: all eleven sets, set 15 on 5 clusters x 5 nodes, three runs alike', async () => {

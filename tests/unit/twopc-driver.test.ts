@@ -402,6 +402,31 @@ describe('TwoPcDriver: parallel commit', () => {
     assert.deepEqual(host.events, ['coordinator:prepare-chosen']);
   });
 
+  test('an early PREPARE is resent only resendTicks after its apply, not at the next tick', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30));
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30));
+    host.clear();
+    tickTo(host, driver, settings.resendTicks - 1);
+    assert.deepEqual(sentOfType(host, 'prepare'), [], 'the vote may be on its way');
+    tickTo(host, driver, settings.resendTicks);
+    assert.deepEqual(
+      sentOfType(host, 'prepare').map((s) => s.to),
+      [2],
+    );
+  });
+
+  test('a PREPARE chosen for another participant than the early one went to is sent to its own at once', () => {
+    const { host, driver } = setup(1);
+    driver.onAdmitted(prepareC('c1', 1, 1, 7, 30, 2));
+    host.clear();
+    choose(host, driver, prepareC('c1', 1, 1, 7, 30, 3));
+    assert.deepEqual(
+      sentOfType(host, 'prepare').map((s) => s.to),
+      [3],
+    );
+  });
+
   test('a PREPARE that will find too little money, or is a lock-wait refusal, is not sent early', () => {
     const { host, driver } = setup(1);
     driver.onAdmitted(prepareC('c1', 1, 1, 7, 500));
