@@ -113,6 +113,11 @@ export class Admission {
 
   enqueue(command: Command, now: number): void {
     this.queue.push({ command, sinceTick: now });
+    this.arrived(command);
+  }
+
+  /** A command joined the queues (counted against its origin's share until it leaves). */
+  private arrived(command: Command): void {
     const origin = clientOrigin(command.clientId);
     this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
   }
@@ -133,8 +138,7 @@ export class Admission {
     if (waitForCompany) {
       assert(accountsOf(command.op).length === 0, 'a step that waits for company takes no lock');
       this.waitingForCompany.push({ command, sinceTick: now });
-      const origin = clientOrigin(command.clientId);
-      this.byOrigin.set(origin, (this.byOrigin.get(origin) ?? 0) + 1);
+      this.arrived(command);
     } else this.enqueue(command, now);
     return true;
   }

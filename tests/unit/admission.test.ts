@@ -228,6 +228,7 @@ describe('Admission', () => {
         assert.deepEqual(ctx.admitted, []);
       }
       assert.equal(a.pending, 2, 'they count against the queue bound');
+      assert.deepEqual([a.pendingOf('e'), a.pendingOf('d')], [1, 1], "and against their origin's share");
       const ctx = context(companyWaitTicksMax);
       a.admitWaiting(ctx);
       assert.deepEqual(ctx.admitted, [end, decision]);
@@ -236,6 +237,7 @@ describe('Admission', () => {
         [end, decision],
       );
       assert.equal(a.pending, 0);
+      assert.deepEqual([a.pendingOf('e'), a.pendingOf('d')], [0, 0]);
     });
 
     test('they join the slot of the next command admitted, at once', () => {
